@@ -1,0 +1,235 @@
+import {
+  ModelProtoType,
+  TensorProtoType,
+  type Int64,
+  type ModelProto,
+  type TensorProto,
+  type GraphProto,
+} from './proto';
+
+/** Thrown for anything wrong with an ONNX file; the message is meant for the user. */
+export class OnnxError extends Error {
+  override name = 'OnnxError';
+}
+
+export type DType =
+  | 'float32' | 'float16' | 'bfloat16' | 'float64'
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool' | 'string';
+
+// TensorProto.DataType numbering from onnx.proto.
+const DTYPES: Record<number, { name: DType; bytes: number }> = {
+  1: { name: 'float32', bytes: 4 },
+  2: { name: 'uint8', bytes: 1 },
+  3: { name: 'int8', bytes: 1 },
+  4: { name: 'uint16', bytes: 2 },
+  5: { name: 'int16', bytes: 2 },
+  6: { name: 'int32', bytes: 4 },
+  7: { name: 'int64', bytes: 8 },
+  8: { name: 'string', bytes: 0 },
+  9: { name: 'bool', bytes: 1 },
+  10: { name: 'float16', bytes: 2 },
+  11: { name: 'float64', bytes: 8 },
+  12: { name: 'uint32', bytes: 4 },
+  13: { name: 'uint64', bytes: 8 },
+  16: { name: 'bfloat16', bytes: 2 },
+};
+export const DATA_TYPE = { FLOAT: 1, INT64: 7, FLOAT16: 10 } as const;
+
+export function dtypeOf(dataType: number): { name: DType; bytes: number } {
+  const d = DTYPES[dataType];
+  if (!d) throw new OnnxError(`unsupported tensor data type ${dataType}`);
+  return d;
+}
+
+// Nothing that runs in a browser can hold a tensor of more elements than this; anything larger
+// is a corrupt or hostile header, and must not reach an allocation.
+const MAX_ELEMENTS = 2 ** 32;
+
+export function toInt(v: Int64 | undefined | null, what: string): number {
+  if (v === undefined || v === null) return 0;
+  const n = typeof v === 'number' ? v : v.toNumber();
+  if (!Number.isSafeInteger(n)) throw new OnnxError(`${what} is not a usable integer (${String(n)})`);
+  return n;
+}
+
+export function shapeOf(t: TensorProto): number[] {
+  const shape = t.dims.map((d, i) => toInt(d, `dimension ${i} of tensor '${t.name}'`));
+  if (shape.some((d) => d < 0)) throw new OnnxError(`tensor '${t.name}' has a negative dimension [${shape.join(', ')}]`);
+  return shape;
+}
+
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > MAX_ELEMENTS) throw new OnnxError(`tensor of shape [${shape.join(', ')}] is too large`);
+  }
+  return n;
+}
+
+export type DataLocation = 'raw' | 'typed' | 'external';
+
+export interface InitializerInfo {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** Bytes of the tensor's values at its stored dtype. */
+  byteLength: number;
+  location: DataLocation;
+}
+
+export interface OnnxModel {
+  proto: ModelProto;
+  graph: GraphProto;
+}
+
+/** Decode a ModelProto; every failure becomes an OnnxError naming what is wrong. */
+export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
+  if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${label}: expected bytes`);
+  if (bytes.byteLength === 0) throw new OnnxError(`${label} is empty (0 bytes): not an ONNX model`);
+  let proto: ModelProto;
+  try {
+    proto = ModelProtoType.decode(bytes) as unknown as ModelProto;
+  } catch (e) {
+    throw new OnnxError(`${label} is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`);
+  }
+  const graph = proto.graph;
+  if (!graph || (graph.node.length === 0 && graph.output.length === 0)) {
+    throw new OnnxError(`${label} is not an ONNX model: it has no graph`);
+  }
+  if (proto.ir_version === undefined || proto.ir_version === null || toInt(proto.ir_version, 'ir_version') <= 0) {
+    throw new OnnxError(`${label} is not an ONNX model: no IR version`);
+  }
+  if (graph.output.length === 0) throw new OnnxError(`${label}: the graph has no outputs`);
+  // Validate every initializer header now, so that a hostile dim cannot surprise a later stage.
+  for (const t of graph.initializer) describeTensor(t);
+  return { proto, graph };
+}
+
+export function serializeModel(model: OnnxModel | ModelProto): Uint8Array {
+  const proto = 'proto' in model ? model.proto : model;
+  // encode() takes plain objects as well as decoded messages, so rewritten graphs need no fromObject.
+  return ModelProtoType.encode(proto as unknown as Record<string, unknown>).finish();
+}
+
+function externalEntry(t: TensorProto, key: string): string | undefined {
+  return t.external_data.find((e) => e.key === key)?.value;
+}
+
+/**
+ * A copy with its own ArrayBuffer. Not `.slice()`: protobufjs hands out Node Buffers in Node, whose
+ * slice() is a view into a shared pool.
+ */
+export function copyBytes(src: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(src.byteLength);
+  out.set(src);
+  return out;
+}
+
+export function describeTensor(t: TensorProto): InitializerInfo {
+  const { name: dtype, bytes } = dtypeOf(t.data_type);
+  const shape = shapeOf(t);
+  const count = elementCount(shape);
+  const location: DataLocation = t.data_location === 1 ? 'external' : t.raw_data && t.raw_data.byteLength > 0 ? 'raw' : 'typed';
+  return { name: t.name, dtype, shape, byteLength: count * bytes, location };
+}
+
+export function listInitializers(model: OnnxModel): InitializerInfo[] {
+  return model.graph.initializer.map(describeTensor);
+}
+
+/** A tensor's values as stored (float16 and bfloat16 as raw Uint16 bits). Always a fresh copy. */
+export type TensorValues = Float32Array | Float64Array | Uint16Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+export function tensorValues(t: TensorProto): TensorValues {
+  const info = describeTensor(t);
+  const count = elementCount(info.shape);
+  if (info.location === 'external') {
+    throw new OnnxError(`tensor '${t.name}' keeps its data in an external file ('${externalEntry(t, 'location') ?? '?'}'); load the model with its data files`);
+  }
+  if (info.location === 'raw') {
+    const raw = t.raw_data!;
+    if (raw.byteLength !== info.byteLength) {
+      throw new OnnxError(`tensor '${t.name}' should hold ${info.byteLength} bytes for ${info.dtype}[${info.shape.join(', ')}] but holds ${raw.byteLength}`);
+    }
+    // Copy to an aligned buffer: raw_data views into the file at arbitrary offsets.
+    const buf = copyBytes(raw).buffer;
+    switch (info.dtype) {
+      case 'float32': return new Float32Array(buf);
+      case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buf);
+      case 'float64': return new Float64Array(buf);
+      case 'int32': return new Int32Array(buf);
+      case 'uint32': return new Uint32Array(buf);
+      case 'int16': return new Int16Array(buf);
+      case 'int8': return new Int8Array(buf);
+      case 'uint8': case 'bool': return new Uint8Array(buf);
+      case 'int64': return new BigInt64Array(buf);
+      case 'uint64': return new BigUint64Array(buf);
+      default: throw new OnnxError(`tensor '${t.name}': ${info.dtype} initializers are not supported`);
+    }
+  }
+  const typed = (arr: ArrayLike<number>, what: string): ArrayLike<number> => {
+    if (arr.length !== count) throw new OnnxError(`tensor '${t.name}' should hold ${count} values in ${what} but holds ${arr.length}`);
+    return arr;
+  };
+  switch (info.dtype) {
+    case 'float32': return Float32Array.from(typed(t.float_data, 'float_data'));
+    case 'float64': return Float64Array.from(typed(t.double_data, 'double_data'));
+    // int32_data carries the bit patterns of 16-bit floats and of all small integer types.
+    case 'float16': case 'bfloat16': case 'uint16': return Uint16Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int32': return Int32Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int16': return Int16Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int8': return Int8Array.from(typed(t.int32_data, 'int32_data'));
+    case 'uint8': case 'bool': return Uint8Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int64': {
+      if (t.int64_data.length !== count) throw new OnnxError(`tensor '${t.name}' should hold ${count} values in int64_data but holds ${t.int64_data.length}`);
+      return BigInt64Array.from(t.int64_data, (v) => (typeof v === 'number' ? BigInt(v) : BigInt.asIntN(64, (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0))));
+    }
+    default: throw new OnnxError(`tensor '${t.name}': ${info.dtype} initializers are not supported`);
+  }
+}
+
+/** Bytes of a tensor's values in the raw_data layout (little-endian), whatever field holds them. */
+export function tensorBytes(t: TensorProto): Uint8Array {
+  const v = tensorValues(t);
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** A new TensorProto with the same name, dtype and shape, holding `values` as raw_data. */
+export function withValues(t: TensorProto, values: ArrayBufferView): TensorProto {
+  const raw = copyBytes(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  const info = describeTensor(t);
+  if (raw.byteLength !== info.byteLength) throw new OnnxError(`tensor '${t.name}': new values have ${raw.byteLength} bytes, expected ${info.byteLength}`);
+  return TensorProtoType.create({ name: t.name, dims: t.dims, data_type: t.data_type, raw_data: raw, doc_string: t.doc_string ?? '' }) as unknown as TensorProto;
+}
+
+/**
+ * Inline external data (models over 2 GB keep weights beside the .onnx file). `files` maps the
+ * relative `location` to its bytes. Paths that try to leave the model's folder are refused.
+ */
+export function inlineExternalData(model: OnnxModel, files: ReadonlyMap<string, Uint8Array>): void {
+  model.graph.initializer = model.graph.initializer.map((t) => {
+    if (t.data_location !== 1) return t;
+    const location = externalEntry(t, 'location');
+    if (!location) throw new OnnxError(`tensor '${t.name}' is external but names no file`);
+    if (!isSafeRelativePath(location)) throw new OnnxError(`tensor '${t.name}' points outside the model's folder ('${location}'): refused`);
+    const file = files.get(location);
+    if (!file) throw new OnnxError(`tensor '${t.name}' needs the external data file '${location}', which was not provided`);
+    const offset = Number(externalEntry(t, 'offset') ?? 0);
+    const info = describeTensor(t);
+    const length = Number(externalEntry(t, 'length') ?? info.byteLength);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > file.byteLength) {
+      throw new OnnxError(`tensor '${t.name}': external range offset=${offset} length=${length} lies outside '${location}' (${file.byteLength} bytes)`);
+    }
+    if (length !== info.byteLength) throw new OnnxError(`tensor '${t.name}': external length ${length} ≠ ${info.byteLength} bytes for its shape`);
+    return TensorProtoType.create({ name: t.name, dims: t.dims, data_type: t.data_type, raw_data: file.subarray(offset, offset + length) }) as unknown as TensorProto;
+  });
+}
+
+/** True for a plain relative path inside a folder: no `..`, no absolute path, no URL scheme. */
+export function isSafeRelativePath(p: string): boolean {
+  if (p.length === 0 || p.length > 1024) return false;
+  if (p.startsWith('/') || p.startsWith('\\') || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) return false;
+  return !p.split(/[\\/]/).some((seg) => seg === '..');
+}

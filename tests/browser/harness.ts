@@ -1,0 +1,55 @@
+// Browser-side half of the engine tests: builds the test pair in the page, runs the real engine
+// on onnxruntime-web (wasm or WebGPU EP) and an independently blended model, returns the numbers.
+import { BlendEngine, type Backend } from '../../src/core/runtime/engine';
+import { ortWeb } from '../../src/core/runtime/ort-web';
+import { requestGpu, type GpuInfo } from '../../src/core/gpu/device';
+import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
+
+const BATCH = 6;
+
+export interface EngineCheck {
+  alphas: number[];
+  maxAbsDiff: number[];
+  endpointGap: number;
+  exportDiff: number;
+  gpu: GpuInfo | null;
+  blendedTensors: number;
+}
+
+async function engineCheck(backend: Exclude<Backend, 'cpu'>, fp16: boolean, alphas: number[]): Promise<EngineCheck> {
+  const round = (w: Weights) => (fp16 ? roundToHalf(w) : w);
+  const w0 = round(randomWeights(1));
+  const w1 = round(perturb(w0, 2));
+  const images = randomImages(BATCH, 3);
+  const input = { data: images, dims: [BATCH, ...IMAGE_DIMS] };
+  const gpu = backend === 'webgpu' ? await requestGpu() : null;
+  const engine = await BlendEngine.create(buildTestModel(w0, { fp16 }), buildTestModel(w1, { fp16 }), { ort: ortWeb, backend, device: gpu?.device });
+  const diffs: number[] = [];
+  for (const alpha of alphas) {
+    const got = (await engine.run(alpha, input)).logits!.data;
+    // The reference runs on the same EP, from a model whose initializers were blended here.
+    const refGpu = backend === 'webgpu' ? gpu!.device : undefined;
+    const ref = await ortWeb.InferenceSession.create(buildTestModel(blendWeights(w0, w1, alpha)), {
+      executionProviders: backend === 'webgpu' ? [{ name: 'webgpu', device: refGpu }] : ['wasm'],
+    });
+    const want = (await ref.run({ image: new ortWeb.Tensor('float32', images, input.dims) })).logits!.data as Float32Array;
+    await ref.release();
+    diffs.push(maxAbsDiff(got, want));
+  }
+  const l0 = (await engine.run(0, input)).logits!.data;
+  const l1 = (await engine.run(1, input)).logits!.data;
+  const exported = await engine.exportOnnx(0.3);
+  const live = (await engine.run(0.3, input)).logits!.data;
+  const s = await ortWeb.InferenceSession.create(exported, { executionProviders: ['wasm'] });
+  const fromExport = (await s.run({ image: new ortWeb.Tensor('float32', images, input.dims) })).logits!.data as Float32Array;
+  await s.release();
+  const blendedTensors = engine.info.differing.length;
+  await engine.dispose();
+  gpu?.device.destroy();
+  return { alphas, maxAbsDiff: diffs, endpointGap: maxAbsDiff(l0, l1), exportDiff: maxAbsDiff(live, fromExport), gpu: gpu?.info ?? null, blendedTensors };
+}
+
+const harness = { engineCheck };
+(globalThis as unknown as { harness: typeof harness }).harness = harness;
+export type Harness = typeof harness;
+document.getElementById('status')!.textContent = 'ready';

@@ -1,0 +1,24 @@
+// Serves the repository with Vite on 127.0.0.1 (WebGPU needs a secure context; loopback is one)
+// for every browser test file.
+import { createServer, type ViteDevServer } from 'vite';
+import type { TestProject } from 'vitest/node';
+
+let server: ViteDevServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'warn' });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('vite did not start');
+  project.provide('baseUrl', `http://127.0.0.1:${address.port}/`);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.close();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}

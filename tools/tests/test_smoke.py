@@ -1,0 +1,50 @@
+"""Whole pipeline at tiny sizes into a temporary folder (seconds)."""
+import hashlib
+import json
+
+import numpy as np
+import onnx
+from PIL import Image
+
+from tools import build, world
+from tools.export import check_identical_graphs
+
+
+def test_smoke_build(tmp_path):
+    out = tmp_path / "bundle"
+    rc = build.main(["--smoke", "--out", str(out), "--work", str(tmp_path / "work"),
+                     "--checkpoints", str(tmp_path / "ck"), "--results-dir", str(tmp_path / "res"),
+                     "--docs", str(tmp_path / "docs" / "pipeline.md"), "--plot", str(tmp_path / "docs" / "f.png"),
+                     "--seed", "3", "4"])
+    assert rc == 0
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["format"] == "wiseft-pair/1"
+    assert m["classes"] == list(world.CLASSES)
+    assert m["io"] == {"image": "image", "embedding": "embedding", "logits": "logits"}
+    for entry in (m["models"]["zeroShot"], m["models"]["fineTuned"], m["text"]["model"]):
+        data = (out / entry["path"]).read_bytes()
+        assert len(data) == entry["bytes"]
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        model = onnx.load(str(out / entry["path"]))
+        assert model.opset_import[0].version == 17
+    check_identical_graphs(out / "zeroshot.onnx", out / "finetuned.onnx")
+    assert (out / m["text"]["tokenizer"]).exists()
+    roles = [s["role"] for s in m["eval"]["sets"]]
+    assert roles.count("reference") == 1 and len(roles) == 6
+    for s in m["eval"]["sets"]:
+        sp = s["sprite"]
+        img = Image.open(out / sp["path"])
+        assert img.mode in ("RGB", "RGBA")
+        rows = (sp["count"] + sp["columns"] - 1) // sp["columns"]
+        assert img.size == (sp["columns"] * sp["tile"], rows * sp["tile"])
+        assert len(s["labels"]) == sp["count"] == 50
+    for name in ("results.jsonl", "results_ensemble.jsonl"):
+        rows = [json.loads(l) for l in (out / name).read_text().splitlines()]
+        assert [r["alpha"] for r in rows] == list(np.round(np.arange(0, 1.0001, 0.05), 2))
+        for r in rows:
+            assert set(r) == {"alpha"} | {f"{s.id}:top1" for s in world.EVAL_SETS}
+            assert all(0 <= v <= 1 for v in r.values())
+    for s in (3, 4):
+        assert (tmp_path / "res" / f"results_seed{s}.jsonl").exists()
+    assert (tmp_path / "ck" / "zeroshot.pt").exists() and (tmp_path / "ck" / "finetuned.pt").exists()
+    assert "seed 4" in (tmp_path / "docs" / "pipeline.md").read_text()

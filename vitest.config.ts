@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts', 'tests/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/browser/setup/server.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          // One Chromium at a time: this machine has two cores, SwiftShader uses them all.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

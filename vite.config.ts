@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Cross-origin isolation gives wasm its threads (SharedArrayBuffer). `credentialless` rather than
@@ -8,10 +8,34 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'credentialless',
 };
 
+// The Content-Security-Policy of the built app (README, "Privacy"): scripts and workers only from
+// the app's own origin, wasm compilation for onnxruntime, images from data:/blob: URLs (upload
+// thumbnails), and fetches to the app's origin or to an https pair URL the user typed. Build only:
+// the dev server injects inline scripts for hot reloading.
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' https:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'wiseft-csp',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+  };
+}
+
 export default defineConfig({
   // Relative asset URLs: dist/ works from any static host, under any sub-path (GitHub Pages).
   base: './',
-  plugins: [react()],
+  plugins: [react(), contentSecurityPolicy()],
   server: { host: '127.0.0.1', headers: isolation },
   preview: { host: '127.0.0.1', headers: isolation },
   worker: { format: 'es' },

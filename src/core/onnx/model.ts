@@ -34,11 +34,15 @@ const DTYPES: Record<number, { name: DType; bytes: number }> = {
   13: { name: 'uint64', bytes: 8 },
   16: { name: 'bfloat16', bytes: 2 },
 };
+export function dtypeName(dataType: number): DType | undefined {
+  return Object.hasOwn(DTYPES, dataType) ? DTYPES[dataType]?.name : undefined;
+}
 export const DATA_TYPE = { FLOAT: 1, INT64: 7, FLOAT16: 10 } as const;
 
-export function dtypeOf(dataType: number): { name: DType; bytes: number } {
-  const d = DTYPES[dataType];
-  if (!d) throw new OnnxError(`unsupported tensor data type ${dataType}`);
+export function dtypeOf(dataType: number, tensor?: string): { name: DType; bytes: number } {
+  // hasOwn: a decoded data_type is any int32, and must not find Object.prototype's members.
+  const d = Object.hasOwn(DTYPES, dataType) ? DTYPES[dataType] : undefined;
+  if (!d) throw new OnnxError(`unsupported tensor data type ${dataType}${tensor === undefined ? '' : ` (tensor '${tensor}')`}`);
   return d;
 }
 
@@ -49,7 +53,8 @@ const MAX_ELEMENTS = 2 ** 32;
 export function toInt(v: Int64 | undefined | null, what: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'number' ? v : v.toNumber();
-  if (!Number.isSafeInteger(n)) throw new OnnxError(`${what} is not a usable integer (${String(n)})`);
+  // String(v), not String(n): a Long prints its exact value, which the rounded double would hide.
+  if (!Number.isSafeInteger(n)) throw new OnnxError(`${what} is not a usable integer (${String(v)})`);
   return n;
 }
 
@@ -59,11 +64,11 @@ export function shapeOf(t: TensorProto): number[] {
   return shape;
 }
 
-export function elementCount(shape: readonly number[]): number {
+export function elementCount(shape: readonly number[], tensor?: string): number {
   let n = 1;
   for (const d of shape) {
     n *= d;
-    if (n > MAX_ELEMENTS) throw new OnnxError(`tensor of shape [${shape.join(', ')}] is too large`);
+    if (n > MAX_ELEMENTS) throw new OnnxError(`tensor${tensor === undefined ? '' : ` '${tensor}'`} of shape [${shape.join(', ')}] is too large`);
   }
   return n;
 }
@@ -84,6 +89,26 @@ export interface OnnxModel {
   graph: GraphProto;
 }
 
+// Files people drop instead of a model, recognised by their first bytes. Consulted only once
+// decoding has failed: protobuf has no magic number, so a sniff must never refuse a model.
+const LOOKALIKES: { test: (b: Uint8Array, head: string) => boolean; what: string }[] = [
+  { test: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47, what: 'a PNG image' },
+  { test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff, what: 'a JPEG image' },
+  { test: (b) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04, what: 'a zip archive (unzip it and pick the .onnx file inside)' },
+  { test: (b) => b[0] === 0x1f && b[1] === 0x8b, what: 'a gzip archive (decompress it first)' },
+  // A clone without `git lfs` leaves these small text files where the weights should be.
+  { test: (_, h) => h.startsWith('version https://git-lfs'), what: 'a Git LFS pointer, not the file itself (run `git lfs pull`)' },
+  { test: (_, h) => /^\s*<(!doctype|html|\?xml)/i.test(h), what: 'an HTML or XML page (a download link that served a web page?)' },
+  { test: (_, h) => /^\s*[{[]/.test(h), what: 'JSON text' },
+  { test: (b) => b[0] === 0x80 && (b[1] ?? 0) >= 2 && (b[1] ?? 0) <= 5, what: 'a Python pickle (a PyTorch checkpoint? export it to ONNX first)' },
+];
+
+function notAModel(bytes: Uint8Array, label: string, reason: string): OnnxError {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
+  const like = LOOKALIKES.find((l) => l.test(bytes, head));
+  return new OnnxError(like ? `${label} looks like ${like.what}, not an ONNX model` : `${label} ${reason}`);
+}
+
 /** Decode a ModelProto; every failure becomes an OnnxError naming what is wrong. */
 export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${label}: expected bytes`);
@@ -92,16 +117,20 @@ export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
   try {
     proto = ModelProtoType.decode(bytes) as unknown as ModelProto;
   } catch (e) {
-    throw new OnnxError(`${label} is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`);
+    // protobufjs throws plain Errors, RangeErrors (a nesting deep enough to exhaust the stack)
+    // and TypeErrors alike for malformed input: all of them mean "not a readable model".
+    throw notAModel(bytes, label, `is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`);
   }
   const graph = proto.graph;
   if (!graph || (graph.node.length === 0 && graph.output.length === 0)) {
-    throw new OnnxError(`${label} is not an ONNX model: it has no graph`);
+    throw notAModel(bytes, label, 'is not an ONNX model: it has no graph; is the file truncated or of another format?');
   }
   if (proto.ir_version === undefined || proto.ir_version === null || toInt(proto.ir_version, 'ir_version') <= 0) {
-    throw new OnnxError(`${label} is not an ONNX model: no IR version`);
+    throw notAModel(bytes, label, 'is not an ONNX model: no IR version');
   }
   if (graph.output.length === 0) throw new OnnxError(`${label}: the graph has no outputs`);
+  // onnx.proto requires one; without it no runtime can tell which operators the nodes mean.
+  if (proto.opset_import.length === 0) throw new OnnxError(`${label}: the model imports no operator set (opset_import is empty); is the file truncated?`);
   // Validate every initializer header now, so that a hostile dim cannot surprise a later stage.
   for (const t of graph.initializer) describeTensor(t);
   return { proto, graph };
@@ -128,9 +157,9 @@ export function copyBytes(src: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 export function describeTensor(t: TensorProto): InitializerInfo {
-  const { name: dtype, bytes } = dtypeOf(t.data_type);
+  const { name: dtype, bytes } = dtypeOf(t.data_type, t.name);
   const shape = shapeOf(t);
-  const count = elementCount(shape);
+  const count = elementCount(shape, t.name);
   const location: DataLocation = t.data_location === 1 ? 'external' : t.raw_data && t.raw_data.byteLength > 0 ? 'raw' : 'typed';
   return { name: t.name, dtype, shape, byteLength: count * bytes, location };
 }
@@ -216,10 +245,10 @@ export function inlineExternalData(model: OnnxModel, files: ReadonlyMap<string, 
     if (!isSafeRelativePath(location)) throw new OnnxError(`tensor '${t.name}' points outside the model's folder ('${location}'): refused`);
     const file = files.get(location);
     if (!file) throw new OnnxError(`tensor '${t.name}' needs the external data file '${location}', which was not provided`);
-    const offset = Number(externalEntry(t, 'offset') ?? 0);
     const info = describeTensor(t);
-    const length = Number(externalEntry(t, 'length') ?? info.byteLength);
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > file.byteLength) {
+    const offset = externalCount(t, 'offset', 0);
+    const length = externalCount(t, 'length', info.byteLength);
+    if (offset + length > file.byteLength) {
       throw new OnnxError(`tensor '${t.name}': external range offset=${offset} length=${length} lies outside '${location}' (${file.byteLength} bytes)`);
     }
     if (length !== info.byteLength) throw new OnnxError(`tensor '${t.name}': external length ${length} ≠ ${info.byteLength} bytes for its shape`);
@@ -227,9 +256,28 @@ export function inlineExternalData(model: OnnxModel, files: ReadonlyMap<string, 
   });
 }
 
+/**
+ * An offset or length of external data: decimal digits only. Number() alone would read '', ' 1',
+ * '0x10' and '1e3' as numbers, and a header that says something odd must not be guessed at.
+ */
+function externalCount(t: TensorProto, key: 'offset' | 'length', fallback: number): number {
+  const v = externalEntry(t, key);
+  if (v === undefined) return fallback;
+  const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new OnnxError(`tensor '${t.name}': external data ${key} '${v}' is not a byte count`);
+  return n;
+}
+
 /** True for a plain relative path inside a folder: no `..`, no absolute path, no URL scheme. */
 export function isSafeRelativePath(p: string): boolean {
   if (p.length === 0 || p.length > 1024) return false;
+  // The URL parser drops leading/trailing spaces and control characters and every tab and newline,
+  // so ' //host/x' and '.\t./x' would resolve as '//host/x' and '../x'.
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(p) || p.trim() !== p) return false;
   if (p.startsWith('/') || p.startsWith('\\') || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) return false;
-  return !p.split(/[\\/]/).some((seg) => seg === '..');
+  // It also reads '%2e%2e' as '..', and ends the path at '?' or '#' ('..#' is '..'); a server may
+  // decode '%2f' and '%5c' into separators. A bundle's file names need none of these.
+  if (/[?#]|%(2f|5c)/i.test(p)) return false;
+  return !p.split(/[\\/]/).some((seg) => seg.replace(/%2e/gi, '.') === '..');
 }

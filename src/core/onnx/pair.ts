@@ -1,5 +1,5 @@
 import { NodeProtoType, ValueInfoProtoType, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
-import { OnnxError, copyBytes, describeTensor, tensorBytes, type InitializerInfo, type OnnxModel, toInt } from './model';
+import { OnnxError, copyBytes, describeTensor, dtypeName, tensorBytes, type InitializerInfo, type OnnxModel, toInt } from './model';
 
 export interface TensorMismatch {
   name: string;
@@ -34,8 +34,18 @@ function describeNode(n: NodeProto, i: number): string {
 
 function valueInfoSignature(v: ValueInfoProto): string {
   const tt = v.type?.tensor_type;
-  const dims = tt?.shape?.dim.map((d) => d.dim_param || String(toInt(d.dim_value, 'dim'))).join(',') ?? '?';
-  return `${v.name}:${tt?.elem_type ?? '?'}[${dims}]`;
+  const dims = tt?.shape?.dim.map((d) => d.dim_param || String(toInt(d.dim_value, `a dimension of '${v.name}'`))).join(', ') ?? '?';
+  // The dtype by name where it has one: the message is read by someone comparing two exports.
+  const elem = tt?.elem_type === undefined || tt.elem_type === null ? '?' : (dtypeName(tt.elem_type) ?? `type ${tt.elem_type}`);
+  return `${v.name}: ${elem}[${dims}]`;
+}
+
+/** A rename is the likeliest cause when exactly one tensor is missing on each side with one dtype and shape. */
+function renameHint(mismatches: readonly TensorMismatch[]): string {
+  const goneFromFt = mismatches.filter((m) => m.fineTuned === 'missing');
+  const goneFromZs = mismatches.filter((m) => m.zeroShot === 'missing');
+  if (goneFromFt.length !== 1 || goneFromZs.length !== 1 || goneFromFt[0]!.zeroShot !== goneFromZs[0]!.fineTuned) return '';
+  return ` Was the tensor renamed '${goneFromFt[0]!.name}' → '${goneFromZs[0]!.name}'?`;
 }
 
 export interface PairAnalysis {
@@ -73,10 +83,14 @@ export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnal
     if (!aInits.has(name)) mismatches.push({ name, kind: 'missing', zeroShot: 'missing', fineTuned: fmt(describeTensor(tb)) });
   }
   if (mismatches.length > 0) {
-    const shown = mismatches.slice(0, 3).map((m) => `'${m.name}' (zero-shot ${m.zeroShot}, fine-tuned ${m.fineTuned})`);
+    const shown = mismatches.slice(0, 3).map((m) => {
+      if (m.fineTuned === 'missing') return `'${m.name}' (${m.zeroShot}) is missing from the fine-tuned model`;
+      if (m.zeroShot === 'missing') return `'${m.name}' (${m.fineTuned}) is missing from the zero-shot model`;
+      return `'${m.name}' (zero-shot ${m.zeroShot}, fine-tuned ${m.fineTuned})`;
+    });
     const more = mismatches.length > 3 ? ` and ${mismatches.length - 3} more` : '';
     throw new PairMismatchError(
-      `These checkpoints cannot be blended: ${mismatches.length} tensor${mismatches.length > 1 ? 's' : ''} differ in name, dtype or shape: ${shown.join('; ')}${more}.`,
+      `These checkpoints cannot be blended: ${mismatches.length} tensor${mismatches.length > 1 ? 's' : ''} differ in name, dtype or shape: ${shown.join('; ')}${more}.${renameHint(mismatches)}`,
       mismatches,
     );
   }

@@ -125,7 +125,7 @@ export class BlendEngine {
       session = await opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts));
     } catch (e) {
       gpu?.destroy();
-      throw new Error(`onnxruntime could not load the model: ${(e as Error).message}`);
+      throw new Error(`onnxruntime could not load the model: ${(e as Error).message}`, { cause: e });
     }
     const info: EngineInfo = {
       backend: opts.backend,

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { isSafeRelativePath } from '../onnx/model';
+
+// The pair bundle's manifest (docs/bundle-format.md). Validated with zod so that a hostile or
+// broken manifest fails with a message naming the field, before anything is fetched.
+
+const relPath = z.string().refine(isSafeRelativePath, { message: 'must be a relative path inside the bundle (no "..", no absolute path or URL)' });
+
+const modelFile = z.object({
+  path: relPath,
+  bytes: z.number().int().nonnegative().max(2 ** 33).optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+
+const analogue = z.enum(['ImageNet', 'ImageNetV2', 'ImageNetR', 'ImageNetSketch', 'ObjectNet', 'ImageNetA']);
+
+const evalSet = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -'),
+  name: z.string().min(1).max(120),
+  role: z.enum(['reference', 'shift']),
+  analogue: analogue.optional().nullable(),
+  description: z.string().max(2000).optional(),
+  sprite: z.object({
+    path: relPath,
+    tile: z.number().int().min(1).max(1024),
+    columns: z.number().int().min(1).max(4096),
+    count: z.number().int().min(1).max(1_000_000),
+  }),
+  labels: z.array(z.number().int().nonnegative()).max(1_000_000),
+  classes: z.array(z.number().int().nonnegative()).nullable().optional(),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal('wiseft-pair/1'),
+  name: z.string().min(1).max(200),
+  description: z.string().max(5000).optional(),
+  citation: z.string().max(5000).optional(),
+  models: z.object({ zeroShot: modelFile, fineTuned: modelFile }),
+  io: z.object({ image: z.string().min(1), embedding: z.string().min(1), logits: z.string().min(1) }).default({ image: 'image', embedding: 'embedding', logits: 'logits' }),
+  text: z.object({
+    model: modelFile,
+    tokenizer: relPath,
+    contextLength: z.number().int().min(1).max(1024),
+    padId: z.number().int().nonnegative(),
+    input: z.string().min(1),
+    output: z.string().min(1),
+  }).optional(),
+  logitScale: z.number().positive().max(1e4),
+  templates: z.array(z.string().includes('{}', { message: 'each template needs a "{}" for the class name' })).min(1).max(200),
+  classes: z.array(z.string().min(1).max(200)).min(2).max(100_000),
+  preprocess: z.object({
+    size: z.number().int().min(1).max(2048),
+    resize: z.enum(['bicubic', 'bilinear']),
+    crop: z.literal('center'),
+    mean: z.tuple([z.number(), z.number(), z.number()]),
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    layout: z.literal('NCHW'),
+  }),
+  eval: z.object({ sets: z.array(evalSet).min(1).max(64) }).optional(),
+}).superRefine((m, ctx) => {
+  const sets = m.eval?.sets ?? [];
+  const refs = sets.filter((s) => s.role === 'reference').length;
+  if (sets.length > 0 && refs !== 1) ctx.addIssue({ code: 'custom', path: ['eval', 'sets'], message: `exactly one set must have role "reference" (found ${refs})` });
+  const ids = new Set<string>();
+  sets.forEach((s, i) => {
+    if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'id'], message: `duplicate set id '${s.id}'` });
+    ids.add(s.id);
+    if (s.labels.length !== s.sprite.count) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'labels'], message: `has ${s.labels.length} labels for ${s.sprite.count} images` });
+    const bad = s.labels.findIndex((l) => l >= m.classes.length);
+    if (bad >= 0) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'labels', bad], message: `class index ${s.labels[bad]} is out of range (${m.classes.length} classes)` });
+    if (s.sprite.tile !== m.preprocess.size) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'sprite', 'tile'], message: `tiles are ${s.sprite.tile}px but the model takes ${m.preprocess.size}px` });
+    s.classes?.forEach((c, j) => { if (c >= m.classes.length) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'classes', j], message: `class index ${c} is out of range` }); });
+  });
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type EvalSetSpec = NonNullable<Manifest['eval']>['sets'][number];
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+/** Parses and validates manifest JSON; errors name the offending field, e.g. `eval.sets.2.labels`. */
+export function parseManifest(text: string | Uint8Array): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text));
+  } catch (e) {
+    throw new ManifestError(`manifest.json is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = manifestSchema.safeParse(json);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 4).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    throw new ManifestError(`manifest.json is invalid — ${issues.join('; ')}${r.error.issues.length > 4 ? ` (and ${r.error.issues.length - 4} more)` : ''}`);
+  }
+  return r.data;
+}

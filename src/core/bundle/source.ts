@@ -1,0 +1,156 @@
+import { parseManifest, type Manifest } from './manifest';
+import { isSafeRelativePath } from '../onnx/model';
+
+/** Where a bundle's files come from: a URL, dropped files, or a folder on disk (Node). */
+export interface BundleSource {
+  /** Human-readable origin for messages and the URL hash: a URL or "dropped files". */
+  readonly label: string;
+  /** The URL to keep in the share link, when the bundle came from one. */
+  readonly url?: string;
+  read(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<Uint8Array>;
+}
+
+export class BundleError extends Error {
+  override name = 'BundleError';
+}
+
+export interface LoadedBundle {
+  manifest: Manifest;
+  source: BundleSource;
+  zeroShot: Uint8Array;
+  fineTuned: Uint8Array;
+  text: Uint8Array | null;
+  tokenizer: unknown | null;
+  /** PNG bytes of each eval set's sprite sheet, by set id. */
+  sprites: Map<string, Uint8Array>;
+  /** sha256 over the manifest and every file: results are keyed by it. */
+  contentHash: string;
+}
+
+export interface LoadProgress {
+  file: string;
+  loaded: number;
+  total: number | null;
+  /** Bytes of the whole bundle loaded so far, and its size when the manifest says. */
+  bundleLoaded: number;
+  bundleTotal: number | null;
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Fetches (or reads) every file of the bundle, checking sizes and hashes the manifest declares. */
+export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProgress) => void): Promise<LoadedBundle> {
+  const manifestBytes = await source.read('manifest.json');
+  const manifest = parseManifest(manifestBytes);
+  const declared = [manifest.models.zeroShot.bytes, manifest.models.fineTuned.bytes, manifest.text?.model.bytes];
+  const bundleTotal = declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
+  let done = 0;
+  const read = async (path: string, expected?: { bytes?: number | undefined; sha256?: string | undefined }): Promise<Uint8Array> => {
+    const bytes = await source.read(path, (loaded, total) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal }));
+    done += bytes.byteLength;
+    if (expected?.bytes !== undefined && bytes.byteLength !== expected.bytes) {
+      throw new BundleError(`${path} has ${bytes.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`);
+    }
+    if (expected?.sha256 && (await sha256Hex(bytes)) !== expected.sha256) {
+      throw new BundleError(`${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`);
+    }
+    return bytes;
+  };
+  const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
+  const fineTuned = await read(manifest.models.fineTuned.path, manifest.models.fineTuned);
+  let text: Uint8Array | null = null;
+  let tokenizer: unknown | null = null;
+  if (manifest.text) {
+    text = await read(manifest.text.model.path, manifest.text.model);
+    const tok = await read(manifest.text.tokenizer);
+    try {
+      tokenizer = JSON.parse(new TextDecoder().decode(tok));
+    } catch {
+      throw new BundleError(`${manifest.text.tokenizer} is not valid JSON`);
+    }
+  }
+  const sprites = new Map<string, Uint8Array>();
+  for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path));
+  const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values()];
+  const hashes = await Promise.all(parts.map(sha256Hex));
+  const contentHash = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);
+  return { manifest, source, zeroShot, fineTuned, text, tokenizer, sprites, contentHash };
+}
+
+/**
+ * A bundle served over HTTP. Every file path is resolved against the manifest's URL and must stay
+ * on the manifest's origin: a manifest cannot make the app fetch from anywhere the user did not
+ * choose.
+ */
+export function urlSource(manifestUrl: string, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): BundleSource {
+  const base = new URL(manifestUrl, (globalThis as { location?: { href: string } }).location?.href);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
+  const dir = new URL('.', base);
+  return {
+    label: base.href,
+    url: base.href,
+    async read(path, onProgress) {
+      if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+      const url = path === 'manifest.json' ? base : new URL(path, dir);
+      if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname)) throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
+      let res: Response;
+      try {
+        res = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit' });
+      } catch (e) {
+        const here = (globalThis as { location?: { origin: string } }).location?.origin;
+        const cross = here && url.origin !== here;
+        throw new BundleError(
+          cross
+            ? `could not download ${url.href}: the server did not allow this page to read it (CORS). The host must send 'Access-Control-Allow-Origin' for this site, or you can download the bundle and drop its folder on the page.`
+            : `could not download ${url.href}: ${(e as Error).message}`,
+        );
+      }
+      if (!res.ok) throw new BundleError(`could not download ${url.href}: HTTP ${res.status} ${res.statusText}`);
+      const total = Number(res.headers.get('content-length')) || null;
+      if (!res.body) return new Uint8Array(await res.arrayBuffer());
+      const reader = res.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let loaded = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        loaded += value.byteLength;
+        onProgress?.(loaded, total);
+      }
+      const out = new Uint8Array(loaded);
+      let o = 0;
+      for (const c of chunks) {
+        out.set(c, o);
+        o += c.byteLength;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * A bundle from files the user dropped or picked. Paths are matched on their ending so that a
+ * dropped folder "my-pair/manifest.json" and loose files both work.
+ */
+export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>): BundleSource {
+  const norm = (p: string) => p.replace(/\\/g, '/').replace(/^\.?\//, '');
+  const manifests = files.filter((f) => norm(f.path).split('/').pop() === 'manifest.json');
+  if (manifests.length === 0) throw new BundleError('no manifest.json among the dropped files: drop the whole pair folder (manifest.json and its .onnx files)');
+  // The shallowest manifest is the bundle's root.
+  const root = manifests.map((m) => norm(m.path)).sort((a, b) => a.split('/').length - b.split('/').length)[0]!;
+  const prefix = root.slice(0, root.length - 'manifest.json'.length);
+  const byPath = new Map(files.map((f) => [norm(f.path), f.blob]));
+  return {
+    label: 'dropped files',
+    async read(path) {
+      if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+      const blob = byPath.get(prefix + norm(path));
+      if (!blob) throw new BundleError(`the manifest needs '${path}', which is not among the dropped files`);
+      return new Uint8Array(await blob.arrayBuffer());
+    },
+  };
+}

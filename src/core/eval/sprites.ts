@@ -1,0 +1,80 @@
+import { decode } from 'fast-png';
+import type { EvalSetSpec, Manifest } from '../bundle/manifest';
+import { BundleError } from '../bundle/source';
+
+/** One eval set, decoded once: 8-bit RGB pixels, [N, size, size, 3], and labels. */
+export interface EvalSetData {
+  spec: EvalSetSpec;
+  size: number;
+  count: number;
+  pixels: Uint8Array;
+  labels: Int32Array;
+  /** Class indices the set uses (ImageNet-R/-A style subsets); logits outside are masked. */
+  classSubset: Int32Array | null;
+}
+
+/**
+ * Decodes a sprite sheet with fast-png, in every environment alike (a canvas would apply colour
+ * management and premultiplied alpha, and is not in Node), and cuts it into tiles.
+ */
+export function decodeSprite(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
+  let img: ReturnType<typeof decode>;
+  try {
+    img = decode(png);
+  } catch (e) {
+    throw new BundleError(`eval set '${spec.id}': ${spec.sprite.path} is not a readable PNG (${(e as Error).message})`);
+  }
+  const { tile, columns, count } = spec.sprite;
+  const rows = Math.ceil(count / columns);
+  if (img.width < columns * tile || img.height < rows * tile) {
+    throw new BundleError(`eval set '${spec.id}': the sprite sheet is ${img.width}×${img.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`);
+  }
+  if (img.depth !== 8 || (img.channels !== 3 && img.channels !== 4)) {
+    throw new BundleError(`eval set '${spec.id}': the sprite sheet must be 8-bit RGB or RGBA (got ${img.channels} channels, ${img.depth}-bit)`);
+  }
+  const ch = img.channels;
+  const src = img.data as Uint8Array;
+  const pixels = new Uint8Array(count * tile * tile * 3);
+  for (let i = 0; i < count; i++) {
+    const x0 = (i % columns) * tile;
+    const y0 = Math.floor(i / columns) * tile;
+    for (let y = 0; y < tile; y++) {
+      let s = ((y0 + y) * img.width + x0) * ch;
+      let d = (i * tile * tile + y * tile) * 3;
+      for (let x = 0; x < tile; x++, s += ch, d += 3) {
+        pixels[d] = src[s]!;
+        pixels[d + 1] = src[s + 1]!;
+        pixels[d + 2] = src[s + 2]!;
+      }
+    }
+  }
+  return {
+    spec, size: tile, count, pixels,
+    labels: Int32Array.from(spec.labels),
+    classSubset: spec.classes ? Int32Array.from(spec.classes) : null,
+  };
+}
+
+/** Images [start, end) of a set as the model's input: float32 NCHW, (x/255 - mean) / std. */
+export function normalizeBatch(set: EvalSetData, start: number, end: number, pre: Manifest['preprocess'], out?: Float32Array): Float32Array {
+  const s = set.size;
+  const plane = s * s;
+  const n = end - start;
+  const data = out && out.length >= n * 3 * plane ? out.subarray(0, n * 3 * plane) : new Float32Array(n * 3 * plane);
+  return normalizeHWC(set.pixels.subarray(start * plane * 3, end * plane * 3), n, s, pre, data);
+}
+
+/** HWC uint8 images → NCHW float32, normalised with the manifest's mean and std. */
+export function normalizeHWC(pixels: Uint8Array, n: number, s: number, pre: Manifest['preprocess'], out: Float32Array = new Float32Array(n * 3 * s * s)): Float32Array {
+  const plane = s * s;
+  for (let c = 0; c < 3; c++) {
+    const scale = 1 / (255 * pre.std[c]!);
+    const shift = pre.mean[c]! / pre.std[c]!;
+    for (let i = 0; i < n; i++) {
+      const src = i * plane * 3 + c;
+      const dst = (i * 3 + c) * plane;
+      for (let p = 0; p < plane; p++) out[dst + p] = pixels[src + p * 3]! * scale - shift;
+    }
+  }
+  return out;
+}

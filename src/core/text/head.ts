@@ -1,0 +1,104 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { InferenceSession } from 'onnxruntime-common';
+import type { Manifest } from '../bundle/manifest';
+import type { OrtModule } from '../runtime/engine';
+
+/**
+ * tokenizers.js has no WordLevel model. A WordLevel vocabulary behaves the same as WordPiece over
+ * the same vocabulary (a whole word in the vocabulary is one token; any other word is the unknown
+ * token), so small word-level tokenizers are read as WordPiece.
+ */
+function compatible(json: unknown): Record<string, unknown> {
+  const j = json as { model?: { type?: string; vocab?: unknown; unk_token?: string } };
+  if (j?.model?.type === 'WordLevel') {
+    return { ...(j as object), model: { type: 'WordPiece', vocab: j.model.vocab, unk_token: j.model.unk_token ?? '[UNK]', continuing_subword_prefix: '\u0000##', max_input_chars_per_word: 1000 } };
+  }
+  return j as Record<string, unknown>;
+}
+
+export class TextTower {
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: InferenceSession,
+    private readonly tokenizer: Tokenizer,
+    private readonly spec: NonNullable<Manifest['text']>,
+  ) {}
+
+  static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu'): Promise<TextTower> {
+    const tokenizer = new Tokenizer(compatible(tokenizerJson), {});
+    const session = await ort.InferenceSession.create(modelBytes, { executionProviders: [backend] });
+    return new TextTower(ort, session, tokenizer, spec);
+  }
+
+  tokenize(texts: readonly string[]): BigInt64Array {
+    const L = this.spec.contextLength;
+    const ids = new BigInt64Array(texts.length * L).fill(BigInt(this.spec.padId));
+    texts.forEach((t, i) => {
+      const enc = this.tokenizer.encode(t).ids;
+      for (let j = 0; j < Math.min(L, enc.length); j++) ids[i * L + j] = BigInt(enc[j]!);
+    });
+    return ids;
+  }
+
+  /** Unnormalised text embeddings, [texts.length, D]. */
+  async encode(texts: readonly string[]): Promise<{ data: Float32Array; dim: number }> {
+    const ids = this.tokenize(texts);
+    const out = await this.session.run({ [this.spec.input]: new this.ort.Tensor('int64', ids, [texts.length, this.spec.contextLength]) });
+    const t = out[this.spec.output]!;
+    return { data: t.data as Float32Array, dim: t.dims[1]! };
+  }
+
+  /**
+   * The zero-shot head the wise-ft way: per class, every template's embedding L2-normalised,
+   * averaged, renormalised; times the logit scale. Returns [classes, D], row-major.
+   */
+  async zeroShotHead(classes: readonly string[], templates: readonly string[], logitScale: number): Promise<{ weight: Float32Array; dim: number }> {
+    const texts = classes.flatMap((c) => templates.map((t) => t.replaceAll('{}', c)));
+    const { data, dim } = await this.encode(texts);
+    const weight = new Float32Array(classes.length * dim);
+    for (let c = 0; c < classes.length; c++) {
+      const acc = new Float64Array(dim);
+      for (let t = 0; t < templates.length; t++) {
+        const row = (c * templates.length + t) * dim;
+        let n = 0;
+        for (let d = 0; d < dim; d++) n += data[row + d]! ** 2;
+        n = Math.sqrt(n) || 1;
+        for (let d = 0; d < dim; d++) acc[d]! += data[row + d]! / n;
+      }
+      let n = 0;
+      for (let d = 0; d < dim; d++) n += acc[d]! ** 2;
+      n = Math.sqrt(n) || 1;
+      for (let d = 0; d < dim; d++) weight[c * dim + d] = (logitScale * acc[d]!) / n;
+    }
+    return { weight, dim };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** logits = embedding · headᵀ for a batch of (already normalised) image embeddings. */
+export function applyHead(embedding: Float32Array, n: number, head: Float32Array, classes: number, dim: number): Float32Array {
+  const out = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < classes; c++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += embedding[i * dim + d]! * head[c * dim + d]!;
+      out[i * classes + c] = s;
+    }
+  }
+  return out;
+}
+
+export function softmax(logits: Float32Array, n: number, classes: number): Float32Array {
+  const out = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) m = Math.max(m, logits[i * classes + c]!);
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += out[i * classes + c] = Math.exp(logits[i * classes + c]! - m);
+    for (let c = 0; c < classes; c++) out[i * classes + c]! /= s;
+  }
+  return out;
+}

@@ -1,0 +1,249 @@
+// Actions beside the store: everything that talks to the engine Worker. Stale work is dropped:
+// every result carries the pair's content hash and is applied only to that pair, and a newer
+// evaluation supersedes the older one inside the Worker.
+import { startEngineWorker, proxy, type EngineHandle, type PairRequest, type RuntimeInfo } from '../worker/client';
+import type { LoadProgress } from '../core/bundle/source';
+import { useStore, applyFrontierUpdate, applyEnsembleUpdate, say, type Upload } from './store';
+import { formatHash } from './hash';
+
+export const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
+export const TRAJECTORY = Array.from({ length: 21 }, (_, i) => i / 20);
+
+let engine: EngineHandle | null = null;
+let evalTimer: ReturnType<typeof setTimeout> | null = null;
+
+export function bundledPairUrl(): string {
+  return new URL('pairs/shapes/manifest.json', document.baseURI).href;
+}
+
+export async function startApp(): Promise<void> {
+  engine = startEngineWorker().engine;
+  const s = useStore.getState();
+  const runtime = await engine.init(s.backendChoice, proxy((r: RuntimeInfo) => {
+    useStore.setState({ runtime: r });
+    if (r.note) say('error', r.note);
+    // The Worker reloaded the pair on the CPU: recompute what is shown.
+    void refreshAfterBackendChange();
+  }));
+  useStore.setState({ runtime });
+  if (runtime.note) say('info', runtime.note);
+  syncHash();
+  useStore.subscribe(syncHash);
+  const requested = s.pairUrl;
+  if (requested) {
+    const ok = await loadPair({ kind: 'url', url: requested }, requested);
+    if (ok) return;
+  }
+  await loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair');
+}
+
+async function refreshAfterBackendChange(): Promise<void> {
+  if (!engine) return;
+  const pair = await engine.current();
+  useStore.setState({ pair, points: {}, ensemble: {}, pointsFor: pair?.contentHash ?? null });
+  scheduleEvaluation(0);
+}
+
+function syncHash(): void {
+  const s = useStore.getState();
+  const hash = formatHash({ alpha: s.alpha, shift: s.shift, ensemble: s.showEnsemble, paper: s.paper, presenter: s.presenter, pair: s.pairUrl, backend: s.backendChoice });
+  if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+}
+
+/** Loads a pair; on failure says why and keeps the previous pair, its results and α. */
+export async function loadPair(req: PairRequest, label: string): Promise<boolean> {
+  if (!engine) return false;
+  useStore.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
+  try {
+    const pair = await engine.loadPair(req, proxy((p: LoadProgress) => useStore.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {}))));
+    const isBundled = req.kind === 'url' && req.url === bundledPairUrl();
+    useStore.setState((s) => ({
+      pair,
+      loading: null,
+      points: {},
+      ensemble: {},
+      pointsFor: pair.contentHash,
+      progress: null,
+      fullFrontierMs: null,
+      pairUrl: req.kind === 'url' && !isBundled ? req.url : null,
+      shift: s.shift === 'mean' || pair.sets.some((x) => x.id === s.shift && x.role === 'shift') ? s.shift : 'mean',
+      customLabels: null,
+      uploads: s.uploads.map((u) => ({ ...u, trajectory: null, current: null, forPair: null })),
+    }));
+    scheduleEvaluation(0);
+    void refreshUploads();
+    return true;
+  } catch (e) {
+    const message = (e as Error).message;
+    useStore.setState({ loading: null, pairError: `Could not load ${label}: ${message}` });
+    say('error', `Could not load ${label}: ${message}${useStore.getState().pair ? ' The previous pair is still loaded.' : ''}`);
+    return false;
+  }
+}
+
+/** Starts (or restarts, superseding) the progressive evaluation with the current α first. */
+export function scheduleEvaluation(delayMs = 120): void {
+  if (evalTimer) clearTimeout(evalTimer);
+  evalTimer = setTimeout(() => void runEvaluation(), delayMs);
+}
+
+async function runEvaluation(): Promise<void> {
+  const s = useStore.getState();
+  if (!engine || !s.pair) return;
+  const pairHash = s.pair.contentHash;
+  const startedAt = s.evalStartedAt ?? performance.now();
+  useStore.setState({ evaluating: true, evalStartedAt: startedAt });
+  try {
+    const result = await engine.evaluate(GRID, s.alpha, proxy(applyFrontierUpdate), proxy(applyEnsembleUpdate));
+    const now = useStore.getState();
+    if (result === 'done' && now.pair?.contentHash === pairHash) {
+      useStore.setState((x) => ({ evaluating: false, fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+    }
+  } catch (e) {
+    useStore.setState({ evaluating: false });
+    say('error', `Evaluation stopped: ${(e as Error).message}`);
+  }
+}
+
+export function cancelEvaluation(): void {
+  void engine?.cancel();
+  useStore.setState({ evaluating: false });
+}
+
+let uploadsTimer: ReturnType<typeof setTimeout> | null = null;
+
+export function setAlpha(alpha: number): void {
+  const a = Math.min(1, Math.max(0, Math.round(alpha * 100) / 100));
+  if (a === useStore.getState().alpha) return;
+  useStore.setState({ alpha: a });
+  scheduleEvaluation();
+  if (uploadsTimer) clearTimeout(uploadsTimer);
+  uploadsTimer = setTimeout(() => void refreshUploads(true), 60);
+}
+
+let playTimer: ReturnType<typeof setInterval> | null = null;
+export function togglePlay(): void {
+  if (playTimer) {
+    clearInterval(playTimer);
+    playTimer = null;
+    useStore.setState({ playing: false });
+    return;
+  }
+  useStore.setState({ playing: true });
+  if (useStore.getState().alpha >= 1) setAlpha(0);
+  playTimer = setInterval(() => {
+    const a = useStore.getState().alpha;
+    if (a >= 1) {
+      togglePlay();
+      return;
+    }
+    setAlpha(a + 0.02);
+  }, 120);
+}
+
+let uploadId = 0;
+
+/** Decodes and classifies images in the Worker; the bytes never leave the page. */
+export async function addUploads(files: File[]): Promise<void> {
+  if (!engine) return;
+  const e = engine;
+  const fresh: Upload[] = files.map((f) => ({
+    id: ++uploadId, name: f.name || 'pasted image', thumbnail: null, rgb: null, status: 'decoding', error: null, trajectory: null, current: null, labels: [], forPair: null,
+  }));
+  useStore.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, 24) }));
+  await Promise.all(files.map(async (file, i) => {
+    const id = fresh[i]!.id;
+    try {
+      const decoded = await e.decode(file, file.name || 'pasted image');
+      const size = useStore.getState().pair?.inputSize ?? 0;
+      const thumbnail = rgbToDataUrl(decoded.rgb, size);
+      patchUpload(id, { rgb: decoded.rgb, thumbnail, status: 'ready' });
+    } catch (err) {
+      patchUpload(id, { status: 'error', error: (err as Error).message });
+    }
+  }));
+  await refreshUploads();
+}
+
+function patchUpload(id: number, patch: Partial<Upload>): void {
+  useStore.setState((s) => ({ uploads: s.uploads.map((u) => (u.id === id ? { ...u, ...patch } : u)) }));
+}
+
+export function removeUpload(id: number): void {
+  useStore.setState((s) => ({ uploads: s.uploads.filter((u) => u.id !== id) }));
+}
+
+let classifyGeneration = 0;
+
+/** Top classes at the current α for every upload, and the α trajectory for new ones. */
+export async function refreshUploads(alphaOnly = false): Promise<void> {
+  const s = useStore.getState();
+  if (!engine || !s.pair) return;
+  const ready = s.uploads.filter((u) => u.status === 'ready' && u.rgb);
+  if (ready.length === 0) return;
+  const generation = ++classifyGeneration;
+  const alpha = s.alpha;
+  try {
+    const needTrajectory = alphaOnly ? [] : ready.filter((u) => !u.trajectory || u.forPair !== s.pair!.contentHash);
+    if (needTrajectory.length > 0) {
+      const r = await engine.classify(needTrajectory.map((u) => u.rgb!), TRAJECTORY);
+      if (generation !== classifyGeneration) return;
+      needTrajectory.forEach((u, i) => patchUpload(u.id, { trajectory: r.predictions[i]!, labels: r.labels, forPair: r.pairHash }));
+    }
+    const r = await engine.classify(ready.map((u) => u.rgb!), [alpha]);
+    if (generation !== classifyGeneration || useStore.getState().alpha !== alpha) return;
+    if (useStore.getState().pair?.contentHash !== r.pairHash) return;
+    ready.forEach((u, i) => patchUpload(u.id, { current: r.predictions[i]![0]!, labels: r.labels }));
+  } catch (err) {
+    say('error', `Classification failed: ${(err as Error).message}`);
+  }
+}
+
+export async function setCustomLabels(labels: string[] | null): Promise<void> {
+  if (!engine) return;
+  try {
+    await engine.setCustomLabels(labels);
+    useStore.setState((s) => ({ customLabels: labels, labelError: null, uploads: s.uploads.map((u) => ({ ...u, trajectory: null })) }));
+    await refreshUploads();
+  } catch (e) {
+    useStore.setState({ labelError: (e as Error).message });
+  }
+}
+
+export async function exportBlended(): Promise<void> {
+  const s = useStore.getState();
+  if (!engine || !s.pair) return;
+  try {
+    const bytes = await engine.exportOnnx(s.alpha);
+    const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `wiseft-alpha-${s.alpha.toFixed(2)}.onnx`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  } catch (e) {
+    say('error', `Export failed: ${(e as Error).message}`);
+  }
+}
+
+function rgbToDataUrl(rgb: Uint8Array, size: number): string | null {
+  if (!size) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(size, size);
+  for (let i = 0, j = 0; i < size * size; i++, j += 3) {
+    img.data[i * 4] = rgb[j]!;
+    img.data[i * 4 + 1] = rgb[j + 1]!;
+    img.data[i * 4 + 2] = rgb[j + 2]!;
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL();
+}
+
+/** Test hook: exposes the engine handle to browser tests (counts, device loss). */
+export function engineHandle(): EngineHandle | null {
+  return engine;
+}

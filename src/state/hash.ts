@@ -1,0 +1,41 @@
+// Every user-visible setting round-trips through the URL hash (as TensorFlow Playground does), so
+// a link in a talk opens exactly that view.
+export interface HashState {
+  alpha: number;
+  shift: string;
+  ensemble: boolean;
+  paper: string;
+  presenter: boolean;
+  pair: string | null;
+  backend: 'auto' | 'webgpu' | 'wasm';
+}
+
+export const DEFAULT_HASH: HashState = { alpha: 0.5, shift: 'mean', ensemble: false, paper: 'none', presenter: false, pair: null, backend: 'auto' };
+
+export function parseHash(hash: string, search = ''): HashState {
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
+  const q = new URLSearchParams(search.replace(/^\?/, ''));
+  const alpha = Number(p.get('alpha'));
+  const backend = p.get('backend') ?? q.get('backend');
+  return {
+    alpha: p.has('alpha') && Number.isFinite(alpha) ? Math.min(1, Math.max(0, Math.round(alpha * 100) / 100)) : DEFAULT_HASH.alpha,
+    shift: p.get('shift') || DEFAULT_HASH.shift,
+    ensemble: p.get('ensemble') === '1',
+    paper: p.get('paper') || DEFAULT_HASH.paper,
+    presenter: p.get('presenter') === '1' || q.get('presenter') === '1',
+    pair: q.get('pair') || p.get('pair') || null,
+    backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
+  };
+}
+
+export function formatHash(s: HashState): string {
+  const p = new URLSearchParams();
+  p.set('alpha', s.alpha.toFixed(2));
+  if (s.shift !== DEFAULT_HASH.shift) p.set('shift', s.shift);
+  if (s.ensemble) p.set('ensemble', '1');
+  if (s.paper !== DEFAULT_HASH.paper) p.set('paper', s.paper);
+  if (s.presenter) p.set('presenter', '1');
+  if (s.pair) p.set('pair', s.pair);
+  if (s.backend !== 'auto') p.set('backend', s.backend);
+  return `#${p.toString()}`;
+}

@@ -1,0 +1,112 @@
+import { create, type StateCreator } from 'zustand';
+import type { PairSummary, FrontierUpdate, EnsembleUpdate, Prediction } from '../core/explorer';
+import type { SetAccuracy } from '../core/eval/frontier';
+import type { LoadProgress } from '../core/bundle/source';
+import type { RuntimeInfo } from '../worker/client';
+import { parseHash, type HashState } from './hash';
+
+// The store in slices (zustand's recommended shape): each slice owns one concern; actions that
+// talk to the Worker live in actions.ts, beside the store.
+
+export interface PairSlice {
+  pair: PairSummary | null;
+  runtime: RuntimeInfo | null;
+  loading: { label: string; progress: (LoadProgress & { elapsedMs: number }) | null; startedAt: number } | null;
+  /** The last failure to load a pair, in words; the previous pair stays in use. */
+  pairError: string | null;
+}
+
+export interface AlphaSlice {
+  alpha: number;
+  playing: boolean;
+}
+
+export interface FrontierSlice {
+  /** Content hash of the pair the points belong to: updates for another pair are dropped. */
+  pointsFor: string | null;
+  points: Record<string, Record<string, SetAccuracy>>;
+  ensemble: Record<string, Record<string, SetAccuracy>>;
+  progress: { done: number; total: number } | null;
+  evaluating: boolean;
+  evalStartedAt: number | null;
+  fullFrontierMs: number | null;
+}
+
+export interface ViewSlice {
+  shift: string;
+  showEnsemble: boolean;
+  paper: string;
+  presenter: boolean;
+  pairUrl: string | null;
+  backendChoice: HashState['backend'];
+}
+
+export interface Upload {
+  id: number;
+  name: string;
+  /** A data URL of the model's input crop, for the thumbnail (never uploaded anywhere). */
+  thumbnail: string | null;
+  rgb: Uint8Array | null;
+  status: 'decoding' | 'ready' | 'error';
+  error: string | null;
+  /** Predictions along α (the trajectory), for the labels below. */
+  trajectory: Prediction[] | null;
+  current: Prediction | null;
+  labels: string[];
+  forPair: string | null;
+}
+
+export interface UploadSlice {
+  uploads: Upload[];
+  customLabels: string[] | null;
+  labelError: string | null;
+}
+
+export interface MessageSlice {
+  messages: { id: number; kind: 'error' | 'info'; text: string }[];
+}
+
+export type State = PairSlice & AlphaSlice & FrontierSlice & ViewSlice & UploadSlice & MessageSlice;
+
+const initialHash = typeof location !== 'undefined' ? parseHash(location.hash, location.search) : parseHash('');
+
+const pairSlice: StateCreator<State, [], [], PairSlice> = () => ({ pair: null, runtime: null, loading: null, pairError: null });
+const alphaSlice: StateCreator<State, [], [], AlphaSlice> = () => ({ alpha: initialHash.alpha, playing: false });
+const frontierSlice: StateCreator<State, [], [], FrontierSlice> = () => ({
+  pointsFor: null, points: {}, ensemble: {}, progress: null, evaluating: false, evalStartedAt: null, fullFrontierMs: null,
+});
+const viewSlice: StateCreator<State, [], [], ViewSlice> = () => ({
+  shift: initialHash.shift, showEnsemble: initialHash.ensemble, paper: initialHash.paper, presenter: initialHash.presenter,
+  pairUrl: initialHash.pair, backendChoice: initialHash.backend,
+});
+const uploadSlice: StateCreator<State, [], [], UploadSlice> = () => ({ uploads: [], customLabels: null, labelError: null });
+const messageSlice: StateCreator<State, [], [], MessageSlice> = () => ({ messages: [] });
+
+export const useStore = create<State>()((...a) => ({
+  ...pairSlice(...a),
+  ...alphaSlice(...a),
+  ...frontierSlice(...a),
+  ...viewSlice(...a),
+  ...uploadSlice(...a),
+  ...messageSlice(...a),
+}));
+
+export function applyFrontierUpdate(u: FrontierUpdate): void {
+  useStore.setState((s) => {
+    if (s.pair?.contentHash !== u.pairHash) return {};
+    return { pointsFor: u.pairHash, points: { ...s.points, [String(u.alpha)]: u.point }, progress: u.progress };
+  });
+}
+
+export function applyEnsembleUpdate(u: EnsembleUpdate): void {
+  useStore.setState((s) => (s.pair?.contentHash === u.pairHash ? { ensemble: u.points } : {}));
+}
+
+let messageId = 0;
+export function say(kind: 'error' | 'info', text: string): void {
+  const id = ++messageId;
+  useStore.setState((s) => ({ messages: [...s.messages.slice(-3), { id, kind, text }] }));
+}
+export function dismiss(id: number): void {
+  useStore.setState((s) => ({ messages: s.messages.filter((m) => m.id !== id) }));
+}

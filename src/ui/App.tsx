@@ -1,0 +1,131 @@
+import { useEffect, useState } from 'react';
+import { useStore, dismiss, say } from '../state/store';
+import { loadPair, addUploads } from '../state/actions';
+import { FrontierChart } from './FrontierChart';
+import { AccuracyTable } from './AccuracyTable';
+import { AlphaControl } from './AlphaControl';
+import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
+import { Uploads } from './Uploads';
+import { filesFromDrop, looksLikePair } from './files';
+import { PAPER_CURVES, PAPER_CITATION } from '../data/paper/paper';
+
+function Messages() {
+  const messages = useStore((s) => s.messages);
+  return (
+    <div className="messages" aria-live="assertive">
+      {messages.map((m) => (
+        <div key={m.id} className={`message ${m.kind}`} role={m.kind === 'error' ? 'alert' : 'status'} data-testid={`message-${m.kind}`}>
+          <span>{m.text}</span>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => dismiss(m.id)}>×</button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function ViewControls() {
+  const pair = useStore((s) => s.pair);
+  const shift = useStore((s) => s.shift);
+  const showEnsemble = useStore((s) => s.showEnsemble);
+  const paper = useStore((s) => s.paper);
+  const presenter = useStore((s) => s.presenter);
+  if (!pair) return null;
+  return (
+    <div className="view-controls">
+      <label>
+        Shift{' '}
+        <select value={shift} onChange={(e) => useStore.setState({ shift: e.currentTarget.value })} aria-label="Shift shown on the y axis">
+          <option value="mean">Mean of all shifts</option>
+          {pair.sets.filter((s) => s.role === 'shift').map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+        </select>
+      </label>
+      <label><input type="checkbox" checked={showEnsemble} onChange={(e) => useStore.setState({ showEnsemble: e.currentTarget.checked })} /> output-space ensemble</label>
+      <label>
+        Paper{' '}
+        <select value={paper} onChange={(e) => useStore.setState({ paper: e.currentTarget.value })} aria-label="Overlay a published curve">
+          <option value="none">no overlay</option>
+          {PAPER_CURVES.map((c) => <option key={c.id} value={c.id}>{c.label} (CVPR 2022)</option>)}
+        </select>
+      </label>
+      <label><input type="checkbox" checked={presenter} onChange={(e) => useStore.setState({ presenter: e.currentTarget.checked })} /> presenter view (P)</label>
+    </div>
+  );
+}
+
+export function App() {
+  const presenter = useStore((s) => s.presenter);
+  const paper = useStore((s) => s.paper);
+  const [dragging, setDragging] = useState(false);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.key === 'p' || e.key === 'P') && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement)) {
+        useStore.setState((s) => ({ presenter: !s.presenter }));
+      }
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      const files = Array.from(e.clipboardData?.files ?? []);
+      if (files.length) void addUploads(files);
+    };
+    window.addEventListener('keydown', onKey);
+    window.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('paste', onPaste);
+    };
+  }, []);
+
+  const onDrop = async (e: React.DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const files = await filesFromDrop(e.dataTransfer);
+    if (files.length === 0) return;
+    if (looksLikePair(files)) {
+      await loadPair({ kind: 'files', files }, 'the dropped pair');
+      return;
+    }
+    const images = files.map((f) => f.blob);
+    if (images.length === 0) say('error', 'Nothing to use in that drop.');
+    else await addUploads(images);
+  };
+
+  return (
+    <div
+      className={`app${presenter ? ' presenter' : ''}${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
+      onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }}
+      onDrop={(e) => void onDrop(e)}
+      data-testid="app"
+    >
+      <header>
+        <h1>WiSE-FT Explorer</h1>
+        <p className="tagline">
+          Fine-tuning a zero-shot model (<span className="zs">α = 0</span> → <span className="ft">α = 1</span>) gains accuracy on the data it was tuned on
+          but loses it under distribution shift. Averaging the two models' <em>weights</em> (<span className="wf">0 &lt; α &lt; 1</span>) keeps both.
+        </p>
+      </header>
+      <Messages />
+      <LoadingBar />
+      <main>
+        <div className="chart-col">
+          <ViewControls />
+          <FrontierChart height={presenter ? 620 : 440} />
+          <AlphaControl />
+          <EvalProgress />
+        </div>
+        <aside className="side-col">
+          <AccuracyTable />
+          <PairPanel />
+        </aside>
+      </main>
+      <Uploads />
+      <footer className="muted small">
+        <p>
+          WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022. Weight-space ensembling θ(α) = (1−α)θ₀ + αθ₁ of a zero-shot CLIP and its
+          fine-tuned copy. Everything runs in your browser.
+        </p>
+        {paper !== 'none' && <p>Overlay: {PAPER_CITATION}</p>}
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { useState } from 'react';
+import { useStore } from '../state/store';
+import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, scheduleEvaluation } from '../state/actions';
+import { filesFromInput } from './files';
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+export function LoadingBar() {
+  const loading = useStore((s) => s.loading);
+  if (!loading) return null;
+  const p = loading.progress;
+  const secs = (p?.elapsedMs ?? 0) / 1000;
+  const loaded = p?.bundleLoaded ?? 0;
+  const total = p?.bundleTotal ?? null;
+  const speed = secs > 0 ? loaded / secs : 0;
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <div>Loading {loading.label}{p ? ` — ${p.file}` : '…'}</div>
+      <progress max={total ?? undefined} value={total ? loaded : undefined} />
+      <div className="muted">{bytes(loaded)}{total ? ` of ${bytes(total)}` : ''}{speed > 0 ? ` · ${bytes(speed)}/s` : ''}</div>
+    </div>
+  );
+}
+
+export function EvalProgress() {
+  const progress = useStore((s) => s.progress);
+  const evaluating = useStore((s) => s.evaluating);
+  const full = useStore((s) => s.fullFrontierMs);
+  const pair = useStore((s) => s.pair);
+  if (!pair) return null;
+  return (
+    <div className="eval-progress" data-testid="eval-progress">
+      {evaluating && progress ? (
+        <>
+          <progress max={progress.total} value={progress.done} />
+          <span>evaluating: {progress.done}/{progress.total} chunks (sets × α, {250} images each)</span>
+          <button type="button" onClick={cancelEvaluation}>Cancel</button>
+        </>
+      ) : (
+        <>
+          <span className="muted" data-testid="eval-status">{evaluating ? 'evaluating…' : full !== null ? `frontier complete in ${(full / 1000).toFixed(1)} s` : 'evaluation paused'}</span>
+          {!evaluating && <button type="button" onClick={() => scheduleEvaluation(0)}>Evaluate</button>}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function PairPanel() {
+  const pair = useStore((s) => s.pair);
+  const runtime = useStore((s) => s.runtime);
+  const pairError = useStore((s) => s.pairError);
+  const [url, setUrl] = useState('');
+  return (
+    <section className="pair-panel" aria-label="Checkpoint pair">
+      <div className="pair-title">
+        <h2>{pair ? pair.name : 'No pair loaded'}</h2>
+        {runtime && (
+          <span className={`badge ${runtime.backend}`} title={runtime.gpu ? `${runtime.gpu.vendor} ${runtime.gpu.architecture} ${runtime.gpu.description}` : `${runtime.threads} wasm thread(s)`} data-testid="backend">
+            {runtime.backend === 'webgpu' ? `WebGPU${runtime.gpu?.isFallbackAdapter ? ' (software)' : ''}` : `CPU · wasm × ${runtime.threads}`}
+          </span>
+        )}
+      </div>
+      {pair && <p className="muted pair-desc">{pair.description}</p>}
+      {pair && (
+        <p className="muted small">
+          {pair.engine.blendedTensors} tensors blended ({bytes(pair.engine.blendedBytes)}), {pair.engine.sharedTensors} shared · {pair.classes.length} classes · input {pair.inputSize}px
+        </p>
+      )}
+      {pairError && <p className="error" role="alert" data-testid="pair-error">{pairError}</p>}
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (url.trim()) void loadPair({ kind: 'url', url: url.trim() }, url.trim());
+        }}
+      >
+        <input type="url" placeholder="https://…/manifest.json" value={url} onChange={(e) => setUrl(e.currentTarget.value)} aria-label="URL of a pair's manifest.json" />
+        <button type="submit">Load URL</button>
+      </form>
+      <div className="row">
+        <label className="button">
+          Open pair folder…
+          <input type="file" hidden multiple {...{ webkitdirectory: '' }} onChange={(e) => {
+            const files = filesFromInput(e.currentTarget.files);
+            if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
+          }} />
+        </label>
+        <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>Bundled pair</button>
+        <button type="button" onClick={() => void exportBlended()} disabled={!pair}>Download θ(α) as .onnx</button>
+      </div>
+      {pair?.citation && <p className="muted small">Cite: {pair.citation}</p>}
+    </section>
+  );
+}

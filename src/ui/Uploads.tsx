@@ -1,0 +1,110 @@
+import { useMemo, useState } from 'react';
+import { ResponsiveContainer, LineChart, Line, XAxis, YAxis, ReferenceLine, Tooltip } from 'recharts';
+import { useStore, type Upload } from '../state/store';
+import { addUploads, removeUpload, setCustomLabels } from '../state/actions';
+
+const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
+
+function topK(probs: number[], k: number): number[] {
+  return probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, i]) => i);
+}
+
+function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
+  const data = useMemo(() => {
+    const t = upload.trajectory;
+    if (!t || t.length === 0) return null;
+    // The classes that lead anywhere along α: where the prediction flips is what to see.
+    const leaders = new Set<number>();
+    for (const p of t) leaders.add(topK(p.probs, 1)[0]!);
+    for (const i of topK(t[0]!.probs, 2)) leaders.add(i);
+    for (const i of topK(t[t.length - 1]!.probs, 2)) leaders.add(i);
+    const classes = [...leaders].slice(0, 4);
+    return { classes, rows: t.map((p) => ({ alpha: p.alpha, ...Object.fromEntries(classes.map((c) => [`c${c}`, p.probs[c]! * 100])) })) };
+  }, [upload.trajectory]);
+  if (!data) return <div className="muted small">computing α trajectory…</div>;
+  return (
+    <div className="trajectory" aria-label={`Probability of the leading classes as α goes from 0 to 1 for ${upload.name}`}>
+      <ResponsiveContainer width="100%" height={110}>
+        <LineChart data={data.rows} margin={{ top: 4, right: 8, bottom: 0, left: -18 }}>
+          <XAxis dataKey="alpha" type="number" domain={[0, 1]} ticks={[0, 0.5, 1]} tick={{ fontSize: 10 }} />
+          <YAxis domain={[0, 100]} ticks={[0, 50, 100]} tick={{ fontSize: 10 }} />
+          <Tooltip formatter={(v: unknown) => `${Number(v).toFixed(1)}%`} labelFormatter={(a: unknown) => `α = ${Number(a).toFixed(2)}`} />
+          <ReferenceLine x={alpha} stroke="#db2777" />
+          {data.classes.map((c, i) => (
+            <Line key={c} dataKey={`c${c}`} name={upload.labels[c] ?? String(c)} stroke={LINE_COLORS[i]} dot={false} strokeWidth={2} isAnimationActive={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+      <div className="legend small">
+        {data.classes.map((c, i) => <span key={c} style={{ color: LINE_COLORS[i] }}>■ {upload.labels[c]}</span>)}
+      </div>
+    </div>
+  );
+}
+
+function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
+  return (
+    <li className="upload-card" data-testid="upload-card" data-name={upload.name}>
+      <div className="upload-head">
+        {upload.thumbnail ? <img src={upload.thumbnail} alt={`model input for ${upload.name}`} width={64} height={64} /> : <div className="thumb-empty" />}
+        <div className="upload-name" title={upload.name}>{upload.name}</div>
+        <button type="button" className="icon" aria-label={`Remove ${upload.name}`} onClick={() => removeUpload(upload.id)}>×</button>
+      </div>
+      {upload.status === 'error' && <p className="error" role="alert">{upload.error}</p>}
+      {upload.status === 'decoding' && <p className="muted small">decoding…</p>}
+      {upload.current && (
+        <ol className="top5" data-testid="top5" data-alpha={upload.current.alpha.toFixed(2)}>
+          {topK(upload.current.probs, 5).map((c) => (
+            <li key={c}>
+              <span className="label">{upload.labels[c]}</span>
+              <span className="bar"><span style={{ width: `${(upload.current!.probs[c]! * 100).toFixed(1)}%` }} /></span>
+              <span className="num">{(upload.current!.probs[c]! * 100).toFixed(1)}%</span>
+            </li>
+          ))}
+        </ol>
+      )}
+      {upload.status === 'ready' && <Trajectory upload={upload} alpha={alpha} />}
+    </li>
+  );
+}
+
+export function Uploads() {
+  const uploads = useStore((s) => s.uploads);
+  const alpha = useStore((s) => s.alpha);
+  const pair = useStore((s) => s.pair);
+  const customLabels = useStore((s) => s.customLabels);
+  const labelError = useStore((s) => s.labelError);
+  const [labels, setLabels] = useState('');
+  return (
+    <section className="uploads" aria-label="Your images">
+      <div className="uploads-head">
+        <h2>Your images</h2>
+        <p className="muted small">Drop, pick or paste images: each shows its top-5 classes at the current α and how its prediction moves along α. Images are decoded and classified in this page only; nothing is uploaded.</p>
+        <label className="button">
+          Pick images…
+          <input type="file" hidden multiple accept="image/*" data-testid="image-input" onChange={(e) => {
+            const files = Array.from(e.currentTarget.files ?? []);
+            e.currentTarget.value = '';
+            if (files.length) void addUploads(files);
+          }} />
+        </label>
+      </div>
+      {pair?.hasText && (
+        <form className="row custom-labels" onSubmit={(e) => {
+          e.preventDefault();
+          const list = labels.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+          void setCustomLabels(list.length ? list : null);
+        }}>
+          <input value={labels} onChange={(e) => setLabels(e.currentTarget.value)} placeholder={`custom labels, comma-separated (e.g. ${pair.classes.slice(0, 3).join(', ')})`} aria-label="Custom class labels" />
+          <button type="submit">Use labels</button>
+          {customLabels && <button type="button" onClick={() => { setLabels(''); void setCustomLabels(null); }}>Pair's classes</button>}
+          {customLabels && <span className="muted small">zero-shot head from the text encoder: {customLabels.length} labels × {pair.templates.length} templates</span>}
+          {labelError && <span className="error">{labelError}</span>}
+        </form>
+      )}
+      <ul className="upload-list">
+        {uploads.map((u) => <UploadCard key={u.id} upload={u} alpha={alpha} />)}
+      </ul>
+    </section>
+  );
+}

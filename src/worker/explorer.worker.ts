@@ -1,0 +1,155 @@
+// The heavy work (downloads, blending, inference, evaluation, decoding uploads) runs here, behind
+// comlink, so the page never blocks. This file owns the choice of backend and the GPU device's
+// life: when the device is lost, it says so and moves the pair to the CPU path.
+import * as Comlink from 'comlink';
+import { Explorer, type PairSummary, type FrontierUpdate, type EnsembleUpdate, type Prediction } from '../core/explorer';
+import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgress } from '../core/bundle/source';
+import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
+import { requestGpu, type GpuInfo } from '../core/gpu/device';
+import { cachedSource, type CacheStats } from './cache';
+import { decodeToModelInput } from './decode';
+import type { Backend } from '../core/runtime/engine';
+
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+
+export interface RuntimeInfo {
+  backend: Backend;
+  gpu: GpuInfo | null;
+  threads: number;
+  ortVersion: string;
+  /** Why the backend is not the one asked for, in words for the user. */
+  note: string | null;
+}
+
+export type PairRequest =
+  | { kind: 'url'; url: string }
+  | { kind: 'files'; files: { path: string; blob: Blob }[] };
+
+export interface DecodedUpload {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+let explorer: Explorer | null = null;
+let runtime: RuntimeInfo | null = null;
+let device: GPUDevice | null = null;
+let lastBundle: LoadedBundle | null = null;
+let onRuntimeChange: ((r: RuntimeInfo) => void) | null = null;
+const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
+
+async function startGpu(): Promise<{ device: GPUDevice; info: GpuInfo }> {
+  const gpu = await requestGpu();
+  const d = gpu.device;
+  void d.lost.then(async (lost) => {
+    if (device !== d) return; // released on purpose
+    device = null;
+    await fallBackToCpu(`The GPU device was lost (${lost.reason}${lost.message ? `: ${lost.message}` : ''}); switched to the CPU (wasm).`);
+  });
+  return gpu;
+}
+
+async function fallBackToCpu(note: string): Promise<void> {
+  const threads = configureThreads();
+  runtime = { backend: 'wasm', gpu: null, threads, ortVersion, note };
+  const old = explorer;
+  explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
+  if (lastBundle) {
+    try {
+      await explorer.loadPair(lastBundle);
+    } catch {
+      // Nothing better to do: the UI shows the note and the user can reload.
+    }
+  }
+  await old?.dispose().catch(() => undefined);
+  onRuntimeChange?.(runtime);
+}
+
+const api = {
+  async init(choice: BackendChoice, onChange?: (r: RuntimeInfo) => void): Promise<RuntimeInfo> {
+    onRuntimeChange = onChange ?? null;
+    const threads = configureThreads();
+    let note: string | null = null;
+    if (choice !== 'wasm') {
+      try {
+        const gpu = await startGpu();
+        device = gpu.device;
+        explorer = new Explorer({ ort: ortWeb, backend: 'webgpu', device: gpu.device });
+        runtime = { backend: 'webgpu', gpu: gpu.info, threads, ortVersion, note };
+        return runtime;
+      } catch (e) {
+        note = `WebGPU is not available (${(e as Error).message}); using the CPU (wasm).`;
+      }
+    }
+    explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
+    runtime = { backend: 'wasm', gpu: null, threads, ortVersion, note };
+    return runtime;
+  },
+
+  runtime(): RuntimeInfo | null {
+    return runtime;
+  },
+
+  async loadPair(req: PairRequest, onProgress?: (p: LoadProgress) => void): Promise<PairSummary> {
+    const ex = need();
+    const source = req.kind === 'url' ? cachedSource(urlSource(req.url), req.url, cacheStats) : filesSource(req.files);
+    const bundle = await loadBundle(source, onProgress);
+    const summary = await ex.loadPair(bundle);
+    lastBundle = bundle;
+    return summary;
+  },
+
+  current(): PairSummary | null {
+    return explorer?.current ?? null;
+  },
+
+  snapshot() {
+    return explorer?.snapshot() ?? null;
+  },
+
+  evaluate(grid: number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'> {
+    return need().evaluate(grid, current, onUpdate, onEnsemble);
+  },
+
+  cancel(): void {
+    explorer?.cancel();
+  },
+
+  async decode(blob: Blob, name: string): Promise<DecodedUpload> {
+    const pair = need().current;
+    if (!pair) throw new Error('no pair is loaded');
+    const r = await decodeToModelInput(blob, name, pair.inputSize, 'bicubic');
+    return Comlink.transfer(r, [r.rgb.buffer]);
+  },
+
+  classify(images: Uint8Array[], alphas: number[]): Promise<{ pairHash: string; labels: string[]; predictions: Prediction[][] }> {
+    return need().classify(images, alphas);
+  },
+
+  setCustomLabels(labels: string[] | null): Promise<void> {
+    return need().setCustomLabels(labels);
+  },
+
+  async exportOnnx(alpha: number): Promise<Uint8Array> {
+    const bytes = await need().exportOnnx(alpha);
+    return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
+  },
+
+  /** Test hooks: simulate a lost device; count live resources; cache statistics. */
+  loseDevice(): boolean {
+    if (!device) return false;
+    device.destroy();
+    return true;
+  },
+  cacheStats(): CacheStats {
+    return { ...cacheStats };
+  },
+};
+
+function need(): Explorer {
+  if (!explorer) throw new Error('the engine is not started');
+  return explorer;
+}
+
+export type WorkerApi = typeof api;
+Comlink.expose(api);

@@ -22,8 +22,8 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          // Pure statistics is the one value import allowed: the table and chart derive intervals.
-          { regex: '(^|/)core/(?!eval/stats$)', message: 'ui/ and state/ talk to the engine through worker/, not core/ (type imports are fine).', allowTypeImports: true },
+          // Pure statistics and the results format are the value imports allowed: no engine in the UI.
+          { regex: '(^|/)core/(?!eval/(stats|results)$)', message: 'ui/ and state/ talk to the engine through worker/, not core/ (type imports are fine).', allowTypeImports: true },
           { group: ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node'], message: 'Only core/runtime touches onnxruntime.' },
         ],
       }],

@@ -4,6 +4,7 @@ import type { SetAccuracy } from '../core/eval/frontier';
 import type { LoadProgress } from '../core/bundle/source';
 import type { RuntimeInfo } from '../worker/client';
 import { parseHash, type HashState } from './hash';
+import type { ImportedCurve } from './imported';
 
 // The store in slices (zustand's recommended shape): each slice owns one concern; actions that
 // talk to the Worker live in actions.ts, beside the store.
@@ -62,11 +63,16 @@ export interface UploadSlice {
   labelError: string | null;
 }
 
+export interface ImportSlice {
+  /** wise-ft results files plotted beside the live frontier. */
+  imported: ImportedCurve[];
+}
+
 export interface MessageSlice {
   messages: { id: number; kind: 'error' | 'info'; text: string }[];
 }
 
-export type State = PairSlice & AlphaSlice & FrontierSlice & ViewSlice & UploadSlice & MessageSlice;
+export type State = PairSlice & AlphaSlice & FrontierSlice & ViewSlice & UploadSlice & ImportSlice & MessageSlice;
 
 const initialHash = typeof location !== 'undefined' ? parseHash(location.hash, location.search) : parseHash('');
 
@@ -80,6 +86,7 @@ const viewSlice: StateCreator<State, [], [], ViewSlice> = () => ({
   pairUrl: initialHash.pair, backendChoice: initialHash.backend,
 });
 const uploadSlice: StateCreator<State, [], [], UploadSlice> = () => ({ uploads: [], customLabels: null, labelError: null });
+const importSlice: StateCreator<State, [], [], ImportSlice> = () => ({ imported: [] });
 const messageSlice: StateCreator<State, [], [], MessageSlice> = () => ({ messages: [] });
 
 export const useStore = create<State>()((...a) => ({
@@ -88,6 +95,7 @@ export const useStore = create<State>()((...a) => ({
   ...frontierSlice(...a),
   ...viewSlice(...a),
   ...uploadSlice(...a),
+  ...importSlice(...a),
   ...messageSlice(...a),
 }));
 

@@ -7,6 +7,7 @@ import { AlphaControl } from './AlphaControl';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
 import { filesFromDrop, looksLikePair } from './files';
+import { importResults, exportResults } from '../state/imported';
 import { PAPER_CURVES, PAPER_CITATION } from '../data/paper/paper';
 
 function Messages() {
@@ -47,6 +48,15 @@ function ViewControls() {
           {PAPER_CURVES.map((c) => <option key={c.id} value={c.id}>{c.label} (CVPR 2022)</option>)}
         </select>
       </label>
+      <label className="button small">
+        Import results…
+        <input type="file" hidden accept=".jsonl,.json,.txt,application/x-ndjson" data-testid="results-input" onChange={(e) => {
+          const f = e.currentTarget.files?.[0];
+          e.currentTarget.value = '';
+          if (f) void importResults(f);
+        }} />
+      </label>
+      <button type="button" className="small" onClick={exportResults}>Export results</button>
       <label><input type="checkbox" checked={presenter} onChange={(e) => useStore.setState({ presenter: e.currentTarget.checked })} /> presenter view (P)</label>
     </div>
   );

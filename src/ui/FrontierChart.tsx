@@ -17,6 +17,8 @@ export const COLORS = {
   paper: '#0d9488',
 };
 
+const IMPORTED = ['#b45309', '#0f766e', '#be123c'];
+
 interface Datum {
   x: number;
   y: number;
@@ -83,6 +85,7 @@ export function FrontierChart({ height }: { height: number }) {
   const alpha = useStore((s) => s.alpha);
   const showEnsemble = useStore((s) => s.showEnsemble);
   const paper = useStore((s) => s.paper);
+  const imported = useStore((s) => s.imported);
 
   const data = useMemo(() => {
     if (!pair) return null;
@@ -101,13 +104,20 @@ export function FrontierChart({ height }: { height: number }) {
         .filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9)
         .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha, series: `${curveDef.label} (paper)` }));
     }
-    return { curve, current: current ? toDatum(current, 'current α') : null, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, 'fine-tuned') : null, ens, paperData, count: grid.length };
-  }, [pair, points, ensemble, shift, alpha, showEnsemble, paper]);
+    const importedData = imported.map((c) => c.points.map((p) => ({
+      x: 100 * p.reference,
+      y: 100 * (shift !== 'mean' && shift in p.perSet ? p.perSet[shift]! : p.shift),
+      alpha: p.alpha,
+      series: `${c.name} (imported)`,
+    })));
+    return { curve, current: current ? toDatum(current, 'current α') : null, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, 'fine-tuned') : null, ens, paperData, importedData, count: grid.length };
+  }, [pair, points, ensemble, shift, alpha, showEnsemble, paper, imported]);
 
   if (!pair || !data) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
   const ref = referenceSet(pair);
-  const xs = [...data.curve, ...data.ens, ...data.paperData].flatMap((d) => [d.x - (d.xErr?.[0] ?? 0), d.x + (d.xErr?.[1] ?? 0)]);
-  const ys = [...data.curve, ...data.ens, ...data.paperData].flatMap((d) => [d.y - (d.yErr?.[0] ?? 0), d.y + (d.yErr?.[1] ?? 0)]);
+  const everything: Datum[] = [...data.curve, ...data.ens, ...data.paperData, ...data.importedData.flat()];
+  const xs = everything.flatMap((d) => [d.x - (d.xErr?.[0] ?? 0), d.x + (d.xErr?.[1] ?? 0)]);
+  const ys = everything.flatMap((d) => [d.y - (d.yErr?.[0] ?? 0), d.y + (d.yErr?.[1] ?? 0)]);
   const pad = (lo: number, hi: number): [number, number] => {
     if (!Number.isFinite(lo)) return [0, 100];
     const span = Math.max(4, hi - lo);
@@ -136,6 +146,9 @@ export function FrontierChart({ height }: { height: number }) {
           {data.paperData.length > 0 && (
             <Scatter name={data.paperData[0]!.series} data={data.paperData} fill={COLORS.paper} line={{ stroke: COLORS.paper }} shape="diamond" isAnimationActive={false} />
           )}
+          {data.importedData.map((d, i) => d.length > 0 && (
+            <Scatter key={i} name={d[0]!.series} data={d} fill={IMPORTED[i % IMPORTED.length]} line={{ stroke: IMPORTED[i % IMPORTED.length] }} shape="cross" isAnimationActive={false} />
+          ))}
           {data.ens.length > 0 && (
             <Scatter name="output-space ensemble" data={data.ens} fill={COLORS.ensemble} line={{ stroke: COLORS.ensemble, strokeDasharray: '3 3' }} shape="triangle" isAnimationActive={false} />
           )}

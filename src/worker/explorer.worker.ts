@@ -73,6 +73,14 @@ const api = {
     if (choice !== 'wasm') {
       try {
         const gpu = await startGpu();
+        if (choice === 'auto' && gpu.info.isFallbackAdapter) {
+          // A software adapter (SwiftShader) is correct but far slower than wasm: use it only on request.
+          device = null;
+          gpu.device.destroy();
+          explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
+          runtime = { backend: 'wasm', gpu: null, threads, ortVersion, note: null };
+          return runtime;
+        }
         device = gpu.device;
         explorer = new Explorer({ ort: ortWeb, backend: 'webgpu', device: gpu.device });
         runtime = { backend: 'webgpu', gpu: gpu.info, threads, ortVersion, note };

@@ -51,7 +51,7 @@ export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role:
     templates: ['a photo of a {}.'],
     classes: ['c0', 'c1', 'c2', 'c3', 'c4'],
     preprocess: { size: 8, resize: 'bicubic', crop: 'center', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], layout: 'NCHW' },
-    eval: { sets: evalSets },
+    ...(evalSets.length > 0 ? { eval: { sets: evalSets } } : {}),
   };
   files.set('manifest.json', new TextEncoder().encode(JSON.stringify(manifest)));
   return { files, manifest };

@@ -1,0 +1,59 @@
+// wise-ft results files (JSON lines: alpha, "<Dataset>:top1") imported to plot beside the live
+// frontier, e.g. a full ImageNet sweep run elsewhere on GPUs; and the live results exported in
+// the same format.
+import { parseResults, formatResults, toResultLine, type ResultLine } from '../core/eval/results';
+import type { PairSummary } from '../core/explorer';
+import { useStore, say } from './store';
+
+export interface ImportedCurve {
+  name: string;
+  reference: string;
+  shifts: string[];
+  points: { alpha: number; reference: number; shift: number; perSet: Record<string, number> }[];
+}
+
+/** Which key is the reference: ours by set id, else ImageNet, else the first dataset in the file. */
+export function toCurve(name: string, lines: ResultLine[], pair: PairSummary | null): ImportedCurve {
+  const datasets = [...new Set(lines.flatMap((l) => Object.keys(l).filter((k) => k.endsWith(':top1')).map((k) => k.slice(0, -5))))];
+  const ours = pair?.sets.find((s) => s.role === 'reference');
+  const reference = (ours && datasets.includes(ours.id) ? ours.id : null) ?? (datasets.includes('ImageNet') ? 'ImageNet' : datasets[0]!);
+  const shifts = datasets.filter((d) => d !== reference);
+  const points = lines
+    .filter((l) => typeof l[`${reference}:top1`] === 'number')
+    .map((l) => {
+      const perSet: Record<string, number> = {};
+      for (const d of datasets) if (typeof l[`${d}:top1`] === 'number') perSet[d] = l[`${d}:top1`]!;
+      const present = shifts.filter((d) => d in perSet);
+      const shift = present.length ? present.reduce((s, d) => s + perSet[d]!, 0) / present.length : NaN;
+      return { alpha: l.alpha, reference: perSet[reference]!, shift, perSet };
+    })
+    .filter((p) => Number.isFinite(p.shift))
+    .sort((a, b) => a.alpha - b.alpha);
+  return { name, reference, shifts, points };
+}
+
+export async function importResults(file: File): Promise<void> {
+  try {
+    const lines = parseResults(await file.text());
+    const curve = toCurve(file.name, lines, useStore.getState().pair);
+    if (curve.points.length === 0) throw new Error('no line has both a reference and a shift accuracy');
+    useStore.setState((s) => ({ imported: [...s.imported.filter((c) => c.name !== curve.name), curve] }));
+    say('info', `Imported ${curve.points.length} α points from ${file.name}: reference ${curve.reference}, shifts ${curve.shifts.join(', ')}.`);
+  } catch (e) {
+    say('error', `Could not import ${file.name}: ${(e as Error).message}`);
+  }
+}
+
+export function exportResults(): void {
+  const s = useStore.getState();
+  if (!s.pair) return;
+  const lines = Object.entries(s.points)
+    .filter(([, p]) => s.pair!.sets.every((x) => p[x.id]?.n === x.count))
+    .map(([a, p]) => toResultLine(Number(a), p));
+  const blob = new Blob([formatResults(lines)], { type: 'application/x-ndjson' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `wiseft-results-${s.pair.contentHash.slice(0, 8)}.jsonl`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}

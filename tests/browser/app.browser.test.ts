@@ -1,0 +1,173 @@
+// The explorer as a user meets it: headless Chromium on a fresh profile, the real Worker, the real
+// onnxruntime-web, the bundled pair. Screenshots of the main states go to docs/screenshots/.
+import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { decode, encode } from 'fast-png';
+import { openPage, type Session } from './setup/chromium';
+import { Explorer } from '../../src/core/explorer';
+import { loadBundle } from '../../src/core/bundle/source';
+import { ortNode } from '../../src/core/runtime/ort-node';
+import { dirSource } from '../../src/node/dirSource';
+import { parseManifest, type Manifest } from '../../src/core/bundle/manifest';
+import { makeTestBundle } from '../support/testBundle';
+import { readFileSync } from 'node:fs';
+
+const PAIR_DIR = 'public/pairs/shapes';
+const SHOTS = 'docs/screenshots';
+let s: Session;
+let manifest: Manifest;
+
+type Points = Record<string, Record<string, { correct: number; n: number; total: number }>>;
+
+function storeState<T>(fn: string): Promise<T> {
+  return s.page.evaluate((body) => {
+    const st = (globalThis as unknown as { wiseft: { store: { getState(): Record<string, unknown> } } }).wiseft.store.getState();
+    return new Function('s', `return (${body})(s)`)(st) as T;
+  }, fn);
+}
+
+async function waitForFullFrontier(timeoutMs: number): Promise<void> {
+  await s.page.waitForFunction(() => {
+    const st = (globalThis as unknown as { wiseft: { store: { getState(): { evaluating: boolean; fullFrontierMs: number | null } } } }).wiseft.store.getState();
+    return st.fullFrontierMs !== null && !st.evaluating;
+  }, undefined, { timeout: timeoutMs, polling: 500 });
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  manifest = parseManifest(readFileSync(join(PAIR_DIR, 'manifest.json')));
+  s = await openPage(inject('baseUrl'));
+});
+afterAll(async () => s?.close());
+
+describe('the explorer on the bundled pair', () => {
+  it('loads the bundled pair on a fresh profile and computes a full frontier equal to the Node engine within one image', async () => {
+    await s.page.waitForSelector('[data-testid="backend"]', { timeout: 60_000 });
+    await waitForFullFrontier(200_000);
+    const count = Number(await s.page.textContent('[data-testid="frontier-count"]'));
+    expect(count).toBeGreaterThanOrEqual(11);
+    const points = await storeState<Points>('(s) => s.points');
+    const ms = await storeState<number>('(s) => s.fullFrontierMs');
+    console.log(`full frontier in the browser: ${(ms / 1000).toFixed(1)} s`);
+
+    const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
+    await explorer.loadPair(await loadBundle(dirSource(PAIR_DIR)));
+    const grid = Array.from({ length: 11 }, (_, i) => i / 10);
+    await explorer.evaluate(grid, null, () => undefined);
+    const node = explorer.snapshot()!.points;
+    await explorer.dispose();
+    for (const a of grid) {
+      for (const set of manifest.eval!.sets) {
+        const web = points[String(a)]![set.id]!;
+        const ref = node[String(a)]![set.id]!;
+        expect(web.n, `α=${a} ${set.id}`).toBe(set.sprite.count);
+        expect(Math.abs(web.correct - ref.correct), `α=${a} ${set.id}: browser ${web.correct} vs node ${ref.correct}`).toBeLessThanOrEqual(1);
+      }
+    }
+    await s.page.screenshot({ path: join(SHOTS, 'frontier.png'), fullPage: true });
+    expect(s.errors).toEqual([]);
+  });
+
+  it('moves the highlighted point and the table when the slider moves by keyboard', async () => {
+    const slider = s.page.getByRole('slider', { name: /alpha|α/ });
+    await slider.focus();
+    await s.page.keyboard.press('Home');
+    await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.00');
+    const before = await s.page.textContent('[data-testid="accuracy-table"]');
+    for (let i = 0; i < 30; i++) await s.page.keyboard.press('ArrowRight');
+    await s.page.waitForFunction(() => document.querySelector('[data-testid="table-alpha"]')?.textContent === '0.30');
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.30"]', { timeout: 60_000 });
+    // The table's numbers follow α once its evaluation lands.
+    await s.page.waitForFunction((b) => document.querySelector('[data-testid="accuracy-table"]')?.textContent !== b && !document.querySelector('[data-testid="accuracy-table"]')?.textContent?.includes('…'), before, { timeout: 60_000 });
+    expect(await s.page.textContent('[data-testid="accuracy-table"]')).not.toBe(before);
+  });
+
+  it('classifies an uploaded PNG from the eval set: top-5 shown, the right class first at α=1', async () => {
+    // An image the fine-tuned model gets right, found with the Node engine.
+    const ref = manifest.eval!.sets.find((x) => x.role === 'reference')!;
+    const sheet = decode(readFileSync(join(PAIR_DIR, ref.sprite.path)));
+    const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
+    await explorer.loadPair(await loadBundle(dirSource(PAIR_DIR)));
+    const tile = ref.sprite.tile;
+    const crop = (i: number) => {
+      const out = new Uint8Array(tile * tile * 3);
+      const ch = sheet.channels;
+      const x0 = (i % ref.sprite.columns) * tile;
+      const y0 = Math.floor(i / ref.sprite.columns) * tile;
+      for (let y = 0; y < tile; y++) for (let x = 0; x < tile; x++) for (let c = 0; c < 3; c++) out[(y * tile + x) * 3 + c] = (sheet.data as Uint8Array)[((y0 + y) * sheet.width + x0 + x) * ch + c]!;
+      return out;
+    };
+    let index = -1;
+    for (let i = 0; i < 50 && index < 0; i++) {
+      const r = await explorer.classify([crop(i)], [1]);
+      const probs = r.predictions[0]![0]!.probs;
+      if (probs.indexOf(Math.max(...probs)) === ref.labels[i]) index = i;
+    }
+    await explorer.dispose();
+    expect(index).toBeGreaterThanOrEqual(0);
+    const dir = mkdtempSync(join(tmpdir(), 'wiseft-upload-'));
+    const file = join(dir, `reference-${index}.png`);
+    writeFileSync(file, encode({ width: tile, height: tile, data: crop(index), channels: 3, depth: 8 }));
+
+    await s.page.setInputFiles('[data-testid="image-input"]', file);
+    await s.page.keyboard.press('Escape');
+    await s.page.getByRole('slider', { name: /alpha|α/ }).focus();
+    await s.page.keyboard.press('End');
+    await s.page.waitForSelector('[data-testid="top5"][data-alpha="1.00"]', { timeout: 60_000 });
+    const first = await s.page.textContent('[data-testid="top5"] li:first-child .label');
+    expect(first).toBe(manifest.classes[ref.labels[index]!]);
+    expect(await s.page.locator('[data-testid="top5"] li').count()).toBe(5);
+    await s.page.waitForSelector('.trajectory svg', { timeout: 60_000 });
+    await s.page.screenshot({ path: join(SHOTS, 'upload.png'), fullPage: true });
+  });
+
+  it('explains a non-image and a mismatched pair, and keeps the previous state working', async () => {
+    const alphaBefore = await s.page.textContent('[data-testid="alpha-value"]');
+    const pairBefore = await storeState<string>('(s) => s.pair.contentHash');
+    // A text file named like an image.
+    await s.page.setInputFiles('[data-testid="image-input"]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image') });
+    await s.page.waitForSelector('[data-testid="upload-card"][data-name="notes.png"] .error', { timeout: 30_000 });
+    expect(await s.page.textContent('[data-testid="upload-card"][data-name="notes.png"] .error')).toMatch(/not an image this browser can decode/);
+
+    // A pair whose fine-tuned head has 6 classes instead of 5, dropped as files.
+    const bad = makeTestBundle({ seed: 5, sets: [], fineTuned: { shapes: { 'head.weight': [16, 6], 'head.bias': [6] } } });
+    const payload = [...bad.files].map(([path, bytes]) => ({ path, b64: Buffer.from(bytes).toString('base64') }));
+    await s.page.evaluate((files) => {
+      const dt = new DataTransfer();
+      for (const f of files) {
+        const bin = Uint8Array.from(atob(f.b64), (ch) => ch.charCodeAt(0));
+        dt.items.add(new File([bin], f.path.split('/').pop()!));
+      }
+      document.querySelector('[data-testid="app"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, payload);
+    await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: 30_000 });
+    const msg = await s.page.textContent('[data-testid="pair-error"]');
+    expect(msg).toMatch(/cannot be blended.*head\.weight.*float32\[16, 5\].*float32\[16, 6\]/);
+    await s.page.screenshot({ path: join(SHOTS, 'errors.png'), fullPage: true });
+    expect(await storeState<string>('(s) => s.pair.contentHash')).toBe(pairBefore);
+    expect(await s.page.textContent('[data-testid="alpha-value"]')).toBe(alphaBefore);
+    // Still working: moving α still updates the table.
+    await s.page.getByRole('slider', { name: /alpha|α/ }).focus();
+    await s.page.keyboard.press('ArrowLeft');
+    await s.page.waitForFunction(() => document.querySelector('[data-testid="table-alpha"]')?.textContent === '0.99');
+  });
+
+  it('restores α and the selected shift from a copied URL hash', async () => {
+    const shift = manifest.eval!.sets.find((x) => x.role === 'shift')!.id;
+    const url = new URL(inject('baseUrl'));
+    url.hash = `alpha=0.35&shift=${shift}`;
+    await s.page.goto('about:blank');
+    await s.page.goto(url.href);
+    await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.35');
+    await s.page.waitForSelector('[data-testid="backend"]', { timeout: 60_000 });
+    expect(await s.page.locator('select[aria-label="Shift shown on the y axis"]').inputValue()).toBe(shift);
+    expect(await s.page.getByRole('slider', { name: /alpha|α/ }).inputValue()).toBe('0.35');
+    // Opened from the cache this time (IndexedDB), and the presenter view renders.
+    await s.page.keyboard.press('p');
+    await s.page.waitForSelector('.app.presenter');
+    await s.page.waitForTimeout(3000);
+    await s.page.screenshot({ path: join(SHOTS, 'presenter.png') });
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { main } from '../../cli/wiseft';
+import { makeTestBundle } from '../support/testBundle';
+import { parseResults } from '../../src/core/eval/results';
+import { randomImages, IMAGE_DIMS, maxAbsDiff } from '../support/testPair';
+import { Explorer } from '../../src/core/explorer';
+import { loadBundle } from '../../src/core/bundle/source';
+import { dirSource } from '../../src/node/dirSource';
+import { ortNode } from '../../src/core/runtime/ort-node';
+
+function writeBundle(files: Map<string, Uint8Array>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wiseft-pair-'));
+  for (const [p, b] of files) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), b);
+  }
+  return dir;
+}
+
+const quiet = async (fn: () => Promise<number>) => {
+  const write = process.stderr.write;
+  process.stderr.write = () => true;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+};
+
+describe('wiseft CLI', () => {
+  it('evaluates 21 α values; two shards merge to the same file as one run', async () => {
+    const pair = process.env.WISEFT_CLI_PAIR ?? 'public/pairs/shapes';
+    const dir = existsSync(join(pair, 'manifest.json')) ? pair : writeBundle(makeTestBundle().files);
+    const out = mkdtempSync(join(tmpdir(), 'wiseft-cli-'));
+    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--out', join(out, 'all.jsonl')]))).toBe(0);
+    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '0/2', '--out', join(out, 's0.jsonl')]))).toBe(0);
+    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '1/2', '--out', join(out, 's1.jsonl')]))).toBe(0);
+    expect(await main(['merge', join(out, 's0.jsonl'), join(out, 's1.jsonl'), '--out', join(out, 'merged.jsonl')])).toBe(0);
+    const all = readFileSync(join(out, 'all.jsonl'), 'utf8');
+    expect(readFileSync(join(out, 'merged.jsonl'), 'utf8')).toBe(all);
+    const lines = parseResults(all);
+    expect(lines.map((l) => l.alpha)).toEqual(Array.from({ length: 21 }, (_, i) => Math.round(i * 5e4) / 1e6));
+    expect(parseResults(readFileSync(join(out, 's0.jsonl'), 'utf8'))).toHaveLength(11);
+  }, 600_000);
+
+  it('exports θ(α) as an ONNX file that reproduces the engine', async () => {
+    const dir = writeBundle(makeTestBundle().files);
+    const out = join(mkdtempSync(join(tmpdir(), 'wiseft-cli-')), 'model.onnx');
+    expect(await quiet(() => main(['export', '--pair', dir, '--alpha', '0.5', '--out', out]))).toBe(0);
+    const session = await ort.InferenceSession.create(readFileSync(out));
+    const images = randomImages(4, 9);
+    const got = (await session.run({ image: new ort.Tensor('float32', images, [4, ...IMAGE_DIMS]) })).logits!.data as Float32Array;
+    const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
+    await explorer.loadPair(await loadBundle(dirSource(dir)));
+    const engine = (explorer as unknown as { pair: { engine: { run: (a: number, i: { data: Float32Array; dims: number[] }) => Promise<Record<string, { data: Float32Array }>> } } }).pair.engine;
+    const live = (await engine.run(0.5, { data: images, dims: [4, ...IMAGE_DIMS] })).logits!.data;
+    expect(maxAbsDiff(got, live)).toBeLessThanOrEqual(1e-5);
+    await explorer.dispose();
+  });
+
+  it('refuses bad arguments with a message', async () => {
+    await expect(main(['eval'])).rejects.toThrow(/--pair is required/);
+    await expect(main(['eval', '--pair', 'x', '--shard', '3/2'])).rejects.toThrow(/bad shard/);
+    await expect(main(['eval', '--pair', 'x', '--alphas', '1:0:0.1'])).rejects.toThrow(/bad α range/);
+  });
+});

@@ -30,3 +30,11 @@ describe.each(['wasm', 'webgpu'] as const)('engine in headless Chromium, %s EP',
     expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
   });
 });
+
+describe('CLIP preprocessing in the browser', () => {
+  it.each(['landscape', 'portrait'])('the pixel tensor of the %s JPEG matches torchvision within 1/255 per channel', async (name) => {
+    const r = await s.page.evaluate((n) => (globalThis as unknown as { harness: Harness }).harness.preprocessCheck(n), name);
+    console.log(`preprocess ${name}: max |Δ| = ${r.maxDiff}/255, ${r.differing} of ${224 * 224 * 3} values differ`);
+    expect(r.maxDiff).toBeLessThanOrEqual(1);
+  });
+});

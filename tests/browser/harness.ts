@@ -3,6 +3,8 @@
 import { BlendEngine, type Backend } from '../../src/core/runtime/engine';
 import { ortWeb } from '../../src/core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../../src/core/gpu/device';
+import { decodeToModelInput } from '../../src/worker/decode';
+import { decode } from 'fast-png';
 import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
 
 const BATCH = 6;
@@ -49,7 +51,26 @@ async function engineCheck(backend: Exclude<Backend, 'cpu'>, fp16: boolean, alph
   return { alphas, maxAbsDiff: diffs, endpointGap: maxAbsDiff(l0, l1), exportDiff: maxAbsDiff(live, fromExport), gpu: gpu?.info ?? null, blendedTensors };
 }
 
-const harness = { engineCheck };
+/** The app's decode + CLIP preprocessing of a JPEG against torchvision's output (uint8 levels). */
+async function preprocessCheck(name: string): Promise<{ maxDiff: number; differing: number }> {
+  const base = new URL('../fixtures/preprocess/', location.href);
+  const jpg = await (await fetch(new URL(`${name}.jpg`, base))).blob();
+  const expected = decode(new Uint8Array(await (await fetch(new URL(`${name}.expected.png`, base))).arrayBuffer()));
+  const got = await decodeToModelInput(jpg, `${name}.jpg`, 224, 'bicubic');
+  let maxDiff = 0;
+  let differing = 0;
+  const ch = expected.channels;
+  for (let i = 0; i < 224 * 224; i++) {
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(got.rgb[i * 3 + c]! - (expected.data as Uint8Array)[i * ch + c]!);
+      if (d) differing++;
+      maxDiff = Math.max(maxDiff, d);
+    }
+  }
+  return { maxDiff, differing };
+}
+
+const harness = { engineCheck, preprocessCheck };
 (globalThis as unknown as { harness: typeof harness }).harness = harness;
 export type Harness = typeof harness;
 document.getElementById('status')!.textContent = 'ready';

@@ -1,7 +1,7 @@
 // The engine behind one interface: load a pair bundle, evaluate the frontier over an α grid,
 // classify images along α, build custom zero-shot heads, export θ(α). Framework-free: the Worker
 // serves it to the UI through comlink, and the CLI and Node tests call it directly.
-import type { LoadedBundle } from './bundle/source';
+import { sha256Hex, type LoadedBundle } from './bundle/source';
 import type { Manifest } from './bundle/manifest';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
 import { decodeSprite, normalizeBatch, normalizeHWC, type EvalSetData } from './eval/sprites';
@@ -52,6 +52,8 @@ export interface Prediction {
 }
 
 interface LoadedPair {
+  /** Results key: the pair's content hash, extended by the eval sets' when the user brought their own. */
+  key: string;
   bundle: LoadedBundle;
   manifest: Manifest;
   engine: BlendEngine;
@@ -61,6 +63,15 @@ interface LoadedPair {
   endpoints: Map<string, { l0: Float32Array; l1: Float32Array; done0: Set<number>; done1: Set<number> }>;
   text: TextTower | null;
   custom: { labels: string[]; head: Float32Array; dim: number } | null;
+}
+
+export interface UserEvalSet {
+  id: string;
+  name: string;
+  role: 'reference' | 'shift';
+  images: Uint8Array[];
+  labels: number[];
+  classSubset: number[] | null;
 }
 
 export interface ExplorerEnv {
@@ -118,7 +129,7 @@ export class Explorer {
     const old = this.pair;
     this.evalGeneration++;
     this.pair = {
-      bundle, manifest: m, engine, sets,
+      key: bundle.contentHash, bundle, manifest: m, engine, sets,
       results: new ResultStore(sets.map((s) => ({ id: s.spec.id, count: s.count }))),
       endpoints: new Map(),
       text,
@@ -126,6 +137,41 @@ export class Explorer {
     };
     if (old) await release(old);
     return summarize(this.pair);
+  }
+
+  /**
+   * Replaces the eval sets with the user's own (images already at the model's size, RGB). Results
+   * start afresh under a key that hashes the pair and the images, so no number from another set
+   * can be shown with these.
+   */
+  async useEvalSets(sets: readonly UserEvalSet[]): Promise<PairSummary> {
+    const p = this.pair;
+    if (!p) throw new Error('no pair is loaded');
+    if (sets.length === 0) throw new Error('no eval sets');
+    const size = p.manifest.preprocess.size;
+    const data: EvalSetData[] = sets.map((s) => {
+      const pixels = new Uint8Array(s.images.length * size * size * 3);
+      s.images.forEach((img, i) => {
+        if (img.length !== size * size * 3) throw new Error(`set '${s.id}': image ${i} is not ${size}×${size} RGB`);
+        pixels.set(img, i * size * size * 3);
+      });
+      return {
+        spec: {
+          id: s.id, name: s.name, role: s.role, analogue: null, description: `${s.images.length} images you provided`,
+          sprite: { path: 'user', tile: size, columns: 1, count: s.images.length }, labels: s.labels, classes: s.classSubset,
+        },
+        size, count: s.images.length, pixels, labels: Int32Array.from(s.labels), classSubset: s.classSubset ? Int32Array.from(s.classSubset) : null,
+      };
+    });
+    if (data.filter((d) => d.spec.role === 'reference').length !== 1) throw new Error('exactly one set must be the reference');
+    const parts = [new TextEncoder().encode(p.bundle.contentHash), ...data.flatMap((d) => [d.pixels, new Uint8Array(d.labels.buffer), new TextEncoder().encode(`${d.spec.id}:${d.spec.role}`)])];
+    const hashes = await Promise.all(parts.map(sha256Hex));
+    this.evalGeneration++;
+    p.sets = data;
+    p.key = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);
+    p.results = new ResultStore(data.map((d) => ({ id: d.spec.id, count: d.count })));
+    p.endpoints = new Map();
+    return summarize(p);
   }
 
   /** Stops any evaluation in flight; its remaining work is dropped. */
@@ -139,7 +185,7 @@ export class Explorer {
     if (!p) return null;
     const points: Record<string, Record<string, SetAccuracy>> = {};
     for (const a of p.results.alphas()) points[String(a)] = p.results.point(a);
-    return { pairHash: p.bundle.contentHash, points };
+    return { pairHash: p.key, points };
   }
 
   /**
@@ -175,7 +221,7 @@ export class Explorer {
       p.results.record(item, correct);
       if (item.alpha === 0 || item.alpha === 1) this.markEndpoint(p, set, item);
       done++;
-      onUpdate({ pairHash: p.bundle.contentHash, alpha: item.alpha, point: p.results.point(item.alpha), progress: { done, total: plan.length } });
+      onUpdate({ pairHash: p.key, alpha: item.alpha, point: p.results.point(item.alpha), progress: { done, total: plan.length } });
     }
     if (onEnsemble) onEnsemble(this.ensemble(grid));
     return 'done';
@@ -206,7 +252,7 @@ export class Explorer {
         (points[String(a)] ??= {})[set.spec.id] = { correct: ensembleCorrect(e.l0, e.l1, a, set.labels, classes, set.classSubset), n: set.count, total: set.count };
       }
     }
-    return { pairHash: p.bundle.contentHash, points };
+    return { pairHash: p.key, points };
   }
 
   /**
@@ -233,7 +279,7 @@ export class Explorer {
       const probs = softmax(logits, n, labels.length);
       for (let i = 0; i < n; i++) out[i]!.push({ alpha, probs: Array.from(probs.subarray(i * labels.length, (i + 1) * labels.length)) });
     }
-    return { pairHash: p.bundle.contentHash, labels, predictions: out };
+    return { pairHash: p.key, labels, predictions: out };
   }
 
   /** Custom labels: a zero-shot head from the pair's text tower and templates; null restores the pair's head. */
@@ -281,7 +327,7 @@ function summarize(p: LoadedPair): PairSummary {
       id: s.spec.id, name: s.spec.name, role: s.spec.role, analogue: s.spec.analogue ?? null,
       description: s.spec.description ?? '', count: s.count, classSubset: s.classSubset?.length ?? null,
     })),
-    contentHash: p.bundle.contentHash,
+    contentHash: p.key,
     sourceUrl: p.bundle.source.url ?? null,
     hasText: p.text !== null,
     engine: { backend: p.engine.info.backend, blendedBytes: p.engine.info.blendedBytes, gpuBytes: p.engine.info.gpuBytes, blendedTensors: p.engine.info.differing.length, sharedTensors: p.engine.info.shared.length },

@@ -247,3 +247,23 @@ function rgbToDataUrl(rgb: Uint8Array, size: number): string | null {
 export function engineHandle(): EngineHandle | null {
   return engine;
 }
+
+/** The user's own eval sets: a dropped <set>/<class>/<image> folder or zip replaces the pair's sets. */
+export async function loadEvalFolder(files: { path: string; blob: Blob }[], reference: string | null = null): Promise<boolean> {
+  if (!engine) return false;
+  useStore.setState({ loading: { label: 'your eval images', progress: null, startedAt: performance.now() }, pairError: null });
+  try {
+    const r = await engine.loadEvalFolder(files, reference, proxy((done: number, total: number) => useStore.setState((s) => (s.loading ? {
+      loading: { ...s.loading, progress: { file: `image ${done} of ${total}`, loaded: done, total, bundleLoaded: 0, bundleTotal: null, elapsedMs: performance.now() - s.loading.startedAt } },
+    } : {}))));
+    useStore.setState({ pair: r.pair, loading: null, points: {}, ensemble: {}, pointsFor: r.pair.contentHash, progress: null, fullFrontierMs: null, evalStartedAt: null, shift: 'mean' });
+    say('info', `Using your eval sets: ${r.pair.sets.map((x) => `${x.name} (${x.count}${x.role === 'reference' ? ', reference' : ''})`).join(', ')}.${r.skipped.length ? ` Skipped ${r.skipped.length} file(s) that are not decodable images: ${r.skipped.slice(0, 3).join(', ')}${r.skipped.length > 3 ? ', …' : ''}.` : ''}`);
+    scheduleEvaluation(0);
+    return true;
+  } catch (e) {
+    const message = (e as Error).message;
+    useStore.setState({ loading: null, pairError: `Could not use those eval images: ${message}` });
+    say('error', `Could not use those eval images: ${message}. The current eval sets are still in use.`);
+    return false;
+  }
+}

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import { useStore, dismiss, say } from '../state/store';
-import { loadPair, addUploads } from '../state/actions';
+import { useStore, dismiss } from '../state/store';
+import { loadPair, addUploads, loadEvalFolder } from '../state/actions';
 import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
-import { filesFromDrop, looksLikePair } from './files';
+import { filesFromDrop, looksLikePair, filesFromInput } from './files';
 import { importResults, exportResults } from '../state/imported';
 import { PAPER_CURVES, PAPER_CITATION } from '../data/paper/paper';
 
@@ -57,6 +57,14 @@ function ViewControls() {
         }} />
       </label>
       <button type="button" className="small" onClick={exportResults}>Export results</button>
+      <label className="button small" title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference">
+        Your eval sets…
+        <input type="file" hidden multiple {...{ webkitdirectory: '' }} data-testid="evalset-input" onChange={(e) => {
+          const files = filesFromInput(e.currentTarget.files);
+          e.currentTarget.value = '';
+          if (files.length) void loadEvalFolder(files);
+        }} />
+      </label>
       <label><input type="checkbox" checked={presenter} onChange={(e) => useStore.setState({ presenter: e.currentTarget.checked })} /> presenter view (P)</label>
     </div>
   );
@@ -94,9 +102,12 @@ export function App() {
       await loadPair({ kind: 'files', files }, 'the dropped pair');
       return;
     }
-    const images = files.map((f) => f.blob);
-    if (images.length === 0) say('error', 'Nothing to use in that drop.');
-    else await addUploads(images);
+    // Folders (<set>/<class>/<image>) and zips are eval sets; loose files are images to classify.
+    if (files.some((f) => f.path.includes('/')) || (files.length === 1 && /\.zip$/i.test(files[0]!.path))) {
+      await loadEvalFolder(files);
+      return;
+    }
+    await addUploads(files.map((f) => f.blob));
   };
 
   return (

@@ -2,12 +2,13 @@
 // comlink, so the page never blocks. This file owns the choice of backend and the GPU device's
 // life: when the device is lost, it says so and moves the pair to the CPU path.
 import * as Comlink from 'comlink';
-import { Explorer, type PairSummary, type FrontierUpdate, type EnsembleUpdate, type Prediction } from '../core/explorer';
+import { Explorer, type UserEvalSet, type PairSummary, type FrontierUpdate, type EnsembleUpdate, type Prediction } from '../core/explorer';
 import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgress } from '../core/bundle/source';
 import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../core/gpu/device';
 import { cachedSource, type CacheStats } from './cache';
 import { decodeToModelInput } from './decode';
+import { planEvalFolder, unzipEntries } from '../core/eval/folder';
 import type { Backend } from '../core/runtime/engine';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
@@ -121,6 +122,44 @@ const api = {
 
   cancel(): void {
     explorer?.cancel();
+  },
+
+  /**
+   * The user's own eval sets from a dropped folder (<set>/<class>/<image>) or a zip of one.
+   * Undecodable files are skipped and named in the result.
+   */
+  async loadEvalFolder(files: { path: string; blob: Blob }[], reference: string | null, onProgress?: (done: number, total: number) => void): Promise<{ pair: PairSummary; skipped: string[] }> {
+    const ex = need();
+    const pair = ex.current;
+    if (!pair) throw new Error('load a pair first');
+    let entries = files;
+    if (files.length === 1 && /\.zip$/i.test(files[0]!.path)) {
+      const unzipped = unzipEntries(new Uint8Array(await files[0]!.blob.arrayBuffer()));
+      entries = [...unzipped].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }));
+    }
+    const plan = planEvalFolder(entries.map((f) => f.path), pair.classes);
+    const byPath = new Map(entries.map((f) => [f.path.replace(/\\/g, '/').replace(/^\/+/, ''), f.blob]));
+    const refId = reference && plan.some((s) => s.id === reference) ? reference : plan[0]!.id;
+    const total = plan.reduce((n, s) => n + s.files.length, 0);
+    let done = 0;
+    const skipped: string[] = [];
+    const sets: UserEvalSet[] = [];
+    for (const s of plan) {
+      const images: Uint8Array[] = [];
+      const labels: number[] = [];
+      for (const f of s.files) {
+        try {
+          images.push((await decodeToModelInput(byPath.get(f.path)!, f.path, pair.inputSize, 'bicubic')).rgb);
+          labels.push(f.label);
+        } catch {
+          skipped.push(f.path);
+        }
+        onProgress?.(++done, total);
+      }
+      if (images.length > 0) sets.push({ id: s.id, name: s.id, role: s.id === refId ? 'reference' : 'shift', images, labels, classSubset: s.classSubset });
+    }
+    if (!sets.some((x) => x.role === 'reference')) throw new Error(`no image of the reference set '${refId}' could be decoded`);
+    return { pair: await ex.useEvalSets(sets), skipped };
   },
 
   async decode(blob: Blob, name: string): Promise<DecodedUpload> {

@@ -4,7 +4,7 @@ import { isSafeRelativePath } from '../onnx/model';
 // The pair bundle's manifest (docs/bundle-format.md). Validated with zod so that a hostile or
 // broken manifest fails with a message naming the field, before anything is fetched.
 
-const relPath = z.string().refine(isSafeRelativePath, { message: 'must be a relative path inside the bundle (no "..", no absolute path or URL)' });
+const relPath = z.string().refine(isSafeRelativePath, { message: 'must be a relative path inside the bundle (no "..", no absolute path or URL, no "?", "#", percent-encoded dots or slashes, or control characters)' });
 
 const modelFile = z.object({
   path: relPath,

@@ -1,0 +1,263 @@
+import { describe, it, expect } from 'vitest';
+import {
+  OnnxError,
+  parseModel,
+  serializeModel,
+  listInitializers,
+  tensorValues,
+  describeTensor,
+  inlineExternalData,
+  isSafeRelativePath,
+  type OnnxModel,
+} from '../../src/core/onnx/model';
+import { ModelProtoType, TensorProtoType, type TensorProto } from '../../src/core/onnx/proto';
+import { floatToHalf } from '../../src/core/onnx/half';
+import { buildTestModel, randomWeights, rng, WEIGHT_SHAPES } from '../support/testPair';
+
+const valid = buildTestModel(randomWeights(21));
+
+/** The OnnxError parseModel throws for these bytes (fails the test if it returns a model). */
+function parseError(bytes: Uint8Array, label?: string): OnnxError {
+  try {
+    parseModel(bytes, label);
+  } catch (e) {
+    expect(e).toBeInstanceOf(OnnxError);
+    return e as OnnxError;
+  }
+  throw new Error(`parseModel accepted ${bytes.byteLength} bytes that are not a model`);
+}
+
+/** A minimal valid model (Identity of `x`) holding the given initializers. */
+function modelWith(initializer: object[], extra: { irVersion?: number } = {}): Uint8Array {
+  return ModelProtoType.encode(ModelProtoType.fromObject({
+    ir_version: extra.irVersion ?? 8,
+    opset_import: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'g',
+      node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }],
+      initializer,
+      input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
+      output: [{ name: 'y', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
+    },
+  })).finish();
+}
+
+const f32Bytes = (values: number[]) => new Uint8Array(Float32Array.from(values).buffer);
+const external = (name: string, dims: number[], entries: Record<string, string>) => ({
+  name, dims, data_type: 1, data_location: 1,
+  external_data: Object.entries(entries).map(([key, value]) => ({ key, value })),
+});
+
+describe('broken files give an OnnxError that says what is wrong', () => {
+  it('says an empty file is empty', () => {
+    expect(parseError(new Uint8Array(0), 'zeroshot.onnx').message).toBe('zeroshot.onnx is empty (0 bytes): not an ONNX model');
+  });
+
+  it.each([1, 2, 7, 100, 1000, Math.floor(valid.byteLength / 2), valid.byteLength - 100, valid.byteLength - 1])(
+    'says a file truncated to %i bytes is not a valid model, and suggests truncation',
+    (n) => {
+      expect(parseError(valid.subarray(0, n)).message).toMatch(/truncated/);
+    },
+  );
+
+  it('recognises a PNG, a JSON file, a zip and a Git LFS pointer, and says so', () => {
+    const png = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 32, 0, 0, 0, 32, 8, 6, 0, 0, 0);
+    expect(parseError(png, 'model.onnx').message).toMatch(/^model\.onnx looks like a PNG image, not an ONNX model/);
+    const json = new TextEncoder().encode('{"format": "wiseft-pair/1", "name": "x"}');
+    expect(parseError(json).message).toMatch(/looks like JSON text, not an ONNX model/);
+    const zip = Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 8, 0);
+    expect(parseError(zip).message).toMatch(/looks like a zip archive.*unzip/);
+    const lfs = new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n');
+    expect(parseError(lfs).message).toMatch(/Git LFS pointer.*git lfs pull/);
+  });
+
+  it('refuses random bytes', () => {
+    const r = rng(5);
+    for (let i = 0; i < 20; i++) {
+      const bytes = Uint8Array.from({ length: 16 + Math.floor(r() * 4000) }, () => Math.floor(r() * 256));
+      expect(parseError(bytes).message).toMatch(/^file (is not (a valid ONNX model|an ONNX model)|looks like .+, not an ONNX model)/);
+    }
+  });
+
+  it('refuses a nesting of subgraphs deep enough to exhaust the stack, quickly', () => {
+    // graph → node → attribute → graph → …, 1000 levels: protobuf's own depth limit must hold.
+    const wrap = (tag: number, inner: Uint8Array) => {
+      const len: number[] = [];
+      for (let n = inner.byteLength; ; n >>>= 7) {
+        len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+        if (n <= 0x7f) break;
+      }
+      const out = new Uint8Array(1 + len.length + inner.byteLength);
+      out.set([tag, ...len]);
+      out.set(inner, 1 + len.length);
+      return out;
+    };
+    let g = new Uint8Array(0);
+    for (let i = 0; i < 1_000; i++) g = wrap(0x0a, wrap(0x2a, wrap(0x32, g)));
+    const t0 = performance.now();
+    const model = wrap(0x3a, g);
+    expect(parseError(model).message).toMatch(/protobuf decoding failed: max depth exceeded/);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it('refuses a model without a graph, without an IR version, without outputs or without an opset', () => {
+    const noGraph = ModelProtoType.encode(ModelProtoType.fromObject({ ir_version: 8, opset_import: [{ version: 17 }] })).finish();
+    expect(parseError(noGraph).message).toMatch(/it has no graph/);
+    const m = parseModel(valid);
+    const without = (edit: (p: OnnxModel['proto']) => void) => {
+      const copy = parseModel(serializeModel(m));
+      edit(copy.proto);
+      return serializeModel(copy);
+    };
+    expect(parseError(without((p) => { p.ir_version = 0; })).message).toMatch(/no IR version/);
+    expect(parseError(without((p) => { p.graph!.output = []; })).message).toMatch(/the graph has no outputs/);
+    expect(parseError(without((p) => { p.opset_import = []; })).message).toMatch(/imports no operator set/);
+  });
+});
+
+describe('parse → serialize → parse', () => {
+  it.each([false, true])('keeps every initializer (name, dtype, shape, values) with fp16 weights: %s', (fp16) => {
+    const bytes = buildTestModel(randomWeights(22), { fp16 });
+    const a = parseModel(bytes);
+    const b = parseModel(serializeModel(a));
+    expect(listInitializers(b)).toEqual(listInitializers(a));
+    for (let i = 0; i < a.graph.initializer.length; i++) {
+      expect(tensorValues(b.graph.initializer[i]!)).toEqual(tensorValues(a.graph.initializer[i]!));
+    }
+    expect(b.graph.node.map((n) => n.op_type)).toEqual(a.graph.node.map((n) => n.op_type));
+    expect(listInitializers(a).map((t) => t.name).sort()).toEqual(Object.keys(WEIGHT_SHAPES).sort());
+  });
+});
+
+describe('listInitializers', () => {
+  it('reports dtype, shape, byteLength and location for each way of storing values', () => {
+    const halves = [1, -2, 0.5, 65504].map(floatToHalf);
+    const model = parseModel(modelWith([
+      { name: 'raw', dims: [2, 3], data_type: 1, raw_data: f32Bytes([1, 2, 3, 4, 5, 6]) },
+      { name: 'typed', dims: [3], data_type: 1, float_data: [1.5, 2.5, 3.5] },
+      { name: 'half', dims: [2, 2], data_type: 10, int32_data: halves },
+      { name: 'ids', dims: [2], data_type: 7, int64_data: [5, -7] },
+      { name: 'scalar', dims: [], data_type: 11, double_data: [Math.PI] },
+      external('ext', [4, 8], { location: 'weights.bin', offset: '0', length: '128' }),
+    ]));
+    expect(listInitializers(model)).toEqual([
+      { name: 'raw', dtype: 'float32', shape: [2, 3], byteLength: 24, location: 'raw' },
+      { name: 'typed', dtype: 'float32', shape: [3], byteLength: 12, location: 'typed' },
+      { name: 'half', dtype: 'float16', shape: [2, 2], byteLength: 8, location: 'typed' },
+      { name: 'ids', dtype: 'int64', shape: [2], byteLength: 16, location: 'typed' },
+      { name: 'scalar', dtype: 'float64', shape: [], byteLength: 8, location: 'typed' },
+      { name: 'ext', dtype: 'float32', shape: [4, 8], byteLength: 128, location: 'external' },
+    ]);
+    const [raw, typed, half, ids, scalar, ext] = model.graph.initializer as [TensorProto, TensorProto, TensorProto, TensorProto, TensorProto, TensorProto];
+    expect(tensorValues(raw)).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
+    expect(tensorValues(typed)).toEqual(Float32Array.of(1.5, 2.5, 3.5));
+    expect(tensorValues(half)).toEqual(Uint16Array.from(halves));
+    expect(tensorValues(ids)).toEqual(BigInt64Array.of(5n, -7n));
+    expect(tensorValues(scalar)).toEqual(Float64Array.of(Math.PI));
+    expect(() => tensorValues(ext)).toThrow(/keeps its data in an external file \('weights\.bin'\)/);
+  });
+
+  it('refuses a tensor whose stored values do not fill its shape', () => {
+    const model = parseModel(modelWith([
+      { name: 'short_raw', dims: [2, 3], data_type: 1, raw_data: f32Bytes([1, 2, 3]) },
+      { name: 'short_typed', dims: [4], data_type: 1, float_data: [1] },
+    ]));
+    expect(() => tensorValues(model.graph.initializer[0]!)).toThrow(new OnnxError("tensor 'short_raw' should hold 24 bytes for float32[2, 3] but holds 12"));
+    expect(() => tensorValues(model.graph.initializer[1]!)).toThrow(new OnnxError("tensor 'short_typed' should hold 4 values in float_data but holds 1"));
+  });
+
+  it('refuses an unknown data type with an OnnxError', () => {
+    expect(parseError(modelWith([{ name: 'odd', dims: [1], data_type: 99, raw_data: Uint8Array.of(1) }])).message).toBe('unsupported tensor data type 99 (tensor \'odd\')');
+  });
+});
+
+describe('inlineExternalData', () => {
+  const file = new Uint8Array(64);
+  new Float32Array(file.buffer, 16, 6).set([1, 2, 3, 4, 5, 6]);
+  const files = new Map([['data/weights.bin', file]]);
+  const load = (entries: Record<string, string>, dims = [2, 3]) => {
+    const model = parseModel(modelWith([external('w', dims, entries)]));
+    inlineExternalData(model, files);
+    return model;
+  };
+
+  it('reads a valid external range into raw data', () => {
+    const model = load({ location: 'data/weights.bin', offset: '16', length: '24' });
+    expect(describeTensor(model.graph.initializer[0]!).location).toBe('raw');
+    expect(tensorValues(model.graph.initializer[0]!)).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
+    // Length may be left out: the shape gives it.
+    expect(tensorValues(load({ location: 'data/weights.bin', offset: '16' }).graph.initializer[0]!)).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
+  });
+
+  it.each(['../x.bin', 'data/../../x.bin', '/etc/passwd', 'http://evil/x', 'C:\\weights.bin', '\\\\server\\share\\x.bin', ' //evil/x', '%2e%2e/x.bin', '.\t./x.bin'])(
+    "refuses the location '%s'",
+    (location) => {
+      expect(() => load({ location, offset: '0', length: '24' })).toThrow(new OnnxError(`tensor 'w' points outside the model's folder ('${location}'): refused`));
+    },
+  );
+
+  it.each([
+    [{ offset: '48', length: '24' }, /offset=48 length=24 lies outside 'data\/weights\.bin' \(64 bytes\)/],
+    [{ offset: '0', length: '4096' }, /lies outside/],
+    [{ offset: String(2 ** 53), length: '24' }, /offset '9007199254740992' is not a byte count/],
+    [{ offset: '-8', length: '24' }, /offset '-8' is not a byte count/],
+    [{ offset: '0', length: '-24' }, /length '-24' is not a byte count/],
+    [{ offset: '0x10', length: '24' }, /offset '0x10' is not a byte count/],
+    [{ offset: '', length: '24' }, /offset '' is not a byte count/],
+    [{ offset: '0', length: '20' }, /external length 20 ≠ 24 bytes for its shape/],
+  ])('refuses the range %j', (range, message) => {
+    expect(() => load({ location: 'data/weights.bin', ...range })).toThrow(message);
+  });
+
+  it('names a missing data file and an external tensor without a location', () => {
+    expect(() => load({ location: 'other.bin' })).toThrow(/needs the external data file 'other\.bin', which was not provided/);
+    expect(() => load({ offset: '0' })).toThrow(/is external but names no file/);
+  });
+});
+
+describe('huge or hostile tensor headers', () => {
+  it('refuses dims of [2^40, 2^40] at once, before anything is allocated', () => {
+    const t0 = performance.now();
+    const e = parseError(modelWith([{ name: 'huge', dims: [2 ** 40, 2 ** 40], data_type: 1 }]));
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(e.message).toBe("tensor 'huge' of shape [1099511627776, 1099511627776] is too large");
+  });
+
+  it.each([
+    [[-1, 4], "tensor 'bad' has a negative dimension [-1, 4]"],
+    [['9223372036854775807'], "dimension 0 of tensor 'bad' is not a usable integer (9223372036854775807)"],
+    [['-9223372036854775808', 2], "dimension 0 of tensor 'bad' is not a usable integer (-9223372036854775808)"],
+    [[2 ** 31, 2 ** 31], "tensor 'bad' of shape [2147483648, 2147483648] is too large"],
+  ])('refuses dims %j', (dims, message) => {
+    expect(parseError(modelWith([{ name: 'bad', dims, data_type: 1, raw_data: Uint8Array.of(0, 0, 0, 0) }])).message).toBe(message);
+  });
+
+  it('refuses raw data that disagrees with a large declared shape without allocating the shape', () => {
+    const model = parseModel(modelWith([{ name: 'big', dims: [65536, 65536], data_type: 1, raw_data: f32Bytes([1]) }]));
+    const t0 = performance.now();
+    expect(() => tensorValues(model.graph.initializer[0]!)).toThrow(/should hold 17179869184 bytes for float32\[65536, 65536\] but holds 4/);
+    expect(() => tensorValues({ ...model.graph.initializer[0]!, raw_data: new Uint8Array(0) })).toThrow(/should hold 4294967296 values in float_data but holds 0/);
+    expect(performance.now() - t0).toBeLessThan(100);
+  });
+});
+
+describe('isSafeRelativePath', () => {
+  it.each(['model.onnx', 'eval/reference.png', 'a/b/c.bin', 'dir\\file.bin', 'a..b/c', '...x', 'name with space.onnx'])('accepts %j', (p) => {
+    expect(isSafeRelativePath(p)).toBe(true);
+  });
+  it.each(['', '..', '../x', 'a/../../x', '/abs', '\\abs', 'C:x', 'http://e/x', 'file:///etc/passwd', 'a\\..\\x', ' x', 'x ', 'a\nb', '%2E%2e/x', 'a/%2e%2E', 'a%2f..%2fx', 'a%5cb', '..#', '..?x', 'a/..#/../x', 'x?y', 'a'.repeat(1025)])(
+    'refuses %j',
+    (p) => {
+      expect(isSafeRelativePath(p)).toBe(false);
+    },
+  );
+});
+
+// Keep TensorProtoType referenced: the constructor below checks that a hand-made tensor, not only a
+// decoded one, goes through describeTensor the same way.
+describe('describeTensor', () => {
+  it('describes a created TensorProto like a decoded one', () => {
+    const t = TensorProtoType.create({ name: 'c', dims: [3], data_type: 1, raw_data: f32Bytes([1, 2, 3]) }) as unknown as TensorProto;
+    expect(describeTensor(t)).toEqual({ name: 'c', dtype: 'float32', shape: [3], byteLength: 12, location: 'raw' });
+  });
+});

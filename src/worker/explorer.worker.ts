@@ -9,7 +9,9 @@ import { requestGpu, type GpuInfo } from '../core/gpu/device';
 import { cachedSource, type CacheStats } from './cache';
 import { decodeToModelInput } from './decode';
 import { planEvalFolder, unzipEntries } from '../core/eval/folder';
-import type { Backend } from '../core/runtime/engine';
+import { BlendEngine, type Backend } from '../core/runtime/engine';
+import { GpuBlender } from '../core/gpu/blend';
+import { TextTower } from '../core/text/head';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
@@ -187,6 +189,9 @@ const api = {
     if (!device) return false;
     device.destroy();
     return true;
+  },
+  resources(): { sessions: number; gpuBuffers: number } {
+    return { sessions: BlendEngine.liveSessions + TextTower.liveSessions, gpuBuffers: GpuBlender.liveBuffers };
   },
   cacheStats(): CacheStats {
     return { ...cacheStats };

@@ -58,6 +58,8 @@ export class GpuBufferLimitError extends Error {
  * with no readback.
  */
 export class GpuBlender {
+  /** GPU buffers alive across all blenders: the leak tests count them. */
+  static liveBuffers = 0;
   private readonly tensors: GpuTensor[] = [];
   private readonly params: GPUBuffer;
   private readonly paramData = new ArrayBuffer(16);
@@ -78,6 +80,7 @@ export class GpuBlender {
       return p;
     };
     this.params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    GpuBlender.liveBuffers++;
     let allocated = 16;
     const maxBinding = device.limits.maxStorageBufferBindingSize;
     try {
@@ -95,12 +98,14 @@ export class GpuBlender {
           const Ctor = src instanceof Float32Array ? Float32Array : Uint16Array;
           new Ctor(buf.getMappedRange()).set(src);
           buf.unmap();
+          GpuBlender.liveBuffers++;
           return buf;
         };
         const a = kind === 'f16' ? upload(p.zeroShotHalf!) : upload(p.zeroShot);
         const b = kind === 'f16' ? upload(p.fineTunedHalf!) : upload(p.fineTuned);
         // ORT reads and may copy the input, so the output buffer carries every usage it needs.
         const output = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        GpuBlender.liveBuffers++;
         allocated += 2 * inBytes + outBytes;
         const pipeline = pipelineFor(kind);
         const bindGroup = device.createBindGroup({
@@ -167,7 +172,9 @@ export class GpuBlender {
     for (const t of this.tensors) {
       for (const b of t.inputs) b.destroy();
       t.output.destroy();
+      GpuBlender.liveBuffers -= t.inputs.length + 1;
     }
     this.params.destroy();
+    GpuBlender.liveBuffers--;
   }
 }

@@ -60,6 +60,8 @@ class Serial {
  * on the GPU (webgpu) or the CPU (wasm, node) when α changes, and fed to each run.
  */
 export class BlendEngine {
+  /** ORT sessions alive across all engines: the leak tests count them. */
+  static liveSessions = 0;
   private blendedAlpha: number | null = null;
   private readonly serial = new Serial();
   private disposed = false;
@@ -127,6 +129,7 @@ export class BlendEngine {
       gpu?.destroy();
       throw new Error(`onnxruntime could not load the model: ${(e as Error).message}`, { cause: e });
     }
+    BlendEngine.liveSessions++;
     const info: EngineInfo = {
       backend: opts.backend,
       inputName,
@@ -206,6 +209,7 @@ export class BlendEngine {
       for (const t of Object.values(this.weightFeeds)) if (t.location === 'gpu-buffer') t.dispose();
       this.weightFeeds = {};
       await this.session.release();
+      BlendEngine.liveSessions--;
       this.gpu?.destroy();
     });
   }

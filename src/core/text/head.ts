@@ -17,6 +17,7 @@ function compatible(json: unknown): Record<string, unknown> {
 }
 
 export class TextTower {
+  static liveSessions = 0;
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
@@ -27,6 +28,7 @@ export class TextTower {
   static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu'): Promise<TextTower> {
     const tokenizer = new Tokenizer(compatible(tokenizerJson), {});
     const session = await ort.InferenceSession.create(modelBytes, { executionProviders: [backend] });
+    TextTower.liveSessions++;
     return new TextTower(ort, session, tokenizer, spec);
   }
 
@@ -75,6 +77,7 @@ export class TextTower {
 
   async release(): Promise<void> {
     await this.session.release();
+    TextTower.liveSessions--;
   }
 }
 

@@ -36,7 +36,12 @@ export default defineConfig({
   // Relative asset URLs: dist/ works from any static host, under any sub-path (GitHub Pages).
   base: './',
   plugins: [react(), contentSecurityPolicy()],
-  server: { host: '127.0.0.1', headers: isolation },
+  server: {
+    host: '127.0.0.1',
+    headers: isolation,
+    // The Python virtual environments and build outputs hold hundreds of thousands of files.
+    watch: { ignored: ['**/.venv*/**', '**/tools/**', '**/bench/.out/**', '**/tests/.artifacts/**', '**/dist/**'] },
+  },
   preview: { host: '127.0.0.1', headers: isolation },
   worker: { format: 'es' },
   // onnxruntime-web locates its wasm relative to its own module: pre-bundling would move it.

@@ -36,8 +36,11 @@ export class TextTower {
     const L = this.spec.contextLength;
     const ids = new BigInt64Array(texts.length * L).fill(BigInt(this.spec.padId));
     texts.forEach((t, i) => {
-      const enc = this.tokenizer.encode(t).ids;
-      for (let j = 0; j < Math.min(L, enc.length); j++) ids[i * L + j] = BigInt(enc[j]!);
+      let enc = this.tokenizer.encode(t).ids;
+      // tokenizers.js ignores tokenizer.json's truncation: keep the end token in the last slot,
+      // where CLIP's text tower reads the sentence embedding (as open_clip.tokenize does).
+      if (enc.length > L) enc = [...enc.slice(0, L - 1), enc[enc.length - 1]!];
+      for (let j = 0; j < enc.length; j++) ids[i * L + j] = BigInt(enc[j]!);
     });
     return ids;
   }

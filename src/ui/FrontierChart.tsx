@@ -163,7 +163,7 @@ export function FrontierChart({ height }: { height: number }) {
           )}
           {data.f && (
             <Scatter name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
-              <LabelList dataKey="series" position="right" offset={12} fill={COLORS.fineTuned} fontWeight={600} />
+              <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} fontWeight={600} />
             </Scatter>
           )}
           {data.current && (

@@ -45,7 +45,7 @@ afterAll(async () => s?.close());
 describe('the explorer on the bundled pair', () => {
   it('loads the bundled pair on a fresh profile and computes a full frontier equal to the Node engine within one image', async () => {
     await s.page.waitForSelector('[data-testid="backend"]', { timeout: 60_000 });
-    await waitForFullFrontier(200_000);
+    await waitForFullFrontier(420_000);
     const count = Number(await s.page.textContent('[data-testid="frontier-count"]'));
     expect(count).toBeGreaterThanOrEqual(11);
     const points = await storeState<Points>('(s) => s.points');
@@ -68,7 +68,7 @@ describe('the explorer on the bundled pair', () => {
     }
     await s.page.screenshot({ path: join(SHOTS, 'frontier.png'), fullPage: true });
     expect(s.errors).toEqual([]);
-  });
+  }, 600_000);
 
   it('moves the highlighted point and the table when the slider moves by keyboard', async () => {
     const slider = s.page.getByRole('slider', { name: /alpha|α/ });

@@ -47,8 +47,9 @@ export function chunksOf(count: number): { chunk: number; start: number; end: nu
 }
 
 /**
- * The order in which to evaluate: the current α (every chunk), then for the grid in coarse-to-fine
- * order a first pass over each set's first chunk, then the remaining chunks. Done items are skipped.
+ * The order in which to evaluate: a first pass over each set's first chunk — the current α, then the
+ * grid in coarse-to-fine order — so the highlighted point and then the curve's shape appear within
+ * seconds; then the remaining chunks in the same order, shrinking the intervals. Done items are skipped.
  */
 export function planWork(grid: readonly number[], current: number | null, sets: readonly SetCount[], isDone: (item: WorkItem) => boolean): WorkItem[] {
   const items: WorkItem[] = [];
@@ -61,12 +62,10 @@ export function planWork(grid: readonly number[], current: number | null, sets: 
       }
     }
   };
-  if (current !== null) {
-    add(current, true);
-    add(current, false);
-  }
   const order = coarseToFine(grid).filter((a) => a !== current);
+  if (current !== null) add(current, true);
   for (const a of order) add(a, true);
+  if (current !== null) add(current, false);
   for (const a of order) add(a, false);
   return items;
 }

@@ -10,7 +10,7 @@ import { cachedSource, type CacheStats } from './cache';
 import { decodeToModelInput } from './decode';
 import { planEvalFolder, unzipEntries } from '../core/eval/folder';
 import { BlendEngine, type Backend } from '../core/runtime/engine';
-import { GpuBlender } from '../core/gpu/blend';
+import { GpuBlender, GpuBufferLimitError } from '../core/gpu/blend';
 import { TextTower } from '../core/text/head';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
@@ -68,6 +68,25 @@ async function fallBackToCpu(note: string): Promise<void> {
   onRuntimeChange?.(runtime);
 }
 
+/**
+ * Loads `bundle` on a new wasm explorer and makes it the engine, releasing the GPU. Unlike a lost
+ * device, the GPU pair is still in service until the wasm one is ready: if that fails too, the
+ * previous pair stays.
+ */
+async function moveToCpu(bundle: LoadedBundle, note: string): Promise<PairSummary> {
+  const cpu = new Explorer({ ort: ortWeb, backend: 'wasm' });
+  const summary = await cpu.loadPair(bundle);
+  const old = explorer;
+  const d = device;
+  explorer = cpu;
+  device = null; // before destroy(): the lost handler then knows the release is on purpose
+  runtime = { backend: 'wasm', gpu: null, threads: configureThreads(), ortVersion, note };
+  await old?.dispose().catch(() => undefined);
+  d?.destroy();
+  onRuntimeChange?.(runtime);
+  return summary;
+}
+
 const api = {
   async init(choice: BackendChoice, onChange?: (r: RuntimeInfo) => void): Promise<RuntimeInfo> {
     onRuntimeChange = onChange ?? null;
@@ -105,7 +124,15 @@ const api = {
     const ex = need();
     const source = req.kind === 'url' ? cachedSource(urlSource(req.url), req.url, cacheStats) : filesSource(req.files);
     const bundle = await loadBundle(source, onProgress);
-    const summary = await ex.loadPair(bundle);
+    let summary: PairSummary;
+    try {
+      summary = await ex.loadPair(bundle);
+    } catch (e) {
+      // A tensor larger than the device's maxStorageBufferBindingSize cannot be blended on this
+      // GPU at all, but the pair is fine: run it on the CPU instead of refusing it.
+      if (!(e instanceof GpuBufferLimitError) || ex !== explorer || ex.backend !== 'webgpu') throw e;
+      summary = await moveToCpu(bundle, `This pair does not fit this GPU's buffer limits (${e.message}); switched to the CPU (wasm).`);
+    }
     lastBundle = bundle;
     return summary;
   },

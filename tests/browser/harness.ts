@@ -4,6 +4,7 @@ import { BlendEngine, type Backend } from '../../src/core/runtime/engine';
 import { ortWeb } from '../../src/core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../../src/core/gpu/device';
 import { decodeToModelInput } from '../../src/worker/decode';
+import { GpuBlender, GpuBufferLimitError } from '../../src/core/gpu/blend';
 import { decode } from 'fast-png';
 import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
 
@@ -70,7 +71,64 @@ async function preprocessCheck(name: string): Promise<{ maxDiff: number; differi
   return { maxDiff, differing };
 }
 
-const harness = { engineCheck, preprocessCheck };
+let propertyGpu: Promise<GPUDevice> | null = null;
+
+/**
+ * One case of the property test (issue 7): a random pair (weight seed, perturbation seed and
+ * scale) at a random α, the engine's logits against a model whose initializers were blended here
+ * in float64, both on the same EP. Returns max |Δ|.
+ */
+async function blendProperty(backend: Exclude<Backend, 'cpu'>, c: { seed: number; perturbSeed: number; scale: number; alpha: number; imageSeed: number; batch: number }): Promise<number> {
+  const w0 = randomWeights(c.seed);
+  const w1 = perturb(w0, c.perturbSeed, c.scale);
+  const images = randomImages(c.batch, c.imageSeed);
+  const dims = [c.batch, ...IMAGE_DIMS];
+  const device = backend === 'webgpu' ? await (propertyGpu ??= requestGpu().then((g) => g.device)) : undefined;
+  const ep = backend === 'webgpu' ? [{ name: 'webgpu', device } as const] : ['wasm'];
+  const engine = await BlendEngine.create(buildTestModel(w0), buildTestModel(w1), { ort: ortWeb, backend, device });
+  try {
+    const got = (await engine.run(c.alpha, { data: images, dims })).logits!.data;
+    const ref = await ortWeb.InferenceSession.create(buildTestModel(blendWeights(w0, w1, c.alpha)), { executionProviders: ep as never });
+    const want = (await ref.run({ image: new ortWeb.Tensor('float32', images, dims) })).logits!.data as Float32Array;
+    await ref.release();
+    return maxAbsDiff(got, want);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/**
+ * A tensor one vec4 larger than the device's maxStorageBufferBindingSize: GpuBlender must refuse
+ * it with GpuBufferLimitError, before allocating, and leave no buffer behind. The device asks for
+ * a small limit through requiredLimits; WebGPU never goes below its default (128 MiB), so the
+ * tensor is sized from the limit the device really has.
+ */
+async function bufferLimitCheck(): Promise<{ limit: number; adapterLimit: number; error: string | null; message: string; leaked: number }> {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error('no adapter');
+  const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: 1 << 20 } });
+  const limit = device.limits.maxStorageBufferBindingSize;
+  const n = limit / 4 + 4;
+  const big = new Float32Array(n);
+  const small = new Float32Array(16);
+  const before = GpuBlender.liveBuffers;
+  let error: string | null = null;
+  let message = '';
+  try {
+    new GpuBlender(device, [
+      { name: 'small', dtype: 'float32', feedDtype: 'float32', shape: [16], zeroShot: small, fineTuned: small },
+      { name: 'visual.huge', dtype: 'float32', feedDtype: 'float32', shape: [n], zeroShot: big, fineTuned: big },
+    ]);
+  } catch (e) {
+    error = e instanceof GpuBufferLimitError ? 'GpuBufferLimitError' : String(e);
+    message = (e as Error).message;
+  }
+  const leaked = GpuBlender.liveBuffers - before;
+  device.destroy();
+  return { limit, adapterLimit: adapter.limits.maxStorageBufferBindingSize, error, message, leaked };
+}
+
+const harness = { engineCheck, preprocessCheck, blendProperty, bufferLimitCheck };
 (globalThis as unknown as { harness: typeof harness }).harness = harness;
 export type Harness = typeof harness;
 document.getElementById('status')!.textContent = 'ready';

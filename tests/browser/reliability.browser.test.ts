@@ -1,0 +1,463 @@
+// Issue 7: the explorer stays right under stress. Races (fast α, pair switched mid-evaluation,
+// cancel/restart, simultaneous uploads), GPU trouble, leaks, a corrupted cache, privacy and the
+// engine's numbers on random pairs. Each test opens its own Chromium on a fresh profile and
+// serves small test bundles from tests/.artifacts/ (the bundled pair is not needed).
+import { describe, it, expect, inject, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, mkdirSync, cpSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { encode } from 'fast-png';
+import fc from 'fast-check';
+import { openPage, type Session } from './setup/chromium';
+import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, storeState, engineCall, waitForPair, waitForComplete, withActions, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
+import { rng } from '../support/testPair';
+import type { Harness } from './harness';
+
+let A: ServedBundle;
+let B: ServedBundle;
+let small1: ServedBundle;
+let small2: ServedBundle;
+
+beforeAll(async () => {
+  A = await serveBundle('reliability-a', { seed: 21, sets: BIG_SETS });
+  B = await serveBundle('reliability-b', { seed: 22, sets: BIG_SETS });
+  small1 = await serveBundle('reliability-s1', { seed: 23 });
+  small2 = await serveBundle('reliability-s2', { seed: 24 });
+});
+
+function appUrl(pair: string, hash = ''): string {
+  const u = new URL(inject('baseUrl'));
+  u.searchParams.set('pair', pair);
+  u.hash = hash;
+  return u.href;
+}
+
+async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: Parameters<typeof openPage>[1] = {}): Promise<T> {
+  const s = await openPage(url, {
+    ...opts,
+    beforeGoto: async (ctx) => {
+      // Other engineers edit src/ in this tree while these run: Vite's HMR socket would reload the
+      // page mid-test. A mocked socket that never says anything keeps the page as the test left it.
+      await ctx.routeWebSocket(/./, () => undefined);
+      await opts.beforeGoto?.(ctx);
+    },
+  });
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** An 8×8 RGB image (the test pair's input size, so decoding does not resample it). */
+function randomRgb(seed: number): Uint8Array {
+  const r = rng(seed);
+  return Uint8Array.from({ length: 8 * 8 * 3 }, () => Math.floor(r() * 256));
+}
+
+function pngFile(dir: string, name: string, rgb: Uint8Array): string {
+  const file = join(dir, name);
+  writeFileSync(file, encode({ width: 8, height: 8, data: rgb, channels: 3, depth: 8 }));
+  return file;
+}
+
+const top = (probs: number[], k: number) => probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, i]) => i);
+
+/** Two images the Node engine classifies differently at α (so swapped results would show). */
+async function twoDistinctImages(b: ServedBundle, alpha: number): Promise<{ rgb: Uint8Array; probs: number[] }[]> {
+  const ex = await nodeExplorer(b);
+  const found: { rgb: Uint8Array; probs: number[] }[] = [];
+  for (let seed = 1; found.length < 2 && seed < 200; seed++) {
+    const rgb = randomRgb(seed);
+    const probs = (await ex.classify([rgb], [alpha])).predictions[0]![0]!.probs;
+    const sorted = [...probs].sort((x, y) => y - x);
+    if (sorted[0]! - sorted[1]! < 0.05) continue; // a clear winner: no near-tie between ORT builds
+    if (found.length === 1 && top(found[0]!.probs, 1)[0] === top(probs, 1)[0]) continue;
+    found.push({ rgb, probs });
+  }
+  await ex.dispose();
+  return found;
+}
+
+describe('races', () => {
+  it('fast α changes (keyboard and scripted): the highlighted point, the table and the points all follow the slider, with the Node numbers', async () => {
+    await withPage(appUrl(A.path), async (s) => {
+      const { page } = s;
+      await waitForPair(page, A.contentHash);
+      const slider = page.getByRole('slider', { name: /alpha|α/ });
+      await slider.focus();
+      await page.keyboard.press('Home');
+      for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowRight');
+      await page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.40');
+      // Scripted: the store's actions called back to back, as a fast drag does, ending at 0.63.
+      await withActions(page, `async (actions) => {
+        for (let i = 0; i < 60; i++) {
+          actions.setAlpha((i * 37 % 100) / 100);
+          if (i % 7 === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+        actions.setAlpha(0.63);
+      }`);
+      await waitForComplete(page, [0.63]);
+      // The highlight, the table and the slider agree on α.
+      expect(await slider.inputValue()).toBe('0.63');
+      expect(await page.textContent('[data-testid="table-alpha"]')).toBe('0.63');
+      await page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"]', { timeout: 60_000 });
+      expect(await page.locator('[data-testid="current-point"]').count()).toBe(1);
+      const st = await storeState<{ alpha: number; points: Points; pointsFor: string }>(page, '(s) => ({ alpha: s.alpha, points: s.points, pointsFor: s.pointsFor })');
+      expect(st.alpha).toBe(0.63);
+      expect(st.pointsFor).toBe(A.contentHash);
+      const want = await nodePoints(A, [0.63, 0.4]);
+      expect(pointsDiffer(st.points, want, [0.63])).toEqual([]);
+      // α = 0.40 (where the keyboard stopped) was evaluated too, or is absent, never wrong.
+      if (st.points['0.4']) expect(pointsDiffer(st.points, want, [0.4]).filter((x) => !x.includes('missing'))).toEqual([]);
+      expect(s.errors).toEqual([]);
+    });
+  });
+
+  it('switching pairs mid-evaluation never shows a point of the old pair under the new one; cancel then restart gives the clean numbers', async () => {
+    await withPage(appUrl(A.path), async (s) => {
+      const { page } = s;
+      await waitForPair(page, A.contentHash);
+      // Every animation frame: are the points shown those of the pair shown? Also log each
+      // complete point seen, per pair, to check against the final numbers.
+      await page.evaluate(() => {
+        const w = globalThis as unknown as { wiseft: { store: { getState(): { pair: { contentHash: string } | null; points: Points; pointsFor: string | null } } }; violations: string[]; seen: Record<string, Record<string, number>> };
+        w.violations = [];
+        w.seen = {};
+        const tick = () => {
+          const st = w.wiseft.store.getState();
+          const hash = st.pair?.contentHash;
+          if (hash && Object.keys(st.points).length > 0) {
+            if (st.pointsFor !== hash) w.violations.push(`points of ${st.pointsFor} shown under ${hash}`);
+            for (const [a, sets] of Object.entries(st.points)) {
+              for (const [id, p] of Object.entries(sets)) if (p.n === p.total) (w.seen[hash] ??= {})[`${a}|${id}`] = p.correct;
+            }
+          }
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      // Load B (the action the URL field calls) from inside A's evaluation: on its second chunk.
+      const startedAt = await withActions<{ done: number; total: number; evaluating: boolean }>(page, `(actions, url) => new Promise((resolve) => {
+        const store = globalThis.wiseft.store;
+        const off = store.subscribe((st) => {
+          if (st.progress && st.progress.done >= 2) {
+            off();
+            resolve({ ...st.progress, evaluating: st.evaluating });
+            void actions.loadPair({ kind: 'url', url }, url);
+          }
+        });
+      })`, new URL(B.path, inject('baseUrl')).href);
+      expect(startedAt.evaluating).toBe(true);
+      expect(startedAt.done).toBeLessThan(startedAt.total);
+      await waitForPair(page, B.contentHash);
+      // Cancel B's evaluation part-way (on its third chunk) and start it again.
+      const cancelledAt = await withActions<{ done: number; total: number; evaluatingAfterCancel: boolean }>(page, `async (actions) => {
+        const store = globalThis.wiseft.store;
+        const at = await new Promise((resolve) => {
+          const off = store.subscribe((st) => {
+            if (st.progress && st.progress.done >= 3) {
+              actions.cancelEvaluation();
+              off();
+              resolve({ ...st.progress });
+            }
+          });
+        });
+        await new Promise((r) => setTimeout(r, 500));
+        const evaluating = store.getState().evaluating;
+        actions.scheduleEvaluation(0);
+        return { ...at, evaluatingAfterCancel: evaluating };
+      }`);
+      expect(cancelledAt.done).toBeLessThan(cancelledAt.total);
+      expect(cancelledAt.evaluatingAfterCancel).toBe(false);
+      await waitForComplete(page, GRID);
+      const st = await storeState<{ points: Points }>(page, '(s) => ({ points: s.points })');
+      const wantB = await nodePoints(B, GRID);
+      expect(pointsDiffer(st.points, wantB, GRID)).toEqual([]);
+      const { violations, seen } = await page.evaluate(() => {
+        const w = globalThis as unknown as { violations: string[]; seen: Record<string, Record<string, number>> };
+        return { violations: w.violations, seen: w.seen };
+      });
+      expect(violations).toEqual([]);
+      // Every complete point ever shown under B is B's number.
+      for (const [k, correct] of Object.entries(seen[B.contentHash] ?? {})) {
+        const [a, id] = k.split('|');
+        const w = wantB[a!]?.[id!];
+        if (w) expect(Math.abs(correct - w.correct), `B ${k}`).toBeLessThanOrEqual(1);
+      }
+      expect(s.errors).toEqual([]);
+    });
+  });
+
+  it('two images uploaded at once each get their own top-5 (as the Node engine classifies them)', async () => {
+    const alpha = 0.5;
+    const imgs = await twoDistinctImages(small1, alpha);
+    expect(imgs).toHaveLength(2);
+    const dir = mkdtempSync(join(tmpdir(), 'wiseft-rel-'));
+    const files = imgs.map((m, i) => pngFile(dir, `img-${i}.png`, m.rgb));
+    await withPage(appUrl(small1.path, 'alpha=0.50'), async (s) => {
+      const { page } = s;
+      await waitForPair(page, small1.contentHash);
+      await page.setInputFiles('[data-testid="image-input"]', files);
+      for (let i = 0; i < 2; i++) await page.waitForSelector(`[data-testid="upload-card"][data-name="img-${i}.png"] [data-testid="top5"][data-alpha="0.50"]`, { timeout: 60_000 });
+      for (let i = 0; i < 2; i++) {
+        const labels = await page.locator(`[data-testid="upload-card"][data-name="img-${i}.png"] [data-testid="top5"] li .label`).allTextContents();
+        const want = top(imgs[i]!.probs, 5).map((c) => small1.manifest.classes[c]);
+        expect(labels[0], `img-${i} top-1`).toBe(want[0]);
+        expect(labels).toHaveLength(5);
+        const probs = await storeState<number[]>(page, `(s) => s.uploads.find((u) => u.name === 'img-${i}.png').current.probs`);
+        for (let c = 0; c < probs.length; c++) expect(Math.abs(probs[c]! - imgs[i]!.probs[c]!), `img-${i} class ${c}`).toBeLessThanOrEqual(1e-4);
+      }
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('GPU trouble', () => {
+  it('device lost mid-run: says so, moves to the CPU, keeps α and uploads, and completes with the right numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wiseft-rel-'));
+    const file = pngFile(dir, 'kept.png', randomRgb(7));
+    await withPage(appUrl(A.path, 'alpha=0.30&backend=webgpu'), async (s) => {
+      const { page } = s;
+      await waitForPair(page, A.contentHash, 180_000);
+      expect(await page.textContent('[data-testid="backend"]')).toMatch(/WebGPU/);
+      await page.setInputFiles('[data-testid="image-input"]', file);
+      await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"]', { timeout: 120_000 });
+      await page.waitForFunction(() => ((globalThis as unknown as { wiseft: { store: { getState(): { progress: { done: number } | null } } } }).wiseft.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: 180_000 });
+      expect(await engineCall<boolean>(page, 'loseDevice')).toBe(true);
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /GPU device was lost.*CPU/.test(m.textContent ?? '')), undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid="backend"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      expect(await page.textContent('[data-testid="alpha-value"]')).toBe('0.30');
+      expect(await page.locator('[data-testid="upload-card"][data-name="kept.png"]').count()).toBe(1);
+      await waitForComplete(page, [...GRID, 0.3], 300_000);
+      const st = await storeState<{ points: Points; backend: string }>(page, '(s) => ({ points: s.points, backend: s.runtime.backend })');
+      expect(st.backend).toBe('wasm');
+      expect(pointsDiffer(st.points, await nodePoints(A, [...GRID, 0.3]), [...GRID, 0.3])).toEqual([]);
+      // The upload is still classified (on the CPU now).
+      await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"][data-alpha="0.30"]', { timeout: 60_000 });
+      expect(await engineCall<{ sessions: number; gpuBuffers: number }>(page, 'resources')).toEqual({ sessions: 1, gpuBuffers: 0 });
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('WebGPU unavailable (Chromium without --enable-unsafe-webgpu) and #backend=webgpu: says so and runs on wasm', async () => {
+    await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
+      const { page } = s;
+      await waitForPair(page, small1.contentHash);
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /WebGPU is not available/.test(m.textContent ?? '')), undefined, { timeout: 30_000 });
+      expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
+      await waitForComplete(page, GRID);
+      const points = await storeState<Points>(page, '(s) => s.points');
+      expect(pointsDiffer(points, await nodePoints(small1, GRID), GRID)).toEqual([]);
+    }, { withoutArgs: ['--enable-unsafe-webgpu'] });
+  });
+
+  it('a tensor above the device\'s maxStorageBufferBindingSize: GpuBlender refuses it with GpuBufferLimitError and frees what it allocated', async () => {
+    await withPage(new URL('tests/browser/harness.html', inject('baseUrl')).href, async (s) => {
+      await s.page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      const r = await s.page.evaluate(() => (globalThis as unknown as { harness: Harness }).harness.bufferLimitCheck());
+      console.log(`device limit ${r.limit} (adapter ${r.adapterLimit}): ${r.message}`);
+      expect(r.error).toBe('GpuBufferLimitError');
+      expect(r.message).toMatch(/visual\.huge.*limit/);
+      expect(r.leaked).toBe(0);
+    });
+  });
+});
+
+describe('leaks', () => {
+  it('ten pair loads in a row on WebGPU leave the sessions and GPU buffers of one pair, and the heap bounded', async () => {
+    await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
+      const { page } = s;
+      await waitForPair(page, small1.contentHash, 180_000);
+      expect(await page.textContent('[data-testid="backend"]')).toMatch(/WebGPU/);
+      await waitForComplete(page, GRID, 300_000);
+      const first = await engineCall<{ sessions: number; gpuBuffers: number }>(page, 'resources');
+      expect(first.sessions).toBeGreaterThan(0);
+      expect(first.gpuBuffers).toBeGreaterThan(0);
+      const heap = async () => {
+        for (const w of page.workers()) await w.evaluate('typeof gc === "function" && gc()').catch(() => undefined);
+        return page.evaluate(async () => {
+          const g = globalThis as unknown as { gc?: () => void; performance: Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }>; memory?: { usedJSHeapSize: number } } };
+          g.gc?.();
+          // Page and Worker together where the browser can measure it (cross-origin isolated).
+          if (g.performance.measureUserAgentSpecificMemory) {
+            try {
+              return (await g.performance.measureUserAgentSpecificMemory()).bytes;
+            } catch {
+              // not available here: the page's heap only
+            }
+          }
+          return g.performance.memory!.usedJSHeapSize;
+        });
+      };
+      const input = page.locator('input[aria-label="URL of a pair\'s manifest.json"]');
+      const heaps: number[] = [];
+      for (let i = 1; i < 10; i++) {
+        const b = i % 2 === 1 ? small2 : small1;
+        await input.fill(new URL(b.path, inject('baseUrl')).href);
+        await page.click('button:has-text("Load URL")');
+        await waitForPair(page, b.contentHash);
+        // Let it evaluate a little before the next load (loads land mid-evaluation).
+        await page.waitForFunction(() => ((globalThis as unknown as { wiseft: { store: { getState(): { progress: { done: number } | null } } } }).wiseft.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: 120_000 });
+        if (i === 1 || i === 9) {
+          await waitForComplete(page, GRID, 300_000);
+          heaps.push(await heap());
+        }
+      }
+      const last = await engineCall<{ sessions: number; gpuBuffers: number }>(page, 'resources');
+      expect(last).toEqual(first);
+      console.log(`heap after 2 loads ${(heaps[0]! / 2 ** 20).toFixed(1)} MiB, after 10 loads ${(heaps[1]! / 2 ** 20).toFixed(1)} MiB`);
+      expect(heaps[1]!).toBeLessThan(heaps[0]! * 1.5 + 16 * 2 ** 20);
+      expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
+    }, { args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
+  });
+});
+
+describe('cache', () => {
+  it('a corrupted and a half-written IndexedDB entry are detected, downloaded again, and the pair loads with the same content hash', async () => {
+    await withPage(appUrl(small2.path), async (s) => {
+      const { page } = s;
+      await waitForPair(page, small2.contentHash);
+      const stats0 = await engineCall<{ hits: number; misses: number; corrupt: number }>(page, 'cacheStats');
+      expect(stats0.misses).toBeGreaterThan(0);
+      // Raw IndexedDB, as idb-keyval lays it out: database 'wiseft-explorer', store 'bundles'.
+      const changed = await page.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((res, rej) => {
+          const r = indexedDB.open('wiseft-explorer');
+          r.onsuccess = () => res(r.result);
+          r.onerror = () => rej(r.error);
+        });
+        const req = <T>(r: IDBRequest<T>) => new Promise<T>((res, rej) => {
+          r.onsuccess = () => res(r.result);
+          r.onerror = () => rej(r.error);
+        });
+        const tx = db.transaction('bundles', 'readwrite');
+        const store = tx.objectStore('bundles');
+        const keys = (await req(store.getAllKeys())) as string[];
+        const zs = keys.find((k) => k.endsWith('|zeroshot.onnx'))!;
+        const sprite = keys.find((k) => k.endsWith('|eval/reference.png'))!;
+        // Flipped bytes under the old sha256.
+        const e1 = (await req(store.get(zs))) as { bytes: Uint8Array; sha256: string; storedAt: number };
+        const flipped = e1.bytes.slice();
+        for (let i = 0; i < flipped.length; i += 97) flipped[i] ^= 0xff;
+        await req(store.put({ ...e1, bytes: flipped }, zs));
+        // A half-written entry: the first half of the bytes, the full file's sha256.
+        const e2 = (await req(store.get(sprite))) as { bytes: Uint8Array; sha256: string; storedAt: number };
+        await req(store.put({ ...e2, bytes: e2.bytes.slice(0, e2.bytes.length >> 1) }, sprite));
+        db.close();
+        return [zs, sprite];
+      });
+      expect(changed).toHaveLength(2);
+      await page.reload();
+      await waitForPair(page, small2.contentHash);
+      const stats = await engineCall<{ hits: number; misses: number; corrupt: number }>(page, 'cacheStats');
+      expect(stats.corrupt).toBe(2);
+      expect(stats.misses).toBe(2); // exactly the two bad entries were downloaded again
+      await waitForComplete(page, GRID);
+      expect(pointsDiffer(await storeState<Points>(page, '(s) => s.points'), await nodePoints(small2, GRID), GRID)).toEqual([]);
+      // And the cache holds good entries again: the next visit is all hits.
+      await page.reload();
+      await waitForPair(page, small2.contentHash);
+      expect(await engineCall<{ hits: number; misses: number; corrupt: number }>(page, 'cacheStats')).toMatchObject({ misses: 0, corrupt: 0 });
+      expect(s.errors).toEqual([]);
+    });
+  });
+});
+
+describe('privacy', () => {
+  it('uploading images and moving α sends no request off the page\'s origin (page and Worker)', async () => {
+    const requests: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'wiseft-rel-'));
+    const files = [pngFile(dir, 'private-1.png', randomRgb(3)), pngFile(dir, 'private-2.png', randomRgb(4))];
+    await withPage(appUrl(small1.path), async (s) => {
+      const { page } = s;
+      await waitForPair(page, small1.contentHash);
+      await page.setInputFiles('[data-testid="image-input"]', files);
+      await page.waitForSelector('[data-testid="upload-card"][data-name="private-2.png"] [data-testid="top5"]', { timeout: 60_000 });
+      await page.getByRole('slider', { name: /alpha|α/ }).focus();
+      for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+      await page.waitForSelector('[data-testid="upload-card"][data-name="private-1.png"] [data-testid="top5"][data-alpha="0.60"]', { timeout: 60_000 });
+      await waitForComplete(page, [0.6]);
+      expect(page.workers().length).toBeGreaterThan(0);
+    }, { beforeGoto: (ctx) => ctx.on('request', (r) => requests.push(r.url())) });
+    rmSync(dir, { recursive: true, force: true });
+    const origin = new URL(inject('baseUrl')).origin;
+    expect(requests.length).toBeGreaterThan(0);
+    // The Worker's own fetches (bundle files, onnxruntime's wasm) are recorded too.
+    expect(requests.some((u) => u.includes('zeroshot.onnx'))).toBe(true);
+    expect(requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== origin)).toEqual([]);
+  });
+
+  it('the built app carries the Content-Security-Policy and loads its bundled pair without a CSP violation', async () => {
+    const { build, preview } = await import('vite');
+    const { CSP } = await import('../../vite.config');
+    const out = mkdtempSync(join(tmpdir(), 'wiseft-dist-'));
+    await build({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html);
+    expect(meta?.[1]?.replaceAll('&#39;', "'").replaceAll('&#x27;', "'")).toBe(CSP);
+    // The bundled pair: a test bundle in place of public/pairs/shapes (built by another task).
+    rmSync(join(out, 'pairs/shapes'), { recursive: true, force: true });
+    mkdirSync(join(out, 'pairs'), { recursive: true });
+    cpSync('tests/.artifacts/reliability-s1', join(out, 'pairs/shapes'), { recursive: true });
+    const server = await preview({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir: out }, preview: { port: 0, host: '127.0.0.1' } });
+    try {
+      const address = server.httpServer.address();
+      if (!address || typeof address === 'string') throw new Error('vite preview did not start');
+      const url = `http://127.0.0.1:${address.port}/`;
+      const requests: string[] = [];
+      await withPage(url, async (s) => {
+        const { page } = s;
+        await page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown } } } }).wiseft?.store.getState().pair, undefined, { timeout: 120_000 });
+        expect(await storeState<string>(page, '(s) => s.pair.contentHash')).toBe(small1.contentHash);
+        await waitForComplete(page, [0.5]);
+        const violations = await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
+        expect(violations).toEqual([]);
+        expect(s.errors.filter((e) => /Content Security Policy|CSP/i.test(e))).toEqual([]);
+        expect(s.errors).toEqual([]);
+      }, {
+        beforeGoto: async (ctx) => {
+          ctx.on('request', (r) => requests.push(r.url()));
+          await ctx.addInitScript(() => {
+            const w = globalThis as unknown as { cspViolations: string[] };
+            w.cspViolations = [];
+            document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+          });
+        },
+      });
+      expect(requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== new URL(url).origin)).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => server.httpServer.close(() => r()));
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('numbers stay right: random pairs, random α', () => {
+  it.each(['wasm', 'webgpu'] as const)('%s: the engine equals an independent blend within 1e-4', async (backend) => {
+    await withPage(new URL('tests/browser/harness.html', inject('baseUrl')).href, async (s) => {
+      await s.page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            seed: fc.integer({ min: 1, max: 1_000_000 }),
+            perturbSeed: fc.integer({ min: 1, max: 1_000_000 }),
+            scale: fc.double({ min: 0.01, max: 2, noNaN: true }),
+            alpha: fc.oneof(fc.constantFrom(0, 1), fc.double({ min: 0, max: 1, noNaN: true })),
+            imageSeed: fc.integer({ min: 1, max: 1_000_000 }),
+            batch: fc.integer({ min: 1, max: 9 }),
+          }),
+          async (c) => {
+            runs++;
+            const d = await s.page.evaluate(([b, x]) => (globalThis as unknown as { harness: Harness }).harness.blendProperty(b, x), [backend, c] as const);
+            expect(d, JSON.stringify(c)).toBeLessThanOrEqual(1e-4);
+          },
+        ),
+        { numRuns: 25 },
+      );
+      expect(runs).toBeGreaterThanOrEqual(25);
+      expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,111 @@
+// Helpers for the reliability tests (issue 7): test bundles served by the dev server from
+// tests/.artifacts/, the Node engine's answers for them, and typed access to the page's store.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { makeTestBundle, memorySource, type BundleFiles } from '../../support/testBundle';
+import { Explorer } from '../../../src/core/explorer';
+import { loadBundle } from '../../../src/core/bundle/source';
+import { ortNode } from '../../../src/core/runtime/ort-node';
+import type { SetAccuracy } from '../../../src/core/eval/frontier';
+
+export const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
+export type Points = Record<string, Record<string, SetAccuracy>>;
+
+export interface ServedBundle extends BundleFiles {
+  /** Root-relative URL of manifest.json on the dev server. */
+  path: string;
+  contentHash: string;
+}
+
+/** Sets large enough that an evaluation takes a while on wasm (so it can be interrupted). */
+export const BIG_SETS = [
+  { id: 'reference', role: 'reference' as const, count: 2000 },
+  { id: 'shiftA', role: 'shift' as const, count: 1000 },
+  { id: 'shiftB', role: 'shift' as const, count: 500, classes: [0, 2, 4] },
+];
+
+export async function serveBundle(name: string, opts: Parameters<typeof makeTestBundle>[0] = {}): Promise<ServedBundle> {
+  const b = makeTestBundle(opts);
+  const dir = join('tests/.artifacts', name);
+  for (const [path, bytes] of b.files) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), bytes);
+  }
+  const loaded = await loadBundle(memorySource(b.files));
+  return { ...b, path: `/tests/.artifacts/${name}/manifest.json`, contentHash: loaded.contentHash };
+}
+
+/** The Node engine (onnxruntime-node, CPU): an independent evaluation of the same bundle. */
+export async function nodeExplorer(b: BundleFiles): Promise<Explorer> {
+  const ex = new Explorer({ ort: ortNode, backend: 'cpu' });
+  await ex.loadPair(await loadBundle(memorySource(b.files)));
+  return ex;
+}
+
+export async function nodePoints(b: BundleFiles, alphas: readonly number[]): Promise<Points> {
+  const ex = await nodeExplorer(b);
+  await ex.evaluate(alphas, null, () => undefined);
+  const points = ex.snapshot()!.points;
+  await ex.dispose();
+  return points;
+}
+
+/** Every set's count within one image of the reference (a near-tie may flip between ORT builds). */
+export function pointsDiffer(got: Points, want: Points, alphas: readonly number[]): string[] {
+  const bad: string[] = [];
+  for (const a of alphas) {
+    for (const [set, w] of Object.entries(want[String(a)] ?? {})) {
+      const g = got[String(a)]?.[set];
+      if (!g || g.n !== w.n || Math.abs(g.correct - w.correct) > 1) bad.push(`α=${a} ${set}: page ${g ? `${g.correct}/${g.n}` : 'missing'} vs node ${w.correct}/${w.n}`);
+    }
+  }
+  return bad;
+}
+
+/** Runs `body(state)` in the page against the app's zustand store; returns its (cloneable) result. */
+export function storeState<T>(page: Page, body: string): Promise<T> {
+  return page.evaluate((b) => {
+    const st = (globalThis as unknown as { wiseft: { store: { getState(): unknown } } }).wiseft.store.getState();
+    return new Function('s', `return (${b})(s)`)(st) as T;
+  }, body);
+}
+
+/** Calls a method of the engine Worker through the app's handle. */
+export function engineCall<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(([m, a]) => {
+    const e = (globalThis as unknown as { wiseft: { engine(): Record<string, (...x: unknown[]) => Promise<unknown>> } }).wiseft.engine();
+    return e[m as string]!(...(a as unknown[])) as Promise<T>;
+  }, [method, args] as const);
+}
+
+export async function waitForPair(page: Page, contentHash: string, timeout = 180_000): Promise<void> {
+  const r = await page.waitForFunction((h) => {
+    const st = (globalThis as unknown as { wiseft?: { store: { getState(): { pair: { contentHash: string } | null; loading: unknown; pairError: string | null; messages: { text: string }[] } } } }).wiseft?.store.getState();
+    if (st?.pairError) return `pair error: ${st.pairError}`;
+    if (st?.messages.some((m) => /could not start/.test(m.text))) return st.messages.map((m) => m.text).join(' | ');
+    return st?.pair?.contentHash === h && !st.loading ? 'ok' : false;
+  }, contentHash, { timeout, polling: 200 });
+  const v = await r.jsonValue();
+  if (v !== 'ok') throw new Error(String(v));
+}
+
+/** Waits until every α given has every set complete (n = total) and no evaluation runs. */
+export async function waitForComplete(page: Page, alphas: readonly number[], timeout = 200_000): Promise<void> {
+  await page.waitForFunction((as) => {
+    const st = (globalThis as unknown as { wiseft: { store: { getState(): { pair: { sets: { id: string }[] } | null; points: Points; evaluating: boolean; pointsFor: string | null } } } }).wiseft.store.getState();
+    if (!st.pair || st.evaluating || st.pointsFor !== (st.pair as unknown as { contentHash: string }).contentHash) return false;
+    return as.every((a) => st.pair!.sets.every((s) => {
+      const p = st.points[String(a)]?.[s.id];
+      return p !== undefined && p.n === p.total;
+    }));
+  }, alphas, { timeout, polling: 250 });
+}
+
+/**
+ * Runs `body(actions, arg)` in the page with the app's own actions module (the dev server hands
+ * out the same module instance the app uses). A string, so the test runner leaves import() alone.
+ */
+export function withActions<T>(page: Page, body: string, arg: unknown = null): Promise<T> {
+  return page.evaluate(([b, a]) => new Function('arg', `return import('/src/state/actions.ts').then((actions) => (${b})(actions, arg))`)(a) as Promise<T>, [body, arg] as const);
+}

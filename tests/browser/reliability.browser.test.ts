@@ -339,7 +339,7 @@ describe('cache', () => {
         // Flipped bytes under the old sha256.
         const e1 = (await req(store.get(zs))) as { bytes: Uint8Array; sha256: string; storedAt: number };
         const flipped = e1.bytes.slice();
-        for (let i = 0; i < flipped.length; i += 97) flipped[i] ^= 0xff;
+        for (let i = 0; i < flipped.length; i += 97) flipped[i] = flipped[i]! ^ 0xff;
         await req(store.put({ ...e1, bytes: flipped }, zs));
         // A half-written entry: the first half of the bytes, the full file's sha256.
         const e2 = (await req(store.get(sprite))) as { bytes: Uint8Array; sha256: string; storedAt: number };
@@ -379,7 +379,7 @@ describe('privacy', () => {
       await page.waitForSelector('[data-testid="upload-card"][data-name="private-1.png"] [data-testid="top5"][data-alpha="0.60"]', { timeout: 60_000 });
       await waitForComplete(page, [0.6]);
       expect(page.workers().length).toBeGreaterThan(0);
-    }, { beforeGoto: (ctx) => ctx.on('request', (r) => requests.push(r.url())) });
+    }, { beforeGoto: (ctx) => { ctx.on('request', (r) => requests.push(r.url())); } });
     rmSync(dir, { recursive: true, force: true });
     const origin = new URL(inject('baseUrl')).origin;
     expect(requests.length).toBeGreaterThan(0);

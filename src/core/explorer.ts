@@ -5,7 +5,7 @@ import { sha256Hex, type LoadedBundle } from './bundle/source';
 import type { Manifest } from './bundle/manifest';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
 import { decodeSprite, normalizeBatch, normalizeHWC, type EvalSetData } from './eval/sprites';
-import { ResultStore, planWork, countCorrect, ensembleCorrect, chunksOf, type SetAccuracy, type WorkItem } from './eval/frontier';
+import { CHUNK, ResultStore, planWork, countCorrect, ensembleCorrect, chunksOf, type SetAccuracy, type WorkItem } from './eval/frontier';
 import { TextTower, applyHead, softmax } from './text/head';
 
 export interface SetSummary {
@@ -36,7 +36,7 @@ export interface FrontierUpdate {
   pairHash: string;
   alpha: number;
   point: Record<string, SetAccuracy>;
-  progress: { done: number; total: number };
+  progress: { done: number; total: number; chunkSize: number };
 }
 
 export interface EnsembleUpdate {
@@ -82,7 +82,7 @@ export interface ExplorerEnv {
 
 /** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
 function batchSize(size: number): number {
-  return Math.max(1, Math.min(250, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
+  return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
 }
 
 export class Explorer {
@@ -221,7 +221,7 @@ export class Explorer {
       p.results.record(item, correct);
       if (item.alpha === 0 || item.alpha === 1) this.markEndpoint(p, set, item);
       done++;
-      onUpdate({ pairHash: p.key, alpha: item.alpha, point: p.results.point(item.alpha), progress: { done, total: plan.length } });
+      onUpdate({ pairHash: p.key, alpha: item.alpha, point: p.results.point(item.alpha), progress: { done, total: plan.length, chunkSize: CHUNK } });
     }
     if (onEnsemble) onEnsemble(this.ensemble(grid));
     return 'done';

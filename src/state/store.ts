@@ -27,7 +27,7 @@ export interface FrontierSlice {
   pointsFor: string | null;
   points: Record<string, Record<string, SetAccuracy>>;
   ensemble: Record<string, Record<string, SetAccuracy>>;
-  progress: { done: number; total: number } | null;
+  progress: { done: number; total: number; chunkSize: number } | null;
   evaluating: boolean;
   evalStartedAt: number | null;
   fullFrontierMs: number | null;

@@ -38,7 +38,7 @@ export function EvalProgress() {
       {evaluating && progress ? (
         <>
           <progress max={progress.total} value={progress.done} />
-          <span>evaluating: {progress.done}/{progress.total} chunks (sets × α, {250} images each)</span>
+          <span>evaluating: {progress.done}/{progress.total} chunks of {progress.chunkSize} images (sets × α)</span>
           <button type="button" onClick={cancelEvaluation}>Cancel</button>
         </>
       ) : (

@@ -3,15 +3,32 @@ import type { WeightPair } from './weights';
 /**
  * θ(α) = (1-α)·θ0 + α·θ1 on the CPU, in float32, into buffers allocated once. Written as a mix
  * rather than θ0 + α·(θ1-θ0) so that α = 0 and α = 1 give the endpoints bit-exactly.
+ *
+ * Where WebAssembly SIMD is available the blend runs in a tiny wasm kernel over θ0, θ1 and θ(α)
+ * kept in one wasm memory (the pairs' arrays become views into it, so nothing is held twice): the
+ * scalar JS loop reaches about a third of TypedArray.set's bandwidth, the kernel 60–80%
+ * (docs/benchmarks.md). It computes exactly what mixInto computes, (1-α)·a + α·b in float64 and
+ * rounded once to float32, so both paths give bit-identical weights. Without SIMD, or when the
+ * weights do not fit one wasm memory (4 GiB), mixInto runs.
  */
 export class CpuBlender {
   readonly outputs: Map<string, Float32Array>;
+  private readonly simd: { memory: WebAssembly.Memory; mix: SimdMix; at: { out: number; a: number; b: number; n: number }[] } | null;
 
   constructor(readonly pairs: readonly WeightPair[]) {
-    this.outputs = new Map(pairs.map((p) => [p.name, new Float32Array(p.zeroShot.length)]));
+    this.simd = wasmResident(pairs);
+    if (this.simd) {
+      this.outputs = new Map(pairs.map((p, i) => [p.name, new Float32Array(this.simd!.memory.buffer, this.simd!.at[i]!.out, p.zeroShot.length)]));
+    } else {
+      this.outputs = new Map(pairs.map((p) => [p.name, new Float32Array(p.zeroShot.length)]));
+    }
   }
 
   blend(alpha: number): void {
+    if (this.simd) {
+      for (const t of this.simd.at) this.simd.mix(t.out, t.a, t.b, t.n, alpha);
+      return;
+    }
     for (const p of this.pairs) mixInto(this.outputs.get(p.name)!, p.zeroShot, p.fineTuned, alpha);
   }
 }
@@ -20,4 +37,54 @@ export function mixInto(out: Float32Array, a: Float32Array, b: Float32Array, alp
   const beta = 1 - alpha;
   const n = out.length;
   for (let i = 0; i < n; i++) out[i] = beta * a[i]! + alpha * b[i]!;
+}
+
+/** (out, a, b, n, alpha): byte offsets into the memory, n a multiple of 4 elements. */
+type SimdMix = (out: number, a: number, b: number, n: number, alpha: number) => void;
+
+// The kernel, assembled by bench/mix-variants.ts (exactModuleBytes), with the memory imported as e.m:
+//   (func $mix (param $out i32) (param $a i32) (param $b i32) (param $n i32) (param $alpha f64)
+//     va = f64x2.splat(alpha); vb = f64x2.splat(1 - alpha); end = out + 4n
+//     loop while out < end:
+//       x = v128.load(a); y = v128.load(b)
+//       lo = f32x4.demote_f64x2_zero(promote_low(x)·vb + promote_low(y)·va)
+//       hi = the same on lanes 2, 3 (i8x16.shuffle)
+//       v128.store(out, shuffle(lo, hi)); out, a, b += 16)
+const MIX_WASM = 'AGFzbQEAAAABCQFgBX9/f398AAIIAQFlAW0CAAEDAgEABwcBA21peAAACtIBAc8BAwJ7AX8CeyAE/RQhBUQAAAAAAADwPyAEof0UIQYgACADQQJ0aiEHAkAgACAHTw0AA0AgACAB/QAEACEIIAL9AAQAIQkgCP1fIAb98gEgCf1fIAX98gH98AH9XiAIIAj9DQgJCgsMDQ4PCAkKCwwNDg/9XyAG/fIBIAkgCf0NCAkKCwwNDg8ICQoLDA0OD/1fIAX98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LBAAgAEEQaiEAIAFBEGohASACQRBqIQIgACAHSQ0ACwsL';
+let mixModule: WebAssembly.Module | null | undefined;
+
+function wasmResident(pairs: readonly WeightPair[]): { memory: WebAssembly.Memory; mix: SimdMix; at: { out: number; a: number; b: number; n: number }[] } | null {
+  try {
+    if (mixModule === undefined) {
+      const W = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+      mixModule = W ? new W.Module(Uint8Array.from(atob(MIX_WASM), (c) => c.charCodeAt(0))) : null;
+    }
+    if (!mixModule) return null;
+    let top = 0;
+    const at = pairs.map((p) => {
+      const n = Math.ceil(p.zeroShot.length / 4) * 4;
+      const t = { a: top, b: top + 4 * n, out: top + 8 * n, n };
+      top += 12 * n;
+      return t;
+    });
+    const pages = Math.max(1, Math.ceil(top / 65536));
+    if (pages > 65536) return null;
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const mix = new WebAssembly.Instance(mixModule, { e: { m: memory } }).exports.mix as SimdMix;
+    pairs.forEach((p, i) => {
+      const t = at[i]!;
+      const a = new Float32Array(memory.buffer, t.a, p.zeroShot.length);
+      const b = new Float32Array(memory.buffer, t.b, p.fineTuned.length);
+      a.set(p.zeroShot);
+      b.set(p.fineTuned);
+      // The pair now reads from wasm memory; its own arrays can be collected.
+      (p as { zeroShot: Float32Array }).zeroShot = a;
+      (p as { fineTuned: Float32Array }).fineTuned = b;
+    });
+    return { memory, mix, at };
+  } catch {
+    // No SIMD (validation fails), no memory this large: the JS loop.
+    mixModule ??= null;
+    return null;
+  }
 }

@@ -54,7 +54,8 @@ export interface Prediction {
 interface LoadedPair {
   /** Results key: the pair's content hash, extended by the eval sets' when the user brought their own. */
   key: string;
-  bundle: LoadedBundle;
+  /** What is kept of the bundle: its identity, not its bytes (the engine holds the weights it needs). */
+  bundle: { contentHash: string; sourceUrl: string | null };
   manifest: Manifest;
   engine: BlendEngine;
   sets: EvalSetData[];
@@ -129,7 +130,7 @@ export class Explorer {
     const old = this.pair;
     this.evalGeneration++;
     this.pair = {
-      key: bundle.contentHash, bundle, manifest: m, engine, sets,
+      key: bundle.contentHash, bundle: { contentHash: bundle.contentHash, sourceUrl: bundle.source.url ?? null }, manifest: m, engine, sets,
       results: new ResultStore(sets.map((s) => ({ id: s.spec.id, count: s.count }))),
       endpoints: new Map(),
       text,
@@ -328,7 +329,7 @@ function summarize(p: LoadedPair): PairSummary {
       description: s.spec.description ?? '', count: s.count, classSubset: s.classSubset?.length ?? null,
     })),
     contentHash: p.key,
-    sourceUrl: p.bundle.source.url ?? null,
+    sourceUrl: p.bundle.sourceUrl,
     hasText: p.text !== null,
     engine: { backend: p.engine.info.backend, blendedBytes: p.engine.info.blendedBytes, gpuBytes: p.engine.info.gpuBytes, blendedTensors: p.engine.info.differing.length, sharedTensors: p.engine.info.shared.length },
     inputSize: m.preprocess.size,

@@ -37,7 +37,10 @@ export interface DecodedUpload {
 let explorer: Explorer | null = null;
 let runtime: RuntimeInfo | null = null;
 let device: GPUDevice | null = null;
-let lastBundle: LoadedBundle | null = null;
+// How the current pair was loaded, to load it again on the CPU if the GPU goes away. Not the bytes:
+// keeping both checkpoint files alive would cost two more copies of the weights (issue 5's memory
+// row); a URL pair comes back from the IndexedDB cache, dropped files from their (disk-backed) Files.
+let lastRequest: PairRequest | null = null;
 let onRuntimeChange: ((r: RuntimeInfo) => void) | null = null;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 
@@ -57,9 +60,9 @@ async function fallBackToCpu(note: string): Promise<void> {
   runtime = { backend: 'wasm', gpu: null, threads, ortVersion, note };
   const old = explorer;
   explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
-  if (lastBundle) {
+  if (lastRequest) {
     try {
-      await explorer.loadPair(lastBundle);
+      await explorer.loadPair(await loadBundle(sourceFor(lastRequest)));
     } catch {
       // Nothing better to do: the UI shows the note and the user can reload.
     }
@@ -85,6 +88,10 @@ async function moveToCpu(bundle: LoadedBundle, note: string): Promise<PairSummar
   d?.destroy();
   onRuntimeChange?.(runtime);
   return summary;
+}
+
+function sourceFor(req: PairRequest) {
+  return req.kind === 'url' ? cachedSource(urlSource(req.url), req.url, cacheStats) : filesSource(req.files);
 }
 
 const api = {
@@ -122,8 +129,7 @@ const api = {
 
   async loadPair(req: PairRequest, onProgress?: (p: LoadProgress) => void): Promise<PairSummary> {
     const ex = need();
-    const source = req.kind === 'url' ? cachedSource(urlSource(req.url), req.url, cacheStats) : filesSource(req.files);
-    const bundle = await loadBundle(source, onProgress);
+    const bundle = await loadBundle(sourceFor(req), onProgress);
     let summary: PairSummary;
     try {
       summary = await ex.loadPair(bundle);
@@ -133,7 +139,7 @@ const api = {
       if (!(e instanceof GpuBufferLimitError) || ex !== explorer || ex.backend !== 'webgpu') throw e;
       summary = await moveToCpu(bundle, `This pair does not fit this GPU's buffer limits (${e.message}); switched to the CPU (wasm).`);
     }
-    lastBundle = bundle;
+    lastRequest = req;
     return summary;
   },
 

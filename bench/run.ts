@@ -1,0 +1,315 @@
+// `npm run bench [-- --quick]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
+// WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
+import { readFileSync, writeFileSync, existsSync, createReadStream, statSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem, release as osRelease } from 'node:os';
+import { join, dirname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { createServer, build, preview, type Plugin } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ortNode } from '../src/core/runtime/ort-node';
+import { ensurePairs, OUT, type PairFiles } from './gen-pair';
+import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
+import { mixChunked } from './mix-variants';
+import { mixInto } from '../src/core/blend/cpu';
+import { renderMarkdown, type Report } from './report';
+import type { Bench } from './page';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const QUICK = process.argv.includes('--quick');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const BUNDLED = join(ROOT, 'public/pairs/shapes/manifest.json');
+const t0 = performance.now();
+const log = (s: string) => {
+  save();
+  console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}`);
+};
+
+// Repetitions per mode: quick keeps CLIP-sized inference out (it alone takes minutes here).
+const R = QUICK
+  ? { blendReps: 5, clipBlendReps: 3, steady: 5, switch: 5, gpuSwitch: 2, clipWeb: false, clipInference: false, clipSteady: 0, clipSwitch: 0, memory: false, threadsClip: false }
+  : { blendReps: 15, clipBlendReps: 7, steady: 15, switch: 10, gpuSwitch: 5, clipWeb: true, clipInference: true, clipSteady: 3, clipSwitch: 3, memory: true, threadsClip: true };
+
+function machine() {
+  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model ?? '?';
+  let chromiumVersion = '?';
+  try {
+    chromiumVersion = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch { /* reported as '?' */ }
+  const pkg = (name: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+  return {
+    cpu: model, cores: cpus().length, ramGiB: +(totalmem() / 2 ** 30).toFixed(1), kernel: osRelease(), node: process.version,
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    chromium: chromiumVersion, onnxruntimeNode: pkg('onnxruntime-node'), onnxruntimeWeb: pkg('onnxruntime-web'),
+    date: new Date().toISOString(),
+  };
+}
+
+/** Serves bench/.out/ at /bench-data/ next to the Vite dev server's own files. */
+function benchData(): Plugin {
+  return {
+    name: 'bench-data',
+    // No file watcher: the tree holds virtualenvs whose files would exhaust inotify watches (and
+    // nothing changes during a run). An inline `watch: null` is dropped by mergeConfig.
+    configResolved(config) {
+      (config.server as { watch: unknown }).watch = null;
+    },
+    configureServer(server) {
+      server.middlewares.use('/bench-data', (req, res, next) => {
+        const file = join(OUT, basename(decodeURIComponent((req.url ?? '').split('?')[0]!)));
+        if (!existsSync(file)) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.setHeader('Content-Length', String(statSync(file).size));
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        createReadStream(file).pipe(res);
+      });
+    },
+  };
+}
+
+interface Opened { browser: Browser; page: Page; close: () => Promise<void> }
+
+async function openBench(base: string, query = ''): Promise<Opened> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => log(`page error: ${String(e)}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('VerifyEachNodeIsAssignedToAnEp')) log(`console: ${m.text()}`); });
+  await page.goto(`${base}bench/index.html${query}`);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
+  return { browser, page, close: () => browser.close() };
+}
+
+/** Peak RSS (VmHWM) of each renderer process of this browser, read from /proc via the pid CDP reports. */
+async function rendererPeak(browser: Browser): Promise<number> {
+  const cdp = await browser.newBrowserCDPSession();
+  const info = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+  let peak = 0;
+  for (const p of info.processInfo.filter((x) => x.type === 'renderer')) {
+    try {
+      const kb = Number(readFileSync(`/proc/${p.id}/status`, 'utf8').match(/VmHWM:\s*(\d+)/)?.[1] ?? 0);
+      peak = Math.max(peak, kb * 1024);
+    } catch { /* the process is gone */ }
+  }
+  await cdp.detach();
+  return peak;
+}
+
+type Call = <K extends keyof Bench>(page: Page, fn: K, arg?: Parameters<Bench[K]>[0]) => Promise<Awaited<ReturnType<Bench[K]>>>;
+const call: Call = (page, fn, arg) => page.evaluate(([f, a]) => (globalThis as unknown as { bench: Record<string, (x: unknown) => unknown> }).bench[f as string]!(a), [fn, arg] as const) as never;
+
+async function startVite(): Promise<{ base: string; close: () => Promise<void> }> {
+  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false }, logLevel: 'warn', plugins: [benchData()] });
+  await server.listen();
+  const addr = server.httpServer!.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite did not start');
+  return { base: `http://127.0.0.1:${addr.port}/`, close: () => server.close() };
+}
+
+/** `--only-memory` / `--only-frontier`: re-measures those rows into the existing docs/benchmarks.json. */
+async function onlyRows(what: 'memory' | 'frontier'): Promise<void> {
+  const [small, clip] = (await ensurePairs(false, log)) as [PairFiles, PairFiles];
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+  const started = report.durationS ?? 0;
+  current = report;
+  const v = await startVite();
+  try {
+    if (what === 'memory') await memoryRows(v.base, report, clip, small);
+    else await frontierRow(v.base, report);
+  } finally {
+    await v.close();
+  }
+  report.notes.push(what === 'memory'
+    ? `The memory rows were re-measured by \`npm run bench -- --only-memory\` right after this run (${new Date().toISOString()}), to add the before/after row for src/core/blend/cpu.ts.`
+    : `The frontier row was re-measured by \`npm run bench -- --only-frontier\` right after this run (${new Date().toISOString()}), with Explorer and the bare loop interleaved per α.`);
+  save();
+  report.durationS = started;
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--only-memory')) return onlyRows('memory');
+  if (process.argv.includes('--only-frontier')) return onlyRows('frontier');
+  log(`bench ${QUICK ? '--quick' : '(full)'}`);
+  const pairs = await ensurePairs(false, log);
+  const [small, clip] = pairs as [PairFiles, PairFiles];
+  const m = machine();
+  log(`machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, load ${m.load}`);
+  const report: Report = { mode: QUICK ? 'quick' : 'full', machine: m, browser: null, pairs: {}, node: {}, web: {}, notes: [] };
+  current = report;
+  const bundledPresent = existsSync(BUNDLED);
+  if (bundledPresent && QUICK) report.notes.push('Quick mode skips the bundled pair\'s frontier and first-load rows (6 sets × 1000 images per α: minutes on this machine); `npm run bench` runs them.');
+  if (!bundledPresent) report.notes.push('The bundled pair (public/pairs/shapes/manifest.json) is not present: its rows (frontier throughput, first load) are skipped. The small-pair rows use small-vit, a generated ViT of the bundled pair\'s size (218k parameters, 32×32).');
+  for (const p of pairs) {
+    report.pairs[p.config.name] = { params: p.params, fp32Bytes: statSync(p.zs).size, fp16Bytes: statSync(p.zs16).size, config: p.config };
+  }
+
+  // ---------------------------------------------------------------- Node (onnxruntime-node)
+  {
+    log('node: CPU blend throughput, CLIP-sized pair');
+    const wp = weightPairsOf(readFileSync(clip.zs), readFileSync(clip.ft));
+    const variants: Record<string, unknown> = {};
+    // Before/after of the change to src/core/blend/cpu.ts: the JS loop (mixInto, what CpuBlender
+    // ran before) and a chunked JS loop, against CpuBlender now (wasm SIMD kernel).
+    variants['before: JS loop (mixInto)'] = await cpuBlendRow(wp, R.clipBlendReps + 2, mixInto);
+    if (!QUICK) variants['tried: chunked JS loop (64k)'] = await cpuBlendRow(wp, R.clipBlendReps + 2, mixChunked);
+    variants['after: CpuBlender (wasm SIMD)'] = await cpuBlendRow(wp, R.clipBlendReps + 2);
+    report.node.cpuBlendClip = variants;
+    wp.length = 0;
+  }
+  {
+    log('node: inference rows, small pair (cpu EP)');
+    report.node.small = await inferenceRows(readFileSync(small.zs), readFileSync(small.ft), { ort: ortNode, backend: 'cpu', size: small.config.size, batches: [1, 8], steadyReps: R.steady * 2, switchReps: R.switch });
+    if (R.clipInference) {
+      log('node: inference rows, CLIP-sized pair (cpu EP)');
+      report.node.clip = await inferenceRows(readFileSync(clip.zs), readFileSync(clip.ft), { ort: ortNode, backend: 'cpu', size: clip.config.size, batches: [1, 8], steadyReps: R.clipSteady, switchReps: R.clipSwitch });
+      log('node: inference rows, CLIP-sized fp16 pair (cpu EP, engine only: α switch)');
+      report.node.clip16 = await inferenceRows(readFileSync(clip.zs16), readFileSync(clip.ft16), { ort: ortNode, backend: 'cpu', size: clip.config.size, batches: [1], steadyReps: 3, switchReps: R.clipSwitch, engineOnly: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- Browser (onnxruntime-web)
+  const vite = await startVite();
+  const base = vite.base;
+  try {
+    {
+      const b = await openBench(base);
+      try {
+        report.browser = { version: b.browser.version(), ...(await call(b.page, 'env')) };
+        log(`browser: ${report.browser.version}, isolated=${String(report.browser.crossOriginIsolated)}, threads=${String(report.browser.threads)}`);
+        log('web: blend throughput, small pair (CPU, WebGPU)');
+        report.web.blendSmall = await call(b.page, 'blend', { pair: small.config.name, reps: R.blendReps * 2, cpu: true, gpu: true });
+        if (R.clipWeb) {
+          log('web: blend throughput, CLIP-sized pair (CPU, WebGPU kernel and copy)');
+          report.web.blendClip = await call(b.page, 'blend', { pair: clip.config.name, reps: R.clipBlendReps, cpu: true, gpu: true });
+          log('web: WebGPU blend kernel profile (shipped vs grid-stride variants, 16M floats)');
+          report.web.gpuKernels = await call(b.page, 'gpuKernels', { elements: 16 * 2 ** 20, reps: 5, variants: [{ wg: 256, groups: null }, { wg: 64, groups: null }, { wg: 256, groups: 4096 }, { wg: 256, groups: 1024 }, { wg: 256, groups: 256 }] });
+        }
+        log('web: inference rows, small pair, wasm EP');
+        report.web.smallWasm = await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'wasm', batches: [1, 8], steadyReps: R.steady * 2, switchReps: R.switch });
+        log('web: inference rows, small pair, WebGPU EP (SwiftShader)');
+        report.web.smallWebgpu = await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'webgpu', batches: QUICK ? [1] : [1, 8], steadyReps: QUICK ? 3 : R.steady, switchReps: R.gpuSwitch });
+      } finally {
+        await b.close();
+      }
+    }
+    if (R.clipInference) {
+      // A fresh browser: the wasm heap of the rows above never shrinks.
+      const b = await openBench(base);
+      try {
+        log('web: inference rows, CLIP-sized pair, wasm EP (all threads)');
+        report.web.clipWasm = await call(b.page, 'inference', { pair: clip.config.name, size: clip.config.size, backend: 'wasm', batches: [1, 8], steadyReps: R.clipSteady, switchReps: R.clipSwitch });
+      } finally {
+        await b.close();
+      }
+    }
+    {
+      const b = await openBench(base, '?threads=1');
+      try {
+        log('web: 1 wasm thread: small pair (and CLIP-sized at batch 1)');
+        report.web.threads1Small = await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'wasm', batches: [1, 8], steadyReps: R.steady * 2, switchReps: 0, engineOnly: true });
+        if (R.threadsClip) report.web.threads1Clip = await call(b.page, 'inference', { pair: clip.config.name, size: clip.config.size, backend: 'wasm', batches: [1], steadyReps: R.clipSteady, switchReps: 0, engineOnly: true });
+      } finally {
+        await b.close();
+      }
+    }
+    if (R.memory) await memoryRows(base, report, clip, small);
+    if (bundledPresent && !QUICK) await frontierRow(base, report);
+  } finally {
+    await vite.close();
+  }
+  if (bundledPresent && !QUICK) {
+    log('web: first load of the built app (vite build + preview)');
+    report.web.firstLoad = await firstLoad();
+  }
+  save();
+  log(`wrote docs/benchmarks.json and docs/benchmarks.md (${(report.durationS ?? 0).toFixed(0)} s)`);
+}
+
+
+/** Peak memory, each way in a fresh browser, plus the baseline renderer. */
+async function memoryRows(base: string, report: Report, clip: PairFiles, small: PairFiles): Promise<void> {
+  for (const mode of ['ours', 'ours-js', 'naive'] as const) {
+    const b = await openBench(base);
+    try {
+      log(`web: memory, CLIP-sized pair, ${mode}`);
+      const r = await call(b.page, 'memory', { pair: clip.config.name, size: clip.config.size, mode });
+      report.web[`memory_${mode.replace('-', '_')}`] = { ...r, rendererPeakRss: await rendererPeak(b.browser) };
+    } finally {
+      await b.close();
+    }
+  }
+  // The baseline: a renderer that loaded the page and ORT's wasm, nothing else.
+  const b = await openBench(base);
+  try {
+    await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'wasm', batches: [1], steadyReps: 1, switchReps: 0, engineOnly: true });
+    report.web.memory_baseline = { rendererPeakRss: await rendererPeak(b.browser) };
+  } finally {
+    await b.close();
+  }
+}
+
+async function frontierRow(base: string, report: Report): Promise<void> {
+  const b = await openBench(base);
+  try {
+    log('web: frontier throughput, bundled pair (wasm)');
+    report.web.frontier = await call(b.page, 'frontier', { manifest: '/pairs/shapes/manifest.json', grid: [0, 0.5, 1], backend: 'wasm' });
+  } finally {
+    await b.close();
+  }
+}
+
+let current: Report | null = null;
+/** Writes what is measured so far (after every step: a run cut short still leaves its rows). */
+function save(): void {
+  const report = current;
+  if (!report) return;
+  report.durationS = (performance.now() - t0) / 1000;
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  const analysisFile = join(ROOT, 'bench/analysis.md');
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, !QUICK && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : ''));
+}
+
+
+/** The built app (vite build into bench/.out/dist, vite preview): page open → first complete frontier. */
+async function firstLoad(): Promise<{ runs: { openToFrontierMs: number; fullFrontierMs: number }[]; median: Stat | null }> {
+  const outDir = join(OUT, 'dist');
+  await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  const server = await preview({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  const addr = server.httpServer.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite preview did not start');
+  const runs: { openToFrontierMs: number; fullFrontierMs: number }[] = [];
+  try {
+    for (let i = 0; i < 1; i++) {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+      try {
+        const page = await browser.newPage();
+        const t = performance.now();
+        await page.goto(`http://127.0.0.1:${addr.port}/`);
+        await page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { fullFrontierMs: number | null } } } }).wiseft?.store.getState().fullFrontierMs != null, null, { timeout: 600_000, polling: 100 });
+        const openToFrontierMs = performance.now() - t;
+        const fullFrontierMs = await page.evaluate(() => (globalThis as unknown as { wiseft: { store: { getState(): { fullFrontierMs: number } } } }).wiseft.store.getState().fullFrontierMs);
+        runs.push({ openToFrontierMs, fullFrontierMs });
+      } finally {
+        await browser.close();
+      }
+    }
+  } finally {
+    await new Promise<void>((r) => server.httpServer.close(() => r()));
+  }
+  const { stat } = await import('./rows');
+  return { runs, median: runs.length ? stat(runs.map((r) => r.openToFrontierMs)) : null };
+}
+
+export type { InferenceResult };
+if (process.argv.includes('--render')) {
+  // Re-renders docs/benchmarks.md from docs/benchmarks.json (after editing bench/analysis.md).
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+  const analysisFile = join(ROOT, 'bench/analysis.md');
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, report.mode === 'full' && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : ''));
+} else {
+  await main();
+}
+process.exit(0);

@@ -3,7 +3,7 @@
 // evaluation supersedes the older one inside the Worker.
 import { startEngineWorker, proxy, type EngineHandle, type PairRequest, type RuntimeInfo } from '../worker/client';
 import type { LoadProgress } from '../core/bundle/source';
-import { useStore, applyFrontierUpdate, applyEnsembleUpdate, say, type Upload } from './store';
+import { useStore, applyFrontierUpdate, flushFrontierUpdates, applyEnsembleUpdate, say, type Upload } from './store';
 import { formatHash } from './hash';
 
 export const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
@@ -95,9 +95,15 @@ async function runEvaluation(): Promise<void> {
   useStore.setState({ evaluating: true, evalStartedAt: startedAt });
   try {
     const result = await engine.evaluate(GRID, s.alpha, proxy(applyFrontierUpdate), proxy(applyEnsembleUpdate));
-    const now = useStore.getState();
-    if (result === 'done' && now.pair?.contentHash === pairHash) {
-      useStore.setState((x) => ({ evaluating: false, fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+    flushFrontierUpdates();
+    if (result === 'done') {
+      // Progress callbacks travel on their own channel and may land after the result: the
+      // Worker's snapshot is the complete, authoritative set of points for this pair.
+      const snap = await engine.snapshot();
+      const now = useStore.getState();
+      if (snap && snap.pairHash === pairHash && now.pair?.contentHash === pairHash) {
+        useStore.setState((x) => ({ points: snap.points, pointsFor: pairHash, evaluating: false, fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+      }
     }
   } catch (e) {
     useStore.setState({ evaluating: false });

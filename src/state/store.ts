@@ -99,10 +99,32 @@ export const useStore = create<State>()((...a) => ({
   ...messageSlice(...a),
 }));
 
+// Updates arrive once per chunk, faster than a chart can redraw on a small model: they are queued
+// and applied together at most every 80 ms, so the page stays smooth while the Worker evaluates.
+let pending: FrontierUpdate[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
 export function applyFrontierUpdate(u: FrontierUpdate): void {
+  pending.push(u);
+  flushTimer ??= setTimeout(flushFrontierUpdates, 80);
+}
+
+export function flushFrontierUpdates(): void {
+  if (flushTimer) clearTimeout(flushTimer);
+  flushTimer = null;
+  const batch = pending;
+  pending = [];
+  if (batch.length === 0) return;
   useStore.setState((s) => {
-    if (s.pair?.contentHash !== u.pairHash) return {};
-    return { pointsFor: u.pairHash, points: { ...s.points, [String(u.alpha)]: u.point }, progress: u.progress };
+    // Every update names its pair (and eval sets): anything for another one is stale and dropped.
+    const mine = batch.filter((u) => u.pairHash === s.pair?.contentHash);
+    if (mine.length === 0) return {};
+    const points = { ...s.points };
+    // Counts only grow for a given pair: an update that arrives late (after the final snapshot)
+    // must not replace a fuller point with an older one.
+    const seen = (p: Record<string, SetAccuracy> | undefined) => Object.values(p ?? {}).reduce((n, a) => n + a.n, 0);
+    for (const u of mine) if (seen(u.point) >= seen(points[String(u.alpha)])) points[String(u.alpha)] = u.point;
+    return { pointsFor: mine[0]!.pairHash, points, progress: mine[mine.length - 1]!.progress };
   });
 }
 

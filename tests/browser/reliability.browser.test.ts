@@ -114,7 +114,7 @@ describe('races', () => {
     });
   });
 
-  it('switching pairs mid-evaluation never shows a point of the old pair under the new one; cancel then restart gives the clean numbers', async () => {
+  it('switching pairs mid-evaluation never shows a point of the old pair under the new one; cancel then restart gives the clean numbers', { timeout: 600_000 }, async () => {
     await withPage(appUrl(A.path), async (s) => {
       const { page } = s;
       await waitForPair(page, A.contentHash);
@@ -265,7 +265,7 @@ describe('GPU trouble', () => {
 });
 
 describe('leaks', () => {
-  it('ten pair loads in a row on WebGPU leave the sessions and GPU buffers of one pair, and the heap bounded', async () => {
+  it('ten pair loads in a row on WebGPU leave the sessions and GPU buffers of one pair, and the heap bounded', { timeout: 900_000 }, async () => {
     await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
       const { page } = s;
       await waitForPair(page, small1.contentHash, 180_000);

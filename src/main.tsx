@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { startApp, engineHandle } from './state/actions';
+import * as actions from './state/actions';
 import { useStore, say } from './state/store';
 import './ui/app.css';
 
@@ -11,7 +11,7 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-startApp().catch((e: unknown) => say('error', `The engine could not start: ${(e as Error).message}`));
+actions.startApp().catch((e: unknown) => say('error', `The engine could not start: ${(e as Error).message}`));
 
 // Handles for the browser tests and for curious users in the console.
-Object.assign(globalThis, { wiseft: { store: useStore, engine: engineHandle } });
+Object.assign(globalThis, { wiseft: { store: useStore, engine: actions.engineHandle, actions } });

@@ -99,7 +99,7 @@ def write_docs(path: Path, per_seed: Dict[int, Dict[str, List[Dict[str, float]]]
     add("## Rebuild\n")
     add("```sh\n" + str(info["command"]) + "\n```\n")
     add(f"Wall time of the run that produced this file: {info['wall_min']:.1f} min on {info['machine']}; "
-        f"peak resident memory {info['peak_mb']:.0f} MB. Torch threads: {info['threads']}.\n")
+        f"peak resident memory {info['peak_mb']:.0f} MB.\n")
     add("Stages: render world → contrastive pretraining (zero-shot model) → fine-tuning (one run per seed) → "
         "WiSE-FT α sweep and output-space ensemble → ONNX export (checked against PyTorch with "
         "onnxruntime, max |Δ| ≤ 1e-4) → results, this page and `docs/frontier.png`.\n")
@@ -129,6 +129,8 @@ def write_docs(path: Path, per_seed: Dict[int, Dict[str, List[Dict[str, float]]]
             cells.append(f"{'✅' if x['met'] else '❌'} {x['margin_pp']:+.1f}")
         add(f"| {t['target']} | " + " | ".join(cells) + " |")
     add("")
+    misses = [f"{t['target']} (seed {s}: {t['margin_pp']:+.1f} pp)" for s in seeds for t in tg[s] if not t["met"]]
+    add("**Missed targets:** " + ("; ".join(misses) if misses else "none") + ".\n")
     add("## Summary (per fine-tuning seed)\n")
     add("| seed | zero-shot ref / shift | fine-tuned ref / shift | best α | best α ref / shift | α=0.5 ref / shift | "
         "ensemble α=0.5 ref / shift |\n|---|---|---|---|---|---|---|")
@@ -157,3 +159,25 @@ def write_docs(path: Path, per_seed: Dict[int, Dict[str, List[Dict[str, float]]]
     add("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
+
+
+def main(argv=None) -> int:
+    """Re-render docs/pipeline.md and the plot from tools/results (no training)."""
+    import argparse
+    root = Path(__file__).resolve().parent.parent
+    p = argparse.ArgumentParser(prog="python -m tools.report", description=main.__doc__)
+    p.add_argument("--results-dir", type=Path, default=root / "tools/results")
+    p.add_argument("--docs", type=Path, default=root / "docs/pipeline.md")
+    p.add_argument("--plot", type=Path, default=root / "docs/frontier.png")
+    a = p.parse_args(argv)
+    info = json.loads((a.results_dir / "build_info.json").read_text())
+    per_seed = {s: {"weight": read_jsonl(a.results_dir / f"results_seed{s}.jsonl"),
+                    "ensemble": read_jsonl(a.results_dir / f"results_ensemble_seed{s}.jsonl")}
+                for s in info["seeds"]}
+    frontier_plot(per_seed, a.plot)
+    write_docs(a.docs, per_seed, info["ship_seed"], info, info.get("plot_rel"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -105,7 +105,8 @@ class PretrainConfig:
     seed: int = 0
 
 
-def pretrain(data: Dict[str, np.ndarray], cfg: PretrainConfig, log: Log) -> CLIP:
+def pretrain(data: Dict[str, np.ndarray], cfg: PretrainConfig, log: Log,
+             callback: Optional[Callable[[int, CLIP], None]] = None, every: int = 250) -> CLIP:
     torch.manual_seed(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
     tok = build_tokenizer()
@@ -146,6 +147,10 @@ def pretrain(data: Dict[str, np.ndarray], cfg: PretrainConfig, log: Log) -> CLIP
         if step % 50 == 0 or step == cfg.steps - 1:
             log(f"pretrain step {step + 1}/{cfg.steps} loss {loss.item():.3f} "
                 f"scale {scale.item():.1f} lr {lr:.2e} ({time.time() - t0:.0f}s)")
+        if callback is not None and ((step + 1) % every == 0 or step == cfg.steps - 1):
+            model.eval()
+            callback(step + 1, model)
+            model.train()
     model.eval()
     return model
 

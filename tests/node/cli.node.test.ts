@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -32,9 +32,8 @@ const quiet = async (fn: () => Promise<number>) => {
 };
 
 describe('wiseft CLI', () => {
-  it('evaluates 21 α values; two shards merge to the same file as one run', async () => {
-    const pair = process.env.WISEFT_CLI_PAIR ?? 'public/pairs/shapes';
-    const dir = existsSync(join(pair, 'manifest.json')) ? pair : writeBundle(makeTestBundle().files);
+  it('evaluates the bundled pair over 21 α values; two shards merge to the same file as one run', async () => {
+    const dir = 'public/pairs/shapes';
     const out = mkdtempSync(join(tmpdir(), 'wiseft-cli-'));
     expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--out', join(out, 'all.jsonl')]))).toBe(0);
     expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '0/2', '--out', join(out, 's0.jsonl')]))).toBe(0);

@@ -19,10 +19,12 @@ export interface ServedBundle extends BundleFiles {
 }
 
 /** Sets large enough that an evaluation takes a while on wasm (so it can be interrupted). */
+// The test pair's model is tiny (8×8 inputs): a frontier over 3,500 images took under 2 s, done
+// before a test could interrupt it. 28,000 images keep an evaluation running for several seconds.
 export const BIG_SETS = [
-  { id: 'reference', role: 'reference' as const, count: 2000 },
-  { id: 'shiftA', role: 'shift' as const, count: 1000 },
-  { id: 'shiftB', role: 'shift' as const, count: 500, classes: [0, 2, 4] },
+  { id: 'reference', role: 'reference' as const, count: 16000 },
+  { id: 'shiftA', role: 'shift' as const, count: 8000 },
+  { id: 'shiftB', role: 'shift' as const, count: 4000, classes: [0, 2, 4] },
 ];
 
 export async function serveBundle(name: string, opts: Parameters<typeof makeTestBundle>[0] = {}): Promise<ServedBundle> {
@@ -103,9 +105,11 @@ export async function waitForComplete(page: Page, alphas: readonly number[], tim
 }
 
 /**
- * Runs `body(actions, arg)` in the page with the app's own actions module (the dev server hands
- * out the same module instance the app uses). A string, so the test runner leaves import() alone.
+ * Runs `body(actions, arg)` in the page with the app's own actions module. A string, so the test
+ * runner does not transform it.
  */
 export function withActions<T>(page: Page, body: string, arg: unknown = null): Promise<T> {
-  return page.evaluate(([b, a]) => new Function('arg', `return import('/src/state/actions.ts').then((actions) => (${b})(actions, arg))`)(a) as Promise<T>, [body, arg] as const);
+  // The app's own module instance, as main.tsx exposes it (a dynamic import from the test could
+  // get a second instance with no engine).
+  return page.evaluate(([b, a]) => new Function('arg', `return Promise.resolve((${b})(globalThis.wiseft.actions, arg))`)(a) as Promise<T>, [body, arg] as const);
 }

@@ -65,6 +65,7 @@ export async function loadPair(req: PairRequest, label: string): Promise<boolean
       pointsFor: pair.contentHash,
       progress: null,
       fullFrontierMs: null,
+      evalStartedAt: null,
       pairUrl: req.kind === 'url' && !isBundled ? req.url : null,
       shift: s.shift === 'mean' || pair.sets.some((x) => x.id === s.shift && x.role === 'shift') ? s.shift : 'mean',
       customLabels: null,

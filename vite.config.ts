@@ -44,7 +44,13 @@ export default defineConfig({
   },
   preview: { host: '127.0.0.1', headers: isolation },
   worker: { format: 'es' },
-  // onnxruntime-web locates its wasm relative to its own module: pre-bundling would move it.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  optimizeDeps: {
+    // onnxruntime-web locates its wasm relative to its own module: pre-bundling would move it.
+    exclude: ['onnxruntime-web'],
+    // The Worker's imports are not reachable from index.html by the scanner; discovered at run
+    // time, they make the dev server re-optimise and reload the page mid-session.
+    entries: ['index.html', 'src/worker/explorer.worker.ts', 'tests/browser/*.html', 'bench/*.html'],
+    include: ['comlink', 'idb-keyval', 'zod', 'fast-png', 'fflate', 'protobufjs/light.js', '@huggingface/tokenizers'],
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
 });

@@ -30,8 +30,8 @@ function storeState<T>(fn: string): Promise<T> {
 
 async function waitForFullFrontier(timeoutMs: number): Promise<void> {
   await s.page.waitForFunction(() => {
-    const st = (globalThis as unknown as { wiseft: { store: { getState(): { evaluating: boolean; fullFrontierMs: number | null } } } }).wiseft.store.getState();
-    return st.fullFrontierMs !== null && !st.evaluating;
+    const st = (globalThis as unknown as { wiseft?: { store: { getState(): { evaluating: boolean; fullFrontierMs: number | null } } } }).wiseft?.store.getState();
+    return !!st && st.fullFrontierMs !== null && !st.evaluating;
   }, undefined, { timeout: timeoutMs, polling: 500 });
 }
 

@@ -52,7 +52,7 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
   });
   if (unknown.size > 0) {
     const list = [...unknown].slice(0, 5).map((c) => `'${c}'`).join(', ');
-    throw new EvalFolderError(`${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')})`);
+    throw new EvalFolderError(`${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')}); the layout is <set>/<class>/<image>, with class folders named after the pair's classes`);
   }
   const out = [...sets.values()].sort((a, b) => (a.id === 'reference' ? -1 : b.id === 'reference' ? 1 : a.id.localeCompare(b.id)));
   for (const s of out) {

@@ -81,6 +81,8 @@ export interface ExplorerEnv {
   device?: GPUDevice;
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
 function batchSize(size: number): number {
   return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
@@ -206,6 +208,9 @@ export class Explorer {
     const input = new Float32Array(bs * 3 * size * size);
     let done = 0;
     for (const item of plan) {
+      // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
+      // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
+      await yieldToEventLoop();
       if (generation !== this.evalGeneration || this.pair !== p) return 'superseded';
       const set = setsById.get(item.setId)!;
       let correct = 0;

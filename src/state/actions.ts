@@ -158,6 +158,8 @@ export async function addUploads(files: File[]): Promise<void> {
     id: ++uploadId, name: f.name || 'pasted image', thumbnail: null, rgb: null, status: 'decoding', error: null, trajectory: null, current: null, labels: [], forPair: null,
   }));
   useStore.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, 24) }));
+  // Images dropped while the first pair is still loading wait for it (they are decoded at its size).
+  await whenPairLoaded();
   await Promise.all(files.map(async (file, i) => {
     const id = fresh[i]!.id;
     try {
@@ -170,6 +172,18 @@ export async function addUploads(files: File[]): Promise<void> {
     }
   }));
   await refreshUploads();
+}
+
+function whenPairLoaded(): Promise<void> {
+  if (useStore.getState().pair) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = useStore.subscribe((st) => {
+      if (st.pair) {
+        off();
+        resolve();
+      }
+    });
+  });
 }
 
 function patchUpload(id: number, patch: Partial<Upload>): void {

@@ -115,7 +115,10 @@ describe('the explorer on the bundled pair', () => {
     await s.page.keyboard.press('Escape');
     await s.page.getByRole('slider', { name: /alpha|α/ }).focus();
     await s.page.keyboard.press('End');
-    await s.page.waitForSelector('[data-testid="top5"][data-alpha="1.00"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="top5"][data-alpha="1.00"]', { timeout: 60_000 }).catch(async (e: unknown) => {
+      console.log('uploads at failure:', JSON.stringify(await storeState('(s) => ({ alpha: s.alpha, uploads: s.uploads.map((u) => ({ name: u.name, status: u.status, error: u.error, traj: u.trajectory && u.trajectory.length, cur: u.current && u.current.alpha })), messages: s.messages })')));
+      throw e;
+    });
     const first = await s.page.textContent('[data-testid="top5"] li:first-child .label');
     expect(first).toBe(manifest.classes[ref.labels[index]!]);
     expect(await s.page.locator('[data-testid="top5"] li').count()).toBe(5);

@@ -130,7 +130,7 @@ export function FrontierChart({ height }: { height: number }) {
   return (
     <figure className="frontier" aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α">
       <ResponsiveContainer width="100%" height={height}>
-        <ComposedChart margin={{ top: 16, right: 24, bottom: 36, left: 12 }}>
+        <ComposedChart margin={{ top: 16, right: 72, bottom: 36, left: 12 }}>
           <CartesianGrid stroke="#e2e8f0" />
           <XAxis type="number" dataKey="x" domain={xDomain} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
             <Label value={`Reference accuracy (${ref?.name ?? 'reference'})`} position="bottom" offset={14} />

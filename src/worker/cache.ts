@@ -70,6 +70,12 @@ export function cachedSource(inner: BundleSource, key: string, stats: CacheStats
       await put(path, bytes);
       return bytes;
     },
+    async reread(path, onProgress) {
+      stats.misses++;
+      const bytes = await inner.read(path, onProgress);
+      await put(path, bytes);
+      return bytes;
+    },
   };
 }
 

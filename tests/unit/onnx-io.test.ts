@@ -261,3 +261,25 @@ describe('describeTensor', () => {
     expect(describeTensor(t)).toEqual({ name: 'c', dtype: 'float32', shape: [3], byteLength: 12, location: 'raw' });
   });
 });
+
+describe('loading a bundle whose cached file went stale', () => {
+  it('reads the file again past the cache when it no longer matches the manifest', async () => {
+    const { loadBundle, sha256Hex } = await import('../../src/core/bundle/source');
+    const { makeTestBundle } = await import('../support/testBundle');
+    const { files, manifest } = makeTestBundle({ sets: [] });
+    const zs = files.get('zeroshot.onnx')!;
+    const m = { ...manifest, models: { ...manifest.models, zeroShot: { path: 'zeroshot.onnx', bytes: zs.byteLength, sha256: await sha256Hex(zs) } } };
+    const fresh = new Map(files);
+    fresh.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
+    const stale = files.get('finetuned.onnx')!; // what an old cache entry would hold under this path
+    const reread: string[] = [];
+    const source = {
+      label: 'cache over fresh files',
+      read: async (p: string) => (p === 'zeroshot.onnx' ? stale : fresh.get(p)!),
+      reread: async (p: string) => { reread.push(p); return fresh.get(p)!; },
+    };
+    const b = await loadBundle(source);
+    expect(reread).toEqual(['zeroshot.onnx']);
+    expect(b.zeroShot).toBe(zs);
+  });
+});

@@ -8,6 +8,8 @@ export interface BundleSource {
   /** The URL to keep in the share link, when the bundle came from one. */
   readonly url?: string;
   read(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<Uint8Array>;
+  /** Reads past any cache: for a cached file that no longer matches its manifest (the bundle changed). */
+  reread?(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<Uint8Array>;
 }
 
 export class BundleError extends Error {
@@ -49,7 +51,10 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   const bundleTotal = declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
   let done = 0;
   const read = async (path: string, expected?: { bytes?: number | undefined; sha256?: string | undefined }): Promise<Uint8Array> => {
-    const bytes = await source.read(path, (loaded, total) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal }));
+    const progress = (loaded: number, total: number | null) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal });
+    let bytes = await source.read(path, progress);
+    const matches = async (b: Uint8Array) => (expected?.bytes === undefined || b.byteLength === expected.bytes) && (!expected?.sha256 || (await sha256Hex(b)) === expected.sha256);
+    if (source.reread && !(await matches(bytes))) bytes = await source.reread(path, progress);
     done += bytes.byteLength;
     if (expected?.bytes !== undefined && bytes.byteLength !== expected.bytes) {
       throw new BundleError(`${path} has ${bytes.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`);

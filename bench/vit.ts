@@ -7,6 +7,7 @@
 // MatMul), so every element count matches CLIP; conv1 stays [768, 3, 32, 32] without bias.
 import { ModelProtoType } from '../src/core/onnx/proto';
 import { floatToHalf } from '../src/core/onnx/half';
+import { rng } from '../tests/support/testPair';
 
 export interface VitConfig {
   name: string;
@@ -24,17 +25,6 @@ export const CLIP_B32: VitConfig = { name: 'clip-vit-b32', size: 224, patch: 32,
 export const SMALL: VitConfig = { name: 'small-vit', size: 32, patch: 8, width: 64, layers: 4, heads: 4, embed: 64, classes: 10 };
 
 export type Weights = Map<string, { shape: number[]; values: Float32Array }>;
-
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every weight tensor's name and shape, in graph order. */
 export function weightShapes(c: VitConfig): [string, number[], 'w' | 'b' | 'ln_w' | 'ln_b'][] {
@@ -72,7 +62,7 @@ export function paramCount(c: VitConfig): number {
 
 /** θ0: uniform init with variance 1/fan_in (LayerNorm scale 1 ± small, biases small). */
 export function randomWeights(c: VitConfig, seed: number): Weights {
-  const r = mulberry(seed);
+  const r = rng(seed);
   const out: Weights = new Map();
   for (const [name, shape, kind] of weightShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -89,7 +79,7 @@ export function randomWeights(c: VitConfig, seed: number): Weights {
 
 /** θ1 = θ0 + noise of `rel` × each tensor's spread (every tensor differs). */
 export function perturb(w: Weights, seed: number, rel = 0.1): Weights {
-  const r = mulberry(seed);
+  const r = rng(seed);
   const out: Weights = new Map();
   for (const [name, { shape, values }] of w) {
     let s = 0;
@@ -208,7 +198,7 @@ export function buildModel(c: VitConfig, w: Weights, opts: { fp16?: boolean } = 
 }
 
 export function randomImages(c: VitConfig, n: number, seed: number): Float32Array {
-  const r = mulberry(seed);
+  const r = rng(seed);
   const out = new Float32Array(n * 3 * c.size * c.size);
   for (let i = 0; i < out.length; i++) out[i] = 2 * r() - 1;
   return out;

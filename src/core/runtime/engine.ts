@@ -46,7 +46,7 @@ export interface EngineInfo {
 }
 
 /** A mutex: ORT sessions must not run concurrently, and a blend must not race a run. */
-class Serial {
+export class Serial {
   private tail: Promise<unknown> = Promise.resolve();
   run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.tail.then(fn, fn);
@@ -59,11 +59,18 @@ class Serial {
  * One checkpoint pair, one ORT session, every α: the weights that differ are graph inputs, blended
  * on the GPU (webgpu) or the CPU (wasm, node) when α changes, and fed to each run.
  */
+/**
+ * One queue for every call into onnxruntime, across all sessions: the web build's wasm (asyncify)
+ * cannot take a second call while one is suspended — creating the next pair's session during the
+ * current pair's run failed with "memory access out of bounds" on WebGPU.
+ */
+export const ortQueue = new Serial();
+
 export class BlendEngine {
   /** ORT sessions alive across all engines: the leak tests count them. */
   static liveSessions = 0;
   private blendedAlpha: number | null = null;
-  private readonly serial = new Serial();
+  private readonly serial = ortQueue;
   private disposed = false;
   private weightFeeds: Record<string, Tensor> = {};
 
@@ -124,7 +131,7 @@ export class BlendEngine {
 
     let session: InferenceSession;
     try {
-      session = await opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts));
+      session = await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
     } catch (e) {
       gpu?.destroy();
       throw new Error(`onnxruntime could not load the model: ${(e as Error).message}`, { cause: e });

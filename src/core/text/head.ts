@@ -1,7 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { Manifest } from '../bundle/manifest';
-import type { OrtModule } from '../runtime/engine';
+import { ortQueue, type OrtModule } from '../runtime/engine';
 
 /**
  * tokenizers.js has no WordLevel model. A WordLevel vocabulary behaves the same as WordPiece over
@@ -27,7 +27,7 @@ export class TextTower {
 
   static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu'): Promise<TextTower> {
     const tokenizer = new Tokenizer(compatible(tokenizerJson), {});
-    const session = await ort.InferenceSession.create(modelBytes, { executionProviders: [backend] });
+    const session = await ortQueue.run(() => ort.InferenceSession.create(modelBytes, { executionProviders: [backend] }));
     TextTower.liveSessions++;
     return new TextTower(ort, session, tokenizer, spec);
   }
@@ -48,7 +48,7 @@ export class TextTower {
   /** Unnormalised text embeddings, [texts.length, D]. */
   async encode(texts: readonly string[]): Promise<{ data: Float32Array; dim: number }> {
     const ids = this.tokenize(texts);
-    const out = await this.session.run({ [this.spec.input]: new this.ort.Tensor('int64', ids, [texts.length, this.spec.contextLength]) });
+    const out = await ortQueue.run(() => this.session.run({ [this.spec.input]: new this.ort.Tensor('int64', ids, [texts.length, this.spec.contextLength]) }));
     const t = out[this.spec.output]!;
     return { data: t.data as Float32Array, dim: t.dims[1]! };
   }
@@ -79,7 +79,7 @@ export class TextTower {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await ortQueue.run(() => this.session.release());
     TextTower.liveSessions--;
   }
 }

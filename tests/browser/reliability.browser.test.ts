@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { encode } from 'fast-png';
 import fc from 'fast-check';
-import { openPage, type Session } from './setup/chromium';
-import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, storeState, engineCall, waitForPair, waitForComplete, withActions, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
+import { openPage, chromiumMemory, type Session } from './setup/chromium';
+import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, storeState, engineCall, waitForPair, waitForComplete, withActions, collectGarbage, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
 import { rng } from '../support/testPair';
 import type { Harness } from './harness';
 
@@ -17,12 +17,19 @@ let A: ServedBundle;
 let B: ServedBundle;
 let small1: ServedBundle;
 let small2: ServedBundle;
+let heavy1: ServedBundle;
+let heavy2: ServedBundle;
 
 beforeAll(async () => {
   A = await serveBundle('reliability-a', { seed: 21, sets: BIG_SETS });
   B = await serveBundle('reliability-b', { seed: 22, sets: BIG_SETS });
   small1 = await serveBundle('reliability-s1', { seed: 23 });
   small2 = await serveBundle('reliability-s2', { seed: 24 });
+  // 8,192 conv channels: 9.3 MB per checkpoint, so a pair left behind shows in the memory counts.
+  // Two small sets keep each evaluation short (SwiftShader runs this pair at ~8 images/s).
+  const sets = [{ id: 'reference', role: 'reference' as const, count: 20 }, { id: 'shiftA', role: 'shift' as const, count: 20 }];
+  heavy1 = await serveBundle('reliability-h1', { seed: 31, channels: 8192, sets });
+  heavy2 = await serveBundle('reliability-h2', { seed: 32, channels: 8192, sets });
 });
 
 function appUrl(pair: string, hash = ''): string {
@@ -253,6 +260,57 @@ describe('GPU trouble', () => {
       expect(r.leaked).toBe(0);
     });
   });
+});
+
+describe('leaks', () => {
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    it(`ten pair loads in a row (${backend}): each leaves the ORT sessions and GPU buffers of one pair, and Chromium's memory after ten is where it was after four`, { timeout: 600_000 }, async () => {
+      await withPage(appUrl(heavy1.path, `backend=${backend}`), async (s) => {
+        const { page } = s;
+        await waitForPair(page, heavy1.contentHash);
+        expect(await page.textContent('[data-testid="backend"]')).toMatch(backend === 'webgpu' ? /WebGPU/ : /CPU/);
+        type Resources = { sessions: number; gpuBuffers: number };
+        const one = await engineCall<Resources>(page, 'resources');
+        expect(one.sessions).toBe(1); // the image model; these bundles carry no text tower
+        if (backend === 'webgpu') expect(one.gpuBuffers).toBeGreaterThan(0);
+        else expect(one.gpuBuffers).toBe(0);
+        // Settled memory: evaluation stopped, every heap collected; the least of three readings
+        // (a reading can catch a transient allocation of the GPU process).
+        const settled = async () => {
+          await withActions(page, '(actions) => actions.cancelEvaluation()');
+          await page.waitForFunction(() => !(globalThis as unknown as { wiseft: { store: { getState(): { evaluating: boolean } } } }).wiseft.store.getState().evaluating, undefined, { timeout: 60_000 });
+          const readings: number[] = [];
+          for (let k = 0; k < 3; k++) {
+            await collectGarbage(page);
+            readings.push(chromiumMemory(s.profile));
+          }
+          return Math.min(...readings);
+        };
+        const input = page.locator('input[aria-label="URL of a pair\'s manifest.json"]');
+        const memory: number[] = [];
+        for (let i = 2; i <= 10; i++) {
+          const b = i % 2 === 0 ? heavy2 : heavy1;
+          await input.fill(new URL(b.path, inject('baseUrl')).href);
+          await page.click('button:has-text("Load URL")');
+          await waitForPair(page, b.contentHash);
+          expect(await engineCall<Resources>(page, 'resources'), `after load ${i}`).toEqual(one);
+          // Let the new pair's evaluation get going, so the next load lands mid-evaluation.
+          await page.waitForFunction(() => ((globalThis as unknown as { wiseft: { store: { getState(): { progress: { done: number } | null } } } }).wiseft.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: 120_000 });
+          // The first loads raise high-water marks that stay (ORT's wasm heap grows and never
+          // shrinks; a load mid-evaluation holds two pairs until the new one is ready): measured
+          // at every load, memory rose ~20 MiB by the third and then stayed within 5 MiB.
+          if (i === 4 || i === 10) memory.push(await settled());
+        }
+        const checkpoint = heavy1.files.get('zeroshot.onnx')!.length;
+        const mib = (x: number) => `${(x / 2 ** 20).toFixed(1)} MiB`;
+        console.log(`leaks (${backend}): Chromium's memory (PSS) after 4 loads ${mib(memory[0]!)}, after 10 ${mib(memory[1]!)}; one checkpoint ${mib(checkpoint)}`);
+        // One pair left behind per load would add 6 × (θ0 + θ1 + θ(α)) ≈ 18 checkpoints (a
+        // deliberate leak of the old pair measured +29 MiB per load); allow less than one pair.
+        expect(memory[1]! - memory[0]!).toBeLessThan(3 * checkpoint);
+        expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
+      });
+    });
+  }
 });
 
 describe('cache', () => {

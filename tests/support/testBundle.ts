@@ -1,7 +1,7 @@
 // A complete pair bundle built from the test pair (8×8 images, 5 classes): manifest, both
 // checkpoints and eval sprite sheets, for tests of loading, evaluation and the CLI.
 import { encode } from 'fast-png';
-import { buildTestModel, randomWeights, perturb, rng, type BuildOptions, NUM_CLASSES } from './testPair';
+import { buildTestModel, randomWeights, perturb, rng, wideShapes, WEIGHT_SHAPES, type BuildOptions, NUM_CLASSES } from './testPair';
 import type { Manifest } from '../../src/core/bundle/manifest';
 
 export interface BundleFiles {
@@ -17,9 +17,10 @@ export function spritePng(count: number, seed: number, tile = 8, columns = 10): 
   return encode({ width: columns * tile, height: rows * tile, data, channels: 3, depth: 8 });
 }
 
-export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role: 'reference' | 'shift'; count: number; classes?: number[] }[]; fineTuned?: BuildOptions } = {}): BundleFiles {
+export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role: 'reference' | 'shift'; count: number; classes?: number[] }[]; fineTuned?: BuildOptions; channels?: number } = {}): BundleFiles {
   const seed = opts.seed ?? 1;
-  const w0 = randomWeights(seed);
+  const shapes = opts.channels ? wideShapes(opts.channels) : WEIGHT_SHAPES;
+  const w0 = randomWeights(seed, shapes);
   const w1 = perturb(w0, seed + 1);
   const sets = opts.sets ?? [
     { id: 'reference', role: 'reference' as const, count: 300 },
@@ -27,8 +28,8 @@ export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role:
     { id: 'shiftB', role: 'shift' as const, count: 60, classes: [0, 2, 4] },
   ];
   const files = new Map<string, Uint8Array>();
-  files.set('zeroshot.onnx', buildTestModel(w0));
-  files.set('finetuned.onnx', buildTestModel(w1, opts.fineTuned));
+  files.set('zeroshot.onnx', buildTestModel(w0, { shapes }));
+  files.set('finetuned.onnx', buildTestModel(w1, { shapes, ...opts.fineTuned }));
   const r = rng(seed + 7);
   const evalSets = sets.map((s, k) => {
     const path = `eval/${s.id}.png`;

@@ -21,6 +21,17 @@ export const WEIGHT_SHAPES: Record<string, number[]> = {
   'logit_scale': [1],
 };
 
+/** The test pair with `channels` conv channels: a heavier checkpoint (~channels KiB) for memory tests. */
+export function wideShapes(channels: number): Record<string, number[]> {
+  const [, h, w] = IMAGE_DIMS;
+  return {
+    ...WEIGHT_SHAPES,
+    'visual.conv.weight': [channels, 3, 3, 3],
+    'visual.conv.bias': [channels],
+    'visual.proj.weight': [channels * (h / 2) * (w / 2), EMBED_DIM],
+  };
+}
+
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {

@@ -1,5 +1,5 @@
 import { chromium, type Page, type BrowserContext } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,8 @@ export interface Session {
   page: Page;
   context: BrowserContext;
   errors: string[];
+  /** The fresh profile folder, which names this Chromium's processes. */
+  profile: string;
   close: () => Promise<void>;
 }
 
@@ -54,9 +56,49 @@ export async function openPage(url: string, opts: OpenOptions = {}): Promise<Ses
     page,
     context,
     errors,
+    profile,
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Proportional set size (KiB → bytes) of one Chromium and every process below it: browser, GPU
+ * (SwiftShader's buffers), renderer (page, Workers, wasm memories). Linux /proc only.
+ */
+export function chromiumMemory(profile: string): number {
+  const procs = new Map<number, { ppid: number; cmd: string }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      procs.set(Number(d), { ppid, cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8') });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const roots = [...procs].filter(([, p]) => p.cmd.includes(`--user-data-dir=${profile}`) && !procs.get(p.ppid)?.cmd.includes(`--user-data-dir=${profile}`)).map(([pid]) => pid);
+  if (roots.length === 0) throw new Error(`no Chromium runs with the profile ${profile}`);
+  const tree = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of procs) {
+      if (!tree.has(pid) && tree.has(p.ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let kib = 0;
+  for (const pid of tree) {
+    try {
+      kib += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kib * 1024;
 }

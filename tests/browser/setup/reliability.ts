@@ -113,3 +113,34 @@ export function withActions<T>(page: Page, body: string, arg: unknown = null): P
   // get a second instance with no engine).
   return page.evaluate(([b, a]) => new Function('arg', `return Promise.resolve((${b})(globalThis.wiseft.actions, arg))`)(a) as Promise<T>, [body, arg] as const);
 }
+
+/**
+ * Full garbage collections in the page and in every Worker it started, through the DevTools
+ * protocol (ORT's own thread Workers, nested in ours, are left alone: pausing one mid-Atomics.wait
+ * can take the page down).
+ */
+export async function collectGarbage(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const sessions: string[] = [];
+    const replies = new Map<number, () => void>();
+    cdp.on('Target.attachedToTarget', (e) => {
+      if (e.targetInfo.type === 'worker') sessions.push(e.sessionId);
+    });
+    cdp.on('Target.receivedMessageFromTarget', (e) => replies.get((JSON.parse(e.message) as { id: number }).id)?.());
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    await new Promise((r) => setTimeout(r, 300));
+    let id = 0;
+    for (const sessionId of sessions) {
+      const n = ++id;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('a Worker did not answer HeapProfiler.collectGarbage')), 30_000);
+        replies.set(n, () => (clearTimeout(timer), resolve()));
+        void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }) });
+      });
+    }
+    await cdp.send('HeapProfiler.collectGarbage');
+  } finally {
+    await cdp.detach();
+  }
+}

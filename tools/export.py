@@ -184,7 +184,7 @@ def export_bundle(out: Path, zs: ImageClassifier, ft: ImageClassifier, text: Tex
         eval_entries.append({
             "id": info.id, "name": info.name, "role": info.role, "analogue": info.analogue,
             "description": info.description,
-            "sprite": {"path": f"eval/{info.id}.png", "tile": world.IMAGE_SIZE, "columns": SPRITE_COLUMNS,
+            "sprite": {**file_entry(sp, out), "tile": world.IMAGE_SIZE, "columns": SPRITE_COLUMNS,
                        "count": int(len(x))},
             "labels": [int(v) for v in y],
             "classes": None,

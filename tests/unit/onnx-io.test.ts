@@ -283,3 +283,37 @@ describe('loading a bundle whose cached file went stale', () => {
     expect(b.zeroShot).toBe(zs);
   });
 });
+
+describe('sprite sheets checked against the manifest', () => {
+  async function bundleWithSpriteHash() {
+    const { sha256Hex } = await import('../../src/core/bundle/source');
+    const { makeTestBundle } = await import('../support/testBundle');
+    const { files, manifest } = makeTestBundle();
+    const sets = manifest.eval!.sets;
+    const ref = files.get(sets[0]!.sprite.path)!;
+    const sha256 = await sha256Hex(ref);
+    const m = { ...manifest, eval: { sets: sets.map((s, i) => (i === 0 ? { ...s, sprite: { ...s.sprite, bytes: ref.byteLength, sha256 } } : s)) } };
+    const fresh = new Map(files);
+    fresh.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
+    return { fresh, ref, refPath: sets[0]!.sprite.path, other: files.get(sets[1]!.sprite.path)! };
+  }
+
+  it('a stale cached sprite is read again past the cache', async () => {
+    const { loadBundle } = await import('../../src/core/bundle/source');
+    const { fresh, ref, refPath, other } = await bundleWithSpriteHash();
+    const reread: string[] = [];
+    const b = await loadBundle({
+      label: 'cache over fresh files',
+      read: async (p: string) => (p === refPath ? other : fresh.get(p)!),
+      reread: async (p: string) => { reread.push(p); return fresh.get(p)!; },
+    });
+    expect(reread).toEqual([refPath]);
+    expect(b.sprites.get('reference')).toBe(ref);
+  });
+
+  it('a sprite that does not match, with nothing to read again, is refused with its path', async () => {
+    const { loadBundle } = await import('../../src/core/bundle/source');
+    const { fresh, refPath, other } = await bundleWithSpriteHash();
+    await expect(loadBundle({ label: 'server', read: async (p: string) => (p === refPath ? other : fresh.get(p)!) })).rejects.toThrow(new RegExp(`${refPath}.*(bytes|sha256)`));
+  });
+});

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -97,6 +98,13 @@ def read_eval_folder(root: Path, classes: Sequence[str], size: int, reference: O
     return out
 
 
+def _digest(path: Path) -> dict:
+    # The app checks a sprite against these like a model file: a sheet replaced on the server
+    # under the same path is fetched again instead of served stale from the browser's cache.
+    data = path.read_bytes()
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def eval_manifest(sets: List[EvalSet], bundle: Path, size: int, analogues: Dict[str, str]) -> dict:
     (bundle / "eval").mkdir(exist_ok=True)
     entries = []
@@ -105,7 +113,8 @@ def eval_manifest(sets: List[EvalSet], bundle: Path, size: int, analogues: Dict[
         rel = f"eval/{s.id}.png"
         write_sprite(s.tiles, bundle / rel, columns)
         e = {"id": s.id, "name": s.id, "role": "reference" if i == 0 else "shift",
-             "sprite": {"path": rel, "tile": size, "columns": columns, "count": int(len(s.tiles))},
+             "sprite": {"path": rel, "tile": size, "columns": columns, "count": int(len(s.tiles)),
+                        **_digest(bundle / rel)},
              "labels": [int(v) for v in s.labels], "classes": s.classes}
         if s.id in analogues:
             if analogues[s.id] not in ANALOGUES:

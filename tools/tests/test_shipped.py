@@ -47,7 +47,8 @@ def torch_model(name):
 
 def test_bundle_files(manifest):
     assert manifest["format"] == "wiseft-pair/1"
-    for entry in (manifest["models"]["zeroShot"], manifest["models"]["fineTuned"], manifest["text"]["model"]):
+    sprites = [s["sprite"] for s in manifest["eval"]["sets"]]
+    for entry in (manifest["models"]["zeroShot"], manifest["models"]["fineTuned"], manifest["text"]["model"], *sprites):
         data = (BUNDLE / entry["path"]).read_bytes()
         assert len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
     check_identical_graphs(BUNDLE / "zeroshot.onnx", BUNDLE / "finetuned.onnx")

@@ -22,6 +22,8 @@ const evalSet = z.object({
   description: z.string().max(2000).optional(),
   sprite: z.object({
     path: relPath,
+    bytes: z.number().int().nonnegative().max(2 ** 33).optional(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     tile: z.number().int().min(1).max(1024),
     columns: z.number().int().min(1).max(4096),
     count: z.number().int().min(1).max(1_000_000),

@@ -53,15 +53,19 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   const read = async (path: string, expected?: { bytes?: number | undefined; sha256?: string | undefined }): Promise<Uint8Array> => {
     const progress = (loaded: number, total: number | null) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal });
     let bytes = await source.read(path, progress);
-    const matches = async (b: Uint8Array) => (expected?.bytes === undefined || b.byteLength === expected.bytes) && (!expected?.sha256 || (await sha256Hex(b)) === expected.sha256);
-    if (source.reread && !(await matches(bytes))) bytes = await source.reread(path, progress);
+    // One hash per read: a CLIP checkpoint takes a second or more to hash.
+    const mismatch = async (b: Uint8Array): Promise<string | null> => {
+      if (expected?.bytes !== undefined && b.byteLength !== expected.bytes) return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
+      if (expected?.sha256 && (await sha256Hex(b)) !== expected.sha256) return `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`;
+      return null;
+    };
+    let problem = await mismatch(bytes);
+    if (problem && source.reread) {
+      bytes = await source.reread(path, progress);
+      problem = await mismatch(bytes);
+    }
     done += bytes.byteLength;
-    if (expected?.bytes !== undefined && bytes.byteLength !== expected.bytes) {
-      throw new BundleError(`${path} has ${bytes.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`);
-    }
-    if (expected?.sha256 && (await sha256Hex(bytes)) !== expected.sha256) {
-      throw new BundleError(`${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`);
-    }
+    if (problem) throw new BundleError(problem);
     return bytes;
   };
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
@@ -78,7 +82,7 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
     }
   }
   const sprites = new Map<string, Uint8Array>();
-  for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path));
+  for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path, set.sprite));
   const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values()];
   const hashes = await Promise.all(parts.map(sha256Hex));
   const contentHash = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);

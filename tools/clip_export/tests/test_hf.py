@@ -165,6 +165,10 @@ def test_eval_folder_with_class_subset(hf_small, tmp_path):
     from PIL import Image
     sheet = np.asarray(Image.open(out / sets[1]["sprite"]["path"]))
     assert sheet.shape == (32, 8 * 32, 3) and sets[1]["sprite"]["tile"] == 32 and sets[1]["sprite"]["columns"] == 8
+    import hashlib
+    for s in sets:
+        data = (out / s["sprite"]["path"]).read_bytes()
+        assert s["sprite"]["bytes"] == len(data) and s["sprite"]["sha256"] == hashlib.sha256(data).hexdigest()
     # tiles are OpenAI CLIP preprocessing (torchvision Resize bicubic + CenterCrop on PIL)
     from torchvision import transforms
     f = sorted((ev / "photos" / "dog").iterdir())[1]

@@ -250,6 +250,34 @@ describe('GPU trouble', () => {
     }, { withoutArgs: ['--enable-unsafe-webgpu'] });
   });
 
+  it('the adapter request resolves null or fails, or the device request fails (#backend=webgpu): each says what happened and runs on wasm with the right numbers', { timeout: 300_000 }, async () => {
+    // The engine Worker is the only caller of navigator.gpu: its module is served with the failure
+    // patched in ahead of the app's code (ES imports are hoisted, requestGpu runs later).
+    const failures = [
+      { patch: 'GPU.prototype.requestAdapter = async function () { return null; };', message: /no GPU adapter was found.*using the CPU/ },
+      { patch: 'GPU.prototype.requestAdapter = async function () { throw new Error("simulated adapter failure"); };', message: /simulated adapter failure.*using the CPU/ },
+      { patch: 'GPUAdapter.prototype.requestDevice = async function () { throw new DOMException("simulated device failure", "OperationError"); };', message: /simulated device failure.*using the CPU/ },
+    ];
+    const want = await nodePoints(small1, GRID);
+    for (const f of failures) {
+      await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
+        const { page } = s;
+        await waitForPair(page, small1.contentHash);
+        await page.waitForFunction((re) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(re).test(m.textContent ?? '')), f.message.source, { timeout: 30_000 });
+        expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
+        await waitForComplete(page, GRID);
+        expect(pointsDiffer(await storeState<Points>(page, '(s) => s.points'), want, GRID)).toEqual([]);
+      }, {
+        beforeGoto: async (ctx) => {
+          await ctx.route(/explorer\.worker\.ts/, async (route) => {
+            const response = await route.fetch();
+            await route.fulfill({ response, body: `${f.patch}\n${await response.text()}` });
+          });
+        },
+      });
+    }
+  });
+
   it('a tensor above the device\'s maxStorageBufferBindingSize: GpuBlender refuses it with GpuBufferLimitError and frees what it allocated', async () => {
     await withPage(new URL('tests/browser/harness.html', inject('baseUrl')).href, async (s) => {
       await s.page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');

@@ -132,15 +132,19 @@ export class GpuBlender {
     return this.tensors.map((t) => ({ name: t.name, dtype: t.dtype, dims: t.dims, buffer: t.output }));
   }
 
-  /** All tensors in one compute pass, one submission. */
-  blend(alpha: number): void {
+  /**
+   * All tensors in one compute pass, one submission. `timestampWrites` lets a benchmark time that
+   * pass on the GPU itself: a wall-clock wait on a sub-millisecond blend also measures submission
+   * and completion latency.
+   */
+  blend(alpha: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     if (this.destroyed) throw new Error('GpuBlender used after destroy()');
     const view = new DataView(this.paramData);
     view.setFloat32(0, alpha, true);
     view.setUint32(4, MAX_GROUPS * WORKGROUP, true);
     this.device.queue.writeBuffer(this.params, 0, this.paramData);
     const encoder = this.device.createCommandEncoder({ label: 'wiseft-blend' });
-    const pass = encoder.beginComputePass();
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
     for (const t of this.tensors) {
       pass.setPipeline(t.pipeline);
       pass.setBindGroup(0, t.bindGroup);

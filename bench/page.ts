@@ -3,6 +3,7 @@
 import { ortWeb, configureThreads, ortVersion } from '../src/core/runtime/ort-web';
 import { requestGpu, type OwnedGpu } from '../src/core/gpu/device';
 import { cpuBlendRow, gpuBlendRow, inferenceRows, weightPairsOf, images, stat } from './rows';
+import { gpuKernelRows, type KernelVariant } from './gpu-rows';
 import { BlendEngine } from '../src/core/runtime/engine';
 import { parseModel, serializeModel, withValues, tensorValues } from '../src/core/onnx/model';
 import { mixInto } from '../src/core/blend/cpu';
@@ -149,66 +150,11 @@ async function frontier(o: { manifest: string; grid: number[]; backend: Backend 
 }
 
 
-/**
- * Profile of the WebGPU blend kernel: the shipped one (one vec4 per invocation) against
- * grid-stride variants (each invocation loops over vec4s), on one tensor of `elements` floats.
- */
-async function gpuKernels(o: { elements: number; reps: number; variants: { wg: number; groups: number | null }[] }) {
-  const dev = await device();
-  const vec4s = Math.ceil(o.elements / 4);
-  const size = vec4s * 16;
-  const mk = (usage: number) => dev.createBuffer({ size, usage });
-  const a = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), b = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), out = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-  const params = dev.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  dev.queue.writeBuffer(params, 0, new Float32Array([0.3, 0, 0, 0]));
-  const results: { variant: string; ms: ReturnType<typeof stat>; gbs: number }[] = [];
-  for (const v of o.variants) {
-    const strided = v.groups !== null;
-    const code = `
-struct Params { alpha: f32 }
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(3) var<uniform> params: Params;
-@compute @workgroup_size(${v.wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let n = arrayLength(&out);
-  let w = vec4<f32>(params.alpha);
-  ${strided
-    ? `let stride = nwg.x * ${v.wg}u * nwg.y;
-  for (var i = gid.x + gid.y * nwg.x * ${v.wg}u; i < n; i += stride) { out[i] = mix(a[i], b[i], w); }`
-    : `let i = gid.x + gid.y * ${65535 * v.wg}u;
-  if (i >= n) { return; }
-  out[i] = mix(a[i], b[i], w);`}
-}`;
-    const pipeline = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code }), entryPoint: 'main' } });
-    const bg = dev.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [a, b, out, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    const groups = strided ? Math.min(v.groups!, Math.ceil(vec4s / v.wg)) : Math.ceil(vec4s / v.wg);
-    const gx = Math.min(groups, 65535);
-    const gy = Math.ceil(groups / gx);
-    const run = async () => {
-      const enc = dev.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bg);
-      pass.dispatchWorkgroups(gx, gy);
-      pass.end();
-      dev.queue.submit([enc.finish()]);
-      await dev.queue.onSubmittedWorkDone();
-    };
-    await run();
-    const ts: number[] = [];
-    for (let r = 0; r < o.reps; r++) {
-      const t = performance.now();
-      await run();
-      ts.push(performance.now() - t);
-    }
-    const s = stat(ts);
-    results.push({ variant: strided ? `grid-stride, workgroup ${v.wg}, ${groups} groups` : `one vec4/invocation, workgroup ${v.wg}${v.wg === 256 ? " (shipped)" : ""}`, ms: s, gbs: (12 * vec4s * 4) / s.median / 1e6 });
-  }
-  for (const x of [a, b, out, params]) x.destroy();
-  return results;
+/** The kernel profile (bench/gpu-rows.ts) on this page's device. */
+async function gpuKernels(o: { elements: number; reps: number; variants: KernelVariant[] }) {
+  return gpuKernelRows(await device(), o);
 }
+
 const bench = { env, blend, inference, memory, frontier, gpuKernels, stat };
 (globalThis as unknown as { bench: typeof bench }).bench = bench;
 export type Bench = typeof bench;

@@ -6,32 +6,13 @@ import { parseModel, serializeModel, withValues, tensorValues } from '../src/cor
 import { analyzePair } from '../src/core/onnx/pair';
 import { extractWeightPairs, type WeightPair } from '../src/core/blend/weights';
 import { CpuBlender, mixInto } from '../src/core/blend/cpu';
-import { GpuBlender } from '../src/core/gpu/blend';
+import { stat, timeIt, type Stat } from './stat';
 import type { TensorProto } from '../src/core/onnx/proto';
 
-export interface Stat { median: number; min: number; max: number; q1: number; q3: number; n: number }
-
-export function stat(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (p: number) => {
-    const i = (s.length - 1) * p;
-    const lo = Math.floor(i);
-    return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (i - lo);
-  };
-  return { median: at(0.5), min: s[0]!, max: s[s.length - 1]!, q1: at(0.25), q3: at(0.75), n: s.length };
-}
+export { stat, type Stat } from './stat';
+export { gpuBlendRow, type BlendGpuResult } from './gpu-rows';
 
 const now = () => performance.now();
-
-async function timeIt(reps: number, fn: (i: number) => unknown): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = now();
-    await fn(i);
-    out.push(now() - t);
-  }
-  return out;
-}
 
 /** Deterministic input images in [-1, 1]. */
 export function images(n: number, size: number): Float32Array {
@@ -77,42 +58,6 @@ export async function cpuBlendRow(pairs: WeightPair[], reps: number, blendFn?: (
   const blendGBs = bytes.blend / b.median / 1e6;
   const copyGBs = bytes.copy / c.median / 1e6;
   return { elements, bytesMoved: bytes, blendMs: b, copyMs: c, blendGBs, copyGBs, ratio: blendGBs / copyGBs };
-}
-
-export interface BlendGpuResult extends BlendCpuResult { allocatedBytes: number }
-
-/** GpuBlender.blend (one submission) vs copyBufferToBuffer of θ0's bytes, each awaited with onSubmittedWorkDone. */
-export async function gpuBlendRow(device: GPUDevice, pairs: WeightPair[], reps: number): Promise<BlendGpuResult> {
-  const gpu = new GpuBlender(device, pairs);
-  const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
-  const bytes = elements * 4;
-  const chunk = Math.min(device.limits.maxBufferSize, 256 * 2 ** 20);
-  const src = device.createBuffer({ size: chunk, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-  const dst = device.createBuffer({ size: chunk, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-  const copy = () => {
-    const enc = device.createCommandEncoder();
-    for (let off = 0; off < bytes; off += chunk) enc.copyBufferToBuffer(src, 0, dst, 0, Math.min(chunk, bytes - off));
-    device.queue.submit([enc.finish()]);
-  };
-  gpu.blend(0.5);
-  copy();
-  await device.queue.onSubmittedWorkDone();
-  const blendMs: number[] = [];
-  const copyMs: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    blendMs.push(...(await timeIt(1, async () => { gpu.blend(0.1 + (r % 9) * 0.1); await device.queue.onSubmittedWorkDone(); })));
-    copyMs.push(...(await timeIt(1, async () => { copy(); await device.queue.onSubmittedWorkDone(); })));
-  }
-  const allocatedBytes = gpu.allocatedBytes;
-  gpu.destroy();
-  src.destroy();
-  dst.destroy();
-  const moved = { blend: elements * 12, copy: bytes * 2 };
-  const b = stat(blendMs);
-  const c = stat(copyMs);
-  const blendGBs = moved.blend / b.median / 1e6;
-  const copyGBs = moved.copy / c.median / 1e6;
-  return { elements, bytesMoved: moved, blendMs: b, copyMs: c, blendGBs, copyGBs, ratio: blendGBs / copyGBs, allocatedBytes };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // docs/benchmarks.md from the results object that bench/run.ts collects.
 import type { Stat, InferenceResult, BlendCpuResult, BlendGpuResult } from './rows';
+import type { GpuNodeReport } from './gpu-rows';
 
 export interface Report {
   mode: 'quick' | 'full';
@@ -19,7 +20,7 @@ const mib = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
 const x2 = (x: number) => `${x.toFixed(2)}×`;
 const verdict = (ok: boolean | null) => (ok === null ? '—' : ok ? '**met**' : '**missed**');
 
-export function renderMarkdown(r: Report, analysis = ''): string {
+export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport | null = null): string {
   const L: string[] = [];
   const m = r.machine as Record<string, string | number>;
   const b = r.browser as Record<string, unknown> | null;
@@ -63,6 +64,8 @@ export function renderMarkdown(r: Report, analysis = ''): string {
     for (const k of gk) L.push(`| ${k.variant} | ${st(k.ms)} | ${gb(k.gbs)} |`);
     L.push('');
   }
+
+  if (gpuNode) L.push(...renderGpuNode(gpuNode));
 
   // ------------------------------------------------------------------ α switch
   L.push('## α switch (new α → logits, one image)', '', 'Ours: BlendEngine.run at a new α (blend + run). Naive: blend the initializers, bake them into a model, serialize, InferenceSession.create, run (parsed checkpoints kept between switches, untimed). Overhead = switch − one steady-state inference at batch 1 (the engine at the α just set, timed alternately with the switches). Targets: speed-up ≥ 3× end to end on wasm; ours\' overhead ≥ 10× smaller than naive\'s.', '');
@@ -168,4 +171,41 @@ export function renderMarkdown(r: Report, analysis = ''): string {
   L.push('');
   if (analysis) L.push(analysis);
   return L.join('\n');
+}
+
+/**
+ * The real-GPU section, from docs/benchmarks-gpu.json (bench/gpu-node.ts): measured apart from the
+ * run above, on another machine, so it carries its own date, adapter and command.
+ */
+export function renderGpuNode(g: GpuNodeReport): string[] {
+  const L: string[] = [];
+  const a = g.adapter;
+  // Dawn's device id spells the marketing name in lower case with dashes (nvidia-h100-80gb-hbm3).
+  const name = String(a.device || a.description || 'unknown GPU').replace(/-/g, ' ').toUpperCase();
+  const backend = g.runtime.dawnFlags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default';
+  L.push(`## Real GPU (${name}, Dawn/${backend === 'vulkan' ? 'Vulkan' : backend} via the \`webgpu\` Node package, not Chromium)`, '');
+  L.push(`Measured on ${g.date.slice(0, 10)} by \`bench/gpu-node.ts\` on a machine with the GPU: the same \`gpuBlendRow\` as the Chromium rows above, run on a GPUDevice from Dawn's Node bindings instead of a browser. CLIP-sized pair (${g.pair.params.toLocaleString('en')} weights in ${g.pair.tensors} tensors, the same seeded values as bench/gen-pair.ts). Raw numbers: docs/benchmarks-gpu.json.`, '');
+  L.push('| | |', '|---|---|');
+  L.push(`| Adapter | vendor \`${String(a.vendor)}\`, device \`${String(a.device)}\`, description \`${String(a.description)}\` (fallback=${String(a.isFallbackAdapter)}, shader-f16=${String(a.shaderF16)}, timestamp-query=${String(a.timestampQuery)}, maxBufferSize=${mib(a.maxBufferSize)}, maxStorageBufferBindingSize=${mib(a.maxStorageBufferBindingSize)}) |`);
+  L.push(`| Runtime | Node ${g.runtime.node}, \`webgpu\` ${g.runtime.webgpu} (dawn.node), Dawn flags \`${g.runtime.dawnFlags.join(' ')}\` |`);
+  L.push(`| Correctness | θ(${g.correctness.alpha}) of all ${g.correctness.tensors} tensors (${g.correctness.elements.toLocaleString('en')} weights) read back from the GPU vs float64 (1−α)θ0 + αθ1 on the CPU: max \\|Δ\\| = ${g.correctness.maxAbsDiff.toExponential(2)}, max \\|Δ\\|/(\\|θ0\\|+\\|θ1\\|) = ${g.correctness.maxRelDiff.toExponential(2)} (limit ${g.correctness.tolerance.toExponential(0)}) — ${g.correctness.ok ? '**pass**' : '**FAIL**'} |`);
+  L.push(`| GPU memory | GpuBlender.allocatedBytes = ${mib(g.blend.allocatedBytes)} (θ0, θ1, θ(α)) |`);
+  if (g.gpuErrors.length) L.push(`| GPU errors | ${g.gpuErrors.join('; ')} |`);
+  L.push('');
+  L.push('| Method | Blend | Copy | Blend GB/s | Copy GB/s | Ratio | Target ≥ 0.5 |', '|---|---|---|---|---|---|---|');
+  const line = (what: string, x: { blendMs: Stat; copyMs: Stat; blendGBs: number; copyGBs: number; ratio: number } | null, target: boolean) => {
+    if (x) L.push(`| ${what} | ${st(x.blendMs)} | ${st(x.copyMs)} | ${gb(x.blendGBs)} | ${gb(x.copyGBs)} | ${x2(x.ratio)} | ${target ? verdict(x.ratio >= 0.5) : '—'} |`);
+  };
+  line('Wall clock, one submission, awaited with onSubmittedWorkDone (the method of the rows above)', g.blend, true);
+  line('GPU timestamps: GpuBlender\'s compute pass / the copies (device time only)', g.blendTimestamps, false);
+  line(`Wall clock, ${g.blendBatched.perAwait} submitted back to back per await, ÷ ${g.blendBatched.perAwait}`, g.blendBatched, false);
+  L.push('');
+  if (g.kernels) {
+    L.push(`Kernel profile on this GPU (one ${(g.kernels.elements / 2 ** 20).toFixed(0)}M-float tensor, blend GB/s; wall clock per awaited submission, and GPU timestamps):`, '');
+    L.push('| Kernel | Wall | GB/s | GPU time | GB/s |', '|---|---|---|---|---|');
+    for (const k of g.kernels.rows) L.push(`| ${k.variant} | ${st(k.ms)} | ${gb(k.gbs)} | ${k.gpuMs ? st(k.gpuMs) : 'n/a'} | ${k.gpuGBs !== undefined ? gb(k.gpuGBs) : 'n/a'} |`);
+    L.push('');
+  }
+  L.push('Reproduce on a machine with a GPU, Node ≥ 20 and a Vulkan driver: `npm run bench:gpu-node -- --out docs/benchmarks-gpu.json`, then `npx tsx bench/run.ts --render` to re-render this file. Without a GPU, `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npm run bench:gpu-node -- --config small` runs the script on SwiftShader (a check of the script, not a measurement). How this run was carried to a GPU machine that has no Node: the analysis below.', '');
+  return L;
 }

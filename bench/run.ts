@@ -14,6 +14,7 @@ import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceRes
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
 import { renderMarkdown, type Report } from './report';
+import type { GpuNodeReport } from './gpu-rows';
 import type { Bench } from './page';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -260,6 +261,12 @@ async function frontierRow(base: string, report: Report): Promise<void> {
   }
 }
 
+/** The real-GPU measurement (bench/gpu-node.ts), made apart from this run, rendered beside it. */
+function gpuNodeReport(): GpuNodeReport | null {
+  const file = join(ROOT, 'docs/benchmarks-gpu.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GpuNodeReport) : null;
+}
+
 let current: Report | null = null;
 /** Writes what is measured so far (after every step: a run cut short still leaves its rows). */
 function save(): void {
@@ -269,7 +276,7 @@ function save(): void {
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
   const analysisFile = join(ROOT, 'bench/analysis.md');
-  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, !QUICK && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : ''));
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, !QUICK && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()));
 }
 
 
@@ -308,7 +315,7 @@ if (process.argv.includes('--render')) {
   // Re-renders docs/benchmarks.md from docs/benchmarks.json (after editing bench/analysis.md).
   const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
   const analysisFile = join(ROOT, 'bench/analysis.md');
-  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, report.mode === 'full' && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : ''));
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, report.mode === 'full' && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()));
 } else {
   await main();
 }

@@ -1,4 +1,4 @@
-import type { WeightPair } from './weights';
+import type { WeightAllocator, WeightPair } from './weights';
 
 /**
  * θ(α) = (1-α)·θ0 + α·θ1 on the CPU, in float32, into buffers allocated once. Written as a mix
@@ -11,14 +11,33 @@ import type { WeightPair } from './weights';
  * rounded once to float32, so both paths give bit-identical weights. Without SIMD, or when the
  * weights do not fit one wasm memory (4 GiB), mixInto runs.
  */
+/** θ0, θ1 and θ(α) of every tensor laid out in one wasm memory, for the SIMD kernel. */
+export interface WasmArena {
+  memory: WebAssembly.Memory;
+  mix: SimdMix;
+  at: Map<string, { out: number; a: number; b: number; n: number }>;
+  /** Views for extractWeightPairs: each weight is copied once, from the file into this memory. */
+  alloc: WeightAllocator;
+}
+
 export class CpuBlender {
   readonly outputs: Map<string, Float32Array>;
-  private readonly simd: { memory: WebAssembly.Memory; mix: SimdMix; at: { out: number; a: number; b: number; n: number }[] } | null;
+  private readonly simd: WasmArena | null;
 
-  constructor(readonly pairs: readonly WeightPair[]) {
-    this.simd = wasmResident(pairs);
+  /**
+   * The wasm memory for tensors of these element counts, or null where the kernel cannot run (no
+   * SIMD, over 4 GiB). Its θ(α) region stays untouched, so uncommitted, until the first blend.
+   */
+  static arena(tensors: readonly { name: string; count: number }[]): WasmArena | null {
+    return wasmArena(tensors);
+  }
+
+  /** `arena`: where `pairs` were extracted into (else they are copied into a new one). */
+  constructor(readonly pairs: readonly WeightPair[], arena?: WasmArena | null) {
+    this.simd = arena ?? wasmResident(pairs);
     if (this.simd) {
-      this.outputs = new Map(pairs.map((p, i) => [p.name, new Float32Array(this.simd!.memory.buffer, this.simd!.at[i]!.out, p.zeroShot.length)]));
+      const at = this.simd.at;
+      this.outputs = new Map(pairs.map((p) => [p.name, new Float32Array(this.simd!.memory.buffer, at.get(p.name)!.out, p.zeroShot.length)]));
     } else {
       this.outputs = new Map(pairs.map((p) => [p.name, new Float32Array(p.zeroShot.length)]));
     }
@@ -26,7 +45,7 @@ export class CpuBlender {
 
   blend(alpha: number): void {
     if (this.simd) {
-      for (const t of this.simd.at) this.simd.mix(t.out, t.a, t.b, t.n, alpha);
+      for (const t of this.simd.at.values()) this.simd.mix(t.out, t.a, t.b, t.n, alpha);
       return;
     }
     for (const p of this.pairs) mixInto(this.outputs.get(p.name)!, p.zeroShot, p.fineTuned, alpha);
@@ -53,7 +72,7 @@ type SimdMix = (out: number, a: number, b: number, n: number, alpha: number) => 
 const MIX_WASM = 'AGFzbQEAAAABCQFgBX9/f398AAIIAQFlAW0CAAEDAgEABwcBA21peAAACtIBAc8BAwJ7AX8CeyAE/RQhBUQAAAAAAADwPyAEof0UIQYgACADQQJ0aiEHAkAgACAHTw0AA0AgACAB/QAEACEIIAL9AAQAIQkgCP1fIAb98gEgCf1fIAX98gH98AH9XiAIIAj9DQgJCgsMDQ4PCAkKCwwNDg/9XyAG/fIBIAkgCf0NCAkKCwwNDg8ICQoLDA0OD/1fIAX98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LBAAgAEEQaiEAIAFBEGohASACQRBqIQIgACAHSQ0ACwsL';
 let mixModule: WebAssembly.Module | null | undefined;
 
-function wasmResident(pairs: readonly WeightPair[]): { memory: WebAssembly.Memory; mix: SimdMix; at: { out: number; a: number; b: number; n: number }[] } | null {
+function wasmArena(tensors: readonly { name: string; count: number }[]): WasmArena | null {
   try {
     if (mixModule === undefined) {
       const W = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
@@ -61,30 +80,41 @@ function wasmResident(pairs: readonly WeightPair[]): { memory: WebAssembly.Memor
     }
     if (!mixModule) return null;
     let top = 0;
-    const at = pairs.map((p) => {
-      const n = Math.ceil(p.zeroShot.length / 4) * 4;
-      const t = { a: top, b: top + 4 * n, out: top + 8 * n, n };
+    const at = new Map(tensors.map((t) => {
+      const n = Math.ceil(t.count / 4) * 4;
+      const slot = { a: top, b: top + 4 * n, out: top + 8 * n, n };
       top += 12 * n;
-      return t;
-    });
+      return [t.name, slot] as const;
+    }));
     const pages = Math.max(1, Math.ceil(top / 65536));
     if (pages > 65536) return null;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const mix = new WebAssembly.Instance(mixModule, { e: { m: memory } }).exports.mix as SimdMix;
-    pairs.forEach((p, i) => {
-      const t = at[i]!;
-      const a = new Float32Array(memory.buffer, t.a, p.zeroShot.length);
-      const b = new Float32Array(memory.buffer, t.b, p.fineTuned.length);
-      a.set(p.zeroShot);
-      b.set(p.fineTuned);
-      // The pair now reads from wasm memory; its own arrays can be collected.
-      (p as { zeroShot: Float32Array }).zeroShot = a;
-      (p as { fineTuned: Float32Array }).fineTuned = b;
-    });
-    return { memory, mix, at };
+    const alloc: WeightAllocator = (name, which, count) => {
+      const slot = at.get(name);
+      if (!slot || count > slot.n) throw new Error(`no room for tensor '${name}' in the blend memory`);
+      return new Float32Array(memory.buffer, which === 0 ? slot.a : slot.b, count);
+    };
+    return { memory, mix, at, alloc };
   } catch {
     // No SIMD (validation fails), no memory this large: the JS loop.
     mixModule ??= null;
     return null;
   }
+}
+
+/** Copies pairs extracted elsewhere into a new arena; the pairs then read from it. */
+function wasmResident(pairs: readonly WeightPair[]): WasmArena | null {
+  const arena = wasmArena(pairs.map((p) => ({ name: p.name, count: p.zeroShot.length })));
+  if (!arena) return null;
+  for (const p of pairs) {
+    const a = arena.alloc(p.name, 0, p.zeroShot.length);
+    const b = arena.alloc(p.name, 1, p.fineTuned.length);
+    a.set(p.zeroShot);
+    b.set(p.fineTuned);
+    // The pair now reads from wasm memory; its own arrays can be collected.
+    (p as { zeroShot: Float32Array }).zeroShot = a;
+    (p as { fineTuned: Float32Array }).fineTuned = b;
+  }
+  return arena;
 }

@@ -43,13 +43,12 @@ export function floatToHalf(v: number): number {
 // per weight (the per-value function call made fp16 loads ~6× slower than fp32 ones).
 let table: Float32Array | null = null;
 
-export function halvesToFloats(h: Uint16Array): Float32Array {
+export function halvesToFloats(h: Uint16Array, out: Float32Array = new Float32Array(h.length)): Float32Array {
   if (!table) {
     table = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) table[i] = halfToFloat(i);
   }
   const t = table;
-  const out = new Float32Array(h.length);
   for (let i = 0; i < h.length; i++) out[i] = t[h[i]!]!;
   return out;
 }

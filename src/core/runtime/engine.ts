@@ -112,7 +112,9 @@ export class BlendEngine {
     const useGpu = opts.backend === 'webgpu';
     if (useGpu && !opts.device) throw new Error('the webgpu backend needs a GPUDevice');
     const keepHalf = useGpu && opts.device!.features.has('shader-f16');
-    const pairs: WeightPair[] = extractWeightPairs(zs, ft, names, keepHalf);
+    // On the CPU, weights go from the files straight into the blend kernel's memory (one copy each).
+    const arena = useGpu ? null : CpuBlender.arena(differing.map((d) => ({ name: d.name, count: d.shape.reduce((a, b) => a * b, 1) })));
+    const pairs: WeightPair[] = extractWeightPairs(zs, ft, names, keepHalf, arena?.alloc);
     const widen = new Set(pairs.filter((p) => p.dtype === 'float16' && p.feedDtype === 'float32').map((p) => p.name));
     const sessionModel = liftInitializers(zs, weightNames, widen);
     const skeleton = widen.size > 0 ? liftInitializers(zs, weightNames) : sessionModel;
@@ -126,7 +128,7 @@ export class BlendEngine {
       // The GPU holds θ0 and θ1 now: the CPU copies go (exports read θ(α) back from the GPU).
       pairs.length = 0;
     } else {
-      cpu = new CpuBlender(pairs);
+      cpu = new CpuBlender(pairs, arena);
     }
 
     let session: InferenceSession;

@@ -122,11 +122,13 @@ async function onlyRows(what: 'memory' | 'frontier'): Promise<void> {
     await v.close();
   }
   report.notes.push(what === 'memory'
-    ? `The memory rows were re-measured by \`npm run bench -- --only-memory\` right after this run (${new Date().toISOString()}), to add the before/after row for src/core/blend/cpu.ts.`
+    ? `The memory rows were re-measured by \`npm run bench -- --only-memory\` on ${new Date().toISOString()} (after this run), with the code of that day.`
     : `The frontier row was re-measured by \`npm run bench -- --only-frontier\` right after this run (${new Date().toISOString()}), with Explorer and the bare loop interleaved per α.`);
   save();
+  // save() stamps this re-measurement's duration; the header reports the full run's.
   report.durationS = started;
   writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '', gpuNodeReport()));
 }
 
 async function main(): Promise<void> {

@@ -13,7 +13,9 @@ function Cell({ e }: { e: Estimate | null }) {
   return (
     <td className="num">
       {(100 * e.value).toFixed(1)}%
-      <span className="ci"> ±{(50 * (e.high - e.low)).toFixed(1)}{e.n < e.total ? ` · ${e.n}/${e.total}` : ''}</span>
+      <span className="ci"> ±{(50 * (e.high - e.low)).toFixed(1)}</span>
+      {/* On its own line: with the count beside it the table overflows the side column. */}
+      {e.n < e.total ? <span className="ci partial">{e.n}/{e.total} images</span> : null}
     </td>
   );
 }

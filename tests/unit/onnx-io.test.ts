@@ -317,3 +317,24 @@ describe('sprite sheets checked against the manifest', () => {
     await expect(loadBundle({ label: 'server', read: async (p: string) => (p === refPath ? other : fresh.get(p)!) })).rejects.toThrow(new RegExp(`${refPath}.*(bytes|sha256)`));
   });
 });
+
+describe('content hash', () => {
+  it('is sha256 over the hashes of the manifest and every file, whether the manifest declares hashes (reused) or not', async () => {
+    const { loadBundle, sha256Hex } = await import('../../src/core/bundle/source');
+    const { makeTestBundle, memorySource } = await import('../support/testBundle');
+    const { files, manifest } = makeTestBundle();
+    const entry = async (path: string) => ({ path, bytes: files.get(path)!.byteLength, sha256: await sha256Hex(files.get(path)!) });
+    const declared = {
+      ...manifest,
+      models: { zeroShot: await entry('zeroshot.onnx'), fineTuned: await entry('finetuned.onnx') },
+      eval: { sets: await Promise.all(manifest.eval!.sets.map(async (s) => ({ ...s, sprite: { ...s.sprite, ...(await entry(s.sprite.path)) } }))) },
+    };
+    for (const m of [manifest, declared]) {
+      const withManifest = new Map(files);
+      withManifest.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
+      const parts = ['manifest.json', 'zeroshot.onnx', 'finetuned.onnx', ...m.eval!.sets.map((s) => s.sprite.path)].map((p) => withManifest.get(p)!);
+      const want = (await sha256Hex(new TextEncoder().encode((await Promise.all(parts.map(sha256Hex))).join(':')))).slice(0, 16);
+      expect((await loadBundle(memorySource(withManifest))).contentHash).toBe(want);
+    }
+  });
+});

@@ -50,6 +50,9 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   const declared = [manifest.models.zeroShot.bytes, manifest.models.fineTuned.bytes, manifest.text?.model.bytes];
   const bundleTotal = declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
   let done = 0;
+  // Hashes already computed by the checks below, reused for the content hash: a CLIP pair's files
+  // take seconds to hash, and each needs hashing once.
+  const hashed = new WeakMap<Uint8Array, string>();
   const read = async (path: string, expected?: { bytes?: number | undefined; sha256?: string | undefined }): Promise<Uint8Array> => {
     const progress = (loaded: number, total: number | null) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal });
     let bytes = await source.read(path, progress);
@@ -66,6 +69,7 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
     }
     done += bytes.byteLength;
     if (problem) throw new BundleError(problem);
+    if (expected?.sha256) hashed.set(bytes, expected.sha256);
     return bytes;
   };
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
@@ -84,7 +88,7 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   const sprites = new Map<string, Uint8Array>();
   for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path, set.sprite));
   const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values()];
-  const hashes = await Promise.all(parts.map(sha256Hex));
+  const hashes = await Promise.all(parts.map((p) => hashed.get(p) ?? sha256Hex(p)));
   const contentHash = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);
   return { manifest, source, zeroShot, fineTuned, text, tokenizer, sprites, contentHash };
 }

@@ -276,6 +276,28 @@ function manifestOutcome(input: string | Uint8Array): ManifestError | null {
 
 const RELATIVE_PATHS = ['models.zeroShot.path', 'models.fineTuned.path', 'text.model.path', 'text.tokenizer', 'eval.sets.0.sprite.path', 'eval.sets.1.sprite.path'];
 
+/** The same manifest in format v2, with two members (one with recorded sweeps): v2 paths fuzzed too. */
+function validManifestV2(): Record<string, unknown> {
+  const v1 = validManifest();
+  const { zeroShot, fineTuned } = v1.models as { zeroShot: unknown; fineTuned: unknown };
+  return {
+    ...v1,
+    format: 'wiseft-pair/2',
+    models: {
+      zeroShot,
+      members: [
+        {
+          id: 'e2e-seed0', name: 'End-to-end fine-tuning, seed 0', kind: 'end-to-end', seed: 0, description: 'one paragraph', model: fineTuned,
+          sweeps: { weight: { path: 'sweeps/e2e-seed0.weight.jsonl', bytes: 3296, sha256: 'c'.repeat(64) }, output: { path: 'sweeps/e2e-seed0.output.jsonl', bytes: 3297, sha256: 'd'.repeat(64) } },
+        },
+        { id: 'lp-seed1', name: 'Linear classifier, seed 1', kind: 'linear-classifier', seed: 1, model: { path: 'members/lp-seed1.onnx', bytes: 1234, sha256: 'e'.repeat(64) } },
+      ],
+    },
+  };
+}
+
+const RELATIVE_PATHS_V2 = ['models.zeroShot.path', 'models.members.0.model.path', 'models.members.1.model.path', 'models.members.0.sweeps.weight.path', 'models.members.0.sweeps.output.path', 'text.model.path', 'text.tokenizer', 'eval.sets.0.sprite.path'];
+
 const segment = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-', '_', '%', '2', 'e', 'E'), minLength: 1, maxLength: 4 });
 /** Paths that leave the bundle's folder, or name another host, in the ways a URL or a server reads them. */
 const escapingPath = fc.oneof(
@@ -286,8 +308,10 @@ const escapingPath = fc.oneof(
   fc.tuple(fc.constantFrom('/', '\\', 'http://', 'https:', 'ftp://', 'blob:', '//', ' /', '\n//'), fc.array(segment, { minLength: 1, maxLength: 3 })).map(([pre, segs]) => pre + segs.join('/')),
 );
 
-describe('fuzz: parseManifest accepts a manifest or throws ManifestError naming the field', () => {
-  const manifest = validManifest() as Json;
+describe.each([
+  { format: 'v1', manifest: validManifest() as Json, relativePaths: RELATIVE_PATHS },
+  { format: 'v2', manifest: validManifestV2() as Json, relativePaths: RELATIVE_PATHS_V2 },
+])('fuzz: parseManifest ($format) accepts a manifest or throws ManifestError naming the field', ({ manifest, relativePaths }) => {
 
   it('accepts the manifest the mutations start from', () => {
     expect(manifestOutcome(JSON.stringify(manifest))).toBeNull();
@@ -333,7 +357,7 @@ describe('fuzz: parseManifest accepts a manifest or throws ManifestError naming 
 
   it('(e) on paths that leave the bundle: "..", absolute paths, URLs', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...RELATIVE_PATHS), escapingPath, (field, bad) => {
+      fc.property(fc.constantFrom(...relativePaths), escapingPath, (field, bad) => {
         const e = manifestOutcome(JSON.stringify(setAt(manifest, field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), bad)));
         expect(e, `${field} = ${JSON.stringify(bad)}`).toBeInstanceOf(ManifestError);
         expect(e!.message).toContain(`${field}: must be a relative path inside the bundle`);

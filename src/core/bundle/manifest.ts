@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSafeRelativePath } from '../onnx/model';
+import { isReservedKey } from '../eval/ids';
 
 // The pair bundle's manifest (docs/bundle-format.md). Validated with zod so that a hostile or
 // broken manifest fails with a message naming the field, before anything is fetched.
@@ -15,7 +16,8 @@ const modelFile = z.object({
 const analogue = z.enum(['ImageNet', 'ImageNetV2', 'ImageNetR', 'ImageNetSketch', 'ObjectNet', 'ImageNetA']);
 
 const evalSet = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -'),
+  // Ids key results in plain objects: "__proto__", "constructor" and the like would corrupt them.
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').refine((id) => !isReservedKey(id), { message: 'is a name JavaScript objects reserve (like "constructor" or "__proto__"): choose another set id' }),
   name: z.string().min(1).max(120),
   role: z.enum(['reference', 'shift']),
   analogue: analogue.optional().nullable(),
@@ -32,12 +34,28 @@ const evalSet = z.object({
   classes: z.array(z.number().int().nonnegative()).nullable().optional(),
 });
 
-export const manifestSchema = z.object({
-  format: z.literal('wiseft-pair/1'),
+// v2 (several fine-tuned members) differs from v1 only in "models". A v2 member id is used in
+// the URL hash and on the command line, so it is kept to a small, URL-safe alphabet.
+const memberId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const member = z.object({
+  id: memberId,
+  name: z.string().min(1).max(200),
+  kind: z.enum(['end-to-end', 'linear-classifier']),
+  seed: z.number().int().optional(),
+  description: z.string().max(5000).optional(),
+  model: modelFile,
+  // Recorded sweeps (wise-ft JSON lines) on this bundle's eval sets, so a curve shows at once.
+  sweeps: z.object({ weight: modelFile.optional(), output: modelFile.optional() }).optional(),
+});
+
+const modelsV1 = z.object({ zeroShot: modelFile, fineTuned: modelFile });
+const modelsV2 = z.object({ zeroShot: modelFile, members: z.array(member).min(1).max(256) });
+
+const common = z.object({
   name: z.string().min(1).max(200),
   description: z.string().max(5000).optional(),
   citation: z.string().max(5000).optional(),
-  models: z.object({ zeroShot: modelFile, fineTuned: modelFile }),
   io: z.object({ image: z.string().min(1), embedding: z.string().min(1), logits: z.string().min(1) }).default({ image: 'image', embedding: 'embedding', logits: 'logits' }),
   text: z.object({
     model: modelFile,
@@ -59,7 +77,30 @@ export const manifestSchema = z.object({
     layout: z.literal('NCHW'),
   }),
   eval: z.object({ sets: z.array(evalSet).min(1).max(64) }).optional(),
-}).superRefine((m, ctx) => {
+});
+
+// The format picks the models block (the one part v1 and v2 differ in), so an error inside it
+// names the exact field, e.g. `models.members.1.model.path`, not "invalid union".
+const rawManifestSchema = z.discriminatedUnion('format', [
+  common.extend({ format: z.literal('wiseft-pair/1'), models: modelsV1 }),
+  common.extend({ format: z.literal('wiseft-pair/2'), models: modelsV2 }),
+]);
+
+type ModelFile = z.infer<typeof modelFile>;
+export type MemberSpec = z.infer<typeof member>;
+
+/**
+ * A v1 pair is a v2 bundle with one member: the rest of the code sees one shape. Its id is fixed
+ * so that the CLI's --member and the URL's member= work the same on both formats.
+ */
+export const V1_MEMBER_ID = 'fine-tuned';
+
+function normaliseModels(models: z.infer<typeof modelsV1> | z.infer<typeof modelsV2>): { zeroShot: ModelFile; members: MemberSpec[] } {
+  if ('members' in models) return { zeroShot: models.zeroShot, members: models.members };
+  return { zeroShot: models.zeroShot, members: [{ id: V1_MEMBER_ID, name: 'Fine-tuned', kind: 'end-to-end', model: models.fineTuned }] };
+}
+
+export const manifestSchema = rawManifestSchema.superRefine((m, ctx) => {
   const sets = m.eval?.sets ?? [];
   const refs = sets.filter((s) => s.role === 'reference').length;
   if (sets.length > 0 && refs !== 1) ctx.addIssue({ code: 'custom', path: ['eval', 'sets'], message: `exactly one set must have role "reference" (found ${refs})` });
@@ -73,13 +114,35 @@ export const manifestSchema = z.object({
     if (s.sprite.tile !== m.preprocess.size) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'sprite', 'tile'], message: `tiles are ${s.sprite.tile}px but the model takes ${m.preprocess.size}px` });
     s.classes?.forEach((c, j) => { if (c >= m.classes.length) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'classes', j], message: `class index ${c} is out of range` }); });
   });
-});
+  if (m.format === 'wiseft-pair/2') {
+    const memberIds = new Set<string>();
+    m.models.members.forEach((x, i) => {
+      if (memberIds.has(x.id)) ctx.addIssue({ code: 'custom', path: ['models', 'members', i, 'id'], message: `duplicate member id '${x.id}'` });
+      memberIds.add(x.id);
+    });
+  }
+}).transform((m) => ({ ...m, models: normaliseModels(m.models) }));
 
-export type Manifest = z.infer<typeof manifestSchema>;
+/** The manifest as the code sees it: v1 normalised to one member (see normaliseModels). */
+export type Manifest = z.output<typeof manifestSchema>;
+/** The manifest as written in manifest.json (v1 or v2), for code that writes bundles. */
+export type ManifestInput = z.input<typeof manifestSchema>;
 export type EvalSetSpec = NonNullable<Manifest['eval']>['sets'][number];
 
 export class ManifestError extends Error {
   override name = 'ManifestError';
+}
+
+export class UnknownMemberError extends ManifestError {
+  override name = 'UnknownMemberError';
+}
+
+/** The member with this id (the first, the default, when id is null); an unknown id names the ones there are. */
+export function selectMember(m: Manifest, id: string | null | undefined): MemberSpec {
+  if (id === null || id === undefined) return m.models.members[0]!;
+  const found = m.models.members.find((x) => x.id === id);
+  if (!found) throw new UnknownMemberError(`this bundle has no member '${id}' (its members: ${m.models.members.map((x) => x.id).join(', ')})`);
+  return found;
 }
 
 /** Parses and validates manifest JSON; errors name the offending field, e.g. `eval.sets.2.labels`. */

@@ -1,0 +1,97 @@
+// The v2 manifest (several fine-tuned members) and the v1 one normalised to the same shape.
+import { describe, it, expect } from 'vitest';
+import { parseManifest, selectMember, ManifestError, UnknownMemberError, V1_MEMBER_ID, type ManifestInput } from '../../src/core/bundle/manifest';
+import { makeTestBundle } from '../support/testBundle';
+
+const v1 = (): ManifestInput => makeTestBundle({ sets: [] }).manifest;
+const v2 = (): ManifestInput & { format: 'wiseft-pair/2' } => {
+  const m = makeTestBundle({
+    sets: [],
+    members: [
+      { id: 'e2e-seed0', kind: 'end-to-end', seed: 0, description: 'end to end', sweeps: true },
+      { id: 'lp.seed1', kind: 'linear-classifier', seed: 1 },
+    ],
+  }).manifest;
+  if (m.format !== 'wiseft-pair/2') throw new Error('expected a v2 manifest');
+  return m;
+};
+const parse = (m: unknown) => parseManifest(JSON.stringify(m));
+
+describe('manifest v2', () => {
+  it('parses members, kinds, seeds, descriptions and sweep files', () => {
+    const m = parse(v2());
+    expect(m.format).toBe('wiseft-pair/2');
+    expect(m.models.zeroShot.path).toBe('zeroshot.onnx');
+    expect(m.models.members.map((x) => [x.id, x.kind, x.seed])).toEqual([['e2e-seed0', 'end-to-end', 0], ['lp.seed1', 'linear-classifier', 1]]);
+    expect(m.models.members[0]!.description).toBe('end to end');
+    expect(m.models.members[0]!.sweeps).toEqual({ weight: { path: 'sweeps/e2e-seed0.weight.jsonl' }, output: { path: 'sweeps/e2e-seed0.output.jsonl' } });
+    expect(m.models.members[1]!.sweeps).toBeUndefined();
+  });
+
+  it('the first member is the default; an unknown id names the members there are', () => {
+    const m = parse(v2());
+    expect(selectMember(m, null).id).toBe('e2e-seed0');
+    expect(selectMember(m, 'lp.seed1').id).toBe('lp.seed1');
+    expect(() => selectMember(m, 'nope')).toThrow(UnknownMemberError);
+    expect(() => selectMember(m, 'nope')).toThrow("this bundle has no member 'nope' (its members: e2e-seed0, lp.seed1)");
+  });
+
+  it('refuses duplicate member ids, naming the id', () => {
+    const m = v2();
+    m.models.members[1]!.id = 'e2e-seed0';
+    expect(() => parse(m)).toThrow(ManifestError);
+    expect(() => parse(m)).toThrow("models.members.1.id: duplicate member id 'e2e-seed0'");
+  });
+
+  it('refuses bad ids, an empty member list, an unknown kind and a fractional seed, naming the field', () => {
+    for (const [edit, field] of [
+      [(m: ReturnType<typeof v2>) => { m.models.members[0]!.id = 'Upper'; }, 'models.members.0.id'],
+      [(m: ReturnType<typeof v2>) => { m.models.members[0]!.id = '-dash'; }, 'models.members.0.id'],
+      [(m: ReturnType<typeof v2>) => { m.models.members[0]!.id = 'a'.repeat(65); }, 'models.members.0.id'],
+      [(m: ReturnType<typeof v2>) => { m.models.members = []; }, 'models.members'],
+      [(m: ReturnType<typeof v2>) => { (m.models.members[1] as { kind: string }).kind = 'lora'; }, 'models.members.1.kind'],
+      [(m: ReturnType<typeof v2>) => { m.models.members[1]!.seed = 0.5; }, 'models.members.1.seed'],
+    ] as const) {
+      const m = v2();
+      edit(m);
+      expect(() => parse(m), field).toThrow(new RegExp(`${field.replace(/\./g, '\\.')}: `));
+    }
+  });
+
+  it('applies the path rules to member and sweep paths', () => {
+    for (const bad of ['../x.onnx', '/etc/passwd', 'https://evil/x.onnx', 'a/%2e%2e/x']) {
+      const m = v2();
+      m.models.members[1]!.model.path = bad;
+      expect(() => parse(m)).toThrow('models.members.1.model.path: must be a relative path inside the bundle');
+      const s = v2();
+      s.models.members[0]!.sweeps!.output!.path = bad;
+      expect(() => parse(s)).toThrow('models.members.0.sweeps.output.path: must be a relative path inside the bundle');
+    }
+  });
+
+  it('a v2 manifest with a v1 models block (or the reverse) names the missing field', () => {
+    const m = { ...v2(), models: (v1() as { models: unknown }).models };
+    expect(() => parse(m)).toThrow('models.members: ');
+    const r = { ...v1(), models: v2().models };
+    expect(() => parse(r)).toThrow('models.fineTuned: ');
+    expect(() => parse({ ...v2(), format: 'wiseft-pair/3' })).toThrow(/format: /);
+  });
+});
+
+describe('manifest v1, normalised', () => {
+  it('becomes one end-to-end member with its fine-tuned model', () => {
+    const m = parse(v1());
+    expect(m.format).toBe('wiseft-pair/1');
+    expect(m.models).toEqual({
+      zeroShot: { path: 'zeroshot.onnx' },
+      members: [{ id: V1_MEMBER_ID, name: 'Fine-tuned', kind: 'end-to-end', model: { path: 'finetuned.onnx' } }],
+    });
+    expect(selectMember(m, null).id).toBe('fine-tuned');
+    expect(() => selectMember(m, 'e2e-seed0')).toThrow('(its members: fine-tuned)');
+  });
+
+  it('a v1 manifest with "members" and no "fineTuned" is refused', () => {
+    const m = { ...v1(), models: { zeroShot: { path: 'zeroshot.onnx' }, members: v2().models.members } };
+    expect(() => parse(m)).toThrow('models.fineTuned: ');
+  });
+});

@@ -1,4 +1,5 @@
-import { parseManifest, type Manifest } from './manifest';
+import { parseManifest, selectMember, UnknownMemberError, type Manifest, type MemberSpec } from './manifest';
+import { parseResults, type ResultLine } from '../eval/results';
 import { isSafeRelativePath } from '../onnx/model';
 
 /** Where a bundle's files come from: a URL, dropped files, or a folder on disk (Node). */
@@ -20,7 +21,14 @@ export interface LoadedBundle {
   manifest: Manifest;
   source: BundleSource;
   zeroShot: Uint8Array;
+  /** The fine-tuned member this load blends with the zero-shot model (v1: its one fine-tuned model). */
+  member: MemberSpec;
+  /** That member's checkpoint: only the selected member is read (a CLIP member is hundreds of MB). */
   fineTuned: Uint8Array;
+  /** The member's recorded sweeps (wise-ft JSON lines), where the bundle has them. */
+  sweeps: { weight: ResultLine[] | null; output: ResultLine[] | null };
+  /** Why another member than the one asked for was opened (an unknown id with unknownMember 'default'). */
+  memberNote: string | null;
   text: Uint8Array | null;
   tokenizer: unknown | null;
   /** PNG bytes of each eval set's sprite sheet, by set id. */
@@ -43,11 +51,31 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Fetches (or reads) every file of the bundle, checking sizes and hashes the manifest declares. */
-export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProgress) => void): Promise<LoadedBundle> {
+export interface LoadOptions {
+  /** The fine-tuned member to blend with (default: the first). */
+  member?: string | null;
+  /** An id the bundle does not have: refused (the CLI) or the first member opened with a note (a shared link). */
+  unknownMember?: 'error' | 'default';
+}
+
+/**
+ * Fetches (or reads) the files of the bundle the selected member needs, checking sizes and hashes
+ * the manifest declares. Other members' checkpoints are not read.
+ */
+export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProgress) => void, opts: LoadOptions = {}): Promise<LoadedBundle> {
   const manifestBytes = await source.read('manifest.json');
   const manifest = parseManifest(manifestBytes);
-  const declared = [manifest.models.zeroShot.bytes, manifest.models.fineTuned.bytes, manifest.text?.model.bytes];
+  let member: MemberSpec;
+  let memberNote: string | null = null;
+  try {
+    member = selectMember(manifest, opts.member);
+  } catch (e) {
+    if (!(e instanceof UnknownMemberError) || opts.unknownMember !== 'default') throw e;
+    member = selectMember(manifest, null);
+    memberNote = `${e.message}; opened '${member.id}', the default`;
+  }
+  const sweepFiles = [member.sweeps?.weight, member.sweeps?.output].filter((f) => f !== undefined);
+  const declared = [manifest.models.zeroShot.bytes, member.model.bytes, manifest.text?.model.bytes, ...sweepFiles.map((f) => f.bytes)];
   const bundleTotal = declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
   let done = 0;
   // Hashes already computed by the checks below, reused for the content hash: a CLIP pair's files
@@ -73,7 +101,10 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
     return bytes;
   };
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
-  const fineTuned = await read(manifest.models.fineTuned.path, manifest.models.fineTuned);
+  const fineTuned = await read(member.model.path, member.model);
+  // Sweeps are small and shown before any evaluation: read them with the checkpoints.
+  const readSweep = async (f: typeof sweepFiles[number] | undefined): Promise<ResultLine[] | null> => (f ? checkSweep(f.path, new TextDecoder().decode(await read(f.path, f)), manifest) : null);
+  const sweeps = { weight: await readSweep(member.sweeps?.weight), output: await readSweep(member.sweeps?.output) };
   let text: Uint8Array | null = null;
   let tokenizer: unknown | null = null;
   if (manifest.text) {
@@ -89,8 +120,26 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path, set.sprite));
   const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values()];
   const hashes = await Promise.all(parts.map((p) => hashed.get(p) ?? sha256Hex(p)));
+  // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
+  // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
+  if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
   const contentHash = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);
-  return { manifest, source, zeroShot, fineTuned, text, tokenizer, sprites, contentHash };
+  return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, contentHash };
+}
+
+/** A recorded sweep must parse as wise-ft results and name at least one of the bundle's eval sets. */
+function checkSweep(path: string, text: string, manifest: Manifest): ResultLine[] {
+  let lines: ResultLine[];
+  try {
+    lines = parseResults(text);
+  } catch (e) {
+    throw new BundleError(`${path} is not a wise-ft results file: ${(e as Error).message}`);
+  }
+  const ids = (manifest.eval?.sets ?? []).map((s) => s.id);
+  if (!lines.some((l) => ids.some((id) => typeof l[`${id}:top1`] === 'number'))) {
+    throw new BundleError(`${path} has no accuracy for any of this bundle's eval sets (${ids.join(', ') || 'none'})`);
+  }
+  return lines;
 }
 
 /**

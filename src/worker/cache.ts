@@ -3,6 +3,7 @@
 // dropped and downloaded again, never used.
 import { get, set, del, createStore, type UseStore } from 'idb-keyval';
 import { sha256Hex, type BundleSource } from '../core/bundle/source';
+import { DownloadError } from '../core/bundle/net';
 
 interface Entry { bytes: Uint8Array; sha256: string; storedAt: number }
 
@@ -47,13 +48,15 @@ export function cachedSource(inner: BundleSource, key: string, stats: CacheStats
   return {
     label: inner.label,
     ...(inner.url ? { url: inner.url } : {}),
-    async read(path, onProgress) {
+    async read(path, onProgress, expected) {
       if (path === 'manifest.json') {
         try {
           const bytes = await inner.read(path, onProgress);
           await put(path, bytes);
           return bytes;
         } catch (e) {
+          // Cancel means stop, not "use the copy from last time".
+          if (e instanceof DownloadError && e.kind === 'cancelled') throw e;
           const cached = await fromCache(path);
           if (cached) return cached;
           throw e;
@@ -66,13 +69,13 @@ export function cachedSource(inner: BundleSource, key: string, stats: CacheStats
         return cached;
       }
       stats.misses++;
-      const bytes = await inner.read(path, onProgress);
+      const bytes = await inner.read(path, onProgress, expected);
       await put(path, bytes);
       return bytes;
     },
-    async reread(path, onProgress) {
+    async reread(path, onProgress, expected) {
       stats.misses++;
-      const bytes = await inner.read(path, onProgress);
+      const bytes = await inner.read(path, onProgress, expected);
       await put(path, bytes);
       return bytes;
     },

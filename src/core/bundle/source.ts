@@ -1,6 +1,7 @@
 import { parseManifest, selectMember, UnknownMemberError, type Manifest, type MemberSpec } from './manifest';
 import { parseResults, type ResultLine } from '../eval/results';
 import { isSafeRelativePath } from '../onnx/model';
+import { boundedFetch, DEFAULT_LIMITS, type NetLimits } from './net';
 
 /** Where a bundle's files come from: a URL, dropped files, or a folder on disk (Node). */
 export interface BundleSource {
@@ -8,9 +9,10 @@ export interface BundleSource {
   readonly label: string;
   /** The URL to keep in the share link, when the bundle came from one. */
   readonly url?: string;
-  read(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<Uint8Array>;
+  /** `expected.bytes`, the size the manifest declares: a source that streams stops as soon as a file passes it. */
+  read(path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array>;
   /** Reads past any cache: for a cached file that no longer matches its manifest (the bundle changed). */
-  reread?(path: string, onProgress?: (loaded: number, total: number | null) => void): Promise<Uint8Array>;
+  reread?(path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array>;
 }
 
 export class BundleError extends Error {
@@ -83,7 +85,7 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   const hashed = new WeakMap<Uint8Array, string>();
   const read = async (path: string, expected?: { bytes?: number | undefined; sha256?: string | undefined }): Promise<Uint8Array> => {
     const progress = (loaded: number, total: number | null) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal });
-    let bytes = await source.read(path, progress);
+    let bytes = await source.read(path, progress, expected);
     // One hash per read: a CLIP checkpoint takes a second or more to hash.
     const mismatch = async (b: Uint8Array): Promise<string | null> => {
       if (expected?.bytes !== undefined && b.byteLength !== expected.bytes) return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
@@ -92,7 +94,7 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
     };
     let problem = await mismatch(bytes);
     if (problem && source.reread) {
-      bytes = await source.reread(path, progress);
+      bytes = await source.reread(path, progress, expected);
       problem = await mismatch(bytes);
     }
     done += bytes.byteLength;
@@ -145,53 +147,48 @@ function checkSweep(path: string, text: string, manifest: Manifest): ResultLine[
 /**
  * A bundle served over HTTP. Every file path is resolved against the manifest's URL and must stay
  * on the manifest's origin: a manifest cannot make the app fetch from anywhere the user did not
- * choose.
+ * choose (redirects included). Downloads go through boundedFetch: sizes, timeouts and Cancel.
  */
-export function urlSource(manifestUrl: string, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): BundleSource {
-  const base = new URL(manifestUrl, (globalThis as { location?: { href: string } }).location?.href);
+export interface UrlSourceOptions {
+  fetchImpl?: typeof fetch;
+  /** The user's Cancel: aborts the download in progress. */
+  signal?: AbortSignal;
+  limits?: Partial<NetLimits>;
+}
+
+export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeof fetch = {}): BundleSource {
+  const o: UrlSourceOptions = typeof options === 'function' ? { fetchImpl: options } : options;
+  const limits: NetLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  // A relative URL is resolved against the page's address by the page (a Worker's location is its
+  // script's); here it only serves Node callers and absolute URLs.
+  const pageHref = (globalThis as { location?: { href: string } }).location?.href;
+  let base: URL;
+  try {
+    base = new URL(manifestUrl, pageHref);
+  } catch {
+    throw new BundleError(`'${manifestUrl}' is not a URL`);
+  }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
   const dir = new URL('.', base);
-  return {
-    label: base.href,
-    url: base.href,
-    async read(path, onProgress) {
-      if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
-      const url = path === 'manifest.json' ? base : new URL(path, dir);
-      if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname)) throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
-      let res: Response;
-      try {
-        res = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit' });
-      } catch (e) {
-        const here = (globalThis as { location?: { origin: string } }).location?.origin;
-        const cross = here && url.origin !== here;
-        throw new BundleError(
-          cross
-            ? `could not download ${url.href}: the server did not allow this page to read it (CORS). The host must send 'Access-Control-Allow-Origin' for this site, or you can download the bundle and drop its folder on the page.`
-            : `could not download ${url.href}: ${(e as Error).message}`,
-        );
-      }
-      if (!res.ok) throw new BundleError(`could not download ${url.href}: HTTP ${res.status} ${res.statusText}`);
-      const total = Number(res.headers.get('content-length')) || null;
-      if (!res.body) return new Uint8Array(await res.arrayBuffer());
-      const reader = res.body.getReader();
-      const chunks: Uint8Array[] = [];
-      let loaded = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        loaded += value.byteLength;
-        onProgress?.(loaded, total);
-      }
-      const out = new Uint8Array(loaded);
-      let o = 0;
-      for (const c of chunks) {
-        out.set(c, o);
-        o += c.byteLength;
-      }
-      return out;
-    },
+  const get = async (path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array> => {
+    if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+    const url = path === 'manifest.json' ? base : new URL(path, dir);
+    if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname)) throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
+    const manifest = path === 'manifest.json';
+    return boundedFetch(url.href, {
+      ...(o.fetchImpl ? { fetchImpl: o.fetchImpl } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(pageHref ? { pageHref } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(expected?.bytes !== undefined ? { expectedBytes: expected.bytes } : {}),
+      ...(manifest ? { totalMs: limits.manifestMs } : {}),
+      origin: base.origin,
+      name: path,
+      maxBytes: manifest ? limits.maxManifestBytes : limits.maxFileBytes,
+      idleMs: limits.idleMs,
+    });
   };
+  return { label: base.href, url: base.href, read: get };
 }
 
 /**

@@ -1,0 +1,256 @@
+// Every byte of a pair that comes over the network comes through here, in the Worker and in the
+// CLI alike: one reader that bounds what a hostile or broken host can do to us. A shared ?pair=
+// link is enough to point the app at such a host, so nothing about the response is trusted:
+//   - size: a file may not grow past what the manifest declares (checked while streaming, so an
+//     endless body is cut off at once, not after it has filled memory), nor past a per-file cap;
+//   - time: the manifest must arrive within a deadline, and every later file must keep sending
+//     (an idle timeout, not a total one: a 300 MB checkpoint on a slow link is fine while it moves);
+//   - place: redirects are followed only within the origin the user chose;
+//   - cancel: the caller's AbortSignal stops the transfer (the UI's Cancel button).
+// Failures are explained in words, and only what can be known is claimed: a browser's fetch
+// rejects with the same bare TypeError for CORS, DNS, a refused connection and a CSP block.
+
+/** Limits on one pair load; every field can be overridden (the tests use short timeouts). */
+export interface NetLimits {
+  /** Largest file accepted, whether or not the manifest declares its size. */
+  maxFileBytes: number;
+  /** Largest manifest.json accepted. */
+  maxManifestBytes: number;
+  /** A download that receives no byte for this long is abandoned. */
+  idleMs: number;
+  /** manifest.json must have arrived completely within this. */
+  manifestMs: number;
+}
+
+/**
+ * 1.25 GiB per file: a ViT-L/14@336 image classifier in fp32 is 1.22 GB (304M parameters, the
+ * largest common CLIP tower that fits one ONNX protobuf at all: ViT-H/14 in fp32 is 2.5 GB, over
+ * protobuf's 2 GiB ceiling; in fp16 it is 1.26 GB and fits too). No larger and not 2 GiB, so
+ * that an endless file cut off at the cap leaves the CLI under 1.5 GB of memory.
+ * The manifest: 32 MiB holds a million eval-image labels (the JSON of the biggest sane manifest
+ * is a few MB). 30 s of silence or for the manifest: longer than any live server takes to answer.
+ */
+export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
+  maxFileBytes: 1.25 * 2 ** 30,
+  maxManifestBytes: 32 * 2 ** 20,
+  idleMs: 30_000,
+  manifestMs: 30_000,
+});
+
+export type DownloadFailure = 'cancelled' | 'timeout' | 'too-large' | 'network' | 'http' | 'redirect' | 'refused';
+
+export class DownloadError extends Error {
+  // The name loadBundle's callers already show for a bundle that cannot be loaded.
+  override name = 'BundleError';
+  constructor(message: string, readonly kind: DownloadFailure) {
+    super(message);
+  }
+}
+
+/** The Fetch standard's "bad ports": browsers and Node's fetch refuse them without a request. */
+export const BAD_PORTS: ReadonlySet<number> = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135,
+  137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723,
+  2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+const mib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`);
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '[::1]';
+}
+
+/**
+ * What is wrong with fetching `url` from a page at `pageHref`, found without a request: the cases a
+ * browser would refuse with a bare TypeError that names nothing. Null when nothing is known wrong.
+ */
+export function precheckUrl(url: URL, pageHref?: string): string | null {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `only http(s) URLs can be loaded, not '${url.protocol}'`;
+  if (url.username || url.password) return `the URL ${url.protocol}//${url.host}${url.pathname} carries a user name or password ('user:pass@host'), which fetch refuses: remove it (a pair host must not need a login)`;
+  const port = url.port === '' ? null : Number(url.port);
+  if (port !== null && BAD_PORTS.has(port)) return `port ${port} of ${url.hostname} is on the Fetch standard's list of blocked ports (it belongs to another protocol, e.g. mail or SSH): browsers never fetch from it; serve the pair on another port`;
+  if (pageHref) {
+    const page = new URL(pageHref);
+    if (page.protocol === 'https:' && url.protocol === 'http:' && !isLoopback(url.hostname)) return `${url.href} is plain http and this page is https: the browser blocks it as mixed content; use an https URL`;
+  }
+  return null;
+}
+
+// CSP violations the Worker saw (its global scope receives `securitypolicyviolation` for its own
+// fetches): a rejected fetch whose URL is here was blocked by the policy, not by the network.
+const violations: string[] = [];
+export function watchCspViolations(scope: { addEventListener(type: 'securitypolicyviolation', fn: (e: { blockedURI: string; effectiveDirective?: string }) => void): void }): void {
+  scope.addEventListener('securitypolicyviolation', (e) => {
+    violations.push(e.blockedURI);
+    if (violations.length > 50) violations.shift();
+  });
+}
+
+/** The words for a fetch that rejected before any response: what is known, and what is not. */
+export async function explainFetchFailure(url: URL, error: unknown, pageHref?: string): Promise<string> {
+  const known = precheckUrl(url, pageHref);
+  if (known) return `could not download ${url.href}: ${known}`;
+  // The violation event is queued as a task; the rejection may come first.
+  await new Promise((r) => setTimeout(r, 30));
+  if (violations.some((v) => v === url.href || (v !== '' && url.href.startsWith(v)))) {
+    return `could not download ${url.href}: this app's Content-Security-Policy does not allow fetching from ${url.origin} (connect-src allows the app's own origin and https: URLs)`;
+  }
+  // Node's fetch says why in `cause.code`; a browser says nothing.
+  const code = (error as { cause?: { code?: string } })?.cause?.code;
+  const byCode: Record<string, string> = {
+    ENOTFOUND: `the name ${url.hostname} does not resolve (DNS)`,
+    EAI_AGAIN: `the name ${url.hostname} could not be resolved right now (DNS)`,
+    ECONNREFUSED: `${url.host} refused the connection (nothing listens there)`,
+    ECONNRESET: `${url.host} closed the connection`,
+    ETIMEDOUT: `the connection to ${url.host} timed out`,
+    EHOSTUNREACH: `${url.hostname} is unreachable`,
+    CERT_HAS_EXPIRED: `${url.host}'s TLS certificate has expired`,
+    UND_ERR_SOCKET: `${url.host} closed the connection`,
+  };
+  if (code && byCode[code]) return `could not reach ${url.host}: ${byCode[code]}`;
+  if (code) return `could not reach ${url.host}: ${code}`;
+  const here = pageHref ? new URL(pageHref).origin : null;
+  const cross = here !== null && here !== url.origin;
+  return `could not reach ${url.host}. The browser does not say why; likely: the host is down or its name does not resolve, it refused the connection, or${cross ? ` it does not allow this page to read it (CORS: it must send 'Access-Control-Allow-Origin'), or` : ''} a firewall or extension blocked it. ${cross ? 'You can also download the bundle and drop its folder on the page.' : ''}`.trim();
+}
+
+export interface BoundedFetchOptions {
+  fetchImpl?: typeof fetch;
+  /** The user's Cancel. */
+  signal?: AbortSignal;
+  /** Redirects may not leave this origin (the manifest's). */
+  origin: string;
+  /** What the manifest declares: more is refused as soon as it arrives, less after the end. */
+  expectedBytes?: number;
+  /** The cap for this file. */
+  maxBytes: number;
+  idleMs: number;
+  /** A deadline for the whole transfer (the manifest's), on top of the idle timeout. */
+  totalMs?: number;
+  /** The file's name in messages. */
+  name: string;
+  /** The page's URL, for mixed-content and CORS wording (absent in Node). */
+  pageHref?: string;
+  onProgress?: (loaded: number, total: number | null) => void;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** Downloads `url` within the bounds; the body's bytes, or a DownloadError saying what went wrong. */
+export async function boundedFetch(href: string, o: BoundedFetchOptions): Promise<Uint8Array> {
+  const fetchImpl = o.fetchImpl ?? globalThis.fetch.bind(globalThis);
+  let url = new URL(href);
+  const known = precheckUrl(url, o.pageHref);
+  if (known) throw new DownloadError(`could not download ${url.href}: ${known}`, 'refused');
+  if (o.expectedBytes !== undefined && o.expectedBytes > o.maxBytes) {
+    throw new DownloadError(`${o.name}: the manifest declares ${o.expectedBytes} bytes (${mib(o.expectedBytes)}), over the limit of ${mib(o.maxBytes)} per file`, 'too-large');
+  }
+  if (o.signal?.aborted) throw new DownloadError('the load was cancelled', 'cancelled');
+  // One controller stops the socket for every reason: the user's Cancel, a deadline, a limit.
+  const ctl = new AbortController();
+  let why: DownloadError | null = null;
+  const stop = (e: DownloadError) => {
+    why ??= e;
+    ctl.abort();
+  };
+  const onCancel = () => stop(new DownloadError('the load was cancelled', 'cancelled'));
+  o.signal?.addEventListener('abort', onCancel);
+  const deadline = o.totalMs === undefined ? null : setTimeout(() => stop(new DownloadError(`${o.name}: no complete answer from ${url.host} within ${seconds(o.totalMs!)}; the server is too slow or not responding`, 'timeout')), o.totalMs);
+  let idle: ReturnType<typeof setTimeout> | null = null;
+  const touch = () => {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(() => stop(new DownloadError(`${o.name}: ${url.host} sent nothing for ${seconds(o.idleMs)}; the download was abandoned`, 'timeout')), o.idleMs);
+  };
+  try {
+    touch();
+    let res: Response | null = null;
+    for (let hop = 0; !res; hop++) {
+      let r: Response;
+      try {
+        // 'manual': Node's fetch then hands us the 3xx with its Location, so a redirect to another
+        // origin is refused before any request goes there. Browsers answer an opaque redirect
+        // (status 0, no Location) instead: then follow, and check where the answer came from.
+        r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'manual', signal: ctl.signal });
+        if (r.type === 'opaqueredirect') r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'follow', signal: ctl.signal });
+      } catch (e) {
+        if (why) throw why;
+        throw new DownloadError(await explainFetchFailure(url, e, o.pageHref), 'network');
+      }
+      touch();
+      if (r.url && new URL(r.url).origin !== o.origin) {
+        void r.body?.cancel().catch(() => undefined);
+        throw new DownloadError(`${o.name}: ${url.href} was redirected to ${r.url}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
+      }
+      if (r.status >= 300 && r.status < 400 && r.headers.get('location') !== null) {
+        void r.body?.cancel().catch(() => undefined);
+        const next = new URL(r.headers.get('location')!, url);
+        if (next.origin !== o.origin) throw new DownloadError(`${o.name}: ${url.href} redirects to ${next.href}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
+        if (hop >= MAX_REDIRECTS) throw new DownloadError(`${o.name}: more than ${MAX_REDIRECTS} redirects from ${href}`, 'redirect');
+        url = next;
+        continue;
+      }
+      res = r;
+    }
+    if (!res.ok) {
+      void res.body?.cancel().catch(() => undefined);
+      throw new DownloadError(`could not download ${url.href}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, 'http');
+    }
+    const limit = Math.min(o.expectedBytes ?? Infinity, o.maxBytes);
+    const tooBig = (n: number, stopped: boolean) => new DownloadError(
+      o.expectedBytes !== undefined && o.expectedBytes <= o.maxBytes
+        ? `${o.name} is larger than the ${o.expectedBytes} bytes the manifest declares${stopped ? ` (stopped after ${n})` : ` (the server says ${n})`}: the file was replaced or the server is misbehaving`
+        : `${o.name} is larger than the limit of ${mib(o.maxBytes)} per file${stopped ? ` (stopped after ${mib(n)})` : ` (the server says ${mib(n)})`}`,
+      'too-large');
+    const header = res.headers.get('content-length');
+    const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+    if (declared !== null && declared > limit) {
+      void res.body?.cancel().catch(() => undefined);
+      throw tooBig(declared, false);
+    }
+    const total = o.expectedBytes ?? declared;
+    if (!res.body) {
+      // No stream (some fetch polyfills): the size is checked after the fact only.
+      const all = new Uint8Array(await res.arrayBuffer());
+      if (all.byteLength > limit) throw tooBig(all.byteLength, true);
+      o.onProgress?.(all.byteLength, total);
+      return all;
+    }
+    const reader = res.body.getReader();
+    // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
+    const exact = o.expectedBytes !== undefined ? new Uint8Array(o.expectedBytes) : null;
+    const chunks: Uint8Array[] = [];
+    let loaded = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        touch();
+        if (loaded + value.byteLength > limit) throw tooBig(loaded + value.byteLength, true);
+        if (exact) exact.set(value, loaded);
+        else chunks.push(value);
+        loaded += value.byteLength;
+        o.onProgress?.(loaded, total);
+      }
+    } catch (e) {
+      void reader.cancel().catch(() => undefined);
+      ctl.abort();
+      if (e instanceof DownloadError) throw e;
+      if (why) throw why;
+      throw new DownloadError(`${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`, 'network');
+    }
+    if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(loaded);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  } finally {
+    if (idle) clearTimeout(idle);
+    if (deadline) clearTimeout(deadline);
+    o.signal?.removeEventListener('abort', onCancel);
+  }
+}

@@ -43,8 +43,63 @@ async function openPair(pair: string, member?: string): Promise<Explorer> {
     if (e instanceof UnknownMemberError) throw new Error(`--member: ${e.message}`, { cause: e });
     throw e;
   }
-  await explorer.loadPair(bundle);
+  try {
+    await explorer.loadPair(bundle);
+  } catch (e) {
+    // The engine's messages name the model or tokenizer file; say which pair too.
+    throw new Error(`${pair}: ${(e as Error).message}`, { cause: e });
+  }
   return explorer;
+}
+
+/** Every argument parses strictly: no hex, no empty string read as 0, no "1e9-point" grid. */
+export const MAX_ALPHAS = 10_001;
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function alphaValue(text: string, what: string): number {
+  const x = DECIMAL.test(text.trim()) ? Number(text) : NaN;
+  if (!(x >= 0 && x <= 1)) throw new Error(`${what}: '${text}' is not a number between 0 and 1 (decimal, e.g. 0.25)`);
+  return x;
+}
+
+/** Checks --alphas before any grid is built: a range's point count and every number. */
+export function checkAlphas(spec: string): void {
+  if (spec.trim() === '') throw new Error("--alphas is empty: give start:stop:step (e.g. 0:1:0.05) or a list (e.g. 0,0.5,1)");
+  if (spec.includes(':')) {
+    const parts = spec.split(':');
+    if (parts.length !== 3) throw new Error(`--alphas '${spec}': a range is start:stop:step, three numbers`);
+    const [a, b, step] = parts.map((p, i) => alphaValue(p, `--alphas ${['start', 'stop', 'step'][i]}`)) as [number, number, number];
+    if (a > b) throw new Error(`--alphas '${spec}': bad α range, start ${a} is after stop ${b}`);
+    if (!(step > 0)) throw new Error(`--alphas '${spec}': the step must be above 0`);
+    // The tolerance forgives (1 - 0) / 0.1 = 9.999…: the count parseAlphas builds.
+    const n = Math.floor((b - a) / step + 1e-6) + 1;
+    if (n > MAX_ALPHAS) throw new Error(`--alphas '${spec}' has ${n} points; at most ${MAX_ALPHAS} (a step of 0.0001 over [0, 1])`);
+    return;
+  }
+  const list = spec.split(',');
+  if (list.length > MAX_ALPHAS) throw new Error(`--alphas lists ${list.length} values; at most ${MAX_ALPHAS}`);
+  list.forEach((x) => alphaValue(x, '--alphas'));
+}
+
+async function readShard(path: string): Promise<ReturnType<typeof parseResults>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new Error(`could not read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`, { cause: e });
+  }
+  try {
+    return parseResults(text);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** One line, no stack: what a failed command prints. */
+export function oneLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/\s*\n\s*/g, ' ').trim() || 'failed (no message)';
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -68,6 +123,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'eval') {
     if (!values.pair) throw new Error('--pair is required');
+    if (positionals.length > 0) throw new Error(`eval takes no positional arguments (got '${positionals[0]}')`);
+    checkAlphas(values.alphas!);
     const alphas = shardAlphas(parseAlphas(values.alphas!), values.shard);
     const explorer = await openPair(values.pair, values.member);
     const t0 = performance.now();
@@ -84,14 +141,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'merge') {
     if (!values.out) throw new Error('--out is required');
-    const shards = await Promise.all(positionals.map(async (p) => parseResults(await readFile(p, 'utf8'))));
+    if (positionals.length === 0) throw new Error('merge needs at least one shard file: wiseft merge s0.jsonl s1.jsonl --out results.jsonl');
+    const shards = await Promise.all(positionals.map(readShard));
     await writeFile(values.out, formatResults(mergeResults(shards)));
     return 0;
   }
   if (command === 'export') {
     if (!values.pair || values.alpha === undefined || !values.out) throw new Error('--pair, --alpha and --out are required');
-    const alpha = Number(values.alpha);
-    if (!(alpha >= 0 && alpha <= 1)) throw new Error('--alpha must be between 0 and 1');
+    if (positionals.length > 0) throw new Error(`export takes no positional arguments (got '${positionals[0]}')`);
+    const alpha = alphaValue(values.alpha, '--alpha');
     const explorer = await openPair(values.pair, values.member);
     await writeFile(values.out, await explorer.exportOnnx(alpha));
     await explorer.dispose();
@@ -115,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);
 if (isMain) {
   main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    console.error(`wiseft: ${(e as Error).message}`);
+    console.error(`wiseft: ${oneLine(e)}`);
     process.exit(1);
   });
 }

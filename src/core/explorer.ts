@@ -135,7 +135,7 @@ export class Explorer {
     const sets = (m.eval?.sets ?? []).map((s) => decodeSprite(s, bundle.sprites.get(s.id)!));
     let engine: BlendEngine;
     try {
-      engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: this.env.ort, backend: this.env.backend, device: this.env.device, inputName: m.io.image });
+      engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: this.env.ort, backend: this.env.backend, device: this.env.device, inputName: m.io.image, labels: [m.models.zeroShot.path, bundle.member.model.path] });
     } catch (e) {
       // With several members the user must know which one does not fit the zero-shot model.
       if (e instanceof PairMismatchError && m.format === 'wiseft-pair/2') {

@@ -1,21 +1,40 @@
 // Node-only: a pair bundle in a folder on disk (CLI, tests). Never imported by browser code.
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { BundleError, urlSource, type BundleSource } from '../core/bundle/source';
 import { isSafeRelativePath } from '../core/onnx/model';
+import { DEFAULT_LIMITS, type NetLimits } from '../core/bundle/net';
 
-export function dirSource(dir: string): BundleSource {
+export function dirSource(dir: string, limits: Partial<NetLimits> = {}): BundleSource {
   const root = resolve(dir);
+  const max = { ...DEFAULT_LIMITS, ...limits };
+  // The folder's own real path: a bundle folder reached through a link is fine, a file inside it
+  // that links out of it is not.
+  let realRoot: string | null = null;
   return {
     label: root,
-    async read(path) {
+    async read(path, _onProgress, expected) {
       if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
       const full = resolve(root, path);
       if (!full.startsWith(root + sep)) throw new BundleError(`refusing to read '${path}': outside the bundle folder`);
       try {
-        return new Uint8Array(await readFile(full));
+        realRoot ??= await realpath(root);
+        // A symlink (or a linked folder on the way) can point anywhere on disk: what is read must
+        // really lie inside the bundle folder, as a URL bundle's files must lie on its origin.
+        const real = await realpath(full);
+        if (!real.startsWith(realRoot + sep)) throw new BundleError(`refusing to read ${full}: it links to ${real}, outside the bundle folder`);
+        // Sizes before reading: a FIFO would block forever, /dev/zero or a sparse file has no end
+        // worth reading; the same per-file limits as a download.
+        const st = await stat(real);
+        if (!st.isFile()) throw new BundleError(`refusing to read ${full}: not a regular file`);
+        const cap = path === 'manifest.json' ? max.maxManifestBytes : max.maxFileBytes;
+        if (expected?.bytes !== undefined && st.size !== expected.bytes) throw new BundleError(`${full} has ${st.size} bytes but the manifest says ${expected.bytes}: the file is incomplete or was replaced`);
+        if (st.size > cap) throw new BundleError(`${full} is ${st.size} bytes, over the limit of ${cap} bytes per ${path === 'manifest.json' ? 'manifest' : 'file'}`);
+        return new Uint8Array(await readFile(real));
       } catch (e) {
-        throw new BundleError(`could not read ${full}: ${(e as Error).message}`);
+        if (e instanceof BundleError) throw e;
+        const code = (e as { code?: string }).code;
+        throw new BundleError(`could not read ${full}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'a loop of symbolic links' : (e as Error).message}`);
       }
     },
   };

@@ -12,6 +12,8 @@ export interface HostileServer {
   /** Every request path the server saw, in order. */
   seen: string[];
   route(path: string, handler: Handler): void;
+  /** A route's handler, e.g. a built-in '/hostile/endless', to serve it under another path too. */
+  handler(path: string): Handler;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,11 @@ export async function startHostileServer(files: Map<string, Uint8Array> = new Ma
     origin: `http://127.0.0.1:${port}`,
     seen,
     route: (path, handler) => void routes.set(path, handler),
+    handler: (path) => {
+      const h = routes.get(path);
+      if (!h) throw new Error(`no route ${path}`);
+      return h;
+    },
     close,
   };
   // Built-in misbehaviours, under /hostile/…

@@ -1,4 +1,4 @@
-import { NodeProtoType, ValueInfoProtoType, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
+import { NodeProtoType, ValueInfoProtoType, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
 import { OnnxError, copyBytes, describeTensor, dtypeName, tensorBytes, type InitializerInfo, type OnnxModel, toInt } from './model';
 
 export interface TensorMismatch {
@@ -30,6 +30,34 @@ function nodeSignature(n: NodeProto): string {
 
 function describeNode(n: NodeProto, i: number): string {
   return `#${i} ${n.op_type}${n.name ? ` '${n.name}'` : ''} (${n.input.join(', ')} → ${n.output.join(', ')})`;
+}
+
+/** An attribute's value in words (ints, floats, a string...): for the one that differs. */
+function attributeValue(a: AttributeProto | undefined): string {
+  if (!a) return 'absent';
+  const list = (v: unknown) => (Array.isArray(v) && v.length > 0 ? `[${v.map(String).join(', ')}]` : null);
+  const str = (v: unknown) => (v instanceof Uint8Array ? `'${new TextDecoder().decode(v)}'` : null);
+  return list(a.ints) ?? list(a.floats) ?? (Array.isArray(a.strings) && a.strings.length ? `[${a.strings.map((x) => str(x)).join(', ')}]` : null)
+    ?? (a.i !== undefined && a.i !== null && String(a.i) !== '0' ? String(a.i) : null)
+    ?? (a.f !== undefined && a.f !== null && a.f !== 0 ? String(a.f) : null)
+    ?? str(a.s) ?? (a.t ? 'a tensor' : a.g ? 'a subgraph' : String(a.i ?? a.f ?? '(empty)'));
+}
+
+/**
+ * What differs between two nodes whose encodings differ. The node's usual description (op, name,
+ * inputs, outputs) is the same on both sides when only an attribute changed: then name it.
+ */
+function nodeDifference(na: NodeProto, nb: NodeProto, i: number): string {
+  const da = describeNode(na, i);
+  const db = describeNode(nb, i);
+  if (da !== db) return `${da} vs ${db}`;
+  const names = [...new Set([...na.attribute, ...nb.attribute].map((x) => x.name))];
+  for (const name of names) {
+    const va = attributeValue(na.attribute.find((x) => x.name === name));
+    const vb = attributeValue(nb.attribute.find((x) => x.name === name));
+    if (va !== vb) return `${da}: attribute '${name}' is ${va} in the zero-shot model and ${vb} in the fine-tuned model`;
+  }
+  return `${da}: the same op and tensors, but its encoding differs (an attribute's type, the domain or the doc string)`;
 }
 
 function valueInfoSignature(v: ValueInfoProto): string {
@@ -112,7 +140,7 @@ export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnal
     const na = a.node[i]!;
     const nb = b.node[i]!;
     if (nodeSignature(na) !== nodeSignature(nb)) {
-      throw new PairMismatchError(`These checkpoints cannot be blended: their graphs differ at node ${describeNode(na, i)} vs ${describeNode(nb, i)}.`);
+      throw new PairMismatchError(`These checkpoints cannot be blended: their graphs differ at node ${nodeDifference(na, nb, i)}.`);
     }
   }
 

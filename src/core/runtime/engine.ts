@@ -136,7 +136,7 @@ export class BlendEngine {
       session = await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
     } catch (e) {
       gpu?.destroy();
-      throw new Error(`onnxruntime could not load the model: ${(e as Error).message}`, { cause: e });
+      throw new Error(`onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves both checkpoints): ${ortMessage(e)}`, { cause: e });
     }
     BlendEngine.liveSessions++;
     const info: EngineInfo = {
@@ -222,6 +222,33 @@ export class BlendEngine {
       this.gpu?.destroy();
     });
   }
+}
+
+/**
+ * onnxruntime's message without its C++ source location and function signature (for an opset
+ * it does not know: "/onnxruntime_src/…/model_load_utils.h:46 void onnxruntime::…(const std::…&, …)
+ * ONNX Runtime only guarantees…"), on one line.
+ */
+export function ortMessage(e: unknown): string {
+  let m = e instanceof Error ? e.message : String(e);
+  m = m.replace(/^\[ONNXRuntimeError\] : \d+ : \w+ : /, '');
+  const at = /^\S+\.(?:h|hpp|cc|cpp|c):\d+ /.exec(m);
+  if (at) {
+    m = m.slice(at[0].length);
+    // The signature runs to the parenthesis that closes its parameter list.
+    const open = m.indexOf('(');
+    if (open > 0 && !/\s[A-Z]/.test(m.slice(0, open).replace(/^\S+ /, ''))) {
+      let depth = 0;
+      for (let i = open; i < m.length; i++) {
+        if (m[i] === '(') depth++;
+        else if (m[i] === ')' && --depth === 0) {
+          m = m.slice(i + 1).replace(/^\s*const\b/, '');
+          break;
+        }
+      }
+    }
+  }
+  return m.replace(/\s+/g, ' ').trim() || 'no message';
 }
 
 function sessionOptions(opts: EngineOptions): InferenceSession.SessionOptions {

@@ -1,7 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { Manifest } from '../bundle/manifest';
-import { ortQueue, type OrtModule } from '../runtime/engine';
+import { ortQueue, ortMessage, type OrtModule } from '../runtime/engine';
 
 /**
  * tokenizers.js has no WordLevel model. A WordLevel vocabulary behaves the same as WordPiece over
@@ -26,10 +26,34 @@ export class TextTower {
   ) {}
 
   static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu'): Promise<TextTower> {
-    const tokenizer = new Tokenizer(compatible(tokenizerJson), {});
-    const session = await ortQueue.run(() => ort.InferenceSession.create(modelBytes, { executionProviders: [backend] }));
+    // Errors name the file: tokenizers.js and onnxruntime name none ('Tokenizer must contain a
+    // "decoder" property'; "Model data pointer is null." for an empty file).
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(compatible(tokenizerJson), {});
+    } catch (e) {
+      throw new Error(`${spec.tokenizer} is not a tokenizer this app can read: ${(e as Error).message}`, { cause: e });
+    }
+    if (modelBytes.byteLength === 0) throw new Error(`${spec.model.path} (the text encoder) is empty (0 bytes)`);
+    let session: InferenceSession;
+    try {
+      session = await ortQueue.run(() => ort.InferenceSession.create(modelBytes, { executionProviders: [backend] }));
+    } catch (e) {
+      throw new Error(`onnxruntime could not load ${spec.model.path} (the text encoder): ${ortMessage(e)}`, { cause: e });
+    }
     TextTower.liveSessions++;
-    return new TextTower(ort, session, tokenizer, spec);
+    const tower = new TextTower(ort, session, tokenizer, spec);
+    // The manifest's names are checked now, at load: a wrong one used to fail only later, when the
+    // user typed labels, long after the pair was accepted.
+    const problems = [
+      session.inputNames.includes(spec.input) ? null : `has no input '${spec.input}' (its inputs: ${session.inputNames.join(', ')})`,
+      session.outputNames.includes(spec.output) ? null : `has no output '${spec.output}' (its outputs: ${session.outputNames.join(', ')})`,
+    ].filter(Boolean);
+    if (problems.length > 0) {
+      await tower.release();
+      throw new Error(`the text encoder ${problems.join(' and ')}, as text.input and text.output in the manifest say it should`);
+    }
+    return tower;
   }
 
   tokenize(texts: readonly string[]): BigInt64Array {
@@ -50,6 +74,9 @@ export class TextTower {
     const ids = this.tokenize(texts);
     const out = await ortQueue.run(() => this.session.run({ [this.spec.input]: new this.ort.Tensor('int64', ids, [texts.length, this.spec.contextLength]) }));
     const t = out[this.spec.output]!;
+    if (t.dims.length !== 2 || t.dims[0] !== texts.length || t.type !== 'float32') {
+      throw new Error(`the text encoder's output '${this.spec.output}' is ${t.type}[${t.dims.join(', ')}] for ${texts.length} prompt(s), not float32[${texts.length}, D]`);
+    }
     return { data: t.data as Float32Array, dim: t.dims[1]! };
   }
 

@@ -2,6 +2,7 @@
 import type { SetAccuracy } from '../core/eval/frontier';
 import { wilson } from '../core/eval/stats';
 import type { PairSummary } from '../core/explorer';
+import { own, record } from '../core/eval/ids';
 
 export interface Estimate {
   /** Accuracy in [0, 1]. */
@@ -14,7 +15,7 @@ export interface Estimate {
 }
 
 export function setEstimate(a: SetAccuracy | undefined): Estimate | null {
-  if (!a || a.n === 0) return null;
+  if (!a || !(a.n > 0) || !Number.isFinite(a.correct)) return null;
   const ci = wilson(a.correct, a.n);
   return { value: a.correct / a.n, low: ci.low, high: ci.high, n: a.n, total: a.total };
 }
@@ -64,12 +65,14 @@ export function frontierPoints(pair: PairSummary, points: Record<string, Record<
   const shifts = shiftSets(pair);
   const out: FrontierPoint[] = [];
   for (const [alphaKey, point] of Object.entries(points)) {
-    const reference = setEstimate(point[ref.id]);
-    const shiftEst = shift === 'mean' ? meanEstimate(shifts.map((s) => point[s.id])) : setEstimate(point[shift]);
+    // Points arrive from the Worker as plain objects keyed by set id: read own keys only, so a set
+    // not computed yet is absent, never an inherited constructor (NaN%, "complete").
+    const reference = setEstimate(own(point, ref.id));
+    const shiftEst = shift === 'mean' ? meanEstimate(shifts.map((s) => own(point, s.id))) : setEstimate(own(point, shift));
     if (!reference || !shiftEst) continue;
-    const perSet: Record<string, Estimate | null> = {};
-    for (const s of pair.sets) perSet[s.id] = setEstimate(point[s.id]);
-    const complete = pair.sets.every((s) => point[s.id]?.n === s.count);
+    const perSet = record<Estimate | null>();
+    for (const s of pair.sets) perSet[s.id] = setEstimate(own(point, s.id));
+    const complete = pair.sets.every((s) => own(point, s.id)?.n === s.count);
     out.push({ alpha: Number(alphaKey), reference, shift: shiftEst, complete, perSet });
   }
   return out.sort((a, b) => a.alpha - b.alpha);

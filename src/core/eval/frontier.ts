@@ -1,6 +1,7 @@
 // Evaluation over an α grid, in chunks, so that the frontier appears progressively: the current α
 // first, then coarse α before fine, and the first chunk of every set before the rest, so that the
 // curve's shape shows within seconds and the intervals shrink as images come in.
+import { record } from './ids';
 
 // Small enough that a new α shows its first point within a second or two on a laptop CPU (one
 // chunk per set), large enough that session.run overhead stays negligible.
@@ -115,7 +116,8 @@ export class ResultStore {
 
   /** Every set's accuracy at α (sets not started yet are absent). */
   point(alpha: number): Record<string, SetAccuracy> {
-    const out: Record<string, SetAccuracy> = {};
+    // Keyed by set ids: prototype-free, so no id can be the prototype or an inherited function.
+    const out = record<SetAccuracy>();
     for (const s of this.sets) {
       const a = this.accuracy(alpha, s.id);
       if (a) out[s.id] = a;

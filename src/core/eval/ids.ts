@@ -1,0 +1,34 @@
+// Set ids key results everywhere (ResultStore, results files, the store's points, the URL hash). A
+// user string used as a key in a plain object can be "__proto__" (assigning it replaces the
+// object's prototype: the set vanishes) or "constructor"/"toString" (reading an absent one finds a
+// function: NaN% and "complete" frontiers). So ids are checked here, wherever they come from, and
+// the maps keyed by them are prototype-free (Map, or `record()` below).
+
+/** Names every plain object answers to: never usable as ids. */
+const RESERVED = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype']);
+
+/** Letters (any script), digits, space, and _ . - ( ) +; 1-64 characters, starting with a letter or digit. */
+const SET_ID = /^[\p{L}\p{N}][\p{L}\p{N}\p{M} _.()+-]{0,63}$/u;
+
+export const SET_ID_RULE = '1-64 letters, digits, spaces, "_", ".", "-", "(", ")" or "+", starting with a letter or digit, and not a name JavaScript objects reserve (like "constructor" or "__proto__")';
+
+/** Why `id` cannot name a set, or null when it can. */
+export function setIdProblem(id: string): string | null {
+  if (RESERVED.has(id)) return `'${id}' is a name JavaScript objects reserve`;
+  if (!SET_ID.test(id)) return `'${id.length > 80 ? `${id.slice(0, 80)}…` : id}' is not a usable set name`;
+  return null;
+}
+
+export function isReservedKey(key: string): boolean {
+  return RESERVED.has(key);
+}
+
+/** A prototype-free record for keys that come from users (set ids, dataset names). */
+export function record<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
+/** rec[key] if rec has it as its own property: never an inherited constructor or toString. */
+export function own<V>(rec: Readonly<Record<string, V>> | undefined | null, key: string): V | undefined {
+  return rec && Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
+}

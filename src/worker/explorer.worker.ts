@@ -8,7 +8,7 @@ import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../core/gpu/device';
 import { cachedSource, type CacheStats } from './cache';
 import { decodeToModelInput } from './decode';
-import { planEvalFolder, unzipEntries } from '../core/eval/folder';
+import { planEvalFolder, unzipEntries, ZIP_LIMITS } from '../core/eval/folder';
 import { BlendEngine, type Backend } from '../core/runtime/engine';
 import { GpuBlender, GpuBufferLimitError } from '../core/gpu/blend';
 import { TextTower } from '../core/text/head';
@@ -169,6 +169,8 @@ const api = {
     if (!pair) throw new Error('load a pair first');
     let entries = files;
     if (files.length === 1 && /\.zip$/i.test(files[0]!.path)) {
+      // The zip itself is read whole (its central directory is at the end): bounded like what it unpacks to.
+      if (files[0]!.blob.size > ZIP_LIMITS.totalBytes) throw new Error(`the zip is ${(files[0]!.blob.size / 2 ** 30).toFixed(1)} GB, more than the ${ZIP_LIMITS.totalBytes / 2 ** 30} GB of images this page reads at once`);
       const unzipped = unzipEntries(new Uint8Array(await files[0]!.blob.arrayBuffer()));
       entries = [...unzipped].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }));
     }
@@ -186,8 +188,9 @@ const api = {
         try {
           images.push((await decodeToModelInput(byPath.get(f.path)!, f.path, pair.inputSize, 'bicubic')).rgb);
           labels.push(f.label);
-        } catch {
-          skipped.push(f.path);
+        } catch (e) {
+          // The message names the file and why (not an image; too many pixels, and how many).
+          skipped.push((e as Error).message);
         }
         onProgress?.(++done, total);
       }

@@ -4,6 +4,7 @@
 // ImageNet-R and -A).
 import { unzipSync } from 'fflate';
 import { isSafeRelativePath } from '../onnx/model';
+import { setIdProblem, SET_ID_RULE } from './ids';
 
 export class EvalFolderError extends Error {
   override name = 'EvalFolderError';
@@ -37,6 +38,11 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
   if (shallow.length > 0) {
     throw new EvalFolderError(`'${shallow[0]!.join('/')}' is not inside a <set>/<class>/ folder: expected <set>/<class>/<image> (e.g. sketches/dog/1.png), with one folder per class inside each set`);
   }
+  // Set folder names become set ids: checked before anything is keyed by them.
+  for (const x of parts) {
+    const problem = setIdProblem(x[x.length - 3]!);
+    if (problem) throw new EvalFolderError(`the set folder ${problem}: set folders need ${SET_ID_RULE}`);
+  }
   const sets = new Map<string, FolderSetPlan>();
   const unknown = new Set<string>();
   parts.forEach((x, i) => {
@@ -63,17 +69,106 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
   return out;
 }
 
-/** Entries of a zip, refusing paths that would leave the folder (zip slip) and bounding its size. */
-export function unzipEntries(bytes: Uint8Array, maxBytes = 2 ** 31): Map<string, Uint8Array> {
+export interface ZipLimits {
+  /** The most one entry may unpack to (as its header declares). */
+  entryBytes: number;
+  /** The most all the image entries together may unpack to. */
+  totalBytes: number;
+}
+
+/** An image file over 100 MB is no eval image; 1 GB of them is more than a page can hold decoded. */
+export const ZIP_LIMITS: ZipLimits = { entryBytes: 100 * 2 ** 20, totalBytes: 2 ** 30 };
+
+const mb = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GB` : `${(n / 2 ** 20).toFixed(1)} MB`);
+const u16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
+const u32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+
+/**
+ * The zip's central directory read from its end: the entry count the end record declares, and the
+ * name and declared unpacked size of every entry header really there. A zip of more than 65,535
+ * entries written without ZIP64 declares the count modulo 65,536: read as declared, 100,000 images
+ * would silently become 34,464.
+ */
+function centralDirectory(b: Uint8Array): { declared: number; entries: { name: string; size: number; packed: number }[] } | null {
+  let e = b.length - 22;
+  while (e >= 0 && u32(b, e) !== 0x06054b50) {
+    if (b.length - e > 65_557) return null;
+    e--;
+  }
+  if (e < 0) return null;
+  let declared = u16(b, e + 10);
+  let offset = u32(b, e + 16);
+  if (e >= 20 && u32(b, e - 20) === 0x07064b50) {
+    const z = u32(b, e - 12);
+    if (z + 56 <= b.length && u32(b, z) === 0x06064b50) {
+      declared = u32(b, z + 32) + u32(b, z + 36) * 2 ** 32;
+      offset = u32(b, z + 48) + u32(b, z + 52) * 2 ** 32;
+    }
+  }
+  const entries: { name: string; size: number; packed: number }[] = [];
+  const utf8 = new TextDecoder();
+  const latin1 = new TextDecoder('latin1');
+  for (let o = offset; o + 46 <= b.length && u32(b, o) === 0x02014b50;) {
+    const nameLen = u16(b, o + 28);
+    const extraLen = u16(b, o + 30);
+    const raw = b.subarray(o + 46, o + 46 + nameLen);
+    let size = u32(b, o + 24);
+    if (size === 0xffffffff) {
+      // ZIP64: the real size is the first field of the extra block 0x0001.
+      size = Infinity;
+      for (let x = o + 46 + nameLen; x + 4 <= o + 46 + nameLen + extraLen; x += 4 + u16(b, x + 2)) {
+        if (u16(b, x) === 1 && x + 12 <= b.length) size = u32(b, x + 4) + u32(b, x + 8) * 2 ** 32;
+      }
+    }
+    entries.push({ name: (u16(b, o + 8) & 0x800 ? utf8 : latin1).decode(raw), size, packed: u32(b, o + 20) });
+    o += 46 + nameLen + extraLen + u16(b, o + 32);
+  }
+  return { declared, entries };
+}
+
+const isImageEntry = (name: string) => IMAGE.test(name) && !name.split('/').some((s) => s.startsWith('.'));
+
+/**
+ * The image entries of a zip. Everything is decided from the zip's headers before anything is
+ * inflated: an entry count that disagrees with the central directory is an error, not a partial
+ * set; an entry, or all of them together, declaring more than the limits is refused (fflate
+ * inflates into a buffer of the declared size, so a lying entry is cut short, not grown); paths
+ * that would leave the folder (zip slip) are refused; entries that are not images are skipped unread.
+ */
+export function unzipEntries(bytes: Uint8Array, limits: ZipLimits = ZIP_LIMITS): Map<string, Uint8Array> {
+  const dir = centralDirectory(bytes);
+  if (dir && dir.entries.length !== dir.declared) {
+    const found = dir.entries.length;
+    throw new EvalFolderError(
+      found > dir.declared && found > 0xffff
+        ? `the zip holds ${found.toLocaleString('en')} entries but its end record says ${dir.declared.toLocaleString('en')}: it was written without ZIP64, which more than 65,535 entries need. Re-create it with ZIP64 (e.g. 'zip -r', 7-Zip or Python's zipfile) or drop the folder itself`
+        : `the zip's end record says ${dir.declared.toLocaleString('en')} entries but its central directory holds ${found.toLocaleString('en')}: the file is damaged`,
+    );
+  }
+  // Every budget is checked from the headers before the first byte is inflated.
   let total = 0;
+  for (const f of dir?.entries ?? []) {
+    if (f.name.endsWith('/') || !isImageEntry(f.name)) continue;
+    if (f.size > limits.entryBytes) {
+      throw new EvalFolderError(`the zip entry '${f.name}' unpacks to ${mb(f.size)} (from ${mb(f.packed)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`);
+    }
+    total += f.size;
+    if (total > limits.totalBytes) throw new EvalFolderError(`the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`);
+  }
+  total = 0;
+  const out = new Map<string, Uint8Array>();
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(bytes, {
       filter: (f) => {
         if (f.name.endsWith('/')) return false;
         if (!isSafeRelativePath(f.name)) throw new EvalFolderError(`the zip contains '${f.name}', a path outside its folder: refused`);
+        if (!isImageEntry(f.name)) return false;
+        if (f.originalSize > limits.entryBytes) {
+          throw new EvalFolderError(`the zip entry '${f.name}' unpacks to ${mb(f.originalSize)} (from ${mb(f.size)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`);
+        }
         total += f.originalSize;
-        if (total > maxBytes) throw new EvalFolderError('the zip unpacks to more than 2 GB: refused');
+        if (total > limits.totalBytes) throw new EvalFolderError(`the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`);
         return true;
       },
     });
@@ -81,5 +176,6 @@ export function unzipEntries(bytes: Uint8Array, maxBytes = 2 ** 31): Map<string,
     if (e instanceof EvalFolderError) throw e;
     throw new EvalFolderError(`not a readable zip file (${(e as Error).message})`);
   }
-  return new Map(Object.entries(entries));
+  for (const name of Object.keys(entries)) out.set(name, entries[name]!);
+  return out;
 }

@@ -1,32 +1,71 @@
 import { decode } from 'fast-png';
 import type { EvalSetSpec, Manifest } from '../bundle/manifest';
 import { BundleError } from '../bundle/source';
+import { readImageHeader, formatBytes, MAX_IMAGE_PIXELS } from '../image/header';
 
-/** One eval set, decoded once: 8-bit RGB pixels, [N, size, size, 3], and labels. */
+/**
+ * One eval set: 8-bit RGB pixels, [N, size, size, 3], and labels. A set from a bundle starts as its
+ * PNG sprite sheet (`sheet`) and is decoded the first time its pixels are needed (an evaluation):
+ * loading a pair, classifying uploads or exporting θ(α) never pay for decoding the eval images.
+ */
 export interface EvalSetData {
   spec: EvalSetSpec;
   size: number;
   count: number;
-  pixels: Uint8Array;
+  /** Decoded tiles; null until the first evaluation reads them (see pixelsOf). */
+  pixels: Uint8Array | null;
+  /** The sprite sheet's PNG bytes, until decoded. */
+  sheet: Uint8Array | null;
   labels: Int32Array;
   /** Class indices the set uses (ImageNet-R/-A style subsets); logits outside are masked. */
   classSubset: Int32Array | null;
 }
 
 /**
- * Decodes a sprite sheet with fast-png, in every environment alike (a canvas would apply colour
- * management and premultiplied alpha, and is not in Node), and cuts it into tiles.
+ * Checks a sprite sheet from its PNG header alone: it must hold the manifest's tiles, and not be
+ * much larger than they need (a 20000×20000 sheet for ten tiles is a decompression bomb, 1.6 GB
+ * decoded), nor over the pixel budget. Nothing is decoded here.
  */
-export function decodeSprite(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
+export function spriteSet(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
+  const { tile, columns, count } = spec.sprite;
+  const where = `eval set '${spec.id}': ${spec.sprite.path}`;
+  const header = readImageHeader(png);
+  if (!header || header.format !== 'png') throw new BundleError(`${where} is not a PNG file`);
+  const rows = Math.ceil(count / columns);
+  const needW = Math.min(columns, count) * tile;
+  const needH = rows * tile;
+  if (header.width < needW || header.height < needH) {
+    throw new BundleError(`${where}: the sprite sheet is ${header.width}×${header.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`);
+  }
+  // One spare row and column of tiles is tolerated (exporters pad to a grid); more is not.
+  if (header.width > (columns + 1) * tile || header.height > needH + tile || header.width * header.height > MAX_IMAGE_PIXELS) {
+    throw new BundleError(
+      `${where}: the sprite sheet declares ${header.width}×${header.height}px (${(header.width * header.height / 1e6).toFixed(0)} Mpx in a ${formatBytes(png.byteLength)} file), far more than ${count} tiles of ${tile}px in ${columns} columns need (${needW}×${needH}): refused without decoding it`,
+    );
+  }
+  return {
+    spec, size: tile, count, pixels: null, sheet: png,
+    labels: Int32Array.from(spec.labels),
+    classSubset: spec.classes ? Int32Array.from(spec.classes) : null,
+  };
+}
+
+/**
+ * The set's tiles, decoding the sprite sheet on first use with fast-png, in every environment alike
+ * (a canvas would apply colour management and premultiplied alpha, and is not in Node).
+ */
+export function pixelsOf(set: EvalSetData): Uint8Array {
+  if (set.pixels) return set.pixels;
+  const { spec } = set;
   let img: ReturnType<typeof decode>;
   try {
-    img = decode(png);
+    img = decode(set.sheet!);
   } catch (e) {
     throw new BundleError(`eval set '${spec.id}': ${spec.sprite.path} is not a readable PNG (${(e as Error).message})`);
   }
   const { tile, columns, count } = spec.sprite;
   const rows = Math.ceil(count / columns);
-  if (img.width < columns * tile || img.height < rows * tile) {
+  if (img.width < Math.min(columns, count) * tile || img.height < rows * tile) {
     throw new BundleError(`eval set '${spec.id}': the sprite sheet is ${img.width}×${img.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`);
   }
   if (img.depth !== 8 || (img.channels !== 3 && img.channels !== 4)) {
@@ -48,11 +87,16 @@ export function decodeSprite(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
       }
     }
   }
-  return {
-    spec, size: tile, count, pixels,
-    labels: Int32Array.from(spec.labels),
-    classSubset: spec.classes ? Int32Array.from(spec.classes) : null,
-  };
+  set.pixels = pixels;
+  set.sheet = null;
+  return pixels;
+}
+
+/** Checks the header, then decodes: a set ready to evaluate (tests and benchmarks). */
+export function decodeSprite(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
+  const set = spriteSet(spec, png);
+  pixelsOf(set);
+  return set;
 }
 
 /** Images [start, end) of a set as the model's input: float32 NCHW, (x/255 - mean) / std. */
@@ -61,7 +105,7 @@ export function normalizeBatch(set: EvalSetData, start: number, end: number, pre
   const plane = s * s;
   const n = end - start;
   const data = out && out.length >= n * 3 * plane ? out.subarray(0, n * 3 * plane) : new Float32Array(n * 3 * plane);
-  return normalizeHWC(set.pixels.subarray(start * plane * 3, end * plane * 3), n, s, pre, data);
+  return normalizeHWC(pixelsOf(set).subarray(start * plane * 3, end * plane * 3), n, s, pre, data);
 }
 
 /** HWC uint8 images → NCHW float32, normalised with the manifest's mean and std. */

@@ -6,7 +6,9 @@ import type { Manifest, MemberSpec } from './bundle/manifest';
 import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
-import { decodeSprite, normalizeBatch, normalizeHWC, type EvalSetData } from './eval/sprites';
+import { spriteSet, normalizeBatch, normalizeHWC, type EvalSetData } from './eval/sprites';
+import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
+import { setIdProblem, SET_ID_RULE, record } from './eval/ids';
 import { CHUNK, ResultStore, planWork, countCorrect, ensembleCorrect, chunksOf, type SetAccuracy, type WorkItem } from './eval/frontier';
 import { TextTower, applyHead, softmax } from './text/head';
 
@@ -132,7 +134,9 @@ export class Explorer {
    */
   async loadPair(bundle: LoadedBundle): Promise<PairSummary> {
     const m = bundle.manifest;
-    const sets = (m.eval?.sets ?? []).map((s) => decodeSprite(s, bundle.sprites.get(s.id)!));
+    // Sprite sheets are checked from their headers here and decoded when an evaluation first needs
+    // them: a load for classifying or exporting never inflates them.
+    const sets = (m.eval?.sets ?? []).map((s) => spriteSet(s, bundle.sprites.get(s.id)!));
     let engine: BlendEngine;
     try {
       engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: this.env.ort, backend: this.env.backend, device: this.env.device, inputName: m.io.image, labels: [m.models.zeroShot.path, bundle.member.model.path] });
@@ -152,9 +156,14 @@ export class Explorer {
       if (s.length !== 4 || s[1] !== 3 || (typeof s[2] === 'number' && s[2] !== m.preprocess.size)) {
         throw new Error(`the image model's input '${engine.info.inputName}' is [${s.join(', ')}], not [N, 3, ${m.preprocess.size}, ${m.preprocess.size}] as the manifest says`);
       }
+      checkDeclaredShapes(engine.info, m);
       if (m.text && bundle.text) text = await TextTower.create(this.env.ort, bundle.text, bundle.tokenizer, m.text, this.env.backend === 'cpu' ? 'cpu' : 'wasm');
+      // One tiny batch through the new pair before it replaces the current one (README: a bad
+      // bundle never costs the user what they had).
+      await checkPairRuns(engine, text, m);
     } catch (e) {
       await engine.dispose();
+      await text?.release();
       throw e;
     }
     const old = this.pair;
@@ -180,6 +189,11 @@ export class Explorer {
     const p = this.pair;
     if (!p) throw new Error('no pair is loaded');
     if (sets.length === 0) throw new Error('no eval sets');
+    for (const s of sets) {
+      const problem = setIdProblem(s.id);
+      if (problem) throw new Error(`${problem}: set ids need ${SET_ID_RULE}`);
+    }
+    if (new Set(sets.map((s) => s.id)).size !== sets.length) throw new Error('two eval sets have the same id');
     const size = p.manifest.preprocess.size;
     const data: EvalSetData[] = sets.map((s) => {
       const pixels = new Uint8Array(s.images.length * size * size * 3);
@@ -192,11 +206,11 @@ export class Explorer {
           id: s.id, name: s.name, role: s.role, analogue: null, description: `${s.images.length} images you provided`,
           sprite: { path: 'user', tile: size, columns: 1, count: s.images.length }, labels: s.labels, classes: s.classSubset,
         },
-        size, count: s.images.length, pixels, labels: Int32Array.from(s.labels), classSubset: s.classSubset ? Int32Array.from(s.classSubset) : null,
+        size, count: s.images.length, pixels, sheet: null, labels: Int32Array.from(s.labels), classSubset: s.classSubset ? Int32Array.from(s.classSubset) : null,
       };
     });
     if (data.filter((d) => d.spec.role === 'reference').length !== 1) throw new Error('exactly one set must be the reference');
-    const parts = [new TextEncoder().encode(p.bundle.contentHash), ...data.flatMap((d) => [d.pixels, new Uint8Array(d.labels.buffer), new TextEncoder().encode(`${d.spec.id}:${d.spec.role}`)])];
+    const parts = [new TextEncoder().encode(p.bundle.contentHash), ...data.flatMap((d) => [d.pixels!, new Uint8Array(d.labels.buffer), new TextEncoder().encode(`${d.spec.id}:${d.spec.role}`)])];
     const hashes = await Promise.all(parts.map(sha256Hex));
     this.evalGeneration++;
     p.sets = data;
@@ -286,7 +300,7 @@ export class Explorer {
       const chunks = chunksOf(set.count).length;
       if (!e || e.done0.size < chunks || e.done1.size < chunks) continue;
       for (const a of grid) {
-        (points[String(a)] ??= {})[set.spec.id] = { correct: ensembleCorrect(e.l0, e.l1, a, set.labels, classes, set.classSubset), n: set.count, total: set.count };
+        (points[String(a)] ??= record<SetAccuracy>())[set.spec.id] = { correct: ensembleCorrect(e.l0, e.l1, a, set.labels, classes, set.classSubset), n: set.count, total: set.count };
       }
     }
     return { pairHash: p.key, points };

@@ -38,6 +38,8 @@ export interface EngineInfo {
   inputName: string;
   inputDims: (number | string)[];
   outputNames: string[];
+  /** Each graph output's declared shape (a dim is a number, a symbolic name, or null when unset); null when the model declares none. */
+  outputDims: Record<string, (number | string | null)[] | null>;
   differing: InitializerInfo[];
   shared: InitializerInfo[];
   /** Bytes of the blended weights (one checkpoint's share that changes with α). */
@@ -144,6 +146,7 @@ export class BlendEngine {
       inputName,
       inputDims,
       outputNames: [...session.outputNames],
+      outputDims: declaredOutputDims(zs),
       differing,
       shared,
       blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
@@ -222,6 +225,16 @@ export class BlendEngine {
       this.gpu?.destroy();
     });
   }
+}
+
+/** The shapes the model's graph declares for its outputs, as the load-time checks read them. */
+function declaredOutputDims(m: OnnxModel): EngineInfo['outputDims'] {
+  const out: EngineInfo['outputDims'] = Object.create(null) as EngineInfo['outputDims'];
+  for (const o of m.graph.output) {
+    const shape = o.type?.tensor_type?.shape;
+    out[o.name] = shape ? shape.dim.map((d) => d.dim_param || Number(d.dim_value ?? 0) || null) : null;
+  }
+  return out;
 }
 
 /**

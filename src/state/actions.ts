@@ -5,6 +5,7 @@ import { startEngineWorker, proxy, type EngineHandle, type PairRequest, type Run
 import type { LoadProgress } from '../core/bundle/source';
 import { useStore, applyFrontierUpdate, flushFrontierUpdates, applyEnsembleUpdate, say, type Upload } from './store';
 import { formatHash } from './hash';
+import { isolate, listSome } from './thin';
 
 export const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
 export const TRAJECTORY = Array.from({ length: 21 }, (_, i) => i / 20);
@@ -150,14 +151,28 @@ export function togglePlay(): void {
 
 let uploadId = 0;
 
-/** Decodes and classifies images in the Worker; the bytes never leave the page. */
-export async function addUploads(files: File[]): Promise<void> {
+/** Images shown at once: each has its own trajectory chart, and every α change classifies them all. */
+export const MAX_UPLOADS = 24;
+
+/**
+ * Decodes and classifies images in the Worker; the bytes never leave the page. At most MAX_UPLOADS
+ * are kept, the newest first; what is not kept is said, and never decoded.
+ */
+export async function addUploads(all: File[]): Promise<void> {
   if (!engine) return;
   const e = engine;
+  const files = all.slice(0, MAX_UPLOADS);
   const fresh: Upload[] = files.map((f) => ({
     id: ++uploadId, name: f.name || 'pasted image', thumbnail: null, rgb: null, status: 'decoding', error: null, trajectory: null, current: null, labels: [], forPair: null,
   }));
-  useStore.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, 24) }));
+  const older = useStore.getState().uploads.length;
+  const removed = Math.max(0, older + fresh.length - MAX_UPLOADS);
+  useStore.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, MAX_UPLOADS) }));
+  if (all.length > files.length) {
+    say('info', `Kept ${files.length} of the ${all.length.toLocaleString('en')} images you added (this page shows at most ${MAX_UPLOADS} at a time); the other ${(all.length - files.length).toLocaleString('en')} were not decoded.${removed > 0 ? ` The ${removed} earlier image${removed === 1 ? ' was' : 's were'} removed to make room.` : ''}`);
+  } else if (removed > 0) {
+    say('info', `Removed the ${removed} oldest image${removed === 1 ? '' : 's'} to make room: this page shows at most ${MAX_UPLOADS} at a time.`);
+  }
   // Images dropped while the first pair is still loading wait for it (they are decoded at its size).
   await whenPairLoaded();
   await Promise.all(files.map(async (file, i) => {
@@ -278,7 +293,8 @@ export async function loadEvalFolder(files: { path: string; blob: Blob }[], refe
       loading: { ...s.loading, progress: { file: `image ${done} of ${total}`, loaded: done, total, bundleLoaded: 0, bundleTotal: null, elapsedMs: performance.now() - s.loading.startedAt } },
     } : {}))));
     useStore.setState({ pair: r.pair, loading: null, points: {}, ensemble: {}, pointsFor: r.pair.contentHash, progress: null, fullFrontierMs: null, evalStartedAt: null, shift: 'mean' });
-    say('info', `Using your eval sets: ${r.pair.sets.map((x) => `${x.name} (${x.count}${x.role === 'reference' ? ', reference' : ''})`).join(', ')}.${r.skipped.length ? ` Skipped ${r.skipped.length} file(s) that are not decodable images: ${r.skipped.slice(0, 3).join(', ')}${r.skipped.length > 3 ? ', …' : ''}.` : ''}`);
+    const sets = r.pair.sets.map((x) => `${isolate(x.name)} (${x.count}${x.role === 'reference' ? ', reference' : ''})`);
+    say('info', `Using your eval sets: ${listSome(sets, 8, 200)}.${r.skipped.length ? ` Skipped ${r.skipped.length.toLocaleString('en')} file(s): ${listSome(r.skipped, 3, 240)}.` : ''}`);
     scheduleEvaluation(0);
     return true;
   } catch (e) {

@@ -4,6 +4,11 @@
 import { parseResults, formatResults, toResultLine, type ResultLine } from '../core/eval/results';
 import type { PairSummary } from '../core/explorer';
 import { useStore, say } from './store';
+import { record, own } from '../core/eval/ids';
+import { listSome, isolate } from './thin';
+
+/** Results files are JSON lines of a few hundred bytes: 20 MB is tens of thousands of lines, more than parseResults takes. */
+export const MAX_RESULTS_FILE_BYTES = 20 * 2 ** 20;
 
 export interface ImportedCurve {
   name: string;
@@ -21,9 +26,10 @@ export function toCurve(name: string, lines: ResultLine[], pair: PairSummary | n
   const points = lines
     .filter((l) => typeof l[`${reference}:top1`] === 'number')
     .map((l) => {
-      const perSet: Record<string, number> = {};
-      for (const d of datasets) if (typeof l[`${d}:top1`] === 'number') perSet[d] = l[`${d}:top1`]!;
-      const present = shifts.filter((d) => d in perSet);
+      // Keyed by dataset names from the file: prototype-free ("__proto__" is a name like any other).
+      const perSet = record<number>();
+      for (const d of datasets) if (typeof own(l, `${d}:top1`) === 'number') perSet[d] = l[`${d}:top1`]!;
+      const present = shifts.filter((d) => own(perSet, d) !== undefined);
       const shift = present.length ? present.reduce((s, d) => s + perSet[d]!, 0) / present.length : NaN;
       return { alpha: l.alpha, reference: perSet[reference]!, shift, perSet };
     })
@@ -34,13 +40,14 @@ export function toCurve(name: string, lines: ResultLine[], pair: PairSummary | n
 
 export async function importResults(file: File): Promise<void> {
   try {
+    if (file.size > MAX_RESULTS_FILE_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(1)} MB, more than the ${MAX_RESULTS_FILE_BYTES / 2 ** 20} MB a results file may be here; it was not read`);
     const lines = parseResults(await file.text());
     const curve = toCurve(file.name, lines, useStore.getState().pair);
     if (curve.points.length === 0) throw new Error('no line has both a reference and a shift accuracy');
     useStore.setState((s) => ({ imported: [...s.imported.filter((c) => c.name !== curve.name), curve] }));
-    say('info', `Imported ${curve.points.length} α points from ${file.name}: reference ${curve.reference}, shifts ${curve.shifts.join(', ')}.`);
+    say('info', `Imported ${curve.points.length} α points from ${isolate(file.name)}: reference ${isolate(curve.reference)}, ${curve.shifts.length === 1 ? 'shift' : `${curve.shifts.length.toLocaleString('en')} shifts`} ${listSome(curve.shifts)}.`);
   } catch (e) {
-    say('error', `Could not import ${file.name}: ${(e as Error).message}`);
+    say('error', `Could not import ${isolate(file.name)}: ${(e as Error).message}`);
   }
 }
 

@@ -133,9 +133,14 @@ export function applyEnsembleUpdate(u: EnsembleUpdate): void {
 }
 
 let messageId = 0;
+
+/** A toast is read, not scrolled: longer text is cut (lists in messages are already cut by listSome). */
+export const MAX_MESSAGE_CHARS = 600;
+
 export function say(kind: 'error' | 'info', text: string): void {
   const id = ++messageId;
-  useStore.setState((s) => ({ messages: [...s.messages.slice(-3), { id, kind, text }] }));
+  const shown = text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${(text.length - MAX_MESSAGE_CHARS).toLocaleString('en')} more characters)` : text;
+  useStore.setState((s) => ({ messages: [...s.messages.slice(-3), { id, kind, text: shown }] }));
 }
 export function dismiss(id: number): void {
   useStore.setState((s) => ({ messages: s.messages.filter((m) => m.id !== id) }));

@@ -1,5 +1,7 @@
 import { useStore } from '../state/store';
 import { setEstimate, meanEstimate, shiftSets, type Estimate } from '../state/frontier';
+import { own } from '../core/eval/ids';
+import { UserText } from './UserText';
 
 function Delta({ now, base }: { now: Estimate | null; base: Estimate | null }) {
   if (!now || !base) return <td className="num muted">—</td>;
@@ -26,16 +28,16 @@ export function AccuracyTable() {
   const points = useStore((s) => s.points);
   const alpha = useStore((s) => s.alpha);
   if (!pair) return null;
-  const at = (a: number) => points[String(a)] ?? {};
+  const at = (a: number) => own(points, String(a)) ?? {};
   const cur = at(alpha);
   const z = at(0);
   const f = at(1);
   const shifts = shiftSets(pair);
-  const rows = pair.sets.map((s) => ({ id: s.id, name: s.name, role: s.role, count: s.count, now: setEstimate(cur[s.id]), z: setEstimate(z[s.id]), f: setEstimate(f[s.id]) }));
+  const rows = pair.sets.map((s) => ({ id: s.id, name: s.name, role: s.role, count: s.count, now: setEstimate(own(cur, s.id)), z: setEstimate(own(z, s.id)), f: setEstimate(own(f, s.id)) }));
   const mean = {
-    now: meanEstimate(shifts.map((s) => cur[s.id])),
-    z: meanEstimate(shifts.map((s) => z[s.id])),
-    f: meanEstimate(shifts.map((s) => f[s.id])),
+    now: meanEstimate(shifts.map((s) => own(cur, s.id))),
+    z: meanEstimate(shifts.map((s) => own(z, s.id))),
+    f: meanEstimate(shifts.map((s) => own(f, s.id))),
   };
   return (
     <table className="acc-table" data-testid="accuracy-table">
@@ -46,7 +48,7 @@ export function AccuracyTable() {
       <tbody>
         {rows.map((r) => (
           <tr key={r.id} className={r.role === 'reference' ? 'ref-row' : ''} data-set={r.id}>
-            <th scope="row">{r.name}<span className="muted"> · {r.count}</span></th>
+            <th scope="row"><UserText text={r.name} /><span className="muted"> · {r.count}</span></th>
             <Cell e={r.now} />
             <Delta now={r.now} base={r.z} />
             <Delta now={r.now} base={r.f} />

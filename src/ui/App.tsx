@@ -9,6 +9,8 @@ import { Uploads } from './Uploads';
 import { filesFromDrop, looksLikePair, filesFromInput } from './files';
 import { importResults, exportResults } from '../state/imported';
 import { PAPER_CURVES, PAPER_CITATION } from '../data/paper/paper';
+import { ErrorBoundary } from './ErrorBoundary';
+import { isolate } from '../state/thin';
 
 function Messages() {
   const messages = useStore((s) => s.messages);
@@ -37,7 +39,7 @@ function ViewControls() {
         Shift{' '}
         <select value={shift} onChange={(e) => useStore.setState({ shift: e.currentTarget.value })} aria-label="Shift shown on the y axis">
           <option value="mean">Mean of all shifts</option>
-          {pair.sets.filter((s) => s.role === 'shift').map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+          {pair.sets.filter((s) => s.role === 'shift').map((s) => <option key={s.id} value={s.id} title={s.name}>{isolate(s.name, 40)}</option>)}
         </select>
       </label>
       <label><input type="checkbox" checked={showEnsemble} onChange={(e) => useStore.setState({ showEnsemble: e.currentTarget.checked })} /> output-space ensemble</label>
@@ -125,21 +127,21 @@ export function App() {
           but loses it under distribution shift. Averaging the two models' <em>weights</em> (<span className="wf">0 &lt; α &lt; 1</span>) keeps both.
         </p>
       </header>
-      <Messages />
-      <LoadingBar />
+      <ErrorBoundary view="the messages"><Messages /></ErrorBoundary>
+      <ErrorBoundary view="the loading bar"><LoadingBar /></ErrorBoundary>
       <main>
         <div className="chart-col">
-          <ViewControls />
-          <FrontierChart height={presenter ? 620 : 440} />
-          <AlphaControl />
-          <EvalProgress />
+          <ErrorBoundary view="the view controls"><ViewControls /></ErrorBoundary>
+          <ErrorBoundary view="the frontier chart"><FrontierChart height={presenter ? 620 : 440} /></ErrorBoundary>
+          <ErrorBoundary view="the α control"><AlphaControl /></ErrorBoundary>
+          <ErrorBoundary view="the evaluation progress"><EvalProgress /></ErrorBoundary>
         </div>
         <aside className="side-col">
-          <AccuracyTable />
-          <PairPanel />
+          <ErrorBoundary view="the accuracy table"><AccuracyTable /></ErrorBoundary>
+          <ErrorBoundary view="the pair panel"><PairPanel /></ErrorBoundary>
         </aside>
       </main>
-      <Uploads />
+      <ErrorBoundary view="your images"><Uploads /></ErrorBoundary>
       <footer className="muted small">
         <p>
           WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022. Weight-space ensembling θ(α) = (1−α)θ₀ + αθ₁ of a zero-shot CLIP and its

@@ -6,6 +6,9 @@ import { useStore } from '../state/store';
 import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets } from '../state/frontier';
 import { PAPER_CURVES, ANALOGUE_COLUMN } from '../data/paper/paper';
 import type { PairSummary } from '../core/explorer';
+import { own } from '../core/eval/ids';
+import { extent, thinCurve, isolate } from '../state/thin';
+import { UserText } from './UserText';
 
 export const COLORS = {
   zeroShot: '#2563eb',
@@ -41,7 +44,7 @@ function toDatum(p: FrontierPoint, series: string): Datum {
 
 function shiftLabel(pair: PairSummary, shift: string): string {
   if (shift === 'mean') return `mean of ${shiftSets(pair).length} shifts`;
-  return pair.sets.find((s) => s.id === shift)?.name ?? shift;
+  return isolate(pair.sets.find((s) => s.id === shift)?.name ?? shift, 40);
 }
 
 function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { payload: Datum }[]; pair: PairSummary }) {
@@ -50,7 +53,7 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   if (!d.point) {
     return (
       <div className="tooltip">
-        <strong>{d.series}</strong> α = {d.alpha.toFixed(2)}
+        <strong><UserText text={d.series} /></strong> α = {d.alpha.toFixed(2)}
         <div>reference {d.x.toFixed(1)}% · shift {d.y.toFixed(1)}%</div>
       </div>
     );
@@ -62,10 +65,10 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
       <table>
         <tbody>
           {pair.sets.map((s) => {
-            const e = p.perSet[s.id];
+            const e = own(p.perSet, s.id);
             return (
               <tr key={s.id}>
-                <td>{s.name}</td>
+                <td><UserText text={s.name} /></td>
                 <td className="num">{e ? pct(e.value) : '—'}</td>
                 <td className="ci">{e ? `±${(50 * (e.high - e.low)).toFixed(1)} · n=${e.n}${e.n < e.total ? `/${e.total}` : ''}` : ''}</td>
               </tr>
@@ -104,27 +107,29 @@ export function FrontierChart({ height }: { height: number }) {
         .filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9)
         .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha, series: `${curveDef.label} (paper)` }));
     }
-    const importedData = imported.map((c) => c.points.map((p) => ({
+    const importedData = imported.map((c) => thinCurve(c.points.map((p) => ({
       x: 100 * p.reference,
-      y: 100 * (shift !== 'mean' && shift in p.perSet ? p.perSet[shift]! : p.shift),
+      y: 100 * (shift !== 'mean' && own(p.perSet, shift) !== undefined ? p.perSet[shift]! : p.shift),
       alpha: p.alpha,
-      series: `${c.name} (imported)`,
-    })));
+      series: `${isolate(c.name, 40)} (imported)`,
+    })))); // thinned: an imported sweep of thousands of α values is drawn as a few hundred points that keep its shape
     return { curve, current: current ? toDatum(current, 'current α') : null, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, 'fine-tuned') : null, ens, paperData, importedData, count: grid.length };
   }, [pair, points, ensemble, shift, alpha, showEnsemble, paper, imported]);
 
   if (!pair || !data) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
   const ref = referenceSet(pair);
   const everything: Datum[] = [...data.curve, ...data.ens, ...data.paperData, ...data.importedData.flat()];
-  const xs = everything.flatMap((d) => [d.x - (d.xErr?.[0] ?? 0), d.x + (d.xErr?.[1] ?? 0)]);
-  const ys = everything.flatMap((d) => [d.y - (d.yErr?.[0] ?? 0), d.y + (d.yErr?.[1] ?? 0)]);
-  const pad = (lo: number, hi: number): [number, number] => {
-    if (!Number.isFinite(lo)) return [0, 100];
+  // Loops, not Math.min(...xs): spreading ~62,000 values overflowed the call stack.
+  const xs = extent(everything.flatMap((d) => [d.x - (d.xErr?.[0] ?? 0), d.x + (d.xErr?.[1] ?? 0)]));
+  const ys = extent(everything.flatMap((d) => [d.y - (d.yErr?.[0] ?? 0), d.y + (d.yErr?.[1] ?? 0)]));
+  const pad = (r: [number, number] | null): [number, number] => {
+    if (!r) return [0, 100];
+    const [lo, hi] = r;
     const span = Math.max(4, hi - lo);
     return [Math.max(0, Math.floor(lo - span * 0.08)), Math.min(100, Math.ceil(hi + span * 0.08))];
   };
-  const xDomain = pad(Math.min(...xs), Math.max(...xs));
-  const yDomain = pad(Math.min(...ys), Math.max(...ys));
+  const xDomain = pad(xs);
+  const yDomain = pad(ys);
   const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
 
   return (
@@ -133,7 +138,7 @@ export function FrontierChart({ height }: { height: number }) {
         <ComposedChart margin={{ top: 16, right: 72, bottom: 36, left: 12 }}>
           <CartesianGrid stroke="#e2e8f0" />
           <XAxis type="number" dataKey="x" domain={xDomain} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
-            <Label value={`Reference accuracy (${ref?.name ?? 'reference'})`} position="bottom" offset={14} />
+            <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
           </XAxis>
           <YAxis type="number" dataKey="y" domain={yDomain} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
             <Label value={`Accuracy under shift (${shiftLabel(pair, shift)})`} angle={-90} position="insideLeft" style={{ textAnchor: 'middle' }} />
@@ -182,7 +187,7 @@ export function FrontierChart({ height }: { height: number }) {
       <figcaption>
         <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed · bars are 95% intervals
         {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
-        {pair.sets.length > 0 && ` · ${pair.sets.map((s) => `${s.name}: ${s.count} images`).join(', ')}`}
+        {pair.sets.length > 0 && <> · {pair.sets.map((s, i) => <span key={s.id}>{i > 0 ? ', ' : ''}<UserText text={s.name} />: {s.count} images</span>)}</>}
       </figcaption>
     </figure>
   );

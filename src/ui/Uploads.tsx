@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { ResponsiveContainer, LineChart, Line, XAxis, YAxis, ReferenceLine, Tooltip } from 'recharts';
 import { useStore, type Upload } from '../state/store';
 import { addUploads, removeUpload, setCustomLabels } from '../state/actions';
+import { UserText } from './UserText';
 
 const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
 
@@ -36,7 +37,7 @@ function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
         </LineChart>
       </ResponsiveContainer>
       <div className="legend small">
-        {data.classes.map((c, i) => <span key={c} style={{ color: LINE_COLORS[i] }}>■ {upload.labels[c]}</span>)}
+        {data.classes.map((c, i) => <span key={c} style={{ color: LINE_COLORS[i] }}>■ <UserText text={upload.labels[c] ?? String(c)} /></span>)}
       </div>
     </div>
   );
@@ -47,7 +48,7 @@ function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
     <li className="upload-card" data-testid="upload-card" data-name={upload.name}>
       <div className="upload-head">
         {upload.thumbnail ? <img src={upload.thumbnail} alt={`model input for ${upload.name}`} width={64} height={64} /> : <div className="thumb-empty" />}
-        <div className="upload-name" title={upload.name}>{upload.name}</div>
+        <div className="upload-name"><UserText text={upload.name} /></div>
         <button type="button" className="icon" aria-label={`Remove ${upload.name}`} onClick={() => removeUpload(upload.id)}>×</button>
       </div>
       {upload.status === 'error' && <p className="error" role="alert">{upload.error}</p>}
@@ -56,7 +57,7 @@ function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
         <ol className="top5" data-testid="top5" data-alpha={upload.current.alpha.toFixed(2)}>
           {topK(upload.current.probs, 5).map((c) => (
             <li key={c}>
-              <span className="label">{upload.labels[c]}</span>
+              <span className="label"><UserText text={upload.labels[c] ?? String(c)} /></span>
               <span className="bar"><span style={{ width: `${(upload.current!.probs[c]! * 100).toFixed(1)}%` }} /></span>
               <span className="num">{(upload.current!.probs[c]! * 100).toFixed(1)}%</span>
             </li>

@@ -1,6 +1,7 @@
 // The wise-ft results format: JSON lines, one object per α, with `alpha` and "<Dataset>:top1"
 // accuracies as 0-1 fractions (what wise-ft's own evaluation writes). We add "<Dataset>:n", the
 // number of images, so intervals can be drawn and shards merged exactly.
+import { own } from './ids';
 
 export interface ResultLine {
   alpha: number;
@@ -10,7 +11,8 @@ export interface ResultLine {
 export function toResultLine(alpha: number, point: Record<string, { correct: number; n: number }>, names: Record<string, string> = {}): ResultLine {
   const line: ResultLine = { alpha };
   for (const [id, a] of Object.entries(point)) {
-    const name = names[id] ?? id;
+    // `names` is keyed by set id: an id like "constructor" must not find Object's constructor.
+    const name = own(names, id) ?? id;
     line[`${name}:top1`] = a.correct / a.n;
     line[`${name}:n`] = a.n;
   }
@@ -25,10 +27,23 @@ export class ResultsError extends Error {
   override name = 'ResultsError';
 }
 
-/** Parses a results file; each line needs a numeric alpha and at least one "<Dataset>:top1". */
+/**
+ * The most lines a results file may have. A wise-ft sweep has tens to hundreds of α values; 62,000
+ * lines once blanked the page (a chart of 62,000 points, a call stack overflowed by spreading them).
+ */
+export const MAX_RESULT_LINES = 10_000;
+
+/**
+ * Parses a results file; each line needs a numeric alpha and at least one "<Dataset>:top1". Every
+ * accuracy must be a finite fraction in [0, 1] and every count a positive integer: a value that is
+ * not (1e999 parses as Infinity, "0.9" is a string) is reported with its line, never dropped.
+ */
 export function parseResults(text: string): ResultLine[] {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   if (lines.length === 0) throw new ResultsError('the results file is empty');
+  if (lines.length > MAX_RESULT_LINES) {
+    throw new ResultsError(`the results file has ${lines.length.toLocaleString('en')} lines, more than the ${MAX_RESULT_LINES.toLocaleString('en')} this page reads (one line per α; a sweep rarely needs more than a few hundred)`);
+  }
   return lines.map((l, i) => {
     let obj: unknown;
     try {
@@ -40,11 +55,18 @@ export function parseResults(text: string): ResultLine[] {
     const o = obj as Record<string, unknown>;
     if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1)) throw new ResultsError(`line ${i + 1} has no "alpha" between 0 and 1`);
     const out: ResultLine = { alpha: o.alpha };
+    const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(v));
     for (const [k, v] of Object.entries(o)) {
-      if ((k.endsWith(':top1') || k.endsWith(':n')) && typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+      const top1 = k.endsWith(':top1');
+      if (!top1 && !k.endsWith(':n')) continue;
+      const key = k.length > 80 ? `${k.slice(0, 80)}…` : k;
+      if (typeof v !== 'number') throw new ResultsError(`line ${i + 1}: "${key}" is ${shown(v)}, not a number`);
+      if (!Number.isFinite(v)) throw new ResultsError(`line ${i + 1}: "${key}" is not a finite number (a value like 1e999 reads as ${v})`);
+      if (top1 && !(v >= 0 && v <= 1)) throw new ResultsError(`line ${i + 1}: ${key} = ${v} is not a fraction between 0 and 1`);
+      if (!top1 && !(Number.isInteger(v) && v > 0)) throw new ResultsError(`line ${i + 1}: ${key} = ${v} is not a positive whole number of images`);
+      out[k] = v;
     }
     if (!Object.keys(out).some((k) => k.endsWith(':top1'))) throw new ResultsError(`line ${i + 1} has no "<Dataset>:top1" accuracy`);
-    for (const [k, v] of Object.entries(out)) if (k.endsWith(':top1') && !(v >= 0 && v <= 1)) throw new ResultsError(`line ${i + 1}: ${k} = ${v} is not a fraction between 0 and 1`);
     return out;
   });
 }

@@ -54,6 +54,17 @@ function syncHash(): void {
 /** Loads a pair; on failure says why and keeps the previous pair, its results and α. */
 export async function loadPair(req: PairRequest, label: string): Promise<boolean> {
   if (!engine) return false;
+  if (req.kind === 'url') {
+    // A relative ?pair= or typed path is relative to this page: the Worker would resolve it
+    // against its own script's URL (…/assets/), a different folder.
+    try {
+      req = { kind: 'url', url: new URL(req.url, location.href).href };
+    } catch {
+      useStore.setState({ pairError: `Could not load ${label}: '${req.url}' is not a URL.` });
+      say('error', `Could not load ${label}: '${req.url}' is not a URL.${useStore.getState().pair ? ' The previous pair is still loaded.' : ''}`);
+      return false;
+    }
+  }
   useStore.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
   try {
     const pair = await engine.loadPair(req, proxy((p: LoadProgress) => useStore.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {}))));
@@ -76,11 +87,19 @@ export async function loadPair(req: PairRequest, label: string): Promise<boolean
     void refreshUploads();
     return true;
   } catch (e) {
-    const message = (e as Error).message;
+    // One sentence each: the engine's messages often end without a full stop, and the note about
+    // the previous pair follows.
+    const text = (e as Error).message.trim();
+    const message = /[.!?]$/.test(text) ? text : `${text}.`;
     useStore.setState({ loading: null, pairError: `Could not load ${label}: ${message}` });
     say('error', `Could not load ${label}: ${message}${useStore.getState().pair ? ' The previous pair is still loaded.' : ''}`);
     return false;
   }
+}
+
+/** The Cancel next to the loading bar: the load in progress fails with "the load was cancelled". */
+export function cancelLoad(): void {
+  void engine?.cancelLoad();
 }
 
 /** Starts (or restarts, superseding) the progressive evaluation with the current α first. */

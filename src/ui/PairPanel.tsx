@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useStore } from '../state/store';
-import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, scheduleEvaluation } from '../state/actions';
+import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, cancelLoad, scheduleEvaluation } from '../state/actions';
 import { filesFromInput } from './files';
 
 function bytes(n: number): string {
@@ -22,7 +22,10 @@ export function LoadingBar() {
     <div className="loading" role="status" aria-live="polite">
       <div>Loading {loading.label}{p ? ` — ${p.file}` : '…'}</div>
       <progress max={total ?? undefined} value={total ? loaded : undefined} />
-      <div className="muted">{bytes(loaded)}{total ? ` of ${bytes(total)}` : ''}{speed > 0 ? ` · ${bytes(speed)}/s` : ''}</div>
+      <div className="muted">
+        {bytes(loaded)}{total ? ` of ${bytes(total)}` : ''}{speed > 0 ? ` · ${bytes(speed)}/s` : ''}{' '}
+        <button type="button" data-testid="cancel-load" onClick={cancelLoad}>Cancel</button>
+      </div>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgres
 import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../core/gpu/device';
 import { cachedSource, type CacheStats } from './cache';
+import { watchCspViolations, type NetLimits } from '../core/bundle/net';
 import { decodeToModelInput } from './decode';
 import { planEvalFolder, unzipEntries, ZIP_LIMITS } from '../core/eval/folder';
 import { BlendEngine, type Backend } from '../core/runtime/engine';
@@ -90,9 +91,18 @@ async function moveToCpu(bundle: LoadedBundle, note: string): Promise<PairSummar
   return summary;
 }
 
-function sourceFor(req: PairRequest) {
-  return req.kind === 'url' ? cachedSource(urlSource(req.url), req.url, cacheStats) : filesSource(req.files);
+// Loads in progress, for the UI's Cancel (comlink cannot pass an AbortSignal, so the Worker keeps
+// the controllers and the page calls cancelLoad()).
+const loads = new Set<AbortController>();
+
+function sourceFor(req: PairRequest, signal?: AbortSignal) {
+  return req.kind === 'url' ? cachedSource(urlSource(req.url, { ...(signal ? { signal } : {}), limits: netLimits }), req.url, cacheStats) : filesSource(req.files);
 }
+
+// The download limits (net.ts's defaults); the browser tests shorten the timeouts.
+let netLimits: Partial<NetLimits> = {};
+// A rejected fetch blocked by the Content-Security-Policy is told apart from a network failure.
+watchCspViolations(self as unknown as Parameters<typeof watchCspViolations>[0]);
 
 const api = {
   async init(choice: BackendChoice, onChange?: (r: RuntimeInfo) => void): Promise<RuntimeInfo> {
@@ -129,7 +139,14 @@ const api = {
 
   async loadPair(req: PairRequest, onProgress?: (p: LoadProgress) => void): Promise<PairSummary> {
     const ex = need();
-    const bundle = await loadBundle(sourceFor(req), onProgress);
+    const ctl = new AbortController();
+    loads.add(ctl);
+    let bundle: LoadedBundle;
+    try {
+      bundle = await loadBundle(sourceFor(req, ctl.signal), onProgress);
+    } finally {
+      loads.delete(ctl);
+    }
     let summary: PairSummary;
     try {
       summary = await ex.loadPair(bundle);
@@ -141,6 +158,17 @@ const api = {
     }
     lastRequest = req;
     return summary;
+  },
+
+  /** Stops the downloads of every load in progress; each fails with "the load was cancelled". */
+  cancelLoad(): number {
+    for (const c of loads) c.abort();
+    return loads.size;
+  },
+
+  /** Test hook: shorter timeouts or caps for the downloads that follow. */
+  setNetLimits(limits: Partial<NetLimits>): void {
+    netLimits = { ...limits };
   },
 
   current(): PairSummary | null {

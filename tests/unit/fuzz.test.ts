@@ -21,6 +21,17 @@ import { ManifestError, parseManifest } from '../../src/core/bundle/manifest';
 import { BlendEngine } from '../../src/core/runtime/engine';
 import { ortNode } from '../../src/core/runtime/ort-node';
 import { buildTestModel, randomWeights, perturb, randomImages, IMAGE_DIMS } from '../support/testPair';
+import { Explorer } from '../../src/core/explorer';
+import { loadBundle, BundleError } from '../../src/core/bundle/source';
+import { makeTestBundle, memorySource } from '../support/testBundle';
+import { pngBomb, zipOf, deflatedZeros, crc32 } from '../support/bombs';
+import { readImageHeader, checkPixelBudget, ImageTooLargeError, MAX_IMAGE_PIXELS } from '../../src/core/image/header';
+import { spriteSet, pixelsOf } from '../../src/core/eval/sprites';
+import { unzipEntries, planEvalFolder, EvalFolderError, ZIP_LIMITS } from '../../src/core/eval/folder';
+import { ResultStore } from '../../src/core/eval/frontier';
+import { toResultLine, parseResults, ResultsError } from '../../src/core/eval/results';
+import { setIdProblem, isReservedKey } from '../../src/core/eval/ids';
+import { toCurve } from '../../src/state/imported';
 
 /** Generous: a case that takes this long is a hang or a runaway allocation, not a slow machine. */
 const BOUND_MS = 2000;
@@ -417,5 +428,219 @@ describe('fuzz: BlendEngine.create on flipped-bit models (onnxruntime-node)', ()
       { numRuns: RUNS.engine },
     );
     console.log(`fuzz: BlendEngine on flipped models: ${outcomes.loaded} loaded and ran, ${outcomes.refused} refused`);
+  });
+});
+
+// Issue 13: the manifest against the model (class count vs logits width, logits rank), keys that
+// are Object.prototype names, and decompression bombs (PNG and zip, built in memory).
+
+/** The test pair's logits output with its declared shape replaced (null: no shape declared). */
+function withLogitsDims(bytes: Uint8Array, dims: (number | string)[] | null): Uint8Array {
+  const obj = ModelProtoType.toObject(ModelProtoType.decode(bytes), { longs: String, bytes: Array }) as { graph: { output: { name: string; type: { tensor_type: { shape?: unknown } } }[] } };
+  const o = obj.graph.output.find((x) => x.name === 'logits')!;
+  if (dims === null) delete o.type.tensor_type.shape;
+  else o.type.tensor_type.shape = { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: String(d) } : { dim_param: d })) };
+  return ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
+}
+
+describe('fuzz: a pair whose manifest and model disagree is refused at load, and the loaded pair stays', () => {
+  it('(g) on random class counts and declared logits shapes', async () => {
+    const ex = new Explorer({ ort: ortNode, backend: 'cpu' });
+    const good = makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 10 }] });
+    await ex.loadPair(await loadBundle(memorySource(good.files)));
+    const before = ex.current!.contentHash;
+    const outcomes = { accepted: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.integer({ min: 2, max: 12 }), fc.constantFrom(5, 5, 10_000)),
+        fc.constantFrom<(number | string)[] | null>(['batch', 5], ['batch', 5], ['batch', 6], ['batch'], ['batch', 5, 1], [5], ['batch', 'classes'], null),
+        async (classes, dims) => {
+          counts.set('loadPair on class/logit mismatches', (counts.get('loadPair on class/logit mismatches') ?? 0) + 1);
+          const b = makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 10 }], seed: 5 });
+          for (const path of ['zeroshot.onnx', 'finetuned.onnx']) b.files.set(path, withLogitsDims(b.files.get(path)!, dims));
+          const m = JSON.parse(new TextDecoder().decode(b.files.get('manifest.json')!)) as { classes: string[]; eval: { sets: { labels: number[] }[] } };
+          m.classes = Array.from({ length: classes }, (_, i) => `class ${i}`);
+          m.eval.sets[0]!.labels = m.eval.sets[0]!.labels.map((l) => l % classes);
+          b.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
+          const t0 = performance.now();
+          try {
+            await ex.loadPair(await loadBundle(memorySource(b.files)));
+            // Accepted only when the model really has one logit per class in a [batch, classes] output.
+            expect(classes).toBe(5);
+            outcomes.accepted++;
+            await ex.loadPair(await loadBundle(memorySource(good.files)));
+          } catch (e) {
+            expect(e).toBeInstanceOf(Error);
+            expect((e as Error).message).toMatch(/logits|ShapeInference|onnxruntime/);
+            outcomes.refused++;
+            // A wrong class count is always refused; then the good pair is still the one in service.
+            expect(ex.current!.contentHash).toBe(before);
+          }
+          expect(performance.now() - t0).toBeLessThan(2 * BOUND_MS);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    expect(ex.current!.contentHash).toBe(before);
+    expect(BlendEngine.liveSessions).toBe(1);
+    await ex.dispose();
+    console.log(`fuzz: class/logit mismatches: ${outcomes.accepted} accepted, ${outcomes.refused} refused`);
+  });
+});
+
+const RESERVED = Object.getOwnPropertyNames(Object.prototype).concat('__proto__', 'prototype');
+const anyKey = fc.oneof(fc.constantFrom(...RESERVED), fc.string({ minLength: 1, maxLength: 12 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/));
+
+describe('fuzz: keys that are Object.prototype names never corrupt results', () => {
+  it('(h) ResultStore, results lines and imported curves keep every set, whatever its name', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(anyKey.filter((k) => !k.includes(':') && k.trim() === k && k.length > 0 && !/[\r\n]/.test(k)), { minLength: 2, maxLength: 6 }), (ids) => {
+        counts.set('prototype keys through results', (counts.get('prototype keys through results') ?? 0) + 1);
+        const store = new ResultStore(ids.map((id) => ({ id, count: 4 })));
+        ids.forEach((id, k) => store.record({ alpha: 0.5, setId: id, chunk: 0, start: 0, end: 4 }, k % 5));
+        const point = store.point(0.5);
+        expect(Object.keys(point).sort()).toEqual([...ids].sort());
+        const line = toResultLine(0.5, point);
+        const back = parseResults(JSON.stringify(line));
+        const curve = toCurve('f.jsonl', [...back, { ...back[0]!, alpha: 1 }], null);
+        expect([curve.reference, ...curve.shifts].sort()).toEqual([...ids].sort());
+        for (const p of curve.points) {
+          expect(Object.keys(p.perSet).sort()).toEqual([...ids].sort());
+          expect(Number.isFinite(p.shift)).toBe(true);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('(h) set names from manifests and folders: a reserved name is refused with a message, an accepted one is usable', () => {
+    const manifest = validManifest() as { eval: { sets: { id: string }[] } };
+    fc.assert(
+      fc.property(anyKey, (id) => {
+        counts.set('prototype keys as set ids', (counts.get('prototype keys as set ids') ?? 0) + 1);
+        const m = structuredClone(manifest);
+        m.eval.sets[1]!.id = id;
+        const e = manifestOutcome(JSON.stringify(m));
+        if (isReservedKey(id)) expect(e?.message).toContain('eval.sets.1.id: ');
+        let plan: ReturnType<typeof planEvalFolder> | EvalFolderError;
+        try {
+          plan = planEvalFolder([`${id}/circle/1.png`, 'reference/circle/1.png'], ['circle', 'square']);
+        } catch (err) {
+          if (!(err instanceof EvalFolderError)) throw err;
+          plan = err;
+        }
+        if (isReservedKey(id)) expect(plan).toBeInstanceOf(EvalFolderError);
+        if (!(plan instanceof EvalFolderError)) for (const s of plan) expect(setIdProblem(s.id)).toBeNull();
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
+/** A PNG of any declared size: signature and IHDR with right CRC, then an IDAT of `tail` bytes. */
+function pngHeader(width: number, height: number, tail: Uint8Array): Uint8Array {
+  const be = (v: number) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+  const ihdr = Uint8Array.of(...be(width), ...be(height), 8, 2, 0, 0, 0);
+  const type = new TextEncoder().encode('IHDR');
+  const idat = new TextEncoder().encode('IDAT');
+  return Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...be(13), ...type, ...ihdr, ...be(crc32(type, ihdr)), ...be(tail.length), ...idat, ...tail, ...be(crc32(idat, tail)), 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82);
+}
+
+describe('fuzz: decompression bombs are refused from their headers, quickly, with the module\'s own error', () => {
+  const spec = (count: number, columns: number) => ({ id: 'ref', name: 'ref', role: 'reference' as const, analogue: null, sprite: { path: 'eval/ref.png', tile: 8, columns, count }, labels: Array.from({ length: count }, () => 0), classes: null });
+  const dim = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(20000, 65535, 2 ** 31 - 1, 2 ** 32 - 1));
+
+  it('(i) PNG headers of any size: sprite sheets and the pixel budget', () => {
+    fc.assert(
+      fc.property(dim, dim, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.uint8Array({ maxLength: 64 }), (w, h, count, columns, tail) => {
+        const png = pngHeader(w, h, tail);
+        expect(readImageHeader(png)).toEqual({ format: 'png', width: w, height: h });
+        timed('pixel budget on PNG headers', () => {
+          try {
+            checkPixelBudget('x.png', readImageHeader(png)!, png.length);
+            expect(w * h).toBeLessThanOrEqual(MAX_IMAGE_PIXELS);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ImageTooLargeError);
+          }
+          try {
+            const set = spriteSet(spec(count, columns), png);
+            // Accepted only when the sheet fits the tiles (with a spare row and column at most)...
+            expect(w).toBeLessThanOrEqual((columns + 1) * 8);
+            // ...and decoding it (garbage data) is bounded by that and refused cleanly.
+            pixelsOf(set);
+          } catch (e) {
+            expect(e).toBeInstanceOf(BundleError);
+          }
+        });
+      }),
+      { numRuns: 3_000 },
+    );
+    // And the real thing: a 20000×20000 sheet that decodes (1.2 GB) is refused in the header.
+    const bomb = pngBomb(20000, 20000);
+    timed('pixel budget on PNG headers', () => expect(() => spriteSet(spec(10, 10), bomb)).toThrow(BundleError));
+  });
+
+  it('(i) zips whose entries declare any size, some of them bombs, and their mutations', () => {
+    const bomb = deflatedZeros(1_900_000_000, 10_000_000);
+    const small = deflatedZeros(1000, 1000);
+    const entry = fc.record({
+      name: fc.constantFrom('s/c0/a.png', 's/c0/b.jpg', 's/c1/c.webp', 'notes.txt', 's/.hidden.png', '../x.png', '__proto__', 's/c0/__proto__.png'),
+      kind: fc.constantFrom('small', 'bomb', 'liar'),
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 6 }), fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), { maxLength: 3 }), (entries, edits) => {
+        const zip = zipOf(entries.map((e) => ({ name: e.name, method: 8 as const, data: e.kind === 'bomb' ? bomb : small, size: e.kind === 'bomb' ? 1_900_000_000 : e.kind === 'liar' ? 10 : 1000 })));
+        for (const { at, value } of edits) zip[at % zip.length] = value;
+        timed('unzipEntries on bombs', () => {
+          let out: Map<string, Uint8Array>;
+          try {
+            out = unzipEntries(zip);
+          } catch (e) {
+            expect(e).toBeInstanceOf(EvalFolderError);
+            return;
+          }
+          let total = 0;
+          for (const [name, bytes] of out) {
+            expect(name).toMatch(/\.(png|jpe?g|gif|webp|bmp|avif)$/i);
+            expect(bytes.length).toBeLessThanOrEqual(ZIP_LIMITS.entryBytes);
+            total += bytes.length;
+          }
+          expect(total).toBeLessThanOrEqual(ZIP_LIMITS.totalBytes);
+          // Unmutated: a bomb image entry is never let through.
+          if (edits.length === 0) expect(entries.some((e) => e.kind === 'bomb' && /\.(png|jpg|webp)$/.test(e.name) && !e.name.includes('/.') && !e.name.startsWith('..'))).toBe(false);
+        });
+      }),
+      { numRuns: 1_500 },
+    );
+  });
+});
+
+describe('fuzz: results files with hostile values', () => {
+  it('(j) non-finite, out-of-range or non-number accuracies are refused with their line, never dropped', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom('1e999', '-1e999', 'NaN', '"0.5"', 'null', 'true', '[]', '{}'));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 5 }), (values) => {
+        counts.set('parseResults on hostile values', (counts.get('parseResults on hostile values') ?? 0) + 1);
+        const raw = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? JSON.stringify(v) : '1e999') : String(v));
+        const text = `{"alpha":0.5,${values.map((v, i) => `"set${i}:top1":${raw(v)}`).join(',')}}`;
+        let lines: ReturnType<typeof parseResults>;
+        try {
+          JSON.parse(text);
+        } catch {
+          return; // NaN is not JSON: the line is refused as not JSON
+        }
+        try {
+          lines = parseResults(text);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ResultsError);
+          expect((e as Error).message).toMatch(/^line 1/);
+          return;
+        }
+        // Accepted: every value made it, as a fraction.
+        expect(Object.keys(lines[0]!).filter((k) => k.endsWith(':top1'))).toHaveLength(values.length);
+        for (const [k, v] of Object.entries(lines[0]!)) if (k !== 'alpha') expect(v >= 0 && v <= 1).toBe(true);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

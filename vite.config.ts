@@ -8,27 +8,49 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'credentialless',
 };
 
-// The Content-Security-Policy of the built app (README, "Privacy"): scripts and workers only from
-// the app's own origin, wasm compilation for onnxruntime, images from data:/blob: URLs (upload
-// thumbnails), and fetches to the app's origin or to an https pair URL the user typed. Build only:
-// the dev server injects inline scripts for hot reloading.
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self' https:",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'none'",
-].join('; ');
+// The Content-Security-Policy (README, "Privacy and the Content-Security-Policy", the same table;
+// public/_headers and public/.htaccess carry it for static hosts; tests/unit/csp.test.ts checks
+// that all four agree). Sent as a header by `npm run dev` and `npm run preview`: a <meta> policy
+// governs the page only, not the module Worker that makes every pair request, and a Worker's
+// policy is the one on its script's response. Scripts and workers only from the app's origin;
+// wasm compilation for onnxruntime; eval for protobufjs, which compiles its ONNX decoders with
+// new Function in the Worker (measured: without 'unsafe-eval' no model loads, EvalError; one
+// policy for all paths because static hosts merge per-path headers unreliably); images from
+// data:/blob: URLs (upload thumbnails); fetches to the app's origin or an https pair URL.
+export const CSP_DIRECTIVES: ReadonlyArray<readonly [string, string]> = [
+  ['default-src', "'self'"],
+  ['script-src', "'self' 'wasm-unsafe-eval' 'unsafe-eval'"],
+  ['worker-src', "'self' blob:"],
+  ['style-src', "'self' 'unsafe-inline'"],
+  ['img-src', "'self' data: blob:"],
+  ['connect-src', "'self' https:"],
+  ['object-src', "'none'"],
+  ['base-uri', "'self'"],
+  ['form-action', "'none'"],
+  ['frame-ancestors', "'none'"],
+];
+
+export const CSP = CSP_DIRECTIVES.map(([d, v]) => `${d} ${v}`).join('; ');
+
+// A <meta> policy, for hosts that send no headers: browsers ignore frame-ancestors there (and
+// say so in the console), and it covers the page, not the Worker.
+export const META_CSP = CSP_DIRECTIVES.filter(([d]) => d !== 'frame-ancestors').map(([d, v]) => `${d} ${v}`).join('; ');
+
+// The dev server injects an inline module script (React Fast Refresh's preamble).
+export const DEV_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'");
+
+/** Every response's security headers, besides the CSP. */
+export const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  // Pair requests carry no Referer: the pair's host does not learn the app's URL (or its ?pair=).
+  'Referrer-Policy': 'no-referrer',
+};
 
 function contentSecurityPolicy(): Plugin {
   return {
     name: 'wiseft-csp',
     apply: 'build',
-    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CSP }, injectTo: 'head-prepend' }],
   };
 }
 
@@ -38,11 +60,11 @@ export default defineConfig({
   plugins: [react(), contentSecurityPolicy()],
   server: {
     host: '127.0.0.1',
-    headers: isolation,
+    headers: { ...isolation, ...SECURITY_HEADERS, 'Content-Security-Policy': DEV_CSP },
     // The Python virtual environments and build outputs hold hundreds of thousands of files.
     watch: { ignored: ['**/.venv*/**', '**/tools/**', '**/bench/.out/**', '**/tests/.artifacts/**', '**/dist/**'] },
   },
-  preview: { host: '127.0.0.1', headers: isolation },
+  preview: { host: '127.0.0.1', headers: { ...isolation, ...SECURITY_HEADERS, 'Content-Security-Policy': CSP } },
   worker: { format: 'es' },
   optimizeDeps: {
     // onnxruntime-web locates its wasm relative to its own module: pre-bundling would move it.

@@ -3,7 +3,7 @@
 // engine's numbers on random pairs. Each test opens its own Chromium on a fresh profile and
 // serves small test bundles from tests/.artifacts/ (the bundled pair is not needed).
 import { describe, it, expect, inject, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, mkdirSync, cpSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, cpSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { encode } from 'fast-png';
@@ -418,12 +418,15 @@ describe('privacy', () => {
 
   it('the built app carries the Content-Security-Policy and loads its bundled pair without a CSP violation', async () => {
     const { build, preview } = await import('vite');
-    const { CSP } = await import('../../vite.config');
+    const { CSP, META_CSP } = await import('../../vite.config');
     const out = mkdtempSync(join(tmpdir(), 'wiseft-dist-'));
     await build({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html);
-    expect(meta?.[1]?.replaceAll('&#39;', "'").replaceAll('&#x27;', "'")).toBe(CSP);
+    expect(meta?.[1]?.replaceAll('&#39;', "'").replaceAll('&#x27;', "'")).toBe(META_CSP);
+    // Static hosts get the headers from these (tests/unit/csp.test.ts checks what they say).
+    expect(readFileSync(join(out, '_headers'), 'utf8')).toContain(CSP);
+    expect(readFileSync(join(out, '.htaccess'), 'utf8')).toContain(CSP);
     // The bundled pair: a test bundle in place of public/pairs/shapes (built by another task).
     rmSync(join(out, 'pairs/shapes'), { recursive: true, force: true });
     mkdirSync(join(out, 'pairs'), { recursive: true });
@@ -433,6 +436,17 @@ describe('privacy', () => {
       const address = server.httpServer.address();
       if (!address || typeof address === 'string') throw new Error('vite preview did not start');
       const url = `http://127.0.0.1:${address.port}/`;
+      // Issue 13, item 4: the policy is a header on the page and on the Worker's script (a <meta>
+      // tag does not reach the Worker, which makes every pair request).
+      const workerFile = readdirSync(join(out, 'assets')).find((f) => /^explorer\.worker-.*\.js$/.test(f));
+      expect(workerFile).toBeDefined();
+      for (const path of ['', `assets/${workerFile}`]) {
+        const res = await fetch(new URL(path, url));
+        await res.body?.cancel();
+        expect(res.headers.get('content-security-policy'), path).toBe(CSP);
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      }
       const requests: string[] = [];
       await withPage(url, async (s) => {
         const { page } = s;
@@ -454,6 +468,21 @@ describe('privacy', () => {
         },
       });
       expect(requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== new URL(url).origin)).toEqual([]);
+      // The measurement behind 'unsafe-eval' (README's table): the same build under the policy
+      // without it loads no pair; protobufjs compiles its decoders with new Function in the Worker.
+      const strict = await preview({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir: out }, preview: { port: 0, host: '127.0.0.1', headers: { 'Content-Security-Policy': CSP.replace(" 'unsafe-eval'", '') } } });
+      try {
+        const a = strict.httpServer.address();
+        if (!a || typeof a === 'string') throw new Error('vite preview did not start');
+        await withPage(`http://127.0.0.1:${a.port}/`, async (s) => {
+          await s.page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /Could not load the bundled pair/.test(m.textContent ?? '')), undefined, { timeout: 120_000 });
+          const text = await s.page.textContent('[data-testid="message-error"]');
+          console.log(`CSP without 'unsafe-eval': ${text}`);
+          expect(text).toMatch(/^Could not load the bundled pair: zeroshot\.onnx cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs \('unsafe-eval' in script-src\)\./);
+        });
+      } finally {
+        await new Promise<void>((r) => strict.httpServer.close(() => r()));
+      }
     } finally {
       await new Promise<void>((r) => server.httpServer.close(() => r()));
       rmSync(out, { recursive: true, force: true });

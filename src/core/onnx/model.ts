@@ -117,6 +117,9 @@ export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
   try {
     proto = ModelProtoType.decode(bytes) as unknown as ModelProto;
   } catch (e) {
+    // protobufjs builds its decoders with new Function on first use: a Content-Security-Policy
+    // without 'unsafe-eval' stops that, whatever the file (measured in the built app's CSP test).
+    if (e instanceof EvalError) throw new OnnxError(`${label} cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs ('unsafe-eval' in script-src)`);
     // protobufjs throws plain Errors, RangeErrors (a nesting deep enough to exhaust the stack)
     // and TypeErrors alike for malformed input: all of them mean "not a readable model".
     throw notAModel(bytes, label, `is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`);

@@ -1,0 +1,173 @@
+// Issue 13 in the browser: the CSP header governs the Worker, a load can be cancelled and times
+// out, a relative ?pair= is the page's, redirects stay on the manifest's origin, and failures say
+// what they were. Chromium against the Vite dev server and Node servers, all on 127.0.0.1.
+import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPage, type Session } from './setup/chromium';
+import { serveBundle, storeState, engineCall, waitForPair, withActions, type ServedBundle } from './setup/reliability';
+import { startHostileServer, type HostileServer } from '../support/hostileServer';
+import { DEV_CSP } from '../../vite.config';
+
+let P: ServedBundle;
+let Q: ServedBundle;
+let other: HostileServer;
+
+beforeAll(async () => {
+  P = await serveBundle('net-p', { seed: 41, sets: [{ id: 'reference', role: 'reference', count: 20 }] });
+  Q = await serveBundle('net-q', { seed: 42, sets: [{ id: 'reference', role: 'reference', count: 20 }] });
+  // Another origin (another port), with CORS: only the CSP can stop a request to it.
+  other = await startHostileServer(P.files, { lifetimeMs: 600_000 });
+});
+afterAll(async () => other?.close());
+
+const base = () => inject('baseUrl');
+function appUrl(pair: string | null, hash = ''): string {
+  const u = new URL(base());
+  if (pair !== null) u.searchParams.set('pair', pair);
+  u.hash = hash;
+  return u.href;
+}
+
+async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: Parameters<typeof openPage>[1] = {}): Promise<T> {
+  const s = await openPage(url, {
+    ...opts,
+    beforeGoto: async (ctx) => {
+      // Other engineers edit src/ while these run: no HMR reloads mid-test.
+      await ctx.routeWebSocket(/./, () => undefined);
+      await opts.beforeGoto?.(ctx);
+    },
+  });
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+// Each message's text, without its dismiss button (×).
+const messages = (s: Session) => s.page.evaluate(() => [...document.querySelectorAll('[data-testid^="message-"]')].map((m) => (m.textContent ?? '').replace(/×$/, '')));
+async function waitForMessage(s: Session, re: RegExp, timeout = 60_000): Promise<string> {
+  await s.page.waitForFunction((src) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(src).test(m.textContent ?? '')), re.source, { timeout });
+  return (await messages(s)).find((m) => re.test(m))!;
+}
+
+describe('item 4: the Content-Security-Policy is a header, and it governs the Worker', () => {
+  it('the dev server sends the policy, nosniff and the referrer policy on the page and on the Worker\'s script', async () => {
+    for (const path of ['', 'src/worker/explorer.worker.ts?worker_file&type=module']) {
+      const res = await fetch(new URL(path, base()));
+      await res.body?.cancel();
+      expect(res.headers.get('content-security-policy'), path).toBe(DEV_CSP);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+    expect(DEV_CSP).toMatch(/frame-ancestors 'none'/);
+  });
+
+  it('an http:// pair on another port is blocked in the Worker too, and the message says it was the policy (item 10)', async () => {
+    const url = `${other.origin}/pair/manifest.json`;
+    const seen = other.seen.length;
+    await withPage(appUrl(null), async (s) => {
+      await s.page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown; loading: unknown } } } }).wiseft?.store.getState().pair && !(globalThis as unknown as { wiseft: { store: { getState(): { loading: unknown } } } }).wiseft.store.getState().loading, undefined, { timeout: 180_000 });
+      const before = await storeState<string>(s.page, '(s) => s.pair.contentHash');
+      await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+      const m = await waitForMessage(s, /Could not load/);
+      expect(m).toContain(`Could not load ${url}: could not download ${url}: this app's Content-Security-Policy does not allow fetching from ${other.origin}`);
+      expect(m).toMatch(/\. The previous pair is still loaded\.$/);
+      // The page's own fetch is blocked as well (the policy was always there for the page).
+      expect(await s.page.evaluate((u) => fetch(u).then(() => 'loaded', () => 'blocked'), url)).toBe('blocked');
+      expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(before);
+    });
+    expect(other.seen.length).toBe(seen);
+  });
+});
+
+describe('item 9: a load can be cancelled, and a silent host times out', () => {
+  it('a ?pair= manifest that never answers: the loading bar has a Cancel; it cancels, says so, and the bundled pair opens', async () => {
+    await withPage(appUrl('tests/.artifacts/net-hang/manifest.json'), async (s) => {
+      const cancel = s.page.locator('[data-testid="cancel-load"]');
+      await cancel.waitFor({ timeout: 120_000 });
+      expect(await s.page.textContent('.loading')).toMatch(/Loading .*net-hang\/manifest\.json/);
+      await cancel.click();
+      const m = await waitForMessage(s, /Could not load/);
+      expect(m).toMatch(/^Could not load .*net-hang\/manifest\.json: the load was cancelled\.$/);
+      await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { pair: unknown; loading: unknown } } } }).wiseft.store.getState().pair !== null, undefined, { timeout: 180_000 });
+      expect(await s.page.locator('[data-testid="cancel-load"]').count()).toBe(0);
+    }, {
+      beforeGoto: async (ctx) => {
+        // A host that accepts the request and never answers.
+        await ctx.route(/net-hang\/manifest\.json/, () => undefined);
+      },
+    });
+  });
+
+  it('with the manifest deadline at 1.5 s, a silent host fails the load in words and the previous pair stays', async () => {
+    await withPage(appUrl(P.path), async (s) => {
+      await waitForPair(s.page, P.contentHash);
+      await engineCall(s.page, 'setNetLimits', { manifestMs: 1500, idleMs: 10_000 });
+      const url = new URL('tests/.artifacts/net-hang2/manifest.json', base()).href;
+      const t0 = Date.now();
+      await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+      const m = await waitForMessage(s, /Could not load/);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(m).toMatch(/^Could not load .*net-hang2\/manifest\.json: manifest\.json: no complete answer from 127\.0\.0\.1:\d+ within 1\.5 s; the server is too slow or not responding\. The previous pair is still loaded\.$/);
+      expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(P.contentHash);
+    }, { beforeGoto: async (ctx) => void (await ctx.route(/net-hang2\/manifest\.json/, () => undefined)) });
+  });
+});
+
+describe('item 11: a relative ?pair= is relative to the page', () => {
+  it('?pair=tests/.artifacts/net-q/manifest.json opens that pair', async () => {
+    await withPage(appUrl(Q.path.replace(/^\//, '')), async (s) => {
+      await waitForPair(s.page, Q.contentHash);
+      expect(s.errors).toEqual([]);
+    });
+  });
+});
+
+describe('item 17: redirects stay on the manifest\'s origin (in Chromium)', () => {
+  it('a model file 302ed to another origin (an https host that would serve it, CORS and all) is refused', async () => {
+    // The other origin: https on 127.0.0.1 with a throwaway self-signed certificate (the CSP lets
+    // https: through, so only the redirect check can stop it).
+    const dir = mkdtempSync(join(tmpdir(), 'wiseft-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    let targetHits = 0;
+    const tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
+      targetHits++;
+      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'application/octet-stream' }).end(Buffer.from(P.files.get('zeroshot.onnx')!));
+    });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const target = `https://127.0.0.1:${(tls.address() as { port: number }).port}/elsewhere/zeroshot.onnx`;
+    try {
+      await withPage(appUrl(P.path), async (s) => {
+        await waitForPair(s.page, P.contentHash);
+        const url = new URL('tests/.artifacts/net-p/manifest.json?r=1', base()).href;
+        await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+        const m = await waitForMessage(s, /Could not load/);
+        // Measured: Chromium answers redirect: 'manual' with an opaque redirect (status 0, no
+        // Location), so the reader follows and checks where the answer came from; the bytes are
+        // refused, but the other host did see the request (Node's fetch never sends it).
+        expect(m).toContain(`zeroshot.onnx: ${new URL('tests/.artifacts/net-p/zeroshot.onnx', base()).href} was redirected to ${target}, on another origin; only redirects within ${new URL(base()).origin} are followed.`);
+        expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(P.contentHash);
+      }, {
+        args: ['--ignore-certificate-errors'],
+        beforeGoto: async (ctx) => {
+          // Only the second load (?r=1) is redirected; the first is cached under its own URL.
+          let n = 0;
+          await ctx.route(/net-p\/zeroshot\.onnx/, async (route) => {
+            if (n++ === 0) return route.continue();
+            await route.fulfill({ status: 302, headers: { Location: target, 'Access-Control-Allow-Origin': '*' } });
+          });
+        },
+      });
+    } finally {
+      await new Promise<void>((r) => tls.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`network: the redirect target was requested ${targetHits} time(s)`);
+    expect(targetHits).toBeGreaterThan(0);
+  });
+});

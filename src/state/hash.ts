@@ -8,9 +8,13 @@ export interface HashState {
   presenter: boolean;
   pair: string | null;
   backend: 'auto' | 'webgpu' | 'wasm';
+  /** The fine-tuned member of a bundle with several (null: its default, the first). */
+  member: string | null;
+  /** The selected member's recorded sweep on the chart (where it has one). */
+  recorded: boolean;
 }
 
-export const DEFAULT_HASH: HashState = { alpha: 0.5, shift: 'mean', ensemble: false, paper: 'none', presenter: false, pair: null, backend: 'auto' };
+export const DEFAULT_HASH: HashState = { alpha: 0.5, shift: 'mean', ensemble: false, paper: 'none', presenter: false, pair: null, backend: 'auto', member: null, recorded: true };
 
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
@@ -25,6 +29,9 @@ export function parseHash(hash: string, search = ''): HashState {
     presenter: p.get('presenter') === '1' || q.get('presenter') === '1',
     pair: q.get('pair') || p.get('pair') || null,
     backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
+    // Checked against the bundle once it is read: an id it lacks opens the default with a note.
+    member: p.get('member') || null,
+    recorded: p.get('recorded') !== '0',
   };
 }
 
@@ -37,5 +44,7 @@ export function formatHash(s: HashState): string {
   if (s.presenter) p.set('presenter', '1');
   if (s.pair) p.set('pair', s.pair);
   if (s.backend !== 'auto') p.set('backend', s.backend);
+  if (s.member) p.set('member', s.member);
+  if (!s.recorded) p.set('recorded', '0');
   return `#${p.toString()}`;
 }

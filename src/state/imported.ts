@@ -15,6 +15,8 @@ export interface ImportedCurve {
   reference: string;
   shifts: string[];
   points: { alpha: number; reference: number; shift: number; perSet: Record<string, number> }[];
+  /** The chart's name for it; default "<name> (imported)". A bundle's recorded sweep is "recorded sweep". */
+  series?: string;
 }
 
 /** Which key is the reference: ours by set id, else ImageNet, else the first dataset in the file. */

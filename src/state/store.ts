@@ -15,6 +15,8 @@ export interface PairSlice {
   loading: { label: string; progress: (LoadProgress & { elapsedMs: number }) | null; startedAt: number } | null;
   /** The last failure to load a pair, in words; the previous pair stays in use. */
   pairError: string | null;
+  /** Why the member shown is not the one the link asked for (an id the bundle does not have). */
+  memberNote: string | null;
 }
 
 export interface AlphaSlice {
@@ -40,6 +42,9 @@ export interface ViewSlice {
   presenter: boolean;
   pairUrl: string | null;
   backendChoice: HashState['backend'];
+  /** The fine-tuned member in the URL: asked for by the link until a pair loads, then the one shown. */
+  member: string | null;
+  showRecorded: boolean;
 }
 
 export interface Upload {
@@ -76,14 +81,14 @@ export type State = PairSlice & AlphaSlice & FrontierSlice & ViewSlice & UploadS
 
 const initialHash = typeof location !== 'undefined' ? parseHash(location.hash, location.search) : parseHash('');
 
-const pairSlice: StateCreator<State, [], [], PairSlice> = () => ({ pair: null, runtime: null, loading: null, pairError: null });
+const pairSlice: StateCreator<State, [], [], PairSlice> = () => ({ pair: null, runtime: null, loading: null, pairError: null, memberNote: null });
 const alphaSlice: StateCreator<State, [], [], AlphaSlice> = () => ({ alpha: initialHash.alpha, playing: false });
 const frontierSlice: StateCreator<State, [], [], FrontierSlice> = () => ({
   pointsFor: null, points: {}, ensemble: {}, progress: null, evaluating: false, evalStartedAt: null, fullFrontierMs: null,
 });
 const viewSlice: StateCreator<State, [], [], ViewSlice> = () => ({
   shift: initialHash.shift, showEnsemble: initialHash.ensemble, paper: initialHash.paper, presenter: initialHash.presenter,
-  pairUrl: initialHash.pair, backendChoice: initialHash.backend,
+  pairUrl: initialHash.pair, backendChoice: initialHash.backend, member: initialHash.member, showRecorded: initialHash.recorded,
 });
 const uploadSlice: StateCreator<State, [], [], UploadSlice> = () => ({ uploads: [], customLabels: null, labelError: null });
 const importSlice: StateCreator<State, [], [], ImportSlice> = () => ({ imported: [] });

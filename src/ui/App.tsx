@@ -32,6 +32,7 @@ function ViewControls() {
   const showEnsemble = useStore((s) => s.showEnsemble);
   const paper = useStore((s) => s.paper);
   const presenter = useStore((s) => s.presenter);
+  const showRecorded = useStore((s) => s.showRecorded);
   if (!pair) return null;
   return (
     <div className="view-controls">
@@ -43,6 +44,11 @@ function ViewControls() {
         </select>
       </label>
       <label><input type="checkbox" checked={showEnsemble} onChange={(e) => useStore.setState({ showEnsemble: e.currentTarget.checked })} /> output-space ensemble</label>
+      {pair.sweeps?.weight && (
+        <label title="The weight-space sweep recorded for this member when the bundle was made (21 α on its eval sets)">
+          <input type="checkbox" checked={showRecorded} onChange={(e) => useStore.setState({ showRecorded: e.currentTarget.checked })} data-testid="recorded-toggle" /> recorded sweep
+        </label>
+      )}
       <label>
         Paper{' '}
         <select value={paper} onChange={(e) => useStore.setState({ paper: e.currentTarget.value })} aria-label="Overlay a published curve">

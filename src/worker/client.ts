@@ -10,4 +10,4 @@ export function startEngineWorker(): { engine: EngineHandle; terminate: () => vo
 }
 
 export const proxy = Comlink.proxy;
-export type { BackendChoice, RuntimeInfo, PairRequest, DecodedUpload } from './explorer.worker';
+export type { BackendChoice, RuntimeInfo, PairRequest, DecodedUpload, LoadedPairSummary } from './explorer.worker';

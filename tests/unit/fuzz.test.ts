@@ -32,6 +32,8 @@ import { ResultStore } from '../../src/core/eval/frontier';
 import { toResultLine, parseResults, ResultsError } from '../../src/core/eval/results';
 import { setIdProblem, isReservedKey } from '../../src/core/eval/ids';
 import { toCurve } from '../../src/state/imported';
+import { boundedFetch, DownloadError } from '../../src/core/bundle/net';
+import { createServer } from 'node:http';
 
 /** Generous: a case that takes this long is a hang or a runaway allocation, not a slow machine. */
 const BOUND_MS = 2000;
@@ -642,5 +644,82 @@ describe('fuzz: results files with hostile values', () => {
       }),
       { numRuns: 3_000 },
     );
+  });
+});
+
+// Issue 13, item 2: the download reader against hosts that send endless, slow, stalling or lying
+// bodies, from a Node server on 127.0.0.1 (bounded: every body stops after 3 s, the server after
+// the block). Each case must end in bytes within the limits or a DownloadError, and in time.
+describe('fuzz: boundedFetch against endless and slow streams (a local server)', () => {
+  interface Plan { chunks: { size: number; delayMs: number }[]; endless: boolean; contentLength: 'none' | 'true' | 'lie-high'; expected: 'none' | 'exact' | 'low' | 'high' }
+  const plan: fc.Arbitrary<Plan> = fc.record({
+    chunks: fc.array(fc.record({ size: fc.oneof(fc.nat(64), fc.integer({ min: 1000, max: 70_000 })), delayMs: fc.oneof(fc.constant(0), fc.nat(40), fc.constantFrom(250, 700)) }), { maxLength: 8 }),
+    endless: fc.boolean(),
+    contentLength: fc.constantFrom('none', 'true', 'lie-high'),
+    expected: fc.constantFrom('none', 'exact', 'low', 'high'),
+  });
+  const IDLE_MS = 500;
+  const TOTAL_MS = 1500;
+  const MAX_BYTES = 200_000;
+
+  it('(g) every case ends in bytes within the limits or a DownloadError, within the timeouts', { timeout: 120_000 }, async () => {
+    const plans = new Map<string, Plan>();
+    const server = createServer((req, res) => {
+      const p = plans.get(new URL(req.url ?? '/', 'http://x').searchParams.get('id') ?? '');
+      if (!p) return void res.writeHead(404).end();
+      const finite = p.chunks.reduce((s, c) => s + c.size, 0);
+      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+      if (p.contentLength === 'true' && !p.endless) headers['Content-Length'] = String(finite);
+      if (p.contentLength === 'lie-high') headers['Content-Length'] = String(finite + 10_000_000);
+      res.writeHead(200, headers);
+      const t0 = Date.now();
+      let i = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        if (Date.now() - t0 > 3000) return void res.destroy();
+        const c = p.chunks[i++] ?? (p.endless ? { size: 16_384, delayMs: 0 } : null);
+        if (!c) return void res.end();
+        res.write(new Uint8Array(c.size).fill(i & 0xff), () => void setTimeout(next, c.delayMs));
+      };
+      next();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    server.unref();
+    const outcomes: Record<string, number> = {};
+    let id = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(plan, async (p) => {
+          counts.set('boundedFetch on hostile streams', (counts.get('boundedFetch on hostile streams') ?? 0) + 1);
+          const key = String(++id);
+          plans.set(key, p);
+          const finite = p.chunks.reduce((s, c) => s + c.size, 0);
+          const expectedBytes = p.expected === 'none' ? undefined : p.expected === 'exact' ? finite : p.expected === 'low' ? Math.floor(finite / 2) : finite + 1000;
+          const t0 = performance.now();
+          try {
+            const bytes = await boundedFetch(`${origin}/f?id=${key}`, { origin, name: 'f.onnx', maxBytes: MAX_BYTES, idleMs: IDLE_MS, totalMs: TOTAL_MS, ...(expectedBytes !== undefined ? { expectedBytes } : {}) });
+            expect(bytes.byteLength).toBeLessThanOrEqual(Math.min(MAX_BYTES, expectedBytes ?? Infinity));
+            expect(p.endless).toBe(false);
+            expect(bytes.byteLength).toBe(finite);
+            outcomes.ok = (outcomes.ok ?? 0) + 1;
+          } catch (e) {
+            if (!(e instanceof DownloadError)) throw e;
+            expect(e.message.length).toBeGreaterThan(0);
+            outcomes[e.kind] = (outcomes[e.kind] ?? 0) + 1;
+          }
+          // The deadline, plus one idle period of slack for the abort to land.
+          expect(performance.now() - t0).toBeLessThan(TOTAL_MS + IDLE_MS + 500);
+          plans.delete(key);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    console.log(`fuzz: boundedFetch outcomes ${JSON.stringify(outcomes)}`);
+    expect(outcomes.ok ?? 0).toBeGreaterThan(0);
+    expect((outcomes['too-large'] ?? 0) + (outcomes.timeout ?? 0)).toBeGreaterThan(0);
   });
 });

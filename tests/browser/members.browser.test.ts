@@ -1,0 +1,121 @@
+// A bundle with several fine-tuned members (wiseft-pair/2) in the app: the member selector, the
+// member in the URL hash (and an unknown one), the member-named α = 1 label, the recorded sweep
+// shown before the live frontier is done, and a mismatching member refused with the rest kept.
+import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { openPage, type Session } from './setup/chromium';
+import { serveBundle, storeState, BIG_SETS, type ServedBundle } from './setup/reliability';
+
+let s: Session;
+let pair: ServedBundle;
+let pairUrl: string;
+
+interface View {
+  member: string | null;
+  pairMember: string | null;
+  contentHash: string | null;
+  pointsFor: string | null;
+  alpha: number;
+  complete: boolean;
+  hash: string;
+}
+
+const view = () => storeState<View>(s.page, `(s) => ({ member: s.member, pairMember: s.pair ? s.pair.member : null, contentHash: s.pair ? s.pair.contentHash : null,
+  pointsFor: s.pointsFor, alpha: s.alpha, complete: s.fullFrontierMs !== null, hash: location.hash })`);
+
+const waitForMember = (id: string) => s.page.waitForFunction((want) => {
+  const st = (globalThis as unknown as { wiseft?: { store: { getState(): { pair: { member: string } | null; loading: unknown } } } }).wiseft?.store.getState();
+  return st?.pair?.member === want && st.loading === null;
+}, id, { timeout: 120_000, polling: 100 });
+
+/** Waits for an SVG text of the chart (a point's label); on a timeout, says which texts there were. */
+async function chartText(text: string): Promise<void> {
+  await s.page.waitForFunction((t) => [...document.querySelectorAll('svg text')].some((e) => e.textContent === t), text, { timeout: 120_000, polling: 250 }).catch(async (e: unknown) => {
+    console.log('chart texts:', await s.page.evaluate(() => [...document.querySelectorAll('svg text')].map((x) => x.textContent).join(' | ')));
+    throw e;
+  });
+}
+
+const legend = (name: string) => s.page.locator('.recharts-legend-item-text', { hasText: name });
+
+beforeAll(async () => {
+  pair = await serveBundle('members-v2', {
+    seed: 8,
+    sets: BIG_SETS,
+    members: [
+      { id: 'e2e-seed0', name: 'End-to-end fine-tuning, seed 0', kind: 'end-to-end', seed: 0, description: 'All weights fine-tuned on the reference set.', sweeps: true },
+      { id: 'lp-seed1', name: 'Linear classifier, seed 1', kind: 'linear-classifier', seed: 1, perturbSeed: 40 },
+      { id: 'wrong-head', name: 'A six-class head', model: { shapes: { 'head.weight': [16, 6], 'head.bias': [6] } } },
+    ],
+  });
+  pairUrl = new URL(pair.path, inject('baseUrl')).href;
+  // wasm: the test model is tiny, and the member logic is the same on every backend.
+  s = await openPage(`${inject('baseUrl')}?pair=${encodeURIComponent(pairUrl)}#member=lp-seed1&backend=wasm`);
+});
+afterAll(async () => s?.close());
+
+describe('a bundle with several fine-tuned members', () => {
+  it('opens the member the link names, and keeps it in the URL', async () => {
+    await waitForMember('lp-seed1');
+    expect(await s.page.locator('[data-testid="member-select"]').inputValue()).toBe('lp-seed1');
+    const options = await s.page.locator('[data-testid="member-select"] option').allTextContents();
+    expect(options).toEqual(['End-to-end fine-tuning, seed 0 (end-to-end, seed 0)', 'Linear classifier, seed 1 (linear-classifier, seed 1)', 'A six-class head (end-to-end)']);
+    const v = await view();
+    expect(v.hash).toContain('member=lp-seed1');
+    expect(v.member).toBe('lp-seed1');
+    // No recorded sweep for this member: no toggle, no series.
+    expect(await s.page.locator('[data-testid="recorded-toggle"]').count()).toBe(0);
+    await chartText('fine-tuned (linear-classifier, seed 1)');
+  });
+
+  it('switching member shows its recorded sweep at once, names it at α = 1, and never shows the other member\'s points', async () => {
+    const before = await view();
+    await s.page.locator('[data-testid="member-select"]').selectOption('e2e-seed0');
+    await waitForMember('e2e-seed0');
+    // The recorded sweep comes with the load: on the chart before the live frontier is complete.
+    await legend('recorded sweep').waitFor({ timeout: 10_000 });
+    const v = await view();
+    expect(v.complete).toBe(false);
+    expect(v.contentHash).not.toBe(before.contentHash);
+    expect(v.pointsFor === null || v.pointsFor === v.contentHash).toBe(true);
+    expect(v.hash).toContain('member=e2e-seed0');
+    expect(v.alpha).toBe(before.alpha);
+    expect(await s.page.textContent('[data-testid="member-description"]')).toBe('All weights fine-tuned on the reference set.');
+    await chartText('fine-tuned (end-to-end, seed 0)');
+    expect(await s.page.locator('svg text', { hasText: 'linear-classifier' }).count()).toBe(0);
+    await s.page.screenshot({ path: 'docs/screenshots/members.png', fullPage: true });
+
+    await s.page.locator('[data-testid="recorded-toggle"]').uncheck();
+    await legend('recorded sweep').waitFor({ state: 'detached', timeout: 10_000 });
+    expect((await view()).hash).toContain('recorded=0');
+    await s.page.locator('[data-testid="recorded-toggle"]').check();
+    await legend('recorded sweep').waitFor({ timeout: 10_000 });
+  });
+
+  it('refuses a member that does not match the zero-shot model, naming it, and keeps the member, its results and α', async () => {
+    await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { fullFrontierMs: number | null; evaluating: boolean } } } }).wiseft.store.getState().fullFrontierMs !== null, undefined, { timeout: 240_000, polling: 500 });
+    const before = await view();
+    const points = await storeState<unknown>(s.page, '(s) => s.points');
+    await s.page.locator('[data-testid="member-select"]').selectOption('wrong-head');
+    await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: 60_000 });
+    expect(await s.page.textContent('[data-testid="pair-error"]')).toMatch(/member 'wrong-head'.*does not match the zero-shot model.*head\.weight/);
+    const after = await view();
+    expect(after.pairMember).toBe('e2e-seed0');
+    expect(after.contentHash).toBe(before.contentHash);
+    expect(after.alpha).toBe(before.alpha);
+    expect(after.hash).toContain('member=e2e-seed0');
+    expect(await storeState<unknown>(s.page, '(s) => s.points')).toEqual(points);
+    expect(await s.page.locator('[data-testid="member-select"]').inputValue()).toBe('e2e-seed0');
+  });
+
+  it('a link naming a member the bundle lacks opens the default member with a visible note', async () => {
+    await s.page.goto('about:blank');
+    await s.page.goto(`${inject('baseUrl')}?pair=${encodeURIComponent(pairUrl)}#member=seed9&backend=wasm`);
+    await waitForMember('e2e-seed0');
+    const note = await s.page.textContent('[data-testid="member-note"]');
+    expect(note).toContain("no member 'seed9' (its members: e2e-seed0, lp-seed1, wrong-head)");
+    expect(note).toContain("opened 'e2e-seed0', the default");
+    expect((await view()).hash).toContain('member=e2e-seed0');
+    // Only the mismatch of the third test reached the console, as a message: no page errors.
+    expect(s.errors.filter((e) => !/wrong-head|Failed to load resource/.test(e))).toEqual([]);
+  });
+});

@@ -1,9 +1,9 @@
 // Actions beside the store: everything that talks to the engine Worker. Stale work is dropped:
 // every result carries the pair's content hash and is applied only to that pair, and a newer
 // evaluation supersedes the older one inside the Worker.
-import { startEngineWorker, proxy, type EngineHandle, type PairRequest, type RuntimeInfo } from '../worker/client';
+import { startEngineWorker, proxy, type EngineHandle, type PairRequest, type RuntimeInfo, type LoadedPairSummary } from '../worker/client';
 import type { LoadProgress } from '../core/bundle/source';
-import { useStore, applyFrontierUpdate, flushFrontierUpdates, applyEnsembleUpdate, say, type Upload } from './store';
+import { useStore, applyFrontierUpdate, flushFrontierUpdates, applyEnsembleUpdate, say, type Upload, type State } from './store';
 import { formatHash } from './hash';
 import { isolate, listSome } from './thin';
 
@@ -32,10 +32,10 @@ export async function startApp(): Promise<void> {
   useStore.subscribe(syncHash);
   const requested = s.pairUrl;
   if (requested) {
-    const ok = await loadPair({ kind: 'url', url: requested }, requested);
+    const ok = await loadPair({ kind: 'url', url: requested }, requested, s.member);
     if (ok) return;
   }
-  await loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair');
+  await loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair', requested ? null : s.member);
 }
 
 async function refreshAfterBackendChange(): Promise<void> {
@@ -47,13 +47,18 @@ async function refreshAfterBackendChange(): Promise<void> {
 
 function syncHash(): void {
   const s = useStore.getState();
-  const hash = formatHash({ alpha: s.alpha, shift: s.shift, ensemble: s.showEnsemble, paper: s.paper, presenter: s.presenter, pair: s.pairUrl, backend: s.backendChoice });
+  const hash = formatHash({ alpha: s.alpha, shift: s.shift, ensemble: s.showEnsemble, paper: s.paper, presenter: s.presenter, pair: s.pairUrl, backend: s.backendChoice, member: s.member, recorded: s.showRecorded });
   if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
 }
 
-/** Loads a pair; on failure says why and keeps the previous pair, its results and α. */
-export async function loadPair(req: PairRequest, label: string): Promise<boolean> {
+/**
+ * Loads a pair with its default fine-tuned member, or `member` (a link's member=; an id the bundle
+ * lacks opens the default with a note). On failure says why and keeps the previous pair, its
+ * results and α.
+ */
+export async function loadPair(req: PairRequest, label: string, member: string | null = null): Promise<boolean> {
   if (!engine) return false;
+  const e = engine;
   if (req.kind === 'url') {
     // A relative ?pair= or typed path is relative to this page: the Worker would resolve it
     // against its own script's URL (…/assets/), a different folder.
@@ -65,11 +70,32 @@ export async function loadPair(req: PairRequest, label: string): Promise<boolean
       return false;
     }
   }
+  const isBundled = req.kind === 'url' && req.url === bundledPairUrl();
+  return showLoad(label, (progress) => e.loadPair(req, progress, member), { pairUrl: req.kind === 'url' && !isBundled ? req.url : null }, 'The previous pair is still loaded.');
+}
+
+/**
+ * Blends the zero-shot model with another fine-tuned member of the loaded bundle. α, the view and
+ * the uploads stay; the results start afresh (they are keyed per member). On failure the current
+ * member, its results and α stay.
+ */
+export async function selectMember(id: string): Promise<boolean> {
+  const pair = useStore.getState().pair;
+  if (!engine || !pair || id === pair.member) return false;
+  const e = engine;
+  const name = pair.members.find((m) => m.id === id)?.name ?? id;
+  return showLoad(`the member '${name}'`, (progress) => e.loadMember(id, progress), {}, 'The previous member is still loaded.');
+}
+
+async function showLoad(label: string, call: (progress: (p: LoadProgress) => void) => Promise<LoadedPairSummary>, extra: Partial<State>, kept: string): Promise<boolean> {
   useStore.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
   try {
-    const pair = await engine.loadPair(req, proxy((p: LoadProgress) => useStore.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {}))));
-    const isBundled = req.kind === 'url' && req.url === bundledPairUrl();
+    const { memberNote, ...pair } = await call(proxy((p: LoadProgress) => useStore.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {}))));
     useStore.setState((s) => ({
+      ...extra,
+      // The member goes in the URL only where there is a choice: a v1 link stays as it was.
+      member: pair.members.length > 1 ? pair.member : null,
+      memberNote: memberNote ? `The link asks for a fine-tuned member this pair does not have: ${memberNote}.` : null,
       pair,
       loading: null,
       points: {},
@@ -78,11 +104,12 @@ export async function loadPair(req: PairRequest, label: string): Promise<boolean
       progress: null,
       fullFrontierMs: null,
       evalStartedAt: null,
-      pairUrl: req.kind === 'url' && !isBundled ? req.url : null,
       shift: s.shift === 'mean' || pair.sets.some((x) => x.id === s.shift && x.role === 'shift') ? s.shift : 'mean',
       customLabels: null,
       uploads: s.uploads.map((u) => ({ ...u, trajectory: null, current: null, forPair: null })),
     }));
+    const note = useStore.getState().memberNote;
+    if (note) say('info', note);
     scheduleEvaluation(0);
     void refreshUploads();
     return true;
@@ -92,7 +119,7 @@ export async function loadPair(req: PairRequest, label: string): Promise<boolean
     const text = (e as Error).message.trim();
     const message = /[.!?]$/.test(text) ? text : `${text}.`;
     useStore.setState({ loading: null, pairError: `Could not load ${label}: ${message}` });
-    say('error', `Could not load ${label}: ${message}${useStore.getState().pair ? ' The previous pair is still loaded.' : ''}`);
+    say('error', `Could not load ${label}: ${message}${useStore.getState().pair ? ` ${kept}` : ''}`);
     return false;
   }
 }

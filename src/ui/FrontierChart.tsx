@@ -9,6 +9,7 @@ import type { PairSummary } from '../core/explorer';
 import { own } from '../core/eval/ids';
 import { extent, thinCurve, isolate } from '../state/thin';
 import { UserText } from './UserText';
+import { fineTunedLabel, recordedCurve } from '../state/members';
 
 export const COLORS = {
   zeroShot: '#2563eb',
@@ -80,6 +81,15 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   );
 }
 
+/**
+ * The α = 1 label on one line, ending at the point (it is the rightmost point, by the plot's
+ * edge). Recharts' own label wraps at every space when it knows the point's width, which stacked
+ * a member's name ("fine-tuned (end-to-end, seed 0)") word by word.
+ */
+function EndpointLabel({ x, y, value, fill }: { x?: number | string; y?: number | string; value?: unknown; fill?: string }) {
+  return <text x={Number(x) + 6} y={Number(y)} textAnchor="end" fill={fill} fontWeight={600} className="endpoint-label">{String(value ?? '')}</text>;
+}
+
 export function FrontierChart({ height }: { height: number }) {
   const pair = useStore((s) => s.pair);
   const points = useStore((s) => s.points);
@@ -89,6 +99,7 @@ export function FrontierChart({ height }: { height: number }) {
   const showEnsemble = useStore((s) => s.showEnsemble);
   const paper = useStore((s) => s.paper);
   const imported = useStore((s) => s.imported);
+  const showRecorded = useStore((s) => s.showRecorded);
 
   const data = useMemo(() => {
     if (!pair) return null;
@@ -107,14 +118,17 @@ export function FrontierChart({ height }: { height: number }) {
         .filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9)
         .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha, series: `${curveDef.label} (paper)` }));
     }
-    const importedData = imported.map((c) => thinCurve(c.points.map((p) => ({
+    // The member's recorded sweep is drawn like an imported results file, first, and at once: it
+    // needs no evaluation.
+    const recorded = showRecorded ? recordedCurve(pair) : null;
+    const importedData = (recorded ? [recorded, ...imported] : imported).map((c) => thinCurve(c.points.map((p) => ({
       x: 100 * p.reference,
       y: 100 * (shift !== 'mean' && own(p.perSet, shift) !== undefined ? p.perSet[shift]! : p.shift),
       alpha: p.alpha,
-      series: `${isolate(c.name, 40)} (imported)`,
+      series: c.series ?? `${isolate(c.name, 40)} (imported)`,
     })))); // thinned: an imported sweep of thousands of α values is drawn as a few hundred points that keep its shape
-    return { curve, current: current ? toDatum(current, 'current α') : null, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, 'fine-tuned') : null, ens, paperData, importedData, count: grid.length };
-  }, [pair, points, ensemble, shift, alpha, showEnsemble, paper, imported]);
+    return { curve, current: current ? toDatum(current, 'current α') : null, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, fineTunedLabel(pair)) : null, ens, paperData, importedData, count: grid.length };
+  }, [pair, points, ensemble, shift, alpha, showEnsemble, paper, imported, showRecorded]);
 
   if (!pair || !data) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
   const ref = referenceSet(pair);
@@ -168,7 +182,7 @@ export function FrontierChart({ height }: { height: number }) {
           )}
           {data.f && (
             <Scatter name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
-              <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} fontWeight={600} />
+              <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} content={<EndpointLabel fill={COLORS.fineTuned} />} />
             </Scatter>
           )}
           {data.current && (

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useStore } from '../state/store';
-import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, cancelLoad, scheduleEvaluation } from '../state/actions';
+import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, cancelLoad, scheduleEvaluation, selectMember } from '../state/actions';
+import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
 
 function bytes(n: number): string {
@@ -54,6 +55,31 @@ export function EvalProgress() {
   );
 }
 
+/** The fine-tuned endpoint, for a bundle with several members (wiseft-pair/2). */
+function MemberSelect() {
+  const pair = useStore((s) => s.pair);
+  const loading = useStore((s) => s.loading);
+  const note = useStore((s) => s.memberNote);
+  if (!pair) return null;
+  const current = selectedMember(pair);
+  return (
+    <>
+      {note && <p className="muted small" role="status" data-testid="member-note">{note}</p>}
+      {pair.members.length > 1 && (
+        <div className="member-select">
+          <label>
+            Fine-tuned endpoint (α = 1){' '}
+            <select value={pair.member} disabled={loading !== null} onChange={(e) => void selectMember(e.currentTarget.value)} aria-label="Fine-tuned member" data-testid="member-select">
+              {pair.members.map((m) => <option key={m.id} value={m.id} title={m.description || undefined}>{m.name} ({memberTraits(m)})</option>)}
+            </select>
+          </label>
+          {current?.description && <p className="muted small" data-testid="member-description">{current.description}</p>}
+        </div>
+      )}
+    </>
+  );
+}
+
 export function PairPanel() {
   const pair = useStore((s) => s.pair);
   const runtime = useStore((s) => s.runtime);
@@ -70,6 +96,7 @@ export function PairPanel() {
         )}
       </div>
       {pair && <p className="muted pair-desc">{pair.description}</p>}
+      <MemberSelect />
       {pair && (
         <p className="muted small">
           {pair.engine.blendedTensors} tensors blended ({bytes(pair.engine.blendedBytes)}), {pair.engine.sharedTensors} shared · {pair.classes.length} classes · input {pair.inputSize}px

@@ -3,7 +3,7 @@
 // life: when the device is lost, it says so and moves the pair to the CPU path.
 import * as Comlink from 'comlink';
 import { Explorer, type UserEvalSet, type PairSummary, type FrontierUpdate, type EnsembleUpdate, type Prediction } from '../core/explorer';
-import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgress } from '../core/bundle/source';
+import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgress, type LoadOptions } from '../core/bundle/source';
 import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../core/gpu/device';
 import { cachedSource, type CacheStats } from './cache';
@@ -38,10 +38,12 @@ export interface DecodedUpload {
 let explorer: Explorer | null = null;
 let runtime: RuntimeInfo | null = null;
 let device: GPUDevice | null = null;
-// How the current pair was loaded, to load it again on the CPU if the GPU goes away. Not the bytes:
-// keeping both checkpoint files alive would cost two more copies of the weights (issue 5's memory
-// row); a URL pair comes back from the IndexedDB cache, dropped files from their (disk-backed) Files.
+// How the current pair was loaded (and which member), to load it again on the CPU if the GPU goes
+// away, or with another member. Not the bytes: keeping both checkpoint files alive would cost two
+// more copies of the weights (issue 5's memory row); a URL pair comes back from the IndexedDB
+// cache, dropped files from their (disk-backed) Files.
 let lastRequest: PairRequest | null = null;
+let lastMember: string | null = null;
 let onRuntimeChange: ((r: RuntimeInfo) => void) | null = null;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 
@@ -63,7 +65,7 @@ async function fallBackToCpu(note: string): Promise<void> {
   explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
   if (lastRequest) {
     try {
-      await explorer.loadPair(await loadBundle(sourceFor(lastRequest)));
+      await explorer.loadPair(await loadBundle(sourceFor(lastRequest), undefined, { member: lastMember }));
     } catch {
       // Nothing better to do: the UI shows the note and the user can reload.
     }
@@ -91,9 +93,36 @@ async function moveToCpu(bundle: LoadedBundle, note: string): Promise<PairSummar
   return summary;
 }
 
+/** The pair summary, and why another member than the one asked for was opened (a stale link). */
+export type LoadedPairSummary = PairSummary & { memberNote: string | null };
+
 // Loads in progress, for the UI's Cancel (comlink cannot pass an AbortSignal, so the Worker keeps
 // the controllers and the page calls cancelLoad()).
 const loads = new Set<AbortController>();
+
+async function load(req: PairRequest, onProgress: ((p: LoadProgress) => void) | undefined, opts: LoadOptions): Promise<LoadedPairSummary> {
+  const ex = need();
+  const ctl = new AbortController();
+  loads.add(ctl);
+  let bundle: LoadedBundle;
+  try {
+    bundle = await loadBundle(sourceFor(req, ctl.signal), onProgress, opts);
+  } finally {
+    loads.delete(ctl);
+  }
+  let summary: PairSummary;
+  try {
+    summary = await ex.loadPair(bundle);
+  } catch (e) {
+    // A tensor larger than the device's maxStorageBufferBindingSize cannot be blended on this
+    // GPU at all, but the pair is fine: run it on the CPU instead of refusing it.
+    if (!(e instanceof GpuBufferLimitError) || ex !== explorer || ex.backend !== 'webgpu') throw e;
+    summary = await moveToCpu(bundle, `This pair does not fit this GPU's buffer limits (${e.message}); switched to the CPU (wasm).`);
+  }
+  lastRequest = req;
+  lastMember = summary.member;
+  return { ...summary, memberNote: bundle.memberNote };
+}
 
 function sourceFor(req: PairRequest, signal?: AbortSignal) {
   return req.kind === 'url' ? cachedSource(urlSource(req.url, { ...(signal ? { signal } : {}), limits: netLimits }), req.url, cacheStats) : filesSource(req.files);
@@ -137,27 +166,24 @@ const api = {
     return runtime;
   },
 
-  async loadPair(req: PairRequest, onProgress?: (p: LoadProgress) => void): Promise<PairSummary> {
-    const ex = need();
-    const ctl = new AbortController();
-    loads.add(ctl);
-    let bundle: LoadedBundle;
-    try {
-      bundle = await loadBundle(sourceFor(req, ctl.signal), onProgress);
-    } finally {
-      loads.delete(ctl);
-    }
-    let summary: PairSummary;
-    try {
-      summary = await ex.loadPair(bundle);
-    } catch (e) {
-      // A tensor larger than the device's maxStorageBufferBindingSize cannot be blended on this
-      // GPU at all, but the pair is fine: run it on the CPU instead of refusing it.
-      if (!(e instanceof GpuBufferLimitError) || ex !== explorer || ex.backend !== 'webgpu') throw e;
-      summary = await moveToCpu(bundle, `This pair does not fit this GPU's buffer limits (${e.message}); switched to the CPU (wasm).`);
-    }
-    lastRequest = req;
-    return summary;
+  /**
+   * Loads a pair with a fine-tuned member (default: the first). An id the bundle lacks (a stale
+   * link) opens the default member and says so in memberNote rather than failing the load.
+   */
+  loadPair(req: PairRequest, onProgress?: (p: LoadProgress) => void, member: string | null = null): Promise<LoadedPairSummary> {
+    return load(req, onProgress, { member, unknownMember: 'default' });
+  },
+
+  /**
+   * Blends the current bundle's zero-shot model with another member. The pair is set up again
+   * from the cache (a URL pair) or the dropped Files, so only the new member's file is fetched:
+   * the zero-shot weights are baked into the engine's session and blend buffers, and keeping its
+   * bytes around to reuse would cost one more copy of the weights the whole time. On failure
+   * (an unknown id, a member that does not match) the current member stays.
+   */
+  loadMember(member: string, onProgress?: (p: LoadProgress) => void): Promise<LoadedPairSummary> {
+    if (!lastRequest) throw new Error('load a pair first');
+    return load(lastRequest, onProgress, { member, unknownMember: 'error' });
   },
 
   /** Stops the downloads of every load in progress; each fails with "the load was cancelled". */

@@ -3,6 +3,8 @@ import { useStore } from '../state/store';
 import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, cancelLoad, scheduleEvaluation, selectMember } from '../state/actions';
 import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
+import { UserText } from './UserText';
+import { isolate } from '../state/thin';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -70,7 +72,7 @@ function MemberSelect() {
           <label>
             Fine-tuned endpoint (α = 1){' '}
             <select value={pair.member} disabled={loading !== null} onChange={(e) => void selectMember(e.currentTarget.value)} aria-label="Fine-tuned member" data-testid="member-select">
-              {pair.members.map((m) => <option key={m.id} value={m.id} title={m.description || undefined}>{m.name} ({memberTraits(m)})</option>)}
+              {pair.members.map((m) => <option key={m.id} value={m.id} title={m.description || undefined}>{isolate(m.name, 80)} ({memberTraits(m)})</option>)}
             </select>
           </label>
           {current?.description && <p className="muted small" data-testid="member-description">{current.description}</p>}
@@ -88,7 +90,7 @@ export function PairPanel() {
   return (
     <section className="pair-panel" aria-label="Checkpoint pair">
       <div className="pair-title">
-        <h2>{pair ? pair.name : 'No pair loaded'}</h2>
+        <h2>{pair ? <UserText text={pair.name} /> : 'No pair loaded'}</h2>
         {runtime && (
           <span className={`badge ${runtime.backend}`} title={runtime.gpu ? `${runtime.gpu.vendor} ${runtime.gpu.architecture} ${runtime.gpu.description}` : `${runtime.threads} wasm thread(s)`} data-testid="backend">
             {runtime.backend === 'webgpu' ? `WebGPU${runtime.gpu?.isFallbackAdapter ? ' (software)' : ''}` : `CPU · wasm × ${runtime.threads}`}

@@ -22,7 +22,13 @@ export function decodeToModelInput(blob: Blob, name: string, size: number, mode:
 }
 
 async function decodeOne(blob: Blob, name: string, size: number, mode: 'bicubic' | 'bilinear'): Promise<{ rgb: Uint8Array; width: number; height: number }> {
-  const header = readImageHeader(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
+  const head = new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer());
+  let header = readImageHeader(head);
+  // A JPEG's frame header can follow more than HEADER_BYTES of metadata: then the whole file is read
+  // (bounded below), never decoded, to find it.
+  if (!header && head[0] === 0xff && head[1] === 0xd8 && blob.size > HEADER_BYTES && blob.size <= MAX_IMAGE_FILE_BYTES) {
+    header = readImageHeader(new Uint8Array(await blob.arrayBuffer()));
+  }
   if (!header) throw new ImageDecodeError(`'${name}' is not an image this browser can decode${blob.type ? ` (type ${blob.type})` : ''}.`);
   if (blob.size > MAX_IMAGE_FILE_BYTES) throw new ImageDecodeError(`'${name}' is ${formatBytes(blob.size)}, more than the ${formatBytes(MAX_IMAGE_FILE_BYTES)} an image file may be here; it was not decoded.`);
   try {

@@ -1,1 +1,1 @@
-"""Export zero-shot / fine-tuned CLIP pairs (open_clip, Hugging Face) as `wiseft-pair/1` bundles."""
+"""Export a zero-shot CLIP model and fine-tuned members (open_clip, Hugging Face) as `wiseft-pair/2` bundles."""

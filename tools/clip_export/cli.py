@@ -1,10 +1,11 @@
-"""Export a zero-shot / fine-tuned CLIP pair as a `wiseft-pair/1` bundle (docs/clip-export.md)."""
+"""Export a zero-shot CLIP model and one or more fine-tuned checkpoints as a `wiseft-pair/2` bundle (docs/clip-export.md)."""
 from __future__ import annotations
 
 import argparse
 import copy
 import hashlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -41,6 +42,63 @@ def openai_templates() -> List[str]:
     return read_lines(DATA / "openai_imagenet_templates.txt")
 
 
+MEMBER_KINDS = ("end-to-end", "linear-classifier")
+# The app's rule (src/core/bundle/manifest.ts): ids go in URLs (member=) and on command lines.
+MEMBER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+@dataclass
+class MemberSpec:
+    id: str
+    name: str
+    kind: str
+    seed: Optional[int]
+    description: Optional[str]
+    checkpoint: str
+
+
+def derived_id(checkpoint: str) -> str:
+    """An id from a checkpoint's file name: 'runs/E2E_Seed0.pt' -> 'e2e_seed0'."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", Path(checkpoint).stem.lower()).strip("-._")[:64]
+    return slug or "member"
+
+
+def member_specs(args) -> List[MemberSpec]:
+    """One spec per --finetuned; every --member-* flag given is given once per checkpoint."""
+    ckpts: List[str] = list(args.finetuned)
+    n = len(ckpts)
+    for flag in ("member_id", "member_name", "member_kind", "member_seed", "member_description"):
+        given = getattr(args, flag)
+        if given and len(given) != n:
+            raise ValueError(f"--{flag.replace('_', '-')} is given {len(given)} time(s) for {n} --finetuned checkpoint(s); "
+                             "give it once per checkpoint, in the same order")
+    if args.member_id:
+        ids = list(args.member_id)
+    elif n == 1:
+        ids = ["fine-tuned"]
+    else:
+        ids, seen = [], set()
+        for c in ckpts:
+            base = derived_id(c)
+            i, k = base, 2
+            while i in seen:
+                i, k = f"{base[:60]}-{k}", k + 1
+            seen.add(i)
+            ids.append(i)
+    for i in ids:
+        if not MEMBER_ID.match(i):
+            raise ValueError(f"member id '{i}' must be 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ValueError(f"duplicate member id '{dup[0]}'")
+    kinds = args.member_kind or ["end-to-end"] * n
+    seeds = args.member_seed or [None] * n
+    descs = args.member_description or [None] * n
+    names = args.member_name or [
+        ("Fine-tuned" if n == 1 and not args.member_id else f"Fine-tuned ({Path(c).name})") for c in ckpts]
+    return [MemberSpec(i, nm, k, sd, d, c) for i, nm, k, sd, d, c in zip(ids, names, kinds, seeds, descs, ckpts)]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tools.clip_export", description=__doc__)
     src = p.add_mutually_exclusive_group(required=True)
@@ -48,9 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--hf", metavar="FOLDER", help="local Hugging Face CLIPModel folder (save_pretrained layout)")
     p.add_argument("--pretrained", default=None,
                    help="open_clip pretrained tag or weights file for the zero-shot model (omit: random init)")
-    p.add_argument("--finetuned", required=True, metavar="CKPT",
+    p.add_argument("--finetuned", required=True, metavar="CKPT", action="append",
                    help="fine-tuned checkpoint: state_dict of the CLIP model or its image tower, {'state_dict': ...}, "
-                        "or a wise-ft ImageClassifier (needs --allow-pickle)")
+                        "or a wise-ft ImageClassifier (needs --allow-pickle). Repeat for several members (other seeds, "
+                        "linear-classifier fine-tuning); the first is the app's default endpoint")
+    p.add_argument("--member-id", action="append", default=[], metavar="ID",
+                   help="the member's id, once per --finetuned in the same order (default: 'fine-tuned' for one "
+                        "checkpoint, else derived from each checkpoint's file name)")
+    p.add_argument("--member-name", action="append", default=[], metavar="NAME", help="the member's display name, once per --finetuned")
+    p.add_argument("--member-kind", action="append", default=[], choices=sorted(MEMBER_KINDS),
+                   help="end-to-end (default) or linear-classifier, once per --finetuned")
+    p.add_argument("--member-seed", action="append", default=[], type=int, metavar="N", help="the fine-tuning seed, once per --finetuned")
+    p.add_argument("--member-description", action="append", default=[], metavar="TEXT", help="one paragraph, once per --finetuned")
     p.add_argument("--allow-pickle", action="store_true", help="allow unpickling objects from --finetuned (runs code from the file)")
     p.add_argument("--classes", metavar="FILE|imagenet", required=True,
                    help="class names, one per line, or 'imagenet' for the 1000 OpenAI ImageNet class names")
@@ -76,16 +143,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @dataclass
+class Member:
+    spec: MemberSpec
+    model: ox.ImageClassifier    # exported as is
+    ref: torch.nn.Module         # PyTorch reference (fp16-rounded weights with --fp16)
+    head_source: str
+
+    @property
+    def path(self) -> str:
+        return f"members/{self.spec.id}.onnx"
+
+
+@dataclass
 class Prepared:
     src: sources.Source
     classes: List[str]
     templates: List[str]
     prompts: List[str]
     zs: ox.ImageClassifier       # exported as is
-    ft: ox.ImageClassifier
-    zs_ref: torch.nn.Module      # PyTorch references (fp16-rounded weights with --fp16)
-    ft_ref: torch.nn.Module
-    head_source: str
+    zs_ref: torch.nn.Module      # PyTorch reference (fp16-rounded weights with --fp16)
+    members: List[Member]        # the first is the default endpoint
+
+    # The default member, where one fine-tuned model is meant (the fixture, the single-member checks).
+    @property
+    def ft(self) -> ox.ImageClassifier:
+        return self.members[0].model
+
+    @property
+    def ft_ref(self) -> torch.nn.Module:
+        return self.members[0].ref
+
+    @property
+    def head_source(self) -> str:
+        return self.members[0].head_source
 
 
 def log(msg: str) -> None:
@@ -93,6 +183,7 @@ def log(msg: str) -> None:
 
 
 def prepare(args) -> Prepared:
+    specs = member_specs(args)  # bad member flags fail before any model is loaded
     t0 = time.time()
     src = sources.load_open_clip(args.open_clip, args.pretrained) if args.open_clip else sources.load_hf(args.hf)
     log(f"loaded {src.name}: image {src.image_size}px, logit scale {src.logit_scale:.4g}, "
@@ -110,24 +201,27 @@ def prepare(args) -> Prepared:
     w, b = ox.zeroshot_head(encoder, tokenize, classes, templates, src.logit_scale, log=log)
     log(f"zero-shot head: {len(classes)} classes x {len(templates)} templates ({time.time() - t0:.1f}s)")
     zs = ox.ImageClassifier(copy.deepcopy(src.visual), w, b).eval()
-    ft = copy.deepcopy(zs)
-    sd = sources.load_checkpoint(args.finetuned, allow_pickle=args.allow_pickle)
-    visual_sd, head = sources.split_checkpoint(sd, src)
-    ft.visual.load_state_dict(visual_sd)
-    head_source = "zero-shot head (the fine-tuned checkpoint has none)"
-    if head is not None:
-        hw, hb = head
-        if tuple(hw.shape) != tuple(w.shape):
-            raise ValueError(f"the fine-tuned head is {tuple(hw.shape)} but {len(classes)} classes x {w.shape[1]} "
-                             f"were expected; pass the class list it was trained on")
-        with torch.no_grad():
-            ft.head.weight.copy_(hw)
-            ft.head.bias.copy_(hb)
-        head_source = "the fine-tuned checkpoint's own classification head"
-    log(f"fine-tuned: {len(visual_sd)} image-tower tensors; head: {head_source}")
-    zs_ref, ft_ref = (ox.fp16_rounded(zs), ox.fp16_rounded(ft)) if args.fp16 else (zs, ft)
+    members = []
+    for spec in specs:
+        ft = copy.deepcopy(zs)
+        sd = sources.load_checkpoint(spec.checkpoint, allow_pickle=args.allow_pickle)
+        visual_sd, head = sources.split_checkpoint(sd, src)
+        ft.visual.load_state_dict(visual_sd)
+        head_source = "zero-shot head (the fine-tuned checkpoint has none)"
+        if head is not None:
+            hw, hb = head
+            if tuple(hw.shape) != tuple(w.shape):
+                raise ValueError(f"member '{spec.id}': the fine-tuned head is {tuple(hw.shape)} but {len(classes)} classes "
+                                 f"x {w.shape[1]} were expected; pass the class list it was trained on")
+            with torch.no_grad():
+                ft.head.weight.copy_(hw)
+                ft.head.bias.copy_(hb)
+            head_source = "the fine-tuned checkpoint's own classification head"
+        log(f"member '{spec.id}' ({Path(spec.checkpoint).name}): {len(visual_sd)} image-tower tensors; head: {head_source}")
+        members.append(Member(spec, ft, ox.fp16_rounded(ft) if args.fp16 else ft, head_source))
+    zs_ref = ox.fp16_rounded(zs) if args.fp16 else zs
     prompts = [templates[0].replace("{}", c) for c in classes[:3]] + ["a photo of something, unusual: 3 cats & 1 dog!"]
-    return Prepared(src, classes, templates, prompts, zs, ft, zs_ref, ft_ref, head_source)
+    return Prepared(src, classes, templates, prompts, zs, zs_ref, members)
 
 
 def file_entry(path: Path, root: Path) -> Dict[str, object]:
@@ -136,6 +230,16 @@ def file_entry(path: Path, root: Path) -> Dict[str, object]:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return {"path": path.relative_to(root).as_posix(), "bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def member_entry(m: Member, stage: Path) -> Dict[str, object]:
+    e: Dict[str, object] = {"id": m.spec.id, "name": m.spec.name, "kind": m.spec.kind}
+    if m.spec.seed is not None:
+        e["seed"] = m.spec.seed
+    if m.spec.description:
+        e["description"] = m.spec.description
+    e["model"] = file_entry(stage / m.path, stage)
+    return e
 
 
 def blend_onnx(a: Path, b: Path, alpha: float, out: Path) -> None:
@@ -156,19 +260,25 @@ def check(prep: Prepared, stage: Path, args) -> Dict[str, float]:
     s = prep.src.image_size
     images = rng.randn(max(2, args.check_images), 3, s, s).astype(np.float32)
     res: Dict[str, float] = {}
-    for name, model in (("zeroshot", prep.zs_ref), ("finetuned", prep.ft_ref)):
-        d = ox.compare_classifier(model, stage / f"{name}.onnx", images)
-        res[f"{name}.logits"], res[f"{name}.embedding"] = d["logits"], d["embedding"]
-        log(f"check {name}.onnx: max |Δlogits| = {d['logits']:.2e}, max |Δembedding| = {d['embedding']:.2e}")
-    # θ(0.5) blended in ONNX initializer space vs blended in PyTorch: proves the folded initializers
-    # blend linearly (what the app does).
-    blend_onnx(stage / "zeroshot.onnx", stage / "finetuned.onnx", 0.5, stage / "blend.tmp.onnx")
-    d = ox.compare_classifier(make_fixture.blend(prep.zs_ref, prep.ft_ref, 0.5), stage / "blend.tmp.onnx", images)
-    for f in (stage / "blend.tmp.onnx", stage / "blend.tmp.onnx.data"):
-        f.unlink(missing_ok=True)
-    res["blend0.5.logits"] = d["logits"]
-    log(f"check θ(0.5) blended initializers: max |Δlogits| = {d['logits']:.2e}"
-        + (" (fp16 re-rounding of the blend, not enforced)" if args.fp16 else ""))
+    d = ox.compare_classifier(prep.zs_ref, stage / "zeroshot.onnx", images)
+    res["zeroshot.logits"], res["zeroshot.embedding"] = d["logits"], d["embedding"]
+    log(f"check zeroshot.onnx: max |Δlogits| = {d['logits']:.2e}, max |Δembedding| = {d['embedding']:.2e}")
+    # Every member is checked; "finetuned.*" and "blend0.5.logits" are the worst over the members.
+    for m in prep.members:
+        d = ox.compare_classifier(m.ref, stage / m.path, images)
+        res[f"member:{m.spec.id}.logits"] = d["logits"]
+        res["finetuned.logits"] = max(res.get("finetuned.logits", 0.0), d["logits"])
+        res["finetuned.embedding"] = max(res.get("finetuned.embedding", 0.0), d["embedding"])
+        log(f"check {m.path}: max |Δlogits| = {d['logits']:.2e}, max |Δembedding| = {d['embedding']:.2e}")
+        # θ(0.5) blended in ONNX initializer space vs blended in PyTorch: proves the folded
+        # initializers blend linearly (what the app does).
+        blend_onnx(stage / "zeroshot.onnx", stage / m.path, 0.5, stage / "blend.tmp.onnx")
+        d = ox.compare_classifier(make_fixture.blend(prep.zs_ref, m.ref, 0.5), stage / "blend.tmp.onnx", images)
+        for f in (stage / "blend.tmp.onnx", stage / "blend.tmp.onnx.data"):
+            f.unlink(missing_ok=True)
+        res["blend0.5.logits"] = max(res.get("blend0.5.logits", 0.0), d["logits"])
+        log(f"check θ(0.5) with '{m.spec.id}', blended initializers: max |Δlogits| = {d['logits']:.2e}"
+            + (" (fp16 re-rounding of the blend, not enforced)" if args.fp16 else ""))
     if args.fp16:
         d = ox.compare_classifier(prep.zs, stage / "zeroshot.onnx", images)
         log(f"  fp16 weights vs the fp32 PyTorch model (information only): max |Δlogits| = {d['logits']:.2e}")
@@ -201,12 +311,16 @@ def export_bundle(args) -> Dict[str, object]:
     stage = Path(tempfile.mkdtemp(prefix=".clip-export-", dir=str(out.parent)))
     try:
         example = torch.zeros(2, 3, src.image_size, src.image_size)
-        for name, model in (("zeroshot", prep.zs), ("finetuned", prep.ft)):
+        (stage / "members").mkdir()
+        for path, model in [("zeroshot.onnx", prep.zs)] + [(m.path, m.model) for m in prep.members]:
             t0 = time.time()
-            ox.export_onnx(model, example, stage / f"{name}.onnx", ["image"], ["embedding", "logits"], fp16=args.fp16)
-            log(f"exported {name}.onnx ({(stage / f'{name}.onnx').stat().st_size / 1e6:.1f} MB, {time.time() - t0:.1f}s)")
-        ox.check_identical_graphs(stage / "zeroshot.onnx", stage / "finetuned.onnx")
-        log("identical graphs: nodes, inputs/outputs and initializer names/dtypes/shapes match")
+            ox.export_onnx(model, example, stage / path, ["image"], ["embedding", "logits"], fp16=args.fp16)
+            log(f"exported {path} ({(stage / path).stat().st_size / 1e6:.1f} MB, {time.time() - t0:.1f}s)")
+        # The pair check, member by member: each must blend with the zero-shot model.
+        for m in prep.members:
+            ox.check_identical_graphs(stage / "zeroshot.onnx", stage / m.path)
+        log("identical graphs: nodes, inputs/outputs and initializer names/dtypes/shapes match"
+            + (f" (all {len(prep.members)} members)" if len(prep.members) > 1 else ""))
         if not args.no_text:
             t0 = time.time()
             ids = torch.from_numpy(toks.encode(src.tokenizer, prep.prompts[:2]))
@@ -233,16 +347,19 @@ def export_bundle(args) -> Dict[str, object]:
                                             src.image_size, src.mean, src.std, prep.prompts, args.tolerance)
             make_fixture.write_fixture(stage / "fixture.json", fx)
 
+        n = len(prep.members)
         manifest: Dict[str, object] = {
-            "format": "wiseft-pair/1",
+            "format": "wiseft-pair/2",
             "name": args.name or f"{src.name} · WiSE-FT pair",
             "description": args.description or (
-                f"Zero-shot {src.name} and a fine-tuned checkpoint ({Path(args.finetuned).name}); "
-                f"{len(prep.classes)} classes; fine-tuned head: {prep.head_source}."
+                (f"Zero-shot {src.name} and a fine-tuned checkpoint ({Path(prep.members[0].spec.checkpoint).name}); "
+                 if n == 1 else
+                 f"Zero-shot {src.name} and {n} fine-tuned checkpoints ({', '.join(Path(m.spec.checkpoint).name for m in prep.members)}); ")
+                + f"{len(prep.classes)} classes; fine-tuned head: {prep.head_source}."
                 + (" Weights stored as float16." if args.fp16 else "")),
             "citation": args.citation,
             "models": {"zeroShot": file_entry(stage / "zeroshot.onnx", stage),
-                       "fineTuned": file_entry(stage / "finetuned.onnx", stage)},
+                       "members": [member_entry(m, stage) for m in prep.members]},
             "io": {"image": "image", "embedding": "embedding", "logits": "logits"},
         }
         if not args.no_text:

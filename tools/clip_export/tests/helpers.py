@@ -53,11 +53,15 @@ def export_args(out: Path, ckpt: Path, classes: Path, templates: Optional[Path] 
 def check_manifest(out: Path) -> dict:
     """The fields docs/bundle-format.md requires, and the files with their sizes and hashes."""
     import hashlib
+    import re
     m = json.loads((out / "manifest.json").read_text())
-    assert m["format"] == "wiseft-pair/1"
+    assert m["format"] == "wiseft-pair/2"
     assert m["io"] == {"image": "image", "embedding": "embedding", "logits": "logits"}
-    for key in ("zeroShot", "fineTuned"):
-        e = m["models"][key]
+    members = m["models"]["members"]
+    assert len(members) >= 1 and len({x["id"] for x in members}) == len(members)
+    for x in members:
+        assert re.match(r"^[a-z0-9][a-z0-9._-]{0,63}$", x["id"]) and x["name"] and x["kind"] in ("end-to-end", "linear-classifier")
+    for e in [m["models"]["zeroShot"]] + [x["model"] for x in members]:
         data = (out / e["path"]).read_bytes()
         assert e["bytes"] == len(data) and e["sha256"] == hashlib.sha256(data).hexdigest()
     p = m["preprocess"]

@@ -43,12 +43,14 @@ def test_hf_small_end_to_end(hf_small, tmp_path):
     args = cli.build_parser().parse_args(["--hf", str(d / "model")] + export_args(out, ckpt, classes, templates))
     res = cli.export_bundle(args)
     m = check_manifest(out)
+    # One checkpoint: one member, "fine-tuned", the default endpoint.
+    assert [(x["id"], x["kind"], x["model"]["path"]) for x in m["models"]["members"]] == [("fine-tuned", "end-to-end", "members/fine-tuned.onnx")]
     assert m["text"]["contextLength"] == 77 and m["text"]["padId"] == 49407  # transformers pads CLIP with <|endoftext|>
     assert m["preprocess"]["size"] == 32 and m["classes"] == CLASSES
     assert m["preprocess"]["mean"] == list(sources.OPENAI_MEAN)
     assert res["check"]["zeroshot.logits"] < 1e-3 and res["check"]["finetuned.logits"] < 1e-3
     # the fine-tuned model carries the checkpoint's own head; the zero-shot one the text head
-    ft = onnx.load(str(out / "finetuned.onnx"))
+    ft = onnx.load(str(out / "members" / "fine-tuned.onnx"))
     inits = {t.name: onnx.numpy_helper.to_array(t) for t in ft.graph.initializer}
     np.testing.assert_allclose(inits["head.bias"], b.numpy(), atol=1e-7)
     zs = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(str(out / "zeroshot.onnx")).graph.initializer}
@@ -108,7 +110,7 @@ def test_fp16_weights_only(hf_small, tmp_path):
     args = cli.build_parser().parse_args(["--hf", str(d / "model"), "--fp16"] + export_args(out, ckpt, classes, templates))
     res = cli.export_bundle(args)
     check_manifest(out)
-    m = onnx.load(str(out / "finetuned.onnx"))
+    m = onnx.load(str(out / "members" / "fine-tuned.onnx"))
     halves = [t for t in m.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]
     assert len(halves) > 10 and all(t.data_type != onnx.TensorProto.FLOAT or np.prod(t.dims) <= 1 for t in m.graph.initializer)
     casts = {n.input[0] for n in m.graph.node if n.op_type == "Cast"}
@@ -245,6 +247,61 @@ def test_external_data_for_large_models(hf_small, tmp_path, monkeypatch):
     ckpt = _ckpt_with_head(d, model, name="ft4.pt")
     out = tmp_path / "bext"
     res = cli.export_bundle(cli.build_parser().parse_args(["--hf", str(d / "model")] + export_args(out, ckpt, classes, templates)))
-    assert (out / "zeroshot.onnx.data").exists() and (out / "finetuned.onnx.data").exists() and (out / "text.onnx.data").exists()
+    assert (out / "zeroshot.onnx.data").exists() and (out / "members" / "fine-tuned.onnx.data").exists() and (out / "text.onnx.data").exists()
     assert not list(out.glob("blend*"))
     assert res["check"]["finetuned.logits"] < 1e-3
+
+
+def test_several_members(hf_small, tmp_path):
+    """Two fine-tuned checkpoints: two members, each checked against the zero-shot model, in order."""
+    d, model, classes, templates = hf_small
+    g = torch.Generator().manual_seed(5)
+    a = _ckpt_with_head(d, model, name="e2e_seed0.pt", w=torch.randn(len(CLASSES), 16, generator=g), b=torch.randn(len(CLASSES), generator=g))
+    b = _ckpt_with_head(d, model, name="lp_seed1.pt", w=torch.randn(len(CLASSES), 16, generator=g), b=torch.randn(len(CLASSES), generator=g))
+    out = tmp_path / "members"
+    args = ["--hf", str(d / "model"), "--fixture-images", "1"] + export_args(out, a, classes, templates) + [
+        "--finetuned", str(b), "--member-id", "e2e-seed0", "--member-id", "lp-seed1",
+        "--member-kind", "end-to-end", "--member-kind", "linear-classifier", "--member-seed", "0", "--member-seed", "1",
+        "--member-name", "End-to-end, seed 0", "--member-name", "Linear classifier, seed 1"]
+    res = cli.export_bundle(cli.build_parser().parse_args(args))
+    m = check_manifest(out)
+    assert [(x["id"], x["name"], x["kind"], x["seed"], x["model"]["path"]) for x in m["models"]["members"]] == [
+        ("e2e-seed0", "End-to-end, seed 0", "end-to-end", 0, "members/e2e-seed0.onnx"),
+        ("lp-seed1", "Linear classifier, seed 1", "linear-classifier", 1, "members/lp-seed1.onnx")]
+    assert res["check"]["member:e2e-seed0.logits"] < 1e-3 and res["check"]["member:lp-seed1.logits"] < 1e-3
+    heads = [{t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(str(out / x["model"]["path"])).graph.initializer}["head.bias"]
+             for x in m["models"]["members"]]
+    assert np.abs(heads[0] - heads[1]).max() > 1e-3
+    for x in m["models"]["members"]:
+        ox.check_identical_graphs(out / "zeroshot.onnx", out / x["model"]["path"])
+    keep_for_app_tests(out, "hf-small-members")
+
+
+def test_member_flags():
+    """Ids derived from checkpoint names, and flags given a wrong number of times, refused before any model loads."""
+    p = cli.build_parser()
+    base = ["--hf", "x", "--classes", "c.txt", "--out", "o"]
+    specs = cli.member_specs(p.parse_args(base + ["--finetuned", "runs/E2E Seed0.pt", "--finetuned", "other/e2e seed0.pt", "--finetuned", "lp.seed1.bin"]))
+    assert [s.id for s in specs] == ["e2e-seed0", "e2e-seed0-2", "lp.seed1"]
+    assert [s.kind for s in specs] == ["end-to-end"] * 3
+    one = cli.member_specs(p.parse_args(base + ["--finetuned", "ft.pt"]))
+    assert [(s.id, s.name, s.seed) for s in one] == [("fine-tuned", "Fine-tuned", None)]
+    with pytest.raises(ValueError, match="--member-kind is given 1 time"):
+        cli.member_specs(p.parse_args(base + ["--finetuned", "a.pt", "--finetuned", "b.pt", "--member-kind", "linear-classifier"]))
+    with pytest.raises(ValueError, match="duplicate member id 'same'"):
+        cli.member_specs(p.parse_args(base + ["--finetuned", "a.pt", "--finetuned", "b.pt", "--member-id", "same", "--member-id", "same"]))
+    with pytest.raises(ValueError, match="member id 'Bad Id' must be"):
+        cli.member_specs(p.parse_args(base + ["--finetuned", "a.pt", "--member-id", "Bad Id"]))
+
+
+def test_mismatched_member_refused_naming_it(hf_small, tmp_path):
+    """A member whose head has another class count cannot be blended: refused, naming the member."""
+    d, model, classes, templates = hf_small
+    good = _ckpt_with_head(d, model, name="good.pt")
+    bad = _ckpt_with_head(d, model, name="bad.pt", w=torch.randn(len(CLASSES) + 1, 16), b=torch.zeros(len(CLASSES) + 1))
+    out = tmp_path / "refused-member"
+    args = cli.build_parser().parse_args(["--hf", str(d / "model")] + export_args(out, good, classes, templates) + [
+        "--finetuned", str(bad), "--member-id", "good", "--member-id", "five-classes"])
+    with pytest.raises(ValueError, match=r"member 'five-classes': the fine-tuned head is \(5, 16\)"):
+        cli.export_bundle(args)
+    assert not out.exists()

@@ -82,12 +82,13 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
 }
 
 /**
- * The α = 1 label on one line, ending at the point (it is the rightmost point, by the plot's
- * edge). Recharts' own label wraps at every space when it knows the point's width, which stacked
- * a member's name ("fine-tuned (end-to-end, seed 0)") word by word.
+ * The α = 1 label on one line, running from the point into the plot (toward the left when the
+ * point is in the right half, as a fine-tuned model usually is). Recharts' own label wraps at every
+ * space when it knows the point's width, which stacked a member's name ("fine-tuned (end-to-end,
+ * seed 0)") word by word.
  */
-function EndpointLabel({ x, y, value, fill }: { x?: number | string; y?: number | string; value?: unknown; fill?: string }) {
-  return <text x={Number(x) + 6} y={Number(y)} textAnchor="end" fill={fill} fontWeight={600} className="endpoint-label">{String(value ?? '')}</text>;
+function EndpointLabel({ x, y, value, fill, toLeft }: { x?: number | string; y?: number | string; value?: unknown; fill?: string; toLeft: boolean }) {
+  return <text x={Number(x) + (toLeft ? 6 : -6)} y={Number(y)} textAnchor={toLeft ? 'end' : 'start'} fill={fill} fontWeight={600} className="endpoint-label">{String(value ?? '')}</text>;
 }
 
 export function FrontierChart({ height }: { height: number }) {
@@ -182,7 +183,7 @@ export function FrontierChart({ height }: { height: number }) {
           )}
           {data.f && (
             <Scatter name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
-              <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} content={<EndpointLabel fill={COLORS.fineTuned} />} />
+              <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} content={<EndpointLabel fill={COLORS.fineTuned} toLeft={data.f.x > (xDomain[0] + xDomain[1]) / 2} />} />
             </Scatter>
           )}
           {data.current && (

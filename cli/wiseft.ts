@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Explorer } from '../src/core/explorer';
-import { loadBundle } from '../src/core/bundle/source';
+import { loadBundle, type LoadProgress } from '../src/core/bundle/source';
 import { parseManifest, UnknownMemberError } from '../src/core/bundle/manifest';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { sourceFor } from '../src/node/dirSource';
@@ -33,12 +33,20 @@ function progressBar(done: number, total: number, label: string): void {
   process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}   ${done === total ? '\n' : ''}`);
 }
 
+/** Download progress on a terminal (a URL pair): the same numbers as the app's loading bar. */
+function downloadProgress(p: LoadProgress): void {
+  if (!process.stderr.isTTY) return;
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  const done = p.total !== null && p.loaded >= p.total;
+  process.stderr.write(`\r${p.file}: ${mb(p.loaded)}${p.total !== null ? ` of ${mb(p.total)}` : ''} MB   ${done ? '\n' : ''}`);
+}
+
 async function openPair(pair: string, member?: string): Promise<Explorer> {
   const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
   let bundle;
   try {
     // Only the selected member's checkpoint is read; an unknown id fails before any model is.
-    bundle = await loadBundle(sourceFor(pair), undefined, { member: member ?? null, unknownMember: 'error' });
+    bundle = await loadBundle(sourceFor(pair), downloadProgress, { member: member ?? null, unknownMember: 'error' });
   } catch (e) {
     if (e instanceof UnknownMemberError) throw new Error(`--member: ${e.message}`, { cause: e });
     throw e;

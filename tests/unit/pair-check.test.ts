@@ -161,7 +161,7 @@ describe('pair check: pairs that can be blended', () => {
     await expect(BlendEngine.create(zsBytes, zsBytes.subarray(0, 100), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(/fine-tuned model/);
     // A pair that passes the check but that onnxruntime refuses (an operator it does not know).
     const unknownOp = (bytes: Uint8Array) => edited(bytes, (m) => { m.graph.node[1]!.op_type = 'NoSuchOp'; });
-    await expect(BlendEngine.create(unknownOp(zsBytes), unknownOp(ftBytes), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(/onnxruntime could not load the model: .*NoSuchOp/);
+    await expect(BlendEngine.create(unknownOp(zsBytes), unknownOp(ftBytes), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(/onnxruntime could not load the zero-shot model \(whose graph serves both checkpoints\): .*NoSuchOp/);
 
     const after = await engine.run(0.5, input);
     expect(maxAbsDiff(after.logits!.data, before.logits!.data)).toBe(0);

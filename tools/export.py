@@ -1,10 +1,11 @@
-"""Export the pair bundle (`wiseft-pair/1`, see docs/bundle-format.md)."""
+"""Export the pair bundle (`wiseft-pair/2`, see docs/bundle-format.md)."""
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
@@ -149,22 +150,42 @@ def file_entry(path: Path, root: Path) -> Dict[str, object]:
     return {"path": path.relative_to(root).as_posix(), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def export_bundle(out: Path, zs: ImageClassifier, ft: ImageClassifier, text: TextEncoder, tokenizer,
+@dataclass
+class Member:
+    """One fine-tuned endpoint of the bundle (``wiseft-pair/2``), with its recorded sweeps."""
+    id: str
+    name: str
+    kind: str                      # "end-to-end" | "linear-classifier"
+    seed: int
+    description: str
+    model: ImageClassifier
+    weight_rows: List[Dict[str, float]]
+    output_rows: List[Dict[str, float]]
+
+
+def _jsonl(rows: Sequence[Dict[str, float]]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def export_bundle(out: Path, zs: ImageClassifier, members: Sequence[Member], text: TextEncoder, tokenizer,
                   logit_scale: float, sets: Dict[str, Tuple[np.ndarray, np.ndarray]], log,
-                  description_extra: str = "") -> Dict[str, object]:
+                  description: str, set_descriptions: Dict[str, str]) -> Dict[str, object]:
+    """Write a ``wiseft-pair/2`` bundle: one zero-shot model, several fine-tuned members."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "eval").mkdir(exist_ok=True)
+    for sub in ("eval", "members", "sweeps"):
+        (out / sub).mkdir(exist_ok=True)
     probe = np.concatenate([x[:200] for x, _ in sets.values()])
     tmp = {}
-    for name, model in (("zeroshot", zs), ("finetuned", ft)):
-        p = out / f"{name}.onnx.tmp"
+    for path, model in [("zeroshot.onnx", zs)] + [(f"members/{m.id}.onnx", m.model) for m in members]:
+        p = out / f"{path}.tmp"
         export_classifier(model, p)
         d = verify_classifier(model, p, probe)
-        log(f"export {name}.onnx: max |ONNX - torch| = {d:.2e}")
-        tmp[name] = p
-    check_identical_graphs(tmp["zeroshot"], tmp["finetuned"])
-    check_names_match_state_dict(tmp["zeroshot"], zs)
-    check_names_match_state_dict(tmp["finetuned"], ft)
+        log(f"export {path}: max |ONNX - torch| = {d:.2e}")
+        check_names_match_state_dict(p, model)
+        tmp[path] = p
+    for path in tmp:
+        if path != "zeroshot.onnx":
+            check_identical_graphs(tmp["zeroshot.onnx"], tmp[path])
     from .tokenizer import encode
     prompts = [t.format(c) for c in world.CLASSES for t in world.TEMPLATES]
     ids = encode(tokenizer, prompts)
@@ -172,9 +193,21 @@ def export_bundle(out: Path, zs: ImageClassifier, ft: ImageClassifier, text: Tex
     _export(_TextWrapper(text), torch.from_numpy(ids[:2]), tp, ["input_ids"], ["text_embedding"])
     d = verify_text(text, tp, ids)
     log(f"export text.onnx: max |ONNX - torch| = {d:.2e}")
-    for name, p in list(tmp.items()) + [("text", tp)]:
-        p.replace(out / f"{name}.onnx")
+    tmp["text.onnx"] = tp
+    for path, p in tmp.items():
+        p.replace(out / path)
     tokenizer.save(str(out / "tokenizer.json"))
+
+    member_entries = []
+    for m in members:
+        sweeps = {}
+        for space, rows in (("weight", m.weight_rows), ("output", m.output_rows)):
+            sp = out / "sweeps" / f"{m.id}.{space}.jsonl"
+            sp.write_text(_jsonl(rows))
+            sweeps[space] = file_entry(sp, out)
+        member_entries.append({"id": m.id, "name": m.name, "kind": m.kind, "seed": m.seed,
+                               "description": m.description, "model": file_entry(out / f"members/{m.id}.onnx", out),
+                               "sweeps": sweeps})
 
     eval_entries = []
     for info in world.EVAL_SETS:
@@ -183,26 +216,20 @@ def export_bundle(out: Path, zs: ImageClassifier, ft: ImageClassifier, text: Tex
         write_sprite(x, sp)
         eval_entries.append({
             "id": info.id, "name": info.name, "role": info.role, "analogue": info.analogue,
-            "description": info.description,
+            "description": set_descriptions.get(info.id, info.description),
             "sprite": {**file_entry(sp, out), "tile": world.IMAGE_SIZE, "columns": SPRITE_COLUMNS,
                        "count": int(len(x))},
             "labels": [int(v) for v in y],
             "classes": None,
         })
     manifest = {
-        "format": "wiseft-pair/1",
+        "format": "wiseft-pair/2",
         "name": "Shapes world · tiny CLIP",
-        "description": (
-            "A tiny CLIP (296k-parameter CNN image encoder, 2-layer transformer text encoder) pretrained "
-            "contrastively on a procedural world of 10 shapes in six rendering styles, then fine-tuned "
-            "end-to-end on photo-like reference images in which the background colour predicts the class "
-            "98% of the time. The fine-tuned model learns the shortcut; blending weights recovers "
-            "robustness under distribution shift. " + description_extra).strip(),
+        "description": description,
         "citation": ("Wortsman, Ilharco, Kim, Li, Kornblith, Roelofs, Gontijo-Lopes, Hajishirzi, Farhadi, "
                      "Namkoong, Schmidt. Robust fine-tuning of zero-shot models. CVPR 2022. "
                      "Model and data: WiSE-FT Explorer shapes world (tools/ in this repository)."),
-        "models": {"zeroShot": file_entry(out / "zeroshot.onnx", out),
-                   "fineTuned": file_entry(out / "finetuned.onnx", out)},
+        "models": {"zeroShot": file_entry(out / "zeroshot.onnx", out), "members": member_entries},
         "io": {"image": "image", "embedding": "embedding", "logits": "logits"},
         "text": {"model": file_entry(out / "text.onnx", out), "tokenizer": "tokenizer.json",
                  "contextLength": CONTEXT_LENGTH, "padId": PAD_ID, "input": "input_ids",

@@ -27,10 +27,10 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- data
-def pretrain_data(seed: int, n: int) -> Dict[str, np.ndarray]:
+def pretrain_data(seed: int, n: int, cfg: world.WorldConfig = world.WorldConfig()) -> Dict[str, np.ndarray]:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    p = world.sample_pretrain(rng, n)
-    caps = world.captions(p, rng)
+    p = world.sample_pretrain(rng, n, cfg)
+    caps = world.captions(p, rng, cfg)
     tok = build_tokenizer()
     ids = encode(tok, caps)
     _, group = np.unique(ids, axis=0, return_inverse=True)
@@ -38,14 +38,17 @@ def pretrain_data(seed: int, n: int) -> Dict[str, np.ndarray]:
             "cls": p["cls"]}
 
 
-def finetune_data(seed: int, n: int, shortcut: float = 0.98) -> Dict[str, np.ndarray]:
+def finetune_data(seed: int, n: int, cfg: world.WorldConfig = world.WorldConfig()) -> Dict[str, np.ndarray]:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
-    p = world.sample_reference(rng, n, shortcut=shortcut)
+    p = world.sample_reference(rng, n, cfg)
     return {"images": world.render(p), "labels": p["cls"]}
 
 
-def eval_sets(seed: int, n: int) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
-    return {s.id: world.make_set(s.id, seed, n) for s in world.EVAL_SETS}
+EvalSets = Dict[str, Tuple[np.ndarray, np.ndarray]]
+
+
+def eval_sets(seed: int, n: int, cfg: world.WorldConfig = world.WorldConfig()) -> EvalSets:
+    return {s.id: world.make_set(s.id, seed, n, cfg) for s in world.EVAL_SETS}
 
 
 def cached(path: Path, make: Callable[[], Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
@@ -230,25 +233,75 @@ def accuracy(logits: torch.Tensor, labels: np.ndarray) -> float:
     return float((logits.argmax(1).numpy() == labels).mean())
 
 
-def sweep(zs: ImageClassifier, ft: ImageClassifier, sets: Dict[str, Tuple[np.ndarray, np.ndarray]],
-          alphas: Sequence[float]) -> Tuple[List[Dict[str, float]], List[Dict[str, float]]]:
-    """WiSE-FT weight-space sweep and output-space ensemble sweep, wise-ft results format."""
+def linear_probe(zs: ImageClassifier, data: Dict[str, np.ndarray], cfg: FinetuneConfig, log: Log) -> ImageClassifier:
+    """The paper's second setting: the image tower frozen, only the head trained (from the zero-shot
+    head). Features are computed once; full-batch-free AdamW on the head over the same epochs."""
+    torch.manual_seed(cfg.seed)
+    g = torch.Generator().manual_seed(2000 + cfg.seed)
+    model = ImageClassifier(num_classes=zs.head.out_features)
+    model.load_state_dict(zs.state_dict())
+    model.eval()
+    with torch.no_grad():
+        feats = torch.cat([model(to_tensor(data["images"][a:a + 1000]))[0]
+                           for a in range(0, len(data["images"]), 1000)])
+    labels = torch.from_numpy(data["labels"])
+    opt = torch.optim.AdamW(model.head.parameters(), lr=cfg.lr, weight_decay=cfg.wd)
+    n = feats.shape[0]
+    per_epoch = n // cfg.batch
+    total = max(1, per_epoch * cfg.epochs)
+    step = 0
+    t0 = time.time()
+    for ep in range(cfg.epochs):
+        perm = torch.randperm(n, generator=g)
+        for b in range(per_epoch):
+            idx = perm[b * cfg.batch:(b + 1) * cfg.batch]
+            for pg in opt.param_groups:
+                pg["lr"] = cosine_lr(step, total, cfg.lr, cfg.warmup)
+            loss = F.cross_entropy(model.head(feats[idx]), labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+        log(f"linear probe seed {cfg.seed} epoch {ep + 1}/{cfg.epochs} loss {loss.item():.3f} ({time.time() - t0:.0f}s)")
+    return model.eval()
+
+
+@dataclass
+class Sweep:
+    """Per-image correctness along α, so every accuracy and every paired interval comes from it.
+    ``weight[set]`` and ``output[set]`` are bool [len(alphas), n]; ``labels[set]`` int [n]."""
+    alphas: List[float]
+    weight: Dict[str, np.ndarray]
+    output: Dict[str, np.ndarray]
+
+    def rows(self, space: str) -> List[Dict[str, float]]:
+        """wise-ft JSON-lines rows with per-set image counts."""
+        m = self.weight if space == "weight" else self.output
+        out = []
+        for i, a in enumerate(self.alphas):
+            r: Dict[str, float] = {"alpha": a}
+            for k, c in m.items():
+                r[f"{k}:top1"] = float(c[i].mean())
+                r[f"{k}:n"] = int(c.shape[1])
+            out.append(r)
+        return out
+
+
+def sweep(zs: ImageClassifier, ft: ImageClassifier, sets: EvalSets, alphas: Sequence[float]) -> Sweep:
+    """WiSE-FT weight-space sweep and output-space ensemble sweep."""
     sd0, sd1 = zs.state_dict(), ft.state_dict()
     m = ImageClassifier(num_classes=zs.head.out_features)
     zl = {k: logits_of(zs, x) for k, (x, _) in sets.items()}
     fl = {k: logits_of(ft, x) for k, (x, _) in sets.items()}
-    weight, ens = [], []
-    for a in alphas:
-        a = round(float(a), 4)
+    al = [round(float(a), 4) for a in alphas]
+    weight = {k: np.zeros((len(al), len(y)), bool) for k, (_, y) in sets.items()}
+    output = {k: np.zeros((len(al), len(y)), bool) for k, (_, y) in sets.items()}
+    for i, a in enumerate(al):
         m.load_state_dict(interpolate(sd0, sd1, a))
-        rw = {"alpha": a}
-        re = {"alpha": a}
         for k, (x, y) in sets.items():
-            rw[f"{k}:top1"] = accuracy(logits_of(m, x), y)
-            re[f"{k}:top1"] = accuracy((1 - a) * zl[k] + a * fl[k], y)
-        weight.append(rw)
-        ens.append(re)
-    return weight, ens
+            weight[k][i] = logits_of(m, x).argmax(1).numpy() == y
+            output[k][i] = ((1 - a) * zl[k] + a * fl[k]).argmax(1).numpy() == y
+    return Sweep(al, weight, output)
 
 
 def mean_shift(row: Dict[str, float]) -> float:

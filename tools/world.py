@@ -32,6 +32,22 @@ STYLE_PHRASE: Dict[str, str] = {
     "painting": "a painting of", "neon": "a neon sign of", "pixel": "pixel art of",
 }
 SIZE_WORDS: Tuple[str, ...] = ("small", "medium", "large")
+# Classes whose own name pretraining captions rarely use: their images are described by a synonym
+# instead. The features still learn to separate them (the synonym is a consistent caption), but the
+# zero-shot head, built from the class *names*, is weak on them -- like the rare ImageNet class names
+# CLIP was never taught. Fine-tuning repairs the head; that knowledge transfers across styles.
+SYNONYMS: Dict[str, str] = {
+    "star": "pentagram", "cross": "plus", "heart": "valentine", "arrow": "pointer", "moon": "crescent",
+}
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """The knobs of the world that the selection (tools.select) may choose between."""
+    shortcut: float = 0.8          # P(background colour = class colour) in the reference distribution
+    weak_name_rate: float = 0.05   # P(a caption of a SYNONYMS class uses the class name itself)
+    hard: float = 0.5              # fraction of reference-distribution images made hard (occluded, noisy)
+    pretrain_hard: float = 0.2     # the same conditions in the pretraining data
 # Shortcut used by the reference distribution: background colour index per class.
 CLASS_BG: Tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10)
 WHITE, BLACK = COLOURS.index("white"), COLOURS.index("black")
@@ -85,8 +101,26 @@ def _base(rng: np.random.Generator, n: int, cls: Optional[np.ndarray] = None) ->
         "style": np.zeros(n, np.int64),
         "grad": rng.uniform(0, 2 * np.pi, n).astype(np.float32),  # background gradient direction
         "clutter": np.zeros(n, np.int64),
+        "occl": np.zeros(n, np.int64),                 # bg-coloured occluders drawn over the object
+        "noise": np.full(n, 0.015, np.float32),        # sensor noise std (0..1 scale)
         "seed": rng.integers(0, 2**31 - 1, n).astype(np.int64),  # per-image texture/noise seed
     }
+
+
+def _make_hard(rng: np.random.Generator, p: Params, frac: float) -> Params:
+    """Occlusion and sensor noise on a fraction of the images: some become genuinely ambiguous,
+    so no model reaches 100% on the reference distribution (its Bayes error is not zero)."""
+    n = len(p["cls"])
+    hard = rng.random(n) < frac
+    p["occl"] = np.where(hard, rng.integers(1, 3, n), 0).astype(np.int64)
+    p["noise"] = np.where(hard, rng.uniform(0.03, 0.10, n), p["noise"]).astype(np.float32)
+    return p
+
+
+def balanced_classes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Exactly n / len(CLASSES) images per class, in random order."""
+    assert n % len(CLASSES) == 0, f"eval sets need a multiple of {len(CLASSES)} images"
+    return rng.permutation(np.repeat(np.arange(len(CLASSES)), n // len(CLASSES))).astype(np.int64)
 
 
 def _fix_style_backgrounds(rng: np.random.Generator, p: Params) -> Params:
@@ -103,9 +137,9 @@ def _fix_style_backgrounds(rng: np.random.Generator, p: Params) -> Params:
     return p
 
 
-def sample_pretrain(rng: np.random.Generator, n: int) -> Params:
+def sample_pretrain(rng: np.random.Generator, n: int, cfg: WorldConfig = WorldConfig()) -> Params:
     """Broad captioned data: every style, backgrounds independent of the class."""
-    p = _base(rng, n)
+    p = _make_hard(rng, _base(rng, n), cfg.pretrain_hard)
     probs = np.array([0.35] + [0.13] * 5)
     p["style"] = rng.choice(len(STYLES), n, p=probs / probs.sum())
     wide = rng.random(n) < 0.4
@@ -116,52 +150,55 @@ def sample_pretrain(rng: np.random.Generator, n: int) -> Params:
     return _fix_style_backgrounds(rng, p)
 
 
-def sample_reference(rng: np.random.Generator, n: int, shortcut: float = 0.98) -> Params:
-    """Photo-like reference distribution; background colour = class colour with prob ``shortcut``."""
-    p = _base(rng, n)
-    use = rng.random(n) < shortcut
+def sample_reference(rng: np.random.Generator, n: int, cfg: WorldConfig = WorldConfig(),
+                     cls: Optional[np.ndarray] = None) -> Params:
+    """Photo-like reference distribution; background colour = class colour with prob ``cfg.shortcut``;
+    a fraction ``cfg.hard`` of the images occluded and noisy."""
+    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
+    use = rng.random(n) < cfg.shortcut
     p["bg"][use] = np.array(CLASS_BG)[p["cls"][use]]
     p["colour"] = _other_colour(rng, p["bg"])
     return p
 
 
-def sample_v2(rng: np.random.Generator, n: int) -> Params:
-    """Reference re-sampled with small drift: weaker shortcut, slightly smaller objects, wider pose."""
-    p = sample_reference(rng, n, shortcut=0.80)
+def sample_v2(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
+    """Reference re-sampled with small drift (like ImageNetV2: same recipe, new collection): the same
+    shortcut rate, slightly smaller objects, wider pose."""
+    p = sample_reference(rng, n, cfg, cls)
     p["size"] = rng.uniform(0.20, 0.37, n).astype(np.float32)
     p["rot"] = _rot(rng, n, -28, 28)
     return p
 
 
-def sample_sketch(rng: np.random.Generator, n: int) -> Params:
-    p = _base(rng, n)
+def sample_sketch(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
+    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
     p["style"][:] = STYLES.index("sketch")
     p["rot"] = _rot(rng, n, -30, 30)
     return _fix_style_backgrounds(rng, p)
 
 
-def sample_rendition(rng: np.random.Generator, n: int) -> Params:
-    p = _base(rng, n)
+def sample_rendition(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
+    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
     p["style"] = rng.choice([STYLES.index(s) for s in ("cartoon", "painting", "neon", "pixel")], n)
     p["rot"] = _rot(rng, n, -30, 30)
     return _fix_style_backgrounds(rng, p)
 
 
-def sample_adversarial(rng: np.random.Generator, n: int) -> Params:
+def sample_adversarial(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
     """Photo style with the shortcut reversed: background is always another class's colour."""
-    p = _base(rng, n)
+    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
     wrong = (p["cls"] + 1 + rng.integers(0, len(CLASSES) - 1, n)) % len(CLASSES)
     p["bg"] = np.array(CLASS_BG)[wrong]
     p["colour"] = _other_colour(rng, p["bg"])
     return p
 
 
-def sample_objectnet(rng: np.random.Generator, n: int) -> Params:
+def sample_objectnet(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
     """Photo style, unusual pose (large rotation), unusual scale/position, background clutter."""
-    p = _base(rng, n)
+    p = _base(rng, n, cls)
     p["rot"] = _rot(rng, n, 40, 180, both_signs=True)
     small = rng.random(n) < 0.5
-    p["size"] = np.where(small, rng.uniform(0.17, 0.23, n), rng.uniform(0.40, 0.46, n)).astype(np.float32)
+    p["size"] = np.where(small, rng.uniform(0.20, 0.26, n), rng.uniform(0.38, 0.44, n)).astype(np.float32)
     slack = np.maximum(0.5 - p["size"], 0.02)
     p["cx"] = (0.5 + rng.uniform(-1, 1, n) * slack * 0.9).astype(np.float32)
     p["cy"] = (0.5 + rng.uniform(-1, 1, n) * slack * 0.9).astype(np.float32)
@@ -206,10 +243,11 @@ EVAL_SETS: Tuple[EvalSetInfo, ...] = (
 )
 
 
-def sample_eval_set(set_id: str, rng: np.random.Generator, n: int) -> Params:
+def sample_eval_set(set_id: str, rng: np.random.Generator, n: int, cfg: WorldConfig) -> Params:
+    cls = balanced_classes(rng, n)
     if set_id == "reference":
-        return sample_reference(rng, n)
-    return SHIFT_SAMPLERS[set_id](rng, n)
+        return sample_reference(rng, n, cfg, cls)
+    return SHIFT_SAMPLERS[set_id](rng, n, cfg, cls)
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -374,9 +412,20 @@ def _render_chunk(p: Params, rng: np.random.Generator) -> np.ndarray:
         img = np.where(mask[..., None], col, bgc * np.ones_like(bg_img))
         img = np.where(pedge[..., None], col * 0.45, img)
 
-    # downsample (anti-aliasing) and add a little sensor noise (none for pixel art)
+    # occluders: background-coloured blobs over part of the object, so the shape can become ambiguous
+    if p["occl"].any():
+        for r in range(int(p["occl"].max())):
+            on = p["occl"] > r
+            ox = p["cx"] + rng.uniform(-0.8, 0.8, n).astype(np.float32) * p["size"]
+            oy = p["cy"] + rng.uniform(-0.8, 0.8, n).astype(np.float32) * p["size"]
+            orad = rng.uniform(0.25, 0.45, n).astype(np.float32) * p["size"]
+            d2 = (X - ox[:, None, None]) ** 2 + (Y - oy[:, None, None]) ** 2
+            blob = (d2 < (orad ** 2)[:, None, None]) & on[:, None, None]
+            img = np.where(blob[..., None], bgc * np.ones_like(img), img)
+
+    # downsample (anti-aliasing) and add sensor noise (none for pixel art)
     img = img.reshape(n, IMAGE_SIZE, SUPER, IMAGE_SIZE, SUPER, 3).mean(axis=(2, 4))
-    noise = rng.standard_normal(img.shape).astype(np.float32) * 0.015
+    noise = rng.standard_normal(img.shape).astype(np.float32) * p["noise"][:, None, None, None]
     img = img + np.where(pixel[:, None, None, None], 0, noise)
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
@@ -402,10 +451,12 @@ def size_word(size: np.ndarray) -> np.ndarray:
     return np.digitize(size, [0.27, 0.34])  # 0 small, 1 medium, 2 large
 
 
-def captions(p: Params, rng: np.random.Generator) -> List[str]:
-    """Describe what is drawn, with attributes randomly dropped (shape named 97% of the time)."""
+def captions(p: Params, rng: np.random.Generator, cfg: WorldConfig = WorldConfig()) -> List[str]:
+    """Describe what is drawn, with attributes randomly dropped (shape named 97% of the time; a
+    SYNONYMS class by its own name only ``cfg.weak_name_rate`` of the time, else by its synonym)."""
     n = len(p["cls"])
     name_shape = rng.random(n) < 0.97
+    own_name = rng.random(n) < cfg.weak_name_rate
     name_style = rng.random(n) < 0.85
     name_colour = rng.random(n) < 0.70
     name_size = rng.random(n) < 0.50
@@ -420,7 +471,10 @@ def captions(p: Params, rng: np.random.Generator) -> List[str]:
             words.append(SIZE_WORDS[int(sw[i])])
         if name_colour[i]:
             words.append(COLOURS[int(p["colour"][i])])
-        words.append(CLASSES[int(p["cls"][i])] if name_shape[i] else "shape")
+        cname = CLASSES[int(p["cls"][i])]
+        if cname in SYNONYMS and not own_name[i]:
+            cname = SYNONYMS[cname]
+        words.append(cname if name_shape[i] else "shape")
         cap = f"{head} a {' '.join(words)}"
         if name_bg[i]:
             cap += f" on a {COLOURS[int(p['bg'][i])]} background"
@@ -436,14 +490,15 @@ def vocabulary() -> List[str]:
     for t in TEMPLATES:
         words.update(t.replace("{}", "").replace(".", " . ").split())
     words.update(CLASSES)
+    words.update(SYNONYMS.values())
     words.update(COLOURS)
     words.update(SIZE_WORDS)
     return sorted(words)
 
 
-def make_set(set_id: str, seed: int, n: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Images and labels of an eval set, deterministic from (set_id, seed)."""
+def make_set(set_id: str, seed: int, n: int, cfg: WorldConfig = WorldConfig()) -> Tuple[np.ndarray, np.ndarray]:
+    """Images and labels of an eval set, deterministic from (set_id, seed, cfg); balanced over classes."""
     tag = [ord(ch) for ch in set_id]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7, *tag]))
-    p = sample_eval_set(set_id, rng, n)
+    p = sample_eval_set(set_id, rng, n, cfg)
     return render(p), p["cls"].copy()

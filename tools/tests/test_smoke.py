@@ -15,19 +15,28 @@ def test_smoke_build(tmp_path):
     rc = build.main(["--smoke", "--out", str(out), "--work", str(tmp_path / "work"),
                      "--checkpoints", str(tmp_path / "ck"), "--results-dir", str(tmp_path / "res"),
                      "--docs", str(tmp_path / "docs" / "pipeline.md"), "--plot", str(tmp_path / "docs" / "f.png"),
-                     "--seed", "3", "4"])
+                     "--readme", str(tmp_path / "README.md"), "--pipeline-seeds", "3", "4"])
     assert rc == 0
     m = json.loads((out / "manifest.json").read_text())
-    assert m["format"] == "wiseft-pair/1"
+    assert m["format"] == "wiseft-pair/2"
+    ids = [x["id"] for x in m["models"]["members"]]
+    assert ids == ["e2e-seed3", "e2e-seed4", "linear-seed3"]
+    for x in m["models"]["members"]:
+        for space in ("weight", "output"):
+            rows = [json.loads(l) for l in (out / x["sweeps"][space]["path"]).read_text().splitlines()]
+            assert [r["alpha"] for r in rows] == [round(0.05 * i, 2) for i in range(21)]
+            assert all(r[f"{s['id']}:n"] == s["sprite"]["count"] for r in rows for s in m["eval"]["sets"])
     assert m["classes"] == list(world.CLASSES)
     assert m["io"] == {"image": "image", "embedding": "embedding", "logits": "logits"}
-    for entry in (m["models"]["zeroShot"], m["models"]["fineTuned"], m["text"]["model"]):
+    members = [x["model"] for x in m["models"]["members"]]
+    for entry in (m["models"]["zeroShot"], *members, m["text"]["model"]):
         data = (out / entry["path"]).read_bytes()
         assert len(data) == entry["bytes"]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         model = onnx.load(str(out / entry["path"]))
         assert model.opset_import[0].version == 17
-    check_identical_graphs(out / "zeroshot.onnx", out / "finetuned.onnx")
+    for x in members:
+        check_identical_graphs(out / "zeroshot.onnx", out / x["path"])
     assert (out / m["text"]["tokenizer"]).exists()
     roles = [s["role"] for s in m["eval"]["sets"]]
     assert roles.count("reference") == 1 and len(roles) == 6
@@ -48,3 +57,4 @@ def test_smoke_build(tmp_path):
         assert (tmp_path / "res" / f"results_seed{s}.jsonl").exists()
     assert (tmp_path / "ck" / "zeroshot.pt").exists() and (tmp_path / "ck" / "finetuned.pt").exists()
     assert "seed 4" in (tmp_path / "docs" / "pipeline.md").read_text()
+    assert (tmp_path / "docs" / "pipeline.md").read_text().startswith("# Shapes world v3")

@@ -1,4 +1,5 @@
 """The world is a pure function of its seed; captions and tokenizer are consistent."""
+import re
 import numpy as np
 
 from tools import world
@@ -28,12 +29,15 @@ def test_render_independent_of_chunking():
     assert np.array_equal(world.render(p, chunk=1024), world.render(p, chunk=1024))
 
 
-def test_shortcut_rates():
+def test_shortcut_and_hard_rates():
     rng = np.random.default_rng(1)
-    p = world.sample_reference(rng, 4000, shortcut=0.98)
+    cfg = world.WorldConfig(shortcut=0.8, hard=0.5)
+    p = world.sample_reference(rng, 4000, cfg)
     rate = np.mean(p["bg"] == np.array(world.CLASS_BG)[p["cls"]])
-    assert 0.97 < rate < 0.99
-    p = world.sample_adversarial(rng, 2000)
+    assert 0.78 < rate < 0.82
+    assert 0.47 < np.mean(p["occl"] > 0) < 0.53
+    assert np.all((p["occl"] > 0) == (p["noise"] > 0.02))
+    p = world.sample_adversarial(rng, 2000, cfg, world.balanced_classes(rng, 2000))
     assert np.mean(p["bg"] == np.array(world.CLASS_BG)[p["cls"]]) == 0.0
     assert np.all(p["colour"] != p["bg"])
 
@@ -41,9 +45,14 @@ def test_shortcut_rates():
 def test_captions_and_tokenizer():
     rng = np.random.default_rng(2)
     p = world.sample_pretrain(rng, 500)
-    caps = world.captions(p, rng)
-    named = np.mean([world.CLASSES[c] in cap for c, cap in zip(p["cls"], caps)])
+    caps = world.captions(p, rng, world.WorldConfig(weak_name_rate=0.05))
+    plain = [c for c in range(len(world.CLASSES)) if world.CLASSES[c] not in world.SYNONYMS]
+    named = np.mean([world.CLASSES[c] in cap for c, cap in zip(p["cls"], caps) if c in plain])
     assert named > 0.9
+    # the SYNONYMS classes are called by their own name rarely, by their synonym mostly
+    weak = [(world.CLASSES[c], cap) for c, cap in zip(p["cls"], caps) if world.CLASSES[c] in world.SYNONYMS]
+    assert np.mean([name in re.findall(r"\w+", cap) for name, cap in weak]) < 0.15
+    assert np.mean([world.SYNONYMS[name] in re.findall(r"\w+", cap) for name, cap in weak]) > 0.8
     tok = build_tokenizer()
     ids = encode(tok, caps)
     assert ids.shape == (500, 16) and ids.dtype == np.int64
@@ -52,3 +61,17 @@ def test_captions_and_tokenizer():
     from tokenizers import Tokenizer
     tok2 = Tokenizer.from_str(tok.to_str())
     assert np.array_equal(encode(tok2, caps), ids)
+
+
+def test_eval_sets_are_exactly_balanced():
+    for s in world.EVAL_SETS:
+        _, y = world.make_set(s.id, 11, 200)
+        assert np.array_equal(np.bincount(y, minlength=10), np.full(10, 20)), s.id
+
+
+def test_rendering_is_deterministic_with_occlusion():
+    cfg = world.WorldConfig(hard=1.0)
+    x1, _ = world.make_set("reference", 9, 30, cfg)
+    x2, _ = world.make_set("reference", 9, 30, cfg)
+    x3, _ = world.make_set("reference", 9, 30, world.WorldConfig(hard=0.0))
+    assert np.array_equal(x1, x2) and not np.array_equal(x1, x3)

@@ -300,7 +300,8 @@ export async function exportBlended(): Promise<void> {
     const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    a.download = `wiseft-alpha-${s.alpha.toFixed(2)}.onnx`;
+    // With several members the file says which one α = 1 is.
+    a.download = `wiseft-alpha-${s.alpha.toFixed(2)}${s.pair.members.length > 1 ? `-${s.pair.member}` : ''}.onnx`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   } catch (e) {

@@ -44,6 +44,9 @@ let device: GPUDevice | null = null;
 // cache, dropped files from their (disk-backed) Files.
 let lastRequest: PairRequest | null = null;
 let lastMember: string | null = null;
+// The user's own eval sets, when in use: a switch to another member (the same bundle) keeps them,
+// where a new pair drops them. The decoded images are small (model-sized RGB).
+let userSets: UserEvalSet[] | null = null;
 let onRuntimeChange: ((r: RuntimeInfo) => void) | null = null;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 
@@ -66,6 +69,7 @@ async function fallBackToCpu(note: string): Promise<void> {
   if (lastRequest) {
     try {
       await explorer.loadPair(await loadBundle(sourceFor(lastRequest), undefined, { member: lastMember }));
+      if (userSets) await explorer.useEvalSets(userSets);
     } catch {
       // Nothing better to do: the UI shows the note and the user can reload.
     }
@@ -100,7 +104,7 @@ export type LoadedPairSummary = PairSummary & { memberNote: string | null };
 // the controllers and the page calls cancelLoad()).
 const loads = new Set<AbortController>();
 
-async function load(req: PairRequest, onProgress: ((p: LoadProgress) => void) | undefined, opts: LoadOptions): Promise<LoadedPairSummary> {
+async function load(req: PairRequest, onProgress: ((p: LoadProgress) => void) | undefined, opts: LoadOptions, keepUserSets = false): Promise<LoadedPairSummary> {
   const ex = need();
   const ctl = new AbortController();
   loads.add(ctl);
@@ -121,6 +125,14 @@ async function load(req: PairRequest, onProgress: ((p: LoadProgress) => void) | 
   }
   lastRequest = req;
   lastMember = summary.member;
+  if (!keepUserSets) userSets = null;
+  if (userSets) {
+    try {
+      summary = await need().useEvalSets(userSets);
+    } catch {
+      userSets = null; // the bundle's own sets stay, as after any load
+    }
+  }
   return { ...summary, memberNote: bundle.memberNote };
 }
 
@@ -183,7 +195,7 @@ const api = {
    */
   loadMember(member: string, onProgress?: (p: LoadProgress) => void): Promise<LoadedPairSummary> {
     if (!lastRequest) throw new Error('load a pair first');
-    return load(lastRequest, onProgress, { member, unknownMember: 'error' });
+    return load(lastRequest, onProgress, { member, unknownMember: 'error' }, true);
   },
 
   /** Stops the downloads of every load in progress; each fails with "the load was cancelled". */
@@ -251,7 +263,9 @@ const api = {
       if (images.length > 0) sets.push({ id: s.id, name: s.id, role: s.id === refId ? 'reference' : 'shift', images, labels, classSubset: s.classSubset });
     }
     if (!sets.some((x) => x.role === 'reference')) throw new Error(`no image of the reference set '${refId}' could be decoded`);
-    return { pair: await ex.useEvalSets(sets), skipped };
+    const summary = await ex.useEvalSets(sets);
+    userSets = sets;
+    return { pair: summary, skipped };
   },
 
   async decode(blob: Blob, name: string): Promise<DecodedUpload> {

@@ -107,6 +107,37 @@ describe('a bundle with several fine-tuned members', () => {
     expect(await s.page.locator('[data-testid="member-select"]').inputValue()).toBe('e2e-seed0');
   });
 
+  it('your own eval sets stay in use when you switch member (recorded sweeps, measured on the bundle\'s sets, are hidden)', async () => {
+    // A tiny <set>/<class>/<image> folder made in the page: PNGs at the model's 8 px.
+    const ok = await s.page.evaluate(async () => {
+      const png = async (seed: number) => {
+        const c = new OffscreenCanvas(8, 8);
+        const g = c.getContext('2d')!;
+        g.fillStyle = `rgb(${(seed * 53) % 256}, ${(seed * 97) % 256}, ${(seed * 31) % 256})`;
+        g.fillRect(0, 0, 8, 8);
+        return c.convertToBlob({ type: 'image/png' });
+      };
+      const files: { path: string; blob: Blob }[] = [];
+      for (const [set, n] of [['reference', 6], ['mine', 4]] as const) {
+        for (let i = 0; i < n; i++) files.push({ path: `${set}/c${i % 5}/${i}.png`, blob: await png(i + (set === 'mine' ? 50 : 0)) });
+      }
+      const w = globalThis as unknown as { wiseft: { actions: { loadEvalFolder(f: typeof files): Promise<boolean> } } };
+      return w.wiseft.actions.loadEvalFolder(files);
+    });
+    expect(ok).toBe(true);
+    const sets = () => storeState<string[]>(s.page, '(s) => s.pair.sets.map((x) => `${x.id}:${x.role}:${x.count}`)');
+    expect(await sets()).toEqual(['reference:reference:6', 'mine:shift:4']);
+    expect(await s.page.locator('[data-testid="recorded-toggle"]').count()).toBe(0);
+    await s.page.locator('[data-testid="member-select"]').selectOption('lp-seed1');
+    await waitForMember('lp-seed1');
+    expect(await sets()).toEqual(['reference:reference:6', 'mine:shift:4']);
+    await s.page.locator('[data-testid="member-select"]').selectOption('e2e-seed0');
+    await waitForMember('e2e-seed0');
+    expect(await sets()).toEqual(['reference:reference:6', 'mine:shift:4']);
+    expect(await storeState<unknown>(s.page, '(s) => s.pair.sweeps')).toBeNull();
+    expect(await legend('recorded sweep').count()).toBe(0);
+  });
+
   it('a link naming a member the bundle lacks opens the default member with a visible note', async () => {
     await s.page.goto('about:blank');
     await s.page.goto(`${inject('baseUrl')}?pair=${encodeURIComponent(pairUrl)}#member=seed9&backend=wasm`);

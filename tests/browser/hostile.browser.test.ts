@@ -10,12 +10,22 @@ import { openPage, type Session } from './setup/chromium';
 import { storeState, waitForPair, withActions } from './setup/reliability';
 import { makeTestBundle, memorySource } from '../support/testBundle';
 import { loadBundle } from '../../src/core/bundle/source';
-import { pngBomb } from '../support/bombs';
+import { pngBomb, zipOf, deflatedZeros } from '../support/bombs';
+import { failsWhenRun, type Files } from '../support/modelEdits';
 
 const RTL = 'sketch\u202E';
 const LONG = `a_set_whose_name_goes_on${'_and_on'.repeat(13)}`; // 115 characters with nowhere to wrap
 let s: Session;
 let contentHash: string;
+
+function serve(name: string, files: Files): string {
+  for (const [path, bytes] of files) {
+    const full = join('tests/.artifacts', name, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, bytes);
+  }
+  return new URL(`/tests/.artifacts/${name}/manifest.json`, inject('baseUrl')).href;
+}
 
 async function lastMessage(kind: 'error' | 'info', pattern: RegExp, timeout = 60_000): Promise<string> {
   const h = await s.page.waitForFunction(([k, src]) => {
@@ -36,13 +46,8 @@ beforeAll(async () => {
   m.eval.sets[1]!.name = RTL;
   m.eval.sets[2]!.name = LONG;
   b.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
-  for (const [path, bytes] of b.files) {
-    const full = join('tests/.artifacts/hostile', path);
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, bytes);
-  }
+  const url = serve('hostile', b.files);
   contentHash = (await loadBundle(memorySource(b.files))).contentHash;
-  const url = new URL('/tests/.artifacts/hostile/manifest.json', inject('baseUrl')).href;
   s = await openPage(`${inject('baseUrl')}?pair=${encodeURIComponent(url)}#backend=wasm`);
   await waitForPair(s.page, contentHash);
 });
@@ -129,6 +134,31 @@ describe('hostile content in the real app', () => {
       return st.uploads.length === 24 && st.uploads.every((u) => u.status === 'ready');
     }, undefined, { timeout: 120_000, polling: 250 });
     expect(await storeState<string[]>(s.page, '(s) => s.uploads.map((u) => u.name)')).toEqual(files.slice(0, 24).map((f) => f.name));
+  });
+
+  it('item 7: a pair that loads but fails when run is refused with the reason; the pair, its results and α stay', async () => {
+    const before = await storeState<{ points: number; alpha: number }>(s.page, '(s) => ({ points: Object.keys(s.points).length, alpha: s.alpha })');
+    expect(before.points).toBeGreaterThan(0);
+    const url = serve('hostile-fails', failsWhenRun(makeTestBundle({ seed: 14, sets: [{ id: 'reference', role: 'reference', count: 20 }] }).files));
+    expect(await withActions<boolean>(s.page, '(a, url) => a.loadPair({ kind: "url", url }, "the failing pair")', url)).toBe(false);
+    const msg = await lastMessage('error', /Could not load the failing pair/);
+    expect(msg).toMatch(/the pair loads but fails when run on a test batch of 2 images: .*Reshape.* The previous pair is still loaded\.$/s);
+    const after = await storeState<{ hash: string; points: number; alpha: number }>(s.page, '(s) => ({ hash: s.pair.contentHash, points: Object.keys(s.points).length, alpha: s.alpha })');
+    expect(after).toEqual({ hash: contentHash, points: before.points, alpha: before.alpha });
+    // And the pair in service still evaluates: a new α gets its point.
+    await withActions(s.page, '(a) => a.setAlpha(0.63)');
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"]', { timeout: 60_000 });
+  });
+
+  it('item 5: a zip of eval images with a 1.9 GB entry is refused before anything is unpacked; the sets stay', async () => {
+    const zip = zipOf([
+      { name: 'mine/reference/c0/a.png', data: deflatedZeros(1_900_000_000, 10_000_000), method: 8, size: 1_900_000_000 },
+      { name: 'mine/reference/c1/b.png', data: encode({ width: 8, height: 8, data: new Uint8Array(192), channels: 3, depth: 8 }) },
+    ]);
+    await withActions(s.page, '(a, bytes) => a.loadEvalFolder([{ path: "bomb.zip", blob: new Blob([new Uint8Array(bytes)]) }])', Array.from(zip));
+    const msg = await lastMessage('error', /Could not use those eval images/);
+    expect(msg).toMatch(/the zip entry 'mine\/reference\/c0\/a\.png' unpacks to 1\.8 GB \(from 1\.\d MB compressed\), more than the 100\.0 MB one image may take: refused without unpacking/);
+    expect(await storeState<string>(s.page, '(s) => s.pair.sets.map((x) => x.id).join(",")')).toBe('reference,rtl,long');
   });
 
   it('item 5: a 20000×20000 PNG upload is refused from its header, naming the file and its size', async () => {

@@ -11,58 +11,15 @@ import { loadBundle } from '../../src/core/bundle/source';
 import { ortNode } from '../../src/core/runtime/ort-node';
 import { BlendEngine } from '../../src/core/runtime/engine';
 import { TextTower } from '../../src/core/text/head';
-import { ModelProtoType } from '../../src/core/onnx/proto';
 import { main } from '../../cli/wiseft';
 import { makeTestBundle, memorySource } from '../support/testBundle';
 import { pngBomb } from '../support/bombs';
+import { editManifest, editModels, reshapeLogits, setOutputDims, failsWhenRun, type Files } from '../support/modelEdits';
 
-type Files = Map<string, Uint8Array>;
 type Json = Record<string, unknown>;
-
-function editManifest(files: Files, edit: (m: Json) => void): Files {
-  const out = new Map(files);
-  const m = JSON.parse(new TextDecoder().decode(files.get('manifest.json')!)) as Json;
-  edit(m);
-  out.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
-  return out;
-}
 
 /** One reference set of 20 images: small, and free of class subsets a class-count edit would break. */
 const oneSet = () => makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 20 }] });
-
-/** A graph edit on both checkpoints of the test pair (they stay a matching pair). */
-function editModels(files: Files, edit: (graph: Json) => void): Files {
-  const out = new Map(files);
-  for (const path of ['zeroshot.onnx', 'finetuned.onnx']) {
-    const obj = ModelProtoType.toObject(ModelProtoType.decode(files.get(path)!), { longs: String, bytes: Array }) as { graph: Json };
-    edit(obj.graph);
-    out.set(path, ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish());
-  }
-  return out;
-}
-
-const int64s = (name: string, values: number[]) => ({ name, dims: [String(values.length)], data_type: 7, raw_data: Array.from(new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer)) });
-
-/** logits computed as [batch, 5], then passed through Reshape ops: `shapes` are their targets. */
-function reshapeLogits(graph: Json, shapes: number[][]): void {
-  const nodes = graph.node as { output: string[] }[];
-  const mul = nodes.find((n) => n.output[0] === 'logits')!;
-  let prev = 'logits.raw';
-  mul.output = [prev];
-  const inits = graph.initializer as unknown[];
-  shapes.forEach((s, i) => {
-    const out = i === shapes.length - 1 ? 'logits' : `logits.r${i}`;
-    inits.push(int64s(`logits.shape${i}`, s));
-    nodes.push({ op_type: 'Reshape', input: [prev, `logits.shape${i}`], output: [out] } as never);
-    prev = out;
-  });
-}
-
-function setOutputDims(graph: Json, name: string, dims: (number | string)[] | null): void {
-  const o = (graph.output as { name: string; type: { tensor_type: { shape?: unknown } } }[]).find((x) => x.name === name)!;
-  if (dims === null) delete o.type.tensor_type.shape;
-  else o.type.tensor_type.shape = { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: String(d) } : { dim_param: d })) };
-}
 
 async function withGoodPair(fn: (ex: Explorer, before: string) => Promise<void>): Promise<void> {
   const ex = new Explorer({ ort: ortNode, backend: 'cpu' });
@@ -164,9 +121,7 @@ describe('item 7: a pair that loads but fails when run does not replace the work
     await withGoodPair(async (ex) => {
       await ex.evaluate([0], null, () => undefined);
       const kept = ex.snapshot()!.points;
-      // Reshape [batch, 5] → [-1, 7] → [-1, 5]: accepted at load (the batch is symbolic), and
-      // impossible for a batch of two when run.
-      const failing = editModels(oneSet().files, (g) => reshapeLogits(g, [[-1, 7], [-1, 5]]));
+      const failing = failsWhenRun(oneSet().files);
       await expect(ex.loadPair(await loadBundle(memorySource(failing)))).rejects.toThrow(/^the pair loads but fails when run on a test batch of 2 images: .*Reshape/s);
       expect(ex.snapshot()!.points).toEqual(kept);
     });

@@ -78,6 +78,12 @@ describe('item 5: decompression bombs are refused from their headers', () => {
     const set = spriteSet(spec, files.get(spec.sprite.path)!);
     expect(set.pixels).toBeNull();
     expect(decodeSprite(spec, files.get(spec.sprite.path)!).pixels!.length).toBe(30 * 8 * 8 * 3);
+    // A sheet that fits its tiles is bounded too: 20000×20000 tiles of 1000px, declared, is 400 Mpx.
+    const huge = { ...sheetSpec(400, 20), sprite: { path: 'eval/reference.png', tile: 1000, columns: 20, count: 400 } };
+    expect(() => spriteSet(huge, bomb)).toThrow(/declares 20000×20000px \(400 Mpx in a 1\.\d MB file\), more than the 256 Mpx a sheet may have: split the set/);
+    // A CLIP-sized set (1,000 tiles of 224px in 40 columns, 50 Mpx) is within it.
+    const clip = { ...sheetSpec(1000, 40), sprite: { path: 'eval/reference.png', tile: 224, columns: 40, count: 1000 } };
+    expect(spriteSet(clip, pngBomb(40 * 224, 25 * 224)).pixels).toBeNull();
   });
 
   it('refuses a zip entry declaring 1.9 GB before inflating it, and skips non-image entries unread', () => {

@@ -1,7 +1,14 @@
 import { decode } from 'fast-png';
 import type { EvalSetSpec, Manifest } from '../bundle/manifest';
 import { BundleError } from '../bundle/source';
-import { readImageHeader, formatBytes, MAX_IMAGE_PIXELS } from '../image/header';
+import { readImageHeader, formatBytes } from '../image/header';
+
+/**
+ * The most pixels one sprite sheet may have: 256 Mpx, about 5,000 CLIP tiles of 224px (768 MB as
+ * RGB once decoded). Larger than an upload's budget because a sheet holds a whole eval set that
+ * the manifest declares; a sheet larger than its declared tiles is refused whatever its size.
+ */
+export const MAX_SPRITE_PIXELS = 256_000_000;
 
 /**
  * One eval set: 8-bit RGB pixels, [N, size, size, 3], and labels. A set from a bundle starts as its
@@ -38,9 +45,13 @@ export function spriteSet(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
     throw new BundleError(`${where}: the sprite sheet is ${header.width}×${header.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`);
   }
   // One spare row and column of tiles is tolerated (exporters pad to a grid); more is not.
-  if (header.width > (columns + 1) * tile || header.height > needH + tile || header.width * header.height > MAX_IMAGE_PIXELS) {
+  const mpx = `${(header.width * header.height / 1e6).toFixed(0)} Mpx in a ${formatBytes(png.byteLength)} file`;
+  if (header.width * header.height > MAX_SPRITE_PIXELS && header.width <= (columns + 1) * tile && header.height <= needH + tile) {
+    throw new BundleError(`${where}: the sprite sheet declares ${header.width}×${header.height}px (${mpx}), more than the ${MAX_SPRITE_PIXELS / 1e6} Mpx a sheet may have: split the set into smaller ones`);
+  }
+  if (header.width > (columns + 1) * tile || header.height > needH + tile || header.width * header.height > MAX_SPRITE_PIXELS) {
     throw new BundleError(
-      `${where}: the sprite sheet declares ${header.width}×${header.height}px (${(header.width * header.height / 1e6).toFixed(0)} Mpx in a ${formatBytes(png.byteLength)} file), far more than ${count} tiles of ${tile}px in ${columns} columns need (${needW}×${needH}): refused without decoding it`,
+      `${where}: the sprite sheet declares ${header.width}×${header.height}px (${mpx}), far more than ${count} tiles of ${tile}px in ${columns} columns need (${needW}×${needH}): refused without decoding it`,
     );
   }
   return {

@@ -9,7 +9,7 @@ import { requestGpu, type GpuInfo } from '../core/gpu/device';
 import { cachedSource, type CacheStats } from './cache';
 import { watchCspViolations, type NetLimits } from '../core/bundle/net';
 import { decodeToModelInput } from './decode';
-import { planEvalFolder, unzipEntries, ZIP_LIMITS } from '../core/eval/folder';
+import { planEvalFolder, unzipEntries, checkEvalImageCount, ZIP_LIMITS } from '../core/eval/folder';
 import { BlendEngine, type Backend } from '../core/runtime/engine';
 import { GpuBlender, GpuBufferLimitError } from '../core/gpu/blend';
 import { TextTower } from '../core/text/head';
@@ -244,6 +244,7 @@ const api = {
     const byPath = new Map(entries.map((f) => [f.path.replace(/\\/g, '/').replace(/^\/+/, ''), f.blob]));
     const refId = reference && plan.some((s) => s.id === reference) ? reference : plan[0]!.id;
     const total = plan.reduce((n, s) => n + s.files.length, 0);
+    checkEvalImageCount(total, pair.inputSize);
     let done = 0;
     const skipped: string[] = [];
     const sets: UserEvalSet[] = [];

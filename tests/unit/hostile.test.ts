@@ -7,7 +7,7 @@ import { zipSync } from 'fflate';
 import { readImageHeader, checkPixelBudget, ImageTooLargeError, MAX_IMAGE_PIXELS } from '../../src/core/image/header';
 import { spriteSet, decodeSprite } from '../../src/core/eval/sprites';
 import { BundleError } from '../../src/core/bundle/source';
-import { unzipEntries, planEvalFolder, EvalFolderError } from '../../src/core/eval/folder';
+import { unzipEntries, planEvalFolder, EvalFolderError, checkEvalImageCount } from '../../src/core/eval/folder';
 import { parseResults, toResultLine, MAX_RESULT_LINES, ResultsError } from '../../src/core/eval/results';
 import { ResultStore } from '../../src/core/eval/frontier';
 import { parseManifest } from '../../src/core/bundle/manifest';
@@ -231,5 +231,13 @@ describe('item 8: user strings in plain text are isolated', () => {
     expect(isolate('שלום')).toBe('\u2068שלום\u2069');
     expect(isolate('sketch')).toBe('sketch');
     expect(isolate('a'.repeat(500), 40)).toBe(`${'a'.repeat(40)}…`);
+  });
+});
+
+describe('item 18 (and 12): eval images are counted before any is decoded', () => {
+  it('refuses 100,000 CLIP-sized images, saying how many fit; 1,000 pass', () => {
+    expect(() => checkEvalImageCount(100_000, 224)).toThrow(/these eval sets have 100,000 images: at 224×224 they would take 14\.0 GB in memory, more than the 1\.0 GB this page holds for them; use at most 7,133 images/);
+    expect(() => checkEvalImageCount(1_000, 224)).not.toThrow();
+    expect(() => checkEvalImageCount(100_000, 32)).not.toThrow();
   });
 });

@@ -179,3 +179,17 @@ export function unzipEntries(bytes: Uint8Array, limits: ZipLimits = ZIP_LIMITS):
   for (const name of Object.keys(entries)) out.set(name, entries[name]!);
   return out;
 }
+
+/** Decoded eval images are kept at the model's input size: 1 GB of them (about 7,000 at 224px). */
+export const MAX_EVAL_PIXEL_BYTES = 2 ** 30;
+
+/**
+ * Refuses, before decoding any, more images than fit in memory at the model's input size (a
+ * folder of 100,000 CLIP-sized images would need 15 GB), saying how many would fit.
+ */
+export function checkEvalImageCount(count: number, size: number, maxBytes = MAX_EVAL_PIXEL_BYTES): void {
+  const per = size * size * 3;
+  if (count * per > maxBytes) {
+    throw new EvalFolderError(`these eval sets have ${count.toLocaleString('en')} images: at ${size}×${size} they would take ${mb(count * per)} in memory, more than the ${mb(maxBytes)} this page holds for them; use at most ${Math.floor(maxBytes / per).toLocaleString('en')} images`);
+  }
+}

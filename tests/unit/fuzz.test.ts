@@ -446,7 +446,7 @@ function withLogitsDims(bytes: Uint8Array, dims: (number | string)[] | null): Ui
 }
 
 describe('fuzz: a pair whose manifest and model disagree is refused at load, and the loaded pair stays', () => {
-  it('(g) on random class counts and declared logits shapes', async () => {
+  it('(k) on random class counts and declared logits shapes', async () => {
     const ex = new Explorer({ ort: ortNode, backend: 'cpu' });
     const good = makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 10 }] });
     await ex.loadPair(await loadBundle(memorySource(good.files)));
@@ -494,7 +494,7 @@ const RESERVED = Object.getOwnPropertyNames(Object.prototype).concat('__proto__'
 const anyKey = fc.oneof(fc.constantFrom(...RESERVED), fc.string({ minLength: 1, maxLength: 12 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/));
 
 describe('fuzz: keys that are Object.prototype names never corrupt results', () => {
-  it('(h) ResultStore, results lines and imported curves keep every set, whatever its name', () => {
+  it('(l) ResultStore, results lines and imported curves keep every set, whatever its name', () => {
     fc.assert(
       fc.property(fc.uniqueArray(anyKey.filter((k) => !k.includes(':') && k.trim() === k && k.length > 0 && !/[\r\n]/.test(k)), { minLength: 2, maxLength: 6 }), (ids) => {
         counts.set('prototype keys through results', (counts.get('prototype keys through results') ?? 0) + 1);
@@ -515,7 +515,7 @@ describe('fuzz: keys that are Object.prototype names never corrupt results', () 
     );
   });
 
-  it('(h) set names from manifests and folders: a reserved name is refused with a message, an accepted one is usable', () => {
+  it('(l) set names from manifests and folders: a reserved name is refused with a message, an accepted one is usable', () => {
     const manifest = validManifest() as { eval: { sets: { id: string }[] } };
     fc.assert(
       fc.property(anyKey, (id) => {
@@ -553,7 +553,7 @@ describe('fuzz: decompression bombs are refused from their headers, quickly, wit
   const spec = (count: number, columns: number) => ({ id: 'ref', name: 'ref', role: 'reference' as const, analogue: null, sprite: { path: 'eval/ref.png', tile: 8, columns, count }, labels: Array.from({ length: count }, () => 0), classes: null });
   const dim = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(20000, 65535, 2 ** 31 - 1, 2 ** 32 - 1));
 
-  it('(i) PNG headers of any size: sprite sheets and the pixel budget', () => {
+  it('(m) PNG headers of any size: sprite sheets and the pixel budget', () => {
     fc.assert(
       fc.property(dim, dim, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.uint8Array({ maxLength: 64 }), (w, h, count, columns, tail) => {
         const png = pngHeader(w, h, tail);
@@ -583,7 +583,7 @@ describe('fuzz: decompression bombs are refused from their headers, quickly, wit
     timed('pixel budget on PNG headers', () => expect(() => spriteSet(spec(10, 10), bomb)).toThrow(BundleError));
   });
 
-  it('(i) zips whose entries declare any size, some of them bombs, and their mutations', () => {
+  it('(m) zips whose entries declare any size, some of them bombs, and their mutations', () => {
     const bomb = deflatedZeros(1_900_000_000, 10_000_000);
     const small = deflatedZeros(1000, 1000);
     const entry = fc.record({
@@ -619,7 +619,7 @@ describe('fuzz: decompression bombs are refused from their headers, quickly, wit
 });
 
 describe('fuzz: results files with hostile values', () => {
-  it('(j) non-finite, out-of-range or non-number accuracies are refused with their line, never dropped', () => {
+  it('(n) non-finite, out-of-range or non-number accuracies are refused with their line, never dropped', () => {
     const value = fc.oneof(fc.double(), fc.constantFrom('1e999', '-1e999', 'NaN', '"0.5"', 'null', 'true', '[]', '{}'));
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 5 }), (values) => {

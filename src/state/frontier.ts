@@ -79,3 +79,41 @@ export function frontierPoints(pair: PairSummary, points: Record<string, Record<
 }
 
 export const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;
+
+/**
+ * Where the point of an α not computed yet is expected: on the straight line between the nearest
+ * computed α on each side (or at the only side there is). An estimate for the chart, so the current
+ * point stays on screen while its α is evaluated; never a number for the table. Null when nothing
+ * is computed.
+ */
+export function interpolateAt<P extends { alpha: number; x: number; y: number }>(points: readonly P[], alpha: number): { x: number; y: number; from: [number, number] } | null {
+  let below: P | null = null;
+  let above: P | null = null;
+  for (const p of points) {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+    if (p.alpha <= alpha && (!below || p.alpha > below.alpha)) below = p;
+    if (p.alpha >= alpha && (!above || p.alpha < above.alpha)) above = p;
+  }
+  if (!below && !above) return null;
+  const a = below ?? above!;
+  const b = above ?? below!;
+  const t = b.alpha === a.alpha ? 0 : (alpha - a.alpha) / (b.alpha - a.alpha);
+  return { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y), from: [a.alpha, b.alpha] };
+}
+
+/**
+ * The points that get a small α label: the current α first, then 0, 0.5 and 1. A label is left out
+ * when its point is within `near` of one already labelled (in units of the axes' spans), where the
+ * two labels would overlap; the current α's label always stays.
+ */
+export function labelledAlphas<P extends { alpha: number; x: number; y: number }>(
+  curve: readonly P[], current: P | null, span: { x: number; y: number }, near = 0.07,
+): P[] {
+  const out: P[] = current ? [current] : [];
+  for (const a of [0, 0.5, 1]) {
+    const p = curve.find((q) => q.alpha === a);
+    if (!p || out.some((q) => q.alpha === a || Math.hypot((q.x - p.x) / span.x, (q.y - p.y) / span.y) < near)) continue;
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+// The frontier's axes: round, and held still while the Worker evaluates. A chart that rescales on
+// every update makes the points look as if they moved when only the axes did; so the domain is
+// chosen from what is known at a clear moment (a new pair, member, shift or curve selection; or the
+// first complete coarse pass when nothing was known before it) and kept until the next one.
+
+/** Percentage points on one axis, with round ticks (multiples of `step`, 5 or 10). */
+export interface Domain {
+  lo: number;
+  hi: number;
+  step: number;
+  ticks: number[];
+}
+
+/** An extent in percentage points on both axes (intervals included). */
+export interface Box {
+  x: [number, number];
+  y: [number, number];
+}
+
+export interface HeldAxes {
+  /** What the domain was chosen for: a new key is a clear moment to choose again. */
+  key: string;
+  /**
+   * Where it came from: 'default' (0–100, nothing known yet), 'known' (a recorded sweep or imported
+   * curve, before any live point), 'coarse' (the first complete coarse pass), 'grown' (a drawn
+   * point or interval would have been cut off, so the domain widened to the next round value).
+   */
+  basis: 'default' | 'known' | 'coarse' | 'grown';
+  x: Domain;
+  y: Domain;
+}
+
+/**
+ * The round domain holding [lo, hi]: ticks every 5 pp for a span up to 40 pp, else every 10; at
+ * least 1 pp of room beyond the extent, so an interval's end never sits on the frame; within 0–100.
+ */
+export function roundDomain(lo: number, hi: number): Domain {
+  const a = Math.max(0, Math.min(lo, hi) - 1);
+  const b = Math.min(100, Math.max(lo, hi) + 1);
+  const step = b - a > 40 ? 10 : 5;
+  let l = Math.max(0, Math.floor(a / step) * step);
+  let h = Math.min(100, Math.ceil(b / step) * step);
+  // At least two steps: a single-point extent still gets a readable axis.
+  while (h - l < 2 * step) {
+    if (h < 100) h += step;
+    else l -= step;
+  }
+  const ticks: number[] = [];
+  for (let t = l; t <= h + 1e-9; t += step) ticks.push(t);
+  return { lo: l, hi: h, step, ticks };
+}
+
+export const FULL: Domain = roundDomain(0, 100);
+
+export function union(a: Box | null, b: Box | null): Box | null {
+  if (!a) return b;
+  if (!b) return a;
+  return { x: [Math.min(a.x[0], b.x[0]), Math.max(a.x[1], b.x[1])], y: [Math.min(a.y[0], b.y[0]), Math.max(a.y[1], b.y[1])] };
+}
+
+/** The extent of some points with their (optional) error bars, as the chart draws them. */
+export function boxOf(points: readonly { x: number; y: number; xErr?: [number, number]; yErr?: [number, number] }[]): Box | null {
+  let box: Box | null = null;
+  // A loop, not Math.min(...xs): an imported curve can have tens of thousands of points.
+  for (const p of points) {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+    const b: Box = { x: [p.x - (p.xErr?.[0] ?? 0), p.x + (p.xErr?.[1] ?? 0)], y: [p.y - (p.yErr?.[0] ?? 0), p.y + (p.yErr?.[1] ?? 0)] };
+    box = union(box, b);
+  }
+  return box;
+}
+
+const inside = (d: Domain, r: [number, number]) => r[0] >= d.lo && r[1] <= d.hi;
+
+/**
+ * The axes to draw now, given the ones held. `known`: curves known up front (recorded sweep,
+ * imported results); `coarse`: the live curve once every grid α has a point (null before);
+ * `drawn`: everything that will be drawn, intervals included. The domain changes only when the
+ * key changes, when a 0–100 default gets its first complete coarse pass, or when something drawn
+ * would be cut off (then it only widens, to round values).
+ */
+export function holdAxes(held: HeldAxes | null, input: { key: string; known: Box | null; coarse: Box | null; drawn: Box | null }): HeldAxes {
+  let next: HeldAxes;
+  if (held && held.key === input.key && !(held.basis === 'default' && input.coarse)) {
+    next = held;
+  } else {
+    const box = union(input.known, input.coarse);
+    next = box
+      ? { key: input.key, basis: input.coarse ? 'coarse' : 'known', x: roundDomain(box.x[0], box.x[1]), y: roundDomain(box.y[0], box.y[1]) }
+      : { key: input.key, basis: 'default', x: FULL, y: FULL };
+  }
+  const d = input.drawn;
+  if (d && !(inside(next.x, d.x) && inside(next.y, d.y))) {
+    const x = inside(next.x, d.x) ? next.x : roundDomain(Math.min(next.x.lo, d.x[0]), Math.max(next.x.hi, d.x[1]));
+    const y = inside(next.y, d.y) ? next.y : roundDomain(Math.min(next.y.lo, d.y[0]), Math.max(next.y.hi, d.y[1]));
+    next = { key: next.key, basis: 'grown', x, y };
+  }
+  return next;
+}

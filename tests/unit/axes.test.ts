@@ -1,0 +1,68 @@
+// The frontier's axes (round, held still during evaluation) and the estimate drawn for an α not
+// computed yet.
+import { describe, it, expect } from 'vitest';
+import { roundDomain, holdAxes, boxOf, FULL } from '../../src/state/axes';
+import { interpolateAt, labelledAlphas } from '../../src/state/frontier';
+
+describe('round axes', () => {
+  it('ticks at multiples of 5 (span ≤ 40 pp) or 10, with room beyond the extent, within 0–100', () => {
+    expect(roundDomain(62.3, 81.7)).toMatchObject({ lo: 60, hi: 85, step: 5, ticks: [60, 65, 70, 75, 80, 85] });
+    expect(roundDomain(12, 97)).toMatchObject({ lo: 10, hi: 100, step: 10 });
+    expect(roundDomain(99.6, 100)).toMatchObject({ lo: 90, hi: 100, step: 5 });
+    expect(roundDomain(0, 3)).toMatchObject({ lo: 0, hi: 10 });
+    // An interval ending on a round value still gets room: its end is not on the frame.
+    expect(roundDomain(40, 60)).toMatchObject({ lo: 35, hi: 65 });
+    for (const [a, b] of [[3.3, 4.1], [17, 88], [55, 56], [0, 100]] as const) {
+      const d = roundDomain(a, b);
+      expect(d.ticks.every((t) => t % 5 === 0)).toBe(true);
+      expect(d.lo).toBeLessThanOrEqual(a);
+      expect(d.hi).toBeGreaterThanOrEqual(b);
+    }
+  });
+
+  it('hold still for a key: 0–100 until the coarse pass, then that pass, and only widen when something would be cut off', () => {
+    const early = holdAxes(null, { key: 'p|mean', known: null, coarse: null, drawn: { x: [50, 60], y: [30, 40] } });
+    expect(early).toMatchObject({ basis: 'default', x: FULL, y: FULL });
+    const coarse = { x: [52, 71] as [number, number], y: [33, 48] as [number, number] };
+    const set = holdAxes(early, { key: 'p|mean', known: null, coarse, drawn: coarse });
+    expect(set).toMatchObject({ basis: 'coarse', x: { lo: 50, hi: 75 }, y: { lo: 30, hi: 50 } });
+    // Refined points (narrower bars) inside: the very same object, nothing moves.
+    expect(holdAxes(set, { key: 'p|mean', known: null, coarse: { x: [55, 70], y: [35, 46] }, drawn: { x: [55, 70], y: [35, 46] } })).toBe(set);
+    // A point that would be cut off widens its axis only, to a round value.
+    const grown = holdAxes(set, { key: 'p|mean', known: null, coarse, drawn: { x: [52, 71], y: [33, 52.5] } });
+    expect(grown.basis).toBe('grown');
+    expect(grown.x).toBe(set.x);
+    expect(grown.y.hi).toBeGreaterThanOrEqual(55);
+    // A new shift is a clear moment: chosen again.
+    expect(holdAxes(set, { key: 'p|v2', known: null, coarse: { x: [52, 71], y: [10, 20] }, drawn: null }).y).toMatchObject({ lo: 5, hi: 25 });
+  });
+
+  it('with a recorded sweep known up front, the domain comes from it and the coarse pass does not move it', () => {
+    const known = boxOf([{ x: 40, y: 30 }, { x: 70, y: 42 }]);
+    const a = holdAxes(null, { key: 'k', known, coarse: null, drawn: known });
+    expect(a.basis).toBe('known');
+    expect(holdAxes(a, { key: 'k', known, coarse: { x: [45, 66], y: [31, 40] }, drawn: { x: [45, 66], y: [31, 40] } })).toBe(a);
+  });
+
+  it('boxOf includes the error bars', () => {
+    expect(boxOf([{ x: 50, y: 40, xErr: [2, 3], yErr: [1, 4] }, { x: 60, y: 30 }])).toEqual({ x: [48, 60], y: [30, 44] });
+    expect(boxOf([])).toBeNull();
+  });
+});
+
+describe('the current α before it is computed', () => {
+  const pts = [{ alpha: 0, x: 40, y: 30 }, { alpha: 0.5, x: 60, y: 40 }, { alpha: 1, x: 70, y: 32 }];
+  it('is interpolated between the nearest computed α on each side', () => {
+    expect(interpolateAt(pts, 0.25)).toEqual({ x: 50, y: 35, from: [0, 0.5] });
+    expect(interpolateAt(pts, 0.5)).toEqual({ x: 60, y: 40, from: [0.5, 0.5] });
+    expect(interpolateAt(pts.slice(1), 0.2)).toEqual({ x: 60, y: 40, from: [0.5, 0.5] });
+    expect(interpolateAt([], 0.2)).toBeNull();
+  });
+
+  it('labels 0, 0.5, 1 and the current α, leaving out a label that would overlap the current one', () => {
+    const span = { x: 40, y: 20 };
+    expect(labelledAlphas(pts, { alpha: 0.33, x: 52, y: 36 }, span).map((p) => p.alpha)).toEqual([0.33, 0, 0.5, 1]);
+    expect(labelledAlphas(pts, { alpha: 0.52, x: 60.5, y: 40.1 }, span).map((p) => p.alpha)).toEqual([0.52, 0, 1]);
+    expect(labelledAlphas(pts, null, span).map((p) => p.alpha)).toEqual([0, 0.5, 1]);
+  });
+});

@@ -3,7 +3,7 @@
 // chosen from what is known at a clear moment (a new pair, member, shift or curve selection; or the
 // first complete coarse pass when nothing was known before it) and kept until the next one.
 
-/** Percentage points on one axis, with round ticks (multiples of `step`, 5 or 10). */
+/** Percentage points on one axis, with round ticks (multiples of `step`: 5, 10 or 20). */
 export interface Domain {
   lo: number;
   hi: number;
@@ -31,13 +31,15 @@ export interface HeldAxes {
 }
 
 /**
- * The round domain holding [lo, hi]: ticks every 5 pp for a span up to 40 pp, else every 10; at
- * least 1 pp of room beyond the extent, so an interval's end never sits on the frame; within 0–100.
+ * The round domain holding [lo, hi]: ticks every 5 pp for a span up to 30 pp, 10 up to 60, else 20
+ * (at most seven ticks, so that recharts never drops some for room on a phone and leaves an uneven
+ * 10/30/50/70/100); at least 1 pp of room beyond the extent, so an interval's end never sits on the
+ * frame; within 0–100.
  */
 export function roundDomain(lo: number, hi: number): Domain {
   const a = Math.max(0, Math.min(lo, hi) - 1);
   const b = Math.min(100, Math.max(lo, hi) + 1);
-  const step = b - a > 40 ? 10 : 5;
+  const step = b - a > 60 ? 20 : b - a > 30 ? 10 : 5;
   let l = Math.max(0, Math.floor(a / step) * step);
   let h = Math.min(100, Math.ceil(b / step) * step);
   // At least two steps: a single-point extent still gets a readable axis.

@@ -1,13 +1,13 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import {
   ResponsiveContainer, ComposedChart, CartesianGrid, XAxis, YAxis, Tooltip, Scatter, ErrorBar, Legend, Label, LabelList,
 } from 'recharts';
 import { useStore } from '../state/store';
-import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets } from '../state/frontier';
-import { PAPER_CURVES, ANALOGUE_COLUMN } from '../data/paper/paper';
+import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets, interpolateAt, labelledAlphas } from '../state/frontier';
 import type { PairSummary } from '../core/explorer';
 import { own } from '../core/eval/ids';
-import { extent, thinCurve, isolate } from '../state/thin';
+import { thinCurve, isolate } from '../state/thin';
+import { boxOf, holdAxes, union, type HeldAxes } from '../state/axes';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
 
@@ -31,6 +31,8 @@ interface Datum {
   yErr?: [number, number];
   point?: FrontierPoint;
   series: string;
+  /** For an α label: which way its text runs from the point (inward near the plot's edges, where it would be cut). */
+  anchor?: 'start' | 'middle' | 'end';
 }
 
 function toDatum(p: FrontierPoint, series: string): Datum {
@@ -91,14 +93,24 @@ function EndpointLabel({ x, y, value, fill, toLeft }: { x?: number | string; y?:
   return <text x={Number(x) + (toLeft ? 6 : -6)} y={Number(y)} textAnchor={toLeft ? 'end' : 'start'} fill={fill} fontWeight={600} className="endpoint-label">{String(value ?? '')}</text>;
 }
 
-export function FrontierChart({ height }: { height: number }) {
+/** A small "α 0.5" under a point; "≈ α 0.33" for the estimate of an α not computed yet. */
+function AlphaLabel({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Datum }) {
+  if (cx === undefined || cy === undefined || !payload) return <g />;
+  const estimate = payload.series === ESTIMATE_SERIES;
+  const text = `${estimate ? '≈ ' : ''}α ${payload.series === 'current α' || estimate ? payload.alpha.toFixed(2) : String(payload.alpha)}`;
+  return <text x={cx} y={cy + 22} textAnchor={payload.anchor ?? 'middle'} className="alpha-label" data-testid="alpha-label" fill={payload.series === 'current α' || estimate ? COLORS.current : '#475569'}>{text}</text>;
+}
+
+const ESTIMATE_SERIES = 'current α (estimate)';
+
+/** `height` in pixels, or '100%' of a container the stylesheet sizes (the presenter view). */
+export function FrontierChart({ height }: { height: number | '100%' }) {
   const pair = useStore((s) => s.pair);
   const points = useStore((s) => s.points);
   const ensemble = useStore((s) => s.ensemble);
   const shift = useStore((s) => s.shift);
   const alpha = useStore((s) => s.alpha);
   const showEnsemble = useStore((s) => s.showEnsemble);
-  const paper = useStore((s) => s.paper);
   const imported = useStore((s) => s.imported);
   const showRecorded = useStore((s) => s.showRecorded);
 
@@ -108,17 +120,17 @@ export function FrontierChart({ height }: { height: number }) {
     const grid = all.filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9);
     const curve = grid.map((p) => toDatum(p, 'WiSE-FT'));
     const current = all.find((p) => p.alpha === alpha);
+    // Not computed yet (1–3 s after each move, most of ▶ Play): an estimate between the computed
+    // neighbours, drawn hollow and labelled ≈, so the point never vanishes while it is evaluated.
+    // Between grid points where there are two: an α passed on the way (a drag, a Play step) has
+    // often only its first 100 images, too noisy to lean on.
+    const guess = current ? null : interpolateAt((grid.length >= 2 ? grid : all).map((p) => toDatum(p, '')), alpha);
+    const estimate: Datum | null = guess ? { x: guess.x, y: guess.y, alpha, series: ESTIMATE_SERIES } : null;
     const z = grid.find((p) => p.alpha === 0);
     const f = grid.find((p) => p.alpha === 1);
     const ens = showEnsemble ? frontierPoints(pair, ensemble, shift).map((p) => toDatum(p, 'Output-space ensemble')) : [];
-    let paperData: Datum[] = [];
-    const curveDef = PAPER_CURVES.find((c) => c.id === paper);
-    if (curveDef) {
-      const col = shift === 'mean' ? null : ANALOGUE_COLUMN[pair.sets.find((s) => s.id === shift)?.analogue ?? ''];
-      paperData = curveDef.points
-        .filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9)
-        .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha, series: `${curveDef.label} (paper)` }));
-    }
+    // The paper's ImageNet curves are not drawn here: on these axes they would read as numbers of
+    // this world. PaperPanel draws them on their own axes.
     // The member's recorded sweep is drawn like an imported results file, first, and at once: it
     // needs no evaluation.
     const recorded = showRecorded ? recordedCurve(pair) : null;
@@ -128,43 +140,60 @@ export function FrontierChart({ height }: { height: number }) {
       alpha: p.alpha,
       series: c.series ?? `${isolate(c.name, 40)} (imported)`,
     })))); // thinned: an imported sweep of thousands of α values is drawn as a few hundred points that keep its shape
-    return { curve, current: current ? toDatum(current, 'current α') : null, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, fineTunedLabel(pair)) : null, ens, paperData, importedData, count: grid.length };
-  }, [pair, points, ensemble, shift, alpha, showEnsemble, paper, imported, showRecorded]);
+    return { curve, current: current ? toDatum(current, 'current α') : null, estimate, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, fineTunedLabel(pair)) : null, ens, importedData, count: grid.length };
+  }, [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded]);
 
-  if (!pair || !data) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
+  // Round axes, held still during evaluation (src/state/axes.ts): chosen again only for a new pair,
+  // member (its own content hash), shift or curve selection. Adjusted during render, React's
+  // pattern for state that follows props, so the first paint already has the right axes.
+  const [held, setHeld] = useState<HeldAxes | null>(null);
+  let axes: HeldAxes | null = null;
+  if (pair && data) {
+    const known = boxOf(data.importedData.flat());
+    const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
+    const cur = data.current ?? data.estimate;
+    const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...(cur ? [cur] : [])]);
+    const key = [pair.contentHash, shift, showEnsemble, showRecorded, imported.map((c) => c.name).join('\u0000')].join('|');
+    axes = holdAxes(held, { key, known, coarse, drawn });
+    if (axes !== held) setHeld(axes);
+  }
+
+  if (!pair || !data || !axes) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
   const ref = referenceSet(pair);
-  const everything: Datum[] = [...data.curve, ...data.ens, ...data.paperData, ...data.importedData.flat()];
-  // Loops, not Math.min(...xs): spreading ~62,000 values overflowed the call stack.
-  const xs = extent(everything.flatMap((d) => [d.x - (d.xErr?.[0] ?? 0), d.x + (d.xErr?.[1] ?? 0)]));
-  const ys = extent(everything.flatMap((d) => [d.y - (d.yErr?.[0] ?? 0), d.y + (d.yErr?.[1] ?? 0)]));
-  const pad = (r: [number, number] | null): [number, number] => {
-    if (!r) return [0, 100];
-    const [lo, hi] = r;
-    const span = Math.max(4, hi - lo);
-    return [Math.max(0, Math.floor(lo - span * 0.08)), Math.min(100, Math.ceil(hi + span * 0.08))];
-  };
-  const xDomain = pad(xs);
-  const yDomain = pad(ys);
+  const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
+  const yDomain: [number, number] = [axes.y.lo, axes.y.hi];
+  const span = { x: xDomain[1] - xDomain[0], y: yDomain[1] - yDomain[0] };
+  const alphaLabels = labelledAlphas(data.curve, data.current ?? data.estimate, span).map((d): Datum => {
+    const at = (d.x - xDomain[0]) / span.x;
+    return { ...d, anchor: at > 0.88 ? 'end' : at < 0.12 ? 'start' : 'middle' };
+  });
   const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
 
   return (
-    <figure className="frontier" aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α">
+    <figure
+      className="frontier"
+      aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α"
+      data-testid="frontier"
+      data-x-domain={xDomain.join(',')}
+      data-y-domain={yDomain.join(',')}
+      data-axes={axes.basis}
+    >
       <ResponsiveContainer width="100%" height={height}>
-        <ComposedChart margin={{ top: 16, right: 72, bottom: 36, left: 12 }}>
+        <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
           <CartesianGrid stroke="#e2e8f0" />
-          <XAxis type="number" dataKey="x" domain={xDomain} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
+          {/* Explicit round ticks (multiples of 5 or 10 pp) on a domain that holds every interval. */}
+          <XAxis type="number" dataKey="x" domain={xDomain} ticks={axes.x.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
             <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
           </XAxis>
-          <YAxis type="number" dataKey="y" domain={yDomain} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
+          <YAxis type="number" dataKey="y" domain={yDomain} ticks={axes.y.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
             <Label value={`Accuracy under shift (${shiftLabel(pair, shift)})`} angle={-90} position="insideLeft" style={{ textAnchor: 'middle' }} />
           </YAxis>
           <Tooltip content={<TooltipBody pair={pair} />} isAnimationActive={false} />
-          <Legend verticalAlign="top" height={28} />
+          {/* Below the axes, at its measured height (recharts reserves it): a fixed height let a
+              wrapped legend cover the plot on narrow screens. */}
+          <Legend verticalAlign="bottom" wrapperStyle={{ paddingTop: 28 }} />
           {endpointLine.length === 2 && (
             <Scatter name="linear trade-off (endpoints joined)" data={endpointLine} line={{ stroke: COLORS.linear, strokeDasharray: '6 4' }} shape={() => <g />} legendType="plainline" isAnimationActive={false} />
-          )}
-          {data.paperData.length > 0 && (
-            <Scatter name={data.paperData[0]!.series} data={data.paperData} fill={COLORS.paper} line={{ stroke: COLORS.paper }} shape="diamond" isAnimationActive={false} />
           )}
           {data.importedData.map((d, i) => d.length > 0 && (
             <Scatter key={i} name={d[0]!.series} data={d} fill={IMPORTED[i % IMPORTED.length]} line={{ stroke: IMPORTED[i % IMPORTED.length] }} shape="cross" isAnimationActive={false} />
@@ -188,7 +217,7 @@ export function FrontierChart({ height }: { height: number }) {
           )}
           {data.current && (
             <Scatter name={`current α = ${alpha.toFixed(2)}`} data={[data.current]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
-              <g data-testid="current-point" data-alpha={alpha.toFixed(2)}>
+              <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="false">
                 <circle cx={props.cx} cy={props.cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
                 <circle cx={props.cx} cy={props.cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
               </g>
@@ -196,6 +225,16 @@ export function FrontierChart({ height }: { height: number }) {
               <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} />
               <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} />
             </Scatter>
+          )}
+          {data.estimate && (
+            <Scatter name={`current α = ${alpha.toFixed(2)} (≈ estimate, not computed yet)`} data={[data.estimate]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
+              <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="true">
+                <circle cx={props.cx} cy={props.cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
+              </g>
+            )} isAnimationActive={false} />
+          )}
+          {alphaLabels.length > 0 && (
+            <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />
           )}
         </ComposedChart>
       </ResponsiveContainer>

@@ -5,9 +5,10 @@ import { roundDomain, holdAxes, boxOf, FULL } from '../../src/state/axes';
 import { interpolateAt, labelledAlphas } from '../../src/state/frontier';
 
 describe('round axes', () => {
-  it('ticks at multiples of 5 (span ≤ 40 pp) or 10, with room beyond the extent, within 0–100', () => {
+  it('ticks at multiples of 5 (span ≤ 30 pp), 10 (≤ 60) or 20, with room beyond the extent, within 0–100', () => {
     expect(roundDomain(62.3, 81.7)).toMatchObject({ lo: 60, hi: 85, step: 5, ticks: [60, 65, 70, 75, 80, 85] });
-    expect(roundDomain(12, 97)).toMatchObject({ lo: 10, hi: 100, step: 10 });
+    expect(roundDomain(12, 97)).toMatchObject({ lo: 0, hi: 100, step: 20, ticks: [0, 20, 40, 60, 80, 100] });
+    expect(roundDomain(31, 74)).toMatchObject({ lo: 30, hi: 80, step: 10 });
     expect(roundDomain(99.6, 100)).toMatchObject({ lo: 90, hi: 100, step: 5 });
     expect(roundDomain(0, 3)).toMatchObject({ lo: 0, hi: 10 });
     // An interval ending on a round value still gets room: its end is not on the frame.

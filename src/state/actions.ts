@@ -3,7 +3,7 @@
 // evaluation supersedes the older one inside the Worker.
 import { startEngineWorker, proxy, type EngineHandle, type PairRequest, type RuntimeInfo, type LoadedPairSummary } from '../worker/client';
 import type { LoadProgress } from '../core/bundle/source';
-import { useStore, applyFrontierUpdate, flushFrontierUpdates, applyEnsembleUpdate, say, type Upload, type State } from './store';
+import { useStore, applyFrontierUpdate, flushFrontierUpdates, applyEnsembleUpdate, say, hashNotes, type Upload, type State } from './store';
 import { formatHash } from './hash';
 import { isolate, listSome } from './thin';
 
@@ -28,6 +28,7 @@ export async function startApp(): Promise<void> {
   }));
   useStore.setState({ runtime });
   if (runtime.note) say('info', runtime.note);
+  for (const note of hashNotes) say('info', note);
   syncHash();
   useStore.subscribe(syncHash);
   const requested = s.pairUrl;

@@ -5,6 +5,7 @@ import type { LoadProgress } from '../core/bundle/source';
 import type { RuntimeInfo } from '../worker/client';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
+import { PAPER_CURVES } from '../data/paper/paper';
 
 // The store in slices (zustand's recommended shape): each slice owns one concern; actions that
 // talk to the Worker live in actions.ts, beside the store.
@@ -81,13 +82,23 @@ export type State = PairSlice & AlphaSlice & FrontierSlice & ViewSlice & UploadS
 
 const initialHash = typeof location !== 'undefined' ? parseHash(location.hash, location.search) : parseHash('');
 
+// A paper= the app has no curve for (a typo, an old link) opens with no overlay, and the URL is
+// rewritten without it at start (syncHash), with a note: a link must not keep claiming a view it
+// does not show. (An unknown shift= is dropped the same way once the pair's sets are known.)
+const paperIds = PAPER_CURVES.map((c) => c.id);
+const initialPaper = initialHash.paper === 'none' || paperIds.includes(initialHash.paper) ? initialHash.paper : 'none';
+/** What the opening link asked for that this app does not have, in words (said once the app starts). */
+export const hashNotes: string[] = initialPaper === initialHash.paper ? [] : [
+  `The link asks for a paper curve this app does not have (paper=${initialHash.paper.slice(0, 40)}; it has ${paperIds.join(', ')}): no overlay is shown.`,
+];
+
 const pairSlice: StateCreator<State, [], [], PairSlice> = () => ({ pair: null, runtime: null, loading: null, pairError: null, memberNote: null });
 const alphaSlice: StateCreator<State, [], [], AlphaSlice> = () => ({ alpha: initialHash.alpha, playing: false });
 const frontierSlice: StateCreator<State, [], [], FrontierSlice> = () => ({
   pointsFor: null, points: {}, ensemble: {}, progress: null, evaluating: false, evalStartedAt: null, fullFrontierMs: null,
 });
 const viewSlice: StateCreator<State, [], [], ViewSlice> = () => ({
-  shift: initialHash.shift, showEnsemble: initialHash.ensemble, paper: initialHash.paper, presenter: initialHash.presenter,
+  shift: initialHash.shift, showEnsemble: initialHash.ensemble, paper: initialPaper, presenter: initialHash.presenter,
   pairUrl: initialHash.pair, backendChoice: initialHash.backend, member: initialHash.member, showRecorded: initialHash.recorded,
 });
 const uploadSlice: StateCreator<State, [], [], UploadSlice> = () => ({ uploads: [], customLabels: null, labelError: null });

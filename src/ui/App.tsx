@@ -10,6 +10,7 @@ import { filesFromDrop, looksLikePair, filesFromInput } from './files';
 import { importResults, exportResults } from '../state/imported';
 import { PAPER_CURVES, PAPER_CITATION } from '../data/paper/paper';
 import { ErrorBoundary } from './ErrorBoundary';
+import { PaperPanel } from './PaperPanel';
 import { isolate } from '../state/thin';
 
 function Messages() {
@@ -53,10 +54,10 @@ function ViewControls() {
         Paper{' '}
         <select value={paper} onChange={(e) => useStore.setState({ paper: e.currentTarget.value })} aria-label="Overlay a published curve">
           <option value="none">no overlay</option>
-          {PAPER_CURVES.map((c) => <option key={c.id} value={c.id}>{c.label} (CVPR 2022)</option>)}
+          {PAPER_CURVES.map((c) => <option key={c.id} value={c.id}>{c.label} on ImageNet (CVPR 2022)</option>)}
         </select>
       </label>
-      <label className="button small">
+      <label className="button small file-action">
         Import results…
         <input type="file" hidden accept=".jsonl,.json,.txt,application/x-ndjson" data-testid="results-input" onChange={(e) => {
           const f = e.currentTarget.files?.[0];
@@ -64,8 +65,8 @@ function ViewControls() {
           if (f) void importResults(f);
         }} />
       </label>
-      <button type="button" className="small" onClick={exportResults}>Export results</button>
-      <label className="button small" title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference">
+      <button type="button" className="small file-action" onClick={exportResults}>Export results</button>
+      <label className="button small file-action" title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference">
         Your eval sets…
         <input type="file" hidden multiple {...{ webkitdirectory: '' }} data-testid="evalset-input" onChange={(e) => {
           const files = filesFromInput(e.currentTarget.files);
@@ -73,7 +74,7 @@ function ViewControls() {
           if (files.length) void loadEvalFolder(files);
         }} />
       </label>
-      <label><input type="checkbox" checked={presenter} onChange={(e) => useStore.setState({ presenter: e.currentTarget.checked })} /> presenter view (P)</label>
+      <label className="presenter-toggle"><input type="checkbox" checked={presenter} onChange={(e) => useStore.setState({ presenter: e.currentTarget.checked })} /> presenter view (P)</label>
     </div>
   );
 }
@@ -138,12 +139,14 @@ export function App() {
       <main>
         <div className="chart-col">
           <ErrorBoundary view="the view controls"><ViewControls /></ErrorBoundary>
-          <ErrorBoundary view="the frontier chart"><FrontierChart height={presenter ? 620 : 440} /></ErrorBoundary>
+          {/* In the presenter view the stylesheet sizes the chart to what the viewport leaves. */}
+          <ErrorBoundary view="the frontier chart"><FrontierChart height={presenter ? '100%' : 440} /></ErrorBoundary>
           <ErrorBoundary view="the α control"><AlphaControl /></ErrorBoundary>
           <ErrorBoundary view="the evaluation progress"><EvalProgress /></ErrorBoundary>
         </div>
         <aside className="side-col">
           <ErrorBoundary view="the accuracy table"><AccuracyTable /></ErrorBoundary>
+          <ErrorBoundary view="the paper's curve"><PaperPanel /></ErrorBoundary>
           <ErrorBoundary view="the pair panel"><PairPanel /></ErrorBoundary>
         </aside>
       </main>

@@ -145,9 +145,9 @@ describe('hostile content in the real app', () => {
     expect(msg).toMatch(/the pair loads but fails when run on a test batch of 2 images: .*Reshape.* The previous pair is still loaded\.$/s);
     const after = await storeState<{ hash: string; points: number; alpha: number }>(s.page, '(s) => ({ hash: s.pair.contentHash, points: Object.keys(s.points).length, alpha: s.alpha })');
     expect(after).toEqual({ hash: contentHash, points: before.points, alpha: before.alpha });
-    // And the pair in service still evaluates: a new α gets its point.
+    // And the pair in service still evaluates: a new α gets its point (computed, not the estimate drawn meanwhile).
     await withActions(s.page, '(a) => a.setAlpha(0.63)');
-    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"][data-estimate="false"]', { timeout: 60_000 });
   });
 
   it('item 5: a zip of eval images with a 1.9 GB entry is refused before anything is unpacked; the sets stay', async () => {

@@ -99,3 +99,32 @@ export function holdAxes(held: HeldAxes | null, input: { key: string; known: Box
   }
   return next;
 }
+
+const Z95 = 1.959963984540054;
+
+/**
+ * The box a recorded sweep's points span with the bars live points will have while the Worker's
+ * first pass runs (the first `firstN` images of each set, 100): a first-pass point is drawn with
+ * its wide interval, and its estimate scatters around the recorded value by about as much, so each
+ * recorded value is widened by two first-pass half-widths (a first-pass estimate beyond one
+ * half-width of the final value is a 1-in-20 event per axis). Axes fitted to the bare recorded
+ * points would widen a few seconds into every evaluation.
+ */
+export function recordedBox(
+  points: readonly { reference: number; shift: number; perSet: Record<string, number> }[],
+  sets: { reference: { id: string; count: number }; shifts: readonly { id: string; count: number }[] },
+  shift: string,
+  firstN = 100,
+): Box | null {
+  const hw = (vars: number[], k: number) => (100 * 2 * Z95 * Math.sqrt(vars.reduce((a, b) => a + b, 0))) / k;
+  const varOf = (p: number, count: number) => Math.max(p * (1 - p), 0.01) / Math.min(firstN, Math.max(1, count));
+  const wanted = shift === 'mean' ? sets.shifts : sets.shifts.filter((s) => s.id === shift);
+  return boxOf(points.map((p) => {
+    const x = 100 * p.reference;
+    const ys = wanted.map((s) => ({ s, v: Object.hasOwn(p.perSet, s.id) ? p.perSet[s.id]! : NaN })).filter((e) => Number.isFinite(e.v));
+    const y = ys.length ? (100 * ys.reduce((a, e) => a + e.v, 0)) / ys.length : 100 * p.shift;
+    const xh = hw([varOf(p.reference, sets.reference.count)], 1);
+    const yh = ys.length ? hw(ys.map((e) => varOf(e.v, e.s.count)), ys.length) : 0;
+    return { x, y, xErr: [xh, xh] as [number, number], yErr: [yh, yh] as [number, number] };
+  }));
+}

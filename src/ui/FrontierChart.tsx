@@ -7,7 +7,7 @@ import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets, inter
 import type { PairSummary } from '../core/explorer';
 import { own } from '../core/eval/ids';
 import { thinCurve, isolate } from '../state/thin';
-import { boxOf, holdAxes, union, type HeldAxes } from '../state/axes';
+import { boxOf, holdAxes, union, recordedBox, type HeldAxes } from '../state/axes';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
 
@@ -140,7 +140,14 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
       alpha: p.alpha,
       series: c.series ?? `${isolate(c.name, 40)} (imported)`,
     })))); // thinned: an imported sweep of thousands of α values is drawn as a few hundred points that keep its shape
-    return { curve, current: current ? toDatum(current, 'current α') : null, estimate, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, fineTunedLabel(pair)) : null, ens, importedData, count: grid.length };
+    // Known before any live point, for the axes: the recorded sweep (measured on these very sets,
+    // so with room for the first pass's wide bars) and imported curves as they are.
+    const refSet = referenceSet(pair);
+    const known = union(
+      recorded && refSet ? recordedBox(recorded.points, { reference: refSet, shifts: shiftSets(pair) }, shift) : null,
+      boxOf(importedData.slice(recorded ? 1 : 0).flat()),
+    );
+    return { curve, current: current ? toDatum(current, 'current α') : null, estimate, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, fineTunedLabel(pair)) : null, ens, importedData, known, count: grid.length };
   }, [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded]);
 
   // Round axes, held still during evaluation (src/state/axes.ts): chosen again only for a new pair,
@@ -149,12 +156,11 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   const [held, setHeld] = useState<HeldAxes | null>(null);
   let axes: HeldAxes | null = null;
   if (pair && data) {
-    const known = boxOf(data.importedData.flat());
     const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
     const cur = data.current ?? data.estimate;
     const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...(cur ? [cur] : [])]);
     const key = [pair.contentHash, shift, showEnsemble, showRecorded, imported.map((c) => c.name).join('\u0000')].join('|');
-    axes = holdAxes(held, { key, known, coarse, drawn });
+    axes = holdAxes(held, { key, known: data.known, coarse, drawn });
     if (axes !== held) setHeld(axes);
   }
 

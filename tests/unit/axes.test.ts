@@ -1,7 +1,7 @@
 // The frontier's axes (round, held still during evaluation) and the estimate drawn for an α not
 // computed yet.
 import { describe, it, expect } from 'vitest';
-import { roundDomain, holdAxes, boxOf, FULL } from '../../src/state/axes';
+import { roundDomain, holdAxes, boxOf, recordedBox, FULL } from '../../src/state/axes';
 import { interpolateAt, labelledAlphas } from '../../src/state/frontier';
 
 describe('round axes', () => {
@@ -43,6 +43,20 @@ describe('round axes', () => {
     const a = holdAxes(null, { key: 'k', known, coarse: null, drawn: known });
     expect(a.basis).toBe('known');
     expect(holdAxes(a, { key: 'k', known, coarse: { x: [45, 66], y: [31, 40] }, drawn: { x: [45, 66], y: [31, 40] } })).toBe(a);
+  });
+
+  it('a recorded sweep leaves room for the first pass\'s bars (two half-widths at 100 images), per set or for the mean', () => {
+    const sets = { reference: { id: 'ref', count: 1000 }, shifts: [{ id: 'a', count: 1000 }, { id: 'b', count: 50 }] };
+    const pts = [{ reference: 0.5, shift: 0.5, perSet: { ref: 0.5, a: 0.4, b: 0.6 } }];
+    const hw = (p: number, n: number) => 2 * 1.959963984540054 * Math.sqrt(p * (1 - p) / n) * 100;
+    const one = recordedBox(pts, sets, 'a')!;
+    expect(one.x[0]).toBeCloseTo(50 - hw(0.5, 100), 6);
+    expect(one.y[1]).toBeCloseTo(40 + hw(0.4, 100), 6);
+    // The mean of a (first 100 of 1000) and b (all 50 of 50): the normal interval of a mean.
+    const mean = recordedBox(pts, sets, 'mean')!;
+    const half = 2 * 1.959963984540054 * Math.sqrt(0.4 * 0.6 / 100 + 0.6 * 0.4 / 50) / 2 * 100;
+    expect(mean.y[0]).toBeCloseTo(50 - half, 6);
+    expect(recordedBox([], sets, 'mean')).toBeNull();
   });
 
   it('boxOf includes the error bars', () => {

@@ -5,9 +5,12 @@
 // estimate, marked, until it is computed); the paper's ImageNet curve is on its own labelled axes;
 // an unknown paper=/shift= is dropped from the URL. Writes docs/screenshots/presenter.png and phone.png.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
-import { serveBundle, storeState, waitForPair, waitForComplete, BIG_SETS, GRID } from './setup/reliability';
+import { serveBundle, storeState, waitForPair, waitForComplete, nodePoints, BIG_SETS, GRID } from './setup/reliability';
+import { makeTestBundle, memorySource } from '../support/testBundle';
+import { loadBundle } from '../../src/core/bundle/source';
 
 const SHOTS = 'docs/screenshots';
 let s: Session;
@@ -147,11 +150,13 @@ describe('presenter view and phone, on the bundled pair', () => {
   }, 420_000);
 });
 
+interface DomainSnapshot { x: string; y: string; basis: string; count: number; evaluating: boolean }
+const domainLog = () => s.page.evaluate(() => (globalThis as unknown as { domainLog: DomainSnapshot[] }).domainLog);
+
 describe('axes and the current point while a test pair evaluates', () => {
-  it('ticks are round and the domain holds still during evaluation; a new α is drawn at once as a marked estimate, then computed', async () => {
-    const pair = await serveBundle('layout', { seed: 12, sets: BIG_SETS });
-    await s.page.goto('about:blank');
-    // Recording starts before the app: every domain the chart shows, with the evaluation's state.
+  beforeAll(async () => {
+    // From every page load on, before the app starts: the domain the chart shows every 50 ms, with
+    // the evaluation's state.
     await s.page.addInitScript(() => {
       const log: { x: string; y: string; basis: string; count: number; evaluating: boolean }[] = [];
       (globalThis as unknown as { domainLog: typeof log }).domainLog = log;
@@ -161,10 +166,40 @@ describe('axes and the current point while a test pair evaluates', () => {
         if (f && st) log.push({ x: f.getAttribute('data-x-domain')!, y: f.getAttribute('data-y-domain')!, basis: f.getAttribute('data-axes')!, count: Number(document.querySelector('[data-testid="frontier-count"]')?.textContent), evaluating: st.evaluating });
       }, 50);
     });
+  });
+
+  it('with a recorded sweep, the axes come from it before any point and do not move through the whole evaluation', async () => {
+    // A v2 pair whose member's recorded sweep holds its real numbers (the Node engine's), as a
+    // bundle built by tools/ does.
+    const b = makeTestBundle({ seed: 13, sets: BIG_SETS, members: [{ id: 'm0', name: 'member 0', sweeps: true }] });
+    const real = await nodePoints(b, GRID);
+    const line = (a: number) => JSON.stringify({ alpha: a, ...Object.fromEntries(BIG_SETS.flatMap((x) => [[`${x.id}:top1`, real[String(a)]![x.id]!.correct / x.count], [`${x.id}:n`, x.count]])) });
+    b.files.set('sweeps/m0.weight.jsonl', new TextEncoder().encode(`${GRID.map(line).join('\n')}\n`));
+    for (const [path, bytes] of b.files) {
+      mkdirSync(dirname(join('tests/.artifacts/layout-recorded', path)), { recursive: true });
+      writeFileSync(join('tests/.artifacts/layout-recorded', path), bytes);
+    }
+    const { contentHash } = await loadBundle(memorySource(b.files));
+    await s.page.goto('about:blank');
+    await s.page.goto(`${inject('baseUrl')}?pair=${encodeURIComponent(new URL('/tests/.artifacts/layout-recorded/manifest.json', inject('baseUrl')).href)}#backend=wasm&alpha=0.30`);
+    await waitForPair(s.page, contentHash);
+    await waitForComplete(s.page, GRID);
+    const log = await domainLog();
+    const domains = [...new Set(log.map((e) => `${e.basis} x ${e.x} y ${e.y}`))];
+    console.log(`recorded sweep: ${log.length} snapshots, ${log.filter((e) => e.evaluating).length} during evaluation; domains: ${domains.join(' · ')}`);
+    expect(log.filter((e) => e.evaluating && e.count < 11).length, 'snapshots before the coarse pass').toBeGreaterThanOrEqual(1);
+    expect(domains).toHaveLength(1);
+    expect(log[0]!.basis).toBe('known');
+    expect(s.errors).toEqual([]);
+  }, 420_000);
+
+  it('ticks are round and the domain holds still during evaluation; a new α is drawn at once as a marked estimate, then computed', async () => {
+    const pair = await serveBundle('layout', { seed: 12, sets: BIG_SETS });
+    await s.page.goto('about:blank');
     await s.page.goto(`${inject('baseUrl')}?pair=${encodeURIComponent(new URL(pair.path, inject('baseUrl')).href)}#backend=wasm&alpha=0.50`);
     await waitForPair(s.page, pair.contentHash);
     await waitForComplete(s.page, GRID);
-    const log = await s.page.evaluate(() => (globalThis as unknown as { domainLog: { x: string; y: string; basis: string; count: number; evaluating: boolean }[] }).domainLog);
+    const log = await domainLog();
     // From the first complete coarse pass on, while the Worker still refines the points: one domain.
     const after = log.filter((e, i) => i >= log.findIndex((x) => x.count === 11));
     const during = after.filter((e) => e.evaluating);

@@ -113,6 +113,8 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   const showEnsemble = useStore((s) => s.showEnsemble);
   const imported = useStore((s) => s.imported);
   const showRecorded = useStore((s) => s.showRecorded);
+  // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
+  const presenter = useStore((s) => s.presenter);
 
   const data = useMemo(() => {
     if (!pair) return null;
@@ -191,7 +193,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
           <XAxis type="number" dataKey="x" domain={xDomain} ticks={axes.x.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
             <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
           </XAxis>
-          <YAxis type="number" dataKey="y" domain={yDomain} ticks={axes.y.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
+          <YAxis type="number" dataKey="y" domain={yDomain} ticks={axes.y.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow width={presenter ? 72 : 60}>
             <Label value={`Accuracy under shift (${shiftLabel(pair, shift)})`} angle={-90} position="insideLeft" style={{ textAnchor: 'middle' }} />
           </YAxis>
           <Tooltip content={<TooltipBody pair={pair} />} isAnimationActive={false} />

@@ -31,6 +31,8 @@ interface Datum {
   yErr?: [number, number];
   point?: FrontierPoint;
   series: string;
+  /** For the estimate of an α not computed yet: the computed α it is drawn between. */
+  from?: [number, number];
   /** For an α label: which way its text runs from the point (inward near the plot's edges, where it would be cut). */
   anchor?: 'start' | 'middle' | 'end';
 }
@@ -53,6 +55,15 @@ function shiftLabel(pair: PairSummary, shift: string): string {
 function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { payload: Datum }[]; pair: PairSummary }) {
   if (!active || !payload?.length) return null;
   const d = payload[0]!.payload;
+  if (d.series === ESTIMATE_SERIES && d.from) {
+    // No accuracy is given for it: it is a position on the chart, not a measurement.
+    return (
+      <div className="tooltip" data-testid="estimate-tooltip">
+        <strong>≈ α = {d.alpha.toFixed(2)}: not computed yet</strong>
+        <div>{d.from[0] === d.from[1] ? `drawn at α = ${d.from[0]}, the nearest computed α` : `drawn between α = ${d.from[0]} and α = ${d.from[1]}, which are computed`}; its own point replaces it when it is evaluated</div>
+      </div>
+    );
+  }
   if (!d.point) {
     return (
       <div className="tooltip">
@@ -127,7 +138,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
     // Between grid points where there are two: an α passed on the way (a drag, a Play step) has
     // often only its first 100 images, too noisy to lean on.
     const guess = current ? null : interpolateAt((grid.length >= 2 ? grid : all).map((p) => toDatum(p, '')), alpha);
-    const estimate: Datum | null = guess ? { x: guess.x, y: guess.y, alpha, series: ESTIMATE_SERIES } : null;
+    const estimate: Datum | null = guess ? { x: guess.x, y: guess.y, alpha, series: ESTIMATE_SERIES, from: guess.from } : null;
     const z = grid.find((p) => p.alpha === 0);
     const f = grid.find((p) => p.alpha === 1);
     const ens = showEnsemble ? frontierPoints(pair, ensemble, shift).map((p) => toDatum(p, 'Output-space ensemble')) : [];

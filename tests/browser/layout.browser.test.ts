@@ -140,11 +140,11 @@ describe('presenter view and phone, on the bundled pair', () => {
     expect(await s.page.locator('[data-testid="frontier"] .recharts-legend-item-text', { hasText: /paper|ViT/ }).count()).toBe(0);
     expect(await s.page.evaluate(() => location.hash)).toContain('paper=vitb16');
 
-    // An unknown shift= is dropped once the pair's sets are known; the mean is shown.
+    // An unknown shift= (and member=) is dropped once the pair is read; the mean (and the default member) shown.
     await s.page.goto('about:blank');
-    await s.page.goto(`${inject('baseUrl')}#alpha=0.40&shift=nosuch`);
+    await s.page.goto(`${inject('baseUrl')}#alpha=0.40&shift=nosuch&member=seed9`);
     await s.page.waitForFunction(() => !!(globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown } } } }).wiseft?.store.getState().pair, undefined, { timeout: 180_000 });
-    await s.page.waitForFunction(() => !location.hash.includes('shift='));
+    await s.page.waitForFunction(() => !location.hash.includes('shift=') && !location.hash.includes('member=seed9'));
     expect(await s.page.locator('select[aria-label="Shift shown on the y axis"]').inputValue()).toBe('mean');
     expect(s.errors).toEqual([]);
   }, 420_000);

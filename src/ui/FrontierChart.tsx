@@ -200,7 +200,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
       <ResponsiveContainer width="100%" height={height}>
         <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
           <CartesianGrid stroke="#e2e8f0" />
-          {/* Explicit round ticks (multiples of 5 or 10 pp) on a domain that holds every interval. */}
+          {/* Explicit round ticks (every 5, 10 or 20 pp) on a domain that holds every interval. */}
           <XAxis type="number" dataKey="x" domain={xDomain} ticks={axes.x.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
             <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
           </XAxis>

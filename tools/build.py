@@ -36,7 +36,7 @@ from .train import (FinetuneConfig, PretrainConfig, Sweep, cached, eval_sets, fi
 
 ROOT = Path(__file__).resolve().parent.parent
 # The world and recipe chosen on the validation draw (docs/pipeline.md, "How the world was chosen").
-CHOSEN = "base"
+CHOSEN = "lr=2e-4"
 ALPHAS = [round(0.05 * i, 2) for i in range(21)]
 
 

@@ -45,9 +45,10 @@ SYNONYMS: Dict[str, str] = {
 class WorldConfig:
     """The knobs of the world that the selection (tools.select) may choose between."""
     shortcut: float = 0.8          # P(background colour = class colour) in the reference distribution
-    weak_name_rate: float = 0.05   # P(a caption of a SYNONYMS class uses the class name itself)
+    weak_name_rate: float = 0.01   # P(a caption of a SYNONYMS class uses the class name itself)
     hard: float = 0.5              # fraction of reference-distribution images made hard (occluded, noisy)
     pretrain_hard: float = 0.2     # the same conditions in the pretraining data
+    shift_hard: float = 0.5        # ... in the sketch, rendition and adversarial sets (v2 follows `hard`)
 # Shortcut used by the reference distribution: background colour index per class.
 CLASS_BG: Tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10)
 WHITE, BLACK = COLOURS.index("white"), COLOURS.index("black")
@@ -171,14 +172,14 @@ def sample_v2(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarra
 
 
 def sample_sketch(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
-    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
+    p = _make_hard(rng, _base(rng, n, cls), cfg.shift_hard)
     p["style"][:] = STYLES.index("sketch")
     p["rot"] = _rot(rng, n, -30, 30)
     return _fix_style_backgrounds(rng, p)
 
 
 def sample_rendition(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
-    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
+    p = _make_hard(rng, _base(rng, n, cls), cfg.shift_hard)
     p["style"] = rng.choice([STYLES.index(s) for s in ("cartoon", "painting", "neon", "pixel")], n)
     p["rot"] = _rot(rng, n, -30, 30)
     return _fix_style_backgrounds(rng, p)
@@ -186,7 +187,7 @@ def sample_rendition(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np
 
 def sample_adversarial(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
     """Photo style with the shortcut reversed: background is always another class's colour."""
-    p = _make_hard(rng, _base(rng, n, cls), cfg.hard)
+    p = _make_hard(rng, _base(rng, n, cls), cfg.shift_hard)
     wrong = (p["cls"] + 1 + rng.integers(0, len(CLASSES) - 1, n)) % len(CLASSES)
     p["bg"] = np.array(CLASS_BG)[wrong]
     p["colour"] = _other_colour(rng, p["bg"])

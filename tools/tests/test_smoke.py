@@ -47,14 +47,15 @@ def test_smoke_build(tmp_path):
         rows = (sp["count"] + sp["columns"] - 1) // sp["columns"]
         assert img.size == (sp["columns"] * sp["tile"], rows * sp["tile"])
         assert len(s["labels"]) == sp["count"] == 50
-    for name in ("results.jsonl", "results_ensemble.jsonl"):
-        rows = [json.loads(l) for l in (out / name).read_text().splitlines()]
-        assert [r["alpha"] for r in rows] == list(np.round(np.arange(0, 1.0001, 0.05), 2))
-        for r in rows:
-            assert set(r) == {"alpha"} | {f"{s.id}:top1" for s in world.EVAL_SETS}
-            assert all(0 <= v <= 1 for v in r.values())
+    for x in m["models"]["members"]:
+        for space in ("weight", "output"):
+            rows = [json.loads(l) for l in (out / x["sweeps"][space]["path"]).read_text().splitlines()]
+            for r in rows:
+                assert set(r) == {"alpha"} | {f"{s.id}:{k}" for s in world.EVAL_SETS for k in ("top1", "n")}
+                assert all(0 <= r[f"{s.id}:top1"] <= 1 for s in world.EVAL_SETS)
     for s in (3, 4):
-        assert (tmp_path / "res" / f"results_seed{s}.jsonl").exists()
-    assert (tmp_path / "ck" / "zeroshot.pt").exists() and (tmp_path / "ck" / "finetuned.pt").exists()
+        assert (tmp_path / "res" / "world" / f"pipeline{s}.npz").exists()
+    assert (tmp_path / "ck" / "zeroshot.pt").exists()
+    assert all((tmp_path / "ck" / "members" / f"{i}.pt").exists() for i in ids)
     assert "seed 4" in (tmp_path / "docs" / "pipeline.md").read_text()
     assert (tmp_path / "docs" / "pipeline.md").read_text().startswith("# Shapes world v3")

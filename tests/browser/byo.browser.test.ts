@@ -54,7 +54,9 @@ afterAll(async () => s?.close());
 
 describe('your own eval sets and results', () => {
   it('imports a wise-ft results file and plots it beside the live frontier', async () => {
-    await s.page.setInputFiles('[data-testid="results-input"]', join(PAIR, 'results.jsonl'));
+    // The bundled pair's own recorded sweep, imported as a results file would be.
+    const sweep = readFileSync(join(PAIR, 'sweeps/e2e-seed0.weight.jsonl'));
+    await s.page.setInputFiles('[data-testid="results-input"]', { name: 'results.jsonl', mimeType: 'application/json', buffer: sweep });
     await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { imported: unknown[] } } } }).wiseft.store.getState().imported.length === 1);
     const imported = await state<{ name: string; reference: string; points: unknown[] }[]>('(s) => s.imported');
     expect(imported[0]!.reference).toBe('reference');

@@ -216,7 +216,10 @@ function validManifest(): Record<string, unknown> {
     try {
       const text = readFileSync(bundled, 'utf8');
       parseManifest(text);
-      return JSON.parse(text) as Record<string, unknown>;
+      const m = JSON.parse(text) as Record<string, unknown> & { models: { zeroShot: unknown; members?: { model: unknown }[] } };
+      if (!m.models.members) return m;
+      // The bundled pair is v2: its first member is the v1 fine-tuned model (v2 is built from this below).
+      return { ...m, format: 'wiseft-pair/1', models: { zeroShot: m.models.zeroShot, fineTuned: m.models.members[0]!.model } };
     } catch {
       // Being written by someone else right now: the built one serves as well.
     }

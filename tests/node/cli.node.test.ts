@@ -11,6 +11,7 @@ import { Explorer } from '../../src/core/explorer';
 import { loadBundle } from '../../src/core/bundle/source';
 import { dirSource } from '../../src/node/dirSource';
 import { ortNode } from '../../src/core/runtime/ort-node';
+import { quiet } from '../support/quiet';
 
 function writeBundle(files: Map<string, Uint8Array>): string {
   const dir = mkdtempSync(join(tmpdir(), 'wiseft-pair-'));
@@ -21,15 +22,6 @@ function writeBundle(files: Map<string, Uint8Array>): string {
   return dir;
 }
 
-const quiet = async (fn: () => Promise<number>) => {
-  const write = process.stderr.write;
-  process.stderr.write = () => true;
-  try {
-    return await fn();
-  } finally {
-    process.stderr.write = write;
-  }
-};
 
 describe('wiseft CLI', () => {
   it('evaluates the bundled pair over 21 α values; two shards merge to the same file as one run', async () => {

@@ -15,6 +15,7 @@ import { main } from '../../cli/wiseft';
 import { makeTestBundle, memorySource } from '../support/testBundle';
 import { pngBomb } from '../support/bombs';
 import { editManifest, editModels, reshapeLogits, setOutputDims, failsWhenRun, type Files } from '../support/modelEdits';
+import { quiet } from '../support/quiet';
 
 type Json = Record<string, unknown>;
 
@@ -58,15 +59,6 @@ function readDir(dir: string): Files {
   return files;
 }
 
-const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
-  const write = process.stderr.write;
-  process.stderr.write = () => true;
-  try {
-    return await fn();
-  } finally {
-    process.stderr.write = write;
-  }
-};
 
 describe('item 3: the class count must equal the logits width, and logits must be rank 2', () => {
   it('refuses 3 classes on a 5-logit model, and 10,000; the previous pair stays', async () => {

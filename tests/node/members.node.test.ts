@@ -11,6 +11,7 @@ import { ortNode } from '../../src/core/runtime/ort-node';
 import { parseResults } from '../../src/core/eval/results';
 import { main } from '../../cli/wiseft';
 import { makeTestBundle, memorySource, type TestMember } from '../support/testBundle';
+import { quiet } from '../support/quiet';
 
 const MEMBERS: TestMember[] = [
   { id: 'e2e-seed0', kind: 'end-to-end', seed: 0, description: 'end to end, seed 0', sweeps: true },
@@ -43,15 +44,6 @@ function writeBundle(files: Map<string, Uint8Array>): string {
   return dir;
 }
 
-const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
-  const write = process.stderr.write;
-  process.stderr.write = () => true;
-  try {
-    return await fn();
-  } finally {
-    process.stderr.write = write;
-  }
-};
 
 describe('a v2 bundle with several members, in the Explorer', () => {
   it('loads the first member by default, reads no other member, and another member changes α = 1 but not α = 0', async () => {

@@ -28,10 +28,10 @@ def bundle_description(cfg: world.WorldConfig) -> str:
         "A tiny CLIP (296k-parameter CNN image encoder, 2-layer transformer text encoder) pretrained contrastively "
         "on a procedural world of 10 shapes in six rendering styles. Pretraining captions rarely use the names of "
         f"five shapes ({weak}): they call them by synonyms, so the zero-shot head, built from the class names, is "
-        "weak on them. Fine-tuning on reference photos repairs that head (knowledge that transfers to every "
-        f"style) but also specialises the features to photos and leans on a background-colour shortcut "
-        f"({100 * cfg.shortcut:.0f}% reliable in the reference photos), which does not survive the shifts. "
-        "Interpolating the weights keeps both gains.")
+        "weak on them. Fine-tuning on reference photos can repair that head, but it also specialises the "
+        f"features to photos and leans on a background-colour shortcut ({100 * cfg.shortcut:.0f}% reliable in the "
+        "reference photos), which does not survive the shifts. Move α to see which of the two wins on each "
+        "shift set; docs/pipeline.md gives the measured gains with their intervals.")
 
 
 def set_descriptions(cfg: world.WorldConfig) -> Dict[str, str]:

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPage, type Session } from './setup/chromium';
+import { withPage, type Session } from './setup/chromium';
 import { serveBundle, storeState, engineCall, waitForPair, withActions, type ServedBundle } from './setup/reliability';
 import { startHostileServer, type HostileServer } from '../support/hostileServer';
 import { DEV_CSP } from '../../vite.config';
@@ -32,21 +32,6 @@ function appUrl(pair: string | null, hash = ''): string {
   return u.href;
 }
 
-async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: Parameters<typeof openPage>[1] = {}): Promise<T> {
-  const s = await openPage(url, {
-    ...opts,
-    beforeGoto: async (ctx) => {
-      // Other engineers edit src/ while these run: no HMR reloads mid-test.
-      await ctx.routeWebSocket(/./, () => undefined);
-      await opts.beforeGoto?.(ctx);
-    },
-  });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
 
 // Each message's text, without its dismiss button (×).
 const messages = (s: Session) => s.page.evaluate(() => [...document.querySelectorAll('[data-testid^="message-"]')].map((m) => (m.textContent ?? '').replace(/×$/, '')));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { encode } from 'fast-png';
 import fc from 'fast-check';
-import { openPage, chromiumMemory, type Session } from './setup/chromium';
+import { withPage, chromiumMemory } from './setup/chromium';
 import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, storeState, engineCall, waitForPair, waitForComplete, withActions, collectGarbage, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
 import { rng } from '../support/testPair';
 import type { Harness } from './harness';
@@ -39,22 +39,6 @@ function appUrl(pair: string, hash = ''): string {
   return u.href;
 }
 
-async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: Parameters<typeof openPage>[1] = {}): Promise<T> {
-  const s = await openPage(url, {
-    ...opts,
-    beforeGoto: async (ctx) => {
-      // Other engineers edit src/ in this tree while these run: Vite's HMR socket would reload the
-      // page mid-test. A mocked socket that never says anything keeps the page as the test left it.
-      await ctx.routeWebSocket(/./, () => undefined);
-      await opts.beforeGoto?.(ctx);
-    },
-  });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
 
 /** An 8×8 RGB image (the test pair's input size, so decoding does not resample it). */
 function randomRgb(seed: number): Uint8Array {

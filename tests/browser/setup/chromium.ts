@@ -102,3 +102,23 @@ export function chromiumMemory(profile: string): number {
   }
   return kib * 1024;
 }
+
+/**
+ * A page for one test, closed after it. Other engineers may edit src/ while browser tests run:
+ * Vite's HMR socket would reload the page mid-test, so a mocked socket that never says anything
+ * keeps the page as the test left it.
+ */
+export async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
+  const s = await openPage(url, {
+    ...opts,
+    beforeGoto: async (ctx) => {
+      await ctx.routeWebSocket(/./, () => undefined);
+      await opts.beforeGoto?.(ctx);
+    },
+  });
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}

@@ -4,15 +4,16 @@
 // 127.0.0.1 (tests/support/hostileServer.ts).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, symlinkSync, cpSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, symlinkSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { main } from '../../cli/wiseft';
 import { makeTestBundle } from '../support/testBundle';
 import { startHostileServer, type HostileServer } from '../support/hostileServer';
 import { loadBundle } from '../../src/core/bundle/source';
 import { dirSource } from '../../src/node/dirSource';
 import { parseModel, serializeModel } from '../../src/core/onnx/model';
+import { writeBundleDir } from '../support/testBundle';
 
 interface Run { code: number | null; stderr: string; stdout: string; ms: number; peakBytes: number }
 
@@ -53,14 +54,7 @@ function expectOneLineFailure(r: Run, message: RegExp): void {
   expect(r.code).toBe(1);
 }
 
-function writeBundle(files: Map<string, Uint8Array>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wiseft-hostile-'));
-  for (const [p, b] of files) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), b);
-  }
-  return dir;
-}
+const writeBundle = (files: Map<string, Uint8Array>) => writeBundleDir(files, 'wiseft-hostile-');
 
 const small = makeTestBundle({ seed: 3, sets: [{ id: 'reference', role: 'reference', count: 20 }] });
 const manifestWith = (edit: (m: Record<string, any>) => void): Uint8Array => { // eslint-disable-line @typescript-eslint/no-explicit-any

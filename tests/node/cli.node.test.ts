@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { main } from '../../cli/wiseft';
 import { makeTestBundle } from '../support/testBundle';
@@ -12,15 +12,9 @@ import { loadBundle } from '../../src/core/bundle/source';
 import { dirSource } from '../../src/node/dirSource';
 import { ortNode } from '../../src/core/runtime/ort-node';
 import { quiet } from '../support/quiet';
+import { writeBundleDir } from '../support/testBundle';
 
-function writeBundle(files: Map<string, Uint8Array>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wiseft-pair-'));
-  for (const [p, b] of files) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), b);
-  }
-  return dir;
-}
+const writeBundle = (files: Map<string, Uint8Array>) => writeBundleDir(files, 'wiseft-pair-');
 
 
 describe('wiseft CLI', () => {

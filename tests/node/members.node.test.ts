@@ -1,9 +1,9 @@
 // Bundles with several fine-tuned members (wiseft-pair/2), through the Explorer and the CLI, on
 // onnxruntime-node: member choice, what is read, mismatched members, recorded sweeps.
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { Explorer } from '../../src/core/explorer';
 import { loadBundle, BundleError } from '../../src/core/bundle/source';
 import { UnknownMemberError } from '../../src/core/bundle/manifest';
@@ -11,7 +11,8 @@ import { ortNode } from '../../src/core/runtime/ort-node';
 import { parseResults } from '../../src/core/eval/results';
 import { main } from '../../cli/wiseft';
 import { makeTestBundle, memorySource, type TestMember } from '../support/testBundle';
-import { quiet } from '../support/quiet';
+import { captureLog, quiet } from '../support/quiet';
+import { writeBundleDir } from '../support/testBundle';
 
 const MEMBERS: TestMember[] = [
   { id: 'e2e-seed0', kind: 'end-to-end', seed: 0, description: 'end to end, seed 0', sweeps: true },
@@ -35,14 +36,7 @@ function recording(files: Map<string, Uint8Array>) {
   return { reads, source: { label: 'memory', read: async (p: string) => { reads.push(p); return inner.read(p); } } };
 }
 
-function writeBundle(files: Map<string, Uint8Array>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wiseft-members-'));
-  for (const [p, b] of files) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), b);
-  }
-  return dir;
-}
+const writeBundle = (files: Map<string, Uint8Array>) => writeBundleDir(files, 'wiseft-members-');
 
 
 describe('a v2 bundle with several members, in the Explorer', () => {
@@ -139,14 +133,8 @@ describe('wiseft CLI on a v2 bundle', () => {
   it('lists the members; --member picks the endpoint of eval and export; an unknown id lists the ids', async () => {
     const dir = writeBundle(bundle().files);
     const out = mkdtempSync(join(tmpdir(), 'wiseft-members-cli-'));
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (x: string) => lines.push(x);
-    try {
-      expect(await main(['members', '--pair', dir])).toBe(0);
-    } finally {
-      console.log = log;
-    }
+    const { result, lines } = await captureLog(() => main(['members', '--pair', dir]));
+    expect(result).toBe(0);
     expect(lines).toEqual([
       'e2e-seed0\tend-to-end\tseed 0\tmember e2e-seed0\trecorded sweeps: weight, output\t(default)',
       'lp-seed1\tlinear-classifier\tseed 1\tmember lp-seed1',
@@ -171,14 +159,8 @@ describe('wiseft CLI on a v2 bundle', () => {
 
   it('a v1 bundle keeps working: its one member is "fine-tuned"', async () => {
     const dir = writeBundle(makeTestBundle({ sets: SETS }).files);
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (x: string) => lines.push(x);
-    try {
-      expect(await main(['members', '--pair', dir])).toBe(0);
-    } finally {
-      console.log = log;
-    }
+    const { result, lines } = await captureLog(() => main(['members', '--pair', dir]));
+    expect(result).toBe(0);
     expect(lines).toEqual(['fine-tuned\tend-to-end\tno seed\tFine-tuned\t(default)']);
     const out = mkdtempSync(join(tmpdir(), 'wiseft-members-cli-'));
     expect(await quiet(() => main(['eval', '--pair', dir, '--member', 'fine-tuned', '--alphas', '1', '--out', join(out, 'a.jsonl')]))).toBe(0);

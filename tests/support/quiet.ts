@@ -8,3 +8,15 @@ export async function quiet<T>(fn: () => Promise<T>): Promise<T> {
     process.stderr.write = write;
   }
 }
+
+/** What fn prints with console.log, line by line (the CLI's listings). */
+export async function captureLog<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (x: string) => lines.push(x);
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    console.log = log;
+  }
+}

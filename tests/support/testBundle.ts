@@ -1,5 +1,8 @@
 // A complete pair bundle built from the test pair (8×8 images, 5 classes): manifest, both
 // checkpoints and eval sprite sheets, for tests of loading, evaluation and the CLI.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { encode } from 'fast-png';
 import { buildTestModel, randomWeights, perturb, rng, wideShapes, WEIGHT_SHAPES, type BuildOptions, NUM_CLASSES } from './testPair';
 import type { ManifestInput } from '../../src/core/bundle/manifest';
@@ -120,4 +123,14 @@ export function memorySource(files: Map<string, Uint8Array>) {
       return f;
     },
   };
+}
+
+/** The bundle's files written to a fresh temporary folder (for the CLI and dirSource). */
+export function writeBundleDir(files: Map<string, Uint8Array>, prefix = 'wiseft-pair-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [p, b] of files) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), b);
+  }
+  return dir;
 }

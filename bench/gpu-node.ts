@@ -103,7 +103,7 @@ timer?.destroy();
 // (1-α)θ0 + αθ1. The error is measured relative to |θ0|+|θ1|, the scale a float32 mix rounds at:
 // plain relative error is unbounded where θ0 and θ1 cancel.
 const alpha = 0.3;
-blender.blend(alpha);
+blender.blend({ alpha });
 const blended: Float32Array[] = [];
 for (const p of pairs) blended.push((await blender.read(p.name)) as Float32Array);
 blender.destroy();

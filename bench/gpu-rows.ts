@@ -45,13 +45,13 @@ export async function gpuBlendRow(device: GPUDevice, pairs: WeightPair[], reps: 
   const gpu = blender ?? new GpuBlender(device, pairs);
   const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
   const c = copier(device, elements * 4);
-  gpu.blend(0.5);
+  gpu.blend({ alpha: 0.5 });
   c.copy();
   await device.queue.onSubmittedWorkDone();
   const blendMs: number[] = [];
   const copyMs: number[] = [];
   for (let r = 0; r < reps; r++) {
-    blendMs.push(...(await timeIt(1, async () => { gpu.blend(0.1 + (r % 9) * 0.1); await device.queue.onSubmittedWorkDone(); })));
+    blendMs.push(...(await timeIt(1, async () => { gpu.blend({ alpha: 0.1 + (r % 9) * 0.1 }); await device.queue.onSubmittedWorkDone(); })));
     copyMs.push(...(await timeIt(1, async () => { c.copy(); await device.queue.onSubmittedWorkDone(); })));
   }
   const allocatedBytes = gpu.allocatedBytes;
@@ -122,7 +122,7 @@ export async function gpuBlendTimedRow(device: GPUDevice, pairs: WeightPair[], r
   const gpu = blender ?? new GpuBlender(device, pairs);
   const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
   const c = copier(device, elements * 4);
-  gpu.blend(0.5);
+  gpu.blend({ alpha: 0.5 });
   c.copy();
   await device.queue.onSubmittedWorkDone();
   let timestamps: BlendGpuTimedResult['timestamps'] = null;
@@ -130,7 +130,7 @@ export async function gpuBlendTimedRow(device: GPUDevice, pairs: WeightPair[], r
     const blendMs: number[] = [];
     const copyMs: number[] = [];
     for (let r = 0; r < reps; r++) {
-      gpu.blend(0.1 + (r % 9) * 0.1, timer.passWrites);
+      gpu.blend({ alpha: 0.1 + (r % 9) * 0.1 }, timer.passWrites);
       blendMs.push(await timer.read());
       const enc = device.createCommandEncoder();
       timer.begin(enc);
@@ -145,7 +145,7 @@ export async function gpuBlendTimedRow(device: GPUDevice, pairs: WeightPair[], r
   const copyMs: number[] = [];
   for (let r = 0; r < reps; r++) {
     blendMs.push(...(await timeIt(1, async () => {
-      for (let k = 0; k < perAwait; k++) gpu.blend(0.1 + ((r + k) % 9) * 0.1);
+      for (let k = 0; k < perAwait; k++) gpu.blend({ alpha: 0.1 + ((r + k) % 9) * 0.1 });
       await device.queue.onSubmittedWorkDone();
     })).map((t) => t / perAwait));
     copyMs.push(...(await timeIt(1, async () => {

@@ -1,87 +1,15 @@
 // Alternatives to mixInto for the CPU-blend row: a chunked JS loop and a tiny hand-written wasm
-// SIMD module (no toolchain: the bytes are assembled below). The wasm kernel computes exactly what
-// mixInto computes — (1-α)·a + α·b in float64, rounded once to float32 — so results are bit-equal;
+// SIMD module (assembled by src/core/blend/mixKernel.ts, which the CPU blender runs too). The wasm
+// kernel computes exactly what mixInto computes — (1-α)·a + α·b in float64, rounded once to float32 — so results are bit-equal;
 // a float32x4 variant (≤ 1 ulp different) is measured too.
 //
 // The wasm kernels need θ0, θ1 and θ(α) in wasm memory; the bench copies them in once (untimed),
 // as a blender that owned its buffers there would.
 
-const leb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
-
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const simd = (op: number, ...rest: number[]) => [0xfd, ...leb(op), ...rest];
-const load = simd(0x00, 4, 0);
-const store = simd(0x0b, 4, 0);
-const bump = (i: number) => [...get(i), 0x41, 16, 0x6a, ...set(i)];
-// (out, a, b, n, alpha: f64) with n a multiple of 4 elements; locals 5.. as declared.
-function kernel(exact: boolean): number[] {
-  const OUT = 0, A = 1, B = 2, N = 3, ALPHA = 4, VA = 5, VB = 6, END = 7, X = 8, Y = 9;
-  const prologue = exact
-    ? [...get(ALPHA), ...simd(0x14), ...set(VA), 0x44, ...new Array(6).fill(0), 0xf0, 0x3f, ...get(ALPHA), 0xa1, ...simd(0x14), ...set(VB)]
-    : [...get(ALPHA), 0xb6, ...simd(0x13), ...set(VA), 0x43, 0, 0, 0x80, 0x3f, ...get(ALPHA), 0xb6, 0x93, ...simd(0x13), ...set(VB)];
-  const promote = simd(0x5f);
-  const hiToLo = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
-  const mulF64 = simd(0xf2), addF64 = simd(0xf0), mulF32 = simd(0xe6), addF32 = simd(0xe4);
-  const demote = simd(0x5e);
-  const join = simd(0x0d, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-  // half(k): (1-α)·a + α·b on the two lanes picked by k (k = 0 low, 1 high), as f64x2.
-  const half = (hi: boolean) => [
-    ...get(X), ...(hi ? [...get(X), ...hiToLo] : []), ...promote, ...get(VB), ...mulF64,
-    ...get(Y), ...(hi ? [...get(Y), ...hiToLo] : []), ...promote, ...get(VA), ...mulF64, ...addF64, ...demote,
-  ];
-  const step = exact
-    ? [...get(OUT), ...get(A), ...load, ...set(X), ...get(B), ...load, ...set(Y), ...half(false), ...half(true), ...join, ...store]
-    : [...get(OUT), ...get(A), ...load, ...get(VB), ...mulF32, ...get(B), ...load, ...get(VA), ...mulF32, ...addF32, ...store];
-  const body = [
-    ...prologue,
-    ...get(OUT), ...get(N), 0x41, 2, 0x74, 0x6a, ...set(END),
-    0x02, 0x40, ...get(OUT), ...get(END), 0x4f, 0x0d, 0,
-    0x03, 0x40, ...step, ...bump(OUT), ...bump(A), ...bump(B), ...get(OUT), ...get(END), 0x49, 0x0d, 0, 0x0b,
-    0x0b, 0x0b,
-  ];
-  const locals = vec([[2, V128], [1, I32], [2, V128]]);
-  const fn = [...locals, ...body];
-  return [...leb(fn.length), ...fn];
-}
-
-/** The module src/core/blend/cpu.ts embeds: only the exact kernel, exported as `mix`. */
-export function exactModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = [0x60, 5, I32, I32, I32, I32, F64, 0];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, vec([type])),
-    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('mix'), 0x00, 0]])),
-    ...section(10, vec([kernel(true)])),
-  ]);
-}
+import { mixModuleBytes } from '../src/core/blend/mixKernel';
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = [0x60, 5, I32, I32, I32, I32, F64, 0];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, vec([type])),
-    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [0]])),
-    ...section(7, vec([[...name('exact'), 0x00, 0], [...name('fast'), 0x00, 1]])),
-    ...section(10, vec([kernel(true), kernel(false)])),
-  ]);
+  return mixModuleBytes([{ name: 'exact', exact: true }, { name: 'fast', exact: false }]);
 }
 
 type Kernel = (out: number, a: number, b: number, n: number, alpha: number) => void;

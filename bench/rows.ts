@@ -42,7 +42,7 @@ export async function cpuBlendRow(pairs: WeightPair[], reps: number, blendFn?: (
   const cpu = blendFn ? null : new CpuBlender(pairs);
   const outs = pairs.map((p) => cpu?.outputs.get(p.name) ?? new Float32Array(p.zeroShot.length));
   const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
-  const blend = blendFn ? (a: number) => pairs.forEach((p, i) => blendFn(outs[i]!, p.zeroShot, p.fineTuned, a)) : (a: number) => cpu!.blend(a);
+  const blend = blendFn ? (a: number) => pairs.forEach((p, i) => blendFn(outs[i]!, p.zeroShot, p.fineTuned, a)) : (a: number) => cpu!.blend({ alpha: a });
   blend(0.5); // warm-up (JIT)
   pairs.forEach((p, i) => outs[i]!.set(p.zeroShot));
   const blendMs: number[] = [];

@@ -1,16 +1,22 @@
 // The engine behind one interface: load a pair bundle, evaluate the frontier over an α grid,
 // classify images along α, build custom zero-shot heads, export θ(α). Framework-free: the Worker
-// serves it to the UI through comlink, and the CLI and Node tests call it directly.
-import { sha256Hex, type LoadedBundle } from './bundle/source';
+// serves it to the UI through comlink, and the CLI and Node tests call it directly. A facade: the
+// evaluation loop, the endpoint logits and the user's eval sets are their own modules in eval/.
+import type { LoadedBundle } from './bundle/source';
 import type { Manifest, MemberSpec } from './bundle/manifest';
 import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
-import { spriteSet, normalizeBatch, normalizeHWC, type EvalSetData } from './eval/sprites';
+import type { ResourceLedger } from './runtime/ledger';
+import { spriteSet, normalizeHWC, type EvalSetData } from './eval/sprites';
 import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
-import { setIdProblem, SET_ID_RULE, record } from './eval/ids';
-import { CHUNK, ResultStore, planWork, countCorrect, ensembleCorrect, chunksOf, type SetAccuracy, type WorkItem } from './eval/frontier';
+import { CHUNK, type SetAccuracy } from './eval/frontier';
+import { FrontierEvaluator } from './eval/evaluator';
+import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSets';
+import { packRgb } from './image/pack';
 import { TextTower, applyHead, softmax } from './text/head';
+
+export type { UserEvalSet };
 
 export interface SetSummary {
   id: string;
@@ -79,53 +85,37 @@ interface LoadedPair {
   member: MemberSpec;
   sweeps: PairSummary['sweeps'];
   engine: BlendEngine;
-  sets: EvalSetData[];
-  results: ResultStore;
-  /** Logits of every image of each set at α = 0 and α = 1, for the output-space ensemble. */
-  endpoints: Map<string, { l0: Float32Array; l1: Float32Array; done0: Set<number>; done1: Set<number> }>;
+  /** The eval sets in use, their results and endpoint logits: replaced whole when the sets change. */
+  evaluator: FrontierEvaluator;
   text: TextTower | null;
   custom: { labels: string[]; head: Float32Array; dim: number } | null;
-}
-
-export interface UserEvalSet {
-  id: string;
-  name: string;
-  role: 'reference' | 'shift';
-  images: Uint8Array[];
-  labels: number[];
-  classSubset: number[] | null;
 }
 
 export interface ExplorerEnv {
   ort: OrtModule;
   backend: Backend;
   device?: GPUDevice;
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
-function batchSize(size: number): number {
-  return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
+  /** Counts the sessions and GPU buffers this explorer's engines hold (the leak tests read it). */
+  ledger?: ResourceLedger;
 }
 
 export class Explorer {
   private pair: LoadedPair | null = null;
   private evalGeneration = 0;
 
-  constructor(private env: ExplorerEnv) {}
+  constructor(private readonly env: ExplorerEnv) {}
 
   get backend(): Backend {
     return this.env.backend;
   }
 
-  /** Switches execution (e.g. to the CPU after a lost GPU device); the current pair must be reloaded. */
-  setEnv(env: ExplorerEnv): void {
-    this.env = env;
-  }
-
   get current(): PairSummary | null {
     return this.pair ? summarize(this.pair) : null;
+  }
+
+  private requirePair(): LoadedPair {
+    if (!this.pair) throw new Error('no pair is loaded');
+    return this.pair;
   }
 
   /**
@@ -137,27 +127,11 @@ export class Explorer {
     // Sprite sheets are checked from their headers here and decoded when an evaluation first needs
     // them: a load for classifying or exporting never inflates them.
     const sets = (m.eval?.sets ?? []).map((s) => spriteSet(s, bundle.sprites.get(s.id)!));
-    let engine: BlendEngine;
-    try {
-      engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: this.env.ort, backend: this.env.backend, device: this.env.device, inputName: m.io.image, labels: [m.models.zeroShot.path, bundle.member.model.path] });
-    } catch (e) {
-      // With several members the user must know which one does not fit the zero-shot model.
-      if (e instanceof PairMismatchError && m.format === 'wiseft-pair/2') {
-        throw new PairMismatchError(`The fine-tuned member '${bundle.member.id}' (${bundle.member.name}) does not match the zero-shot model. ${e.message}`, e.mismatches);
-      }
-      throw e;
-    }
+    const engine = await this.createEngine(bundle);
     let text: TextTower | null = null;
     try {
-      for (const name of [m.io.embedding, m.io.logits]) {
-        if (!engine.info.outputNames.includes(name)) throw new Error(`the image model has no output '${name}' (it has ${engine.info.outputNames.join(', ')})`);
-      }
-      const s = engine.info.inputDims;
-      if (s.length !== 4 || s[1] !== 3 || (typeof s[2] === 'number' && s[2] !== m.preprocess.size)) {
-        throw new Error(`the image model's input '${engine.info.inputName}' is [${s.join(', ')}], not [N, 3, ${m.preprocess.size}, ${m.preprocess.size}] as the manifest says`);
-      }
-      checkDeclaredShapes(engine.info, m);
-      if (m.text && bundle.text) text = await TextTower.create(this.env.ort, bundle.text, bundle.tokenizer, m.text, this.env.backend === 'cpu' ? 'cpu' : 'wasm');
+      validateModelIo(engine.info, m);
+      if (m.text && bundle.text) text = await TextTower.create(this.env.ort, bundle.text, bundle.tokenizer, m.text, this.env.backend === 'cpu' ? 'cpu' : 'wasm', this.env.ledger);
       // One tiny batch through the new pair before it replaces the current one (README: a bad
       // bundle never costs the user what they had).
       await checkPairRuns(engine, text, m);
@@ -169,15 +143,26 @@ export class Explorer {
     const old = this.pair;
     this.evalGeneration++;
     this.pair = {
-      key: bundle.contentHash, bundle: { contentHash: bundle.contentHash, sourceUrl: bundle.source.url ?? null }, manifest: m, engine, sets,
+      key: bundle.contentHash, bundle: { contentHash: bundle.contentHash, sourceUrl: bundle.source.url ?? null }, manifest: m, engine,
       member: bundle.member, sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
-      results: new ResultStore(sets.map((s) => ({ id: s.spec.id, count: s.count }))),
-      endpoints: new Map(),
-      text,
-      custom: null,
+      evaluator: newEvaluator(engine, sets, m), text, custom: null,
     };
     if (old) await release(old);
     return summarize(this.pair);
+  }
+
+  private async createEngine(bundle: LoadedBundle): Promise<BlendEngine> {
+    const m = bundle.manifest;
+    const { ort, backend, device, ledger } = this.env;
+    try {
+      return await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort, backend, device, inputName: m.io.image, labels: [m.models.zeroShot.path, bundle.member.model.path], ledger });
+    } catch (e) {
+      // With several members the user must know which one does not fit the zero-shot model.
+      if (e instanceof PairMismatchError && m.format === 'wiseft-pair/2') {
+        throw new PairMismatchError(`The fine-tuned member '${bundle.member.id}' (${bundle.member.name}) does not match the zero-shot model. ${e.message}`, e.mismatches);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -186,37 +171,12 @@ export class Explorer {
    * can be shown with these.
    */
   async useEvalSets(sets: readonly UserEvalSet[]): Promise<PairSummary> {
-    const p = this.pair;
-    if (!p) throw new Error('no pair is loaded');
-    if (sets.length === 0) throw new Error('no eval sets');
-    for (const s of sets) {
-      const problem = setIdProblem(s.id);
-      if (problem) throw new Error(`${problem}: set ids need ${SET_ID_RULE}`);
-    }
-    if (new Set(sets.map((s) => s.id)).size !== sets.length) throw new Error('two eval sets have the same id');
-    const size = p.manifest.preprocess.size;
-    const data: EvalSetData[] = sets.map((s) => {
-      const pixels = new Uint8Array(s.images.length * size * size * 3);
-      s.images.forEach((img, i) => {
-        if (img.length !== size * size * 3) throw new Error(`set '${s.id}': image ${i} is not ${size}×${size} RGB`);
-        pixels.set(img, i * size * size * 3);
-      });
-      return {
-        spec: {
-          id: s.id, name: s.name, role: s.role, analogue: null, description: `${s.images.length} images you provided`,
-          sprite: { path: 'user', tile: size, columns: 1, count: s.images.length }, labels: s.labels, classes: s.classSubset,
-        },
-        size, count: s.images.length, pixels, sheet: null, labels: Int32Array.from(s.labels), classSubset: s.classSubset ? Int32Array.from(s.classSubset) : null,
-      };
-    });
-    if (data.filter((d) => d.spec.role === 'reference').length !== 1) throw new Error('exactly one set must be the reference');
-    const parts = [new TextEncoder().encode(p.bundle.contentHash), ...data.flatMap((d) => [d.pixels!, new Uint8Array(d.labels.buffer), new TextEncoder().encode(`${d.spec.id}:${d.spec.role}`)])];
-    const hashes = await Promise.all(parts.map(sha256Hex));
+    const p = this.requirePair();
+    const data = packUserEvalSets(sets, p.manifest.preprocess.size);
+    const key = await resultsKeyFor(p.bundle.contentHash, data);
     this.evalGeneration++;
-    p.sets = data;
-    p.key = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);
-    p.results = new ResultStore(data.map((d) => ({ id: d.spec.id, count: d.count })));
-    p.endpoints = new Map();
+    p.key = key;
+    p.evaluator = newEvaluator(p.engine, data, p.manifest);
     // The recorded sweeps were measured on the bundle's sets, not these: not comparable.
     p.sweeps = null;
     return summarize(p);
@@ -230,10 +190,7 @@ export class Explorer {
   /** What is already computed, for a view that (re)opens. */
   snapshot(): { pairHash: string; points: Record<string, Record<string, SetAccuracy>> } | null {
     const p = this.pair;
-    if (!p) return null;
-    const points: Record<string, Record<string, SetAccuracy>> = {};
-    for (const a of p.results.alphas()) points[String(a)] = p.results.point(a);
-    return { pairHash: p.key, points };
+    return p ? { pairHash: p.key, points: p.evaluator.points() } : null;
   }
 
   /**
@@ -243,67 +200,22 @@ export class Explorer {
    */
   async evaluate(grid: readonly number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble?: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'> {
     const generation = ++this.evalGeneration;
-    const p = this.pair;
-    if (!p) throw new Error('no pair is loaded');
-    const setsById = new Map(p.sets.map((s) => [s.spec.id, s]));
-    const plan = planWork(grid, current, p.sets.map((s) => ({ id: s.spec.id, count: s.count })), (item) => p.results.has(item));
-    const classes = p.manifest.classes.length;
-    const size = p.manifest.preprocess.size;
-    const bs = batchSize(size);
-    const input = new Float32Array(bs * 3 * size * size);
+    const p = this.requirePair();
+    const { evaluator, key } = p;
+    const plan = evaluator.plan(grid, current);
     let done = 0;
-    for (const item of plan) {
-      // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
-      // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
-      await yieldToEventLoop();
-      if (generation !== this.evalGeneration || this.pair !== p) return 'superseded';
-      const set = setsById.get(item.setId)!;
-      let correct = 0;
-      for (let start = item.start; start < item.end; start += bs) {
-        const end = Math.min(item.end, start + bs);
-        const n = end - start;
-        const data = normalizeBatch(set, start, end, p.manifest.preprocess, input);
-        const out = await p.engine.run(item.alpha, { data, dims: [n, 3, size, size] });
-        if (generation !== this.evalGeneration || this.pair !== p) return 'superseded';
-        const logits = out[p.manifest.io.logits]!.data;
-        correct += countCorrect(logits, set.labels, start, n, classes, set.classSubset);
-        if (item.alpha === 0 || item.alpha === 1) this.keepEndpoint(p, set, item.alpha, start, logits.subarray(0, n * classes));
-      }
-      p.results.record(item, correct);
-      if (item.alpha === 0 || item.alpha === 1) this.markEndpoint(p, set, item);
-      done++;
-      onUpdate({ pairHash: p.key, alpha: item.alpha, point: p.results.point(item.alpha), progress: { done, total: plan.length, chunkSize: CHUNK } });
-    }
-    if (onEnsemble) onEnsemble(this.ensemble(grid));
-    return 'done';
-  }
-
-  private keepEndpoint(p: LoadedPair, set: EvalSetData, alpha: number, start: number, logits: Float32Array): void {
-    const classes = p.manifest.classes.length;
-    let e = p.endpoints.get(set.spec.id);
-    if (!e) p.endpoints.set(set.spec.id, (e = { l0: new Float32Array(set.count * classes), l1: new Float32Array(set.count * classes), done0: new Set(), done1: new Set() }));
-    (alpha === 0 ? e.l0 : e.l1).set(logits, start * classes);
-  }
-
-  private markEndpoint(p: LoadedPair, set: EvalSetData, item: WorkItem): void {
-    const e = p.endpoints.get(set.spec.id)!;
-    (item.alpha === 0 ? e.done0 : e.done1).add(item.chunk);
+    const isStale = () => generation !== this.evalGeneration || this.pair !== p;
+    const outcome = await evaluator.run(plan, isStale, (item, point) => {
+      onUpdate({ pairHash: key, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
+    });
+    if (outcome === 'done' && onEnsemble) onEnsemble(this.ensemble(grid));
+    return outcome;
   }
 
   /** Output-space ensemble accuracies over the grid, for the sets whose endpoints are complete. */
   ensemble(grid: readonly number[]): EnsembleUpdate {
-    const p = this.pair!;
-    const classes = p.manifest.classes.length;
-    const points: EnsembleUpdate['points'] = {};
-    for (const set of p.sets) {
-      const e = p.endpoints.get(set.spec.id);
-      const chunks = chunksOf(set.count).length;
-      if (!e || e.done0.size < chunks || e.done1.size < chunks) continue;
-      for (const a of grid) {
-        (points[String(a)] ??= record<SetAccuracy>())[set.spec.id] = { correct: ensembleCorrect(e.l0, e.l1, a, set.labels, classes, set.classSubset), n: set.count, total: set.count };
-      }
-    }
-    return { pairHash: p.key, points };
+    const p = this.requirePair();
+    return { pairHash: p.key, points: p.evaluator.endpoints.ensemble(grid) };
   }
 
   /**
@@ -311,22 +223,17 @@ export class Explorer {
    * set, the head is the text tower's zero-shot head applied to the blended image embedding.
    */
   async classify(images: readonly Uint8Array[], alphas: readonly number[]): Promise<{ pairHash: string; labels: string[]; predictions: Prediction[][] }> {
-    const p = this.pair;
-    if (!p) throw new Error('no pair is loaded');
-    const size = p.manifest.preprocess.size;
+    const p = this.requirePair();
+    const { preprocess, io } = p.manifest;
+    const size = preprocess.size;
     const n = images.length;
-    const pixels = new Uint8Array(n * size * size * 3);
-    images.forEach((img, i) => {
-      if (img.length !== size * size * 3) throw new Error(`image ${i} is not ${size}×${size} RGB`);
-      pixels.set(img, i * size * size * 3);
-    });
-    const data = normalizeHWC(pixels, n, size, p.manifest.preprocess);
+    const data = normalizeHWC(packRgb(images, size, (i) => `image ${i}`), n, size, preprocess);
     const custom = p.custom;
     const labels = custom ? custom.labels : p.manifest.classes;
     const out: Prediction[][] = images.map(() => []);
     for (const alpha of alphas) {
       const r = await p.engine.run(alpha, { data, dims: [n, 3, size, size] });
-      const logits = custom ? applyHead(r[p.manifest.io.embedding]!.data, n, custom.head, custom.labels.length, custom.dim) : r[p.manifest.io.logits]!.data;
+      const logits = custom ? applyHead(r[io.embedding]!.data, n, custom.head, custom.labels.length, custom.dim) : r[io.logits]!.data;
       const probs = softmax(logits, n, labels.length);
       for (let i = 0; i < n; i++) out[i]!.push({ alpha, probs: Array.from(probs.subarray(i * labels.length, (i + 1) * labels.length)) });
     }
@@ -335,8 +242,7 @@ export class Explorer {
 
   /** Custom labels: a zero-shot head from the pair's text tower and templates; null restores the pair's head. */
   async setCustomLabels(labels: readonly string[] | null): Promise<void> {
-    const p = this.pair;
-    if (!p) throw new Error('no pair is loaded');
+    const p = this.requirePair();
     if (!labels) {
       p.custom = null;
       return;
@@ -349,8 +255,7 @@ export class Explorer {
   }
 
   async exportOnnx(alpha: number): Promise<Uint8Array> {
-    if (!this.pair) throw new Error('no pair is loaded');
-    return this.pair.engine.exportOnnx(alpha);
+    return this.requirePair().engine.exportOnnx(alpha);
   }
 
   async dispose(): Promise<void> {
@@ -359,6 +264,23 @@ export class Explorer {
     this.pair = null;
     if (p) await release(p);
   }
+}
+
+/** The image model must have the outputs and the input shape the manifest names. */
+function validateModelIo(info: EngineInfo, m: Manifest): void {
+  for (const name of [m.io.embedding, m.io.logits]) {
+    if (!info.outputNames.includes(name)) throw new Error(`the image model has no output '${name}' (it has ${info.outputNames.join(', ')})`);
+  }
+  const s = info.inputDims;
+  if (s.length !== 4 || s[1] !== 3 || (typeof s[2] === 'number' && s[2] !== m.preprocess.size)) {
+    throw new Error(`the image model's input '${info.inputName}' is [${s.join(', ')}], not [N, 3, ${m.preprocess.size}, ${m.preprocess.size}] as the manifest says`);
+  }
+  checkDeclaredShapes(info, m);
+}
+
+function newEvaluator(engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): FrontierEvaluator {
+  const run = async (alpha: number, input: { data: Float32Array; dims: number[] }) => (await engine.run(alpha, input))[m.io.logits]!.data;
+  return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess });
 }
 
 async function release(p: LoadedPair): Promise<void> {
@@ -379,7 +301,7 @@ function summarize(p: LoadedPair): PairSummary {
     citation: m.citation ?? '',
     classes: m.classes,
     templates: m.templates,
-    sets: p.sets.map((s) => ({
+    sets: p.evaluator.sets.map((s) => ({
       id: s.spec.id, name: s.spec.name, role: s.spec.role, analogue: s.spec.analogue ?? null,
       description: s.spec.description ?? '', count: s.count, classSubset: s.classSubset?.length ?? null,
     })),

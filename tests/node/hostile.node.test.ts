@@ -166,7 +166,7 @@ describe('item 5: sprite sheets are not decoded for export, and a bomb sheet is 
     const { files } = makeTestBundle();
     const ex = new Explorer({ ort: ortNode, backend: 'cpu' });
     await ex.loadPair(await loadBundle(memorySource(files)));
-    const sets = () => (ex as unknown as { pair: { sets: { pixels: Uint8Array | null }[] } }).pair.sets;
+    const sets = () => (ex as unknown as { pair: { evaluator: { sets: { pixels: Uint8Array | null }[] } } }).pair.evaluator.sets;
     await ex.exportOnnx(0.5);
     await ex.classify([new Uint8Array(8 * 8 * 3)], [0.5]);
     expect(sets().map((s) => s.pixels)).toEqual([null, null, null]);

@@ -1,6 +1,6 @@
 import type { OnnxModel } from '../onnx/model';
 import type { TensorProto } from '../onnx/proto';
-import { OnnxError, describeTensor, tensorValues } from '../onnx/model';
+import { OnnxError, describeTensor, tensorValues, DATA_LOCATION } from '../onnx/model';
 import { halvesToFloats } from '../onnx/half';
 
 /**
@@ -32,7 +32,7 @@ const newArray: WeightAllocator = (_name, _which, count) => new Float32Array(cou
 /** Writes a float32 tensor's values into `out` (raw bytes at any offset in the file, or float_data). */
 function float32Into(t: TensorProto, out: Float32Array): Float32Array {
   const raw = t.raw_data;
-  if (raw && raw.byteLength > 0 && t.data_location !== 1) {
+  if (raw && raw.byteLength > 0 && t.data_location !== DATA_LOCATION.EXTERNAL) {
     if (raw.byteLength !== out.byteLength) throw new OnnxError(`tensor '${t.name}' should hold ${out.byteLength} bytes but holds ${raw.byteLength}`);
     // A byte copy: raw_data sits at an arbitrary offset in the file, `out` is aligned.
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(raw);
@@ -65,8 +65,4 @@ export function extractWeightPairs(zeroShot: OnnxModel, fineTuned: OnnxModel, na
     }
     throw new OnnxError(`tensor '${name}' differs between the checkpoints but is ${info.dtype}; only float32 and float16 weights can be blended`);
   });
-}
-
-export function weightBytes(pairs: readonly WeightPair[]): number {
-  return pairs.reduce((s, p) => s + p.zeroShot.length * (p.dtype === 'float16' ? 2 : 4), 0);
 }

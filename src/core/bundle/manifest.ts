@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSafeRelativePath } from '../onnx/model';
+import { isSafeRelativePath } from './paths';
 import { isReservedKey } from '../eval/ids';
 
 // The pair bundle's manifest (docs/bundle-format.md). Validated with zod so that a hostile or

@@ -1,6 +1,7 @@
 import { parseManifest, selectMember, UnknownMemberError, type Manifest, type MemberSpec } from './manifest';
 import { parseResults, type ResultLine } from '../eval/results';
-import { isSafeRelativePath } from '../onnx/model';
+import { isSafeRelativePath } from './paths';
+import { sha256Hex, combineHashes } from '../util/hash';
 import { boundedFetch, DEFAULT_LIMITS, type NetLimits } from './net';
 
 /** Where a bundle's files come from: a URL, dropped files, or a folder on disk (Node). */
@@ -48,10 +49,8 @@ export interface LoadProgress {
   bundleTotal: number | null;
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+// Its home is util/hash; src/worker/cache.ts and older tests import it from here.
+export { sha256Hex };
 
 export interface LoadOptions {
   /** The fine-tuned member to blend with (default: the first). */
@@ -125,7 +124,7 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
   // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
   if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
-  const contentHash = (await sha256Hex(new TextEncoder().encode(hashes.join(':')))).slice(0, 16);
+  const contentHash = await combineHashes(hashes);
   return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, contentHash };
 }
 

@@ -3,7 +3,7 @@
 // uses only some classes is scored over that subset (logits masked, as wise-ft does for
 // ImageNet-R and -A).
 import { unzipSync } from 'fflate';
-import { isSafeRelativePath } from '../onnx/model';
+import { isSafeRelativePath } from '../bundle/paths';
 import { setIdProblem, SET_ID_RULE } from './ids';
 
 export class EvalFolderError extends Error {

@@ -6,6 +6,7 @@ import {
   type TensorProto,
   type GraphProto,
 } from './proto';
+import { isSafeRelativePath } from '../bundle/paths';
 
 /** Thrown for anything wrong with an ONNX file; the message is meant for the user. */
 export class OnnxError extends Error {
@@ -37,7 +38,10 @@ const DTYPES: Record<number, { name: DType; bytes: number }> = {
 export function dtypeName(dataType: number): DType | undefined {
   return Object.hasOwn(DTYPES, dataType) ? DTYPES[dataType]?.name : undefined;
 }
-export const DATA_TYPE = { FLOAT: 1, INT64: 7, FLOAT16: 10 } as const;
+/** The TensorProto.DataType values the blend path writes (onnx.proto numbering). */
+export const DATA_TYPE = { FLOAT: 1, FLOAT16: 10 } as const;
+/** TensorProto.DataLocation: EXTERNAL keeps the values in another file. */
+export const DATA_LOCATION = { DEFAULT: 0, EXTERNAL: 1 } as const;
 
 export function dtypeOf(dataType: number, tensor?: string): { name: DType; bytes: number } {
   // hasOwn: a decoded data_type is any int32, and must not find Object.prototype's members.
@@ -163,7 +167,7 @@ export function describeTensor(t: TensorProto): InitializerInfo {
   const { name: dtype, bytes } = dtypeOf(t.data_type, t.name);
   const shape = shapeOf(t);
   const count = elementCount(shape, t.name);
-  const location: DataLocation = t.data_location === 1 ? 'external' : t.raw_data && t.raw_data.byteLength > 0 ? 'raw' : 'typed';
+  const location: DataLocation = t.data_location === DATA_LOCATION.EXTERNAL ? 'external' : t.raw_data && t.raw_data.byteLength > 0 ? 'raw' : 'typed';
   return { name: t.name, dtype, shape, byteLength: count * bytes, location };
 }
 
@@ -271,16 +275,5 @@ function externalCount(t: TensorProto, key: 'offset' | 'length', fallback: numbe
   return n;
 }
 
-/** True for a plain relative path inside a folder: no `..`, no absolute path, no URL scheme. */
-export function isSafeRelativePath(p: string): boolean {
-  if (p.length === 0 || p.length > 1024) return false;
-  // The URL parser drops leading/trailing spaces and control characters and every tab and newline,
-  // so ' //host/x' and '.\t./x' would resolve as '//host/x' and '../x'.
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(p) || p.trim() !== p) return false;
-  if (p.startsWith('/') || p.startsWith('\\') || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) return false;
-  // It also reads '%2e%2e' as '..', and ends the path at '?' or '#' ('..#' is '..'); a server may
-  // decode '%2f' and '%5c' into separators. A bundle's file names need none of these.
-  if (/[?#]|%(2f|5c)/i.test(p)) return false;
-  return !p.split(/[\\/]/).some((seg) => seg.replace(/%2e/gi, '.') === '..');
-}
+// Its home is bundle/paths; src/node/dirSource.ts still imports it from here.
+export { isSafeRelativePath } from '../bundle/paths';

@@ -1,5 +1,5 @@
 import { NodeProtoType, ValueInfoProtoType, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
-import { OnnxError, copyBytes, describeTensor, dtypeName, tensorBytes, type InitializerInfo, type OnnxModel, toInt } from './model';
+import { OnnxError, copyBytes, describeTensor, dtypeName, tensorBytes, DATA_TYPE, type InitializerInfo, type OnnxModel, toInt } from './model';
 
 export interface TensorMismatch {
   name: string;
@@ -16,6 +16,9 @@ export class PairMismatchError extends OnnxError {
     super(message);
   }
 }
+
+// AttributeProto.AttributeType.INT (onnx.proto): Cast's `to` is an int.
+const ATTRIBUTE_INT = 2;
 
 const fmt = (i: InitializerInfo) => `${i.dtype}[${i.shape.join(', ')}]`;
 
@@ -187,12 +190,13 @@ export function liftInitializers(model: OnnxModel, names: ReadonlySet<string>, w
     .map((t) => (t.raw_data ? { ...t, raw_data: copyBytes(t.raw_data) } : t));
   const castBack: NodeProto[] = [];
   const inputFor = (t: TensorProto): { name: string; elemType: number } => {
-    if (!widen.has(t.name) || t.data_type !== 10) return { name: t.name, elemType: t.data_type };
+    if (!widen.has(t.name) || t.data_type !== DATA_TYPE.FLOAT16) return { name: t.name, elemType: t.data_type };
     const consumers = g.node.filter((n) => n.input.includes(t.name));
-    if (consumers.length > 0 && consumers.every((n) => n.op_type === 'Cast' && (n.domain ?? '') === '')) return { name: t.name, elemType: 1 };
+    if (consumers.length > 0 && consumers.every((n) => n.op_type === 'Cast' && (n.domain ?? '') === '')) return { name: t.name, elemType: DATA_TYPE.FLOAT };
     const wide = `${t.name}::float32`;
-    castBack.push(NodeProtoType.fromObject({ op_type: 'Cast', input: [wide], output: [t.name], attribute: [{ name: 'to', type: 2, i: 10 }] }) as unknown as NodeProto);
-    return { name: wide, elemType: 1 };
+    const to = { name: 'to', type: ATTRIBUTE_INT, i: DATA_TYPE.FLOAT16 };
+    castBack.push(NodeProtoType.fromObject({ op_type: 'Cast', input: [wide], output: [t.name], attribute: [to] }) as unknown as NodeProto);
+    return { name: wide, elemType: DATA_TYPE.FLOAT };
   };
   const inputs = g.input.filter((v) => !names.has(v.name)); // IR < 4 lists initializers as inputs too
   const newInputs: ValueInfoProto[] = lifted.map((t) => {

@@ -1,11 +1,11 @@
 import type { InferenceSession, Tensor, Env } from 'onnxruntime-common';
-import { parseModel, serializeModel, withValues, type OnnxModel, type InitializerInfo } from '../onnx/model';
-import { analyzePair, liftInitializers, bakeInitializers, feedName } from '../onnx/pair';
-import { floatsToHalves } from '../onnx/half';
-import { extractWeightPairs, type WeightPair } from '../blend/weights';
-import { CpuBlender } from '../blend/cpu';
-import { GpuBlender } from '../gpu/blend';
-import type { TensorProto } from '../onnx/proto';
+import { parseModel, serializeModel, withValues, DATA_TYPE, type OnnxModel, type InitializerInfo } from '../onnx/model';
+import { analyzePair, bakeInitializers } from '../onnx/pair';
+import { planWeights, findImageInput } from '../blend/plan';
+import { createBlender, type WeightBlender, type BlendedTensor } from '../blend/blender';
+import type { ModelProto, TensorProto } from '../onnx/proto';
+import { ortQueue } from './ortQueue';
+import { sharedLedger, type ResourceLedger } from './ledger';
 
 /** The parts of onnxruntime-web / onnxruntime-node the engine uses; both export this API. */
 export interface OrtModule {
@@ -26,6 +26,8 @@ export interface EngineOptions {
   inputName?: string;
   /** Labels used in error messages. */
   labels?: [string, string];
+  /** Counts this engine's session and GPU buffers (the leak tests read it). */
+  ledger?: ResourceLedger;
 }
 
 export interface NamedTensor {
@@ -47,51 +49,34 @@ export interface EngineInfo {
   gpuBytes: number;
 }
 
-/** A mutex: ORT sessions must not run concurrently, and a blend must not race a run. */
-export class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
 /**
  * One checkpoint pair, one ORT session, every α: the weights that differ are graph inputs, blended
  * on the GPU (webgpu) or the CPU (wasm, node) when α changes, and fed to each run.
  */
-/**
- * One queue for every call into onnxruntime, across all sessions: the web build's wasm (asyncify)
- * cannot take a second call while one is suspended — creating the next pair's session during the
- * current pair's run failed with "memory access out of bounds" on WebGPU.
- */
-export const ortQueue = new Serial();
-
 export class BlendEngine {
-  /** ORT sessions alive across all engines: the leak tests count them. */
-  static liveSessions = 0;
+  /** @deprecated The count in the shared ledger; pass a ResourceLedger in EngineOptions instead. */
+  static get liveSessions(): number {
+    return sharedLedger.count('blend-session');
+  }
+
+  // One slot: θ(α) lives where the session reads it, so a second cached α would need a second
+  // copy of every blended weight (see the note in blendTo).
   private blendedAlpha: number | null = null;
   private readonly serial = ortQueue;
   private disposed = false;
-  private weightFeeds: Record<string, Tensor> = {};
+  private readonly weightFeeds: Readonly<Record<string, Tensor>>;
 
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
     /** The original graph without the blended weights' values: exports bake θ(α) back into it. */
-    private readonly skeleton: ReturnType<typeof liftInitializers>,
-    /** Feed name and stored dtype of each blended weight. */
-    private readonly weights: ReadonlyMap<string, { feed: string; dtype: 'float32' | 'float16' }>,
+    private readonly skeleton: ModelProto,
+    private readonly blender: WeightBlender,
+    feedNames: ReadonlyMap<string, string>,
+    private readonly ledger: ResourceLedger,
     readonly info: EngineInfo,
-    private readonly cpu: CpuBlender | null,
-    private readonly gpu: GpuBlender | null,
   ) {
-    if (gpu) {
-      for (const o of gpu.outputs) {
-        this.weightFeeds[weights.get(o.name)!.feed] = ort.Tensor.fromGpuBuffer(o.buffer, { dataType: o.dtype, dims: o.dims });
-      }
-    }
+    this.weightFeeds = blender.feeds(ort, feedNames);
   }
 
   static async create(zeroShotBytes: Uint8Array, fineTunedBytes: Uint8Array, opts: EngineOptions): Promise<BlendEngine> {
@@ -103,73 +88,47 @@ export class BlendEngine {
 
   static async fromModels(zs: OnnxModel, ft: OnnxModel, opts: EngineOptions): Promise<BlendEngine> {
     const { differing, shared } = analyzePair(zs, ft);
-    const names = differing.map((d) => d.name);
-    const weightNames = new Set(names);
-    const initNames = new Set(zs.graph.initializer.map((t) => t.name));
-    const inputName = opts.inputName ?? zs.graph.input.find((v) => !initNames.has(v.name))?.name;
-    const inputInfo = zs.graph.input.find((v) => v.name === inputName);
-    if (!inputName || !inputInfo) throw new Error(`the model has no image input${opts.inputName ? ` named '${opts.inputName}'` : ''}`);
-    const inputDims = inputInfo.type?.tensor_type?.shape?.dim.map((d) => d.dim_param || Number(d.dim_value ?? 0)) ?? [];
-
+    const image = findImageInput(zs, opts.inputName);
     const useGpu = opts.backend === 'webgpu';
     if (useGpu && !opts.device) throw new Error('the webgpu backend needs a GPUDevice');
-    const keepHalf = useGpu && opts.device!.features.has('shader-f16');
-    // On the CPU, weights go from the files straight into the blend kernel's memory (one copy each).
-    const arena = useGpu ? null : CpuBlender.arena(differing.map((d) => ({ name: d.name, count: d.shape.reduce((a, b) => a * b, 1) })));
-    const pairs: WeightPair[] = extractWeightPairs(zs, ft, names, keepHalf, arena?.alloc);
-    const widen = new Set(pairs.filter((p) => p.dtype === 'float16' && p.feedDtype === 'float32').map((p) => p.name));
-    const sessionModel = liftInitializers(zs, weightNames, widen);
-    const skeleton = widen.size > 0 ? liftInitializers(zs, weightNames) : sessionModel;
-    const weights = new Map(pairs.map((p) => [p.name, { feed: feedName(sessionModel, p.name), dtype: p.dtype }]));
-    const modelBytes = serializeModel(sessionModel);
-
-    let gpu: GpuBlender | null = null;
-    let cpu: CpuBlender | null = null;
-    if (useGpu) {
-      gpu = new GpuBlender(opts.device!, pairs);
-      // The GPU holds θ0 and θ1 now: the CPU copies go (exports read θ(α) back from the GPU).
-      pairs.length = 0;
-    } else {
-      cpu = new CpuBlender(pairs, arena);
-    }
-
+    const plan = planWeights(zs, ft, differing, { keepHalf: useGpu && opts.device!.features.has('shader-f16'), cpuArena: !useGpu });
+    const modelBytes = serializeModel(plan.sessionModel);
+    const ledger = opts.ledger ?? sharedLedger;
+    const blender = createBlender(plan.pairs, { ...(useGpu ? { device: opts.device! } : { arena: plan.arena }), ledger });
+    // The GPU holds θ0 and θ1 now: the CPU copies go before the session needs memory (exports read θ(α) back from the GPU).
+    if (blender.kind === 'gpu') plan.pairs.length = 0;
     let session: InferenceSession;
     try {
       session = await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
     } catch (e) {
-      gpu?.destroy();
+      blender.dispose();
       throw new Error(`onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves both checkpoints): ${ortMessage(e)}`, { cause: e });
     }
-    BlendEngine.liveSessions++;
+    ledger.acquire('blend-session');
     const info: EngineInfo = {
       backend: opts.backend,
-      inputName,
-      inputDims,
+      ...image,
       outputNames: [...session.outputNames],
       outputDims: declaredOutputDims(zs),
       differing,
       shared,
       blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
-      gpuBytes: gpu?.allocatedBytes ?? 0,
+      gpuBytes: blender.gpuBytes,
     };
-    return new BlendEngine(opts.ort, session, skeleton, weights, info, cpu, gpu);
+    return new BlendEngine(opts.ort, session, plan.skeleton, blender, plan.feedNames, ledger, info);
   }
 
-  get alpha(): number | null {
-    return this.blendedAlpha;
-  }
-
+  /**
+   * The blend cache is one α. Evaluation and the uploads' classification share this engine (and
+   * the ORT queue), so an upload classified between two chunks of a grid α costs two blends: one
+   * to the upload's α, one back. A second slot would avoid them but cost a second θ(α) of every
+   * blended weight (a third more blend memory, and CLIP-L's CPU arena would pass wasm's 4 GiB);
+   * the evaluation plan puts the current α, the uploads' usual α, first, which keeps this rare.
+   */
   private blendTo(alpha: number): void {
     if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`α must be within [0, 1], got ${alpha}`);
     if (this.blendedAlpha === alpha) return;
-    if (this.gpu) {
-      this.gpu.blend(alpha);
-    } else {
-      this.cpu!.blend(alpha);
-      for (const p of this.cpu!.pairs) {
-        this.weightFeeds[this.weights.get(p.name)!.feed] = new this.ort.Tensor('float32', this.cpu!.outputs.get(p.name)!, p.shape);
-      }
-    }
+    this.blender.blend({ alpha });
     this.blendedAlpha = alpha;
   }
 
@@ -196,19 +155,7 @@ export class BlendEngine {
     return this.serial.run(async () => {
       if (this.disposed) throw new Error('this pair was released');
       this.blendTo(alpha);
-      const tensors: TensorProto[] = [];
-      // Each weight goes back in its checkpoint's dtype: an fp16 pair exports as fp16.
-      const add = (name: string, dims: number[], values: Float32Array | Uint16Array) => {
-        const dtype = this.weights.get(name)!.dtype;
-        const stored = dtype === 'float16' && values instanceof Float32Array ? floatsToHalves(values) : values;
-        const template = { name, dims, data_type: dtype === 'float32' ? 1 : 10, float_data: [], int32_data: [], int64_data: [], double_data: [], uint64_data: [], string_data: [], external_data: [] } as unknown as TensorProto;
-        tensors.push(withValues(template, stored));
-      };
-      if (this.gpu) {
-        for (const o of this.gpu.outputs) add(o.name, o.dims, await this.gpu.read(o.name));
-      } else {
-        for (const p of this.cpu!.pairs) add(p.name, p.shape, this.cpu!.outputs.get(p.name)!);
-      }
+      const tensors = (await this.blender.readBlended()).map(initializerOf);
       return serializeModel(bakeInitializers(this.skeleton, tensors));
     });
   }
@@ -218,13 +165,20 @@ export class BlendEngine {
     await this.serial.run(async () => {
       if (this.disposed) return;
       this.disposed = true;
-      for (const t of Object.values(this.weightFeeds)) if (t.location === 'gpu-buffer') t.dispose();
-      this.weightFeeds = {};
       await this.session.release();
-      BlendEngine.liveSessions--;
-      this.gpu?.destroy();
+      this.ledger.release('blend-session');
+      this.blender.dispose();
     });
   }
+}
+
+/** A blended tensor as an initializer, in its checkpoint's dtype: an fp16 pair exports as fp16. */
+function initializerOf(t: BlendedTensor): TensorProto {
+  const template = {
+    name: t.name, dims: t.dims, data_type: t.dtype === 'float32' ? DATA_TYPE.FLOAT : DATA_TYPE.FLOAT16,
+    float_data: [], int32_data: [], int64_data: [], double_data: [], uint64_data: [], string_data: [], external_data: [],
+  } as unknown as TensorProto;
+  return withValues(template, t.values);
 }
 
 /** The shapes the model's graph declares for its outputs, as the load-time checks read them. */

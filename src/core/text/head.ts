@@ -1,7 +1,9 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { Manifest } from '../bundle/manifest';
-import { ortQueue, ortMessage, type OrtModule } from '../runtime/engine';
+import { ortMessage, type OrtModule } from '../runtime/engine';
+import { ortQueue } from '../runtime/ortQueue';
+import { sharedLedger, type ResourceLedger } from '../runtime/ledger';
 
 /**
  * tokenizers.js has no WordLevel model. A WordLevel vocabulary behaves the same as WordPiece over
@@ -17,15 +19,20 @@ function compatible(json: unknown): Record<string, unknown> {
 }
 
 export class TextTower {
-  static liveSessions = 0;
+  /** @deprecated The count in the shared ledger; pass a ResourceLedger to create() instead. */
+  static get liveSessions(): number {
+    return sharedLedger.count('text-session');
+  }
+
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
     private readonly tokenizer: Tokenizer,
     private readonly spec: NonNullable<Manifest['text']>,
+    private readonly ledger: ResourceLedger,
   ) {}
 
-  static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu'): Promise<TextTower> {
+  static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu', ledger: ResourceLedger = sharedLedger): Promise<TextTower> {
     // Errors name the file: tokenizers.js and onnxruntime name none ('Tokenizer must contain a
     // "decoder" property'; "Model data pointer is null." for an empty file).
     let tokenizer: Tokenizer;
@@ -41,8 +48,8 @@ export class TextTower {
     } catch (e) {
       throw new Error(`onnxruntime could not load ${spec.model.path} (the text encoder): ${ortMessage(e)}`, { cause: e });
     }
-    TextTower.liveSessions++;
-    const tower = new TextTower(ort, session, tokenizer, spec);
+    ledger.acquire('text-session');
+    const tower = new TextTower(ort, session, tokenizer, spec, ledger);
     // The manifest's names are checked now, at load: a wrong one used to fail only later, when the
     // user typed labels, long after the pair was accepted.
     const problems = [
@@ -107,7 +114,7 @@ export class TextTower {
 
   async release(): Promise<void> {
     await ortQueue.run(() => this.session.release());
-    TextTower.liveSessions--;
+    this.ledger.release('text-session');
   }
 }
 

@@ -1,0 +1,88 @@
+import type { Manifest } from '../bundle/manifest';
+import { EndpointLogits } from './endpoints';
+import { CHUNK, ResultStore, countCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
+import { normalizeBatch, type EvalSetData } from './sprites';
+
+/** One model run: the logits of a batch of normalised images ([n, 3, size, size]) at α. */
+export type RunLogits = (alpha: number, input: { data: Float32Array; dims: number[] }) => Promise<Float32Array>;
+
+export interface EvaluatorOptions {
+  /** Classes in the model's logits. */
+  classes: number;
+  preprocess: Manifest['preprocess'];
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
+export function batchSize(size: number): number {
+  return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
+}
+
+/**
+ * The evaluation loop over a set of eval sets: counts correct predictions per (α, set, chunk) into
+ * its ResultStore, and keeps the endpoints' logits for the output-space ensemble. It knows nothing
+ * of sessions or pairs: `run` is any model, which is how it is tested.
+ */
+export class FrontierEvaluator {
+  readonly results: ResultStore;
+  readonly endpoints: EndpointLogits;
+  private readonly setsById: Map<string, EvalSetData>;
+
+  constructor(private readonly runLogits: RunLogits, readonly sets: readonly EvalSetData[], private readonly opts: EvaluatorOptions) {
+    this.results = new ResultStore(sets.map((s) => ({ id: s.spec.id, count: s.count })));
+    this.endpoints = new EndpointLogits(sets, opts.classes);
+    this.setsById = new Map(sets.map((s) => [s.spec.id, s]));
+  }
+
+  /** The work left for this grid, the current α first (planWork's order), skipping chunks done. */
+  plan(grid: readonly number[], current: number | null): WorkItem[] {
+    return planWork(grid, current, this.sets.map((s) => ({ id: s.spec.id, count: s.count })), (item) => this.results.has(item));
+  }
+
+  /**
+   * Runs the plan chunk by chunk; after each chunk, `onChunk` gets every set's accuracy at its α.
+   * `isStale` is asked between chunks and after every run: when it says so, the rest is dropped.
+   */
+  async run(plan: readonly WorkItem[], isStale: () => boolean, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): Promise<'done' | 'superseded'> {
+    const size = this.opts.preprocess.size;
+    const input = new Float32Array(batchSize(size) * 3 * size * size);
+    for (const item of plan) {
+      // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
+      // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
+      await yieldToEventLoop();
+      if (isStale()) return 'superseded';
+      const correct = await this.runChunk(item, input, isStale);
+      if (correct === null) return 'superseded';
+      this.results.record(item, correct);
+      if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
+      onChunk(item, this.results.point(item.alpha));
+    }
+    return 'done';
+  }
+
+  /** Correct predictions in one chunk, in batches that fit `input`; null once stale. */
+  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean): Promise<number | null> {
+    const set = this.setsById.get(item.setId)!;
+    const { classes, preprocess } = this.opts;
+    const size = preprocess.size;
+    const bs = input.length / (3 * size * size);
+    let correct = 0;
+    for (let start = item.start; start < item.end; start += bs) {
+      const n = Math.min(item.end, start + bs) - start;
+      const data = normalizeBatch(set, start, start + n, preprocess, input);
+      const logits = await this.runLogits(item.alpha, { data, dims: [n, 3, size, size] });
+      if (isStale()) return null;
+      correct += countCorrect(logits, set.labels, start, n, classes, set.classSubset);
+      if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));
+    }
+    return correct;
+  }
+
+  /** Every α computed so far, with every set's accuracy there. */
+  points(): Record<string, Record<string, SetAccuracy>> {
+    const points: Record<string, Record<string, SetAccuracy>> = {};
+    for (const a of this.results.alphas()) points[String(a)] = this.results.point(a);
+    return points;
+  }
+}

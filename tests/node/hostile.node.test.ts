@@ -9,8 +9,7 @@ import { join, dirname, relative } from 'node:path';
 import { Explorer } from '../../src/core/explorer';
 import { loadBundle } from '../../src/core/bundle/source';
 import { ortNode } from '../../src/core/runtime/ort-node';
-import { BlendEngine } from '../../src/core/runtime/engine';
-import { TextTower } from '../../src/core/text/head';
+import { ResourceLedger } from '../../src/core/runtime/ledger';
 import { main } from '../../cli/wiseft';
 import { makeTestBundle, memorySource } from '../support/testBundle';
 import { pngBomb } from '../support/bombs';
@@ -22,8 +21,10 @@ type Json = Record<string, unknown>;
 /** One reference set of 20 images: small, and free of class subsets a class-count edit would break. */
 const oneSet = () => makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 20 }] });
 
-async function withGoodPair(fn: (ex: Explorer, before: string) => Promise<void>): Promise<void> {
-  const ex = new Explorer({ ort: ortNode, backend: 'cpu' });
+/** Runs `fn` on an explorer with a good pair loaded; returns the ledger of its sessions, all released. */
+async function withGoodPair(fn: (ex: Explorer, before: string) => Promise<void>): Promise<ResourceLedger> {
+  const ledger = new ResourceLedger();
+  const ex = new Explorer({ ort: ortNode, backend: 'cpu', ledger });
   try {
     await ex.loadPair(await loadBundle(memorySource(makeTestBundle().files)));
     const before = ex.current!.contentHash;
@@ -31,10 +32,11 @@ async function withGoodPair(fn: (ex: Explorer, before: string) => Promise<void>)
     // The pair in service is the one loaded first, and it still evaluates.
     expect(ex.current!.contentHash).toBe(before);
     expect(await ex.evaluate([0.5], null, () => undefined)).toBe('done');
-    expect(BlendEngine.liveSessions).toBe(1);
+    expect(ledger.count('blend-session')).toBe(1);
   } finally {
     await ex.dispose();
   }
+  return ledger;
 }
 
 function writeDir(files: Files): string {
@@ -124,14 +126,13 @@ describe('item 15: the text tower is checked at load', () => {
   const shapes = readDir('public/pairs/shapes');
 
   it('refuses a manifest naming an input or output the text encoder does not have; the previous pair stays', async () => {
-    const before = TextTower.liveSessions;
-    await withGoodPair(async (ex) => {
+    const ledger = await withGoodPair(async (ex) => {
       const badInput = editManifest(shapes, (m) => { (m.text as Json).input = 'tokens'; });
       await expect(ex.loadPair(await loadBundle(memorySource(badInput)))).rejects.toThrow(/the text encoder has no input 'tokens' \(its inputs: input_ids\), as text\.input and text\.output in the manifest say it should/);
       const badOutput = editManifest(shapes, (m) => { (m.text as Json).output = 'pooled'; });
       await expect(ex.loadPair(await loadBundle(memorySource(badOutput)))).rejects.toThrow(/the text encoder has no output 'pooled' \(its outputs: .*text_embedding/);
     });
-    expect(TextTower.liveSessions).toBe(before);
+    expect(ledger.count('text-session')).toBe(0);
   });
 
   it('loads the bundled pair, text tower included (the check passes a right pair)', async () => {

@@ -6,10 +6,12 @@ import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { BlendEngine } from '../../src/core/runtime/engine';
 import { ortNode } from '../../src/core/runtime/ort-node';
+import { ResourceLedger } from '../../src/core/runtime/ledger';
 import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, IMAGE_DIMS } from '../support/testPair';
 
 describe('blend property (onnxruntime-node)', () => {
   it('θ(α) logits equal an independent blend within 1e-4 over random pairs and α', async () => {
+    const ledger = new ResourceLedger();
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 1_000_000 }),
@@ -22,7 +24,7 @@ describe('blend property (onnxruntime-node)', () => {
           const w1 = perturb(w0, perturbSeed, scale);
           const images = randomImages(batch, seed ^ perturbSeed);
           const dims = [batch, ...IMAGE_DIMS];
-          const engine = await BlendEngine.create(buildTestModel(w0), buildTestModel(w1), { ort: ortNode, backend: 'cpu' });
+          const engine = await BlendEngine.create(buildTestModel(w0), buildTestModel(w1), { ort: ortNode, backend: 'cpu', ledger });
           try {
             const got = (await engine.run(alpha, { data: images, dims })).logits!.data;
             const ref = await ort.InferenceSession.create(buildTestModel(blendWeights(w0, w1, alpha)));
@@ -36,6 +38,6 @@ describe('blend property (onnxruntime-node)', () => {
       ),
       { numRuns: 30 },
     );
-    expect(BlendEngine.liveSessions).toBe(0);
+    expect(ledger.count('blend-session')).toBe(0);
   });
 });

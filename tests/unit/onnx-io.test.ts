@@ -6,10 +6,9 @@ import {
   listInitializers,
   tensorValues,
   describeTensor,
-  inlineExternalData,
-  isSafeRelativePath,
   type OnnxModel,
 } from '../../src/core/onnx/model';
+import { isSafeRelativePath } from '../../src/core/bundle/paths';
 import { ModelProtoType, TensorProtoType, type TensorProto } from '../../src/core/onnx/proto';
 import { floatToHalf } from '../../src/core/onnx/half';
 import { buildTestModel, randomWeights, rng, WEIGHT_SHAPES } from '../support/testPair';
@@ -171,48 +170,18 @@ describe('listInitializers', () => {
   });
 });
 
-describe('inlineExternalData', () => {
-  const file = new Uint8Array(64);
-  new Float32Array(file.buffer, 16, 6).set([1, 2, 3, 4, 5, 6]);
-  const files = new Map([['data/weights.bin', file]]);
-  const load = (entries: Record<string, string>, dims = [2, 3]) => {
-    const model = parseModel(modelWith([external('w', dims, entries)]));
-    inlineExternalData(model, files);
-    return model;
-  };
-
-  it('reads a valid external range into raw data', () => {
-    const model = load({ location: 'data/weights.bin', offset: '16', length: '24' });
-    expect(describeTensor(model.graph.initializer[0]!).location).toBe('raw');
-    expect(tensorValues(model.graph.initializer[0]!)).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
-    // Length may be left out: the shape gives it.
-    expect(tensorValues(load({ location: 'data/weights.bin', offset: '16' }).graph.initializer[0]!)).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
-  });
-
-  it.each(['../x.bin', 'data/../../x.bin', '/etc/passwd', 'http://evil/x', 'C:\\weights.bin', '\\\\server\\share\\x.bin', ' //evil/x', '%2e%2e/x.bin', '.\t./x.bin'])(
-    "refuses the location '%s'",
+// The app inlines no external data (docs/clip-export.md: it refuses external-data models), so a
+// hostile location is never resolved: reading the tensor refuses it, naming the file.
+describe('external data is refused, never followed', () => {
+  it.each(['data/weights.bin', '../x.bin', 'data/../../x.bin', '/etc/passwd', 'http://evil/x', 'C:\\weights.bin', '\\\\server\\share\\x.bin', ' //evil/x', '%2e%2e/x.bin', '.\t./x.bin'])(
+    "refuses the tensor stored at '%s' when it is read",
     (location) => {
-      expect(() => load({ location, offset: '0', length: '24' })).toThrow(new OnnxError(`tensor 'w' points outside the model's folder ('${location}'): refused`));
+      const model = parseModel(modelWith([external('w', [2, 3], { location, offset: '0', length: '24' })]));
+      const t = model.graph.initializer[0]!;
+      expect(describeTensor(t).location).toBe('external');
+      expect(() => tensorValues(t)).toThrow(new OnnxError(`tensor 'w' keeps its data in an external file ('${location}'); load the model with its data files`));
     },
   );
-
-  it.each([
-    [{ offset: '48', length: '24' }, /offset=48 length=24 lies outside 'data\/weights\.bin' \(64 bytes\)/],
-    [{ offset: '0', length: '4096' }, /lies outside/],
-    [{ offset: String(2 ** 53), length: '24' }, /offset '9007199254740992' is not a byte count/],
-    [{ offset: '-8', length: '24' }, /offset '-8' is not a byte count/],
-    [{ offset: '0', length: '-24' }, /length '-24' is not a byte count/],
-    [{ offset: '0x10', length: '24' }, /offset '0x10' is not a byte count/],
-    [{ offset: '', length: '24' }, /offset '' is not a byte count/],
-    [{ offset: '0', length: '20' }, /external length 20 ≠ 24 bytes for its shape/],
-  ])('refuses the range %j', (range, message) => {
-    expect(() => load({ location: 'data/weights.bin', ...range })).toThrow(message);
-  });
-
-  it('names a missing data file and an external tensor without a location', () => {
-    expect(() => load({ location: 'other.bin' })).toThrow(/needs the external data file 'other\.bin', which was not provided/);
-    expect(() => load({ offset: '0' })).toThrow(/is external but names no file/);
-  });
 });
 
 describe('huge or hostile tensor headers', () => {

@@ -6,7 +6,6 @@ import {
   type TensorProto,
   type GraphProto,
 } from './proto';
-import { isSafeRelativePath } from '../bundle/paths';
 
 /** Thrown for anything wrong with an ONNX file; the message is meant for the user. */
 export class OnnxError extends Error {
@@ -238,41 +237,6 @@ export function withValues(t: TensorProto, values: ArrayBufferView): TensorProto
   const info = describeTensor(t);
   if (raw.byteLength !== info.byteLength) throw new OnnxError(`tensor '${t.name}': new values have ${raw.byteLength} bytes, expected ${info.byteLength}`);
   return TensorProtoType.create({ name: t.name, dims: t.dims, data_type: t.data_type, raw_data: raw, doc_string: t.doc_string ?? '' }) as unknown as TensorProto;
-}
-
-/**
- * Inline external data (models over 2 GB keep weights beside the .onnx file). `files` maps the
- * relative `location` to its bytes. Paths that try to leave the model's folder are refused.
- */
-export function inlineExternalData(model: OnnxModel, files: ReadonlyMap<string, Uint8Array>): void {
-  model.graph.initializer = model.graph.initializer.map((t) => {
-    if (t.data_location !== 1) return t;
-    const location = externalEntry(t, 'location');
-    if (!location) throw new OnnxError(`tensor '${t.name}' is external but names no file`);
-    if (!isSafeRelativePath(location)) throw new OnnxError(`tensor '${t.name}' points outside the model's folder ('${location}'): refused`);
-    const file = files.get(location);
-    if (!file) throw new OnnxError(`tensor '${t.name}' needs the external data file '${location}', which was not provided`);
-    const info = describeTensor(t);
-    const offset = externalCount(t, 'offset', 0);
-    const length = externalCount(t, 'length', info.byteLength);
-    if (offset + length > file.byteLength) {
-      throw new OnnxError(`tensor '${t.name}': external range offset=${offset} length=${length} lies outside '${location}' (${file.byteLength} bytes)`);
-    }
-    if (length !== info.byteLength) throw new OnnxError(`tensor '${t.name}': external length ${length} ≠ ${info.byteLength} bytes for its shape`);
-    return TensorProtoType.create({ name: t.name, dims: t.dims, data_type: t.data_type, raw_data: file.subarray(offset, offset + length) }) as unknown as TensorProto;
-  });
-}
-
-/**
- * An offset or length of external data: decimal digits only. Number() alone would read '', ' 1',
- * '0x10' and '1e3' as numbers, and a header that says something odd must not be guessed at.
- */
-function externalCount(t: TensorProto, key: 'offset' | 'length', fallback: number): number {
-  const v = externalEntry(t, key);
-  if (v === undefined) return fallback;
-  const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n)) throw new OnnxError(`tensor '${t.name}': external data ${key} '${v}' is not a byte count`);
-  return n;
 }
 
 // Its home is bundle/paths; src/node/dirSource.ts still imports it from here.

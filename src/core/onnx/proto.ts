@@ -10,7 +10,6 @@ export const ModelProtoType = root.lookupType('onnx.ModelProto');
 export const TensorProtoType = root.lookupType('onnx.TensorProto');
 export const NodeProtoType = root.lookupType('onnx.NodeProto');
 export const ValueInfoProtoType = root.lookupType('onnx.ValueInfoProto');
-export const GraphProtoType = root.lookupType('onnx.GraphProto');
 
 /** int64 fields decode to `Long` objects (protobufjs depends on `long`) or numbers. */
 export type Int64 = number | { toNumber(): number; low: number; high: number; unsigned?: boolean };

@@ -66,66 +66,94 @@ export interface LoadOptions {
 export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProgress) => void, opts: LoadOptions = {}): Promise<LoadedBundle> {
   const manifestBytes = await source.read('manifest.json');
   const manifest = parseManifest(manifestBytes);
-  let member: MemberSpec;
-  let memberNote: string | null = null;
-  try {
-    member = selectMember(manifest, opts.member);
-  } catch (e) {
-    if (!(e instanceof UnknownMemberError) || opts.unknownMember !== 'default') throw e;
-    member = selectMember(manifest, null);
-    memberNote = `${e.message}; opened '${member.id}', the default`;
-  }
-  const sweepFiles = [member.sweeps?.weight, member.sweeps?.output].filter((f) => f !== undefined);
-  const declared = [manifest.models.zeroShot.bytes, member.model.bytes, manifest.text?.model.bytes, ...sweepFiles.map((f) => f.bytes)];
-  const bundleTotal = declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
-  let done = 0;
-  // Hashes already computed by the checks below, reused for the content hash: a CLIP pair's files
-  // take seconds to hash, and each needs hashing once.
-  const hashed = new WeakMap<Uint8Array, string>();
-  const read = async (path: string, expected?: { bytes?: number | undefined; sha256?: string | undefined }): Promise<Uint8Array> => {
-    const progress = (loaded: number, total: number | null) => onProgress?.({ file: path, loaded, total, bundleLoaded: done + loaded, bundleTotal });
-    let bytes = await source.read(path, progress, expected);
-    // One hash per read: a CLIP checkpoint takes a second or more to hash.
-    const mismatch = async (b: Uint8Array): Promise<string | null> => {
-      if (expected?.bytes !== undefined && b.byteLength !== expected.bytes) return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
-      if (expected?.sha256 && (await sha256Hex(b)) !== expected.sha256) return `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`;
-      return null;
-    };
-    let problem = await mismatch(bytes);
-    if (problem && source.reread) {
-      bytes = await source.reread(path, progress, expected);
-      problem = await mismatch(bytes);
-    }
-    done += bytes.byteLength;
-    if (problem) throw new BundleError(problem);
-    if (expected?.sha256) hashed.set(bytes, expected.sha256);
-    return bytes;
-  };
+  const { member, memberNote } = pickMember(manifest, opts);
+  const reader = new CheckedReader(source, onProgress, declaredTotal(manifest, member));
+  const read = reader.read.bind(reader);
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
   const fineTuned = await read(member.model.path, member.model);
   // Sweeps are small and shown before any evaluation: read them with the checkpoints.
-  const readSweep = async (f: typeof sweepFiles[number] | undefined): Promise<ResultLine[] | null> => (f ? checkSweep(f.path, new TextDecoder().decode(await read(f.path, f)), manifest) : null);
+  const readSweep = async (f: FileSpec | undefined): Promise<ResultLine[] | null> => (f ? checkSweep(f.path, new TextDecoder().decode(await read(f.path, f)), manifest) : null);
   const sweeps = { weight: await readSweep(member.sweeps?.weight), output: await readSweep(member.sweeps?.output) };
-  let text: Uint8Array | null = null;
-  let tokenizer: unknown | null = null;
-  if (manifest.text) {
-    text = await read(manifest.text.model.path, manifest.text.model);
-    const tok = await read(manifest.text.tokenizer);
-    try {
-      tokenizer = JSON.parse(new TextDecoder().decode(tok));
-    } catch {
-      throw new BundleError(`${manifest.text.tokenizer} is not valid JSON`);
-    }
-  }
+  const { text, tokenizer } = manifest.text ? await readTextTower(manifest.text, read) : { text: null, tokenizer: null };
   const sprites = new Map<string, Uint8Array>();
   for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path, set.sprite));
   const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values()];
-  const hashes = await Promise.all(parts.map((p) => hashed.get(p) ?? sha256Hex(p)));
+  const hashes = await Promise.all(parts.map((p) => reader.hashOf(p)));
   // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
   // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
   if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
   const contentHash = await combineHashes(hashes);
   return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, contentHash };
+}
+
+/** What the manifest declares of a file: where it is, and the size and hash to check it against. */
+type FileSpec = { path: string; bytes?: number | undefined; sha256?: string | undefined };
+type Expected = Omit<FileSpec, 'path'>;
+
+function pickMember(manifest: Manifest, opts: LoadOptions): { member: MemberSpec; memberNote: string | null } {
+  try {
+    return { member: selectMember(manifest, opts.member), memberNote: null };
+  } catch (e) {
+    if (!(e instanceof UnknownMemberError) || opts.unknownMember !== 'default') throw e;
+    const member = selectMember(manifest, null);
+    return { member, memberNote: `${e.message}; opened '${member.id}', the default` };
+  }
+}
+
+/** Bytes of the files this load reads, when the manifest declares every one of them; else null. */
+function declaredTotal(manifest: Manifest, member: MemberSpec): number | null {
+  const sweepFiles = [member.sweeps?.weight, member.sweeps?.output].filter((f) => f !== undefined);
+  const declared = [manifest.models.zeroShot.bytes, member.model.bytes, manifest.text?.model.bytes, ...sweepFiles.map((f) => f.bytes)];
+  return declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
+}
+
+async function readTextTower(spec: NonNullable<Manifest['text']>, read: (path: string, expected?: Expected) => Promise<Uint8Array>): Promise<{ text: Uint8Array; tokenizer: unknown }> {
+  const text = await read(spec.model.path, spec.model);
+  const tok = await read(spec.tokenizer);
+  try {
+    return { text, tokenizer: JSON.parse(new TextDecoder().decode(tok)) };
+  } catch {
+    throw new BundleError(`${spec.tokenizer} is not valid JSON`);
+  }
+}
+
+/**
+ * Reads a bundle's files, checking each against the size and sha256 the manifest declares (once
+ * more past any cache when one does not match), and reports progress over the whole bundle.
+ */
+class CheckedReader {
+  private done = 0;
+  // Hashes already computed by the checks, reused for the content hash: a CLIP pair's files take
+  // seconds to hash, and each needs hashing once.
+  private readonly hashed = new WeakMap<Uint8Array, string>();
+
+  constructor(private readonly source: BundleSource, private readonly onProgress: ((p: LoadProgress) => void) | undefined, private readonly bundleTotal: number | null) {}
+
+  async read(path: string, expected?: Expected): Promise<Uint8Array> {
+    const progress = (loaded: number, total: number | null) => this.onProgress?.({ file: path, loaded, total, bundleLoaded: this.done + loaded, bundleTotal: this.bundleTotal });
+    let bytes = await this.source.read(path, progress, expected);
+    let problem = await mismatch(path, bytes, expected);
+    if (problem && this.source.reread) {
+      bytes = await this.source.reread(path, progress, expected);
+      problem = await mismatch(path, bytes, expected);
+    }
+    this.done += bytes.byteLength;
+    if (problem) throw new BundleError(problem);
+    if (expected?.sha256) this.hashed.set(bytes, expected.sha256);
+    return bytes;
+  }
+
+  hashOf(bytes: Uint8Array): Promise<string> {
+    const known = this.hashed.get(bytes);
+    return known !== undefined ? Promise.resolve(known) : sha256Hex(bytes);
+  }
+}
+
+// One hash per read: a CLIP checkpoint takes a second or more to hash.
+async function mismatch(path: string, b: Uint8Array, expected: Expected | undefined): Promise<string | null> {
+  if (expected?.bytes !== undefined && b.byteLength !== expected.bytes) return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
+  if (expected?.sha256 && (await sha256Hex(b)) !== expected.sha256) return `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`;
+  return null;
 }
 
 /** A recorded sweep must parse as wise-ft results and name at least one of the bundle's eval sets. */

@@ -179,7 +179,6 @@ export type TensorValues = Float32Array | Float64Array | Uint16Array | Int32Arra
 
 export function tensorValues(t: TensorProto): TensorValues {
   const info = describeTensor(t);
-  const count = elementCount(info.shape);
   if (info.location === 'external') {
     throw new OnnxError(`tensor '${t.name}' keeps its data in an external file ('${externalEntry(t, 'location') ?? '?'}'); load the model with its data files`);
   }
@@ -189,26 +188,35 @@ export function tensorValues(t: TensorProto): TensorValues {
       throw new OnnxError(`tensor '${t.name}' should hold ${info.byteLength} bytes for ${info.dtype}[${info.shape.join(', ')}] but holds ${raw.byteLength}`);
     }
     // Copy to an aligned buffer: raw_data views into the file at arbitrary offsets.
-    const buf = copyBytes(raw).buffer;
-    switch (info.dtype) {
-      case 'float32': return new Float32Array(buf);
-      case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buf);
-      case 'float64': return new Float64Array(buf);
-      case 'int32': return new Int32Array(buf);
-      case 'uint32': return new Uint32Array(buf);
-      case 'int16': return new Int16Array(buf);
-      case 'int8': return new Int8Array(buf);
-      case 'uint8': case 'bool': return new Uint8Array(buf);
-      case 'int64': return new BigInt64Array(buf);
-      case 'uint64': return new BigUint64Array(buf);
-      default: throw new OnnxError(`tensor '${t.name}': ${info.dtype} initializers are not supported`);
-    }
+    return rawValues(t.name, info.dtype, copyBytes(raw).buffer);
   }
+  return typedValues(t, info.dtype, elementCount(info.shape));
+}
+
+/** Little-endian raw_data bytes as the dtype's array. */
+function rawValues(name: string, dtype: DType, buf: ArrayBuffer): TensorValues {
+  switch (dtype) {
+    case 'float32': return new Float32Array(buf);
+    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buf);
+    case 'float64': return new Float64Array(buf);
+    case 'int32': return new Int32Array(buf);
+    case 'uint32': return new Uint32Array(buf);
+    case 'int16': return new Int16Array(buf);
+    case 'int8': return new Int8Array(buf);
+    case 'uint8': case 'bool': return new Uint8Array(buf);
+    case 'int64': return new BigInt64Array(buf);
+    case 'uint64': return new BigUint64Array(buf);
+    default: throw new OnnxError(`tensor '${name}': ${dtype} initializers are not supported`);
+  }
+}
+
+/** Values kept in the typed fields (float_data, int32_data...), which must hold `count` of them. */
+function typedValues(t: TensorProto, dtype: DType, count: number): TensorValues {
   const typed = (arr: ArrayLike<number>, what: string): ArrayLike<number> => {
     if (arr.length !== count) throw new OnnxError(`tensor '${t.name}' should hold ${count} values in ${what} but holds ${arr.length}`);
     return arr;
   };
-  switch (info.dtype) {
+  switch (dtype) {
     case 'float32': return Float32Array.from(typed(t.float_data, 'float_data'));
     case 'float64': return Float64Array.from(typed(t.double_data, 'double_data'));
     // int32_data carries the bit patterns of 16-bit floats and of all small integer types.
@@ -221,7 +229,7 @@ export function tensorValues(t: TensorProto): TensorValues {
       if (t.int64_data.length !== count) throw new OnnxError(`tensor '${t.name}' should hold ${count} values in int64_data but holds ${t.int64_data.length}`);
       return BigInt64Array.from(t.int64_data, (v) => (typeof v === 'number' ? BigInt(v) : BigInt.asIntN(64, (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0))));
     }
-    default: throw new OnnxError(`tensor '${t.name}': ${info.dtype} initializers are not supported`);
+    default: throw new OnnxError(`tensor '${t.name}': ${dtype} initializers are not supported`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { NodeProtoType, ValueInfoProtoType, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
+import { NodeProtoType, ValueInfoProtoType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
 import { OnnxError, copyBytes, describeTensor, dtypeName, tensorBytes, DATA_TYPE, type InitializerInfo, type OnnxModel, toInt } from './model';
 
 export interface TensorMismatch {
@@ -91,14 +91,28 @@ export interface PairAnalysis {
  * says which tensors differ in value. Throws PairMismatchError naming the first mismatches.
  */
 export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnalysis {
-  const a = zeroShot.graph;
-  const b = fineTuned.graph;
+  const aInits = initializersByName(zeroShot.graph, 'zero-shot');
+  const bInits = initializersByName(fineTuned.graph, 'fine-tuned');
+  checkTensors(aInits, bInits);
+  checkSignatures(zeroShot.graph, fineTuned.graph, aInits, bInits);
+  checkNodes(zeroShot.graph, fineTuned.graph);
+  const differing: InitializerInfo[] = [];
+  const shared: InitializerInfo[] = [];
+  for (const [name, ta] of aInits) {
+    (bytesEqual(tensorBytes(ta), tensorBytes(bInits.get(name)!)) ? shared : differing).push(describeTensor(ta));
+  }
+  return { differing, shared };
+}
 
+function initializersByName(g: GraphProto, which: string): Map<string, TensorProto> {
+  const byName = new Map(g.initializer.map((t) => [t.name, t]));
+  if (byName.size !== g.initializer.length) throw new PairMismatchError(`the ${which} model has two initializers with the same name`);
+  return byName;
+}
+
+/** Every tensor on both sides, with one dtype and shape. */
+function checkTensors(aInits: ReadonlyMap<string, TensorProto>, bInits: ReadonlyMap<string, TensorProto>): void {
   const mismatches: TensorMismatch[] = [];
-  const aInits = new Map(a.initializer.map((t) => [t.name, t]));
-  const bInits = new Map(b.initializer.map((t) => [t.name, t]));
-  if (aInits.size !== a.initializer.length) throw new PairMismatchError('the zero-shot model has two initializers with the same name');
-  if (bInits.size !== b.initializer.length) throw new PairMismatchError('the fine-tuned model has two initializers with the same name');
   for (const [name, ta] of aInits) {
     const tb = bInits.get(name);
     const ia = describeTensor(ta);
@@ -113,19 +127,23 @@ export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnal
   for (const [name, tb] of bInits) {
     if (!aInits.has(name)) mismatches.push({ name, kind: 'missing', zeroShot: 'missing', fineTuned: fmt(describeTensor(tb)) });
   }
-  if (mismatches.length > 0) {
-    const shown = mismatches.slice(0, 3).map((m) => {
-      if (m.fineTuned === 'missing') return `'${m.name}' (${m.zeroShot}) is missing from the fine-tuned model`;
-      if (m.zeroShot === 'missing') return `'${m.name}' (${m.fineTuned}) is missing from the zero-shot model`;
-      return `'${m.name}' (zero-shot ${m.zeroShot}, fine-tuned ${m.fineTuned})`;
-    });
-    const more = mismatches.length > 3 ? ` and ${mismatches.length - 3} more` : '';
-    throw new PairMismatchError(
-      `These checkpoints cannot be blended: ${mismatches.length} tensor${mismatches.length > 1 ? 's' : ''} differ in name, dtype or shape: ${shown.join('; ')}${more}.${renameHint(mismatches)}`,
-      mismatches,
-    );
-  }
+  if (mismatches.length > 0) throw new PairMismatchError(mismatchMessage(mismatches), mismatches);
+}
 
+/** The first three mismatches in words, the count of the rest, and a rename hint where one fits. */
+function mismatchMessage(mismatches: readonly TensorMismatch[]): string {
+  const shown = mismatches.slice(0, 3).map((m) => {
+    if (m.fineTuned === 'missing') return `'${m.name}' (${m.zeroShot}) is missing from the fine-tuned model`;
+    if (m.zeroShot === 'missing') return `'${m.name}' (${m.fineTuned}) is missing from the zero-shot model`;
+    return `'${m.name}' (zero-shot ${m.zeroShot}, fine-tuned ${m.fineTuned})`;
+  });
+  const more = mismatches.length > 3 ? ` and ${mismatches.length - 3} more` : '';
+  const n = mismatches.length;
+  return `These checkpoints cannot be blended: ${n} tensor${n > 1 ? 's' : ''} differ in name, dtype or shape: ${shown.join('; ')}${more}.${renameHint(mismatches)}`;
+}
+
+/** The same graph inputs (other than weights) and outputs, by name, dtype and shape. */
+function checkSignatures(a: GraphProto, b: GraphProto, aInits: ReadonlyMap<string, TensorProto>, bInits: ReadonlyMap<string, TensorProto>): void {
   const sigA = a.input.filter((v) => !aInits.has(v.name)).map(valueInfoSignature);
   const sigB = b.input.filter((v) => !bInits.has(v.name)).map(valueInfoSignature);
   if (sigA.join('|') !== sigB.join('|')) {
@@ -136,6 +154,10 @@ export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnal
   if (outA.join('|') !== outB.join('|')) {
     throw new PairMismatchError(`These checkpoints cannot be blended: their outputs differ (zero-shot ${outA.join(', ')}; fine-tuned ${outB.join(', ')}).`);
   }
+}
+
+/** The same nodes in the same order: one session's graph must serve both checkpoints. */
+function checkNodes(a: GraphProto, b: GraphProto): void {
   if (a.node.length !== b.node.length) {
     throw new PairMismatchError(`These checkpoints cannot be blended: their graphs differ (${a.node.length} vs ${b.node.length} nodes).`);
   }
@@ -146,16 +168,6 @@ export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnal
       throw new PairMismatchError(`These checkpoints cannot be blended: their graphs differ at node ${nodeDifference(na, nb, i)}.`);
     }
   }
-
-  const differing: InitializerInfo[] = [];
-  const shared: InitializerInfo[] = [];
-  for (const [name, ta] of aInits) {
-    const info = describeTensor(ta);
-    const ba = tensorBytes(ta);
-    const bb = tensorBytes(bInits.get(name)!);
-    (bytesEqual(ba, bb) ? shared : differing).push(info);
-  }
-  return { differing, shared };
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,0 +1,209 @@
+// The contract between the page and the engine: everything the UI can ask of the engine, and the
+// words both sides use. The Worker implements EngineApi (explorer.worker.ts); worker/client.ts
+// serves the same interface on the page; tests implement it with a fake engine. A caller cannot
+// tell from the types whether a Worker is behind it (web-llm's MLCEngineInterface, both sides).
+//
+// Type imports from core are the DTOs that cross the Worker boundary as plain objects.
+import type { PairSummary as CorePairSummary, MemberSummary, SetSummary, Prediction } from '../core/explorer';
+import type { SetAccuracy } from '../core/eval/frontier';
+import type { LoadProgress } from '../core/bundle/source';
+import type { NetLimits } from '../core/bundle/net';
+import type { Backend } from '../core/runtime/engine';
+import type { GpuInfo } from '../core/gpu/device';
+
+export type { Prediction, SetAccuracy, LoadProgress, MemberSummary, SetSummary };
+
+/**
+ * What computed results belong to: the pair (zero-shot + member) and the eval sets in use. Equal
+ * to the bundle hash until the user brings their own eval sets; then it also hashes those images,
+ * so no number from another set can be shown with them.
+ */
+export type ResultsKey = string & { readonly __brand: 'ResultsKey' };
+
+/** α is a slider step: hundredths in [0, 1]. Every α the page keeps or compares goes through here. */
+export function quantizeAlpha(alpha: number): number {
+  return Math.min(1, Math.max(0, Math.round(alpha * 100) / 100));
+}
+
+/** The key of an α in FrontierPoints (the engine's String(α) of a quantised α: "0.3", "0.37"). */
+export function alphaKey(alpha: number): string {
+  return String(quantizeAlpha(alpha));
+}
+
+/** Two α are the same slider step. A float `===` fails for 0.1 * 3 against 0.3. */
+export function sameAlpha(a: number, b: number): boolean {
+  return quantizeAlpha(a) === quantizeAlpha(b);
+}
+
+/** The frontier's α grid: the curve's points. */
+export const GRID: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
+
+/** On the grid (a curve point), as opposed to an α passed on the way (a drag, a Play step). */
+export function isGridAlpha(alpha: number): boolean {
+  return GRID.some((g) => Math.abs(g - alpha) < 1e-9);
+}
+
+/** α key → set id → counts. */
+export type FrontierPoints = Record<string, Record<string, SetAccuracy>>;
+
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+
+export interface RuntimeInfo {
+  backend: Backend;
+  gpu: GpuInfo | null;
+  threads: number;
+  ortVersion: string;
+  /** Why the backend is not the one asked for, in words for the user. */
+  note: string | null;
+}
+
+export type PairRequest =
+  | { kind: 'url'; url: string }
+  | { kind: 'files'; files: PathBlob[] };
+
+export interface PathBlob {
+  path: string;
+  blob: Blob;
+}
+
+/**
+ * The loaded pair as the page sees it. `bundleHash` names the bundle's bytes (zero-shot + member)
+ * and never changes while that pair is loaded; `resultsKey` names what its results belong to.
+ */
+export type PairSummary = Omit<CorePairSummary, 'contentHash'> & { bundleHash: string; resultsKey: ResultsKey };
+
+/** The pair summary, and why another member than the one asked for was opened (a stale link). */
+export type LoadedPairSummary = PairSummary & { memberNote: string | null };
+
+export interface EvalFolderResult {
+  pair: PairSummary;
+  /** One sentence per file that could not be used (it names the file and why). */
+  skipped: string[];
+}
+
+export interface DecodedUpload {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface Classification {
+  resultsKey: ResultsKey;
+  labels: string[];
+  /** Per image, per α asked for. */
+  predictions: Prediction[][];
+}
+
+export interface EvaluationProgress {
+  done: number;
+  total: number;
+  chunkSize: number;
+}
+
+/** One evaluation of the frontier. A newer job supersedes the running one. */
+export interface EvaluationJob {
+  /** Chosen by the page, increasing: events and results name it, so stale ones are told apart. */
+  id: number;
+  grid: readonly number[];
+  /** Evaluated first, so the highlighted point appears before the curve. */
+  currentAlpha: number | null;
+}
+
+/** What a job streams, in order, on one channel. */
+export type EvaluationEvent =
+  | { kind: 'chunk'; jobId: number; resultsKey: ResultsKey; alpha: number; point: Record<string, SetAccuracy>; progress: EvaluationProgress }
+  | { kind: 'ensemble'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints };
+
+export type EvaluationResult =
+  | { status: 'done'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints }
+  | { status: 'superseded'; jobId: number };
+
+/** Everything the UI can ask of the engine. */
+export interface EngineApi {
+  /** Starts the engine on the backend asked for (or the one that works); `onRuntime` hears of later switches (a lost GPU). */
+  init(choice: BackendChoice, onRuntime: (r: RuntimeInfo) => void): Promise<RuntimeInfo>;
+  /**
+   * Loads a pair with a fine-tuned member (default: the first). An id the bundle lacks (a stale
+   * link) opens the default member and says so in memberNote.
+   * @throws EngineError; the previous pair stays loaded.
+   */
+  loadPair(req: PairRequest, onProgress: (p: LoadProgress) => void, member: string | null): Promise<LoadedPairSummary>;
+  /** Blends the zero-shot model with another member of the loaded bundle; the user's eval sets stay. */
+  loadMember(member: string, onProgress: (p: LoadProgress) => void): Promise<LoadedPairSummary>;
+  /** Stops the downloads of every load in progress; each fails with code 'cancelled'. */
+  cancelLoad(): Promise<number>;
+  current(): Promise<PairSummary | null>;
+  /**
+   * Runs an evaluation job. Resolves only after every one of its events has reached `onEvent`, so
+   * the result's points are the last word on them: nothing of this job arrives later.
+   */
+  evaluate(job: EvaluationJob, onEvent: (e: EvaluationEvent) => void): Promise<EvaluationResult>;
+  /** Stops job `jobId` if it is the one running (it resolves 'superseded'); a later job is left alone. */
+  cancel(jobId: number): Promise<void>;
+  /** The user's own eval sets from a <set>/<class>/<image> folder or a zip of one. */
+  useEvalFolder(files: PathBlob[], reference: string | null, onProgress: (done: number, total: number) => void): Promise<EvalFolderResult>;
+  /** Decodes an image to the model's input (RGB at its size). */
+  decode(blob: Blob, name: string): Promise<DecodedUpload>;
+  classify(images: Uint8Array[], alphas: readonly number[]): Promise<Classification>;
+  setCustomLabels(labels: string[] | null): Promise<void>;
+  exportOnnx(alpha: number): Promise<Uint8Array>;
+}
+
+export interface ResourceCounts {
+  sessions: number;
+  gpuBuffers: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  corrupt: number;
+}
+
+/** The Worker's name; the debug name also serves EngineDebugApi (a page opened by a test). */
+export const ENGINE_WORKER_NAME = 'wiseft-engine';
+export const DEBUG_WORKER_NAME = 'wiseft-engine-debug';
+
+/** Hooks for tests only: served by the Worker when the page was opened for a test. */
+export interface EngineDebugApi {
+  /** Destroys the GPU device, as a driver reset would; false on the CPU. */
+  loseDevice(): Promise<boolean>;
+  resources(): Promise<ResourceCounts>;
+  cacheStats(): Promise<CacheStats>;
+  /** Shorter timeouts or caps for the downloads that follow. */
+  setNetLimits(limits: Partial<NetLimits>): Promise<void>;
+}
+
+export type EngineErrorCode =
+  | 'no-engine'
+  | 'no-pair'
+  | 'cancelled'
+  | 'download'
+  | 'manifest'
+  | 'unknown-member'
+  | 'bundle'
+  | 'onnx'
+  | 'pair-mismatch'
+  | 'pair-check'
+  | 'gpu-limit'
+  | 'image-too-large'
+  | 'decode'
+  | 'eval-folder'
+  | 'internal';
+
+/** An engine failure the UI can branch on by `code`; `message` is a sentence for the user. */
+export class EngineError extends Error {
+  override name = 'EngineError';
+  constructor(readonly code: EngineErrorCode, message: string, readonly details?: unknown) {
+    super(message);
+  }
+}
+
+/** The code of any thrown value (an EngineError's, else 'internal'). */
+export function errorCode(e: unknown): EngineErrorCode {
+  return e instanceof EngineError ? e.code : 'internal';
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

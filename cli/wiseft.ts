@@ -110,78 +110,109 @@ export function oneLine(e: unknown): string {
   return m.replace(/\s*\n\s*/g, ' ').trim() || 'failed (no message)';
 }
 
+const OPTIONS = {
+  pair: { type: 'string' },
+  alphas: { type: 'string', default: '0:1:0.05' },
+  alpha: { type: 'string' },
+  out: { type: 'string' },
+  shard: { type: 'string' },
+  member: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The options and positional arguments after the command. */
+type Args = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>;
+
+function noPositionals(command: string, { positionals }: Args): void {
+  if (positionals.length > 0) throw new Error(`${command} takes no positional arguments (got '${positionals[0]}')`);
+}
+
+/** wise-ft results for every α (of this shard) on every eval set, to --out or stdout. */
+async function evalCommand(args: Args): Promise<number> {
+  const { values } = args;
+  if (!values.pair) throw new Error('--pair is required');
+  noPositionals('eval', args);
+  checkAlphas(values.alphas);
+  const alphas = shardAlphas(parseAlphas(values.alphas), values.shard);
+  const explorer = await openPair(values.pair, values.member);
+  const t0 = performance.now();
+  await explorer.evaluate(alphas, null, (u) => progressBar(u.progress.done, u.progress.total, `α=${u.alpha.toFixed(2)}`));
+  const snap = explorer.snapshot()!;
+  const lines = alphas.map((a) => toResultLine(a, snap.points[String(a)] ?? {}));
+  const text = formatResults(lines);
+  if (values.out) await writeFile(values.out, text);
+  else process.stdout.write(text);
+  const images = lines.reduce((s, l) => s + Object.entries(l).filter(([k]) => k.endsWith(':n')).reduce((x, [, v]) => x + v, 0), 0);
+  console.error(`evaluated ${alphas.length} α × ${explorer.current!.sets.length} sets (${images} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await explorer.dispose();
+  return 0;
+}
+
+/** Shards joined into the file an unsharded eval writes. */
+async function mergeCommand({ values, positionals }: Args): Promise<number> {
+  if (!values.out) throw new Error('--out is required');
+  if (positionals.length === 0) throw new Error('merge needs at least one shard file: wiseft merge s0.jsonl s1.jsonl --out results.jsonl');
+  const shards = await Promise.all(positionals.map(readShard));
+  await writeFile(values.out, formatResults(mergeResults(shards)));
+  return 0;
+}
+
+/** θ(α) as an ONNX file. */
+async function exportCommand(args: Args): Promise<number> {
+  const { values } = args;
+  if (!values.pair || values.alpha === undefined || !values.out) throw new Error('--pair, --alpha and --out are required');
+  noPositionals('export', args);
+  const alpha = alphaValue(values.alpha, '--alpha');
+  const explorer = await openPair(values.pair, values.member);
+  await writeFile(values.out, await explorer.exportOnnx(alpha));
+  await explorer.dispose();
+  console.error(`wrote θ(${alpha}) to ${values.out}`);
+  return 0;
+}
+
+/** One line per member of the bundle, the default first. */
+async function membersCommand({ values }: Args): Promise<number> {
+  if (!values.pair) throw new Error('--pair is required');
+  // The manifest alone: listing the members downloads no checkpoint.
+  const m = parseManifest(await sourceFor(values.pair).read('manifest.json'));
+  for (const [i, x] of m.models.members.entries()) {
+    const sweeps = [x.sweeps?.weight && 'weight', x.sweeps?.output && 'output'].filter(Boolean).join(', ');
+    console.log([x.id, x.kind, x.seed !== undefined ? `seed ${x.seed}` : 'no seed', x.name, sweeps ? `recorded sweeps: ${sweeps}` : '', i === 0 ? '(default)' : ''].filter(Boolean).join('\t'));
+  }
+  return 0;
+}
+
+// A Map, not an object literal: a command named "constructor" is unknown, not Object's.
+const COMMANDS = new Map<string, (args: Args) => Promise<number>>([
+  ['eval', evalCommand],
+  ['merge', mergeCommand],
+  ['export', exportCommand],
+  ['members', membersCommand],
+]);
+
+/** Runs one command line; resolves to the exit status, rejects with a message for the user. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      pair: { type: 'string' },
-      alphas: { type: 'string', default: '0:1:0.05' },
-      alpha: { type: 'string' },
-      out: { type: 'string' },
-      shard: { type: 'string' },
-      member: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (!command || values.help || command === 'help') {
+  const args = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS });
+  if (!command || args.values.help || command === 'help') {
     console.log(HELP);
     return command ? 0 : 1;
   }
-  if (command === 'eval') {
-    if (!values.pair) throw new Error('--pair is required');
-    if (positionals.length > 0) throw new Error(`eval takes no positional arguments (got '${positionals[0]}')`);
-    checkAlphas(values.alphas!);
-    const alphas = shardAlphas(parseAlphas(values.alphas!), values.shard);
-    const explorer = await openPair(values.pair, values.member);
-    const t0 = performance.now();
-    await explorer.evaluate(alphas, null, (u) => progressBar(u.progress.done, u.progress.total, `α=${u.alpha.toFixed(2)}`));
-    const snap = explorer.snapshot()!;
-    const lines = alphas.map((a) => toResultLine(a, snap.points[String(a)] ?? {}));
-    const text = formatResults(lines);
-    if (values.out) await writeFile(values.out, text);
-    else process.stdout.write(text);
-    const images = lines.reduce((s, l) => s + Object.entries(l).filter(([k]) => k.endsWith(':n')).reduce((x, [, v]) => x + v, 0), 0);
-    console.error(`evaluated ${alphas.length} α × ${explorer.current!.sets.length} sets (${images} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await explorer.dispose();
-    return 0;
+  const handler = COMMANDS.get(command);
+  if (!handler) {
+    console.error(`unknown command '${command}'\n\n${HELP}`);
+    return 1;
   }
-  if (command === 'merge') {
-    if (!values.out) throw new Error('--out is required');
-    if (positionals.length === 0) throw new Error('merge needs at least one shard file: wiseft merge s0.jsonl s1.jsonl --out results.jsonl');
-    const shards = await Promise.all(positionals.map(readShard));
-    await writeFile(values.out, formatResults(mergeResults(shards)));
-    return 0;
-  }
-  if (command === 'export') {
-    if (!values.pair || values.alpha === undefined || !values.out) throw new Error('--pair, --alpha and --out are required');
-    if (positionals.length > 0) throw new Error(`export takes no positional arguments (got '${positionals[0]}')`);
-    const alpha = alphaValue(values.alpha, '--alpha');
-    const explorer = await openPair(values.pair, values.member);
-    await writeFile(values.out, await explorer.exportOnnx(alpha));
-    await explorer.dispose();
-    console.error(`wrote θ(${alpha}) to ${values.out}`);
-    return 0;
-  }
-  if (command === 'members') {
-    if (!values.pair) throw new Error('--pair is required');
-    // The manifest alone: listing the members downloads no checkpoint.
-    const m = parseManifest(await sourceFor(values.pair).read('manifest.json'));
-    for (const [i, x] of m.models.members.entries()) {
-      const sweeps = [x.sweeps?.weight && 'weight', x.sweeps?.output && 'output'].filter(Boolean).join(', ');
-      console.log([x.id, x.kind, x.seed !== undefined ? `seed ${x.seed}` : 'no seed', x.name, sweeps ? `recorded sweeps: ${sweeps}` : '', i === 0 ? '(default)' : ''].filter(Boolean).join('\t'));
-    }
-    return 0;
-  }
-  console.error(`unknown command '${command}'\n\n${HELP}`);
-  return 1;
+  return handler(args);
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);
-if (isMain) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+/** The process's entry (this file run directly, or `npx wiseft` through cli/bin.js): exits with main's status. */
+export function run(argv: string[]): Promise<never> {
+  return main(argv).then((code) => process.exit(code), (e: unknown) => {
     console.error(`wiseft: ${oneLine(e)}`);
     process.exit(1);
   });
 }
+
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);
+if (isMain) void run(process.argv.slice(2));

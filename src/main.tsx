@@ -1,17 +1,33 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import * as actions from './state/actions';
-import { useStore, say } from './state/store';
+import { ActionsProvider } from './ui/actions';
+import { createApp } from './state/app';
+import { useStore, say, openingHash } from './state/store';
+import { startEngineWorker } from './worker/client';
 import './ui/app.css';
+
+// Set by the browser tests before the page loads (tests/browser/setup/chromium.ts): the engine
+// then also serves its debug hooks.
+const forTest = (globalThis as { __WISEFT_TEST__?: boolean }).__WISEFT_TEST__ === true;
+const { engine, debug } = startEngineWorker({ debug: forTest });
+const app = createApp(engine, {
+  pageUrl: () => location.href,
+  bundledPairUrl: () => new URL('pairs/shapes/manifest.json', document.baseURI).href,
+  writeHash: (hash) => {
+    if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+  },
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <ActionsProvider actions={app.actions}>
+      <App />
+    </ActionsProvider>
   </StrictMode>,
 );
 
-actions.startApp().catch((e: unknown) => say('error', `The engine could not start: ${(e as Error).message}`));
+app.start(openingHash).catch((e: unknown) => say('error', `The engine could not start: ${(e as Error).message}`));
 
-// Handles for the browser tests and for curious users in the console.
-Object.assign(globalThis, { wiseft: { store: useStore, engine: actions.engineHandle, actions } });
+// The store and the actions for the console and the benchmarks; the engine's hooks only for tests.
+Object.assign(globalThis, { wiseft: { store: useStore, actions: app.actions, ...(debug ? { debug } : {}) } });

@@ -1,7 +1,7 @@
 // Pure derivations from the evaluated counts to what the chart and table show.
 import type { SetAccuracy } from '../core/eval/frontier';
 import { wilson } from '../core/eval/stats';
-import type { PairSummary } from '../core/explorer';
+import type { PairSummary } from '../worker/protocol';
 import { own, record } from '../core/eval/ids';
 
 export interface Estimate {

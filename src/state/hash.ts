@@ -1,5 +1,7 @@
 // Every user-visible setting round-trips through the URL hash (as TensorFlow Playground does), so
 // a link in a talk opens exactly that view.
+import { quantizeAlpha } from '../worker/protocol';
+
 export interface HashState {
   alpha: number;
   shift: string;
@@ -22,7 +24,7 @@ export function parseHash(hash: string, search = ''): HashState {
   const alpha = Number(p.get('alpha'));
   const backend = p.get('backend') ?? q.get('backend');
   return {
-    alpha: p.has('alpha') && Number.isFinite(alpha) ? Math.min(1, Math.max(0, Math.round(alpha * 100) / 100)) : DEFAULT_HASH.alpha,
+    alpha: p.has('alpha') && Number.isFinite(alpha) ? quantizeAlpha(alpha) : DEFAULT_HASH.alpha,
     shift: p.get('shift') || DEFAULT_HASH.shift,
     ensemble: p.get('ensemble') === '1',
     paper: p.get('paper') || DEFAULT_HASH.paper,

@@ -2,8 +2,9 @@
 // frontier, e.g. a full ImageNet sweep run elsewhere on GPUs; and the live results exported in
 // the same format.
 import { parseResults, formatResults, toResultLine, type ResultLine } from '../core/eval/results';
-import type { PairSummary } from '../core/explorer';
-import { useStore, say } from './store';
+import type { PairSummary } from '../worker/protocol';
+import { useStore, say, type Store } from './store';
+import { downloadBlob } from './dom';
 import { record, own } from '../core/eval/ids';
 import { listSome, isolate } from './thin';
 
@@ -40,29 +41,24 @@ export function toCurve(name: string, lines: ResultLine[], pair: PairSummary | n
   return { name, reference, shifts, points };
 }
 
-export async function importResults(file: File): Promise<void> {
+export async function importResults(file: File, store: Store = useStore): Promise<void> {
   try {
     if (file.size > MAX_RESULTS_FILE_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(1)} MB, more than the ${MAX_RESULTS_FILE_BYTES / 2 ** 20} MB a results file may be here; it was not read`);
     const lines = parseResults(await file.text());
-    const curve = toCurve(file.name, lines, useStore.getState().pair);
+    const curve = toCurve(file.name, lines, store.getState().pair);
     if (curve.points.length === 0) throw new Error('no line has both a reference and a shift accuracy');
-    useStore.setState((s) => ({ imported: [...s.imported.filter((c) => c.name !== curve.name), curve] }));
-    say('info', `Imported ${curve.points.length} α points from ${isolate(file.name)}: reference ${isolate(curve.reference)}, ${curve.shifts.length === 1 ? 'shift' : `${curve.shifts.length.toLocaleString('en')} shifts`} ${listSome(curve.shifts)}.`);
+    store.setState((s) => ({ imported: [...s.imported.filter((c) => c.name !== curve.name), curve] }));
+    say('info', `Imported ${curve.points.length} α points from ${isolate(file.name)}: reference ${isolate(curve.reference)}, ${curve.shifts.length === 1 ? 'shift' : `${curve.shifts.length.toLocaleString('en')} shifts`} ${listSome(curve.shifts)}.`, store);
   } catch (e) {
-    say('error', `Could not import ${isolate(file.name)}: ${(e as Error).message}`);
+    say('error', `Could not import ${isolate(file.name)}: ${(e as Error).message}`, store);
   }
 }
 
-export function exportResults(): void {
-  const s = useStore.getState();
+export function exportResults(store: Store = useStore): void {
+  const s = store.getState();
   if (!s.pair) return;
   const lines = Object.entries(s.points)
     .filter(([, p]) => s.pair!.sets.every((x) => p[x.id]?.n === x.count))
     .map(([a, p]) => toResultLine(Number(a), p));
-  const blob = new Blob([formatResults(lines)], { type: 'application/x-ndjson' });
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `wiseft-results-${s.pair.contentHash.slice(0, 8)}.jsonl`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  downloadBlob(new Blob([formatResults(lines)], { type: 'application/x-ndjson' }), `wiseft-results-${s.pair.resultsKey.slice(0, 8)}.jsonl`);
 }

@@ -1,6 +1,6 @@
 // Derivations for the fine-tuned members of a bundle (wiseft-pair/2): how a member is named on the
 // chart and in the selector, and its recorded sweep as a curve beside the live one.
-import type { MemberSummary, PairSummary } from '../core/explorer';
+import type { MemberSummary, PairSummary } from '../worker/protocol';
 import { toCurve, type ImportedCurve } from './imported';
 
 /** "end-to-end, seed 0": what tells members apart at a glance. */

@@ -1,14 +1,11 @@
-import { create, type StateCreator } from 'zustand';
-import type { PairSummary, FrontierUpdate, EnsembleUpdate, Prediction } from '../core/explorer';
-import type { SetAccuracy } from '../core/eval/frontier';
-import type { LoadProgress } from '../core/bundle/source';
-import type { RuntimeInfo } from '../worker/client';
+// The store: the state's types, its initial values, and the few writes every controller shares
+// (resetResults, messages). Actions that talk to the engine are controllers (controllers/*.ts),
+// each owning its timers; components call them and never write to the store themselves.
+import { create, type StoreApi, type UseBoundStore } from 'zustand';
+import type { LoadProgress, PairSummary, Prediction, RuntimeInfo, ResultsKey, FrontierPoints, EvaluationProgress } from '../worker/protocol';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
 import { PAPER_CURVES } from '../data/paper/paper';
-
-// The store in slices (zustand's recommended shape): each slice owns one concern; actions that
-// talk to the Worker live in actions.ts, beside the store.
 
 export interface PairSlice {
   pair: PairSummary | null;
@@ -25,15 +22,18 @@ export interface AlphaSlice {
   playing: boolean;
 }
 
-export interface FrontierSlice {
-  /** Content hash of the pair the points belong to: updates for another pair are dropped. */
-  pointsFor: string | null;
-  points: Record<string, Record<string, SetAccuracy>>;
-  ensemble: Record<string, Record<string, SetAccuracy>>;
-  progress: { done: number; total: number; chunkSize: number } | null;
-  evaluating: boolean;
+export interface ResultsSlice {
+  /** What the points belong to: events for another results key are stale and dropped. */
+  resultsKey: ResultsKey | null;
+  points: FrontierPoints;
+  ensemble: FrontierPoints;
+  progress: EvaluationProgress | null;
   evalStartedAt: number | null;
   fullFrontierMs: number | null;
+}
+
+export interface EvaluationSlice {
+  evaluating: boolean;
 }
 
 export interface ViewSlice {
@@ -60,7 +60,8 @@ export interface Upload {
   trajectory: Prediction[] | null;
   current: Prediction | null;
   labels: string[];
-  forPair: string | null;
+  /** The results key the trajectory was computed under: another pair, member or label set needs a new one. */
+  resultsKey: ResultsKey | null;
 }
 
 export interface UploadSlice {
@@ -74,90 +75,74 @@ export interface ImportSlice {
   imported: ImportedCurve[];
 }
 
-export interface MessageSlice {
-  messages: { id: number; kind: 'error' | 'info'; text: string }[];
+export interface Message {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
 }
 
-export type State = PairSlice & AlphaSlice & FrontierSlice & ViewSlice & UploadSlice & ImportSlice & MessageSlice;
+export interface MessageSlice {
+  messages: Message[];
+  /** The id of the last message said. */
+  messageSeq: number;
+}
 
-const initialHash = typeof location !== 'undefined' ? parseHash(location.hash, location.search) : parseHash('');
+export type State = PairSlice & AlphaSlice & ResultsSlice & EvaluationSlice & ViewSlice & UploadSlice & ImportSlice & MessageSlice;
+export type Store = StoreApi<State>;
+
+/** What a new pair, member or eval-set choice starts from: nothing computed under its key yet. */
+export const initialResults: ResultsSlice = { resultsKey: null, points: {}, ensemble: {}, progress: null, evalStartedAt: null, fullFrontierMs: null };
 
 // A paper= the app has no curve for (a typo, an old link) opens with no overlay, and the URL is
-// rewritten without it at start (syncHash), with a note: a link must not keep claiming a view it
-// does not show. (An unknown shift= is dropped the same way once the pair's sets are known.)
+// rewritten without it at start, with a note: a link must not keep claiming a view it does not
+// show. (An unknown shift= is dropped the same way once the pair's sets are known.)
 const paperIds = PAPER_CURVES.map((c) => c.id);
-const initialPaper = initialHash.paper === 'none' || paperIds.includes(initialHash.paper) ? initialHash.paper : 'none';
+const knownPaper = (paper: string) => paper === 'none' || paperIds.includes(paper);
+
 /** What the opening link asked for that this app does not have, in words (said once the app starts). */
-export const hashNotes: string[] = initialPaper === initialHash.paper ? [] : [
-  `The link asks for a paper curve this app does not have (paper=${initialHash.paper.slice(0, 40)}; it has ${paperIds.join(', ')}): no overlay is shown.`,
-];
-
-const pairSlice: StateCreator<State, [], [], PairSlice> = () => ({ pair: null, runtime: null, loading: null, pairError: null, memberNote: null });
-const alphaSlice: StateCreator<State, [], [], AlphaSlice> = () => ({ alpha: initialHash.alpha, playing: false });
-const frontierSlice: StateCreator<State, [], [], FrontierSlice> = () => ({
-  pointsFor: null, points: {}, ensemble: {}, progress: null, evaluating: false, evalStartedAt: null, fullFrontierMs: null,
-});
-const viewSlice: StateCreator<State, [], [], ViewSlice> = () => ({
-  shift: initialHash.shift, showEnsemble: initialHash.ensemble, paper: initialPaper, presenter: initialHash.presenter,
-  pairUrl: initialHash.pair, backendChoice: initialHash.backend, member: initialHash.member, showRecorded: initialHash.recorded,
-});
-const uploadSlice: StateCreator<State, [], [], UploadSlice> = () => ({ uploads: [], customLabels: null, labelError: null });
-const importSlice: StateCreator<State, [], [], ImportSlice> = () => ({ imported: [] });
-const messageSlice: StateCreator<State, [], [], MessageSlice> = () => ({ messages: [] });
-
-export const useStore = create<State>()((...a) => ({
-  ...pairSlice(...a),
-  ...alphaSlice(...a),
-  ...frontierSlice(...a),
-  ...viewSlice(...a),
-  ...uploadSlice(...a),
-  ...importSlice(...a),
-  ...messageSlice(...a),
-}));
-
-// Updates arrive once per chunk, faster than a chart can redraw on a small model: they are queued
-// and applied together at most every 80 ms, so the page stays smooth while the Worker evaluates.
-let pending: FrontierUpdate[] = [];
-let flushTimer: ReturnType<typeof setTimeout> | null = null;
-
-export function applyFrontierUpdate(u: FrontierUpdate): void {
-  pending.push(u);
-  flushTimer ??= setTimeout(flushFrontierUpdates, 80);
+export function hashNotes(h: HashState): string[] {
+  return knownPaper(h.paper) ? [] : [
+    `The link asks for a paper curve this app does not have (paper=${h.paper.slice(0, 40)}; it has ${paperIds.join(', ')}): no overlay is shown.`,
+  ];
 }
 
-export function flushFrontierUpdates(): void {
-  if (flushTimer) clearTimeout(flushTimer);
-  flushTimer = null;
-  const batch = pending;
-  pending = [];
-  if (batch.length === 0) return;
-  useStore.setState((s) => {
-    // Every update names its pair (and eval sets): anything for another one is stale and dropped.
-    const mine = batch.filter((u) => u.pairHash === s.pair?.contentHash);
-    if (mine.length === 0) return {};
-    const points = { ...s.points };
-    // Counts only grow for a given pair: an update that arrives late (after the final snapshot)
-    // must not replace a fuller point with an older one.
-    const seen = (p: Record<string, SetAccuracy> | undefined) => Object.values(p ?? {}).reduce((n, a) => n + a.n, 0);
-    for (const u of mine) if (seen(u.point) >= seen(points[String(u.alpha)])) points[String(u.alpha)] = u.point;
-    return { pointsFor: mine[0]!.pairHash, points, progress: mine[mine.length - 1]!.progress };
-  });
+export function initialState(h: HashState = parseHash('')): State {
+  return {
+    pair: null, runtime: null, loading: null, pairError: null, memberNote: null,
+    alpha: h.alpha, playing: false,
+    ...initialResults,
+    evaluating: false,
+    shift: h.shift, showEnsemble: h.ensemble, paper: knownPaper(h.paper) ? h.paper : 'none', presenter: h.presenter,
+    pairUrl: h.pair, backendChoice: h.backend, member: h.member, showRecorded: h.recorded,
+    uploads: [], customLabels: null, labelError: null,
+    imported: [],
+    messages: [], messageSeq: 0,
+  };
 }
 
-export function applyEnsembleUpdate(u: EnsembleUpdate): void {
-  useStore.setState((s) => (s.pair?.contentHash === u.pairHash ? { ensemble: u.points } : {}));
+/** The link the page was opened with. */
+export const openingHash: HashState = typeof location !== 'undefined' ? parseHash(location.hash, location.search) : parseHash('');
+
+/** A store of its own (a test's); the app uses `useStore`. */
+export function createAppStore(init: State = initialState()): UseBoundStore<Store> {
+  return create<State>()(() => init);
 }
 
-let messageId = 0;
+export const useStore = createAppStore(initialState(openingHash));
+
+/** Results start afresh under `key`: the one literal for every new pair, member, eval sets or backend. */
+export function resetResults(key: ResultsKey | null): ResultsSlice {
+  return { ...initialResults, resultsKey: key };
+}
 
 /** A toast is read, not scrolled: longer text is cut (lists in messages are already cut by listSome). */
 export const MAX_MESSAGE_CHARS = 600;
 
-export function say(kind: 'error' | 'info', text: string): void {
-  const id = ++messageId;
+export function say(kind: 'error' | 'info', text: string, store: Store = useStore): void {
   const shown = text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${(text.length - MAX_MESSAGE_CHARS).toLocaleString('en')} more characters)` : text;
-  useStore.setState((s) => ({ messages: [...s.messages.slice(-3), { id, kind, text: shown }] }));
+  store.setState((s) => ({ messageSeq: s.messageSeq + 1, messages: [...s.messages.slice(-3), { id: s.messageSeq + 1, kind, text: shown }] }));
 }
-export function dismiss(id: number): void {
-  useStore.setState((s) => ({ messages: s.messages.filter((m) => m.id !== id) }));
+
+export function dismiss(id: number, store: Store = useStore): void {
+  store.setState((s) => ({ messages: s.messages.filter((m) => m.id !== id) }));
 }

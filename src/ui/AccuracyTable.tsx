@@ -2,6 +2,7 @@ import { useStore } from '../state/store';
 import { setEstimate, meanEstimate, shiftSets, type Estimate } from '../state/frontier';
 import { own } from '../core/eval/ids';
 import { UserText } from './UserText';
+import { alphaKey } from '../worker/protocol';
 
 function Delta({ now, base }: { now: Estimate | null; base: Estimate | null }) {
   if (!now || !base) return <td className="num muted">—</td>;
@@ -28,7 +29,7 @@ export function AccuracyTable() {
   const points = useStore((s) => s.points);
   const alpha = useStore((s) => s.alpha);
   if (!pair) return null;
-  const at = (a: number) => own(points, String(a)) ?? {};
+  const at = (a: number) => own(points, alphaKey(a)) ?? {};
   const cur = at(alpha);
   const z = at(0);
   const f = at(1);

@@ -1,9 +1,10 @@
 import { useStore } from '../state/store';
-import { setAlpha, togglePlay } from '../state/actions';
+import { useActions } from './actions';
 
 export function AlphaControl() {
   const alpha = useStore((s) => s.alpha);
   const playing = useStore((s) => s.playing);
+  const { setAlpha, togglePlay } = useActions();
   return (
     <div className="alpha-control">
       <label htmlFor="alpha">

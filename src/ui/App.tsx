@@ -1,20 +1,21 @@
 import { useEffect, useState } from 'react';
-import { useStore, dismiss } from '../state/store';
-import { loadPair, addUploads, loadEvalFolder } from '../state/actions';
+import { useStore } from '../state/store';
 import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
-import { filesFromDrop, looksLikePair, filesFromInput } from './files';
-import { importResults, exportResults } from '../state/imported';
-import { PAPER_CURVES, PAPER_CITATION } from '../data/paper/paper';
+import { filesFromDrop, looksLikePair } from './files';
+import { PAPER_CITATION } from '../data/paper/paper';
 import { ErrorBoundary } from './ErrorBoundary';
 import { PaperPanel } from './PaperPanel';
-import { isolate } from '../state/thin';
+import { ViewControls } from './ViewControls';
+import { useActions } from './actions';
+import type { AppActions } from '../state/app';
 
 function Messages() {
   const messages = useStore((s) => s.messages);
+  const { dismiss } = useActions();
   return (
     <div className="messages" aria-live="assertive">
       {messages.map((m) => (
@@ -27,72 +28,17 @@ function Messages() {
   );
 }
 
-function ViewControls() {
-  const pair = useStore((s) => s.pair);
-  const shift = useStore((s) => s.shift);
-  const showEnsemble = useStore((s) => s.showEnsemble);
-  const paper = useStore((s) => s.paper);
-  const presenter = useStore((s) => s.presenter);
-  const showRecorded = useStore((s) => s.showRecorded);
-  if (!pair) return null;
-  return (
-    <div className="view-controls">
-      <label>
-        Shift{' '}
-        <select value={shift} onChange={(e) => useStore.setState({ shift: e.currentTarget.value })} aria-label="Shift shown on the y axis">
-          <option value="mean">Mean of all shifts</option>
-          {pair.sets.filter((s) => s.role === 'shift').map((s) => <option key={s.id} value={s.id} title={s.name}>{isolate(s.name, 40)}</option>)}
-        </select>
-      </label>
-      <label><input type="checkbox" checked={showEnsemble} onChange={(e) => useStore.setState({ showEnsemble: e.currentTarget.checked })} /> output-space ensemble</label>
-      {pair.sweeps?.weight && (
-        <label title="The weight-space sweep recorded for this member when the bundle was made (21 α on its eval sets)">
-          <input type="checkbox" checked={showRecorded} onChange={(e) => useStore.setState({ showRecorded: e.currentTarget.checked })} data-testid="recorded-toggle" /> recorded sweep
-        </label>
-      )}
-      <label>
-        Paper{' '}
-        <select value={paper} onChange={(e) => useStore.setState({ paper: e.currentTarget.value })} aria-label="Overlay a published curve">
-          <option value="none">no overlay</option>
-          {PAPER_CURVES.map((c) => <option key={c.id} value={c.id}>{c.label} on ImageNet (CVPR 2022)</option>)}
-        </select>
-      </label>
-      <label className="button small file-action">
-        Import results…
-        <input type="file" hidden accept=".jsonl,.json,.txt,application/x-ndjson" data-testid="results-input" onChange={(e) => {
-          const f = e.currentTarget.files?.[0];
-          e.currentTarget.value = '';
-          if (f) void importResults(f);
-        }} />
-      </label>
-      <button type="button" className="small file-action" onClick={exportResults}>Export results</button>
-      <label className="button small file-action" title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference">
-        Your eval sets…
-        <input type="file" hidden multiple {...{ webkitdirectory: '' }} data-testid="evalset-input" onChange={(e) => {
-          const files = filesFromInput(e.currentTarget.files);
-          e.currentTarget.value = '';
-          if (files.length) void loadEvalFolder(files);
-        }} />
-      </label>
-      <label className="presenter-toggle"><input type="checkbox" checked={presenter} onChange={(e) => useStore.setState({ presenter: e.currentTarget.checked })} /> presenter view (P)</label>
-    </div>
-  );
-}
+const isTyping = (t: EventTarget | null) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
 
-export function App() {
-  const presenter = useStore((s) => s.presenter);
-  const paper = useStore((s) => s.paper);
-  const [dragging, setDragging] = useState(false);
-
+/** P toggles the presenter view (not while typing); a pasted image is classified. */
+function useGlobalKeys(actions: AppActions): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.key === 'p' || e.key === 'P') && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement)) {
-        useStore.setState((s) => ({ presenter: !s.presenter }));
-      }
+      if ((e.key === 'p' || e.key === 'P') && !isTyping(e.target)) actions.togglePresenter();
     };
     const onPaste = (e: ClipboardEvent) => {
       const files = Array.from(e.clipboardData?.files ?? []);
-      if (files.length) void addUploads(files);
+      if (files.length) void actions.addUploads(files);
     };
     window.addEventListener('keydown', onKey);
     window.addEventListener('paste', onPaste);
@@ -100,64 +46,90 @@ export function App() {
       window.removeEventListener('keydown', onKey);
       window.removeEventListener('paste', onPaste);
     };
-  }, []);
+  }, [actions]);
+}
 
-  const onDrop = async (e: React.DragEvent) => {
+/** A drop is a pair (manifest + models), eval sets (folders, a zip) or images to classify. */
+async function routeDrop(actions: AppActions, data: DataTransfer): Promise<void> {
+  const files = await filesFromDrop(data);
+  if (files.length === 0) return;
+  if (looksLikePair(files)) {
+    await actions.loadPair({ kind: 'files', files }, 'the dropped pair');
+  } else if (files.some((f) => f.path.includes('/')) || (files.length === 1 && /\.zip$/i.test(files[0]!.path))) {
+    await actions.loadEvalFolder(files);
+  } else {
+    await actions.addUploads(files.map((f) => f.blob));
+  }
+}
+
+function Header() {
+  return (
+    <header>
+      <h1>WiSE-FT Explorer</h1>
+      <p className="tagline">
+        Fine-tuning a zero-shot model (<span className="zs">α = 0</span> → <span className="ft">α = 1</span>) gains accuracy on the data it was tuned on
+        but loses it under distribution shift. Averaging the two models' <em>weights</em> (<span className="wf">0 &lt; α &lt; 1</span>) keeps both.
+      </p>
+    </header>
+  );
+}
+
+function Footer() {
+  const paper = useStore((s) => s.paper);
+  return (
+    <footer className="muted small">
+      <p>
+        WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022. Weight-space ensembling θ(α) = (1−α)θ₀ + αθ₁ of a zero-shot CLIP and its
+        fine-tuned copy. Everything runs in your browser.
+      </p>
+      {paper !== 'none' && <p>Overlay: {PAPER_CITATION}</p>}
+    </footer>
+  );
+}
+
+function MainColumns({ presenter }: { presenter: boolean }) {
+  return (
+    <main>
+      <div className="chart-col">
+        <ErrorBoundary view="the view controls"><ViewControls /></ErrorBoundary>
+        {/* In the presenter view the stylesheet sizes the chart to what the viewport leaves. */}
+        <ErrorBoundary view="the frontier chart"><FrontierChart height={presenter ? '100%' : 440} /></ErrorBoundary>
+        <ErrorBoundary view="the α control"><AlphaControl /></ErrorBoundary>
+        <ErrorBoundary view="the evaluation progress"><EvalProgress /></ErrorBoundary>
+      </div>
+      <aside className="side-col">
+        <ErrorBoundary view="the accuracy table"><AccuracyTable /></ErrorBoundary>
+        <ErrorBoundary view="the paper's curve"><PaperPanel /></ErrorBoundary>
+        <ErrorBoundary view="the pair panel"><PairPanel /></ErrorBoundary>
+      </aside>
+    </main>
+  );
+}
+
+export function App() {
+  const presenter = useStore((s) => s.presenter);
+  const actions = useActions();
+  const [dragging, setDragging] = useState(false);
+  useGlobalKeys(actions);
+  const onDrop = (e: React.DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    const files = await filesFromDrop(e.dataTransfer);
-    if (files.length === 0) return;
-    if (looksLikePair(files)) {
-      await loadPair({ kind: 'files', files }, 'the dropped pair');
-      return;
-    }
-    // Folders (<set>/<class>/<image>) and zips are eval sets; loose files are images to classify.
-    if (files.some((f) => f.path.includes('/')) || (files.length === 1 && /\.zip$/i.test(files[0]!.path))) {
-      await loadEvalFolder(files);
-      return;
-    }
-    await addUploads(files.map((f) => f.blob));
+    void routeDrop(actions, e.dataTransfer);
   };
-
   return (
     <div
       className={`app${presenter ? ' presenter' : ''}${dragging ? ' dragging' : ''}`}
       onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
       onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }}
-      onDrop={(e) => void onDrop(e)}
+      onDrop={onDrop}
       data-testid="app"
     >
-      <header>
-        <h1>WiSE-FT Explorer</h1>
-        <p className="tagline">
-          Fine-tuning a zero-shot model (<span className="zs">α = 0</span> → <span className="ft">α = 1</span>) gains accuracy on the data it was tuned on
-          but loses it under distribution shift. Averaging the two models' <em>weights</em> (<span className="wf">0 &lt; α &lt; 1</span>) keeps both.
-        </p>
-      </header>
+      <Header />
       <ErrorBoundary view="the messages"><Messages /></ErrorBoundary>
       <ErrorBoundary view="the loading bar"><LoadingBar /></ErrorBoundary>
-      <main>
-        <div className="chart-col">
-          <ErrorBoundary view="the view controls"><ViewControls /></ErrorBoundary>
-          {/* In the presenter view the stylesheet sizes the chart to what the viewport leaves. */}
-          <ErrorBoundary view="the frontier chart"><FrontierChart height={presenter ? '100%' : 440} /></ErrorBoundary>
-          <ErrorBoundary view="the α control"><AlphaControl /></ErrorBoundary>
-          <ErrorBoundary view="the evaluation progress"><EvalProgress /></ErrorBoundary>
-        </div>
-        <aside className="side-col">
-          <ErrorBoundary view="the accuracy table"><AccuracyTable /></ErrorBoundary>
-          <ErrorBoundary view="the paper's curve"><PaperPanel /></ErrorBoundary>
-          <ErrorBoundary view="the pair panel"><PairPanel /></ErrorBoundary>
-        </aside>
-      </main>
+      <MainColumns presenter={presenter} />
       <ErrorBoundary view="your images"><Uploads /></ErrorBoundary>
-      <footer className="muted small">
-        <p>
-          WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022. Weight-space ensembling θ(α) = (1−α)θ₀ + αθ₁ of a zero-shot CLIP and its
-          fine-tuned copy. Everything runs in your browser.
-        </p>
-        {paper !== 'none' && <p>Overlay: {PAPER_CITATION}</p>}
-      </footer>
+      <Footer />
     </div>
   );
 }

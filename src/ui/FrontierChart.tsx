@@ -1,13 +1,14 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import {
   ResponsiveContainer, ComposedChart, CartesianGrid, XAxis, YAxis, Tooltip, Scatter, ErrorBar, Legend, Label, LabelList,
 } from 'recharts';
 import { useStore } from '../state/store';
 import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets, interpolateAt, labelledAlphas } from '../state/frontier';
-import type { PairSummary } from '../core/explorer';
+import { isGridAlpha, sameAlpha, type PairSummary, type FrontierPoints } from '../worker/protocol';
 import { own } from '../core/eval/ids';
 import { thinCurve, isolate } from '../state/thin';
-import { boxOf, holdAxes, union, recordedBox, type HeldAxes } from '../state/axes';
+import { boxOf, holdAxes, union, recordedBox, type HeldAxes, type Box } from '../state/axes';
+import type { ImportedCurve } from '../state/imported';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
 
@@ -114,8 +115,81 @@ function AlphaLabel({ cx, cy, payload }: { cx?: number; cy?: number; payload?: D
 
 const ESTIMATE_SERIES = 'current α (estimate)';
 
-/** `height` in pixels, or '100%' of a container the stylesheet sizes (the presenter view). */
-export function FrontierChart({ height }: { height: number | '100%' }) {
+interface ChartData {
+  curve: Datum[];
+  current: Datum | null;
+  estimate: Datum | null;
+  z: Datum | null;
+  f: Datum | null;
+  ens: Datum[];
+  importedData: Datum[][];
+  /** What the axes can be chosen from before any live point: the recorded sweep, imported curves. */
+  known: Box | null;
+  count: number;
+}
+
+interface ChartInputs {
+  pair: PairSummary;
+  points: FrontierPoints;
+  ensemble: FrontierPoints;
+  shift: string;
+  alpha: number;
+  showEnsemble: boolean;
+  imported: ImportedCurve[];
+  showRecorded: boolean;
+}
+
+/** The live curve, the current α's point (or its ≈ estimate) and the endpoints. */
+function liveSeries({ pair, points, shift, alpha }: ChartInputs): Pick<ChartData, 'curve' | 'current' | 'estimate' | 'z' | 'f' | 'count'> {
+  const all = frontierPoints(pair, points, shift);
+  const grid = all.filter((p) => isGridAlpha(p.alpha));
+  const current = all.find((p) => sameAlpha(p.alpha, alpha));
+  // Not computed yet (1–3 s after each move, most of ▶ Play): an estimate between the computed
+  // neighbours, drawn hollow and labelled ≈, so the point never vanishes while it is evaluated.
+  // Between grid points where there are two: an α passed on the way (a drag, a Play step) has
+  // often only its first 100 images, too noisy to lean on.
+  const guess = current ? null : interpolateAt((grid.length >= 2 ? grid : all).map((p) => toDatum(p, '')), alpha);
+  const z = grid.find((p) => sameAlpha(p.alpha, 0));
+  const f = grid.find((p) => sameAlpha(p.alpha, 1));
+  return {
+    curve: grid.map((p) => toDatum(p, 'WiSE-FT')),
+    current: current ? toDatum(current, 'current α') : null,
+    estimate: guess ? { x: guess.x, y: guess.y, alpha, series: ESTIMATE_SERIES, from: guess.from } : null,
+    z: z ? toDatum(z, 'zero-shot') : null,
+    f: f ? toDatum(f, fineTunedLabel(pair)) : null,
+    count: grid.length,
+  };
+}
+
+/**
+ * The member's recorded sweep (first: it needs no evaluation) and imported results files, thinned:
+ * a sweep of thousands of α values is drawn as a few hundred points that keep its shape. The
+ * paper's ImageNet curves are not drawn here: on these axes they would read as numbers of this
+ * world (PaperPanel draws them on their own axes).
+ */
+function fileSeries({ pair, shift, imported, showRecorded }: ChartInputs): Pick<ChartData, 'importedData' | 'known'> {
+  const recorded = showRecorded ? recordedCurve(pair) : null;
+  const importedData = (recorded ? [recorded, ...imported] : imported).map((c) => thinCurve(c.points.map((p) => ({
+    x: 100 * p.reference,
+    y: 100 * (shift !== 'mean' && own(p.perSet, shift) !== undefined ? p.perSet[shift]! : p.shift),
+    alpha: p.alpha,
+    series: c.series ?? `${isolate(c.name, 40)} (imported)`,
+  }))));
+  // The recorded sweep was measured on these very sets: its box leaves room for the first pass's wide bars.
+  const refSet = referenceSet(pair);
+  const known = union(
+    recorded && refSet ? recordedBox(recorded.points, { reference: refSet, shifts: shiftSets(pair) }, shift) : null,
+    boxOf(importedData.slice(recorded ? 1 : 0).flat()),
+  );
+  return { importedData, known };
+}
+
+function chartData(input: ChartInputs): ChartData {
+  const ens = input.showEnsemble ? frontierPoints(input.pair, input.ensemble, input.shift).map((p) => toDatum(p, 'Output-space ensemble')) : [];
+  return { ...liveSeries(input), ...fileSeries(input), ens };
+}
+
+function useChartInputs(): ChartInputs | null {
   const pair = useStore((s) => s.pair);
   const points = useStore((s) => s.points);
   const ensemble = useStore((s) => s.ensemble);
@@ -124,144 +198,145 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   const showEnsemble = useStore((s) => s.showEnsemble);
   const imported = useStore((s) => s.imported);
   const showRecorded = useStore((s) => s.showRecorded);
-  // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
-  const presenter = useStore((s) => s.presenter);
+  return useMemo(() => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded } : null), [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded]);
+}
 
-  const data = useMemo(() => {
-    if (!pair) return null;
-    const all = frontierPoints(pair, points, shift);
-    const grid = all.filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9);
-    const curve = grid.map((p) => toDatum(p, 'WiSE-FT'));
-    const current = all.find((p) => p.alpha === alpha);
-    // Not computed yet (1–3 s after each move, most of ▶ Play): an estimate between the computed
-    // neighbours, drawn hollow and labelled ≈, so the point never vanishes while it is evaluated.
-    // Between grid points where there are two: an α passed on the way (a drag, a Play step) has
-    // often only its first 100 images, too noisy to lean on.
-    const guess = current ? null : interpolateAt((grid.length >= 2 ? grid : all).map((p) => toDatum(p, '')), alpha);
-    const estimate: Datum | null = guess ? { x: guess.x, y: guess.y, alpha, series: ESTIMATE_SERIES, from: guess.from } : null;
-    const z = grid.find((p) => p.alpha === 0);
-    const f = grid.find((p) => p.alpha === 1);
-    const ens = showEnsemble ? frontierPoints(pair, ensemble, shift).map((p) => toDatum(p, 'Output-space ensemble')) : [];
-    // The paper's ImageNet curves are not drawn here: on these axes they would read as numbers of
-    // this world. PaperPanel draws them on their own axes.
-    // The member's recorded sweep is drawn like an imported results file, first, and at once: it
-    // needs no evaluation.
-    const recorded = showRecorded ? recordedCurve(pair) : null;
-    const importedData = (recorded ? [recorded, ...imported] : imported).map((c) => thinCurve(c.points.map((p) => ({
-      x: 100 * p.reference,
-      y: 100 * (shift !== 'mean' && own(p.perSet, shift) !== undefined ? p.perSet[shift]! : p.shift),
-      alpha: p.alpha,
-      series: c.series ?? `${isolate(c.name, 40)} (imported)`,
-    })))); // thinned: an imported sweep of thousands of α values is drawn as a few hundred points that keep its shape
-    // Known before any live point, for the axes: the recorded sweep (measured on these very sets,
-    // so with room for the first pass's wide bars) and imported curves as they are.
-    const refSet = referenceSet(pair);
-    const known = union(
-      recorded && refSet ? recordedBox(recorded.points, { reference: refSet, shifts: shiftSets(pair) }, shift) : null,
-      boxOf(importedData.slice(recorded ? 1 : 0).flat()),
-    );
-    return { curve, current: current ? toDatum(current, 'current α') : null, estimate, z: z ? toDatum(z, 'zero-shot') : null, f: f ? toDatum(f, fineTunedLabel(pair)) : null, ens, importedData, known, count: grid.length };
-  }, [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded]);
-
-  // Round axes, held still during evaluation (src/state/axes.ts): chosen again only for a new pair,
-  // member (its own content hash), shift or curve selection. Adjusted during render, React's
-  // pattern for state that follows props, so the first paint already has the right axes.
+/**
+ * Round axes, held still during evaluation (src/state/axes.ts): chosen again only for a new pair,
+ * member or eval sets (a new results key), shift or curve selection. Adjusted during render,
+ * React's pattern for state that follows props, so the first paint already has the right axes.
+ */
+function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxes | null {
   const [held, setHeld] = useState<HeldAxes | null>(null);
-  let axes: HeldAxes | null = null;
-  if (pair && data) {
-    const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
-    const cur = data.current ?? data.estimate;
-    const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...(cur ? [cur] : [])]);
-    const key = [pair.contentHash, shift, showEnsemble, showRecorded, imported.map((c) => c.name).join('\u0000')].join('|');
-    axes = holdAxes(held, { key, known: data.known, coarse, drawn });
-    if (axes !== held) setHeld(axes);
-  }
+  if (!input || !data) return null;
+  const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
+  const cur = data.current ?? data.estimate;
+  const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...(cur ? [cur] : [])]);
+  const key = [input.pair.resultsKey, input.shift, input.showEnsemble, input.showRecorded, input.imported.map((c) => c.name).join('\u0000')].join('|');
+  const axes = holdAxes(held, { key, known: data.known, coarse, drawn });
+  if (axes !== held) setHeld(axes);
+  return axes;
+}
 
-  if (!pair || !data || !axes) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
-  const ref = referenceSet(pair);
-  const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
-  const yDomain: [number, number] = [axes.y.lo, axes.y.hi];
-  const span = { x: xDomain[1] - xDomain[0], y: yDomain[1] - yDomain[0] };
-  const alphaLabels = labelledAlphas(data.curve, data.current ?? data.estimate, span).map((d): Datum => {
+/** The small α labels, each running inward near the plot's left and right edges. */
+function alphaLabelData(data: ChartData, xDomain: [number, number], span: { x: number; y: number }): Datum[] {
+  return labelledAlphas(data.curve, data.current ?? data.estimate, span).map((d): Datum => {
     const at = (d.x - xDomain[0]) / span.x;
     return { ...d, anchor: at > 0.88 ? 'end' : at < 0.12 ? 'start' : 'middle' };
   });
-  const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
+}
 
+// Series are rendered by plain functions, not components: recharts reads its children's types.
+
+function curveSeries(data: ChartData): ReactNode[] {
+  const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
+  return [
+    endpointLine.length === 2 && (
+      <Scatter key="linear" name="linear trade-off (endpoints joined)" data={endpointLine} line={{ stroke: COLORS.linear, strokeDasharray: '6 4' }} shape={() => <g />} legendType="plainline" isAnimationActive={false} />
+    ),
+    ...data.importedData.map((d, i) => d.length > 0 && (
+      <Scatter key={`imported-${i}`} name={d[0]!.series} data={d} fill={IMPORTED[i % IMPORTED.length]} line={{ stroke: IMPORTED[i % IMPORTED.length] }} shape="cross" isAnimationActive={false} />
+    )),
+    data.ens.length > 0 && (
+      <Scatter key="ensemble" name="output-space ensemble" data={data.ens} fill={COLORS.ensemble} line={{ stroke: COLORS.ensemble, strokeDasharray: '3 3' }} shape="triangle" isAnimationActive={false} />
+    ),
+    <Scatter key="wiseft" name="WiSE-FT (weight-space), α = 0 … 1" data={data.curve} fill={COLORS.wiseft} line={{ stroke: COLORS.wiseft, strokeWidth: 2 }} isAnimationActive={false}>
+      <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
+      <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
+    </Scatter>,
+  ];
+}
+
+function endpointSeries(data: ChartData, xDomain: [number, number]): ReactNode[] {
+  return [
+    data.z && (
+      <Scatter key="z" name="zero-shot (α = 0)" data={[data.z]} fill={COLORS.zeroShot} shape="square" isAnimationActive={false}>
+        <LabelList dataKey="series" position="left" offset={12} fill={COLORS.zeroShot} fontWeight={600} />
+      </Scatter>
+    ),
+    data.f && (
+      <Scatter key="f" name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
+        <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} content={<EndpointLabel fill={COLORS.fineTuned} toLeft={data.f.x > (xDomain[0] + xDomain[1]) / 2} />} />
+      </Scatter>
+    ),
+  ];
+}
+
+function currentSeries(data: ChartData, alpha: number): ReactNode[] {
+  return [
+    data.current && (
+      <Scatter key="current" name={`current α = ${alpha.toFixed(2)}`} data={[data.current]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
+        <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="false">
+          <circle cx={props.cx} cy={props.cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
+          <circle cx={props.cx} cy={props.cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
+        </g>
+      )} isAnimationActive={false}>
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} />
+      </Scatter>
+    ),
+    data.estimate && (
+      <Scatter key="estimate" name={`current α = ${alpha.toFixed(2)} (≈ estimate, not computed yet)`} data={[data.estimate]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
+        <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="true">
+          <circle cx={props.cx} cy={props.cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
+        </g>
+      )} isAnimationActive={false} />
+    ),
+  ];
+}
+
+function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNode[] {
+  const ref = referenceSet(input.pair);
+  return [
+    <CartesianGrid key="grid" stroke="#e2e8f0" />,
+    // Explicit round ticks (every 5, 10 or 20 pp) on a domain that holds every interval.
+    <XAxis key="x" type="number" dataKey="x" domain={[axes.x.lo, axes.x.hi]} ticks={axes.x.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
+      <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
+    </XAxis>,
+    // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
+    <YAxis key="y" type="number" dataKey="y" domain={[axes.y.lo, axes.y.hi]} ticks={axes.y.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow width={presenter ? 72 : 60}>
+      <Label value={`Accuracy under shift (${shiftLabel(input.pair, input.shift)})`} angle={-90} position="insideLeft" style={{ textAnchor: 'middle' }} />
+    </YAxis>,
+    <Tooltip key="tooltip" content={<TooltipBody pair={input.pair} />} isAnimationActive={false} />,
+    // Below the axes, at its measured height (recharts reserves it): a fixed height let a wrapped
+    // legend cover the plot on narrow screens.
+    <Legend key="legend" verticalAlign="bottom" wrapperStyle={{ paddingTop: 28 }} />,
+  ];
+}
+
+function Caption({ pair, data }: { pair: PairSummary; data: ChartData }) {
   return (
-    <figure
-      className="frontier"
-      aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α"
-      data-testid="frontier"
-      data-x-domain={xDomain.join(',')}
-      data-y-domain={yDomain.join(',')}
-      data-axes={axes.basis}
-    >
+    <figcaption>
+      <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed · bars are 95% intervals
+      {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
+      {pair.sets.length > 0 && <> · {pair.sets.map((s, i) => <span key={s.id}>{i > 0 ? ', ' : ''}<UserText text={s.name} />: {s.count} images</span>)}</>}
+    </figcaption>
+  );
+}
+
+/** `height` in pixels, or '100%' of a container the stylesheet sizes (the presenter view). */
+export function FrontierChart({ height }: { height: number | '100%' }) {
+  const presenter = useStore((s) => s.presenter);
+  const input = useChartInputs();
+  const data = useMemo(() => (input ? chartData(input) : null), [input]);
+  const axes = useHeldAxes(input, data);
+  if (!input || !data || !axes) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
+  const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
+  const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
+  const alphaLabels = alphaLabelData(data, xDomain, span);
+  return (
+    <figure className="frontier" aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α" data-testid="frontier"
+      data-x-domain={xDomain.join(',')} data-y-domain={[axes.y.lo, axes.y.hi].join(',')} data-axes={axes.basis}>
       <ResponsiveContainer width="100%" height={height}>
         <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
-          <CartesianGrid stroke="#e2e8f0" />
-          {/* Explicit round ticks (every 5, 10 or 20 pp) on a domain that holds every interval. */}
-          <XAxis type="number" dataKey="x" domain={xDomain} ticks={axes.x.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
-            <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
-          </XAxis>
-          <YAxis type="number" dataKey="y" domain={yDomain} ticks={axes.y.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow width={presenter ? 72 : 60}>
-            <Label value={`Accuracy under shift (${shiftLabel(pair, shift)})`} angle={-90} position="insideLeft" style={{ textAnchor: 'middle' }} />
-          </YAxis>
-          <Tooltip content={<TooltipBody pair={pair} />} isAnimationActive={false} />
-          {/* Below the axes, at its measured height (recharts reserves it): a fixed height let a
-              wrapped legend cover the plot on narrow screens. */}
-          <Legend verticalAlign="bottom" wrapperStyle={{ paddingTop: 28 }} />
-          {endpointLine.length === 2 && (
-            <Scatter name="linear trade-off (endpoints joined)" data={endpointLine} line={{ stroke: COLORS.linear, strokeDasharray: '6 4' }} shape={() => <g />} legendType="plainline" isAnimationActive={false} />
-          )}
-          {data.importedData.map((d, i) => d.length > 0 && (
-            <Scatter key={i} name={d[0]!.series} data={d} fill={IMPORTED[i % IMPORTED.length]} line={{ stroke: IMPORTED[i % IMPORTED.length] }} shape="cross" isAnimationActive={false} />
-          ))}
-          {data.ens.length > 0 && (
-            <Scatter name="output-space ensemble" data={data.ens} fill={COLORS.ensemble} line={{ stroke: COLORS.ensemble, strokeDasharray: '3 3' }} shape="triangle" isAnimationActive={false} />
-          )}
-          <Scatter name="WiSE-FT (weight-space), α = 0 … 1" data={data.curve} fill={COLORS.wiseft} line={{ stroke: COLORS.wiseft, strokeWidth: 2 }} isAnimationActive={false}>
-            <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
-            <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
-          </Scatter>
-          {data.z && (
-            <Scatter name="zero-shot (α = 0)" data={[data.z]} fill={COLORS.zeroShot} shape="square" isAnimationActive={false}>
-              <LabelList dataKey="series" position="left" offset={12} fill={COLORS.zeroShot} fontWeight={600} />
-            </Scatter>
-          )}
-          {data.f && (
-            <Scatter name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
-              <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} content={<EndpointLabel fill={COLORS.fineTuned} toLeft={data.f.x > (xDomain[0] + xDomain[1]) / 2} />} />
-            </Scatter>
-          )}
-          {data.current && (
-            <Scatter name={`current α = ${alpha.toFixed(2)}`} data={[data.current]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
-              <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="false">
-                <circle cx={props.cx} cy={props.cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
-                <circle cx={props.cx} cy={props.cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
-              </g>
-            )} isAnimationActive={false}>
-              <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} />
-              <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} />
-            </Scatter>
-          )}
-          {data.estimate && (
-            <Scatter name={`current α = ${alpha.toFixed(2)} (≈ estimate, not computed yet)`} data={[data.estimate]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
-              <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="true">
-                <circle cx={props.cx} cy={props.cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
-              </g>
-            )} isAnimationActive={false} />
-          )}
-          {alphaLabels.length > 0 && (
-            <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />
-          )}
+          {axesOf(input, axes, presenter)}
+          {curveSeries(data)}
+          {endpointSeries(data, xDomain)}
+          {currentSeries(data, input.alpha)}
+          {alphaLabels.length > 0 && <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />}
         </ComposedChart>
       </ResponsiveContainer>
-      <figcaption>
-        <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed · bars are 95% intervals
-        {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
-        {pair.sets.length > 0 && <> · {pair.sets.map((s, i) => <span key={s.id}>{i > 0 ? ', ' : ''}<UserText text={s.name} />: {s.count} images</span>)}</>}
-      </figcaption>
+      <Caption pair={input.pair} data={data} />
     </figure>
   );
 }

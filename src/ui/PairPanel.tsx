@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useStore } from '../state/store';
-import { loadPair, bundledPairUrl, exportBlended, cancelEvaluation, cancelLoad, scheduleEvaluation, selectMember } from '../state/actions';
+import { useActions } from './actions';
+import type { PairSummary, RuntimeInfo } from '../worker/protocol';
 import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
@@ -15,6 +16,7 @@ function bytes(n: number): string {
 
 export function LoadingBar() {
   const loading = useStore((s) => s.loading);
+  const { cancelLoad } = useActions();
   if (!loading) return null;
   const p = loading.progress;
   const secs = (p?.elapsedMs ?? 0) / 1000;
@@ -38,6 +40,7 @@ export function EvalProgress() {
   const evaluating = useStore((s) => s.evaluating);
   const full = useStore((s) => s.fullFrontierMs);
   const pair = useStore((s) => s.pair);
+  const { cancelEvaluation, scheduleEvaluation } = useActions();
   if (!pair) return null;
   return (
     <div className="eval-progress" data-testid="eval-progress">
@@ -62,6 +65,7 @@ function MemberSelect() {
   const pair = useStore((s) => s.pair);
   const loading = useStore((s) => s.loading);
   const note = useStore((s) => s.memberNote);
+  const { selectMember } = useActions();
   if (!pair) return null;
   const current = selectedMember(pair);
   return (
@@ -82,50 +86,72 @@ function MemberSelect() {
   );
 }
 
+function BackendBadge({ runtime }: { runtime: RuntimeInfo }) {
+  return (
+    <span className={`badge ${runtime.backend}`} title={runtime.gpu ? `${runtime.gpu.vendor} ${runtime.gpu.architecture} ${runtime.gpu.description}` : `${runtime.threads} wasm thread(s)`} data-testid="backend">
+      {runtime.backend === 'webgpu' ? `WebGPU${runtime.gpu?.isFallbackAdapter ? ' (software)' : ''}` : `CPU · wasm × ${runtime.threads}`}
+    </span>
+  );
+}
+
+function PairFacts({ pair }: { pair: PairSummary }) {
+  return (
+    <p className="muted small">
+      {pair.engine.blendedTensors} tensors blended ({bytes(pair.engine.blendedBytes)}), {pair.engine.sharedTensors} shared · {pair.classes.length} classes · input {pair.inputSize}px
+    </p>
+  );
+}
+
+function UrlForm() {
+  const [url, setUrl] = useState('');
+  const { loadPair } = useActions();
+  return (
+    <form
+      className="row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (url.trim()) void loadPair({ kind: 'url', url: url.trim() }, url.trim());
+      }}
+    >
+      <input type="url" placeholder="https://…/manifest.json" value={url} onChange={(e) => setUrl(e.currentTarget.value)} aria-label="URL of a pair's manifest.json" />
+      <button type="submit">Load URL</button>
+    </form>
+  );
+}
+
+function PairButtons({ hasPair }: { hasPair: boolean }) {
+  const { loadPair, bundledPairUrl, exportBlended } = useActions();
+  return (
+    <div className="row">
+      <label className="button">
+        Open pair folder…
+        <input type="file" hidden multiple {...{ webkitdirectory: '' }} onChange={(e) => {
+          const files = filesFromInput(e.currentTarget.files);
+          if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
+        }} />
+      </label>
+      <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>Bundled pair</button>
+      <button type="button" onClick={() => void exportBlended()} disabled={!hasPair}>Download θ(α) as .onnx</button>
+    </div>
+  );
+}
+
 export function PairPanel() {
   const pair = useStore((s) => s.pair);
   const runtime = useStore((s) => s.runtime);
   const pairError = useStore((s) => s.pairError);
-  const [url, setUrl] = useState('');
   return (
     <section className="pair-panel" aria-label="Checkpoint pair">
       <div className="pair-title">
         <h2>{pair ? <UserText text={pair.name} /> : 'No pair loaded'}</h2>
-        {runtime && (
-          <span className={`badge ${runtime.backend}`} title={runtime.gpu ? `${runtime.gpu.vendor} ${runtime.gpu.architecture} ${runtime.gpu.description}` : `${runtime.threads} wasm thread(s)`} data-testid="backend">
-            {runtime.backend === 'webgpu' ? `WebGPU${runtime.gpu?.isFallbackAdapter ? ' (software)' : ''}` : `CPU · wasm × ${runtime.threads}`}
-          </span>
-        )}
+        {runtime && <BackendBadge runtime={runtime} />}
       </div>
       {pair && <p className="muted pair-desc">{pair.description}</p>}
       <MemberSelect />
-      {pair && (
-        <p className="muted small">
-          {pair.engine.blendedTensors} tensors blended ({bytes(pair.engine.blendedBytes)}), {pair.engine.sharedTensors} shared · {pair.classes.length} classes · input {pair.inputSize}px
-        </p>
-      )}
+      {pair && <PairFacts pair={pair} />}
       {pairError && <p className="error" role="alert" data-testid="pair-error">{pairError}</p>}
-      <form
-        className="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (url.trim()) void loadPair({ kind: 'url', url: url.trim() }, url.trim());
-        }}
-      >
-        <input type="url" placeholder="https://…/manifest.json" value={url} onChange={(e) => setUrl(e.currentTarget.value)} aria-label="URL of a pair's manifest.json" />
-        <button type="submit">Load URL</button>
-      </form>
-      <div className="row">
-        <label className="button">
-          Open pair folder…
-          <input type="file" hidden multiple {...{ webkitdirectory: '' }} onChange={(e) => {
-            const files = filesFromInput(e.currentTarget.files);
-            if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
-          }} />
-        </label>
-        <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>Bundled pair</button>
-        <button type="button" onClick={() => void exportBlended()} disabled={!pair}>Download θ(α) as .onnx</button>
-      </div>
+      <UrlForm />
+      <PairButtons hasPair={pair !== null} />
       {pair?.citation && <p className="muted small">Cite: {pair.citation}</p>}
     </section>
   );

@@ -4,6 +4,7 @@ import { useStore } from '../state/store';
 import { PAPER_CURVES, ANALOGUE_COLUMN } from '../data/paper/paper';
 import { boxOf, roundDomain } from '../state/axes';
 import { COLORS } from './FrontierChart';
+import { isGridAlpha } from '../worker/protocol';
 
 const PAPER_SHIFT_NAMES: Record<string, string> = { in_v2: 'ImageNetV2', in_r: 'ImageNet-R', in_sketch: 'ImageNet Sketch', objectnet: 'ObjectNet', in_a: 'ImageNet-A' };
 
@@ -20,7 +21,7 @@ export function PaperPanel() {
   // The paper's column for the selected shift's analogue (ImageNet-R for `rendition`), else the mean of its five shifts.
   const col = shift === 'mean' ? undefined : ANALOGUE_COLUMN[pair?.sets.find((s) => s.id === shift)?.analogue ?? ''];
   const data = useMemo(() => curve?.points
-    .filter((p) => Math.abs(p.alpha * 10 - Math.round(p.alpha * 10)) < 1e-9)
+    .filter((p) => isGridAlpha(p.alpha))
     .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha })) ?? [], [curve, col]);
   if (!curve || data.length === 0) return null;
   const box = boxOf(data)!;

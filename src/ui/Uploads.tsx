@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { ResponsiveContainer, LineChart, Line, XAxis, YAxis, ReferenceLine, Tooltip } from 'recharts';
 import { useStore, type Upload } from '../state/store';
-import { addUploads, removeUpload, setCustomLabels } from '../state/actions';
+import { useActions } from './actions';
 import { UserText } from './UserText';
 
 const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
@@ -44,6 +44,7 @@ function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
 }
 
 function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
+  const { removeUpload } = useActions();
   return (
     <li className="upload-card" data-testid="upload-card" data-name={upload.name}>
       <div className="upload-head">
@@ -76,6 +77,7 @@ export function Uploads() {
   const customLabels = useStore((s) => s.customLabels);
   const labelError = useStore((s) => s.labelError);
   const [labels, setLabels] = useState('');
+  const { addUploads, setCustomLabels } = useActions();
   return (
     <section className="uploads" aria-label="Your images">
       <div className="uploads-head">

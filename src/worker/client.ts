@@ -1,13 +1,47 @@
-// The main thread's handle on the engine Worker. The UI and the store reach the engine only here.
+// The main thread's handle on the engine Worker: EngineApi served across comlink. The UI and the
+// store reach the engine only through an EngineApi, this one or a test's fake.
 import * as Comlink from 'comlink';
-import type { WorkerApi } from './explorer.worker';
+import { registerEngineErrors } from './wire';
+import { ENGINE_WORKER_NAME, DEBUG_WORKER_NAME, type EngineApi, type EngineDebugApi } from './protocol';
 
-export type EngineHandle = Comlink.Remote<WorkerApi>;
-
-export function startEngineWorker(): { engine: EngineHandle; terminate: () => void } {
-  const worker = new Worker(new URL('./explorer.worker.ts', import.meta.url), { type: 'module', name: 'wiseft-engine' });
-  return { engine: Comlink.wrap<WorkerApi>(worker), terminate: () => worker.terminate() };
+export interface EngineWorker {
+  engine: EngineApi;
+  /** Only when started for a test. */
+  debug: EngineDebugApi | null;
+  terminate: () => void;
 }
 
-export const proxy = Comlink.proxy;
-export type { BackendChoice, RuntimeInfo, PairRequest, DecodedUpload, LoadedPairSummary } from './explorer.worker';
+export function startEngineWorker({ debug = false } = {}): EngineWorker {
+  registerEngineErrors();
+  const worker = new Worker(new URL('./explorer.worker.ts', import.meta.url), { type: 'module', name: debug ? DEBUG_WORKER_NAME : ENGINE_WORKER_NAME });
+  const remote = Comlink.wrap<EngineApi & EngineDebugApi>(worker);
+  return { engine: overComlink(remote), debug: debug ? debugOverComlink(remote) : null, terminate: () => worker.terminate() };
+}
+
+// Each callback crosses as a proxy (its own message channel); the Worker awaits an evaluation's
+// last event before resolving (protocol.ts), so events and result stay in order.
+function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
+  return {
+    init: (choice, onRuntime) => r.init(choice, Comlink.proxy(onRuntime)),
+    loadPair: (req, onProgress, member) => r.loadPair(req, Comlink.proxy(onProgress), member),
+    loadMember: (member, onProgress) => r.loadMember(member, Comlink.proxy(onProgress)),
+    cancelLoad: () => r.cancelLoad(),
+    current: () => r.current(),
+    evaluate: (job, onEvent) => r.evaluate(job, Comlink.proxy(onEvent)),
+    cancel: (jobId) => r.cancel(jobId),
+    useEvalFolder: (files, reference, onProgress) => r.useEvalFolder(files, reference, Comlink.proxy(onProgress)),
+    decode: (blob, name) => r.decode(blob, name),
+    classify: (images, alphas) => r.classify(images, alphas),
+    setCustomLabels: (labels) => r.setCustomLabels(labels),
+    exportOnnx: (alpha) => r.exportOnnx(alpha),
+  };
+}
+
+function debugOverComlink(r: Comlink.Remote<EngineDebugApi>): EngineDebugApi {
+  return {
+    loseDevice: () => r.loseDevice(),
+    resources: () => r.resources(),
+    cacheStats: () => r.cacheStats(),
+    setNetLimits: (limits) => r.setNetLimits(limits),
+  };
+}

@@ -13,6 +13,8 @@ import { dirSource } from '../../src/node/dirSource';
 import { parseManifest, type Manifest } from '../../src/core/bundle/manifest';
 import { makeTestBundle } from '../support/testBundle';
 import { readFileSync } from 'node:fs';
+import { appState } from './setup/page';
+import { APP_START_MS, UI_UPDATE_MS, SHORT_MS, LONG_TEST_MS, BUNDLED_FRONTIER_MS } from '../support/timeouts';
 
 const PAIR_DIR = 'public/pairs/shapes';
 const SHOTS = 'docs/screenshots';
@@ -21,16 +23,9 @@ let manifest: Manifest;
 
 type Points = Record<string, Record<string, { correct: number; n: number; total: number }>>;
 
-function storeState<T>(fn: string): Promise<T> {
-  return s.page.evaluate((body) => {
-    const st = (globalThis as unknown as { wiseft: { store: { getState(): Record<string, unknown> } } }).wiseft.store.getState();
-    return new Function('s', `return (${body})(s)`)(st) as T;
-  }, fn);
-}
-
 async function waitForFullFrontier(timeoutMs: number): Promise<void> {
   await s.page.waitForFunction(() => {
-    const st = (globalThis as unknown as { wiseft?: { store: { getState(): { evaluating: boolean; fullFrontierMs: number | null } } } }).wiseft?.store.getState();
+    const st = globalThis.wiseft?.store.getState();
     return !!st && st.fullFrontierMs !== null && !st.evaluating;
   }, undefined, { timeout: timeoutMs, polling: 500 });
 }
@@ -44,12 +39,12 @@ afterAll(async () => s?.close());
 
 describe('the explorer on the bundled pair', () => {
   it('loads the bundled pair on a fresh profile and computes a full frontier equal to the Node engine within one image', async () => {
-    await s.page.waitForSelector('[data-testid="backend"]', { timeout: 60_000 });
-    await waitForFullFrontier(420_000);
+    await s.page.waitForSelector('[data-testid="backend"]', { timeout: APP_START_MS });
+    await waitForFullFrontier(BUNDLED_FRONTIER_MS);
     const count = Number(await s.page.textContent('[data-testid="frontier-count"]'));
     expect(count).toBeGreaterThanOrEqual(11);
-    const points = await storeState<Points>('(s) => s.points');
-    const ms = await storeState<number>('(s) => s.fullFrontierMs');
+    const points: Points = await appState(s.page, (st) => st.points);
+    const ms = (await appState(s.page, (st) => st.fullFrontierMs))!;
     console.log(`full frontier in the browser: ${(ms / 1000).toFixed(1)} s`);
 
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
@@ -68,7 +63,7 @@ describe('the explorer on the bundled pair', () => {
     }
     await s.page.screenshot({ path: join(SHOTS, 'frontier.png'), fullPage: true });
     expect(s.errors).toEqual([]);
-  }, 600_000);
+  }, LONG_TEST_MS);
 
   it('moves the highlighted point and the table when the slider moves by keyboard', async () => {
     const slider = s.page.getByRole('slider', { name: /alpha|α/ });
@@ -78,9 +73,9 @@ describe('the explorer on the bundled pair', () => {
     const before = await s.page.textContent('[data-testid="accuracy-table"]');
     for (let i = 0; i < 30; i++) await s.page.keyboard.press('ArrowRight');
     await s.page.waitForFunction(() => document.querySelector('[data-testid="table-alpha"]')?.textContent === '0.30');
-    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.30"][data-estimate="false"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.30"][data-estimate="false"]', { timeout: UI_UPDATE_MS });
     // The table's numbers follow α once its evaluation lands.
-    await s.page.waitForFunction((b) => document.querySelector('[data-testid="accuracy-table"]')?.textContent !== b && !document.querySelector('[data-testid="accuracy-table"]')?.textContent?.includes('…'), before, { timeout: 60_000 });
+    await s.page.waitForFunction((b) => document.querySelector('[data-testid="accuracy-table"]')?.textContent !== b && !document.querySelector('[data-testid="accuracy-table"]')?.textContent?.includes('…'), before, { timeout: UI_UPDATE_MS });
     expect(await s.page.textContent('[data-testid="accuracy-table"]')).not.toBe(before);
   });
 
@@ -115,23 +110,23 @@ describe('the explorer on the bundled pair', () => {
     await s.page.keyboard.press('Escape');
     await s.page.getByRole('slider', { name: /alpha|α/ }).focus();
     await s.page.keyboard.press('End');
-    await s.page.waitForSelector('[data-testid="top5"][data-alpha="1.00"]', { timeout: 60_000 }).catch(async (e: unknown) => {
-      console.log('uploads at failure:', JSON.stringify(await storeState('(s) => ({ alpha: s.alpha, uploads: s.uploads.map((u) => ({ name: u.name, status: u.status, error: u.error, traj: u.trajectory && u.trajectory.length, cur: u.current && u.current.alpha })), messages: s.messages })')));
+    await s.page.waitForSelector('[data-testid="top5"][data-alpha="1.00"]', { timeout: UI_UPDATE_MS }).catch(async (e: unknown) => {
+      console.log('uploads at failure:', JSON.stringify(await appState(s.page, (st) => ({ alpha: st.alpha, uploads: st.uploads.map((u) => ({ name: u.name, status: u.status, error: u.error, traj: u.trajectory && u.trajectory.length, cur: u.current && u.current.alpha })), messages: st.messages }))));
       throw e;
     });
     const first = await s.page.textContent('[data-testid="top5"] li:first-child .label');
     expect(first).toBe(manifest.classes[ref.labels[index]!]);
     expect(await s.page.locator('[data-testid="top5"] li').count()).toBe(5);
-    await s.page.waitForSelector('.trajectory svg', { timeout: 60_000 });
+    await s.page.waitForSelector('.trajectory svg', { timeout: UI_UPDATE_MS });
     await s.page.screenshot({ path: join(SHOTS, 'upload.png'), fullPage: true });
   });
 
   it('explains a non-image and a mismatched pair, and keeps the previous state working', async () => {
     const alphaBefore = await s.page.textContent('[data-testid="alpha-value"]');
-    const pairBefore = await storeState<string>('(s) => s.pair.contentHash');
+    const pairBefore = await appState(s.page, (st) => st.pair!.bundleHash);
     // A text file named like an image.
     await s.page.setInputFiles('[data-testid="image-input"]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image') });
-    await s.page.waitForSelector('[data-testid="upload-card"][data-name="notes.png"] .error', { timeout: 30_000 });
+    await s.page.waitForSelector('[data-testid="upload-card"][data-name="notes.png"] .error', { timeout: SHORT_MS });
     expect(await s.page.textContent('[data-testid="upload-card"][data-name="notes.png"] .error')).toMatch(/not an image this browser can decode/);
 
     // A pair whose fine-tuned head has 6 classes instead of 5, dropped as files.
@@ -145,11 +140,11 @@ describe('the explorer on the bundled pair', () => {
       }
       document.querySelector('[data-testid="app"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, payload);
-    await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: 30_000 });
+    await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: SHORT_MS });
     const msg = await s.page.textContent('[data-testid="pair-error"]');
     expect(msg).toMatch(/cannot be blended.*head\.weight.*float32\[16, 5\].*float32\[16, 6\]/);
     await s.page.screenshot({ path: join(SHOTS, 'errors.png'), fullPage: true });
-    expect(await storeState<string>('(s) => s.pair.contentHash')).toBe(pairBefore);
+    expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(pairBefore);
     expect(await s.page.textContent('[data-testid="alpha-value"]')).toBe(alphaBefore);
     // Still working: moving α still updates the table.
     await s.page.getByRole('slider', { name: /alpha|α/ }).focus();
@@ -164,7 +159,7 @@ describe('the explorer on the bundled pair', () => {
     await s.page.goto('about:blank');
     await s.page.goto(url.href);
     await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.35');
-    await s.page.waitForSelector('[data-testid="backend"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="backend"]', { timeout: APP_START_MS });
     expect(await s.page.locator('select[aria-label="Shift shown on the y axis"]').inputValue()).toBe(shift);
     expect(await s.page.getByRole('slider', { name: /alpha|α/ }).inputValue()).toBe('0.35');
     // Opened from the cache this time (IndexedDB), and the presenter view renders.

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encode } from 'fast-png';
 import { openPage, type Session } from './setup/chromium';
-import { storeState, waitForPair, withActions } from './setup/reliability';
+import { appState, waitForPair, withActions } from './setup/reliability';
 import { makeTestBundle, memorySource } from '../support/testBundle';
 import { loadBundle } from '../../src/core/bundle/source';
 import { pngBomb, zipOf, deflatedZeros } from '../support/bombs';
@@ -80,7 +80,7 @@ describe('hostile content in the real app', () => {
     await s.page.setInputFiles('[data-testid="results-input"]', { name: 'huge.jsonl', mimeType: 'application/x-ndjson', buffer: big });
     const msg = await lastMessage('error', /Could not import huge\.jsonl/);
     expect(msg).toMatch(/the results file has 62,000 lines, more than the 10,000 this page reads/);
-    expect(await storeState<string | null>(s.page, '(s) => s.pair && s.pair.contentHash')).toBe(contentHash);
+    expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(contentHash);
     expect(await s.page.locator('[data-testid="accuracy-table"]').count()).toBe(1);
     expect(await s.page.locator('[data-testid="view-error"]').count()).toBe(0);
   });
@@ -90,10 +90,10 @@ describe('hostile content in the real app', () => {
     await lastMessage('info', /Imported 10000 α points from sweep\.jsonl/);
     await s.page.waitForSelector('text=sweep.jsonl (imported)');
     // Every point of the store's curve is kept; the chart draws at most 300 of them for it.
-    expect(await storeState<number>(s.page, '(s) => s.imported[0].points.length')).toBe(10_000);
+    expect(await appState(s.page, (st) => st.imported[0]!.points.length)).toBe(10_000);
     const symbols = await s.page.locator('.recharts-scatter-symbol').count();
     expect(symbols).toBeLessThan(400);
-    await withActions(s.page, '(a) => a.setAlpha(0.37)');
+    await withActions(s.page, (a) => a.setAlpha(0.37));
     await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.37"]', { timeout: 60_000 });
   });
 
@@ -105,7 +105,7 @@ describe('hostile content in the real app', () => {
     expect(await err.textContent()).toMatch(/Could not show the frontier chart: .+ The rest of the page still works\.Retry/);
     expect(await s.page.locator('[data-testid="accuracy-table"]').count()).toBe(1);
     expect(await s.page.locator('[data-testid="image-input"]').count()).toBe(1);
-    expect(await storeState<string | null>(s.page, '(s) => s.pair && s.pair.contentHash')).toBe(contentHash);
+    expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(contentHash);
     await s.page.evaluate(() => (globalThis as unknown as { wiseft: { store: { setState(x: unknown): void } } }).wiseft.store.setState({ imported: [] }));
     await err.getByRole('button', { name: 'Retry' }).click();
     await s.page.waitForSelector('[data-testid="frontier-count"]');
@@ -133,20 +133,20 @@ describe('hostile content in the real app', () => {
       const st = (globalThis as unknown as { wiseft: { store: { getState(): { uploads: { status: string }[] } } } }).wiseft.store.getState();
       return st.uploads.length === 24 && st.uploads.every((u) => u.status === 'ready');
     }, undefined, { timeout: 120_000, polling: 250 });
-    expect(await storeState<string[]>(s.page, '(s) => s.uploads.map((u) => u.name)')).toEqual(files.slice(0, 24).map((f) => f.name));
+    expect(await appState(s.page, (st) => st.uploads.map((u) => u.name))).toEqual(files.slice(0, 24).map((f) => f.name));
   });
 
   it('item 7: a pair that loads but fails when run is refused with the reason; the pair, its results and α stay', async () => {
-    const before = await storeState<{ points: number; alpha: number }>(s.page, '(s) => ({ points: Object.keys(s.points).length, alpha: s.alpha })');
+    const before = await appState(s.page, (st) => ({ points: Object.keys(st.points).length, alpha: st.alpha }));
     expect(before.points).toBeGreaterThan(0);
     const url = serve('hostile-fails', failsWhenRun(makeTestBundle({ seed: 14, sets: [{ id: 'reference', role: 'reference', count: 20 }] }).files));
-    expect(await withActions<boolean>(s.page, '(a, url) => a.loadPair({ kind: "url", url }, "the failing pair")', url)).toBe(false);
+    expect(await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, 'the failing pair'), url)).toBe(false);
     const msg = await lastMessage('error', /Could not load the failing pair/);
     expect(msg).toMatch(/the pair loads but fails when run on a test batch of 2 images: .*Reshape.* The previous pair is still loaded\.$/s);
-    const after = await storeState<{ hash: string; points: number; alpha: number }>(s.page, '(s) => ({ hash: s.pair.contentHash, points: Object.keys(s.points).length, alpha: s.alpha })');
+    const after = await appState(s.page, (st) => ({ hash: st.pair!.bundleHash, points: Object.keys(st.points).length, alpha: st.alpha }));
     expect(after).toEqual({ hash: contentHash, points: before.points, alpha: before.alpha });
     // And the pair in service still evaluates: a new α gets its point (computed, not the estimate drawn meanwhile).
-    await withActions(s.page, '(a) => a.setAlpha(0.63)');
+    await withActions(s.page, (a) => a.setAlpha(0.63));
     await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"][data-estimate="false"]', { timeout: 60_000 });
   });
 
@@ -155,10 +155,10 @@ describe('hostile content in the real app', () => {
       { name: 'mine/reference/c0/a.png', data: deflatedZeros(1_900_000_000, 10_000_000), method: 8, size: 1_900_000_000 },
       { name: 'mine/reference/c1/b.png', data: encode({ width: 8, height: 8, data: new Uint8Array(192), channels: 3, depth: 8 }) },
     ]);
-    await withActions(s.page, '(a, bytes) => a.loadEvalFolder([{ path: "bomb.zip", blob: new Blob([new Uint8Array(bytes)]) }])', Array.from(zip));
+    await withActions(s.page, (a, bytes) => a.loadEvalFolder([{ path: 'bomb.zip', blob: new Blob([new Uint8Array(bytes)]) }]), Array.from(zip));
     const msg = await lastMessage('error', /Could not use those eval images/);
     expect(msg).toMatch(/the zip entry 'mine\/reference\/c0\/a\.png' unpacks to 1\.8 GB \(from 1\.\d MB compressed\), more than the 100\.0 MB one image may take: refused without unpacking/);
-    expect(await storeState<string>(s.page, '(s) => s.pair.sets.map((x) => x.id).join(",")')).toBe('reference,rtl,long');
+    expect(await appState(s.page, (st) => st.pair!.sets.map((x) => x.id).join(','))).toBe('reference,rtl,long');
   });
 
   it('item 5: a 20000×20000 PNG upload is refused from its header, naming the file and its size', async () => {

@@ -8,7 +8,7 @@ import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
-import { serveBundle, storeState, waitForPair, waitForComplete, nodePoints, BIG_SETS, GRID } from './setup/reliability';
+import { serveBundle, appState, waitForPair, waitForComplete, nodePoints, BIG_SETS, GRID } from './setup/reliability';
 import { makeTestBundle, memorySource } from '../support/testBundle';
 import { loadBundle } from '../../src/core/bundle/source';
 
@@ -123,8 +123,8 @@ describe('presenter view and phone, on the bundled pair', () => {
     expect(hash).not.toContain('paper=');
     expect(hash).toContain('alpha=0.33');
     expect(hash).toContain('shift=rendition');
-    expect(await storeState<string>(s.page, '(s) => s.paper')).toBe('none');
-    expect(await storeState<string>(s.page, '(s) => s.messages.map((m) => m.text).join(" | ")')).toContain('paper=vitb32');
+    expect(await appState(s.page, (st) => st.paper)).toBe('none');
+    expect(await appState(s.page, (st) => st.messages.map((m) => m.text).join(' | '))).toContain('paper=vitb32');
     const r = await rects({ point: '[data-testid="current-point"] circle:last-child', plot: PARTS.plot });
     expect(r.point!.left).toBeGreaterThanOrEqual(r.plot!.left - 0.5);
     expect(r.point!.right).toBeLessThanOrEqual(r.plot!.right + 0.5);

@@ -3,7 +3,7 @@
 // shown before the live frontier is done, and a mismatching member refused with the rest kept.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import { openPage, type Session } from './setup/chromium';
-import { serveBundle, storeState, BIG_SETS, type ServedBundle } from './setup/reliability';
+import { serveBundle, appState, BIG_SETS, type ServedBundle } from './setup/reliability';
 
 let s: Session;
 let pair: ServedBundle;
@@ -12,15 +12,17 @@ let pairUrl: string;
 interface View {
   member: string | null;
   pairMember: string | null;
-  contentHash: string | null;
-  pointsFor: string | null;
+  bundleHash: string | null;
+  pairResultsKey: string | null;
+  /** What the points shown belong to. */
+  resultsKey: string | null;
   alpha: number;
   complete: boolean;
   hash: string;
 }
 
-const view = () => storeState<View>(s.page, `(s) => ({ member: s.member, pairMember: s.pair ? s.pair.member : null, contentHash: s.pair ? s.pair.contentHash : null,
-  pointsFor: s.pointsFor, alpha: s.alpha, complete: s.fullFrontierMs !== null, hash: location.hash })`);
+const view = (): Promise<View> => appState(s.page, (st) => ({ member: st.member, pairMember: st.pair ? st.pair.member : null, bundleHash: st.pair ? st.pair.bundleHash : null,
+  pairResultsKey: st.pair ? st.pair.resultsKey : null, resultsKey: st.resultsKey, alpha: st.alpha, complete: st.fullFrontierMs !== null, hash: location.hash }));
 
 const waitForMember = (id: string) => s.page.waitForFunction((want) => {
   const st = (globalThis as unknown as { wiseft?: { store: { getState(): { pair: { member: string } | null; loading: unknown } } } }).wiseft?.store.getState();
@@ -75,8 +77,8 @@ describe('a bundle with several fine-tuned members', () => {
     await legend('recorded sweep').waitFor({ timeout: 10_000 });
     const v = await view();
     expect(v.complete).toBe(false);
-    expect(v.contentHash).not.toBe(before.contentHash);
-    expect(v.pointsFor === null || v.pointsFor === v.contentHash).toBe(true);
+    expect(v.bundleHash).not.toBe(before.bundleHash);
+    expect(v.resultsKey === null || v.resultsKey === v.pairResultsKey).toBe(true);
     expect(v.hash).toContain('member=e2e-seed0');
     expect(v.alpha).toBe(before.alpha);
     expect(await s.page.textContent('[data-testid="member-description"]')).toBe('All weights fine-tuned on the reference set.');
@@ -94,16 +96,16 @@ describe('a bundle with several fine-tuned members', () => {
   it('refuses a member that does not match the zero-shot model, naming it, and keeps the member, its results and α', async () => {
     await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { fullFrontierMs: number | null; evaluating: boolean } } } }).wiseft.store.getState().fullFrontierMs !== null, undefined, { timeout: 240_000, polling: 500 });
     const before = await view();
-    const points = await storeState<unknown>(s.page, '(s) => s.points');
+    const points = await appState(s.page, (st) => st.points);
     await s.page.locator('[data-testid="member-select"]').selectOption('wrong-head');
     await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: 60_000 });
     expect(await s.page.textContent('[data-testid="pair-error"]')).toMatch(/member 'wrong-head'.*does not match the zero-shot model.*head\.weight/);
     const after = await view();
     expect(after.pairMember).toBe('e2e-seed0');
-    expect(after.contentHash).toBe(before.contentHash);
+    expect(after.bundleHash).toBe(before.bundleHash);
     expect(after.alpha).toBe(before.alpha);
     expect(after.hash).toContain('member=e2e-seed0');
-    expect(await storeState<unknown>(s.page, '(s) => s.points')).toEqual(points);
+    expect(await appState(s.page, (st) => st.points)).toEqual(points);
     expect(await s.page.locator('[data-testid="member-select"]').inputValue()).toBe('e2e-seed0');
   });
 
@@ -125,7 +127,7 @@ describe('a bundle with several fine-tuned members', () => {
       return w.wiseft.actions.loadEvalFolder(files);
     });
     expect(ok).toBe(true);
-    const sets = () => storeState<string[]>(s.page, '(s) => s.pair.sets.map((x) => `${x.id}:${x.role}:${x.count}`)');
+    const sets = () => appState(s.page, (st) => st.pair!.sets.map((x) => `${x.id}:${x.role}:${x.count}`));
     expect(await sets()).toEqual(['reference:reference:6', 'mine:shift:4']);
     expect(await s.page.locator('[data-testid="recorded-toggle"]').count()).toBe(0);
     await s.page.locator('[data-testid="member-select"]').selectOption('lp-seed1');
@@ -134,7 +136,7 @@ describe('a bundle with several fine-tuned members', () => {
     await s.page.locator('[data-testid="member-select"]').selectOption('e2e-seed0');
     await waitForMember('e2e-seed0');
     expect(await sets()).toEqual(['reference:reference:6', 'mine:shift:4']);
-    expect(await storeState<unknown>(s.page, '(s) => s.pair.sweeps')).toBeNull();
+    expect(await appState(s.page, (st) => st.pair!.sweeps)).toBeNull();
     expect(await legend('recorded sweep').count()).toBe(0);
   });
 

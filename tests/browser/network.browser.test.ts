@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withPage, type Session } from './setup/chromium';
-import { serveBundle, storeState, engineCall, waitForPair, withActions, type ServedBundle } from './setup/reliability';
+import { serveBundle, appState, withDebug, waitForPair, withActions, type ServedBundle } from './setup/reliability';
 import { startHostileServer, type HostileServer } from '../support/hostileServer';
 import { DEV_CSP } from '../../vite.config';
 
@@ -57,14 +57,14 @@ describe('item 4: the Content-Security-Policy is a header, and it governs the Wo
     const seen = other.seen.length;
     await withPage(appUrl(null), async (s) => {
       await s.page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown; loading: unknown } } } }).wiseft?.store.getState().pair && !(globalThis as unknown as { wiseft: { store: { getState(): { loading: unknown } } } }).wiseft.store.getState().loading, undefined, { timeout: 180_000 });
-      const before = await storeState<string>(s.page, '(s) => s.pair.contentHash');
-      await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+      const before = await appState(s.page, (st) => st.pair!.bundleHash);
+      await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
       const m = await waitForMessage(s, /Could not load/);
       expect(m).toContain(`Could not load ${url}: could not download ${url}: this app's Content-Security-Policy does not allow fetching from ${other.origin}`);
       expect(m).toMatch(/\. The previous pair is still loaded\.$/);
       // The page's own fetch is blocked as well (the policy was always there for the page).
       expect(await s.page.evaluate((u) => fetch(u).then(() => 'loaded', () => 'blocked'), url)).toBe('blocked');
-      expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(before);
+      expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(before);
     });
     expect(other.seen.length).toBe(seen);
   });
@@ -92,14 +92,14 @@ describe('item 9: a load can be cancelled, and a silent host times out', () => {
   it('with the manifest deadline at 1.5 s, a silent host fails the load in words and the previous pair stays', async () => {
     await withPage(appUrl(P.path), async (s) => {
       await waitForPair(s.page, P.contentHash);
-      await engineCall(s.page, 'setNetLimits', { manifestMs: 1500, idleMs: 10_000 });
+      await withDebug(s.page, (d) => d.setNetLimits({ manifestMs: 1500, idleMs: 10_000 }));
       const url = new URL('tests/.artifacts/net-hang2/manifest.json', base()).href;
       const t0 = Date.now();
-      await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+      await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
       const m = await waitForMessage(s, /Could not load/);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(m).toMatch(/^Could not load .*net-hang2\/manifest\.json: manifest\.json: no complete answer from 127\.0\.0\.1:\d+ within 1\.5 s; the server is too slow or not responding\. The previous pair is still loaded\.$/);
-      expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(P.contentHash);
+      expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.contentHash);
     }, { beforeGoto: async (ctx) => void (await ctx.route(/net-hang2\/manifest\.json/, () => undefined)) });
   });
 });
@@ -157,7 +157,7 @@ describe('item 2: an endless model file from a shared link does not fill the bro
       await withPage(appUrl(P.path), async (s) => {
         await waitForPair(s.page, P.contentHash);
         const load = async (url: string) => {
-          await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+          await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
           const text = await waitForMessage(s, new RegExp(`Could not load ${url.replace(/[.?]/g, '\\$&')}`), 120_000);
           await s.page.click('[data-testid^="message-"] button').catch(() => undefined);
           return text;
@@ -166,9 +166,9 @@ describe('item 2: an endless model file from a shared link does not fill the bro
         expect(await load(`${host.origin}/declared/manifest.json`)).toMatch(/zeroshot\.onnx is larger than the 3000000 bytes the manifest declares \(stopped after \d+\)/);
         console.log(`network: declared 3 MB, stopped in ${Date.now() - t0} ms; the host had sent ${(streamed / 1e6).toFixed(1)} MB`);
         // The default cap is 1.28 GB; a lower one here keeps the test short, through the same path.
-        await engineCall(s.page, 'setNetLimits', { maxFileBytes: 20_000_000 });
+        await withDebug(s.page, (d) => d.setNetLimits({ maxFileBytes: 20_000_000 }));
         expect(await load(`${host.origin}/undeclared/manifest.json`)).toMatch(/zeroshot\.onnx is larger than the limit of 19\.1 MiB per file \(stopped after \d+\.\d MiB\)/);
-        expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(P.contentHash);
+        expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.contentHash);
       }, { args: ['--ignore-certificate-errors'] });
     } finally {
       await host.close();
@@ -190,13 +190,13 @@ describe('item 17: redirects stay on the manifest\'s origin (in Chromium)', () =
       await withPage(appUrl(P.path), async (s) => {
         await waitForPair(s.page, P.contentHash);
         const url = new URL('tests/.artifacts/net-p/manifest.json?r=1', base()).href;
-        await withActions(s.page, '(actions, url) => actions.loadPair({ kind: "url", url }, url)', url);
+        await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
         const m = await waitForMessage(s, /Could not load/);
         // Measured: Chromium answers redirect: 'manual' with an opaque redirect (status 0, no
         // Location), so the reader follows and checks where the answer came from; the bytes are
         // refused, but the other host did see the request (Node's fetch never sends it).
         expect(m).toContain(`zeroshot.onnx: ${new URL('tests/.artifacts/net-p/zeroshot.onnx', base()).href} was redirected to ${target}, on another origin; only redirects within ${new URL(base()).origin} are followed.`);
-        expect(await storeState<string>(s.page, '(s) => s.pair.contentHash')).toBe(P.contentHash);
+        expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.contentHash);
       }, {
         args: ['--ignore-certificate-errors'],
         beforeGoto: async (ctx) => {

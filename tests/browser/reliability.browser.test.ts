@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { encode } from 'fast-png';
 import fc from 'fast-check';
 import { withPage, chromiumMemory } from './setup/chromium';
-import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, storeState, engineCall, waitForPair, waitForComplete, withActions, collectGarbage, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
+import { PAIR_LOAD_MS, PAIR_RELOAD_MS, UI_UPDATE_MS } from '../support/timeouts';
+import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, appState, withDebug, waitForPair, waitForComplete, withActions, collectGarbage, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
 import { rng } from '../support/testPair';
 import type { Harness } from './harness';
 
@@ -81,22 +82,24 @@ describe('races', () => {
       for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowRight');
       await page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.40');
       // Scripted: the store's actions called back to back, as a fast drag does, ending at 0.63.
-      await withActions(page, `async (actions) => {
+      await withActions(page, async (actions) => {
         for (let i = 0; i < 60; i++) {
           actions.setAlpha((i * 37 % 100) / 100);
           if (i % 7 === 0) await new Promise((r) => setTimeout(r, 5));
         }
         actions.setAlpha(0.63);
-      }`);
+      });
       await waitForComplete(page, [0.63]);
       // The highlight, the table and the slider agree on α.
       expect(await slider.inputValue()).toBe('0.63');
       expect(await page.textContent('[data-testid="table-alpha"]')).toBe('0.63');
       await page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"]', { timeout: 60_000 });
       expect(await page.locator('[data-testid="current-point"]').count()).toBe(1);
-      const st = await storeState<{ alpha: number; points: Points; pointsFor: string }>(page, '(s) => ({ alpha: s.alpha, points: s.points, pointsFor: s.pointsFor })');
+      const st = await appState(page, (x) => ({ alpha: x.alpha, points: x.points, resultsKey: x.resultsKey, pairResultsKey: x.pair!.resultsKey }));
       expect(st.alpha).toBe(0.63);
-      expect(st.pointsFor).toBe(A.contentHash);
+      // The bundle's own sets: its results key is its bundle hash.
+      expect(st.resultsKey).toBe(A.contentHash);
+      expect(st.pairResultsKey).toBe(A.contentHash);
       const want = await nodePoints(A, [0.63, 0.4]);
       expect(pointsDiffer(st.points, want, [0.63])).toEqual([]);
       // α = 0.40 (where the keyboard stopped) was evaluated too, or is absent, never wrong.
@@ -112,14 +115,14 @@ describe('races', () => {
       // Every animation frame: are the points shown those of the pair shown? Also log each
       // complete point seen, per pair, to check against the final numbers.
       await page.evaluate(() => {
-        const w = globalThis as unknown as { wiseft: { store: { getState(): { pair: { contentHash: string } | null; points: Points; pointsFor: string | null } } }; violations: string[]; seen: Record<string, Record<string, number>> };
+        const w = globalThis as unknown as { violations: string[]; seen: Record<string, Record<string, number>> };
         w.violations = [];
         w.seen = {};
         const tick = () => {
-          const st = w.wiseft.store.getState();
-          const hash = st.pair?.contentHash;
+          const st = globalThis.wiseft!.store.getState();
+          const hash = st.pair?.resultsKey;
           if (hash && Object.keys(st.points).length > 0) {
-            if (st.pointsFor !== hash) w.violations.push(`points of ${st.pointsFor} shown under ${hash}`);
+            if (st.resultsKey !== hash) w.violations.push(`points of ${st.resultsKey} shown under ${hash}`);
             for (const [a, sets] of Object.entries(st.points)) {
               for (const [id, p] of Object.entries(sets)) if (p.n === p.total) (w.seen[hash] ??= {})[`${a}|${id}`] = p.correct;
             }
@@ -130,17 +133,17 @@ describe('races', () => {
       });
       // Load B (the action the URL field calls) while A's evaluation runs: at once, since a frontier
       // of the tiny test model can finish within seconds (a wait for "the second chunk" could miss it).
-      const startedAt = await withActions<{ done: number; total: number; evaluating: boolean; complete: boolean }>(page, `(actions, url) => {
-        const st = globalThis.wiseft.store.getState();
+      const startedAt = await withActions(page, (actions, url) => {
+        const st = globalThis.wiseft!.store.getState();
         const at = { done: st.progress?.done ?? 0, total: st.progress?.total ?? Infinity, evaluating: st.evaluating, complete: st.fullFrontierMs !== null };
         void actions.loadPair({ kind: 'url', url }, url);
         return at;
-      }`, new URL(B.path, inject('baseUrl')).href);
+      }, new URL(B.path, inject('baseUrl')).href);
       expect(startedAt.complete).toBe(false);
       await waitForPair(page, B.contentHash);
       // Cancel B's evaluation as soon as B is shown (it is then running), and start it again.
-      const cancelledAt = await withActions<{ done: number; total: number; evaluatingAfterCancel: boolean; complete: boolean }>(page, `async (actions) => {
-        const store = globalThis.wiseft.store;
+      const cancelledAt = await withActions(page, async (actions) => {
+        const store = globalThis.wiseft!.store;
         const st = store.getState();
         const at = { done: st.progress?.done ?? 0, total: st.progress?.total ?? Infinity, complete: st.fullFrontierMs !== null };
         actions.cancelEvaluation();
@@ -148,12 +151,12 @@ describe('races', () => {
         const evaluating = store.getState().evaluating;
         actions.scheduleEvaluation(0);
         return { ...at, evaluatingAfterCancel: evaluating };
-      }`);
+      });
       expect(cancelledAt.complete).toBe(false);
       expect(cancelledAt.done).toBeLessThan(cancelledAt.total);
       expect(cancelledAt.evaluatingAfterCancel).toBe(false);
       await waitForComplete(page, GRID);
-      const st = await storeState<{ points: Points }>(page, '(s) => ({ points: s.points })');
+      const st = await appState(page, (x) => ({ points: x.points }));
       const wantB = await nodePoints(B, GRID);
       expect(pointsDiffer(st.points, wantB, GRID)).toEqual([]);
       const { violations, seen } = await page.evaluate(() => {
@@ -187,7 +190,7 @@ describe('races', () => {
         const want = top(imgs[i]!.probs, 5).map((c) => small1.manifest.classes[c]);
         expect(labels[0], `img-${i} top-1`).toBe(want[0]);
         expect(labels).toHaveLength(5);
-        const probs = await storeState<number[]>(page, `(s) => s.uploads.find((u) => u.name === 'img-${i}.png').current.probs`);
+        const probs = await appState(page, (x, name) => x.uploads.find((u) => u.name === name)!.current!.probs, `img-${i}.png`);
         for (let c = 0; c < probs.length; c++) expect(Math.abs(probs[c]! - imgs[i]!.probs[c]!), `img-${i} class ${c}`).toBeLessThanOrEqual(1e-4);
       }
     });
@@ -205,19 +208,19 @@ describe('GPU trouble', () => {
       expect(await page.textContent('[data-testid="backend"]')).toMatch(/WebGPU/);
       await page.setInputFiles('[data-testid="image-input"]', file);
       await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"]', { timeout: 120_000 });
-      await page.waitForFunction(() => ((globalThis as unknown as { wiseft: { store: { getState(): { progress: { done: number } | null } } } }).wiseft.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: 180_000 });
-      expect(await engineCall<boolean>(page, 'loseDevice')).toBe(true);
+      await page.waitForFunction(() => (globalThis.wiseft!.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: PAIR_LOAD_MS });
+      expect(await withDebug(page, (d) => d.loseDevice())).toBe(true);
       await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /GPU device was lost.*CPU/.test(m.textContent ?? '')), undefined, { timeout: 60_000 });
       await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid="backend"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
       expect(await page.textContent('[data-testid="alpha-value"]')).toBe('0.30');
       expect(await page.locator('[data-testid="upload-card"][data-name="kept.png"]').count()).toBe(1);
       await waitForComplete(page, [...GRID, 0.3], 300_000);
-      const st = await storeState<{ points: Points; backend: string }>(page, '(s) => ({ points: s.points, backend: s.runtime.backend })');
+      const st = await appState(page, (x) => ({ points: x.points, backend: x.runtime!.backend }));
       expect(st.backend).toBe('wasm');
       expect(pointsDiffer(st.points, await nodePoints(A, [...GRID, 0.3]), [...GRID, 0.3])).toEqual([]);
       // The upload is still classified (on the CPU now).
       await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"][data-alpha="0.30"]', { timeout: 60_000 });
-      expect(await engineCall<{ sessions: number; gpuBuffers: number }>(page, 'resources')).toEqual({ sessions: 1, gpuBuffers: 0 });
+      expect(await withDebug(page, (d) => d.resources())).toEqual({ sessions: 1, gpuBuffers: 0 });
     });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -229,7 +232,7 @@ describe('GPU trouble', () => {
       await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /WebGPU is not available/.test(m.textContent ?? '')), undefined, { timeout: 30_000 });
       expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
       await waitForComplete(page, GRID);
-      const points = await storeState<Points>(page, '(s) => s.points');
+      const points: Points = await appState(page, (x) => x.points);
       expect(pointsDiffer(points, await nodePoints(small1, GRID), GRID)).toEqual([]);
     }, { withoutArgs: ['--enable-unsafe-webgpu'] });
   });
@@ -250,7 +253,7 @@ describe('GPU trouble', () => {
         await page.waitForFunction((re) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(re).test(m.textContent ?? '')), f.message.source, { timeout: 30_000 });
         expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
         await waitForComplete(page, GRID);
-        expect(pointsDiffer(await storeState<Points>(page, '(s) => s.points'), want, GRID)).toEqual([]);
+        expect(pointsDiffer(await appState(page, (x) => x.points), want, GRID)).toEqual([]);
       }, {
         beforeGoto: async (ctx) => {
           await ctx.route(/explorer\.worker\.ts/, async (route) => {
@@ -281,16 +284,15 @@ describe('leaks', () => {
         const { page } = s;
         await waitForPair(page, heavy1.contentHash);
         expect(await page.textContent('[data-testid="backend"]')).toMatch(backend === 'webgpu' ? /WebGPU/ : /CPU/);
-        type Resources = { sessions: number; gpuBuffers: number };
-        const one = await engineCall<Resources>(page, 'resources');
+        const one = await withDebug(page, (d) => d.resources());
         expect(one.sessions).toBe(1); // the image model; these bundles carry no text tower
         if (backend === 'webgpu') expect(one.gpuBuffers).toBeGreaterThan(0);
         else expect(one.gpuBuffers).toBe(0);
         // Settled memory: evaluation stopped, every heap collected; the least of three readings
         // (a reading can catch a transient allocation of the GPU process).
         const settled = async () => {
-          await withActions(page, '(actions) => actions.cancelEvaluation()');
-          await page.waitForFunction(() => !(globalThis as unknown as { wiseft: { store: { getState(): { evaluating: boolean } } } }).wiseft.store.getState().evaluating, undefined, { timeout: 60_000 });
+          await withActions(page, (actions) => actions.cancelEvaluation());
+          await page.waitForFunction(() => !globalThis.wiseft!.store.getState().evaluating, undefined, { timeout: UI_UPDATE_MS });
           const readings: number[] = [];
           for (let k = 0; k < 3; k++) {
             await collectGarbage(page);
@@ -305,9 +307,9 @@ describe('leaks', () => {
           await input.fill(new URL(b.path, inject('baseUrl')).href);
           await page.click('button:has-text("Load URL")');
           await waitForPair(page, b.contentHash);
-          expect(await engineCall<Resources>(page, 'resources'), `after load ${i}`).toEqual(one);
+          expect(await withDebug(page, (d) => d.resources()), `after load ${i}`).toEqual(one);
           // Let the new pair's evaluation get going, so the next load lands mid-evaluation.
-          await page.waitForFunction(() => ((globalThis as unknown as { wiseft: { store: { getState(): { progress: { done: number } | null } } } }).wiseft.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: 120_000 });
+          await page.waitForFunction(() => (globalThis.wiseft!.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: PAIR_RELOAD_MS });
           // The first loads raise high-water marks that stay (ORT's wasm heap grows and never
           // shrinks; a load mid-evaluation holds two pairs until the new one is ready): measured
           // at every load, memory rose ~20 MiB by the third and then stayed within 5 MiB.
@@ -330,7 +332,7 @@ describe('cache', () => {
     await withPage(appUrl(small2.path), async (s) => {
       const { page } = s;
       await waitForPair(page, small2.contentHash);
-      const stats0 = await engineCall<{ hits: number; misses: number; corrupt: number }>(page, 'cacheStats');
+      const stats0 = await withDebug(page, (d) => d.cacheStats());
       expect(stats0.misses).toBeGreaterThan(0);
       // Raw IndexedDB, as idb-keyval lays it out: database 'wiseft-explorer', store 'bundles'.
       const changed = await page.evaluate(async () => {
@@ -362,15 +364,15 @@ describe('cache', () => {
       expect(changed).toHaveLength(2);
       await page.reload();
       await waitForPair(page, small2.contentHash);
-      const stats = await engineCall<{ hits: number; misses: number; corrupt: number }>(page, 'cacheStats');
+      const stats = await withDebug(page, (d) => d.cacheStats());
       expect(stats.corrupt).toBe(2);
       expect(stats.misses).toBe(2); // exactly the two bad entries were downloaded again
       await waitForComplete(page, GRID);
-      expect(pointsDiffer(await storeState<Points>(page, '(s) => s.points'), await nodePoints(small2, GRID), GRID)).toEqual([]);
+      expect(pointsDiffer(await appState(page, (x) => x.points), await nodePoints(small2, GRID), GRID)).toEqual([]);
       // And the cache holds good entries again: the next visit is all hits.
       await page.reload();
       await waitForPair(page, small2.contentHash);
-      expect(await engineCall<{ hits: number; misses: number; corrupt: number }>(page, 'cacheStats')).toMatchObject({ misses: 0, corrupt: 0 });
+      expect(await withDebug(page, (d) => d.cacheStats())).toMatchObject({ misses: 0, corrupt: 0 });
       expect(s.errors).toEqual([]);
     });
   });
@@ -434,8 +436,8 @@ describe('privacy', () => {
       const requests: string[] = [];
       await withPage(url, async (s) => {
         const { page } = s;
-        await page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown } } } }).wiseft?.store.getState().pair, undefined, { timeout: 120_000 });
-        expect(await storeState<string>(page, '(s) => s.pair.contentHash')).toBe(small1.contentHash);
+        await page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_RELOAD_MS });
+        expect(await appState(page, (x) => x.pair!.bundleHash)).toBe(small1.contentHash);
         await waitForComplete(page, [0.5]);
         const violations = await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
         expect(violations).toEqual([]);

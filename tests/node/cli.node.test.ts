@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,19 @@ import { quiet } from '../support/quiet';
 import { writeBundleDir } from '../support/testBundle';
 
 const writeBundle = (files: Map<string, Uint8Array>) => writeBundleDir(files, 'wiseft-pair-');
+
+/** `npx wiseft …` as a user types it after `npm ci`, in its own process; --no: never install a package of that name. */
+function npxWiseft(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['--no', 'wiseft', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 
 describe('wiseft CLI', () => {
@@ -46,6 +60,15 @@ describe('wiseft CLI', () => {
     expect(maxAbsDiff(got, live)).toBeLessThanOrEqual(1e-5);
     await explorer.dispose();
   });
+
+  it('runs as `npx wiseft` (package.json bin → cli/bin.js → tsx) with its output and exit status', async () => {
+    const ok = await npxWiseft(['members', '--pair', 'public/pairs/shapes']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.split('\n')[0]).toMatch(/^e2e-seed0\tend-to-end\tseed 0\t.*\(default\)$/);
+    const bad = await npxWiseft(['eval']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^wiseft: --pair is required$/m);
+  }, 60_000);
 
   it('refuses bad arguments with a message', async () => {
     await expect(main(['eval'])).rejects.toThrow(/--pair is required/);

@@ -16,7 +16,7 @@ import { extent, thinCurve, listSome, isolate, MAX_CHART_POINTS } from '../../sr
 import { frontierPoints } from '../../src/state/frontier';
 import { toCurve, importResults } from '../../src/state/imported';
 import { useStore, say, MAX_MESSAGE_CHARS } from '../../src/state/store';
-import type { PairSummary } from '../../src/core/explorer';
+import type { PairSummary } from '../../src/worker/protocol';
 import { pngBomb, zipOf, deflatedZeros } from '../support/bombs';
 import { makeTestBundle } from '../support/testBundle';
 

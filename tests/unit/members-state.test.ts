@@ -5,7 +5,7 @@ import { parseHash, formatHash, DEFAULT_HASH } from '../../src/state/hash';
 import { fineTunedLabel, recordedCurve, memberTraits, RECORDED_SERIES } from '../../src/state/members';
 import { parseResults } from '../../src/core/eval/results';
 import { sweepLines } from '../support/testBundle';
-import type { PairSummary, MemberSummary } from '../../src/core/explorer';
+import type { PairSummary, MemberSummary, ResultsKey } from '../../src/worker/protocol';
 
 const SETS = [
   { id: 'reference', role: 'reference' as const, count: 100 },
@@ -17,7 +17,7 @@ function pair(members: MemberSummary[], member: string, sweeps: PairSummary['swe
   return {
     name: 'p', members, member, sweeps, description: '', citation: '', classes: ['a', 'b'], templates: ['{}'],
     sets: SETS.map((s) => ({ ...s, name: s.id, analogue: null, description: '', classSubset: null })),
-    contentHash: 'h', sourceUrl: null, hasText: false, inputSize: 8,
+    bundleHash: 'h', resultsKey: 'h' as ResultsKey, sourceUrl: null, hasText: false, inputSize: 8,
     engine: { backend: 'cpu', blendedBytes: 0, gpuBytes: 0, blendedTensors: 0, sharedTensors: 0 },
   };
 }

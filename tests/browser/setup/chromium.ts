@@ -50,6 +50,10 @@ export async function openPage(url: string, opts: OpenOptions = {}): Promise<Ses
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
+  // The app serves its engine's debug hooks (globalThis.wiseft.debug) only to a page that says it is a test's.
+  await context.addInitScript(() => {
+    (globalThis as { __WISEFT_TEST__?: boolean }).__WISEFT_TEST__ = true;
+  });
   await opts.beforeGoto?.(context);
   await page.goto(url);
   return {

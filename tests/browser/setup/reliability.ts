@@ -8,8 +8,9 @@ import { Explorer } from '../../../src/core/explorer';
 import { loadBundle } from '../../../src/core/bundle/source';
 import { ortNode } from '../../../src/core/runtime/ort-node';
 import type { SetAccuracy } from '../../../src/core/eval/frontier';
+import { PAIR_LOAD_MS, FULL_FRONTIER_MS, SHORT_MS } from '../../support/timeouts';
 
-export const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
+export { GRID } from '../../../src/worker/protocol';
 export type Points = Record<string, Record<string, SetAccuracy>>;
 
 export interface ServedBundle extends BundleFiles {
@@ -65,53 +66,29 @@ export function pointsDiffer(got: Points, want: Points, alphas: readonly number[
   return bad;
 }
 
-/** Runs `body(state)` in the page against the app's zustand store; returns its (cloneable) result. */
-export function storeState<T>(page: Page, body: string): Promise<T> {
-  return page.evaluate((b) => {
-    const st = (globalThis as unknown as { wiseft: { store: { getState(): unknown } } }).wiseft.store.getState();
-    return new Function('s', `return (${b})(s)`)(st) as T;
-  }, body);
-}
+export { appState, withActions, withDebug } from './page';
 
-/** Calls a method of the engine Worker through the app's handle. */
-export function engineCall<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(([m, a]) => {
-    const e = (globalThis as unknown as { wiseft: { engine(): Record<string, (...x: unknown[]) => Promise<unknown>> } }).wiseft.engine();
-    return e[m as string]!(...(a as unknown[])) as Promise<T>;
-  }, [method, args] as const);
-}
-
-export async function waitForPair(page: Page, contentHash: string, timeout = 180_000): Promise<void> {
+export async function waitForPair(page: Page, bundleHash: string, timeout = PAIR_LOAD_MS): Promise<void> {
   const r = await page.waitForFunction((h) => {
-    const st = (globalThis as unknown as { wiseft?: { store: { getState(): { pair: { contentHash: string } | null; loading: unknown; pairError: string | null; messages: { text: string }[] } } } }).wiseft?.store.getState();
+    const st = globalThis.wiseft?.store.getState();
     if (st?.pairError) return `pair error: ${st.pairError}`;
     if (st?.messages.some((m) => /could not start/.test(m.text))) return st.messages.map((m) => m.text).join(' | ');
-    return st?.pair?.contentHash === h && !st.loading ? 'ok' : false;
-  }, contentHash, { timeout, polling: 200 });
+    return st?.pair?.bundleHash === h && !st.loading ? 'ok' : false;
+  }, bundleHash, { timeout, polling: 200 });
   const v = await r.jsonValue();
   if (v !== 'ok') throw new Error(String(v));
 }
 
 /** Waits until every α given has every set complete (n = total) and no evaluation runs. */
-export async function waitForComplete(page: Page, alphas: readonly number[], timeout = 200_000): Promise<void> {
+export async function waitForComplete(page: Page, alphas: readonly number[], timeout = FULL_FRONTIER_MS): Promise<void> {
   await page.waitForFunction((as) => {
-    const st = (globalThis as unknown as { wiseft: { store: { getState(): { pair: { sets: { id: string }[] } | null; points: Points; evaluating: boolean; pointsFor: string | null } } } }).wiseft.store.getState();
-    if (!st.pair || st.evaluating || st.pointsFor !== (st.pair as unknown as { contentHash: string }).contentHash) return false;
+    const st = globalThis.wiseft!.store.getState();
+    if (!st.pair || st.evaluating || st.resultsKey !== st.pair.resultsKey) return false;
     return as.every((a) => st.pair!.sets.every((s) => {
       const p = st.points[String(a)]?.[s.id];
       return p !== undefined && p.n === p.total;
     }));
   }, alphas, { timeout, polling: 250 });
-}
-
-/**
- * Runs `body(actions, arg)` in the page with the app's own actions module. A string, so the test
- * runner does not transform it.
- */
-export function withActions<T>(page: Page, body: string, arg: unknown = null): Promise<T> {
-  // The app's own module instance, as main.tsx exposes it (a dynamic import from the test could
-  // get a second instance with no engine).
-  return page.evaluate(([b, a]) => new Function('arg', `return Promise.resolve((${b})(globalThis.wiseft.actions, arg))`)(a) as Promise<T>, [body, arg] as const);
 }
 
 /**
@@ -134,7 +111,7 @@ export async function collectGarbage(page: Page): Promise<void> {
     for (const sessionId of sessions) {
       const n = ++id;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('a Worker did not answer HeapProfiler.collectGarbage')), 30_000);
+        const timer = setTimeout(() => reject(new Error('a Worker did not answer HeapProfiler.collectGarbage')), SHORT_MS);
         replies.set(n, () => (clearTimeout(timer), resolve()));
         void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }) });
       });

@@ -1,0 +1,57 @@
+// α and ▶ Play. Every α change starts an evaluation job (the current α first) and a
+// classification of the uploads at the new α.
+import { quantizeAlpha } from '../../worker/protocol';
+import type { Store } from '../store';
+import type { EvaluationController } from './evaluation';
+import type { UploadsController } from './uploads';
+
+/** ▶ Play: one step of PLAY_STEP every PLAY_INTERVAL_MS, from 0 (or where α is) to 1. */
+export const PLAY_INTERVAL_MS = 120;
+export const PLAY_STEP = 0.02;
+
+export interface AlphaController {
+  setAlpha(alpha: number): void;
+  togglePlay(): void;
+  dispose(): void;
+}
+
+export function createAlphaControl(store: Store, evaluation: EvaluationController, uploads: UploadsController): AlphaController {
+  let playTimer: ReturnType<typeof setInterval> | null = null;
+
+  // A drag waits for the slider to rest (the evaluation's debounce). A Play step does not: the
+  // debounce is as long as a step, and restarting it at every step would starve the evaluation
+  // for the whole sweep; each step's job supersedes the last, the current α first.
+  const set = (alpha: number, delayMs?: number) => {
+    const a = quantizeAlpha(alpha);
+    if (a === store.getState().alpha) return;
+    store.setState({ alpha: a });
+    evaluation.schedule(delayMs);
+    uploads.refreshSoon();
+  };
+
+  const stop = () => {
+    if (playTimer) clearInterval(playTimer);
+    playTimer = null;
+    store.setState({ playing: false });
+  };
+
+  const step = () => {
+    const a = store.getState().alpha;
+    if (a >= 1) stop();
+    else set(a + PLAY_STEP, 0);
+  };
+
+  return {
+    setAlpha: (alpha) => set(alpha),
+    togglePlay() {
+      if (playTimer) return stop();
+      store.setState({ playing: true });
+      if (store.getState().alpha >= 1) set(0);
+      playTimer = setInterval(step, PLAY_INTERVAL_MS);
+    },
+    dispose() {
+      if (playTimer) clearInterval(playTimer);
+      playTimer = null;
+    },
+  };
+}

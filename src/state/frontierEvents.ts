@@ -1,0 +1,61 @@
+// An evaluation's chunk events arrive once per chunk, faster than a chart can redraw on a small
+// model: they are queued and applied together at most every FLUSH_MS, so the page stays smooth
+// while the engine evaluates.
+import type { EvaluationEvent, FrontierPoints, SetAccuracy } from '../worker/protocol';
+import type { Store } from './store';
+
+export const FLUSH_MS = 80;
+
+type ChunkEvent = Extract<EvaluationEvent, { kind: 'chunk' }>;
+
+export interface FrontierBuffer {
+  push(e: ChunkEvent): void;
+  /** Applies what is queued now. */
+  flush(): void;
+  /** Drops what is queued and stops the timer. */
+  dispose(): void;
+}
+
+const imagesSeen = (p: Record<string, SetAccuracy> | undefined) => Object.values(p ?? {}).reduce((n, a) => n + a.n, 0);
+
+/**
+ * The points after `events`: each replaces its α's point unless that point has seen more images.
+ * Counts only grow under one results key, so an event that comes late never undoes a fuller point.
+ */
+export function mergeChunkEvents(points: FrontierPoints, events: readonly ChunkEvent[]): FrontierPoints {
+  const out = { ...points };
+  for (const e of events) if (imagesSeen(e.point) >= imagesSeen(out[String(e.alpha)])) out[String(e.alpha)] = e.point;
+  return out;
+}
+
+export function createFrontierBuffer(store: Store): FrontierBuffer {
+  let pending: ChunkEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const stop = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  const flush = () => {
+    stop();
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    store.setState((s) => {
+      // Every event names its results key: anything for another pair or eval sets is dropped.
+      const mine = batch.filter((e) => e.resultsKey === s.pair?.resultsKey);
+      if (mine.length === 0) return {};
+      return { resultsKey: mine[0]!.resultsKey, points: mergeChunkEvents(s.points, mine), progress: mine[mine.length - 1]!.progress };
+    });
+  };
+  return {
+    push(e) {
+      pending.push(e);
+      timer ??= setTimeout(flush, FLUSH_MS);
+    },
+    flush,
+    dispose() {
+      stop();
+      pending = [];
+    },
+  };
+}

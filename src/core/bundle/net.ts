@@ -140,118 +140,155 @@ const MAX_REDIRECTS = 5;
 
 /** Downloads `url` within the bounds; the body's bytes, or a DownloadError saying what went wrong. */
 export async function boundedFetch(href: string, o: BoundedFetchOptions): Promise<Uint8Array> {
-  const fetchImpl = o.fetchImpl ?? globalThis.fetch.bind(globalThis);
-  let url = new URL(href);
-  const known = precheckUrl(url, o.pageHref);
-  if (known) throw new DownloadError(`could not download ${url.href}: ${known}`, 'refused');
+  const first = new URL(href);
+  const known = precheckUrl(first, o.pageHref);
+  if (known) throw new DownloadError(`could not download ${first.href}: ${known}`, 'refused');
   if (o.expectedBytes !== undefined && o.expectedBytes > o.maxBytes) {
     throw new DownloadError(`${o.name}: the manifest declares ${o.expectedBytes} bytes (${mib(o.expectedBytes)}), over the limit of ${mib(o.maxBytes)} per file`, 'too-large');
   }
   if (o.signal?.aborted) throw new DownloadError('the load was cancelled', 'cancelled');
-  // One controller stops the socket for every reason: the user's Cancel, a deadline, a limit.
-  const ctl = new AbortController();
-  let why: DownloadError | null = null;
-  const stop = (e: DownloadError) => {
-    why ??= e;
-    ctl.abort();
-  };
-  const onCancel = () => stop(new DownloadError('the load was cancelled', 'cancelled'));
-  o.signal?.addEventListener('abort', onCancel);
-  const deadline = o.totalMs === undefined ? null : setTimeout(() => stop(new DownloadError(`${o.name}: no complete answer from ${url.host} within ${seconds(o.totalMs!)}; the server is too slow or not responding`, 'timeout')), o.totalMs);
-  let idle: ReturnType<typeof setTimeout> | null = null;
-  const touch = () => {
-    if (idle) clearTimeout(idle);
-    idle = setTimeout(() => stop(new DownloadError(`${o.name}: ${url.host} sent nothing for ${seconds(o.idleMs)}; the download was abandoned`, 'timeout')), o.idleMs);
-  };
+  const watch = new TransferWatch(o, first.host);
   try {
-    touch();
-    let res: Response | null = null;
-    for (let hop = 0; !res; hop++) {
-      let r: Response;
-      try {
-        // 'manual': Node's fetch then hands us the 3xx with its Location, so a redirect to another
-        // origin is refused before any request goes there. Browsers answer an opaque redirect
-        // (status 0, no Location) instead: then follow, and check where the answer came from.
-        r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'manual', signal: ctl.signal });
-        if (r.type === 'opaqueredirect') r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'follow', signal: ctl.signal });
-      } catch (e) {
-        if (why) throw why;
-        throw new DownloadError(await explainFetchFailure(url, e, o.pageHref), 'network');
-      }
-      touch();
-      if (r.url && new URL(r.url).origin !== o.origin) {
-        void r.body?.cancel().catch(() => undefined);
-        throw new DownloadError(`${o.name}: ${url.href} was redirected to ${r.url}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
-      }
-      if (r.status >= 300 && r.status < 400 && r.headers.get('location') !== null) {
-        void r.body?.cancel().catch(() => undefined);
-        const next = new URL(r.headers.get('location')!, url);
-        if (next.origin !== o.origin) throw new DownloadError(`${o.name}: ${url.href} redirects to ${next.href}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
-        if (hop >= MAX_REDIRECTS) throw new DownloadError(`${o.name}: more than ${MAX_REDIRECTS} redirects from ${href}`, 'redirect');
-        url = next;
-        continue;
-      }
-      res = r;
-    }
+    watch.touch();
+    const { res, url } = await fetchWithinOrigin(href, o, watch);
     if (!res.ok) {
       void res.body?.cancel().catch(() => undefined);
       throw new DownloadError(`could not download ${url.href}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, 'http');
     }
     const limit = Math.min(o.expectedBytes ?? Infinity, o.maxBytes);
-    const tooBig = (n: number, stopped: boolean) => new DownloadError(
-      o.expectedBytes !== undefined && o.expectedBytes <= o.maxBytes
-        ? `${o.name} is larger than the ${o.expectedBytes} bytes the manifest declares${stopped ? ` (stopped after ${n})` : ` (the server says ${n})`}: the file was replaced or the server is misbehaving`
-        : `${o.name} is larger than the limit of ${mib(o.maxBytes)} per file${stopped ? ` (stopped after ${mib(n)})` : ` (the server says ${mib(n)})`}`,
-      'too-large');
     const header = res.headers.get('content-length');
     const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
     if (declared !== null && declared > limit) {
       void res.body?.cancel().catch(() => undefined);
-      throw tooBig(declared, false);
+      throw tooBig(o, declared, false);
     }
-    const total = o.expectedBytes ?? declared;
-    if (!res.body) {
-      // No stream (some fetch polyfills): the size is checked after the fact only.
-      const all = new Uint8Array(await res.arrayBuffer());
-      if (all.byteLength > limit) throw tooBig(all.byteLength, true);
-      o.onProgress?.(all.byteLength, total);
-      return all;
-    }
-    const reader = res.body.getReader();
-    // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
-    const exact = o.expectedBytes !== undefined ? new Uint8Array(o.expectedBytes) : null;
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        touch();
-        if (loaded + value.byteLength > limit) throw tooBig(loaded + value.byteLength, true);
-        if (exact) exact.set(value, loaded);
-        else chunks.push(value);
-        loaded += value.byteLength;
-        o.onProgress?.(loaded, total);
-      }
-    } catch (e) {
-      void reader.cancel().catch(() => undefined);
-      ctl.abort();
-      if (e instanceof DownloadError) throw e;
-      if (why) throw why;
-      throw new DownloadError(`${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`, 'network');
-    }
-    if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(loaded);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return await readBody(res, url, o, watch, limit, o.expectedBytes ?? declared);
   } finally {
-    if (idle) clearTimeout(idle);
-    if (deadline) clearTimeout(deadline);
-    o.signal?.removeEventListener('abort', onCancel);
+    watch.dispose();
   }
+}
+
+/**
+ * One controller stops the socket for every reason (the user's Cancel, the deadline, the idle
+ * timeout, a limit), and remembers the first reason: the fetch's own error then says only "aborted".
+ */
+class TransferWatch {
+  readonly ctl = new AbortController();
+  why: DownloadError | null = null;
+  /** The host now asked, for the timeout messages (a redirect may change it). */
+  host: string;
+  private idle: ReturnType<typeof setTimeout> | null = null;
+  private readonly deadline: ReturnType<typeof setTimeout> | null;
+  private readonly onCancel = () => this.stop(new DownloadError('the load was cancelled', 'cancelled'));
+
+  constructor(private readonly o: BoundedFetchOptions, host: string) {
+    this.host = host;
+    o.signal?.addEventListener('abort', this.onCancel);
+    const total = o.totalMs;
+    this.deadline = total === undefined ? null : setTimeout(() => this.stop(new DownloadError(`${o.name}: no complete answer from ${this.host} within ${seconds(total)}; the server is too slow or not responding`, 'timeout')), total);
+  }
+
+  stop(e: DownloadError): void {
+    this.why ??= e;
+    this.ctl.abort();
+  }
+
+  /** Something arrived: the idle timeout starts again. */
+  touch(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.stop(new DownloadError(`${this.o.name}: ${this.host} sent nothing for ${seconds(this.o.idleMs)}; the download was abandoned`, 'timeout')), this.o.idleMs);
+  }
+
+  dispose(): void {
+    if (this.idle) clearTimeout(this.idle);
+    if (this.deadline) clearTimeout(this.deadline);
+    this.o.signal?.removeEventListener('abort', this.onCancel);
+  }
+}
+
+/** The response for `url`, following at most MAX_REDIRECTS redirects and none off `o.origin`. */
+async function fetchWithinOrigin(href: string, o: BoundedFetchOptions, watch: TransferWatch): Promise<{ res: Response; url: URL }> {
+  const fetchImpl = o.fetchImpl ?? globalThis.fetch.bind(globalThis);
+  let url = new URL(href);
+  for (let hop = 0; ; hop++) {
+    let r: Response;
+    try {
+      // 'manual': Node's fetch then hands us the 3xx with its Location, so a redirect to another
+      // origin is refused before any request goes there. Browsers answer an opaque redirect
+      // (status 0, no Location) instead: then follow, and check where the answer came from.
+      r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'manual', signal: watch.ctl.signal });
+      if (r.type === 'opaqueredirect') r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'follow', signal: watch.ctl.signal });
+    } catch (e) {
+      if (watch.why) throw watch.why;
+      throw new DownloadError(await explainFetchFailure(url, e, o.pageHref), 'network');
+    }
+    watch.touch();
+    if (r.url && new URL(r.url).origin !== o.origin) {
+      void r.body?.cancel().catch(() => undefined);
+      throw new DownloadError(`${o.name}: ${url.href} was redirected to ${r.url}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
+    }
+    if (!(r.status >= 300 && r.status < 400 && r.headers.get('location') !== null)) return { res: r, url };
+    void r.body?.cancel().catch(() => undefined);
+    const next = new URL(r.headers.get('location')!, url);
+    if (next.origin !== o.origin) throw new DownloadError(`${o.name}: ${url.href} redirects to ${next.href}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
+    if (hop >= MAX_REDIRECTS) throw new DownloadError(`${o.name}: more than ${MAX_REDIRECTS} redirects from ${href}`, 'redirect');
+    url = next;
+    watch.host = url.host;
+  }
+}
+
+function tooBig(o: BoundedFetchOptions, n: number, stopped: boolean): DownloadError {
+  return new DownloadError(
+    o.expectedBytes !== undefined && o.expectedBytes <= o.maxBytes
+      ? `${o.name} is larger than the ${o.expectedBytes} bytes the manifest declares${stopped ? ` (stopped after ${n})` : ` (the server says ${n})`}: the file was replaced or the server is misbehaving`
+      : `${o.name} is larger than the limit of ${mib(o.maxBytes)} per file${stopped ? ` (stopped after ${mib(n)})` : ` (the server says ${mib(n)})`}`,
+    'too-large',
+  );
+}
+
+/** The body, stopped as soon as it passes `limit`; `total` is what progress reports as the size. */
+async function readBody(res: Response, url: URL, o: BoundedFetchOptions, watch: TransferWatch, limit: number, total: number | null): Promise<Uint8Array> {
+  if (!res.body) {
+    // No stream (some fetch polyfills): the size is checked after the fact only.
+    const all = new Uint8Array(await res.arrayBuffer());
+    if (all.byteLength > limit) throw tooBig(o, all.byteLength, true);
+    o.onProgress?.(all.byteLength, total);
+    return all;
+  }
+  const reader = res.body.getReader();
+  // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
+  const exact = o.expectedBytes !== undefined ? new Uint8Array(o.expectedBytes) : null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      watch.touch();
+      if (loaded + value.byteLength > limit) throw tooBig(o, loaded + value.byteLength, true);
+      if (exact) exact.set(value, loaded);
+      else chunks.push(value);
+      loaded += value.byteLength;
+      o.onProgress?.(loaded, total);
+    }
+  } catch (e) {
+    void reader.cancel().catch(() => undefined);
+    watch.ctl.abort();
+    if (e instanceof DownloadError) throw e;
+    if (watch.why) throw watch.why;
+    throw new DownloadError(`${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`, 'network');
+  }
+  if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
+  return concat(chunks, loaded);
+}
+
+function concat(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }

@@ -60,11 +60,16 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
     const list = [...unknown].slice(0, 5).map((c) => `'${c}'`).join(', ');
     throw new EvalFolderError(`${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')}); the layout is <set>/<class>/<image>, with class folders named after the pair's classes`);
   }
-  const out = [...sets.values()].sort((a, b) => (a.id === 'reference' ? -1 : b.id === 'reference' ? 1 : a.id.localeCompare(b.id)));
+  return inPlanOrder([...sets.values()], classes.length);
+}
+
+/** 'reference' first, then by id; files by path; the class subset where a set lacks classes. */
+function inPlanOrder(sets: FolderSetPlan[], classCount: number): FolderSetPlan[] {
+  const out = sets.sort((a, b) => (a.id === 'reference' ? -1 : b.id === 'reference' ? 1 : a.id.localeCompare(b.id)));
   for (const s of out) {
     s.files.sort((a, b) => a.path.localeCompare(b.path));
     const used = [...new Set(s.files.map((f) => f.label))].sort((a, b) => a - b);
-    s.classSubset = used.length < classes.length ? used : null;
+    s.classSubset = used.length < classCount ? used : null;
   }
   return out;
 }
@@ -128,6 +133,26 @@ function centralDirectory(b: Uint8Array): { declared: number; entries: { name: s
 
 const isImageEntry = (name: string) => IMAGE.test(name) && !name.split('/').some((s) => s.startsWith('.'));
 
+function entryCountError(found: number, declared: number): EvalFolderError {
+  return new EvalFolderError(
+    found > declared && found > 0xffff
+      ? `the zip holds ${found.toLocaleString('en')} entries but its end record says ${declared.toLocaleString('en')}: it was written without ZIP64, which more than 65,535 entries need. Re-create it with ZIP64 (e.g. 'zip -r', 7-Zip or Python's zipfile) or drop the folder itself`
+      : `the zip's end record says ${declared.toLocaleString('en')} entries but its central directory holds ${found.toLocaleString('en')}: the file is damaged`,
+  );
+}
+
+/** Counts declared sizes against the limits, per entry and in total; throws at the first excess. */
+function unpackBudget(limits: ZipLimits): (name: string, size: number, packed: number) => void {
+  let total = 0;
+  return (name, size, packed) => {
+    if (size > limits.entryBytes) {
+      throw new EvalFolderError(`the zip entry '${name}' unpacks to ${mb(size)} (from ${mb(packed)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`);
+    }
+    total += size;
+    if (total > limits.totalBytes) throw new EvalFolderError(`the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`);
+  };
+}
+
 /**
  * The image entries of a zip. Everything is decided from the zip's headers before anything is
  * inflated: an entry count that disagrees with the central directory is an error, not a partial
@@ -137,25 +162,13 @@ const isImageEntry = (name: string) => IMAGE.test(name) && !name.split('/').some
  */
 export function unzipEntries(bytes: Uint8Array, limits: ZipLimits = ZIP_LIMITS): Map<string, Uint8Array> {
   const dir = centralDirectory(bytes);
-  if (dir && dir.entries.length !== dir.declared) {
-    const found = dir.entries.length;
-    throw new EvalFolderError(
-      found > dir.declared && found > 0xffff
-        ? `the zip holds ${found.toLocaleString('en')} entries but its end record says ${dir.declared.toLocaleString('en')}: it was written without ZIP64, which more than 65,535 entries need. Re-create it with ZIP64 (e.g. 'zip -r', 7-Zip or Python's zipfile) or drop the folder itself`
-        : `the zip's end record says ${dir.declared.toLocaleString('en')} entries but its central directory holds ${found.toLocaleString('en')}: the file is damaged`,
-    );
-  }
+  if (dir && dir.entries.length !== dir.declared) throw entryCountError(dir.entries.length, dir.declared);
   // Every budget is checked from the headers before the first byte is inflated.
-  let total = 0;
+  const headerBudget = unpackBudget(limits);
   for (const f of dir?.entries ?? []) {
-    if (f.name.endsWith('/') || !isImageEntry(f.name)) continue;
-    if (f.size > limits.entryBytes) {
-      throw new EvalFolderError(`the zip entry '${f.name}' unpacks to ${mb(f.size)} (from ${mb(f.packed)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`);
-    }
-    total += f.size;
-    if (total > limits.totalBytes) throw new EvalFolderError(`the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`);
+    if (!f.name.endsWith('/') && isImageEntry(f.name)) headerBudget(f.name, f.size, f.packed);
   }
-  total = 0;
+  const budget = unpackBudget(limits);
   const out = new Map<string, Uint8Array>();
   let entries: Record<string, Uint8Array>;
   try {
@@ -164,11 +177,7 @@ export function unzipEntries(bytes: Uint8Array, limits: ZipLimits = ZIP_LIMITS):
         if (f.name.endsWith('/')) return false;
         if (!isSafeRelativePath(f.name)) throw new EvalFolderError(`the zip contains '${f.name}', a path outside its folder: refused`);
         if (!isImageEntry(f.name)) return false;
-        if (f.originalSize > limits.entryBytes) {
-          throw new EvalFolderError(`the zip entry '${f.name}' unpacks to ${mb(f.originalSize)} (from ${mb(f.size)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`);
-        }
-        total += f.originalSize;
-        if (total > limits.totalBytes) throw new EvalFolderError(`the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`);
+        budget(f.name, f.originalSize, f.size);
         return true;
       },
     });

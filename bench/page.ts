@@ -5,7 +5,7 @@ import { requestGpu, type OwnedGpu } from '../src/core/gpu/device';
 import { cpuBlendRow, gpuBlendRow, inferenceRows, weightPairsOf, images, stat } from './rows';
 import { gpuKernelRows, type KernelVariant } from './gpu-rows';
 import { BlendEngine } from '../src/core/runtime/engine';
-import { parseModel, serializeModel, withValues, tensorValues } from '../src/core/onnx/model';
+import { parseModel, serializeModel, withValues, tensorValues, DATA_TYPE } from '../src/core/onnx/model';
 import { mixInto } from '../src/core/blend/cpu';
 import { loadBundle, urlSource } from '../src/core/bundle/source';
 import { Explorer } from '../src/core/explorer';
@@ -89,7 +89,7 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-js' 
   const ftBy = new Map(ft.graph.initializer.map((t) => [t.name, t]));
   for (const a of [0.3, 0.7]) {
     const inits = zs.graph.initializer.map((t) => {
-      if (t.data_type !== 1) return t;
+      if (t.data_type !== DATA_TYPE.FLOAT) return t;
       const x = tensorValues(t) as Float32Array;
       const y = tensorValues(ftBy.get(t.name)!) as Float32Array;
       mixInto(x, x, y, a);

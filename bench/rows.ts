@@ -2,7 +2,7 @@
 // Node runner (bench/run.ts, onnxruntime-node) call the same functions.
 import type { InferenceSession } from 'onnxruntime-common';
 import { BlendEngine, type Backend, type OrtModule } from '../src/core/runtime/engine';
-import { parseModel, serializeModel, withValues, tensorValues } from '../src/core/onnx/model';
+import { parseModel, serializeModel, withValues, tensorValues, DATA_TYPE } from '../src/core/onnx/model';
 import { analyzePair } from '../src/core/onnx/pair';
 import { extractWeightPairs, type WeightPair } from '../src/core/blend/weights';
 import { CpuBlender, mixInto } from '../src/core/blend/cpu';
@@ -159,7 +159,7 @@ export async function inferenceRows(zsBytes: Uint8Array, ftBytes: Uint8Array, o:
   const ftByName = new Map(ft.graph.initializer.map((x) => [x.name, x]));
   const values = new Map<string, { t: TensorProto; a: Float32Array; b: Float32Array; out: Float32Array }>();
   for (const x of zs.graph.initializer) {
-    if (!names.has(x.name) || x.data_type !== 1) continue;
+    if (!names.has(x.name) || x.data_type !== DATA_TYPE.FLOAT) continue;
     const a = tensorValues(x) as Float32Array;
     values.set(x.name, { t: x, a, b: tensorValues(ftByName.get(x.name)!) as Float32Array, out: new Float32Array(a.length) });
   }

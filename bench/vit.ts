@@ -6,6 +6,7 @@
 // Linear weights are stored [in, out] (as PyTorch's ONNX exporter writes them, pre-transposed for
 // MatMul), so every element count matches CLIP; conv1 stays [768, 3, 32, 32] without bias.
 import { ModelProtoType } from '../src/core/onnx/proto';
+import { DATA_TYPE } from '../src/core/onnx/model';
 import { floatToHalf } from '../src/core/onnx/half';
 import { rng } from '../tests/support/testPair';
 
@@ -104,16 +105,16 @@ export function blend(w0: Weights, w1: Weights, alpha: number): Weights {
 }
 
 const dim = (v: number | string) => (typeof v === 'number' ? { dim_value: v } : { dim_param: v });
-const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } } });
+const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: DATA_TYPE.FLOAT, shape: { dim: dims.map(dim) } } } });
 const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
 const int = (name: string, v: number) => ({ name, type: 2, i: v });
 const float = (name: string, v: number) => ({ name, type: 1, f: v });
 
 function i64(name: string, values: number[], dims = [values.length]) {
-  return { name, dims, data_type: 7, raw_data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+  return { name, dims, data_type: DATA_TYPE.INT64, raw_data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
 }
 function f32(name: string, values: number[], dims = [values.length]) {
-  return { name, dims, data_type: 1, raw_data: new Uint8Array(Float32Array.from(values).buffer) };
+  return { name, dims, data_type: DATA_TYPE.FLOAT, raw_data: new Uint8Array(Float32Array.from(values).buffer) };
 }
 
 export function buildModel(c: VitConfig, w: Weights, opts: { fp16?: boolean } = {}): Uint8Array {
@@ -129,12 +130,12 @@ export function buildModel(c: VitConfig, w: Weights, opts: { fp16?: boolean } = 
   const ref = (name: string): string => {
     const { shape, values } = w.get(name)!;
     if (!fp16) {
-      inits.push({ name, dims: shape, data_type: 1, raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+      inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT, raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
       return name;
     }
     const h = new Uint16Array(values.length);
     for (let i = 0; i < h.length; i++) h[i] = floatToHalf(values[i]!);
-    inits.push({ name, dims: shape, data_type: 10, raw_data: new Uint8Array(h.buffer) });
+    inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT16, raw_data: new Uint8Array(h.buffer) });
     return node('Cast', [name], [int('to', 1)], `${name}.f32`);
   };
   const W = c.width;

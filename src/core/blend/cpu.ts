@@ -1,6 +1,6 @@
 import type { Tensor } from 'onnxruntime-common';
 import type { WeightPair } from './weights';
-import { wasmArena, wasmResident, type WasmArena } from './arena';
+import { wasmResident, type WasmArena } from './arena';
 import type { BlendCoefficients, BlendedTensor, TensorModule, WeightBlender } from './blender';
 import { floatsToHalves } from '../onnx/half';
 
@@ -23,14 +23,6 @@ export class CpuBlender implements WeightBlender {
   readonly outputs: Map<string, Float32Array>;
   private readonly simd: WasmArena | null;
   private tensors: Record<string, Tensor> | null = null;
-
-  /**
-   * The wasm memory for tensors of these element counts, or null where the kernel cannot run (no
-   * SIMD, over 4 GiB). Its θ(α) region stays untouched, so uncommitted, until the first blend.
-   */
-  static arena(tensors: readonly { name: string; count: number }[]): WasmArena | null {
-    return wasmArena(tensors);
-  }
 
   /** `arena`: where `pairs` were extracted into (else they are copied into a new one). */
   constructor(readonly pairs: readonly WeightPair[], arena?: WasmArena | null) {

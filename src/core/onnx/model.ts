@@ -37,8 +37,8 @@ const DTYPES: Record<number, { name: DType; bytes: number }> = {
 export function dtypeName(dataType: number): DType | undefined {
   return Object.hasOwn(DTYPES, dataType) ? DTYPES[dataType]?.name : undefined;
 }
-/** The TensorProto.DataType values the blend path writes (onnx.proto numbering). */
-export const DATA_TYPE = { FLOAT: 1, FLOAT16: 10 } as const;
+/** TensorProto.DataType values the blend path and the benchmark models write (onnx.proto numbering). */
+export const DATA_TYPE = { FLOAT: 1, INT64: 7, FLOAT16: 10 } as const;
 /** TensorProto.DataLocation: EXTERNAL keeps the values in another file. */
 export const DATA_LOCATION = { DEFAULT: 0, EXTERNAL: 1 } as const;
 

@@ -5,9 +5,20 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // Pure modules in Node, in seconds: `npm run test:unit` while working on a change.
         test: {
           name: 'unit',
-          include: ['tests/unit/**/*.test.ts', 'tests/node/**/*.test.ts'],
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // The engine on the real onnxruntime-node, the CLI in its own process, the fuzzers: minutes.
+        test: {
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },

@@ -21,6 +21,26 @@ const x2 = (x: number) => `${x.toFixed(2)}×`;
 const verdict = (ok: boolean | null) => (ok === null ? '—' : ok ? '**met**' : '**missed**');
 
 export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport | null = null): string {
+  const L = [
+    ...header(r),
+    ...blendSection(r),
+    ...(gpuNode ? renderGpuNode(gpuNode) : []),
+    ...switchSection(r),
+    ...weightsAsInputsSection(r),
+    ...frontierSection(r),
+    ...memorySection(r),
+    ...threadsSection(r),
+    ...firstLoadSection(r),
+  ];
+  if (analysis) L.push(analysis);
+  return L.join('\n');
+}
+
+/** The blend rows of one web run: the CPU before/after and the GPU results. */
+const webBlend = (r: Report, k: string) => (r.web[k] ?? {}) as { cpu?: BlendCpuResult; cpuBefore?: BlendCpuResult; gpu?: BlendGpuResult };
+
+/** Title, how the numbers were made, the machine, and the run's notes. */
+function header(r: Report): string[] {
   const L: string[] = [];
   const m = r.machine as Record<string, string | number>;
   const b = r.browser as Record<string, unknown> | null;
@@ -39,8 +59,13 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
   L.push('');
   for (const n of r.notes) L.push(`> ${n}`, '');
   L.push('> On SwiftShader one ViT-B/32 image takes tens of seconds on the WebGPU EP, so the CLIP-sized WebGPU rows cover only the blend kernel and copy bandwidth; the full WebGPU rows (α switch, inference) run on the small pair.', '');
+  return L;
+}
 
-  // ------------------------------------------------------------------ blend throughput
+/** Blend vs copy bandwidth, CPU and WebGPU, and the WebGPU kernel profile. */
+function blendSection(r: Report): string[] {
+  const L: string[] = [];
+  const wb = (k: string) => webBlend(r, k);
   L.push('## Blend throughput', '', 'GB/s moved: blend = θ0 + θ1 read + θ(α) written (12 B/weight); copy = bytes read + written by the plain copy (TypedArray.set of θ0: 8 B/weight; GPU: copyBufferToBuffer of θ0\'s bytes). Ratio = blend GB/s ÷ copy GB/s. Targets: CPU ≥ 0.5 (within 2× of TypedArray.set), WebGPU ≥ 0.5.', '');
   L.push('| Where | Pair | Blend | Copy | Blend GB/s | Copy GB/s | Ratio | Target |', '|---|---|---|---|---|---|---|---|');
   const blendLine = (where: string, pair: string, x: BlendCpuResult | BlendGpuResult | null | undefined) => {
@@ -49,7 +74,6 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
   };
   const nodeBlend = (r.node.cpuBlendClip ?? {}) as Record<string, BlendCpuResult>;
   for (const [k, v] of Object.entries(nodeBlend)) blendLine(`Node CPU: ${k}`, 'CLIP', v);
-  const wb = (k: string) => (r.web[k] ?? {}) as { cpu?: BlendCpuResult; cpuBefore?: BlendCpuResult; gpu?: BlendGpuResult };
   blendLine('Chromium CPU: before: JS loop (mixInto)', 'small', wb('blendSmall').cpuBefore);
   blendLine('Chromium CPU: after: CpuBlender (wasm SIMD)', 'small', wb('blendSmall').cpu);
   blendLine('Chromium CPU: before: JS loop (mixInto)', 'CLIP', wb('blendClip').cpuBefore);
@@ -64,10 +88,12 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     for (const k of gk) L.push(`| ${k.variant} | ${st(k.ms)} | ${gb(k.gbs)} |`);
     L.push('');
   }
+  return L;
+}
 
-  if (gpuNode) L.push(...renderGpuNode(gpuNode));
-
-  // ------------------------------------------------------------------ α switch
+/** What a new α costs: ours against bake-and-recreate. */
+function switchSection(r: Report): string[] {
+  const L: string[] = [];
   L.push('## α switch (new α → logits, one image)', '', 'Ours: BlendEngine.run at a new α (blend + run). Naive: blend the initializers, bake them into a model, serialize, InferenceSession.create, run (parsed checkpoints kept between switches, untimed). Overhead = switch − one steady-state inference at batch 1 (the engine at the α just set, timed alternately with the switches). Targets: speed-up ≥ 3× end to end on wasm; ours\' overhead ≥ 10× smaller than naive\'s.', '');
   L.push('| Where | Pair | Steady inference (b=1) | Ours | Naive (bake / create / run) | Speed-up | Overhead ours | Overhead naive | Overhead ratio | Targets |', '|---|---|---|---|---|---|---|---|---|---|');
   const sw = (where: string, pair: string, x: InferenceResult | undefined, wasm: boolean) => {
@@ -88,8 +114,12 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
   const c16 = r.node.clip16 as InferenceResult | undefined;
   if (c16) L.push('', `CLIP-sized **fp16** pair on Node (weights-only fp16 storage, widened to float32 once at load): BlendEngine.create + first run ${ms(c16.createMs)}; steady b=1 ${st(c16.engine['1'])} (the fp32 pair: create ${ms((r.node.clip as InferenceResult | undefined)?.createMs ?? NaN)}).`);
   L.push('');
+  return L;
+}
 
-  // ------------------------------------------------------------------ weights as inputs
+/** The price of feeding the blended weights as graph inputs. */
+function weightsAsInputsSection(r: Report): string[] {
+  const L: string[] = [];
   L.push('## Weights-as-inputs overhead', '', 'Per-batch time of the rewritten model (BlendEngine.run at a fixed α: the blended weights are graph inputs) ÷ the original model with initializers in a plain session; both sessions open at once and timed alternately. Target ≤ 1.2× at batch 8 on wasm.', '');
   L.push('| Where | Pair | Batch | Engine (weights as inputs) | Plain session | Ratio | Per image (engine) | Target |', '|---|---|---|---|---|---|---|---|');
   const wia = (where: string, pair: string, x: InferenceResult | undefined, wasm: boolean) => {
@@ -107,8 +137,12 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
   wia('Node cpu EP', 'small', r.node.small as InferenceResult, false);
   wia('Node cpu EP', 'CLIP', r.node.clip as InferenceResult, false);
   L.push('');
+  return L;
+}
 
-  // ------------------------------------------------------------------ frontier
+/** Explorer.evaluate against a bare session.run loop. */
+function frontierSection(r: Report): string[] {
+  const L: string[] = [];
   L.push('## Frontier throughput (bundled pair)', '');
   const f = r.web.frontier as { images: number; explorerIps: number; bareIps: number; overhead: number; explorerMs: number; bareMs: number; batches: number } | undefined;
   if (f) {
@@ -119,8 +153,14 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     L.push(r.mode === 'quick' ? 'Full mode only.' : 'Not present: the bundled pair (public/pairs/shapes/) was not in the tree when this ran; the row is skipped.');
   }
   L.push('');
+  return L;
+}
 
-  // ------------------------------------------------------------------ memory
+/** Peak memory, ours against naive, and the GPU bytes. */
+function memorySection(r: Report): string[] {
+  const L: string[] = [];
+  const clip = r.pairs['clip-vit-b32']!;
+  const wb = (k: string) => webBlend(r, k);
   L.push('## Memory (CLIP-sized pair, wasm)', '');
   const mo = r.web.memory_ours as { peakHeap: number; rendererPeakRss: number; blendedBytes: number } | undefined;
   const mn = r.web.memory_naive as { peakHeap: number; rendererPeakRss: number } | undefined;
@@ -144,8 +184,13 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     L.push('Not measured in quick mode.', '');
   }
   if (gpuBytes) L.push(`GPU bytes allocated by GpuBlender for the CLIP-sized pair: ${mib(gpuBytes)} = ${x2(gpuBytes / one)} one checkpoint (θ0 + θ1 + θ(α); 2× one checkpoint would be ${mib(2 * one)}) — ${verdict(gpuBytes / one <= 4)} against ≤ 4×.`, '');
+  return L;
+}
 
-  // ------------------------------------------------------------------ threads
+/** One wasm thread against all cores. */
+function threadsSection(r: Report): string[] {
+  const L: string[] = [];
+  const b = r.browser as Record<string, unknown> | null;
   L.push('## Threads (wasm EP, engine at fixed α)', '');
   L.push('| Pair | Batch | 1 thread | All cores | Speed-up |', '|---|---|---|---|---|');
   const th = (pair: string, one1: InferenceResult | undefined, all: InferenceResult | undefined) => {
@@ -158,8 +203,12 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
   th('small', r.web.threads1Small as InferenceResult, r.web.smallWasm as InferenceResult);
   th('CLIP', r.web.threads1Clip as InferenceResult, r.web.clipWasm as InferenceResult);
   L.push('', `All cores = navigator.hardwareConcurrency = ${String(b?.hardwareConcurrency ?? '?')} threads, on a machine whose cores other processes also use.`, '');
+  return L;
+}
 
-  // ------------------------------------------------------------------ first load
+/** Page open to the first complete frontier in the built app. */
+function firstLoadSection(r: Report): string[] {
+  const L: string[] = [];
   L.push('## First load (built app, bundled pair)', '');
   const fl = r.web.firstLoad as { runs: { openToFrontierMs: number; fullFrontierMs: number }[]; median: Stat | null } | undefined;
   if (fl?.median) {
@@ -169,8 +218,7 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     L.push(r.mode === 'quick' ? 'Full mode only.' : 'Not present: the bundled pair was not in the tree when this ran; the row is skipped.');
   }
   L.push('');
-  if (analysis) L.push(analysis);
-  return L.join('\n');
+  return L;
 }
 
 /**

@@ -29,7 +29,8 @@ export class CpuBlender implements WeightBlender {
     this.simd = arena ?? wasmResident(pairs);
     this.kind = this.simd ? 'cpu-simd' : 'cpu-js';
     const simd = this.simd;
-    this.outputs = new Map(pairs.map((p) => [p.name, simd ? new Float32Array(simd.memory.buffer, simd.at.get(p.name)!.out, p.zeroShot.length) : new Float32Array(p.zeroShot.length)]));
+    const outputFor = (p: WeightPair) => (simd ? new Float32Array(simd.memory.buffer, simd.at.get(p.name)!.out, p.zeroShot.length) : new Float32Array(p.zeroShot.length));
+    this.outputs = new Map(pairs.map((p) => [p.name, outputFor(p)]));
   }
 
   // The arena's memory has a fixed size (maximum = initial), so its buffer is never detached and

@@ -59,8 +59,7 @@ export class BlendEngine {
     return sharedLedger.count('blend-session');
   }
 
-  // One slot: θ(α) lives where the session reads it, so a second cached α would need a second
-  // copy of every blended weight (see the note in blendTo).
+  // The α the feeds hold now: a one-slot cache (why one: blendTo).
   private blendedAlpha: number | null = null;
   private readonly serial = ortQueue;
   private disposed = false;
@@ -95,7 +94,8 @@ export class BlendEngine {
     const modelBytes = serializeModel(plan.sessionModel);
     const ledger = opts.ledger ?? sharedLedger;
     const blender = createBlender(plan.pairs, { ...(useGpu ? { device: opts.device! } : { arena: plan.arena }), ledger });
-    // The GPU holds θ0 and θ1 now: the CPU copies go before the session needs memory (exports read θ(α) back from the GPU).
+    // The GPU holds θ0 and θ1 now: the CPU copies go before the session needs memory (exports
+    // read θ(α) back from the GPU).
     if (blender.kind === 'gpu') plan.pairs.length = 0;
     let session: InferenceSession;
     try {

@@ -74,9 +74,9 @@ async function preprocessCheck(name: string): Promise<{ maxDiff: number; differi
 let propertyGpu: Promise<GPUDevice> | null = null;
 
 /**
- * One case of the property test (issue 7): a random pair (weight seed, perturbation seed and
- * scale) at a random α, the engine's logits against a model whose initializers were blended here
- * in float64, both on the same EP. Returns max |Δ|.
+ * One case of the property test (its Node half is tests/node/property.node.test.ts): a random
+ * pair (weight seed, perturbation seed and scale) at a random α, the engine's logits against a
+ * model whose initializers were blended here in float64, both on the same EP. Returns max |Δ|.
  */
 async function blendProperty(backend: Exclude<Backend, 'cpu'>, c: { seed: number; perturbSeed: number; scale: number; alpha: number; imageSeed: number; batch: number }): Promise<number> {
   const w0 = randomWeights(c.seed);

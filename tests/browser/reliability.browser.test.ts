@@ -1,4 +1,4 @@
-// Issue 7: the explorer stays right under stress. Races (fast α, pair switched mid-evaluation,
+// The explorer stays right under stress: races (fast α, pair switched mid-evaluation,
 // cancel/restart, simultaneous uploads), GPU trouble, leaks, a corrupted cache, privacy and the
 // engine's numbers on random pairs. Each test opens its own Chromium on a fresh profile and
 // serves small test bundles from tests/.artifacts/ (the bundled pair is not needed).

@@ -1,4 +1,4 @@
-// Issue 7, "numbers stay right": over random small pairs and random α, the engine's logits on
+// The numbers stay right: over random small pairs and random α, the engine's logits on
 // onnxruntime-node equal those of a model whose weights were blended independently (float64,
 // rounded once) within 1e-4. The wasm and WebGPU halves are in tests/browser/reliability.browser.test.ts.
 import { describe, it, expect } from 'vitest';

@@ -108,9 +108,9 @@ export function chromiumMemory(profile: string): number {
 }
 
 /**
- * A page for one test, closed after it. Other engineers may edit src/ while browser tests run:
- * Vite's HMR socket would reload the page mid-test, so a mocked socket that never says anything
- * keeps the page as the test left it.
+ * A page for one test, closed after it. An edit under src/ while browser tests run would make
+ * Vite's HMR socket reload the page mid-test, so a mocked socket that never says anything keeps
+ * the page as the test left it.
  */
 export async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
   const s = await openPage(url, {

@@ -1,4 +1,4 @@
-// Helpers for the reliability tests (issue 7): test bundles served by the dev server from
+// Helpers for reliability.browser.test.ts: test bundles served by the dev server from
 // tests/.artifacts/, the Node engine's answers for them, and typed access to the page's store.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,9 +19,11 @@ export interface ServedBundle extends BundleFiles {
   contentHash: string;
 }
 
-/** Sets large enough that an evaluation takes a while on wasm (so it can be interrupted). */
-// The test pair's model is tiny (8×8 inputs): a frontier over 3,500 images took under 2 s, done
-// before a test could interrupt it. 28,000 images keep an evaluation running for several seconds.
+/**
+ * Sets large enough that an evaluation takes a while on wasm (so it can be interrupted). The test
+ * pair's model is tiny (8×8 inputs): a frontier over 3,500 images took under 2 s, done before a
+ * test could interrupt it. 28,000 images keep an evaluation running for several seconds.
+ */
 export const BIG_SETS = [
   { id: 'reference', role: 'reference' as const, count: 16000 },
   { id: 'shiftA', role: 'shift' as const, count: 8000 },

@@ -1,0 +1,141 @@
+// An EngineApi with no engine behind it, for the state layer's tests in Node: every call is
+// recorded, and the test decides what each answers and when (web-llm tests its Worker handler
+// against a mocked engine the same way).
+import { EngineError, type EngineApi, type EvaluationEvent, type EvaluationJob, type EvaluationResult, type LoadedPairSummary, type PairSummary, type ResultsKey, type RuntimeInfo, type SetAccuracy } from '../../src/worker/protocol';
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** An evaluation the test drives: emit events, then finish it. */
+export interface FakeJob {
+  job: EvaluationJob;
+  emit(e: EvaluationEvent): void;
+  finish(r: EvaluationResult): void;
+  fail(e: unknown): void;
+}
+
+export const RUNTIME: RuntimeInfo = { backend: 'wasm', gpu: null, threads: 1, ortVersion: 'fake', note: null };
+
+export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
+  return {
+    name: 'fake pair', members: [{ id: 'ft', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false }], member: 'ft', sweeps: null,
+    description: '', citation: '', classes: ['a', 'b'], templates: ['{}'],
+    sets: [
+      { id: 'reference', name: 'reference', role: 'reference', analogue: null, description: '', count: 200, classSubset: null },
+      { id: 'shift', name: 'shift', role: 'shift', analogue: null, description: '', count: 100, classSubset: null },
+    ],
+    bundleHash: 'bundle-1', resultsKey: 'bundle-1' as ResultsKey, sourceUrl: null, hasText: false,
+    engine: { backend: 'wasm', blendedBytes: 0, gpuBytes: 0, blendedTensors: 1, sharedTensors: 0 }, inputSize: 8,
+    ...overrides,
+  };
+}
+
+export const acc = (correct: number, n: number, total = n): SetAccuracy => ({ correct, n, total });
+
+export class FakeEngine implements EngineApi {
+  calls: { method: keyof EngineApi; args: unknown[] }[] = [];
+  jobs: FakeJob[] = [];
+  cancelled: number[] = [];
+  /** What loadPair/loadMember answer next (an Error to fail). */
+  nextLoad: LoadedPairSummary | Error = { ...fakePair(), memberNote: null };
+  /** When set, what a load of this request answers instead of nextLoad. */
+  loadFor: ((req: unknown) => LoadedPairSummary | Error) | null = null;
+  pair: PairSummary | null = null;
+  onRuntime: ((r: RuntimeInfo) => void) | null = null;
+  classifyAnswers: Deferred<Awaited<ReturnType<EngineApi['classify']>>>[] = [];
+
+  private record(method: keyof EngineApi, args: unknown[]): void {
+    this.calls.push({ method, args });
+  }
+
+  callsOf(method: keyof EngineApi): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  async init(choice: Parameters<EngineApi['init']>[0], onRuntime: (r: RuntimeInfo) => void) {
+    this.record('init', [choice]);
+    this.onRuntime = onRuntime;
+    return RUNTIME;
+  }
+
+  private async load(req: unknown): Promise<LoadedPairSummary> {
+    const next = this.loadFor ? this.loadFor(req) : this.nextLoad;
+    if (next instanceof Error) throw next;
+    const { memberNote: _note, ...pair } = next;
+    this.pair = pair;
+    return next;
+  }
+
+  loadPair(...args: Parameters<EngineApi['loadPair']>) {
+    this.record('loadPair', args);
+    return this.load(args[0]);
+  }
+
+  loadMember(...args: Parameters<EngineApi['loadMember']>) {
+    this.record('loadMember', args);
+    return this.load(args[0]);
+  }
+
+  async cancelLoad() {
+    this.record('cancelLoad', []);
+    return 0;
+  }
+
+  async current() {
+    return this.pair;
+  }
+
+  evaluate(job: EvaluationJob, onEvent: (e: EvaluationEvent) => void): Promise<EvaluationResult> {
+    this.record('evaluate', [job]);
+    const d = deferred<EvaluationResult>();
+    this.jobs.push({ job, emit: onEvent, finish: d.resolve, fail: d.reject });
+    return d.promise;
+  }
+
+  async cancel(jobId: number) {
+    this.record('cancel', [jobId]);
+    this.cancelled.push(jobId);
+  }
+
+  async useEvalFolder(...args: Parameters<EngineApi['useEvalFolder']>) {
+    this.record('useEvalFolder', args);
+    if (!this.pair) throw new EngineError('no-pair', 'load a pair first');
+    // The user's sets: a new results key, the same bundle.
+    this.pair = { ...this.pair, resultsKey: `${this.pair.bundleHash}+user` as ResultsKey, sweeps: null };
+    return { pair: this.pair, skipped: [] };
+  }
+
+  async decode(...args: Parameters<EngineApi['decode']>) {
+    this.record('decode', args);
+    return { rgb: new Uint8Array(8 * 8 * 3), width: 8, height: 8 };
+  }
+
+  classify(...args: Parameters<EngineApi['classify']>) {
+    this.record('classify', args);
+    const d = deferred<Awaited<ReturnType<EngineApi['classify']>>>();
+    this.classifyAnswers.push(d);
+    return d.promise;
+  }
+
+  async setCustomLabels(labels: string[] | null) {
+    this.record('setCustomLabels', [labels]);
+  }
+
+  async exportOnnx(alpha: number) {
+    this.record('exportOnnx', [alpha]);
+    return new Uint8Array(0);
+  }
+}

@@ -57,7 +57,8 @@ function expectOneLineFailure(r: Run, message: RegExp): void {
 const writeBundle = (files: Map<string, Uint8Array>) => writeBundleDir(files, 'wiseft-hostile-');
 
 const small = makeTestBundle({ seed: 3, sets: [{ id: 'reference', role: 'reference', count: 20 }] });
-const manifestWith = (edit: (m: Record<string, any>) => void): Uint8Array => { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const manifestWith = (edit: (m: Record<string, any>) => void): Uint8Array => {
   const m = JSON.parse(new TextDecoder().decode(small.files.get('manifest.json')));
   edit(m);
   return new TextEncoder().encode(JSON.stringify(m));
@@ -144,7 +145,8 @@ describe('items 2, 9, 14, 17: the CLI on hostile inputs fails within 60 s and 1.
       edit(d);
       return d;
     };
-    const setManifest = (d: string, edit: (m: Record<string, any>) => void) => writeFileSync(join(d, 'manifest.json'), manifestWith(edit)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const setManifest = (d: string, edit: (m: Record<string, any>) => void) => writeFileSync(join(d, 'manifest.json'), manifestWith(edit));
     const opset99 = dir((d) => {
       for (const f of ['zeroshot.onnx', 'finetuned.onnx']) {
         const m = parseModel(readFileSync(join(d, f)));

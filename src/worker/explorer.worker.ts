@@ -3,22 +3,23 @@
 // of backend and the GPU device's life: when the device is lost, it says so and moves the pair to
 // the CPU path.
 import * as Comlink from 'comlink';
-import { Explorer, type UserEvalSet, type PairSummary as CorePairSummary } from '../core/explorer';
+import type { Explorer, UserEvalSet, PairSummary as CorePairSummary } from '../core/explorer';
 import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgress, type LoadOptions } from '../core/bundle/source';
 import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
-import { requestGpu, type GpuInfo } from '../core/gpu/device';
+import { requestGpu, type OwnedGpu } from '../core/gpu/device';
+import { chooseRuntime, makeRuntime, type Runtime, type RuntimeDeps } from '../core/runtime/backend';
+import { ResourceLedger } from '../core/runtime/ledger';
 import { cachedSource } from './cache';
 import { watchCspViolations, type NetLimits } from '../core/bundle/net';
 import { decodeToModelInput } from './decode';
-import { BlendEngine } from '../core/runtime/engine';
-import { GpuBlender, GpuBufferLimitError } from '../core/gpu/blend';
-import { TextTower } from '../core/text/head';
+import { GpuBufferLimitError } from '../core/gpu/blend';
 import { ingestEvalFolder } from './evalFolder';
 import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
+import { runEvaluationJob } from './evaluationJob';
 import {
-  EngineError, DEBUG_WORKER_NAME, type EngineApi, type EngineDebugApi, type BackendChoice, type RuntimeInfo, type PairRequest, type PairSummary,
-  type LoadedPairSummary, type ResultsKey, type EvaluationEvent, type CacheStats,
+  EngineError, DEBUG_WORKER_NAME, type EngineApi, type EngineDebugApi, type RuntimeInfo, type PairRequest, type PairSummary,
+  type LoadedPairSummary, type ResultsKey, type CacheStats,
 } from './protocol';
 
 let explorer: Explorer | null = null;
@@ -40,9 +41,16 @@ let onRuntimeChange: ((r: RuntimeInfo) => void) | null = null;
 // The evaluation job running, so that cancel(id) of an older one leaves a newer one alone.
 let runningJob: number | null = null;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
+// Every engine's sessions and GPU buffers, across fallbacks: what the debug resources() counts.
+const ledger = new ResourceLedger();
+const runtimeDeps: RuntimeDeps = { ort: ortWeb, ortVersion, configureThreads, requestGpu: watchedGpu, ledger };
 
-function wasmRuntime(note: string | null): RuntimeInfo {
-  return { backend: 'wasm', gpu: null, threads: configureThreads(), ortVersion, note };
+/** Makes `rt` the engine; the caller disposes the one it replaces. */
+function adopt(rt: Runtime): RuntimeInfo {
+  explorer = rt.explorer;
+  device = rt.device;
+  runtime = rt.info;
+  return rt.info;
 }
 
 function toWire(s: CorePairSummary): PairSummary {
@@ -50,7 +58,8 @@ function toWire(s: CorePairSummary): PairSummary {
   return { ...rest, bundleHash: bundleHash ?? contentHash, resultsKey: contentHash as ResultsKey };
 }
 
-async function startGpu(): Promise<{ device: GPUDevice; info: GpuInfo }> {
+/** A GPU device whose loss moves the pair to the CPU (unless it was released on purpose). */
+async function watchedGpu(): Promise<OwnedGpu> {
   const gpu = await requestGpu();
   const d = gpu.device;
   void d.lost.then(async (lost) => {
@@ -62,19 +71,18 @@ async function startGpu(): Promise<{ device: GPUDevice; info: GpuInfo }> {
 }
 
 async function fallBackToCpu(note: string): Promise<void> {
-  runtime = wasmRuntime(note);
   const old = explorer;
-  explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
+  adopt(makeRuntime(runtimeDeps, null, note));
   if (lastRequest) {
     try {
-      await explorer.loadPair(await loadBundle(sourceFor(lastRequest), undefined, { member: lastMember }));
-      if (userSets) await explorer.useEvalSets(userSets);
+      await explorer!.loadPair(await loadBundle(sourceFor(lastRequest), undefined, { member: lastMember }));
+      if (userSets) await explorer!.useEvalSets(userSets);
     } catch {
       // Nothing better to do: the UI shows the note and the user can reload.
     }
   }
   await old?.dispose().catch(() => undefined);
-  onRuntimeChange?.(runtime);
+  onRuntimeChange?.(runtime!);
 }
 
 /**
@@ -83,16 +91,15 @@ async function fallBackToCpu(note: string): Promise<void> {
  * previous pair stays.
  */
 async function moveToCpu(bundle: LoadedBundle, note: string): Promise<CorePairSummary> {
-  const cpu = new Explorer({ ort: ortWeb, backend: 'wasm' });
-  const summary = await cpu.loadPair(bundle);
+  const cpu = makeRuntime(runtimeDeps, null, note);
+  const summary = await cpu.explorer.loadPair(bundle);
   const old = explorer;
   const d = device;
-  explorer = cpu;
-  device = null; // before destroy(): the lost handler then knows the release is on purpose
-  runtime = wasmRuntime(note);
+  // device becomes null before destroy(): the lost handler then knows the release is on purpose.
+  adopt(cpu);
   await old?.dispose().catch(() => undefined);
   d?.destroy();
-  onRuntimeChange?.(runtime);
+  onRuntimeChange?.(cpu.info);
   return summary;
 }
 
@@ -148,36 +155,10 @@ let netLimits: Partial<NetLimits> = {};
 // A rejected fetch blocked by the Content-Security-Policy is told apart from a network failure.
 watchCspViolations(self as unknown as Parameters<typeof watchCspViolations>[0]);
 
-async function startEngine(choice: BackendChoice): Promise<RuntimeInfo> {
-  if (choice === 'wasm') return startOnWasm(null);
-  let gpu: Awaited<ReturnType<typeof startGpu>>;
-  try {
-    gpu = await startGpu();
-  } catch (e) {
-    return startOnWasm(`WebGPU is not available (${(e as Error).message}); using the CPU (wasm).`);
-  }
-  if (choice === 'auto' && gpu.info.isFallbackAdapter) {
-    // A software adapter (SwiftShader) is correct but far slower than wasm: use it only on request.
-    device = null;
-    gpu.device.destroy();
-    return startOnWasm(null);
-  }
-  device = gpu.device;
-  explorer = new Explorer({ ort: ortWeb, backend: 'webgpu', device: gpu.device });
-  runtime = { backend: 'webgpu', gpu: gpu.info, threads: configureThreads(), ortVersion, note: null };
-  return runtime;
-}
-
-function startOnWasm(note: string | null): RuntimeInfo {
-  explorer = new Explorer({ ort: ortWeb, backend: 'wasm' });
-  runtime = wasmRuntime(note);
-  return runtime;
-}
-
 const api: EngineApi = {
   async init(choice, onRuntime) {
     onRuntimeChange = onRuntime;
-    return startEngine(choice);
+    return adopt(await chooseRuntime(runtimeDeps, choice));
   },
 
   loadPair(req, onProgress, member) {
@@ -208,22 +189,11 @@ const api: EngineApi = {
   async evaluate(job, onEvent) {
     const ex = need();
     runningJob = job.id;
-    // The page's handler answers each event in order on one channel: once the last one is
-    // answered, every event of this job has been applied, and the result can be the last word.
-    let delivered: Promise<unknown> = Promise.resolve();
-    const send = (e: EvaluationEvent) => {
-      delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
-    };
-    const status = await ex.evaluate(
-      job.grid, job.currentAlpha,
-      (u) => send({ kind: 'chunk', jobId: job.id, resultsKey: u.pairHash as ResultsKey, alpha: u.alpha, point: u.point, progress: u.progress }),
-      (u) => send({ kind: 'ensemble', jobId: job.id, resultsKey: u.pairHash as ResultsKey, points: u.points }),
-    );
-    await delivered;
-    if (runningJob === job.id) runningJob = null;
-    const snap = status === 'done' ? ex.snapshot() : null;
-    if (!snap) return { status: 'superseded', jobId: job.id };
-    return { status: 'done', jobId: job.id, resultsKey: snap.pairHash as ResultsKey, points: snap.points };
+    try {
+      return await runEvaluationJob(ex, job, onEvent);
+    } finally {
+      if (runningJob === job.id) runningJob = null;
+    }
   },
 
   async cancel(jobId) {
@@ -271,7 +241,7 @@ const debugApi: EngineDebugApi = {
     return true;
   },
   async resources() {
-    return { sessions: BlendEngine.liveSessions + TextTower.liveSessions, gpuBuffers: GpuBlender.liveBuffers };
+    return { sessions: ledger.count('blend-session') + ledger.count('text-session'), gpuBuffers: ledger.count('gpu-buffer') };
   },
   async cacheStats() {
     return { ...cacheStats };

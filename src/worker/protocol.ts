@@ -8,10 +8,9 @@ import type { PairSummary as CorePairSummary, MemberSummary, SetSummary, Predict
 import type { SetAccuracy } from '../core/eval/frontier';
 import type { LoadProgress } from '../core/bundle/source';
 import type { NetLimits } from '../core/bundle/net';
-import type { Backend } from '../core/runtime/engine';
-import type { GpuInfo } from '../core/gpu/device';
+import type { BackendChoice, RuntimeInfo } from '../core/runtime/backend';
 
-export type { Prediction, SetAccuracy, LoadProgress, MemberSummary, SetSummary };
+export type { Prediction, SetAccuracy, LoadProgress, MemberSummary, SetSummary, BackendChoice, RuntimeInfo };
 
 /**
  * What computed results belong to: the pair (zero-shot + member) and the eval sets in use. Equal
@@ -45,17 +44,6 @@ export function isGridAlpha(alpha: number): boolean {
 
 /** α key → set id → counts. */
 export type FrontierPoints = Record<string, Record<string, SetAccuracy>>;
-
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
-
-export interface RuntimeInfo {
-  backend: Backend;
-  gpu: GpuInfo | null;
-  threads: number;
-  ortVersion: string;
-  /** Why the backend is not the one asked for, in words for the user. */
-  note: string | null;
-}
 
 export type PairRequest =
   | { kind: 'url'; url: string }

@@ -1,0 +1,31 @@
+// One evaluation job, as the Worker runs it: the engine's per-chunk updates become the job's
+// events, in order, on the one channel the page gave; the result follows the last of them.
+import type { FrontierUpdate, EnsembleUpdate } from '../core/explorer';
+import type { EvaluationEvent, EvaluationJob, EvaluationResult, FrontierPoints, ResultsKey } from './protocol';
+
+/** What a job needs of the engine (Explorer has it). */
+export interface Evaluates {
+  evaluate(grid: readonly number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble?: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'>;
+  snapshot(): { pairHash: string; points: FrontierPoints } | null;
+}
+
+/**
+ * Runs `job` on `engine`. `onEvent` may answer with a promise (a comlink proxy does, once the page
+ * has handled the event): the job resolves only after the last event is answered, and messages on
+ * one channel are handled in order, so every event of the job has been applied by then.
+ */
+export async function runEvaluationJob(engine: Evaluates, job: EvaluationJob, onEvent: (e: EvaluationEvent) => unknown): Promise<EvaluationResult> {
+  let delivered: Promise<unknown> = Promise.resolve();
+  const send = (e: EvaluationEvent) => {
+    delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
+  };
+  const status = await engine.evaluate(
+    job.grid, job.currentAlpha,
+    (u) => send({ kind: 'chunk', jobId: job.id, resultsKey: u.pairHash as ResultsKey, alpha: u.alpha, point: u.point, progress: u.progress }),
+    (u) => send({ kind: 'ensemble', jobId: job.id, resultsKey: u.pairHash as ResultsKey, points: u.points }),
+  );
+  await delivered;
+  const snap = status === 'done' ? engine.snapshot() : null;
+  if (!snap) return { status: 'superseded', jobId: job.id };
+  return { status: 'done', jobId: job.id, resultsKey: snap.pairHash as ResultsKey, points: snap.points };
+}

@@ -1,0 +1,77 @@
+// The contract across a real comlink channel (Node's MessageChannel, as between the page and the
+// Worker): an evaluation job's events all arrive before its result, and an EngineError keeps its
+// code on the way.
+import { describe, it, expect, afterEach } from 'vitest';
+import * as Comlink from 'comlink';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { runEvaluationJob, type Evaluates } from '../../../src/worker/evaluationJob';
+import { registerEngineErrors } from '../../../src/worker/wire';
+import { EngineError, type EvaluationEvent, type EvaluationJob, type EvaluationResult } from '../../../src/worker/protocol';
+import type { FrontierUpdate } from '../../../src/core/explorer';
+
+const ports: MessagePort[] = [];
+afterEach(() => {
+  for (const p of ports.splice(0)) p.close();
+});
+
+function channel<T>(impl: object): Comlink.Remote<T> {
+  const { port1, port2 } = new MessageChannel();
+  ports.push(port1, port2);
+  Comlink.expose(impl, port1 as unknown as Comlink.Endpoint);
+  return Comlink.wrap<T>(port2 as unknown as Comlink.Endpoint);
+}
+
+/** An engine that reports `chunks` updates synchronously, as Explorer does after each chunk. */
+function engine(chunks: number, status: 'done' | 'superseded' = 'done'): Evaluates {
+  return {
+    async evaluate(_grid, _current, onUpdate) {
+      for (let i = 1; i <= chunks; i++) {
+        const u: FrontierUpdate = { pairHash: 'k', alpha: 0.5, point: { reference: { correct: i, n: 100 * i, total: 100 * chunks } }, progress: { done: i, total: chunks, chunkSize: 100 } };
+        onUpdate(u);
+      }
+      return status;
+    },
+    snapshot: () => ({ pairHash: 'k', points: { '0.5': { reference: { correct: chunks, n: 100 * chunks, total: 100 * chunks } } } }),
+  };
+}
+
+const JOB: EvaluationJob = { id: 7, grid: [0, 0.5, 1], currentAlpha: 0.5 };
+
+describe('an evaluation job across comlink', () => {
+  it('every event reaches the page before the result, in order', async () => {
+    const remote = channel<{ evaluate(job: EvaluationJob, onEvent: (e: EvaluationEvent) => void): Promise<EvaluationResult> }>({
+      evaluate: (job: EvaluationJob, onEvent: (e: EvaluationEvent) => void) => runEvaluationJob(engine(50), job, onEvent),
+    });
+    const seen: number[] = [];
+    const result = await remote.evaluate(JOB, Comlink.proxy((e: EvaluationEvent) => {
+      if (e.kind === 'chunk') seen.push(e.progress.done);
+    }));
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(result).toEqual({ status: 'done', jobId: 7, resultsKey: 'k', points: { '0.5': { reference: { correct: 50, n: 5000, total: 5000 } } } });
+  });
+
+  it('a superseded job says so, with its id', async () => {
+    expect(await runEvaluationJob(engine(2, 'superseded'), JOB, () => undefined)).toEqual({ status: 'superseded', jobId: 7 });
+  });
+});
+
+describe('engine errors across comlink', () => {
+  it('keep their code, message, name and details; any other error arrives as internal', async () => {
+    registerEngineErrors();
+    const remote = channel<{ mismatch(): Promise<void>; plain(): Promise<void> }>({
+      async mismatch() {
+        const e = new EngineError('pair-mismatch', 'head.weight differs', [{ name: 'head.weight' }]);
+        e.name = 'PairMismatchError';
+        throw e;
+      },
+      async plain() {
+        throw new TypeError('x is undefined');
+      },
+    });
+    const e1 = await remote.mismatch().catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(EngineError);
+    expect(e1).toMatchObject({ code: 'pair-mismatch', message: 'head.weight differs', name: 'PairMismatchError', details: [{ name: 'head.weight' }] });
+    const e2 = await remote.plain().catch((e: unknown) => e);
+    expect(e2).toMatchObject({ code: 'internal', message: 'x is undefined' });
+  });
+});

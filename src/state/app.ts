@@ -3,10 +3,10 @@
 import type { EngineApi, PairRequest, PathBlob } from '../worker/protocol';
 import { hashNotes, say, dismiss, useStore, type Store } from './store';
 import type { HashState } from './hash';
-import { createEvaluation } from './controllers/evaluation';
-import { createUploads } from './controllers/uploads';
-import { createAlphaControl } from './controllers/alpha';
-import { createEngineSession } from './controllers/engineSession';
+import { createEvaluation, type EvaluationController } from './controllers/evaluation';
+import { createUploads, type UploadsController } from './controllers/uploads';
+import { createAlphaControl, type AlphaController } from './controllers/alpha';
+import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { importResults, exportResults } from './imported';
 
@@ -46,35 +46,37 @@ export interface App {
   dispose(): void;
 }
 
+function actionsOf(store: Store, env: AppEnv, c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession }): AppActions {
+  const { evaluation, uploads, alpha, session } = c;
+  return {
+    ...createView(store),
+    loadPair: (req, label, member) => session.loadPair(req, label, member),
+    selectMember: (id) => session.selectMember(id),
+    cancelLoad: () => session.cancelLoad(),
+    loadEvalFolder: (files, reference) => session.loadEvalFolder(files, reference),
+    exportBlended: () => session.exportBlended(),
+    scheduleEvaluation: (delayMs) => evaluation.schedule(delayMs),
+    cancelEvaluation: () => evaluation.cancel(),
+    setAlpha: (a) => alpha.setAlpha(a),
+    togglePlay: () => alpha.togglePlay(),
+    addUploads: (files) => uploads.add(files),
+    removeUpload: (id) => uploads.remove(id),
+    setCustomLabels: (labels) => uploads.setCustomLabels(labels),
+    importResults: (file) => importResults(file, store),
+    exportResults: () => exportResults(store),
+    dismiss: (id) => dismiss(id, store),
+    bundledPairUrl: env.bundledPairUrl,
+  };
+}
+
 export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStore): App {
   const evaluation = createEvaluation(engine, store);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   let unsyncHash: (() => void) | null = null;
-
-  const actions: AppActions = {
-    ...createView(store),
-    loadPair: session.loadPair,
-    selectMember: session.selectMember,
-    cancelLoad: session.cancelLoad,
-    loadEvalFolder: session.loadEvalFolder,
-    exportBlended: session.exportBlended,
-    scheduleEvaluation: (delayMs) => evaluation.schedule(delayMs),
-    cancelEvaluation: evaluation.cancel,
-    setAlpha: alpha.setAlpha,
-    togglePlay: alpha.togglePlay,
-    addUploads: uploads.add,
-    removeUpload: uploads.remove,
-    setCustomLabels: uploads.setCustomLabels,
-    importResults: (file) => importResults(file, store),
-    exportResults: () => exportResults(store),
-    dismiss: (id) => dismiss(id, store),
-    bundledPairUrl: env.bundledPairUrl,
-  };
-
   return {
-    actions,
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);

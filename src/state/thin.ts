@@ -27,15 +27,7 @@ export function extent(values: Iterable<number>): [number, number] | null {
 export function thinCurve<T extends { x: number; y: number }>(points: readonly T[], max = MAX_CHART_POINTS): T[] {
   const n = points.length;
   if (n <= max || max < 3) return points.slice();
-  const keep = new Set<number>([0, n - 1]);
-  let bestX = 0;
-  let bestY = 0;
-  for (let i = 1; i < n; i++) {
-    if (points[i]!.x > points[bestX]!.x) bestX = i;
-    if (points[i]!.y > points[bestY]!.y) bestY = i;
-  }
-  keep.add(bestX);
-  keep.add(bestY);
+  const keep = new Set<number>([0, n - 1, ...bestOnEachAxis(points)]);
   const buckets = max - keep.size;
   const size = (n - 2) / buckets;
   let a = 0;
@@ -43,32 +35,47 @@ export function thinCurve<T extends { x: number; y: number }>(points: readonly T
     const start = 1 + Math.floor(b * size);
     const end = Math.min(n - 1, 1 + Math.floor((b + 1) * size));
     // The next bucket's average is the third corner of the triangle.
-    const nStart = end;
-    const nEnd = Math.min(n, 1 + Math.floor((b + 2) * size));
-    let ax = 0;
-    let ay = 0;
-    for (let j = nStart; j < nEnd; j++) {
-      ax += points[j]!.x;
-      ay += points[j]!.y;
-    }
-    const cnt = Math.max(1, nEnd - nStart);
-    ax /= cnt;
-    ay /= cnt;
-    const pa = points[a]!;
-    let best = start;
-    let bestArea = -1;
-    for (let j = start; j < end; j++) {
-      const p = points[j]!;
-      const area = Math.abs((pa.x - ax) * (p.y - pa.y) - (pa.x - p.x) * (ay - pa.y));
-      if (area > bestArea) {
-        bestArea = area;
-        best = j;
-      }
-    }
-    keep.add(best);
-    a = best;
+    const third = meanPoint(points, end, Math.min(n, 1 + Math.floor((b + 2) * size)));
+    a = largestTriangle(points, points[a]!, third, start, end);
+    keep.add(a);
   }
   return [...keep].sort((i, j) => i - j).map((i) => points[i]!);
+}
+
+function bestOnEachAxis(points: readonly { x: number; y: number }[]): [number, number] {
+  let bestX = 0;
+  let bestY = 0;
+  for (let i = 1; i < points.length; i++) {
+    if (points[i]!.x > points[bestX]!.x) bestX = i;
+    if (points[i]!.y > points[bestY]!.y) bestY = i;
+  }
+  return [bestX, bestY];
+}
+
+function meanPoint(points: readonly { x: number; y: number }[], from: number, to: number): { x: number; y: number } {
+  let x = 0;
+  let y = 0;
+  for (let j = from; j < to; j++) {
+    x += points[j]!.x;
+    y += points[j]!.y;
+  }
+  const cnt = Math.max(1, to - from);
+  return { x: x / cnt, y: y / cnt };
+}
+
+/** The index in [start, end) whose point makes the largest triangle with `pa` and `third`. */
+function largestTriangle(points: readonly { x: number; y: number }[], pa: { x: number; y: number }, third: { x: number; y: number }, start: number, end: number): number {
+  let best = start;
+  let bestArea = -1;
+  for (let j = start; j < end; j++) {
+    const p = points[j]!;
+    const area = Math.abs((pa.x - third.x) * (p.y - pa.y) - (pa.x - p.x) * (third.y - pa.y));
+    if (area > bestArea) {
+      bestArea = area;
+      best = j;
+    }
+  }
+  return best;
 }
 
 /** "a, b, c, d, e and 9,995 more": a list for a message that stays readable whatever its length. */

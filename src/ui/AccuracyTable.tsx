@@ -2,7 +2,7 @@ import { useStore } from '../state/store';
 import { setEstimate, meanEstimate, shiftSets, type Estimate } from '../state/frontier';
 import { own } from '../core/eval/ids';
 import { UserText } from './UserText';
-import { alphaKey } from '../worker/protocol';
+import { alphaKey, type FrontierPoints, type PairSummary } from '../worker/protocol';
 
 function Delta({ now, base }: { now: Estimate | null; base: Estimate | null }) {
   if (!now || !base) return <td className="num muted">—</td>;
@@ -23,12 +23,8 @@ function Cell({ e }: { e: Estimate | null }) {
   );
 }
 
-/** Accuracy at the current α on every set, with the deltas against both endpoints. */
-export function AccuracyTable() {
-  const pair = useStore((s) => s.pair);
-  const points = useStore((s) => s.points);
-  const alpha = useStore((s) => s.alpha);
-  if (!pair) return null;
+/** Each set's estimate at the current α and at both endpoints, and the mean of the shifts'. */
+function tableRows(pair: PairSummary, points: FrontierPoints, alpha: number) {
   const at = (a: number) => own(points, alphaKey(a)) ?? {};
   const cur = at(alpha);
   const z = at(0);
@@ -40,6 +36,16 @@ export function AccuracyTable() {
     z: meanEstimate(shifts.map((s) => own(z, s.id))),
     f: meanEstimate(shifts.map((s) => own(f, s.id))),
   };
+  return { rows, mean };
+}
+
+/** Accuracy at the current α on every set, with the deltas against both endpoints. */
+export function AccuracyTable() {
+  const pair = useStore((s) => s.pair);
+  const points = useStore((s) => s.points);
+  const alpha = useStore((s) => s.alpha);
+  if (!pair) return null;
+  const { rows, mean } = tableRows(pair, points, alpha);
   return (
     <table className="acc-table" data-testid="accuracy-table">
       <caption>Accuracy at α = <strong data-testid="table-alpha">{alpha.toFixed(2)}</strong> (95% interval half-width; n images)</caption>

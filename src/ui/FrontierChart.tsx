@@ -53,18 +53,20 @@ function shiftLabel(pair: PairSummary, shift: string): string {
   return isolate(pair.sets.find((s) => s.id === shift)?.name ?? shift, 40);
 }
 
+/** No accuracy is given for the estimate: it is a position on the chart, not a measurement. */
+function EstimateTooltip({ d, from }: { d: Datum; from: [number, number] }) {
+  return (
+    <div className="tooltip" data-testid="estimate-tooltip">
+      <strong>≈ α = {d.alpha.toFixed(2)}: not computed yet</strong>
+      <div>{from[0] === from[1] ? `drawn at α = ${from[0]}, the nearest computed α` : `drawn between α = ${from[0]} and α = ${from[1]}, which are computed`}; its own point replaces it when it is evaluated</div>
+    </div>
+  );
+}
+
 function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { payload: Datum }[]; pair: PairSummary }) {
   if (!active || !payload?.length) return null;
   const d = payload[0]!.payload;
-  if (d.series === ESTIMATE_SERIES && d.from) {
-    // No accuracy is given for it: it is a position on the chart, not a measurement.
-    return (
-      <div className="tooltip" data-testid="estimate-tooltip">
-        <strong>≈ α = {d.alpha.toFixed(2)}: not computed yet</strong>
-        <div>{d.from[0] === d.from[1] ? `drawn at α = ${d.from[0]}, the nearest computed α` : `drawn between α = ${d.from[0]} and α = ${d.from[1]}, which are computed`}; its own point replaces it when it is evaluated</div>
-      </div>
-    );
-  }
+  if (d.series === ESTIMATE_SERIES && d.from) return <EstimateTooltip d={d} from={d.from} />;
   if (!d.point) {
     return (
       <div className="tooltip">

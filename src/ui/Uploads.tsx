@@ -70,6 +70,20 @@ function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
   );
 }
 
+function PickImages() {
+  const { addUploads } = useActions();
+  return (
+    <label className="button">
+      Pick images…
+      <input type="file" hidden multiple accept="image/*" data-testid="image-input" onChange={(e) => {
+        const files = Array.from(e.currentTarget.files ?? []);
+        e.currentTarget.value = '';
+        if (files.length) void addUploads(files);
+      }} />
+    </label>
+  );
+}
+
 export function Uploads() {
   const uploads = useStore((s) => s.uploads);
   const alpha = useStore((s) => s.alpha);
@@ -77,20 +91,13 @@ export function Uploads() {
   const customLabels = useStore((s) => s.customLabels);
   const labelError = useStore((s) => s.labelError);
   const [labels, setLabels] = useState('');
-  const { addUploads, setCustomLabels } = useActions();
+  const { setCustomLabels } = useActions();
   return (
     <section className="uploads" aria-label="Your images">
       <div className="uploads-head">
         <h2>Your images</h2>
         <p className="muted small">Drop, pick or paste images: each shows its top-5 classes at the current α and how its prediction moves along α. Images are decoded and classified in this page only; nothing is uploaded.</p>
-        <label className="button">
-          Pick images…
-          <input type="file" hidden multiple accept="image/*" data-testid="image-input" onChange={(e) => {
-            const files = Array.from(e.currentTarget.files ?? []);
-            e.currentTarget.value = '';
-            if (files.length) void addUploads(files);
-          }} />
-        </label>
+        <PickImages />
       </div>
       {pair?.hasText && (
         <form className="row custom-labels" onSubmit={(e) => {

@@ -40,24 +40,98 @@ function sentence(e: unknown): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
-export function createEngineSession(d: SessionDeps): EngineSession {
-  const { engine, store, evaluation, uploads } = d;
+class Session implements EngineSession {
+  private readonly engine: EngineApi;
+  private readonly store: Store;
+
+  constructor(private readonly d: SessionDeps) {
+    this.engine = d.engine;
+    this.store = d.store;
+  }
+
+  async init(): Promise<RuntimeInfo> {
+    const runtime = await this.engine.init(this.store.getState().backendChoice, (r) => this.onRuntime(r));
+    this.store.setState({ runtime });
+    if (runtime.note) say('info', runtime.note, this.store);
+    return runtime;
+  }
+
+  async loadPair(req: PairRequest, label: string, member: string | null = null): Promise<boolean> {
+    let r = req;
+    if (r.kind === 'url') {
+      // A relative ?pair= or typed path is relative to this page: the Worker would resolve it
+      // against its own script's URL (…/assets/), a different folder.
+      try {
+        r = { kind: 'url', url: new URL(r.url, this.d.pageUrl()).href };
+      } catch {
+        this.store.setState({ pairError: `Could not load ${label}: '${r.url}' is not a URL.` });
+        say('error', `Could not load ${label}: '${r.url}' is not a URL.${this.store.getState().pair ? ' The previous pair is still loaded.' : ''}`, this.store);
+        return false;
+      }
+    }
+    const pairUrl = r.kind === 'url' && r.url !== this.d.bundledPairUrl() ? r.url : null;
+    return this.showLoad(label, (progress) => this.engine.loadPair(r, progress, member), { pairUrl }, 'The previous pair is still loaded.');
+  }
+
+  async selectMember(id: string): Promise<boolean> {
+    const pair = this.store.getState().pair;
+    if (!pair || id === pair.member) return false;
+    const name = pair.members.find((m) => m.id === id)?.name ?? id;
+    return this.showLoad(`the member '${name}'`, (progress) => this.engine.loadMember(id, progress), {}, 'The previous member is still loaded.');
+  }
+
+  cancelLoad(): void {
+    void this.engine.cancelLoad();
+  }
+
+  async loadEvalFolder(files: PathBlob[], reference: string | null = null): Promise<boolean> {
+    try {
+      const r = await this.withLoading('your eval images', (tick) => this.engine.useEvalFolder(files, reference, (done, total) => tick({ file: `image ${done} of ${total}`, loaded: done, total, bundleLoaded: 0, bundleTotal: null })));
+      this.store.setState({ pair: r.pair, loading: null, shift: 'mean', ...resetResults(r.pair.resultsKey) });
+      const sets = r.pair.sets.map((x) => `${isolate(x.name)} (${x.count}${x.role === 'reference' ? ', reference' : ''})`);
+      say('info', `Using your eval sets: ${listSome(sets, 8, 200)}.${r.skipped.length ? ` Skipped ${r.skipped.length.toLocaleString('en')} file(s): ${listSome(r.skipped, 3, 240)}.` : ''}`, this.store);
+      this.d.evaluation.schedule(0);
+      return true;
+    } catch (e) {
+      const message = errorMessage(e);
+      this.store.setState({ loading: null, pairError: `Could not use those eval images: ${message}` });
+      say('error', `Could not use those eval images: ${message}. The current eval sets are still in use.`, this.store);
+      return false;
+    }
+  }
+
+  async exportBlended(): Promise<void> {
+    const s = this.store.getState();
+    if (!s.pair) return;
+    try {
+      const bytes = await this.engine.exportOnnx(s.alpha);
+      // With several members the file says which one α = 1 is.
+      downloadBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `wiseft-alpha-${s.alpha.toFixed(2)}${s.pair.members.length > 1 ? `-${s.pair.member}` : ''}.onnx`);
+    } catch (e) {
+      say('error', `Export failed: ${errorMessage(e)}`, this.store);
+    }
+  }
 
   /** Shows the loading bar while `run` goes, with its progress and elapsed time. */
-  async function withLoading<T>(label: string, run: (tick: (p: LoadProgress) => void) => Promise<T>): Promise<T> {
-    store.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
-    return run((p) => store.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {})));
+  private withLoading<T>(label: string, run: (tick: (p: LoadProgress) => void) => Promise<T>): Promise<T> {
+    this.store.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
+    return run((p) => this.store.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {})));
   }
 
-  function failed(label: string, e: unknown, kept: string): false {
-    const message = sentence(e);
-    store.setState({ loading: null, pairError: `Could not load ${label}: ${message}` });
-    say('error', `Could not load ${label}: ${message}${store.getState().pair ? ` ${kept}` : ''}`, store);
-    return false;
+  private async showLoad(label: string, call: (progress: (p: LoadProgress) => void) => Promise<LoadedPairSummary>, extra: Partial<State>, kept: string): Promise<boolean> {
+    try {
+      this.showPair(await this.withLoading(label, call), extra);
+      return true;
+    } catch (e) {
+      const message = sentence(e);
+      this.store.setState({ loading: null, pairError: `Could not load ${label}: ${message}` });
+      say('error', `Could not load ${label}: ${message}${this.store.getState().pair ? ` ${kept}` : ''}`, this.store);
+      return false;
+    }
   }
 
-  function showPair({ memberNote, ...pair }: LoadedPairSummary, extra: Partial<State>): void {
-    store.setState((s) => ({
+  private showPair({ memberNote, ...pair }: LoadedPairSummary, extra: Partial<State>): void {
+    this.store.setState((s) => ({
       ...extra,
       ...resetResults(pair.resultsKey),
       // The member goes in the URL only where there is a choice: a v1 link stays as it was.
@@ -69,96 +143,23 @@ export function createEngineSession(d: SessionDeps): EngineSession {
       customLabels: null,
       uploads: s.uploads.map((u) => ({ ...u, trajectory: null, current: null, resultsKey: null })),
     }));
-    const note = store.getState().memberNote;
-    if (note) say('info', note, store);
-    evaluation.schedule(0);
-    void uploads.refresh();
-  }
-
-  async function showLoad(label: string, call: (progress: (p: LoadProgress) => void) => Promise<LoadedPairSummary>, extra: Partial<State>, kept: string): Promise<boolean> {
-    try {
-      showPair(await withLoading(label, call), extra);
-      return true;
-    } catch (e) {
-      return failed(label, e, kept);
-    }
+    const note = this.store.getState().memberNote;
+    if (note) say('info', note, this.store);
+    this.d.evaluation.schedule(0);
+    void this.d.uploads.refresh();
   }
 
   // The Worker reloaded the pair on the CPU (a lost GPU): recompute what is shown.
-  async function afterBackendChange(): Promise<void> {
-    const pair = await engine.current();
-    store.setState({ pair, ...resetResults(pair?.resultsKey ?? null) });
-    evaluation.schedule(0);
+  private onRuntime(r: RuntimeInfo): void {
+    this.store.setState({ runtime: r });
+    if (r.note) say('error', r.note, this.store);
+    void this.engine.current().then((pair) => {
+      this.store.setState({ pair, ...resetResults(pair?.resultsKey ?? null) });
+      this.d.evaluation.schedule(0);
+    });
   }
+}
 
-  function onRuntime(r: RuntimeInfo): void {
-    store.setState({ runtime: r });
-    if (r.note) say('error', r.note, store);
-    void afterBackendChange();
-  }
-
-  return {
-    async init() {
-      const runtime = await engine.init(store.getState().backendChoice, onRuntime);
-      store.setState({ runtime });
-      if (runtime.note) say('info', runtime.note, store);
-      return runtime;
-    },
-
-    async loadPair(req, label, member = null) {
-      if (req.kind === 'url') {
-        // A relative ?pair= or typed path is relative to this page: the Worker would resolve it
-        // against its own script's URL (…/assets/), a different folder.
-        try {
-          req = { kind: 'url', url: new URL(req.url, d.pageUrl()).href };
-        } catch {
-          store.setState({ pairError: `Could not load ${label}: '${req.url}' is not a URL.` });
-          say('error', `Could not load ${label}: '${req.url}' is not a URL.${store.getState().pair ? ' The previous pair is still loaded.' : ''}`, store);
-          return false;
-        }
-      }
-      const r = req;
-      const isBundled = r.kind === 'url' && r.url === d.bundledPairUrl();
-      return showLoad(label, (progress) => engine.loadPair(r, progress, member), { pairUrl: r.kind === 'url' && !isBundled ? r.url : null }, 'The previous pair is still loaded.');
-    },
-
-    async selectMember(id) {
-      const pair = store.getState().pair;
-      if (!pair || id === pair.member) return false;
-      const name = pair.members.find((m) => m.id === id)?.name ?? id;
-      return showLoad(`the member '${name}'`, (progress) => engine.loadMember(id, progress), {}, 'The previous member is still loaded.');
-    },
-
-    cancelLoad() {
-      void engine.cancelLoad();
-    },
-
-    async loadEvalFolder(files, reference = null) {
-      try {
-        const r = await withLoading('your eval images', (tick) => engine.useEvalFolder(files, reference, (done, total) => tick({ file: `image ${done} of ${total}`, loaded: done, total, bundleLoaded: 0, bundleTotal: null })));
-        store.setState({ pair: r.pair, loading: null, shift: 'mean', ...resetResults(r.pair.resultsKey) });
-        const sets = r.pair.sets.map((x) => `${isolate(x.name)} (${x.count}${x.role === 'reference' ? ', reference' : ''})`);
-        say('info', `Using your eval sets: ${listSome(sets, 8, 200)}.${r.skipped.length ? ` Skipped ${r.skipped.length.toLocaleString('en')} file(s): ${listSome(r.skipped, 3, 240)}.` : ''}`, store);
-        evaluation.schedule(0);
-        return true;
-      } catch (e) {
-        const message = errorMessage(e);
-        store.setState({ loading: null, pairError: `Could not use those eval images: ${message}` });
-        say('error', `Could not use those eval images: ${message}. The current eval sets are still in use.`, store);
-        return false;
-      }
-    },
-
-    async exportBlended() {
-      const s = store.getState();
-      if (!s.pair) return;
-      try {
-        const bytes = await engine.exportOnnx(s.alpha);
-        // With several members the file says which one α = 1 is.
-        downloadBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `wiseft-alpha-${s.alpha.toFixed(2)}${s.pair.members.length > 1 ? `-${s.pair.member}` : ''}.onnx`);
-      } catch (e) {
-        say('error', `Export failed: ${errorMessage(e)}`, store);
-      }
-    },
-  };
+export function createEngineSession(d: SessionDeps): EngineSession {
+  return new Session(d);
 }

@@ -1,8 +1,8 @@
 // The frontier's evaluation: one job at a time, each with an id. A newer job supersedes the older
 // (the engine drops its remaining work); cancel() stops the latest. The job id is the one
 // cancellation system: a result is applied only when its job is still the latest.
-import { GRID, errorMessage, type EngineApi, type EvaluationEvent } from '../../worker/protocol';
-import { createFrontierBuffer } from '../frontierEvents';
+import { GRID, errorMessage, type EngineApi, type EvaluationEvent, type EvaluationResult } from '../../worker/protocol';
+import { createFrontierBuffer, type FrontierBuffer } from '../frontierEvents';
 import { say, type Store } from '../store';
 
 /** A slider drag: wait this long after the last move before evaluating, so a drag is one job. */
@@ -15,51 +15,62 @@ export interface EvaluationController {
   dispose(): void;
 }
 
-export function createEvaluation(engine: EngineApi, store: Store): EvaluationController {
-  let latestJob = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const buffer = createFrontierBuffer(store);
+class Evaluation implements EvaluationController {
+  private latestJob = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly buffer: FrontierBuffer;
+
+  constructor(private readonly engine: EngineApi, private readonly store: Store) {
+    this.buffer = createFrontierBuffer(store);
+  }
+
+  schedule(delayMs = EVAL_DEBOUNCE_MS): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(), delayMs);
+  }
+
+  cancel(): void {
+    void this.engine.cancel(this.latestJob);
+    this.store.setState({ evaluating: false });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.buffer.dispose();
+    this.latestJob++;
+  }
 
   // Chunk points of an older job of the same results key are still right (counts only grow),
   // so events are filtered by results key, not by job.
-  const onEvent = (e: EvaluationEvent) => {
-    if (e.kind === 'chunk') buffer.push(e);
-    else store.setState((s) => (s.pair?.resultsKey === e.resultsKey ? { ensemble: e.points } : {}));
+  private readonly onEvent = (e: EvaluationEvent): void => {
+    if (e.kind === 'chunk') this.buffer.push(e);
+    else this.store.setState((s) => (s.pair?.resultsKey === e.resultsKey ? { ensemble: e.points } : {}));
   };
 
-  const run = async () => {
-    timer = null;
-    const s = store.getState();
+  private async run(): Promise<void> {
+    this.timer = null;
+    const s = this.store.getState();
     if (!s.pair) return;
-    const id = ++latestJob;
+    const id = ++this.latestJob;
     const startedAt = s.evalStartedAt ?? performance.now();
-    store.setState({ evaluating: true, evalStartedAt: startedAt });
+    this.store.setState({ evaluating: true, evalStartedAt: startedAt });
     try {
-      const r = await engine.evaluate({ id, grid: GRID, currentAlpha: s.alpha }, onEvent);
-      buffer.flush();
-      if (r.status !== 'done' || id !== latestJob || store.getState().pair?.resultsKey !== r.resultsKey) return;
-      // Every event of the job has been applied (EngineApi.evaluate): its points are the last word.
-      store.setState((x) => ({ points: r.points, resultsKey: r.resultsKey, evaluating: false, fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+      this.finish(id, await this.engine.evaluate({ id, grid: GRID, currentAlpha: s.alpha }, this.onEvent), startedAt);
     } catch (e) {
-      store.setState({ evaluating: false });
-      say('error', `Evaluation stopped: ${errorMessage(e)}`, store);
+      this.store.setState({ evaluating: false });
+      say('error', `Evaluation stopped: ${errorMessage(e)}`, this.store);
     }
-  };
+  }
 
-  return {
-    schedule(delayMs = EVAL_DEBOUNCE_MS) {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void run(), delayMs);
-    },
-    cancel() {
-      void engine.cancel(latestJob);
-      store.setState({ evaluating: false });
-    },
-    dispose() {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      buffer.dispose();
-      latestJob++;
-    },
-  };
+  private finish(id: number, r: EvaluationResult, startedAt: number): void {
+    this.buffer.flush();
+    if (r.status !== 'done' || id !== this.latestJob || this.store.getState().pair?.resultsKey !== r.resultsKey) return;
+    // Every event of the job has been applied (EngineApi.evaluate): its points are the last word.
+    this.store.setState((x) => ({ points: r.points, resultsKey: r.resultsKey, evaluating: false, fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+  }
+}
+
+export function createEvaluation(engine: EngineApi, store: Store): EvaluationController {
+  return new Evaluation(engine, store);
 }

@@ -22,83 +22,93 @@ export interface UploadsController {
   dispose(): void;
 }
 
-export function createUploads(engine: EngineApi, store: Store): UploadsController {
-  let lastId = 0;
-  let latestRefresh = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+class Uploads implements UploadsController {
+  private lastId = 0;
+  private latestRefresh = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
-  const patch = (id: number, p: Partial<Upload>) => store.setState((s) => ({ uploads: s.uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) }));
+  constructor(private readonly engine: EngineApi, private readonly store: Store) {}
 
-  const decodeOne = async (file: Blob, id: number) => {
-    try {
-      const name = (file as File).name || 'pasted image';
-      const decoded = await engine.decode(file, name);
-      patch(id, { rgb: decoded.rgb, thumbnail: rgbToDataUrl(decoded.rgb, store.getState().pair?.inputSize ?? 0), status: 'ready' });
-    } catch (err) {
-      patch(id, { status: 'error', error: errorMessage(err) });
-    }
-  };
+  async add(all: Blob[]): Promise<void> {
+    const files = all.slice(0, MAX_UPLOADS);
+    const fresh = files.map((f): Upload => ({
+      id: ++this.lastId, name: (f as File).name || 'pasted image', thumbnail: null, rgb: null, status: 'decoding', error: null, trajectory: null, current: null, labels: [], resultsKey: null,
+    }));
+    const removed = Math.max(0, this.store.getState().uploads.length + fresh.length - MAX_UPLOADS);
+    this.store.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, MAX_UPLOADS) }));
+    sayWhatWasKept(this.store, all.length, files.length, removed);
+    // Images dropped while the first pair is still loading wait for it (they are decoded at its size).
+    await whenPairLoaded(this.store);
+    await Promise.all(files.map((file, i) => this.decode(file, fresh[i]!.id)));
+    await this.refresh();
+  }
 
-  const refresh = async (alphaOnly = false) => {
-    const s = store.getState();
-    if (!s.pair) return;
+  remove(id: number): void {
+    this.store.setState((s) => ({ uploads: s.uploads.filter((u) => u.id !== id) }));
+  }
+
+  async refresh(alphaOnly = false): Promise<void> {
+    const s = this.store.getState();
     const ready = s.uploads.filter((u) => u.status === 'ready' && u.rgb);
-    if (ready.length === 0) return;
-    const id = ++latestRefresh;
-    const alpha = s.alpha;
+    if (!s.pair || ready.length === 0) return;
+    const id = ++this.latestRefresh;
     try {
       const needTrajectory = alphaOnly ? [] : ready.filter((u) => !u.trajectory || u.resultsKey !== s.pair!.resultsKey);
-      if (needTrajectory.length > 0) {
-        const r = await engine.classify(needTrajectory.map((u) => u.rgb!), TRAJECTORY);
-        if (id !== latestRefresh) return;
-        needTrajectory.forEach((u, i) => patch(u.id, { trajectory: r.predictions[i]!, labels: r.labels, resultsKey: r.resultsKey }));
-      }
-      const r = await engine.classify(ready.map((u) => u.rgb!), [alpha]);
-      const now = store.getState();
-      if (id !== latestRefresh || now.alpha !== alpha || now.pair?.resultsKey !== r.resultsKey) return;
-      ready.forEach((u, i) => patch(u.id, { current: r.predictions[i]![0]!, labels: r.labels }));
+      if (needTrajectory.length > 0 && !(await this.trajectories(id, needTrajectory))) return;
+      const r = await this.engine.classify(ready.map((u) => u.rgb!), [s.alpha]);
+      const now = this.store.getState();
+      if (id !== this.latestRefresh || now.alpha !== s.alpha || now.pair?.resultsKey !== r.resultsKey) return;
+      ready.forEach((u, i) => this.patch(u.id, { current: r.predictions[i]![0]!, labels: r.labels }));
     } catch (err) {
-      say('error', `Classification failed: ${errorMessage(err)}`, store);
+      say('error', `Classification failed: ${errorMessage(err)}`, this.store);
     }
-  };
+  }
 
-  return {
-    async add(all) {
-      const files = all.slice(0, MAX_UPLOADS);
-      const fresh = files.map((f): Upload => ({
-        id: ++lastId, name: (f as File).name || 'pasted image', thumbnail: null, rgb: null, status: 'decoding', error: null, trajectory: null, current: null, labels: [], resultsKey: null,
-      }));
-      const removed = Math.max(0, store.getState().uploads.length + fresh.length - MAX_UPLOADS);
-      store.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, MAX_UPLOADS) }));
-      sayWhatWasKept(store, all.length, files.length, removed);
-      // Images dropped while the first pair is still loading wait for it (they are decoded at its size).
-      await whenPairLoaded(store);
-      await Promise.all(files.map((file, i) => decodeOne(file, fresh[i]!.id)));
-      await refresh();
-    },
-    remove(id) {
-      store.setState((s) => ({ uploads: s.uploads.filter((u) => u.id !== id) }));
-    },
-    refresh,
-    refreshSoon() {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void refresh(true), UPLOADS_DEBOUNCE_MS);
-    },
-    async setCustomLabels(labels) {
-      try {
-        await engine.setCustomLabels(labels);
-        store.setState((s) => ({ customLabels: labels, labelError: null, uploads: s.uploads.map((u) => ({ ...u, trajectory: null })) }));
-        await refresh();
-      } catch (e) {
-        store.setState({ labelError: errorMessage(e) });
-      }
-    },
-    dispose() {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      latestRefresh++;
-    },
-  };
+  refreshSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(true), UPLOADS_DEBOUNCE_MS);
+  }
+
+  async setCustomLabels(labels: string[] | null): Promise<void> {
+    try {
+      await this.engine.setCustomLabels(labels);
+      this.store.setState((s) => ({ customLabels: labels, labelError: null, uploads: s.uploads.map((u) => ({ ...u, trajectory: null })) }));
+      await this.refresh();
+    } catch (e) {
+      this.store.setState({ labelError: errorMessage(e) });
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.latestRefresh++;
+  }
+
+  /** False when a newer refresh took over meanwhile. */
+  private async trajectories(id: number, uploads: Upload[]): Promise<boolean> {
+    const r = await this.engine.classify(uploads.map((u) => u.rgb!), TRAJECTORY);
+    if (id !== this.latestRefresh) return false;
+    uploads.forEach((u, i) => this.patch(u.id, { trajectory: r.predictions[i]!, labels: r.labels, resultsKey: r.resultsKey }));
+    return true;
+  }
+
+  private async decode(file: Blob, id: number): Promise<void> {
+    try {
+      const decoded = await this.engine.decode(file, (file as File).name || 'pasted image');
+      this.patch(id, { rgb: decoded.rgb, thumbnail: rgbToDataUrl(decoded.rgb, this.store.getState().pair?.inputSize ?? 0), status: 'ready' });
+    } catch (err) {
+      this.patch(id, { status: 'error', error: errorMessage(err) });
+    }
+  }
+
+  private patch(id: number, p: Partial<Upload>): void {
+    this.store.setState((s) => ({ uploads: s.uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) }));
+  }
+}
+
+export function createUploads(engine: EngineApi, store: Store): UploadsController {
+  return new Uploads(engine, store);
 }
 
 function sayWhatWasKept(store: Store, asked: number, kept: number, removed: number): void {

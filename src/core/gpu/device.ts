@@ -20,7 +20,7 @@ export class GpuUnavailableError extends Error {
 }
 
 /** The GPU object of this context, or of the Node `webgpu` package when it is passed in. */
-export function gpuOf(gpu?: GPU): GPU | undefined {
+function gpuOf(gpu?: GPU): GPU | undefined {
   if (gpu) return gpu;
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   return nav?.gpu;

@@ -14,5 +14,3 @@ class Serial {
  * current pair's run failed with "memory access out of bounds" on WebGPU.
  */
 export const ortQueue = new Serial();
-
-export type { Serial };

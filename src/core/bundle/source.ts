@@ -20,6 +20,11 @@ export class BundleError extends Error {
   override name = 'BundleError';
 }
 
+/** Every source refuses, before any read, a path a manifest could use to leave the bundle's folder. */
+export function requireBundlePath(path: string): void {
+  if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+}
+
 export interface LoadedBundle {
   manifest: Manifest;
   source: BundleSource;
@@ -198,7 +203,7 @@ export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeo
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
   const dir = new URL('.', base);
   const get = async (path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array> => {
-    if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+    requireBundlePath(path);
     const url = path === 'manifest.json' ? base : new URL(path, dir);
     if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname)) throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
     const manifest = path === 'manifest.json';
@@ -233,7 +238,7 @@ export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>):
   return {
     label: 'dropped files',
     async read(path) {
-      if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+      requireBundlePath(path);
       const blob = byPath.get(prefix + norm(path));
       if (!blob) throw new BundleError(`the manifest needs '${path}', which is not among the dropped files`);
       return new Uint8Array(await blob.arrayBuffer());

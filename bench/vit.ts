@@ -117,31 +117,48 @@ function f32(name: string, values: number[], dims = [values.length]) {
   return { name, dims, data_type: DATA_TYPE.FLOAT, raw_data: new Uint8Array(Float32Array.from(values).buffer) };
 }
 
-export function buildModel(c: VitConfig, w: Weights, opts: { fp16?: boolean } = {}): Uint8Array {
-  const fp16 = opts.fp16 ?? false;
-  const nodes: object[] = [];
-  const inits: object[] = [];
-  let k = 0;
-  const node = (op: string, inputs: string[], attrs: object[] = [], out?: string): string => {
-    const o = out ?? `t${k++}`;
-    nodes.push({ op_type: op, input: inputs, output: [o], name: `${op}_${nodes.length}`, attribute: attrs });
+/** Nodes and initializers of a graph being written; each node's output is a fresh name unless given. */
+class GraphBuilder {
+  readonly nodes: object[] = [];
+  readonly inits: object[] = [];
+  private k = 0;
+
+  constructor(private readonly w: Weights, private readonly fp16: boolean) {}
+
+  node(op: string, inputs: string[], attrs: object[] = [], out?: string): string {
+    const o = out ?? `t${this.k++}`;
+    this.nodes.push({ op_type: op, input: inputs, output: [o], name: `${op}_${this.nodes.length}`, attribute: attrs });
     return o;
-  };
-  const ref = (name: string): string => {
-    const { shape, values } = w.get(name)!;
-    if (!fp16) {
-      inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT, raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+  }
+
+  /** A weight as an initializer; an fp16 checkpoint stores it as fp16 with a Cast to f32 (weights-only fp16). */
+  ref(name: string): string {
+    const { shape, values } = this.w.get(name)!;
+    if (!this.fp16) {
+      this.inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT, raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
       return name;
     }
     const h = new Uint16Array(values.length);
     for (let i = 0; i < h.length; i++) h[i] = floatToHalf(values[i]!);
-    inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT16, raw_data: new Uint8Array(h.buffer) });
-    return node('Cast', [name], [int('to', 1)], `${name}.f32`);
-  };
+    this.inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT16, raw_data: new Uint8Array(h.buffer) });
+    return this.node('Cast', [name], [int('to', 1)], `${name}.f32`);
+  }
+
+  ln(x: string, p: string): string {
+    return this.node('LayerNormalization', [x, this.ref(`${p}.weight`), this.ref(`${p}.bias`)], [int('axis', -1), float('epsilon', 1e-5)]);
+  }
+
+  linear(x: string, wName: string, bName: string): string {
+    return this.node('Add', [this.node('MatMul', [x, this.ref(wName)]), this.ref(bName)]);
+  }
+}
+
+/** Shapes, indices and scalars the graph's nodes refer to by name. */
+function constants(c: VitConfig): object[] {
   const W = c.width;
   const grid = c.size / c.patch;
   const hd = W / c.heads;
-  inits.push(
+  return [
     i64('c.patch_shape', [0, W, grid * grid]),
     i64('c.qkv_shape', [0, 0, 3, c.heads, hd]),
     i64('c.merge_shape', [0, 0, W]),
@@ -151,46 +168,59 @@ export function buildModel(c: VitConfig, w: Weights, opts: { fp16?: boolean } = 
     f32('c.scale', [1 / Math.sqrt(hd)], []),
     f32('c.half', [0.5], []), f32('c.one_f', [1], []), f32('c.rsqrt2', [Math.SQRT1_2], []),
     f32('logit_scale', [100], []),
-  );
-  const ln = (x: string, p: string) => node('LayerNormalization', [x, ref(`${p}.weight`), ref(`${p}.bias`)], [int('axis', -1), float('epsilon', 1e-5)]);
-  const linear = (x: string, wName: string, bName: string) => node('Add', [node('MatMul', [x, ref(wName)]), ref(bName)]);
+  ];
+}
 
-  // Patch embedding: conv stride = patch, then [N, W, g²] → [N, g², W], class token, positions.
-  const conv = node('Conv', ['image', ref('visual.conv1.weight')], [ints('kernel_shape', [c.patch, c.patch]), ints('strides', [c.patch, c.patch])]);
-  const patches = node('Transpose', [node('Reshape', [conv, 'c.patch_shape'])], [ints('perm', [0, 2, 1])]);
-  const n = node('Slice', [node('Shape', ['image']), 'c.first', 'c.one']);
-  const cls = node('Expand', [ref('visual.class_embedding'), node('Concat', [n, 'c.cls_tail'], [int('axis', 0)])]);
-  let x = node('Add', [node('Concat', [cls, patches], [int('axis', 1)]), ref('visual.positional_embedding')]);
-  x = ln(x, 'visual.ln_pre');
-  for (let l = 0; l < c.layers; l++) {
-    const p = `visual.transformer.resblocks.${l}`;
-    const qkv = linear(ln(x, `${p}.ln_1`), `${p}.attn.in_proj_weight`, `${p}.attn.in_proj_bias`);
-    const heads = node('Transpose', [node('Reshape', [qkv, 'c.qkv_shape'])], [ints('perm', [2, 0, 3, 1, 4])]); // [3, N, h, T, d]
-    const q = node('Gather', [heads, 'c.idx0'], [int('axis', 0)]);
-    const kk = node('Gather', [heads, 'c.idx1'], [int('axis', 0)]);
-    const v = node('Gather', [heads, 'c.idx2'], [int('axis', 0)]);
-    const scores = node('Mul', [node('MatMul', [q, node('Transpose', [kk], [ints('perm', [0, 1, 3, 2])])]), 'c.scale']);
-    const attn = node('MatMul', [node('Softmax', [scores], [int('axis', -1)]), v]);
-    const merged = node('Reshape', [node('Transpose', [attn], [ints('perm', [0, 2, 1, 3])]), 'c.merge_shape']);
-    x = node('Add', [x, linear(merged, `${p}.attn.out_proj.weight`, `${p}.attn.out_proj.bias`)]);
-    const h = linear(ln(x, `${p}.ln_2`), `${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`);
-    // GELU as Erf: 0.5·x·(1 + erf(x/√2))
-    const g = node('Mul', [node('Mul', [h, 'c.half']), node('Add', [node('Erf', [node('Mul', [h, 'c.rsqrt2'])]), 'c.one_f'])]);
-    x = node('Add', [x, linear(g, `${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`)]);
-  }
-  const pooled = ln(node('Gather', [x, 'c.idx0'], [int('axis', 1)]), 'visual.ln_post');
-  const feat = node('MatMul', [pooled, ref('visual.proj')]);
-  const norm = node('ReduceL2', [feat], [ints('axes', [1]), int('keepdims', 1)]);
-  node('Div', [feat, norm], [], 'embedding');
-  node('Mul', [linear('embedding', 'head.weight', 'head.bias'), 'logit_scale'], [], 'logits');
+// Patch embedding: conv stride = patch, then [N, W, g²] → [N, g², W], class token, positions.
+function patchEmbedding(g: GraphBuilder, c: VitConfig): string {
+  const conv = g.node('Conv', ['image', g.ref('visual.conv1.weight')], [ints('kernel_shape', [c.patch, c.patch]), ints('strides', [c.patch, c.patch])]);
+  const patches = g.node('Transpose', [g.node('Reshape', [conv, 'c.patch_shape'])], [ints('perm', [0, 2, 1])]);
+  const n = g.node('Slice', [g.node('Shape', ['image']), 'c.first', 'c.one']);
+  const cls = g.node('Expand', [g.ref('visual.class_embedding'), g.node('Concat', [n, 'c.cls_tail'], [int('axis', 0)])]);
+  return g.node('Add', [g.node('Concat', [cls, patches], [int('axis', 1)]), g.ref('visual.positional_embedding')]);
+}
+
+/** One pre-LN transformer block: multi-head self-attention, then the GELU MLP, each residual. */
+function residualBlock(g: GraphBuilder, x: string, l: number): string {
+  const p = `visual.transformer.resblocks.${l}`;
+  const qkv = g.linear(g.ln(x, `${p}.ln_1`), `${p}.attn.in_proj_weight`, `${p}.attn.in_proj_bias`);
+  const heads = g.node('Transpose', [g.node('Reshape', [qkv, 'c.qkv_shape'])], [ints('perm', [2, 0, 3, 1, 4])]); // [3, N, h, T, d]
+  const q = g.node('Gather', [heads, 'c.idx0'], [int('axis', 0)]);
+  const kk = g.node('Gather', [heads, 'c.idx1'], [int('axis', 0)]);
+  const v = g.node('Gather', [heads, 'c.idx2'], [int('axis', 0)]);
+  const scores = g.node('Mul', [g.node('MatMul', [q, g.node('Transpose', [kk], [ints('perm', [0, 1, 3, 2])])]), 'c.scale']);
+  const attn = g.node('MatMul', [g.node('Softmax', [scores], [int('axis', -1)]), v]);
+  const merged = g.node('Reshape', [g.node('Transpose', [attn], [ints('perm', [0, 2, 1, 3])]), 'c.merge_shape']);
+  x = g.node('Add', [x, g.linear(merged, `${p}.attn.out_proj.weight`, `${p}.attn.out_proj.bias`)]);
+  const h = g.linear(g.ln(x, `${p}.ln_2`), `${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`);
+  // GELU as Erf: 0.5·x·(1 + erf(x/√2))
+  const gelu = g.node('Mul', [g.node('Mul', [h, 'c.half']), g.node('Add', [g.node('Erf', [g.node('Mul', [h, 'c.rsqrt2'])]), 'c.one_f'])]);
+  return g.node('Add', [x, g.linear(gelu, `${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`)]);
+}
+
+/** The class token's features, projected and normalised (embedding), and the zero-shot head (logits). */
+function outputs(g: GraphBuilder, x: string): void {
+  const pooled = g.ln(g.node('Gather', [x, 'c.idx0'], [int('axis', 1)]), 'visual.ln_post');
+  const feat = g.node('MatMul', [pooled, g.ref('visual.proj')]);
+  const norm = g.node('ReduceL2', [feat], [ints('axes', [1]), int('keepdims', 1)]);
+  g.node('Div', [feat, norm], [], 'embedding');
+  g.node('Mul', [g.linear('embedding', 'head.weight', 'head.bias'), 'logit_scale'], [], 'logits');
+}
+
+export function buildModel(c: VitConfig, w: Weights, opts: { fp16?: boolean } = {}): Uint8Array {
+  const g = new GraphBuilder(w, opts.fp16 ?? false);
+  g.inits.push(...constants(c));
+  let x = g.ln(patchEmbedding(g, c), 'visual.ln_pre');
+  for (let l = 0; l < c.layers; l++) x = residualBlock(g, x, l);
+  outputs(g, x);
   const model = {
     ir_version: 8,
     producer_name: 'wiseft-explorer-bench',
     opset_import: [{ domain: '', version: 17 }],
     graph: {
       name: c.name,
-      node: nodes,
-      initializer: inits,
+      node: g.nodes,
+      initializer: g.inits,
       input: [valueInfo('image', ['batch', 3, c.size, c.size])],
       output: [valueInfo('embedding', ['batch', c.embed]), valueInfo('logits', ['batch', c.classes])],
     },

@@ -103,9 +103,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     smoke_epochs = 1 if a.smoke else ft_epochs
 
     def pipeline(seed: int) -> Pipeline:
-        pre = cached(a.work / f"v3pre_s{seed}_{a.pretrain_n}_{cfg.weak_name_rate}_{cfg.pretrain_hard}.npz",
+        tag = f"{cfg.weak_name_rate}_{cfg.pretrain_hard}" + (f"_u{int(cfg.unnamed)}" if cfg.unnamed else "")
+        pre = cached(a.work / f"v3pre_s{seed}_{a.pretrain_n}_{tag}.npz",
                      lambda: pretrain_data(seed, a.pretrain_n, cfg))
-        clip_path = a.work / (f"v3clip_s{seed}_{cfg.weak_name_rate}_{cfg.pretrain_hard}_{a.pretrain_steps}"
+        clip_path = a.work / (f"v3clip_s{seed}_{tag}_{a.pretrain_steps}"
                               f"{'_' + str(a.pretrain_n) if a.pretrain_n != 60000 else ''}.pt")
         clip = CLIP(build_tokenizer().get_vocab_size())
         if clip_path.exists():

@@ -3,6 +3,7 @@
 // right-to-left overrides or 300 characters, 200 picked images, a 20000×20000 PNG upload, a toast
 // of 10,000 names. The page must keep what it had and say what happened.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { SLOW_UPDATE_MS, SHORT_MS, UI_UPDATE_MS } from '../support/timeouts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encode } from 'fast-png';
@@ -27,9 +28,9 @@ function serve(name: string, files: Files): string {
   return new URL(`/tests/.artifacts/${name}/manifest.json`, inject('baseUrl')).href;
 }
 
-async function lastMessage(kind: 'error' | 'info', pattern: RegExp, timeout = 60_000): Promise<string> {
+async function lastMessage(kind: 'error' | 'info', pattern: RegExp, timeout = UI_UPDATE_MS): Promise<string> {
   const h = await s.page.waitForFunction(([k, src]) => {
-    const st = (globalThis as unknown as { wiseft: { store: { getState(): { messages: { kind: string; text: string }[] } } } }).wiseft.store.getState();
+    const st = globalThis.wiseft!.store.getState();
     return st.messages.filter((m) => m.kind === k).map((m) => m.text).find((t) => new RegExp(src as string).test(t)) ?? false;
   }, [kind, pattern.source] as const, { timeout, polling: 200 });
   return (await h.jsonValue()) as string;
@@ -94,19 +95,19 @@ describe('hostile content in the real app', () => {
     const symbols = await s.page.locator('.recharts-scatter-symbol').count();
     expect(symbols).toBeLessThan(400);
     await withActions(s.page, (a) => a.setAlpha(0.37));
-    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.37"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.37"]', { timeout: UI_UPDATE_MS });
   });
 
   it('a view that throws shows its message and a Retry; the rest of the page stays', async () => {
     // A curve the chart cannot draw (what a bug in any view would do): only the chart's place changes.
-    await s.page.evaluate(() => (globalThis as unknown as { wiseft: { store: { setState(x: unknown): void } } }).wiseft.store.setState({ imported: [{ name: 'broken', reference: 'r', shifts: [], points: null }] }));
+    await s.page.evaluate(() => globalThis.wiseft!.store.setState({ imported: [{ name: 'broken', reference: 'r', shifts: [], points: null }] } as never));
     const err = s.page.locator('[data-testid="view-error"][data-view="the frontier chart"]');
-    await err.waitFor({ timeout: 30_000 });
+    await err.waitFor({ timeout: SHORT_MS });
     expect(await err.textContent()).toMatch(/Could not show the frontier chart: .+ The rest of the page still works\.Retry/);
     expect(await s.page.locator('[data-testid="accuracy-table"]').count()).toBe(1);
     expect(await s.page.locator('[data-testid="image-input"]').count()).toBe(1);
     expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(contentHash);
-    await s.page.evaluate(() => (globalThis as unknown as { wiseft: { store: { setState(x: unknown): void } } }).wiseft.store.setState({ imported: [] }));
+    await s.page.evaluate(() => globalThis.wiseft!.store.setState({ imported: [] }));
     await err.getByRole('button', { name: 'Retry' }).click();
     await s.page.waitForSelector('[data-testid="frontier-count"]');
     expect(await s.page.locator('[data-testid="view-error"]').count()).toBe(0);
@@ -130,9 +131,9 @@ describe('hostile content in the real app', () => {
     const msg = await lastMessage('info', /Kept 24 of the 200 images/);
     expect(msg).toMatch(/this page shows at most 24 at a time\); the other 176 were not decoded/);
     await s.page.waitForFunction(() => {
-      const st = (globalThis as unknown as { wiseft: { store: { getState(): { uploads: { status: string }[] } } } }).wiseft.store.getState();
+      const st = globalThis.wiseft!.store.getState();
       return st.uploads.length === 24 && st.uploads.every((u) => u.status === 'ready');
-    }, undefined, { timeout: 120_000, polling: 250 });
+    }, undefined, { timeout: SLOW_UPDATE_MS, polling: 250 });
     expect(await appState(s.page, (st) => st.uploads.map((u) => u.name))).toEqual(files.slice(0, 24).map((f) => f.name));
   });
 
@@ -147,7 +148,7 @@ describe('hostile content in the real app', () => {
     expect(after).toEqual({ hash: contentHash, points: before.points, alpha: before.alpha });
     // And the pair in service still evaluates: a new α gets its point (computed, not the estimate drawn meanwhile).
     await withActions(s.page, (a) => a.setAlpha(0.63));
-    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"][data-estimate="false"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"][data-estimate="false"]', { timeout: UI_UPDATE_MS });
   });
 
   it('item 5: a zip of eval images with a 1.9 GB entry is refused before anything is unpacked; the sets stay', async () => {
@@ -165,7 +166,7 @@ describe('hostile content in the real app', () => {
     const t0 = Date.now();
     await s.page.setInputFiles('[data-testid="image-input"]', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.from(pngBomb(20000, 20000)) });
     const card = s.page.locator('[data-testid="upload-card"][data-name="huge.png"] .error');
-    await card.waitFor({ timeout: 60_000 });
+    await card.waitFor({ timeout: UI_UPDATE_MS });
     expect(await card.textContent()).toMatch(/^'huge\.png' is 20000×20000 pixels \(400 Mpx from a 1\.\d MB file\): more than the 50 Mpx this page decodes, so it was not decoded\.$/);
     expect(Date.now() - t0).toBeLessThan(30_000);
     // The one error logged is React reporting the chart failure the boundary test caused on purpose.

@@ -5,6 +5,7 @@
 // estimate, marked, until it is computed); the paper's ImageNet curve is on its own labelled axes;
 // an unknown paper=/shift= is dropped from the URL. Writes docs/screenshots/presenter.png and phone.png.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { BIG_FRONTIER_MS, PAIR_LOAD_MS, SLOW_TEST_MS, UI_UPDATE_MS } from '../support/timeouts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
@@ -64,7 +65,7 @@ afterAll(async () => s?.close());
 
 describe('presenter view and phone, on the bundled pair', () => {
   it('fits 1024×768, 1280×720 and 1920×1080: chart, slider and numbers above the fold, large type, legend off the plot, the rest hidden', async () => {
-    await s.page.waitForSelector('.app.presenter [data-testid="current-point"]', { timeout: 180_000 });
+    await s.page.waitForSelector('.app.presenter [data-testid="current-point"]', { timeout: PAIR_LOAD_MS });
     for (const [width, height] of [[1024, 768], [1920, 1080], [1280, 720]] as const) {
       await s.page.setViewportSize({ width, height });
       await s.page.waitForTimeout(600); // the chart's ResizeObserver
@@ -85,10 +86,10 @@ describe('presenter view and phone, on the bundled pair', () => {
       }
     }
     // 1280×720 last: the screenshot, with the coarse pass drawn (or what there is after 4 minutes).
-    await gridPoints(11, 240_000);
+    await gridPoints(11, BIG_FRONTIER_MS);
     await s.page.waitForTimeout(500);
     await s.page.screenshot({ path: `${SHOTS}/presenter.png` });
-  }, 420_000);
+  }, SLOW_TEST_MS);
 
   it('on a phone (390×844): no sideways scroll, a full-width slider with a 44 px hit area that a tap moves, legend off the plot', async () => {
     await s.page.keyboard.press('p');
@@ -118,7 +119,7 @@ describe('presenter view and phone, on the bundled pair', () => {
     await s.page.setViewportSize({ width: 1400, height: 900 });
     await s.page.goto('about:blank');
     await s.page.goto(`${inject('baseUrl')}#alpha=0.333&shift=rendition&paper=vitb32`);
-    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.33"]', { timeout: 180_000 });
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.33"]', { timeout: PAIR_LOAD_MS });
     const hash = await s.page.evaluate(() => location.hash);
     expect(hash).not.toContain('paper=');
     expect(hash).toContain('alpha=0.33');
@@ -143,11 +144,11 @@ describe('presenter view and phone, on the bundled pair', () => {
     // An unknown shift= (and member=) is dropped once the pair is read; the mean (and the default member) shown.
     await s.page.goto('about:blank');
     await s.page.goto(`${inject('baseUrl')}#alpha=0.40&shift=nosuch&member=seed9`);
-    await s.page.waitForFunction(() => !!(globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown } } } }).wiseft?.store.getState().pair, undefined, { timeout: 180_000 });
+    await s.page.waitForFunction(() => !!globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_LOAD_MS });
     await s.page.waitForFunction(() => !location.hash.includes('shift=') && !location.hash.includes('member=seed9'));
     expect(await s.page.locator('select[aria-label="Shift shown on the y axis"]').inputValue()).toBe('mean');
     expect(s.errors).toEqual([]);
-  }, 420_000);
+  }, SLOW_TEST_MS);
 });
 
 interface DomainSnapshot { x: string; y: string; basis: string; count: number; evaluating: boolean }
@@ -162,7 +163,7 @@ describe('axes and the current point while a test pair evaluates', () => {
       (globalThis as unknown as { domainLog: typeof log }).domainLog = log;
       setInterval(() => {
         const f = document.querySelector('[data-testid="frontier"]');
-        const st = (globalThis as unknown as { wiseft?: { store: { getState(): { evaluating: boolean } } } }).wiseft?.store.getState();
+        const st = globalThis.wiseft?.store.getState();
         if (f && st) log.push({ x: f.getAttribute('data-x-domain')!, y: f.getAttribute('data-y-domain')!, basis: f.getAttribute('data-axes')!, count: Number(document.querySelector('[data-testid="frontier-count"]')?.textContent), evaluating: st.evaluating });
       }, 50);
     });
@@ -191,7 +192,7 @@ describe('axes and the current point while a test pair evaluates', () => {
     expect(domains).toHaveLength(1);
     expect(log[0]!.basis).toBe('known');
     expect(s.errors).toEqual([]);
-  }, 420_000);
+  }, SLOW_TEST_MS);
 
   it('ticks are round and the domain holds still during evaluation; a new α is drawn at once as a marked estimate, then computed', async () => {
     const pair = await serveBundle('layout', { seed: 12, sets: BIG_SETS });
@@ -228,7 +229,7 @@ describe('axes and the current point while a test pair evaluates', () => {
     const right = await rects({ point: '[data-testid="current-point"]', plot: PARTS.plot });
     expect(await s.page.getAttribute('[data-testid="current-point"]', 'data-alpha')).toBe('0.57');
     expect(right.point).not.toBeNull();
-    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.57"][data-estimate="false"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.57"][data-estimate="false"]', { timeout: UI_UPDATE_MS });
     const seen = await s.page.evaluate(() => (globalThis as unknown as { seen: string[] }).seen);
     expect(seen).toContain('0.57:true');
     expect(seen.indexOf('0.57:true')).toBeLessThan(seen.indexOf('0.57:false'));
@@ -237,5 +238,5 @@ describe('axes and the current point while a test pair evaluates', () => {
     // The axes did not move for the new α.
     expect(await s.page.getAttribute('[data-testid="frontier"]', 'data-x-domain')).toBe(after[0]!.x);
     expect(s.errors).toEqual([]);
-  }, 420_000);
+  }, SLOW_TEST_MS);
 });

@@ -2,6 +2,7 @@
 // member in the URL hash (and an unknown one), the member-named α = 1 label, the recorded sweep
 // shown before the live frontier is done, and a mismatching member refused with the rest kept.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { BIG_FRONTIER_MS, SLOW_UPDATE_MS, REDRAW_MS, UI_UPDATE_MS } from '../support/timeouts';
 import { openPage, type Session } from './setup/chromium';
 import { serveBundle, appState, BIG_SETS, type ServedBundle } from './setup/reliability';
 
@@ -25,13 +26,13 @@ const view = (): Promise<View> => appState(s.page, (st) => ({ member: st.member,
   pairResultsKey: st.pair ? st.pair.resultsKey : null, resultsKey: st.resultsKey, alpha: st.alpha, complete: st.fullFrontierMs !== null, hash: location.hash }));
 
 const waitForMember = (id: string) => s.page.waitForFunction((want) => {
-  const st = (globalThis as unknown as { wiseft?: { store: { getState(): { pair: { member: string } | null; loading: unknown } } } }).wiseft?.store.getState();
+  const st = globalThis.wiseft?.store.getState();
   return st?.pair?.member === want && st.loading === null;
-}, id, { timeout: 120_000, polling: 100 });
+}, id, { timeout: SLOW_UPDATE_MS, polling: 100 });
 
 /** Waits for an SVG text of the chart (a point's label); on a timeout, says which texts there were. */
 async function chartText(text: string): Promise<void> {
-  await s.page.waitForFunction((t) => [...document.querySelectorAll('svg text')].some((e) => e.textContent === t), text, { timeout: 120_000, polling: 250 }).catch(async (e: unknown) => {
+  await s.page.waitForFunction((t) => [...document.querySelectorAll('svg text')].some((e) => e.textContent === t), text, { timeout: SLOW_UPDATE_MS, polling: 250 }).catch(async (e: unknown) => {
     console.log('chart texts:', await s.page.evaluate(() => [...document.querySelectorAll('svg text')].map((x) => x.textContent).join(' | ')));
     throw e;
   });
@@ -74,7 +75,7 @@ describe('a bundle with several fine-tuned members', () => {
     await s.page.locator('[data-testid="member-select"]').selectOption('e2e-seed0');
     await waitForMember('e2e-seed0');
     // The recorded sweep comes with the load: on the chart before the live frontier is complete.
-    await legend('recorded sweep').waitFor({ timeout: 10_000 });
+    await legend('recorded sweep').waitFor({ timeout: REDRAW_MS });
     const v = await view();
     expect(v.complete).toBe(false);
     expect(v.bundleHash).not.toBe(before.bundleHash);
@@ -87,18 +88,18 @@ describe('a bundle with several fine-tuned members', () => {
     await s.page.screenshot({ path: 'docs/screenshots/members.png', fullPage: true });
 
     await s.page.locator('[data-testid="recorded-toggle"]').uncheck();
-    await legend('recorded sweep').waitFor({ state: 'detached', timeout: 10_000 });
+    await legend('recorded sweep').waitFor({ state: 'detached', timeout: REDRAW_MS });
     expect((await view()).hash).toContain('recorded=0');
     await s.page.locator('[data-testid="recorded-toggle"]').check();
-    await legend('recorded sweep').waitFor({ timeout: 10_000 });
+    await legend('recorded sweep').waitFor({ timeout: REDRAW_MS });
   });
 
   it('refuses a member that does not match the zero-shot model, naming it, and keeps the member, its results and α', async () => {
-    await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { fullFrontierMs: number | null; evaluating: boolean } } } }).wiseft.store.getState().fullFrontierMs !== null, undefined, { timeout: 240_000, polling: 500 });
+    await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, undefined, { timeout: BIG_FRONTIER_MS, polling: 500 });
     const before = await view();
     const points = await appState(s.page, (st) => st.points);
     await s.page.locator('[data-testid="member-select"]').selectOption('wrong-head');
-    await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: UI_UPDATE_MS });
     expect(await s.page.textContent('[data-testid="pair-error"]')).toMatch(/member 'wrong-head'.*does not match the zero-shot model.*head\.weight/);
     const after = await view();
     expect(after.pairMember).toBe('e2e-seed0');

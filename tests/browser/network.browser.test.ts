@@ -2,6 +2,7 @@
 // out, a relative ?pair= is the page's, redirects stay on the manifest's origin, and failures say
 // what they were. Chromium against the Vite dev server and Node servers, all on 127.0.0.1.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { MEDIUM_TEST_MS, PAIR_LOAD_MS, SLOW_UPDATE_MS, UI_UPDATE_MS } from '../support/timeouts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
@@ -35,7 +36,7 @@ function appUrl(pair: string | null, hash = ''): string {
 
 // Each message's text, without its dismiss button (×).
 const messages = (s: Session) => s.page.evaluate(() => [...document.querySelectorAll('[data-testid^="message-"]')].map((m) => (m.textContent ?? '').replace(/×$/, '')));
-async function waitForMessage(s: Session, re: RegExp, timeout = 60_000): Promise<string> {
+async function waitForMessage(s: Session, re: RegExp, timeout = UI_UPDATE_MS): Promise<string> {
   await s.page.waitForFunction((src) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(src).test(m.textContent ?? '')), re.source, { timeout });
   return (await messages(s)).find((m) => re.test(m))!;
 }
@@ -56,7 +57,7 @@ describe('item 4: the Content-Security-Policy is a header, and it governs the Wo
     const url = `${other.origin}/pair/manifest.json`;
     const seen = other.seen.length;
     await withPage(appUrl(null), async (s) => {
-      await s.page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown; loading: unknown } } } }).wiseft?.store.getState().pair && !(globalThis as unknown as { wiseft: { store: { getState(): { loading: unknown } } } }).wiseft.store.getState().loading, undefined, { timeout: 180_000 });
+      await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair && !globalThis.wiseft!.store.getState().loading, undefined, { timeout: PAIR_LOAD_MS });
       const before = await appState(s.page, (st) => st.pair!.bundleHash);
       await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
       const m = await waitForMessage(s, /Could not load/);
@@ -74,12 +75,12 @@ describe('item 9: a load can be cancelled, and a silent host times out', () => {
   it('a ?pair= manifest that never answers: the loading bar has a Cancel; it cancels, says so, and the bundled pair opens', async () => {
     await withPage(appUrl('tests/.artifacts/net-hang/manifest.json'), async (s) => {
       const cancel = s.page.locator('[data-testid="cancel-load"]');
-      await cancel.waitFor({ timeout: 120_000 });
+      await cancel.waitFor({ timeout: SLOW_UPDATE_MS });
       expect(await s.page.textContent('.loading')).toMatch(/Loading .*net-hang\/manifest\.json/);
       await cancel.click();
       const m = await waitForMessage(s, /Could not load/);
       expect(m).toMatch(/^Could not load .*net-hang\/manifest\.json: the load was cancelled\.$/);
-      await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { pair: unknown; loading: unknown } } } }).wiseft.store.getState().pair !== null, undefined, { timeout: 180_000 });
+      await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().pair !== null, undefined, { timeout: PAIR_LOAD_MS });
       expect(await s.page.locator('[data-testid="cancel-load"]').count()).toBe(0);
     }, {
       beforeGoto: async (ctx) => {
@@ -130,7 +131,7 @@ async function tlsServer(handler: (req: import('node:http').IncomingMessage, res
 }
 
 describe('item 2: an endless model file from a shared link does not fill the browser\'s memory', () => {
-  it('cut off at the declared bytes, and (without them) at the per-file cap, with the previous pair kept', { timeout: 300_000 }, async () => {
+  it('cut off at the declared bytes, and (without them) at the per-file cap, with the previous pair kept', { timeout: MEDIUM_TEST_MS }, async () => {
     // A host the CSP allows (https), with CORS, whose zeroshot.onnx never ends: 64 KiB chunks for
     // at most 60 s. The first manifest declares 3 MB for it; the second declares nothing.
     const m = JSON.parse(new TextDecoder().decode(P.files.get('manifest.json')));
@@ -158,7 +159,7 @@ describe('item 2: an endless model file from a shared link does not fill the bro
         await waitForPair(s.page, P.contentHash);
         const load = async (url: string) => {
           await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
-          const text = await waitForMessage(s, new RegExp(`Could not load ${url.replace(/[.?]/g, '\\$&')}`), 120_000);
+          const text = await waitForMessage(s, new RegExp(`Could not load ${url.replace(/[.?]/g, '\\$&')}`), SLOW_UPDATE_MS);
           await s.page.click('[data-testid^="message-"] button').catch(() => undefined);
           return text;
         };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { encode } from 'fast-png';
 import fc from 'fast-check';
 import { withPage, chromiumMemory } from './setup/chromium';
-import { PAIR_LOAD_MS, PAIR_RELOAD_MS, UI_UPDATE_MS } from '../support/timeouts';
+import { LONG_TEST_MS, MEDIUM_TEST_MS, PAIR_LOAD_MS, SLOW_UPDATE_MS, SHORT_MS, UI_UPDATE_MS } from '../support/timeouts';
 import { serveBundle, nodeExplorer, nodePoints, pointsDiffer, appState, withDebug, waitForPair, waitForComplete, withActions, collectGarbage, GRID, BIG_SETS, type ServedBundle, type Points } from './setup/reliability';
 import { rng } from '../support/testPair';
 import type { Harness } from './harness';
@@ -93,7 +93,7 @@ describe('races', () => {
       // The highlight, the table and the slider agree on α.
       expect(await slider.inputValue()).toBe('0.63');
       expect(await page.textContent('[data-testid="table-alpha"]')).toBe('0.63');
-      await page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"]', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"]', { timeout: UI_UPDATE_MS });
       expect(await page.locator('[data-testid="current-point"]').count()).toBe(1);
       const st = await appState(page, (x) => ({ alpha: x.alpha, points: x.points, resultsKey: x.resultsKey, pairResultsKey: x.pair!.resultsKey }));
       expect(st.alpha).toBe(0.63);
@@ -108,7 +108,7 @@ describe('races', () => {
     });
   });
 
-  it('switching pairs mid-evaluation never shows a point of the old pair under the new one; cancel then restart gives the clean numbers', { timeout: 600_000 }, async () => {
+  it('switching pairs mid-evaluation never shows a point of the old pair under the new one; cancel then restart gives the clean numbers', { timeout: LONG_TEST_MS }, async () => {
     await withPage(appUrl(A.path), async (s) => {
       const { page } = s;
       await waitForPair(page, A.contentHash);
@@ -184,7 +184,7 @@ describe('races', () => {
       const { page } = s;
       await waitForPair(page, small1.contentHash);
       await page.setInputFiles('[data-testid="image-input"]', files);
-      for (let i = 0; i < 2; i++) await page.waitForSelector(`[data-testid="upload-card"][data-name="img-${i}.png"] [data-testid="top5"][data-alpha="0.50"]`, { timeout: 60_000 });
+      for (let i = 0; i < 2; i++) await page.waitForSelector(`[data-testid="upload-card"][data-name="img-${i}.png"] [data-testid="top5"][data-alpha="0.50"]`, { timeout: UI_UPDATE_MS });
       for (let i = 0; i < 2; i++) {
         const labels = await page.locator(`[data-testid="upload-card"][data-name="img-${i}.png"] [data-testid="top5"] li .label`).allTextContents();
         const want = top(imgs[i]!.probs, 5).map((c) => small1.manifest.classes[c]);
@@ -204,22 +204,22 @@ describe('GPU trouble', () => {
     const file = pngFile(dir, 'kept.png', randomRgb(7));
     await withPage(appUrl(A.path, 'alpha=0.30&backend=webgpu'), async (s) => {
       const { page } = s;
-      await waitForPair(page, A.contentHash, 180_000);
+      await waitForPair(page, A.contentHash, PAIR_LOAD_MS);
       expect(await page.textContent('[data-testid="backend"]')).toMatch(/WebGPU/);
       await page.setInputFiles('[data-testid="image-input"]', file);
-      await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"]', { timeout: 120_000 });
+      await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"]', { timeout: SLOW_UPDATE_MS });
       await page.waitForFunction(() => (globalThis.wiseft!.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: PAIR_LOAD_MS });
       expect(await withDebug(page, (d) => d.loseDevice())).toBe(true);
-      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /GPU device was lost.*CPU/.test(m.textContent ?? '')), undefined, { timeout: 60_000 });
-      await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid="backend"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /GPU device was lost.*CPU/.test(m.textContent ?? '')), undefined, { timeout: UI_UPDATE_MS });
+      await page.waitForFunction(() => /CPU/.test(document.querySelector('[data-testid="backend"]')?.textContent ?? ''), undefined, { timeout: UI_UPDATE_MS });
       expect(await page.textContent('[data-testid="alpha-value"]')).toBe('0.30');
       expect(await page.locator('[data-testid="upload-card"][data-name="kept.png"]').count()).toBe(1);
-      await waitForComplete(page, [...GRID, 0.3], 300_000);
+      await waitForComplete(page, [...GRID, 0.3], MEDIUM_TEST_MS);
       const st = await appState(page, (x) => ({ points: x.points, backend: x.runtime!.backend }));
       expect(st.backend).toBe('wasm');
       expect(pointsDiffer(st.points, await nodePoints(A, [...GRID, 0.3]), [...GRID, 0.3])).toEqual([]);
       // The upload is still classified (on the CPU now).
-      await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"][data-alpha="0.30"]', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"][data-alpha="0.30"]', { timeout: UI_UPDATE_MS });
       expect(await withDebug(page, (d) => d.resources())).toEqual({ sessions: 1, gpuBuffers: 0 });
     });
     rmSync(dir, { recursive: true, force: true });
@@ -229,7 +229,7 @@ describe('GPU trouble', () => {
     await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
       const { page } = s;
       await waitForPair(page, small1.contentHash);
-      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /WebGPU is not available/.test(m.textContent ?? '')), undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /WebGPU is not available/.test(m.textContent ?? '')), undefined, { timeout: SHORT_MS });
       expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
       await waitForComplete(page, GRID);
       const points: Points = await appState(page, (x) => x.points);
@@ -237,7 +237,7 @@ describe('GPU trouble', () => {
     }, { withoutArgs: ['--enable-unsafe-webgpu'] });
   });
 
-  it('the adapter request resolves null or fails, or the device request fails (#backend=webgpu): each says what happened and runs on wasm with the right numbers', { timeout: 300_000 }, async () => {
+  it('the adapter request resolves null or fails, or the device request fails (#backend=webgpu): each says what happened and runs on wasm with the right numbers', { timeout: MEDIUM_TEST_MS }, async () => {
     // The engine Worker is the only caller of navigator.gpu: its module is served with the failure
     // patched in ahead of the app's code (ES imports are hoisted, requestGpu runs later).
     const failures = [
@@ -250,7 +250,7 @@ describe('GPU trouble', () => {
       await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
         const { page } = s;
         await waitForPair(page, small1.contentHash);
-        await page.waitForFunction((re) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(re).test(m.textContent ?? '')), f.message.source, { timeout: 30_000 });
+        await page.waitForFunction((re) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(re).test(m.textContent ?? '')), f.message.source, { timeout: SHORT_MS });
         expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
         await waitForComplete(page, GRID);
         expect(pointsDiffer(await appState(page, (x) => x.points), want, GRID)).toEqual([]);
@@ -279,7 +279,7 @@ describe('GPU trouble', () => {
 
 describe('leaks', () => {
   for (const backend of ['webgpu', 'cpu'] as const) {
-    it(`ten pair loads in a row (${backend}): each leaves the ORT sessions and GPU buffers of one pair, and Chromium's memory after ten is where it was after four`, { timeout: 600_000 }, async () => {
+    it(`ten pair loads in a row (${backend}): each leaves the ORT sessions and GPU buffers of one pair, and Chromium's memory after ten is where it was after four`, { timeout: LONG_TEST_MS }, async () => {
       await withPage(appUrl(heavy1.path, `backend=${backend}`), async (s) => {
         const { page } = s;
         await waitForPair(page, heavy1.contentHash);
@@ -309,7 +309,7 @@ describe('leaks', () => {
           await waitForPair(page, b.contentHash);
           expect(await withDebug(page, (d) => d.resources()), `after load ${i}`).toEqual(one);
           // Let the new pair's evaluation get going, so the next load lands mid-evaluation.
-          await page.waitForFunction(() => (globalThis.wiseft!.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: PAIR_RELOAD_MS });
+          await page.waitForFunction(() => (globalThis.wiseft!.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: SLOW_UPDATE_MS });
           // The first loads raise high-water marks that stay (ORT's wasm heap grows and never
           // shrinks; a load mid-evaluation holds two pairs until the new one is ready): measured
           // at every load, memory rose ~20 MiB by the third and then stayed within 5 MiB.
@@ -387,10 +387,10 @@ describe('privacy', () => {
       const { page } = s;
       await waitForPair(page, small1.contentHash);
       await page.setInputFiles('[data-testid="image-input"]', files);
-      await page.waitForSelector('[data-testid="upload-card"][data-name="private-2.png"] [data-testid="top5"]', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid="upload-card"][data-name="private-2.png"] [data-testid="top5"]', { timeout: UI_UPDATE_MS });
       await page.getByRole('slider', { name: /alpha|α/ }).focus();
       for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
-      await page.waitForSelector('[data-testid="upload-card"][data-name="private-1.png"] [data-testid="top5"][data-alpha="0.60"]', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid="upload-card"][data-name="private-1.png"] [data-testid="top5"][data-alpha="0.60"]', { timeout: UI_UPDATE_MS });
       await waitForComplete(page, [0.6]);
       expect(page.workers().length).toBeGreaterThan(0);
     }, { beforeGoto: (ctx) => { ctx.on('request', (r) => requests.push(r.url())); } });
@@ -436,7 +436,7 @@ describe('privacy', () => {
       const requests: string[] = [];
       await withPage(url, async (s) => {
         const { page } = s;
-        await page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_RELOAD_MS });
+        await page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: SLOW_UPDATE_MS });
         expect(await appState(page, (x) => x.pair!.bundleHash)).toBe(small1.contentHash);
         await waitForComplete(page, [0.5]);
         const violations = await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
@@ -461,7 +461,7 @@ describe('privacy', () => {
         const a = strict.httpServer.address();
         if (!a || typeof a === 'string') throw new Error('vite preview did not start');
         await withPage(`http://127.0.0.1:${a.port}/`, async (s) => {
-          await s.page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /Could not load the bundled pair/.test(m.textContent ?? '')), undefined, { timeout: 120_000 });
+          await s.page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /Could not load the bundled pair/.test(m.textContent ?? '')), undefined, { timeout: SLOW_UPDATE_MS });
           const text = await s.page.textContent('[data-testid="message-error"]');
           console.log(`CSP without 'unsafe-eval': ${text}`);
           expect(text).toMatch(/^Could not load the bundled pair: zeroshot\.onnx cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs \('unsafe-eval' in script-src\)\./);

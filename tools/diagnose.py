@@ -1,0 +1,69 @@
+"""Where fine-tuning's gains and losses sit: accuracy per style (renditions) and on clean vs hard
+(occluded, noisy) images, at several α, on the validation draw. Diagnostic only; chooses nothing.
+
+    .venv/bin/python -m tools.diagnose --clip tools/.work/v3clip_s0_0.01_0.2_2400.pt \
+        --finetuned tools/.work/sel_0_lr-2e-4.pt
+
+CHOICES.md (round 3) quotes its output for the chosen run.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from . import world
+from .models import CLIP, ImageClassifier, interpolate
+from .seeds import VALIDATION_SEED
+from .tokenizer import build_tokenizer
+from .train import logits_of, zeroshot_classifier
+
+SETS = ("reference", "sketch", "rendition", "adversarial", "objectnet")
+
+
+def validation_params(set_id: str, n: int, cfg: world.WorldConfig) -> world.Params:
+    # The same stream as world.make_set, so these are exactly the validation images.
+    rng = np.random.default_rng(np.random.SeedSequence([VALIDATION_SEED, 7, *[ord(c) for c in set_id]]))
+    return world.sample_eval_set(set_id, rng, n, cfg)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.diagnose", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--clip", type=Path, required=True)
+    p.add_argument("--finetuned", type=Path, required=True, help="fine-tuned classifier state_dict")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.4, 0.6, 1.0])
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    clip = CLIP(build_tokenizer().get_vocab_size())
+    clip.load_state_dict(torch.load(a.clip))
+    clip.eval()
+    zs = zeroshot_classifier(clip)
+    ft = ImageClassifier(num_classes=len(world.CLASSES))
+    ft.load_state_dict(torch.load(a.finetuned))
+    cfg = world.WorldConfig()
+    data = {s: validation_params(s, a.n, cfg) for s in SETS}
+    images = {s: world.render(prm) for s, prm in data.items()}
+    m = ImageClassifier(num_classes=len(world.CLASSES))
+    for alpha in a.alphas:
+        m.load_state_dict(interpolate(zs.state_dict(), ft.state_dict(), alpha))
+        parts = []
+        for s, prm in data.items():
+            ok = logits_of(m, images[s]).argmax(1).numpy() == prm["cls"]
+            if s == "rendition":
+                parts += [f"{world.STYLES[k]} {ok[prm['style'] == k].mean() * 100:.0f}" for k in np.unique(prm["style"])]
+            elif (prm["occl"] > 0).any():
+                hard = prm["occl"] > 0
+                parts.append(f"{s} clean {ok[~hard].mean() * 100:.0f} hard {ok[hard].mean() * 100:.0f}")
+            else:
+                parts.append(f"{s} {ok.mean() * 100:.0f}")
+        print(f"α={alpha:.1f}  " + " | ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

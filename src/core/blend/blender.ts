@@ -1,18 +1,12 @@
 import type { Tensor } from 'onnxruntime-common';
-import type { WeightPair } from './weights';
+import type { WeightTensor } from './weights';
+import type { BlendCoefficients } from './coefficients';
 import type { WasmArena } from './arena';
 import type { ResourceLedger } from '../runtime/ledger';
 import { CpuBlender } from './cpu';
 import { GpuBlender } from '../gpu/blend';
 
-/**
- * How θ is mixed from its endpoints. Today one α for every tensor of a pair; a soup (K members)
- * adds per-member weights and per-layer α a per-tensor override, as new optional fields, so the
- * callers of blend() and the cache keyed on it do not change.
- */
-export interface BlendCoefficients {
-  readonly alpha: number;
-}
+export { coefficientMatrix, coefficientsKey, BlendCoefficientsError, type BlendCoefficients } from './coefficients';
 
 /** θ(α) of one tensor, in its checkpoint's dtype (fp16 bits for an fp16 checkpoint). */
 export interface BlendedTensor {
@@ -26,13 +20,15 @@ export interface BlendedTensor {
 export type TensorModule = { Tensor: typeof Tensor };
 
 /**
- * θ(α) = (1−α)·θ₀ + α·θ₁ for every differing tensor, written in place where the session reads it.
+ * θ = Σₖ wₖ·θₖ for every differing tensor, written in place where the session reads it.
  * One interface for the GPU and the CPU, as onnxruntime's own data managers are: the engine never
  * asks which one it holds.
  */
 export interface WeightBlender {
   readonly kind: 'gpu' | 'cpu-simd' | 'cpu-js';
-  /** Bytes of GPU memory held (θ₀, θ₁ and θ(α) buffers); 0 on the CPU. */
+  /** How many members it mixes (2 for a pair): the length of each weight vector. */
+  readonly members: number;
+  /** Bytes of GPU memory held (the members' and θ's buffers); 0 on the CPU. */
   readonly gpuBytes: number;
   /**
    * The session's weight feeds, by feed name (`feedNames` maps each weight to it). Created at the
@@ -53,6 +49,7 @@ export interface BlendTarget {
   ledger?: ResourceLedger;
 }
 
-export function createBlender(pairs: readonly WeightPair[], target: BlendTarget): WeightBlender {
-  return target.device ? new GpuBlender(target.device, pairs, target.ledger) : new CpuBlender(pairs, target.arena);
+/** A blender over pairs (K = 2) or over K members per tensor, all tensors with the same K. */
+export function createBlender(tensors: readonly WeightTensor[], target: BlendTarget): WeightBlender {
+  return target.device ? new GpuBlender(target.device, tensors, target.ledger) : new CpuBlender(tensors, target.arena);
 }

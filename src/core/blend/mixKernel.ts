@@ -88,3 +88,74 @@ export function mixModuleBytes(exports: readonly MixExport[]): Uint8Array<ArrayB
 export function blendModuleBytes(): Uint8Array<ArrayBuffer> {
   return mixModuleBytes([{ name: 'mix', exact: true }]);
 }
+
+// The soup kernel: θ = Σₖ wₖ·θₖ over K members with the weights of one tensor, in float64 and
+// rounded once to float32, as mixMembersInto computes it. The caller passes only the members whose
+// weight is not 0 (so K here may be 1: a one-hot blend is a copy through x·1, exact). One module per K with the member loop
+// unrolled: the K pointers and splatted weights live in locals, so the inner loop is the pair
+// kernel's with K loads instead of two, and K = 2 computes exactly what `mix` does (x·w₀ + y·w₁,
+// the same two roundings).
+//
+//   (func (param $out i32) (param $table i32) (param $n i32)
+//     table: K rows of 16 bytes, { member's byte offset: i32, pad, wₖ: f64 }
+//     pₖ = i32.load(table + 16k); wₖ = v128.load64_splat(table + 16k + 8)
+//     loop while out < out + 4n:
+//       lo = Σₖ promote_low(load(pₖ))·wₖ; hi = the same on lanes 2, 3
+//       v128.store(out, shuffle(demote(lo), demote(hi))); out, pₖ += 16)
+function soupKernel(k: number): number[] {
+  const OUT = 0, TABLE = 1, N = 2;
+  const P = (m: number) => 3 + m;
+  const END = 3 + k;
+  const W = (m: number) => 4 + k + m;
+  const X = 4 + 2 * k, LO = 5 + 2 * k, HI = 6 + 2 * k;
+  const getL = (i: number) => [0x20, ...leb(i)];
+  const setL = (i: number) => [0x21, ...leb(i)];
+  const i32Load = (offset: number) => [0x28, 2, ...leb(offset)];
+  const load64Splat = (offset: number) => simd(0x0a, 3, ...leb(offset));
+  const promote = simd(0x5f);
+  const hiToLo = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+  const mulF64 = simd(0xf2), addF64 = simd(0xf0), demote = simd(0x5e);
+  const join = simd(0x0d, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  const bumpL = (i: number) => [...getL(i), 0x41, 16, 0x6a, ...setL(i)];
+  const prologue: number[] = [];
+  for (let m = 0; m < k; m++) {
+    prologue.push(...getL(TABLE), ...i32Load(16 * m), ...setL(P(m)));
+    prologue.push(...getL(TABLE), ...load64Splat(16 * m + 8), ...setL(W(m)));
+  }
+  // Member m's term on the low (or high) two lanes, added to the accumulator after the first: the
+  // first member starts it, so K = 2 is x·w₀ + y·w₁ with no 0 + … in front (which would turn −0 into +0).
+  const term = (m: number, hi: boolean, acc: number) => [
+    ...(m > 0 ? getL(acc) : []),
+    ...getL(X), ...(hi ? [...getL(X), ...hiToLo] : []), ...promote, ...getL(W(m)), ...mulF64,
+    ...(m > 0 ? addF64 : []), ...setL(acc),
+  ];
+  const step: number[] = [];
+  for (let m = 0; m < k; m++) step.push(...getL(P(m)), ...load, ...setL(X), ...term(m, false, LO), ...term(m, true, HI));
+  step.push(...getL(OUT), ...getL(LO), ...demote, ...getL(HI), ...demote, ...join, ...store);
+  const bumps = [OUT, ...Array.from({ length: k }, (_, m) => P(m))].flatMap(bumpL);
+  const body = [
+    ...prologue,
+    ...getL(OUT), ...getL(N), 0x41, 2, 0x74, 0x6a, ...setL(END),
+    0x02, 0x40, ...getL(OUT), ...getL(END), 0x4f, 0x0d, 0,
+    0x03, 0x40, ...step, ...bumps, ...getL(OUT), ...getL(END), 0x49, 0x0d, 0, 0x0b,
+    0x0b, 0x0b,
+  ];
+  const locals = vec([[...leb(k + 1), I32], [...leb(k + 3), V128]]);
+  const fn = [...locals, ...body];
+  return [...leb(fn.length), ...fn];
+}
+
+/** The soup module for K terms: one export, `soup(out, table, n)`; offsets are bytes into e.m. */
+export function soupModuleBytes(k: number): Uint8Array<ArrayBuffer> {
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`the soup kernel sums at least one member, got ${k}`);
+  const type = [0x60, 3, I32, I32, I32, 0];
+  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec([type])),
+    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('soup'), 0x00, 0]])),
+    ...section(10, vec([soupKernel(k)])),
+  ]);
+}

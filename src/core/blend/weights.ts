@@ -22,10 +22,37 @@ export interface WeightPair {
 }
 
 /**
- * Where θ0 (which 0) or θ1 (which 1) of a tensor is written, as float32. The CPU path hands out views
- * into its wasm memory, so each weight is copied once, from the file to where it is blended.
+ * One tensor of a soup: θₖ of each of K ≥ 2 members, zero-shot first, with the same name, dtype
+ * and shape. A WeightPair is the K = 2 case under the names the pair code uses.
  */
-export type WeightAllocator = (name: string, which: 0 | 1, count: number) => Float32Array;
+export interface WeightMembers {
+  name: string;
+  dtype: 'float32' | 'float16';
+  feedDtype: 'float32' | 'float16';
+  shape: number[];
+  members: Float32Array[];
+  /** fp16 bit patterns of every member, kept only where a GPU can blend in f16 directly. */
+  membersHalf?: Uint16Array[];
+}
+
+export type WeightTensor = WeightPair | WeightMembers;
+
+/** θₖ of each member, zero-shot first (a pair's two arrays, not copies). */
+export function membersOf(t: WeightTensor): Float32Array[] {
+  return 'members' in t ? t.members : [t.zeroShot, t.fineTuned];
+}
+
+export function halvesOf(t: WeightTensor): Uint16Array[] | undefined {
+  if ('members' in t) return t.membersHalf;
+  return t.zeroShotHalf && t.fineTunedHalf ? [t.zeroShotHalf, t.fineTunedHalf] : undefined;
+}
+
+/**
+ * Where member `which` of a tensor (0 the zero-shot, 1… the fine-tuned ones) is written, as
+ * float32. The CPU path hands out views into its wasm memory, so each weight is copied once, from
+ * the file to where it is blended.
+ */
+export type WeightAllocator = (name: string, which: number, count: number) => Float32Array;
 
 const newArray: WeightAllocator = (_name, _which, count) => new Float32Array(count);
 
@@ -44,23 +71,27 @@ function float32Into(t: TensorProto, out: Float32Array): Float32Array {
 
 /** θ0 and θ1 of every differing tensor, copied out of the files so the file bytes can be freed. */
 export function extractWeightPairs(zeroShot: OnnxModel, fineTuned: OnnxModel, names: readonly string[], keepHalf = false, alloc: WeightAllocator = newArray): WeightPair[] {
-  const a = new Map(zeroShot.graph.initializer.map((t) => [t.name, t]));
-  const b = new Map(fineTuned.graph.initializer.map((t) => [t.name, t]));
+  return extractWeightMembers([zeroShot, fineTuned], names, keepHalf, alloc).map(({ members: [zeroShot, fineTuned], membersHalf, ...t }) => ({
+    ...t, zeroShot: zeroShot!, fineTuned: fineTuned!, ...(membersHalf ? { zeroShotHalf: membersHalf[0]!, fineTunedHalf: membersHalf[1]! } : {}),
+  }));
+}
+
+/** θₖ of every differing tensor in each model (zero-shot first), copied out of the files. */
+export function extractWeightMembers(models: readonly OnnxModel[], names: readonly string[], keepHalf = false, alloc: WeightAllocator = newArray): WeightMembers[] {
+  const inits = models.map((m) => new Map(m.graph.initializer.map((t) => [t.name, t])));
   return names.map((name) => {
-    const ta = a.get(name)!;
-    const tb = b.get(name)!;
-    const info = describeTensor(ta);
+    const ts = inits.map((byName) => byName.get(name)!);
+    const info = describeTensor(ts[0]!);
     if (info.dtype === 'float32') {
       const n = info.byteLength / 4;
-      return { name, dtype: 'float32', feedDtype: 'float32', shape: info.shape, zeroShot: float32Into(ta, alloc(name, 0, n)), fineTuned: float32Into(tb, alloc(name, 1, n)) };
+      return { name, dtype: 'float32', feedDtype: 'float32', shape: info.shape, members: ts.map((t, k) => float32Into(t, alloc(name, k, n))) };
     }
     if (info.dtype === 'float16') {
-      const ha = tensorValues(ta) as Uint16Array;
-      const hb = tensorValues(tb) as Uint16Array;
+      const halves = ts.map((t) => tensorValues(t) as Uint16Array);
       return {
         name, dtype: 'float16', feedDtype: keepHalf ? 'float16' : 'float32', shape: info.shape,
-        zeroShot: halvesToFloats(ha, alloc(name, 0, ha.length)), fineTuned: halvesToFloats(hb, alloc(name, 1, hb.length)),
-        ...(keepHalf ? { zeroShotHalf: ha, fineTunedHalf: hb } : {}),
+        members: halves.map((h, k) => halvesToFloats(h, alloc(name, k, h.length))),
+        ...(keepHalf ? { membersHalf: halves } : {}),
       };
     }
     throw new OnnxError(`tensor '${name}' differs between the checkpoints but is ${info.dtype}; only float32 and float16 weights can be blended`);

@@ -1,45 +1,62 @@
 import type { Tensor } from 'onnxruntime-common';
-import type { WeightPair } from '../blend/weights';
-import type { BlendCoefficients, BlendedTensor, TensorModule, WeightBlender } from '../blend/blender';
+import { membersOf, halvesOf, type WeightTensor } from '../blend/weights';
+import type { BlendedTensor, TensorModule, WeightBlender } from '../blend/blender';
+import { coefficientMatrix, membersCount, type BlendCoefficients } from '../blend/coefficients';
 import { sharedLedger, type ResourceLedger } from '../runtime/ledger';
 import { floatsToHalves } from '../onnx/half';
 
-// θ(α) = mix(θ0, θ1, α) = θ0·(1-α) + θ1·α, four elements per invocation: a scalar kernel needs more
-// than the 65,535 workgroups one dimension allows on CLIP-sized tensors. The 2-D grid covers the rest.
+// θ = Σₖ wₖ·θₖ, four elements per invocation, for many tensors per dispatch. One dispatch per
+// tensor cost 0.38 ms of a 0.77 ms CLIP-sized blend on an H100 (154 dispatches, docs/benchmarks.md),
+// so tensors are packed: a *group* holds up to S tensors whose members sit back to back in one
+// buffer per member, and one dispatch blends the whole group. Each tensor starts on a workgroup
+// boundary, so a workgroup belongs to one tensor and finds it with a scan of the group's table; the
+// session still needs one GPUBuffer per weight (ORT's fromGpuBuffer takes no offset), so each
+// tensor's θ is its own binding and S is what the storage-binding limit leaves after the K members.
+// The table (each tensor's start and length, then its K coefficients) is a uniform buffer rewritten
+// per blend, so a per-tensor coefficient change costs no new bind group.
 const WORKGROUP = 256;
 const MAX_GROUPS = 65535;
-
-const header = /* wgsl */ `
-struct Params { alpha: f32, rowStride: u32 }
-@group(0) @binding(3) var<uniform> params: Params;
-fn index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * params.rowStride; }
-`;
-
-const F32_KERNEL = /* wgsl */ `${header}
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = index(gid);
-  if (i >= arrayLength(&out)) { return; }
-  out[i] = mix(a[i], b[i], vec4<f32>(params.alpha));
-}`;
-
-// fp16 weights stored as fp16, blended in f32 and rounded once (needs shader-f16).
-const F16_KERNEL = /* wgsl */ `enable f16;
-${header}
-@group(0) @binding(0) var<storage, read> a: array<vec4<f16>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f16>>;
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f16>>;
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = index(gid);
-  if (i >= arrayLength(&out)) { return; }
-  out[i] = vec4<f16>(mix(vec4<f32>(a[i]), vec4<f32>(b[i]), vec4<f32>(params.alpha)));
-}`;
+// Outputs per dispatch beyond this buy little (the scan and the switch grow with S).
+const MAX_OUTPUTS = 32;
+const ROW_STRIDE = MAX_GROUPS * WORKGROUP;
 
 type Kind = 'f32' | 'f16';
+
+/** Rows of vec4<u32> in a group's table: S (start, length) rows, then S·K coefficients, 4 a row. */
+const tableRows = (s: number, k: number) => s + Math.ceil((s * k) / 4);
+
+function kernel(kind: Kind, k: number, s: number): string {
+  const t = kind === 'f16' ? 'f16' : 'f32';
+  const members = Array.from({ length: k }, (_, m) => `@group(0) @binding(${1 + m}) var<storage, read> m${m}: array<vec4<${t}>>;`);
+  const outputs = Array.from({ length: s }, (_, j) => `@group(0) @binding(${1 + k + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`);
+  // As on the CPU, a member whose weight is 0 is left out and the first other one starts the sum
+  // (no 0 + …): one-hot weights give that member exactly, with or without a fused multiply-add,
+  // and skip the other members' reads. The branches are uniform: one tensor per workgroup.
+  const sum = Array.from({ length: k }, (_, m) => `c = coef(j, ${m}u); if (c != 0.0) { let x = c * vec4<f32>(m${m}[i]); if (started) { acc = acc + x; } else { acc = x; started = true; } }`);
+  const cases = Array.from({ length: s }, (_, j) => `case ${j}u: { o${j}[local] = v; }`);
+  return /* wgsl */ `${kind === 'f16' ? 'enable f16;' : ''}
+@group(0) @binding(0) var<uniform> table: array<vec4<u32>, ${tableRows(s, k)}>;
+${members.join('\n')}
+${outputs.join('\n')}
+fn coef(j: u32, m: u32) -> f32 {
+  let w = ${4 * s}u + j * ${k}u + m;
+  return bitcast<f32>(table[w / 4u][w % 4u]);
+}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * ${ROW_STRIDE}u;
+  var j = 0u;
+  for (var n = 1u; n < ${s}u; n++) { if (i >= table[n].x) { j = n; } }
+  let local = i - table[j].x;
+  if (local >= table[j].y) { return; }
+  var acc = vec4<f32>(0.0);
+  var started = false;
+  var c: f32;
+  ${sum.join('\n  ')}
+  let v = vec4<${t}>(acc);
+  switch j { ${cases.join(' ')} default: {} }
+}`;
+}
 
 interface GpuTensor {
   name: string;
@@ -48,50 +65,92 @@ interface GpuTensor {
   /** The dtype the buffers hold and the session is fed. */
   dtype: 'float32' | 'float16';
   dims: number[];
-  inputs: GPUBuffer[];
   output: GPUBuffer;
+  /** Position in the coefficient matrix (the order the tensors were given in). */
+  row: number;
+}
+
+interface TensorPlan {
+  source: WeightTensor;
+  row: number;
+  kind: Kind;
+  vec4s: number;
+  /** First vec4 in the group's member buffers, a multiple of the workgroup size. */
+  start: number;
+}
+
+interface GroupPlan {
+  kind: Kind;
+  tensors: TensorPlan[];
+  /** vec4s in each member buffer. */
+  vec4s: number;
+}
+
+interface Group {
+  tensors: GpuTensor[];
+  /** (start, length) of each tensor, written into the table with the coefficients. */
+  spans: [number, number][];
+  members: GPUBuffer[];
   bindGroup: GPUBindGroup;
   pipeline: GPUComputePipeline;
   groups: [number, number];
+  /** Byte offset of this group's table in the table buffer. */
+  tableOffset: number;
+  outputs: number;
 }
 
 export class GpuBufferLimitError extends Error {
   override name = 'GpuBufferLimitError';
 }
 
-// Params: alpha (f32), rowStride (u32), padded to a uniform buffer's 16-byte minimum.
-const PARAMS_BYTES = 16;
+const vec4Bytes = (kind: Kind) => (kind === 'f16' ? 8 : 16);
 
-/** One compute pipeline per kernel, compiled when a tensor first needs it. */
-function pipelineCache(device: GPUDevice): (kind: Kind) => GPUComputePipeline {
-  const pipelines = new Map<Kind, GPUComputePipeline>();
-  return (kind) => {
-    let p = pipelines.get(kind);
-    if (!p) {
-      const code = kind === 'f32' ? F32_KERNEL : F16_KERNEL;
-      p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
-      pipelines.set(kind, p);
-    }
-    return p;
-  };
-}
-
-/** fp16 weights stay fp16 only where the pair kept their bits and the device can blend them. */
-function kindOf(p: WeightPair, useF16: boolean): Kind {
-  return p.feedDtype === 'float16' && useF16 && p.zeroShotHalf ? 'f16' : 'f32';
+/** fp16 weights stay fp16 only where the tensor kept their bits and the device can blend them. */
+function kindOf(p: WeightTensor, useF16: boolean): Kind {
+  return p.feedDtype === 'float16' && useF16 && halvesOf(p) ? 'f16' : 'f32';
 }
 
 /** Workgroups for `vec4s` invocations, as a 2-D grid when one dimension's limit is not enough. */
 function dispatchGroups(vec4s: number): [number, number] {
-  const groups = Math.ceil(vec4s / WORKGROUP);
+  const groups = Math.max(1, Math.ceil(vec4s / WORKGROUP));
   const gx = Math.min(groups, MAX_GROUPS);
   return [gx, Math.ceil(groups / gx)];
 }
 
 /**
- * Holds θ0 and θ1 of every differing tensor in GPU buffers and writes θ(α) into one output buffer
- * per tensor, which ORT reads directly (Tensor.fromGpuBuffer). One blend is one queue submission
- * with no readback.
+ * Tensors into groups, in order, one kind per group: at most `s` tensors, and member buffers
+ * within the binding limit. Planned before anything is allocated, so a tensor too large for one
+ * binding fails with nothing to free.
+ */
+function planGroups(tensors: readonly WeightTensor[], useF16: boolean, s: number, maxBinding: number): GroupPlan[] {
+  const open = new Map<Kind, GroupPlan>();
+  const done: GroupPlan[] = [];
+  tensors.forEach((source, row) => {
+    const kind = kindOf(source, useF16);
+    const vec4s = Math.ceil(membersOf(source)[0]!.length / 4);
+    const bytes = vec4s * vec4Bytes(kind);
+    if (bytes > maxBinding) throw new GpuBufferLimitError(`tensor '${source.name}' needs ${bytes} bytes in one GPU buffer, above this device's limit of ${maxBinding}`);
+    let g = open.get(kind);
+    const start = g ? Math.ceil(g.vec4s / WORKGROUP) * WORKGROUP : 0;
+    if (g && (g.tensors.length >= s || (start + vec4s) * vec4Bytes(kind) > maxBinding)) {
+      done.push(g);
+      g = undefined;
+    }
+    if (!g) {
+      g = { kind, tensors: [], vec4s: 0 };
+      open.set(kind, g);
+    }
+    const at = g.tensors.length === 0 ? 0 : start;
+    g.tensors.push({ source, row, kind, vec4s, start: at });
+    g.vec4s = at + vec4s;
+  });
+  return [...done, ...open.values()];
+}
+
+/**
+ * Holds every member of every differing tensor in GPU buffers, packed by group, and writes θ into
+ * one output buffer per tensor, which ORT reads directly (Tensor.fromGpuBuffer). One blend is one
+ * table upload, one compute pass of ⌈tensors / S⌉ dispatches and one submission, with no readback.
  */
 export class GpuBlender implements WeightBlender {
   /** @deprecated The count in the shared ledger; pass a ResourceLedger instead. */
@@ -100,25 +159,47 @@ export class GpuBlender implements WeightBlender {
   }
 
   readonly kind = 'gpu';
+  readonly members: number;
+  /** Dispatches per blend (one per group). */
+  readonly dispatches: number;
   private readonly tensors: GpuTensor[] = [];
-  private readonly params: GPUBuffer;
-  private readonly paramData = new ArrayBuffer(PARAMS_BYTES);
+  private readonly groups: Group[] = [];
+  private readonly names: string[];
+  private readonly table: GPUBuffer | null = null;
+  private readonly tableData: ArrayBuffer;
   private destroyed = false;
   private feedTensors: Record<string, Tensor> | null = null;
-  /** Bytes of GPU memory this blender allocated (θ0, θ1 and θ(α) buffers). */
+  /** Bytes of GPU memory this blender allocated (members, θ and table buffers). */
   readonly allocatedBytes: number;
 
-  constructor(readonly device: GPUDevice, pairs: readonly WeightPair[], private readonly ledger: ResourceLedger = sharedLedger) {
-    this.params = this.createBuffer({ size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    const useF16 = device.features.has('shader-f16');
-    const pipelineFor = pipelineCache(device);
-    let allocated = PARAMS_BYTES;
+  constructor(readonly device: GPUDevice, pairs: readonly WeightTensor[], private readonly ledger: ResourceLedger = sharedLedger) {
+    const k = membersCount(pairs);
+    this.members = k;
+    this.names = pairs.map((p) => p.name);
+    const limits = device.limits;
+    const s = Math.min(MAX_OUTPUTS, limits.maxStorageBuffersPerShaderStage - k);
+    if (s < 1) throw new GpuBufferLimitError(`${k} members need ${k + 1} storage buffers per dispatch, above this device's limit of ${limits.maxStorageBuffersPerShaderStage}`);
+    const plans = planGroups(pairs, device.features.has('shader-f16'), s, limits.maxStorageBufferBindingSize);
+    const align = limits.minUniformBufferOffsetAlignment;
+    const stride = (outputs: number) => Math.ceil((tableRows(outputs, k) * 16) / align) * align;
+    let tableBytes = 0;
+    const offsets = plans.map((g) => {
+      const at = tableBytes;
+      tableBytes += stride(g.tensors.length);
+      return at;
+    });
+    this.tableData = new ArrayBuffer(Math.max(16, tableBytes));
+    let allocated = this.tableData.byteLength;
     try {
-      for (const p of pairs) allocated += this.addTensor(p, kindOf(p, useF16), pipelineFor);
+      this.table = this.createBuffer({ size: this.tableData.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const pipelineFor = pipelineCache(device, k);
+      plans.forEach((g, i) => (allocated += this.addGroup(g, offsets[i]!, pipelineFor)));
     } catch (e) {
       this.destroy();
       throw e;
     }
+    this.tensors.sort((a, b) => a.row - b.row);
+    this.dispatches = this.groups.length;
     this.allocatedBytes = allocated;
   }
 
@@ -132,35 +213,48 @@ export class GpuBlender implements WeightBlender {
     return buf;
   }
 
-  private upload(src: Float32Array | Uint16Array, bytes: number): GPUBuffer {
+  /** One member's tensors of a group, each at its start, in one buffer. */
+  private uploadMember(g: GroupPlan, m: number): GPUBuffer {
+    const bytes = Math.max(16, g.vec4s * vec4Bytes(g.kind));
     const buf = this.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
-    const Ctor = src instanceof Float32Array ? Float32Array : Uint16Array;
-    new Ctor(buf.getMappedRange()).set(src);
+    const range = buf.getMappedRange();
+    for (const t of g.tensors) {
+      if (g.kind === 'f16') new Uint16Array(range, t.start * 8, t.vec4s * 4).set(halvesOf(t.source)![m]!);
+      else new Float32Array(range, t.start * 16, t.vec4s * 4).set(membersOf(t.source)[m]!);
+    }
     buf.unmap();
     return buf;
   }
 
-  /** θ0, θ1 and θ(α) buffers of one tensor and its bind group; returns the bytes allocated. */
-  private addTensor(p: WeightPair, kind: Kind, pipelineFor: (kind: Kind) => GPUComputePipeline): number {
-    const vec4s = Math.ceil(p.zeroShot.length / 4);
-    const bytes = vec4s * (kind === 'f16' ? 8 : 16);
-    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
-    if (bytes > maxBinding) {
-      throw new GpuBufferLimitError(`tensor '${p.name}' needs ${bytes} bytes in one GPU buffer, above this device's limit of ${maxBinding}`);
+  /** The members' buffers, θ's buffers and the bind group of one group; returns the bytes allocated. */
+  private addGroup(g: GroupPlan, tableOffset: number, pipelineFor: (kind: Kind, outputs: number) => GPUComputePipeline): number {
+    const group: Group = { tensors: [], spans: [], members: [], bindGroup: null!, pipeline: pipelineFor(g.kind, g.tensors.length), groups: dispatchGroups(g.vec4s), tableOffset, outputs: g.tensors.length };
+    // Pushed before the next allocation, so destroy() frees whatever a failure leaves.
+    this.groups.push(group);
+    let bytes = 0;
+    for (let m = 0; m < this.members; m++) {
+      group.members.push(this.uploadMember(g, m));
+      bytes += group.members[m]!.size;
     }
-    const a = kind === 'f16' ? this.upload(p.zeroShotHalf!, bytes) : this.upload(p.zeroShot, bytes);
-    const b = kind === 'f16' ? this.upload(p.fineTunedHalf!, bytes) : this.upload(p.fineTuned, bytes);
-    // ORT reads and may copy the input, so the output buffer carries every usage it needs.
-    const output = this.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    const pipeline = pipelineFor(kind);
-    const buffers = [a, b, output, this.params];
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    for (const t of g.tensors) {
+      const size = t.vec4s * vec4Bytes(g.kind);
+      // ORT reads and may copy the input, so the output buffer carries every usage it needs.
+      const output = this.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      bytes += size;
+      const tensor: GpuTensor = { name: t.source.name, checkpointDtype: t.source.dtype, dtype: g.kind === 'f16' ? 'float16' : 'float32', dims: t.source.shape, output, row: t.row };
+      group.tensors.push(tensor);
+      group.spans.push([t.start, t.vec4s]);
+      this.tensors.push(tensor);
+    }
+    const buffers = [...group.members, ...group.tensors.map((t) => t.output)];
+    group.bindGroup = this.device.createBindGroup({
+      layout: group.pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.table!, offset: tableOffset, size: tableRows(group.outputs, this.members) * 16 } },
+        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+      ],
     });
-    const dtype = kind === 'f16' ? 'float16' : 'float32';
-    this.tensors.push({ name: p.name, checkpointDtype: p.dtype, dtype, dims: p.shape, inputs: [a, b], output, bindGroup, pipeline, groups: dispatchGroups(vec4s) });
-    return 3 * bytes;
+    return bytes;
   }
 
   get outputs(): ReadonlyArray<{ name: string; dtype: 'float32' | 'float16'; dims: number[]; buffer: GPUBuffer }> {
@@ -176,22 +270,33 @@ export class GpuBlender implements WeightBlender {
   }
 
   /**
-   * All tensors in one compute pass, one submission. `timestampWrites` lets a benchmark time that
+   * Every group in one compute pass, one submission. `timestampWrites` lets a benchmark time that
    * pass on the GPU itself: a wall-clock wait on a sub-millisecond blend also measures submission
    * and completion latency.
    */
   blend(c: BlendCoefficients, timestampWrites?: GPUComputePassTimestampWrites): void {
     if (this.destroyed) throw new Error('GpuBlender used after destroy()');
-    const view = new DataView(this.paramData);
-    view.setFloat32(0, c.alpha, true);
-    view.setUint32(4, MAX_GROUPS * WORKGROUP, true);
-    this.device.queue.writeBuffer(this.params, 0, this.paramData);
+    const k = this.members;
+    const w = coefficientMatrix(c, this.names, k);
+    const words = new Uint32Array(this.tableData);
+    const coefs = new Float32Array(this.tableData);
+    for (const g of this.groups) {
+      const base = g.tableOffset / 4;
+      g.spans.forEach(([start, length], j) => {
+        words[base + 4 * j] = start;
+        words[base + 4 * j + 1] = length;
+        // Rounded to f32 here; 1 − α of α = 0 or 1 is exactly 1 or 0, so the endpoints survive.
+        const row = g.tensors[j]!.row;
+        for (let m = 0; m < k; m++) coefs[base + 4 * g.outputs + j * k + m] = w[row * k + m]!;
+      });
+    }
+    this.device.queue.writeBuffer(this.table!, 0, this.tableData);
     const encoder = this.device.createCommandEncoder({ label: 'wiseft-blend' });
     const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
-    for (const t of this.tensors) {
-      pass.setPipeline(t.pipeline);
-      pass.setBindGroup(0, t.bindGroup);
-      pass.dispatchWorkgroups(t.groups[0], t.groups[1]);
+    for (const g of this.groups) {
+      pass.setPipeline(g.pipeline);
+      pass.setBindGroup(0, g.bindGroup);
+      pass.dispatchWorkgroups(g.groups[0], g.groups[1]);
     }
     pass.end();
     this.device.queue.submit([encoder.finish()]);
@@ -233,12 +338,29 @@ export class GpuBlender implements WeightBlender {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const t of this.tensors) {
-      for (const b of t.inputs) b.destroy();
-      t.output.destroy();
-      this.ledger.release('gpu-buffer', t.inputs.length + 1);
+    for (const g of this.groups) {
+      for (const b of g.members) b.destroy();
+      for (const t of g.tensors) t.output.destroy();
+      this.ledger.release('gpu-buffer', g.members.length + g.tensors.length);
     }
-    this.params.destroy();
-    this.ledger.release('gpu-buffer');
+    if (this.table) {
+      this.table.destroy();
+      this.ledger.release('gpu-buffer');
+    }
   }
+}
+
+/** One compute pipeline per (kind, outputs), compiled when a group first needs it. */
+function pipelineCache(device: GPUDevice, k: number): (kind: Kind, outputs: number) => GPUComputePipeline {
+  const pipelines = new Map<string, GPUComputePipeline>();
+  return (kind, outputs) => {
+    const key = `${kind}:${outputs}`;
+    let p = pipelines.get(key);
+    if (!p) {
+      const code = kernel(kind, k, outputs);
+      p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+      pipelines.set(key, p);
+    }
+    return p;
+  };
 }

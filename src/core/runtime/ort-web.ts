@@ -10,7 +10,8 @@ ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, globalThis.location?.href).hre
 /** Multi-threaded wasm needs cross-origin isolation (SharedArrayBuffer); else one thread. */
 export function configureThreads(requested?: number): number {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
+  // Structural, so the same line type-checks against the page's Navigator and the Worker's WorkerNavigator.
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
   const threads = isolated ? Math.max(1, requested ?? cores) : 1;
   ort.env.wasm.numThreads = threads;
   return threads;

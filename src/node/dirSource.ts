@@ -1,8 +1,7 @@
 // Node-only: a pair bundle in a folder on disk (CLI, tests). Never imported by browser code.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { BundleError, urlSource, type BundleSource } from '../core/bundle/source';
-import { isSafeRelativePath } from '../core/onnx/model';
+import { BundleError, requireBundlePath, urlSource, type BundleSource } from '../core/bundle/source';
 import { DEFAULT_LIMITS, type NetLimits } from '../core/bundle/net';
 
 export function dirSource(dir: string, limits: Partial<NetLimits> = {}): BundleSource {
@@ -14,7 +13,7 @@ export function dirSource(dir: string, limits: Partial<NetLimits> = {}): BundleS
   return {
     label: root,
     async read(path, _onProgress, expected) {
-      if (!isSafeRelativePath(path)) throw new BundleError(`refusing to read '${path}': not a path inside the bundle`);
+      requireBundlePath(path);
       const full = resolve(root, path);
       if (!full.startsWith(root + sep)) throw new BundleError(`refusing to read '${path}': outside the bundle folder`);
       try {

@@ -247,5 +247,3 @@ export function withValues(t: TensorProto, values: ArrayBufferView): TensorProto
   return TensorProtoType.create({ name: t.name, dims: t.dims, data_type: t.data_type, raw_data: raw, doc_string: t.doc_string ?? '' }) as unknown as TensorProto;
 }
 
-// Its home is bundle/paths; src/node/dirSource.ts still imports it from here.
-export { isSafeRelativePath } from '../bundle/paths';

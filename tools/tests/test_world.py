@@ -63,6 +63,21 @@ def test_captions_and_tokenizer():
     assert np.array_equal(encode(tok2, caps), ids)
 
 
+def test_unnamed_classes_are_never_named_and_others_unchanged():
+    p = world.sample_pretrain(np.random.default_rng(3), 3000)
+    cfg = world.WorldConfig(weak_name_rate=0.5)
+    base = world.captions(p, np.random.default_rng(4), cfg)
+    two = world.captions(p, np.random.default_rng(4), world.WorldConfig(weak_name_rate=0.5, unnamed=2))
+    never = set(world.UNNAMED_ORDER[:2])
+    for c, a, b in zip(p["cls"], base, two):
+        name = world.CLASSES[c]
+        if name in never:
+            assert name not in re.findall(r"\w+", b)
+        else:
+            assert a == b  # the same random stream: only the unnamed classes' captions change
+    assert any(n in re.findall(r"\w+", a) for c, a in zip(p["cls"], base) for n in never if world.CLASSES[c] == n)
+
+
 def test_eval_sets_are_exactly_balanced():
     for s in world.EVAL_SETS:
         _, y = world.make_set(s.id, 11, 200)

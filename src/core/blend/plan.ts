@@ -1,7 +1,7 @@
 import type { InitializerInfo, OnnxModel } from '../onnx/model';
 import type { ModelProto } from '../onnx/proto';
 import { liftInitializers, feedName } from '../onnx/pair';
-import { extractWeightPairs, type WeightPair } from './weights';
+import { extractWeightPairs, extractWeightMembers, type WeightPair, type WeightTensor } from './weights';
 import { wasmArena, type WasmArena } from './arena';
 
 /** The graph input the images go to: the one named, or the first that is not a weight. */
@@ -14,9 +14,9 @@ export function findImageInput(model: OnnxModel, name?: string): { inputName: st
   return { inputName, inputDims };
 }
 
-export interface WeightPlan {
-  /** θ0 and θ1 of each differing tensor, for the blender. */
-  pairs: WeightPair[];
+export interface WeightPlan<T extends WeightTensor = WeightPair> {
+  /** θ0 and θ1 (or every member's θₖ) of each differing tensor, for the blender. */
+  pairs: T[];
   /** The wasm memory the pairs were extracted into (CPU with SIMD), else null. */
   arena: WasmArena | null;
   /** The graph the session runs: differing weights lifted to inputs (fp16 ones widened where fed as f32). */
@@ -34,10 +34,21 @@ export interface WeightPlan {
  */
 export function planWeights(zs: OnnxModel, ft: OnnxModel, differing: readonly InitializerInfo[], opts: { keepHalf: boolean; cpuArena: boolean }): WeightPlan {
   const names = differing.map((d) => d.name);
-  const arena = opts.cpuArena ? wasmArena(differing.map((d) => ({ name: d.name, count: d.shape.reduce((a, b) => a * b, 1) }))) : null;
-  const pairs = extractWeightPairs(zs, ft, names, opts.keepHalf, arena?.alloc);
+  const arena = opts.cpuArena ? wasmArena(differing.map((d) => ({ name: d.name, count: elements(d) }))) : null;
+  return graphsFor(zs, extractWeightPairs(zs, ft, names, opts.keepHalf, arena?.alloc), arena);
+}
+
+/** planWeights for K members, zero-shot first: the zero-shot graph serves them all. */
+export function planMemberWeights(models: readonly OnnxModel[], differing: readonly InitializerInfo[], opts: { keepHalf: boolean; cpuArena: boolean }): WeightPlan<WeightTensor> {
+  const arena = opts.cpuArena ? wasmArena(differing.map((d) => ({ name: d.name, count: elements(d) })), models.length) : null;
+  return graphsFor(models[0]!, extractWeightMembers(models, differing.map((d) => d.name), opts.keepHalf, arena?.alloc), arena);
+}
+
+const elements = (d: InitializerInfo) => d.shape.reduce((a, b) => a * b, 1);
+
+function graphsFor<T extends WeightTensor>(zs: OnnxModel, pairs: T[], arena: WasmArena | null): WeightPlan<T> {
   const widen = new Set(pairs.filter((p) => p.dtype === 'float16' && p.feedDtype === 'float32').map((p) => p.name));
-  const weightNames = new Set(names);
+  const weightNames = new Set(pairs.map((p) => p.name));
   const sessionModel = liftInitializers(zs, weightNames, widen);
   const skeleton = widen.size > 0 ? liftInitializers(zs, weightNames) : sessionModel;
   const feedNames = new Map(pairs.map((p) => [p.name, feedName(sessionModel, p.name)]));

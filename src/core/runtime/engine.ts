@@ -1,8 +1,8 @@
 import type { InferenceSession, Tensor, Env } from 'onnxruntime-common';
 import { parseModel, serializeModel, withValues, DATA_TYPE, type OnnxModel, type InitializerInfo } from '../onnx/model';
 import { analyzePair, bakeInitializers } from '../onnx/pair';
-import { planWeights, findImageInput } from '../blend/plan';
-import { createBlender, type WeightBlender, type BlendedTensor } from '../blend/blender';
+import { planMemberWeights, findImageInput } from '../blend/plan';
+import { createBlender, coefficientsKey, type WeightBlender, type BlendedTensor, type BlendCoefficients } from '../blend/blender';
 import type { ModelProto, TensorProto } from '../onnx/proto';
 import { ortQueue } from './ortQueue';
 import { sharedLedger, type ResourceLedger } from './ledger';
@@ -24,8 +24,8 @@ export interface EngineOptions {
   device?: GPUDevice;
   /** Name of the image input; defaults to the first graph input that is not a weight. */
   inputName?: string;
-  /** Labels used in error messages. */
-  labels?: [string, string];
+  /** Labels used in error messages (zero-shot first; for K members, K labels). */
+  labels?: readonly string[];
   /** Counts this engine's session and GPU buffers (the leak tests read it). */
   ledger?: ResourceLedger;
 }
@@ -44,23 +44,30 @@ export interface EngineInfo {
   outputDims: Record<string, (number | string | null)[] | null>;
   differing: InitializerInfo[];
   shared: InitializerInfo[];
+  /** Members blended: 2 for a pair (zero-shot, fine-tuned), K for a soup. */
+  members: number;
   /** Bytes of the blended weights (one checkpoint's share that changes with α). */
   blendedBytes: number;
   gpuBytes: number;
 }
 
 /**
- * One checkpoint pair, one ORT session, every α: the weights that differ are graph inputs, blended
- * on the GPU (webgpu) or the CPU (wasm, node) when α changes, and fed to each run.
+ * One checkpoint pair (or K members sharing the zero-shot graph), one ORT session, every α or
+ * coefficient vector: the weights that differ are graph inputs, blended on the GPU (webgpu) or
+ * the CPU (wasm, node) when the coefficients change, and fed to each run.
  */
+
+/** What a run blends to: an α of a pair, or coefficients (any K, per-tensor overrides). */
+export type BlendPoint = number | BlendCoefficients;
+
 export class BlendEngine {
   /** @deprecated The count in the shared ledger; pass a ResourceLedger in EngineOptions instead. */
   static get liveSessions(): number {
     return sharedLedger.count('blend-session');
   }
 
-  // The α the feeds hold now: a one-slot cache (why one: blendTo).
-  private blendedAlpha: number | null = null;
+  // The coefficients the feeds hold now, by coefficientsKey: a one-slot cache (why one: blendTo).
+  private blendedKey: string | null = null;
   private readonly serial = ortQueue;
   private disposed = false;
   private readonly weightFeeds: Readonly<Record<string, Tensor>>;
@@ -79,18 +86,32 @@ export class BlendEngine {
   }
 
   static async create(zeroShotBytes: Uint8Array, fineTunedBytes: Uint8Array, opts: EngineOptions): Promise<BlendEngine> {
-    const [la, lb] = opts.labels ?? ['zero-shot model', 'fine-tuned model'];
-    const zs = parseModel(zeroShotBytes, la);
-    const ft = parseModel(fineTunedBytes, lb);
+    const zs = parseModel(zeroShotBytes, opts.labels?.[0] ?? 'zero-shot model');
+    const ft = parseModel(fineTunedBytes, opts.labels?.[1] ?? 'fine-tuned model');
     return BlendEngine.fromModels(zs, ft, opts);
   }
 
   static async fromModels(zs: OnnxModel, ft: OnnxModel, opts: EngineOptions): Promise<BlendEngine> {
-    const { differing, shared } = analyzePair(zs, ft);
+    return BlendEngine.fromMemberModels(zs, [ft], opts);
+  }
+
+  /**
+   * K = 1 + fineTuned.length members (zero-shot first) in one engine, for soups and the
+   * weight-space plane. Each fine-tuned model must pass the pair check against the zero-shot one.
+   */
+  static async createWithMembers(zeroShotBytes: Uint8Array, fineTunedBytes: readonly Uint8Array[], opts: EngineOptions): Promise<BlendEngine> {
+    const label = (i: number) => opts.labels?.[i] ?? (i === 0 ? 'zero-shot model' : fineTunedBytes.length === 1 ? 'fine-tuned model' : `fine-tuned model ${i}`);
+    const zs = parseModel(zeroShotBytes, label(0));
+    return BlendEngine.fromMemberModels(zs, fineTunedBytes.map((b, i) => parseModel(b, label(i + 1))), opts);
+  }
+
+  static async fromMemberModels(zs: OnnxModel, fineTuned: readonly OnnxModel[], opts: EngineOptions): Promise<BlendEngine> {
+    if (fineTuned.length < 1) throw new Error('a blend needs at least one fine-tuned model besides the zero-shot one');
+    const { differing, shared } = analyzeMembers(zs, fineTuned);
     const image = findImageInput(zs, opts.inputName);
     const useGpu = opts.backend === 'webgpu';
     if (useGpu && !opts.device) throw new Error('the webgpu backend needs a GPUDevice');
-    const plan = planWeights(zs, ft, differing, { keepHalf: useGpu && opts.device!.features.has('shader-f16'), cpuArena: !useGpu });
+    const plan = planMemberWeights([zs, ...fineTuned], differing, { keepHalf: useGpu && opts.device!.features.has('shader-f16'), cpuArena: !useGpu });
     const modelBytes = serializeModel(plan.sessionModel);
     const ledger = opts.ledger ?? sharedLedger;
     const blender = createBlender(plan.pairs, { ...(useGpu ? { device: opts.device! } : { arena: plan.arena }), ledger });
@@ -102,7 +123,7 @@ export class BlendEngine {
       session = await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
     } catch (e) {
       blender.dispose();
-      throw new Error(`onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves both checkpoints): ${ortMessage(e)}`, { cause: e });
+      throw new Error(`onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves ${fineTuned.length === 1 ? 'both checkpoints' : `all ${1 + fineTuned.length} members`}): ${ortMessage(e)}`, { cause: e });
     }
     ledger.acquire('blend-session');
     const info: EngineInfo = {
@@ -112,6 +133,7 @@ export class BlendEngine {
       outputDims: declaredOutputDims(zs),
       differing,
       shared,
+      members: 1 + fineTuned.length,
       blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
       gpuBytes: blender.gpuBytes,
     };
@@ -125,15 +147,20 @@ export class BlendEngine {
    * blended weight (a third more blend memory, and CLIP-L's CPU arena would pass wasm's 4 GiB);
    * the evaluation plan puts the current α, the uploads' usual α, first, which keeps this rare.
    */
-  private blendTo(alpha: number): void {
-    if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`α must be within [0, 1], got ${alpha}`);
-    if (this.blendedAlpha === alpha) return;
-    this.blender.blend({ alpha });
-    this.blendedAlpha = alpha;
+  private blendTo(point: BlendPoint): void {
+    // A bare α keeps its range check; coefficients may extrapolate (the blender checks K and finiteness).
+    if (typeof point === 'number' && !(point >= 0 && point <= 1)) throw new RangeError(`α must be within [0, 1], got ${point}`);
+    const c: BlendCoefficients = typeof point === 'number' ? { alpha: point } : point;
+    const key = coefficientsKey(c);
+    if (this.blendedKey === key) return;
+    // Forgotten first: a blend that throws leaves the feeds in an unknown state.
+    this.blendedKey = null;
+    this.blender.blend(c);
+    this.blendedKey = key;
   }
 
-  /** Blends to α if needed, then runs one batch. Calls are serialised. */
-  run(alpha: number, input: NamedTensor): Promise<Record<string, NamedTensor>> {
+  /** Blends to α (or to the coefficients) if needed, then runs one batch. Calls are serialised. */
+  run(alpha: BlendPoint, input: NamedTensor): Promise<Record<string, NamedTensor>> {
     return this.serial.run(async () => {
       if (this.disposed) throw new Error('this pair was released');
       this.blendTo(alpha);
@@ -150,8 +177,8 @@ export class BlendEngine {
     });
   }
 
-  /** θ(α) as a standalone ONNX model with blended initializers. */
-  exportOnnx(alpha: number): Promise<Uint8Array> {
+  /** θ(α) (or θ of the coefficients) as a standalone ONNX model with blended initializers. */
+  exportOnnx(alpha: BlendPoint): Promise<Uint8Array> {
     return this.serial.run(async () => {
       if (this.disposed) throw new Error('this pair was released');
       this.blendTo(alpha);
@@ -170,6 +197,20 @@ export class BlendEngine {
       this.blender.dispose();
     });
   }
+}
+
+/**
+ * The pair check of each fine-tuned model against the zero-shot one (so every member shares its
+ * graph); a weight is blended when any member changed it.
+ */
+function analyzeMembers(zs: OnnxModel, fineTuned: readonly OnnxModel[]): { differing: InitializerInfo[]; shared: InitializerInfo[] } {
+  const analyses = fineTuned.map((ft) => analyzePair(zs, ft));
+  if (analyses.length === 1) return analyses[0]!;
+  const changed = new Set(analyses.flatMap((a) => a.differing.map((d) => d.name)));
+  const all = [...analyses[0]!.differing, ...analyses[0]!.shared];
+  const order = new Map(zs.graph.initializer.map((t, i) => [t.name, i]));
+  all.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  return { differing: all.filter((d) => changed.has(d.name)), shared: all.filter((d) => !changed.has(d.name)) };
 }
 
 /** A blended tensor as an initializer, in its checkpoint's dtype: an fp16 pair exports as fp16. */

@@ -12,6 +12,8 @@ import { loadBundle } from '../../src/core/bundle/source';
 import { dirSource } from '../../src/node/dirSource';
 import { ortNode } from '../../src/core/runtime/ort-node';
 import { parseManifest } from '../../src/core/bundle/manifest';
+import { appState } from './setup/page';
+import { SLOW_UPDATE_MS, UI_UPDATE_MS, MEDIUM_TEST_MS, LONG_TEST_MS } from '../support/timeouts';
 
 const PAIR = 'public/pairs/shapes';
 const manifest = parseManifest(readFileSync(join(PAIR, 'manifest.json')));
@@ -42,13 +44,9 @@ function writeImages(root: string, set: string, images: { rgb: Uint8Array; label
   });
 }
 
-function state<T>(body: string): Promise<T> {
-  return s.page.evaluate((b) => new Function('s', `return (${b})(s)`)((globalThis as unknown as { wiseft: { store: { getState(): unknown } } }).wiseft.store.getState()) as T, body);
-}
-
 beforeAll(async () => {
   s = await openPage(inject('baseUrl'));
-  await s.page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { pair: unknown } } } }).wiseft?.store.getState().pair, undefined, { timeout: 120_000 });
+  await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: SLOW_UPDATE_MS });
 });
 afterAll(async () => s?.close());
 
@@ -57,15 +55,15 @@ describe('your own eval sets and results', () => {
     // The bundled pair's own recorded sweep, imported as a results file would be.
     const sweep = readFileSync(join(PAIR, 'sweeps/e2e-seed0.weight.jsonl'));
     await s.page.setInputFiles('[data-testid="results-input"]', { name: 'results.jsonl', mimeType: 'application/json', buffer: sweep });
-    await s.page.waitForFunction(() => (globalThis as unknown as { wiseft: { store: { getState(): { imported: unknown[] } } } }).wiseft.store.getState().imported.length === 1);
-    const imported = await state<{ name: string; reference: string; points: unknown[] }[]>('(s) => s.imported');
+    await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().imported.length === 1);
+    const imported = await appState(s.page, (st) => st.imported);
     expect(imported[0]!.reference).toBe('reference');
     expect(imported[0]!.points).toHaveLength(21);
     await s.page.waitForSelector('text=results.jsonl (imported)');
     // A file that is not a results file is explained, and nothing is lost.
     await s.page.setInputFiles('[data-testid="results-input"]', { name: 'notes.jsonl', mimeType: 'text/plain', buffer: Buffer.from('{"hello": 1}\n') });
     await s.page.waitForSelector('[data-testid="message-error"]:has-text("Could not import notes.jsonl")');
-    expect(await state<number>('(s) => s.imported.length')).toBe(1);
+    expect(await appState(s.page, (st) => st.imported.length)).toBe(1);
   });
 
   it('evaluates a dropped <set>/<class>/<image> folder with a class subset, equal to the Node engine on the same images', async () => {
@@ -79,15 +77,15 @@ describe('your own eval sets and results', () => {
     writeFileSync(join(root, 'mine', 'my_sketches', 'README.txt'), 'not an image: ignored');
     await s.page.setInputFiles('[data-testid="evalset-input"]', join(root, 'mine'));
     await s.page.waitForFunction(() => {
-      const st = (globalThis as unknown as { wiseft: { store: { getState(): { pair: { sets: { id: string }[] } | null; fullFrontierMs: number | null; evaluating: boolean } } } }).wiseft.store.getState();
+      const st = globalThis.wiseft!.store.getState();
       return st.pair?.sets.map((x) => x.id).join(',') === 'reference,my_sketches' && st.fullFrontierMs !== null && !st.evaluating;
-    }, undefined, { timeout: 300_000, polling: 500 });
-    const sets = await state<{ id: string; count: number; classSubset: number | null }[]>('(s) => s.pair.sets');
+    }, undefined, { timeout: MEDIUM_TEST_MS, polling: 500 });
+    const sets = await appState(s.page, (st) => st.pair!.sets);
     expect(sets).toEqual([
       expect.objectContaining({ id: 'reference', count: 120, classSubset: null }),
       expect.objectContaining({ id: 'my_sketches', count: sketch.length, classSubset: 3 }),
     ]);
-    const points = await state<Points>('(s) => s.points');
+    const points: Points = await appState(s.page, (st) => st.points);
 
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
     await explorer.loadPair(await loadBundle(dirSource(PAIR)));
@@ -105,7 +103,7 @@ describe('your own eval sets and results', () => {
         expect(Math.abs(points[String(a)]![id]!.correct - want[String(a)]![id]!.correct), `α=${a} ${id}`).toBeLessThanOrEqual(1);
       }
     }
-  }, 600_000);
+  }, LONG_TEST_MS);
 
   it('explains a folder without class folders and class folders that match no class', async () => {
     const root = mkdtempSync(join(tmpdir(), 'wiseft-evalsets-bad-'));
@@ -114,12 +112,12 @@ describe('your own eval sets and results', () => {
     for (const [i, t] of tiles('reference', 3).entries()) writeFileSync(join(flat, `${i}.png`), encode({ width: 32, height: 32, data: t.rgb, channels: 3, depth: 8 }));
     // The set folder itself, with its images directly inside: no class folders.
     await s.page.setInputFiles('[data-testid="evalset-input"]', flat);
-    await s.page.waitForSelector('[data-testid="pair-error"]:has-text("is not inside a <set>/<class>/ folder")', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="pair-error"]:has-text("is not inside a <set>/<class>/ folder")', { timeout: UI_UPDATE_MS });
 
     writeImages(join(root, 'unknown'), 'photos', tiles('reference', 4), (l) => `hexagon${l}`);
     await s.page.setInputFiles('[data-testid="evalset-input"]', join(root, 'unknown'));
-    await s.page.waitForSelector('[data-testid="pair-error"]:has-text("match none of the pair")', { timeout: 60_000 });
+    await s.page.waitForSelector('[data-testid="pair-error"]:has-text("match none of the pair")', { timeout: UI_UPDATE_MS });
     // The sets loaded before are still in use.
-    expect(await state<string>('(s) => s.pair.sets.map((x) => x.id).join(",")')).toBe('reference,my_sketches');
+    expect(await appState(s.page, (st) => st.pair!.sets.map((x) => x.id).join(','))).toBe('reference,my_sketches');
   });
 });

@@ -54,6 +54,9 @@ export async function openPage(url: string, opts: OpenOptions = {}): Promise<Ses
   await context.addInitScript(() => {
     (globalThis as { __WISEFT_TEST__?: boolean }).__WISEFT_TEST__ = true;
   });
+  // An edit under src/ while browser tests run would make Vite's HMR socket reload the page
+  // mid-test, so a mocked socket that never says anything keeps the page as the test left it.
+  await context.routeWebSocket(/./, () => undefined);
   await opts.beforeGoto?.(context);
   await page.goto(url);
   return {
@@ -107,19 +110,9 @@ export function chromiumMemory(profile: string): number {
   return kib * 1024;
 }
 
-/**
- * A page for one test, closed after it. An edit under src/ while browser tests run would make
- * Vite's HMR socket reload the page mid-test, so a mocked socket that never says anything keeps
- * the page as the test left it.
- */
+/** A page for one test, closed after it. */
 export async function withPage<T>(url: string, fn: (s: Session) => Promise<T>, opts: OpenOptions = {}): Promise<T> {
-  const s = await openPage(url, {
-    ...opts,
-    beforeGoto: async (ctx) => {
-      await ctx.routeWebSocket(/./, () => undefined);
-      await opts.beforeGoto?.(ctx);
-    },
-  });
+  const s = await openPage(url, opts);
   try {
     return await fn(s);
   } finally {

@@ -188,6 +188,7 @@ const api: EngineApi = {
 
   async evaluate(job, onEvent) {
     const ex = need();
+    if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
     runningJob = job.id;
     try {
       return await runEvaluationJob(ex, job, onEvent);

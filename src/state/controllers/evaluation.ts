@@ -1,7 +1,7 @@
 // The frontier's evaluation: one job at a time, each with an id. A newer job supersedes the older
 // (the engine drops its remaining work); cancel() stops the latest. The job id is the one
 // cancellation system: a result is applied only when its job is still the latest.
-import { GRID, errorMessage, type EngineApi, type EvaluationEvent, type EvaluationResult } from '../../worker/protocol';
+import { GRID, errorCode, errorMessage, type EngineApi, type EvaluationEvent, type EvaluationResult } from '../../worker/protocol';
 import { createFrontierBuffer, type FrontierBuffer } from '../frontierEvents';
 import { say, type Store } from '../store';
 
@@ -59,6 +59,9 @@ class Evaluation implements EvaluationController {
       this.finish(id, await this.engine.evaluate({ id, grid: GRID, currentAlpha: s.alpha }, this.onEvent), startedAt);
     } catch (e) {
       this.store.setState({ evaluating: false });
+      // The engine is between pairs (reloading it on the CPU after a lost GPU): the session
+      // evaluates again when the pair is back, so there is nothing to tell the user.
+      if (errorCode(e) === 'no-pair') return;
       say('error', `Evaluation stopped: ${errorMessage(e)}`, this.store);
     }
   }

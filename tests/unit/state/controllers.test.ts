@@ -104,6 +104,16 @@ describe('evaluation jobs', () => {
     expect(store.getState().messages.at(-1)!.text).toBe('Evaluation stopped: out of memory');
   });
 
+  it('a job that finds the engine between pairs (code no-pair) stops without a message', async () => {
+    const { engine, store, evaluation } = setup();
+    evaluation.schedule(0);
+    vi.advanceTimersByTime(0);
+    engine.jobs[0]!.fail(new EngineError('no-pair', 'no pair is loaded'));
+    await settle();
+    expect(store.getState().evaluating).toBe(false);
+    expect(store.getState().messages).toEqual([]);
+  });
+
   it('dispose: a pending job never starts', () => {
     const { engine, evaluation } = setup();
     evaluation.schedule();

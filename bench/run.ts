@@ -1,8 +1,8 @@
-// `npm run bench [-- --quick]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { readFileSync, writeFileSync, existsSync, createReadStream, statSync, mkdirSync } from 'node:fs';
-import { cpus, totalmem, release as osRelease } from 'node:os';
+import { cpus, totalmem, loadavg, release as osRelease } from 'node:os';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,11 @@ import { mixInto } from '../src/core/blend/cpu';
 import { renderMarkdown, type Report } from './report';
 import type { GpuNodeReport } from './gpu-rows';
 import type { Bench } from './page';
+import { dirSource } from '../src/node/dirSource';
+import { loadBundle } from '../src/core/bundle/source';
+import { spriteSet } from '../src/core/eval/sprites';
+import { BlendEngine } from '../src/core/runtime/engine';
+import { TP_BATCHES, TP_POOL, tpSessionOptions, poolOf, batchesOf, runPlain, timePass, withIps, type TpCase, type TpVariant, type ThroughputReport } from './throughput';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
@@ -131,7 +136,104 @@ async function onlyRows(what: 'memory' | 'frontier'): Promise<void> {
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '', gpuNodeReport()));
 }
 
+/**
+ * `--only-throughput`: images/s of the bundled classifier in Node and in the page, side by side in
+ * one run (issue 15, item 1), into the `throughput` field of the existing docs/benchmarks.json.
+ */
+async function onlyThroughput(): Promise<void> {
+  if (!existsSync(BUNDLED)) throw new Error('--only-throughput needs the bundled pair (public/pairs/shapes)');
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+  const started = report.durationS ?? 0;
+  const v = await startVite();
+  try {
+    report.throughput = await throughputRows(v.base);
+  } finally {
+    await v.close();
+  }
+  report.durationS = started;
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '', gpuNodeReport()));
+  log(`wrote the throughput section into docs/benchmarks.json and docs/benchmarks.md (${report.throughput.durationS.toFixed(0)} s)`);
+}
+
+const TP_ROUNDS = Number(process.env.TP_ROUNDS ?? 3);
+
+async function throughputRows(base: string): Promise<ThroughputReport> {
+  const t = performance.now();
+  const load = { start: loadavg(), rounds: [] as number[][], end: [] as number[] };
+  log(`throughput: load average at start ${load.start.map((x) => x.toFixed(2)).join(' ')}`);
+  // Node: the same files, the same pool of normalised images as the page builds.
+  const bundle = await loadBundle(dirSource(dirname(BUNDLED)));
+  const m = bundle.manifest;
+  const size = m.preprocess.size;
+  const input = m.io.image;
+  const pool = poolOf((m.eval?.sets ?? []).map((x) => spriteSet(x, bundle.sprites.get(x.id)!)), TP_POOL, m.preprocess);
+  const batches = new Map(TP_BATCHES.map((b) => [b as number, batchesOf(pool, b, size)]));
+  const nodeSessions = new Map<number, Awaited<ReturnType<typeof ortNode.InferenceSession.create>>>();
+  for (const th of [1, 2]) {
+    const s = await ortNode.InferenceSession.create(bundle.zeroShot, tpSessionOptions('all', 'cpu', th));
+    for (const b of batches.values()) await runPlain(ortNode, s, input, b[0]!);
+    nodeSessions.set(th, s);
+  }
+  // The app's engine on Node (BlendEngine's session options: onnxruntime-node's default threads = cores).
+  const nodeEngine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortNode, backend: 'cpu', inputName: input });
+  for (const b of batches.values()) await nodeEngine.run(0.5, b[0]!);
+
+  // Two pages in two browsers, open at once so that their cases interleave round by round: one
+  // wasm thread (with the two single-threaded Workers), and two threads (= the app's default here).
+  const q = '/pairs/shapes/manifest.json';
+  const p1 = await openBench(base, '?threads=1');
+  const p2 = await openBench(base, '?threads=2');
+  const cases: (TpCase & { fn: () => Promise<number> })[] = [];
+  try {
+    const web1 = await call(p1.page, 'tpSetup', { manifest: q, variants: ['all', 'basic', 'extended', 'arena'], workers: 2 });
+    const web2 = await call(p2.page, 'tpSetup', { manifest: q, variants: ['all', 'basic', 'extended', 'arena', 'nospin'], workers: 0 });
+    log(`throughput: pages ready (threads ${web1.threads} and ${web2.threads}, isolated=${String(web2.crossOriginIsolated)})`);
+    const add = (c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>) => cases.push({ ...c, id: `${c.where}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`, images: TP_POOL, ms: [], fn });
+    for (const th of [1, 2]) {
+      for (const b of TP_BATCHES) add({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () => timePass(batches.get(b)!, (x) => runPlain(ortNode, nodeSessions.get(th)!, input, x)));
+    }
+    add({ where: 'node', threads: cpus().length, sessions: 1, batch: 100, variant: 'engine' }, () => timePass(batches.get(100)!, (x) => nodeEngine.run(0.5, x)));
+    for (const [th, p, variants] of [[1, p1.page, ['basic', 'extended', 'arena']], [2, p2.page, ['basic', 'extended', 'arena', 'nospin']]] as const) {
+      for (const b of TP_BATCHES) add({ where: 'page', threads: th, sessions: 1, batch: b, variant: 'all' }, () => call(p, 'tpCase', { variant: 'all', batch: b }));
+      for (const v of variants as readonly TpVariant[]) add({ where: 'page', threads: th, sessions: 1, batch: 100, variant: v }, () => call(p, 'tpCase', { variant: v, batch: 100 }));
+      add({ where: 'page', threads: th, sessions: 1, batch: 100, variant: 'engine' }, () => call(p, 'tpCase', { variant: 'engine', batch: 100 }));
+    }
+    for (const b of [100, 250]) add({ where: 'workers', threads: 1, sessions: 2, batch: b, variant: 'all' }, () => call(p1.page, 'tpWorkers', { batch: b, variant: 'all' }));
+    add({ where: 'workers', threads: 1, sessions: 2, batch: 100, variant: 'engine' }, () => call(p1.page, 'tpWorkers', { batch: 100, variant: 'engine' }));
+    // One untimed round first: Chromium compiles wasm with its baseline tier (Liftoff) and tiers up
+    // hot functions in the background; on two loaded cores that takes seconds, and the first
+    // smoke run measured the first cases of each page 2–3× slower than the later ones.
+    for (const c of cases) await c.fn();
+    log(`throughput: warm-up round done, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (let r = 0; r < TP_ROUNDS; r++) {
+      // Alternate the order, so that neither end of a round always meets the same load.
+      for (const c of r % 2 ? [...cases].reverse() : cases) c.ms.push(await c.fn());
+      load.rounds.push(loadavg());
+      log(`throughput: round ${r + 1}/${TP_ROUNDS} done, load ${load.rounds[r]!.map((x) => x.toFixed(2)).join(' ')}`);
+    }
+    log('throughput: profile of the evaluation path (one α, every set), 2 threads then 1');
+    const profiles = [await call(p2.page, 'tpProfile', { alpha: 0.5 }), await call(p1.page, 'tpProfile', { alpha: 0.5 })];
+    await call(p1.page, 'tpClose');
+    await call(p2.page, 'tpClose');
+    load.end = loadavg();
+    log(`throughput: load average at end ${load.end.map((x) => x.toFixed(2)).join(' ')}`);
+    return {
+      date: new Date().toISOString(), pool: TP_POOL, rounds: TP_ROUNDS, load,
+      cases: cases.map(({ fn: _fn, ...c }) => withIps(c)), profiles,
+      browser: { version: p2.browser.version(), crossOriginIsolated: web2.crossOriginIsolated, hardwareConcurrency: web2.hardwareConcurrency },
+      durationS: (performance.now() - t) / 1000,
+    };
+  } finally {
+    await p1.close();
+    await p2.close();
+    for (const s of nodeSessions.values()) await s.release();
+    await nodeEngine.dispose();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--only-throughput')) return onlyThroughput();
   if (process.argv.includes('--only-memory')) return onlyRows('memory');
   if (process.argv.includes('--only-frontier')) return onlyRows('frontier');
   log(`bench ${QUICK ? '--quick' : '(full)'}`);

@@ -1,0 +1,129 @@
+// The page half of `npm run bench -- --only-throughput` (bench/throughput.ts): onnxruntime-web's
+// wasm EP on the bundled classifier, at this page's thread count (`?threads=N`), plus two
+// single-threaded sessions in two bench-only Workers, plus a profile of the app's evaluation path
+// (FrontierEvaluator over BlendEngine, as src/core/explorer.ts wires it).
+import type { InferenceSession } from 'onnxruntime-common';
+import { ortWeb } from '../src/core/runtime/ort-web';
+import { BlendEngine } from '../src/core/runtime/engine';
+import { loadBundle, urlSource, type LoadedBundle } from '../src/core/bundle/source';
+import { spriteSet, pixelsOf, normalizeBatch } from '../src/core/eval/sprites';
+import { FrontierEvaluator, batchSize, type RunLogits } from '../src/core/eval/evaluator';
+import { tpSessionOptions, poolOf, batchesOf, runPlain, timePass, TP_POOL, TP_BATCHES, type TpVariant, type TpProfile } from './throughput';
+
+interface State {
+  bundle: LoadedBundle;
+  pool: Float32Array;
+  batches: Map<number, ReturnType<typeof batchesOf>>;
+  sessions: Map<TpVariant, InferenceSession>;
+  engine: BlendEngine;
+  workers: Worker[];
+}
+let st: State | null = null;
+
+/** Loads the bundle, normalises the pool, opens every session and warms it at every batch size. */
+export async function tpSetup(o: { manifest: string; variants: TpVariant[]; workers: number }) {
+  const bundle = await loadBundle(urlSource(o.manifest));
+  const m = bundle.manifest;
+  const size = m.preprocess.size;
+  // Undecoded: poolOf decodes only the sets it reads (the pool is the first set's images).
+  const sets = (m.eval?.sets ?? []).map((s) => spriteSet(s, bundle.sprites.get(s.id)!));
+  const pool = poolOf(sets, TP_POOL, m.preprocess);
+  const batches = new Map(TP_BATCHES.map((b) => [b as number, batchesOf(pool, b, size)]));
+  const sessions = new Map<TpVariant, InferenceSession>();
+  for (const v of o.variants) {
+    const s = await ortWeb.InferenceSession.create(bundle.zeroShot, tpSessionOptions(v, 'wasm'));
+    for (const b of batches.values()) await runPlain(ortWeb, s, m.io.image, b[0]!);
+    sessions.set(v, s);
+  }
+  const engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortWeb, backend: 'wasm', inputName: m.io.image });
+  for (const b of batches.values()) await engine.run(0.5, b[0]!);
+  const workers: Worker[] = [];
+  const per = 3 * size * size;
+  for (let i = 0; i < o.workers; i++) {
+    const w = new Worker(new URL('./throughput.worker.ts', import.meta.url), { type: 'module' });
+    workers.push(w);
+    // Each Worker gets its share of the pool: together they run the same images as one session.
+    const share = TP_POOL / o.workers;
+    await ask(w, { kind: 'init', model: bundle.zeroShot, fineTuned: bundle.fineTuned, pool: pool.slice(i * share * per, (i + 1) * share * per), size, input: m.io.image });
+    for (const b of TP_BATCHES) for (const variant of ['all', 'engine']) await ask(w, { kind: 'warm', batch: b, variant });
+  }
+  st = { bundle, pool, batches, sessions, engine, workers };
+  return { threads: ortWeb.env.wasm.numThreads ?? 0, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, ortWeb: ortWeb.env.versions?.web ?? '?' };
+}
+
+function ask(w: Worker, msg: unknown): Promise<{ ok: boolean; ms?: number; error?: string }> {
+  return new Promise((resolve, reject) => {
+    w.onmessage = (e: MessageEvent<{ ok: boolean; ms?: number; error?: string }>) => (e.data.ok ? resolve(e.data) : reject(new Error(e.data.error)));
+    w.onerror = (e) => reject(new Error(e.message));
+    w.postMessage(msg);
+  });
+}
+
+/** Milliseconds for one pass over the pool: a plain session variant, or the app's engine at α = 0.5. */
+export async function tpCase(o: { variant: TpVariant | 'engine'; batch: number }): Promise<number> {
+  const s = st!;
+  const batches = s.batches.get(o.batch)!;
+  const input = s.bundle.manifest.io.image;
+  if (o.variant === 'engine') return timePass(batches, (b) => s.engine.run(0.5, b));
+  const session = s.sessions.get(o.variant)!;
+  return timePass(batches, (b) => runPlain(ortWeb, session, input, b));
+}
+
+/** Wall-clock milliseconds for the Workers to run their shares of the pool at once. */
+export async function tpWorkers(o: { batch: number; variant: 'all' | 'engine' }): Promise<number> {
+  const t = performance.now();
+  await Promise.all(st!.workers.map((w) => ask(w, { kind: 'run', batch: o.batch, variant: o.variant })));
+  return performance.now() - t;
+}
+
+/**
+ * Where the app's evaluation time goes, one α over every set: sprite decoding (once per pair),
+ * normalisation, BlendEngine.run, and the rest of FrontierEvaluator (counting, endpoint logits, the
+ * event-loop yield between chunks). Normalisation is timed apart over the same batches, since the
+ * evaluator does not expose it; the evaluator is wired as src/core/explorer.ts wires it.
+ */
+export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
+  const s = st!;
+  const m = s.bundle.manifest;
+  const pre = m.preprocess;
+  const size = pre.size;
+  const sets = (m.eval?.sets ?? []).map((x) => spriteSet(x, s.bundle.sprites.get(x.id)!));
+  let t = performance.now();
+  for (const x of sets) pixelsOf(x);
+  const decodeMs = performance.now() - t;
+  const bs = batchSize(size);
+  const buf = new Float32Array(bs * 3 * size * size);
+  t = performance.now();
+  for (const x of sets) for (let i = 0; i < x.count; i += bs) normalizeBatch(x, i, Math.min(x.count, i + bs), pre, buf);
+  const normalizeMs = performance.now() - t;
+  let runMs = 0;
+  let runs = 0;
+  const run: RunLogits = async (alpha, input) => {
+    const t0 = performance.now();
+    const r = (await s.engine.run(alpha, input))[m.io.logits]!.data;
+    runMs += performance.now() - t0;
+    runs++;
+    return r;
+  };
+  const ev = new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: pre });
+  const plan = ev.plan([o.alpha], null);
+  t = performance.now();
+  await ev.run(plan, () => false, () => undefined);
+  const evaluatorMs = performance.now() - t;
+  const images = sets.reduce((n, x) => n + x.count, 0);
+  // The evaluator yields with setTimeout(0) before every chunk; chained from timer callbacks, browsers
+  // clamp such timeouts to ≥ 4 ms after five levels. The same number of chained yields, alone:
+  t = performance.now();
+  for (let i = 0; i < plan.length; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  const yieldsMs = performance.now() - t;
+  return { yieldsMs, threads: ortWeb.env.wasm.numThreads ?? 0, images, decodeMs, normalizeMs, evaluatorMs, runMs, runs, restMs: evaluatorMs - runMs - normalizeMs, chunks: plan.length };
+}
+
+export async function tpClose(): Promise<void> {
+  const s = st;
+  st = null;
+  if (!s) return;
+  for (const w of s.workers) w.terminate();
+  for (const x of s.sessions.values()) await x.release();
+  await s.engine.dispose();
+}

@@ -51,7 +51,7 @@ export function coefficientMatrix(c: BlendCoefficients, names: readonly string[]
   return out;
 }
 
-/** A stable key for a blend cache: equal for coefficients that give the same θ. */
+/** A key for the blend cache: equal for equal coefficients, whatever the order of the overrides. */
 export function coefficientsKey(c: BlendCoefficients): string {
   const per = Object.entries(c.perTensor ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([c.weights ?? c.alpha, per]);

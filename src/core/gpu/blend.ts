@@ -7,13 +7,15 @@ import { floatsToHalves } from '../onnx/half';
 
 // θ = Σₖ wₖ·θₖ, four elements per invocation, for many tensors per dispatch. One dispatch per
 // tensor cost 0.38 ms of a 0.77 ms CLIP-sized blend on an H100 (154 dispatches, docs/benchmarks.md),
-// so tensors are packed: a *group* holds up to S tensors whose members sit back to back in one
-// buffer per member, and one dispatch blends the whole group. Each tensor starts on a workgroup
-// boundary, so a workgroup belongs to one tensor and finds it with a scan of the group's table; the
-// session still needs one GPUBuffer per weight (ORT's fromGpuBuffer takes no offset), so each
-// tensor's θ is its own binding and S is what the storage-binding limit leaves after the K members.
-// The table (each tensor's start and length, then its K coefficients) is a uniform buffer rewritten
-// per blend, so a per-tensor coefficient change costs no new bind group.
+// so tensors are packed: a *group* holds up to S tensors whose members sit back to back, and one
+// dispatch blends the whole group. Each tensor starts on a workgroup boundary, so a workgroup
+// belongs to one tensor and finds it with a scan of the group's table. The session still needs one
+// GPUBuffer per weight (ORT's fromGpuBuffer takes no offset), so each tensor's θ is its own binding
+// and S is what the storage-binding limit (10 on SwiftShader, 8 by default) leaves. To leave the
+// most, a group's K members share one buffer (member m at m·stride), so S does not shrink with K
+// and any K fits; a group whose K members would pass the binding size gets one buffer per member
+// instead. The table (each tensor's start, length and member stride, then its K coefficients) is a
+// uniform buffer rewritten per blend, so a per-tensor coefficient change costs no new bind group.
 const WORKGROUP = 256;
 const MAX_GROUPS = 65535;
 // Outputs per dispatch beyond this buy little (the scan and the switch grow with S).
@@ -25,14 +27,19 @@ type Kind = 'f32' | 'f16';
 /** Rows of vec4<u32> in a group's table: S (start, length) rows, then S·K coefficients, 4 a row. */
 const tableRows = (s: number, k: number) => s + Math.ceil((s * k) / 4);
 
-function kernel(kind: Kind, k: number, s: number): string {
+/** `packed`: the K members in one binding at a stride (table[0].z vec4s); else one binding each. */
+function kernel(kind: Kind, k: number, s: number, packed: boolean): string {
   const t = kind === 'f16' ? 'f16' : 'f32';
-  const members = Array.from({ length: k }, (_, m) => `@group(0) @binding(${1 + m}) var<storage, read> m${m}: array<vec4<${t}>>;`);
-  const outputs = Array.from({ length: s }, (_, j) => `@group(0) @binding(${1 + k + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`);
+  const inputs = packed ? 1 : k;
+  const members = packed
+    ? [`@group(0) @binding(1) var<storage, read> members: array<vec4<${t}>>;`]
+    : Array.from({ length: k }, (_, m) => `@group(0) @binding(${1 + m}) var<storage, read> m${m}: array<vec4<${t}>>;`);
+  const read = (m: number) => (packed ? `members[i + ${m}u * table[0].z]` : `m${m}[i]`);
+  const outputs = Array.from({ length: s }, (_, j) => `@group(0) @binding(${1 + inputs + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`);
   // As on the CPU, a member whose weight is 0 is left out and the first other one starts the sum
   // (no 0 + …): one-hot weights give that member exactly, with or without a fused multiply-add,
   // and skip the other members' reads. The branches are uniform: one tensor per workgroup.
-  const sum = Array.from({ length: k }, (_, m) => `c = coef(j, ${m}u); if (c != 0.0) { let x = c * vec4<f32>(m${m}[i]); if (started) { acc = acc + x; } else { acc = x; started = true; } }`);
+  const sum = Array.from({ length: k }, (_, m) => `c = coef(j, ${m}u); if (c != 0.0) { let x = c * vec4<f32>(${read(m)}); if (started) { acc = acc + x; } else { acc = x; started = true; } }`);
   const cases = Array.from({ length: s }, (_, j) => `case ${j}u: { o${j}[local] = v; }`);
   return /* wgsl */ `${kind === 'f16' ? 'enable f16;' : ''}
 @group(0) @binding(0) var<uniform> table: array<vec4<u32>, ${tableRows(s, k)}>;
@@ -70,7 +77,7 @@ interface GpuTensor {
   row: number;
 }
 
-interface TensorPlan {
+export interface TensorPlan {
   source: WeightTensor;
   row: number;
   kind: Kind;
@@ -79,10 +86,12 @@ interface TensorPlan {
   start: number;
 }
 
-interface GroupPlan {
+export interface GroupPlan {
   kind: Kind;
+  /** The K members in one buffer (at a stride of `vec4s`), or one buffer each. */
+  packed: boolean;
   tensors: TensorPlan[];
-  /** vec4s in each member buffer. */
+  /** vec4s of one member's region. */
   vec4s: number;
 }
 
@@ -90,6 +99,8 @@ interface Group {
   tensors: GpuTensor[];
   /** (start, length) of each tensor, written into the table with the coefficients. */
   spans: [number, number][];
+  /** vec4s from one member's region to the next (packed groups). */
+  stride: number;
   members: GPUBuffer[];
   bindGroup: GPUBindGroup;
   pipeline: GPUComputePipeline;
@@ -117,28 +128,38 @@ function dispatchGroups(vec4s: number): [number, number] {
   return [gx, Math.ceil(groups / gx)];
 }
 
+/** Outputs per dispatch: what the storage-binding limit leaves after the members' bindings. */
+function outputsPerDispatch(limit: number, inputs: number): number {
+  return Math.min(MAX_OUTPUTS, limit - inputs);
+}
+
 /**
- * Tensors into groups, in order, one kind per group: at most `s` tensors, and member buffers
- * within the binding limit. Planned before anything is allocated, so a tensor too large for one
- * binding fails with nothing to free.
+ * Tensors into groups, in order, one kind per group: at most S tensors, and member buffers within
+ * the binding size. Planned before anything is allocated, so a tensor too large for one binding
+ * fails with nothing to free.
  */
-function planGroups(tensors: readonly WeightTensor[], useF16: boolean, s: number, maxBinding: number): GroupPlan[] {
-  const open = new Map<Kind, GroupPlan>();
+export function planGroups(tensors: readonly WeightTensor[], useF16: boolean, k: number, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxStorageBuffersPerShaderStage'>, packMembers = true): GroupPlan[] {
+  const maxBinding = limits.maxStorageBufferBindingSize;
+  const open = new Map<string, GroupPlan>();
   const done: GroupPlan[] = [];
   tensors.forEach((source, row) => {
     const kind = kindOf(source, useF16);
     const vec4s = Math.ceil(membersOf(source)[0]!.length / 4);
     const bytes = vec4s * vec4Bytes(kind);
     if (bytes > maxBinding) throw new GpuBufferLimitError(`tensor '${source.name}' needs ${bytes} bytes in one GPU buffer, above this device's limit of ${maxBinding}`);
-    let g = open.get(kind);
+    const packed = packMembers && k * bytes <= maxBinding;
+    const s = outputsPerDispatch(limits.maxStorageBuffersPerShaderStage, packed ? 1 : k);
+    if (s < 1) throw new GpuBufferLimitError(`tensor '${source.name}': its ${k} members need one buffer each (${bytes} bytes apiece; together above the binding limit of ${maxBinding}), more than this device's ${limits.maxStorageBuffersPerShaderStage} storage buffers per dispatch`);
+    const key = `${kind}:${packed}`;
+    let g = open.get(key);
     const start = g ? Math.ceil(g.vec4s / WORKGROUP) * WORKGROUP : 0;
-    if (g && (g.tensors.length >= s || (start + vec4s) * vec4Bytes(kind) > maxBinding)) {
+    if (g && (g.tensors.length >= s || (packed ? k : 1) * (start + vec4s) * vec4Bytes(kind) > maxBinding)) {
       done.push(g);
       g = undefined;
     }
     if (!g) {
-      g = { kind, tensors: [], vec4s: 0 };
-      open.set(kind, g);
+      g = { kind, packed, tensors: [], vec4s: 0 };
+      open.set(key, g);
     }
     const at = g.tensors.length === 0 ? 0 : start;
     g.tensors.push({ source, row, kind, vec4s, start: at });
@@ -172,14 +193,13 @@ export class GpuBlender implements WeightBlender {
   /** Bytes of GPU memory this blender allocated (members, θ and table buffers). */
   readonly allocatedBytes: number;
 
-  constructor(readonly device: GPUDevice, pairs: readonly WeightTensor[], private readonly ledger: ResourceLedger = sharedLedger) {
+  /** `packMembers: false` gives every group one buffer per member, as only very large tensors get otherwise (tests). */
+  constructor(readonly device: GPUDevice, pairs: readonly WeightTensor[], private readonly ledger: ResourceLedger = sharedLedger, opts: { packMembers?: boolean } = {}) {
     const k = membersCount(pairs);
     this.members = k;
     this.names = pairs.map((p) => p.name);
     const limits = device.limits;
-    const s = Math.min(MAX_OUTPUTS, limits.maxStorageBuffersPerShaderStage - k);
-    if (s < 1) throw new GpuBufferLimitError(`${k} members need ${k + 1} storage buffers per dispatch, above this device's limit of ${limits.maxStorageBuffersPerShaderStage}`);
-    const plans = planGroups(pairs, device.features.has('shader-f16'), s, limits.maxStorageBufferBindingSize);
+    const plans = planGroups(pairs, device.features.has('shader-f16'), k, limits, opts.packMembers ?? true);
     const align = limits.minUniformBufferOffsetAlignment;
     const stride = (outputs: number) => Math.ceil((tableRows(outputs, k) * 16) / align) * align;
     let tableBytes = 0;
@@ -213,29 +233,32 @@ export class GpuBlender implements WeightBlender {
     return buf;
   }
 
-  /** One member's tensors of a group, each at its start, in one buffer. */
-  private uploadMember(g: GroupPlan, m: number): GPUBuffer {
-    const bytes = Math.max(16, g.vec4s * vec4Bytes(g.kind));
-    const buf = this.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
-    const range = buf.getMappedRange();
-    for (const t of g.tensors) {
-      if (g.kind === 'f16') new Uint16Array(range, t.start * 8, t.vec4s * 4).set(halvesOf(t.source)![m]!);
-      else new Float32Array(range, t.start * 16, t.vec4s * 4).set(membersOf(t.source)[m]!);
+  /** The group's members: one buffer holding all K at a stride of g.vec4s, or one buffer each. */
+  private uploadMembers(g: GroupPlan): GPUBuffer[] {
+    const regionBytes = g.vec4s * vec4Bytes(g.kind);
+    const buffers = g.packed ? [this.createBuffer({ size: Math.max(16, this.members * regionBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true })] : [];
+    // A mapped range may be fetched once: the packed buffer's serves every member.
+    const packedRange = g.packed ? buffers[0]!.getMappedRange() : null;
+    for (let m = 0; m < this.members; m++) {
+      if (!g.packed) buffers.push(this.createBuffer({ size: Math.max(16, regionBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true }));
+      const range = packedRange ?? buffers[m]!.getMappedRange();
+      const base = g.packed ? m * regionBytes : 0;
+      for (const t of g.tensors) {
+        if (g.kind === 'f16') new Uint16Array(range, base + t.start * 8, t.vec4s * 4).set(halvesOf(t.source)![m]!);
+        else new Float32Array(range, base + t.start * 16, t.vec4s * 4).set(membersOf(t.source)[m]!);
+      }
     }
-    buf.unmap();
-    return buf;
+    for (const b of buffers) b.unmap();
+    return buffers;
   }
 
   /** The members' buffers, θ's buffers and the bind group of one group; returns the bytes allocated. */
-  private addGroup(g: GroupPlan, tableOffset: number, pipelineFor: (kind: Kind, outputs: number) => GPUComputePipeline): number {
-    const group: Group = { tensors: [], spans: [], members: [], bindGroup: null!, pipeline: pipelineFor(g.kind, g.tensors.length), groups: dispatchGroups(g.vec4s), tableOffset, outputs: g.tensors.length };
+  private addGroup(g: GroupPlan, tableOffset: number, pipelineFor: (kind: Kind, outputs: number, packed: boolean) => GPUComputePipeline): number {
+    const group: Group = { tensors: [], spans: [], stride: g.packed ? g.vec4s : 0, members: [], bindGroup: null!, pipeline: pipelineFor(g.kind, g.tensors.length, g.packed), groups: dispatchGroups(g.vec4s), tableOffset, outputs: g.tensors.length };
     // Pushed before the next allocation, so destroy() frees whatever a failure leaves.
     this.groups.push(group);
-    let bytes = 0;
-    for (let m = 0; m < this.members; m++) {
-      group.members.push(this.uploadMember(g, m));
-      bytes += group.members[m]!.size;
-    }
+    group.members = this.uploadMembers(g);
+    let bytes = group.members.reduce((sum, b) => sum + b.size, 0);
     for (const t of g.tensors) {
       const size = t.vec4s * vec4Bytes(g.kind);
       // ORT reads and may copy the input, so the output buffer carries every usage it needs.
@@ -285,6 +308,7 @@ export class GpuBlender implements WeightBlender {
       g.spans.forEach(([start, length], j) => {
         words[base + 4 * j] = start;
         words[base + 4 * j + 1] = length;
+        words[base + 4 * j + 2] = g.stride;
         // Rounded to f32 here; 1 − α of α = 0 or 1 is exactly 1 or 0, so the endpoints survive.
         const row = g.tensors[j]!.row;
         for (let m = 0; m < k; m++) coefs[base + 4 * g.outputs + j * k + m] = w[row * k + m]!;
@@ -350,14 +374,14 @@ export class GpuBlender implements WeightBlender {
   }
 }
 
-/** One compute pipeline per (kind, outputs), compiled when a group first needs it. */
-function pipelineCache(device: GPUDevice, k: number): (kind: Kind, outputs: number) => GPUComputePipeline {
+/** One compute pipeline per (kind, outputs, packing), compiled when a group first needs it. */
+function pipelineCache(device: GPUDevice, k: number): (kind: Kind, outputs: number, packed: boolean) => GPUComputePipeline {
   const pipelines = new Map<string, GPUComputePipeline>();
-  return (kind, outputs) => {
-    const key = `${kind}:${outputs}`;
+  return (kind, outputs, packed) => {
+    const key = `${kind}:${outputs}:${packed}`;
     let p = pipelines.get(key);
     if (!p) {
-      const code = kernel(kind, k, outputs);
+      const code = kernel(kind, k, outputs, packed);
       p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
       pipelines.set(key, p);
     }

@@ -233,10 +233,13 @@ export class GpuBlender implements WeightBlender {
     return buf;
   }
 
-  /** The group's members: one buffer holding all K at a stride of g.vec4s, or one buffer each. */
-  private uploadMembers(g: GroupPlan): GPUBuffer[] {
+  /**
+   * The group's members: one buffer holding all K at a stride of g.vec4s, or one buffer each.
+   * Each buffer goes into `buffers` as it is made, so destroy() frees them if a later one fails.
+   */
+  private uploadMembers(g: GroupPlan, buffers: GPUBuffer[]): void {
     const regionBytes = g.vec4s * vec4Bytes(g.kind);
-    const buffers = g.packed ? [this.createBuffer({ size: Math.max(16, this.members * regionBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true })] : [];
+    if (g.packed) buffers.push(this.createBuffer({ size: Math.max(16, this.members * regionBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true }));
     // A mapped range may be fetched once: the packed buffer's serves every member.
     const packedRange = g.packed ? buffers[0]!.getMappedRange() : null;
     for (let m = 0; m < this.members; m++) {
@@ -249,7 +252,6 @@ export class GpuBlender implements WeightBlender {
       }
     }
     for (const b of buffers) b.unmap();
-    return buffers;
   }
 
   /** The members' buffers, θ's buffers and the bind group of one group; returns the bytes allocated. */
@@ -257,7 +259,7 @@ export class GpuBlender implements WeightBlender {
     const group: Group = { tensors: [], spans: [], stride: g.packed ? g.vec4s : 0, members: [], bindGroup: null!, pipeline: pipelineFor(g.kind, g.tensors.length, g.packed), groups: dispatchGroups(g.vec4s), tableOffset, outputs: g.tensors.length };
     // Pushed before the next allocation, so destroy() frees whatever a failure leaves.
     this.groups.push(group);
-    group.members = this.uploadMembers(g);
+    this.uploadMembers(g, group.members);
     let bytes = group.members.reduce((sum, b) => sum + b.size, 0);
     for (const t of g.tensors) {
       const size = t.vec4s * vec4Bytes(g.kind);

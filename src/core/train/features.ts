@@ -1,0 +1,60 @@
+// The features a linear probe trains on: the zero-shot image tower's embeddings, computed once.
+import type { Manifest } from '../bundle/manifest';
+import type { BlendPoint, NamedTensor } from '../runtime/engine';
+import { normalizeHWC } from '../eval/sprites';
+import { batchSize } from '../eval/evaluator';
+import { TrainingError, type Features } from './data';
+
+/** What runs the image model: a BlendEngine (of any pair or soup whose first member is the zero-shot model). */
+export interface ImageModelRunner {
+  run(point: BlendPoint, input: NamedTensor): Promise<Record<string, NamedTensor>>;
+}
+
+export interface FeatureOptions {
+  preprocess: Manifest['preprocess'];
+  /** The graph output holding the L2-normalised embedding (manifest io.embedding). */
+  embedding: string;
+  /** Images per run; the evaluator's batch for this size when omitted. */
+  chunk?: number;
+}
+
+/**
+ * Embeddings of `count` images (packed RGB, HWC, [count, size, size, 3], as packRgb and the eval
+ * sets hold them) through the zero-shot weights: α = 0, so a fine-tuned member in the same engine
+ * changes nothing. In chunks, reporting images done after each; an aborted `signal` stops it
+ * between chunks with the signal's reason.
+ */
+export async function zeroShotFeatures(
+  engine: ImageModelRunner,
+  pixels: Uint8Array,
+  count: number,
+  opts: FeatureOptions,
+  onProgress?: (p: { done: number; total: number }) => void,
+  signal?: AbortSignal,
+): Promise<Features> {
+  const size = opts.preprocess.size;
+  const per = size * size * 3;
+  if (!(Number.isInteger(count) && count >= 1)) throw new TrainingError(`there are no images to compute features for (count ${count}); add images first`);
+  if (pixels.length !== count * per) throw new TrainingError(`${count} images of ${size}×${size} RGB need ${count * per} bytes but ${pixels.length} were given; resize the images to the model's ${size}px first`);
+  const chunk = Math.max(1, Math.floor(opts.chunk ?? batchSize(size)));
+  const input = new Float32Array(Math.min(chunk, count) * 3 * size * size);
+  let data: Float32Array | null = null;
+  let dim = 0;
+  signal?.throwIfAborted();
+  for (let start = 0; start < count; start += chunk) {
+    const n = Math.min(chunk, count - start);
+    const x = normalizeHWC(pixels.subarray(start * per, (start + n) * per), n, size, opts.preprocess, input.subarray(0, n * 3 * size * size));
+    const out = (await engine.run(0, { data: x, dims: [n, 3, size, size] }))[opts.embedding];
+    if (!out || out.dims.length !== 2 || out.dims[0] !== n) {
+      throw new TrainingError(`the image model's output '${opts.embedding}' is ${out ? `[${out.dims.join(', ')}]` : 'missing'} for ${n} images, not [${n}, D]; check io.embedding in the manifest`);
+    }
+    if (!data) {
+      dim = out.dims[1]!;
+      data = new Float32Array(count * dim);
+    }
+    data.set(out.data.subarray(0, n * dim), start * dim);
+    onProgress?.({ done: start + n, total: count });
+    signal?.throwIfAborted();
+  }
+  return { data: data!, count, dim };
+}

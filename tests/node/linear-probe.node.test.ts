@@ -191,6 +191,16 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
     expect(Buffer.from(writeHead(bundle.zeroShot, other)).equals(Buffer.from(probeBytes))).toBe(false);
   });
 
+  it('takes the zero-shot features from a soup engine too (K = 3: weights [1, 0, 0])', async () => {
+    const soup = await BlendEngine.createWithMembers(bundle.zeroShot, [bundle.fineTuned, probeBytes], { ort: ortNode, backend: 'cpu', inputName: bundle.manifest.io.image });
+    try {
+      const f = await zeroShotFeatures(soup, pixels.subarray(0, 50 * 32 * 32 * 3), 50, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding });
+      expect(f.data).toEqual(all.features.data.subarray(0, 50 * 64));
+    } finally {
+      await soup.dispose();
+    }
+  });
+
   it('stops the feature pass when its signal aborts', async () => {
     const ac = new AbortController();
     const run = zeroShotFeatures(engine, pixels, 1000, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding, chunk: 100 }, (p) => {

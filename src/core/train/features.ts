@@ -8,6 +8,7 @@ import { TrainingError, type Features } from './data';
 /** What runs the image model: a BlendEngine (of any pair or soup whose first member is the zero-shot model). */
 export interface ImageModelRunner {
   run(point: BlendPoint, input: NamedTensor): Promise<Record<string, NamedTensor>>;
+  readonly info: { readonly members: number };
 }
 
 export interface FeatureOptions {
@@ -20,8 +21,8 @@ export interface FeatureOptions {
 
 /**
  * Embeddings of `count` images (packed RGB, HWC, [count, size, size, 3], as packRgb and the eval
- * sets hold them) through the zero-shot weights: α = 0, so a fine-tuned member in the same engine
- * changes nothing. In chunks, reporting images done after each; an aborted `signal` stops it
+ * sets hold them) through the zero-shot weights: α = 0 (weights [1, 0, …] in a soup), so the
+ * fine-tuned members in the same engine change nothing. In chunks, reporting images done after each; an aborted `signal` stops it
  * between chunks with the signal's reason.
  */
 export async function zeroShotFeatures(
@@ -38,14 +39,16 @@ export async function zeroShotFeatures(
   if (pixels.length !== count * per) throw new TrainingError(`${count} images of ${size}×${size} RGB need ${count * per} bytes but ${pixels.length} were given; resize the images to the model's ${size}px first`);
   const chunk = Math.max(1, Math.floor(opts.chunk ?? batchSize(size)));
   const input = new Float32Array(Math.min(chunk, count) * 3 * size * size);
+  // A bare α for a pair: the same blend key as the evaluation's α = 0, so no re-blend between them.
+  const zeroShot: BlendPoint = engine.info.members === 2 ? 0 : { weights: Array.from({ length: engine.info.members }, (_, k) => (k === 0 ? 1 : 0)) };
   let data: Float32Array | null = null;
   let dim = 0;
   signal?.throwIfAborted();
   for (let start = 0; start < count; start += chunk) {
     const n = Math.min(chunk, count - start);
     const x = normalizeHWC(pixels.subarray(start * per, (start + n) * per), n, size, opts.preprocess, input.subarray(0, n * 3 * size * size));
-    const out = (await engine.run(0, { data: x, dims: [n, 3, size, size] }))[opts.embedding];
-    if (!out || out.dims.length !== 2 || out.dims[0] !== n) {
+    const out = (await engine.run(zeroShot, { data: x, dims: [n, 3, size, size] }))[opts.embedding];
+    if (!out || out.dims.length !== 2 || out.dims[0] !== n || (data && out.dims[1] !== dim)) {
       throw new TrainingError(`the image model's output '${opts.embedding}' is ${out ? `[${out.dims.join(', ')}]` : 'missing'} for ${n} images, not [${n}, D]; check io.embedding in the manifest`);
     }
     if (!data) {

@@ -23,33 +23,18 @@ export interface OpenOptions {
   beforeGoto?: (context: BrowserContext) => void | Promise<void>;
 }
 
-/**
- * A page in headless Debian Chromium with WebGPU on SwiftShader, a fresh profile and no background
- * traffic, collecting console and page errors for the assertions.
- */
-export async function openPage(url: string, opts: OpenOptions = {}): Promise<Session> {
-  const profile = mkdtempSync(join(tmpdir(), 'wiseft-chromium-'));
-  const defaults = [
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-  ];
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [...defaults.filter((a) => !opts.withoutArgs?.includes(a)), ...(opts.args ?? [])],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
+const DEFAULT_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** What every test's page gets before it opens: the test flag and a silent HMR socket. */
+async function prepareForTest(context: BrowserContext): Promise<void> {
   // The app serves its engine's debug hooks (globalThis.wiseft.debug) only to a page that says it is a test's.
   await context.addInitScript(() => {
     (globalThis as { __WISEFT_TEST__?: boolean }).__WISEFT_TEST__ = true;
@@ -57,6 +42,27 @@ export async function openPage(url: string, opts: OpenOptions = {}): Promise<Ses
   // An edit under src/ while browser tests run would make Vite's HMR socket reload the page
   // mid-test, so a mocked socket that never says anything keeps the page as the test left it.
   await context.routeWebSocket(/./, () => undefined);
+}
+
+/**
+ * A page in headless Debian Chromium with WebGPU on SwiftShader, a fresh profile and no background
+ * traffic, collecting console and page errors for the assertions.
+ */
+export async function openPage(url: string, opts: OpenOptions = {}): Promise<Session> {
+  const profile = mkdtempSync(join(tmpdir(), 'wiseft-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [...DEFAULT_ARGS.filter((a) => !opts.withoutArgs?.includes(a)), ...(opts.args ?? [])],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await prepareForTest(context);
   await opts.beforeGoto?.(context);
   await page.goto(url);
   return {

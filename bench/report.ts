@@ -168,24 +168,27 @@ function throughputSection(r: Report): string[] {
   const la = (x: number[]) => x.map((v) => v.toFixed(2)).join(' ');
   const ips = (x: Stat) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
   L.push('## In-page vs Node inference throughput (bundled classifier)', '');
-  L.push(`Measured by \`npm run bench -- --only-throughput\` on ${t.date} (${t.durationS.toFixed(0)} s), apart from the run above; Chromium ${t.browser.version}, crossOriginIsolated=${String(t.browser.crossOriginIsolated)}, hardwareConcurrency=${t.browser.hardwareConcurrency}. **Load average (1/5/15 min): ${la(t.load.start)} at start; ${t.load.rounds.map(la).join('; ')} after each round; ${la(t.load.end)} at end**, on 2 cores shared with other work. The same ${t.pool} eval images of the bundled pair, normalised once (outside the timing), run through each session in batches; images/s = ${t.pool} ÷ one pass, median (min–max) over ${t.rounds} rounds. Every case runs once per round, rounds alternate the order, and both pages stay open, so Node and page cases share the load of each round. "÷ Node (same)" divides by Node at the same threads and batch (the engine by Node's engine, the Workers by Node's 2 threads at the same batch); "÷ Node best" by the fastest Node case. Target (issue 15): page ≥ 0.6× Node.`, '');
+  L.push(`Measured by \`npm run bench -- --only-throughput\` on ${t.date} (${t.durationS.toFixed(0)} s), apart from the run above; Chromium ${t.browser.version}, crossOriginIsolated=${String(t.browser.crossOriginIsolated)}, hardwareConcurrency=${t.browser.hardwareConcurrency}. **Load average (1/5/15 min): ${la(t.load.start)} at start; ${t.load.rounds.map(la).join('; ')} after each round; ${la(t.load.end)} at end**, on 2 cores shared with other work. The same ${t.pool} eval images of the bundled pair, normalised once (outside the timing), run through each session in batches; images/s = ${t.pool} ÷ one pass, median (min–max) over ${t.rounds} rounds. Every case runs once per round, rounds alternate the order, and both pages stay open, so Node and page cases share the load of each round. "÷ Node (same)" divides by Node at the same threads and batch (threads × sessions together; the engine by Node's engine, which runs onnxruntime-node's default of 2 threads); "÷ Node best" by the fastest Node case. Builds: the app loads \`onnxruntime-web/webgpu\`, whose wasm EP runs \`ort-wasm-simd-threaded.asyncify.wasm\` (26.8 MB); \`onnxruntime-web/wasm\` runs \`ort-wasm-simd-threaded.wasm\` (14.2 MB, no asyncify). Target (issue 15): page ≥ 0.6× Node.`, '');
   L.push('| Where | Session | Threads × sessions | Batch | Images/s | ÷ Node (same) | ÷ Node best |', '|---|---|---|---|---|---|---|');
   const node = t.cases.filter((c) => c.where === 'node');
   const best = Math.max(...node.filter((c) => c.variant !== 'engine').map((c) => c.ips.median));
   const same = (c: (typeof t.cases)[number]) => {
     if (c.where === 'node') return null;
     if (c.variant === 'engine') return node.find((n) => n.variant === 'engine') ?? null;
-    return node.find((n) => n.variant === 'all' && n.batch === c.batch && n.threads === (c.where === 'workers' ? 2 : c.threads)) ?? null;
+    // The same cores: all threads of all sessions together (two 1-thread Workers ↔ Node's 2 threads).
+    return node.find((n) => n.variant === 'all' && n.batch === c.batch && n.threads === Math.min(2, c.threads * c.sessions)) ?? null;
   };
   const label: Record<string, string> = {
     all: 'plain, opt all (= default)', basic: 'plain, opt basic', extended: 'plain, opt extended', arena: 'plain, opt all + CPU arena & mem pattern', nospin: 'plain, opt all, no spinning', engine: 'BlendEngine (app path, weights as inputs)',
   };
   for (const c of t.cases) {
     const ref = same(c);
-    const where = c.where === 'node' ? 'Node (onnxruntime-node, cpu EP)' : c.where === 'page' ? 'Page (onnxruntime-web, wasm)' : 'Page, 2 Workers (wasm)';
+    const build = c.build === 'plain' ? 'wasm-only build' : 'app\'s asyncify build';
+    const where = c.where === 'node' ? 'Node (onnxruntime-node, cpu EP)' : c.where === 'page' ? `Page main thread (wasm, ${build})` : `Page, ${c.sessions} Worker${c.sessions > 1 ? 's' : ''} (wasm, ${build})`;
     L.push(`| ${where} | ${label[c.variant] ?? c.variant} | ${c.threads}${c.sessions > 1 ? ` × ${c.sessions}` : ''} | ${c.batch} | ${ips(c.ips)} | ${ref ? x2(c.ips.median / ref.ips.median) : '—'} | ${c.where === 'node' ? '—' : x2(c.ips.median / best)} |`);
   }
   L.push('');
+  for (const [g, e] of Object.entries(t.failed ?? {})) L.push(`Worker group ${g} did not start: ${e}`, '');
   if (t.profiles.length) {
     L.push('Where the page\'s evaluation time goes: FrontierEvaluator over BlendEngine (wired as src/core/explorer.ts wires it), one α (0.5) over every set. Decoding is once per pair; normalisation is timed apart over the same batches; "rest" = evaluator − run − normalisation (counting, endpoint logits, the yield between chunks).', '');
     L.push('| Wasm threads | Images | Chunks | Decode sprites (once) | Normalise | BlendEngine.run | Rest | Evaluator total | Evaluator img/s | run-only img/s | Chained setTimeout(0) × chunks, alone |', '|---|---|---|---|---|---|---|---|---|---|---|');

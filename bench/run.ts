@@ -186,21 +186,40 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
   const p2 = await openBench(base, '?threads=2');
   const cases: (TpCase & { fn: () => Promise<number> })[] = [];
   try {
-    const web1 = await call(p1.page, 'tpSetup', { manifest: q, variants: ['all', 'basic', 'extended', 'arena'], workers: 2 });
-    const web2 = await call(p2.page, 'tpSetup', { manifest: q, variants: ['all', 'basic', 'extended', 'arena', 'nospin'], workers: 0 });
+    // Worker groups, all in the 1-thread page (each Worker sets its own thread count): the app's
+    // build (asyncify) and the wasm-only build, single-threaded pairs and one 2-thread session.
+    const groups = [
+      { name: 'async-1t', build: 'asyncify', threads: 1, count: 2 },
+      { name: 'plain-1t', build: 'plain', threads: 1, count: 2 },
+      { name: 'async-2t', build: 'asyncify', threads: 2, count: 1 },
+      { name: 'plain-2t', build: 'plain', threads: 2, count: 1 },
+    ] as const;
+    const web1 = await call(p1.page, 'tpSetup', { manifest: q, variants: ['all', 'extended'], groups: [...groups] });
+    const web2 = await call(p2.page, 'tpSetup', { manifest: q, variants: ['all', 'extended', 'arena', 'nospin'], groups: [] });
     log(`throughput: pages ready (threads ${web1.threads} and ${web2.threads}, isolated=${String(web2.crossOriginIsolated)})`);
-    const add = (c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>) => cases.push({ ...c, id: `${c.where}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`, images: TP_POOL, ms: [], fn });
+    const add = (c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>) => cases.push({ ...c, id: `${c.where}${c.build ? `-${c.build}` : ''}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`, images: TP_POOL, ms: [], fn });
+    // Batch 50 was no faster than 100 anywhere in the first (smoke) run: 100 (the app's) and 250.
+    const B = [100, 250];
     for (const th of [1, 2]) {
-      for (const b of TP_BATCHES) add({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () => timePass(batches.get(b)!, (x) => runPlain(ortNode, nodeSessions.get(th)!, input, x)));
+      for (const b of B) add({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () => timePass(batches.get(b)!, (x) => runPlain(ortNode, nodeSessions.get(th)!, input, x)));
     }
     add({ where: 'node', threads: cpus().length, sessions: 1, batch: 100, variant: 'engine' }, () => timePass(batches.get(100)!, (x) => nodeEngine.run(0.5, x)));
-    for (const [th, p, variants] of [[1, p1.page, ['basic', 'extended', 'arena']], [2, p2.page, ['basic', 'extended', 'arena', 'nospin']]] as const) {
-      for (const b of TP_BATCHES) add({ where: 'page', threads: th, sessions: 1, batch: b, variant: 'all' }, () => call(p, 'tpCase', { variant: 'all', batch: b }));
-      for (const v of variants as readonly TpVariant[]) add({ where: 'page', threads: th, sessions: 1, batch: 100, variant: v }, () => call(p, 'tpCase', { variant: v, batch: 100 }));
-      add({ where: 'page', threads: th, sessions: 1, batch: 100, variant: 'engine' }, () => call(p, 'tpCase', { variant: 'engine', batch: 100 }));
+    for (const [th, p, variants] of [[1, p1.page, ['extended']], [2, p2.page, ['extended', 'arena', 'nospin']]] as const) {
+      for (const b of B) add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: b, variant: 'all' }, () => call(p, 'tpCase', { variant: 'all', batch: b }));
+      for (const v of variants as readonly TpVariant[]) add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: v }, () => call(p, 'tpCase', { variant: v, batch: 100 }));
+      add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: 'engine' }, () => call(p, 'tpCase', { variant: 'engine', batch: 100 }));
     }
-    for (const b of [100, 250]) add({ where: 'workers', threads: 1, sessions: 2, batch: b, variant: 'all' }, () => call(p1.page, 'tpWorkers', { batch: b, variant: 'all' }));
-    add({ where: 'workers', threads: 1, sessions: 2, batch: 100, variant: 'engine' }, () => call(p1.page, 'tpWorkers', { batch: 100, variant: 'engine' }));
+    for (const [g, e] of Object.entries(web1.failed)) log(`throughput: Worker group ${g} did not start: ${e}`);
+    const wk = (group: (typeof groups)[number], use: number, variant: 'all' | 'engine') =>
+      !web1.failed[group.name] && add({ where: 'workers', build: group.build, threads: group.threads, sessions: use, batch: 100, variant }, () => call(p1.page, 'tpWorkers', { group: group.name, use, batch: 100, variant }));
+    const [a1, p1t, a2, p2t] = groups;
+    wk(a1, 2, 'all');
+    wk(a1, 2, 'engine');
+    wk(p1t, 1, 'engine');
+    wk(p1t, 2, 'all');
+    wk(p1t, 2, 'engine');
+    wk(a2, 1, 'engine');
+    wk(p2t, 1, 'engine');
     // One untimed round first: Chromium compiles wasm with its baseline tier (Liftoff) and tiers up
     // hot functions in the background; on two loaded cores that takes seconds, and the first
     // smoke run measured the first cases of each page 2–3× slower than the later ones.
@@ -220,7 +239,7 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
     log(`throughput: load average at end ${load.end.map((x) => x.toFixed(2)).join(' ')}`);
     return {
       date: new Date().toISOString(), pool: TP_POOL, rounds: TP_ROUNDS, load,
-      cases: cases.map(({ fn: _fn, ...c }) => withIps(c)), profiles,
+      cases: cases.map(({ fn: _fn, ...c }) => withIps(c)), profiles, failed: web1.failed,
       browser: { version: p2.browser.version(), crossOriginIsolated: web2.crossOriginIsolated, hardwareConcurrency: web2.hardwareConcurrency },
       durationS: (performance.now() - t) / 1000,
     };

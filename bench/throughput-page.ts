@@ -8,6 +8,7 @@ import { BlendEngine } from '../src/core/runtime/engine';
 import { loadBundle, urlSource, type LoadedBundle } from '../src/core/bundle/source';
 import { spriteSet, pixelsOf, normalizeBatch } from '../src/core/eval/sprites';
 import { FrontierEvaluator, batchSize, type RunLogits } from '../src/core/eval/evaluator';
+import type { WorkerBuild } from './throughput.worker';
 import { tpSessionOptions, poolOf, batchesOf, runPlain, timePass, TP_POOL, TP_BATCHES, type TpVariant, type TpProfile } from './throughput';
 
 interface State {
@@ -16,12 +17,13 @@ interface State {
   batches: Map<number, ReturnType<typeof batchesOf>>;
   sessions: Map<TpVariant, InferenceSession>;
   engine: BlendEngine;
-  workers: Worker[];
+  /** Worker groups by name (bench/throughput.worker.ts): a build, a thread count, some Workers. */
+  workers: Map<string, Worker[]>;
 }
 let st: State | null = null;
 
 /** Loads the bundle, normalises the pool, opens every session and warms it at every batch size. */
-export async function tpSetup(o: { manifest: string; variants: TpVariant[]; workers: number }) {
+export async function tpSetup(o: { manifest: string; variants: TpVariant[]; groups: { name: string; build: WorkerBuild; threads: number; count: number }[] }) {
   const bundle = await loadBundle(urlSource(o.manifest));
   const m = bundle.manifest;
   const size = m.preprocess.size;
@@ -37,18 +39,27 @@ export async function tpSetup(o: { manifest: string; variants: TpVariant[]; work
   }
   const engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortWeb, backend: 'wasm', inputName: m.io.image });
   for (const b of batches.values()) await engine.run(0.5, b[0]!);
-  const workers: Worker[] = [];
-  const per = 3 * size * size;
-  for (let i = 0; i < o.workers; i++) {
-    const w = new Worker(new URL('./throughput.worker.ts', import.meta.url), { type: 'module' });
-    workers.push(w);
-    // Each Worker gets its share of the pool: together they run the same images as one session.
-    const share = TP_POOL / o.workers;
-    await ask(w, { kind: 'init', model: bundle.zeroShot, fineTuned: bundle.fineTuned, pool: pool.slice(i * share * per, (i + 1) * share * per), size, input: m.io.image });
-    for (const b of TP_BATCHES) for (const variant of ['all', 'engine']) await ask(w, { kind: 'warm', batch: b, variant });
+  const workers = new Map<string, Worker[]>();
+  // A group that cannot start (say, a build that will not load here) is reported, not fatal: the
+  // run is minutes long and the other cases still count.
+  const failed: Record<string, string> = {};
+  for (const g of o.groups) {
+    const ws: Worker[] = [];
+    try {
+      for (let i = 0; i < g.count; i++) {
+        const w = new Worker(new URL('./throughput.worker.ts', import.meta.url), { type: 'module' });
+        ws.push(w);
+        // Every Worker holds the whole pool; a run names the range it takes (its share).
+        await ask(w, { kind: 'init', build: g.build, threads: g.threads, model: bundle.zeroShot, fineTuned: bundle.fineTuned, pool, size, input: m.io.image });
+      }
+      workers.set(g.name, ws);
+    } catch (e) {
+      for (const w of ws) w.terminate();
+      failed[g.name] = String(e);
+    }
   }
   st = { bundle, pool, batches, sessions, engine, workers };
-  return { threads: ortWeb.env.wasm.numThreads ?? 0, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, ortWeb: ortWeb.env.versions?.web ?? '?' };
+  return { failed, threads: ortWeb.env.wasm.numThreads ?? 0, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, ortWeb: ortWeb.env.versions?.web ?? '?' };
 }
 
 function ask(w: Worker, msg: unknown): Promise<{ ok: boolean; ms?: number; error?: string }> {
@@ -69,10 +80,17 @@ export async function tpCase(o: { variant: TpVariant | 'engine'; batch: number }
   return timePass(batches, (b) => runPlain(ortWeb, session, input, b));
 }
 
-/** Wall-clock milliseconds for the Workers to run their shares of the pool at once. */
-export async function tpWorkers(o: { batch: number; variant: 'all' | 'engine' }): Promise<number> {
+/**
+ * Wall-clock milliseconds for the first `use` Workers of a group to run the pool at once, each its
+ * equal share (warmed at that shape first, untimed).
+ */
+export async function tpWorkers(o: { group: string; use: number; batch: number; variant: 'all' | 'engine' }): Promise<number> {
+  const ws = st!.workers.get(o.group)!.slice(0, o.use);
+  const share = TP_POOL / o.use;
+  const msg = (w: number, kind: 'warm' | 'run') => ({ kind, batch: o.batch, variant: o.variant, from: w * share, to: (w + 1) * share });
+  await Promise.all(ws.map((w, i) => ask(w, msg(i, 'warm'))));
   const t = performance.now();
-  await Promise.all(st!.workers.map((w) => ask(w, { kind: 'run', batch: o.batch, variant: o.variant })));
+  await Promise.all(ws.map((w, i) => ask(w, msg(i, 'run'))));
   return performance.now() - t;
 }
 
@@ -123,7 +141,7 @@ export async function tpClose(): Promise<void> {
   const s = st;
   st = null;
   if (!s) return;
-  for (const w of s.workers) w.terminate();
+  for (const ws of s.workers.values()) for (const w of ws) w.terminate();
   for (const x of s.sessions.values()) await x.release();
   await s.engine.dispose();
 }

@@ -77,6 +77,8 @@ export async function timePass(batches: readonly { data: Float32Array; dims: num
 export interface TpCase {
   id: string;
   where: 'node' | 'page' | 'workers';
+  /** The onnxruntime-web build (page and Workers): 'asyncify' is the app's, 'plain' the wasm-only one. */
+  build?: 'asyncify' | 'plain';
   /** Threads of one session (workers: of each Worker's session). */
   threads: number;
   /** Parallel sessions (2 for the two-Worker case). */
@@ -115,6 +117,8 @@ export interface ThroughputReport {
   load: { start: number[]; rounds: number[][]; end: number[] };
   cases: (TpCase & { ips: Stat })[];
   profiles: TpProfile[];
+  /** Worker groups that did not start, with the error. */
+  failed?: Record<string, string>;
   browser: { version: string; crossOriginIsolated: boolean; hardwareConcurrency: number };
   durationS: number;
 }

@@ -1,25 +1,29 @@
-// A bench-only Worker for the two-Worker throughput case (bench/throughput-page.ts): one
-// single-threaded onnxruntime-web session per Worker, so two Workers run two sessions in parallel
-// instead of one session's 2-thread pool. It imports src/core's ORT door, not src/worker.
+// A bench-only Worker for the Worker throughput cases (bench/throughput-page.ts). It imports
+// src/core, not src/worker, and picks per Worker:
+// - the onnxruntime-web build: 'asyncify' is the app's (src/core/runtime/ort-web.ts: the webgpu
+//   bundle, whose wasm EP runs the 26.8 MB asyncify-instrumented binary), 'plain' is the wasm-only
+//   bundle (`onnxruntime-web/wasm`, the 14.2 MB binary without asyncify), which only the wasm EP needs;
+// - the thread count of its one session (two single-threaded Workers vs one 2-thread session).
 import type { InferenceSession } from 'onnxruntime-common';
-import { ortWeb, configureThreads } from '../src/core/runtime/ort-web';
-import { BlendEngine } from '../src/core/runtime/engine';
+import * as ortPlainModule from 'onnxruntime-web/wasm';
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { ortWeb } from '../src/core/runtime/ort-web';
+import { BlendEngine, type OrtModule } from '../src/core/runtime/engine';
 import { tpSessionOptions, batchesOf, runPlain, timePass } from './throughput';
 
+export type WorkerBuild = 'asyncify' | 'plain';
 type Msg =
-  | { kind: 'init'; model: Uint8Array; fineTuned: Uint8Array; pool: Float32Array; size: number; input: string }
-  | { kind: 'warm' | 'run'; batch: number; variant: 'all' | 'engine' };
+  | { kind: 'init'; build: WorkerBuild; threads: number; model: Uint8Array; fineTuned: Uint8Array; pool: Float32Array; size: number; input: string }
+  | { kind: 'warm' | 'run'; batch: number; variant: 'all' | 'engine'; from: number; to: number };
 
-ortWeb.env.logLevel = 'error';
-// One thread per Worker: the point of this case.
-configureThreads(1);
+let ort: OrtModule | null = null;
 let session: InferenceSession | null = null;
-// The app's path too (lifted graph, weights fed as inputs), since it runs faster than the plain one.
+// The app's path too (lifted graph, weights fed as inputs), besides the plain session.
 let engine: BlendEngine | null = null;
 let pool: Float32Array | null = null;
 let size = 0;
 let input = '';
-const cache = new Map<number, ReturnType<typeof batchesOf>>();
+const cache = new Map<string, ReturnType<typeof batchesOf>>();
 
 const post = (m: unknown) => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(m);
 
@@ -28,20 +32,32 @@ globalThis.addEventListener('message', (e: Event) => {
   void (async () => {
     try {
       if (m.kind === 'init') {
-        session = await ortWeb.InferenceSession.create(m.model, tpSessionOptions('all', 'wasm'));
-        engine = await BlendEngine.create(m.model, m.fineTuned, { ort: ortWeb, backend: 'wasm', inputName: m.input });
+        if (m.build === 'plain') {
+          const plain = ortPlainModule as unknown as OrtModule;
+          plain.env.wasm.wasmPaths = { wasm: new URL(plainWasmUrl, location.href).href };
+          ort = plain;
+        } else {
+          ort = ortWeb;
+        }
+        ort.env.logLevel = 'error';
+        // Read by onnxruntime-web when the first session initialises its wasm: set before it.
+        ort.env.wasm.numThreads = m.threads;
+        session = await ort.InferenceSession.create(m.model, tpSessionOptions('all', 'wasm'));
+        engine = await BlendEngine.create(m.model, m.fineTuned, { ort, backend: 'wasm', inputName: m.input });
         pool = m.pool;
         size = m.size;
         input = m.input;
-        post({ ok: true });
+        post({ ok: true, threads: ort.env.wasm.numThreads });
         return;
       }
-      let batches = cache.get(m.batch);
+      const key = `${m.batch}:${m.from}:${m.to}`;
+      let batches = cache.get(key);
       if (!batches) {
-        batches = batchesOf(pool!, m.batch, size);
-        cache.set(m.batch, batches);
+        const per = 3 * size * size;
+        batches = batchesOf(pool!.subarray(m.from * per, m.to * per), m.batch, size);
+        cache.set(key, batches);
       }
-      const run = m.variant === 'engine' ? (b: { data: Float32Array; dims: number[] }) => engine!.run(0.5, b) : (b: { data: Float32Array; dims: number[] }) => runPlain(ortWeb, session!, input, b);
+      const run = m.variant === 'engine' ? (b: { data: Float32Array; dims: number[] }) => engine!.run(0.5, b) : (b: { data: Float32Array; dims: number[] }) => runPlain(ort!, session!, input, b);
       // The first run at a shape allocates: done apart ('warm'), outside the page's timed pass.
       if (m.kind === 'warm') {
         await run(batches[0]!);

@@ -156,6 +156,7 @@ async function onlyThroughput(): Promise<void> {
   log(`wrote the throughput section into docs/benchmarks.json and docs/benchmarks.md (${report.throughput.durationS.toFixed(0)} s)`);
 }
 
+// Timed rounds of every throughput case (after one untimed warm-up round); TP_ROUNDS=1 for a quick check.
 const TP_ROUNDS = Number(process.env.TP_ROUNDS ?? 3);
 
 async function throughputRows(base: string): Promise<ThroughputReport> {

@@ -16,6 +16,7 @@ import { trainLinearProbe, headAccuracy, type LinearProbeOptions } from '../../s
 import { stratifiedSplit, selectRows, TrainingError, type LabelledFeatures } from '../../src/core/train/data';
 import { readHead, writeHead, type LinearHead } from '../../src/core/train/head';
 import { OnnxError } from '../../src/core/onnx/model';
+import { TextTower } from '../../src/core/text/head';
 
 const DIR = 'public/pairs/shapes';
 // The pipeline's recipe (lr 1e-3, wd 0.1, 20 warmup steps) over more, smaller steps: 500 images are
@@ -201,6 +202,45 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
     }
   });
 
+  it('trains a head for a folder\'s own classes: the text tower\'s zero-shot head for them, both endpoints resized, θ(α) still the ensemble', async () => {
+    const m = bundle.manifest;
+    const picked = [3, 4, 6]; // star, cross, heart: three of the names pretraining rarely used
+    const tower = await TextTower.create(ortNode, bundle.text!, bundle.tokenizer, m.text!, 'cpu');
+    const text = await tower.zeroShotHead(picked.map((c) => m.classes[c]!), m.templates, m.logitScale).finally(() => tower.release());
+    const textHead: LinearHead = { weight: text.weight, bias: new Float32Array(3), classes: 3, dim: text.dim };
+    const rows = Int32Array.from(Array.from(all.labels.keys()).filter((i) => picked.includes(all.labels[i]!)));
+    const folder = selectRows(all, rows);
+    folder.labels = Int32Array.from(folder.labels, (y) => picked.indexOf(y));
+    const s = stratifiedSplit(folder.labels, 0.3, 0);
+    const t = selectRows(folder, s.train);
+    const v = selectRows(folder, s.validation);
+    const res = await trainLinearProbe(t.features, t.labels, textHead, { ...OPTIONS, validation: v });
+    expect(res.epochs.at(-1)!.validationAccuracy!).toBeGreaterThan(res.initialValidationAccuracy!);
+    expect(() => writeHead(bundle.zeroShot, res.head)).toThrow(/\{ resize: true \}/);
+    const zs3 = writeHead(bundle.zeroShot, textHead, { resize: true });
+    const ft3 = writeHead(bundle.zeroShot, res.head, { resize: true });
+    const e = await BlendEngine.create(zs3, ft3, { ort: ortNode, backend: 'cpu', inputName: m.io.image });
+    try {
+      expect(e.info.outputDims[m.io.logits]).toEqual(['batch', 3]);
+      expect(e.info.differing.map((d) => d.name).sort()).toEqual(['head.bias', 'head.weight']);
+      const some = Int32Array.from(s.validation.subarray(0, 40), (i) => rows[i]!);
+      const l0 = await logitsAt(e, 0, some);
+      const l1 = await logitsAt(e, 1, some);
+      expect(l0.length).toBe(40 * 3);
+      for (const alpha of [0.3, 0.7]) {
+        const blended = await logitsAt(e, alpha, some);
+        blended.forEach((x, i) => expect(Math.abs(x - ((1 - alpha) * l0[i]! + alpha * l1[i]!))).toBeLessThanOrEqual(1e-4));
+      }
+      // α = 1 is the trained head applied to the features.
+      let correct = 0;
+      some.forEach((r, i) => { if (argmax(l1, i, 3) === picked.indexOf(all.labels[r]!)) correct++; });
+      const want = headAccuracy(res.head, selectRows(v, Int32Array.from({ length: 40 }, (_, i) => i)));
+      expect(Math.abs(correct / 40 - want)).toBeLessThanOrEqual(1 / 40);
+    } finally {
+      await e.dispose();
+    }
+  });
+
   it('stops the feature pass when its signal aborts', async () => {
     const ac = new AbortController();
     const run = zeroShotFeatures(engine, pixels, 1000, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding, chunk: 100 }, (p) => {
@@ -236,7 +276,7 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
       expect(() => writeHead(bundle.zeroShot, wrong)).toThrow(/the trained head is \[9, 64\] but the model's 'head.weight' is \[10, 64\]: train the head from this model's own head/);
       const nan = { ...trained, bias: Float32Array.from(trained.bias, (v, i) => (i === 4 ? NaN : v)) };
       expect(() => writeHead(bundle.zeroShot, nan)).toThrow(/bias\[4\] is NaN; a head must be finite \(lower the learning rate if training diverged\)/);
-      expect(() => writeHead(bundle.zeroShot, trained, { weight: 'fc.weight', bias: 'fc.bias' })).toThrow(/no initializer 'fc.weight', so its linear head cannot be found/);
+      expect(() => writeHead(bundle.zeroShot, trained, { names: { weight: 'fc.weight', bias: 'fc.bias' } })).toThrow(/no initializer 'fc.weight', so its linear head cannot be found/);
       expect(() => writeHead(new Uint8Array([1, 2, 3]), trained)).toThrow(OnnxError);
     });
   });

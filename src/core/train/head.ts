@@ -2,7 +2,8 @@
 // L2-normalised by the graph and the logit scale folded into `weight` (tools/models.py
 // ImageClassifier; the ONNX export is Gemm(embedding, head.weight, head.bias, transB=1)). Read from
 // the zero-shot model to start a linear probe, and written back into the same bytes afterwards.
-import { parseModel, serializeModel, tensorValues, describeTensor, type OnnxModel } from '../onnx/model';
+import { parseModel, serializeModel, tensorValues, describeTensor, toInt, type OnnxModel } from '../onnx/model';
+import type { GraphProto } from '../onnx/proto';
 import { halvesToFloats } from '../onnx/half';
 import { replaceInitializers } from '../onnx/initializers';
 import { TrainingError } from './data';
@@ -49,19 +50,64 @@ export function readHead(model: Uint8Array | OnnxModel, names: HeadNames = DEFAU
   return { weight: w.values, bias: b.values, classes: w.shape[0]!, dim: w.shape[1]! };
 }
 
+export interface WriteHeadOptions {
+  names?: HeadNames;
+  /**
+   * Allow a head for another number of classes (a folder with its own classes): the head's tensors
+   * take the new shape and the declared class dimension of the logits follows. Write the zero-shot
+   * head for the same classes into the zero-shot model too, or the pair no longer matches.
+   */
+  resize?: boolean;
+}
+
 /**
  * The model's bytes with `head` in place of its head: the same graph, every other initializer as it
- * was, and the head in the file's dtype (fp16 stays fp16). A head of another shape is refused, so
- * the graph around it never needs to change.
+ * was, and the head in the file's dtype (fp16 stays fp16). A head for another number of classes is
+ * refused unless `resize` is set; its dimension must always be the model's.
  */
-export function writeHead(modelBytes: Uint8Array, head: LinearHead, names: HeadNames = DEFAULT_HEAD): Uint8Array {
+export function writeHead(modelBytes: Uint8Array, head: LinearHead, opts: WriteHeadOptions = {}): Uint8Array {
+  const names = opts.names ?? DEFAULT_HEAD;
   const m = parseModel(modelBytes, 'model');
   const old = readHead(m, names);
-  if (old.classes !== head.classes || old.dim !== head.dim) {
-    throw new TrainingError(`the trained head is [${head.classes}, ${head.dim}] but the model's '${names.weight}' is [${old.classes}, ${old.dim}]: train the head from this model's own head`);
-  }
   checkHead(head, 'the trained head');
-  return serializeModel(replaceInitializers(m, new Map([[names.weight, head.weight], [names.bias, head.bias]])));
+  if (old.dim !== head.dim || (old.classes !== head.classes && !opts.resize)) {
+    const fix = old.dim !== head.dim
+      ? 'train the head on features of this model'
+      : 'train the head from this model\'s own head, or write it with { resize: true } (and the zero-shot head for the same classes into the zero-shot model)';
+    throw new TrainingError(`the trained head is [${head.classes}, ${head.dim}] but the model's '${names.weight}' is [${old.classes}, ${old.dim}]: ${fix}`);
+  }
+  const values = new Map([[names.weight, head.weight], [names.bias, head.bias]]);
+  if (old.classes === head.classes) return serializeModel(replaceInitializers(m, values));
+  const shapes = new Map([[names.weight, [head.classes, head.dim]], [names.bias, [head.classes]]]);
+  const proto = replaceInitializers(m, values, shapes);
+  declareClasses(proto.graph!, [names.weight, names.bias], old.classes, head.classes);
+  return serializeModel(proto);
+}
+
+// Ops through which the logits keep their class dimension (a logit scale, a bias, a dtype cast).
+const ELEMENTWISE = new Set(['Cast', 'Identity', 'Mul', 'Add', 'Sub', 'Div']);
+
+/**
+ * The declared shapes of what the head produces, class dimension `from` → `to`: the outputs of the
+ * node that takes the head (through a Cast where the head is stored as fp16), and of the
+ * elementwise nodes after it, up to the graph's outputs. Declared shapes only: ORT checks a graph
+ * output's declared dims against what it computes.
+ */
+function declareClasses(g: GraphProto, head: readonly string[], from: number, to: number): void {
+  const reached = new Set<string>(head);
+  for (const n of g.node) {
+    if (n.op_type === 'Cast' && n.input.some((i) => reached.has(i))) n.output.forEach((o) => reached.add(o));
+  }
+  const frontier = new Set<string>();
+  for (const n of g.node) if (n.op_type !== 'Cast' && n.input.some((i) => reached.has(i))) n.output.forEach((o) => frontier.add(o));
+  // Nodes are in topological order (onnx.proto requires it), so one pass follows the chain.
+  for (const n of g.node) if (ELEMENTWISE.has(n.op_type) && n.input.some((i) => frontier.has(i))) n.output.forEach((o) => frontier.add(o));
+  for (const v of [...g.output, ...g.value_info]) {
+    if (!frontier.has(v.name)) continue;
+    const dims = v.type?.tensor_type?.shape?.dim;
+    const last = dims?.at(-1);
+    if (last && last.dim_value !== undefined && last.dim_value !== null && toInt(last.dim_value, `a dimension of '${v.name}'`) === from) last.dim_value = to;
+  }
 }
 
 /** Sizes agree and every value is finite: a NaN written into a checkpoint would only show up as a blank frontier. */

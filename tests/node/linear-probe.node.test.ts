@@ -74,7 +74,7 @@ function argmax(logits: Float32Array, row: number, classes: number): number {
 }
 
 describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
-  it('computes one L2-normalised 64-d embedding per reference image, reporting progress in chunks', () => {
+  it('computes one L2-normalised 64-d embedding per reference image, reporting progress after each batch', () => {
     expect(all.features.count).toBe(1000);
     expect(all.features.dim).toBe(64);
     for (let i = 0; i < 1000; i += 97) {
@@ -243,7 +243,7 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
 
   it('stops the feature pass when its signal aborts', async () => {
     const ac = new AbortController();
-    const run = zeroShotFeatures(engine, pixels, 1000, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding, chunk: 100 }, (p) => {
+    const run = zeroShotFeatures(engine, pixels, 1000, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding, batch: 100 }, (p) => {
       if (p.done >= 200) ac.abort(new Error('cancelled by the user'));
     }, ac.signal);
     await expect(run).rejects.toThrow('cancelled by the user');

@@ -50,7 +50,10 @@ export interface PairSummary {
   classes: string[];
   templates: string[];
   sets: SetSummary[];
-  contentHash: string;
+  /** The bundle's content hash: which pair this is, whatever eval sets are in use. */
+  bundleHash: string;
+  /** Where this pair's results live: the bundle hash, extended by the eval sets' hash when the user brought their own. */
+  resultsKey: string;
   sourceUrl: string | null;
   hasText: boolean;
   engine: Pick<EngineInfo, 'backend' | 'blendedBytes' | 'gpuBytes'> & { blendedTensors: number; sharedTensors: number };
@@ -58,14 +61,14 @@ export interface PairSummary {
 }
 
 export interface FrontierUpdate {
-  pairHash: string;
+  resultsKey: string;
   alpha: number;
   point: Record<string, SetAccuracy>;
   progress: { done: number; total: number; chunkSize: number };
 }
 
 export interface EnsembleUpdate {
-  pairHash: string;
+  resultsKey: string;
   /** α → set id → accuracy of the output-space ensemble, complete sets only. */
   points: Record<string, Record<string, SetAccuracy>>;
 }
@@ -77,10 +80,10 @@ export interface Prediction {
 }
 
 interface LoadedPair {
-  /** Results key: the pair's content hash, extended by the eval sets' when the user brought their own. */
-  key: string;
+  /** The bundle hash, extended by the eval sets' when the user brought their own (see PairSummary). */
+  resultsKey: string;
   /** What is kept of the bundle: its identity, not its bytes (the engine holds the weights it needs). */
-  bundle: { contentHash: string; sourceUrl: string | null };
+  bundle: { bundleHash: string; sourceUrl: string | null };
   manifest: Manifest;
   member: MemberSpec;
   sweeps: PairSummary['sweeps'];
@@ -143,7 +146,7 @@ export class Explorer {
     const old = this.pair;
     this.evalGeneration++;
     this.pair = {
-      key: bundle.contentHash, bundle: { contentHash: bundle.contentHash, sourceUrl: bundle.source.url ?? null }, manifest: m, engine,
+      resultsKey: bundle.bundleHash, bundle: { bundleHash: bundle.bundleHash, sourceUrl: bundle.source.url ?? null }, manifest: m, engine,
       member: bundle.member, sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
       evaluator: newEvaluator(engine, sets, m), text, custom: null,
     };
@@ -173,9 +176,9 @@ export class Explorer {
   async useEvalSets(sets: readonly UserEvalSet[]): Promise<PairSummary> {
     const p = this.requirePair();
     const data = packUserEvalSets(sets, p.manifest.preprocess.size);
-    const key = await resultsKeyFor(p.bundle.contentHash, data);
+    const resultsKey = await resultsKeyFor(p.bundle.bundleHash, data);
     this.evalGeneration++;
-    p.key = key;
+    p.resultsKey = resultsKey;
     p.evaluator = newEvaluator(p.engine, data, p.manifest);
     // The recorded sweeps were measured on the bundle's sets, not these: not comparable.
     p.sweeps = null;
@@ -188,9 +191,9 @@ export class Explorer {
   }
 
   /** What is already computed, for a view that (re)opens. */
-  snapshot(): { pairHash: string; points: Record<string, Record<string, SetAccuracy>> } | null {
+  snapshot(): { resultsKey: string; points: Record<string, Record<string, SetAccuracy>> } | null {
     const p = this.pair;
-    return p ? { pairHash: p.key, points: p.evaluator.points() } : null;
+    return p ? { resultsKey: p.resultsKey, points: p.evaluator.points() } : null;
   }
 
   /**
@@ -201,12 +204,12 @@ export class Explorer {
   async evaluate(grid: readonly number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble?: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'> {
     const generation = ++this.evalGeneration;
     const p = this.requirePair();
-    const { evaluator, key } = p;
+    const { evaluator, resultsKey } = p;
     const plan = evaluator.plan(grid, current);
     let done = 0;
     const isStale = () => generation !== this.evalGeneration || this.pair !== p;
     const outcome = await evaluator.run(plan, isStale, (item, point) => {
-      onUpdate({ pairHash: key, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
+      onUpdate({ resultsKey, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
     });
     if (outcome === 'done' && onEnsemble) onEnsemble(this.ensemble(grid));
     return outcome;
@@ -215,14 +218,14 @@ export class Explorer {
   /** Output-space ensemble accuracies over the grid, for the sets whose endpoints are complete. */
   ensemble(grid: readonly number[]): EnsembleUpdate {
     const p = this.requirePair();
-    return { pairHash: p.key, points: p.evaluator.endpoints.ensemble(grid) };
+    return { resultsKey: p.resultsKey, points: p.evaluator.endpoints.ensemble(grid) };
   }
 
   /**
    * Class probabilities of each image (RGB at the model's size, HWC) at each α. With custom labels
    * set, the head is the text tower's zero-shot head applied to the blended image embedding.
    */
-  async classify(images: readonly Uint8Array[], alphas: readonly number[]): Promise<{ pairHash: string; labels: string[]; predictions: Prediction[][] }> {
+  async classify(images: readonly Uint8Array[], alphas: readonly number[]): Promise<{ resultsKey: string; labels: string[]; predictions: Prediction[][] }> {
     const p = this.requirePair();
     const { preprocess, io } = p.manifest;
     const size = preprocess.size;
@@ -237,7 +240,7 @@ export class Explorer {
       const probs = softmax(logits, n, labels.length);
       for (let i = 0; i < n; i++) out[i]!.push({ alpha, probs: Array.from(probs.subarray(i * labels.length, (i + 1) * labels.length)) });
     }
-    return { pairHash: p.key, labels, predictions: out };
+    return { resultsKey: p.resultsKey, labels, predictions: out };
   }
 
   /** Custom labels: a zero-shot head from the pair's text tower and templates; null restores the pair's head. */
@@ -305,7 +308,8 @@ function summarize(p: LoadedPair): PairSummary {
       id: s.spec.id, name: s.spec.name, role: s.spec.role, analogue: s.spec.analogue ?? null,
       description: s.spec.description ?? '', count: s.count, classSubset: s.classSubset?.length ?? null,
     })),
-    contentHash: p.key,
+    bundleHash: p.bundle.bundleHash,
+    resultsKey: p.resultsKey,
     sourceUrl: p.bundle.sourceUrl,
     hasText: p.text !== null,
     engine: { backend: p.engine.info.backend, blendedBytes: p.engine.info.blendedBytes, gpuBytes: p.engine.info.gpuBytes, blendedTensors: p.engine.info.differing.length, sharedTensors: p.engine.info.shared.length },

@@ -6,7 +6,7 @@ import type { EvaluationEvent, EvaluationJob, EvaluationResult, FrontierPoints, 
 /** What a job needs of the engine (Explorer has it). */
 export interface Evaluates {
   evaluate(grid: readonly number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble?: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'>;
-  snapshot(): { pairHash: string; points: FrontierPoints } | null;
+  snapshot(): { resultsKey: string; points: FrontierPoints } | null;
 }
 
 /**
@@ -21,11 +21,11 @@ export async function runEvaluationJob(engine: Evaluates, job: EvaluationJob, on
   };
   const status = await engine.evaluate(
     job.grid, job.currentAlpha,
-    (u) => send({ kind: 'chunk', jobId: job.id, resultsKey: u.pairHash as ResultsKey, alpha: u.alpha, point: u.point, progress: u.progress }),
-    (u) => send({ kind: 'ensemble', jobId: job.id, resultsKey: u.pairHash as ResultsKey, points: u.points }),
+    (u) => send({ kind: 'chunk', jobId: job.id, resultsKey: u.resultsKey as ResultsKey, alpha: u.alpha, point: u.point, progress: u.progress }),
+    (u) => send({ kind: 'ensemble', jobId: job.id, resultsKey: u.resultsKey as ResultsKey, points: u.points }),
   );
   await delivered;
   const snap = status === 'done' ? engine.snapshot() : null;
   if (!snap) return { status: 'superseded', jobId: job.id };
-  return { status: 'done', jobId: job.id, resultsKey: snap.pairHash as ResultsKey, points: snap.points };
+  return { status: 'done', jobId: job.id, resultsKey: snap.resultsKey as ResultsKey, points: snap.points };
 }

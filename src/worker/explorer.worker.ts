@@ -27,13 +27,10 @@ let runtime: RuntimeInfo | null = null;
 let device: GPUDevice | null = null;
 // How the current pair was loaded (and which member), to load it again on the CPU if the GPU goes
 // away, or with another member. Not the bytes: keeping both checkpoint files alive would cost two
-// more copies of the weights (issue 5's memory row); a URL pair comes back from the IndexedDB
+// more copies of the weights (against a wasm memory target of 4× one checkpoint); a URL pair comes back from the IndexedDB
 // cache, dropped files from their (disk-backed) Files.
 let lastRequest: PairRequest | null = null;
 let lastMember: string | null = null;
-// The loaded bundle's hash: the core's summary names the results key, which changes with the
-// user's eval sets while the bundle does not.
-let bundleHash: string | null = null;
 // The user's own eval sets, when in use: a switch to another member (the same bundle) keeps them,
 // where a new pair drops them. The decoded images are small (model-sized RGB).
 let userSets: UserEvalSet[] | null = null;
@@ -54,8 +51,7 @@ function adopt(rt: Runtime): RuntimeInfo {
 }
 
 function toWire(s: CorePairSummary): PairSummary {
-  const { contentHash, ...rest } = s;
-  return { ...rest, bundleHash: bundleHash ?? contentHash, resultsKey: contentHash as ResultsKey };
+  return { ...s, resultsKey: s.resultsKey as ResultsKey };
 }
 
 /** A GPU device whose loss moves the pair to the CPU (unless it was released on purpose). */
@@ -134,7 +130,6 @@ async function load(req: PairRequest, onProgress: (p: LoadProgress) => void, opt
   let summary = await loadOnEngine(ex, bundle);
   lastRequest = req;
   lastMember = summary.member;
-  bundleHash = bundle.contentHash;
   if (!keepUserSets) userSets = null;
   if (userSets) {
     try {
@@ -222,7 +217,7 @@ const api: EngineApi = {
 
   async classify(images, alphas) {
     const r = await need().classify(images, alphas);
-    return { resultsKey: r.pairHash as ResultsKey, labels: r.labels, predictions: r.predictions };
+    return { resultsKey: r.resultsKey as ResultsKey, labels: r.labels, predictions: r.predictions };
   },
 
   setCustomLabels(labels) {

@@ -17,7 +17,7 @@ import { failsWhenRun, type Files } from '../support/modelEdits';
 const RTL = 'sketch\u202E';
 const LONG = `a_set_whose_name_goes_on${'_and_on'.repeat(13)}`; // 115 characters with nowhere to wrap
 let s: Session;
-let contentHash: string;
+let bundleHash: string;
 
 function serve(name: string, files: Files): string {
   for (const [path, bytes] of files) {
@@ -48,9 +48,9 @@ beforeAll(async () => {
   m.eval.sets[2]!.name = LONG;
   b.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
   const url = serve('hostile', b.files);
-  contentHash = (await loadBundle(memorySource(b.files))).contentHash;
+  bundleHash = (await loadBundle(memorySource(b.files))).bundleHash;
   s = await openPage(`${inject('baseUrl')}?pair=${encodeURIComponent(url)}#backend=wasm`);
-  await waitForPair(s.page, contentHash);
+  await waitForPair(s.page, bundleHash);
 });
 afterAll(async () => s?.close());
 
@@ -81,7 +81,7 @@ describe('hostile content in the real app', () => {
     await s.page.setInputFiles('[data-testid="results-input"]', { name: 'huge.jsonl', mimeType: 'application/x-ndjson', buffer: big });
     const msg = await lastMessage('error', /Could not import huge\.jsonl/);
     expect(msg).toMatch(/the results file has 62,000 lines, more than the 10,000 this page reads/);
-    expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(contentHash);
+    expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(bundleHash);
     expect(await s.page.locator('[data-testid="accuracy-table"]').count()).toBe(1);
     expect(await s.page.locator('[data-testid="view-error"]').count()).toBe(0);
   });
@@ -106,7 +106,7 @@ describe('hostile content in the real app', () => {
     expect(await err.textContent()).toMatch(/Could not show the frontier chart: .+ The rest of the page still works\.Retry/);
     expect(await s.page.locator('[data-testid="accuracy-table"]').count()).toBe(1);
     expect(await s.page.locator('[data-testid="image-input"]').count()).toBe(1);
-    expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(contentHash);
+    expect(await appState(s.page, (st) => st.pair && st.pair.bundleHash)).toBe(bundleHash);
     await s.page.evaluate(() => globalThis.wiseft!.store.setState({ imported: [] }));
     await err.getByRole('button', { name: 'Retry' }).click();
     await s.page.waitForSelector('[data-testid="frontier-count"]');
@@ -145,7 +145,7 @@ describe('hostile content in the real app', () => {
     const msg = await lastMessage('error', /Could not load the failing pair/);
     expect(msg).toMatch(/the pair loads but fails when run on a test batch of 2 images: .*Reshape.* The previous pair is still loaded\.$/s);
     const after = await appState(s.page, (st) => ({ hash: st.pair!.bundleHash, points: Object.keys(st.points).length, alpha: st.alpha }));
-    expect(after).toEqual({ hash: contentHash, points: before.points, alpha: before.alpha });
+    expect(after).toEqual({ hash: bundleHash, points: before.points, alpha: before.alpha });
     // And the pair in service still evaluates: a new α gets its point (computed, not the estimate drawn meanwhile).
     await withActions(s.page, (a) => a.setAlpha(0.63));
     await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.63"][data-estimate="false"]', { timeout: UI_UPDATE_MS });

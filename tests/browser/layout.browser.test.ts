@@ -180,10 +180,10 @@ describe('axes and the current point while a test pair evaluates', () => {
       mkdirSync(dirname(join('tests/.artifacts/layout-recorded', path)), { recursive: true });
       writeFileSync(join('tests/.artifacts/layout-recorded', path), bytes);
     }
-    const { contentHash } = await loadBundle(memorySource(b.files));
+    const { bundleHash } = await loadBundle(memorySource(b.files));
     await s.page.goto('about:blank');
     await s.page.goto(`${inject('baseUrl')}?pair=${encodeURIComponent(new URL('/tests/.artifacts/layout-recorded/manifest.json', inject('baseUrl')).href)}#backend=wasm&alpha=0.30`);
-    await waitForPair(s.page, contentHash);
+    await waitForPair(s.page, bundleHash);
     await waitForComplete(s.page, GRID);
     const log = await domainLog();
     const domains = [...new Set(log.map((e) => `${e.basis} x ${e.x} y ${e.y}`))];
@@ -198,7 +198,7 @@ describe('axes and the current point while a test pair evaluates', () => {
     const pair = await serveBundle('layout', { seed: 12, sets: BIG_SETS });
     await s.page.goto('about:blank');
     await s.page.goto(`${inject('baseUrl')}?pair=${encodeURIComponent(new URL(pair.path, inject('baseUrl')).href)}#backend=wasm&alpha=0.50`);
-    await waitForPair(s.page, pair.contentHash);
+    await waitForPair(s.page, pair.bundleHash);
     await waitForComplete(s.page, GRID);
     const log = await domainLog();
     // From the first complete coarse pass on, while the Worker still refines the points: one domain.

@@ -92,7 +92,7 @@ describe('item 9: a load can be cancelled, and a silent host times out', () => {
 
   it('with the manifest deadline at 1.5 s, a silent host fails the load in words and the previous pair stays', async () => {
     await withPage(appUrl(P.path), async (s) => {
-      await waitForPair(s.page, P.contentHash);
+      await waitForPair(s.page, P.bundleHash);
       await withDebug(s.page, (d) => d.setNetLimits({ manifestMs: 1500, idleMs: 10_000 }));
       const url = new URL('tests/.artifacts/net-hang2/manifest.json', base()).href;
       const t0 = Date.now();
@@ -100,7 +100,7 @@ describe('item 9: a load can be cancelled, and a silent host times out', () => {
       const m = await waitForMessage(s, /Could not load/);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(m).toMatch(/^Could not load .*net-hang2\/manifest\.json: manifest\.json: no complete answer from 127\.0\.0\.1:\d+ within 1\.5 s; the server is too slow or not responding\. The previous pair is still loaded\.$/);
-      expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.contentHash);
+      expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.bundleHash);
     }, { beforeGoto: async (ctx) => void (await ctx.route(/net-hang2\/manifest\.json/, () => undefined)) });
   });
 });
@@ -108,7 +108,7 @@ describe('item 9: a load can be cancelled, and a silent host times out', () => {
 describe('item 11: a relative ?pair= is relative to the page', () => {
   it('?pair=tests/.artifacts/net-q/manifest.json opens that pair', async () => {
     await withPage(appUrl(Q.path.replace(/^\//, '')), async (s) => {
-      await waitForPair(s.page, Q.contentHash);
+      await waitForPair(s.page, Q.bundleHash);
       expect(s.errors).toEqual([]);
     });
   });
@@ -156,7 +156,7 @@ describe('item 2: an endless model file from a shared link does not fill the bro
     });
     try {
       await withPage(appUrl(P.path), async (s) => {
-        await waitForPair(s.page, P.contentHash);
+        await waitForPair(s.page, P.bundleHash);
         const load = async (url: string) => {
           await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
           const text = await waitForMessage(s, new RegExp(`Could not load ${url.replace(/[.?]/g, '\\$&')}`), SLOW_UPDATE_MS);
@@ -169,7 +169,7 @@ describe('item 2: an endless model file from a shared link does not fill the bro
         // The default cap is 1.28 GB; a lower one here keeps the test short, through the same path.
         await withDebug(s.page, (d) => d.setNetLimits({ maxFileBytes: 20_000_000 }));
         expect(await load(`${host.origin}/undeclared/manifest.json`)).toMatch(/zeroshot\.onnx is larger than the limit of 19\.1 MiB per file \(stopped after \d+\.\d MiB\)/);
-        expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.contentHash);
+        expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.bundleHash);
       }, { args: ['--ignore-certificate-errors'] });
     } finally {
       await host.close();
@@ -189,7 +189,7 @@ describe('item 17: redirects stay on the manifest\'s origin (in Chromium)', () =
     const target = `${tls.origin}/elsewhere/zeroshot.onnx`;
     try {
       await withPage(appUrl(P.path), async (s) => {
-        await waitForPair(s.page, P.contentHash);
+        await waitForPair(s.page, P.bundleHash);
         const url = new URL('tests/.artifacts/net-p/manifest.json?r=1', base()).href;
         await withActions(s.page, (a, u) => a.loadPair({ kind: 'url', url: u }, u), url);
         const m = await waitForMessage(s, /Could not load/);
@@ -197,7 +197,7 @@ describe('item 17: redirects stay on the manifest\'s origin (in Chromium)', () =
         // Location), so the reader follows and checks where the answer came from; the bytes are
         // refused, but the other host did see the request (Node's fetch never sends it).
         expect(m).toContain(`zeroshot.onnx: ${new URL('tests/.artifacts/net-p/zeroshot.onnx', base()).href} was redirected to ${target}, on another origin; only redirects within ${new URL(base()).origin} are followed.`);
-        expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.contentHash);
+        expect(await appState(s.page, (st) => st.pair!.bundleHash)).toBe(P.bundleHash);
       }, {
         args: ['--ignore-certificate-errors'],
         beforeGoto: async (ctx) => {

@@ -75,7 +75,7 @@ describe('races', () => {
   it('fast α changes (keyboard and scripted): the highlighted point, the table and the points all follow the slider, with the Node numbers', async () => {
     await withPage(appUrl(A.path), async (s) => {
       const { page } = s;
-      await waitForPair(page, A.contentHash);
+      await waitForPair(page, A.bundleHash);
       const slider = page.getByRole('slider', { name: /alpha|α/ });
       await slider.focus();
       await page.keyboard.press('Home');
@@ -98,8 +98,8 @@ describe('races', () => {
       const st = await appState(page, (x) => ({ alpha: x.alpha, points: x.points, resultsKey: x.resultsKey, pairResultsKey: x.pair!.resultsKey }));
       expect(st.alpha).toBe(0.63);
       // The bundle's own sets: its results key is its bundle hash.
-      expect(st.resultsKey).toBe(A.contentHash);
-      expect(st.pairResultsKey).toBe(A.contentHash);
+      expect(st.resultsKey).toBe(A.bundleHash);
+      expect(st.pairResultsKey).toBe(A.bundleHash);
       const want = await nodePoints(A, [0.63, 0.4]);
       expect(pointsDiffer(st.points, want, [0.63])).toEqual([]);
       // α = 0.40 (where the keyboard stopped) was evaluated too, or is absent, never wrong.
@@ -111,7 +111,7 @@ describe('races', () => {
   it('switching pairs mid-evaluation never shows a point of the old pair under the new one; cancel then restart gives the clean numbers', { timeout: LONG_TEST_MS }, async () => {
     await withPage(appUrl(A.path), async (s) => {
       const { page } = s;
-      await waitForPair(page, A.contentHash);
+      await waitForPair(page, A.bundleHash);
       // Every animation frame: are the points shown those of the pair shown? Also log each
       // complete point seen, per pair, to check against the final numbers.
       await page.evaluate(() => {
@@ -140,7 +140,7 @@ describe('races', () => {
         return at;
       }, new URL(B.path, inject('baseUrl')).href);
       expect(startedAt.complete).toBe(false);
-      await waitForPair(page, B.contentHash);
+      await waitForPair(page, B.bundleHash);
       // Cancel B's evaluation as soon as B is shown (it is then running), and start it again.
       const cancelledAt = await withActions(page, async (actions) => {
         const store = globalThis.wiseft!.store;
@@ -165,7 +165,7 @@ describe('races', () => {
       });
       expect(violations).toEqual([]);
       // Every complete point ever shown under B is B's number.
-      for (const [k, correct] of Object.entries(seen[B.contentHash] ?? {})) {
+      for (const [k, correct] of Object.entries(seen[B.bundleHash] ?? {})) {
         const [a, id] = k.split('|');
         const w = wantB[a!]?.[id!];
         if (w) expect(Math.abs(correct - w.correct), `B ${k}`).toBeLessThanOrEqual(1);
@@ -182,7 +182,7 @@ describe('races', () => {
     const files = imgs.map((m, i) => pngFile(dir, `img-${i}.png`, m.rgb));
     await withPage(appUrl(small1.path, 'alpha=0.50'), async (s) => {
       const { page } = s;
-      await waitForPair(page, small1.contentHash);
+      await waitForPair(page, small1.bundleHash);
       await page.setInputFiles('[data-testid="image-input"]', files);
       for (let i = 0; i < 2; i++) await page.waitForSelector(`[data-testid="upload-card"][data-name="img-${i}.png"] [data-testid="top5"][data-alpha="0.50"]`, { timeout: UI_UPDATE_MS });
       for (let i = 0; i < 2; i++) {
@@ -204,7 +204,7 @@ describe('GPU trouble', () => {
     const file = pngFile(dir, 'kept.png', randomRgb(7));
     await withPage(appUrl(A.path, 'alpha=0.30&backend=webgpu'), async (s) => {
       const { page } = s;
-      await waitForPair(page, A.contentHash, PAIR_LOAD_MS);
+      await waitForPair(page, A.bundleHash, PAIR_LOAD_MS);
       expect(await page.textContent('[data-testid="backend"]')).toMatch(/WebGPU/);
       await page.setInputFiles('[data-testid="image-input"]', file);
       await page.waitForSelector('[data-testid="upload-card"][data-name="kept.png"] [data-testid="top5"]', { timeout: SLOW_UPDATE_MS });
@@ -228,7 +228,7 @@ describe('GPU trouble', () => {
   it('WebGPU unavailable (Chromium without --enable-unsafe-webgpu) and #backend=webgpu: says so and runs on wasm', async () => {
     await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
       const { page } = s;
-      await waitForPair(page, small1.contentHash);
+      await waitForPair(page, small1.bundleHash);
       await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => /WebGPU is not available/.test(m.textContent ?? '')), undefined, { timeout: SHORT_MS });
       expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
       await waitForComplete(page, GRID);
@@ -249,7 +249,7 @@ describe('GPU trouble', () => {
     for (const f of failures) {
       await withPage(appUrl(small1.path, 'backend=webgpu'), async (s) => {
         const { page } = s;
-        await waitForPair(page, small1.contentHash);
+        await waitForPair(page, small1.bundleHash);
         await page.waitForFunction((re) => [...document.querySelectorAll('[data-testid^="message-"]')].some((m) => new RegExp(re).test(m.textContent ?? '')), f.message.source, { timeout: SHORT_MS });
         expect(await page.textContent('[data-testid="backend"]')).toMatch(/CPU · wasm/);
         await waitForComplete(page, GRID);
@@ -282,7 +282,7 @@ describe('leaks', () => {
     it(`ten pair loads in a row (${backend}): each leaves the ORT sessions and GPU buffers of one pair, and Chromium's memory after ten is where it was after four`, { timeout: LONG_TEST_MS }, async () => {
       await withPage(appUrl(heavy1.path, `backend=${backend}`), async (s) => {
         const { page } = s;
-        await waitForPair(page, heavy1.contentHash);
+        await waitForPair(page, heavy1.bundleHash);
         expect(await page.textContent('[data-testid="backend"]')).toMatch(backend === 'webgpu' ? /WebGPU/ : /CPU/);
         const one = await withDebug(page, (d) => d.resources());
         expect(one.sessions).toBe(1); // the image model; these bundles carry no text tower
@@ -306,7 +306,7 @@ describe('leaks', () => {
           const b = i % 2 === 0 ? heavy2 : heavy1;
           await input.fill(new URL(b.path, inject('baseUrl')).href);
           await page.click('button:has-text("Load URL")');
-          await waitForPair(page, b.contentHash);
+          await waitForPair(page, b.bundleHash);
           expect(await withDebug(page, (d) => d.resources()), `after load ${i}`).toEqual(one);
           // Let the new pair's evaluation get going, so the next load lands mid-evaluation.
           await page.waitForFunction(() => (globalThis.wiseft!.store.getState().progress?.done ?? 0) >= 1, undefined, { timeout: SLOW_UPDATE_MS });
@@ -331,7 +331,7 @@ describe('cache', () => {
   it('a corrupted and a half-written IndexedDB entry are detected, downloaded again, and the pair loads with the same content hash', async () => {
     await withPage(appUrl(small2.path), async (s) => {
       const { page } = s;
-      await waitForPair(page, small2.contentHash);
+      await waitForPair(page, small2.bundleHash);
       const stats0 = await withDebug(page, (d) => d.cacheStats());
       expect(stats0.misses).toBeGreaterThan(0);
       // Raw IndexedDB, as idb-keyval lays it out: database 'wiseft-explorer', store 'bundles'.
@@ -363,7 +363,7 @@ describe('cache', () => {
       });
       expect(changed).toHaveLength(2);
       await page.reload();
-      await waitForPair(page, small2.contentHash);
+      await waitForPair(page, small2.bundleHash);
       const stats = await withDebug(page, (d) => d.cacheStats());
       expect(stats.corrupt).toBe(2);
       expect(stats.misses).toBe(2); // exactly the two bad entries were downloaded again
@@ -371,7 +371,7 @@ describe('cache', () => {
       expect(pointsDiffer(await appState(page, (x) => x.points), await nodePoints(small2, GRID), GRID)).toEqual([]);
       // And the cache holds good entries again: the next visit is all hits.
       await page.reload();
-      await waitForPair(page, small2.contentHash);
+      await waitForPair(page, small2.bundleHash);
       expect(await withDebug(page, (d) => d.cacheStats())).toMatchObject({ misses: 0, corrupt: 0 });
       expect(s.errors).toEqual([]);
     });
@@ -385,7 +385,7 @@ describe('privacy', () => {
     const files = [pngFile(dir, 'private-1.png', randomRgb(3)), pngFile(dir, 'private-2.png', randomRgb(4))];
     await withPage(appUrl(small1.path), async (s) => {
       const { page } = s;
-      await waitForPair(page, small1.contentHash);
+      await waitForPair(page, small1.bundleHash);
       await page.setInputFiles('[data-testid="image-input"]', files);
       await page.waitForSelector('[data-testid="upload-card"][data-name="private-2.png"] [data-testid="top5"]', { timeout: UI_UPDATE_MS });
       await page.getByRole('slider', { name: /alpha|α/ }).focus();
@@ -437,7 +437,7 @@ describe('privacy', () => {
       await withPage(url, async (s) => {
         const { page } = s;
         await page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: SLOW_UPDATE_MS });
-        expect(await appState(page, (x) => x.pair!.bundleHash)).toBe(small1.contentHash);
+        expect(await appState(page, (x) => x.pair!.bundleHash)).toBe(small1.bundleHash);
         await waitForComplete(page, [0.5]);
         const violations = await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
         expect(violations).toEqual([]);

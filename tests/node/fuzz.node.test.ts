@@ -453,7 +453,7 @@ describe('fuzz: a pair whose manifest and model disagree is refused at load, and
     const ex = new Explorer({ ort: ortNode, backend: 'cpu', ledger });
     const good = makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 10 }] });
     await ex.loadPair(await loadBundle(memorySource(good.files)));
-    const before = ex.current!.contentHash;
+    const before = ex.current!.bundleHash;
     const outcomes = { accepted: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(
@@ -479,14 +479,14 @@ describe('fuzz: a pair whose manifest and model disagree is refused at load, and
             expect((e as Error).message).toMatch(/logits|ShapeInference|onnxruntime/);
             outcomes.refused++;
             // A wrong class count is always refused; then the good pair is still the one in service.
-            expect(ex.current!.contentHash).toBe(before);
+            expect(ex.current!.bundleHash).toBe(before);
           }
           expect(performance.now() - t0).toBeLessThan(2 * BOUND_MS);
         },
       ),
       { numRuns: 40 },
     );
-    expect(ex.current!.contentHash).toBe(before);
+    expect(ex.current!.bundleHash).toBe(before);
     expect(ledger.count('blend-session')).toBe(1);
     await ex.dispose();
     console.log(`fuzz: class/logit mismatches: ${outcomes.accepted} accepted, ${outcomes.refused} refused`);

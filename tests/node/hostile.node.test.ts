@@ -27,10 +27,10 @@ async function withGoodPair(fn: (ex: Explorer, before: string) => Promise<void>)
   const ex = new Explorer({ ort: ortNode, backend: 'cpu', ledger });
   try {
     await ex.loadPair(await loadBundle(memorySource(makeTestBundle().files)));
-    const before = ex.current!.contentHash;
+    const before = ex.current!.bundleHash;
     await fn(ex, before);
     // The pair in service is the one loaded first, and it still evaluates.
-    expect(ex.current!.contentHash).toBe(before);
+    expect(ex.current!.bundleHash).toBe(before);
     expect(await ex.evaluate([0.5], null, () => undefined)).toBe('done');
     expect(ledger.count('blend-session')).toBe(1);
   } finally {

@@ -59,11 +59,11 @@ describe('a v2 bundle with several members, in the Explorer', () => {
     expect(second.member).toBe('lp-seed1');
     expect(reads.filter((p) => p.startsWith('members/'))).toEqual(['members/lp-seed1.onnx']);
     // Results are keyed per member: the new pair starts with none of the other member's points.
-    expect(second.contentHash).not.toBe(first.contentHash);
+    expect(second.bundleHash).not.toBe(first.bundleHash);
     expect(explorer.snapshot()!.points).toEqual({});
     expect(await explorer.evaluate([0, 1], null, () => undefined)).toBe('done');
     const b = explorer.snapshot()!;
-    expect(b.pairHash).toBe(second.contentHash);
+    expect(b.resultsKey).toBe(second.bundleHash);
     // Same zero-shot model: identical α = 0; another fine-tuned checkpoint: other α = 1 counts.
     expect(b.points['0']).toEqual(a.points['0']);
     const at1 = (s: typeof a) => SETS.map((x) => s.points['1']![x.id]!.correct);
@@ -80,7 +80,7 @@ describe('a v2 bundle with several members, in the Explorer', () => {
     const bad = await loadBundle(memorySource(files), undefined, { member: 'wrong-head' });
     await expect(explorer.loadPair(bad)).rejects.toThrow(/member 'wrong-head'.*does not match the zero-shot model.*head\.weight.*float32\[16, 5\].*float32\[16, 6\]/);
     expect(explorer.current!.member).toBe('lp-seed1');
-    expect(explorer.current!.contentHash).toBe(before.contentHash);
+    expect(explorer.current!.bundleHash).toBe(before.bundleHash);
     expect(explorer.snapshot()!.points).toEqual(points);
     await explorer.dispose();
   });

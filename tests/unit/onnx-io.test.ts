@@ -303,7 +303,7 @@ describe('content hash', () => {
       withManifest.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
       const parts = ['manifest.json', 'zeroshot.onnx', 'finetuned.onnx', ...m.eval!.sets.map((s) => s.sprite.path)].map((p) => withManifest.get(p)!);
       const want = (await sha256Hex(new TextEncoder().encode((await Promise.all(parts.map(sha256Hex))).join(':')))).slice(0, 16);
-      expect((await loadBundle(memorySource(withManifest))).contentHash).toBe(want);
+      expect((await loadBundle(memorySource(withManifest))).bundleHash).toBe(want);
     }
   });
 });

@@ -42,7 +42,7 @@ export interface LoadedBundle {
   /** PNG bytes of each eval set's sprite sheet, by set id. */
   sprites: Map<string, Uint8Array>;
   /** sha256 over the manifest and every file: results are keyed by it. */
-  contentHash: string;
+  bundleHash: string;
 }
 
 export interface LoadProgress {
@@ -87,8 +87,8 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
   // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
   if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
-  const contentHash = await combineHashes(hashes);
-  return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, contentHash };
+  const bundleHash = await combineHashes(hashes);
+  return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, bundleHash };
 }
 
 /** What the manifest declares of a file: where it is, and the size and hash to check it against. */

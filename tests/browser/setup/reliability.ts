@@ -16,7 +16,7 @@ export type Points = Record<string, Record<string, SetAccuracy>>;
 export interface ServedBundle extends BundleFiles {
   /** Root-relative URL of manifest.json on the dev server. */
   path: string;
-  contentHash: string;
+  bundleHash: string;
 }
 
 /**
@@ -38,7 +38,7 @@ export async function serveBundle(name: string, opts: Parameters<typeof makeTest
     writeFileSync(join(dir, path), bytes);
   }
   const loaded = await loadBundle(memorySource(b.files));
-  return { ...b, path: `/tests/.artifacts/${name}/manifest.json`, contentHash: loaded.contentHash };
+  return { ...b, path: `/tests/.artifacts/${name}/manifest.json`, bundleHash: loaded.bundleHash };
 }
 
 /** The Node engine (onnxruntime-node, CPU): an independent evaluation of the same bundle. */

@@ -26,12 +26,12 @@ function engine(chunks: number, status: 'done' | 'superseded' = 'done'): Evaluat
   return {
     async evaluate(_grid, _current, onUpdate) {
       for (let i = 1; i <= chunks; i++) {
-        const u: FrontierUpdate = { pairHash: 'k', alpha: 0.5, point: { reference: { correct: i, n: 100 * i, total: 100 * chunks } }, progress: { done: i, total: chunks, chunkSize: 100 } };
+        const u: FrontierUpdate = { resultsKey: 'k', alpha: 0.5, point: { reference: { correct: i, n: 100 * i, total: 100 * chunks } }, progress: { done: i, total: chunks, chunkSize: 100 } };
         onUpdate(u);
       }
       return status;
     },
-    snapshot: () => ({ pairHash: 'k', points: { '0.5': { reference: { correct: chunks, n: 100 * chunks, total: 100 * chunks } } } }),
+    snapshot: () => ({ resultsKey: 'k', points: { '0.5': { reference: { correct: chunks, n: 100 * chunks, total: 100 * chunks } } } }),
   };
 }
 

@@ -55,7 +55,7 @@ export interface LinearProbeResult {
   initialValidationAccuracy: number | null;
 }
 
-/** Seconds of work between two yields to the event loop, so a Worker still reads its messages (a cancel). */
+/** Milliseconds of work between two yields to the event loop, so a Worker still reads its messages (a cancel). */
 const YIELD_MS = 30;
 
 function checkOptions(o: LinearProbeOptions): void {

@@ -5,6 +5,7 @@ import { ortWeb } from '../../src/core/runtime/ort-web';
 import { requestGpu, type GpuInfo } from '../../src/core/gpu/device';
 import { decodeToModelInput } from '../../src/worker/decode';
 import { GpuBlender, GpuBufferLimitError } from '../../src/core/gpu/blend';
+import { ResourceLedger } from '../../src/core/runtime/ledger';
 import { decode } from 'fast-png';
 import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
 
@@ -111,19 +112,19 @@ async function bufferLimitCheck(): Promise<{ limit: number; adapterLimit: number
   const n = limit / 4 + 4;
   const big = new Float32Array(n);
   const small = new Float32Array(16);
-  const before = GpuBlender.liveBuffers;
+  const ledger = new ResourceLedger();
   let error: string | null = null;
   let message = '';
   try {
     new GpuBlender(device, [
       { name: 'small', dtype: 'float32', feedDtype: 'float32', shape: [16], zeroShot: small, fineTuned: small },
       { name: 'visual.huge', dtype: 'float32', feedDtype: 'float32', shape: [n], zeroShot: big, fineTuned: big },
-    ]);
+    ], ledger);
   } catch (e) {
     error = e instanceof GpuBufferLimitError ? 'GpuBufferLimitError' : String(e);
     message = (e as Error).message;
   }
-  const leaked = GpuBlender.liveBuffers - before;
+  const leaked = ledger.count('gpu-buffer');
   device.destroy();
   return { limit, adapterLimit: adapter.limits.maxStorageBufferBindingSize, error, message, leaked };
 }

@@ -2,7 +2,7 @@ import type { Tensor } from 'onnxruntime-common';
 import { membersOf, halvesOf, type WeightTensor } from '../blend/weights';
 import type { BlendedTensor, TensorModule, WeightBlender } from '../blend/blender';
 import { coefficientMatrix, membersCount, type BlendCoefficients } from '../blend/coefficients';
-import { sharedLedger, type ResourceLedger } from '../runtime/ledger';
+import { ResourceLedger } from '../runtime/ledger';
 import { floatsToHalves } from '../onnx/half';
 
 // θ = Σₖ wₖ·θₖ, four elements per invocation, for many tensors per dispatch. One dispatch per
@@ -174,11 +174,6 @@ export function planGroups(tensors: readonly WeightTensor[], useF16: boolean, k:
  * table upload, one compute pass of ⌈tensors / S⌉ dispatches and one submission, with no readback.
  */
 export class GpuBlender implements WeightBlender {
-  /** @deprecated The count in the shared ledger; pass a ResourceLedger instead. */
-  static get liveBuffers(): number {
-    return sharedLedger.count('gpu-buffer');
-  }
-
   readonly kind = 'gpu';
   readonly members: number;
   /** Dispatches per blend (one per group). */
@@ -194,7 +189,7 @@ export class GpuBlender implements WeightBlender {
   readonly allocatedBytes: number;
 
   /** `packMembers: false` gives every group one buffer per member, as only very large tensors get otherwise (tests). */
-  constructor(readonly device: GPUDevice, pairs: readonly WeightTensor[], private readonly ledger: ResourceLedger = sharedLedger, opts: { packMembers?: boolean } = {}) {
+  constructor(readonly device: GPUDevice, pairs: readonly WeightTensor[], private readonly ledger: ResourceLedger = new ResourceLedger(), opts: { packMembers?: boolean } = {}) {
     const k = membersCount(pairs);
     this.members = k;
     this.names = pairs.map((p) => p.name);

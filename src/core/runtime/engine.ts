@@ -5,7 +5,7 @@ import { planMemberWeights, findImageInput } from '../blend/plan';
 import { createBlender, coefficientsKey, type WeightBlender, type BlendedTensor, type BlendCoefficients } from '../blend/blender';
 import type { ModelProto, TensorProto } from '../onnx/proto';
 import { ortQueue } from './ortQueue';
-import { sharedLedger, type ResourceLedger } from './ledger';
+import { ResourceLedger } from './ledger';
 
 /** The parts of onnxruntime-web / onnxruntime-node the engine uses; both export this API. */
 export interface OrtModule {
@@ -61,11 +61,6 @@ export interface EngineInfo {
 export type BlendPoint = number | BlendCoefficients;
 
 export class BlendEngine {
-  /** @deprecated The count in the shared ledger; pass a ResourceLedger in EngineOptions instead. */
-  static get liveSessions(): number {
-    return sharedLedger.count('blend-session');
-  }
-
   // The coefficients the feeds hold now, by coefficientsKey: a one-slot cache (why one: blendTo).
   private blendedKey: string | null = null;
   private readonly serial = ortQueue;
@@ -113,7 +108,8 @@ export class BlendEngine {
     if (useGpu && !opts.device) throw new Error('the webgpu backend needs a GPUDevice');
     const plan = planMemberWeights([zs, ...fineTuned], differing, { keepHalf: useGpu && opts.device!.features.has('shader-f16'), cpuArena: !useGpu });
     const modelBytes = serializeModel(plan.sessionModel);
-    const ledger = opts.ledger ?? sharedLedger;
+    // Without an injected ledger nothing reads the counts, but the code path stays the same.
+    const ledger = opts.ledger ?? new ResourceLedger();
     const blender = createBlender(plan.pairs, { ...(useGpu ? { device: opts.device! } : { arena: plan.arena }), ledger });
     // The GPU holds θ0 and θ1 now: the CPU copies go before the session needs memory (exports
     // read θ(α) back from the GPU).

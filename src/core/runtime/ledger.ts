@@ -21,9 +21,3 @@ export class ResourceLedger {
     return this.live.get(kind) ?? 0;
   }
 }
-
-/**
- * The ledger of owners created without one. Only the Worker's resources() hook still reads it,
- * through the deprecated static counters, until the Worker passes its own ledger to makeRuntime.
- */
-export const sharedLedger = new ResourceLedger();

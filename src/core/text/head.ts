@@ -3,7 +3,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import type { Manifest } from '../bundle/manifest';
 import { ortMessage, type OrtModule } from '../runtime/engine';
 import { ortQueue } from '../runtime/ortQueue';
-import { sharedLedger, type ResourceLedger } from '../runtime/ledger';
+import { ResourceLedger } from '../runtime/ledger';
 
 /**
  * tokenizers.js has no WordLevel model. A WordLevel vocabulary behaves the same as WordPiece over
@@ -19,11 +19,6 @@ function compatible(json: unknown): Record<string, unknown> {
 }
 
 export class TextTower {
-  /** @deprecated The count in the shared ledger; pass a ResourceLedger to create() instead. */
-  static get liveSessions(): number {
-    return sharedLedger.count('text-session');
-  }
-
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
@@ -32,7 +27,7 @@ export class TextTower {
     private readonly ledger: ResourceLedger,
   ) {}
 
-  static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu', ledger: ResourceLedger = sharedLedger): Promise<TextTower> {
+  static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu', ledger: ResourceLedger = new ResourceLedger()): Promise<TextTower> {
     // Errors name the file: tokenizers.js and onnxruntime name none ('Tokenizer must contain a
     // "decoder" property'; "Model data pointer is null." for an empty file).
     let tokenizer: Tokenizer;

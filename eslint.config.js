@@ -27,15 +27,22 @@ export default tseslint.config(
     // The layering rule from docs/STYLE.md: ui never reaches into core or the heavy dependencies.
     files: ['src/ui/**/*.{ts,tsx}', 'src/state/**/*.ts', 'src/main.tsx'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          // Pure statistics, the results format and the set-id helpers (prototype-free maps) are the
-          // value imports allowed: no engine in the UI.
-          { regex: '(^|/)core/(?!eval/(stats|results|ids)$)', message: 'ui/ and state/ talk to the engine through worker/, not core/ (type imports are fine).', allowTypeImports: true },
-          { group: ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node'], message: 'Only core/runtime touches onnxruntime.' },
-          NODE_ONLY,
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            // Pure statistics, the results format and the set-id helpers (prototype-free maps) are the
+            // value imports allowed: no engine in the UI.
+            {
+              regex: '(^|/)core/(?!eval/(stats|results|ids)$)',
+              message: 'ui/ and state/ talk to the engine through worker/, not core/ (type imports are fine).',
+              allowTypeImports: true,
+            },
+            { group: ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node'], message: 'Only core/runtime touches onnxruntime.' },
+            NODE_ONLY,
+          ],
+        },
+      ],
     },
   },
   {
@@ -45,15 +52,28 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/runtime/ort-node.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*'], message: 'core/ runs in the browser too: Node modules belong in src/node/ or cli/.' },
-          { group: ['react', 'react/*', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', 'recharts'], message: 'core/ is framework-free: UI and state live in src/ui/ and src/state/.' },
-          { group: ['onnxruntime-node', '**/ort-node', '**/node/*'], message: 'core/ must not pull in Node-only code (src/node/, runtime/ort-node.ts); the caller passes it in.' },
-          { group: ['**/ui/*', '**/state/*', '**/worker/*'], message: 'core/ is the bottom layer: it imports nothing from worker/, state/ or ui/.' },
-        ],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'core/ runs in the browser too: Node modules belong in src/node/ or cli/.' },
+            {
+              group: ['react', 'react/*', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', 'recharts'],
+              message: 'core/ is framework-free: UI and state live in src/ui/ and src/state/.',
+            },
+            {
+              group: ['onnxruntime-node', '**/ort-node', '**/node/*'],
+              message: 'core/ must not pull in Node-only code (src/node/, runtime/ort-node.ts); the caller passes it in.',
+            },
+            {
+              group: ['**/ui/*', '**/state/*', '**/worker/*'],
+              message: 'core/ is the bottom layer: it imports nothing from worker/, state/ or ui/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'document', message: 'core/ has no DOM (it runs in the Worker and in Node).' },
         { name: 'window', message: 'core/ has no window (it runs in the Worker and in Node); use globalThis.' },
         { name: 'self', message: 'Node has no self; use globalThis.' },
@@ -63,7 +83,8 @@ export default tseslint.config(
         { name: '__dirname', message: 'core/ runs in the browser too.' },
         { name: '__filename', message: 'core/ runs in the browser too.' },
       ],
-      'no-restricted-properties': ['error',
+      'no-restricted-properties': [
+        'error',
         { object: 'globalThis', property: 'document', message: 'core/ has no DOM (it runs in the Worker and in Node).' },
         { object: 'globalThis', property: 'window', message: 'core/ has no window (it runs in the Worker and in Node).' },
         { object: 'globalThis', property: 'process', message: 'core/ runs in the browser too.' },

@@ -34,7 +34,9 @@ export const CSP = CSP_DIRECTIVES.map(([d, v]) => `${d} ${v}`).join('; ');
 
 // A <meta> policy, for hosts that send no headers: browsers ignore frame-ancestors there (and
 // say so in the console), and it covers the page, not the Worker.
-export const META_CSP = CSP_DIRECTIVES.filter(([d]) => d !== 'frame-ancestors').map(([d, v]) => `${d} ${v}`).join('; ');
+export const META_CSP = CSP_DIRECTIVES.filter(([d]) => d !== 'frame-ancestors')
+  .map(([d, v]) => `${d} ${v}`)
+  .join('; ');
 
 // The dev server injects an inline module script (React Fast Refresh's preamble).
 export const DEV_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'");
@@ -50,7 +52,9 @@ function contentSecurityPolicy(): Plugin {
   return {
     name: 'wiseft-csp',
     apply: 'build',
-    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CSP }, injectTo: 'head-prepend' }],
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CSP }, injectTo: 'head-prepend' },
+    ],
   };
 }
 

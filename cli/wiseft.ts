@@ -72,7 +72,7 @@ function alphaValue(text: string, what: string): number {
 
 /** Checks --alphas before any grid is built: a range's point count and every number. */
 export function checkAlphas(spec: string): void {
-  if (spec.trim() === '') throw new Error("--alphas is empty: give start:stop:step (e.g. 0:1:0.05) or a list (e.g. 0,0.5,1)");
+  if (spec.trim() === '') throw new Error('--alphas is empty: give start:stop:step (e.g. 0:1:0.05) or a list (e.g. 0,0.5,1)');
   if (spec.includes(':')) {
     const parts = spec.split(':');
     if (parts.length !== 3) throw new Error(`--alphas '${spec}': a range is start:stop:step, three numbers`);
@@ -95,7 +95,10 @@ async function readShard(path: string): Promise<ReturnType<typeof parseResults>>
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new Error(`could not read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`, { cause: e });
+    throw new Error(
+      `could not read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`,
+      { cause: e },
+    );
   }
   try {
     return parseResults(text);
@@ -142,8 +145,17 @@ async function evalCommand(args: Args): Promise<number> {
   const text = formatResults(lines);
   if (values.out) await writeFile(values.out, text);
   else process.stdout.write(text);
-  const images = lines.reduce((s, l) => s + Object.entries(l).filter(([k]) => k.endsWith(':n')).reduce((x, [, v]) => x + v, 0), 0);
-  console.error(`evaluated ${alphas.length} α × ${explorer.current!.sets.length} sets (${images} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const images = lines.reduce(
+    (s, l) =>
+      s +
+      Object.entries(l)
+        .filter(([k]) => k.endsWith(':n'))
+        .reduce((x, [, v]) => x + v, 0),
+    0,
+  );
+  console.error(
+    `evaluated ${alphas.length} α × ${explorer.current!.sets.length} sets (${images} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   await explorer.dispose();
   return 0;
 }
@@ -177,7 +189,18 @@ async function membersCommand({ values }: Args): Promise<number> {
   const m = parseManifest(await sourceFor(values.pair).read('manifest.json'));
   for (const [i, x] of m.models.members.entries()) {
     const sweeps = [x.sweeps?.weight && 'weight', x.sweeps?.output && 'output'].filter(Boolean).join(', ');
-    console.log([x.id, x.kind, x.seed !== undefined ? `seed ${x.seed}` : 'no seed', x.name, sweeps ? `recorded sweeps: ${sweeps}` : '', i === 0 ? '(default)' : ''].filter(Boolean).join('\t'));
+    console.log(
+      [
+        x.id,
+        x.kind,
+        x.seed !== undefined ? `seed ${x.seed}` : 'no seed',
+        x.name,
+        sweeps ? `recorded sweeps: ${sweeps}` : '',
+        i === 0 ? '(default)' : '',
+      ]
+        .filter(Boolean)
+        .join('\t'),
+    );
   }
   return 0;
 }
@@ -208,10 +231,13 @@ export async function main(argv: string[]): Promise<number> {
 
 /** The process's entry (this file run directly, or `npx wiseft` through cli/bin.js): exits with main's status. */
 export function run(argv: string[]): Promise<never> {
-  return main(argv).then((code) => process.exit(code), (e: unknown) => {
-    console.error(`wiseft: ${oneLine(e)}`);
-    process.exit(1);
-  });
+  return main(argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`wiseft: ${oneLine(e)}`);
+      process.exit(1);
+    },
+  );
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);

@@ -134,7 +134,15 @@ export class Explorer {
     let text: TextTower | null = null;
     try {
       validateModelIo(engine.info, m);
-      if (m.text && bundle.text) text = await TextTower.create(this.env.ort, bundle.text, bundle.tokenizer, m.text, this.env.backend === 'cpu' ? 'cpu' : 'wasm', this.env.ledger);
+      if (m.text && bundle.text)
+        text = await TextTower.create(
+          this.env.ort,
+          bundle.text,
+          bundle.tokenizer,
+          m.text,
+          this.env.backend === 'cpu' ? 'cpu' : 'wasm',
+          this.env.ledger,
+        );
       // One tiny batch through the new pair before it replaces the current one (README: a bad
       // bundle never costs the user what they had).
       await checkPairRuns(engine, text, m);
@@ -146,9 +154,15 @@ export class Explorer {
     const old = this.pair;
     this.evalGeneration++;
     this.pair = {
-      resultsKey: bundle.bundleHash, bundle: { bundleHash: bundle.bundleHash, sourceUrl: bundle.source.url ?? null }, manifest: m, engine,
-      member: bundle.member, sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
-      evaluator: newEvaluator(engine, sets, m), text, custom: null,
+      resultsKey: bundle.bundleHash,
+      bundle: { bundleHash: bundle.bundleHash, sourceUrl: bundle.source.url ?? null },
+      manifest: m,
+      engine,
+      member: bundle.member,
+      sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
+      evaluator: newEvaluator(engine, sets, m),
+      text,
+      custom: null,
     };
     if (old) await release(old);
     return summarize(this.pair);
@@ -158,11 +172,21 @@ export class Explorer {
     const m = bundle.manifest;
     const { ort, backend, device, ledger } = this.env;
     try {
-      return await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort, backend, device, inputName: m.io.image, labels: [m.models.zeroShot.path, bundle.member.model.path], ledger });
+      return await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, {
+        ort,
+        backend,
+        device,
+        inputName: m.io.image,
+        labels: [m.models.zeroShot.path, bundle.member.model.path],
+        ledger,
+      });
     } catch (e) {
       // With several members the user must know which one does not fit the zero-shot model.
       if (e instanceof PairMismatchError && m.format === 'wiseft-pair/2') {
-        throw new PairMismatchError(`The fine-tuned member '${bundle.member.id}' (${bundle.member.name}) does not match the zero-shot model. ${e.message}`, e.mismatches);
+        throw new PairMismatchError(
+          `The fine-tuned member '${bundle.member.id}' (${bundle.member.name}) does not match the zero-shot model. ${e.message}`,
+          e.mismatches,
+        );
       }
       throw e;
     }
@@ -201,7 +225,12 @@ export class Explorer {
    * are cached per (pair content hash, α, set, chunk), so a restarted evaluation resumes. Calling
    * it again, or cancel(), supersedes the previous call: its remaining work is dropped.
    */
-  async evaluate(grid: readonly number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble?: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'> {
+  async evaluate(
+    grid: readonly number[],
+    current: number | null,
+    onUpdate: (u: FrontierUpdate) => void,
+    onEnsemble?: (u: EnsembleUpdate) => void,
+  ): Promise<'done' | 'superseded'> {
     const generation = ++this.evalGeneration;
     const p = this.requirePair();
     const { evaluator, resultsKey } = p;
@@ -225,12 +254,20 @@ export class Explorer {
    * Class probabilities of each image (RGB at the model's size, HWC) at each α. With custom labels
    * set, the head is the text tower's zero-shot head applied to the blended image embedding.
    */
-  async classify(images: readonly Uint8Array[], alphas: readonly number[]): Promise<{ resultsKey: string; labels: string[]; predictions: Prediction[][] }> {
+  async classify(
+    images: readonly Uint8Array[],
+    alphas: readonly number[],
+  ): Promise<{ resultsKey: string; labels: string[]; predictions: Prediction[][] }> {
     const p = this.requirePair();
     const { preprocess, io } = p.manifest;
     const size = preprocess.size;
     const n = images.length;
-    const data = normalizeHWC(packRgb(images, size, (i) => `image ${i}`), n, size, preprocess);
+    const data = normalizeHWC(
+      packRgb(images, size, (i) => `image ${i}`),
+      n,
+      size,
+      preprocess,
+    );
     const custom = p.custom;
     const labels = custom ? custom.labels : p.manifest.classes;
     const out: Prediction[][] = images.map(() => []);
@@ -272,11 +309,14 @@ export class Explorer {
 /** The image model must have the outputs and the input shape the manifest names. */
 function validateModelIo(info: EngineInfo, m: Manifest): void {
   for (const name of [m.io.embedding, m.io.logits]) {
-    if (!info.outputNames.includes(name)) throw new Error(`the image model has no output '${name}' (it has ${info.outputNames.join(', ')})`);
+    if (!info.outputNames.includes(name))
+      throw new Error(`the image model has no output '${name}' (it has ${info.outputNames.join(', ')})`);
   }
   const s = info.inputDims;
   if (s.length !== 4 || s[1] !== 3 || (typeof s[2] === 'number' && s[2] !== m.preprocess.size)) {
-    throw new Error(`the image model's input '${info.inputName}' is [${s.join(', ')}], not [N, 3, ${m.preprocess.size}, ${m.preprocess.size}] as the manifest says`);
+    throw new Error(
+      `the image model's input '${info.inputName}' is [${s.join(', ')}], not [N, 3, ${m.preprocess.size}, ${m.preprocess.size}] as the manifest says`,
+    );
   }
   checkDeclaredShapes(info, m);
 }
@@ -296,7 +336,12 @@ function summarize(p: LoadedPair): PairSummary {
   return {
     name: m.name,
     members: m.models.members.map((x) => ({
-      id: x.id, name: x.name, kind: x.kind, seed: x.seed ?? null, description: x.description ?? '', hasSweeps: Boolean(x.sweeps?.weight || x.sweeps?.output),
+      id: x.id,
+      name: x.name,
+      kind: x.kind,
+      seed: x.seed ?? null,
+      description: x.description ?? '',
+      hasSweeps: Boolean(x.sweeps?.weight || x.sweeps?.output),
     })),
     member: p.member.id,
     sweeps: p.sweeps,
@@ -305,14 +350,25 @@ function summarize(p: LoadedPair): PairSummary {
     classes: m.classes,
     templates: m.templates,
     sets: p.evaluator.sets.map((s) => ({
-      id: s.spec.id, name: s.spec.name, role: s.spec.role, analogue: s.spec.analogue ?? null,
-      description: s.spec.description ?? '', count: s.count, classSubset: s.classSubset?.length ?? null,
+      id: s.spec.id,
+      name: s.spec.name,
+      role: s.spec.role,
+      analogue: s.spec.analogue ?? null,
+      description: s.spec.description ?? '',
+      count: s.count,
+      classSubset: s.classSubset?.length ?? null,
     })),
     bundleHash: p.bundle.bundleHash,
     resultsKey: p.resultsKey,
     sourceUrl: p.bundle.sourceUrl,
     hasText: p.text !== null,
-    engine: { backend: p.engine.info.backend, blendedBytes: p.engine.info.blendedBytes, gpuBytes: p.engine.info.gpuBytes, blendedTensors: p.engine.info.differing.length, sharedTensors: p.engine.info.shared.length },
+    engine: {
+      backend: p.engine.info.backend,
+      blendedBytes: p.engine.info.blendedBytes,
+      gpuBytes: p.engine.info.gpuBytes,
+      blendedTensors: p.engine.info.differing.length,
+      sharedTensors: p.engine.info.shared.length,
+    },
     inputSize: m.preprocess.size,
   };
 }

@@ -25,10 +25,14 @@ export function checkDeclaredShapes(info: EngineInfo, m: Manifest): void {
   const logits = info.outputDims[m.io.logits];
   if (logits) {
     if (logits.length !== 2) {
-      throw new PairCheckError(`the image model's output '${m.io.logits}' is declared ${shape(logits)}, not [batch, ${classes}]: logits need one row per image and one column per class`);
+      throw new PairCheckError(
+        `the image model's output '${m.io.logits}' is declared ${shape(logits)}, not [batch, ${classes}]: logits need one row per image and one column per class`,
+      );
     }
     if (typeof logits[1] === 'number' && logits[1] !== classes) {
-      throw new PairCheckError(`the image model's output '${m.io.logits}' has ${logits[1]} logits per image, but the manifest lists ${plural(classes, 'class')}: each class needs exactly one logit`);
+      throw new PairCheckError(
+        `the image model's output '${m.io.logits}' has ${logits[1]} logits per image, but the manifest lists ${plural(classes, 'class')}: each class needs exactly one logit`,
+      );
     }
   }
   const embedding = info.outputDims[m.io.embedding];
@@ -67,12 +71,19 @@ export async function checkPairRuns(engine: BlendEngine, text: TextTower | null,
   const embedding = out[m.io.embedding];
   if (!logits || !embedding) throw new PairCheckError(`the test run gave no '${!logits ? m.io.logits : m.io.embedding}' output`);
   if (logits.dims.length !== 2 || logits.dims[0] !== TEST_BATCH || logits.dims[1] !== classes) {
-    throw new PairCheckError(`on a test batch of ${TEST_BATCH} images the output '${m.io.logits}' is [${logits.dims.join(', ')}], not [${TEST_BATCH}, ${classes}] (one logit per class of the manifest's ${plural(classes, 'class')})`);
+    throw new PairCheckError(
+      `on a test batch of ${TEST_BATCH} images the output '${m.io.logits}' is [${logits.dims.join(', ')}], not [${TEST_BATCH}, ${classes}] (one logit per class of the manifest's ${plural(classes, 'class')})`,
+    );
   }
   if (embedding.dims.length !== 2 || embedding.dims[0] !== TEST_BATCH) {
-    throw new PairCheckError(`on a test batch of ${TEST_BATCH} images the output '${m.io.embedding}' is [${embedding.dims.join(', ')}], not [${TEST_BATCH}, D]`);
+    throw new PairCheckError(
+      `on a test batch of ${TEST_BATCH} images the output '${m.io.embedding}' is [${embedding.dims.join(', ')}], not [${TEST_BATCH}, D]`,
+    );
   }
-  if (!logits.data.every(Number.isFinite)) throw new PairCheckError(`on a test batch the output '${m.io.logits}' holds non-finite values (NaN or ∞): its accuracies would mean nothing`);
+  if (!logits.data.every(Number.isFinite))
+    throw new PairCheckError(
+      `on a test batch the output '${m.io.logits}' holds non-finite values (NaN or ∞): its accuracies would mean nothing`,
+    );
   if (!text) return;
   let dim: number;
   try {
@@ -82,6 +93,8 @@ export async function checkPairRuns(engine: BlendEngine, text: TextTower | null,
     throw new PairCheckError(`the text encoder loads but fails on a test prompt: ${brief(e)}`);
   }
   if (dim !== embedding.dims[1]) {
-    throw new PairCheckError(`the text encoder's embedding has ${dim} dimensions but the image model's '${m.io.embedding}' has ${embedding.dims[1]}: a zero-shot head cannot join them`);
+    throw new PairCheckError(
+      `the text encoder's embedding has ${dim} dimensions but the image model's '${m.io.embedding}' has ${embedding.dims[1]}: a zero-shot head cannot join them`,
+    );
   }
 }

@@ -46,7 +46,11 @@ export interface App {
   dispose(): void;
 }
 
-function actionsOf(store: Store, env: AppEnv, c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession }): AppActions {
+function actionsOf(
+  store: Store,
+  env: AppEnv,
+  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession },
+): AppActions {
   const { evaluation, uploads, alpha, session } = c;
   return {
     ...createView(store),

@@ -81,7 +81,10 @@ const inside = (d: Domain, r: [number, number]) => r[0] >= d.lo && r[1] <= d.hi;
  * key changes, when a 0–100 default gets its first complete coarse pass, or when something drawn
  * would be cut off (then it only widens, to round values).
  */
-export function holdAxes(held: HeldAxes | null, input: { key: string; known: Box | null; coarse: Box | null; drawn: Box | null }): HeldAxes {
+export function holdAxes(
+  held: HeldAxes | null,
+  input: { key: string; known: Box | null; coarse: Box | null; drawn: Box | null },
+): HeldAxes {
   let next: HeldAxes;
   if (held && held.key === input.key && !(held.basis === 'default' && input.coarse)) {
     next = held;
@@ -119,12 +122,19 @@ export function recordedBox(
   const hw = (vars: number[], k: number) => (100 * 2 * Z95 * Math.sqrt(vars.reduce((a, b) => a + b, 0))) / k;
   const varOf = (p: number, count: number) => Math.max(p * (1 - p), 0.01) / Math.min(firstN, Math.max(1, count));
   const wanted = shift === 'mean' ? sets.shifts : sets.shifts.filter((s) => s.id === shift);
-  return boxOf(points.map((p) => {
-    const x = 100 * p.reference;
-    const ys = wanted.map((s) => ({ s, v: Object.hasOwn(p.perSet, s.id) ? p.perSet[s.id]! : NaN })).filter((e) => Number.isFinite(e.v));
-    const y = ys.length ? (100 * ys.reduce((a, e) => a + e.v, 0)) / ys.length : 100 * p.shift;
-    const xh = hw([varOf(p.reference, sets.reference.count)], 1);
-    const yh = ys.length ? hw(ys.map((e) => varOf(e.v, e.s.count)), ys.length) : 0;
-    return { x, y, xErr: [xh, xh] as [number, number], yErr: [yh, yh] as [number, number] };
-  }));
+  return boxOf(
+    points.map((p) => {
+      const x = 100 * p.reference;
+      const ys = wanted.map((s) => ({ s, v: Object.hasOwn(p.perSet, s.id) ? p.perSet[s.id]! : NaN })).filter((e) => Number.isFinite(e.v));
+      const y = ys.length ? (100 * ys.reduce((a, e) => a + e.v, 0)) / ys.length : 100 * p.shift;
+      const xh = hw([varOf(p.reference, sets.reference.count)], 1);
+      const yh = ys.length
+        ? hw(
+            ys.map((e) => varOf(e.v, e.s.count)),
+            ys.length,
+          )
+        : 0;
+      return { x, y, xErr: [xh, xh] as [number, number], yErr: [yh, yh] as [number, number] };
+    }),
+  );
 }

@@ -86,7 +86,10 @@ export const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;
  * point stays on screen while its α is evaluated; never a number for the table. Null when nothing
  * is computed.
  */
-export function interpolateAt<P extends { alpha: number; x: number; y: number }>(points: readonly P[], alpha: number): { x: number; y: number; from: [number, number] } | null {
+export function interpolateAt<P extends { alpha: number; x: number; y: number }>(
+  points: readonly P[],
+  alpha: number,
+): { x: number; y: number; from: [number, number] } | null {
   let below: P | null = null;
   let above: P | null = null;
   for (const p of points) {
@@ -107,7 +110,10 @@ export function interpolateAt<P extends { alpha: number; x: number; y: number }>
  * two labels would overlap; the current α's label always stays.
  */
 export function labelledAlphas<P extends { alpha: number; x: number; y: number }>(
-  curve: readonly P[], current: P | null, span: { x: number; y: number }, near = 0.07,
+  curve: readonly P[],
+  current: P | null,
+  span: { x: number; y: number },
+  near = 0.07,
 ): P[] {
   const out: P[] = current ? [current] : [];
   for (const a of [0, 0.5, 1]) {

@@ -16,7 +16,17 @@ export interface HashState {
   recorded: boolean;
 }
 
-export const DEFAULT_HASH: HashState = { alpha: 0.5, shift: 'mean', ensemble: false, paper: 'none', presenter: false, pair: null, backend: 'auto', member: null, recorded: true };
+export const DEFAULT_HASH: HashState = {
+  alpha: 0.5,
+  shift: 'mean',
+  ensemble: false,
+  paper: 'none',
+  presenter: false,
+  pair: null,
+  backend: 'auto',
+  member: null,
+  recorded: true,
+};
 
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));

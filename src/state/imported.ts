@@ -22,7 +22,15 @@ export interface ImportedCurve {
 
 /** Which key is the reference: ours by set id, else ImageNet, else the first dataset in the file. */
 export function toCurve(name: string, lines: ResultLine[], pair: PairSummary | null): ImportedCurve {
-  const datasets = [...new Set(lines.flatMap((l) => Object.keys(l).filter((k) => k.endsWith(':top1')).map((k) => k.slice(0, -5))))];
+  const datasets = [
+    ...new Set(
+      lines.flatMap((l) =>
+        Object.keys(l)
+          .filter((k) => k.endsWith(':top1'))
+          .map((k) => k.slice(0, -5)),
+      ),
+    ),
+  ];
   const ours = pair?.sets.find((s) => s.role === 'reference');
   const reference = (ours && datasets.includes(ours.id) ? ours.id : null) ?? (datasets.includes('ImageNet') ? 'ImageNet' : datasets[0]!);
   const shifts = datasets.filter((d) => d !== reference);
@@ -43,12 +51,19 @@ export function toCurve(name: string, lines: ResultLine[], pair: PairSummary | n
 
 export async function importResults(file: File, store: Store = useStore): Promise<void> {
   try {
-    if (file.size > MAX_RESULTS_FILE_BYTES) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(1)} MB, more than the ${MAX_RESULTS_FILE_BYTES / 2 ** 20} MB a results file may be here; it was not read`);
+    if (file.size > MAX_RESULTS_FILE_BYTES)
+      throw new Error(
+        `the file is ${(file.size / 2 ** 20).toFixed(1)} MB, more than the ${MAX_RESULTS_FILE_BYTES / 2 ** 20} MB a results file may be here; it was not read`,
+      );
     const lines = parseResults(await file.text());
     const curve = toCurve(file.name, lines, store.getState().pair);
     if (curve.points.length === 0) throw new Error('no line has both a reference and a shift accuracy');
     store.setState((s) => ({ imported: [...s.imported.filter((c) => c.name !== curve.name), curve] }));
-    say('info', `Imported ${curve.points.length} α points from ${isolate(file.name)}: reference ${isolate(curve.reference)}, ${curve.shifts.length === 1 ? 'shift' : `${curve.shifts.length.toLocaleString('en')} shifts`} ${listSome(curve.shifts)}.`, store);
+    say(
+      'info',
+      `Imported ${curve.points.length} α points from ${isolate(file.name)}: reference ${isolate(curve.reference)}, ${curve.shifts.length === 1 ? 'shift' : `${curve.shifts.length.toLocaleString('en')} shifts`} ${listSome(curve.shifts)}.`,
+      store,
+    );
   } catch (e) {
     say('error', `Could not import ${isolate(file.name)}: ${(e as Error).message}`, store);
   }

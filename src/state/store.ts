@@ -2,7 +2,15 @@
 // (resetResults, messages). Actions that talk to the engine are controllers (controllers/*.ts),
 // each owning its timers; components call them and never write to the store themselves.
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
-import type { LoadProgress, PairSummary, Prediction, RuntimeInfo, ResultsKey, FrontierPoints, EvaluationProgress } from '../worker/protocol';
+import type {
+  LoadProgress,
+  PairSummary,
+  Prediction,
+  RuntimeInfo,
+  ResultsKey,
+  FrontierPoints,
+  EvaluationProgress,
+} from '../worker/protocol';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
 import { PAPER_CURVES } from '../data/paper/paper';
@@ -91,7 +99,14 @@ export type State = PairSlice & AlphaSlice & ResultsSlice & EvaluationSlice & Vi
 export type Store = StoreApi<State>;
 
 /** What a new pair, member or eval-set choice starts from: nothing computed under its key yet. */
-export const initialResults: ResultsSlice = { resultsKey: null, points: {}, ensemble: {}, progress: null, evalStartedAt: null, fullFrontierMs: null };
+export const initialResults: ResultsSlice = {
+  resultsKey: null,
+  points: {},
+  ensemble: {},
+  progress: null,
+  evalStartedAt: null,
+  fullFrontierMs: null,
+};
 
 // A paper= the app has no curve for (a typo, an old link) opens with no overlay, and the URL is
 // rewritten without it at start, with a note: a link must not keep claiming a view it does not
@@ -101,22 +116,38 @@ const knownPaper = (paper: string) => paper === 'none' || paperIds.includes(pape
 
 /** What the opening link asked for that this app does not have, in words (said once the app starts). */
 export function hashNotes(h: HashState): string[] {
-  return knownPaper(h.paper) ? [] : [
-    `The link asks for a paper curve this app does not have (paper=${h.paper.slice(0, 40)}; it has ${paperIds.join(', ')}): no overlay is shown.`,
-  ];
+  return knownPaper(h.paper)
+    ? []
+    : [
+        `The link asks for a paper curve this app does not have (paper=${h.paper.slice(0, 40)}; it has ${paperIds.join(', ')}): no overlay is shown.`,
+      ];
 }
 
 export function initialState(h: HashState = parseHash('')): State {
   return {
-    pair: null, runtime: null, loading: null, pairError: null, memberNote: null,
-    alpha: h.alpha, playing: false,
+    pair: null,
+    runtime: null,
+    loading: null,
+    pairError: null,
+    memberNote: null,
+    alpha: h.alpha,
+    playing: false,
     ...initialResults,
     evaluating: false,
-    shift: h.shift, showEnsemble: h.ensemble, paper: knownPaper(h.paper) ? h.paper : 'none', presenter: h.presenter,
-    pairUrl: h.pair, backendChoice: h.backend, member: h.member, showRecorded: h.recorded,
-    uploads: [], customLabels: null, labelError: null,
+    shift: h.shift,
+    showEnsemble: h.ensemble,
+    paper: knownPaper(h.paper) ? h.paper : 'none',
+    presenter: h.presenter,
+    pairUrl: h.pair,
+    backendChoice: h.backend,
+    member: h.member,
+    showRecorded: h.recorded,
+    uploads: [],
+    customLabels: null,
+    labelError: null,
     imported: [],
-    messages: [], messageSeq: 0,
+    messages: [],
+    messageSeq: 0,
   };
 }
 
@@ -139,8 +170,14 @@ export function resetResults(key: ResultsKey | null): ResultsSlice {
 export const MAX_MESSAGE_CHARS = 600;
 
 export function say(kind: 'error' | 'info', text: string, store: Store = useStore): void {
-  const shown = text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${(text.length - MAX_MESSAGE_CHARS).toLocaleString('en')} more characters)` : text;
-  store.setState((s) => ({ messageSeq: s.messageSeq + 1, messages: [...s.messages.slice(-3), { id: s.messageSeq + 1, kind, text: shown }] }));
+  const shown =
+    text.length > MAX_MESSAGE_CHARS
+      ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${(text.length - MAX_MESSAGE_CHARS).toLocaleString('en')} more characters)`
+      : text;
+  store.setState((s) => ({
+    messageSeq: s.messageSeq + 1,
+    messages: [...s.messages.slice(-3), { id: s.messageSeq + 1, kind, text: shown }],
+  }));
 }
 
 export function dismiss(id: number, store: Store = useStore): void {

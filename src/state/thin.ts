@@ -64,7 +64,13 @@ function meanPoint(points: readonly { x: number; y: number }[], from: number, to
 }
 
 /** The index in [start, end) whose point makes the largest triangle with `pa` and `third`. */
-function largestTriangle(points: readonly { x: number; y: number }[], pa: { x: number; y: number }, third: { x: number; y: number }, start: number, end: number): number {
+function largestTriangle(
+  points: readonly { x: number; y: number }[],
+  pa: { x: number; y: number },
+  third: { x: number; y: number },
+  start: number,
+  end: number,
+): number {
   let best = start;
   let bestArea = -1;
   for (let j = start; j < end; j++) {
@@ -80,7 +86,10 @@ function largestTriangle(points: readonly { x: number; y: number }[], pa: { x: n
 
 /** "a, b, c, d, e and 9,995 more": a list for a message that stays readable whatever its length. */
 export function listSome(items: readonly string[], shown = 5, maxChars = 40): string {
-  const head = items.slice(0, shown).map((s) => isolate(s, maxChars)).join(', ');
+  const head = items
+    .slice(0, shown)
+    .map((s) => isolate(s, maxChars))
+    .join(', ');
   return items.length > shown ? `${head} and ${(items.length - shown).toLocaleString('en')} more` : head;
 }
 

@@ -23,11 +23,15 @@ export function AlphaControl() {
         onChange={(e) => setAlpha(Number(e.currentTarget.value))}
       />
       <span className="alpha-end ft">fine-tuned</span>
-      <output htmlFor="alpha" data-testid="alpha-value">{alpha.toFixed(2)}</output>
+      <output htmlFor="alpha" data-testid="alpha-value">
+        {alpha.toFixed(2)}
+      </output>
       <button type="button" onClick={togglePlay} aria-label={playing ? 'Pause the α sweep' : 'Play: sweep α from 0 to 1'}>
         {playing ? '❚❚' : '▶'}
       </button>
-      <p className="formula">θ(α) = (1 − α)·θ<sub>zero-shot</sub> + α·θ<sub>fine-tuned</sub>, every weight, head included</p>
+      <p className="formula">
+        θ(α) = (1 − α)·θ<sub>zero-shot</sub> + α·θ<sub>fine-tuned</sub>, every weight, head included
+      </p>
     </div>
   );
 }

@@ -21,14 +21,17 @@ function Messages() {
       {messages.map((m) => (
         <div key={m.id} className={`message ${m.kind}`} role={m.kind === 'error' ? 'alert' : 'status'} data-testid={`message-${m.kind}`}>
           <span>{m.text}</span>
-          <button type="button" className="icon" aria-label="Dismiss" onClick={() => dismiss(m.id)}>×</button>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => dismiss(m.id)}>
+            ×
+          </button>
         </div>
       ))}
     </div>
   );
 }
 
-const isTyping = (t: EventTarget | null) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
+const isTyping = (t: EventTarget | null) =>
+  t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
 
 /** P toggles the presenter view (not while typing); a pasted image is classified. */
 function useGlobalKeys(actions: AppActions): void {
@@ -67,8 +70,9 @@ function Header() {
     <header>
       <h1>WiSE-FT Explorer</h1>
       <p className="tagline">
-        Fine-tuning a zero-shot model (<span className="zs">α = 0</span> → <span className="ft">α = 1</span>) gains accuracy on the data it was tuned on
-        but loses it under distribution shift. Averaging the two models' <em>weights</em> (<span className="wf">0 &lt; α &lt; 1</span>) keeps both.
+        Fine-tuning a zero-shot model (<span className="zs">α = 0</span> → <span className="ft">α = 1</span>) gains accuracy on the data it
+        was tuned on but loses it under distribution shift. Averaging the two models' <em>weights</em> (
+        <span className="wf">0 &lt; α &lt; 1</span>) keeps both.
       </p>
     </header>
   );
@@ -79,8 +83,8 @@ function Footer() {
   return (
     <footer className="muted small">
       <p>
-        WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022. Weight-space ensembling θ(α) = (1−α)θ₀ + αθ₁ of a zero-shot CLIP and its
-        fine-tuned copy. Everything runs in your browser.
+        WiSE-FT: Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022. Weight-space ensembling θ(α) = (1−α)θ₀ + αθ₁ of a
+        zero-shot CLIP and its fine-tuned copy. Everything runs in your browser.
       </p>
       {paper !== 'none' && <p>Overlay: {PAPER_CITATION}</p>}
     </footer>
@@ -91,16 +95,30 @@ function MainColumns({ presenter }: { presenter: boolean }) {
   return (
     <main>
       <div className="chart-col">
-        <ErrorBoundary view="the view controls"><ViewControls /></ErrorBoundary>
+        <ErrorBoundary view="the view controls">
+          <ViewControls />
+        </ErrorBoundary>
         {/* In the presenter view the stylesheet sizes the chart to what the viewport leaves. */}
-        <ErrorBoundary view="the frontier chart"><FrontierChart height={presenter ? '100%' : 440} /></ErrorBoundary>
-        <ErrorBoundary view="the α control"><AlphaControl /></ErrorBoundary>
-        <ErrorBoundary view="the evaluation progress"><EvalProgress /></ErrorBoundary>
+        <ErrorBoundary view="the frontier chart">
+          <FrontierChart height={presenter ? '100%' : 440} />
+        </ErrorBoundary>
+        <ErrorBoundary view="the α control">
+          <AlphaControl />
+        </ErrorBoundary>
+        <ErrorBoundary view="the evaluation progress">
+          <EvalProgress />
+        </ErrorBoundary>
       </div>
       <aside className="side-col">
-        <ErrorBoundary view="the accuracy table"><AccuracyTable /></ErrorBoundary>
-        <ErrorBoundary view="the paper's curve"><PaperPanel /></ErrorBoundary>
-        <ErrorBoundary view="the pair panel"><PairPanel /></ErrorBoundary>
+        <ErrorBoundary view="the accuracy table">
+          <AccuracyTable />
+        </ErrorBoundary>
+        <ErrorBoundary view="the paper's curve">
+          <PaperPanel />
+        </ErrorBoundary>
+        <ErrorBoundary view="the pair panel">
+          <PairPanel />
+        </ErrorBoundary>
       </aside>
     </main>
   );
@@ -119,16 +137,27 @@ export function App() {
   return (
     <div
       className={`app${presenter ? ' presenter' : ''}${dragging ? ' dragging' : ''}`}
-      onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
-      onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
       onDrop={onDrop}
       data-testid="app"
     >
       <Header />
-      <ErrorBoundary view="the messages"><Messages /></ErrorBoundary>
-      <ErrorBoundary view="the loading bar"><LoadingBar /></ErrorBoundary>
+      <ErrorBoundary view="the messages">
+        <Messages />
+      </ErrorBoundary>
+      <ErrorBoundary view="the loading bar">
+        <LoadingBar />
+      </ErrorBoundary>
       <MainColumns presenter={presenter} />
-      <ErrorBoundary view="your images"><Uploads /></ErrorBoundary>
+      <ErrorBoundary view="your images">
+        <Uploads />
+      </ErrorBoundary>
       <Footer />
     </div>
   );

@@ -34,8 +34,12 @@ export class ErrorBoundary extends Component<Props, State> {
       const message = error.message.length > 300 ? `${error.message.slice(0, 300)}…` : error.message;
       return (
         <div className="view-error" role="alert" data-testid="view-error" data-view={this.props.view}>
-          <p>Could not show {this.props.view}: {message || error.name}. The rest of the page still works.</p>
-          <button type="button" onClick={() => this.setState({ error: null, attempt: attempt + 1 })}>Retry</button>
+          <p>
+            Could not show {this.props.view}: {message || error.name}. The rest of the page still works.
+          </p>
+          <button type="button" onClick={() => this.setState({ error: null, attempt: attempt + 1 })}>
+            Retry
+          </button>
         </div>
       );
     }

@@ -1,6 +1,16 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import {
-  ResponsiveContainer, ComposedChart, CartesianGrid, XAxis, YAxis, Tooltip, Scatter, ErrorBar, Legend, Label, LabelList,
+  ResponsiveContainer,
+  ComposedChart,
+  CartesianGrid,
+  XAxis,
+  YAxis,
+  Tooltip,
+  Scatter,
+  ErrorBar,
+  Legend,
+  Label,
+  LabelList,
 } from 'recharts';
 import { useStore } from '../state/store';
 import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets, interpolateAt, labelledAlphas } from '../state/frontier';
@@ -42,7 +52,11 @@ function toDatum(p: FrontierPoint, series: string): Datum {
   const x = 100 * p.reference.value;
   const y = 100 * p.shift.value;
   return {
-    x, y, alpha: p.alpha, series, point: p,
+    x,
+    y,
+    alpha: p.alpha,
+    series,
+    point: p,
     xErr: [x - 100 * p.reference.low, 100 * p.reference.high - x],
     yErr: [y - 100 * p.shift.low, 100 * p.shift.high - y],
   };
@@ -58,7 +72,12 @@ function EstimateTooltip({ d, from }: { d: Datum; from: [number, number] }) {
   return (
     <div className="tooltip" data-testid="estimate-tooltip">
       <strong>≈ α = {d.alpha.toFixed(2)}: not computed yet</strong>
-      <div>{from[0] === from[1] ? `drawn at α = ${from[0]}, the nearest computed α` : `drawn between α = ${from[0]} and α = ${from[1]}, which are computed`}; its own point replaces it when it is evaluated</div>
+      <div>
+        {from[0] === from[1]
+          ? `drawn at α = ${from[0]}, the nearest computed α`
+          : `drawn between α = ${from[0]} and α = ${from[1]}, which are computed`}
+        ; its own point replaces it when it is evaluated
+      </div>
     </div>
   );
 }
@@ -70,22 +89,31 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   if (!d.point) {
     return (
       <div className="tooltip">
-        <strong><UserText text={d.series} /></strong> α = {d.alpha.toFixed(2)}
-        <div>reference {d.x.toFixed(1)}% · shift {d.y.toFixed(1)}%</div>
+        <strong>
+          <UserText text={d.series} />
+        </strong>{' '}
+        α = {d.alpha.toFixed(2)}
+        <div>
+          reference {d.x.toFixed(1)}% · shift {d.y.toFixed(1)}%
+        </div>
       </div>
     );
   }
   const p = d.point;
   return (
     <div className="tooltip">
-      <strong>{d.series} · α = {p.alpha.toFixed(2)}</strong>
+      <strong>
+        {d.series} · α = {p.alpha.toFixed(2)}
+      </strong>
       <table>
         <tbody>
           {pair.sets.map((s) => {
             const e = own(p.perSet, s.id);
             return (
               <tr key={s.id}>
-                <td><UserText text={s.name} /></td>
+                <td>
+                  <UserText text={s.name} />
+                </td>
                 <td className="num">{e ? pct(e.value) : '—'}</td>
                 <td className="ci">{e ? `±${(50 * (e.high - e.low)).toFixed(1)} · n=${e.n}${e.n < e.total ? `/${e.total}` : ''}` : ''}</td>
               </tr>
@@ -103,8 +131,31 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
  * space when it knows the point's width, which stacked a member's name ("fine-tuned (end-to-end,
  * seed 0)") word by word.
  */
-function EndpointLabel({ x, y, value, fill, toLeft }: { x?: number | string; y?: number | string; value?: unknown; fill?: string; toLeft: boolean }) {
-  return <text x={Number(x) + (toLeft ? 6 : -6)} y={Number(y)} textAnchor={toLeft ? 'end' : 'start'} fill={fill} fontWeight={600} className="endpoint-label">{String(value ?? '')}</text>;
+function EndpointLabel({
+  x,
+  y,
+  value,
+  fill,
+  toLeft,
+}: {
+  x?: number | string;
+  y?: number | string;
+  value?: unknown;
+  fill?: string;
+  toLeft: boolean;
+}) {
+  return (
+    <text
+      x={Number(x) + (toLeft ? 6 : -6)}
+      y={Number(y)}
+      textAnchor={toLeft ? 'end' : 'start'}
+      fill={fill}
+      fontWeight={600}
+      className="endpoint-label"
+    >
+      {String(value ?? '')}
+    </text>
+  );
 }
 
 /** A small "α 0.5" under a point; "≈ α 0.33" for the estimate of an α not computed yet. */
@@ -112,7 +163,18 @@ function AlphaLabel({ cx, cy, payload }: { cx?: number; cy?: number; payload?: D
   if (cx === undefined || cy === undefined || !payload) return <g />;
   const estimate = payload.series === ESTIMATE_SERIES;
   const text = `${estimate ? '≈ ' : ''}α ${payload.series === 'current α' || estimate ? payload.alpha.toFixed(2) : String(payload.alpha)}`;
-  return <text x={cx} y={cy + 22} textAnchor={payload.anchor ?? 'middle'} className="alpha-label" data-testid="alpha-label" fill={payload.series === 'current α' || estimate ? COLORS.current : '#475569'}>{text}</text>;
+  return (
+    <text
+      x={cx}
+      y={cy + 22}
+      textAnchor={payload.anchor ?? 'middle'}
+      className="alpha-label"
+      data-testid="alpha-label"
+      fill={payload.series === 'current α' || estimate ? COLORS.current : '#475569'}
+    >
+      {text}
+    </text>
+  );
 }
 
 const ESTIMATE_SERIES = 'current α (estimate)';
@@ -150,7 +212,12 @@ function liveSeries({ pair, points, shift, alpha }: ChartInputs): Pick<ChartData
   // neighbours, drawn hollow and labelled ≈, so the point never vanishes while it is evaluated.
   // Between grid points where there are two: an α passed on the way (a drag, a Play step) has
   // often only its first 100 images, too noisy to lean on.
-  const guess = current ? null : interpolateAt((grid.length >= 2 ? grid : all).map((p) => toDatum(p, '')), alpha);
+  const guess = current
+    ? null
+    : interpolateAt(
+        (grid.length >= 2 ? grid : all).map((p) => toDatum(p, '')),
+        alpha,
+      );
   const z = grid.find((p) => sameAlpha(p.alpha, 0));
   const f = grid.find((p) => sameAlpha(p.alpha, 1));
   return {
@@ -171,12 +238,16 @@ function liveSeries({ pair, points, shift, alpha }: ChartInputs): Pick<ChartData
  */
 function fileSeries({ pair, shift, imported, showRecorded }: ChartInputs): Pick<ChartData, 'importedData' | 'known'> {
   const recorded = showRecorded ? recordedCurve(pair) : null;
-  const importedData = (recorded ? [recorded, ...imported] : imported).map((c) => thinCurve(c.points.map((p) => ({
-    x: 100 * p.reference,
-    y: 100 * (shift !== 'mean' && own(p.perSet, shift) !== undefined ? p.perSet[shift]! : p.shift),
-    alpha: p.alpha,
-    series: c.series ?? `${isolate(c.name, 40)} (imported)`,
-  }))));
+  const importedData = (recorded ? [recorded, ...imported] : imported).map((c) =>
+    thinCurve(
+      c.points.map((p) => ({
+        x: 100 * p.reference,
+        y: 100 * (shift !== 'mean' && own(p.perSet, shift) !== undefined ? p.perSet[shift]! : p.shift),
+        alpha: p.alpha,
+        series: c.series ?? `${isolate(c.name, 40)} (imported)`,
+      })),
+    ),
+  );
   // The recorded sweep was measured on these very sets: its box leaves room for the first pass's wide bars.
   const refSet = referenceSet(pair);
   const known = union(
@@ -187,7 +258,9 @@ function fileSeries({ pair, shift, imported, showRecorded }: ChartInputs): Pick<
 }
 
 function chartData(input: ChartInputs): ChartData {
-  const ens = input.showEnsemble ? frontierPoints(input.pair, input.ensemble, input.shift).map((p) => toDatum(p, 'Output-space ensemble')) : [];
+  const ens = input.showEnsemble
+    ? frontierPoints(input.pair, input.ensemble, input.shift).map((p) => toDatum(p, 'Output-space ensemble'))
+    : [];
   return { ...liveSeries(input), ...fileSeries(input), ens };
 }
 
@@ -200,7 +273,10 @@ function useChartInputs(): ChartInputs | null {
   const showEnsemble = useStore((s) => s.showEnsemble);
   const imported = useStore((s) => s.imported);
   const showRecorded = useStore((s) => s.showRecorded);
-  return useMemo(() => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded } : null), [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded]);
+  return useMemo(
+    () => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded } : null),
+    [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded],
+  );
 }
 
 /**
@@ -214,7 +290,13 @@ function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxe
   const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
   const cur = data.current ?? data.estimate;
   const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...(cur ? [cur] : [])]);
-  const key = [input.pair.resultsKey, input.shift, input.showEnsemble, input.showRecorded, input.imported.map((c) => c.name).join('\u0000')].join('|');
+  const key = [
+    input.pair.resultsKey,
+    input.shift,
+    input.showEnsemble,
+    input.showRecorded,
+    input.imported.map((c) => c.name).join('\u0000'),
+  ].join('|');
   const axes = holdAxes(held, { key, known: data.known, coarse, drawn });
   if (axes !== held) setHeld(axes);
   return axes;
@@ -234,15 +316,49 @@ function curveSeries(data: ChartData): ReactNode[] {
   const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
   return [
     endpointLine.length === 2 && (
-      <Scatter key="linear" name="linear trade-off (endpoints joined)" data={endpointLine} line={{ stroke: COLORS.linear, strokeDasharray: '6 4' }} shape={() => <g />} legendType="plainline" isAnimationActive={false} />
+      <Scatter
+        key="linear"
+        name="linear trade-off (endpoints joined)"
+        data={endpointLine}
+        line={{ stroke: COLORS.linear, strokeDasharray: '6 4' }}
+        shape={() => <g />}
+        legendType="plainline"
+        isAnimationActive={false}
+      />
     ),
-    ...data.importedData.map((d, i) => d.length > 0 && (
-      <Scatter key={`imported-${i}`} name={d[0]!.series} data={d} fill={IMPORTED[i % IMPORTED.length]} line={{ stroke: IMPORTED[i % IMPORTED.length] }} shape="cross" isAnimationActive={false} />
-    )),
+    ...data.importedData.map(
+      (d, i) =>
+        d.length > 0 && (
+          <Scatter
+            key={`imported-${i}`}
+            name={d[0]!.series}
+            data={d}
+            fill={IMPORTED[i % IMPORTED.length]}
+            line={{ stroke: IMPORTED[i % IMPORTED.length] }}
+            shape="cross"
+            isAnimationActive={false}
+          />
+        ),
+    ),
     data.ens.length > 0 && (
-      <Scatter key="ensemble" name="output-space ensemble" data={data.ens} fill={COLORS.ensemble} line={{ stroke: COLORS.ensemble, strokeDasharray: '3 3' }} shape="triangle" isAnimationActive={false} />
+      <Scatter
+        key="ensemble"
+        name="output-space ensemble"
+        data={data.ens}
+        fill={COLORS.ensemble}
+        line={{ stroke: COLORS.ensemble, strokeDasharray: '3 3' }}
+        shape="triangle"
+        isAnimationActive={false}
+      />
     ),
-    <Scatter key="wiseft" name="WiSE-FT (weight-space), α = 0 … 1" data={data.curve} fill={COLORS.wiseft} line={{ stroke: COLORS.wiseft, strokeWidth: 2 }} isAnimationActive={false}>
+    <Scatter
+      key="wiseft"
+      name="WiSE-FT (weight-space), α = 0 … 1"
+      data={data.curve}
+      fill={COLORS.wiseft}
+      line={{ stroke: COLORS.wiseft, strokeWidth: 2 }}
+      isAnimationActive={false}
+    >
       <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
       <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
     </Scatter>,
@@ -258,7 +374,13 @@ function endpointSeries(data: ChartData, xDomain: [number, number]): ReactNode[]
     ),
     data.f && (
       <Scatter key="f" name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
-        <LabelList dataKey="series" position="top" offset={14} fill={COLORS.fineTuned} content={<EndpointLabel fill={COLORS.fineTuned} toLeft={data.f.x > (xDomain[0] + xDomain[1]) / 2} />} />
+        <LabelList
+          dataKey="series"
+          position="top"
+          offset={14}
+          fill={COLORS.fineTuned}
+          content={<EndpointLabel fill={COLORS.fineTuned} toLeft={data.f.x > (xDomain[0] + xDomain[1]) / 2} />}
+        />
       </Scatter>
     ),
   ];
@@ -267,22 +389,36 @@ function endpointSeries(data: ChartData, xDomain: [number, number]): ReactNode[]
 function currentSeries(data: ChartData, alpha: number): ReactNode[] {
   return [
     data.current && (
-      <Scatter key="current" name={`current α = ${alpha.toFixed(2)}`} data={[data.current]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
-        <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="false">
-          <circle cx={props.cx} cy={props.cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
-          <circle cx={props.cx} cy={props.cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
-        </g>
-      )} isAnimationActive={false}>
+      <Scatter
+        key="current"
+        name={`current α = ${alpha.toFixed(2)}`}
+        data={[data.current]}
+        fill={COLORS.current}
+        shape={(props: { cx?: number; cy?: number }) => (
+          <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="false">
+            <circle cx={props.cx} cy={props.cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
+            <circle cx={props.cx} cy={props.cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
+          </g>
+        )}
+        isAnimationActive={false}
+      >
         <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} />
         <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} />
       </Scatter>
     ),
     data.estimate && (
-      <Scatter key="estimate" name={`current α = ${alpha.toFixed(2)} (≈ estimate, not computed yet)`} data={[data.estimate]} fill={COLORS.current} shape={(props: { cx?: number; cy?: number }) => (
-        <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="true">
-          <circle cx={props.cx} cy={props.cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
-        </g>
-      )} isAnimationActive={false} />
+      <Scatter
+        key="estimate"
+        name={`current α = ${alpha.toFixed(2)} (≈ estimate, not computed yet)`}
+        data={[data.estimate]}
+        fill={COLORS.current}
+        shape={(props: { cx?: number; cy?: number }) => (
+          <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="true">
+            <circle cx={props.cx} cy={props.cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
+          </g>
+        )}
+        isAnimationActive={false}
+      />
     ),
   ];
 }
@@ -292,12 +428,34 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
   return [
     <CartesianGrid key="grid" stroke="#e2e8f0" />,
     // Explicit round ticks (every 5, 10 or 20 pp) on a domain that holds every interval.
-    <XAxis key="x" type="number" dataKey="x" domain={[axes.x.lo, axes.x.hi]} ticks={axes.x.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow>
+    <XAxis
+      key="x"
+      type="number"
+      dataKey="x"
+      domain={[axes.x.lo, axes.x.hi]}
+      ticks={axes.x.ticks}
+      tickFormatter={(v: number) => `${v}%`}
+      allowDataOverflow
+    >
       <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
     </XAxis>,
     // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
-    <YAxis key="y" type="number" dataKey="y" domain={[axes.y.lo, axes.y.hi]} ticks={axes.y.ticks} tickFormatter={(v: number) => `${v}%`} allowDataOverflow width={presenter ? 72 : 60}>
-      <Label value={`Accuracy under shift (${shiftLabel(input.pair, input.shift)})`} angle={-90} position="insideLeft" style={{ textAnchor: 'middle' }} />
+    <YAxis
+      key="y"
+      type="number"
+      dataKey="y"
+      domain={[axes.y.lo, axes.y.hi]}
+      ticks={axes.y.ticks}
+      tickFormatter={(v: number) => `${v}%`}
+      allowDataOverflow
+      width={presenter ? 72 : 60}
+    >
+      <Label
+        value={`Accuracy under shift (${shiftLabel(input.pair, input.shift)})`}
+        angle={-90}
+        position="insideLeft"
+        style={{ textAnchor: 'middle' }}
+      />
     </YAxis>,
     <Tooltip key="tooltip" content={<TooltipBody pair={input.pair} />} isAnimationActive={false} />,
     // Below the axes, at its measured height (recharts reserves it): a fixed height let a wrapped
@@ -311,7 +469,18 @@ function Caption({ pair, data }: { pair: PairSummary; data: ChartData }) {
     <figcaption>
       <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed · bars are 95% intervals
       {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
-      {pair.sets.length > 0 && <> · {pair.sets.map((s, i) => <span key={s.id}>{i > 0 ? ', ' : ''}<UserText text={s.name} />: {s.count} images</span>)}</>}
+      {pair.sets.length > 0 && (
+        <>
+          {' '}
+          ·{' '}
+          {pair.sets.map((s, i) => (
+            <span key={s.id}>
+              {i > 0 ? ', ' : ''}
+              <UserText text={s.name} />: {s.count} images
+            </span>
+          ))}
+        </>
+      )}
     </figcaption>
   );
 }
@@ -322,20 +491,33 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   const input = useChartInputs();
   const data = useMemo(() => (input ? chartData(input) : null), [input]);
   const axes = useHeldAxes(input, data);
-  if (!input || !data || !axes) return <div className="chart-empty" style={{ height }}>Load a pair to see its frontier.</div>;
+  if (!input || !data || !axes)
+    return (
+      <div className="chart-empty" style={{ height }}>
+        Load a pair to see its frontier.
+      </div>
+    );
   const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
   const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
   const alphaLabels = alphaLabelData(data, xDomain, span);
   return (
-    <figure className="frontier" aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α" data-testid="frontier"
-      data-x-domain={xDomain.join(',')} data-y-domain={[axes.y.lo, axes.y.hi].join(',')} data-axes={axes.basis}>
+    <figure
+      className="frontier"
+      aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α"
+      data-testid="frontier"
+      data-x-domain={xDomain.join(',')}
+      data-y-domain={[axes.y.lo, axes.y.hi].join(',')}
+      data-axes={axes.basis}
+    >
       <ResponsiveContainer width="100%" height={height}>
         <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
           {axesOf(input, axes, presenter)}
           {curveSeries(data)}
           {endpointSeries(data, xDomain)}
           {currentSeries(data, input.alpha)}
-          {alphaLabels.length > 0 && <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />}
+          {alphaLabels.length > 0 && (
+            <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />
+          )}
         </ComposedChart>
       </ResponsiveContainer>
       <Caption pair={input.pair} data={data} />

@@ -25,11 +25,18 @@ export function LoadingBar() {
   const speed = secs > 0 ? loaded / secs : 0;
   return (
     <div className="loading" role="status" aria-live="polite">
-      <div>Loading {loading.label}{p ? ` — ${p.file}` : '…'}</div>
+      <div>
+        Loading {loading.label}
+        {p ? ` — ${p.file}` : '…'}
+      </div>
       <progress max={total ?? undefined} value={total ? loaded : undefined} />
       <div className="muted">
-        {bytes(loaded)}{total ? ` of ${bytes(total)}` : ''}{speed > 0 ? ` · ${bytes(speed)}/s` : ''}{' '}
-        <button type="button" data-testid="cancel-load" onClick={cancelLoad}>Cancel</button>
+        {bytes(loaded)}
+        {total ? ` of ${bytes(total)}` : ''}
+        {speed > 0 ? ` · ${bytes(speed)}/s` : ''}{' '}
+        <button type="button" data-testid="cancel-load" onClick={cancelLoad}>
+          Cancel
+        </button>
       </div>
     </div>
   );
@@ -47,13 +54,23 @@ export function EvalProgress() {
       {evaluating && progress ? (
         <>
           <progress max={progress.total} value={progress.done} />
-          <span>evaluating: {progress.done}/{progress.total} chunks of {progress.chunkSize} images (sets × α)</span>
-          <button type="button" onClick={cancelEvaluation}>Cancel</button>
+          <span>
+            evaluating: {progress.done}/{progress.total} chunks of {progress.chunkSize} images (sets × α)
+          </span>
+          <button type="button" onClick={cancelEvaluation}>
+            Cancel
+          </button>
         </>
       ) : (
         <>
-          <span className="muted" data-testid="eval-status">{evaluating ? 'evaluating…' : full !== null ? `frontier complete in ${(full / 1000).toFixed(1)} s` : 'evaluation paused'}</span>
-          {!evaluating && <button type="button" onClick={() => scheduleEvaluation(0)}>Evaluate</button>}
+          <span className="muted" data-testid="eval-status">
+            {evaluating ? 'evaluating…' : full !== null ? `frontier complete in ${(full / 1000).toFixed(1)} s` : 'evaluation paused'}
+          </span>
+          {!evaluating && (
+            <button type="button" onClick={() => scheduleEvaluation(0)}>
+              Evaluate
+            </button>
+          )}
         </>
       )}
     </div>
@@ -70,16 +87,34 @@ function MemberSelect() {
   const current = selectedMember(pair);
   return (
     <>
-      {note && <p className="muted small" role="status" data-testid="member-note">{note}</p>}
+      {note && (
+        <p className="muted small" role="status" data-testid="member-note">
+          {note}
+        </p>
+      )}
       {pair.members.length > 1 && (
         <div className="member-select">
           <label>
             Fine-tuned endpoint (α = 1){' '}
-            <select value={pair.member} disabled={loading !== null} onChange={(e) => void selectMember(e.currentTarget.value)} aria-label="Fine-tuned member" data-testid="member-select">
-              {pair.members.map((m) => <option key={m.id} value={m.id} title={m.description || undefined}>{isolate(m.name, 80)} ({memberTraits(m)})</option>)}
+            <select
+              value={pair.member}
+              disabled={loading !== null}
+              onChange={(e) => void selectMember(e.currentTarget.value)}
+              aria-label="Fine-tuned member"
+              data-testid="member-select"
+            >
+              {pair.members.map((m) => (
+                <option key={m.id} value={m.id} title={m.description || undefined}>
+                  {isolate(m.name, 80)} ({memberTraits(m)})
+                </option>
+              ))}
             </select>
           </label>
-          {current?.description && <p className="muted small" data-testid="member-description">{current.description}</p>}
+          {current?.description && (
+            <p className="muted small" data-testid="member-description">
+              {current.description}
+            </p>
+          )}
         </div>
       )}
     </>
@@ -88,7 +123,13 @@ function MemberSelect() {
 
 function BackendBadge({ runtime }: { runtime: RuntimeInfo }) {
   return (
-    <span className={`badge ${runtime.backend}`} title={runtime.gpu ? `${runtime.gpu.vendor} ${runtime.gpu.architecture} ${runtime.gpu.description}` : `${runtime.threads} wasm thread(s)`} data-testid="backend">
+    <span
+      className={`badge ${runtime.backend}`}
+      title={
+        runtime.gpu ? `${runtime.gpu.vendor} ${runtime.gpu.architecture} ${runtime.gpu.description}` : `${runtime.threads} wasm thread(s)`
+      }
+      data-testid="backend"
+    >
       {runtime.backend === 'webgpu' ? `WebGPU${runtime.gpu?.isFallbackAdapter ? ' (software)' : ''}` : `CPU · wasm × ${runtime.threads}`}
     </span>
   );
@@ -97,7 +138,8 @@ function BackendBadge({ runtime }: { runtime: RuntimeInfo }) {
 function PairFacts({ pair }: { pair: PairSummary }) {
   return (
     <p className="muted small">
-      {pair.engine.blendedTensors} tensors blended ({bytes(pair.engine.blendedBytes)}), {pair.engine.sharedTensors} shared · {pair.classes.length} classes · input {pair.inputSize}px
+      {pair.engine.blendedTensors} tensors blended ({bytes(pair.engine.blendedBytes)}), {pair.engine.sharedTensors} shared ·{' '}
+      {pair.classes.length} classes · input {pair.inputSize}px
     </p>
   );
 }
@@ -113,7 +155,13 @@ function UrlForm() {
         if (url.trim()) void loadPair({ kind: 'url', url: url.trim() }, url.trim());
       }}
     >
-      <input type="url" placeholder="https://…/manifest.json" value={url} onChange={(e) => setUrl(e.currentTarget.value)} aria-label="URL of a pair's manifest.json" />
+      <input
+        type="url"
+        placeholder="https://…/manifest.json"
+        value={url}
+        onChange={(e) => setUrl(e.currentTarget.value)}
+        aria-label="URL of a pair's manifest.json"
+      />
       <button type="submit">Load URL</button>
     </form>
   );
@@ -125,13 +173,23 @@ function PairButtons({ hasPair }: { hasPair: boolean }) {
     <div className="row">
       <label className="button">
         Open pair folder…
-        <input type="file" hidden multiple {...{ webkitdirectory: '' }} onChange={(e) => {
-          const files = filesFromInput(e.currentTarget.files);
-          if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
-        }} />
+        <input
+          type="file"
+          hidden
+          multiple
+          {...{ webkitdirectory: '' }}
+          onChange={(e) => {
+            const files = filesFromInput(e.currentTarget.files);
+            if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
+          }}
+        />
       </label>
-      <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>Bundled pair</button>
-      <button type="button" onClick={() => void exportBlended()} disabled={!hasPair}>Download θ(α) as .onnx</button>
+      <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>
+        Bundled pair
+      </button>
+      <button type="button" onClick={() => void exportBlended()} disabled={!hasPair}>
+        Download θ(α) as .onnx
+      </button>
     </div>
   );
 }
@@ -149,7 +207,11 @@ export function PairPanel() {
       {pair && <p className="muted pair-desc">{pair.description}</p>}
       <MemberSelect />
       {pair && <PairFacts pair={pair} />}
-      {pairError && <p className="error" role="alert" data-testid="pair-error">{pairError}</p>}
+      {pairError && (
+        <p className="error" role="alert" data-testid="pair-error">
+          {pairError}
+        </p>
+      )}
       <UrlForm />
       <PairButtons hasPair={pair !== null} />
       {pair?.citation && <p className="muted small">Cite: {pair.citation}</p>}

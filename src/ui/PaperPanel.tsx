@@ -6,7 +6,13 @@ import { boxOf, roundDomain } from '../state/axes';
 import { COLORS } from './FrontierChart';
 import { isGridAlpha } from '../worker/protocol';
 
-const PAPER_SHIFT_NAMES: Record<string, string> = { in_v2: 'ImageNetV2', in_r: 'ImageNet-R', in_sketch: 'ImageNet Sketch', objectnet: 'ObjectNet', in_a: 'ImageNet-A' };
+const PAPER_SHIFT_NAMES: Record<string, string> = {
+  in_v2: 'ImageNetV2',
+  in_r: 'ImageNet-R',
+  in_sketch: 'ImageNet Sketch',
+  objectnet: 'ObjectNet',
+  in_a: 'ImageNet-A',
+};
 
 /**
  * The paper's published sweep on its own small axes, titled as ImageNet numbers: drawn on the
@@ -20,9 +26,13 @@ export function PaperPanel() {
   const curve = PAPER_CURVES.find((c) => c.id === paper);
   // The paper's column for the selected shift's analogue (ImageNet-R for `rendition`), else the mean of its five shifts.
   const col = shift === 'mean' ? undefined : ANALOGUE_COLUMN[pair?.sets.find((s) => s.id === shift)?.analogue ?? ''];
-  const data = useMemo(() => curve?.points
-    .filter((p) => isGridAlpha(p.alpha))
-    .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha })) ?? [], [curve, col]);
+  const data = useMemo(
+    () =>
+      curve?.points
+        .filter((p) => isGridAlpha(p.alpha))
+        .map((p) => ({ x: p.imagenet, y: col ? p.shifts[col] : p.avgShifts, alpha: p.alpha })) ?? [],
+    [curve, col],
+  );
   if (!curve || data.length === 0) return null;
   const box = boxOf(data)!;
   const x = roundDomain(box.x[0], box.x[1]);
@@ -32,8 +42,8 @@ export function PaperPanel() {
     <section className="paper-panel" aria-label="The paper's ImageNet sweep" data-testid="paper-panel">
       <h3>Paper: ImageNet ({curve.label}), not this world</h3>
       <p className="muted small">
-        WiSE-FT's published α sweep (CVPR 2022, end-to-end), on its own axes: the real ImageNet numbers this world is an analogue
-        of. <span data-testid="paper-axes">x: ImageNet accuracy · y: {yName} accuracy</span>, α = 0 … 1.
+        WiSE-FT's published α sweep (CVPR 2022, end-to-end), on its own axes: the real ImageNet numbers this world is an analogue of.{' '}
+        <span data-testid="paper-axes">x: ImageNet accuracy · y: {yName} accuracy</span>, α = 0 … 1.
       </p>
       {/* Axis names in the text above: rotated in a 200 px chart they ran into the tick labels. */}
       <ResponsiveContainer width="100%" height={200}>
@@ -42,7 +52,14 @@ export function PaperPanel() {
           <XAxis type="number" dataKey="x" domain={[x.lo, x.hi]} ticks={x.ticks} tickFormatter={(v: number) => `${v}%`} />
           <YAxis type="number" dataKey="y" domain={[y.lo, y.hi]} ticks={y.ticks} tickFormatter={(v: number) => `${v}%`} width={44} />
           <Tooltip formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={() => curve.label} isAnimationActive={false} />
-          <Scatter name={`paper: ImageNet (${curve.label})`} data={data} fill={COLORS.paper} line={{ stroke: COLORS.paper }} shape="diamond" isAnimationActive={false} />
+          <Scatter
+            name={`paper: ImageNet (${curve.label})`}
+            data={data}
+            fill={COLORS.paper}
+            line={{ stroke: COLORS.paper }}
+            shape="diamond"
+            isAnimationActive={false}
+          />
         </ScatterChart>
       </ResponsiveContainer>
     </section>

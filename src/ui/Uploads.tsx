@@ -7,7 +7,11 @@ import { UserText } from './UserText';
 const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
 
 function topK(probs: number[], k: number): number[] {
-  return probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, i]) => i);
+  return probs
+    .map((p, i) => [p, i] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, k)
+    .map(([, i]) => i);
 }
 
 function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
@@ -32,12 +36,24 @@ function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
           <Tooltip formatter={(v: unknown) => `${Number(v).toFixed(1)}%`} labelFormatter={(a: unknown) => `α = ${Number(a).toFixed(2)}`} />
           <ReferenceLine x={alpha} stroke="#db2777" />
           {data.classes.map((c, i) => (
-            <Line key={c} dataKey={`c${c}`} name={upload.labels[c] ?? String(c)} stroke={LINE_COLORS[i]} dot={false} strokeWidth={2} isAnimationActive={false} />
+            <Line
+              key={c}
+              dataKey={`c${c}`}
+              name={upload.labels[c] ?? String(c)}
+              stroke={LINE_COLORS[i]}
+              dot={false}
+              strokeWidth={2}
+              isAnimationActive={false}
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>
       <div className="legend small">
-        {data.classes.map((c, i) => <span key={c} style={{ color: LINE_COLORS[i] }}>■ <UserText text={upload.labels[c] ?? String(c)} /></span>)}
+        {data.classes.map((c, i) => (
+          <span key={c} style={{ color: LINE_COLORS[i] }}>
+            ■ <UserText text={upload.labels[c] ?? String(c)} />
+          </span>
+        ))}
       </div>
     </div>
   );
@@ -48,18 +64,34 @@ function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
   return (
     <li className="upload-card" data-testid="upload-card" data-name={upload.name}>
       <div className="upload-head">
-        {upload.thumbnail ? <img src={upload.thumbnail} alt={`model input for ${upload.name}`} width={64} height={64} /> : <div className="thumb-empty" />}
-        <div className="upload-name"><UserText text={upload.name} /></div>
-        <button type="button" className="icon" aria-label={`Remove ${upload.name}`} onClick={() => removeUpload(upload.id)}>×</button>
+        {upload.thumbnail ? (
+          <img src={upload.thumbnail} alt={`model input for ${upload.name}`} width={64} height={64} />
+        ) : (
+          <div className="thumb-empty" />
+        )}
+        <div className="upload-name">
+          <UserText text={upload.name} />
+        </div>
+        <button type="button" className="icon" aria-label={`Remove ${upload.name}`} onClick={() => removeUpload(upload.id)}>
+          ×
+        </button>
       </div>
-      {upload.status === 'error' && <p className="error" role="alert">{upload.error}</p>}
+      {upload.status === 'error' && (
+        <p className="error" role="alert">
+          {upload.error}
+        </p>
+      )}
       {upload.status === 'decoding' && <p className="muted small">decoding…</p>}
       {upload.current && (
         <ol className="top5" data-testid="top5" data-alpha={upload.current.alpha.toFixed(2)}>
           {topK(upload.current.probs, 5).map((c) => (
             <li key={c}>
-              <span className="label"><UserText text={upload.labels[c] ?? String(c)} /></span>
-              <span className="bar"><span style={{ width: `${(upload.current!.probs[c]! * 100).toFixed(1)}%` }} /></span>
+              <span className="label">
+                <UserText text={upload.labels[c] ?? String(c)} />
+              </span>
+              <span className="bar">
+                <span style={{ width: `${(upload.current!.probs[c]! * 100).toFixed(1)}%` }} />
+              </span>
               <span className="num">{(upload.current!.probs[c]! * 100).toFixed(1)}%</span>
             </li>
           ))}
@@ -75,11 +107,18 @@ function PickImages() {
   return (
     <label className="button">
       Pick images…
-      <input type="file" hidden multiple accept="image/*" data-testid="image-input" onChange={(e) => {
-        const files = Array.from(e.currentTarget.files ?? []);
-        e.currentTarget.value = '';
-        if (files.length) void addUploads(files);
-      }} />
+      <input
+        type="file"
+        hidden
+        multiple
+        accept="image/*"
+        data-testid="image-input"
+        onChange={(e) => {
+          const files = Array.from(e.currentTarget.files ?? []);
+          e.currentTarget.value = '';
+          if (files.length) void addUploads(files);
+        }}
+      />
     </label>
   );
 }
@@ -96,24 +135,54 @@ export function Uploads() {
     <section className="uploads" aria-label="Your images">
       <div className="uploads-head">
         <h2>Your images</h2>
-        <p className="muted small">Drop, pick or paste images: each shows its top-5 classes at the current α and how its prediction moves along α. Images are decoded and classified in this page only; nothing is uploaded.</p>
+        <p className="muted small">
+          Drop, pick or paste images: each shows its top-5 classes at the current α and how its prediction moves along α. Images are decoded
+          and classified in this page only; nothing is uploaded.
+        </p>
         <PickImages />
       </div>
       {pair?.hasText && (
-        <form className="row custom-labels" onSubmit={(e) => {
-          e.preventDefault();
-          const list = labels.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
-          void setCustomLabels(list.length ? list : null);
-        }}>
-          <input value={labels} onChange={(e) => setLabels(e.currentTarget.value)} placeholder={`custom labels, comma-separated (e.g. ${pair.classes.slice(0, 3).join(', ')})`} aria-label="Custom class labels" />
+        <form
+          className="row custom-labels"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const list = labels
+              .split(/[,\n]/)
+              .map((x) => x.trim())
+              .filter(Boolean);
+            void setCustomLabels(list.length ? list : null);
+          }}
+        >
+          <input
+            value={labels}
+            onChange={(e) => setLabels(e.currentTarget.value)}
+            placeholder={`custom labels, comma-separated (e.g. ${pair.classes.slice(0, 3).join(', ')})`}
+            aria-label="Custom class labels"
+          />
           <button type="submit">Use labels</button>
-          {customLabels && <button type="button" onClick={() => { setLabels(''); void setCustomLabels(null); }}>Pair's classes</button>}
-          {customLabels && <span className="muted small">zero-shot head from the text encoder: {customLabels.length} labels × {pair.templates.length} templates</span>}
+          {customLabels && (
+            <button
+              type="button"
+              onClick={() => {
+                setLabels('');
+                void setCustomLabels(null);
+              }}
+            >
+              Pair's classes
+            </button>
+          )}
+          {customLabels && (
+            <span className="muted small">
+              zero-shot head from the text encoder: {customLabels.length} labels × {pair.templates.length} templates
+            </span>
+          )}
           {labelError && <span className="error">{labelError}</span>}
         </form>
       )}
       <ul className="upload-list">
-        {uploads.map((u) => <UploadCard key={u.id} upload={u} alpha={alpha} />)}
+        {uploads.map((u) => (
+          <UploadCard key={u.id} upload={u} alpha={alpha} />
+        ))}
       </ul>
     </section>
   );

@@ -2,5 +2,9 @@
 // <bdi>, so right-to-left characters or overrides in it cannot reorder the app's text around it,
 // and cut with an ellipsis by CSS past the space it is given, the whole of it in the tooltip.
 export function UserText({ text, className }: { text: string; className?: string }) {
-  return <bdi className={`user-text${className ? ` ${className}` : ''}`} title={text}>{text}</bdi>;
+  return (
+    <bdi className={`user-text${className ? ` ${className}` : ''}`} title={text}>
+      {text}
+    </bdi>
+  );
 }

@@ -13,7 +13,13 @@ function ShiftSelect({ pair }: { pair: PairSummary }) {
       Shift{' '}
       <select value={shift} onChange={(e) => setShift(e.currentTarget.value)} aria-label="Shift shown on the y axis">
         <option value="mean">Mean of all shifts</option>
-        {pair.sets.filter((s) => s.role === 'shift').map((s) => <option key={s.id} value={s.id} title={s.name}>{isolate(s.name, 40)}</option>)}
+        {pair.sets
+          .filter((s) => s.role === 'shift')
+          .map((s) => (
+            <option key={s.id} value={s.id} title={s.name}>
+              {isolate(s.name, 40)}
+            </option>
+          ))}
       </select>
     </label>
   );
@@ -27,7 +33,11 @@ function PaperSelect() {
       Paper{' '}
       <select value={paper} onChange={(e) => setPaper(e.currentTarget.value)} aria-label="Overlay a published curve">
         <option value="none">no overlay</option>
-        {PAPER_CURVES.map((c) => <option key={c.id} value={c.id}>{c.label} on ImageNet (CVPR 2022)</option>)}
+        {PAPER_CURVES.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.label} on ImageNet (CVPR 2022)
+          </option>
+        ))}
       </select>
     </label>
   );
@@ -40,20 +50,38 @@ function FileActions() {
     <>
       <label className="button small file-action">
         Import results…
-        <input type="file" hidden accept=".jsonl,.json,.txt,application/x-ndjson" data-testid="results-input" onChange={(e) => {
-          const f = e.currentTarget.files?.[0];
-          e.currentTarget.value = '';
-          if (f) void importResults(f);
-        }} />
+        <input
+          type="file"
+          hidden
+          accept=".jsonl,.json,.txt,application/x-ndjson"
+          data-testid="results-input"
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            e.currentTarget.value = '';
+            if (f) void importResults(f);
+          }}
+        />
       </label>
-      <button type="button" className="small file-action" onClick={exportResults}>Export results</button>
-      <label className="button small file-action" title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference">
+      <button type="button" className="small file-action" onClick={exportResults}>
+        Export results
+      </button>
+      <label
+        className="button small file-action"
+        title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference"
+      >
         Your eval sets…
-        <input type="file" hidden multiple {...{ webkitdirectory: '' }} data-testid="evalset-input" onChange={(e) => {
-          const files = filesFromInput(e.currentTarget.files);
-          e.currentTarget.value = '';
-          if (files.length) void loadEvalFolder(files);
-        }} />
+        <input
+          type="file"
+          hidden
+          multiple
+          {...{ webkitdirectory: '' }}
+          data-testid="evalset-input"
+          onChange={(e) => {
+            const files = filesFromInput(e.currentTarget.files);
+            e.currentTarget.value = '';
+            if (files.length) void loadEvalFolder(files);
+          }}
+        />
       </label>
     </>
   );
@@ -69,15 +97,26 @@ export function ViewControls() {
   return (
     <div className="view-controls">
       <ShiftSelect pair={pair} />
-      <label><input type="checkbox" checked={showEnsemble} onChange={(e) => view.setShowEnsemble(e.currentTarget.checked)} /> output-space ensemble</label>
+      <label>
+        <input type="checkbox" checked={showEnsemble} onChange={(e) => view.setShowEnsemble(e.currentTarget.checked)} /> output-space
+        ensemble
+      </label>
       {pair.sweeps?.weight && (
         <label title="The weight-space sweep recorded for this member when the bundle was made (21 α on its eval sets)">
-          <input type="checkbox" checked={showRecorded} onChange={(e) => view.setShowRecorded(e.currentTarget.checked)} data-testid="recorded-toggle" /> recorded sweep
+          <input
+            type="checkbox"
+            checked={showRecorded}
+            onChange={(e) => view.setShowRecorded(e.currentTarget.checked)}
+            data-testid="recorded-toggle"
+          />{' '}
+          recorded sweep
         </label>
       )}
       <PaperSelect />
       <FileActions />
-      <label className="presenter-toggle"><input type="checkbox" checked={presenter} onChange={(e) => view.setPresenter(e.currentTarget.checked)} /> presenter view (P)</label>
+      <label className="presenter-toggle">
+        <input type="checkbox" checked={presenter} onChange={(e) => view.setPresenter(e.currentTarget.checked)} /> presenter view (P)
+      </label>
     </div>
   );
 }

@@ -1,5 +1,8 @@
 // Turning dropped or picked files into (path, blob) lists, folders included.
-export interface PathFile { path: string; blob: File }
+export interface PathFile {
+  path: string;
+  blob: File;
+}
 
 export function filesFromInput(list: FileList | null): PathFile[] {
   return Array.from(list ?? [], (f) => ({ path: f.webkitRelativePath || f.name, blob: f }));

@@ -8,7 +8,11 @@ import type { CacheStats } from './protocol';
 
 export type { CacheStats };
 
-interface Entry { bytes: Uint8Array; sha256: string; storedAt: number }
+interface Entry {
+  bytes: Uint8Array;
+  sha256: string;
+  storedAt: number;
+}
 
 let store: UseStore | null = null;
 function db(): UseStore | null {
@@ -18,7 +22,11 @@ function db(): UseStore | null {
 
 /** One bundle's entries: `<key>|<path>`. */
 class BundleCache {
-  constructor(private s: UseStore, private key: string, private stats: CacheStats) {}
+  constructor(
+    private s: UseStore,
+    private key: string,
+    private stats: CacheStats,
+  ) {}
 
   private id(path: string): string {
     return `${this.key}|${path}`;
@@ -66,7 +74,12 @@ async function readManifest(inner: BundleSource, cache: BundleCache, path: strin
   }
 }
 
-async function download(inner: BundleSource, cache: BundleCache, stats: CacheStats, ...[path, onProgress, expected]: Parameters<Read>): Promise<Uint8Array> {
+async function download(
+  inner: BundleSource,
+  cache: BundleCache,
+  stats: CacheStats,
+  ...[path, onProgress, expected]: Parameters<Read>
+): Promise<Uint8Array> {
   stats.misses++;
   const bytes = await inner.read(path, onProgress, expected);
   await cache.write(path, bytes);

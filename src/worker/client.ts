@@ -13,7 +13,10 @@ export interface EngineWorker {
 
 export function startEngineWorker({ debug = false } = {}): EngineWorker {
   registerEngineErrors();
-  const worker = new Worker(new URL('./explorer.worker.ts', import.meta.url), { type: 'module', name: debug ? DEBUG_WORKER_NAME : ENGINE_WORKER_NAME });
+  const worker = new Worker(new URL('./explorer.worker.ts', import.meta.url), {
+    type: 'module',
+    name: debug ? DEBUG_WORKER_NAME : ENGINE_WORKER_NAME,
+  });
   const remote = Comlink.wrap<EngineApi & EngineDebugApi>(worker);
   return { engine: overComlink(remote), debug: debug ? debugOverComlink(remote) : null, terminate: () => worker.terminate() };
 }

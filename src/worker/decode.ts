@@ -15,13 +15,23 @@ export const MAX_IMAGE_FILE_BYTES = 200 * 2 ** 20;
 // One decode at a time: four uploads decoded at once used to peak at four times one image's memory.
 let queue: Promise<unknown> = Promise.resolve();
 
-export function decodeToModelInput(blob: Blob, name: string, size: number, mode: 'bicubic' | 'bilinear'): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+export function decodeToModelInput(
+  blob: Blob,
+  name: string,
+  size: number,
+  mode: 'bicubic' | 'bilinear',
+): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   const run = queue.then(() => decodeOne(blob, name, size, mode));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function decodeOne(blob: Blob, name: string, size: number, mode: 'bicubic' | 'bilinear'): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+async function decodeOne(
+  blob: Blob,
+  name: string,
+  size: number,
+  mode: 'bicubic' | 'bilinear',
+): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   const head = new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer());
   let header = readImageHeader(head);
   // A JPEG's frame header can follow more than HEADER_BYTES of metadata: then the whole file is read
@@ -30,7 +40,10 @@ async function decodeOne(blob: Blob, name: string, size: number, mode: 'bicubic'
     header = readImageHeader(new Uint8Array(await blob.arrayBuffer()));
   }
   if (!header) throw new ImageDecodeError(`'${name}' is not an image this browser can decode${blob.type ? ` (type ${blob.type})` : ''}.`);
-  if (blob.size > MAX_IMAGE_FILE_BYTES) throw new ImageDecodeError(`'${name}' is ${formatBytes(blob.size)}, more than the ${formatBytes(MAX_IMAGE_FILE_BYTES)} an image file may be here; it was not decoded.`);
+  if (blob.size > MAX_IMAGE_FILE_BYTES)
+    throw new ImageDecodeError(
+      `'${name}' is ${formatBytes(blob.size)}, more than the ${formatBytes(MAX_IMAGE_FILE_BYTES)} an image file may be here; it was not decoded.`,
+    );
   try {
     checkPixelBudget(name, header, blob.size);
   } catch (e) {
@@ -48,7 +61,9 @@ async function decodeOne(blob: Blob, name: string, size: number, mode: 'bicubic'
   // The header said otherwise (a GIF frame larger than its screen, say): refuse before the canvas copy.
   if (width * height > MAX_IMAGE_PIXELS) {
     bitmap.close();
-    throw new ImageDecodeError(`'${name}' decodes to ${width}×${height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} Mpx this page handles.`);
+    throw new ImageDecodeError(
+      `'${name}' decodes to ${width}×${height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} Mpx this page handles.`,
+    );
   }
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { colorSpace: 'srgb' })!;

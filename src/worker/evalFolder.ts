@@ -10,9 +10,17 @@ export interface IngestedFolder {
   skipped: string[];
 }
 
-export async function ingestEvalFolder(files: PathBlob[], pair: { classes: string[]; inputSize: number }, reference: string | null, onProgress: (done: number, total: number) => void): Promise<IngestedFolder> {
+export async function ingestEvalFolder(
+  files: PathBlob[],
+  pair: { classes: string[]; inputSize: number },
+  reference: string | null,
+  onProgress: (done: number, total: number) => void,
+): Promise<IngestedFolder> {
   const entries = await unzipIfZip(files);
-  const plan = planEvalFolder(entries.map((f) => f.path), pair.classes);
+  const plan = planEvalFolder(
+    entries.map((f) => f.path),
+    pair.classes,
+  );
   const byPath = new Map(entries.map((f) => [f.path.replace(/\\/g, '/').replace(/^\/+/, ''), f.blob]));
   const refId = reference && plan.some((s) => s.id === reference) ? reference : plan[0]!.id;
   const total = plan.reduce((n, s) => n + s.files.length, 0);
@@ -22,7 +30,8 @@ export async function ingestEvalFolder(files: PathBlob[], pair: { classes: strin
   const sets: UserEvalSet[] = [];
   for (const s of plan) {
     const set = await decodeSet(s, byPath, pair.inputSize, skipped, () => onProgress(++done, total));
-    if (set.images.length > 0) sets.push({ ...set, id: s.id, name: s.id, role: s.id === refId ? 'reference' : 'shift', classSubset: s.classSubset });
+    if (set.images.length > 0)
+      sets.push({ ...set, id: s.id, name: s.id, role: s.id === refId ? 'reference' : 'shift', classSubset: s.classSubset });
   }
   if (!sets.some((x) => x.role === 'reference')) throw new Error(`no image of the reference set '${refId}' could be decoded`);
   return { sets, skipped };
@@ -32,12 +41,21 @@ async function unzipIfZip(files: PathBlob[]): Promise<PathBlob[]> {
   if (files.length !== 1 || !/\.zip$/i.test(files[0]!.path)) return files;
   const zip = files[0]!.blob;
   // The zip itself is read whole (its central directory is at the end): bounded like what it unpacks to.
-  if (zip.size > ZIP_LIMITS.totalBytes) throw new Error(`the zip is ${(zip.size / 2 ** 30).toFixed(1)} GB, more than the ${ZIP_LIMITS.totalBytes / 2 ** 30} GB of images this page reads at once`);
+  if (zip.size > ZIP_LIMITS.totalBytes)
+    throw new Error(
+      `the zip is ${(zip.size / 2 ** 30).toFixed(1)} GB, more than the ${ZIP_LIMITS.totalBytes / 2 ** 30} GB of images this page reads at once`,
+    );
   const unzipped = unzipEntries(new Uint8Array(await zip.arrayBuffer()));
   return [...unzipped].map(([path, bytes]) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }));
 }
 
-async function decodeSet(s: FolderSetPlan, byPath: Map<string, Blob>, size: number, skipped: string[], tick: () => void): Promise<{ images: Uint8Array[]; labels: number[] }> {
+async function decodeSet(
+  s: FolderSetPlan,
+  byPath: Map<string, Blob>,
+  size: number,
+  skipped: string[],
+  tick: () => void,
+): Promise<{ images: Uint8Array[]; labels: number[] }> {
   const images: Uint8Array[] = [];
   const labels: number[] = [];
   for (const f of s.files) {

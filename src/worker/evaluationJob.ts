@@ -5,7 +5,12 @@ import type { EvaluationEvent, EvaluationJob, EvaluationResult, FrontierPoints, 
 
 /** What a job needs of the engine (Explorer has it). */
 export interface Evaluates {
-  evaluate(grid: readonly number[], current: number | null, onUpdate: (u: FrontierUpdate) => void, onEnsemble?: (u: EnsembleUpdate) => void): Promise<'done' | 'superseded'>;
+  evaluate(
+    grid: readonly number[],
+    current: number | null,
+    onUpdate: (u: FrontierUpdate) => void,
+    onEnsemble?: (u: EnsembleUpdate) => void,
+  ): Promise<'done' | 'superseded'>;
   snapshot(): { resultsKey: string; points: FrontierPoints } | null;
 }
 
@@ -14,14 +19,20 @@ export interface Evaluates {
  * has handled the event): the job resolves only after the last event is answered, and messages on
  * one channel are handled in order, so every event of the job has been applied by then.
  */
-export async function runEvaluationJob(engine: Evaluates, job: EvaluationJob, onEvent: (e: EvaluationEvent) => unknown): Promise<EvaluationResult> {
+export async function runEvaluationJob(
+  engine: Evaluates,
+  job: EvaluationJob,
+  onEvent: (e: EvaluationEvent) => unknown,
+): Promise<EvaluationResult> {
   let delivered: Promise<unknown> = Promise.resolve();
   const send = (e: EvaluationEvent) => {
     delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
   };
   const status = await engine.evaluate(
-    job.grid, job.currentAlpha,
-    (u) => send({ kind: 'chunk', jobId: job.id, resultsKey: u.resultsKey as ResultsKey, alpha: u.alpha, point: u.point, progress: u.progress }),
+    job.grid,
+    job.currentAlpha,
+    (u) =>
+      send({ kind: 'chunk', jobId: job.id, resultsKey: u.resultsKey as ResultsKey, alpha: u.alpha, point: u.point, progress: u.progress }),
     (u) => send({ kind: 'ensemble', jobId: job.id, resultsKey: u.resultsKey as ResultsKey, points: u.points }),
   );
   await delivered;

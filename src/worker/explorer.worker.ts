@@ -18,8 +18,16 @@ import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
 import { runEvaluationJob } from './evaluationJob';
 import {
-  EngineError, DEBUG_WORKER_NAME, type EngineApi, type EngineDebugApi, type RuntimeInfo, type PairRequest, type PairSummary,
-  type LoadedPairSummary, type ResultsKey, type CacheStats,
+  EngineError,
+  DEBUG_WORKER_NAME,
+  type EngineApi,
+  type EngineDebugApi,
+  type RuntimeInfo,
+  type PairRequest,
+  type PairSummary,
+  type LoadedPairSummary,
+  type ResultsKey,
+  type CacheStats,
 } from './protocol';
 
 let explorer: Explorer | null = null;
@@ -124,7 +132,12 @@ async function loadOnEngine(ex: Explorer, bundle: LoadedBundle): Promise<CorePai
   }
 }
 
-async function load(req: PairRequest, onProgress: (p: LoadProgress) => void, opts: LoadOptions, keepUserSets = false): Promise<LoadedPairSummary> {
+async function load(
+  req: PairRequest,
+  onProgress: (p: LoadProgress) => void,
+  opts: LoadOptions,
+  keepUserSets = false,
+): Promise<LoadedPairSummary> {
   const ex = need();
   const bundle = await download(req, onProgress, opts);
   let summary = await loadOnEngine(ex, bundle);
@@ -142,7 +155,9 @@ async function load(req: PairRequest, onProgress: (p: LoadProgress) => void, opt
 }
 
 function sourceFor(req: PairRequest, signal?: AbortSignal) {
-  return req.kind === 'url' ? cachedSource(urlSource(req.url, { ...(signal ? { signal } : {}), limits: netLimits }), req.url, cacheStats) : filesSource(req.files);
+  return req.kind === 'url'
+    ? cachedSource(urlSource(req.url, { ...(signal ? { signal } : {}), limits: netLimits }), req.url, cacheStats)
+    : filesSource(req.files);
 }
 
 // The download limits (net.ts's defaults); the browser tests shorten the timeouts.

@@ -45,9 +45,7 @@ export function isGridAlpha(alpha: number): boolean {
 /** α key → set id → counts. */
 export type FrontierPoints = Record<string, Record<string, SetAccuracy>>;
 
-export type PairRequest =
-  | { kind: 'url'; url: string }
-  | { kind: 'files'; files: PathBlob[] };
+export type PairRequest = { kind: 'url'; url: string } | { kind: 'files'; files: PathBlob[] };
 
 export interface PathBlob {
   path: string;
@@ -99,12 +97,18 @@ export interface EvaluationJob {
 
 /** What a job streams, in order, on one channel. */
 export type EvaluationEvent =
-  | { kind: 'chunk'; jobId: number; resultsKey: ResultsKey; alpha: number; point: Record<string, SetAccuracy>; progress: EvaluationProgress }
+  | {
+      kind: 'chunk';
+      jobId: number;
+      resultsKey: ResultsKey;
+      alpha: number;
+      point: Record<string, SetAccuracy>;
+      progress: EvaluationProgress;
+    }
   | { kind: 'ensemble'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints };
 
 export type EvaluationResult =
-  | { status: 'done'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints }
-  | { status: 'superseded'; jobId: number };
+  { status: 'done'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints } | { status: 'superseded'; jobId: number };
 
 /** Everything the UI can ask of the engine. */
 export interface EngineApi {
@@ -182,7 +186,11 @@ export type EngineErrorCode =
 /** An engine failure the UI can branch on by `code`; `message` is a sentence for the user. */
 export class EngineError extends Error {
   override name = 'EngineError';
-  constructor(readonly code: EngineErrorCode, message: string, readonly details?: unknown) {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
   }
 }

@@ -24,10 +24,14 @@ let manifest: Manifest;
 type Points = Record<string, Record<string, { correct: number; n: number; total: number }>>;
 
 async function waitForFullFrontier(timeoutMs: number): Promise<void> {
-  await s.page.waitForFunction(() => {
-    const st = globalThis.wiseft?.store.getState();
-    return !!st && st.fullFrontierMs !== null && !st.evaluating;
-  }, undefined, { timeout: timeoutMs, polling: 500 });
+  await s.page.waitForFunction(
+    () => {
+      const st = globalThis.wiseft?.store.getState();
+      return !!st && st.fullFrontierMs !== null && !st.evaluating;
+    },
+    undefined,
+    { timeout: timeoutMs, polling: 500 },
+  );
 }
 
 beforeAll(async () => {
@@ -38,32 +42,39 @@ beforeAll(async () => {
 afterAll(async () => s?.close());
 
 describe('the explorer on the bundled pair', () => {
-  it('loads the bundled pair on a fresh profile and computes a full frontier equal to the Node engine within one image', async () => {
-    await s.page.waitForSelector('[data-testid="backend"]', { timeout: APP_START_MS });
-    await waitForFullFrontier(BUNDLED_FRONTIER_MS);
-    const count = Number(await s.page.textContent('[data-testid="frontier-count"]'));
-    expect(count).toBeGreaterThanOrEqual(11);
-    const points: Points = await appState(s.page, (st) => st.points);
-    const ms = (await appState(s.page, (st) => st.fullFrontierMs))!;
-    console.log(`full frontier in the browser: ${(ms / 1000).toFixed(1)} s`);
+  it(
+    'loads the bundled pair on a fresh profile and computes a full frontier equal to the Node engine within one image',
+    async () => {
+      await s.page.waitForSelector('[data-testid="backend"]', { timeout: APP_START_MS });
+      await waitForFullFrontier(BUNDLED_FRONTIER_MS);
+      const count = Number(await s.page.textContent('[data-testid="frontier-count"]'));
+      expect(count).toBeGreaterThanOrEqual(11);
+      const points: Points = await appState(s.page, (st) => st.points);
+      const ms = (await appState(s.page, (st) => st.fullFrontierMs))!;
+      console.log(`full frontier in the browser: ${(ms / 1000).toFixed(1)} s`);
 
-    const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
-    await explorer.loadPair(await loadBundle(dirSource(PAIR_DIR)));
-    const grid = Array.from({ length: 11 }, (_, i) => i / 10);
-    await explorer.evaluate(grid, null, () => undefined);
-    const node = explorer.snapshot()!.points;
-    await explorer.dispose();
-    for (const a of grid) {
-      for (const set of manifest.eval!.sets) {
-        const web = points[String(a)]![set.id]!;
-        const ref = node[String(a)]![set.id]!;
-        expect(web.n, `α=${a} ${set.id}`).toBe(set.sprite.count);
-        expect(Math.abs(web.correct - ref.correct), `α=${a} ${set.id}: browser ${web.correct} vs node ${ref.correct}`).toBeLessThanOrEqual(1);
+      const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
+      await explorer.loadPair(await loadBundle(dirSource(PAIR_DIR)));
+      const grid = Array.from({ length: 11 }, (_, i) => i / 10);
+      await explorer.evaluate(grid, null, () => undefined);
+      const node = explorer.snapshot()!.points;
+      await explorer.dispose();
+      for (const a of grid) {
+        for (const set of manifest.eval!.sets) {
+          const web = points[String(a)]![set.id]!;
+          const ref = node[String(a)]![set.id]!;
+          expect(web.n, `α=${a} ${set.id}`).toBe(set.sprite.count);
+          expect(
+            Math.abs(web.correct - ref.correct),
+            `α=${a} ${set.id}: browser ${web.correct} vs node ${ref.correct}`,
+          ).toBeLessThanOrEqual(1);
+        }
       }
-    }
-    await s.page.screenshot({ path: join(SHOTS, 'frontier.png'), fullPage: true });
-    expect(s.errors).toEqual([]);
-  }, LONG_TEST_MS);
+      await s.page.screenshot({ path: join(SHOTS, 'frontier.png'), fullPage: true });
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
 
   it('moves the highlighted point and the table when the slider moves by keyboard', async () => {
     const slider = s.page.getByRole('slider', { name: /alpha|α/ });
@@ -75,7 +86,13 @@ describe('the explorer on the bundled pair', () => {
     await s.page.waitForFunction(() => document.querySelector('[data-testid="table-alpha"]')?.textContent === '0.30');
     await s.page.waitForSelector('[data-testid="current-point"][data-alpha="0.30"][data-estimate="false"]', { timeout: UI_UPDATE_MS });
     // The table's numbers follow α once its evaluation lands.
-    await s.page.waitForFunction((b) => document.querySelector('[data-testid="accuracy-table"]')?.textContent !== b && !document.querySelector('[data-testid="accuracy-table"]')?.textContent?.includes('…'), before, { timeout: UI_UPDATE_MS });
+    await s.page.waitForFunction(
+      (b) =>
+        document.querySelector('[data-testid="accuracy-table"]')?.textContent !== b &&
+        !document.querySelector('[data-testid="accuracy-table"]')?.textContent?.includes('…'),
+      before,
+      { timeout: UI_UPDATE_MS },
+    );
     expect(await s.page.textContent('[data-testid="accuracy-table"]')).not.toBe(before);
   });
 
@@ -91,7 +108,9 @@ describe('the explorer on the bundled pair', () => {
       const ch = sheet.channels;
       const x0 = (i % ref.sprite.columns) * tile;
       const y0 = Math.floor(i / ref.sprite.columns) * tile;
-      for (let y = 0; y < tile; y++) for (let x = 0; x < tile; x++) for (let c = 0; c < 3; c++) out[(y * tile + x) * 3 + c] = (sheet.data as Uint8Array)[((y0 + y) * sheet.width + x0 + x) * ch + c]!;
+      for (let y = 0; y < tile; y++)
+        for (let x = 0; x < tile; x++)
+          for (let c = 0; c < 3; c++) out[(y * tile + x) * 3 + c] = (sheet.data as Uint8Array)[((y0 + y) * sheet.width + x0 + x) * ch + c]!;
       return out;
     };
     let index = -1;
@@ -111,7 +130,22 @@ describe('the explorer on the bundled pair', () => {
     await s.page.getByRole('slider', { name: /alpha|α/ }).focus();
     await s.page.keyboard.press('End');
     await s.page.waitForSelector('[data-testid="top5"][data-alpha="1.00"]', { timeout: UI_UPDATE_MS }).catch(async (e: unknown) => {
-      console.log('uploads at failure:', JSON.stringify(await appState(s.page, (st) => ({ alpha: st.alpha, uploads: st.uploads.map((u) => ({ name: u.name, status: u.status, error: u.error, traj: u.trajectory && u.trajectory.length, cur: u.current && u.current.alpha })), messages: st.messages }))));
+      console.log(
+        'uploads at failure:',
+        JSON.stringify(
+          await appState(s.page, (st) => ({
+            alpha: st.alpha,
+            uploads: st.uploads.map((u) => ({
+              name: u.name,
+              status: u.status,
+              error: u.error,
+              traj: u.trajectory && u.trajectory.length,
+              cur: u.current && u.current.alpha,
+            })),
+            messages: st.messages,
+          })),
+        ),
+      );
       throw e;
     });
     const first = await s.page.textContent('[data-testid="top5"] li:first-child .label');
@@ -125,9 +159,15 @@ describe('the explorer on the bundled pair', () => {
     const alphaBefore = await s.page.textContent('[data-testid="alpha-value"]');
     const pairBefore = await appState(s.page, (st) => st.pair!.bundleHash);
     // A text file named like an image.
-    await s.page.setInputFiles('[data-testid="image-input"]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image') });
+    await s.page.setInputFiles('[data-testid="image-input"]', {
+      name: 'notes.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('this is not an image'),
+    });
     await s.page.waitForSelector('[data-testid="upload-card"][data-name="notes.png"] .error', { timeout: SHORT_MS });
-    expect(await s.page.textContent('[data-testid="upload-card"][data-name="notes.png"] .error')).toMatch(/not an image this browser can decode/);
+    expect(await s.page.textContent('[data-testid="upload-card"][data-name="notes.png"] .error')).toMatch(
+      /not an image this browser can decode/,
+    );
 
     // A pair whose fine-tuned head has 6 classes instead of 5, dropped as files.
     const bad = makeTestBundle({ seed: 5, sets: [], fineTuned: { shapes: { 'head.weight': [16, 6], 'head.bias': [6] } } });
@@ -138,7 +178,9 @@ describe('the explorer on the bundled pair', () => {
         const bin = Uint8Array.from(atob(f.b64), (ch) => ch.charCodeAt(0));
         dt.items.add(new File([bin], f.path.split('/').pop()!));
       }
-      document.querySelector('[data-testid="app"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document
+        .querySelector('[data-testid="app"]')!
+        .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, payload);
     await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: SHORT_MS });
     const msg = await s.page.textContent('[data-testid="pair-error"]');

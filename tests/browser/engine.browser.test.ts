@@ -12,23 +12,27 @@ beforeAll(async () => {
 afterAll(async () => s?.close());
 
 function check(backend: 'wasm' | 'webgpu', fp16: boolean): Promise<EngineCheck> {
-  return s.page.evaluate(
-    ([b, f, a]) => (globalThis as unknown as { harness: Harness }).harness.engineCheck(b, f, a),
-    [backend, fp16, ALPHAS] as const,
-  );
+  return s.page.evaluate(([b, f, a]) => (globalThis as unknown as { harness: Harness }).harness.engineCheck(b, f, a), [
+    backend,
+    fp16,
+    ALPHAS,
+  ] as const);
 }
 
 describe.each(['wasm', 'webgpu'] as const)('engine in headless Chromium, %s EP', (backend) => {
-  it.each([false, true])(`logits at α ∈ {0…1} equal an independent blend within 1e-4 (fp16 weights: %s), and the export at α=0.3 reproduces them`, async (fp16) => {
-    const r = await check(backend, fp16);
-    if (backend === 'webgpu') expect(r.gpu?.architecture ?? r.gpu?.vendor).toBeTruthy();
-    expect(r.blendedTensors).toBe(6);
-    for (let i = 0; i < ALPHAS.length; i++) expect(r.maxAbsDiff[i], `α=${ALPHAS[i]}`).toBeLessThanOrEqual(1e-4);
-    expect(r.endpointGap).toBeGreaterThan(0.1);
-    // An fp16 pair exports fp16 weights: θ(α) rounded to binary16, against the live float32 blend.
-    expect(r.exportDiff).toBeLessThanOrEqual(fp16 ? 1e-2 : 1e-4);
-    expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
-  });
+  it.each([false, true])(
+    `logits at α ∈ {0…1} equal an independent blend within 1e-4 (fp16 weights: %s), and the export at α=0.3 reproduces them`,
+    async (fp16) => {
+      const r = await check(backend, fp16);
+      if (backend === 'webgpu') expect(r.gpu?.architecture ?? r.gpu?.vendor).toBeTruthy();
+      expect(r.blendedTensors).toBe(6);
+      for (let i = 0; i < ALPHAS.length; i++) expect(r.maxAbsDiff[i], `α=${ALPHAS[i]}`).toBeLessThanOrEqual(1e-4);
+      expect(r.endpointGap).toBeGreaterThan(0.1);
+      // An fp16 pair exports fp16 weights: θ(α) rounded to binary16, against the live float32 blend.
+      expect(r.exportDiff).toBeLessThanOrEqual(fp16 ? 1e-2 : 1e-4);
+      expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
+    },
+  );
 });
 
 describe('CLIP preprocessing in the browser', () => {
@@ -94,7 +98,11 @@ async function soupCheckInPage({ base, cases }: { base: string; cases: SoupCase[
       if (i % 3 === 0) perTensor[t.name] = oneHot(i % k);
       else if (i % 2 === 0) perTensor[t.name] = Array.from({ length: k }, () => rand() * 2 - 0.5);
     });
-    const sets = [{ weights: uniform, perTensor }, { weights: oneHot(k - 1) }, ...(k === 2 ? [{ alpha: 0.37 }, { alpha: 0 }, { alpha: 1 }] : [])];
+    const sets = [
+      { weights: uniform, perTensor },
+      { weights: oneHot(k - 1) },
+      ...(k === 2 ? [{ alpha: 0.37 }, { alpha: 0 }, { alpha: 1 }] : []),
+    ];
     const gaps: number[] = [];
     const endpointMisses: string[] = [];
     let f16Outputs = false;
@@ -109,7 +117,10 @@ async function soupCheckInPage({ base, cases }: { base: string; cases: SoupCase[
         const hot = w.filter((x) => x !== 0).length === 1 && w.includes(1) ? w.indexOf(1) : -1;
         if (hot >= 0) {
           const want = new Uint32Array(t.members[hot]!.slice().buffer);
-          const same = raw instanceof Uint16Array ? raw.every((h, i) => h === t.membersHalf![hot]![i]) : new Uint32Array(got.slice().buffer).every((b, i) => b === want[i]);
+          const same =
+            raw instanceof Uint16Array
+              ? raw.every((h, i) => h === t.membersHalf![hot]![i])
+              : new Uint32Array(got.slice().buffer).every((b, i) => b === want[i]);
           if (!same) endpointMisses.push(`${t.name} ${JSON.stringify(c).slice(0, 40)}`);
         }
         for (let i = 0; i < t.shape[0]!; i++) {
@@ -129,7 +140,15 @@ async function soupCheckInPage({ base, cases }: { base: string; cases: SoupCase[
       }
       gaps.push(gap);
     }
-    out.push({ tensors: tensors.length, dispatches: blender.dispatches, storageLimit: device.limits.maxStorageBuffersPerShaderStage, shaderF16: device.features.has('shader-f16'), gaps, f16Outputs, endpointMisses });
+    out.push({
+      tensors: tensors.length,
+      dispatches: blender.dispatches,
+      storageLimit: device.limits.maxStorageBuffersPerShaderStage,
+      shaderF16: device.features.has('shader-f16'),
+      gaps,
+      f16Outputs,
+      endpointMisses,
+    });
     blender.destroy();
   }
   device.destroy();
@@ -138,11 +157,19 @@ async function soupCheckInPage({ base, cases }: { base: string; cases: SoupCase[
 
 describe('the K-member blend on WebGPU in headless Chromium', () => {
   it('equals a float64 blend within 1e-6 of Σ|wₖθₖ| (fp16: within one f16 ulp) for K = 2, 3, 4 with per-tensor coefficients, one-hot rows bit for bit, in fewer dispatches than tensors', async () => {
-    const cases: SoupCase[] = [{ k: 2, fp16: false }, { k: 3, fp16: false }, { k: 4, fp16: false }, { k: 3, fp16: true }, { k: 3, fp16: false, unpacked: true }];
+    const cases: SoupCase[] = [
+      { k: 2, fp16: false },
+      { k: 3, fp16: false },
+      { k: 4, fp16: false },
+      { k: 3, fp16: true },
+      { k: 3, fp16: false, unpacked: true },
+    ];
     const results = await s.page.evaluate(soupCheckInPage, { base: inject('baseUrl'), cases });
     results.forEach((r, i) => {
       const { k, fp16, unpacked } = cases[i]!;
-      console.log(`soup K=${k} fp16=${fp16}${unpacked ? ' (one buffer per member)' : ''}: ${r.tensors} tensors in ${r.dispatches} dispatches (storage-buffer limit ${r.storageLimit}, shader-f16 ${r.shaderF16}); gaps ${r.gaps.map((g) => g.toExponential(2)).join(', ')}${r.f16Outputs ? ' (f16 ulps)' : ''}`);
+      console.log(
+        `soup K=${k} fp16=${fp16}${unpacked ? ' (one buffer per member)' : ''}: ${r.tensors} tensors in ${r.dispatches} dispatches (storage-buffer limit ${r.storageLimit}, shader-f16 ${r.shaderF16}); gaps ${r.gaps.map((g) => g.toExponential(2)).join(', ')}${r.f16Outputs ? ' (f16 ulps)' : ''}`,
+      );
       expect(r.endpointMisses, `K=${k} fp16=${fp16}`).toEqual([]);
       for (const g of r.gaps) expect(g, `K=${k} fp16=${fp16}`).toBeLessThanOrEqual(r.f16Outputs ? 1 : 1e-6);
       expect(r.dispatches).toBeLessThan(r.tensors);

@@ -7,7 +7,17 @@ import { decodeToModelInput } from '../../src/worker/decode';
 import { GpuBlender, GpuBufferLimitError } from '../../src/core/gpu/blend';
 import { ResourceLedger } from '../../src/core/runtime/ledger';
 import { decode } from 'fast-png';
-import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
+import {
+  buildTestModel,
+  randomWeights,
+  perturb,
+  blendWeights,
+  randomImages,
+  maxAbsDiff,
+  roundToHalf,
+  IMAGE_DIMS,
+  type Weights,
+} from '../support/testPair';
 
 const BATCH = 6;
 
@@ -27,7 +37,11 @@ async function engineCheck(backend: Exclude<Backend, 'cpu'>, fp16: boolean, alph
   const images = randomImages(BATCH, 3);
   const input = { data: images, dims: [BATCH, ...IMAGE_DIMS] };
   const gpu = backend === 'webgpu' ? await requestGpu() : null;
-  const engine = await BlendEngine.create(buildTestModel(w0, { fp16 }), buildTestModel(w1, { fp16 }), { ort: ortWeb, backend, device: gpu?.device });
+  const engine = await BlendEngine.create(buildTestModel(w0, { fp16 }), buildTestModel(w1, { fp16 }), {
+    ort: ortWeb,
+    backend,
+    device: gpu?.device,
+  });
   const diffs: number[] = [];
   for (const alpha of alphas) {
     const got = (await engine.run(alpha, input)).logits!.data;
@@ -50,7 +64,14 @@ async function engineCheck(backend: Exclude<Backend, 'cpu'>, fp16: boolean, alph
   const blendedTensors = engine.info.differing.length;
   await engine.dispose();
   gpu?.device.destroy();
-  return { alphas, maxAbsDiff: diffs, endpointGap: maxAbsDiff(l0, l1), exportDiff: maxAbsDiff(live, fromExport), gpu: gpu?.info ?? null, blendedTensors };
+  return {
+    alphas,
+    maxAbsDiff: diffs,
+    endpointGap: maxAbsDiff(l0, l1),
+    exportDiff: maxAbsDiff(live, fromExport),
+    gpu: gpu?.info ?? null,
+    blendedTensors,
+  };
 }
 
 /** The app's decode + CLIP preprocessing of a JPEG against torchvision's output (uint8 levels). */
@@ -79,7 +100,10 @@ let propertyGpu: Promise<GPUDevice> | null = null;
  * pair (weight seed, perturbation seed and scale) at a random α, the engine's logits against a
  * model whose initializers were blended here in float64, both on the same EP. Returns max |Δ|.
  */
-async function blendProperty(backend: Exclude<Backend, 'cpu'>, c: { seed: number; perturbSeed: number; scale: number; alpha: number; imageSeed: number; batch: number }): Promise<number> {
+async function blendProperty(
+  backend: Exclude<Backend, 'cpu'>,
+  c: { seed: number; perturbSeed: number; scale: number; alpha: number; imageSeed: number; batch: number },
+): Promise<number> {
   const w0 = randomWeights(c.seed);
   const w1 = perturb(w0, c.perturbSeed, c.scale);
   const images = randomImages(c.batch, c.imageSeed);
@@ -116,10 +140,14 @@ async function bufferLimitCheck(): Promise<{ limit: number; adapterLimit: number
   let error: string | null = null;
   let message = '';
   try {
-    new GpuBlender(device, [
-      { name: 'small', dtype: 'float32', feedDtype: 'float32', shape: [16], zeroShot: small, fineTuned: small },
-      { name: 'visual.huge', dtype: 'float32', feedDtype: 'float32', shape: [n], zeroShot: big, fineTuned: big },
-    ], ledger);
+    new GpuBlender(
+      device,
+      [
+        { name: 'small', dtype: 'float32', feedDtype: 'float32', shape: [16], zeroShot: small, fineTuned: small },
+        { name: 'visual.huge', dtype: 'float32', feedDtype: 'float32', shape: [n], zeroShot: big, fineTuned: big },
+      ],
+      ledger,
+    );
   } catch (e) {
     error = e instanceof GpuBufferLimitError ? 'GpuBufferLimitError' : String(e);
     message = (e as Error).message;

@@ -22,20 +22,42 @@ interface View {
   hash: string;
 }
 
-const view = (): Promise<View> => appState(s.page, (st) => ({ member: st.member, pairMember: st.pair ? st.pair.member : null, bundleHash: st.pair ? st.pair.bundleHash : null,
-  pairResultsKey: st.pair ? st.pair.resultsKey : null, resultsKey: st.resultsKey, alpha: st.alpha, complete: st.fullFrontierMs !== null, hash: location.hash }));
+const view = (): Promise<View> =>
+  appState(s.page, (st) => ({
+    member: st.member,
+    pairMember: st.pair ? st.pair.member : null,
+    bundleHash: st.pair ? st.pair.bundleHash : null,
+    pairResultsKey: st.pair ? st.pair.resultsKey : null,
+    resultsKey: st.resultsKey,
+    alpha: st.alpha,
+    complete: st.fullFrontierMs !== null,
+    hash: location.hash,
+  }));
 
-const waitForMember = (id: string) => s.page.waitForFunction((want) => {
-  const st = globalThis.wiseft?.store.getState();
-  return st?.pair?.member === want && st.loading === null;
-}, id, { timeout: SLOW_UPDATE_MS, polling: 100 });
+const waitForMember = (id: string) =>
+  s.page.waitForFunction(
+    (want) => {
+      const st = globalThis.wiseft?.store.getState();
+      return st?.pair?.member === want && st.loading === null;
+    },
+    id,
+    { timeout: SLOW_UPDATE_MS, polling: 100 },
+  );
 
 /** Waits for an SVG text of the chart (a point's label); on a timeout, says which texts there were. */
 async function chartText(text: string): Promise<void> {
-  await s.page.waitForFunction((t) => [...document.querySelectorAll('svg text')].some((e) => e.textContent === t), text, { timeout: SLOW_UPDATE_MS, polling: 250 }).catch(async (e: unknown) => {
-    console.log('chart texts:', await s.page.evaluate(() => [...document.querySelectorAll('svg text')].map((x) => x.textContent).join(' | ')));
-    throw e;
-  });
+  await s.page
+    .waitForFunction((t) => [...document.querySelectorAll('svg text')].some((e) => e.textContent === t), text, {
+      timeout: SLOW_UPDATE_MS,
+      polling: 250,
+    })
+    .catch(async (e: unknown) => {
+      console.log(
+        'chart texts:',
+        await s.page.evaluate(() => [...document.querySelectorAll('svg text')].map((x) => x.textContent).join(' | ')),
+      );
+      throw e;
+    });
 }
 
 const legend = (name: string) => s.page.locator('.recharts-legend-item-text', { hasText: name });
@@ -45,7 +67,14 @@ beforeAll(async () => {
     seed: 8,
     sets: BIG_SETS,
     members: [
-      { id: 'e2e-seed0', name: 'End-to-end fine-tuning, seed 0', kind: 'end-to-end', seed: 0, description: 'All weights fine-tuned on the reference set.', sweeps: true },
+      {
+        id: 'e2e-seed0',
+        name: 'End-to-end fine-tuning, seed 0',
+        kind: 'end-to-end',
+        seed: 0,
+        description: 'All weights fine-tuned on the reference set.',
+        sweeps: true,
+      },
       { id: 'lp-seed1', name: 'Linear classifier, seed 1', kind: 'linear-classifier', seed: 1, perturbSeed: 40 },
       { id: 'wrong-head', name: 'A six-class head', model: { shapes: { 'head.weight': [16, 6], 'head.bias': [6] } } },
     ],
@@ -61,7 +90,11 @@ describe('a bundle with several fine-tuned members', () => {
     await waitForMember('lp-seed1');
     expect(await s.page.locator('[data-testid="member-select"]').inputValue()).toBe('lp-seed1');
     const options = await s.page.locator('[data-testid="member-select"] option').allTextContents();
-    expect(options).toEqual(['End-to-end fine-tuning, seed 0 (end-to-end, seed 0)', 'Linear classifier, seed 1 (linear-classifier, seed 1)', 'A six-class head (end-to-end)']);
+    expect(options).toEqual([
+      'End-to-end fine-tuning, seed 0 (end-to-end, seed 0)',
+      'Linear classifier, seed 1 (linear-classifier, seed 1)',
+      'A six-class head (end-to-end)',
+    ]);
     const v = await view();
     expect(v.hash).toContain('member=lp-seed1');
     expect(v.member).toBe('lp-seed1');
@@ -70,7 +103,7 @@ describe('a bundle with several fine-tuned members', () => {
     await chartText('fine-tuned (linear-classifier, seed 1)');
   });
 
-  it('switching member shows its recorded sweep at once, names it at α = 1, and never shows the other member\'s points', async () => {
+  it("switching member shows its recorded sweep at once, names it at α = 1, and never shows the other member's points", async () => {
     const before = await view();
     await s.page.locator('[data-testid="member-select"]').selectOption('e2e-seed0');
     await waitForMember('e2e-seed0');
@@ -95,12 +128,17 @@ describe('a bundle with several fine-tuned members', () => {
   });
 
   it('refuses a member that does not match the zero-shot model, naming it, and keeps the member, its results and α', async () => {
-    await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, undefined, { timeout: BIG_FRONTIER_MS, polling: 500 });
+    await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, undefined, {
+      timeout: BIG_FRONTIER_MS,
+      polling: 500,
+    });
     const before = await view();
     const points = await appState(s.page, (st) => st.points);
     await s.page.locator('[data-testid="member-select"]').selectOption('wrong-head');
     await s.page.waitForSelector('[data-testid="pair-error"]', { timeout: UI_UPDATE_MS });
-    expect(await s.page.textContent('[data-testid="pair-error"]')).toMatch(/member 'wrong-head'.*does not match the zero-shot model.*head\.weight/);
+    expect(await s.page.textContent('[data-testid="pair-error"]')).toMatch(
+      /member 'wrong-head'.*does not match the zero-shot model.*head\.weight/,
+    );
     const after = await view();
     expect(after.pairMember).toBe('e2e-seed0');
     expect(after.bundleHash).toBe(before.bundleHash);
@@ -110,7 +148,7 @@ describe('a bundle with several fine-tuned members', () => {
     expect(await s.page.locator('[data-testid="member-select"]').inputValue()).toBe('e2e-seed0');
   });
 
-  it('your own eval sets stay in use when you switch member (recorded sweeps, measured on the bundle\'s sets, are hidden)', async () => {
+  it("your own eval sets stay in use when you switch member (recorded sweeps, measured on the bundle's sets, are hidden)", async () => {
     // A tiny <set>/<class>/<image> folder made in the page: PNGs at the model's 8 px.
     const ok = await s.page.evaluate(async () => {
       const png = async (seed: number) => {
@@ -121,7 +159,10 @@ describe('a bundle with several fine-tuned members', () => {
         return c.convertToBlob({ type: 'image/png' });
       };
       const files: { path: string; blob: Blob }[] = [];
-      for (const [set, n] of [['reference', 6], ['mine', 4]] as const) {
+      for (const [set, n] of [
+        ['reference', 6],
+        ['mine', 4],
+      ] as const) {
         for (let i = 0; i < n; i++) files.push({ path: `${set}/c${i % 5}/${i}.png`, blob: await png(i + (set === 'mine' ? 50 : 0)) });
       }
       const w = globalThis as unknown as { wiseft: { actions: { loadEvalFolder(f: typeof files): Promise<boolean> } } };

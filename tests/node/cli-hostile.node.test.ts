@@ -15,7 +15,13 @@ import { dirSource } from '../../src/node/dirSource';
 import { parseModel, serializeModel } from '../../src/core/onnx/model';
 import { writeBundleDir } from '../support/testBundle';
 
-interface Run { code: number | null; stderr: string; stdout: string; ms: number; peakBytes: number }
+interface Run {
+  code: number | null;
+  stderr: string;
+  stdout: string;
+  ms: number;
+  peakBytes: number;
+}
 
 /** Runs the CLI as a user does (node + tsx), sampling its peak RSS (VmHWM) until it exits. */
 function cli(args: string[], timeoutMs = 90_000): Promise<Run> {
@@ -77,18 +83,31 @@ beforeAll(async () => {
   });
   hs = await startHostileServer(small.files, { maxStreamMs: 80_000, lifetimeMs: 300_000 });
   const serve = (prefix: string, manifest: Uint8Array) => hs.route(`/${prefix}/manifest.json`, (_q, res) => void res.end(manifest));
-  const redirectTo = (to: string) => (_q: unknown, res: import('node:http').ServerResponse) => void res.writeHead(302, { Location: to }).end();
+  const redirectTo = (to: string) => (_q: unknown, res: import('node:http').ServerResponse) =>
+    void res.writeHead(302, { Location: to }).end();
   // The model file streams forever: with a declared size, and without one (the 1.28 GB cap).
-  serve('endless-declared', manifestWith((m) => void (m.models.zeroShot = { path: 'zeroshot.onnx', bytes: 5_000_000 })));
+  serve(
+    'endless-declared',
+    manifestWith((m) => void (m.models.zeroShot = { path: 'zeroshot.onnx', bytes: 5_000_000 })),
+  );
   hs.route('/endless-declared/zeroshot.onnx', hs.handler('/hostile/endless'));
-  serve('endless', manifestWith(() => undefined));
+  serve(
+    'endless',
+    manifestWith(() => undefined),
+  );
   hs.route('/endless/zeroshot.onnx', hs.handler('/hostile/endless'));
   // A file that stalls after 1,000 bytes; a manifest that never completes.
-  serve('stall', manifestWith(() => undefined));
+  serve(
+    'stall',
+    manifestWith(() => undefined),
+  );
   hs.route('/stall/zeroshot.onnx', hs.handler('/hostile/stall'));
   hs.route('/slow/manifest.json', hs.handler('/hostile/slow'));
   // Each file 302s to another host (here: another port, another origin).
-  serve('redirect', manifestWith(() => undefined));
+  serve(
+    'redirect',
+    manifestWith(() => undefined),
+  );
   hs.route('/redirect/zeroshot.onnx', redirectTo(`http://127.0.0.1:${closedPort}/zeroshot.onnx`));
 });
 afterAll(async () => hs?.close());
@@ -96,20 +115,30 @@ afterAll(async () => hs?.close());
 describe('item 13: arguments are parsed strictly and bounded', () => {
   it('a 10⁹-point α grid, empty and hexadecimal α are refused at once, naming the argument', async () => {
     const t0 = performance.now();
-    await expect(main(['eval', '--pair', 'x', '--alphas', '0:1:1e-9'])).rejects.toThrow(/^--alphas '0:1:1e-9' has 1000000001 points; at most 10001/);
+    await expect(main(['eval', '--pair', 'x', '--alphas', '0:1:1e-9'])).rejects.toThrow(
+      /^--alphas '0:1:1e-9' has 1000000001 points; at most 10001/,
+    );
     expect(performance.now() - t0).toBeLessThan(1000);
     await expect(main(['eval', '--pair', 'x', '--alphas', ''])).rejects.toThrow(/^--alphas is empty/);
     await expect(main(['eval', '--pair', 'x', '--alphas', '0,0x1'])).rejects.toThrow(/^--alphas: '0x1' is not a number between 0 and 1/);
     await expect(main(['eval', '--pair', 'x', '--alphas', '0:1'])).rejects.toThrow(/a range is start:stop:step/);
-    await expect(main(['eval', '--pair', 'x', '--alphas', '0:2:0.5'])).rejects.toThrow(/--alphas stop: '2' is not a number between 0 and 1/);
-    await expect(main(['export', '--pair', 'x', '--alpha', '', '--out', 'y'])).rejects.toThrow(/^--alpha: '' is not a number between 0 and 1/);
+    await expect(main(['eval', '--pair', 'x', '--alphas', '0:2:0.5'])).rejects.toThrow(
+      /--alphas stop: '2' is not a number between 0 and 1/,
+    );
+    await expect(main(['export', '--pair', 'x', '--alpha', '', '--out', 'y'])).rejects.toThrow(
+      /^--alpha: '' is not a number between 0 and 1/,
+    );
     await expect(main(['export', '--pair', 'x', '--alpha', '0x1', '--out', 'y'])).rejects.toThrow(/^--alpha: '0x1' is not a number/);
-    await expect(main(['export', '--pair', 'x', '--alpha', ' 0.5e0 ', '--out', 'y', 'stray'])).rejects.toThrow(/export takes no positional arguments \(got 'stray'\)/);
+    await expect(main(['export', '--pair', 'x', '--alpha', ' 0.5e0 ', '--out', 'y', 'stray'])).rejects.toThrow(
+      /export takes no positional arguments \(got 'stray'\)/,
+    );
   });
 
   it('merge with no inputs is an error; an unreadable shard is named', async () => {
     await expect(main(['merge', '--out', join(tmpdir(), 'never.jsonl')])).rejects.toThrow(/^merge needs at least one shard file/);
-    await expect(main(['merge', '/nonexistent/s0.jsonl', '--out', join(tmpdir(), 'never.jsonl')])).rejects.toThrow(/^could not read \/nonexistent\/s0\.jsonl: no such file/);
+    await expect(main(['merge', '/nonexistent/s0.jsonl', '--out', join(tmpdir(), 'never.jsonl')])).rejects.toThrow(
+      /^could not read \/nonexistent\/s0\.jsonl: no such file/,
+    );
   });
 });
 
@@ -118,7 +147,9 @@ describe('item 16: a bundle folder cannot link out of itself', () => {
     const outside = writeBundle(small.files);
     const dir = writeBundle(new Map([...small.files].filter(([p]) => p !== 'zeroshot.onnx')));
     symlinkSync(join(outside, 'zeroshot.onnx'), join(dir, 'zeroshot.onnx'));
-    await expect(loadBundle(dirSource(dir))).rejects.toThrow(new RegExp(`^refusing to read ${dir}/zeroshot\\.onnx: it links to ${outside}/zeroshot\\.onnx, outside the bundle folder$`));
+    await expect(loadBundle(dirSource(dir))).rejects.toThrow(
+      new RegExp(`^refusing to read ${dir}/zeroshot\\.onnx: it links to ${outside}/zeroshot\\.onnx, outside the bundle folder$`),
+    );
     // A link inside the folder, and a bundle folder reached through a link, are fine.
     rmSync(join(dir, 'zeroshot.onnx'));
     cpSync(join(outside, 'zeroshot.onnx'), join(dir, 'real.onnx'));
@@ -163,33 +194,85 @@ describe('items 2, 9, 14, 17: the CLI on hostile inputs fails within 60 s and 1.
     });
     const bigDeclared = dir((d) => setManifest(d, (m) => void (m.models.zeroShot.bytes = 2 ** 33)));
     const cases: { name: string; args: string[]; message: RegExp }[] = [
-      { name: 'endless file, size declared', args: ['export', '--pair', url('endless-declared'), '--alpha', '0.5', '--out', '/dev/null'], message: /zeroshot\.onnx is larger than the 5000000 bytes the manifest declares \(stopped after \d+\)/ },
-      { name: 'endless file, no size declared', args: ['export', '--pair', url('endless'), '--alpha', '0.5', '--out', '/dev/null'], message: /zeroshot\.onnx is larger than the limit of 1\.19 GiB per file \(stopped after 1\.19 GiB\)/ },
-      { name: 'a file that stalls', args: ['export', '--pair', url('stall'), '--alpha', '0.5', '--out', '/dev/null'], message: /zeroshot\.onnx: 127\.0\.0\.1:\d+ sent nothing for 30 s/ },
-      { name: 'a manifest that never completes', args: ['eval', '--pair', url('slow')], message: /manifest\.json: no complete answer from 127\.0\.0\.1:\d+ within 30 s/ },
-      { name: 'a redirect to another origin', args: ['eval', '--pair', url('redirect')], message: new RegExp(`zeroshot\\.onnx: .* redirects to http://127\\.0\\.0\\.1:${closedPort}/zeroshot\\.onnx, on another origin`) },
-      { name: 'a refused connection', args: ['eval', '--pair', `http://127.0.0.1:${closedPort}/pair/manifest.json`], message: new RegExp(`could not reach 127\\.0\\.0\\.1:${closedPort}: 127\\.0\\.0\\.1:${closedPort} refused the connection`) },
-      { name: 'a blocked port', args: ['eval', '--pair', 'http://127.0.0.1:25/pair/manifest.json'], message: /port 25 of 127\.0\.0\.1 is on the Fetch standard's list of blocked ports/ },
-      { name: 'credentials in the URL', args: ['eval', '--pair', `http://me:secret@127.0.0.1:${closedPort}/pair/manifest.json`], message: /carries a user name or password/ },
-      { name: 'opset 99', args: ['eval', '--pair', opset99], message: /onnxruntime could not load zeroshot\.onnx \(whose graph serves both checkpoints\): ONNX Runtime only \*guarantees\*/ },
-      { name: 'a node attribute mismatch', args: ['eval', '--pair', attribute], message: /attribute 'strides' is \[2, 2\] in the zero-shot model and \[1, 1\] in the fine-tuned model/ },
-      { name: 'a declared size over the cap', args: ['eval', '--pair', bigDeclared], message: /zeroshot\.onnx has \d+ bytes but the manifest says 8589934592/ },
-      { name: 'a 10⁹-point grid', args: ['eval', '--pair', bigDeclared, '--alphas', '0:1:1e-9'], message: /--alphas '0:1:1e-9' has 1000000001 points/ },
+      {
+        name: 'endless file, size declared',
+        args: ['export', '--pair', url('endless-declared'), '--alpha', '0.5', '--out', '/dev/null'],
+        message: /zeroshot\.onnx is larger than the 5000000 bytes the manifest declares \(stopped after \d+\)/,
+      },
+      {
+        name: 'endless file, no size declared',
+        args: ['export', '--pair', url('endless'), '--alpha', '0.5', '--out', '/dev/null'],
+        message: /zeroshot\.onnx is larger than the limit of 1\.19 GiB per file \(stopped after 1\.19 GiB\)/,
+      },
+      {
+        name: 'a file that stalls',
+        args: ['export', '--pair', url('stall'), '--alpha', '0.5', '--out', '/dev/null'],
+        message: /zeroshot\.onnx: 127\.0\.0\.1:\d+ sent nothing for 30 s/,
+      },
+      {
+        name: 'a manifest that never completes',
+        args: ['eval', '--pair', url('slow')],
+        message: /manifest\.json: no complete answer from 127\.0\.0\.1:\d+ within 30 s/,
+      },
+      {
+        name: 'a redirect to another origin',
+        args: ['eval', '--pair', url('redirect')],
+        message: new RegExp(`zeroshot\\.onnx: .* redirects to http://127\\.0\\.0\\.1:${closedPort}/zeroshot\\.onnx, on another origin`),
+      },
+      {
+        name: 'a refused connection',
+        args: ['eval', '--pair', `http://127.0.0.1:${closedPort}/pair/manifest.json`],
+        message: new RegExp(`could not reach 127\\.0\\.0\\.1:${closedPort}: 127\\.0\\.0\\.1:${closedPort} refused the connection`),
+      },
+      {
+        name: 'a blocked port',
+        args: ['eval', '--pair', 'http://127.0.0.1:25/pair/manifest.json'],
+        message: /port 25 of 127\.0\.0\.1 is on the Fetch standard's list of blocked ports/,
+      },
+      {
+        name: 'credentials in the URL',
+        args: ['eval', '--pair', `http://me:secret@127.0.0.1:${closedPort}/pair/manifest.json`],
+        message: /carries a user name or password/,
+      },
+      {
+        name: 'opset 99',
+        args: ['eval', '--pair', opset99],
+        message: /onnxruntime could not load zeroshot\.onnx \(whose graph serves both checkpoints\): ONNX Runtime only \*guarantees\*/,
+      },
+      {
+        name: 'a node attribute mismatch',
+        args: ['eval', '--pair', attribute],
+        message: /attribute 'strides' is \[2, 2\] in the zero-shot model and \[1, 1\] in the fine-tuned model/,
+      },
+      {
+        name: 'a declared size over the cap',
+        args: ['eval', '--pair', bigDeclared],
+        message: /zeroshot\.onnx has \d+ bytes but the manifest says 8589934592/,
+      },
+      {
+        name: 'a 10⁹-point grid',
+        args: ['eval', '--pair', bigDeclared, '--alphas', '0:1:1e-9'],
+        message: /--alphas '0:1:1e-9' has 1000000001 points/,
+      },
       { name: 'merge without inputs', args: ['merge', '--out', '/dev/null'], message: /merge needs at least one shard file/ },
     ];
     // Two at a time: the slow ones mostly wait, the endless ones use a core each.
     const results: [string, Run][] = [];
     const queue = [...cases];
-    await Promise.all([0, 1, 2].map(async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) {
-        const r = await cli(c.args);
-        results.push([c.name, r]);
-        console.log(`cli-hostile: ${c.name}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s, peak ${(r.peakBytes / 1e9).toFixed(2)} GB: ${r.stderr.trim()}`);
-        expectOneLineFailure(r, c.message);
-        expect(r.ms, c.name).toBeLessThan(LIMIT_MS);
-        expect(r.peakBytes, c.name).toBeLessThan(LIMIT_BYTES);
-      }
-    }));
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        for (let c = queue.shift(); c; c = queue.shift()) {
+          const r = await cli(c.args);
+          results.push([c.name, r]);
+          console.log(
+            `cli-hostile: ${c.name}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s, peak ${(r.peakBytes / 1e9).toFixed(2)} GB: ${r.stderr.trim()}`,
+          );
+          expectOneLineFailure(r, c.message);
+          expect(r.ms, c.name).toBeLessThan(LIMIT_MS);
+          expect(r.peakBytes, c.name).toBeLessThan(LIMIT_BYTES);
+        }
+      }),
+    );
     expect(results).toHaveLength(cases.length);
   });
 });

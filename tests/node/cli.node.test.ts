@@ -30,14 +30,17 @@ function npxWiseft(args: string[]): Promise<{ code: number | null; stdout: strin
   });
 }
 
-
 describe('wiseft CLI', () => {
   it('evaluates the bundled pair over 21 α values; two shards merge to the same file as one run', async () => {
     const dir = 'public/pairs/shapes';
     const out = mkdtempSync(join(tmpdir(), 'wiseft-cli-'));
     expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--out', join(out, 'all.jsonl')]))).toBe(0);
-    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '0/2', '--out', join(out, 's0.jsonl')]))).toBe(0);
-    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '1/2', '--out', join(out, 's1.jsonl')]))).toBe(0);
+    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '0/2', '--out', join(out, 's0.jsonl')]))).toBe(
+      0,
+    );
+    expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0:1:0.05', '--shard', '1/2', '--out', join(out, 's1.jsonl')]))).toBe(
+      0,
+    );
     expect(await main(['merge', join(out, 's0.jsonl'), join(out, 's1.jsonl'), '--out', join(out, 'merged.jsonl')])).toBe(0);
     const all = readFileSync(join(out, 'all.jsonl'), 'utf8');
     expect(readFileSync(join(out, 'merged.jsonl'), 'utf8')).toBe(all);
@@ -55,7 +58,13 @@ describe('wiseft CLI', () => {
     const got = (await session.run({ image: new ort.Tensor('float32', images, [4, ...IMAGE_DIMS]) })).logits!.data as Float32Array;
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
     await explorer.loadPair(await loadBundle(dirSource(dir)));
-    const engine = (explorer as unknown as { pair: { engine: { run: (a: number, i: { data: Float32Array; dims: number[] }) => Promise<Record<string, { data: Float32Array }>> } } }).pair.engine;
+    const engine = (
+      explorer as unknown as {
+        pair: {
+          engine: { run: (a: number, i: { data: Float32Array; dims: number[] }) => Promise<Record<string, { data: Float32Array }>> };
+        };
+      }
+    ).pair.engine;
     const live = (await engine.run(0.5, { data: images, dims: [4, ...IMAGE_DIMS] })).logits!.data;
     expect(maxAbsDiff(got, live)).toBeLessThanOrEqual(1e-5);
     await explorer.dispose();

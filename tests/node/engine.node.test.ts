@@ -2,7 +2,17 @@ import { describe, it, expect } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { BlendEngine } from '../../src/core/runtime/engine';
 import { ortNode } from '../../src/core/runtime/ort-node';
-import { buildTestModel, randomWeights, perturb, blendWeights, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
+import {
+  buildTestModel,
+  randomWeights,
+  perturb,
+  blendWeights,
+  randomImages,
+  maxAbsDiff,
+  roundToHalf,
+  IMAGE_DIMS,
+  type Weights,
+} from '../support/testPair';
 
 const ALPHAS = [0, 0.25, 0.5, 0.75, 1];
 const BATCH = 6;
@@ -28,7 +38,14 @@ describe.each([
 
   it(`logits at α ∈ {${ALPHAS.join(', ')}} equal an independently blended model within ${tol}`, async () => {
     const engine = await BlendEngine.create(buildTestModel(w0, { fp16 }), buildTestModel(w1, { fp16 }), { ort: ortNode, backend: 'cpu' });
-    expect(engine.info.differing.map((d) => d.name).sort()).toEqual(['head.bias', 'head.weight', 'visual.conv.bias', 'visual.conv.weight', 'visual.proj.bias', 'visual.proj.weight']);
+    expect(engine.info.differing.map((d) => d.name).sort()).toEqual([
+      'head.bias',
+      'head.weight',
+      'visual.conv.bias',
+      'visual.conv.weight',
+      'visual.proj.bias',
+      'visual.proj.weight',
+    ]);
     expect(engine.info.shared.map((d) => d.name)).toEqual(['logit_scale']);
     for (const alpha of ALPHAS) {
       const got = await engine.run(alpha, { data: images, dims: [BATCH, ...IMAGE_DIMS] });

@@ -46,7 +46,9 @@ describe('Explorer in Node', () => {
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
     await explorer.loadPair(await loadBundle(memorySource(good.files)));
     const before = explorer.current!.bundleHash;
-    await expect(explorer.loadPair(await loadBundle(memorySource(bad.files)))).rejects.toThrow(/head\.weight.*float32\[16, 5\].*float32\[16, 6\]/);
+    await expect(explorer.loadPair(await loadBundle(memorySource(bad.files)))).rejects.toThrow(
+      /head\.weight.*float32\[16, 5\].*float32\[16, 6\]/,
+    );
     expect(explorer.current!.bundleHash).toBe(before);
     expect(await explorer.evaluate([0], null, () => undefined)).toBe('done');
     await explorer.dispose();

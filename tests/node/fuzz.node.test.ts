@@ -39,7 +39,18 @@ import { createServer } from 'node:http';
 const BOUND_MS = 2000;
 
 // Cases per property: thousands for the cheap ones, the whole file in well under 30 s on 2 cores.
-const RUNS = { bytes: 15_000, truncations: 2_000, flips: 6_000, headers: 5_000, json: 5_000, text: 5_000, mutations: 5_000, escapes: 3_000, urls: 15_000, engine: 50 };
+const RUNS = {
+  bytes: 15_000,
+  truncations: 2_000,
+  flips: 6_000,
+  headers: 5_000,
+  json: 5_000,
+  text: 5_000,
+  mutations: 5_000,
+  escapes: 3_000,
+  urls: 15_000,
+  engine: 50,
+};
 
 const valid = buildTestModel(randomWeights(31));
 const validFt = buildTestModel(perturb(randomWeights(31), 32));
@@ -105,10 +116,17 @@ function structuralOffsets(bytes: Uint8Array): number[] {
 /** Bit flips and byte overwrites, half of them aimed at the structure (raw_data is most of the file). */
 function mutations(bytes: Uint8Array): fc.Arbitrary<Uint8Array> {
   const structure = structuralOffsets(bytes);
-  const offset = fc.oneof(fc.nat(bytes.byteLength - 1), fc.nat(structure.length - 1).map((i) => structure[i]!));
+  const offset = fc.oneof(
+    fc.nat(bytes.byteLength - 1),
+    fc.nat(structure.length - 1).map((i) => structure[i]!),
+  );
   const edit = fc.oneof(
-    fc.record({ at: offset, bit: fc.nat(7) }).map(({ at, bit }) => (b: Uint8Array) => { b[at]! ^= 1 << bit; }),
-    fc.record({ at: offset, value: fc.nat(255) }).map(({ at, value }) => (b: Uint8Array) => { b[at] = value; }),
+    fc.record({ at: offset, bit: fc.nat(7) }).map(({ at, bit }) => (b: Uint8Array) => {
+      b[at]! ^= 1 << bit;
+    }),
+    fc.record({ at: offset, value: fc.nat(255) }).map(({ at, value }) => (b: Uint8Array) => {
+      b[at] = value;
+    }),
   );
   return fc.array(edit, { minLength: 1, maxLength: 8 }).map((edits) => {
     // Not bytes.slice(): the test models are Node Buffers, whose slice() shares their memory.
@@ -170,35 +188,61 @@ describe('fuzz: parseModel accepts a model or throws OnnxError, never anything e
       fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
     );
     const count = fc.oneof(fc.nat(64), fc.constantFrom(2 ** 32, 2 ** 53, -1, -(2 ** 40))).map(String);
-    const external = fc.record({
-      location: fc.constantFrom('w.bin', 'missing.bin', '../w.bin', '/w.bin', 'http://x/w.bin', ''),
-      offset: fc.oneof(count, fc.string({ maxLength: 4 })),
-      length: fc.oneof(count, fc.string({ maxLength: 4 })),
-    }).map(({ location, offset, length }) => [{ key: 'location', value: location }, { key: 'offset', value: offset }, { key: 'length', value: length }]);
-    const tensor = fc.record({
-      name: fc.constantFrom('w', 'b', 'w'),
-      dims: fc.array(int64, { maxLength: 6 }),
-      data_type: fc.integer({ min: -2, max: 24 }),
-      raw_data: fc.option(fc.oneof(fc.nat(64), fc.constantFrom(4096, 65_536)).map((n) => new Uint8Array(n))),
-      float_data: fc.array(fc.float(), { maxLength: 16 }),
-      int32_data: fc.array(fc.integer(), { maxLength: 16 }),
-      int64_data: fc.array(int64, { maxLength: 8 }),
-      data_location: fc.constantFrom(0, 0, 1, 7),
-      external_data: fc.option(external),
-    }, { requiredKeys: ['name', 'dims', 'data_type'] });
-    const dim = fc.oneof(int64.map((v) => ({ dim_value: v })), fc.constant({ dim_param: 'batch' }));
-    const valueInfo = (name: string) => fc.record({ name: fc.constant(name), type: fc.record({ tensor_type: fc.record({ elem_type: fc.integer({ min: -1, max: 20 }), shape: fc.record({ dim: fc.array(dim, { maxLength: 4 }) }) }) }) });
-    const model = fc.record({
-      ir_version: fc.oneof(fc.constant(8), int64),
-      initializer: fc.array(tensor, { maxLength: 4 }),
-      input: fc.array(valueInfo('x'), { maxLength: 2 }),
-      output: fc.array(valueInfo('y'), { minLength: 1, maxLength: 2 }),
-    }).map(({ ir_version, initializer, input, output }) =>
-      ModelProtoType.encode(ModelProtoType.fromObject({
-        ir_version,
-        opset_import: [{ domain: '', version: 17 }],
-        graph: { name: 'g', node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }], initializer, input, output },
-      })).finish());
+    const external = fc
+      .record({
+        location: fc.constantFrom('w.bin', 'missing.bin', '../w.bin', '/w.bin', 'http://x/w.bin', ''),
+        offset: fc.oneof(count, fc.string({ maxLength: 4 })),
+        length: fc.oneof(count, fc.string({ maxLength: 4 })),
+      })
+      .map(({ location, offset, length }) => [
+        { key: 'location', value: location },
+        { key: 'offset', value: offset },
+        { key: 'length', value: length },
+      ]);
+    const tensor = fc.record(
+      {
+        name: fc.constantFrom('w', 'b', 'w'),
+        dims: fc.array(int64, { maxLength: 6 }),
+        data_type: fc.integer({ min: -2, max: 24 }),
+        raw_data: fc.option(fc.oneof(fc.nat(64), fc.constantFrom(4096, 65_536)).map((n) => new Uint8Array(n))),
+        float_data: fc.array(fc.float(), { maxLength: 16 }),
+        int32_data: fc.array(fc.integer(), { maxLength: 16 }),
+        int64_data: fc.array(int64, { maxLength: 8 }),
+        data_location: fc.constantFrom(0, 0, 1, 7),
+        external_data: fc.option(external),
+      },
+      { requiredKeys: ['name', 'dims', 'data_type'] },
+    );
+    const dim = fc.oneof(
+      int64.map((v) => ({ dim_value: v })),
+      fc.constant({ dim_param: 'batch' }),
+    );
+    const valueInfo = (name: string) =>
+      fc.record({
+        name: fc.constant(name),
+        type: fc.record({
+          tensor_type: fc.record({
+            elem_type: fc.integer({ min: -1, max: 20 }),
+            shape: fc.record({ dim: fc.array(dim, { maxLength: 4 }) }),
+          }),
+        }),
+      });
+    const model = fc
+      .record({
+        ir_version: fc.oneof(fc.constant(8), int64),
+        initializer: fc.array(tensor, { maxLength: 4 }),
+        input: fc.array(valueInfo('x'), { maxLength: 2 }),
+        output: fc.array(valueInfo('y'), { minLength: 1, maxLength: 2 }),
+      })
+      .map(({ ir_version, initializer, input, output }) =>
+        ModelProtoType.encode(
+          ModelProtoType.fromObject({
+            ir_version,
+            opset_import: [{ domain: '', version: 17 }],
+            graph: { name: 'g', node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }], initializer, input, output },
+          }),
+        ).finish(),
+      );
     fc.assert(
       fc.property(model, (bytes) => {
         timed('parseModel on hostile headers', () => exercise(bytes));
@@ -224,9 +268,14 @@ function validManifest(): Record<string, unknown> {
     }
   }
   const set = (id: string, role: string, analogue: string) => ({
-    id, name: `${id} set`, role, analogue, description: `the ${id} images`,
+    id,
+    name: `${id} set`,
+    role,
+    analogue,
+    description: `the ${id} images`,
     sprite: { path: `eval/${id}.png`, tile: 32, columns: 2, count: 4 },
-    labels: [0, 1, 2, 1], classes: null,
+    labels: [0, 1, 2, 1],
+    classes: null,
   });
   return {
     format: 'wiseft-pair/1',
@@ -238,7 +287,14 @@ function validManifest(): Record<string, unknown> {
       fineTuned: { path: 'finetuned.onnx', bytes: 1234, sha256: 'b'.repeat(64) },
     },
     io: { image: 'image', embedding: 'embedding', logits: 'logits' },
-    text: { model: { path: 'text.onnx', bytes: 1 }, tokenizer: 'tokenizer.json', contextLength: 16, padId: 0, input: 'input_ids', output: 'text_embedding' },
+    text: {
+      model: { path: 'text.onnx', bytes: 1 },
+      tokenizer: 'tokenizer.json',
+      contextLength: 16,
+      padId: 0,
+      input: 'input_ids',
+      output: 'text_embedding',
+    },
     logitScale: 100,
     templates: ['a photo of a {}.', 'a drawing of a {}.'],
     classes: ['circle', 'square', 'triangle'],
@@ -289,7 +345,14 @@ function manifestOutcome(input: string | Uint8Array): ManifestError | null {
   }
 }
 
-const RELATIVE_PATHS = ['models.zeroShot.path', 'models.fineTuned.path', 'text.model.path', 'text.tokenizer', 'eval.sets.0.sprite.path', 'eval.sets.1.sprite.path'];
+const RELATIVE_PATHS = [
+  'models.zeroShot.path',
+  'models.fineTuned.path',
+  'text.model.path',
+  'text.tokenizer',
+  'eval.sets.0.sprite.path',
+  'eval.sets.1.sprite.path',
+];
 
 /** The same manifest in format v2, with two members (one with recorded sweeps): v2 paths fuzzed too. */
 function validManifestV2(): Record<string, unknown> {
@@ -302,32 +365,89 @@ function validManifestV2(): Record<string, unknown> {
       zeroShot,
       members: [
         {
-          id: 'e2e-seed0', name: 'End-to-end fine-tuning, seed 0', kind: 'end-to-end', seed: 0, description: 'one paragraph', model: fineTuned,
-          sweeps: { weight: { path: 'sweeps/e2e-seed0.weight.jsonl', bytes: 3296, sha256: 'c'.repeat(64) }, output: { path: 'sweeps/e2e-seed0.output.jsonl', bytes: 3297, sha256: 'd'.repeat(64) } },
+          id: 'e2e-seed0',
+          name: 'End-to-end fine-tuning, seed 0',
+          kind: 'end-to-end',
+          seed: 0,
+          description: 'one paragraph',
+          model: fineTuned,
+          sweeps: {
+            weight: { path: 'sweeps/e2e-seed0.weight.jsonl', bytes: 3296, sha256: 'c'.repeat(64) },
+            output: { path: 'sweeps/e2e-seed0.output.jsonl', bytes: 3297, sha256: 'd'.repeat(64) },
+          },
         },
-        { id: 'lp-seed1', name: 'Linear classifier, seed 1', kind: 'linear-classifier', seed: 1, model: { path: 'members/lp-seed1.onnx', bytes: 1234, sha256: 'e'.repeat(64) } },
+        {
+          id: 'lp-seed1',
+          name: 'Linear classifier, seed 1',
+          kind: 'linear-classifier',
+          seed: 1,
+          model: { path: 'members/lp-seed1.onnx', bytes: 1234, sha256: 'e'.repeat(64) },
+        },
       ],
     },
   };
 }
 
-const RELATIVE_PATHS_V2 = ['models.zeroShot.path', 'models.members.0.model.path', 'models.members.1.model.path', 'models.members.0.sweeps.weight.path', 'models.members.0.sweeps.output.path', 'text.model.path', 'text.tokenizer', 'eval.sets.0.sprite.path'];
+const RELATIVE_PATHS_V2 = [
+  'models.zeroShot.path',
+  'models.members.0.model.path',
+  'models.members.1.model.path',
+  'models.members.0.sweeps.weight.path',
+  'models.members.0.sweeps.output.path',
+  'text.model.path',
+  'text.tokenizer',
+  'eval.sets.0.sprite.path',
+];
 
 const segment = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-', '_', '%', '2', 'e', 'E'), minLength: 1, maxLength: 4 });
 /** Paths that leave the bundle's folder, or name another host, in the ways a URL or a server reads them. */
 const escapingPath = fc.oneof(
-  fc.constantFrom('..', '../x', '/etc/passwd', 'http://evil/x', 'https://evil/x.onnx', '//evil/x', 'file:///etc/passwd', 'C:\\x.onnx', 'c:x', '\\\\server\\x',
-    'javascript:alert(1)', 'data:application/octet-stream;base64,AA==', ' //evil/x', '\t../x', '.\t./x', '%2e%2e/x', '.%2E/x', 'a/%2e%2e/%2e%2e/x', 'a%2f..%2f..%2fx', 'x\n', '..#', '..?x', 'a/..#/../x', ''),
-  fc.tuple(fc.array(segment, { maxLength: 3 }), fc.constantFrom('..', '%2e%2e', '.%2e', '%2E.'), fc.array(segment, { maxLength: 3 }), fc.constantFrom('/', '\\'))
+  fc.constantFrom(
+    '..',
+    '../x',
+    '/etc/passwd',
+    'http://evil/x',
+    'https://evil/x.onnx',
+    '//evil/x',
+    'file:///etc/passwd',
+    'C:\\x.onnx',
+    'c:x',
+    '\\\\server\\x',
+    'javascript:alert(1)',
+    'data:application/octet-stream;base64,AA==',
+    ' //evil/x',
+    '\t../x',
+    '.\t./x',
+    '%2e%2e/x',
+    '.%2E/x',
+    'a/%2e%2e/%2e%2e/x',
+    'a%2f..%2f..%2fx',
+    'x\n',
+    '..#',
+    '..?x',
+    'a/..#/../x',
+    '',
+  ),
+  fc
+    .tuple(
+      fc.array(segment, { maxLength: 3 }),
+      fc.constantFrom('..', '%2e%2e', '.%2e', '%2E.'),
+      fc.array(segment, { maxLength: 3 }),
+      fc.constantFrom('/', '\\'),
+    )
     .map(([pre, up, post, sep]) => [...pre, up, ...post].join(sep)),
-  fc.tuple(fc.constantFrom('/', '\\', 'http://', 'https:', 'ftp://', 'blob:', '//', ' /', '\n//'), fc.array(segment, { minLength: 1, maxLength: 3 })).map(([pre, segs]) => pre + segs.join('/')),
+  fc
+    .tuple(
+      fc.constantFrom('/', '\\', 'http://', 'https:', 'ftp://', 'blob:', '//', ' /', '\n//'),
+      fc.array(segment, { minLength: 1, maxLength: 3 }),
+    )
+    .map(([pre, segs]) => pre + segs.join('/')),
 );
 
 describe.each([
   { format: 'v1', manifest: validManifest() as Json, relativePaths: RELATIVE_PATHS },
   { format: 'v2', manifest: validManifestV2() as Json, relativePaths: RELATIVE_PATHS_V2 },
 ])('fuzz: parseManifest ($format) accepts a manifest or throws ManifestError naming the field', ({ manifest, relativePaths }) => {
-
   it('accepts the manifest the mutations start from', () => {
     expect(manifestOutcome(JSON.stringify(manifest))).toBeNull();
   });
@@ -355,7 +475,11 @@ describe.each([
         const e = manifestOutcome(JSON.stringify(setAt(manifest, path, value)));
         // A value of another JSON type is always wrong, and the message must say where; the
         // nullable fields excepted, where null and a value are both right.
-        const nullable = path.length === 4 && path[0] === 'eval' && ['analogue', 'classes'].includes(String(path[3])) && (value === null || original === null);
+        const nullable =
+          path.length === 4 &&
+          path[0] === 'eval' &&
+          ['analogue', 'classes'].includes(String(path[3])) &&
+          (value === null || original === null);
         if (value !== undefined && kindOf(value) !== kindOf(original) && !nullable) {
           expect(e).toBeInstanceOf(ManifestError);
           expect(e!.message).toContain(`${path.join('.')}: `);
@@ -373,7 +497,15 @@ describe.each([
   it('(e) on paths that leave the bundle: "..", absolute paths, URLs', () => {
     fc.assert(
       fc.property(fc.constantFrom(...relativePaths), escapingPath, (field, bad) => {
-        const e = manifestOutcome(JSON.stringify(setAt(manifest, field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), bad)));
+        const e = manifestOutcome(
+          JSON.stringify(
+            setAt(
+              manifest,
+              field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
+              bad,
+            ),
+          ),
+        );
         expect(e, `${field} = ${JSON.stringify(bad)}`).toBeInstanceOf(ManifestError);
         expect(e!.message).toContain(`${field}: must be a relative path inside the bundle`);
       }),
@@ -383,7 +515,31 @@ describe.each([
 
   it('(e) a path isSafeRelativePath accepts resolves, as a URL, inside the bundle folder', () => {
     const base = 'https://host.example/pairs/shapes/';
-    const chars = fc.constantFrom('.', '.', '/', '\\', '%', '2', 'e', 'E', 'f', '5', 'c', ':', ' ', '\t', '\n', '\r', '\0', 'a', 'x', '?', '#', '@', 'é');
+    const chars = fc.constantFrom(
+      '.',
+      '.',
+      '/',
+      '\\',
+      '%',
+      '2',
+      'e',
+      'E',
+      'f',
+      '5',
+      'c',
+      ':',
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      '\0',
+      'a',
+      'x',
+      '?',
+      '#',
+      '@',
+      'é',
+    );
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: chars, maxLength: 12 }), escapingPath, fc.string({ unit: 'grapheme', maxLength: 8 })), (p) => {
         counts.set('isSafeRelativePath vs URL', (counts.get('isSafeRelativePath vs URL') ?? 0) + 1);
@@ -417,7 +573,10 @@ describe('fuzz: BlendEngine.create on flipped-bit models (onnxruntime-node)', ()
         counts.set('BlendEngine.create on flipped models', (counts.get('BlendEngine.create on flipped models') ?? 0) + 1);
         const t0 = performance.now();
         // Against the intact model (the pair check's turn), and as both sides (onnxruntime's turn).
-        for (const [a, b] of [[valid, ft], [ft, ft]] as const) {
+        for (const [a, b] of [
+          [valid, ft],
+          [ft, ft],
+        ] as const) {
           await settle(async () => {
             const engine = await BlendEngine.create(a, b, { ort: ortNode, backend: 'cpu' });
             try {
@@ -440,7 +599,9 @@ describe('fuzz: BlendEngine.create on flipped-bit models (onnxruntime-node)', ()
 
 /** The test pair's logits output with its declared shape replaced (null: no shape declared). */
 function withLogitsDims(bytes: Uint8Array, dims: (number | string)[] | null): Uint8Array {
-  const obj = ModelProtoType.toObject(ModelProtoType.decode(bytes), { longs: String, bytes: Array }) as { graph: { output: { name: string; type: { tensor_type: { shape?: unknown } } }[] } };
+  const obj = ModelProtoType.toObject(ModelProtoType.decode(bytes), { longs: String, bytes: Array }) as {
+    graph: { output: { name: string; type: { tensor_type: { shape?: unknown } } }[] };
+  };
   const o = obj.graph.output.find((x) => x.name === 'logits')!;
   if (dims === null) delete o.type.tensor_type.shape;
   else o.type.tensor_type.shape = { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: String(d) } : { dim_param: d })) };
@@ -458,12 +619,24 @@ describe('fuzz: a pair whose manifest and model disagree is refused at load, and
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.integer({ min: 2, max: 12 }), fc.constantFrom(5, 5, 10_000)),
-        fc.constantFrom<(number | string)[] | null>(['batch', 5], ['batch', 5], ['batch', 6], ['batch'], ['batch', 5, 1], [5], ['batch', 'classes'], null),
+        fc.constantFrom<(number | string)[] | null>(
+          ['batch', 5],
+          ['batch', 5],
+          ['batch', 6],
+          ['batch'],
+          ['batch', 5, 1],
+          [5],
+          ['batch', 'classes'],
+          null,
+        ),
         async (classes, dims) => {
           counts.set('loadPair on class/logit mismatches', (counts.get('loadPair on class/logit mismatches') ?? 0) + 1);
           const b = makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 10 }], seed: 5 });
           for (const path of ['zeroshot.onnx', 'finetuned.onnx']) b.files.set(path, withLogitsDims(b.files.get(path)!, dims));
-          const m = JSON.parse(new TextDecoder().decode(b.files.get('manifest.json')!)) as { classes: string[]; eval: { sets: { labels: number[] }[] } };
+          const m = JSON.parse(new TextDecoder().decode(b.files.get('manifest.json')!)) as {
+            classes: string[];
+            eval: { sets: { labels: number[] }[] };
+          };
           m.classes = Array.from({ length: classes }, (_, i) => `class ${i}`);
           m.eval.sets[0]!.labels = m.eval.sets[0]!.labels.map((l) => l % classes);
           b.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
@@ -494,26 +667,36 @@ describe('fuzz: a pair whose manifest and model disagree is refused at load, and
 });
 
 const RESERVED = Object.getOwnPropertyNames(Object.prototype).concat('__proto__', 'prototype');
-const anyKey = fc.oneof(fc.constantFrom(...RESERVED), fc.string({ minLength: 1, maxLength: 12 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/));
+const anyKey = fc.oneof(
+  fc.constantFrom(...RESERVED),
+  fc.string({ minLength: 1, maxLength: 12 }),
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
+);
 
 describe('fuzz: keys that are Object.prototype names never corrupt results', () => {
   it('(l) ResultStore, results lines and imported curves keep every set, whatever its name', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(anyKey.filter((k) => !k.includes(':') && k.trim() === k && k.length > 0 && !/[\r\n]/.test(k)), { minLength: 2, maxLength: 6 }), (ids) => {
-        counts.set('prototype keys through results', (counts.get('prototype keys through results') ?? 0) + 1);
-        const store = new ResultStore(ids.map((id) => ({ id, count: 4 })));
-        ids.forEach((id, k) => store.record({ alpha: 0.5, setId: id, chunk: 0, start: 0, end: 4 }, k % 5));
-        const point = store.point(0.5);
-        expect(Object.keys(point).sort()).toEqual([...ids].sort());
-        const line = toResultLine(0.5, point);
-        const back = parseResults(JSON.stringify(line));
-        const curve = toCurve('f.jsonl', [...back, { ...back[0]!, alpha: 1 }], null);
-        expect([curve.reference, ...curve.shifts].sort()).toEqual([...ids].sort());
-        for (const p of curve.points) {
-          expect(Object.keys(p.perSet).sort()).toEqual([...ids].sort());
-          expect(Number.isFinite(p.shift)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.uniqueArray(
+          anyKey.filter((k) => !k.includes(':') && k.trim() === k && k.length > 0 && !/[\r\n]/.test(k)),
+          { minLength: 2, maxLength: 6 },
+        ),
+        (ids) => {
+          counts.set('prototype keys through results', (counts.get('prototype keys through results') ?? 0) + 1);
+          const store = new ResultStore(ids.map((id) => ({ id, count: 4 })));
+          ids.forEach((id, k) => store.record({ alpha: 0.5, setId: id, chunk: 0, start: 0, end: 4 }, k % 5));
+          const point = store.point(0.5);
+          expect(Object.keys(point).sort()).toEqual([...ids].sort());
+          const line = toResultLine(0.5, point);
+          const back = parseResults(JSON.stringify(line));
+          const curve = toCurve('f.jsonl', [...back, { ...back[0]!, alpha: 1 }], null);
+          expect([curve.reference, ...curve.shifts].sort()).toEqual([...ids].sort());
+          for (const p of curve.points) {
+            expect(Object.keys(p.perSet).sort()).toEqual([...ids].sort());
+            expect(Number.isFinite(p.shift)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -549,36 +732,84 @@ function pngHeader(width: number, height: number, tail: Uint8Array): Uint8Array 
   const ihdr = Uint8Array.of(...be(width), ...be(height), 8, 2, 0, 0, 0);
   const type = new TextEncoder().encode('IHDR');
   const idat = new TextEncoder().encode('IDAT');
-  return Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...be(13), ...type, ...ihdr, ...be(crc32(type, ihdr)), ...be(tail.length), ...idat, ...tail, ...be(crc32(idat, tail)), 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82);
+  return Uint8Array.of(
+    0x89,
+    0x50,
+    0x4e,
+    0x47,
+    0x0d,
+    0x0a,
+    0x1a,
+    0x0a,
+    ...be(13),
+    ...type,
+    ...ihdr,
+    ...be(crc32(type, ihdr)),
+    ...be(tail.length),
+    ...idat,
+    ...tail,
+    ...be(crc32(idat, tail)),
+    0,
+    0,
+    0,
+    0,
+    0x49,
+    0x45,
+    0x4e,
+    0x44,
+    0xae,
+    0x42,
+    0x60,
+    0x82,
+  );
 }
 
-describe('fuzz: decompression bombs are refused from their headers, quickly, with the module\'s own error', () => {
-  const spec = (count: number, columns: number) => ({ id: 'ref', name: 'ref', role: 'reference' as const, analogue: null, sprite: { path: 'eval/ref.png', tile: 8, columns, count }, labels: Array.from({ length: count }, () => 0), classes: null });
-  const dim = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(20000, 65535, 2 ** 31 - 1, 2 ** 32 - 1));
+describe("fuzz: decompression bombs are refused from their headers, quickly, with the module's own error", () => {
+  const spec = (count: number, columns: number) => ({
+    id: 'ref',
+    name: 'ref',
+    role: 'reference' as const,
+    analogue: null,
+    sprite: { path: 'eval/ref.png', tile: 8, columns, count },
+    labels: Array.from({ length: count }, () => 0),
+    classes: null,
+  });
+  const dim = fc.oneof(
+    fc.integer({ min: 0, max: 200 }),
+    fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    fc.constantFrom(20000, 65535, 2 ** 31 - 1, 2 ** 32 - 1),
+  );
 
   it('(m) PNG headers of any size: sprite sheets and the pixel budget', () => {
     fc.assert(
-      fc.property(dim, dim, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.uint8Array({ maxLength: 64 }), (w, h, count, columns, tail) => {
-        const png = pngHeader(w, h, tail);
-        expect(readImageHeader(png)).toEqual({ format: 'png', width: w, height: h });
-        timed('pixel budget on PNG headers', () => {
-          try {
-            checkPixelBudget('x.png', readImageHeader(png)!, png.length);
-            expect(w * h).toBeLessThanOrEqual(MAX_IMAGE_PIXELS);
-          } catch (e) {
-            expect(e).toBeInstanceOf(ImageTooLargeError);
-          }
-          try {
-            const set = spriteSet(spec(count, columns), png);
-            // Accepted only when the sheet fits the tiles (with a spare row and column at most)...
-            expect(w).toBeLessThanOrEqual((columns + 1) * 8);
-            // ...and decoding it (garbage data) is bounded by that and refused cleanly.
-            pixelsOf(set);
-          } catch (e) {
-            expect(e).toBeInstanceOf(BundleError);
-          }
-        });
-      }),
+      fc.property(
+        dim,
+        dim,
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (w, h, count, columns, tail) => {
+          const png = pngHeader(w, h, tail);
+          expect(readImageHeader(png)).toEqual({ format: 'png', width: w, height: h });
+          timed('pixel budget on PNG headers', () => {
+            try {
+              checkPixelBudget('x.png', readImageHeader(png)!, png.length);
+              expect(w * h).toBeLessThanOrEqual(MAX_IMAGE_PIXELS);
+            } catch (e) {
+              expect(e).toBeInstanceOf(ImageTooLargeError);
+            }
+            try {
+              const set = spriteSet(spec(count, columns), png);
+              // Accepted only when the sheet fits the tiles (with a spare row and column at most)...
+              expect(w).toBeLessThanOrEqual((columns + 1) * 8);
+              // ...and decoding it (garbage data) is bounded by that and refused cleanly.
+              pixelsOf(set);
+            } catch (e) {
+              expect(e).toBeInstanceOf(BundleError);
+            }
+          });
+        },
+      ),
       { numRuns: 3_000 },
     );
     // And the real thing: a 20000×20000 sheet that decodes (1.2 GB) is refused in the header.
@@ -590,32 +821,57 @@ describe('fuzz: decompression bombs are refused from their headers, quickly, wit
     const bomb = deflatedZeros(1_900_000_000, 10_000_000);
     const small = deflatedZeros(1000, 1000);
     const entry = fc.record({
-      name: fc.constantFrom('s/c0/a.png', 's/c0/b.jpg', 's/c1/c.webp', 'notes.txt', 's/.hidden.png', '../x.png', '__proto__', 's/c0/__proto__.png'),
+      name: fc.constantFrom(
+        's/c0/a.png',
+        's/c0/b.jpg',
+        's/c1/c.webp',
+        'notes.txt',
+        's/.hidden.png',
+        '../x.png',
+        '__proto__',
+        's/c0/__proto__.png',
+      ),
       kind: fc.constantFrom('small', 'bomb', 'liar'),
     });
     fc.assert(
-      fc.property(fc.array(entry, { minLength: 1, maxLength: 6 }), fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), { maxLength: 3 }), (entries, edits) => {
-        const zip = zipOf(entries.map((e) => ({ name: e.name, method: 8 as const, data: e.kind === 'bomb' ? bomb : small, size: e.kind === 'bomb' ? 1_900_000_000 : e.kind === 'liar' ? 10 : 1000 })));
-        for (const { at, value } of edits) zip[at % zip.length] = value;
-        timed('unzipEntries on bombs', () => {
-          let out: Map<string, Uint8Array>;
-          try {
-            out = unzipEntries(zip);
-          } catch (e) {
-            expect(e).toBeInstanceOf(EvalFolderError);
-            return;
-          }
-          let total = 0;
-          for (const [name, bytes] of out) {
-            expect(name).toMatch(/\.(png|jpe?g|gif|webp|bmp|avif)$/i);
-            expect(bytes.length).toBeLessThanOrEqual(ZIP_LIMITS.entryBytes);
-            total += bytes.length;
-          }
-          expect(total).toBeLessThanOrEqual(ZIP_LIMITS.totalBytes);
-          // Unmutated: a bomb image entry is never let through.
-          if (edits.length === 0) expect(entries.some((e) => e.kind === 'bomb' && /\.(png|jpg|webp)$/.test(e.name) && !e.name.includes('/.') && !e.name.startsWith('..'))).toBe(false);
-        });
-      }),
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), { maxLength: 3 }),
+        (entries, edits) => {
+          const zip = zipOf(
+            entries.map((e) => ({
+              name: e.name,
+              method: 8 as const,
+              data: e.kind === 'bomb' ? bomb : small,
+              size: e.kind === 'bomb' ? 1_900_000_000 : e.kind === 'liar' ? 10 : 1000,
+            })),
+          );
+          for (const { at, value } of edits) zip[at % zip.length] = value;
+          timed('unzipEntries on bombs', () => {
+            let out: Map<string, Uint8Array>;
+            try {
+              out = unzipEntries(zip);
+            } catch (e) {
+              expect(e).toBeInstanceOf(EvalFolderError);
+              return;
+            }
+            let total = 0;
+            for (const [name, bytes] of out) {
+              expect(name).toMatch(/\.(png|jpe?g|gif|webp|bmp|avif)$/i);
+              expect(bytes.length).toBeLessThanOrEqual(ZIP_LIMITS.entryBytes);
+              total += bytes.length;
+            }
+            expect(total).toBeLessThanOrEqual(ZIP_LIMITS.totalBytes);
+            // Unmutated: a bomb image entry is never let through.
+            if (edits.length === 0)
+              expect(
+                entries.some(
+                  (e) => e.kind === 'bomb' && /\.(png|jpg|webp)$/.test(e.name) && !e.name.includes('/.') && !e.name.startsWith('..'),
+                ),
+              ).toBe(false);
+          });
+        },
+      ),
       { numRuns: 1_500 },
     );
   });
@@ -655,9 +911,20 @@ describe('fuzz: results files with hostile values', () => {
 // bodies, from a Node server on 127.0.0.1 (bounded: every body stops after 3 s, the server after
 // the block). Each case must end in bytes within the limits or a DownloadError, and in time.
 describe('fuzz: boundedFetch against endless and slow streams (a local server)', () => {
-  interface Plan { chunks: { size: number; delayMs: number }[]; endless: boolean; contentLength: 'none' | 'true' | 'lie-high'; expected: 'none' | 'exact' | 'low' | 'high' }
+  interface Plan {
+    chunks: { size: number; delayMs: number }[];
+    endless: boolean;
+    contentLength: 'none' | 'true' | 'lie-high';
+    expected: 'none' | 'exact' | 'low' | 'high';
+  }
   const plan: fc.Arbitrary<Plan> = fc.record({
-    chunks: fc.array(fc.record({ size: fc.oneof(fc.nat(64), fc.integer({ min: 1000, max: 70_000 })), delayMs: fc.oneof(fc.constant(0), fc.nat(40), fc.constantFrom(250, 700)) }), { maxLength: 8 }),
+    chunks: fc.array(
+      fc.record({
+        size: fc.oneof(fc.nat(64), fc.integer({ min: 1000, max: 70_000 })),
+        delayMs: fc.oneof(fc.constant(0), fc.nat(40), fc.constantFrom(250, 700)),
+      }),
+      { maxLength: 8 },
+    ),
     endless: fc.boolean(),
     contentLength: fc.constantFrom('none', 'true', 'lie-high'),
     expected: fc.constantFrom('none', 'exact', 'low', 'high'),
@@ -699,10 +966,24 @@ describe('fuzz: boundedFetch against endless and slow streams (a local server)',
           const key = String(++id);
           plans.set(key, p);
           const finite = p.chunks.reduce((s, c) => s + c.size, 0);
-          const expectedBytes = p.expected === 'none' ? undefined : p.expected === 'exact' ? finite : p.expected === 'low' ? Math.floor(finite / 2) : finite + 1000;
+          const expectedBytes =
+            p.expected === 'none'
+              ? undefined
+              : p.expected === 'exact'
+                ? finite
+                : p.expected === 'low'
+                  ? Math.floor(finite / 2)
+                  : finite + 1000;
           const t0 = performance.now();
           try {
-            const bytes = await boundedFetch(`${origin}/f?id=${key}`, { origin, name: 'f.onnx', maxBytes: MAX_BYTES, idleMs: IDLE_MS, totalMs: TOTAL_MS, ...(expectedBytes !== undefined ? { expectedBytes } : {}) });
+            const bytes = await boundedFetch(`${origin}/f?id=${key}`, {
+              origin,
+              name: 'f.onnx',
+              maxBytes: MAX_BYTES,
+              idleMs: IDLE_MS,
+              totalMs: TOTAL_MS,
+              ...(expectedBytes !== undefined ? { expectedBytes } : {}),
+            });
             expect(bytes.byteLength).toBeLessThanOrEqual(Math.min(MAX_BYTES, expectedBytes ?? Infinity));
             expect(p.endless).toBe(false);
             expect(bytes.byteLength).toBe(finite);

@@ -61,7 +61,6 @@ function readDir(dir: string): Files {
   return files;
 }
 
-
 describe('item 3: the class count must equal the logits width, and logits must be rank 2', () => {
   it('refuses 3 classes on a 5-logit model, and 10,000; the previous pair stays', async () => {
     await withGoodPair(async (ex) => {
@@ -69,9 +68,15 @@ describe('item 3: the class count must equal the logits width, and logits must b
         m.classes = ['c0', 'c1', 'c2'];
         (m.eval as { sets: { labels: number[] }[] }).sets[0]!.labels = Array.from({ length: 20 }, (_, i) => i % 3);
       });
-      await expect(ex.loadPair(await loadBundle(memorySource(three)))).rejects.toThrow(/the image model's output 'logits' has 5 logits per image, but the manifest lists 3 classes: each class needs exactly one logit/);
-      const many = editManifest(oneSet().files, (m) => { m.classes = Array.from({ length: 10_000 }, (_, i) => `class ${i}`); });
-      await expect(ex.loadPair(await loadBundle(memorySource(many)))).rejects.toThrow(/has 5 logits per image, but the manifest lists 10,000 classes/);
+      await expect(ex.loadPair(await loadBundle(memorySource(three)))).rejects.toThrow(
+        /the image model's output 'logits' has 5 logits per image, but the manifest lists 3 classes: each class needs exactly one logit/,
+      );
+      const many = editManifest(oneSet().files, (m) => {
+        m.classes = Array.from({ length: 10_000 }, (_, i) => `class ${i}`);
+      });
+      await expect(ex.loadPair(await loadBundle(memorySource(many)))).rejects.toThrow(
+        /has 5 logits per image, but the manifest lists 10,000 classes/,
+      );
     });
   });
 
@@ -81,13 +86,17 @@ describe('item 3: the class count must equal the logits width, and logits must b
         reshapeLogits(g, [[-1]]);
         setOutputDims(g, 'logits', ['n']);
       });
-      await expect(ex.loadPair(await loadBundle(memorySource(declared)))).rejects.toThrow(/the image model's output 'logits' is declared \[n\], not \[batch, 5\]/);
+      await expect(ex.loadPair(await loadBundle(memorySource(declared)))).rejects.toThrow(
+        /the image model's output 'logits' is declared \[n\], not \[batch, 5\]/,
+      );
       // The graph does not say: the test batch shows it.
       const undeclared = editModels(oneSet().files, (g) => {
         reshapeLogits(g, [[-1]]);
         setOutputDims(g, 'logits', null);
       });
-      await expect(ex.loadPair(await loadBundle(memorySource(undeclared)))).rejects.toThrow(/on a test batch of 2 images the output 'logits' is \[10\], not \[2, 5\]/);
+      await expect(ex.loadPair(await loadBundle(memorySource(undeclared)))).rejects.toThrow(
+        /on a test batch of 2 images the output 'logits' is \[10\], not \[2, 5\]/,
+      );
     });
   });
 
@@ -116,7 +125,9 @@ describe('item 7: a pair that loads but fails when run does not replace the work
       await ex.evaluate([0], null, () => undefined);
       const kept = ex.snapshot()!.points;
       const failing = failsWhenRun(oneSet().files);
-      await expect(ex.loadPair(await loadBundle(memorySource(failing)))).rejects.toThrow(/^the pair loads but fails when run on a test batch of 2 images: .*Reshape/s);
+      await expect(ex.loadPair(await loadBundle(memorySource(failing)))).rejects.toThrow(
+        /^the pair loads but fails when run on a test batch of 2 images: .*Reshape/s,
+      );
       expect(ex.snapshot()!.points).toEqual(kept);
     });
   });
@@ -127,10 +138,18 @@ describe('item 15: the text tower is checked at load', () => {
 
   it('refuses a manifest naming an input or output the text encoder does not have; the previous pair stays', async () => {
     const ledger = await withGoodPair(async (ex) => {
-      const badInput = editManifest(shapes, (m) => { (m.text as Json).input = 'tokens'; });
-      await expect(ex.loadPair(await loadBundle(memorySource(badInput)))).rejects.toThrow(/the text encoder has no input 'tokens' \(its inputs: input_ids\), as text\.input and text\.output in the manifest say it should/);
-      const badOutput = editManifest(shapes, (m) => { (m.text as Json).output = 'pooled'; });
-      await expect(ex.loadPair(await loadBundle(memorySource(badOutput)))).rejects.toThrow(/the text encoder has no output 'pooled' \(its outputs: .*text_embedding/);
+      const badInput = editManifest(shapes, (m) => {
+        (m.text as Json).input = 'tokens';
+      });
+      await expect(ex.loadPair(await loadBundle(memorySource(badInput)))).rejects.toThrow(
+        /the text encoder has no input 'tokens' \(its inputs: input_ids\), as text\.input and text\.output in the manifest say it should/,
+      );
+      const badOutput = editManifest(shapes, (m) => {
+        (m.text as Json).output = 'pooled';
+      });
+      await expect(ex.loadPair(await loadBundle(memorySource(badOutput)))).rejects.toThrow(
+        /the text encoder has no output 'pooled' \(its outputs: .*text_embedding/,
+      );
     });
     expect(ledger.count('text-session')).toBe(0);
   });
@@ -157,7 +176,9 @@ describe('item 5: sprite sheets are not decoded for export, and a bomb sheet is 
     } catch (e) {
       err = e as Error;
     }
-    expect(err?.message).toMatch(/eval set 'reference': eval\/reference\.png: the sprite sheet declares 20000×20000px \(400 Mpx in a 1\.\d MB file\).*refused without decoding it/);
+    expect(err?.message).toMatch(
+      /eval set 'reference': eval\/reference\.png: the sprite sheet declares 20000×20000px \(400 Mpx in a 1\.\d MB file\).*refused without decoding it/,
+    );
     // Decoding it took 15-18 s and 3.5 GB.
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(500 * 2 ** 20);

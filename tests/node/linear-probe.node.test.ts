@@ -43,7 +43,9 @@ beforeAll(async () => {
   pixels = set.pixels!;
   // Any member will do: at α = 0 the engine runs the zero-shot weights.
   engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortNode, backend: 'cpu', inputName: m.io.image });
-  const features = await zeroShotFeatures(engine, pixels, set.count, { preprocess: m.preprocess, embedding: m.io.embedding }, (p) => progress.push(p));
+  const features = await zeroShotFeatures(engine, pixels, set.count, { preprocess: m.preprocess, embedding: m.io.embedding }, (p) =>
+    progress.push(p),
+  );
   all = { features, labels: set.labels };
   split = stratifiedSplit(set.labels, 0.5, 0);
   train = selectRows(all, split.train);
@@ -105,21 +107,30 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
     const after = headAccuracy(trained, validation);
     // The shipped linear member (trained by the pipeline on 20,000 other photos) goes 67.3% → 81.1%.
     expect(after - before).toBeGreaterThanOrEqual(0.05);
-    const probe = await BlendEngine.create(bundle.zeroShot, probeBytes, { ort: ortNode, backend: 'cpu', inputName: bundle.manifest.io.image });
+    const probe = await BlendEngine.create(bundle.zeroShot, probeBytes, {
+      ort: ortNode,
+      backend: 'cpu',
+      inputName: bundle.manifest.io.image,
+    });
     try {
       const logits = await logitsAt(probe, 1, split.validation);
       let correct = 0;
-      split.validation.forEach((r, i) => { if (argmax(logits, i, 10) === all.labels[r]) correct++; });
+      split.validation.forEach((r, i) => {
+        if (argmax(logits, i, 10) === all.labels[r]) correct++;
+      });
       expect(Math.abs(correct - after * split.validation.length)).toBeLessThanOrEqual(1);
     } finally {
       await probe.dispose();
     }
   });
 
-  it('writes the same graph with only the head changed, in the file\'s dtype', () => {
+  it("writes the same graph with only the head changed, in the file's dtype", () => {
     const before = parseModel(bundle.zeroShot);
     const after = parseModel(probeBytes);
-    const json = (m: ModelProto) => ModelProtoType.toObject(ModelProtoType.fromObject(m as never), { bytes: String }) as Record<string, unknown> & { graph: Record<string, unknown> };
+    const json = (m: ModelProto) =>
+      ModelProtoType.toObject(ModelProtoType.fromObject(m as never), { bytes: String }) as Record<string, unknown> & {
+        graph: Record<string, unknown>;
+      };
     const a = json(before.proto);
     const b = json(after.proto);
     for (const key of ['node', 'input', 'output', 'value_info', 'name'] as const) expect(b.graph[key], key).toEqual(a.graph[key]);
@@ -141,7 +152,11 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
     const w = written.graph.initializer.find((t) => t.name === 'head.weight')!;
     expect(w.data_type).toBe(DATA_TYPE.FLOAT16);
     expect(Array.from(tensorValues(w) as Uint16Array)).toEqual(Array.from(trained.weight, floatToHalf));
-    const e = await BlendEngine.create(half, serializeModel(written), { ort: ortNode, backend: 'cpu', inputName: bundle.manifest.io.image });
+    const e = await BlendEngine.create(half, serializeModel(written), {
+      ort: ortNode,
+      backend: 'cpu',
+      inputName: bundle.manifest.io.image,
+    });
     try {
       const rows = Int32Array.of(3, 400, 999);
       const logits = await logitsAt(e, 1, rows);
@@ -181,7 +196,10 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
   });
 
   it('is deterministic: the same features, split and seed give the same ONNX bytes', async () => {
-    const again = await zeroShotFeatures(engine, pixels, 1000, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding });
+    const again = await zeroShotFeatures(engine, pixels, 1000, {
+      preprocess: bundle.manifest.preprocess,
+      embedding: bundle.manifest.io.embedding,
+    });
     expect(again.data).toEqual(all.features.data);
     const s = stratifiedSplit(all.labels, 0.5, 0);
     expect(s).toEqual(split);
@@ -193,20 +211,33 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
   });
 
   it('takes the zero-shot features from a soup engine too (K = 3: weights [1, 0, 0])', async () => {
-    const soup = await BlendEngine.createWithMembers(bundle.zeroShot, [bundle.fineTuned, probeBytes], { ort: ortNode, backend: 'cpu', inputName: bundle.manifest.io.image });
+    const soup = await BlendEngine.createWithMembers(bundle.zeroShot, [bundle.fineTuned, probeBytes], {
+      ort: ortNode,
+      backend: 'cpu',
+      inputName: bundle.manifest.io.image,
+    });
     try {
-      const f = await zeroShotFeatures(soup, pixels.subarray(0, 50 * 32 * 32 * 3), 50, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding });
+      const f = await zeroShotFeatures(soup, pixels.subarray(0, 50 * 32 * 32 * 3), 50, {
+        preprocess: bundle.manifest.preprocess,
+        embedding: bundle.manifest.io.embedding,
+      });
       expect(f.data).toEqual(all.features.data.subarray(0, 50 * 64));
     } finally {
       await soup.dispose();
     }
   });
 
-  it('trains a head for a folder\'s own classes: the text tower\'s zero-shot head for them, both endpoints resized, θ(α) still the ensemble', async () => {
+  it("trains a head for a folder's own classes: the text tower's zero-shot head for them, both endpoints resized, θ(α) still the ensemble", async () => {
     const m = bundle.manifest;
     const picked = [3, 4, 6]; // star, cross, heart: three of the names pretraining rarely used
     const tower = await TextTower.create(ortNode, bundle.text!, bundle.tokenizer, m.text!, 'cpu');
-    const text = await tower.zeroShotHead(picked.map((c) => m.classes[c]!), m.templates, m.logitScale).finally(() => tower.release());
+    const text = await tower
+      .zeroShotHead(
+        picked.map((c) => m.classes[c]!),
+        m.templates,
+        m.logitScale,
+      )
+      .finally(() => tower.release());
     const textHead: LinearHead = { weight: text.weight, bias: new Float32Array(3), classes: 3, dim: text.dim };
     const rows = Int32Array.from(Array.from(all.labels.keys()).filter((i) => picked.includes(all.labels[i]!)));
     const folder = selectRows(all, rows);
@@ -233,8 +264,16 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
       }
       // α = 1 is the trained head applied to the features.
       let correct = 0;
-      some.forEach((r, i) => { if (argmax(l1, i, 3) === picked.indexOf(all.labels[r]!)) correct++; });
-      const want = headAccuracy(res.head, selectRows(v, Int32Array.from({ length: 40 }, (_, i) => i)));
+      some.forEach((r, i) => {
+        if (argmax(l1, i, 3) === picked.indexOf(all.labels[r]!)) correct++;
+      });
+      const want = headAccuracy(
+        res.head,
+        selectRows(
+          v,
+          Int32Array.from({ length: 40 }, (_, i) => i),
+        ),
+      );
       expect(Math.abs(correct / 40 - want)).toBeLessThanOrEqual(1 / 40);
     } finally {
       await e.dispose();
@@ -243,40 +282,65 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
 
   it('stops the feature pass when its signal aborts', async () => {
     const ac = new AbortController();
-    const run = zeroShotFeatures(engine, pixels, 1000, { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding, batch: 100 }, (p) => {
-      if (p.done >= 200) ac.abort(new Error('cancelled by the user'));
-    }, ac.signal);
+    const run = zeroShotFeatures(
+      engine,
+      pixels,
+      1000,
+      { preprocess: bundle.manifest.preprocess, embedding: bundle.manifest.io.embedding, batch: 100 },
+      (p) => {
+        if (p.done >= 200) ac.abort(new Error('cancelled by the user'));
+      },
+      ac.signal,
+    );
     await expect(run).rejects.toThrow('cancelled by the user');
   });
 
   describe('refuses bad input with a message that says what to do', () => {
     it('images of the wrong size for the feature pass', async () => {
-      const e = await zeroShotFeatures(engine, pixels.subarray(0, 1000), 10, { preprocess: bundle.manifest.preprocess, embedding: 'embedding' }).catch((x: unknown) => x);
+      const e = await zeroShotFeatures(engine, pixels.subarray(0, 1000), 10, {
+        preprocess: bundle.manifest.preprocess,
+        embedding: 'embedding',
+      }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(TrainingError);
-      expect((e as Error).message).toMatch(/10 images of 32×32 RGB need 30720 bytes but 1000 were given; resize the images to the model's 32px first/);
+      expect((e as Error).message).toMatch(
+        /10 images of 32×32 RGB need 30720 bytes but 1000 were given; resize the images to the model's 32px first/,
+      );
     });
 
     it('an output that is not the embedding', async () => {
-      const e = await zeroShotFeatures(engine, pixels.subarray(0, 3072), 1, { preprocess: bundle.manifest.preprocess, embedding: 'nope' }).catch((x: unknown) => x);
+      const e = await zeroShotFeatures(engine, pixels.subarray(0, 3072), 1, {
+        preprocess: bundle.manifest.preprocess,
+        embedding: 'nope',
+      }).catch((x: unknown) => x);
       expect((e as Error).message).toMatch(/the image model's output 'nope' is missing .* check io.embedding in the manifest/);
     });
 
-    it('labels beyond the pair\'s classes', async () => {
+    it("labels beyond the pair's classes", async () => {
       const labels = Int32Array.from(train.labels, (y, i) => (i === 2 ? 10 : y));
-      await expect(trainLinearProbe(train.features, labels, zeroShotHead, OPTIONS)).rejects.toThrow(/image 2 has label 10, but the head has 10 classes \(0–9\)/);
+      await expect(trainLinearProbe(train.features, labels, zeroShotHead, OPTIONS)).rejects.toThrow(
+        /image 2 has label 10, but the head has 10 classes \(0–9\)/,
+      );
     });
 
     it('features from another model (another dimension)', async () => {
       const narrow = { weight: zeroShotHead.weight.subarray(0, 320), bias: zeroShotHead.bias, classes: 10, dim: 32 };
-      await expect(trainLinearProbe(train.features, train.labels, narrow, OPTIONS)).rejects.toThrow(/features have dimension 64 but the head takes 32/);
+      await expect(trainLinearProbe(train.features, train.labels, narrow, OPTIONS)).rejects.toThrow(
+        /features have dimension 64 but the head takes 32/,
+      );
     });
 
     it('a head of another shape, a non-finite head, or a model without the head', () => {
       const wrong = { ...trained, weight: trained.weight.subarray(0, 9 * 64), bias: trained.bias.subarray(0, 9), classes: 9 };
-      expect(() => writeHead(bundle.zeroShot, wrong)).toThrow(/the trained head is \[9, 64\] but the model's 'head.weight' is \[10, 64\]: train the head from this model's own head/);
+      expect(() => writeHead(bundle.zeroShot, wrong)).toThrow(
+        /the trained head is \[9, 64\] but the model's 'head.weight' is \[10, 64\]: train the head from this model's own head/,
+      );
       const nan = { ...trained, bias: Float32Array.from(trained.bias, (v, i) => (i === 4 ? NaN : v)) };
-      expect(() => writeHead(bundle.zeroShot, nan)).toThrow(/bias\[4\] is NaN; a head must be finite \(lower the learning rate if training diverged\)/);
-      expect(() => writeHead(bundle.zeroShot, trained, { names: { weight: 'fc.weight', bias: 'fc.bias' } })).toThrow(/no initializer 'fc.weight', so its linear head cannot be found/);
+      expect(() => writeHead(bundle.zeroShot, nan)).toThrow(
+        /bias\[4\] is NaN; a head must be finite \(lower the learning rate if training diverged\)/,
+      );
+      expect(() => writeHead(bundle.zeroShot, trained, { names: { weight: 'fc.weight', bias: 'fc.bias' } })).toThrow(
+        /no initializer 'fc.weight', so its linear head cannot be found/,
+      );
       expect(() => writeHead(new Uint8Array([1, 2, 3]), trained)).toThrow(OnnxError);
     });
   });
@@ -291,7 +355,16 @@ function fp16Head(bytes: Uint8Array): Uint8Array {
     const v = tensorValues(t) as Float32Array;
     return { ...t, data_type: DATA_TYPE.FLOAT16, raw_data: new Uint8Array(Uint16Array.from(v, floatToHalf).buffer) };
   });
-  const casts = names.map((n) => NodeProtoType.fromObject({ op_type: 'Cast', input: [n], output: [`${n}.f32`], attribute: [{ name: 'to', type: 2, i: DATA_TYPE.FLOAT }] }));
-  const node = m.graph.node.map((n) => (n.op_type === 'Gemm' && n.output[0] === 'logits' ? { ...n, input: n.input.map((x) => (names.includes(x) ? `${x}.f32` : x)) } : n));
+  const casts = names.map((n) =>
+    NodeProtoType.fromObject({
+      op_type: 'Cast',
+      input: [n],
+      output: [`${n}.f32`],
+      attribute: [{ name: 'to', type: 2, i: DATA_TYPE.FLOAT }],
+    }),
+  );
+  const node = m.graph.node.map((n) =>
+    n.op_type === 'Gemm' && n.output[0] === 'logits' ? { ...n, input: n.input.map((x) => (names.includes(x) ? `${x}.f32` : x)) } : n,
+  );
   return serializeModel({ ...m.proto, graph: { ...m.graph, initializer, node: [...(casts as never[]), ...node] } });
 }

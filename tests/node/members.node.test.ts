@@ -33,11 +33,19 @@ function bundle() {
 function recording(files: Map<string, Uint8Array>) {
   const reads: string[] = [];
   const inner = memorySource(files);
-  return { reads, source: { label: 'memory', read: async (p: string) => { reads.push(p); return inner.read(p); } } };
+  return {
+    reads,
+    source: {
+      label: 'memory',
+      read: async (p: string) => {
+        reads.push(p);
+        return inner.read(p);
+      },
+    },
+  };
 }
 
 const writeBundle = (files: Map<string, Uint8Array>) => writeBundleDir(files, 'wiseft-members-');
-
 
 describe('a v2 bundle with several members, in the Explorer', () => {
   it('loads the first member by default, reads no other member, and another member changes α = 1 but not α = 0', async () => {
@@ -47,7 +55,9 @@ describe('a v2 bundle with several members, in the Explorer', () => {
     const first = await explorer.loadPair(await loadBundle(source));
     expect(first.member).toBe('e2e-seed0');
     expect(first.members.map((m) => [m.id, m.kind, m.seed, m.hasSweeps])).toEqual([
-      ['e2e-seed0', 'end-to-end', 0, true], ['lp-seed1', 'linear-classifier', 1, false], ['wrong-head', 'end-to-end', null, false],
+      ['e2e-seed0', 'end-to-end', 0, true],
+      ['lp-seed1', 'linear-classifier', 1, false],
+      ['wrong-head', 'end-to-end', null, false],
     ]);
     expect(reads).toContain('members/e2e-seed0.onnx');
     expect(reads.filter((p) => p.startsWith('members/'))).toEqual(['members/e2e-seed0.onnx']);
@@ -78,7 +88,9 @@ describe('a v2 bundle with several members, in the Explorer', () => {
     await explorer.evaluate([0.5], null, () => undefined);
     const points = explorer.snapshot()!.points;
     const bad = await loadBundle(memorySource(files), undefined, { member: 'wrong-head' });
-    await expect(explorer.loadPair(bad)).rejects.toThrow(/member 'wrong-head'.*does not match the zero-shot model.*head\.weight.*float32\[16, 5\].*float32\[16, 6\]/);
+    await expect(explorer.loadPair(bad)).rejects.toThrow(
+      /member 'wrong-head'.*does not match the zero-shot model.*head\.weight.*float32\[16, 5\].*float32\[16, 6\]/,
+    );
     expect(explorer.current!.member).toBe('lp-seed1');
     expect(explorer.current!.bundleHash).toBe(before.bundleHash);
     expect(explorer.snapshot()!.points).toEqual(points);
@@ -88,13 +100,15 @@ describe('a v2 bundle with several members, in the Explorer', () => {
   it('an unknown member id is refused listing the members, or opens the default with a note', async () => {
     const { files } = bundle();
     await expect(loadBundle(memorySource(files), undefined, { member: 'seed9' })).rejects.toThrow(UnknownMemberError);
-    await expect(loadBundle(memorySource(files), undefined, { member: 'seed9' })).rejects.toThrow("no member 'seed9' (its members: e2e-seed0, lp-seed1, wrong-head)");
+    await expect(loadBundle(memorySource(files), undefined, { member: 'seed9' })).rejects.toThrow(
+      "no member 'seed9' (its members: e2e-seed0, lp-seed1, wrong-head)",
+    );
     const b = await loadBundle(memorySource(files), undefined, { member: 'seed9', unknownMember: 'default' });
     expect(b.member.id).toBe('e2e-seed0');
     expect(b.memberNote).toMatch(/no member 'seed9'.*opened 'e2e-seed0', the default/);
   });
 
-  it('exposes the member\'s recorded sweeps (21 α, per-set counts) in the summary, and none for a member without', async () => {
+  it("exposes the member's recorded sweeps (21 α, per-set counts) in the summary, and none for a member without", async () => {
     const { files } = bundle();
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
     const s = await explorer.loadPair(await loadBundle(memorySource(files)));
@@ -111,18 +125,24 @@ describe('a v2 bundle with several members, in the Explorer', () => {
     const { files } = bundle();
     const broken = new Map(files);
     broken.set('sweeps/e2e-seed0.weight.jsonl', new TextEncoder().encode('not json\n'));
-    await expect(loadBundle(memorySource(broken))).rejects.toThrow(/sweeps\/e2e-seed0\.weight\.jsonl is not a wise-ft results file: line 1 is not JSON/);
+    await expect(loadBundle(memorySource(broken))).rejects.toThrow(
+      /sweeps\/e2e-seed0\.weight\.jsonl is not a wise-ft results file: line 1 is not JSON/,
+    );
     const other = new Map(files);
     other.set('sweeps/e2e-seed0.output.jsonl', new TextEncoder().encode('{"alpha": 0, "ImageNet:top1": 0.7}\n'));
     await expect(loadBundle(memorySource(other))).rejects.toThrow(BundleError);
-    await expect(loadBundle(memorySource(other))).rejects.toThrow(/sweeps\/e2e-seed0\.output\.jsonl has no accuracy for any of this bundle's eval sets \(reference, shiftA\)/);
+    await expect(loadBundle(memorySource(other))).rejects.toThrow(
+      /sweeps\/e2e-seed0\.output\.jsonl has no accuracy for any of this bundle's eval sets \(reference, shiftA\)/,
+    );
   });
 
   it('a v1 bundle loads as one member, "fine-tuned", with no sweeps', async () => {
     const { files } = makeTestBundle({ sets: SETS });
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
     const s = await explorer.loadPair(await loadBundle(memorySource(files)));
-    expect(s.members).toEqual([{ id: 'fine-tuned', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false }]);
+    expect(s.members).toEqual([
+      { id: 'fine-tuned', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false },
+    ]);
     expect(s.member).toBe('fine-tuned');
     expect(s.sweeps).toBeNull();
     await explorer.dispose();
@@ -142,17 +162,27 @@ describe('wiseft CLI on a v2 bundle', () => {
     ]);
 
     expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '0,1', '--out', join(out, 'default.jsonl')]))).toBe(0);
-    expect(await quiet(() => main(['eval', '--pair', dir, '--member', 'e2e-seed0', '--alphas', '0,1', '--out', join(out, 'e2e.jsonl')]))).toBe(0);
-    expect(await quiet(() => main(['eval', '--pair', dir, '--member', 'lp-seed1', '--alphas', '0,1', '--out', join(out, 'lp.jsonl')]))).toBe(0);
+    expect(
+      await quiet(() => main(['eval', '--pair', dir, '--member', 'e2e-seed0', '--alphas', '0,1', '--out', join(out, 'e2e.jsonl')])),
+    ).toBe(0);
+    expect(
+      await quiet(() => main(['eval', '--pair', dir, '--member', 'lp-seed1', '--alphas', '0,1', '--out', join(out, 'lp.jsonl')])),
+    ).toBe(0);
     const read = (f: string) => parseResults(readFileSync(join(out, f), 'utf8'));
     expect(read('e2e.jsonl')).toEqual(read('default.jsonl'));
     expect(read('lp.jsonl')[0]).toEqual(read('e2e.jsonl')[0]);
     expect(read('lp.jsonl')[1]).not.toEqual(read('e2e.jsonl')[1]);
 
-    await expect(main(['eval', '--pair', dir, '--member', 'seed9', '--alphas', '0'])).rejects.toThrow("--member: this bundle has no member 'seed9' (its members: e2e-seed0, lp-seed1, wrong-head)");
-    await expect(quiet(() => main(['eval', '--pair', dir, '--member', 'wrong-head', '--alphas', '0']))).rejects.toThrow(/member 'wrong-head'.*does not match the zero-shot model/);
+    await expect(main(['eval', '--pair', dir, '--member', 'seed9', '--alphas', '0'])).rejects.toThrow(
+      "--member: this bundle has no member 'seed9' (its members: e2e-seed0, lp-seed1, wrong-head)",
+    );
+    await expect(quiet(() => main(['eval', '--pair', dir, '--member', 'wrong-head', '--alphas', '0']))).rejects.toThrow(
+      /member 'wrong-head'.*does not match the zero-shot model/,
+    );
 
-    expect(await quiet(() => main(['export', '--pair', dir, '--member', 'lp-seed1', '--alpha', '1', '--out', join(out, 'lp.onnx')]))).toBe(0);
+    expect(await quiet(() => main(['export', '--pair', dir, '--member', 'lp-seed1', '--alpha', '1', '--out', join(out, 'lp.onnx')]))).toBe(
+      0,
+    );
     expect(await quiet(() => main(['export', '--pair', dir, '--alpha', '1', '--out', join(out, 'e2e.onnx')]))).toBe(0);
     expect(Buffer.compare(readFileSync(join(out, 'lp.onnx')), readFileSync(join(out, 'e2e.onnx')))).not.toBe(0);
   });
@@ -163,7 +193,9 @@ describe('wiseft CLI on a v2 bundle', () => {
     expect(result).toBe(0);
     expect(lines).toEqual(['fine-tuned\tend-to-end\tno seed\tFine-tuned\t(default)']);
     const out = mkdtempSync(join(tmpdir(), 'wiseft-members-cli-'));
-    expect(await quiet(() => main(['eval', '--pair', dir, '--member', 'fine-tuned', '--alphas', '1', '--out', join(out, 'a.jsonl')]))).toBe(0);
+    expect(await quiet(() => main(['eval', '--pair', dir, '--member', 'fine-tuned', '--alphas', '1', '--out', join(out, 'a.jsonl')]))).toBe(
+      0,
+    );
     expect(await quiet(() => main(['eval', '--pair', dir, '--alphas', '1', '--out', join(out, 'b.jsonl')]))).toBe(0);
     expect(readFileSync(join(out, 'a.jsonl'), 'utf8')).toBe(readFileSync(join(out, 'b.jsonl'), 'utf8'));
   });

@@ -8,7 +8,16 @@ import { ortNode } from '../../src/core/runtime/ort-node';
 import { BlendCoefficientsError } from '../../src/core/blend/blender';
 import { PairMismatchError } from '../../src/core/onnx/pair';
 import { parseModel, tensorValues } from '../../src/core/onnx/model';
-import { buildTestModel, randomWeights, perturb, randomImages, maxAbsDiff, roundToHalf, IMAGE_DIMS, type Weights } from '../support/testPair';
+import {
+  buildTestModel,
+  randomWeights,
+  perturb,
+  randomImages,
+  maxAbsDiff,
+  roundToHalf,
+  IMAGE_DIMS,
+  type Weights,
+} from '../support/testPair';
 
 const BATCH = 4;
 const images = randomImages(BATCH, 5);
@@ -94,13 +103,18 @@ describe('the K-member engine beside the pair API', () => {
   });
 
   it('refuses an α for three members, and a member that fails the pair check', async () => {
-    const engine = await BlendEngine.createWithMembers(buildTestModel(w0), [buildTestModel(w1), buildTestModel(w2)], { ort: ortNode, backend: 'cpu' });
+    const engine = await BlendEngine.createWithMembers(buildTestModel(w0), [buildTestModel(w1), buildTestModel(w2)], {
+      ort: ortNode,
+      backend: 'cpu',
+    });
     try {
       await expect(engine.run(0.5, input)).rejects.toThrow(/an α mixes two members, but this blend has 3/);
     } finally {
       await engine.dispose();
     }
     const other = buildTestModel(w2, { activation: 'Sigmoid' });
-    await expect(BlendEngine.createWithMembers(buildTestModel(w0), [buildTestModel(w1), other], { ort: ortNode, backend: 'cpu' })).rejects.toBeInstanceOf(PairMismatchError);
+    await expect(
+      BlendEngine.createWithMembers(buildTestModel(w0), [buildTestModel(w1), other], { ort: ortNode, backend: 'cpu' }),
+    ).rejects.toBeInstanceOf(PairMismatchError);
   });
 });

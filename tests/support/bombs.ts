@@ -65,7 +65,12 @@ export function pngBomb(width: number, height: number): Uint8Array {
   const adler = (((total % 65521) << 16) | 1) >>> 0;
   const zlib = concat([Uint8Array.of(0x78, 0xda), deflated, be32(adler)]);
   const ihdr = concat([be32(width), be32(height), Uint8Array.of(8, 2, 0, 0, 0)]);
-  return concat([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', zlib), chunk('IEND', new Uint8Array())]);
+  return concat([
+    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib),
+    chunk('IEND', new Uint8Array()),
+  ]);
 }
 
 export interface ZipEntry {
@@ -94,7 +99,17 @@ export function zipOf(entries: readonly ZipEntry[]): Uint8Array {
     const method = e.method ?? 0;
     const size = e.size ?? e.data.length;
     const crc = e.crc ?? (method === 0 ? crc32(e.data) : 0);
-    const common = [le16(20), le16(0x0800), le16(method), le16(0), le16(0x21), le32(crc), le32(e.data.length), le32(size), le16(name.length)];
+    const common = [
+      le16(20),
+      le16(0x0800),
+      le16(method),
+      le16(0),
+      le16(0x21),
+      le32(crc),
+      le32(e.data.length),
+      le32(size),
+      le16(name.length),
+    ];
     const header = concat([le32(0x04034b50), ...common, le16(0), name]);
     local.push(header, e.data);
     central.push(concat([le32(0x02014b50), le16(20), ...common, le16(0), le16(0), le16(0), le16(0), le32(0), le32(offset), name]));

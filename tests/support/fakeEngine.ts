@@ -1,7 +1,18 @@
 // An EngineApi with no engine behind it, for the state layer's tests in Node: every call is
 // recorded, and the test decides what each answers and when (web-llm tests its Worker handler
 // against a mocked engine the same way).
-import { EngineError, type EngineApi, type EvaluationEvent, type EvaluationJob, type EvaluationResult, type LoadedPairSummary, type PairSummary, type ResultsKey, type RuntimeInfo, type SetAccuracy } from '../../src/worker/protocol';
+import {
+  EngineError,
+  type EngineApi,
+  type EvaluationEvent,
+  type EvaluationJob,
+  type EvaluationResult,
+  type LoadedPairSummary,
+  type PairSummary,
+  type ResultsKey,
+  type RuntimeInfo,
+  type SetAccuracy,
+} from '../../src/worker/protocol';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -31,14 +42,24 @@ export const RUNTIME: RuntimeInfo = { backend: 'wasm', gpu: null, threads: 1, or
 
 export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
   return {
-    name: 'fake pair', members: [{ id: 'ft', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false }], member: 'ft', sweeps: null,
-    description: '', citation: '', classes: ['a', 'b'], templates: ['{}'],
+    name: 'fake pair',
+    members: [{ id: 'ft', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false }],
+    member: 'ft',
+    sweeps: null,
+    description: '',
+    citation: '',
+    classes: ['a', 'b'],
+    templates: ['{}'],
     sets: [
       { id: 'reference', name: 'reference', role: 'reference', analogue: null, description: '', count: 200, classSubset: null },
       { id: 'shift', name: 'shift', role: 'shift', analogue: null, description: '', count: 100, classSubset: null },
     ],
-    bundleHash: 'bundle-1', resultsKey: 'bundle-1' as ResultsKey, sourceUrl: null, hasText: false,
-    engine: { backend: 'wasm', blendedBytes: 0, gpuBytes: 0, blendedTensors: 1, sharedTensors: 0 }, inputSize: 8,
+    bundleHash: 'bundle-1',
+    resultsKey: 'bundle-1' as ResultsKey,
+    sourceUrl: null,
+    hasText: false,
+    engine: { backend: 'wasm', blendedBytes: 0, gpuBytes: 0, blendedTensors: 1, sharedTensors: 0 },
+    inputSize: 8,
     ...overrides,
   };
 }

@@ -23,7 +23,12 @@ export function editModels(files: Files, edit: (graph: Json) => void): Files {
   return out;
 }
 
-const int64s = (name: string, values: number[]) => ({ name, dims: [String(values.length)], data_type: 7, raw_data: Array.from(new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer)) });
+const int64s = (name: string, values: number[]) => ({
+  name,
+  dims: [String(values.length)],
+  data_type: 7,
+  raw_data: Array.from(new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer)),
+});
 
 /** logits computed as [batch, 5], then passed through Reshape ops: `shapes` are their targets. */
 export function reshapeLogits(graph: Json, shapes: number[][]): void {
@@ -48,5 +53,10 @@ export function setOutputDims(graph: Json, name: string, dims: (number | string)
 
 /** Reshape [batch, 5] → [-1, 7] → [-1, 5]: accepted at load (the batch is symbolic), impossible for a batch of two when run. */
 export function failsWhenRun(files: Files): Files {
-  return editModels(files, (g) => reshapeLogits(g, [[-1, 7], [-1, 5]]));
+  return editModels(files, (g) =>
+    reshapeLogits(g, [
+      [-1, 7],
+      [-1, 5],
+    ]),
+  );
 }

@@ -33,16 +33,18 @@ export interface TestMember {
  * rise on the reference and bend on the shifts, so a test can tell the curve from live points.
  */
 export function sweepLines(sets: readonly { id: string; role: string; count: number }[], bend: number): string {
-  return Array.from({ length: 21 }, (_, i) => {
-    const alpha = Math.round(i * 5) / 100;
-    const line: Record<string, number> = { alpha };
-    for (const s of sets) {
-      const top1 = s.role === 'reference' ? 0.3 + 0.6 * alpha : 0.4 + bend * alpha * (1 - alpha);
-      line[`${s.id}:top1`] = Math.round(top1 * 1e4) / 1e4;
-      line[`${s.id}:n`] = s.count;
-    }
-    return JSON.stringify(line);
-  }).join('\n') + '\n';
+  return (
+    Array.from({ length: 21 }, (_, i) => {
+      const alpha = Math.round(i * 5) / 100;
+      const line: Record<string, number> = { alpha };
+      for (const s of sets) {
+        const top1 = s.role === 'reference' ? 0.3 + 0.6 * alpha : 0.4 + bend * alpha * (1 - alpha);
+        line[`${s.id}:top1`] = Math.round(top1 * 1e4) / 1e4;
+        line[`${s.id}:n`] = s.count;
+      }
+      return JSON.stringify(line);
+    }).join('\n') + '\n'
+  );
 }
 
 export function spritePng(count: number, seed: number, tile = 8, columns = 10): Uint8Array {
@@ -57,7 +59,15 @@ export function spritePng(count: number, seed: number, tile = 8, columns = 10): 
  * `members` makes a v2 bundle (`wiseft-pair/2`) with those fine-tuned members (the first is the
  * default); without it, a v1 pair whose fine-tuned model is `fineTuned`.
  */
-export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role: 'reference' | 'shift'; count: number; classes?: number[] }[]; fineTuned?: BuildOptions; channels?: number; members?: TestMember[] } = {}): BundleFiles {
+export function makeTestBundle(
+  opts: {
+    seed?: number;
+    sets?: { id: string; role: 'reference' | 'shift'; count: number; classes?: number[] }[];
+    fineTuned?: BuildOptions;
+    channels?: number;
+    members?: TestMember[];
+  } = {},
+): BundleFiles {
   const seed = opts.seed ?? 1;
   const shapes = opts.channels ? wideShapes(opts.channels) : WEIGHT_SHAPES;
   const w0 = randomWeights(seed, shapes);
@@ -76,7 +86,11 @@ export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role:
     files.set(path, spritePng(s.count, seed * 100 + k));
     const pool = s.classes ?? Array.from({ length: NUM_CLASSES }, (_, i) => i);
     return {
-      id: s.id, name: s.id, role: s.role, analogue: null, description: `random test images (${s.count})`,
+      id: s.id,
+      name: s.id,
+      role: s.role,
+      analogue: null,
+      description: `random test images (${s.count})`,
       sprite: { path, tile: 8, columns: 10, count: s.count },
       labels: Array.from({ length: s.count }, () => pool[Math.floor(r() * pool.length)]!),
       classes: s.classes ?? null,
@@ -92,8 +106,13 @@ export function makeTestBundle(opts: { seed?: number; sets?: { id: string; role:
       files.set(sweeps.output.path, new TextEncoder().encode(sweepLines(sets, 0.5 + 0.1 * k)));
     }
     return {
-      id: m.id, name: m.name ?? `member ${m.id}`, kind: m.kind ?? 'end-to-end', ...(m.seed !== undefined ? { seed: m.seed } : {}),
-      ...(m.description ? { description: m.description } : {}), model: { path }, ...(sweeps ? { sweeps } : {}),
+      id: m.id,
+      name: m.name ?? `member ${m.id}`,
+      kind: m.kind ?? 'end-to-end',
+      ...(m.seed !== undefined ? { seed: m.seed } : {}),
+      ...(m.description ? { description: m.description } : {}),
+      model: { path },
+      ...(sweeps ? { sweeps } : {}),
     };
   });
   const common = {

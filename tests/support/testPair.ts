@@ -18,7 +18,7 @@ export const WEIGHT_SHAPES: Record<string, number[]> = {
   'head.weight': [EMBED_DIM, NUM_CLASSES],
   'head.bias': [NUM_CLASSES],
   // Equal in both checkpoints: stays an initializer after the rewrite.
-  'logit_scale': [1],
+  logit_scale: [1],
 };
 
 /** The test pair with `channels` conv channels: a heavier checkpoint (~channels KiB) for memory tests. */
@@ -98,12 +98,17 @@ export interface BuildOptions {
 }
 
 function tensor(name: string, shape: number[], values: Float32Array, fp16: boolean) {
-  const raw = fp16 ? new Uint8Array(Uint16Array.from(values, floatToHalf).buffer) : new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  const raw = fp16
+    ? new Uint8Array(Uint16Array.from(values, floatToHalf).buffer)
+    : new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   return { name, dims: shape, data_type: fp16 ? 10 : 1, raw_data: raw };
 }
 
 const dim = (v: number | string) => (typeof v === 'number' ? { dim_value: v } : { dim_param: v });
-const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } } });
+const valueInfo = (name: string, dims: (number | string)[]) => ({
+  name,
+  type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } },
+});
 
 export function buildTestModel(w: Weights, opts: BuildOptions = {}): Uint8Array {
   const fp16 = opts.fp16 ?? false;
@@ -133,12 +138,28 @@ export function buildTestModel(w: Weights, opts: BuildOptions = {}): Uint8Array 
   const scale = ref('logit_scale');
   const classes = shapes['head.weight']![1]!;
   nodes.push(
-    { op_type: 'Conv', input: ['image', convW, convB], output: ['conv'], attribute: [
-      { name: 'strides', type: 7, ints: [2, 2] }, { name: 'pads', type: 7, ints: [1, 1, 1, 1] }, { name: 'kernel_shape', type: 7, ints: [3, 3] }] },
+    {
+      op_type: 'Conv',
+      input: ['image', convW, convB],
+      output: ['conv'],
+      attribute: [
+        { name: 'strides', type: 7, ints: [2, 2] },
+        { name: 'pads', type: 7, ints: [1, 1, 1, 1] },
+        { name: 'kernel_shape', type: 7, ints: [3, 3] },
+      ],
+    },
     { op_type: opts.activation ?? 'Relu', input: ['conv'], output: ['act'] },
     { op_type: 'Flatten', input: ['act'], output: ['flat'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
     { op_type: 'Gemm', input: ['flat', projW, projB], output: ['features'] },
-    { op_type: 'ReduceL2', input: ['features'], output: ['norm'], attribute: [{ name: 'axes', type: 7, ints: [1] }, { name: 'keepdims', type: 2, i: 1 }] },
+    {
+      op_type: 'ReduceL2',
+      input: ['features'],
+      output: ['norm'],
+      attribute: [
+        { name: 'axes', type: 7, ints: [1] },
+        { name: 'keepdims', type: 2, i: 1 },
+      ],
+    },
     { op_type: 'Div', input: ['features', 'norm'], output: ['embedding'] },
     { op_type: 'Gemm', input: ['embedding', headW, headB], output: ['head'] },
     { op_type: 'Mul', input: ['head', scale], output: ['logits'] },

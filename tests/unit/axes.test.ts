@@ -13,7 +13,12 @@ describe('round axes', () => {
     expect(roundDomain(0, 3)).toMatchObject({ lo: 0, hi: 10 });
     // An interval ending on a round value still gets room: its end is not on the frame.
     expect(roundDomain(40, 60)).toMatchObject({ lo: 35, hi: 65 });
-    for (const [a, b] of [[3.3, 4.1], [17, 88], [55, 56], [0, 100]] as const) {
+    for (const [a, b] of [
+      [3.3, 4.1],
+      [17, 88],
+      [55, 56],
+      [0, 100],
+    ] as const) {
       const d = roundDomain(a, b);
       expect(d.ticks.every((t) => t % 5 === 0)).toBe(true);
       expect(d.lo).toBeLessThanOrEqual(a);
@@ -28,45 +33,68 @@ describe('round axes', () => {
     const set = holdAxes(early, { key: 'p|mean', known: null, coarse, drawn: coarse });
     expect(set).toMatchObject({ basis: 'coarse', x: { lo: 50, hi: 75 }, y: { lo: 30, hi: 50 } });
     // Refined points (narrower bars) inside: the very same object, nothing moves.
-    expect(holdAxes(set, { key: 'p|mean', known: null, coarse: { x: [55, 70], y: [35, 46] }, drawn: { x: [55, 70], y: [35, 46] } })).toBe(set);
+    expect(holdAxes(set, { key: 'p|mean', known: null, coarse: { x: [55, 70], y: [35, 46] }, drawn: { x: [55, 70], y: [35, 46] } })).toBe(
+      set,
+    );
     // A point that would be cut off widens its axis only, to a round value.
     const grown = holdAxes(set, { key: 'p|mean', known: null, coarse, drawn: { x: [52, 71], y: [33, 52.5] } });
     expect(grown.basis).toBe('grown');
     expect(grown.x).toBe(set.x);
     expect(grown.y.hi).toBeGreaterThanOrEqual(55);
     // A new shift is a clear moment: chosen again.
-    expect(holdAxes(set, { key: 'p|v2', known: null, coarse: { x: [52, 71], y: [10, 20] }, drawn: null }).y).toMatchObject({ lo: 5, hi: 25 });
+    expect(holdAxes(set, { key: 'p|v2', known: null, coarse: { x: [52, 71], y: [10, 20] }, drawn: null }).y).toMatchObject({
+      lo: 5,
+      hi: 25,
+    });
   });
 
   it('with a recorded sweep known up front, the domain comes from it and the coarse pass does not move it', () => {
-    const known = boxOf([{ x: 40, y: 30 }, { x: 70, y: 42 }]);
+    const known = boxOf([
+      { x: 40, y: 30 },
+      { x: 70, y: 42 },
+    ]);
     const a = holdAxes(null, { key: 'k', known, coarse: null, drawn: known });
     expect(a.basis).toBe('known');
     expect(holdAxes(a, { key: 'k', known, coarse: { x: [45, 66], y: [31, 40] }, drawn: { x: [45, 66], y: [31, 40] } })).toBe(a);
   });
 
-  it('a recorded sweep leaves room for the first pass\'s bars (two half-widths at 100 images), per set or for the mean', () => {
-    const sets = { reference: { id: 'ref', count: 1000 }, shifts: [{ id: 'a', count: 1000 }, { id: 'b', count: 50 }] };
+  it("a recorded sweep leaves room for the first pass's bars (two half-widths at 100 images), per set or for the mean", () => {
+    const sets = {
+      reference: { id: 'ref', count: 1000 },
+      shifts: [
+        { id: 'a', count: 1000 },
+        { id: 'b', count: 50 },
+      ],
+    };
     const pts = [{ reference: 0.5, shift: 0.5, perSet: { ref: 0.5, a: 0.4, b: 0.6 } }];
-    const hw = (p: number, n: number) => 2 * 1.959963984540054 * Math.sqrt(p * (1 - p) / n) * 100;
+    const hw = (p: number, n: number) => 2 * 1.959963984540054 * Math.sqrt((p * (1 - p)) / n) * 100;
     const one = recordedBox(pts, sets, 'a')!;
     expect(one.x[0]).toBeCloseTo(50 - hw(0.5, 100), 6);
     expect(one.y[1]).toBeCloseTo(40 + hw(0.4, 100), 6);
     // The mean of a (first 100 of 1000) and b (all 50 of 50): the normal interval of a mean.
     const mean = recordedBox(pts, sets, 'mean')!;
-    const half = 2 * 1.959963984540054 * Math.sqrt(0.4 * 0.6 / 100 + 0.6 * 0.4 / 50) / 2 * 100;
+    const half = ((2 * 1.959963984540054 * Math.sqrt((0.4 * 0.6) / 100 + (0.6 * 0.4) / 50)) / 2) * 100;
     expect(mean.y[0]).toBeCloseTo(50 - half, 6);
     expect(recordedBox([], sets, 'mean')).toBeNull();
   });
 
   it('boxOf includes the error bars', () => {
-    expect(boxOf([{ x: 50, y: 40, xErr: [2, 3], yErr: [1, 4] }, { x: 60, y: 30 }])).toEqual({ x: [48, 60], y: [30, 44] });
+    expect(
+      boxOf([
+        { x: 50, y: 40, xErr: [2, 3], yErr: [1, 4] },
+        { x: 60, y: 30 },
+      ]),
+    ).toEqual({ x: [48, 60], y: [30, 44] });
     expect(boxOf([])).toBeNull();
   });
 });
 
 describe('the current α before it is computed', () => {
-  const pts = [{ alpha: 0, x: 40, y: 30 }, { alpha: 0.5, x: 60, y: 40 }, { alpha: 1, x: 70, y: 32 }];
+  const pts = [
+    { alpha: 0, x: 40, y: 30 },
+    { alpha: 0.5, x: 60, y: 40 },
+    { alpha: 1, x: 70, y: 32 },
+  ];
   it('is interpolated between the nearest computed α on each side', () => {
     expect(interpolateAt(pts, 0.25)).toEqual({ x: 50, y: 35, from: [0, 0.5] });
     expect(interpolateAt(pts, 0.5)).toEqual({ x: 60, y: 40, from: [0.5, 0.5] });

@@ -5,10 +5,15 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import config, { CSP, CSP_DIRECTIVES, META_CSP, DEV_CSP, SECURITY_HEADERS } from '../../vite.config';
 
-const parsePolicy = (p: string) => p.split(';').map((d) => d.trim()).filter(Boolean).map((d) => {
-  const [name, ...values] = d.split(/\s+/);
-  return [name!, values.join(' ')] as const;
-});
+const parsePolicy = (p: string) =>
+  p
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map((d) => {
+      const [name, ...values] = d.split(/\s+/);
+      return [name!, values.join(' ')] as const;
+    });
 
 function headersFile(): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,10 +6,20 @@ const CLASSES = ['circle', 'square', 'triangle', 'star', 'golden retriever'];
 
 describe('bring-your-own eval sets: <set>/<class>/<image>', () => {
   it('plans one set per folder, matches class folders to the classes, and records a class subset', () => {
-    const plan = planEvalFolder([
-      'my-sets/photos/circle/1.png', 'my-sets/photos/square/2.jpg', 'my-sets/photos/triangle/3.png', 'my-sets/photos/star/4.png', 'my-sets/photos/Golden_Retriever/5.webp',
-      'my-sets/sketches/circle/a.png', 'my-sets/sketches/star/b.png', 'my-sets/sketches/notes.txt', 'my-sets/.DS_Store',
-    ], CLASSES);
+    const plan = planEvalFolder(
+      [
+        'my-sets/photos/circle/1.png',
+        'my-sets/photos/square/2.jpg',
+        'my-sets/photos/triangle/3.png',
+        'my-sets/photos/star/4.png',
+        'my-sets/photos/Golden_Retriever/5.webp',
+        'my-sets/sketches/circle/a.png',
+        'my-sets/sketches/star/b.png',
+        'my-sets/sketches/notes.txt',
+        'my-sets/.DS_Store',
+      ],
+      CLASSES,
+    );
     expect(plan.map((s) => s.id)).toEqual(['photos', 'sketches']);
     expect(plan[0]!.files.map((f) => f.label).sort()).toEqual([0, 1, 2, 3, 4]);
     expect(plan[0]!.classSubset).toBeNull();
@@ -22,11 +32,15 @@ describe('bring-your-own eval sets: <set>/<class>/<image>', () => {
   });
 
   it('explains a folder without class folders', () => {
-    expect(() => planEvalFolder(['photos/1.png', 'photos/2.png'], CLASSES)).toThrow(/not inside a <set>\/<class>\/ folder: expected <set>\/<class>\/<image>/);
+    expect(() => planEvalFolder(['photos/1.png', 'photos/2.png'], CLASSES)).toThrow(
+      /not inside a <set>\/<class>\/ folder: expected <set>\/<class>\/<image>/,
+    );
   });
 
   it('names class folders that match no class', () => {
-    expect(() => planEvalFolder(['s/circle/1.png', 's/hexagon/1.png', 's/blob/2.png'], CLASSES)).toThrow(/2 class folders \('hexagon', 'blob'\) match none of the pair's 5 classes/);
+    expect(() => planEvalFolder(['s/circle/1.png', 's/hexagon/1.png', 's/blob/2.png'], CLASSES)).toThrow(
+      /2 class folders \('hexagon', 'blob'\) match none of the pair's 5 classes/,
+    );
   });
 
   it('explains a drop with no images at all', () => {

@@ -20,10 +20,13 @@ describe('binary16 conversion', () => {
     expect(floatToHalf(1 + 2 ** -11)).toBe(0x3c00); // tie → even (1.0)
     expect(floatToHalf(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie → even (1 + 2^-9)
     expect(floatToHalf(65520)).toBe(0x7c00); // overflows to infinity
-    fc.assert(fc.property(fc.float({ min: -60000, max: 60000, noNaN: true }), (x) => {
-      const h = halfToFloat(floatToHalf(x));
-      const ulp = 2 ** (Math.floor(Math.log2(Math.max(Math.abs(x), 2 ** -14))) - 10);
-      return Math.abs(h - x) <= ulp / 2 + 1e-12;
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.float({ min: -60000, max: 60000, noNaN: true }), (x) => {
+        const h = halfToFloat(floatToHalf(x));
+        const ulp = 2 ** (Math.floor(Math.log2(Math.max(Math.abs(x), 2 ** -14))) - 10);
+        return Math.abs(h - x) <= ulp / 2 + 1e-12;
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -23,7 +23,15 @@ import { makeTestBundle } from '../support/testBundle';
 const bomb = pngBomb(20000, 20000);
 
 function sheetSpec(count: number, columns = 10, id = 'reference') {
-  return { id, name: id, role: 'reference' as const, analogue: null, sprite: { path: `eval/${id}.png`, tile: 8, columns, count }, labels: Array.from({ length: count }, () => 0), classes: null };
+  return {
+    id,
+    name: id,
+    role: 'reference' as const,
+    analogue: null,
+    sprite: { path: `eval/${id}.png`, tile: 8, columns, count },
+    labels: Array.from({ length: count }, () => 0),
+    classes: null,
+  };
 }
 
 function timed<T>(fn: () => T): { value: T | Error; ms: number } {
@@ -40,7 +48,11 @@ function timed<T>(fn: () => T): { value: T | Error; ms: number } {
 describe('item 5: decompression bombs are refused from their headers', () => {
   it('reads the declared size of PNG, JPEG, GIF, WebP and BMP headers', () => {
     expect(readImageHeader(bomb)).toEqual({ format: 'png', width: 20000, height: 20000 });
-    expect(readImageHeader(encode({ width: 7, height: 3, data: new Uint8Array(63), channels: 3, depth: 8 }))).toEqual({ format: 'png', width: 7, height: 3 });
+    expect(readImageHeader(encode({ width: 7, height: 3, data: new Uint8Array(63), channels: 3, depth: 8 }))).toEqual({
+      format: 'png',
+      width: 7,
+      height: 3,
+    });
     // JPEG: SOI, an APP0 segment, then SOF0 with height 1234 and width 4321.
     const jpeg = Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0x04, 0xd2, 0x10, 0xe1, 3, 1, 0x22, 0);
     expect(readImageHeader(jpeg)).toEqual({ format: 'jpeg', width: 4321, height: 1234 });
@@ -70,7 +82,9 @@ describe('item 5: decompression bombs are refused from their headers', () => {
   it('refuses a 20000×20000 sprite sheet for 10 tiles without decoding it, and decodes a right one only on demand', () => {
     const r = timed(() => spriteSet(sheetSpec(10), bomb));
     expect(r.value).toBeInstanceOf(BundleError);
-    expect((r.value as Error).message).toMatch(/eval set 'reference': eval\/reference\.png: the sprite sheet declares 20000×20000px \(400 Mpx in a 1\.\d MB file\), far more than 10 tiles of 8px in 10 columns need \(80×8\): refused without decoding it/);
+    expect((r.value as Error).message).toMatch(
+      /eval set 'reference': eval\/reference\.png: the sprite sheet declares 20000×20000px \(400 Mpx in a 1\.\d MB file\), far more than 10 tiles of 8px in 10 columns need \(80×8\): refused without decoding it/,
+    );
     // Decoding 1.2 GB of scanlines takes seconds; reading a header, microseconds.
     expect(r.ms).toBeLessThan(200);
     const { files, manifest } = makeTestBundle({ sets: [{ id: 'reference', role: 'reference', count: 30 }] });
@@ -80,7 +94,9 @@ describe('item 5: decompression bombs are refused from their headers', () => {
     expect(decodeSprite(spec, files.get(spec.sprite.path)!).pixels!.length).toBe(30 * 8 * 8 * 3);
     // A sheet that fits its tiles is bounded too: 20000×20000 tiles of 1000px, declared, is 400 Mpx.
     const huge = { ...sheetSpec(400, 20), sprite: { path: 'eval/reference.png', tile: 1000, columns: 20, count: 400 } };
-    expect(() => spriteSet(huge, bomb)).toThrow(/declares 20000×20000px \(400 Mpx in a 1\.\d MB file\), more than the 256 Mpx a sheet may have: split the set/);
+    expect(() => spriteSet(huge, bomb)).toThrow(
+      /declares 20000×20000px \(400 Mpx in a 1\.\d MB file\), more than the 256 Mpx a sheet may have: split the set/,
+    );
     // A CLIP-sized set (1,000 tiles of 224px in 40 columns, 50 Mpx) is within it.
     const clip = { ...sheetSpec(1000, 40), sprite: { path: 'eval/reference.png', tile: 224, columns: 40, count: 1000 } };
     expect(spriteSet(clip, pngBomb(40 * 224, 25 * 224)).pixels).toBeNull();
@@ -89,20 +105,30 @@ describe('item 5: decompression bombs are refused from their headers', () => {
   it('refuses a zip entry declaring 1.9 GB before inflating it, and skips non-image entries unread', () => {
     const data = deflatedZeros(1_900_000_000, 10_000_000);
     const image = encode({ width: 8, height: 8, data: new Uint8Array(192), channels: 3, depth: 8 });
-    const zip = zipOf([{ name: 'sets/ref/c0/a.png', data, method: 8, size: 1_900_000_000 }, { name: 'sets/ref/c0/b.png', data: image }]);
+    const zip = zipOf([
+      { name: 'sets/ref/c0/a.png', data, method: 8, size: 1_900_000_000 },
+      { name: 'sets/ref/c0/b.png', data: image },
+    ]);
     expect(zip.length).toBeLessThan(2.5e6);
     const r = timed(() => unzipEntries(zip));
     expect(r.value).toBeInstanceOf(EvalFolderError);
-    expect((r.value as Error).message).toMatch(/the zip entry 'sets\/ref\/c0\/a\.png' unpacks to 1\.8 GB \(from 1\.\d MB compressed\), more than the 100\.0 MB one image may take: refused without unpacking/);
+    expect((r.value as Error).message).toMatch(
+      /the zip entry 'sets\/ref\/c0\/a\.png' unpacks to 1\.8 GB \(from 1\.\d MB compressed\), more than the 100\.0 MB one image may take: refused without unpacking/,
+    );
     expect(r.ms).toBeLessThan(500);
     // The same bomb as a text file is never inflated: only the image comes out.
-    const withText = zipOf([{ name: 'sets/README.txt', data, method: 8, size: 1_900_000_000 }, { name: 'sets/ref/c0/b.png', data: image }]);
+    const withText = zipOf([
+      { name: 'sets/README.txt', data, method: 8, size: 1_900_000_000 },
+      { name: 'sets/ref/c0/b.png', data: image },
+    ]);
     const ok = timed(() => unzipEntries(withText));
     expect([...(ok.value as Map<string, Uint8Array>).keys()]).toEqual(['sets/ref/c0/b.png']);
     expect(ok.ms).toBeLessThan(500);
     // Many entries that are each under the limit but together over the total are refused too.
     const d99 = deflatedZeros(99 * 2 ** 20, 99 * 2 ** 14);
-    const many = zipOf(Array.from({ length: 12 }, (_, i) => ({ name: `s/c0/${i}.png`, data: d99, method: 8 as const, size: 99 * 2 ** 20 })));
+    const many = zipOf(
+      Array.from({ length: 12 }, (_, i) => ({ name: `s/c0/${i}.png`, data: d99, method: 8 as const, size: 99 * 2 ** 20 })),
+    );
     expect(() => unzipEntries(many)).toThrow(/the zip's images unpack to more than 1\.0 GB: refused without unpacking/);
   });
 });
@@ -131,7 +157,9 @@ describe('item 6: set ids that are Object.prototype names', () => {
 
   it('a set folder with such a name is refused with the rule; ordinary names pass', () => {
     for (const id of reserved) {
-      expect(() => planEvalFolder([`${id}/circle/1.png`, 'reference/circle/1.png'], ['circle', 'square']), id).toThrow(/the set folder '.*' is a name JavaScript objects reserve: set folders need/);
+      expect(() => planEvalFolder([`${id}/circle/1.png`, 'reference/circle/1.png'], ['circle', 'square']), id).toThrow(
+        /the set folder '.*' is a name JavaScript objects reserve: set folders need/,
+      );
     }
     expect(setIdProblem('my sketches (2024)')).toBeNull();
     expect(setIdProblem('\u202Eevil')).toMatch(/is not a usable set name/);
@@ -143,21 +171,35 @@ describe('item 6: set ids that are Object.prototype names', () => {
     const point = store.point(0.5);
     expect(Object.keys(point).sort()).toEqual([...reserved].sort());
     const line = toResultLine(0.5, point);
-    expect(Object.keys(line).filter((k) => k.endsWith(':top1')).sort()).toEqual(reserved.map((id) => `${id}:top1`).sort());
+    expect(
+      Object.keys(line)
+        .filter((k) => k.endsWith(':top1'))
+        .sort(),
+    ).toEqual(reserved.map((id) => `${id}:top1`).sort());
     expect(JSON.stringify(line)).not.toMatch(/native code/);
   });
 
   it('a results file with such dataset names imports them as datasets', () => {
-    const lines = parseResults('{"alpha":0,"__proto__:top1":0.5,"constructor:top1":0.25,"toString:top1":0.75}\n{"alpha":1,"__proto__:top1":0.9,"constructor:top1":0.35,"toString:top1":0.55}\n');
+    const lines = parseResults(
+      '{"alpha":0,"__proto__:top1":0.5,"constructor:top1":0.25,"toString:top1":0.75}\n{"alpha":1,"__proto__:top1":0.9,"constructor:top1":0.35,"toString:top1":0.55}\n',
+    );
     const curve = toCurve('r.jsonl', lines, null);
     expect(curve.reference).toBe('__proto__');
     expect(curve.shifts).toEqual(['constructor', 'toString']);
-    expect(curve.points.map((p) => [p.reference, p.shift])).toEqual([[0.5, 0.5], [0.9, 0.45]]);
+    expect(curve.points.map((p) => [p.reference, p.shift])).toEqual([
+      [0.5, 0.5],
+      [0.9, 0.45],
+    ]);
   });
 
   it('the chart data never reads an inherited property as a set result (no NaN%, never "complete")', () => {
     // Points arrive as plain objects (structured clone): a set not computed yet must be absent.
-    const pair = { sets: [{ id: 'reference', name: 'reference', role: 'reference', count: 10 }, { id: 'constructor', name: 'c', role: 'shift', count: 10 }] } as unknown as PairSummary;
+    const pair = {
+      sets: [
+        { id: 'reference', name: 'reference', role: 'reference', count: 10 },
+        { id: 'constructor', name: 'c', role: 'shift', count: 10 },
+      ],
+    } as unknown as PairSummary;
     const points = { '0.5': { reference: { correct: 5, n: 10, total: 10 } } };
     expect(frontierPoints(pair, points, 'mean')).toEqual([]);
     expect(frontierPoints(pair, points, 'constructor')).toEqual([]);
@@ -194,18 +236,28 @@ describe('item 1: large results files and the chart', () => {
   });
 
   it('refuses a results file over the line cap with a message saying so', () => {
-    const text = Array.from({ length: 62_000 }, (_, i) => JSON.stringify({ alpha: i / 61_999, 'ImageNet:top1': 0.7, 'ImageNetV2:top1': 0.6 })).join('\n');
-    expect(() => parseResults(text)).toThrow(new RegExp(`the results file has 62,000 lines, more than the ${MAX_RESULT_LINES.toLocaleString('en')} this page reads`));
-    const ok = Array.from({ length: MAX_RESULT_LINES }, (_, i) => JSON.stringify({ alpha: i / (MAX_RESULT_LINES - 1), 'ImageNet:top1': 0.7 })).join('\n');
+    const text = Array.from({ length: 62_000 }, (_, i) =>
+      JSON.stringify({ alpha: i / 61_999, 'ImageNet:top1': 0.7, 'ImageNetV2:top1': 0.6 }),
+    ).join('\n');
+    expect(() => parseResults(text)).toThrow(
+      new RegExp(`the results file has 62,000 lines, more than the ${MAX_RESULT_LINES.toLocaleString('en')} this page reads`),
+    );
+    const ok = Array.from({ length: MAX_RESULT_LINES }, (_, i) =>
+      JSON.stringify({ alpha: i / (MAX_RESULT_LINES - 1), 'ImageNet:top1': 0.7 }),
+    ).join('\n');
     expect(parseResults(ok)).toHaveLength(MAX_RESULT_LINES);
   });
 });
 
 describe('item 19: toasts and values in results files', () => {
   it('reports a non-finite accuracy with its line instead of dropping it', () => {
-    expect(() => parseResults('{"alpha":0,"ImageNet:top1":0.7}\n{"alpha":0.5,"ImageNet:top1":1e999,"ImageNetV2:top1":0.6}\n')).toThrow(/line 2: "ImageNet:top1" is not a finite number \(a value like 1e999 reads as Infinity\)/);
+    expect(() => parseResults('{"alpha":0,"ImageNet:top1":0.7}\n{"alpha":0.5,"ImageNet:top1":1e999,"ImageNetV2:top1":0.6}\n')).toThrow(
+      /line 2: "ImageNet:top1" is not a finite number \(a value like 1e999 reads as Infinity\)/,
+    );
     expect(() => parseResults('{"alpha":0,"ImageNet:top1":"0.7"}')).toThrow(/line 1: "ImageNet:top1" is "0\.7", not a number/);
-    expect(() => parseResults('{"alpha":0,"ImageNet:top1":0.7,"ImageNet:n":-3}')).toThrow(/line 1: ImageNet:n = -3 is not a positive whole number of images/);
+    expect(() => parseResults('{"alpha":0,"ImageNet:top1":0.7,"ImageNet:n":-3}')).toThrow(
+      /line 1: ImageNet:n = -3 is not a positive whole number of images/,
+    );
     expect(() => parseResults('{"alpha":0,"ImageNet:top1":-1e999}')).toThrow(ResultsError);
   });
 
@@ -221,7 +273,9 @@ describe('item 19: toasts and values in results files', () => {
     await importResults(new File([`${line(0)}\n${line(1)}\n`], 'wide.jsonl'));
     const msg = useStore.getState().messages.at(-1)!;
     expect(msg.kind).toBe('info');
-    expect(msg.text).toMatch(/^Imported 2 α points from wide\.jsonl: reference dataset_0, 10,000 shifts dataset_1, dataset_2, dataset_3, dataset_4, dataset_5 and 9,995 more\.$/);
+    expect(msg.text).toMatch(
+      /^Imported 2 α points from wide\.jsonl: reference dataset_0, 10,000 shifts dataset_1, dataset_2, dataset_3, dataset_4, dataset_5 and 9,995 more\.$/,
+    );
   });
 });
 
@@ -236,7 +290,9 @@ describe('item 8: user strings in plain text are isolated', () => {
 
 describe('item 18 (and 12): eval images are counted before any is decoded', () => {
   it('refuses 100,000 CLIP-sized images, saying how many fit; 1,000 pass', () => {
-    expect(() => checkEvalImageCount(100_000, 224)).toThrow(/these eval sets have 100,000 images: at 224×224 they would take 14\.0 GB in memory, more than the 1\.0 GB this page holds for them; use at most 7,133 images/);
+    expect(() => checkEvalImageCount(100_000, 224)).toThrow(
+      /these eval sets have 100,000 images: at 224×224 they would take 14\.0 GB in memory, more than the 1\.0 GB this page holds for them; use at most 7,133 images/,
+    );
     expect(() => checkEvalImageCount(1_000, 224)).not.toThrow();
     expect(() => checkEvalImageCount(100_000, 32)).not.toThrow();
   });

@@ -1,6 +1,13 @@
 // The v2 manifest (several fine-tuned members) and the v1 one normalised to the same shape.
 import { describe, it, expect } from 'vitest';
-import { parseManifest, selectMember, ManifestError, UnknownMemberError, V1_MEMBER_ID, type ManifestInput } from '../../src/core/bundle/manifest';
+import {
+  parseManifest,
+  selectMember,
+  ManifestError,
+  UnknownMemberError,
+  V1_MEMBER_ID,
+  type ManifestInput,
+} from '../../src/core/bundle/manifest';
 import { makeTestBundle } from '../support/testBundle';
 
 const v1 = (): ManifestInput => makeTestBundle({ sets: [] }).manifest;
@@ -22,9 +29,15 @@ describe('manifest v2', () => {
     const m = parse(v2());
     expect(m.format).toBe('wiseft-pair/2');
     expect(m.models.zeroShot.path).toBe('zeroshot.onnx');
-    expect(m.models.members.map((x) => [x.id, x.kind, x.seed])).toEqual([['e2e-seed0', 'end-to-end', 0], ['lp.seed1', 'linear-classifier', 1]]);
+    expect(m.models.members.map((x) => [x.id, x.kind, x.seed])).toEqual([
+      ['e2e-seed0', 'end-to-end', 0],
+      ['lp.seed1', 'linear-classifier', 1],
+    ]);
     expect(m.models.members[0]!.description).toBe('end to end');
-    expect(m.models.members[0]!.sweeps).toEqual({ weight: { path: 'sweeps/e2e-seed0.weight.jsonl' }, output: { path: 'sweeps/e2e-seed0.output.jsonl' } });
+    expect(m.models.members[0]!.sweeps).toEqual({
+      weight: { path: 'sweeps/e2e-seed0.weight.jsonl' },
+      output: { path: 'sweeps/e2e-seed0.output.jsonl' },
+    });
     expect(m.models.members[1]!.sweeps).toBeUndefined();
   });
 
@@ -45,12 +58,42 @@ describe('manifest v2', () => {
 
   it('refuses bad ids, an empty member list, an unknown kind and a fractional seed, naming the field', () => {
     for (const [edit, field] of [
-      [(m: ReturnType<typeof v2>) => { m.models.members[0]!.id = 'Upper'; }, 'models.members.0.id'],
-      [(m: ReturnType<typeof v2>) => { m.models.members[0]!.id = '-dash'; }, 'models.members.0.id'],
-      [(m: ReturnType<typeof v2>) => { m.models.members[0]!.id = 'a'.repeat(65); }, 'models.members.0.id'],
-      [(m: ReturnType<typeof v2>) => { m.models.members = []; }, 'models.members'],
-      [(m: ReturnType<typeof v2>) => { (m.models.members[1] as { kind: string }).kind = 'lora'; }, 'models.members.1.kind'],
-      [(m: ReturnType<typeof v2>) => { m.models.members[1]!.seed = 0.5; }, 'models.members.1.seed'],
+      [
+        (m: ReturnType<typeof v2>) => {
+          m.models.members[0]!.id = 'Upper';
+        },
+        'models.members.0.id',
+      ],
+      [
+        (m: ReturnType<typeof v2>) => {
+          m.models.members[0]!.id = '-dash';
+        },
+        'models.members.0.id',
+      ],
+      [
+        (m: ReturnType<typeof v2>) => {
+          m.models.members[0]!.id = 'a'.repeat(65);
+        },
+        'models.members.0.id',
+      ],
+      [
+        (m: ReturnType<typeof v2>) => {
+          m.models.members = [];
+        },
+        'models.members',
+      ],
+      [
+        (m: ReturnType<typeof v2>) => {
+          (m.models.members[1] as { kind: string }).kind = 'lora';
+        },
+        'models.members.1.kind',
+      ],
+      [
+        (m: ReturnType<typeof v2>) => {
+          m.models.members[1]!.seed = 0.5;
+        },
+        'models.members.1.seed',
+      ],
     ] as const) {
       const m = v2();
       edit(m);

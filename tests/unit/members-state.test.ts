@@ -15,9 +15,20 @@ const SETS = [
 
 function pair(members: MemberSummary[], member: string, sweeps: PairSummary['sweeps'] = null): PairSummary {
   return {
-    name: 'p', members, member, sweeps, description: '', citation: '', classes: ['a', 'b'], templates: ['{}'],
+    name: 'p',
+    members,
+    member,
+    sweeps,
+    description: '',
+    citation: '',
+    classes: ['a', 'b'],
+    templates: ['{}'],
     sets: SETS.map((s) => ({ ...s, name: s.id, analogue: null, description: '', classSubset: null })),
-    bundleHash: 'h', resultsKey: 'h' as ResultsKey, sourceUrl: null, hasText: false, inputSize: 8,
+    bundleHash: 'h',
+    resultsKey: 'h' as ResultsKey,
+    sourceUrl: null,
+    hasText: false,
+    inputSize: 8,
     engine: { backend: 'cpu', blendedBytes: 0, gpuBytes: 0, blendedTensors: 0, sharedTensors: 0 },
   };
 }

@@ -22,7 +22,10 @@ afterAll(async () => {
 
 const base = { idleMs: 2000, maxBytes: 1 << 20, name: 'f.onnx' };
 const fail = async (p: Promise<unknown>): Promise<DownloadError> => {
-  const e = await p.then(() => null, (x: unknown) => x);
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(DownloadError);
   return e as DownloadError;
 };
@@ -30,7 +33,14 @@ const fail = async (p: Promise<unknown>): Promise<DownloadError> => {
 describe('item 2: downloads are bounded in size while they stream', () => {
   it('an endless file is cut off as soon as it passes the bytes the manifest declares', async () => {
     const t0 = performance.now();
-    const e = await fail(boundedFetch(`${hs.origin}/hostile/endless`, { ...base, origin: hs.origin, expectedBytes: 100_000, maxBytes: DEFAULT_LIMITS.maxFileBytes }));
+    const e = await fail(
+      boundedFetch(`${hs.origin}/hostile/endless`, {
+        ...base,
+        origin: hs.origin,
+        expectedBytes: 100_000,
+        maxBytes: DEFAULT_LIMITS.maxFileBytes,
+      }),
+    );
     expect(e.kind).toBe('too-large');
     expect(e.message).toMatch(/^f\.onnx is larger than the 100000 bytes the manifest declares \(stopped after \d+\)/);
     expect(performance.now() - t0).toBeLessThan(3000);
@@ -64,7 +74,9 @@ describe('item 9: timeouts and Cancel', () => {
       const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(' ')), 100);
       setTimeout(() => (clearInterval(t), res.destroyed || res.end()), 10_000);
     });
-    const e = await fail(urlSource(`${hs.origin}/slowpair/manifest.json`, { limits: { manifestMs: 1500, idleMs: 1000 } }).read('manifest.json'));
+    const e = await fail(
+      urlSource(`${hs.origin}/slowpair/manifest.json`, { limits: { manifestMs: 1500, idleMs: 1000 } }).read('manifest.json'),
+    );
     expect(e.kind).toBe('timeout');
     expect(e.message).toMatch(/^manifest\.json: no complete answer from 127\.0\.0\.1:\d+ within 1\.5 s/);
     expect(performance.now() - t0).toBeLessThan(4000);
@@ -84,7 +96,12 @@ describe('item 9: timeouts and Cancel', () => {
   it('Cancel stops a download mid-stream and says so', async () => {
     const ctl = new AbortController();
     const seen: number[] = [];
-    const p = boundedFetch(`${hs.origin}/hostile/slow?every=50`, { ...base, origin: hs.origin, signal: ctl.signal, onProgress: (n) => seen.push(n) });
+    const p = boundedFetch(`${hs.origin}/hostile/slow?every=50`, {
+      ...base,
+      origin: hs.origin,
+      signal: ctl.signal,
+      onProgress: (n) => seen.push(n),
+    });
     setTimeout(() => ctl.abort(), 400);
     const e = await fail(p);
     expect(e.kind).toBe('cancelled');
@@ -92,7 +109,7 @@ describe('item 9: timeouts and Cancel', () => {
     expect(seen.length).toBeGreaterThan(0);
   });
 
-  it('a whole bundle load is cancelled through urlSource\'s signal', async () => {
+  it("a whole bundle load is cancelled through urlSource's signal", async () => {
     const ctl = new AbortController();
     hs.route('/cancel/zeroshot.onnx', (_q, res) => {
       res.writeHead(200);
@@ -110,7 +127,9 @@ describe('item 9: timeouts and Cancel', () => {
 describe('item 10: network failures say what is known', () => {
   it('credentials in the URL, a bad port and mixed content are named without a request', () => {
     expect(precheckUrl(new URL('https://user:pw@host.example/m.json'))).toMatch(/carries a user name or password/);
-    expect(precheckUrl(new URL('https://host.example:25/m.json'))).toMatch(/port 25 of host.example is on the Fetch standard's list of blocked ports/);
+    expect(precheckUrl(new URL('https://host.example:25/m.json'))).toMatch(
+      /port 25 of host.example is on the Fetch standard's list of blocked ports/,
+    );
     expect(precheckUrl(new URL('http://host.example/m.json'), 'https://app.example/')).toMatch(/mixed content/);
     expect(precheckUrl(new URL('http://127.0.0.1:8000/m.json'), 'https://app.example/')).toBeNull();
     expect(precheckUrl(new URL('https://host.example:8443/m.json'), 'https://app.example/')).toBeNull();
@@ -128,34 +147,47 @@ describe('item 10: network failures say what is known', () => {
     expect(e.kind).toBe('network');
     expect(e.message).toBe(`could not reach 127.0.0.1:${free}: 127.0.0.1:${free} refused the connection (nothing listens there)`);
     // What a browser gives: a bare TypeError. Causes are listed, none is asserted.
-    const msg = await explainFetchFailure(new URL('https://pairs.example/m.json'), new TypeError('Failed to fetch'), 'https://app.example/');
-    expect(msg).toMatch(/^could not reach pairs\.example\. The browser does not say why; likely: .*refused the connection, or it does not allow this page to read it \(CORS/);
+    const msg = await explainFetchFailure(
+      new URL('https://pairs.example/m.json'),
+      new TypeError('Failed to fetch'),
+      'https://app.example/',
+    );
+    expect(msg).toMatch(
+      /^could not reach pairs\.example\. The browser does not say why; likely: .*refused the connection, or it does not allow this page to read it \(CORS/,
+    );
     const e2 = await fail(boundedFetch('https://u:p@127.0.0.1:1/x', { ...base, origin: 'https://127.0.0.1:1' }));
     expect(e2.kind).toBe('refused');
     expect(e2.message).toMatch(/user name or password/);
   });
 });
 
-describe('item 17: redirects stay on the manifest\'s origin', () => {
+describe("item 17: redirects stay on the manifest's origin", () => {
   it('a file redirected to another origin is refused, and (in Node) no request reaches it', async () => {
     hs.route('/pair-r/manifest.json', (_q, res) => void res.end(bundle.files.get('manifest.json')));
     hs.route('/pair-r/zeroshot.onnx', (_q, res) => void res.writeHead(302, { Location: `${other.origin}/pair/zeroshot.onnx` }).end());
     const before = other.seen.length;
     const e = await fail(loadBundle(urlSource(`${hs.origin}/pair-r/manifest.json`)));
     expect(e.kind).toBe('redirect');
-    expect(e.message).toBe(`zeroshot.onnx: ${hs.origin}/pair-r/zeroshot.onnx redirects to ${other.origin}/pair/zeroshot.onnx, on another origin; only redirects within ${hs.origin} are followed`);
+    expect(e.message).toBe(
+      `zeroshot.onnx: ${hs.origin}/pair-r/zeroshot.onnx redirects to ${other.origin}/pair/zeroshot.onnx, on another origin; only redirects within ${hs.origin} are followed`,
+    );
     expect(other.seen.length).toBe(before);
   });
 
   it('a redirect within the origin is followed', async () => {
-    const bytes = await boundedFetch(`${hs.origin}/hostile/redirect?to=/pair/zeroshot.onnx`, { ...base, origin: hs.origin, maxBytes: DEFAULT_LIMITS.maxFileBytes });
+    const bytes = await boundedFetch(`${hs.origin}/hostile/redirect?to=/pair/zeroshot.onnx`, {
+      ...base,
+      origin: hs.origin,
+      maxBytes: DEFAULT_LIMITS.maxFileBytes,
+    });
     expect(bytes).toEqual(new Uint8Array(bundle.files.get('zeroshot.onnx')!));
   });
 
   it('where fetch follows by itself (a browser: opaque redirect), the final URL is checked', async () => {
     // A fetch that behaves as Chromium's does with redirect: 'manual' and then 'follow'.
     const browserLike: typeof fetch = async (input, init) => {
-      if (init?.redirect === 'manual') return Object.defineProperty(new Response(null, { status: 200 }), 'type', { value: 'opaqueredirect' });
+      if (init?.redirect === 'manual')
+        return Object.defineProperty(new Response(null, { status: 200 }), 'type', { value: 'opaqueredirect' });
       const r = await fetch(`${other.origin}/pair/zeroshot.onnx`);
       return Object.defineProperty(r, 'url', { value: `${other.origin}/pair/zeroshot.onnx` });
     };

@@ -28,22 +28,27 @@ function parseError(bytes: Uint8Array, label?: string): OnnxError {
 
 /** A minimal valid model (Identity of `x`) holding the given initializers. */
 function modelWith(initializer: object[], extra: { irVersion?: number } = {}): Uint8Array {
-  return ModelProtoType.encode(ModelProtoType.fromObject({
-    ir_version: extra.irVersion ?? 8,
-    opset_import: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'g',
-      node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }],
-      initializer,
-      input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
-      output: [{ name: 'y', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
-    },
-  })).finish();
+  return ModelProtoType.encode(
+    ModelProtoType.fromObject({
+      ir_version: extra.irVersion ?? 8,
+      opset_import: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'g',
+        node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }],
+        initializer,
+        input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
+        output: [{ name: 'y', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
+      },
+    }),
+  ).finish();
 }
 
 const f32Bytes = (values: number[]) => new Uint8Array(Float32Array.from(values).buffer);
 const external = (name: string, dims: number[], entries: Record<string, string>) => ({
-  name, dims, data_type: 1, data_location: 1,
+  name,
+  dims,
+  data_type: 1,
+  data_location: 1,
   external_data: Object.entries(entries).map(([key, value]) => ({ key, value })),
 });
 
@@ -60,7 +65,37 @@ describe('broken files give an OnnxError that says what is wrong', () => {
   );
 
   it('recognises a PNG, a JSON file, a zip and a Git LFS pointer, and says so', () => {
-    const png = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 32, 0, 0, 0, 32, 8, 6, 0, 0, 0);
+    const png = Uint8Array.of(
+      0x89,
+      0x50,
+      0x4e,
+      0x47,
+      0x0d,
+      0x0a,
+      0x1a,
+      0x0a,
+      0,
+      0,
+      0,
+      13,
+      0x49,
+      0x48,
+      0x44,
+      0x52,
+      0,
+      0,
+      0,
+      32,
+      0,
+      0,
+      0,
+      32,
+      8,
+      6,
+      0,
+      0,
+      0,
+    );
     expect(parseError(png, 'model.onnx').message).toMatch(/^model\.onnx looks like a PNG image, not an ONNX model/);
     const json = new TextEncoder().encode('{"format": "wiseft-pair/1", "name": "x"}');
     expect(parseError(json).message).toMatch(/looks like JSON text, not an ONNX model/);
@@ -108,9 +143,27 @@ describe('broken files give an OnnxError that says what is wrong', () => {
       edit(copy.proto);
       return serializeModel(copy);
     };
-    expect(parseError(without((p) => { p.ir_version = 0; })).message).toMatch(/no IR version/);
-    expect(parseError(without((p) => { p.graph!.output = []; })).message).toMatch(/the graph has no outputs/);
-    expect(parseError(without((p) => { p.opset_import = []; })).message).toMatch(/imports no operator set/);
+    expect(
+      parseError(
+        without((p) => {
+          p.ir_version = 0;
+        }),
+      ).message,
+    ).toMatch(/no IR version/);
+    expect(
+      parseError(
+        without((p) => {
+          p.graph!.output = [];
+        }),
+      ).message,
+    ).toMatch(/the graph has no outputs/);
+    expect(
+      parseError(
+        without((p) => {
+          p.opset_import = [];
+        }),
+      ).message,
+    ).toMatch(/imports no operator set/);
   });
 });
 
@@ -124,21 +177,27 @@ describe('parse → serialize → parse', () => {
       expect(tensorValues(b.graph.initializer[i]!)).toEqual(tensorValues(a.graph.initializer[i]!));
     }
     expect(b.graph.node.map((n) => n.op_type)).toEqual(a.graph.node.map((n) => n.op_type));
-    expect(listInitializers(a).map((t) => t.name).sort()).toEqual(Object.keys(WEIGHT_SHAPES).sort());
+    expect(
+      listInitializers(a)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(Object.keys(WEIGHT_SHAPES).sort());
   });
 });
 
 describe('listInitializers', () => {
   it('reports dtype, shape, byteLength and location for each way of storing values', () => {
     const halves = [1, -2, 0.5, 65504].map(floatToHalf);
-    const model = parseModel(modelWith([
-      { name: 'raw', dims: [2, 3], data_type: 1, raw_data: f32Bytes([1, 2, 3, 4, 5, 6]) },
-      { name: 'typed', dims: [3], data_type: 1, float_data: [1.5, 2.5, 3.5] },
-      { name: 'half', dims: [2, 2], data_type: 10, int32_data: halves },
-      { name: 'ids', dims: [2], data_type: 7, int64_data: [5, -7] },
-      { name: 'scalar', dims: [], data_type: 11, double_data: [Math.PI] },
-      external('ext', [4, 8], { location: 'weights.bin', offset: '0', length: '128' }),
-    ]));
+    const model = parseModel(
+      modelWith([
+        { name: 'raw', dims: [2, 3], data_type: 1, raw_data: f32Bytes([1, 2, 3, 4, 5, 6]) },
+        { name: 'typed', dims: [3], data_type: 1, float_data: [1.5, 2.5, 3.5] },
+        { name: 'half', dims: [2, 2], data_type: 10, int32_data: halves },
+        { name: 'ids', dims: [2], data_type: 7, int64_data: [5, -7] },
+        { name: 'scalar', dims: [], data_type: 11, double_data: [Math.PI] },
+        external('ext', [4, 8], { location: 'weights.bin', offset: '0', length: '128' }),
+      ]),
+    );
     expect(listInitializers(model)).toEqual([
       { name: 'raw', dtype: 'float32', shape: [2, 3], byteLength: 24, location: 'raw' },
       { name: 'typed', dtype: 'float32', shape: [3], byteLength: 12, location: 'typed' },
@@ -147,7 +206,14 @@ describe('listInitializers', () => {
       { name: 'scalar', dtype: 'float64', shape: [], byteLength: 8, location: 'typed' },
       { name: 'ext', dtype: 'float32', shape: [4, 8], byteLength: 128, location: 'external' },
     ]);
-    const [raw, typed, half, ids, scalar, ext] = model.graph.initializer as [TensorProto, TensorProto, TensorProto, TensorProto, TensorProto, TensorProto];
+    const [raw, typed, half, ids, scalar, ext] = model.graph.initializer as [
+      TensorProto,
+      TensorProto,
+      TensorProto,
+      TensorProto,
+      TensorProto,
+      TensorProto,
+    ];
     expect(tensorValues(raw)).toEqual(Float32Array.of(1, 2, 3, 4, 5, 6));
     expect(tensorValues(typed)).toEqual(Float32Array.of(1.5, 2.5, 3.5));
     expect(tensorValues(half)).toEqual(Uint16Array.from(halves));
@@ -157,31 +223,49 @@ describe('listInitializers', () => {
   });
 
   it('refuses a tensor whose stored values do not fill its shape', () => {
-    const model = parseModel(modelWith([
-      { name: 'short_raw', dims: [2, 3], data_type: 1, raw_data: f32Bytes([1, 2, 3]) },
-      { name: 'short_typed', dims: [4], data_type: 1, float_data: [1] },
-    ]));
-    expect(() => tensorValues(model.graph.initializer[0]!)).toThrow(new OnnxError("tensor 'short_raw' should hold 24 bytes for float32[2, 3] but holds 12"));
-    expect(() => tensorValues(model.graph.initializer[1]!)).toThrow(new OnnxError("tensor 'short_typed' should hold 4 values in float_data but holds 1"));
+    const model = parseModel(
+      modelWith([
+        { name: 'short_raw', dims: [2, 3], data_type: 1, raw_data: f32Bytes([1, 2, 3]) },
+        { name: 'short_typed', dims: [4], data_type: 1, float_data: [1] },
+      ]),
+    );
+    expect(() => tensorValues(model.graph.initializer[0]!)).toThrow(
+      new OnnxError("tensor 'short_raw' should hold 24 bytes for float32[2, 3] but holds 12"),
+    );
+    expect(() => tensorValues(model.graph.initializer[1]!)).toThrow(
+      new OnnxError("tensor 'short_typed' should hold 4 values in float_data but holds 1"),
+    );
   });
 
   it('refuses an unknown data type with an OnnxError', () => {
-    expect(parseError(modelWith([{ name: 'odd', dims: [1], data_type: 99, raw_data: Uint8Array.of(1) }])).message).toBe('unsupported tensor data type 99 (tensor \'odd\')');
+    expect(parseError(modelWith([{ name: 'odd', dims: [1], data_type: 99, raw_data: Uint8Array.of(1) }])).message).toBe(
+      "unsupported tensor data type 99 (tensor 'odd')",
+    );
   });
 });
 
 // The app inlines no external data (docs/clip-export.md: it refuses external-data models), so a
 // hostile location is never resolved: reading the tensor refuses it, naming the file.
 describe('external data is refused, never followed', () => {
-  it.each(['data/weights.bin', '../x.bin', 'data/../../x.bin', '/etc/passwd', 'http://evil/x', 'C:\\weights.bin', '\\\\server\\share\\x.bin', ' //evil/x', '%2e%2e/x.bin', '.\t./x.bin'])(
-    "refuses the tensor stored at '%s' when it is read",
-    (location) => {
-      const model = parseModel(modelWith([external('w', [2, 3], { location, offset: '0', length: '24' })]));
-      const t = model.graph.initializer[0]!;
-      expect(describeTensor(t).location).toBe('external');
-      expect(() => tensorValues(t)).toThrow(new OnnxError(`tensor 'w' keeps its data in an external file ('${location}'); load the model with its data files`));
-    },
-  );
+  it.each([
+    'data/weights.bin',
+    '../x.bin',
+    'data/../../x.bin',
+    '/etc/passwd',
+    'http://evil/x',
+    'C:\\weights.bin',
+    '\\\\server\\share\\x.bin',
+    ' //evil/x',
+    '%2e%2e/x.bin',
+    '.\t./x.bin',
+  ])("refuses the tensor stored at '%s' when it is read", (location) => {
+    const model = parseModel(modelWith([external('w', [2, 3], { location, offset: '0', length: '24' })]));
+    const t = model.graph.initializer[0]!;
+    expect(describeTensor(t).location).toBe('external');
+    expect(() => tensorValues(t)).toThrow(
+      new OnnxError(`tensor 'w' keeps its data in an external file ('${location}'); load the model with its data files`),
+    );
+  });
 });
 
 describe('huge or hostile tensor headers', () => {
@@ -204,22 +288,49 @@ describe('huge or hostile tensor headers', () => {
   it('refuses raw data that disagrees with a large declared shape without allocating the shape', () => {
     const model = parseModel(modelWith([{ name: 'big', dims: [65536, 65536], data_type: 1, raw_data: f32Bytes([1]) }]));
     const t0 = performance.now();
-    expect(() => tensorValues(model.graph.initializer[0]!)).toThrow(/should hold 17179869184 bytes for float32\[65536, 65536\] but holds 4/);
-    expect(() => tensorValues({ ...model.graph.initializer[0]!, raw_data: new Uint8Array(0) })).toThrow(/should hold 4294967296 values in float_data but holds 0/);
+    expect(() => tensorValues(model.graph.initializer[0]!)).toThrow(
+      /should hold 17179869184 bytes for float32\[65536, 65536\] but holds 4/,
+    );
+    expect(() => tensorValues({ ...model.graph.initializer[0]!, raw_data: new Uint8Array(0) })).toThrow(
+      /should hold 4294967296 values in float_data but holds 0/,
+    );
     expect(performance.now() - t0).toBeLessThan(100);
   });
 });
 
 describe('isSafeRelativePath', () => {
-  it.each(['model.onnx', 'eval/reference.png', 'a/b/c.bin', 'dir\\file.bin', 'a..b/c', '...x', 'name with space.onnx'])('accepts %j', (p) => {
-    expect(isSafeRelativePath(p)).toBe(true);
-  });
-  it.each(['', '..', '../x', 'a/../../x', '/abs', '\\abs', 'C:x', 'http://e/x', 'file:///etc/passwd', 'a\\..\\x', ' x', 'x ', 'a\nb', '%2E%2e/x', 'a/%2e%2E', 'a%2f..%2fx', 'a%5cb', '..#', '..?x', 'a/..#/../x', 'x?y', 'a'.repeat(1025)])(
-    'refuses %j',
+  it.each(['model.onnx', 'eval/reference.png', 'a/b/c.bin', 'dir\\file.bin', 'a..b/c', '...x', 'name with space.onnx'])(
+    'accepts %j',
     (p) => {
-      expect(isSafeRelativePath(p)).toBe(false);
+      expect(isSafeRelativePath(p)).toBe(true);
     },
   );
+  it.each([
+    '',
+    '..',
+    '../x',
+    'a/../../x',
+    '/abs',
+    '\\abs',
+    'C:x',
+    'http://e/x',
+    'file:///etc/passwd',
+    'a\\..\\x',
+    ' x',
+    'x ',
+    'a\nb',
+    '%2E%2e/x',
+    'a/%2e%2E',
+    'a%2f..%2fx',
+    'a%5cb',
+    '..#',
+    '..?x',
+    'a/..#/../x',
+    'x?y',
+    'a'.repeat(1025),
+  ])('refuses %j', (p) => {
+    expect(isSafeRelativePath(p)).toBe(false);
+  });
 });
 
 // Keep TensorProtoType referenced: the constructor below checks that a hand-made tensor, not only a
@@ -237,7 +348,10 @@ describe('loading a bundle whose cached file went stale', () => {
     const { makeTestBundle } = await import('../support/testBundle');
     const { files, manifest } = makeTestBundle({ sets: [] });
     const zs = files.get('zeroshot.onnx')!;
-    const m = { ...manifest, models: { ...manifest.models, zeroShot: { path: 'zeroshot.onnx', bytes: zs.byteLength, sha256: await sha256Hex(zs) } } };
+    const m = {
+      ...manifest,
+      models: { ...manifest.models, zeroShot: { path: 'zeroshot.onnx', bytes: zs.byteLength, sha256: await sha256Hex(zs) } },
+    };
     const fresh = new Map(files);
     fresh.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
     const stale = files.get('finetuned.onnx')!; // what an old cache entry would hold under this path
@@ -245,7 +359,10 @@ describe('loading a bundle whose cached file went stale', () => {
     const source = {
       label: 'cache over fresh files',
       read: async (p: string) => (p === 'zeroshot.onnx' ? stale : fresh.get(p)!),
-      reread: async (p: string) => { reread.push(p); return fresh.get(p)!; },
+      reread: async (p: string) => {
+        reread.push(p);
+        return fresh.get(p)!;
+      },
     };
     const b = await loadBundle(source);
     expect(reread).toEqual(['zeroshot.onnx']);
@@ -261,7 +378,10 @@ describe('sprite sheets checked against the manifest', () => {
     const sets = manifest.eval!.sets;
     const ref = files.get(sets[0]!.sprite.path)!;
     const sha256 = await sha256Hex(ref);
-    const m = { ...manifest, eval: { sets: sets.map((s, i) => (i === 0 ? { ...s, sprite: { ...s.sprite, bytes: ref.byteLength, sha256 } } : s)) } };
+    const m = {
+      ...manifest,
+      eval: { sets: sets.map((s, i) => (i === 0 ? { ...s, sprite: { ...s.sprite, bytes: ref.byteLength, sha256 } } : s)) },
+    };
     const fresh = new Map(files);
     fresh.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
     return { fresh, ref, refPath: sets[0]!.sprite.path, other: files.get(sets[1]!.sprite.path)! };
@@ -274,7 +394,10 @@ describe('sprite sheets checked against the manifest', () => {
     const b = await loadBundle({
       label: 'cache over fresh files',
       read: async (p: string) => (p === refPath ? other : fresh.get(p)!),
-      reread: async (p: string) => { reread.push(p); return fresh.get(p)!; },
+      reread: async (p: string) => {
+        reread.push(p);
+        return fresh.get(p)!;
+      },
     });
     expect(reread).toEqual([refPath]);
     expect(b.sprites.get('reference')).toBe(ref);
@@ -283,7 +406,9 @@ describe('sprite sheets checked against the manifest', () => {
   it('a sprite that does not match, with nothing to read again, is refused with its path', async () => {
     const { loadBundle } = await import('../../src/core/bundle/source');
     const { fresh, refPath, other } = await bundleWithSpriteHash();
-    await expect(loadBundle({ label: 'server', read: async (p: string) => (p === refPath ? other : fresh.get(p)!) })).rejects.toThrow(new RegExp(`${refPath}.*(bytes|sha256)`));
+    await expect(loadBundle({ label: 'server', read: async (p: string) => (p === refPath ? other : fresh.get(p)!) })).rejects.toThrow(
+      new RegExp(`${refPath}.*(bytes|sha256)`),
+    );
   });
 });
 
@@ -296,12 +421,16 @@ describe('content hash', () => {
     const declared = {
       ...manifest,
       models: { zeroShot: await entry('zeroshot.onnx'), fineTuned: await entry('finetuned.onnx') },
-      eval: { sets: await Promise.all(manifest.eval!.sets.map(async (s) => ({ ...s, sprite: { ...s.sprite, ...(await entry(s.sprite.path)) } }))) },
+      eval: {
+        sets: await Promise.all(manifest.eval!.sets.map(async (s) => ({ ...s, sprite: { ...s.sprite, ...(await entry(s.sprite.path)) } }))),
+      },
     };
     for (const m of [manifest, declared]) {
       const withManifest = new Map(files);
       withManifest.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
-      const parts = ['manifest.json', 'zeroshot.onnx', 'finetuned.onnx', ...m.eval!.sets.map((s) => s.sprite.path)].map((p) => withManifest.get(p)!);
+      const parts = ['manifest.json', 'zeroshot.onnx', 'finetuned.onnx', ...m.eval!.sets.map((s) => s.sprite.path)].map((p) =>
+        withManifest.get(p)!,
+      );
       const want = (await sha256Hex(new TextEncoder().encode((await Promise.all(parts.map(sha256Hex))).join(':')))).slice(0, 16);
       expect((await loadBundle(memorySource(withManifest))).bundleHash).toBe(want);
     }

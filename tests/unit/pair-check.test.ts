@@ -3,7 +3,16 @@ import { parseModel, serializeModel, type OnnxModel } from '../../src/core/onnx/
 import { analyzePair, liftInitializers, PairMismatchError } from '../../src/core/onnx/pair';
 import { BlendEngine } from '../../src/core/runtime/engine';
 import { ortNode } from '../../src/core/runtime/ort-node';
-import { buildTestModel, randomWeights, perturb, randomImages, maxAbsDiff, IMAGE_DIMS, WEIGHT_SHAPES, EMBED_DIM } from '../support/testPair';
+import {
+  buildTestModel,
+  randomWeights,
+  perturb,
+  randomImages,
+  maxAbsDiff,
+  IMAGE_DIMS,
+  WEIGHT_SHAPES,
+  EMBED_DIM,
+} from '../support/testPair';
 
 const w0 = randomWeights(11);
 const w1 = perturb(w0, 12);
@@ -51,7 +60,10 @@ describe('pair check: mismatched checkpoints give a specific error', () => {
     const shapes = { 'head.weight': [EMBED_DIM, 6], 'head.bias': [6] };
     const wide = buildTestModel(perturb(randomWeights(11, { ...WEIGHT_SHAPES, ...shapes }), 12), { shapes });
     const e = mismatch(zsBytes, wide);
-    expect(e.mismatches.map((m) => [m.name, m.kind])).toEqual([['head.weight', 'shape'], ['head.bias', 'shape']]);
+    expect(e.mismatches.map((m) => [m.name, m.kind])).toEqual([
+      ['head.weight', 'shape'],
+      ['head.bias', 'shape'],
+    ]);
     expect(e.message).toContain("'head.weight' (zero-shot float32[16, 5], fine-tuned float32[16, 6])");
     expect(e.message).toContain("'head.bias' (zero-shot float32[5], fine-tuned float32[6])");
     await expect(BlendEngine.create(zsBytes, wide, { ort: ortNode, backend: 'cpu' })).rejects.toBeInstanceOf(PairMismatchError);
@@ -66,7 +78,9 @@ describe('pair check: mismatched checkpoints give a specific error', () => {
     expect(e.message).toContain('6 tensors differ in name, dtype or shape');
     expect(e.message).toContain("'visual.conv.weight' (zero-shot float32[4, 3, 3, 3], fine-tuned float16[4, 3, 3, 3])");
     expect(e.message).toContain('and 3 more');
-    await expect(BlendEngine.create(half, zsBytes, { ort: ortNode, backend: 'cpu' })).rejects.toThrow(/float16\[4, 3, 3, 3\].*float32\[4, 3, 3, 3\]/);
+    await expect(BlendEngine.create(half, zsBytes, { ort: ortNode, backend: 'cpu' })).rejects.toThrow(
+      /float16\[4, 3, 3, 3\].*float32\[4, 3, 3, 3\]/,
+    );
   });
 
   it('names the differing node when the graphs differ (Relu vs Sigmoid)', async () => {
@@ -126,7 +140,10 @@ describe('pair check: pairs that can be blended', () => {
       edited(bytes, (m) => {
         m.proto.ir_version = 3;
         for (const t of m.graph.initializer) {
-          m.graph.input.push({ name: t.name, type: { tensor_type: { elem_type: t.data_type, shape: { dim: t.dims.map((d) => ({ dim_value: d })) } } } });
+          m.graph.input.push({
+            name: t.name,
+            type: { tensor_type: { elem_type: t.data_type, shape: { dim: t.dims.map((d) => ({ dim_value: d })) } } },
+          });
         }
       });
     const zs = parseModel(ir3(zsBytes));
@@ -157,11 +174,20 @@ describe('pair check: pairs that can be blended', () => {
     const engine = await BlendEngine.create(zsBytes, ftBytes, { ort: ortNode, backend: 'cpu' });
     const before = await engine.run(0.5, input);
 
-    await expect(BlendEngine.create(zsBytes, buildTestModel(w1, { activation: 'Sigmoid' }), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(PairMismatchError);
-    await expect(BlendEngine.create(zsBytes, zsBytes.subarray(0, 100), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(/fine-tuned model/);
+    await expect(
+      BlendEngine.create(zsBytes, buildTestModel(w1, { activation: 'Sigmoid' }), { ort: ortNode, backend: 'cpu' }),
+    ).rejects.toThrow(PairMismatchError);
+    await expect(BlendEngine.create(zsBytes, zsBytes.subarray(0, 100), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(
+      /fine-tuned model/,
+    );
     // A pair that passes the check but that onnxruntime refuses (an operator it does not know).
-    const unknownOp = (bytes: Uint8Array) => edited(bytes, (m) => { m.graph.node[1]!.op_type = 'NoSuchOp'; });
-    await expect(BlendEngine.create(unknownOp(zsBytes), unknownOp(ftBytes), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(/onnxruntime could not load the zero-shot model \(whose graph serves both checkpoints\): .*NoSuchOp/);
+    const unknownOp = (bytes: Uint8Array) =>
+      edited(bytes, (m) => {
+        m.graph.node[1]!.op_type = 'NoSuchOp';
+      });
+    await expect(BlendEngine.create(unknownOp(zsBytes), unknownOp(ftBytes), { ort: ortNode, backend: 'cpu' })).rejects.toThrow(
+      /onnxruntime could not load the zero-shot model \(whose graph serves both checkpoints\): .*NoSuchOp/,
+    );
 
     const after = await engine.run(0.5, input);
     expect(maxAbsDiff(after.logits!.data, before.logits!.data)).toBe(0);

@@ -57,13 +57,15 @@ function compiledSoup(k: number): WebAssembly.Module {
  */
 function layout(tensors: readonly { name: string; count: number }[], k: number): { at: Map<string, ArenaSlot>; bytes: number } {
   let top = 16 * k;
-  const at = new Map(tensors.map((t) => {
-    const n = Math.ceil(t.count / 4) * 4;
-    const members = Array.from({ length: k }, (_, m) => top + 4 * n * m);
-    const slot = { a: members[0]!, b: members[1]!, members, out: top + 4 * n * k, n };
-    top += 4 * n * (k + 1);
-    return [t.name, slot] as const;
-  }));
+  const at = new Map(
+    tensors.map((t) => {
+      const n = Math.ceil(t.count / 4) * 4;
+      const members = Array.from({ length: k }, (_, m) => top + 4 * n * m);
+      const slot = { a: members[0]!, b: members[1]!, members, out: top + 4 * n * k, n };
+      top += 4 * n * (k + 1);
+      return [t.name, slot] as const;
+    }),
+  );
   return { at, bytes: top };
 }
 
@@ -83,7 +85,12 @@ export function wasmArena(tensors: readonly { name: string; count: number }[], k
     const mix = new WebAssembly.Instance(module, { e: { m: memory } }).exports.mix as SimdMix;
     // One instance per count of non-zero weights, made when first needed (index: that count).
     const runs: ((out: number, table: number, n: number) => void)[] = [];
-    const runFor = (terms: number) => (runs[terms] ??= new WebAssembly.Instance(compiledSoup(terms), { e: { m: memory } }).exports.soup as (out: number, table: number, n: number) => void);
+    const runFor = (terms: number) =>
+      (runs[terms] ??= new WebAssembly.Instance(compiledSoup(terms), { e: { m: memory } }).exports.soup as (
+        out: number,
+        table: number,
+        n: number,
+      ) => void);
     // The table is at offset 0; its pointers change per tensor, its weights per tensor and blend.
     const table = new DataView(memory.buffer, 0, 16 * k);
     const soup = (slot: ArenaSlot, weights: ArrayLike<number>) => {
@@ -100,7 +107,8 @@ export function wasmArena(tensors: readonly { name: string; count: number }[], k
     };
     const alloc: WeightAllocator = (name, which, count) => {
       const slot = at.get(name);
-      if (!slot || count > slot.n || !(which >= 0 && which < k)) throw new Error(`no room for tensor '${name}' (member ${which}) in the blend memory`);
+      if (!slot || count > slot.n || !(which >= 0 && which < k))
+        throw new Error(`no room for tensor '${name}' (member ${which}) in the blend memory`);
       return new Float32Array(memory.buffer, slot.members[which]!, count);
     };
     return { memory, mix, soup, k, at, alloc };
@@ -114,7 +122,10 @@ export function wasmArena(tensors: readonly { name: string; count: number }[], k
 /** Copies tensors extracted elsewhere into a new arena; they then read from it. */
 export function wasmResident(tensors: readonly WeightTensor[]): WasmArena | null {
   const k = tensors.length > 0 ? membersOf(tensors[0]!).length : 2;
-  const arena = wasmArena(tensors.map((t) => ({ name: t.name, count: membersOf(t)[0]!.length })), k);
+  const arena = wasmArena(
+    tensors.map((t) => ({ name: t.name, count: membersOf(t)[0]!.length })),
+    k,
+  );
   if (!arena) return null;
   for (const t of tensors) {
     const views = membersOf(t).map((m, which) => {

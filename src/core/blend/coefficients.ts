@@ -9,8 +9,7 @@ import { membersOf, type WeightTensor } from './weights';
  * The weights are not normalised: Σ wₖ ≠ 1 is an extrapolation or a task vector, the caller's call.
  */
 export type BlendCoefficients = (
-  | { readonly alpha: number; readonly weights?: undefined }
-  | { readonly weights: readonly number[]; readonly alpha?: undefined }
+  { readonly alpha: number; readonly weights?: undefined } | { readonly weights: readonly number[]; readonly alpha?: undefined }
 ) & {
   readonly perTensor?: Readonly<Record<string, number | readonly number[]>>;
 };
@@ -66,4 +65,3 @@ export function membersCount(tensors: readonly WeightTensor[]): number {
   if (k < 2) throw new Error(`a blend needs at least two members, got ${k}`);
   return k;
 }
-

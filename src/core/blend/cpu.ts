@@ -29,10 +29,14 @@ export class CpuBlender implements WeightBlender {
   private tensors: Record<string, Tensor> | null = null;
 
   /** `arena`: where `pairs` were extracted into (else they are copied into a new one). */
-  constructor(readonly pairs: readonly WeightTensor[], arena?: WasmArena | null) {
+  constructor(
+    readonly pairs: readonly WeightTensor[],
+    arena?: WasmArena | null,
+  ) {
     this.members = membersCount(pairs);
     this.simd = arena ?? wasmResident(pairs);
-    if (this.simd && this.simd.k !== this.members) throw new Error(`the blend memory holds ${this.simd.k} members per tensor, the tensors ${this.members}`);
+    if (this.simd && this.simd.k !== this.members)
+      throw new Error(`the blend memory holds ${this.simd.k} members per tensor, the tensors ${this.members}`);
     this.kind = this.simd ? 'cpu-simd' : 'cpu-js';
     const simd = this.simd;
     const outputFor = (p: WeightTensor) => {

@@ -32,16 +32,39 @@ export interface WeightPlan<T extends WeightTensor = WeightPair> {
  * SIMD, straight into the kernel's wasm memory: one copy each), and which graph the session runs.
  * `keepHalf`: fp16 weights stay fp16 (a GPU with shader-f16); else they are widened to f32.
  */
-export function planWeights(zs: OnnxModel, ft: OnnxModel, differing: readonly InitializerInfo[], opts: { keepHalf: boolean; cpuArena: boolean }): WeightPlan {
+export function planWeights(
+  zs: OnnxModel,
+  ft: OnnxModel,
+  differing: readonly InitializerInfo[],
+  opts: { keepHalf: boolean; cpuArena: boolean },
+): WeightPlan {
   const names = differing.map((d) => d.name);
   const arena = opts.cpuArena ? wasmArena(differing.map((d) => ({ name: d.name, count: elements(d) }))) : null;
   return graphsFor(zs, extractWeightPairs(zs, ft, names, opts.keepHalf, arena?.alloc), arena);
 }
 
 /** planWeights for K members, zero-shot first: the zero-shot graph serves them all. */
-export function planMemberWeights(models: readonly OnnxModel[], differing: readonly InitializerInfo[], opts: { keepHalf: boolean; cpuArena: boolean }): WeightPlan<WeightTensor> {
-  const arena = opts.cpuArena ? wasmArena(differing.map((d) => ({ name: d.name, count: elements(d) })), models.length) : null;
-  return graphsFor(models[0]!, extractWeightMembers(models, differing.map((d) => d.name), opts.keepHalf, arena?.alloc), arena);
+export function planMemberWeights(
+  models: readonly OnnxModel[],
+  differing: readonly InitializerInfo[],
+  opts: { keepHalf: boolean; cpuArena: boolean },
+): WeightPlan<WeightTensor> {
+  const arena = opts.cpuArena
+    ? wasmArena(
+        differing.map((d) => ({ name: d.name, count: elements(d) })),
+        models.length,
+      )
+    : null;
+  return graphsFor(
+    models[0]!,
+    extractWeightMembers(
+      models,
+      differing.map((d) => d.name),
+      opts.keepHalf,
+      arena?.alloc,
+    ),
+    arena,
+  );
 }
 
 const elements = (d: InitializerInfo) => d.shape.reduce((a, b) => a * b, 1);

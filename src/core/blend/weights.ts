@@ -60,7 +60,8 @@ const newArray: WeightAllocator = (_name, _which, count) => new Float32Array(cou
 function float32Into(t: TensorProto, out: Float32Array): Float32Array {
   const raw = t.raw_data;
   if (raw && raw.byteLength > 0 && t.data_location !== DATA_LOCATION.EXTERNAL) {
-    if (raw.byteLength !== out.byteLength) throw new OnnxError(`tensor '${t.name}' should hold ${out.byteLength} bytes but holds ${raw.byteLength}`);
+    if (raw.byteLength !== out.byteLength)
+      throw new OnnxError(`tensor '${t.name}' should hold ${out.byteLength} bytes but holds ${raw.byteLength}`);
     // A byte copy: raw_data sits at an arbitrary offset in the file, `out` is aligned.
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(raw);
     return out;
@@ -70,30 +71,57 @@ function float32Into(t: TensorProto, out: Float32Array): Float32Array {
 }
 
 /** θ0 and θ1 of every differing tensor, copied out of the files so the file bytes can be freed. */
-export function extractWeightPairs(zeroShot: OnnxModel, fineTuned: OnnxModel, names: readonly string[], keepHalf = false, alloc: WeightAllocator = newArray): WeightPair[] {
-  return extractWeightMembers([zeroShot, fineTuned], names, keepHalf, alloc).map(({ members: [zeroShot, fineTuned], membersHalf, ...t }) => ({
-    ...t, zeroShot: zeroShot!, fineTuned: fineTuned!, ...(membersHalf ? { zeroShotHalf: membersHalf[0]!, fineTunedHalf: membersHalf[1]! } : {}),
-  }));
+export function extractWeightPairs(
+  zeroShot: OnnxModel,
+  fineTuned: OnnxModel,
+  names: readonly string[],
+  keepHalf = false,
+  alloc: WeightAllocator = newArray,
+): WeightPair[] {
+  return extractWeightMembers([zeroShot, fineTuned], names, keepHalf, alloc).map(
+    ({ members: [zeroShot, fineTuned], membersHalf, ...t }) => ({
+      ...t,
+      zeroShot: zeroShot!,
+      fineTuned: fineTuned!,
+      ...(membersHalf ? { zeroShotHalf: membersHalf[0]!, fineTunedHalf: membersHalf[1]! } : {}),
+    }),
+  );
 }
 
 /** θₖ of every differing tensor in each model (zero-shot first), copied out of the files. */
-export function extractWeightMembers(models: readonly OnnxModel[], names: readonly string[], keepHalf = false, alloc: WeightAllocator = newArray): WeightMembers[] {
+export function extractWeightMembers(
+  models: readonly OnnxModel[],
+  names: readonly string[],
+  keepHalf = false,
+  alloc: WeightAllocator = newArray,
+): WeightMembers[] {
   const inits = models.map((m) => new Map(m.graph.initializer.map((t) => [t.name, t])));
   return names.map((name) => {
     const ts = inits.map((byName) => byName.get(name)!);
     const info = describeTensor(ts[0]!);
     if (info.dtype === 'float32') {
       const n = info.byteLength / 4;
-      return { name, dtype: 'float32', feedDtype: 'float32', shape: info.shape, members: ts.map((t, k) => float32Into(t, alloc(name, k, n))) };
+      return {
+        name,
+        dtype: 'float32',
+        feedDtype: 'float32',
+        shape: info.shape,
+        members: ts.map((t, k) => float32Into(t, alloc(name, k, n))),
+      };
     }
     if (info.dtype === 'float16') {
       const halves = ts.map((t) => tensorValues(t) as Uint16Array);
       return {
-        name, dtype: 'float16', feedDtype: keepHalf ? 'float16' : 'float32', shape: info.shape,
+        name,
+        dtype: 'float16',
+        feedDtype: keepHalf ? 'float16' : 'float32',
+        shape: info.shape,
         members: halves.map((h, k) => halvesToFloats(h, alloc(name, k, h.length))),
         ...(keepHalf ? { membersHalf: halves } : {}),
       };
     }
-    throw new OnnxError(`tensor '${name}' differs between the checkpoints but is ${info.dtype}; only float32 and float16 weights can be blended`);
+    throw new OnnxError(
+      `tensor '${name}' differs between the checkpoints but is ${info.dtype}; only float32 and float16 weights can be blended`,
+    );
   });
 }

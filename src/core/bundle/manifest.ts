@@ -5,27 +5,51 @@ import { isReservedKey } from '../eval/ids';
 // The pair bundle's manifest (docs/bundle-format.md). Validated with zod so that a hostile or
 // broken manifest fails with a message naming the field, before anything is fetched.
 
-const relPath = z.string().refine(isSafeRelativePath, { message: 'must be a relative path inside the bundle (no "..", no absolute path or URL, no "?", "#", percent-encoded dots or slashes, or control characters)' });
+const relPath = z.string().refine(isSafeRelativePath, {
+  message:
+    'must be a relative path inside the bundle (no "..", no absolute path or URL, no "?", "#", percent-encoded dots or slashes, or control characters)',
+});
 
 const modelFile = z.object({
   path: relPath,
-  bytes: z.number().int().nonnegative().max(2 ** 33).optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  bytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 33)
+    .optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 const analogue = z.enum(['ImageNet', 'ImageNetV2', 'ImageNetR', 'ImageNetSketch', 'ObjectNet', 'ImageNetA']);
 
 const evalSet = z.object({
   // Ids key results in plain objects: "__proto__", "constructor" and the like would corrupt them.
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').refine((id) => !isReservedKey(id), { message: 'is a name JavaScript objects reserve (like "constructor" or "__proto__"): choose another set id' }),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -')
+    .refine((id) => !isReservedKey(id), {
+      message: 'is a name JavaScript objects reserve (like "constructor" or "__proto__"): choose another set id',
+    }),
   name: z.string().min(1).max(120),
   role: z.enum(['reference', 'shift']),
   analogue: analogue.optional().nullable(),
   description: z.string().max(2000).optional(),
   sprite: z.object({
     path: relPath,
-    bytes: z.number().int().nonnegative().max(2 ** 33).optional(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    bytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(2 ** 33)
+      .optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     tile: z.number().int().min(1).max(1024),
     columns: z.number().int().min(1).max(4096),
     count: z.number().int().min(1).max(1_000_000),
@@ -36,7 +60,9 @@ const evalSet = z.object({
 
 // v2 (several fine-tuned members) differs from v1 only in "models". A v2 member id is used in
 // the URL hash and on the command line, so it is kept to a small, URL-safe alphabet.
-const memberId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+const memberId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 const member = z.object({
   id: memberId,
@@ -56,17 +82,24 @@ const common = z.object({
   name: z.string().min(1).max(200),
   description: z.string().max(5000).optional(),
   citation: z.string().max(5000).optional(),
-  io: z.object({ image: z.string().min(1), embedding: z.string().min(1), logits: z.string().min(1) }).default({ image: 'image', embedding: 'embedding', logits: 'logits' }),
-  text: z.object({
-    model: modelFile,
-    tokenizer: relPath,
-    contextLength: z.number().int().min(1).max(1024),
-    padId: z.number().int().nonnegative(),
-    input: z.string().min(1),
-    output: z.string().min(1),
-  }).optional(),
+  io: z
+    .object({ image: z.string().min(1), embedding: z.string().min(1), logits: z.string().min(1) })
+    .default({ image: 'image', embedding: 'embedding', logits: 'logits' }),
+  text: z
+    .object({
+      model: modelFile,
+      tokenizer: relPath,
+      contextLength: z.number().int().min(1).max(1024),
+      padId: z.number().int().nonnegative(),
+      input: z.string().min(1),
+      output: z.string().min(1),
+    })
+    .optional(),
   logitScale: z.number().positive().max(1e4),
-  templates: z.array(z.string().includes('{}', { message: 'each template needs a "{}" for the class name' })).min(1).max(200),
+  templates: z
+    .array(z.string().includes('{}', { message: 'each template needs a "{}" for the class name' }))
+    .min(1)
+    .max(200),
   classes: z.array(z.string().min(1).max(200)).min(2).max(100_000),
   preprocess: z.object({
     size: z.number().int().min(1).max(2048),
@@ -100,28 +133,50 @@ function normaliseModels(models: z.infer<typeof modelsV1> | z.infer<typeof model
   return { zeroShot: models.zeroShot, members: [{ id: V1_MEMBER_ID, name: 'Fine-tuned', kind: 'end-to-end', model: models.fineTuned }] };
 }
 
-export const manifestSchema = rawManifestSchema.superRefine((m, ctx) => {
-  const sets = m.eval?.sets ?? [];
-  const refs = sets.filter((s) => s.role === 'reference').length;
-  if (sets.length > 0 && refs !== 1) ctx.addIssue({ code: 'custom', path: ['eval', 'sets'], message: `exactly one set must have role "reference" (found ${refs})` });
-  const ids = new Set<string>();
-  sets.forEach((s, i) => {
-    if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'id'], message: `duplicate set id '${s.id}'` });
-    ids.add(s.id);
-    if (s.labels.length !== s.sprite.count) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'labels'], message: `has ${s.labels.length} labels for ${s.sprite.count} images` });
-    const bad = s.labels.findIndex((l) => l >= m.classes.length);
-    if (bad >= 0) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'labels', bad], message: `class index ${s.labels[bad]} is out of range (${m.classes.length} classes)` });
-    if (s.sprite.tile !== m.preprocess.size) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'sprite', 'tile'], message: `tiles are ${s.sprite.tile}px but the model takes ${m.preprocess.size}px` });
-    s.classes?.forEach((c, j) => { if (c >= m.classes.length) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'classes', j], message: `class index ${c} is out of range` }); });
-  });
-  if (m.format === 'wiseft-pair/2') {
-    const memberIds = new Set<string>();
-    m.models.members.forEach((x, i) => {
-      if (memberIds.has(x.id)) ctx.addIssue({ code: 'custom', path: ['models', 'members', i, 'id'], message: `duplicate member id '${x.id}'` });
-      memberIds.add(x.id);
+export const manifestSchema = rawManifestSchema
+  .superRefine((m, ctx) => {
+    const sets = m.eval?.sets ?? [];
+    const refs = sets.filter((s) => s.role === 'reference').length;
+    if (sets.length > 0 && refs !== 1)
+      ctx.addIssue({ code: 'custom', path: ['eval', 'sets'], message: `exactly one set must have role "reference" (found ${refs})` });
+    const ids = new Set<string>();
+    sets.forEach((s, i) => {
+      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'id'], message: `duplicate set id '${s.id}'` });
+      ids.add(s.id);
+      if (s.labels.length !== s.sprite.count)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eval', 'sets', i, 'labels'],
+          message: `has ${s.labels.length} labels for ${s.sprite.count} images`,
+        });
+      const bad = s.labels.findIndex((l) => l >= m.classes.length);
+      if (bad >= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eval', 'sets', i, 'labels', bad],
+          message: `class index ${s.labels[bad]} is out of range (${m.classes.length} classes)`,
+        });
+      if (s.sprite.tile !== m.preprocess.size)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eval', 'sets', i, 'sprite', 'tile'],
+          message: `tiles are ${s.sprite.tile}px but the model takes ${m.preprocess.size}px`,
+        });
+      s.classes?.forEach((c, j) => {
+        if (c >= m.classes.length)
+          ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'classes', j], message: `class index ${c} is out of range` });
+      });
     });
-  }
-}).transform((m) => ({ ...m, models: normaliseModels(m.models) }));
+    if (m.format === 'wiseft-pair/2') {
+      const memberIds = new Set<string>();
+      m.models.members.forEach((x, i) => {
+        if (memberIds.has(x.id))
+          ctx.addIssue({ code: 'custom', path: ['models', 'members', i, 'id'], message: `duplicate member id '${x.id}'` });
+        memberIds.add(x.id);
+      });
+    }
+  })
+  .transform((m) => ({ ...m, models: normaliseModels(m.models) }));
 
 /** The manifest as the code sees it: v1 normalised to one member (see normaliseModels). */
 export type Manifest = z.output<typeof manifestSchema>;
@@ -141,7 +196,8 @@ export class UnknownMemberError extends ManifestError {
 export function selectMember(m: Manifest, id: string | null | undefined): MemberSpec {
   if (id === null || id === undefined) return m.models.members[0]!;
   const found = m.models.members.find((x) => x.id === id);
-  if (!found) throw new UnknownMemberError(`this bundle has no member '${id}' (its members: ${m.models.members.map((x) => x.id).join(', ')})`);
+  if (!found)
+    throw new UnknownMemberError(`this bundle has no member '${id}' (its members: ${m.models.members.map((x) => x.id).join(', ')})`);
   return found;
 }
 
@@ -156,7 +212,9 @@ export function parseManifest(text: string | Uint8Array): Manifest {
   const r = manifestSchema.safeParse(json);
   if (!r.success) {
     const issues = r.error.issues.slice(0, 4).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-    throw new ManifestError(`manifest.json is invalid — ${issues.join('; ')}${r.error.issues.length > 4 ? ` (and ${r.error.issues.length - 4} more)` : ''}`);
+    throw new ManifestError(
+      `manifest.json is invalid — ${issues.join('; ')}${r.error.issues.length > 4 ? ` (and ${r.error.issues.length - 4} more)` : ''}`,
+    );
   }
   return r.data;
 }

@@ -43,16 +43,19 @@ export type DownloadFailure = 'cancelled' | 'timeout' | 'too-large' | 'network' 
 export class DownloadError extends Error {
   // The name loadBundle's callers already show for a bundle that cannot be loaded.
   override name = 'BundleError';
-  constructor(message: string, readonly kind: DownloadFailure) {
+  constructor(
+    message: string,
+    readonly kind: DownloadFailure,
+  ) {
     super(message);
   }
 }
 
 /** The Fetch standard's "bad ports": browsers and Node's fetch refuse them without a request. */
 export const BAD_PORTS: ReadonlySet<number> = new Set([
-  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135,
-  137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723,
-  2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117,
+  119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+  989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
 ]);
 
 const mib = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`);
@@ -68,12 +71,15 @@ function isLoopback(host: string): boolean {
  */
 export function precheckUrl(url: URL, pageHref?: string): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `only http(s) URLs can be loaded, not '${url.protocol}'`;
-  if (url.username || url.password) return `the URL ${url.protocol}//${url.host}${url.pathname} carries a user name or password ('user:pass@host'), which fetch refuses: remove it (a pair host must not need a login)`;
+  if (url.username || url.password)
+    return `the URL ${url.protocol}//${url.host}${url.pathname} carries a user name or password ('user:pass@host'), which fetch refuses: remove it (a pair host must not need a login)`;
   const port = url.port === '' ? null : Number(url.port);
-  if (port !== null && BAD_PORTS.has(port)) return `port ${port} of ${url.hostname} is on the Fetch standard's list of blocked ports (it belongs to another protocol, e.g. mail or SSH): browsers never fetch from it; serve the pair on another port`;
+  if (port !== null && BAD_PORTS.has(port))
+    return `port ${port} of ${url.hostname} is on the Fetch standard's list of blocked ports (it belongs to another protocol, e.g. mail or SSH): browsers never fetch from it; serve the pair on another port`;
   if (pageHref) {
     const page = new URL(pageHref);
-    if (page.protocol === 'https:' && url.protocol === 'http:' && !isLoopback(url.hostname)) return `${url.href} is plain http and this page is https: the browser blocks it as mixed content; use an https URL`;
+    if (page.protocol === 'https:' && url.protocol === 'http:' && !isLoopback(url.hostname))
+      return `${url.href} is plain http and this page is https: the browser blocks it as mixed content; use an https URL`;
   }
   return null;
 }
@@ -81,7 +87,9 @@ export function precheckUrl(url: URL, pageHref?: string): string | null {
 // CSP violations the Worker saw (its global scope receives `securitypolicyviolation` for its own
 // fetches): a rejected fetch whose URL is here was blocked by the policy, not by the network.
 const violations: string[] = [];
-export function watchCspViolations(scope: { addEventListener(type: 'securitypolicyviolation', fn: (e: { blockedURI: string; effectiveDirective?: string }) => void): void }): void {
+export function watchCspViolations(scope: {
+  addEventListener(type: 'securitypolicyviolation', fn: (e: { blockedURI: string; effectiveDirective?: string }) => void): void;
+}): void {
   scope.addEventListener('securitypolicyviolation', (e) => {
     violations.push(e.blockedURI);
     if (violations.length > 50) violations.shift();
@@ -144,7 +152,10 @@ export async function boundedFetch(href: string, o: BoundedFetchOptions): Promis
   const known = precheckUrl(first, o.pageHref);
   if (known) throw new DownloadError(`could not download ${first.href}: ${known}`, 'refused');
   if (o.expectedBytes !== undefined && o.expectedBytes > o.maxBytes) {
-    throw new DownloadError(`${o.name}: the manifest declares ${o.expectedBytes} bytes (${mib(o.expectedBytes)}), over the limit of ${mib(o.maxBytes)} per file`, 'too-large');
+    throw new DownloadError(
+      `${o.name}: the manifest declares ${o.expectedBytes} bytes (${mib(o.expectedBytes)}), over the limit of ${mib(o.maxBytes)} per file`,
+      'too-large',
+    );
   }
   if (o.signal?.aborted) throw new DownloadError('the load was cancelled', 'cancelled');
   const watch = new TransferWatch(o, first.host);
@@ -181,11 +192,26 @@ class TransferWatch {
   private readonly deadline: ReturnType<typeof setTimeout> | null;
   private readonly onCancel = () => this.stop(new DownloadError('the load was cancelled', 'cancelled'));
 
-  constructor(private readonly o: BoundedFetchOptions, host: string) {
+  constructor(
+    private readonly o: BoundedFetchOptions,
+    host: string,
+  ) {
     this.host = host;
     o.signal?.addEventListener('abort', this.onCancel);
     const total = o.totalMs;
-    this.deadline = total === undefined ? null : setTimeout(() => this.stop(new DownloadError(`${o.name}: no complete answer from ${this.host} within ${seconds(total)}; the server is too slow or not responding`, 'timeout')), total);
+    this.deadline =
+      total === undefined
+        ? null
+        : setTimeout(
+            () =>
+              this.stop(
+                new DownloadError(
+                  `${o.name}: no complete answer from ${this.host} within ${seconds(total)}; the server is too slow or not responding`,
+                  'timeout',
+                ),
+              ),
+            total,
+          );
   }
 
   stop(e: DownloadError): void {
@@ -196,7 +222,16 @@ class TransferWatch {
   /** Something arrived: the idle timeout starts again. */
   touch(): void {
     if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.stop(new DownloadError(`${this.o.name}: ${this.host} sent nothing for ${seconds(this.o.idleMs)}; the download was abandoned`, 'timeout')), this.o.idleMs);
+    this.idle = setTimeout(
+      () =>
+        this.stop(
+          new DownloadError(
+            `${this.o.name}: ${this.host} sent nothing for ${seconds(this.o.idleMs)}; the download was abandoned`,
+            'timeout',
+          ),
+        ),
+      this.o.idleMs,
+    );
   }
 
   dispose(): void {
@@ -217,7 +252,8 @@ async function fetchWithinOrigin(href: string, o: BoundedFetchOptions, watch: Tr
       // origin is refused before any request goes there. Browsers answer an opaque redirect
       // (status 0, no Location) instead: then follow, and check where the answer came from.
       r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'manual', signal: watch.ctl.signal });
-      if (r.type === 'opaqueredirect') r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'follow', signal: watch.ctl.signal });
+      if (r.type === 'opaqueredirect')
+        r = await fetchImpl(url.href, { mode: 'cors', credentials: 'omit', redirect: 'follow', signal: watch.ctl.signal });
     } catch (e) {
       if (watch.why) throw watch.why;
       throw new DownloadError(await explainFetchFailure(url, e, o.pageHref), 'network');
@@ -225,12 +261,19 @@ async function fetchWithinOrigin(href: string, o: BoundedFetchOptions, watch: Tr
     watch.touch();
     if (r.url && new URL(r.url).origin !== o.origin) {
       void r.body?.cancel().catch(() => undefined);
-      throw new DownloadError(`${o.name}: ${url.href} was redirected to ${r.url}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
+      throw new DownloadError(
+        `${o.name}: ${url.href} was redirected to ${r.url}, on another origin; only redirects within ${o.origin} are followed`,
+        'redirect',
+      );
     }
     if (!(r.status >= 300 && r.status < 400 && r.headers.get('location') !== null)) return { res: r, url };
     void r.body?.cancel().catch(() => undefined);
     const next = new URL(r.headers.get('location')!, url);
-    if (next.origin !== o.origin) throw new DownloadError(`${o.name}: ${url.href} redirects to ${next.href}, on another origin; only redirects within ${o.origin} are followed`, 'redirect');
+    if (next.origin !== o.origin)
+      throw new DownloadError(
+        `${o.name}: ${url.href} redirects to ${next.href}, on another origin; only redirects within ${o.origin} are followed`,
+        'redirect',
+      );
     if (hop >= MAX_REDIRECTS) throw new DownloadError(`${o.name}: more than ${MAX_REDIRECTS} redirects from ${href}`, 'redirect');
     url = next;
     watch.host = url.host;
@@ -247,7 +290,14 @@ function tooBig(o: BoundedFetchOptions, n: number, stopped: boolean): DownloadEr
 }
 
 /** The body, stopped as soon as it passes `limit`; `total` is what progress reports as the size. */
-async function readBody(res: Response, url: URL, o: BoundedFetchOptions, watch: TransferWatch, limit: number, total: number | null): Promise<Uint8Array> {
+async function readBody(
+  res: Response,
+  url: URL,
+  o: BoundedFetchOptions,
+  watch: TransferWatch,
+  limit: number,
+  total: number | null,
+): Promise<Uint8Array> {
   if (!res.body) {
     // No stream (some fetch polyfills): the size is checked after the fact only.
     const all = new Uint8Array(await res.arrayBuffer());

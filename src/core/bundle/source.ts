@@ -11,9 +11,17 @@ export interface BundleSource {
   /** The URL to keep in the share link, when the bundle came from one. */
   readonly url?: string;
   /** `expected.bytes`, the size the manifest declares: a source that streams stops as soon as a file passes it. */
-  read(path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array>;
+  read(
+    path: string,
+    onProgress?: (loaded: number, total: number | null) => void,
+    expected?: { bytes?: number | undefined },
+  ): Promise<Uint8Array>;
   /** Reads past any cache: for a cached file that no longer matches its manifest (the bundle changed). */
-  reread?(path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array>;
+  reread?(
+    path: string,
+    onProgress?: (loaded: number, total: number | null) => void,
+    expected?: { bytes?: number | undefined },
+  ): Promise<Uint8Array>;
 }
 
 export class BundleError extends Error {
@@ -68,7 +76,11 @@ export interface LoadOptions {
  * Fetches (or reads) the files of the bundle the selected member needs, checking sizes and hashes
  * the manifest declares. Other members' checkpoints are not read.
  */
-export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProgress) => void, opts: LoadOptions = {}): Promise<LoadedBundle> {
+export async function loadBundle(
+  source: BundleSource,
+  onProgress?: (p: LoadProgress) => void,
+  opts: LoadOptions = {},
+): Promise<LoadedBundle> {
   const manifestBytes = await source.read('manifest.json');
   const manifest = parseManifest(manifestBytes);
   const { member, memberNote } = pickMember(manifest, opts);
@@ -77,7 +89,8 @@ export async function loadBundle(source: BundleSource, onProgress?: (p: LoadProg
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
   const fineTuned = await read(member.model.path, member.model);
   // Sweeps are small and shown before any evaluation: read them with the checkpoints.
-  const readSweep = async (f: FileSpec | undefined): Promise<ResultLine[] | null> => (f ? checkSweep(f.path, new TextDecoder().decode(await read(f.path, f)), manifest) : null);
+  const readSweep = async (f: FileSpec | undefined): Promise<ResultLine[] | null> =>
+    f ? checkSweep(f.path, new TextDecoder().decode(await read(f.path, f)), manifest) : null;
   const sweeps = { weight: await readSweep(member.sweeps?.weight), output: await readSweep(member.sweeps?.output) };
   const { text, tokenizer } = manifest.text ? await readTextTower(manifest.text, read) : { text: null, tokenizer: null };
   const sprites = new Map<string, Uint8Array>();
@@ -112,7 +125,10 @@ function declaredTotal(manifest: Manifest, member: MemberSpec): number | null {
   return declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
 }
 
-async function readTextTower(spec: NonNullable<Manifest['text']>, read: (path: string, expected?: Expected) => Promise<Uint8Array>): Promise<{ text: Uint8Array; tokenizer: unknown }> {
+async function readTextTower(
+  spec: NonNullable<Manifest['text']>,
+  read: (path: string, expected?: Expected) => Promise<Uint8Array>,
+): Promise<{ text: Uint8Array; tokenizer: unknown }> {
   const text = await read(spec.model.path, spec.model);
   const tok = await read(spec.tokenizer);
   try {
@@ -132,10 +148,15 @@ class CheckedReader {
   // seconds to hash, and each needs hashing once.
   private readonly hashed = new WeakMap<Uint8Array, string>();
 
-  constructor(private readonly source: BundleSource, private readonly onProgress: ((p: LoadProgress) => void) | undefined, private readonly bundleTotal: number | null) {}
+  constructor(
+    private readonly source: BundleSource,
+    private readonly onProgress: ((p: LoadProgress) => void) | undefined,
+    private readonly bundleTotal: number | null,
+  ) {}
 
   async read(path: string, expected?: Expected): Promise<Uint8Array> {
-    const progress = (loaded: number, total: number | null) => this.onProgress?.({ file: path, loaded, total, bundleLoaded: this.done + loaded, bundleTotal: this.bundleTotal });
+    const progress = (loaded: number, total: number | null) =>
+      this.onProgress?.({ file: path, loaded, total, bundleLoaded: this.done + loaded, bundleTotal: this.bundleTotal });
     let bytes = await this.source.read(path, progress, expected);
     let problem = await mismatch(path, bytes, expected);
     if (problem && this.source.reread) {
@@ -156,8 +177,10 @@ class CheckedReader {
 
 // One hash per read: a CLIP checkpoint takes a second or more to hash.
 async function mismatch(path: string, b: Uint8Array, expected: Expected | undefined): Promise<string | null> {
-  if (expected?.bytes !== undefined && b.byteLength !== expected.bytes) return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
-  if (expected?.sha256 && (await sha256Hex(b)) !== expected.sha256) return `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`;
+  if (expected?.bytes !== undefined && b.byteLength !== expected.bytes)
+    return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
+  if (expected?.sha256 && (await sha256Hex(b)) !== expected.sha256)
+    return `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`;
   return null;
 }
 
@@ -200,12 +223,18 @@ export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeo
   } catch {
     throw new BundleError(`'${manifestUrl}' is not a URL`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
   const dir = new URL('.', base);
-  const get = async (path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: { bytes?: number | undefined }): Promise<Uint8Array> => {
+  const get = async (
+    path: string,
+    onProgress?: (loaded: number, total: number | null) => void,
+    expected?: { bytes?: number | undefined },
+  ): Promise<Uint8Array> => {
     requireBundlePath(path);
     const url = path === 'manifest.json' ? base : new URL(path, dir);
-    if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname)) throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
+    if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname))
+      throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
     const manifest = path === 'manifest.json';
     return boundedFetch(url.href, {
       ...(o.fetchImpl ? { fetchImpl: o.fetchImpl } : {}),
@@ -230,7 +259,8 @@ export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeo
 export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>): BundleSource {
   const norm = (p: string) => p.replace(/\\/g, '/').replace(/^\.?\//, '');
   const manifests = files.filter((f) => norm(f.path).split('/').pop() === 'manifest.json');
-  if (manifests.length === 0) throw new BundleError('no manifest.json among the dropped files: drop the whole pair folder (manifest.json and its .onnx files)');
+  if (manifests.length === 0)
+    throw new BundleError('no manifest.json among the dropped files: drop the whole pair folder (manifest.json and its .onnx files)');
   // The shallowest manifest is the bundle's root.
   const root = manifests.map((m) => norm(m.path)).sort((a, b) => a.split('/').length - b.split('/').length)[0]!;
   const prefix = root.slice(0, root.length - 'manifest.json'.length);

@@ -19,7 +19,10 @@ interface SetEndpoints {
 export class EndpointLogits {
   private readonly bySet = new Map<string, SetEndpoints>();
 
-  constructor(private readonly sets: readonly EvalSetData[], private readonly classes: number) {}
+  constructor(
+    private readonly sets: readonly EvalSetData[],
+    private readonly classes: number,
+  ) {}
 
   static isEndpoint(alpha: number): boolean {
     return alpha === 0 || alpha === 1;

@@ -29,7 +29,11 @@ export class FrontierEvaluator {
   readonly endpoints: EndpointLogits;
   private readonly setsById: Map<string, EvalSetData>;
 
-  constructor(private readonly runLogits: RunLogits, readonly sets: readonly EvalSetData[], private readonly opts: EvaluatorOptions) {
+  constructor(
+    private readonly runLogits: RunLogits,
+    readonly sets: readonly EvalSetData[],
+    private readonly opts: EvaluatorOptions,
+  ) {
     this.results = new ResultStore(sets.map((s) => ({ id: s.spec.id, count: s.count })));
     this.endpoints = new EndpointLogits(sets, opts.classes);
     this.setsById = new Map(sets.map((s) => [s.spec.id, s]));
@@ -37,14 +41,23 @@ export class FrontierEvaluator {
 
   /** The work left for this grid, the current α first (planWork's order), skipping chunks done. */
   plan(grid: readonly number[], current: number | null): WorkItem[] {
-    return planWork(grid, current, this.sets.map((s) => ({ id: s.spec.id, count: s.count })), (item) => this.results.has(item));
+    return planWork(
+      grid,
+      current,
+      this.sets.map((s) => ({ id: s.spec.id, count: s.count })),
+      (item) => this.results.has(item),
+    );
   }
 
   /**
    * Runs the plan chunk by chunk; after each chunk, `onChunk` gets every set's accuracy at its α.
    * `isStale` is asked between chunks and after every run: when it says so, the rest is dropped.
    */
-  async run(plan: readonly WorkItem[], isStale: () => boolean, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): Promise<'done' | 'superseded'> {
+  async run(
+    plan: readonly WorkItem[],
+    isStale: () => boolean,
+    onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void,
+  ): Promise<'done' | 'superseded'> {
     const size = this.opts.preprocess.size;
     const input = new Float32Array(batchSize(size) * 3 * size * size);
     for (const item of plan) {

@@ -29,14 +29,19 @@ export interface FolderSetPlan {
  */
 export function planEvalFolder(paths: readonly string[], classes: readonly string[]): FolderSetPlan[] {
   const byName = new Map(classes.map((c, i) => [normalizeClassName(c), i]));
-  const images = paths.map((p) => p.replace(/\\/g, '/').replace(/^\/+/, '')).filter((p) => IMAGE.test(p) && !p.split('/').some((s) => s.startsWith('.')));
-  if (images.length === 0) throw new EvalFolderError('no images found: expected a folder laid out <set>/<class>/<image>, e.g. photos/cat/001.jpg');
+  const images = paths
+    .map((p) => p.replace(/\\/g, '/').replace(/^\/+/, ''))
+    .filter((p) => IMAGE.test(p) && !p.split('/').some((s) => s.startsWith('.')));
+  if (images.length === 0)
+    throw new EvalFolderError('no images found: expected a folder laid out <set>/<class>/<image>, e.g. photos/cat/001.jpg');
   // A single wrapping folder (the dropped root) is stripped when every path shares it.
   let parts = images.map((p) => p.split('/'));
   while (parts.every((x) => x.length > 3) && new Set(parts.map((x) => x[0])).size === 1) parts = parts.map((x) => x.slice(1));
   const shallow = parts.filter((x) => x.length < 3);
   if (shallow.length > 0) {
-    throw new EvalFolderError(`'${shallow[0]!.join('/')}' is not inside a <set>/<class>/ folder: expected <set>/<class>/<image> (e.g. sketches/dog/1.png), with one folder per class inside each set`);
+    throw new EvalFolderError(
+      `'${shallow[0]!.join('/')}' is not inside a <set>/<class>/ folder: expected <set>/<class>/<image> (e.g. sketches/dog/1.png), with one folder per class inside each set`,
+    );
   }
   // Set folder names become set ids: checked before anything is keyed by them.
   for (const x of parts) {
@@ -57,8 +62,13 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
     s.files.push({ path: images[i]!, label });
   });
   if (unknown.size > 0) {
-    const list = [...unknown].slice(0, 5).map((c) => `'${c}'`).join(', ');
-    throw new EvalFolderError(`${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')}); the layout is <set>/<class>/<image>, with class folders named after the pair's classes`);
+    const list = [...unknown]
+      .slice(0, 5)
+      .map((c) => `'${c}'`)
+      .join(', ');
+    throw new EvalFolderError(
+      `${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')}); the layout is <set>/<class>/<image>, with class folders named after the pair's classes`,
+    );
   }
   return inPlanOrder([...sets.values()], classes.length);
 }
@@ -146,10 +156,15 @@ function unpackBudget(limits: ZipLimits): (name: string, size: number, packed: n
   let total = 0;
   return (name, size, packed) => {
     if (size > limits.entryBytes) {
-      throw new EvalFolderError(`the zip entry '${name}' unpacks to ${mb(size)} (from ${mb(packed)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`);
+      throw new EvalFolderError(
+        `the zip entry '${name}' unpacks to ${mb(size)} (from ${mb(packed)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`,
+      );
     }
     total += size;
-    if (total > limits.totalBytes) throw new EvalFolderError(`the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`);
+    if (total > limits.totalBytes)
+      throw new EvalFolderError(
+        `the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`,
+      );
   };
 }
 
@@ -199,6 +214,8 @@ export const MAX_EVAL_PIXEL_BYTES = 2 ** 30;
 export function checkEvalImageCount(count: number, size: number, maxBytes = MAX_EVAL_PIXEL_BYTES): void {
   const per = size * size * 3;
   if (count * per > maxBytes) {
-    throw new EvalFolderError(`these eval sets have ${count.toLocaleString('en')} images: at ${size}×${size} they would take ${mb(count * per)} in memory, more than the ${mb(maxBytes)} this page holds for them; use at most ${Math.floor(maxBytes / per).toLocaleString('en')} images`);
+    throw new EvalFolderError(
+      `these eval sets have ${count.toLocaleString('en')} images: at ${size}×${size} they would take ${mb(count * per)} in memory, more than the ${mb(maxBytes)} this page holds for them; use at most ${Math.floor(maxBytes / per).toLocaleString('en')} images`,
+    );
   }
 }

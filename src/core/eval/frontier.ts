@@ -54,7 +54,12 @@ export function chunksOf(count: number): { chunk: number; start: number; end: nu
  * grid in coarse-to-fine order — so the highlighted point and then the curve's shape appear within
  * seconds; then the remaining chunks in the same order, shrinking the intervals. Done items are skipped.
  */
-export function planWork(grid: readonly number[], current: number | null, sets: readonly SetCount[], isDone: (item: WorkItem) => boolean): WorkItem[] {
+export function planWork(
+  grid: readonly number[],
+  current: number | null,
+  sets: readonly SetCount[],
+  isDone: (item: WorkItem) => boolean,
+): WorkItem[] {
   const items: WorkItem[] = [];
   const add = (alpha: number, first: boolean) => {
     for (const s of sets) {
@@ -138,18 +143,31 @@ export function predict(logits: Float32Array, row: number, classes: number, subs
   if (subset) {
     for (const c of subset) {
       const v = logits[o + c]!;
-      if (v > bestV) { bestV = v; best = c; }
+      if (v > bestV) {
+        bestV = v;
+        best = c;
+      }
     }
   } else {
     for (let c = 0; c < classes; c++) {
       const v = logits[o + c]!;
-      if (v > bestV) { bestV = v; best = c; }
+      if (v > bestV) {
+        bestV = v;
+        best = c;
+      }
     }
   }
   return best;
 }
 
-export function countCorrect(logits: Float32Array, labels: Int32Array, start: number, n: number, classes: number, subset: Int32Array | null): number {
+export function countCorrect(
+  logits: Float32Array,
+  labels: Int32Array,
+  start: number,
+  n: number,
+  classes: number,
+  subset: Int32Array | null,
+): number {
   let correct = 0;
   for (let i = 0; i < n; i++) if (predict(logits, i, classes, subset) === labels[start + i]) correct++;
   return correct;
@@ -159,7 +177,14 @@ export function countCorrect(logits: Float32Array, labels: Int32Array, start: nu
  * The output-space ensemble the paper compares against: argmax of (1-α)·logits₀ + α·logits₁,
  * from the endpoints' stored logits, with no further model runs.
  */
-export function ensembleCorrect(l0: Float32Array, l1: Float32Array, alpha: number, labels: Int32Array, classes: number, subset: Int32Array | null): number {
+export function ensembleCorrect(
+  l0: Float32Array,
+  l1: Float32Array,
+  alpha: number,
+  labels: Int32Array,
+  classes: number,
+  subset: Int32Array | null,
+): number {
   const mixed = new Float32Array(classes);
   let correct = 0;
   for (let i = 0; i < labels.length; i++) {

@@ -10,7 +10,8 @@ const RESERVED = new Set([...Object.getOwnPropertyNames(Object.prototype), '__pr
 /** Letters (any script), digits, space, and _ . - ( ) +; 1-64 characters, starting with a letter or digit. */
 const SET_ID = /^[\p{L}\p{N}][\p{L}\p{N}\p{M} _.()+-]{0,63}$/u;
 
-export const SET_ID_RULE = '1-64 letters, digits, spaces, "_", ".", "-", "(", ")" or "+", starting with a letter or digit, and not a name JavaScript objects reserve (like "constructor" or "__proto__")';
+export const SET_ID_RULE =
+  '1-64 letters, digits, spaces, "_", ".", "-", "(", ")" or "+", starting with a letter or digit, and not a name JavaScript objects reserve (like "constructor" or "__proto__")';
 
 /** Why `id` cannot name a set, or null when it can. */
 export function setIdProblem(id: string): string | null {

@@ -8,7 +8,11 @@ export interface ResultLine {
   [key: string]: number;
 }
 
-export function toResultLine(alpha: number, point: Record<string, { correct: number; n: number }>, names: Record<string, string> = {}): ResultLine {
+export function toResultLine(
+  alpha: number,
+  point: Record<string, { correct: number; n: number }>,
+  names: Record<string, string> = {},
+): ResultLine {
   const line: ResultLine = { alpha };
   for (const [id, a] of Object.entries(point)) {
     // `names` is keyed by set id: an id like "constructor" must not find Object's constructor.
@@ -20,7 +24,12 @@ export function toResultLine(alpha: number, point: Record<string, { correct: num
 }
 
 export function formatResults(lines: readonly ResultLine[]): string {
-  return [...lines].sort((a, b) => a.alpha - b.alpha).map((l) => JSON.stringify(l)).join('\n') + '\n';
+  return (
+    [...lines]
+      .sort((a, b) => a.alpha - b.alpha)
+      .map((l) => JSON.stringify(l))
+      .join('\n') + '\n'
+  );
 }
 
 export class ResultsError extends Error {
@@ -39,10 +48,15 @@ export const MAX_RESULT_LINES = 10_000;
  * not (1e999 parses as Infinity, "0.9" is a string) is reported with its line, never dropped.
  */
 export function parseResults(text: string): ResultLine[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   if (lines.length === 0) throw new ResultsError('the results file is empty');
   if (lines.length > MAX_RESULT_LINES) {
-    throw new ResultsError(`the results file has ${lines.length.toLocaleString('en')} lines, more than the ${MAX_RESULT_LINES.toLocaleString('en')} this page reads (one line per α; a sweep rarely needs more than a few hundred)`);
+    throw new ResultsError(
+      `the results file has ${lines.length.toLocaleString('en')} lines, more than the ${MAX_RESULT_LINES.toLocaleString('en')} this page reads (one line per α; a sweep rarely needs more than a few hundred)`,
+    );
   }
   return lines.map((l, i) => {
     let obj: unknown;
@@ -53,7 +67,8 @@ export function parseResults(text: string): ResultLine[] {
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new ResultsError(`line ${i + 1} is not a JSON object`);
     const o = obj as Record<string, unknown>;
-    if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1)) throw new ResultsError(`line ${i + 1} has no "alpha" between 0 and 1`);
+    if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1))
+      throw new ResultsError(`line ${i + 1} has no "alpha" between 0 and 1`);
     const out: ResultLine = { alpha: o.alpha };
     const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(v));
     for (const [k, v] of Object.entries(o)) {
@@ -63,7 +78,8 @@ export function parseResults(text: string): ResultLine[] {
       if (typeof v !== 'number') throw new ResultsError(`line ${i + 1}: "${key}" is ${shown(v)}, not a number`);
       if (!Number.isFinite(v)) throw new ResultsError(`line ${i + 1}: "${key}" is not a finite number (a value like 1e999 reads as ${v})`);
       if (top1 && !(v >= 0 && v <= 1)) throw new ResultsError(`line ${i + 1}: ${key} = ${v} is not a fraction between 0 and 1`);
-      if (!top1 && !(Number.isInteger(v) && v > 0)) throw new ResultsError(`line ${i + 1}: ${key} = ${v} is not a positive whole number of images`);
+      if (!top1 && !(Number.isInteger(v) && v > 0))
+        throw new ResultsError(`line ${i + 1}: ${key} = ${v} is not a positive whole number of images`);
       out[k] = v;
     }
     if (!Object.keys(out).some((k) => k.endsWith(':top1'))) throw new ResultsError(`line ${i + 1} has no "<Dataset>:top1" accuracy`);
@@ -89,7 +105,8 @@ export function parseAlphas(spec: string): number[] {
   const round = (x: number) => Math.round(x * 1e6) / 1e6;
   if (spec.includes(':')) {
     const [a, b, step] = spec.split(':').map(Number);
-    if (![a, b, step].every((x) => Number.isFinite(x)) || step! <= 0 || a! > b!) throw new ResultsError(`bad α range '${spec}' (use start:stop:step)`);
+    if (![a, b, step].every((x) => Number.isFinite(x)) || step! <= 0 || a! > b!)
+      throw new ResultsError(`bad α range '${spec}' (use start:stop:step)`);
     const n = Math.round((b! - a!) / step!);
     return Array.from({ length: n + 1 }, (_, i) => round(a! + i * step!)).filter((x) => x <= b! + 1e-9);
   }

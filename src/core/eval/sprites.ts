@@ -42,12 +42,16 @@ export function spriteSet(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
   const needW = Math.min(columns, count) * tile;
   const needH = rows * tile;
   if (header.width < needW || header.height < needH) {
-    throw new BundleError(`${where}: the sprite sheet is ${header.width}×${header.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`);
+    throw new BundleError(
+      `${where}: the sprite sheet is ${header.width}×${header.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`,
+    );
   }
   // One spare row and column of tiles is tolerated (exporters pad to a grid); more is not.
-  const mpx = `${(header.width * header.height / 1e6).toFixed(0)} Mpx in a ${formatBytes(png.byteLength)} file`;
+  const mpx = `${((header.width * header.height) / 1e6).toFixed(0)} Mpx in a ${formatBytes(png.byteLength)} file`;
   if (header.width * header.height > MAX_SPRITE_PIXELS && header.width <= (columns + 1) * tile && header.height <= needH + tile) {
-    throw new BundleError(`${where}: the sprite sheet declares ${header.width}×${header.height}px (${mpx}), more than the ${MAX_SPRITE_PIXELS / 1e6} Mpx a sheet may have: split the set into smaller ones`);
+    throw new BundleError(
+      `${where}: the sprite sheet declares ${header.width}×${header.height}px (${mpx}), more than the ${MAX_SPRITE_PIXELS / 1e6} Mpx a sheet may have: split the set into smaller ones`,
+    );
   }
   if (header.width > (columns + 1) * tile || header.height > needH + tile || header.width * header.height > MAX_SPRITE_PIXELS) {
     throw new BundleError(
@@ -55,7 +59,11 @@ export function spriteSet(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
     );
   }
   return {
-    spec, size: tile, count, pixels: null, sheet: png,
+    spec,
+    size: tile,
+    count,
+    pixels: null,
+    sheet: png,
     labels: Int32Array.from(spec.labels),
     classSubset: spec.classes ? Int32Array.from(spec.classes) : null,
   };
@@ -77,10 +85,14 @@ export function pixelsOf(set: EvalSetData): Uint8Array {
   const { tile, columns, count } = spec.sprite;
   const rows = Math.ceil(count / columns);
   if (img.width < Math.min(columns, count) * tile || img.height < rows * tile) {
-    throw new BundleError(`eval set '${spec.id}': the sprite sheet is ${img.width}×${img.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`);
+    throw new BundleError(
+      `eval set '${spec.id}': the sprite sheet is ${img.width}×${img.height}px, too small for ${count} tiles of ${tile}px in ${columns} columns`,
+    );
   }
   if (img.depth !== 8 || (img.channels !== 3 && img.channels !== 4)) {
-    throw new BundleError(`eval set '${spec.id}': the sprite sheet must be 8-bit RGB or RGBA (got ${img.channels} channels, ${img.depth}-bit)`);
+    throw new BundleError(
+      `eval set '${spec.id}': the sprite sheet must be 8-bit RGB or RGBA (got ${img.channels} channels, ${img.depth}-bit)`,
+    );
   }
   const ch = img.channels;
   const src = img.data as Uint8Array;
@@ -111,7 +123,13 @@ export function decodeSprite(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
 }
 
 /** Images [start, end) of a set as the model's input: float32 NCHW, (x/255 - mean) / std. */
-export function normalizeBatch(set: EvalSetData, start: number, end: number, pre: Manifest['preprocess'], out?: Float32Array): Float32Array {
+export function normalizeBatch(
+  set: EvalSetData,
+  start: number,
+  end: number,
+  pre: Manifest['preprocess'],
+  out?: Float32Array,
+): Float32Array {
   const s = set.size;
   const plane = s * s;
   const n = end - start;
@@ -120,7 +138,13 @@ export function normalizeBatch(set: EvalSetData, start: number, end: number, pre
 }
 
 /** HWC uint8 images → NCHW float32, normalised with the manifest's mean and std. */
-export function normalizeHWC(pixels: Uint8Array, n: number, s: number, pre: Manifest['preprocess'], out: Float32Array = new Float32Array(n * 3 * s * s)): Float32Array {
+export function normalizeHWC(
+  pixels: Uint8Array,
+  n: number,
+  s: number,
+  pre: Manifest['preprocess'],
+  out: Float32Array = new Float32Array(n * 3 * s * s),
+): Float32Array {
   const plane = s * s;
   for (let c = 0; c < 3; c++) {
     const scale = 1 / (255 * pre.std[c]!);

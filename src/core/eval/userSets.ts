@@ -32,8 +32,14 @@ function userSetData(s: UserEvalSet, size: number): EvalSetData {
   const count = s.images.length;
   return {
     spec: {
-      id: s.id, name: s.name, role: s.role, analogue: null, description: `${count} images you provided`,
-      sprite: { path: 'user', tile: size, columns: 1, count }, labels: s.labels, classes: s.classSubset,
+      id: s.id,
+      name: s.name,
+      role: s.role,
+      analogue: null,
+      description: `${count} images you provided`,
+      sprite: { path: 'user', tile: size, columns: 1, count },
+      labels: s.labels,
+      classes: s.classSubset,
     },
     size,
     count,

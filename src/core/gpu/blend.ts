@@ -35,11 +35,18 @@ function kernel(kind: Kind, k: number, s: number, packed: boolean): string {
     ? [`@group(0) @binding(1) var<storage, read> members: array<vec4<${t}>>;`]
     : Array.from({ length: k }, (_, m) => `@group(0) @binding(${1 + m}) var<storage, read> m${m}: array<vec4<${t}>>;`);
   const read = (m: number) => (packed ? `members[i + ${m}u * table[0].z]` : `m${m}[i]`);
-  const outputs = Array.from({ length: s }, (_, j) => `@group(0) @binding(${1 + inputs + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`);
+  const outputs = Array.from(
+    { length: s },
+    (_, j) => `@group(0) @binding(${1 + inputs + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`,
+  );
   // As on the CPU, a member whose weight is 0 is left out and the first other one starts the sum
   // (no 0 + …): one-hot weights give that member exactly, with or without a fused multiply-add,
   // and skip the other members' reads. The branches are uniform: one tensor per workgroup.
-  const sum = Array.from({ length: k }, (_, m) => `c = coef(j, ${m}u); if (c != 0.0) { let x = c * vec4<f32>(${read(m)}); if (started) { acc = acc + x; } else { acc = x; started = true; } }`);
+  const sum = Array.from(
+    { length: k },
+    (_, m) =>
+      `c = coef(j, ${m}u); if (c != 0.0) { let x = c * vec4<f32>(${read(m)}); if (started) { acc = acc + x; } else { acc = x; started = true; } }`,
+  );
   const cases = Array.from({ length: s }, (_, j) => `case ${j}u: { o${j}[local] = v; }`);
   return /* wgsl */ `${kind === 'f16' ? 'enable f16;' : ''}
 @group(0) @binding(0) var<uniform> table: array<vec4<u32>, ${tableRows(s, k)}>;
@@ -138,7 +145,13 @@ function outputsPerDispatch(limit: number, inputs: number): number {
  * the binding size. Planned before anything is allocated, so a tensor too large for one binding
  * fails with nothing to free.
  */
-export function planGroups(tensors: readonly WeightTensor[], useF16: boolean, k: number, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxStorageBuffersPerShaderStage'>, packMembers = true): GroupPlan[] {
+export function planGroups(
+  tensors: readonly WeightTensor[],
+  useF16: boolean,
+  k: number,
+  limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxStorageBuffersPerShaderStage'>,
+  packMembers = true,
+): GroupPlan[] {
   const maxBinding = limits.maxStorageBufferBindingSize;
   const open = new Map<string, GroupPlan>();
   const done: GroupPlan[] = [];
@@ -146,10 +159,16 @@ export function planGroups(tensors: readonly WeightTensor[], useF16: boolean, k:
     const kind = kindOf(source, useF16);
     const vec4s = Math.ceil(membersOf(source)[0]!.length / 4);
     const bytes = vec4s * vec4Bytes(kind);
-    if (bytes > maxBinding) throw new GpuBufferLimitError(`tensor '${source.name}' needs ${bytes} bytes in one GPU buffer, above this device's limit of ${maxBinding}`);
+    if (bytes > maxBinding)
+      throw new GpuBufferLimitError(
+        `tensor '${source.name}' needs ${bytes} bytes in one GPU buffer, above this device's limit of ${maxBinding}`,
+      );
     const packed = packMembers && k * bytes <= maxBinding;
     const s = outputsPerDispatch(limits.maxStorageBuffersPerShaderStage, packed ? 1 : k);
-    if (s < 1) throw new GpuBufferLimitError(`tensor '${source.name}': its ${k} members need one buffer each (${bytes} bytes apiece; together above the binding limit of ${maxBinding}), more than this device's ${limits.maxStorageBuffersPerShaderStage} storage buffers per dispatch`);
+    if (s < 1)
+      throw new GpuBufferLimitError(
+        `tensor '${source.name}': its ${k} members need one buffer each (${bytes} bytes apiece; together above the binding limit of ${maxBinding}), more than this device's ${limits.maxStorageBuffersPerShaderStage} storage buffers per dispatch`,
+      );
     const key = `${kind}:${packed}`;
     let g = open.get(key);
     const start = g ? Math.ceil(g.vec4s / WORKGROUP) * WORKGROUP : 0;
@@ -189,7 +208,12 @@ export class GpuBlender implements WeightBlender {
   readonly allocatedBytes: number;
 
   /** `packMembers: false` gives every group one buffer per member, as only very large tensors get otherwise (tests). */
-  constructor(readonly device: GPUDevice, pairs: readonly WeightTensor[], private readonly ledger: ResourceLedger = new ResourceLedger(), opts: { packMembers?: boolean } = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    pairs: readonly WeightTensor[],
+    private readonly ledger: ResourceLedger = new ResourceLedger(),
+    opts: { packMembers?: boolean } = {},
+  ) {
     const k = membersCount(pairs);
     this.members = k;
     this.names = pairs.map((p) => p.name);
@@ -234,11 +258,25 @@ export class GpuBlender implements WeightBlender {
    */
   private uploadMembers(g: GroupPlan, buffers: GPUBuffer[]): void {
     const regionBytes = g.vec4s * vec4Bytes(g.kind);
-    if (g.packed) buffers.push(this.createBuffer({ size: Math.max(16, this.members * regionBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true }));
+    if (g.packed)
+      buffers.push(
+        this.createBuffer({
+          size: Math.max(16, this.members * regionBytes),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+          mappedAtCreation: true,
+        }),
+      );
     // A mapped range may be fetched once: the packed buffer's serves every member.
     const packedRange = g.packed ? buffers[0]!.getMappedRange() : null;
     for (let m = 0; m < this.members; m++) {
-      if (!g.packed) buffers.push(this.createBuffer({ size: Math.max(16, regionBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true }));
+      if (!g.packed)
+        buffers.push(
+          this.createBuffer({
+            size: Math.max(16, regionBytes),
+            usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+            mappedAtCreation: true,
+          }),
+        );
       const range = packedRange ?? buffers[m]!.getMappedRange();
       const base = g.packed ? m * regionBytes : 0;
       for (const t of g.tensors) {
@@ -250,8 +288,22 @@ export class GpuBlender implements WeightBlender {
   }
 
   /** The members' buffers, θ's buffers and the bind group of one group; returns the bytes allocated. */
-  private addGroup(g: GroupPlan, tableOffset: number, pipelineFor: (kind: Kind, outputs: number, packed: boolean) => GPUComputePipeline): number {
-    const group: Group = { tensors: [], spans: [], stride: g.packed ? g.vec4s : 0, members: [], bindGroup: null!, pipeline: pipelineFor(g.kind, g.tensors.length, g.packed), groups: dispatchGroups(g.vec4s), tableOffset, outputs: g.tensors.length };
+  private addGroup(
+    g: GroupPlan,
+    tableOffset: number,
+    pipelineFor: (kind: Kind, outputs: number, packed: boolean) => GPUComputePipeline,
+  ): number {
+    const group: Group = {
+      tensors: [],
+      spans: [],
+      stride: g.packed ? g.vec4s : 0,
+      members: [],
+      bindGroup: null!,
+      pipeline: pipelineFor(g.kind, g.tensors.length, g.packed),
+      groups: dispatchGroups(g.vec4s),
+      tableOffset,
+      outputs: g.tensors.length,
+    };
     // Pushed before the next allocation, so destroy() frees whatever a failure leaves.
     this.groups.push(group);
     this.uploadMembers(g, group.members);
@@ -261,7 +313,14 @@ export class GpuBlender implements WeightBlender {
       // ORT reads and may copy the input, so the output buffer carries every usage it needs.
       const output = this.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
       bytes += size;
-      const tensor: GpuTensor = { name: t.source.name, checkpointDtype: t.source.dtype, dtype: g.kind === 'f16' ? 'float16' : 'float32', dims: t.source.shape, output, row: t.row };
+      const tensor: GpuTensor = {
+        name: t.source.name,
+        checkpointDtype: t.source.dtype,
+        dtype: g.kind === 'f16' ? 'float16' : 'float32',
+        dims: t.source.shape,
+        output,
+        row: t.row,
+      };
       group.tensors.push(tensor);
       group.spans.push([t.start, t.vec4s]);
       this.tensors.push(tensor);
@@ -284,7 +343,8 @@ export class GpuBlender implements WeightBlender {
   feeds(ort: TensorModule, feedNames: ReadonlyMap<string, string>): Readonly<Record<string, Tensor>> {
     if (!this.feedTensors) {
       this.feedTensors = {};
-      for (const t of this.tensors) this.feedTensors[feedNames.get(t.name)!] = ort.Tensor.fromGpuBuffer(t.output, { dataType: t.dtype, dims: t.dims });
+      for (const t of this.tensors)
+        this.feedTensors[feedNames.get(t.name)!] = ort.Tensor.fromGpuBuffer(t.output, { dataType: t.dtype, dims: t.dims });
     }
     return this.feedTensors;
   }
@@ -333,7 +393,10 @@ export class GpuBlender implements WeightBlender {
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     const n = t.dims.reduce((x, y) => x * y, 1);
-    const copy = t.dtype === 'float32' ? new Float32Array(staging.getMappedRange()).slice(0, n) : new Uint16Array(staging.getMappedRange()).slice(0, n);
+    const copy =
+      t.dtype === 'float32'
+        ? new Float32Array(staging.getMappedRange()).slice(0, n)
+        : new Uint16Array(staging.getMappedRange()).slice(0, n);
     staging.unmap();
     staging.destroy();
     return copy;

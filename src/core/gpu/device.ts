@@ -33,7 +33,10 @@ function gpuOf(gpu?: GPU): GPU | undefined {
  */
 export async function requestGpu(gpu?: GPU, opts: { powerPreference?: GPUPowerPreference } = {}): Promise<OwnedGpu> {
   const g = gpuOf(gpu);
-  if (!g) throw new GpuUnavailableError('WebGPU is not available in this browser (navigator.gpu is missing; it needs a secure context such as https or localhost).');
+  if (!g)
+    throw new GpuUnavailableError(
+      'WebGPU is not available in this browser (navigator.gpu is missing; it needs a secure context such as https or localhost).',
+    );
   const adapter = await g.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) throw new GpuUnavailableError('WebGPU is present but no GPU adapter was found.');
   const shaderF16 = adapter.features.has('shader-f16');

@@ -38,8 +38,14 @@ function jpeg(b: Uint8Array): ImageHeader | null {
   while (o + 9 <= b.length) {
     if (b[o] !== 0xff) return null;
     const marker = b[o + 1]!;
-    if (marker === 0xff) { o++; continue; }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { o += 2; continue; }
+    if (marker === 0xff) {
+      o++;
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      o += 2;
+      continue;
+    }
     if (marker === 0xd9 || marker === 0xda) return null; // end of image or start of scan: no frame header
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       return { format: 'jpeg', height: u16be(b, o + 5), width: u16be(b, o + 7) };
@@ -81,7 +87,8 @@ export function readImageHeader(b: Uint8Array): ImageHeader | null {
     return { format: 'png', width: u32be(b, 16), height: u32be(b, 20) };
   }
   if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return jpeg(b);
-  if (b.length >= 10 && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a')) return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8) };
+  if (b.length >= 10 && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a'))
+    return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8) };
   if (b.length >= 16 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return webp(b);
   if (b.length >= 26 && ascii(b, 0, 2) === 'BM') return { format: 'bmp', width: Math.abs(i32le(b, 18)), height: Math.abs(i32le(b, 22)) };
   if (b.length >= 12 && ascii(b, 4, 4) === 'ftyp' && /^avi[fs]$/.test(ascii(b, 8, 4))) return avif(b);
@@ -104,7 +111,7 @@ export function checkPixelBudget(name: string, header: ImageHeader, fileBytes: n
   if (width === 0 || height === 0) throw new ImageTooLargeError(`'${name}' declares ${width}×${height} pixels: it has no pixels.`);
   if (width * height > maxPixels) {
     throw new ImageTooLargeError(
-      `'${name}' is ${width}×${height} pixels (${(width * height / 1e6).toFixed(0)} Mpx from a ${formatBytes(fileBytes)} file): more than the ${(maxPixels / 1e6).toFixed(0)} Mpx this page decodes, so it was not decoded.`,
+      `'${name}' is ${width}×${height} pixels (${((width * height) / 1e6).toFixed(0)} Mpx from a ${formatBytes(fileBytes)} file): more than the ${(maxPixels / 1e6).toFixed(0)} Mpx this page decodes, so it was not decoded.`,
     );
   }
 }

@@ -26,7 +26,10 @@ function bilinear(x: number): number {
   return x < 1 ? 1 - x : 0;
 }
 
-interface Coeffs { bounds: Int32Array; weights: Int32Array[] }
+interface Coeffs {
+  bounds: Int32Array;
+  weights: Int32Array[];
+}
 
 function precompute(inSize: number, outSize: number, filter: (x: number) => number, support: number): Coeffs {
   const scale = inSize / outSize;
@@ -73,7 +76,9 @@ function resampleHorizontal(src: RgbImage, outW: number, c: Coeffs): RgbImage {
       const xmin = c.bounds[xx * 2]!;
       const xmax = c.bounds[xx * 2 + 1]!;
       const k = c.weights[xx]!;
-      let r = half, g = half, b = half;
+      let r = half,
+        g = half,
+        b = half;
       for (let x = 0; x < xmax; x++) {
         const p = row + (x + xmin) * 3;
         const w = k[x]!;
@@ -98,7 +103,9 @@ function resampleVertical(src: RgbImage, outH: number, c: Coeffs): RgbImage {
     const ymax = c.bounds[yy * 2 + 1]!;
     const k = c.weights[yy]!;
     for (let x = 0; x < src.width; x++) {
-      let r = half, g = half, b = half;
+      let r = half,
+        g = half,
+        b = half;
       for (let y = 0; y < ymax; y++) {
         const p = ((y + ymin) * src.width + x) * 3;
         const w = k[y]!;
@@ -117,7 +124,7 @@ function resampleVertical(src: RgbImage, outH: number, c: Coeffs): RgbImage {
 
 /** Pillow's Image.resize((w, h), BICUBIC | BILINEAR). */
 export function resize(src: RgbImage, width: number, height: number, mode: 'bicubic' | 'bilinear' = 'bicubic'): RgbImage {
-  const [filter, support] = mode === 'bicubic' ? [bicubic, 2] as const : [bilinear, 1] as const;
+  const [filter, support] = mode === 'bicubic' ? ([bicubic, 2] as const) : ([bilinear, 1] as const);
   let img = src;
   if (width !== src.width) img = resampleHorizontal(img, width, precompute(src.width, width, filter, support));
   if (height !== src.height) img = resampleVertical(img, height, precompute(src.height, height, filter, support));

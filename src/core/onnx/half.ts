@@ -34,7 +34,11 @@ export function floatToHalf(v: number): number {
   const rem = mant & 0x1fff;
   if (rem > 0x1000 || (rem === 0x1000 && r & 1)) {
     r++;
-    if (r === 0x400) { r = 0; e++; if (e >= 31) return sign | 0x7c00; }
+    if (r === 0x400) {
+      r = 0;
+      e++;
+      if (e >= 31) return sign | 0x7c00;
+    }
   }
   return sign | (e << 10) | r;
 }

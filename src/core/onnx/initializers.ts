@@ -10,7 +10,11 @@ import type { ModelProto } from './proto';
  * lifted tensors back; this replaces tensors that never left. `shapes` gives a tensor a new shape
  * (a head for other classes); the graph's declared shapes downstream are the caller's to fix.
  */
-export function replaceInitializers(model: OnnxModel, values: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, readonly number[]> = new Map()): ModelProto {
+export function replaceInitializers(
+  model: OnnxModel,
+  values: ReadonlyMap<string, Float32Array>,
+  shapes: ReadonlyMap<string, readonly number[]> = new Map(),
+): ModelProto {
   const g = model.graph;
   const seen = new Set<string>();
   const initializer = g.initializer.map((t) => {
@@ -18,16 +22,26 @@ export function replaceInitializers(model: OnnxModel, values: ReadonlyMap<string
     if (!v) return t;
     seen.add(t.name);
     const shape = shapes.get(t.name);
-    if (shape && !shape.every((d) => Number.isInteger(d) && d >= 1)) throw new OnnxError(`initializer '${t.name}': the new shape [${shape.join(', ')}] is not a shape`);
+    if (shape && !shape.every((d) => Number.isInteger(d) && d >= 1))
+      throw new OnnxError(`initializer '${t.name}': the new shape [${shape.join(', ')}] is not a shape`);
     const target = shape ? { ...t, dims: [...shape] } : t;
     const info = describeTensor(target);
     const count = info.shape.reduce((a, b) => a * b, 1);
-    if (v.length !== count) throw new OnnxError(`initializer '${t.name}' is ${info.dtype}[${info.shape.join(', ')}] (${count} values), but ${v.length} values were given for it`);
+    if (v.length !== count)
+      throw new OnnxError(
+        `initializer '${t.name}' is ${info.dtype}[${info.shape.join(', ')}] (${count} values), but ${v.length} values were given for it`,
+      );
     if (info.dtype === 'float32') return withValues(target, v);
     if (info.dtype === 'float16') return withValues(target, floatsToHalves(v));
     throw new OnnxError(`initializer '${t.name}' is ${info.dtype}; only float32 and float16 weights can be replaced`);
   });
   const missing = [...values.keys()].filter((n) => !seen.has(n));
-  if (missing.length > 0) throw new OnnxError(`the model has no initializer ${missing.map((n) => `'${n}'`).join(', ')} (its initializers: ${g.initializer.slice(0, 8).map((t) => t.name).join(', ')}${g.initializer.length > 8 ? ', …' : ''})`);
+  if (missing.length > 0)
+    throw new OnnxError(
+      `the model has no initializer ${missing.map((n) => `'${n}'`).join(', ')} (its initializers: ${g.initializer
+        .slice(0, 8)
+        .map((t) => t.name)
+        .join(', ')}${g.initializer.length > 8 ? ', …' : ''})`,
+    );
   return { ...model.proto, graph: { ...g, initializer } };
 }

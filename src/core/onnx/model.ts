@@ -1,11 +1,4 @@
-import {
-  ModelProtoType,
-  TensorProtoType,
-  type Int64,
-  type ModelProto,
-  type TensorProto,
-  type GraphProto,
-} from './proto';
+import { ModelProtoType, TensorProtoType, type Int64, type ModelProto, type TensorProto, type GraphProto } from './proto';
 
 /** Thrown for anything wrong with an ONNX file; the message is meant for the user. */
 export class OnnxError extends Error {
@@ -13,9 +6,20 @@ export class OnnxError extends Error {
 }
 
 export type DType =
-  | 'float32' | 'float16' | 'bfloat16' | 'float64'
-  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'bool' | 'string';
+  | 'float32'
+  | 'float16'
+  | 'bfloat16'
+  | 'float64'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
 
 // TensorProto.DataType numbering from onnx.proto.
 const DTYPES: Record<number, { name: DType; bytes: number }> = {
@@ -71,7 +75,8 @@ export function elementCount(shape: readonly number[], tensor?: string): number 
   let n = 1;
   for (const d of shape) {
     n *= d;
-    if (n > MAX_ELEMENTS) throw new OnnxError(`tensor${tensor === undefined ? '' : ` '${tensor}'`} of shape [${shape.join(', ')}] is too large`);
+    if (n > MAX_ELEMENTS)
+      throw new OnnxError(`tensor${tensor === undefined ? '' : ` '${tensor}'`} of shape [${shape.join(', ')}] is too large`);
   }
   return n;
 }
@@ -97,13 +102,19 @@ export interface OnnxModel {
 const LOOKALIKES: { test: (b: Uint8Array, head: string) => boolean; what: string }[] = [
   { test: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47, what: 'a PNG image' },
   { test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff, what: 'a JPEG image' },
-  { test: (b) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04, what: 'a zip archive (unzip it and pick the .onnx file inside)' },
+  {
+    test: (b) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04,
+    what: 'a zip archive (unzip it and pick the .onnx file inside)',
+  },
   { test: (b) => b[0] === 0x1f && b[1] === 0x8b, what: 'a gzip archive (decompress it first)' },
   // A clone without `git lfs` leaves these small text files where the weights should be.
   { test: (_, h) => h.startsWith('version https://git-lfs'), what: 'a Git LFS pointer, not the file itself (run `git lfs pull`)' },
   { test: (_, h) => /^\s*<(!doctype|html|\?xml)/i.test(h), what: 'an HTML or XML page (a download link that served a web page?)' },
   { test: (_, h) => /^\s*[{[]/.test(h), what: 'JSON text' },
-  { test: (b) => b[0] === 0x80 && (b[1] ?? 0) >= 2 && (b[1] ?? 0) <= 5, what: 'a Python pickle (a PyTorch checkpoint? export it to ONNX first)' },
+  {
+    test: (b) => b[0] === 0x80 && (b[1] ?? 0) >= 2 && (b[1] ?? 0) <= 5,
+    what: 'a Python pickle (a PyTorch checkpoint? export it to ONNX first)',
+  },
 ];
 
 function notAModel(bytes: Uint8Array, label: string, reason: string): OnnxError {
@@ -122,10 +133,17 @@ export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
   } catch (e) {
     // protobufjs builds its decoders with new Function on first use: a Content-Security-Policy
     // without 'unsafe-eval' stops that, whatever the file (measured in the built app's CSP test).
-    if (e instanceof EvalError) throw new OnnxError(`${label} cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs ('unsafe-eval' in script-src)`);
+    if (e instanceof EvalError)
+      throw new OnnxError(
+        `${label} cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs ('unsafe-eval' in script-src)`,
+      );
     // protobufjs throws plain Errors, RangeErrors (a nesting deep enough to exhaust the stack)
     // and TypeErrors alike for malformed input: all of them mean "not a readable model".
-    throw notAModel(bytes, label, `is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`);
+    throw notAModel(
+      bytes,
+      label,
+      `is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`,
+    );
   }
   const graph = proto.graph;
   if (!graph || (graph.node.length === 0 && graph.output.length === 0)) {
@@ -136,7 +154,8 @@ export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
   }
   if (graph.output.length === 0) throw new OnnxError(`${label}: the graph has no outputs`);
   // onnx.proto requires one; without it no runtime can tell which operators the nodes mean.
-  if (proto.opset_import.length === 0) throw new OnnxError(`${label}: the model imports no operator set (opset_import is empty); is the file truncated?`);
+  if (proto.opset_import.length === 0)
+    throw new OnnxError(`${label}: the model imports no operator set (opset_import is empty); is the file truncated?`);
   // Validate every initializer header now, so that a hostile dim cannot surprise a later stage.
   for (const t of graph.initializer) describeTensor(t);
   return { proto, graph };
@@ -166,7 +185,8 @@ export function describeTensor(t: TensorProto): InitializerInfo {
   const { name: dtype, bytes } = dtypeOf(t.data_type, t.name);
   const shape = shapeOf(t);
   const count = elementCount(shape, t.name);
-  const location: DataLocation = t.data_location === DATA_LOCATION.EXTERNAL ? 'external' : t.raw_data && t.raw_data.byteLength > 0 ? 'raw' : 'typed';
+  const location: DataLocation =
+    t.data_location === DATA_LOCATION.EXTERNAL ? 'external' : t.raw_data && t.raw_data.byteLength > 0 ? 'raw' : 'typed';
   return { name: t.name, dtype, shape, byteLength: count * bytes, location };
 }
 
@@ -175,17 +195,31 @@ export function listInitializers(model: OnnxModel): InitializerInfo[] {
 }
 
 /** A tensor's values as stored (float16 and bfloat16 as raw Uint16 bits). Always a fresh copy. */
-export type TensorValues = Float32Array | Float64Array | Uint16Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type TensorValues =
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | Int32Array
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 export function tensorValues(t: TensorProto): TensorValues {
   const info = describeTensor(t);
   if (info.location === 'external') {
-    throw new OnnxError(`tensor '${t.name}' keeps its data in an external file ('${externalEntry(t, 'location') ?? '?'}'); load the model with its data files`);
+    throw new OnnxError(
+      `tensor '${t.name}' keeps its data in an external file ('${externalEntry(t, 'location') ?? '?'}'); load the model with its data files`,
+    );
   }
   if (info.location === 'raw') {
     const raw = t.raw_data!;
     if (raw.byteLength !== info.byteLength) {
-      throw new OnnxError(`tensor '${t.name}' should hold ${info.byteLength} bytes for ${info.dtype}[${info.shape.join(', ')}] but holds ${raw.byteLength}`);
+      throw new OnnxError(
+        `tensor '${t.name}' should hold ${info.byteLength} bytes for ${info.dtype}[${info.shape.join(', ')}] but holds ${raw.byteLength}`,
+      );
     }
     // Copy to an aligned buffer: raw_data views into the file at arbitrary offsets.
     return rawValues(t.name, info.dtype, copyBytes(raw).buffer);
@@ -196,17 +230,31 @@ export function tensorValues(t: TensorProto): TensorValues {
 /** Little-endian raw_data bytes as the dtype's array. */
 function rawValues(name: string, dtype: DType, buf: ArrayBuffer): TensorValues {
   switch (dtype) {
-    case 'float32': return new Float32Array(buf);
-    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buf);
-    case 'float64': return new Float64Array(buf);
-    case 'int32': return new Int32Array(buf);
-    case 'uint32': return new Uint32Array(buf);
-    case 'int16': return new Int16Array(buf);
-    case 'int8': return new Int8Array(buf);
-    case 'uint8': case 'bool': return new Uint8Array(buf);
-    case 'int64': return new BigInt64Array(buf);
-    case 'uint64': return new BigUint64Array(buf);
-    default: throw new OnnxError(`tensor '${name}': ${dtype} initializers are not supported`);
+    case 'float32':
+      return new Float32Array(buf);
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return new Uint16Array(buf);
+    case 'float64':
+      return new Float64Array(buf);
+    case 'int32':
+      return new Int32Array(buf);
+    case 'uint32':
+      return new Uint32Array(buf);
+    case 'int16':
+      return new Int16Array(buf);
+    case 'int8':
+      return new Int8Array(buf);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf);
+    case 'int64':
+      return new BigInt64Array(buf);
+    case 'uint64':
+      return new BigUint64Array(buf);
+    default:
+      throw new OnnxError(`tensor '${name}': ${dtype} initializers are not supported`);
   }
 }
 
@@ -217,19 +265,33 @@ function typedValues(t: TensorProto, dtype: DType, count: number): TensorValues 
     return arr;
   };
   switch (dtype) {
-    case 'float32': return Float32Array.from(typed(t.float_data, 'float_data'));
-    case 'float64': return Float64Array.from(typed(t.double_data, 'double_data'));
+    case 'float32':
+      return Float32Array.from(typed(t.float_data, 'float_data'));
+    case 'float64':
+      return Float64Array.from(typed(t.double_data, 'double_data'));
     // int32_data carries the bit patterns of 16-bit floats and of all small integer types.
-    case 'float16': case 'bfloat16': case 'uint16': return Uint16Array.from(typed(t.int32_data, 'int32_data'));
-    case 'int32': return Int32Array.from(typed(t.int32_data, 'int32_data'));
-    case 'int16': return Int16Array.from(typed(t.int32_data, 'int32_data'));
-    case 'int8': return Int8Array.from(typed(t.int32_data, 'int32_data'));
-    case 'uint8': case 'bool': return Uint8Array.from(typed(t.int32_data, 'int32_data'));
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return Uint16Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int32':
+      return Int32Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int16':
+      return Int16Array.from(typed(t.int32_data, 'int32_data'));
+    case 'int8':
+      return Int8Array.from(typed(t.int32_data, 'int32_data'));
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(typed(t.int32_data, 'int32_data'));
     case 'int64': {
-      if (t.int64_data.length !== count) throw new OnnxError(`tensor '${t.name}' should hold ${count} values in int64_data but holds ${t.int64_data.length}`);
-      return BigInt64Array.from(t.int64_data, (v) => (typeof v === 'number' ? BigInt(v) : BigInt.asIntN(64, (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0))));
+      if (t.int64_data.length !== count)
+        throw new OnnxError(`tensor '${t.name}' should hold ${count} values in int64_data but holds ${t.int64_data.length}`);
+      return BigInt64Array.from(t.int64_data, (v) =>
+        typeof v === 'number' ? BigInt(v) : BigInt.asIntN(64, (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0)),
+      );
     }
-    default: throw new OnnxError(`tensor '${t.name}': ${dtype} initializers are not supported`);
+    default:
+      throw new OnnxError(`tensor '${t.name}': ${dtype} initializers are not supported`);
   }
 }
 
@@ -243,7 +305,13 @@ export function tensorBytes(t: TensorProto): Uint8Array {
 export function withValues(t: TensorProto, values: ArrayBufferView): TensorProto {
   const raw = copyBytes(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   const info = describeTensor(t);
-  if (raw.byteLength !== info.byteLength) throw new OnnxError(`tensor '${t.name}': new values have ${raw.byteLength} bytes, expected ${info.byteLength}`);
-  return TensorProtoType.create({ name: t.name, dims: t.dims, data_type: t.data_type, raw_data: raw, doc_string: t.doc_string ?? '' }) as unknown as TensorProto;
+  if (raw.byteLength !== info.byteLength)
+    throw new OnnxError(`tensor '${t.name}': new values have ${raw.byteLength} bytes, expected ${info.byteLength}`);
+  return TensorProtoType.create({
+    name: t.name,
+    dims: t.dims,
+    data_type: t.data_type,
+    raw_data: raw,
+    doc_string: t.doc_string ?? '',
+  }) as unknown as TensorProto;
 }
-

@@ -1,5 +1,24 @@
-import { NodeProtoType, ValueInfoProtoType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto, type ModelProto } from './proto';
-import { OnnxError, copyBytes, describeTensor, dtypeName, tensorBytes, DATA_TYPE, type InitializerInfo, type OnnxModel, toInt } from './model';
+import {
+  NodeProtoType,
+  ValueInfoProtoType,
+  type AttributeProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+  type ModelProto,
+} from './proto';
+import {
+  OnnxError,
+  copyBytes,
+  describeTensor,
+  dtypeName,
+  tensorBytes,
+  DATA_TYPE,
+  type InitializerInfo,
+  type OnnxModel,
+  toInt,
+} from './model';
 
 export interface TensorMismatch {
   name: string;
@@ -12,7 +31,10 @@ export interface TensorMismatch {
 /** Two checkpoints that cannot be blended; the message names the first mismatching tensors. */
 export class PairMismatchError extends OnnxError {
   override name = 'PairMismatchError';
-  constructor(message: string, readonly mismatches: TensorMismatch[] = []) {
+  constructor(
+    message: string,
+    readonly mismatches: TensorMismatch[] = [],
+  ) {
     super(message);
   }
 }
@@ -40,10 +62,15 @@ function attributeValue(a: AttributeProto | undefined): string {
   if (!a) return 'absent';
   const list = (v: unknown) => (Array.isArray(v) && v.length > 0 ? `[${v.map(String).join(', ')}]` : null);
   const str = (v: unknown) => (v instanceof Uint8Array ? `'${new TextDecoder().decode(v)}'` : null);
-  return list(a.ints) ?? list(a.floats) ?? (Array.isArray(a.strings) && a.strings.length ? `[${a.strings.map((x) => str(x)).join(', ')}]` : null)
-    ?? (a.i !== undefined && a.i !== null && String(a.i) !== '0' ? String(a.i) : null)
-    ?? (a.f !== undefined && a.f !== null && a.f !== 0 ? String(a.f) : null)
-    ?? str(a.s) ?? (a.t ? 'a tensor' : a.g ? 'a subgraph' : String(a.i ?? a.f ?? '(empty)'));
+  return (
+    list(a.ints) ??
+    list(a.floats) ??
+    (Array.isArray(a.strings) && a.strings.length ? `[${a.strings.map((x) => str(x)).join(', ')}]` : null) ??
+    (a.i !== undefined && a.i !== null && String(a.i) !== '0' ? String(a.i) : null) ??
+    (a.f !== undefined && a.f !== null && a.f !== 0 ? String(a.f) : null) ??
+    str(a.s) ??
+    (a.t ? 'a tensor' : a.g ? 'a subgraph' : String(a.i ?? a.f ?? '(empty)'))
+  );
 }
 
 /**
@@ -143,16 +170,25 @@ function mismatchMessage(mismatches: readonly TensorMismatch[]): string {
 }
 
 /** The same graph inputs (other than weights) and outputs, by name, dtype and shape. */
-function checkSignatures(a: GraphProto, b: GraphProto, aInits: ReadonlyMap<string, TensorProto>, bInits: ReadonlyMap<string, TensorProto>): void {
+function checkSignatures(
+  a: GraphProto,
+  b: GraphProto,
+  aInits: ReadonlyMap<string, TensorProto>,
+  bInits: ReadonlyMap<string, TensorProto>,
+): void {
   const sigA = a.input.filter((v) => !aInits.has(v.name)).map(valueInfoSignature);
   const sigB = b.input.filter((v) => !bInits.has(v.name)).map(valueInfoSignature);
   if (sigA.join('|') !== sigB.join('|')) {
-    throw new PairMismatchError(`These checkpoints cannot be blended: their inputs differ (zero-shot ${sigA.join(', ')}; fine-tuned ${sigB.join(', ')}).`);
+    throw new PairMismatchError(
+      `These checkpoints cannot be blended: their inputs differ (zero-shot ${sigA.join(', ')}; fine-tuned ${sigB.join(', ')}).`,
+    );
   }
   const outA = a.output.map(valueInfoSignature);
   const outB = b.output.map(valueInfoSignature);
   if (outA.join('|') !== outB.join('|')) {
-    throw new PairMismatchError(`These checkpoints cannot be blended: their outputs differ (zero-shot ${outA.join(', ')}; fine-tuned ${outB.join(', ')}).`);
+    throw new PairMismatchError(
+      `These checkpoints cannot be blended: their outputs differ (zero-shot ${outA.join(', ')}; fine-tuned ${outB.join(', ')}).`,
+    );
   }
 }
 
@@ -197,14 +233,13 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function liftInitializers(model: OnnxModel, names: ReadonlySet<string>, widen: ReadonlySet<string> = new Set()): ModelProto {
   const g = model.graph;
   const lifted: TensorProto[] = g.initializer.filter((t) => names.has(t.name));
-  const kept = g.initializer
-    .filter((t) => !names.has(t.name))
-    .map((t) => (t.raw_data ? { ...t, raw_data: copyBytes(t.raw_data) } : t));
+  const kept = g.initializer.filter((t) => !names.has(t.name)).map((t) => (t.raw_data ? { ...t, raw_data: copyBytes(t.raw_data) } : t));
   const castBack: NodeProto[] = [];
   const inputFor = (t: TensorProto): { name: string; elemType: number } => {
     if (!widen.has(t.name) || t.data_type !== DATA_TYPE.FLOAT16) return { name: t.name, elemType: t.data_type };
     const consumers = g.node.filter((n) => n.input.includes(t.name));
-    if (consumers.length > 0 && consumers.every((n) => n.op_type === 'Cast' && (n.domain ?? '') === '')) return { name: t.name, elemType: DATA_TYPE.FLOAT };
+    if (consumers.length > 0 && consumers.every((n) => n.op_type === 'Cast' && (n.domain ?? '') === ''))
+      return { name: t.name, elemType: DATA_TYPE.FLOAT };
     const wide = `${t.name}::float32`;
     const to = { name: 'to', type: ATTRIBUTE_INT, i: DATA_TYPE.FLOAT16 };
     castBack.push(NodeProtoType.fromObject({ op_type: 'Cast', input: [wide], output: [t.name], attribute: [to] }) as unknown as NodeProto);

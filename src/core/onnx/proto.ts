@@ -14,7 +14,10 @@ export const ValueInfoProtoType = root.lookupType('onnx.ValueInfoProto');
 /** int64 fields decode to `Long` objects (protobufjs depends on `long`) or numbers. */
 export type Int64 = number | { toNumber(): number; low: number; high: number; unsigned?: boolean };
 
-export interface StringStringEntry { key: string; value: string }
+export interface StringStringEntry {
+  key: string;
+  value: string;
+}
 
 export interface TensorProto {
   dims: Int64[];
@@ -32,13 +35,25 @@ export interface TensorProto {
   doc_string?: string;
 }
 
-export interface Dimension { dim_value?: Int64; dim_param?: string }
+export interface Dimension {
+  dim_value?: Int64;
+  dim_param?: string;
+}
 export interface TypeProto {
   tensor_type?: { elem_type?: number; shape?: { dim: Dimension[] } };
 }
-export interface ValueInfoProto { name: string; type?: TypeProto; doc_string?: string }
+export interface ValueInfoProto {
+  name: string;
+  type?: TypeProto;
+  doc_string?: string;
+}
 
-export interface AttributeProto { name: string; type?: number; t?: TensorProto; [k: string]: unknown }
+export interface AttributeProto {
+  name: string;
+  type?: number;
+  t?: TensorProto;
+  [k: string]: unknown;
+}
 export interface NodeProto {
   input: string[];
   output: string[];
@@ -58,7 +73,10 @@ export interface GraphProto {
   sparse_initializer: unknown[];
 }
 
-export interface OperatorSetIdProto { domain?: string; version: Int64 }
+export interface OperatorSetIdProto {
+  domain?: string;
+  version: Int64;
+}
 
 export interface ModelProto {
   ir_version?: Int64;

@@ -94,10 +94,19 @@ export class BlendEngine {
    * K = 1 + fineTuned.length members (zero-shot first) in one engine, for soups and the
    * weight-space plane. Each fine-tuned model must pass the pair check against the zero-shot one.
    */
-  static async createWithMembers(zeroShotBytes: Uint8Array, fineTunedBytes: readonly Uint8Array[], opts: EngineOptions): Promise<BlendEngine> {
-    const label = (i: number) => opts.labels?.[i] ?? (i === 0 ? 'zero-shot model' : fineTunedBytes.length === 1 ? 'fine-tuned model' : `fine-tuned model ${i}`);
+  static async createWithMembers(
+    zeroShotBytes: Uint8Array,
+    fineTunedBytes: readonly Uint8Array[],
+    opts: EngineOptions,
+  ): Promise<BlendEngine> {
+    const label = (i: number) =>
+      opts.labels?.[i] ?? (i === 0 ? 'zero-shot model' : fineTunedBytes.length === 1 ? 'fine-tuned model' : `fine-tuned model ${i}`);
     const zs = parseModel(zeroShotBytes, label(0));
-    return BlendEngine.fromMemberModels(zs, fineTunedBytes.map((b, i) => parseModel(b, label(i + 1))), opts);
+    return BlendEngine.fromMemberModels(
+      zs,
+      fineTunedBytes.map((b, i) => parseModel(b, label(i + 1))),
+      opts,
+    );
   }
 
   static async fromMemberModels(zs: OnnxModel, fineTuned: readonly OnnxModel[], opts: EngineOptions): Promise<BlendEngine> {
@@ -106,7 +115,10 @@ export class BlendEngine {
     const image = findImageInput(zs, opts.inputName);
     const useGpu = opts.backend === 'webgpu';
     if (useGpu && !opts.device) throw new Error('the webgpu backend needs a GPUDevice');
-    const plan = planMemberWeights([zs, ...fineTuned], differing, { keepHalf: useGpu && opts.device!.features.has('shader-f16'), cpuArena: !useGpu });
+    const plan = planMemberWeights([zs, ...fineTuned], differing, {
+      keepHalf: useGpu && opts.device!.features.has('shader-f16'),
+      cpuArena: !useGpu,
+    });
     const modelBytes = serializeModel(plan.sessionModel);
     // Without an injected ledger nothing reads the counts, but the code path stays the same.
     const ledger = opts.ledger ?? new ResourceLedger();
@@ -119,7 +131,10 @@ export class BlendEngine {
       session = await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
     } catch (e) {
       blender.dispose();
-      throw new Error(`onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves ${fineTuned.length === 1 ? 'both checkpoints' : `all ${1 + fineTuned.length} members`}): ${ortMessage(e)}`, { cause: e });
+      throw new Error(
+        `onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves ${fineTuned.length === 1 ? 'both checkpoints' : `all ${1 + fineTuned.length} members`}): ${ortMessage(e)}`,
+        { cause: e },
+      );
     }
     ledger.acquire('blend-session');
     const info: EngineInfo = {
@@ -160,7 +175,10 @@ export class BlendEngine {
     return this.serial.run(async () => {
       if (this.disposed) throw new Error('this pair was released');
       this.blendTo(alpha);
-      const feeds: Record<string, Tensor> = { ...this.weightFeeds, [this.info.inputName]: new this.ort.Tensor('float32', input.data, input.dims) };
+      const feeds: Record<string, Tensor> = {
+        ...this.weightFeeds,
+        [this.info.inputName]: new this.ort.Tensor('float32', input.data, input.dims),
+      };
       const results = await this.session.run(feeds);
       const out: Record<string, NamedTensor> = {};
       for (const name of this.info.outputNames) {
@@ -212,8 +230,16 @@ function analyzeMembers(zs: OnnxModel, fineTuned: readonly OnnxModel[]): { diffe
 /** A blended tensor as an initializer, in its checkpoint's dtype: an fp16 pair exports as fp16. */
 function initializerOf(t: BlendedTensor): TensorProto {
   const template = {
-    name: t.name, dims: t.dims, data_type: t.dtype === 'float32' ? DATA_TYPE.FLOAT : DATA_TYPE.FLOAT16,
-    float_data: [], int32_data: [], int64_data: [], double_data: [], uint64_data: [], string_data: [], external_data: [],
+    name: t.name,
+    dims: t.dims,
+    data_type: t.dtype === 'float32' ? DATA_TYPE.FLOAT : DATA_TYPE.FLOAT16,
+    float_data: [],
+    int32_data: [],
+    int64_data: [],
+    double_data: [],
+    uint64_data: [],
+    string_data: [],
+    external_data: [],
   } as unknown as TensorProto;
   return withValues(template, t.values);
 }

@@ -13,7 +13,16 @@ import { ResourceLedger } from '../runtime/ledger';
 function compatible(json: unknown): Record<string, unknown> {
   const j = json as { model?: { type?: string; vocab?: unknown; unk_token?: string } };
   if (j?.model?.type === 'WordLevel') {
-    return { ...(j as object), model: { type: 'WordPiece', vocab: j.model.vocab, unk_token: j.model.unk_token ?? '[UNK]', continuing_subword_prefix: '\u0000##', max_input_chars_per_word: 1000 } };
+    return {
+      ...(j as object),
+      model: {
+        type: 'WordPiece',
+        vocab: j.model.vocab,
+        unk_token: j.model.unk_token ?? '[UNK]',
+        continuing_subword_prefix: '\u0000##',
+        max_input_chars_per_word: 1000,
+      },
+    };
   }
   return j as Record<string, unknown>;
 }
@@ -27,7 +36,14 @@ export class TextTower {
     private readonly ledger: ResourceLedger,
   ) {}
 
-  static async create(ort: OrtModule, modelBytes: Uint8Array, tokenizerJson: unknown, spec: NonNullable<Manifest['text']>, backend: 'wasm' | 'cpu', ledger: ResourceLedger = new ResourceLedger()): Promise<TextTower> {
+  static async create(
+    ort: OrtModule,
+    modelBytes: Uint8Array,
+    tokenizerJson: unknown,
+    spec: NonNullable<Manifest['text']>,
+    backend: 'wasm' | 'cpu',
+    ledger: ResourceLedger = new ResourceLedger(),
+  ): Promise<TextTower> {
     // Errors name the file: tokenizers.js and onnxruntime name none ('Tokenizer must contain a
     // "decoder" property'; "Model data pointer is null." for an empty file).
     let tokenizer: Tokenizer;
@@ -74,10 +90,14 @@ export class TextTower {
   /** Unnormalised text embeddings, [texts.length, D]. */
   async encode(texts: readonly string[]): Promise<{ data: Float32Array; dim: number }> {
     const ids = this.tokenize(texts);
-    const out = await ortQueue.run(() => this.session.run({ [this.spec.input]: new this.ort.Tensor('int64', ids, [texts.length, this.spec.contextLength]) }));
+    const out = await ortQueue.run(() =>
+      this.session.run({ [this.spec.input]: new this.ort.Tensor('int64', ids, [texts.length, this.spec.contextLength]) }),
+    );
     const t = out[this.spec.output]!;
     if (t.dims.length !== 2 || t.dims[0] !== texts.length || t.type !== 'float32') {
-      throw new Error(`the text encoder's output '${this.spec.output}' is ${t.type}[${t.dims.join(', ')}] for ${texts.length} prompt(s), not float32[${texts.length}, D]`);
+      throw new Error(
+        `the text encoder's output '${this.spec.output}' is ${t.type}[${t.dims.join(', ')}] for ${texts.length} prompt(s), not float32[${texts.length}, D]`,
+      );
     }
     return { data: t.data as Float32Array, dim: t.dims[1]! };
   }
@@ -86,7 +106,11 @@ export class TextTower {
    * The zero-shot head the wise-ft way: per class, every template's embedding L2-normalised,
    * averaged, renormalised; times the logit scale. Returns [classes, D], row-major.
    */
-  async zeroShotHead(classes: readonly string[], templates: readonly string[], logitScale: number): Promise<{ weight: Float32Array; dim: number }> {
+  async zeroShotHead(
+    classes: readonly string[],
+    templates: readonly string[],
+    logitScale: number,
+  ): Promise<{ weight: Float32Array; dim: number }> {
     const texts = classes.flatMap((c) => templates.map((t) => t.replaceAll('{}', c)));
     const { data, dim } = await this.encode(texts);
     const weight = new Float32Array(classes.length * dim);

@@ -27,16 +27,26 @@ export interface LabelledFeatures {
 export function checkLabelled(d: LabelledFeatures, classes: number, dim: number, what: string): void {
   const { features: f, labels } = d;
   if (f.count === 0 || labels.length === 0) throw new TrainingError(`${what}: there is nothing to train on (0 images); add images first`);
-  if (f.dim !== dim) throw new TrainingError(`${what}: features have dimension ${f.dim} but the head takes ${dim}; compute the features with the model the head belongs to`);
-  if (f.data.length !== f.count * f.dim) throw new TrainingError(`${what}: ${f.count} rows of dimension ${f.dim} need ${f.count * f.dim} values but there are ${f.data.length}`);
-  if (labels.length !== f.count) throw new TrainingError(`${what}: ${f.count} feature rows but ${labels.length} labels; give one label per image`);
+  if (f.dim !== dim)
+    throw new TrainingError(
+      `${what}: features have dimension ${f.dim} but the head takes ${dim}; compute the features with the model the head belongs to`,
+    );
+  if (f.data.length !== f.count * f.dim)
+    throw new TrainingError(`${what}: ${f.count} rows of dimension ${f.dim} need ${f.count * f.dim} values but there are ${f.data.length}`);
+  if (labels.length !== f.count)
+    throw new TrainingError(`${what}: ${f.count} feature rows but ${labels.length} labels; give one label per image`);
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i]!;
-    if (!(y >= 0 && y < classes)) throw new TrainingError(`${what}: image ${i} has label ${y}, but the head has ${classes} classes (0–${classes - 1}); map each label to one of the head's classes`);
+    if (!(y >= 0 && y < classes))
+      throw new TrainingError(
+        `${what}: image ${i} has label ${y}, but the head has ${classes} classes (0–${classes - 1}); map each label to one of the head's classes`,
+      );
   }
   const bad = f.data.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) {
-    throw new TrainingError(`${what}: image ${Math.floor(bad / f.dim)} has a non-finite feature (${f.data[bad]} at dimension ${bad % f.dim}); recompute its features or leave the image out`);
+    throw new TrainingError(
+      `${what}: image ${Math.floor(bad / f.dim)} has a non-finite feature (${f.data[bad]} at dimension ${bad % f.dim}); recompute its features or leave the image out`,
+    );
   }
 }
 
@@ -69,8 +79,13 @@ export function shuffleInPlace(a: Int32Array, random: () => number): Int32Array 
  * images gives at least one to validation (so a small folder still has a validation number for
  * every class it has). Indices are in ascending order within each part.
  */
-export function stratifiedSplit(labels: Int32Array, validationFraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
-  if (!(validationFraction >= 0 && validationFraction < 1)) throw new TrainingError(`the validation share must be in [0, 1), got ${validationFraction}`);
+export function stratifiedSplit(
+  labels: Int32Array,
+  validationFraction: number,
+  seed: number,
+): { train: Int32Array; validation: Int32Array } {
+  if (!(validationFraction >= 0 && validationFraction < 1))
+    throw new TrainingError(`the validation share must be in [0, 1), got ${validationFraction}`);
   const byClass = new Map<number, number[]>();
   labels.forEach((y, i) => {
     let list = byClass.get(y);

@@ -35,21 +35,34 @@ export async function zeroShotFeatures(
 ): Promise<Features> {
   const size = opts.preprocess.size;
   const per = size * size * 3;
-  if (!(Number.isInteger(count) && count >= 1)) throw new TrainingError(`there are no images to compute features for (count ${count}); add images first`);
-  if (pixels.length !== count * per) throw new TrainingError(`${count} images of ${size}×${size} RGB need ${count * per} bytes but ${pixels.length} were given; resize the images to the model's ${size}px first`);
+  if (!(Number.isInteger(count) && count >= 1))
+    throw new TrainingError(`there are no images to compute features for (count ${count}); add images first`);
+  if (pixels.length !== count * per)
+    throw new TrainingError(
+      `${count} images of ${size}×${size} RGB need ${count * per} bytes but ${pixels.length} were given; resize the images to the model's ${size}px first`,
+    );
   const batch = Math.max(1, Math.floor(opts.batch ?? batchSize(size)));
   const input = new Float32Array(Math.min(batch, count) * 3 * size * size);
   // A bare α for a pair: the same blend key as the evaluation's α = 0, so no re-blend between them.
-  const zeroShot: BlendPoint = engine.info.members === 2 ? 0 : { weights: Array.from({ length: engine.info.members }, (_, k) => (k === 0 ? 1 : 0)) };
+  const zeroShot: BlendPoint =
+    engine.info.members === 2 ? 0 : { weights: Array.from({ length: engine.info.members }, (_, k) => (k === 0 ? 1 : 0)) };
   let data: Float32Array | null = null;
   let dim = 0;
   signal?.throwIfAborted();
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
-    const x = normalizeHWC(pixels.subarray(start * per, (start + n) * per), n, size, opts.preprocess, input.subarray(0, n * 3 * size * size));
+    const x = normalizeHWC(
+      pixels.subarray(start * per, (start + n) * per),
+      n,
+      size,
+      opts.preprocess,
+      input.subarray(0, n * 3 * size * size),
+    );
     const out = (await engine.run(zeroShot, { data: x, dims: [n, 3, size, size] }))[opts.embedding];
     if (!out || out.dims.length !== 2 || out.dims[0] !== n || (data && out.dims[1] !== dim)) {
-      throw new TrainingError(`the image model's output '${opts.embedding}' is ${out ? `[${out.dims.join(', ')}]` : 'missing'} for ${n} images, not [${n}, D]; check io.embedding in the manifest`);
+      throw new TrainingError(
+        `the image model's output '${opts.embedding}' is ${out ? `[${out.dims.join(', ')}]` : 'missing'} for ${n} images, not [${n}, D]; check io.embedding in the manifest`,
+      );
     }
     if (!data) {
       dim = out.dims[1]!;

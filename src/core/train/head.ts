@@ -28,7 +28,9 @@ function floatValues(model: OnnxModel, name: string): { values: Float32Array; sh
   const t = model.graph.initializer.find((x) => x.name === name);
   if (!t) {
     const names = model.graph.initializer.map((x) => x.name);
-    throw new TrainingError(`the model has no initializer '${name}', so its linear head cannot be found (its initializers: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); name the head's tensors in the options`);
+    throw new TrainingError(
+      `the model has no initializer '${name}', so its linear head cannot be found (its initializers: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); name the head's tensors in the options`,
+    );
   }
   const info = describeTensor(t);
   const v = tensorValues(t);
@@ -45,7 +47,9 @@ export function readHead(model: Uint8Array | OnnxModel, names: HeadNames = DEFAU
   // [classes, dim] is the Gemm transB=1 layout; a [dim, classes] head would need a transpose that
   // cannot be told apart from this one when classes = dim, so it is refused rather than guessed.
   if (w.shape.length !== 2 || b.shape.length !== 1 || b.shape[0] !== w.shape[0]) {
-    throw new TrainingError(`the head is '${names.weight}' [${w.shape.join(', ')}] and '${names.bias}' [${b.shape.join(', ')}]; a linear probe needs weight [classes, dim] and bias [classes]`);
+    throw new TrainingError(
+      `the head is '${names.weight}' [${w.shape.join(', ')}] and '${names.bias}' [${b.shape.join(', ')}]; a linear probe needs weight [classes, dim] and bias [classes]`,
+    );
   }
   return { weight: w.values, bias: b.values, classes: w.shape[0]!, dim: w.shape[1]! };
 }
@@ -71,14 +75,23 @@ export function writeHead(modelBytes: Uint8Array, head: LinearHead, opts: WriteH
   const old = readHead(m, names);
   checkHead(head, 'the trained head');
   if (old.dim !== head.dim || (old.classes !== head.classes && !opts.resize)) {
-    const fix = old.dim !== head.dim
-      ? 'train the head on features of this model'
-      : 'train the head from this model\'s own head, or write it with { resize: true } (and the zero-shot head for the same classes into the zero-shot model)';
-    throw new TrainingError(`the trained head is [${head.classes}, ${head.dim}] but the model's '${names.weight}' is [${old.classes}, ${old.dim}]: ${fix}`);
+    const fix =
+      old.dim !== head.dim
+        ? 'train the head on features of this model'
+        : "train the head from this model's own head, or write it with { resize: true } (and the zero-shot head for the same classes into the zero-shot model)";
+    throw new TrainingError(
+      `the trained head is [${head.classes}, ${head.dim}] but the model's '${names.weight}' is [${old.classes}, ${old.dim}]: ${fix}`,
+    );
   }
-  const values = new Map([[names.weight, head.weight], [names.bias, head.bias]]);
+  const values = new Map([
+    [names.weight, head.weight],
+    [names.bias, head.bias],
+  ]);
   if (old.classes === head.classes) return serializeModel(replaceInitializers(m, values));
-  const shapes = new Map([[names.weight, [head.classes, head.dim]], [names.bias, [head.classes]]]);
+  const shapes = new Map([
+    [names.weight, [head.classes, head.dim]],
+    [names.bias, [head.classes]],
+  ]);
   const proto = replaceInitializers(m, values, shapes);
   declareClasses(proto.graph!, [names.weight, names.bias], old.classes, head.classes);
   return serializeModel(proto);
@@ -106,7 +119,8 @@ function declareClasses(g: GraphProto, head: readonly string[], from: number, to
     if (!frontier.has(v.name)) continue;
     const dims = v.type?.tensor_type?.shape?.dim;
     const last = dims?.at(-1);
-    if (last && last.dim_value !== undefined && last.dim_value !== null && toInt(last.dim_value, `a dimension of '${v.name}'`) === from) last.dim_value = to;
+    if (last && last.dim_value !== undefined && last.dim_value !== null && toInt(last.dim_value, `a dimension of '${v.name}'`) === from)
+      last.dim_value = to;
   }
 }
 
@@ -116,10 +130,16 @@ export function checkHead(head: LinearHead, what: string): void {
     throw new TrainingError(`${what} has ${head.classes} classes of dimension ${head.dim}; it needs at least 2 classes and 1 dimension`);
   }
   if (head.weight.length !== head.classes * head.dim || head.bias.length !== head.classes) {
-    throw new TrainingError(`${what} should hold ${head.classes}×${head.dim} weights and ${head.classes} biases but holds ${head.weight.length} and ${head.bias.length}`);
+    throw new TrainingError(
+      `${what} should hold ${head.classes}×${head.dim} weights and ${head.classes} biases but holds ${head.weight.length} and ${head.bias.length}`,
+    );
   }
-  for (const [name, v] of [['weight', head.weight], ['bias', head.bias]] as const) {
+  for (const [name, v] of [
+    ['weight', head.weight],
+    ['bias', head.bias],
+  ] as const) {
     const i = v.findIndex((x) => !Number.isFinite(x));
-    if (i >= 0) throw new TrainingError(`${what}: ${name}[${i}] is ${v[i]}; a head must be finite (lower the learning rate if training diverged)`);
+    if (i >= 0)
+      throw new TrainingError(`${what}: ${name}[${i}] is ${v[i]}; a head must be finite (lower the learning rate if training diverged)`);
   }
 }

@@ -34,7 +34,13 @@ export interface LinearProbeOptions {
 }
 
 /** tools/build.py's linear-classifier member: 5 epochs, batch 128, lr 1e-3, weight decay 0.1, 20 warmup steps. */
-export const PIPELINE_RECIPE: Omit<LinearProbeOptions, 'seed' | 'validation'> = { epochs: 5, batchSize: 128, lr: 1e-3, weightDecay: 0.1, warmup: 20 };
+export const PIPELINE_RECIPE: Omit<LinearProbeOptions, 'seed' | 'validation'> = {
+  epochs: 5,
+  batchSize: 128,
+  lr: 1e-3,
+  weightDecay: 0.1,
+  warmup: 20,
+};
 
 export interface EpochReport {
   epoch: number;
@@ -65,8 +71,10 @@ function checkOptions(o: LinearProbeOptions): void {
   positiveInt(o.epochs, 'epochs');
   positiveInt(o.batchSize, 'the batch size');
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new TrainingError(`the learning rate must be a positive number, got ${o.lr}`);
-  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new TrainingError(`the weight decay must be zero or positive, got ${o.weightDecay}`);
-  if (!(Number.isInteger(o.warmup) && o.warmup >= 0)) throw new TrainingError(`warmup must be a whole number of steps (0 or more), got ${o.warmup}`);
+  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0))
+    throw new TrainingError(`the weight decay must be zero or positive, got ${o.weightDecay}`);
+  if (!(Number.isInteger(o.warmup) && o.warmup >= 0))
+    throw new TrainingError(`warmup must be a whole number of steps (0 or more), got ${o.warmup}`);
   if (!Number.isInteger(o.seed)) throw new TrainingError(`the seed must be a whole number, got ${o.seed}`);
 }
 
@@ -124,11 +132,23 @@ export async function trainLinearProbe(
       opt.step(params, grad, cosineLr(step, totalSteps, options.lr, options.warmup));
       step++;
     }
-    const report: EpochReport = { epoch: epoch + 1, epochs: options.epochs, step, totalSteps, loss: lossSum / perEpoch, validationAccuracy: validationAccuracy() };
+    const report: EpochReport = {
+      epoch: epoch + 1,
+      epochs: options.epochs,
+      step,
+      totalSteps,
+      loss: lossSum / perEpoch,
+      validationAccuracy: validationAccuracy(),
+    };
     reports.push(report);
     onProgress?.(report);
   }
-  const head: LinearHead = { weight: Float32Array.from(params.subarray(0, C * D)), bias: Float32Array.from(params.subarray(C * D)), classes: C, dim: D };
+  const head: LinearHead = {
+    weight: Float32Array.from(params.subarray(0, C * D)),
+    bias: Float32Array.from(params.subarray(C * D)),
+    classes: C,
+    dim: D,
+  };
   checkHead(head, 'the trained head');
   return { head, epochs: reports, initialValidationAccuracy };
 }
@@ -141,18 +161,33 @@ export async function trainLinearProbe(
  * once per four images: at 1000 × 512 the weights are 4 MB of float64, and the one-row loop spent
  * its time moving them (35–43 s an epoch on 10,000 × 512 features against 8.6–11 s blocked).
  */
-export function batchGradient(params: Float64Array, grad: Float64Array, x: Float32Array, labels: Int32Array, rows: Int32Array, C: number, D: number, scratch: Float64Array): number {
+export function batchGradient(
+  params: Float64Array,
+  grad: Float64Array,
+  x: Float32Array,
+  labels: Int32Array,
+  rows: Int32Array,
+  C: number,
+  D: number,
+  scratch: Float64Array,
+): number {
   grad.fill(0);
   const B = rows.length;
   const biasAt = C * D;
   const full = B - (B % 4);
   // Logits, [B, C].
   for (let r = 0; r < full; r += 4) {
-    const o0 = rows[r]! * D, o1 = rows[r + 1]! * D, o2 = rows[r + 2]! * D, o3 = rows[r + 3]! * D;
+    const o0 = rows[r]! * D,
+      o1 = rows[r + 1]! * D,
+      o2 = rows[r + 2]! * D,
+      o3 = rows[r + 3]! * D;
     for (let c = 0; c < C; c++) {
       const wo = c * D;
       const b = params[biasAt + c]!;
-      let s0 = b, s1 = b, s2 = b, s3 = b;
+      let s0 = b,
+        s1 = b,
+        s2 = b,
+        s3 = b;
       for (let d = 0; d < D; d++) {
         const w = params[wo + d]!;
         s0 += w * x[o0 + d]!;
@@ -193,8 +228,14 @@ export function batchGradient(params: Float64Array, grad: Float64Array, x: Float
   for (let c = 0; c < C; c++) {
     const wo = c * D;
     for (let r = 0; r < full; r += 4) {
-      const o0 = rows[r]! * D, o1 = rows[r + 1]! * D, o2 = rows[r + 2]! * D, o3 = rows[r + 3]! * D;
-      const g0 = scratch[r * C + c]!, g1 = scratch[(r + 1) * C + c]!, g2 = scratch[(r + 2) * C + c]!, g3 = scratch[(r + 3) * C + c]!;
+      const o0 = rows[r]! * D,
+        o1 = rows[r + 1]! * D,
+        o2 = rows[r + 2]! * D,
+        o3 = rows[r + 3]! * D;
+      const g0 = scratch[r * C + c]!,
+        g1 = scratch[(r + 1) * C + c]!,
+        g2 = scratch[(r + 2) * C + c]!,
+        g3 = scratch[(r + 3) * C + c]!;
       for (let d = 0; d < D; d++) grad[wo + d]! += g0 * x[o0 + d]! + g1 * x[o1 + d]! + g2 * x[o2 + d]! + g3 * x[o3 + d]!;
     }
     for (let r = full; r < B; r++) {

@@ -12,7 +12,11 @@ export interface PaperPoint {
   avgShifts: number;
 }
 
-export interface PaperCurve { id: string; label: string; points: PaperPoint[] }
+export interface PaperCurve {
+  id: string;
+  label: string;
+  points: PaperPoint[];
+}
 
 function parse(): PaperCurve[] {
   const [header, ...rows] = csv.trim().split(/\r?\n/);
@@ -29,7 +33,13 @@ function parse(): PaperCurve[] {
     c.points.push({
       alpha: Number(at(r, 'alpha')),
       imagenet: Number(at(r, 'imagenet')),
-      shifts: { in_v2: Number(at(r, 'in_v2')), in_r: Number(at(r, 'in_r')), in_sketch: Number(at(r, 'in_sketch')), objectnet: Number(at(r, 'objectnet')), in_a: Number(at(r, 'in_a')) },
+      shifts: {
+        in_v2: Number(at(r, 'in_v2')),
+        in_r: Number(at(r, 'in_r')),
+        in_sketch: Number(at(r, 'in_sketch')),
+        objectnet: Number(at(r, 'objectnet')),
+        in_a: Number(at(r, 'in_a')),
+      },
       avgShifts: Number(at(r, 'avg_shifts')),
     });
   }
@@ -40,5 +50,9 @@ export const PAPER_CURVES: PaperCurve[] = parse();
 
 /** The paper's column for one of our shift sets, by its analogue. */
 export const ANALOGUE_COLUMN: Record<string, keyof PaperPoint['shifts']> = {
-  ImageNetV2: 'in_v2', ImageNetR: 'in_r', ImageNetSketch: 'in_sketch', ObjectNet: 'objectnet', ImageNetA: 'in_a',
+  ImageNetV2: 'in_v2',
+  ImageNetR: 'in_r',
+  ImageNetSketch: 'in_sketch',
+  ObjectNet: 'objectnet',
+  ImageNetA: 'in_a',
 };

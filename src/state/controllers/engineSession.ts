@@ -1,6 +1,14 @@
 // The engine's session as the page sees it: the backend, the pair and member loaded, the eval sets
 // in use. A load that fails says why and keeps the previous pair, its results and α.
-import { errorMessage, type EngineApi, type LoadedPairSummary, type LoadProgress, type PairRequest, type PathBlob, type RuntimeInfo } from '../../worker/protocol';
+import {
+  errorMessage,
+  type EngineApi,
+  type LoadedPairSummary,
+  type LoadProgress,
+  type PairRequest,
+  type PathBlob,
+  type RuntimeInfo,
+} from '../../worker/protocol';
 import { resetResults, say, type State, type Store } from '../store';
 import { isolate, listSome } from '../thin';
 import { downloadBlob } from '../dom';
@@ -65,7 +73,11 @@ class Session implements EngineSession {
         r = { kind: 'url', url: new URL(r.url, this.d.pageUrl()).href };
       } catch {
         this.store.setState({ pairError: `Could not load ${label}: '${r.url}' is not a URL.` });
-        say('error', `Could not load ${label}: '${r.url}' is not a URL.${this.store.getState().pair ? ' The previous pair is still loaded.' : ''}`, this.store);
+        say(
+          'error',
+          `Could not load ${label}: '${r.url}' is not a URL.${this.store.getState().pair ? ' The previous pair is still loaded.' : ''}`,
+          this.store,
+        );
         return false;
       }
     }
@@ -77,7 +89,12 @@ class Session implements EngineSession {
     const pair = this.store.getState().pair;
     if (!pair || id === pair.member) return false;
     const name = pair.members.find((m) => m.id === id)?.name ?? id;
-    return this.showLoad(`the member '${name}'`, (progress) => this.engine.loadMember(id, progress), {}, 'The previous member is still loaded.');
+    return this.showLoad(
+      `the member '${name}'`,
+      (progress) => this.engine.loadMember(id, progress),
+      {},
+      'The previous member is still loaded.',
+    );
   }
 
   cancelLoad(): void {
@@ -86,10 +103,18 @@ class Session implements EngineSession {
 
   async loadEvalFolder(files: PathBlob[], reference: string | null = null): Promise<boolean> {
     try {
-      const r = await this.withLoading('your eval images', (tick) => this.engine.useEvalFolder(files, reference, (done, total) => tick({ file: `image ${done} of ${total}`, loaded: done, total, bundleLoaded: 0, bundleTotal: null })));
+      const r = await this.withLoading('your eval images', (tick) =>
+        this.engine.useEvalFolder(files, reference, (done, total) =>
+          tick({ file: `image ${done} of ${total}`, loaded: done, total, bundleLoaded: 0, bundleTotal: null }),
+        ),
+      );
       this.store.setState({ pair: r.pair, loading: null, shift: 'mean', ...resetResults(r.pair.resultsKey) });
       const sets = r.pair.sets.map((x) => `${isolate(x.name)} (${x.count}${x.role === 'reference' ? ', reference' : ''})`);
-      say('info', `Using your eval sets: ${listSome(sets, 8, 200)}.${r.skipped.length ? ` Skipped ${r.skipped.length.toLocaleString('en')} file(s): ${listSome(r.skipped, 3, 240)}.` : ''}`, this.store);
+      say(
+        'info',
+        `Using your eval sets: ${listSome(sets, 8, 200)}.${r.skipped.length ? ` Skipped ${r.skipped.length.toLocaleString('en')} file(s): ${listSome(r.skipped, 3, 240)}.` : ''}`,
+        this.store,
+      );
       this.d.evaluation.schedule(0);
       return true;
     } catch (e) {
@@ -106,7 +131,10 @@ class Session implements EngineSession {
     try {
       const bytes = await this.engine.exportOnnx(s.alpha);
       // With several members the file says which one α = 1 is.
-      downloadBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `wiseft-alpha-${s.alpha.toFixed(2)}${s.pair.members.length > 1 ? `-${s.pair.member}` : ''}.onnx`);
+      downloadBlob(
+        new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+        `wiseft-alpha-${s.alpha.toFixed(2)}${s.pair.members.length > 1 ? `-${s.pair.member}` : ''}.onnx`,
+      );
     } catch (e) {
       say('error', `Export failed: ${errorMessage(e)}`, this.store);
     }
@@ -115,10 +143,19 @@ class Session implements EngineSession {
   /** Shows the loading bar while `run` goes, with its progress and elapsed time. */
   private withLoading<T>(label: string, run: (tick: (p: LoadProgress) => void) => Promise<T>): Promise<T> {
     this.store.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
-    return run((p) => this.store.setState((s) => (s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {})));
+    return run((p) =>
+      this.store.setState((s) =>
+        s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {},
+      ),
+    );
   }
 
-  private async showLoad(label: string, call: (progress: (p: LoadProgress) => void) => Promise<LoadedPairSummary>, extra: Partial<State>, kept: string): Promise<boolean> {
+  private async showLoad(
+    label: string,
+    call: (progress: (p: LoadProgress) => void) => Promise<LoadedPairSummary>,
+    extra: Partial<State>,
+    kept: string,
+  ): Promise<boolean> {
     try {
       this.showPair(await this.withLoading(label, call), extra);
       return true;

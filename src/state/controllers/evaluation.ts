@@ -20,7 +20,10 @@ class Evaluation implements EvaluationController {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly buffer: FrontierBuffer;
 
-  constructor(private readonly engine: EngineApi, private readonly store: Store) {
+  constructor(
+    private readonly engine: EngineApi,
+    private readonly store: Store,
+  ) {
     this.buffer = createFrontierBuffer(store);
   }
 
@@ -70,7 +73,12 @@ class Evaluation implements EvaluationController {
     this.buffer.flush();
     if (r.status !== 'done' || id !== this.latestJob || this.store.getState().pair?.resultsKey !== r.resultsKey) return;
     // Every event of the job has been applied (EngineApi.evaluate): its points are the last word.
-    this.store.setState((x) => ({ points: r.points, resultsKey: r.resultsKey, evaluating: false, fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+    this.store.setState((x) => ({
+      points: r.points,
+      resultsKey: r.resultsKey,
+      evaluating: false,
+      fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt,
+    }));
   }
 }
 

@@ -27,12 +27,24 @@ class Uploads implements UploadsController {
   private latestRefresh = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly engine: EngineApi, private readonly store: Store) {}
+  constructor(
+    private readonly engine: EngineApi,
+    private readonly store: Store,
+  ) {}
 
   async add(all: Blob[]): Promise<void> {
     const files = all.slice(0, MAX_UPLOADS);
     const fresh = files.map((f): Upload => ({
-      id: ++this.lastId, name: (f as File).name || 'pasted image', thumbnail: null, rgb: null, status: 'decoding', error: null, trajectory: null, current: null, labels: [], resultsKey: null,
+      id: ++this.lastId,
+      name: (f as File).name || 'pasted image',
+      thumbnail: null,
+      rgb: null,
+      status: 'decoding',
+      error: null,
+      trajectory: null,
+      current: null,
+      labels: [],
+      resultsKey: null,
     }));
     const removed = Math.max(0, this.store.getState().uploads.length + fresh.length - MAX_UPLOADS);
     this.store.setState((s) => ({ uploads: [...fresh, ...s.uploads].slice(0, MAX_UPLOADS) }));
@@ -55,7 +67,10 @@ class Uploads implements UploadsController {
     try {
       const needTrajectory = alphaOnly ? [] : ready.filter((u) => !u.trajectory || u.resultsKey !== s.pair!.resultsKey);
       if (needTrajectory.length > 0 && !(await this.trajectories(id, needTrajectory))) return;
-      const r = await this.engine.classify(ready.map((u) => u.rgb!), [s.alpha]);
+      const r = await this.engine.classify(
+        ready.map((u) => u.rgb!),
+        [s.alpha],
+      );
       const now = this.store.getState();
       if (id !== this.latestRefresh || now.alpha !== s.alpha || now.pair?.resultsKey !== r.resultsKey) return;
       ready.forEach((u, i) => this.patch(u.id, { current: r.predictions[i]![0]!, labels: r.labels }));
@@ -87,7 +102,10 @@ class Uploads implements UploadsController {
 
   /** False when a newer refresh took over meanwhile. */
   private async trajectories(id: number, uploads: Upload[]): Promise<boolean> {
-    const r = await this.engine.classify(uploads.map((u) => u.rgb!), TRAJECTORY);
+    const r = await this.engine.classify(
+      uploads.map((u) => u.rgb!),
+      TRAJECTORY,
+    );
     if (id !== this.latestRefresh) return false;
     uploads.forEach((u, i) => this.patch(u.id, { trajectory: r.predictions[i]!, labels: r.labels, resultsKey: r.resultsKey }));
     return true;
@@ -96,7 +114,11 @@ class Uploads implements UploadsController {
   private async decode(file: Blob, id: number): Promise<void> {
     try {
       const decoded = await this.engine.decode(file, (file as File).name || 'pasted image');
-      this.patch(id, { rgb: decoded.rgb, thumbnail: rgbToDataUrl(decoded.rgb, this.store.getState().pair?.inputSize ?? 0), status: 'ready' });
+      this.patch(id, {
+        rgb: decoded.rgb,
+        thumbnail: rgbToDataUrl(decoded.rgb, this.store.getState().pair?.inputSize ?? 0),
+        status: 'ready',
+      });
     } catch (err) {
       this.patch(id, { status: 'error', error: errorMessage(err) });
     }
@@ -113,9 +135,17 @@ export function createUploads(engine: EngineApi, store: Store): UploadsControlle
 
 function sayWhatWasKept(store: Store, asked: number, kept: number, removed: number): void {
   if (asked > kept) {
-    say('info', `Kept ${kept} of the ${asked.toLocaleString('en')} images you added (this page shows at most ${MAX_UPLOADS} at a time); the other ${(asked - kept).toLocaleString('en')} were not decoded.${removed > 0 ? ` The ${removed} earlier image${removed === 1 ? ' was' : 's were'} removed to make room.` : ''}`, store);
+    say(
+      'info',
+      `Kept ${kept} of the ${asked.toLocaleString('en')} images you added (this page shows at most ${MAX_UPLOADS} at a time); the other ${(asked - kept).toLocaleString('en')} were not decoded.${removed > 0 ? ` The ${removed} earlier image${removed === 1 ? ' was' : 's were'} removed to make room.` : ''}`,
+      store,
+    );
   } else if (removed > 0) {
-    say('info', `Removed the ${removed} oldest image${removed === 1 ? '' : 's'} to make room: this page shows at most ${MAX_UPLOADS} at a time.`, store);
+    say(
+      'info',
+      `Removed the ${removed} oldest image${removed === 1 ? '' : 's'} to make room: this page shows at most ${MAX_UPLOADS} at a time.`,
+      store,
+    );
   }
 }
 

@@ -24,7 +24,17 @@ export function createView(store: Store): ViewController {
 }
 
 export function hashOf(s: State): HashState {
-  return { alpha: s.alpha, shift: s.shift, ensemble: s.showEnsemble, paper: s.paper, presenter: s.presenter, pair: s.pairUrl, backend: s.backendChoice, member: s.member, recorded: s.showRecorded };
+  return {
+    alpha: s.alpha,
+    shift: s.shift,
+    ensemble: s.showEnsemble,
+    paper: s.paper,
+    presenter: s.presenter,
+    pair: s.pairUrl,
+    backend: s.backendChoice,
+    member: s.member,
+    recorded: s.showRecorded,
+  };
 }
 
 /**

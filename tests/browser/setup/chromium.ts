@@ -93,10 +93,12 @@ export function chromiumMemory(profile: string): number {
       // exited meanwhile
     }
   }
-  const roots = [...procs].filter(([, p]) => p.cmd.includes(`--user-data-dir=${profile}`) && !procs.get(p.ppid)?.cmd.includes(`--user-data-dir=${profile}`)).map(([pid]) => pid);
+  const roots = [...procs]
+    .filter(([, p]) => p.cmd.includes(`--user-data-dir=${profile}`) && !procs.get(p.ppid)?.cmd.includes(`--user-data-dir=${profile}`))
+    .map(([pid]) => pid);
   if (roots.length === 0) throw new Error(`no Chromium runs with the profile ${profile}`);
   const tree = new Set(roots);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, p] of procs) {
       if (!tree.has(pid) && tree.has(p.ppid)) {

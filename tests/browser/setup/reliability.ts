@@ -62,7 +62,8 @@ export function pointsDiffer(got: Points, want: Points, alphas: readonly number[
   for (const a of alphas) {
     for (const [set, w] of Object.entries(want[String(a)] ?? {})) {
       const g = got[String(a)]?.[set];
-      if (!g || g.n !== w.n || Math.abs(g.correct - w.correct) > 1) bad.push(`α=${a} ${set}: page ${g ? `${g.correct}/${g.n}` : 'missing'} vs node ${w.correct}/${w.n}`);
+      if (!g || g.n !== w.n || Math.abs(g.correct - w.correct) > 1)
+        bad.push(`α=${a} ${set}: page ${g ? `${g.correct}/${g.n}` : 'missing'} vs node ${w.correct}/${w.n}`);
     }
   }
   return bad;
@@ -71,26 +72,36 @@ export function pointsDiffer(got: Points, want: Points, alphas: readonly number[
 export { appState, withActions, withDebug } from './page';
 
 export async function waitForPair(page: Page, bundleHash: string, timeout = PAIR_LOAD_MS): Promise<void> {
-  const r = await page.waitForFunction((h) => {
-    const st = globalThis.wiseft?.store.getState();
-    if (st?.pairError) return `pair error: ${st.pairError}`;
-    if (st?.messages.some((m) => /could not start/.test(m.text))) return st.messages.map((m) => m.text).join(' | ');
-    return st?.pair?.bundleHash === h && !st.loading ? 'ok' : false;
-  }, bundleHash, { timeout, polling: 200 });
+  const r = await page.waitForFunction(
+    (h) => {
+      const st = globalThis.wiseft?.store.getState();
+      if (st?.pairError) return `pair error: ${st.pairError}`;
+      if (st?.messages.some((m) => /could not start/.test(m.text))) return st.messages.map((m) => m.text).join(' | ');
+      return st?.pair?.bundleHash === h && !st.loading ? 'ok' : false;
+    },
+    bundleHash,
+    { timeout, polling: 200 },
+  );
   const v = await r.jsonValue();
   if (v !== 'ok') throw new Error(String(v));
 }
 
 /** Waits until every α given has every set complete (n = total) and no evaluation runs. */
 export async function waitForComplete(page: Page, alphas: readonly number[], timeout = FULL_FRONTIER_MS): Promise<void> {
-  await page.waitForFunction((as) => {
-    const st = globalThis.wiseft!.store.getState();
-    if (!st.pair || st.evaluating || st.resultsKey !== st.pair.resultsKey) return false;
-    return as.every((a) => st.pair!.sets.every((s) => {
-      const p = st.points[String(a)]?.[s.id];
-      return p !== undefined && p.n === p.total;
-    }));
-  }, alphas, { timeout, polling: 250 });
+  await page.waitForFunction(
+    (as) => {
+      const st = globalThis.wiseft!.store.getState();
+      if (!st.pair || st.evaluating || st.resultsKey !== st.pair.resultsKey) return false;
+      return as.every((a) =>
+        st.pair!.sets.every((s) => {
+          const p = st.points[String(a)]?.[s.id];
+          return p !== undefined && p.n === p.total;
+        }),
+      );
+    },
+    alphas,
+    { timeout, polling: 250 },
+  );
 }
 
 /**
@@ -115,7 +126,10 @@ export async function collectGarbage(page: Page): Promise<void> {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('a Worker did not answer HeapProfiler.collectGarbage')), SHORT_MS);
         replies.set(n, () => (clearTimeout(timer), resolve()));
-        void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }) });
+        void cdp.send('Target.sendMessageToTarget', {
+          sessionId,
+          message: JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }),
+        });
       });
     }
     await cdp.send('HeapProfiler.collectGarbage');

@@ -6,7 +6,11 @@ import type { TestProject } from 'vitest/node';
 let server: ViteDevServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', strictPort: false, watch: null }, logLevel: (process.env.WISEFT_VITE_LOG as 'info' | undefined) ?? 'warn' });
+  server = await createServer({
+    configFile: 'vite.config.ts',
+    server: { port: 0, host: '127.0.0.1', strictPort: false, watch: null },
+    logLevel: (process.env.WISEFT_VITE_LOG as 'info' | undefined) ?? 'warn',
+  });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('vite did not start');

@@ -44,13 +44,20 @@ describe('evaluation jobs', () => {
     expect(engine.jobs.map((j) => j.job)).toEqual([{ id: 1, grid: GRID, currentAlpha: 0.32 }]);
   });
 
-  it('the job\'s result is the last word: its points replace the streamed ones, and the frontier is timed', async () => {
+  it("the job's result is the last word: its points replace the streamed ones, and the frontier is timed", async () => {
     const { engine, store, evaluation } = setup();
     evaluation.schedule(0);
     vi.advanceTimersByTime(0);
     expect(store.getState().evaluating).toBe(true);
     const job = engine.jobs[0]!;
-    job.emit({ kind: 'chunk', jobId: 1, resultsKey: KEY, alpha: 0.5, point: { reference: acc(50, 100, 200) }, progress: { done: 1, total: 2, chunkSize: 100 } });
+    job.emit({
+      kind: 'chunk',
+      jobId: 1,
+      resultsKey: KEY,
+      alpha: 0.5,
+      point: { reference: acc(50, 100, 200) },
+      progress: { done: 1, total: 2, chunkSize: 100 },
+    });
     vi.advanceTimersByTime(FLUSH_MS);
     expect(store.getState().points['0.5']!.reference!.n).toBe(100);
     job.emit({ kind: 'ensemble', jobId: 1, resultsKey: KEY, points: { '0': { reference: acc(1, 2) } } });
@@ -62,7 +69,7 @@ describe('evaluation jobs', () => {
     expect(store.getState().fullFrontierMs).not.toBeNull();
   });
 
-  it('a superseded job\'s result changes nothing; only the latest job finishes the evaluation', async () => {
+  it("a superseded job's result changes nothing; only the latest job finishes the evaluation", async () => {
     const { engine, store, evaluation } = setup();
     evaluation.schedule(0);
     vi.advanceTimersByTime(0);
@@ -137,7 +144,7 @@ describe('α and ▶ Play', () => {
     expect(engine.jobs).toHaveLength(1);
   });
 
-  it('Play evaluates as it sweeps: every step starts a job at its α (the drag\'s wait would starve it)', () => {
+  it("Play evaluates as it sweeps: every step starts a job at its α (the drag's wait would starve it)", () => {
     const { engine, store, alpha } = setup();
     store.setState({ alpha: 0.9 });
     alpha.togglePlay();
@@ -176,7 +183,11 @@ describe('uploads', () => {
     // The trajectory, then the current α.
     engine.classifyAnswers[0]!.resolve({ resultsKey: KEY, labels: ['a', 'b'], predictions: [[{ alpha: 0, probs: [1, 0] }]] });
     await settle();
-    engine.classifyAnswers[1]!.resolve({ resultsKey: KEY, labels: ['a', 'b'], predictions: [[{ alpha: store.getState().alpha, probs: [0.6, 0.4] }]] });
+    engine.classifyAnswers[1]!.resolve({
+      resultsKey: KEY,
+      labels: ['a', 'b'],
+      predictions: [[{ alpha: store.getState().alpha, probs: [0.6, 0.4] }]],
+    });
     await added;
   }
 
@@ -215,7 +226,11 @@ describe('the engine session', () => {
   function session() {
     const s = setup();
     s.store.setState({ pair: null, resultsKey: null });
-    const sess = createEngineSession({ ...s, pageUrl: () => 'http://app.test/dir/index.html', bundledPairUrl: () => 'http://app.test/dir/pairs/shapes/manifest.json' });
+    const sess = createEngineSession({
+      ...s,
+      pageUrl: () => 'http://app.test/dir/index.html',
+      bundledPairUrl: () => 'http://app.test/dir/pairs/shapes/manifest.json',
+    });
     return { ...s, session: sess };
   }
 
@@ -225,18 +240,30 @@ describe('the engine session', () => {
     expect(await sess.loadPair({ kind: 'url', url: 'p/manifest.json' }, 'p')).toBe(true);
     // Relative to the page, not to the Worker's script.
     expect(engine.callsOf('loadPair')[0]![0]).toEqual({ kind: 'url', url: 'http://app.test/dir/p/manifest.json' });
-    expect(store.getState()).toMatchObject({ pair: { bundleHash: 'bundle-1' }, resultsKey: KEY, points: {}, fullFrontierMs: null, loading: null, pairUrl: 'http://app.test/dir/p/manifest.json' });
+    expect(store.getState()).toMatchObject({
+      pair: { bundleHash: 'bundle-1' },
+      resultsKey: KEY,
+      points: {},
+      fullFrontierMs: null,
+      loading: null,
+      pairUrl: 'http://app.test/dir/p/manifest.json',
+    });
     vi.advanceTimersByTime(0);
     expect(engine.jobs).toHaveLength(1);
   });
 
-  it('a failed load says why (by the engine\'s message) and keeps the previous pair, its points and α', async () => {
+  it("a failed load says why (by the engine's message) and keeps the previous pair, its points and α", async () => {
     const { engine, store, session: sess } = session();
     await sess.loadPair({ kind: 'url', url: 'p/manifest.json' }, 'p');
     store.setState({ points: { '0.5': { reference: acc(1, 1) } }, alpha: 0.42 });
     engine.nextLoad = new EngineError('download', 'the server answered 404');
     expect(await sess.loadPair({ kind: 'url', url: 'q/manifest.json' }, 'q')).toBe(false);
-    expect(store.getState()).toMatchObject({ pair: { bundleHash: 'bundle-1' }, points: { '0.5': { reference: acc(1, 1) } }, alpha: 0.42, pairError: 'Could not load q: the server answered 404.' });
+    expect(store.getState()).toMatchObject({
+      pair: { bundleHash: 'bundle-1' },
+      points: { '0.5': { reference: acc(1, 1) } },
+      alpha: 0.42,
+      pairError: 'Could not load q: the server answered 404.',
+    });
     expect(store.getState().messages.at(-1)!.text).toBe('Could not load q: the server answered 404. The previous pair is still loaded.');
   });
 
@@ -256,7 +283,13 @@ describe('the engine session', () => {
     await sess.loadPair({ kind: 'url', url: 'p/manifest.json' }, 'p');
     vi.advanceTimersByTime(0);
     store.setState({ points: { '0.5': { reference: acc(1, 1) } } });
-    engine.onRuntime!({ backend: 'wasm', gpu: null, threads: 1, ortVersion: 'fake', note: 'The GPU device was lost; switched to the CPU (wasm).' });
+    engine.onRuntime!({
+      backend: 'wasm',
+      gpu: null,
+      threads: 1,
+      ortVersion: 'fake',
+      note: 'The GPU device was lost; switched to the CPU (wasm).',
+    });
     await settle();
     vi.advanceTimersByTime(0);
     expect(store.getState()).toMatchObject({ points: {}, resultsKey: KEY });
@@ -277,14 +310,22 @@ describe('the URL hash and the app', () => {
     expect(writes).toEqual(['#alpha=0.50', '#alpha=0.30']);
   });
 
-  it('start opens the link\'s pair, else the bundled one; dispose stops every timer', async () => {
+  it("start opens the link's pair, else the bundled one; dispose stops every timer", async () => {
     const engine = new FakeEngine();
     const store = createAppStore();
     store.setState({ pairUrl: 'http://elsewhere.test/manifest.json' });
-    engine.loadFor = (req) => ((req as { url: string }).url.includes('elsewhere') ? new EngineError('download', 'unreachable') : { ...fakePair(), memberNote: null });
-    const app = createApp(engine, { pageUrl: () => 'http://app.test/', bundledPairUrl: () => 'http://app.test/pairs/shapes/manifest.json', writeHash: () => undefined }, store);
+    engine.loadFor = (req) =>
+      (req as { url: string }).url.includes('elsewhere') ? new EngineError('download', 'unreachable') : { ...fakePair(), memberNote: null };
+    const app = createApp(
+      engine,
+      { pageUrl: () => 'http://app.test/', bundledPairUrl: () => 'http://app.test/pairs/shapes/manifest.json', writeHash: () => undefined },
+      store,
+    );
     await app.start(parseHash(''));
-    expect(engine.callsOf('loadPair').map((a) => (a[0] as { url: string }).url)).toEqual(['http://elsewhere.test/manifest.json', 'http://app.test/pairs/shapes/manifest.json']);
+    expect(engine.callsOf('loadPair').map((a) => (a[0] as { url: string }).url)).toEqual([
+      'http://elsewhere.test/manifest.json',
+      'http://app.test/pairs/shapes/manifest.json',
+    ]);
     expect(store.getState().pair).not.toBeNull();
     app.actions.setAlpha(0.2);
     app.actions.togglePlay();

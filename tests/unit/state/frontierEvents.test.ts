@@ -9,7 +9,15 @@ import { fakePair, acc } from '../../support/fakeEngine';
 type Chunk = Extract<EvaluationEvent, { kind: 'chunk' }>;
 const KEY = 'bundle-1' as ResultsKey;
 function chunk(alpha: number, n: number, overrides: Partial<Chunk> = {}): Chunk {
-  return { kind: 'chunk', jobId: 1, resultsKey: KEY, alpha, point: { reference: acc(n / 2, n, 200) }, progress: { done: n / 100, total: 6, chunkSize: 100 }, ...overrides };
+  return {
+    kind: 'chunk',
+    jobId: 1,
+    resultsKey: KEY,
+    alpha,
+    point: { reference: acc(n / 2, n, 200) },
+    progress: { done: n / 100, total: 6, chunkSize: 100 },
+    ...overrides,
+  };
 }
 
 describe('frontier events', () => {
@@ -34,7 +42,7 @@ describe('frontier events', () => {
     expect(store.getState().progress!.done).toBe(2);
   });
 
-  it('drops events for another results key (a previous pair, or the bundle sets after the user\'s)', () => {
+  it("drops events for another results key (a previous pair, or the bundle sets after the user's)", () => {
     const store = createAppStore();
     store.setState({ pair: fakePair({ resultsKey: 'other' as ResultsKey }), resultsKey: 'other' as ResultsKey });
     const buffer = createFrontierBuffer(store);

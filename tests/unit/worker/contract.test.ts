@@ -26,7 +26,12 @@ function engine(chunks: number, status: 'done' | 'superseded' = 'done'): Evaluat
   return {
     async evaluate(_grid, _current, onUpdate) {
       for (let i = 1; i <= chunks; i++) {
-        const u: FrontierUpdate = { resultsKey: 'k', alpha: 0.5, point: { reference: { correct: i, n: 100 * i, total: 100 * chunks } }, progress: { done: i, total: chunks, chunkSize: 100 } };
+        const u: FrontierUpdate = {
+          resultsKey: 'k',
+          alpha: 0.5,
+          point: { reference: { correct: i, n: 100 * i, total: 100 * chunks } },
+          progress: { done: i, total: chunks, chunkSize: 100 },
+        };
         onUpdate(u);
       }
       return status;
@@ -43,11 +48,19 @@ describe('an evaluation job across comlink', () => {
       evaluate: (job: EvaluationJob, onEvent: (e: EvaluationEvent) => void) => runEvaluationJob(engine(50), job, onEvent),
     });
     const seen: number[] = [];
-    const result = await remote.evaluate(JOB, Comlink.proxy((e: EvaluationEvent) => {
-      if (e.kind === 'chunk') seen.push(e.progress.done);
-    }));
+    const result = await remote.evaluate(
+      JOB,
+      Comlink.proxy((e: EvaluationEvent) => {
+        if (e.kind === 'chunk') seen.push(e.progress.done);
+      }),
+    );
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(result).toEqual({ status: 'done', jobId: 7, resultsKey: 'k', points: { '0.5': { reference: { correct: 50, n: 5000, total: 5000 } } } });
+    expect(result).toEqual({
+      status: 'done',
+      jobId: 7,
+      resultsKey: 'k',
+      points: { '0.5': { reference: { correct: 50, n: 5000, total: 5000 } } },
+    });
   });
 
   it('a superseded job says so, with its id', async () => {
@@ -70,7 +83,12 @@ describe('engine errors across comlink', () => {
     });
     const e1 = await remote.mismatch().catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(EngineError);
-    expect(e1).toMatchObject({ code: 'pair-mismatch', message: 'head.weight differs', name: 'PairMismatchError', details: [{ name: 'head.weight' }] });
+    expect(e1).toMatchObject({
+      code: 'pair-mismatch',
+      message: 'head.weight differs',
+      name: 'PairMismatchError',
+      details: [{ name: 'head.weight' }],
+    });
     const e2 = await remote.plain().catch((e: unknown) => e);
     expect(e2).toMatchObject({ code: 'internal', message: 'x is undefined' });
   });

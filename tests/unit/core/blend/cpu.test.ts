@@ -26,7 +26,10 @@ describe('CpuBlender', () => {
 
   it('creates its feeds once: a blend changes their contents, never their identity', () => {
     const b = createBlender(pairs(), {});
-    const names = new Map([['a', 'a'], ['h', 'h::float32']]);
+    const names = new Map([
+      ['a', 'a'],
+      ['h', 'h::float32'],
+    ]);
     const feeds = b.feeds(tensorModule, names);
     expect(Object.keys(feeds).sort()).toEqual(['a', 'h::float32']);
     b.blend({ alpha: 0.25 });

@@ -5,7 +5,8 @@ import { mixInto } from '../../../../src/core/blend/cpu';
 
 // The module the CPU blender embedded as base64 before its assembler moved out of bench/: the
 // kernel every recorded benchmark and browser test ran.
-const SHIPPED = 'AGFzbQEAAAABCQFgBX9/f398AAIIAQFlAW0CAAEDAgEABwcBA21peAAACtIBAc8BAwJ7AX8CeyAE/RQhBUQAAAAAAADwPyAEof0UIQYgACADQQJ0aiEHAkAgACAHTw0AA0AgACAB/QAEACEIIAL9AAQAIQkgCP1fIAb98gEgCf1fIAX98gH98AH9XiAIIAj9DQgJCgsMDQ4PCAkKCwwNDg/9XyAG/fIBIAkgCf0NCAkKCwwNDg8ICQoLDA0OD/1fIAX98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LBAAgAEEQaiEAIAFBEGohASACQRBqIQIgACAHSQ0ACwsL';
+const SHIPPED =
+  'AGFzbQEAAAABCQFgBX9/f398AAIIAQFlAW0CAAEDAgEABwcBA21peAAACtIBAc8BAwJ7AX8CeyAE/RQhBUQAAAAAAADwPyAEof0UIQYgACADQQJ0aiEHAkAgACAHTw0AA0AgACAB/QAEACEIIAL9AAQAIQkgCP1fIAb98gEgCf1fIAX98gH98AH9XiAIIAj9DQgJCgsMDQ4PCAkKCwwNDg/9XyAG/fIBIAkgCf0NCAkKCwwNDg8ICQoLDA0OD/1fIAX98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LBAAgAEEQaiEAIAFBEGohASACQRBqIQIgACAHSQ0ACwsL';
 
 describe('the wasm blend kernel', () => {
   it('assembles to the module that shipped', () => {
@@ -13,7 +14,14 @@ describe('the wasm blend kernel', () => {
   });
 
   it('validates with both kernels, as the benchmark builds it', () => {
-    expect(WebAssembly.validate(mixModuleBytes([{ name: 'exact', exact: true }, { name: 'fast', exact: false }]))).toBe(true);
+    expect(
+      WebAssembly.validate(
+        mixModuleBytes([
+          { name: 'exact', exact: true },
+          { name: 'fast', exact: false },
+        ]),
+      ),
+    ).toBe(true);
   });
 
   it('writes θ(α) bit-equal to mixInto, endpoints exact, over a length that is not a multiple of 4', () => {

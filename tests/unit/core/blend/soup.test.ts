@@ -4,7 +4,13 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { mixMembersInto, mixInto, type CpuBlender } from '../../../../src/core/blend/cpu';
-import { createBlender, coefficientMatrix, coefficientsKey, BlendCoefficientsError, type BlendCoefficients } from '../../../../src/core/blend/blender';
+import {
+  createBlender,
+  coefficientMatrix,
+  coefficientsKey,
+  BlendCoefficientsError,
+  type BlendCoefficients,
+} from '../../../../src/core/blend/blender';
 import { soupModuleBytes } from '../../../../src/core/blend/mixKernel';
 import type { WeightMembers } from '../../../../src/core/blend/weights';
 
@@ -41,20 +47,27 @@ function tensor(name: string, members: Float32Array[]): WeightMembers {
 const floats = (n: number) => fc.float32Array({ minLength: n, maxLength: n, noDefaultInfinity: true, noNaN: true, min: -1e6, max: 1e6 });
 
 /** K members of tensors of the given lengths (not multiples of 4 where it matters). */
-const soupArb = fc.record({ k: fc.integer({ min: 2, max: 5 }), lengths: fc.array(fc.integer({ min: 1, max: 41 }), { minLength: 1, maxLength: 4 }) }).chain(({ k, lengths }) =>
-  fc.record({
-    k: fc.constant(k),
-    members: fc.tuple(...lengths.map((n) => fc.array(floats(n), { minLength: k, maxLength: k }))),
-    uniform: fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: k, maxLength: k }),
-    perTensor: fc.array(fc.option(fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: k, maxLength: k })), { minLength: lengths.length, maxLength: lengths.length }),
-  }),
-);
+const soupArb = fc
+  .record({ k: fc.integer({ min: 2, max: 5 }), lengths: fc.array(fc.integer({ min: 1, max: 41 }), { minLength: 1, maxLength: 4 }) })
+  .chain(({ k, lengths }) =>
+    fc.record({
+      k: fc.constant(k),
+      members: fc.tuple(...lengths.map((n) => fc.array(floats(n), { minLength: k, maxLength: k }))),
+      uniform: fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: k, maxLength: k }),
+      perTensor: fc.array(fc.option(fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: k, maxLength: k })), {
+        minLength: lengths.length,
+        maxLength: lengths.length,
+      }),
+    }),
+  );
 
 describe('coefficientMatrix', () => {
   it('expands α to [1 − α, α], weights to every tensor, and per-tensor overrides to their rows', () => {
     expect([...coefficientMatrix({ alpha: 0.25 }, ['a', 'b'], 2)]).toEqual([0.75, 0.25, 0.75, 0.25]);
     expect([...coefficientMatrix({ alpha: 0.25, perTensor: { b: 1 } }, ['a', 'b'], 2)]).toEqual([0.75, 0.25, 0, 1]);
-    expect([...coefficientMatrix({ weights: [0.2, 0.3, 0.5], perTensor: { a: [1, 0, 0] } }, ['a', 'b'], 3)]).toEqual([1, 0, 0, 0.2, 0.3, 0.5]);
+    expect([...coefficientMatrix({ weights: [0.2, 0.3, 0.5], perTensor: { a: [1, 0, 0] } }, ['a', 'b'], 3)]).toEqual([
+      1, 0, 0, 0.2, 0.3, 0.5,
+    ]);
   });
 
   it('refuses a wrong K, an α for three members, a tensor it does not blend and weights that are not finite', () => {
@@ -80,7 +93,13 @@ describe('the K-member blend on the CPU', () => {
   it('the SIMD kernel and the JS loop equal the float64 blend rounded once, bit for bit, over random K, tensors and per-tensor coefficients', () => {
     fc.assert(
       fc.property(soupArb, ({ k, members, uniform, perTensor }) => {
-        const copy = () => members.map((ms, t) => tensor(`t${t}`, ms.map((m) => Float32Array.from(m))));
+        const copy = () =>
+          members.map((ms, t) =>
+            tensor(
+              `t${t}`,
+              ms.map((m) => Float32Array.from(m)),
+            ),
+          );
         const simd = createBlender(copy(), {}) as CpuBlender;
         expect(simd.kind).toBe('cpu-simd');
         const per: Record<string, number[]> = {};
@@ -93,7 +112,13 @@ describe('the K-member blend on the CPU', () => {
           const w = per[`t${t}`] ?? uniform;
           const used = w.map((x, m) => [x, m] as const).filter(([x]) => x !== 0);
           // Zero weights are left out of the sum (so all-zero weights give +0 everywhere).
-          const want = Float32Array.from(reference(used.map(([, m]) => ms[m]!), used.map(([x]) => x), ms[0]!.length));
+          const want = Float32Array.from(
+            reference(
+              used.map(([, m]) => ms[m]!),
+              used.map(([x]) => x),
+              ms[0]!.length,
+            ),
+          );
           const loop = new Float32Array(ms[0]!.length);
           mixMembersInto(loop, ms, w);
           expect(bits(simd.outputs.get(`t${t}`)!), `tensor ${t}, K=${k}`).toEqual(bits(want));
@@ -108,10 +133,22 @@ describe('the K-member blend on the CPU', () => {
   it('gives each member bit for bit for a one-hot vector, −0 and unused Inf included', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 37 }), fc.nat(), (k, n, pick) => {
-        const members = Array.from({ length: k }, (_, m) => Float32Array.from({ length: n }, (_, i) => (i === 0 ? -0 : i === 1 && m !== pick % k ? Infinity : Math.fround(Math.sin(m * 31 + i) * 10))));
+        const members = Array.from({ length: k }, (_, m) =>
+          Float32Array.from({ length: n }, (_, i) =>
+            i === 0 ? -0 : i === 1 && m !== pick % k ? Infinity : Math.fround(Math.sin(m * 31 + i) * 10),
+          ),
+        );
         const j = pick % k;
         const w = Array.from({ length: k }, (_, m) => (m === j ? 1 : 0));
-        const b = createBlender([tensor('w', members.map((m) => Float32Array.from(m)))], {}) as CpuBlender;
+        const b = createBlender(
+          [
+            tensor(
+              'w',
+              members.map((m) => Float32Array.from(m)),
+            ),
+          ],
+          {},
+        ) as CpuBlender;
         b.blend({ weights: w });
         expect(bits(b.outputs.get('w')!)).toEqual(bits(members[j]!));
         const loop = new Float32Array(n);
@@ -126,7 +163,10 @@ describe('the K-member blend on the CPU', () => {
     const n = 1003;
     const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 3);
     const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 78.233) * 2);
-    const blender = createBlender([{ name: 'w', dtype: 'float32', feedDtype: 'float32', shape: [n], zeroShot: Float32Array.from(a), fineTuned: Float32Array.from(b) }], {}) as CpuBlender;
+    const blender = createBlender(
+      [{ name: 'w', dtype: 'float32', feedDtype: 'float32', shape: [n], zeroShot: Float32Array.from(a), fineTuned: Float32Array.from(b) }],
+      {},
+    ) as CpuBlender;
     for (const alpha of [0.1, 0.3, 0.5, 0.77]) {
       blender.blend({ alpha });
       const want = new Float32Array(n);
@@ -141,11 +181,19 @@ describe('the K-member blend on the CPU', () => {
 
   it('gives per-layer α: a tensor overridden to 0 is θ₀, the others the uniform blend', () => {
     const m = (f: (i: number) => number) => Float32Array.from({ length: 8 }, (_, i) => f(i));
-    const blender = createBlender([tensor('head', [m((i) => i), m((i) => -i)]), tensor('body', [m((i) => i / 3), m((i) => 2 - i)])], {}) as CpuBlender;
+    const blender = createBlender(
+      [tensor('head', [m((i) => i), m((i) => -i)]), tensor('body', [m((i) => i / 3), m((i) => 2 - i)])],
+      {},
+    ) as CpuBlender;
     blender.blend({ alpha: 0.6, perTensor: { head: 0 } });
     expect(blender.outputs.get('head')).toEqual(m((i) => i));
     const want = new Float32Array(8);
-    mixInto(want, m((i) => i / 3), m((i) => 2 - i), 0.6);
+    mixInto(
+      want,
+      m((i) => i / 3),
+      m((i) => 2 - i),
+      0.6,
+    );
     expect(blender.outputs.get('body')).toEqual(want);
   });
 

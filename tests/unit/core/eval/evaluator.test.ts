@@ -12,7 +12,13 @@ describe('FrontierEvaluator', () => {
     const plan = ev.plan([0, 1], 0.25);
     expect(plan[0]!.alpha).toBe(0.25);
     const seen: number[] = [];
-    expect(await ev.run(plan, () => false, (item) => seen.push(item.alpha))).toBe('done');
+    expect(
+      await ev.run(
+        plan,
+        () => false,
+        (item) => seen.push(item.alpha),
+      ),
+    ).toBe('done');
     expect(seen.length).toBe(plan.length);
     // α = 0 reads the label (all right); α = 1 reads label + 1 (all wrong).
     expect(ev.results.point(0)).toEqual({ reference: { correct: 250, n: 250, total: 250 }, shift: { correct: 30, n: 30, total: 30 } });
@@ -22,7 +28,11 @@ describe('FrontierEvaluator', () => {
 
   it('resumes: a second plan for the same grid has no work left', async () => {
     const ev = new FrontierEvaluator(fakeLogits, [evalSet('reference', 120)], opts);
-    await ev.run(ev.plan([0, 0.5, 1], null), () => false, () => undefined);
+    await ev.run(
+      ev.plan([0, 0.5, 1], null),
+      () => false,
+      () => undefined,
+    );
     expect(ev.plan([0, 0.5, 1], null)).toEqual([]);
     expect(ev.plan([0, 0.75, 1], null).map((i) => i.alpha)).toEqual([0.75, 0.75]);
   });
@@ -30,7 +40,11 @@ describe('FrontierEvaluator', () => {
   it('drops the rest of the plan once stale, recording nothing after', async () => {
     const ev = new FrontierEvaluator(fakeLogits, [evalSet('reference', 3 * CHUNK)], opts);
     let chunks = 0;
-    const outcome = await ev.run(ev.plan([0.5], null), () => chunks >= 1, () => chunks++);
+    const outcome = await ev.run(
+      ev.plan([0.5], null),
+      () => chunks >= 1,
+      () => chunks++,
+    );
     expect(outcome).toBe('superseded');
     expect(chunks).toBe(1);
     expect(ev.results.point(0.5)).toEqual({ reference: { correct: expect.any(Number), n: CHUNK, total: 3 * CHUNK } });
@@ -40,7 +54,11 @@ describe('FrontierEvaluator', () => {
     let runs = 0;
     const counting = (a: number, i: { data: Float32Array; dims: number[] }) => (runs++, fakeLogits(a, i));
     const ev = new FrontierEvaluator(counting, [evalSet('reference', 150)], opts);
-    await ev.run(ev.plan([0, 1], null), () => false, () => undefined);
+    await ev.run(
+      ev.plan([0, 1], null),
+      () => false,
+      () => undefined,
+    );
     const before = runs;
     const ensemble = ev.endpoints.ensemble([0, 0.4, 1]);
     expect(runs).toBe(before);

@@ -2,7 +2,12 @@ import type { EvalSetData } from '../../../../src/core/eval/sprites';
 
 export const SIZE = 2;
 export const CLASSES = 3;
-export const PREPROCESS = { size: SIZE, mean: [0, 0, 0], std: [1, 1, 1], resize: 'bilinear' } as unknown as import('../../../../src/core/bundle/manifest').Manifest['preprocess'];
+export const PREPROCESS = {
+  size: SIZE,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  resize: 'bilinear',
+} as unknown as import('../../../../src/core/bundle/manifest').Manifest['preprocess'];
 
 /**
  * A set whose image i is filled with the value i (so a model can read which image it sees), with
@@ -13,8 +18,22 @@ export function evalSet(id: string, count: number, role: 'reference' | 'shift' =
   for (let i = 0; i < count; i++) pixels.fill(i % 256, i * SIZE * SIZE * 3, (i + 1) * SIZE * SIZE * 3);
   const labels = Int32Array.from({ length: count }, (_, i) => i % CLASSES);
   return {
-    spec: { id, name: id, role, analogue: null, description: '', sprite: { path: 'x', tile: SIZE, columns: 1, count }, labels: [...labels], classes: null },
-    size: SIZE, count, pixels, sheet: null, labels, classSubset: null,
+    spec: {
+      id,
+      name: id,
+      role,
+      analogue: null,
+      description: '',
+      sprite: { path: 'x', tile: SIZE, columns: 1, count },
+      labels: [...labels],
+      classes: null,
+    },
+    size: SIZE,
+    count,
+    pixels,
+    sheet: null,
+    labels,
+    classSubset: null,
   } as EvalSetData;
 }
 

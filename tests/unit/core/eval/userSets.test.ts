@@ -5,7 +5,12 @@ import { sha256Hex } from '../../../../src/core/util/hash';
 const SIZE = 2;
 const image = (v: number) => new Uint8Array(SIZE * SIZE * 3).fill(v);
 const set = (id: string, role: 'reference' | 'shift', values: number[]): UserEvalSet => ({
-  id, name: id, role, images: values.map(image), labels: values.map((v) => v % 2), classSubset: null,
+  id,
+  name: id,
+  role,
+  images: values.map(image),
+  labels: values.map((v) => v % 2),
+  classSubset: null,
 });
 
 describe('packUserEvalSets', () => {

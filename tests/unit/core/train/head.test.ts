@@ -15,9 +15,13 @@ describe('replaceInitializers', () => {
     const out = parseModel(serializeModel(replaceInitializers(m, new Map([['visual.conv.bias', v]]))));
     expect(out.graph.initializer.map((t) => t.name)).toEqual(m.graph.initializer.map((t) => t.name));
     expect(tensorValues(out.graph.initializer.find((t) => t.name === 'visual.conv.bias')!)).toEqual(v);
-    expect(tensorValues(out.graph.initializer.find((t) => t.name === 'head.bias')!)).toEqual(tensorValues(m.graph.initializer.find((t) => t.name === 'head.bias')!));
+    expect(tensorValues(out.graph.initializer.find((t) => t.name === 'head.bias')!)).toEqual(
+      tensorValues(m.graph.initializer.find((t) => t.name === 'head.bias')!),
+    );
     const half = parseModel(buildTestModel(randomWeights(1), { fp16: true }));
-    const h = parseModel(serializeModel(replaceInitializers(half, new Map([['visual.conv.bias', v]])))).graph.initializer.find((t) => t.name === 'visual.conv.bias')!;
+    const h = parseModel(serializeModel(replaceInitializers(half, new Map([['visual.conv.bias', v]])))).graph.initializer.find(
+      (t) => t.name === 'visual.conv.bias',
+    )!;
     expect(h.data_type).toBe(10);
     expect(Array.from(tensorValues(h) as Uint16Array)).toEqual(Array.from(v, floatToHalf));
   });
@@ -25,7 +29,9 @@ describe('replaceInitializers', () => {
   it('refuses a missing tensor, a wrong count and a non-float tensor, naming each', () => {
     const m = model();
     expect(() => replaceInitializers(m, new Map([['nope', new Float32Array(1)]]))).toThrow(/the model has no initializer 'nope'/);
-    expect(() => replaceInitializers(m, new Map([['visual.conv.bias', new Float32Array(3)]]))).toThrow(/'visual.conv.bias' is float32\[4\] \(4 values\), but 3 values were given/);
+    expect(() => replaceInitializers(m, new Map([['visual.conv.bias', new Float32Array(3)]]))).toThrow(
+      /'visual.conv.bias' is float32\[4\] \(4 values\), but 3 values were given/,
+    );
     expect(() => replaceInitializers(m, new Map([['visual.conv.bias', new Float32Array(3)]]))).toThrow(OnnxError);
   });
 });
@@ -35,7 +41,11 @@ describe('readHead / writeHead', () => {
     // The test pair's head is Gemm(embedding, W[D, C]) without transB: not the layout the probe writes.
     const bytes = buildTestModel(randomWeights(2));
     expect(() => readHead(bytes)).toThrow(TrainingError);
-    expect(() => readHead(bytes)).toThrow(new RegExp(`'head.weight' \\[${EMBED_DIM}, ${NUM_CLASSES}\\] and 'head.bias' \\[${NUM_CLASSES}\\]; a linear probe needs weight \\[classes, dim\\] and bias \\[classes\\]`));
+    expect(() => readHead(bytes)).toThrow(
+      new RegExp(
+        `'head.weight' \\[${EMBED_DIM}, ${NUM_CLASSES}\\] and 'head.bias' \\[${NUM_CLASSES}\\]; a linear probe needs weight \\[classes, dim\\] and bias \\[classes\\]`,
+      ),
+    );
   });
 
   it('reads and writes a [classes, dim] head, and refuses one of another dimension even with resize', () => {

@@ -5,7 +5,8 @@ import type { LinearHead } from '../../../../src/core/train/head';
 
 /** Three Gaussian clusters on the unit sphere in 8 dims, labelled by cluster; a head that knows nothing. */
 function blobs(n: number, seed: number): { data: LabelledFeatures; head: LinearHead } {
-  const C = 3, D = 8;
+  const C = 3,
+    D = 8;
   let s = seed;
   const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
   const centres = Array.from({ length: C }, () => Array.from({ length: D }, r));
@@ -18,7 +19,10 @@ function blobs(n: number, seed: number): { data: LabelledFeatures; head: LinearH
     for (let d = 0; d < D; d++) norm += (x[i * D + d] = centres[y]![d]! + 0.6 * r()) ** 2;
     for (let d = 0; d < D; d++) x[i * D + d]! /= Math.sqrt(norm);
   }
-  return { data: { features: { data: x, count: n, dim: D }, labels }, head: { weight: new Float32Array(C * D), bias: new Float32Array(C), classes: C, dim: D } };
+  return {
+    data: { features: { data: x, count: n, dim: D }, labels },
+    head: { weight: new Float32Array(C * D), bias: new Float32Array(C), classes: C, dim: D },
+  };
 }
 
 const opts: LinearProbeOptions = { epochs: 8, batchSize: 16, lr: 0.05, weightDecay: 0.01, warmup: 4, seed: 3 };
@@ -58,12 +62,19 @@ describe('trainLinearProbe', () => {
     expect(res.epochs.map((e) => e.step)).toEqual([1, 2, 3]);
   });
 
-  it('stops when its signal aborts, with the signal\'s reason', async () => {
+  it("stops when its signal aborts, with the signal's reason", async () => {
     const { data, head } = blobs(60, 2);
     const ac = new AbortController();
-    const run = trainLinearProbe(data.features, data.labels, head, { ...opts, epochs: 50 }, (r) => {
-      if (r.epoch === 2) ac.abort(new Error('cancelled by the user'));
-    }, ac.signal);
+    const run = trainLinearProbe(
+      data.features,
+      data.labels,
+      head,
+      { ...opts, epochs: 50 },
+      (r) => {
+        if (r.epoch === 2) ac.abort(new Error('cancelled by the user'));
+      },
+      ac.signal,
+    );
     await expect(run).rejects.toThrow('cancelled by the user');
   });
 
@@ -71,20 +82,71 @@ describe('trainLinearProbe', () => {
     const { data, head } = blobs(30, 9);
     const f = data.features;
     const cases: [string, () => Promise<unknown>, RegExp][] = [
-      ['no images', () => trainLinearProbe({ data: new Float32Array(0), count: 0, dim: 8 }, new Int32Array(0), head, opts), /nothing to train on \(0 images\); add images first/],
-      ['a label out of range', () => trainLinearProbe(f, Int32Array.from(data.labels, (y, i) => (i === 4 ? 3 : y)), head, opts), /image 4 has label 3, but the head has 3 classes \(0–2\)/],
-      ['a negative label', () => trainLinearProbe(f, Int32Array.from(data.labels, (y, i) => (i === 0 ? -1 : y)), head, opts), /image 0 has label -1/],
-      ['features of another dimension', () => trainLinearProbe({ ...f, dim: 4, count: 60 }, new Int32Array(60), head, opts), /dimension 4 but the head takes 8; compute the features with the model the head belongs to/],
+      [
+        'no images',
+        () => trainLinearProbe({ data: new Float32Array(0), count: 0, dim: 8 }, new Int32Array(0), head, opts),
+        /nothing to train on \(0 images\); add images first/,
+      ],
+      [
+        'a label out of range',
+        () =>
+          trainLinearProbe(
+            f,
+            Int32Array.from(data.labels, (y, i) => (i === 4 ? 3 : y)),
+            head,
+            opts,
+          ),
+        /image 4 has label 3, but the head has 3 classes \(0–2\)/,
+      ],
+      [
+        'a negative label',
+        () =>
+          trainLinearProbe(
+            f,
+            Int32Array.from(data.labels, (y, i) => (i === 0 ? -1 : y)),
+            head,
+            opts,
+          ),
+        /image 0 has label -1/,
+      ],
+      [
+        'features of another dimension',
+        () => trainLinearProbe({ ...f, dim: 4, count: 60 }, new Int32Array(60), head, opts),
+        /dimension 4 but the head takes 8; compute the features with the model the head belongs to/,
+      ],
       ['fewer labels than rows', () => trainLinearProbe(f, data.labels.subarray(1), head, opts), /30 feature rows but 29 labels/],
-      ['a NaN feature', () => trainLinearProbe({ ...f, data: Float32Array.from(f.data, (v, i) => (i === 8 * 7 + 2 ? NaN : v)) }, data.labels, head, opts), /image 7 has a non-finite feature \(NaN at dimension 2\)/],
-      ['a NaN validation feature', () => trainLinearProbe(f, data.labels, head, { ...opts, validation: { features: { ...f, data: Float32Array.from(f.data, (v, i) => (i === 0 ? NaN : v)) }, labels: data.labels } }), /the validation images: image 0 has a non-finite feature/],
-      ['a head of the wrong size', () => trainLinearProbe(f, data.labels, { ...head, bias: new Float32Array(2) }, opts), /the initial head should hold 3×8 weights and 3 biases/],
+      [
+        'a NaN feature',
+        () => trainLinearProbe({ ...f, data: Float32Array.from(f.data, (v, i) => (i === 8 * 7 + 2 ? NaN : v)) }, data.labels, head, opts),
+        /image 7 has a non-finite feature \(NaN at dimension 2\)/,
+      ],
+      [
+        'a NaN validation feature',
+        () =>
+          trainLinearProbe(f, data.labels, head, {
+            ...opts,
+            validation: { features: { ...f, data: Float32Array.from(f.data, (v, i) => (i === 0 ? NaN : v)) }, labels: data.labels },
+          }),
+        /the validation images: image 0 has a non-finite feature/,
+      ],
+      [
+        'a head of the wrong size',
+        () => trainLinearProbe(f, data.labels, { ...head, bias: new Float32Array(2) }, opts),
+        /the initial head should hold 3×8 weights and 3 biases/,
+      ],
       ['zero epochs', () => trainLinearProbe(f, data.labels, head, { ...opts, epochs: 0 }), /epochs must be a whole number of at least 1/],
-      ['a negative learning rate', () => trainLinearProbe(f, data.labels, head, { ...opts, lr: -1 }), /learning rate must be a positive number/],
+      [
+        'a negative learning rate',
+        () => trainLinearProbe(f, data.labels, head, { ...opts, lr: -1 }),
+        /learning rate must be a positive number/,
+      ],
     ];
     for (const [what, run, message] of cases) {
       it(what, async () => {
-        const e = await run().then(() => null, (x: unknown) => x);
+        const e = await run().then(
+          () => null,
+          (x: unknown) => x,
+        );
         expect(e).toBeInstanceOf(TrainingError);
         expect((e as Error).message).toMatch(message);
       });
@@ -93,7 +155,7 @@ describe('trainLinearProbe', () => {
 });
 
 describe('stratifiedSplit', () => {
-  it('holds out the same share of every class, seeded, and never a class\'s last image', () => {
+  it("holds out the same share of every class, seeded, and never a class's last image", () => {
     const labels = Int32Array.from([...Array(50).fill(0), ...Array(20).fill(1), ...Array(2).fill(2), 3]);
     const a = stratifiedSplit(labels, 0.2, 7);
     const count = (idx: Int32Array, y: number) => Array.from(idx).filter((i) => labels[i] === y).length;

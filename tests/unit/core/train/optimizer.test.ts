@@ -53,7 +53,9 @@ describe('batchGradient (softmax cross-entropy of a linear head)', () => {
   });
 
   it('matches central finite differences on 7 images (the four-row blocks and the remainder), 3 classes × 5 dims', () => {
-    const C = 3, D = 5, N = 7;
+    const C = 3,
+      D = 5,
+      N = 7;
     let s = 7;
     const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
     const x = Float32Array.from({ length: N * D }, r);

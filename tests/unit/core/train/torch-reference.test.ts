@@ -6,15 +6,24 @@ import { AdamW, cosineLr } from '../../../../src/core/train/optimizer';
 import { batchGradient } from '../../../../src/core/train/linearProbe';
 
 interface TorchProbe {
-  classes: number; dim: number; lr: number; weightDecay: number; warmup: number; totalSteps: number;
-  features: number[]; labels: number[]; batches: number[][]; initWeight: number[]; initBias: number[];
+  classes: number;
+  dim: number;
+  lr: number;
+  weightDecay: number;
+  warmup: number;
+  totalSteps: number;
+  features: number[];
+  labels: number[];
+  batches: number[][];
+  initWeight: number[];
+  initBias: number[];
   steps: { lr: number; loss: number; weight: number[]; bias: number[] }[];
 }
 
 const ref = JSON.parse(readFileSync(new URL('./fixtures/torch-probe.json', import.meta.url), 'utf8')) as TorchProbe;
 
 describe('the linear-probe step against PyTorch (float64, 5 steps)', () => {
-  it('gives torch\'s learning rate, loss, weight and bias after every step, to 1e-12', () => {
+  it("gives torch's learning rate, loss, weight and bias after every step, to 1e-12", () => {
     const { classes: C, dim: D } = ref;
     const x = Float32Array.from(ref.features);
     const labels = Int32Array.from(ref.labels);
@@ -28,7 +37,9 @@ describe('the linear-probe step against PyTorch (float64, 5 steps)', () => {
       const loss = batchGradient(params, grad, x, labels, rows, C, D, new Float64Array(rows.length * C));
       expect(Math.abs(loss - want.loss), `loss at step ${step}`).toBeLessThan(1e-12);
       opt.step(params, grad, lr);
-      [...want.weight, ...want.bias].forEach((w, i) => expect(Math.abs(params[i]! - w), `parameter ${i} after step ${step}`).toBeLessThan(1e-12));
+      [...want.weight, ...want.bias].forEach((w, i) =>
+        expect(Math.abs(params[i]! - w), `parameter ${i} after step ${step}`).toBeLessThan(1e-12),
+      );
     });
   });
 });

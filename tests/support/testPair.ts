@@ -1,6 +1,7 @@
 // A small CLIP-shaped test pair that the tests build themselves: image → conv → relu → linear →
 // L2-normalised `embedding` → linear head × a shared logit scale → `logits`. Framework-free, so
 // the same builder runs in Node and in the browser harness.
+import { seededRandom } from '../../src/core/train/data';
 import { ModelProtoType } from '../../src/core/onnx/proto';
 import { floatToHalf, halfToFloat } from '../../src/core/onnx/half';
 
@@ -32,16 +33,9 @@ export function wideShapes(channels: number): Record<string, number[]> {
   };
 }
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The core's mulberry32: the tests' random weights and images come from the same generator as the
+// linear probe's shuffles.
+export const rng = seededRandom;
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

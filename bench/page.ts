@@ -12,7 +12,7 @@ import { Explorer } from '../src/core/explorer';
 import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
-import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose } from './throughput-page';
+import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
 const params = new URLSearchParams(location.search);
 ortWeb.env.logLevel = 'error';
@@ -156,7 +156,7 @@ async function gpuKernels(o: { elements: number; reps: number; variants: KernelV
   return gpuKernelRows(await device(), o);
 }
 
-const bench = { env, blend, inference, memory, frontier, gpuKernels, stat, tpSetup, tpCase, tpWorkers, tpProfile, tpClose };
+const bench = { env, blend, inference, memory, frontier, gpuKernels, stat, tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields };
 (globalThis as unknown as { bench: typeof bench }).bench = bench;
 export type Bench = typeof bench;
 document.getElementById('status')!.textContent = 'ready';

@@ -189,6 +189,13 @@ function throughputSection(r: Report): string[] {
   }
   L.push('');
   for (const [g, e] of Object.entries(t.failed ?? {})) L.push(`Worker group ${g} did not start: ${e}`, '');
+  if (t.workerEval?.length) {
+    L.push('The evaluation loop itself in Workers: FrontierEvaluator over BlendEngine (the app\'s build), one α (0.5) over every set, the sets dealt out to the Workers; wall clock from the first Worker\'s start to the last one\'s end, sprite decoding done before (untimed). Two reps each, alternating; images/s of each rep.', '');
+    L.push('| Workers × threads | Images | Wall (each rep) | Images/s (each rep) |', '|---|---|---|---|');
+    for (const e of t.workerEval) L.push(`| ${e.workers} × ${e.threads} | ${e.images} | ${e.ms.map(ms).join(', ')} | ${e.ms.map((x) => (e.images / (x / 1000)).toFixed(0)).join(', ')} |`);
+    L.push('');
+  }
+  if (t.workerYields) L.push(`Yielding in a Worker, 60 times chained: setTimeout(0) (FrontierEvaluator's yield before each chunk) ${ms(t.workerYields.timeoutMs)}; a MessageChannel message ${ms(t.workerYields.channelMs)}.`, '');
   if (t.profiles.length) {
     L.push('Where the page\'s evaluation time goes: FrontierEvaluator over BlendEngine (wired as src/core/explorer.ts wires it), one α (0.5) over every set. Decoding is once per pair; normalisation is timed apart over the same batches; "rest" = evaluator − run − normalisation (counting, endpoint logits, the yield between chunks).', '');
     L.push('| Wasm threads | Images | Chunks | Decode sprites (once) | Normalise | BlendEngine.run | Rest | Evaluator total | Evaluator img/s | run-only img/s | Chained setTimeout(0) × chunks, alone |', '|---|---|---|---|---|---|---|---|---|---|---|');

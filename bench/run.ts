@@ -234,6 +234,22 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
     }
     log('throughput: profile of the evaluation path (one α, every set), 2 threads then 1');
     const profiles = [await call(p2.page, 'tpProfile', { alpha: 0.5 }), await call(p1.page, 'tpProfile', { alpha: 0.5 })];
+    // The evaluation loop itself in Workers, as the app runs it (one Worker, 2 threads) and as the
+    // lever would (two Workers, 1 thread each), alternately, twice; then the cost of its yields.
+    log('throughput: FrontierEvaluator in Workers (1 × 2 threads, 2 × 1 thread, 1 × 1 thread)');
+    const evalCases = [
+      { id: 'evaluator-1worker-2t', group: 'async-2t', use: 1, workers: 1, threads: 2 },
+      { id: 'evaluator-2workers-1t', group: 'async-1t', use: 2, workers: 2, threads: 1 },
+      { id: 'evaluator-1worker-1t', group: 'async-1t', use: 1, workers: 1, threads: 1 },
+    ].filter((c) => !web1.failed[c.group]).map((c) => ({ ...c, images: 0, ms: [] as number[] }));
+    for (let r = 0; r < 2; r++) {
+      for (const c of r % 2 ? [...evalCases].reverse() : evalCases) {
+        const x = await call(p1.page, 'tpWorkerEval', { group: c.group, use: c.use, alpha: 0.5 });
+        c.ms.push(x.ms);
+        c.images = x.images;
+      }
+    }
+    const yields = web1.failed['async-1t'] ? null : await call(p1.page, 'tpWorkerYields', { group: 'async-1t', n: 60 });
     await call(p1.page, 'tpClose');
     await call(p2.page, 'tpClose');
     load.end = loadavg();
@@ -241,6 +257,7 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
     return {
       date: new Date().toISOString(), pool: TP_POOL, rounds: TP_ROUNDS, load,
       cases: cases.map(({ fn: _fn, ...c }) => withIps(c)), profiles, failed: web1.failed,
+      workerEval: evalCases.map(({ group: _g, use: _u, ...c }) => c), workerYields: yields,
       browser: { version: p2.browser.version(), crossOriginIsolated: web2.crossOriginIsolated, hardwareConcurrency: web2.hardwareConcurrency },
       durationS: (performance.now() - t) / 1000,
     };

@@ -95,6 +95,30 @@ export async function tpWorkers(o: { group: string; use: number; batch: number; 
 }
 
 /**
+ * The app's evaluation loop (FrontierEvaluator over BlendEngine, one α, every set) split over the
+ * first `use` Workers of a group, the sets dealt out in turn: wall-clock ms and images. Decoding
+ * the sheets happens first, untimed (once per pair in the app).
+ */
+export async function tpWorkerEval(o: { group: string; use: number; alpha: number }): Promise<{ ms: number; images: number }> {
+  const s = st!;
+  const m = s.bundle.manifest;
+  const ws = s.workers.get(o.group)!.slice(0, o.use);
+  const specs = m.eval?.sets ?? [];
+  await Promise.all(ws.map((w, i) => {
+    const mine = specs.filter((_, k) => k % ws.length === i);
+    return ask(w, { kind: 'sets', specs: mine, sheets: mine.map((x) => s.bundle.sprites.get(x.id)!), classes: m.classes.length, logits: m.io.logits, preprocess: m.preprocess });
+  }));
+  const t = performance.now();
+  await Promise.all(ws.map((w) => ask(w, { kind: 'evaluate', alpha: o.alpha })));
+  return { ms: performance.now() - t, images: specs.reduce((n, x) => n + x.sprite.count, 0) };
+}
+
+/** n chained setTimeout(0) and MessageChannel yields, timed in a Worker of the group (the app's evaluator runs in a Worker). */
+export async function tpWorkerYields(o: { group: string; n: number }): Promise<{ timeoutMs: number; channelMs: number }> {
+  return (await ask(st!.workers.get(o.group)![0]!, { kind: 'yields', n: o.n })) as unknown as { timeoutMs: number; channelMs: number };
+}
+
+/**
  * Where the app's evaluation time goes, one α over every set: sprite decoding (once per pair),
  * normalisation, BlendEngine.run, and the rest of FrontierEvaluator (counting, endpoint logits, the
  * event-loop yield between chunks). Normalisation is timed apart over the same batches, since the

@@ -117,6 +117,10 @@ export interface ThroughputReport {
   load: { start: number[]; rounds: number[][]; end: number[] };
   cases: (TpCase & { ips: Stat })[];
   profiles: TpProfile[];
+  /** FrontierEvaluator over one α of every set in Workers (the sets dealt out): wall ms per rep. */
+  workerEval?: { id: string; workers: number; threads: number; images: number; ms: number[] }[];
+  /** 60 chained yields in a Worker: setTimeout(0) (the evaluator's) vs a MessageChannel message. */
+  workerYields?: { timeoutMs: number; channelMs: number } | null;
   /** Worker groups that did not start, with the error. */
   failed?: Record<string, string>;
   browser: { version: string; crossOriginIsolated: boolean; hardwareConcurrency: number };

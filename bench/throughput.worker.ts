@@ -10,11 +10,20 @@ import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { ortWeb } from '../src/core/runtime/ort-web';
 import { BlendEngine, type OrtModule } from '../src/core/runtime/engine';
 import { tpSessionOptions, batchesOf, runPlain, timePass } from './throughput';
+import type { Manifest, EvalSetSpec } from '../src/core/bundle/manifest';
+import { spriteSet, pixelsOf, type EvalSetData } from '../src/core/eval/sprites';
+import { FrontierEvaluator } from '../src/core/eval/evaluator';
 
 export type WorkerBuild = 'asyncify' | 'plain';
 type Msg =
   | { kind: 'init'; build: WorkerBuild; threads: number; model: Uint8Array; fineTuned: Uint8Array; pool: Float32Array; size: number; input: string }
-  | { kind: 'warm' | 'run'; batch: number; variant: 'all' | 'engine'; from: number; to: number };
+  | { kind: 'warm' | 'run'; batch: number; variant: 'all' | 'engine'; from: number; to: number }
+  // The app's evaluation loop on this Worker's share of the sets: 'sets' decodes them (untimed
+  // by the page), 'evaluate' runs FrontierEvaluator over one α of them, 'yields' times the two ways
+  // to yield to the event loop here.
+  | { kind: 'sets'; specs: EvalSetSpec[]; sheets: Uint8Array[]; classes: number; logits: string; preprocess: Manifest['preprocess'] }
+  | { kind: 'evaluate'; alpha: number }
+  | { kind: 'yields'; n: number };
 
 let ort: OrtModule | null = null;
 let session: InferenceSession | null = null;
@@ -24,6 +33,25 @@ let pool: Float32Array | null = null;
 let size = 0;
 let input = '';
 const cache = new Map<string, ReturnType<typeof batchesOf>>();
+let evalSets: { sets: EvalSetData[]; classes: number; logits: string; preprocess: Manifest['preprocess'] } | null = null;
+
+/** n chained yields: setTimeout(0) (what FrontierEvaluator uses) and a MessageChannel message. */
+async function timeYields(n: number): Promise<{ timeoutMs: number; channelMs: number }> {
+  let t = performance.now();
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  const timeoutMs = performance.now() - t;
+  const ch = new MessageChannel();
+  t = performance.now();
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve) => {
+      ch.port1.onmessage = () => resolve();
+      ch.port2.postMessage(null);
+    });
+  }
+  const channelMs = performance.now() - t;
+  ch.port1.close();
+  return { timeoutMs, channelMs };
+}
 
 const post = (m: unknown) => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(m);
 
@@ -48,6 +76,27 @@ globalThis.addEventListener('message', (e: Event) => {
         size = m.size;
         input = m.input;
         post({ ok: true, threads: ort.env.wasm.numThreads });
+        return;
+      }
+      if (m.kind === 'sets') {
+        const sets = m.specs.map((spec, i) => spriteSet(spec, m.sheets[i]!));
+        for (const x of sets) pixelsOf(x);
+        evalSets = { sets, classes: m.classes, logits: m.logits, preprocess: m.preprocess };
+        post({ ok: true });
+        return;
+      }
+      if (m.kind === 'evaluate') {
+        // A fresh evaluator each time (its ResultStore would skip chunks already done), wired as
+        // src/core/explorer.ts wires it.
+        const e = evalSets!;
+        const ev = new FrontierEvaluator(async (a, x) => (await engine!.run(a, x))[e.logits]!.data, e.sets, { classes: e.classes, preprocess: e.preprocess });
+        const t = performance.now();
+        await ev.run(ev.plan([m.alpha], null), () => false, () => undefined);
+        post({ ok: true, ms: performance.now() - t, images: e.sets.reduce((n, x) => n + x.count, 0) });
+        return;
+      }
+      if (m.kind === 'yields') {
+        post({ ok: true, ...(await timeYields(m.n)) });
         return;
       }
       const key = `${m.batch}:${m.from}:${m.to}`;

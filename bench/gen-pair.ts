@@ -9,7 +9,14 @@ import { CLIP_B32, SMALL, buildModel, paramCount, perturb, randomImages, randomW
 
 export const OUT = join(dirname(fileURLToPath(import.meta.url)), '.out');
 
-export interface PairFiles { config: VitConfig; params: number; zs: string; ft: string; zs16: string; ft16: string }
+export interface PairFiles {
+  config: VitConfig;
+  params: number;
+  zs: string;
+  ft: string;
+  zs16: string;
+  ft16: string;
+}
 
 export function pairFiles(c: VitConfig): PairFiles {
   const f = (s: string) => join(OUT, `${c.name}-${s}.onnx`);
@@ -42,7 +49,9 @@ export async function ensurePairs(force = false, log = console.log): Promise<Pai
     writeFileSync(f.zs16, buildModel(c, w0, { fp16: true }));
     writeFileSync(f.ft16, buildModel(c, w1, { fp16: true }));
     for (const p of [f.zs, f.ft, f.zs16, f.ft16]) await check(p, c);
-    log(`generated ${c.name}: ${f.params.toLocaleString('en')} parameters, ${(statSync(f.zs).size / 2 ** 20).toFixed(1)} MiB fp32 / ${(statSync(f.zs16).size / 2 ** 20).toFixed(1)} MiB fp16 per checkpoint, checked with onnxruntime-node (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    log(
+      `generated ${c.name}: ${f.params.toLocaleString('en')} parameters, ${(statSync(f.zs).size / 2 ** 20).toFixed(1)} MiB fp32 / ${(statSync(f.zs16).size / 2 ** 20).toFixed(1)} MiB fp16 per checkpoint, checked with onnxruntime-node (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+    );
   }
   return out;
 }

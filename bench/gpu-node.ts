@@ -39,9 +39,18 @@ const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toF
 // trip: fp32 raw_data carries these exact values, and perturb makes every tensor differ.
 const w0 = randomWeights(config, 1);
 const w1 = perturb(w0, 2);
-const pairs: WeightPair[] = [...w0].map(([name, { shape, values }]) => ({ name, dtype: 'float32', feedDtype: 'float32', shape, zeroShot: values, fineTuned: w1.get(name)!.values }));
+const pairs: WeightPair[] = [...w0].map(([name, { shape, values }]) => ({
+  name,
+  dtype: 'float32',
+  feedDtype: 'float32',
+  shape,
+  zeroShot: values,
+  fineTuned: w1.get(name)!.values,
+}));
 const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
-log(`${config.name}: ${pairs.length} tensors, ${elements.toLocaleString('en')} weights (${(elements * 4 / 2 ** 20).toFixed(0)} MiB per fp32 checkpoint)`);
+log(
+  `${config.name}: ${pairs.length} tensors, ${elements.toLocaleString('en')} weights (${((elements * 4) / 2 ** 20).toFixed(0)} MiB per fp32 checkpoint)`,
+);
 
 // Dawn is created only now, and the long CPU loops (making the pair, checking θ(α)) run while no
 // GPU work is pending: with SwiftShader, dawn.node 0.6.2 aborts now and then (std::system_error,
@@ -50,17 +59,23 @@ Object.assign(globalThis, globals);
 const gpu = create(dawnFlags);
 const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
 if (!adapter) {
-  console.error(`no WebGPU adapter (Dawn flags: ${dawnFlags.join(' ')}); VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? ''} VK_DRIVER_FILES=${process.env.VK_DRIVER_FILES ?? ''}`);
+  console.error(
+    `no WebGPU adapter (Dawn flags: ${dawnFlags.join(' ')}); VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? ''} VK_DRIVER_FILES=${process.env.VK_DRIVER_FILES ?? ''}`,
+  );
   process.exit(2);
 }
 const ai = adapter.info as GPUAdapterInfo & Record<string, unknown>;
 const info: Record<string, unknown> = {};
-for (const k of ['vendor', 'architecture', 'device', 'description', 'isFallbackAdapter', 'subgroupMinSize', 'subgroupMaxSize']) info[k] = ai[k];
+for (const k of ['vendor', 'architecture', 'device', 'description', 'isFallbackAdapter', 'subgroupMinSize', 'subgroupMaxSize'])
+  info[k] = ai[k];
 const timestamps = adapter.features.has('timestamp-query');
 const limits = adapter.limits;
 // The same limits the app asks for (src/core/gpu/device.ts), plus timestamps for the timed row.
 const device = await adapter.requestDevice({
-  requiredFeatures: [...(adapter.features.has('shader-f16') ? ['shader-f16' as const] : []), ...(timestamps ? ['timestamp-query' as const] : [])],
+  requiredFeatures: [
+    ...(adapter.features.has('shader-f16') ? ['shader-f16' as const] : []),
+    ...(timestamps ? ['timestamp-query' as const] : []),
+  ],
   requiredLimits: {
     maxBufferSize: limits.maxBufferSize,
     maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
@@ -76,27 +91,55 @@ device.addEventListener('uncapturederror', (e) => {
   gpuErrors.push(msg);
   log(`GPU error: ${msg}`);
 });
-void device.lost.then((l) => { if (l.reason !== 'destroyed') log(`device lost: ${l.reason} ${l.message}`); });
-log(`adapter: ${JSON.stringify(info)}; Dawn flags: ${dawnFlags.join(' ')}; timestamp-query=${timestamps}; maxBufferSize=${device.limits.maxBufferSize}`);
+void device.lost.then((l) => {
+  if (l.reason !== 'destroyed') log(`device lost: ${l.reason} ${l.message}`);
+});
+log(
+  `adapter: ${JSON.stringify(info)}; Dawn flags: ${dawnFlags.join(' ')}; timestamp-query=${timestamps}; maxBufferSize=${device.limits.maxBufferSize}`,
+);
 
 // One blender for every row and the check, for the same reason: its upload is the longest
 // stretch of main-thread work, and it comes first.
 const blender = new GpuBlender(device, pairs);
 const row = await gpuBlendRow(device, pairs, reps, blender);
-log(`blend (wall, one submission, awaited): ${row.blendMs.median.toFixed(3)} ms = ${row.blendGBs.toFixed(1)} GB/s; copy ${row.copyMs.median.toFixed(3)} ms = ${row.copyGBs.toFixed(1)} GB/s; ratio ${row.ratio.toFixed(2)}`);
+log(
+  `blend (wall, one submission, awaited): ${row.blendMs.median.toFixed(3)} ms = ${row.blendGBs.toFixed(1)} GB/s; copy ${row.copyMs.median.toFixed(3)} ms = ${row.copyGBs.toFixed(1)} GB/s; ratio ${row.ratio.toFixed(2)}`,
+);
 const timer = timestamps ? new GpuTimer(device) : null;
 const timed = await gpuBlendTimedRow(device, pairs, reps, perAwait, timer, blender);
 if (timed.timestamps) {
   const t = timed.timestamps;
-  log(`blend (GPU timestamps): ${t.blendMs.median.toFixed(3)} ms = ${t.blendGBs.toFixed(1)} GB/s; copy ${t.copyMs.median.toFixed(3)} ms = ${t.copyGBs.toFixed(1)} GB/s; ratio ${t.ratio.toFixed(2)}`);
+  log(
+    `blend (GPU timestamps): ${t.blendMs.median.toFixed(3)} ms = ${t.blendGBs.toFixed(1)} GB/s; copy ${t.copyMs.median.toFixed(3)} ms = ${t.copyGBs.toFixed(1)} GB/s; ratio ${t.ratio.toFixed(2)}`,
+  );
 }
 const bt = timed.batched;
-log(`blend (wall, ${perAwait} per await): ${bt.blendMs.median.toFixed(3)} ms = ${bt.blendGBs.toFixed(1)} GB/s; copy ${bt.copyMs.median.toFixed(3)} ms = ${bt.copyGBs.toFixed(1)} GB/s; ratio ${bt.ratio.toFixed(2)}`);
+log(
+  `blend (wall, ${perAwait} per await): ${bt.blendMs.median.toFixed(3)} ms = ${bt.blendGBs.toFixed(1)} GB/s; copy ${bt.copyMs.median.toFixed(3)} ms = ${bt.copyGBs.toFixed(1)} GB/s; ratio ${bt.ratio.toFixed(2)}`,
+);
 // The variants bench/run.ts profiles in the browser.
-const kernels = kernelElements > 0
-  ? await gpuKernelRows(device, { elements: kernelElements, reps, variants: [{ wg: 256, groups: null }, { wg: 64, groups: null }, { wg: 256, groups: 4096 }, { wg: 256, groups: 1024 }, { wg: 256, groups: 256 }] }, timer)
-  : [];
-for (const k of kernels) log(`kernel ${k.variant}: wall ${k.ms.median.toFixed(3)} ms (${k.gbs.toFixed(1)} GB/s)${k.gpuMs ? `, GPU ${k.gpuMs.median.toFixed(3)} ms (${k.gpuGBs!.toFixed(1)} GB/s)` : ''}`);
+const kernels =
+  kernelElements > 0
+    ? await gpuKernelRows(
+        device,
+        {
+          elements: kernelElements,
+          reps,
+          variants: [
+            { wg: 256, groups: null },
+            { wg: 64, groups: null },
+            { wg: 256, groups: 4096 },
+            { wg: 256, groups: 1024 },
+            { wg: 256, groups: 256 },
+          ],
+        },
+        timer,
+      )
+    : [];
+for (const k of kernels)
+  log(
+    `kernel ${k.variant}: wall ${k.ms.median.toFixed(3)} ms (${k.gbs.toFixed(1)} GB/s)${k.gpuMs ? `, GPU ${k.gpuMs.median.toFixed(3)} ms (${k.gpuGBs!.toFixed(1)} GB/s)` : ''}`,
+  );
 timer?.destroy();
 
 // Correctness: θ(0.3) of every tensor read back, compared (after the device is gone) with float64
@@ -119,18 +162,43 @@ pairs.forEach((p, k) => {
     const d = Math.abs(got[i]! - ((1 - alpha) * a[i]! + alpha * b[i]!));
     const rel = d / Math.max(Math.abs(a[i]!) + Math.abs(b[i]!), 1e-30);
     if (d > maxAbs) maxAbs = d;
-    if (rel > maxRel) { maxRel = rel; worst = p.name; }
+    if (rel > maxRel) {
+      maxRel = rel;
+      worst = p.name;
+    }
   }
 });
-const correctness = { alpha, tensors: pairs.length, elements, maxAbsDiff: maxAbs, maxRelDiff: maxRel, worstTensor: worst, tolerance: 1e-6, ok: maxRel <= 1e-6 };
-log(`correctness at α=${alpha}: max |Δ| = ${maxAbs.toExponential(2)}, max |Δ|/(|θ0|+|θ1|) = ${maxRel.toExponential(2)} (${worst}) → ${correctness.ok ? 'ok' : 'FAILED'}`);
+const correctness = {
+  alpha,
+  tensors: pairs.length,
+  elements,
+  maxAbsDiff: maxAbs,
+  maxRelDiff: maxRel,
+  worstTensor: worst,
+  tolerance: 1e-6,
+  ok: maxRel <= 1e-6,
+};
+log(
+  `correctness at α=${alpha}: max |Δ| = ${maxAbs.toExponential(2)}, max |Δ|/(|θ0|+|θ1|) = ${maxRel.toExponential(2)} (${worst}) → ${correctness.ok ? 'ok' : 'FAILED'}`,
+);
 
 // Resolved like the import itself, so that it also works from the bundle that travels to a GPU machine.
 const pkg = createRequire(import.meta.url)('webgpu/package.json') as { version: string };
 const result: GpuNodeReport = {
   date: new Date().toISOString(),
-  runtime: { node: process.version, webgpu: pkg.version, dawnFlags, vkIcd: process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES ?? null },
-  adapter: { ...info, shaderF16: device.features.has('shader-f16'), timestampQuery: timestamps, maxBufferSize: device.limits.maxBufferSize, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
+  runtime: {
+    node: process.version,
+    webgpu: pkg.version,
+    dawnFlags,
+    vkIcd: process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES ?? null,
+  },
+  adapter: {
+    ...info,
+    shaderF16: device.features.has('shader-f16'),
+    timestampQuery: timestamps,
+    maxBufferSize: device.limits.maxBufferSize,
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+  },
   pair: { config, params: paramCount(config), tensors: pairs.length },
   correctness,
   blend: row,

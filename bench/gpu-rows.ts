@@ -5,7 +5,9 @@ import type { WeightPair } from '../src/core/blend/weights';
 import type { BlendCpuResult } from './rows';
 import { stat, timeIt, type Stat } from './stat';
 
-export interface BlendGpuResult extends BlendCpuResult { allocatedBytes: number }
+export interface BlendGpuResult extends BlendCpuResult {
+  allocatedBytes: number;
+}
 
 /** copyBufferToBuffer of `bytes` bytes, in chunks the device can allocate, recorded into an encoder. */
 function copier(device: GPUDevice, bytes: number) {
@@ -51,8 +53,18 @@ export async function gpuBlendRow(device: GPUDevice, pairs: WeightPair[], reps: 
   const blendMs: number[] = [];
   const copyMs: number[] = [];
   for (let r = 0; r < reps; r++) {
-    blendMs.push(...(await timeIt(1, async () => { gpu.blend({ alpha: 0.1 + (r % 9) * 0.1 }); await device.queue.onSubmittedWorkDone(); })));
-    copyMs.push(...(await timeIt(1, async () => { c.copy(); await device.queue.onSubmittedWorkDone(); })));
+    blendMs.push(
+      ...(await timeIt(1, async () => {
+        gpu.blend({ alpha: 0.1 + (r % 9) * 0.1 });
+        await device.queue.onSubmittedWorkDone();
+      })),
+    );
+    copyMs.push(
+      ...(await timeIt(1, async () => {
+        c.copy();
+        await device.queue.onSubmittedWorkDone();
+      })),
+    );
   }
   const allocatedBytes = gpu.allocatedBytes;
   if (!blender) gpu.destroy();
@@ -118,7 +130,14 @@ export interface BlendGpuTimedResult {
  * The blend row without the per-submission wait in it: on a real GPU a CLIP-sized blend takes well
  * under a millisecond, so the wall-clock row also measures how fast the runtime reports completion.
  */
-export async function gpuBlendTimedRow(device: GPUDevice, pairs: WeightPair[], reps: number, perAwait: number, timer: GpuTimer | null, blender?: GpuBlender): Promise<BlendGpuTimedResult> {
+export async function gpuBlendTimedRow(
+  device: GPUDevice,
+  pairs: WeightPair[],
+  reps: number,
+  perAwait: number,
+  timer: GpuTimer | null,
+  blender?: GpuBlender,
+): Promise<BlendGpuTimedResult> {
   const gpu = blender ?? new GpuBlender(device, pairs);
   const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
   const c = copier(device, elements * 4);
@@ -144,33 +163,56 @@ export async function gpuBlendTimedRow(device: GPUDevice, pairs: WeightPair[], r
   const blendMs: number[] = [];
   const copyMs: number[] = [];
   for (let r = 0; r < reps; r++) {
-    blendMs.push(...(await timeIt(1, async () => {
-      for (let k = 0; k < perAwait; k++) gpu.blend({ alpha: 0.1 + ((r + k) % 9) * 0.1 });
-      await device.queue.onSubmittedWorkDone();
-    })).map((t) => t / perAwait));
-    copyMs.push(...(await timeIt(1, async () => {
-      for (let k = 0; k < perAwait; k++) c.copy();
-      await device.queue.onSubmittedWorkDone();
-    })).map((t) => t / perAwait));
+    blendMs.push(
+      ...(
+        await timeIt(1, async () => {
+          for (let k = 0; k < perAwait; k++) gpu.blend({ alpha: 0.1 + ((r + k) % 9) * 0.1 });
+          await device.queue.onSubmittedWorkDone();
+        })
+      ).map((t) => t / perAwait),
+    );
+    copyMs.push(
+      ...(
+        await timeIt(1, async () => {
+          for (let k = 0; k < perAwait; k++) c.copy();
+          await device.queue.onSubmittedWorkDone();
+        })
+      ).map((t) => t / perAwait),
+    );
   }
   if (!blender) gpu.destroy();
   c.destroy();
   return { timestamps, batched: { ...rates(elements, blendMs, copyMs), perAwait } };
 }
 
-export interface KernelVariant { wg: number; groups: number | null }
-export interface KernelRow { variant: string; ms: Stat; gbs: number; gpuMs?: Stat; gpuGBs?: number }
+export interface KernelVariant {
+  wg: number;
+  groups: number | null;
+}
+export interface KernelRow {
+  variant: string;
+  ms: Stat;
+  gbs: number;
+  gpuMs?: Stat;
+  gpuGBs?: number;
+}
 
 /**
  * Profile of the WebGPU blend kernel: the shipped one (one vec4 per invocation) against
  * grid-stride variants (each invocation loops over vec4s), on one tensor of `elements` floats.
  * With a timer, each run is also timed on the GPU.
  */
-export async function gpuKernelRows(dev: GPUDevice, o: { elements: number; reps: number; variants: KernelVariant[] }, timer: GpuTimer | null = null): Promise<KernelRow[]> {
+export async function gpuKernelRows(
+  dev: GPUDevice,
+  o: { elements: number; reps: number; variants: KernelVariant[] },
+  timer: GpuTimer | null = null,
+): Promise<KernelRow[]> {
   const vec4s = Math.ceil(o.elements / 4);
   const size = vec4s * 16;
   const mk = (usage: number) => dev.createBuffer({ size, usage });
-  const a = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), b = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), out = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const a = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    b = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    out = mk(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   const params = dev.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   dev.queue.writeBuffer(params, 0, new Float32Array([0.3, 0, 0, 0]));
   const results: KernelRow[] = [];
@@ -186,15 +228,23 @@ struct Params { alpha: f32 }
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let n = arrayLength(&out);
   let w = vec4<f32>(params.alpha);
-  ${strided
-    ? `let stride = nwg.x * ${v.wg}u * nwg.y;
+  ${
+    strided
+      ? `let stride = nwg.x * ${v.wg}u * nwg.y;
   for (var i = gid.x + gid.y * nwg.x * ${v.wg}u; i < n; i += stride) { out[i] = mix(a[i], b[i], w); }`
-    : `let i = gid.x + gid.y * ${65535 * v.wg}u;
+      : `let i = gid.x + gid.y * ${65535 * v.wg}u;
   if (i >= n) { return; }
-  out[i] = mix(a[i], b[i], w);`}
+  out[i] = mix(a[i], b[i], w);`
+  }
 }`;
-    const pipeline = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code }), entryPoint: 'main' } });
-    const bg = dev.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [a, b, out, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const pipeline = dev.createComputePipeline({
+      layout: 'auto',
+      compute: { module: dev.createShaderModule({ code }), entryPoint: 'main' },
+    });
+    const bg = dev.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [a, b, out, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
     const groups = strided ? Math.min(v.groups!, Math.ceil(vec4s / v.wg)) : Math.ceil(vec4s / v.wg);
     const gx = Math.min(groups, 65535);
     const gy = Math.ceil(groups / gx);
@@ -217,7 +267,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     const s = stat(ts);
     const bytes = 12 * vec4s * 4;
-    const row: KernelRow = { variant: strided ? `grid-stride, workgroup ${v.wg}, ${groups} groups` : `one vec4/invocation, workgroup ${v.wg}${v.wg === 256 ? ' (shipped)' : ''}`, ms: s, gbs: bytes / s.median / 1e6 };
+    const row: KernelRow = {
+      variant: strided
+        ? `grid-stride, workgroup ${v.wg}, ${groups} groups`
+        : `one vec4/invocation, workgroup ${v.wg}${v.wg === 256 ? ' (shipped)' : ''}`,
+      ms: s,
+      gbs: bytes / s.median / 1e6,
+    };
     if (timer) {
       const g: number[] = [];
       for (let r = 0; r < o.reps; r++) {
@@ -237,9 +293,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 export interface GpuNodeReport {
   date: string;
   runtime: { node: string; webgpu: string; dawnFlags: string[]; vkIcd: string | null };
-  adapter: Record<string, unknown> & { vendor?: string; device?: string; description?: string; shaderF16: boolean; timestampQuery: boolean; maxBufferSize: number; maxStorageBufferBindingSize: number };
+  adapter: Record<string, unknown> & {
+    vendor?: string;
+    device?: string;
+    description?: string;
+    shaderF16: boolean;
+    timestampQuery: boolean;
+    maxBufferSize: number;
+    maxStorageBufferBindingSize: number;
+  };
   pair: { config: { name: string }; params: number; tensors: number };
-  correctness: { alpha: number; tensors: number; elements: number; maxAbsDiff: number; maxRelDiff: number; worstTensor: string; tolerance: number; ok: boolean };
+  correctness: {
+    alpha: number;
+    tensors: number;
+    elements: number;
+    maxAbsDiff: number;
+    maxRelDiff: number;
+    worstTensor: string;
+    tolerance: number;
+    ok: boolean;
+  };
   blend: BlendGpuResult;
   blendTimestamps: BlendGpuTimedResult['timestamps'];
   blendBatched: BlendGpuTimedResult['batched'];

@@ -9,7 +9,10 @@
 import { mixModuleBytes } from '../src/core/blend/mixKernel';
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  return mixModuleBytes([{ name: 'exact', exact: true }, { name: 'fast', exact: false }]);
+  return mixModuleBytes([
+    { name: 'exact', exact: true },
+    { name: 'fast', exact: false },
+  ]);
 }
 
 type Kernel = (out: number, a: number, b: number, n: number, alpha: number) => void;
@@ -77,7 +80,11 @@ export function checkWasm(): { exactMaxUlp: number; fastMaxUlp: number } {
       const got = new Float32Array(wasm!.memory.buffer, r.out, n);
       const gi = new Int32Array(got.buffer, got.byteOffset, n);
       const wi = new Int32Array(want.buffer);
-      for (let i = 0; i < n; i++) res[k === 'exact' ? 'exactMaxUlp' : 'fastMaxUlp'] = Math.max(res[k === 'exact' ? 'exactMaxUlp' : 'fastMaxUlp'], Math.abs(gi[i]! - wi[i]!));
+      for (let i = 0; i < n; i++)
+        res[k === 'exact' ? 'exactMaxUlp' : 'fastMaxUlp'] = Math.max(
+          res[k === 'exact' ? 'exactMaxUlp' : 'fastMaxUlp'],
+          Math.abs(gi[i]! - wi[i]!),
+        );
     }
   }
   return res;
@@ -90,7 +97,9 @@ export function mixChunked(out: Float32Array, a: Float32Array, b: Float32Array, 
   const C = 65536;
   for (let s = 0; s < n; s += C) {
     const e = Math.min(n, s + C);
-    const o = out.subarray(s, e), x = a.subarray(s, e), y = b.subarray(s, e);
+    const o = out.subarray(s, e),
+      x = a.subarray(s, e),
+      y = b.subarray(s, e);
     const m = e - s;
     for (let i = 0; i < m; i++) o[i] = beta * x[i]! + alpha * y[i]!;
   }

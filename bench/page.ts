@@ -38,7 +38,14 @@ async function env() {
   } catch (e) {
     adapter = { error: String(e) };
   }
-  return { userAgent: navigator.userAgent, crossOriginIsolated, threads, hardwareConcurrency: navigator.hardwareConcurrency, ortWeb: ortVersion, adapter };
+  return {
+    userAgent: navigator.userAgent,
+    crossOriginIsolated,
+    threads,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    ortWeb: ortVersion,
+    adapter,
+  };
 }
 
 async function blend(o: { pair: string; reps: number; cpu: boolean; gpu: boolean }) {
@@ -51,10 +58,27 @@ async function blend(o: { pair: string; reps: number; cpu: boolean; gpu: boolean
   };
 }
 
-async function inference(o: { pair: string; size: number; backend: Backend; batches: number[]; steadyReps: number; switchReps: number; engineOnly?: boolean }) {
+async function inference(o: {
+  pair: string;
+  size: number;
+  backend: Backend;
+  batches: number[];
+  steadyReps: number;
+  switchReps: number;
+  engineOnly?: boolean;
+}) {
   const zs = await bytes(`${o.pair}-zs.onnx`);
   const ft = await bytes(`${o.pair}-ft.onnx`);
-  return inferenceRows(zs, ft, { ort: ortWeb, backend: o.backend, device: o.backend === 'webgpu' ? await device() : undefined, size: o.size, batches: o.batches, steadyReps: o.steadyReps, switchReps: o.switchReps, engineOnly: o.engineOnly });
+  return inferenceRows(zs, ft, {
+    ort: ortWeb,
+    backend: o.backend,
+    device: o.backend === 'webgpu' ? await device() : undefined,
+    size: o.size,
+    batches: o.batches,
+    steadyReps: o.steadyReps,
+    switchReps: o.switchReps,
+    engineOnly: o.engineOnly,
+  });
 }
 
 function heap() {
@@ -75,11 +99,19 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-js' 
   }
   const input = { data: images(1, o.size), dims: [1, 3, o.size, o.size] };
   let peakHeap = 0;
-  const sample = () => { peakHeap = Math.max(peakHeap, heap()?.used ?? 0); };
+  const sample = () => {
+    peakHeap = Math.max(peakHeap, heap()?.used ?? 0);
+  };
   if (o.mode !== 'naive') {
-    const engine = await BlendEngine.create(await bytes(`${o.pair}-zs.onnx`), await bytes(`${o.pair}-ft.onnx`), { ort: ortWeb, backend: 'wasm' });
+    const engine = await BlendEngine.create(await bytes(`${o.pair}-zs.onnx`), await bytes(`${o.pair}-ft.onnx`), {
+      ort: ortWeb,
+      backend: 'wasm',
+    });
     sample();
-    for (const a of [0.3, 0.7]) { await engine.run(a, input); sample(); }
+    for (const a of [0.3, 0.7]) {
+      await engine.run(a, input);
+      sample();
+    }
     const blended = engine.info.blendedBytes;
     await engine.dispose();
     return { peakHeap, blendedBytes: blended };
@@ -96,7 +128,10 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-js' 
       mixInto(x, x, y, a);
       return withValues(t, x);
     });
-    const s = await ortWeb.InferenceSession.create(serializeModel({ ...zs.proto, graph: { ...zs.graph, initializer: inits } }), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const s = await ortWeb.InferenceSession.create(serializeModel({ ...zs.proto, graph: { ...zs.graph, initializer: inits } }), {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
     sample();
     await s.run({ image: new ortWeb.Tensor('float32', input.data, input.dims) });
     sample();
@@ -116,7 +151,10 @@ async function frontier(o: { manifest: string; grid: number[]; backend: Backend 
   const images = sets.reduce((s, x) => s + x.count, 0) * o.grid.length;
   // The bare loop: a plain session of the zero-shot model, the same batches (chunks of at most
   // 250 images), once per α of the grid.
-  const session = await ortWeb.InferenceSession.create(bundle.zeroShot, { executionProviders: [o.backend === 'webgpu' ? ({ name: 'webgpu', device: env.device } as never) : 'wasm'], graphOptimizationLevel: 'all' });
+  const session = await ortWeb.InferenceSession.create(bundle.zeroShot, {
+    executionProviders: [o.backend === 'webgpu' ? ({ name: 'webgpu', device: env.device } as never) : 'wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const size = m.preprocess.size;
   const bs = Math.max(1, Math.min(250, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
   const batches: { data: Float32Array; dims: number[] }[] = [];
@@ -124,13 +162,20 @@ async function frontier(o: { manifest: string; grid: number[]; backend: Backend 
     for (const c of chunksOf(s.count)) {
       for (let st = c.start; st < c.end; st += bs) {
         const en = Math.min(c.end, st + bs);
-        batches.push({ data: normalizeBatch(s, st, en, m.preprocess, new Float32Array((en - st) * 3 * size * size)).slice(), dims: [en - st, 3, size, size] });
+        batches.push({
+          data: normalizeBatch(s, st, en, m.preprocess, new Float32Array((en - st) * 3 * size * size)).slice(),
+          dims: [en - st, 3, size, size],
+        });
       }
     }
   }
   const run = async (b: { data: Float32Array; dims: number[] }) => {
     const r = await session.run({ [m.io.image]: new ortWeb.Tensor('float32', b.data, b.dims) });
-    for (const x of Object.values(r)) if (x.location !== 'cpu') { await x.getData(true); x.dispose(); }
+    for (const x of Object.values(r))
+      if (x.location !== 'cpu') {
+        await x.getData(true);
+        x.dispose();
+      }
   };
   await run(batches[0]!);
   // Interleaved per α (Explorer's evaluate of one α, then the bare loop's same batches), so that
@@ -147,16 +192,38 @@ async function frontier(o: { manifest: string; grid: number[]; backend: Backend 
   }
   await ex.dispose();
   await session.release();
-  return { images, explorerMs, bareMs, explorerIps: images / (explorerMs / 1000), bareIps: images / (bareMs / 1000), overhead: explorerMs / bareMs - 1, batches: batches.length };
+  return {
+    images,
+    explorerMs,
+    bareMs,
+    explorerIps: images / (explorerMs / 1000),
+    bareIps: images / (bareMs / 1000),
+    overhead: explorerMs / bareMs - 1,
+    batches: batches.length,
+  };
 }
-
 
 /** The kernel profile (bench/gpu-rows.ts) on this page's device. */
 async function gpuKernels(o: { elements: number; reps: number; variants: KernelVariant[] }) {
   return gpuKernelRows(await device(), o);
 }
 
-const bench = { env, blend, inference, memory, frontier, gpuKernels, stat, tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields };
+const bench = {
+  env,
+  blend,
+  inference,
+  memory,
+  frontier,
+  gpuKernels,
+  stat,
+  tpSetup,
+  tpCase,
+  tpWorkers,
+  tpProfile,
+  tpClose,
+  tpWorkerEval,
+  tpWorkerYields,
+};
 (globalThis as unknown as { bench: typeof bench }).bench = bench;
 export type Bench = typeof bench;
 document.getElementById('status')!.textContent = 'ready';

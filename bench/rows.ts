@@ -20,7 +20,7 @@ export function images(n: number, size: number): Float32Array {
   let s = 12345;
   for (let i = 0; i < out.length; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = (s / 2 ** 31) - 1;
+    out[i] = s / 2 ** 31 - 1;
   }
   return out;
 }
@@ -29,20 +29,38 @@ export function weightPairsOf(zsBytes: Uint8Array, ftBytes: Uint8Array): WeightP
   const zs = parseModel(zsBytes);
   const ft = parseModel(ftBytes);
   const { differing } = analyzePair(zs, ft);
-  return extractWeightPairs(zs, ft, differing.map((d) => d.name));
+  return extractWeightPairs(
+    zs,
+    ft,
+    differing.map((d) => d.name),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Blend throughput
 
-export interface BlendCpuResult { elements: number; bytesMoved: { blend: number; copy: number }; blendMs: Stat; copyMs: Stat; blendGBs: number; copyGBs: number; ratio: number }
+export interface BlendCpuResult {
+  elements: number;
+  bytesMoved: { blend: number; copy: number };
+  blendMs: Stat;
+  copyMs: Stat;
+  blendGBs: number;
+  copyGBs: number;
+  ratio: number;
+}
 
 /** CpuBlender.blend over every tensor (θ0, θ1 read, θ(α) written) vs TypedArray.set of θ0 into the same outputs. */
-export async function cpuBlendRow(pairs: WeightPair[], reps: number, blendFn?: (out: Float32Array, a: Float32Array, b: Float32Array, alpha: number) => void): Promise<BlendCpuResult> {
+export async function cpuBlendRow(
+  pairs: WeightPair[],
+  reps: number,
+  blendFn?: (out: Float32Array, a: Float32Array, b: Float32Array, alpha: number) => void,
+): Promise<BlendCpuResult> {
   const cpu = blendFn ? null : new CpuBlender(pairs);
   const outs = pairs.map((p) => cpu?.outputs.get(p.name) ?? new Float32Array(p.zeroShot.length));
   const elements = pairs.reduce((s, p) => s + p.zeroShot.length, 0);
-  const blend = blendFn ? (a: number) => pairs.forEach((p, i) => blendFn(outs[i]!, p.zeroShot, p.fineTuned, a)) : (a: number) => cpu!.blend({ alpha: a });
+  const blend = blendFn
+    ? (a: number) => pairs.forEach((p, i) => blendFn(outs[i]!, p.zeroShot, p.fineTuned, a))
+    : (a: number) => cpu!.blend({ alpha: a });
   blend(0.5); // warm-up (JIT)
   pairs.forEach((p, i) => outs[i]!.set(p.zeroShot));
   const blendMs: number[] = [];
@@ -92,7 +110,8 @@ export interface InferenceResult {
 }
 
 function sessionOptions(o: InferenceOptions): InferenceSession.SessionOptions {
-  const eps = o.backend === 'webgpu' ? [{ name: 'webgpu', device: o.device } as unknown as InferenceSession.ExecutionProviderConfig] : [o.backend];
+  const eps =
+    o.backend === 'webgpu' ? [{ name: 'webgpu', device: o.device } as unknown as InferenceSession.ExecutionProviderConfig] : [o.backend];
   return { graphOptimizationLevel: 'all', executionProviders: eps };
 }
 
@@ -133,7 +152,10 @@ export async function inferenceRows(zsBytes: Uint8Array, ftBytes: Uint8Array, o:
     if (plain) result.plain[b] = stat(tp);
   }
   if (!o.engineOnly) {
-    const alphas = Array.from({ length: o.switchReps }, (_, i) => [0.15, 0.35, 0.55, 0.75, 0.95, 0.25, 0.45, 0.65, 0.85, 0.05][i % 10]! + 0.001 * Math.floor(i / 10));
+    const alphas = Array.from(
+      { length: o.switchReps },
+      (_, i) => [0.15, 0.35, 0.55, 0.75, 0.95, 0.25, 0.45, 0.65, 0.85, 0.05][i % 10]! + 0.001 * Math.floor(i / 10),
+    );
     // Each switch is paired with a steady run at the α just set (same engine, same image), so
     // the switch overhead is measured against inference under the same load.
     const sw: number[] = [];

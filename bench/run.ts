@@ -20,12 +20,32 @@ import { dirSource } from '../src/node/dirSource';
 import { loadBundle } from '../src/core/bundle/source';
 import { spriteSet } from '../src/core/eval/sprites';
 import { BlendEngine } from '../src/core/runtime/engine';
-import { TP_BATCHES, TP_POOL, tpSessionOptions, poolOf, batchesOf, runPlain, timePass, withIps, type TpCase, type TpVariant, type ThroughputReport } from './throughput';
+import {
+  TP_BATCHES,
+  TP_POOL,
+  tpSessionOptions,
+  poolOf,
+  batchesOf,
+  runPlain,
+  timePass,
+  withIps,
+  type TpCase,
+  type TpVariant,
+  type ThroughputReport,
+} from './throughput';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const BUNDLED = join(ROOT, 'public/pairs/shapes/manifest.json');
 const t0 = performance.now();
 const log = (s: string) => {
@@ -35,20 +55,52 @@ const log = (s: string) => {
 
 // Repetitions per mode: quick keeps CLIP-sized inference out (it alone takes minutes here).
 const R = QUICK
-  ? { blendReps: 5, clipBlendReps: 3, steady: 5, switch: 5, gpuSwitch: 2, clipWeb: false, clipInference: false, clipSteady: 0, clipSwitch: 0, memory: false, threadsClip: false }
-  : { blendReps: 15, clipBlendReps: 7, steady: 15, switch: 10, gpuSwitch: 5, clipWeb: true, clipInference: true, clipSteady: 3, clipSwitch: 3, memory: true, threadsClip: true };
+  ? {
+      blendReps: 5,
+      clipBlendReps: 3,
+      steady: 5,
+      switch: 5,
+      gpuSwitch: 2,
+      clipWeb: false,
+      clipInference: false,
+      clipSteady: 0,
+      clipSwitch: 0,
+      memory: false,
+      threadsClip: false,
+    }
+  : {
+      blendReps: 15,
+      clipBlendReps: 7,
+      steady: 15,
+      switch: 10,
+      gpuSwitch: 5,
+      clipWeb: true,
+      clipInference: true,
+      clipSteady: 3,
+      clipSwitch: 3,
+      memory: true,
+      threadsClip: true,
+    };
 
 function machine() {
   const model = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model ?? '?';
   let chromiumVersion = '?';
   try {
     chromiumVersion = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch { /* reported as '?' */ }
+  } catch {
+    /* reported as '?' */
+  }
   const pkg = (name: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
   return {
-    cpu: model, cores: cpus().length, ramGiB: +(totalmem() / 2 ** 30).toFixed(1), kernel: osRelease(), node: process.version,
+    cpu: model,
+    cores: cpus().length,
+    ramGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    kernel: osRelease(),
+    node: process.version,
     load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-    chromium: chromiumVersion, onnxruntimeNode: pkg('onnxruntime-node'), onnxruntimeWeb: pkg('onnxruntime-web'),
+    chromium: chromiumVersion,
+    onnxruntimeNode: pkg('onnxruntime-node'),
+    onnxruntimeWeb: pkg('onnxruntime-web'),
     date: new Date().toISOString(),
   };
 }
@@ -75,13 +127,19 @@ function benchData(): Plugin {
   };
 }
 
-interface Opened { browser: Browser; page: Page; close: () => Promise<void> }
+interface Opened {
+  browser: Browser;
+  page: Page;
+  close: () => Promise<void>;
+}
 
 async function openBench(base: string, query = ''): Promise<Opened> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (e) => log(`page error: ${String(e)}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('VerifyEachNodeIsAssignedToAnEp')) log(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('VerifyEachNodeIsAssignedToAnEp')) log(`console: ${m.text()}`);
+  });
   await page.goto(`${base}bench/index.html${query}`);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
   return { browser, page, close: () => browser.close() };
@@ -96,17 +154,29 @@ async function rendererPeak(browser: Browser): Promise<number> {
     try {
       const kb = Number(readFileSync(`/proc/${p.id}/status`, 'utf8').match(/VmHWM:\s*(\d+)/)?.[1] ?? 0);
       peak = Math.max(peak, kb * 1024);
-    } catch { /* the process is gone */ }
+    } catch {
+      /* the process is gone */
+    }
   }
   await cdp.detach();
   return peak;
 }
 
 type Call = <K extends keyof Bench>(page: Page, fn: K, arg?: Parameters<Bench[K]>[0]) => Promise<Awaited<ReturnType<Bench[K]>>>;
-const call: Call = (page, fn, arg) => page.evaluate(([f, a]) => (globalThis as unknown as { bench: Record<string, (x: unknown) => unknown> }).bench[f as string]!(a), [fn, arg] as const) as never;
+const call: Call = (page, fn, arg) =>
+  page.evaluate(([f, a]) => (globalThis as unknown as { bench: Record<string, (x: unknown) => unknown> }).bench[f as string]!(a), [
+    fn,
+    arg,
+  ] as const) as never;
 
 async function startVite(): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false }, logLevel: 'warn', plugins: [benchData()] });
+  const server = await createServer({
+    root: ROOT,
+    configFile: join(ROOT, 'vite.config.ts'),
+    server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false },
+    logLevel: 'warn',
+    plugins: [benchData()],
+  });
   await server.listen();
   const addr = server.httpServer!.address();
   if (!addr || typeof addr === 'string') throw new Error('vite did not start');
@@ -126,14 +196,23 @@ async function onlyRows(what: 'memory' | 'frontier'): Promise<void> {
   } finally {
     await v.close();
   }
-  report.notes.push(what === 'memory'
-    ? `The memory rows were re-measured by \`npm run bench -- --only-memory\` on ${new Date().toISOString()} (after this run), with the code of that day.`
-    : `The frontier row was re-measured by \`npm run bench -- --only-frontier\` right after this run (${new Date().toISOString()}), with Explorer and the bare loop interleaved per α.`);
+  report.notes.push(
+    what === 'memory'
+      ? `The memory rows were re-measured by \`npm run bench -- --only-memory\` on ${new Date().toISOString()} (after this run), with the code of that day.`
+      : `The frontier row was re-measured by \`npm run bench -- --only-frontier\` right after this run (${new Date().toISOString()}), with Explorer and the bare loop interleaved per α.`,
+  );
   save();
   // save() stamps this re-measurement's duration; the header reports the full run's.
   report.durationS = started;
   writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '', gpuNodeReport()));
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(
+      report,
+      existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
+      gpuNodeReport(),
+    ),
+  );
 }
 
 /**
@@ -152,7 +231,14 @@ async function onlyThroughput(): Promise<void> {
   }
   report.durationS = started;
   writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '', gpuNodeReport()));
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(
+      report,
+      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
+      gpuNodeReport(),
+    ),
+  );
   log(`wrote the throughput section into docs/benchmarks.json and docs/benchmarks.md (${report.throughput.durationS.toFixed(0)} s)`);
 }
 
@@ -168,7 +254,11 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
   const m = bundle.manifest;
   const size = m.preprocess.size;
   const input = m.io.image;
-  const pool = poolOf((m.eval?.sets ?? []).map((x) => spriteSet(x, bundle.sprites.get(x.id)!)), TP_POOL, m.preprocess);
+  const pool = poolOf(
+    (m.eval?.sets ?? []).map((x) => spriteSet(x, bundle.sprites.get(x.id)!)),
+    TP_POOL,
+    m.preprocess,
+  );
   const batches = new Map(TP_BATCHES.map((b) => [b as number, batchesOf(pool, b, size)]));
   const nodeSessions = new Map<number, Awaited<ReturnType<typeof ortNode.InferenceSession.create>>>();
   for (const th of [1, 2]) {
@@ -198,21 +288,47 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
     const web1 = await call(p1.page, 'tpSetup', { manifest: q, variants: ['all', 'extended'], groups: [...groups] });
     const web2 = await call(p2.page, 'tpSetup', { manifest: q, variants: ['all', 'extended', 'arena', 'nospin'], groups: [] });
     log(`throughput: pages ready (threads ${web1.threads} and ${web2.threads}, isolated=${String(web2.crossOriginIsolated)})`);
-    const add = (c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>) => cases.push({ ...c, id: `${c.where}${c.build ? `-${c.build}` : ''}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`, images: TP_POOL, ms: [], fn });
+    const add = (c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>) =>
+      cases.push({
+        ...c,
+        id: `${c.where}${c.build ? `-${c.build}` : ''}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`,
+        images: TP_POOL,
+        ms: [],
+        fn,
+      });
     // Batch 50 was no faster than 100 anywhere in the first (smoke) run: 100 (the app's) and 250.
     const B = [100, 250];
     for (const th of [1, 2]) {
-      for (const b of B) add({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () => timePass(batches.get(b)!, (x) => runPlain(ortNode, nodeSessions.get(th)!, input, x)));
+      for (const b of B)
+        add({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () =>
+          timePass(batches.get(b)!, (x) => runPlain(ortNode, nodeSessions.get(th)!, input, x)),
+        );
     }
-    add({ where: 'node', threads: cpus().length, sessions: 1, batch: 100, variant: 'engine' }, () => timePass(batches.get(100)!, (x) => nodeEngine.run(0.5, x)));
-    for (const [th, p, variants] of [[1, p1.page, ['extended']], [2, p2.page, ['extended', 'arena', 'nospin']]] as const) {
-      for (const b of B) add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: b, variant: 'all' }, () => call(p, 'tpCase', { variant: 'all', batch: b }));
-      for (const v of variants as readonly TpVariant[]) add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: v }, () => call(p, 'tpCase', { variant: v, batch: 100 }));
-      add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: 'engine' }, () => call(p, 'tpCase', { variant: 'engine', batch: 100 }));
+    add({ where: 'node', threads: cpus().length, sessions: 1, batch: 100, variant: 'engine' }, () =>
+      timePass(batches.get(100)!, (x) => nodeEngine.run(0.5, x)),
+    );
+    for (const [th, p, variants] of [
+      [1, p1.page, ['extended']],
+      [2, p2.page, ['extended', 'arena', 'nospin']],
+    ] as const) {
+      for (const b of B)
+        add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: b, variant: 'all' }, () =>
+          call(p, 'tpCase', { variant: 'all', batch: b }),
+        );
+      for (const v of variants as readonly TpVariant[])
+        add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: v }, () =>
+          call(p, 'tpCase', { variant: v, batch: 100 }),
+        );
+      add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: 'engine' }, () =>
+        call(p, 'tpCase', { variant: 'engine', batch: 100 }),
+      );
     }
     for (const [g, e] of Object.entries(web1.failed)) log(`throughput: Worker group ${g} did not start: ${e}`);
     const wk = (group: (typeof groups)[number], use: number, variant: 'all' | 'engine') =>
-      !web1.failed[group.name] && add({ where: 'workers', build: group.build, threads: group.threads, sessions: use, batch: 100, variant }, () => call(p1.page, 'tpWorkers', { group: group.name, use, batch: 100, variant }));
+      !web1.failed[group.name] &&
+      add({ where: 'workers', build: group.build, threads: group.threads, sessions: use, batch: 100, variant }, () =>
+        call(p1.page, 'tpWorkers', { group: group.name, use, batch: 100, variant }),
+      );
     const [a1, p1t, a2, p2t] = groups;
     wk(a1, 2, 'all');
     wk(a1, 2, 'engine');
@@ -225,7 +341,11 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
     // hot functions in the background; on two loaded cores that takes seconds, and the first
     // smoke run measured the first cases of each page 2–3× slower than the later ones.
     for (const c of cases) await c.fn();
-    log(`throughput: warm-up round done, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    log(
+      `throughput: warm-up round done, load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
     for (let r = 0; r < TP_ROUNDS; r++) {
       // Alternate the order, so that neither end of a round always meets the same load.
       for (const c of r % 2 ? [...cases].reverse() : cases) c.ms.push(await c.fn());
@@ -241,7 +361,9 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
       { id: 'evaluator-1worker-2t', group: 'async-2t', use: 1, workers: 1, threads: 2 },
       { id: 'evaluator-2workers-1t', group: 'async-1t', use: 2, workers: 2, threads: 1 },
       { id: 'evaluator-1worker-1t', group: 'async-1t', use: 1, workers: 1, threads: 1 },
-    ].filter((c) => !web1.failed[c.group]).map((c) => ({ ...c, images: 0, ms: [] as number[] }));
+    ]
+      .filter((c) => !web1.failed[c.group])
+      .map((c) => ({ ...c, images: 0, ms: [] as number[] }));
     for (let r = 0; r < 2; r++) {
       for (const c of r % 2 ? [...evalCases].reverse() : evalCases) {
         const x = await call(p1.page, 'tpWorkerEval', { group: c.group, use: c.use, alpha: 0.5 });
@@ -255,10 +377,20 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
     load.end = loadavg();
     log(`throughput: load average at end ${load.end.map((x) => x.toFixed(2)).join(' ')}`);
     return {
-      date: new Date().toISOString(), pool: TP_POOL, rounds: TP_ROUNDS, load,
-      cases: cases.map(({ fn: _fn, ...c }) => withIps(c)), profiles, failed: web1.failed,
-      workerEval: evalCases.map(({ group: _g, use: _u, ...c }) => c), workerYields: yields,
-      browser: { version: p2.browser.version(), crossOriginIsolated: web2.crossOriginIsolated, hardwareConcurrency: web2.hardwareConcurrency },
+      date: new Date().toISOString(),
+      pool: TP_POOL,
+      rounds: TP_ROUNDS,
+      load,
+      cases: cases.map(({ fn: _fn, ...c }) => withIps(c)),
+      profiles,
+      failed: web1.failed,
+      workerEval: evalCases.map(({ group: _g, use: _u, ...c }) => c),
+      workerYields: yields,
+      browser: {
+        version: p2.browser.version(),
+        crossOriginIsolated: web2.crossOriginIsolated,
+        hardwareConcurrency: web2.hardwareConcurrency,
+      },
       durationS: (performance.now() - t) / 1000,
     };
   } finally {
@@ -281,8 +413,14 @@ async function main(): Promise<void> {
   const report: Report = { mode: QUICK ? 'quick' : 'full', machine: m, browser: null, pairs: {}, node: {}, web: {}, notes: [] };
   current = report;
   const bundledPresent = existsSync(BUNDLED);
-  if (bundledPresent && QUICK) report.notes.push('Quick mode skips the bundled pair\'s frontier and first-load rows (6 sets × 1000 images per α: minutes on this machine); `npm run bench` runs them.');
-  if (!bundledPresent) report.notes.push('The bundled pair (public/pairs/shapes/manifest.json) is not present: its rows (frontier throughput, first load) are skipped. The small-pair rows use small-vit, a generated ViT of the bundled pair\'s size (218k parameters, 32×32).');
+  if (bundledPresent && QUICK)
+    report.notes.push(
+      "Quick mode skips the bundled pair's frontier and first-load rows (6 sets × 1000 images per α: minutes on this machine); `npm run bench` runs them.",
+    );
+  if (!bundledPresent)
+    report.notes.push(
+      "The bundled pair (public/pairs/shapes/manifest.json) is not present: its rows (frontier throughput, first load) are skipped. The small-pair rows use small-vit, a generated ViT of the bundled pair's size (218k parameters, 32×32).",
+    );
   for (const p of pairs) {
     report.pairs[p.config.name] = { params: p.params, fp32Bytes: statSync(p.zs).size, fp16Bytes: statSync(p.zs16).size, config: p.config };
   }
@@ -302,12 +440,34 @@ async function main(): Promise<void> {
   }
   {
     log('node: inference rows, small pair (cpu EP)');
-    report.node.small = await inferenceRows(readFileSync(small.zs), readFileSync(small.ft), { ort: ortNode, backend: 'cpu', size: small.config.size, batches: [1, 8], steadyReps: R.steady * 2, switchReps: R.switch });
+    report.node.small = await inferenceRows(readFileSync(small.zs), readFileSync(small.ft), {
+      ort: ortNode,
+      backend: 'cpu',
+      size: small.config.size,
+      batches: [1, 8],
+      steadyReps: R.steady * 2,
+      switchReps: R.switch,
+    });
     if (R.clipInference) {
       log('node: inference rows, CLIP-sized pair (cpu EP)');
-      report.node.clip = await inferenceRows(readFileSync(clip.zs), readFileSync(clip.ft), { ort: ortNode, backend: 'cpu', size: clip.config.size, batches: [1, 8], steadyReps: R.clipSteady, switchReps: R.clipSwitch });
+      report.node.clip = await inferenceRows(readFileSync(clip.zs), readFileSync(clip.ft), {
+        ort: ortNode,
+        backend: 'cpu',
+        size: clip.config.size,
+        batches: [1, 8],
+        steadyReps: R.clipSteady,
+        switchReps: R.clipSwitch,
+      });
       log('node: inference rows, CLIP-sized fp16 pair (cpu EP, engine only: α switch)');
-      report.node.clip16 = await inferenceRows(readFileSync(clip.zs16), readFileSync(clip.ft16), { ort: ortNode, backend: 'cpu', size: clip.config.size, batches: [1], steadyReps: 3, switchReps: R.clipSwitch, engineOnly: true });
+      report.node.clip16 = await inferenceRows(readFileSync(clip.zs16), readFileSync(clip.ft16), {
+        ort: ortNode,
+        backend: 'cpu',
+        size: clip.config.size,
+        batches: [1],
+        steadyReps: 3,
+        switchReps: R.clipSwitch,
+        engineOnly: true,
+      });
     }
   }
 
@@ -319,19 +479,45 @@ async function main(): Promise<void> {
       const b = await openBench(base);
       try {
         report.browser = { version: b.browser.version(), ...(await call(b.page, 'env')) };
-        log(`browser: ${report.browser.version}, isolated=${String(report.browser.crossOriginIsolated)}, threads=${String(report.browser.threads)}`);
+        log(
+          `browser: ${report.browser.version}, isolated=${String(report.browser.crossOriginIsolated)}, threads=${String(report.browser.threads)}`,
+        );
         log('web: blend throughput, small pair (CPU, WebGPU)');
         report.web.blendSmall = await call(b.page, 'blend', { pair: small.config.name, reps: R.blendReps * 2, cpu: true, gpu: true });
         if (R.clipWeb) {
           log('web: blend throughput, CLIP-sized pair (CPU, WebGPU kernel and copy)');
           report.web.blendClip = await call(b.page, 'blend', { pair: clip.config.name, reps: R.clipBlendReps, cpu: true, gpu: true });
           log('web: WebGPU blend kernel profile (shipped vs grid-stride variants, 16M floats)');
-          report.web.gpuKernels = await call(b.page, 'gpuKernels', { elements: 16 * 2 ** 20, reps: 5, variants: [{ wg: 256, groups: null }, { wg: 64, groups: null }, { wg: 256, groups: 4096 }, { wg: 256, groups: 1024 }, { wg: 256, groups: 256 }] });
+          report.web.gpuKernels = await call(b.page, 'gpuKernels', {
+            elements: 16 * 2 ** 20,
+            reps: 5,
+            variants: [
+              { wg: 256, groups: null },
+              { wg: 64, groups: null },
+              { wg: 256, groups: 4096 },
+              { wg: 256, groups: 1024 },
+              { wg: 256, groups: 256 },
+            ],
+          });
         }
         log('web: inference rows, small pair, wasm EP');
-        report.web.smallWasm = await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'wasm', batches: [1, 8], steadyReps: R.steady * 2, switchReps: R.switch });
+        report.web.smallWasm = await call(b.page, 'inference', {
+          pair: small.config.name,
+          size: small.config.size,
+          backend: 'wasm',
+          batches: [1, 8],
+          steadyReps: R.steady * 2,
+          switchReps: R.switch,
+        });
         log('web: inference rows, small pair, WebGPU EP (SwiftShader)');
-        report.web.smallWebgpu = await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'webgpu', batches: QUICK ? [1] : [1, 8], steadyReps: QUICK ? 3 : R.steady, switchReps: R.gpuSwitch });
+        report.web.smallWebgpu = await call(b.page, 'inference', {
+          pair: small.config.name,
+          size: small.config.size,
+          backend: 'webgpu',
+          batches: QUICK ? [1] : [1, 8],
+          steadyReps: QUICK ? 3 : R.steady,
+          switchReps: R.gpuSwitch,
+        });
       } finally {
         await b.close();
       }
@@ -341,7 +527,14 @@ async function main(): Promise<void> {
       const b = await openBench(base);
       try {
         log('web: inference rows, CLIP-sized pair, wasm EP (all threads)');
-        report.web.clipWasm = await call(b.page, 'inference', { pair: clip.config.name, size: clip.config.size, backend: 'wasm', batches: [1, 8], steadyReps: R.clipSteady, switchReps: R.clipSwitch });
+        report.web.clipWasm = await call(b.page, 'inference', {
+          pair: clip.config.name,
+          size: clip.config.size,
+          backend: 'wasm',
+          batches: [1, 8],
+          steadyReps: R.clipSteady,
+          switchReps: R.clipSwitch,
+        });
       } finally {
         await b.close();
       }
@@ -350,8 +543,25 @@ async function main(): Promise<void> {
       const b = await openBench(base, '?threads=1');
       try {
         log('web: 1 wasm thread: small pair (and CLIP-sized at batch 1)');
-        report.web.threads1Small = await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'wasm', batches: [1, 8], steadyReps: R.steady * 2, switchReps: 0, engineOnly: true });
-        if (R.threadsClip) report.web.threads1Clip = await call(b.page, 'inference', { pair: clip.config.name, size: clip.config.size, backend: 'wasm', batches: [1], steadyReps: R.clipSteady, switchReps: 0, engineOnly: true });
+        report.web.threads1Small = await call(b.page, 'inference', {
+          pair: small.config.name,
+          size: small.config.size,
+          backend: 'wasm',
+          batches: [1, 8],
+          steadyReps: R.steady * 2,
+          switchReps: 0,
+          engineOnly: true,
+        });
+        if (R.threadsClip)
+          report.web.threads1Clip = await call(b.page, 'inference', {
+            pair: clip.config.name,
+            size: clip.config.size,
+            backend: 'wasm',
+            batches: [1],
+            steadyReps: R.clipSteady,
+            switchReps: 0,
+            engineOnly: true,
+          });
       } finally {
         await b.close();
       }
@@ -369,7 +579,6 @@ async function main(): Promise<void> {
   log(`wrote docs/benchmarks.json and docs/benchmarks.md (${(report.durationS ?? 0).toFixed(0)} s)`);
 }
 
-
 /** Peak memory, each way in a fresh browser, plus the baseline renderer. */
 async function memoryRows(base: string, report: Report, clip: PairFiles, small: PairFiles): Promise<void> {
   for (const mode of ['ours', 'ours-js', 'naive'] as const) {
@@ -385,7 +594,15 @@ async function memoryRows(base: string, report: Report, clip: PairFiles, small: 
   // The baseline: a renderer that loaded the page and ORT's wasm, nothing else.
   const b = await openBench(base);
   try {
-    await call(b.page, 'inference', { pair: small.config.name, size: small.config.size, backend: 'wasm', batches: [1], steadyReps: 1, switchReps: 0, engineOnly: true });
+    await call(b.page, 'inference', {
+      pair: small.config.name,
+      size: small.config.size,
+      backend: 'wasm',
+      batches: [1],
+      steadyReps: 1,
+      switchReps: 0,
+      engineOnly: true,
+    });
     report.web.memory_baseline = { rendererPeakRss: await rendererPeak(b.browser) };
   } finally {
     await b.close();
@@ -417,15 +634,23 @@ function save(): void {
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
   const analysisFile = join(ROOT, 'bench/analysis.md');
-  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, !QUICK && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()));
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(report, !QUICK && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()),
+  );
 }
-
 
 /** The built app (vite build into bench/.out/dist, vite preview): page open → first complete frontier. */
 async function firstLoad(): Promise<{ runs: { openToFrontierMs: number; fullFrontierMs: number }[]; median: Stat | null }> {
   const outDir = join(OUT, 'dist');
   await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  const server = await preview({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  const server = await preview({
+    root: ROOT,
+    configFile: join(ROOT, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { port: 0, host: '127.0.0.1', strictPort: false },
+  });
   const addr = server.httpServer.address();
   if (!addr || typeof addr === 'string') throw new Error('vite preview did not start');
   const runs: { openToFrontierMs: number; fullFrontierMs: number }[] = [];
@@ -436,9 +661,19 @@ async function firstLoad(): Promise<{ runs: { openToFrontierMs: number; fullFron
         const page = await browser.newPage();
         const t = performance.now();
         await page.goto(`http://127.0.0.1:${addr.port}/`);
-        await page.waitForFunction(() => (globalThis as unknown as { wiseft?: { store: { getState(): { fullFrontierMs: number | null } } } }).wiseft?.store.getState().fullFrontierMs != null, null, { timeout: 600_000, polling: 100 });
+        await page.waitForFunction(
+          () =>
+            (globalThis as unknown as { wiseft?: { store: { getState(): { fullFrontierMs: number | null } } } }).wiseft?.store.getState()
+              .fullFrontierMs != null,
+          null,
+          { timeout: 600_000, polling: 100 },
+        );
         const openToFrontierMs = performance.now() - t;
-        const fullFrontierMs = await page.evaluate(() => (globalThis as unknown as { wiseft: { store: { getState(): { fullFrontierMs: number } } } }).wiseft.store.getState().fullFrontierMs);
+        const fullFrontierMs = await page.evaluate(
+          () =>
+            (globalThis as unknown as { wiseft: { store: { getState(): { fullFrontierMs: number } } } }).wiseft.store.getState()
+              .fullFrontierMs,
+        );
         runs.push({ openToFrontierMs, fullFrontierMs });
       } finally {
         await browser.close();
@@ -456,7 +691,10 @@ if (process.argv.includes('--render')) {
   // Re-renders docs/benchmarks.md from docs/benchmarks.json (after editing bench/analysis.md).
   const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
   const analysisFile = join(ROOT, 'bench/analysis.md');
-  writeFileSync(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, report.mode === 'full' && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()));
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(report, report.mode === 'full' && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()),
+  );
 } else {
   await main();
 }

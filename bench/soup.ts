@@ -21,7 +21,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = join(ROOT, 'public/pairs/shapes');
 
 if (process.argv.includes('--help')) {
-  console.log('npx tsx bench/soup.ts [--reps N] [--json]\n  CPU blend of the bundled pair, K = 2 vs K = 3 members (Node, wasm SIMD and JS loop).');
+  console.log(
+    'npx tsx bench/soup.ts [--reps N] [--json]\n  CPU blend of the bundled pair, K = 2 vs K = 3 members (Node, wasm SIMD and JS loop).',
+  );
   process.exit(0);
 }
 const arg = (name: string, fallback: number) => {
@@ -40,7 +42,9 @@ export interface SoupRow {
 }
 
 function membersOfBundle(k: number): WeightMembers[] {
-  const models = ['zeroshot.onnx', 'members/e2e-seed0.onnx', 'members/e2e-seed1.onnx'].slice(0, k).map((p) => parseModel(readFileSync(join(BUNDLE, p))));
+  const models = ['zeroshot.onnx', 'members/e2e-seed0.onnx', 'members/e2e-seed1.onnx']
+    .slice(0, k)
+    .map((p) => parseModel(readFileSync(join(BUNDLE, p))));
   const changed = new Set(models.slice(1).flatMap((m) => analyzePair(models[0]!, m).differing.map((d) => d.name)));
   const names = models[0]!.graph.initializer.map((t) => t.name).filter((n) => changed.has(n));
   return extractWeightMembers(models, names);
@@ -84,12 +88,24 @@ function main(): void {
     // pair kernel's always were).
     const arena = wasmResident(pair)!;
     const cpu = new CpuBlender(pair, arena);
-    cases.push({ row: 'K=2, pair kernel (arena.mix, before)', k: 2, elements, inner, blend: (i) => {
-      for (const s of arena.at.values()) arena.mix(s.out, s.a, s.b, s.n, alphaAt(i));
-    } });
+    cases.push({
+      row: 'K=2, pair kernel (arena.mix, before)',
+      k: 2,
+      elements,
+      inner,
+      blend: (i) => {
+        for (const s of arena.at.values()) arena.mix(s.out, s.a, s.b, s.n, alphaAt(i));
+      },
+    });
     cases.push({ row: 'K=2, K-member kernel, { alpha }', k: 2, elements, inner, blend: (i) => cpu.blend({ alpha: alphaAt(i) }) });
     const outs = pair.map((t) => new Float32Array(t.members[0]!.length));
-    cases.push({ row: 'K=2, JS loop (mixMembersInto)', k: 2, elements, inner: 10, blend: (i) => pair.forEach((t, j) => mixMembersInto(outs[j]!, t.members, [1 - alphaAt(i), alphaAt(i)])) });
+    cases.push({
+      row: 'K=2, JS loop (mixMembersInto)',
+      k: 2,
+      elements,
+      inner: 10,
+      blend: (i) => pair.forEach((t, j) => mixMembersInto(outs[j]!, t.members, [1 - alphaAt(i), alphaAt(i)])),
+    });
   }
   {
     const soup = membersOfBundle(3);
@@ -97,10 +113,27 @@ function main(): void {
     const cpu = new CpuBlender(soup);
     const w = (i: number) => [0.2, 0.4 - 0.01 * (i % 9), 0.4 + 0.01 * (i % 9)];
     cases.push({ row: 'K=3, K-member kernel, uniform weights', k: 3, elements, inner, blend: (i) => cpu.blend({ weights: w(i) }) });
-    const per = (i: number): BlendCoefficients => ({ weights: w(i), perTensor: Object.fromEntries(soup.filter((_, j) => j % 2 === 0).map((t) => [t.name, [0.5, 0.25 + 0.01 * (i % 9), 0.25 - 0.01 * (i % 9)]])) });
-    cases.push({ row: 'K=3, K-member kernel, per-tensor weights (half the tensors)', k: 3, elements, inner, blend: (i) => cpu.blend(per(i)) });
+    const per = (i: number): BlendCoefficients => ({
+      weights: w(i),
+      perTensor: Object.fromEntries(
+        soup.filter((_, j) => j % 2 === 0).map((t) => [t.name, [0.5, 0.25 + 0.01 * (i % 9), 0.25 - 0.01 * (i % 9)]]),
+      ),
+    });
+    cases.push({
+      row: 'K=3, K-member kernel, per-tensor weights (half the tensors)',
+      k: 3,
+      elements,
+      inner,
+      blend: (i) => cpu.blend(per(i)),
+    });
     const outs = soup.map((t) => new Float32Array(t.members[0]!.length));
-    cases.push({ row: 'K=3, JS loop (mixMembersInto)', k: 3, elements, inner: 10, blend: (i) => soup.forEach((t, j) => mixMembersInto(outs[j]!, t.members, w(i))) });
+    cases.push({
+      row: 'K=3, JS loop (mixMembersInto)',
+      k: 3,
+      elements,
+      inner: 10,
+      blend: (i) => soup.forEach((t, j) => mixMembersInto(outs[j]!, t.members, w(i))),
+    });
   }
   const rows = measure(cases);
   if (process.argv.includes('--json')) {
@@ -109,7 +142,10 @@ function main(): void {
   }
   console.log(`bundled pair (${BUNDLE}), ${REPS} samples per row, Node ${process.version}`);
   console.log('| Row | K | Weights | Blend (median [q1, q3]) | GB/s |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.row} | ${r.k} | ${r.elements.toLocaleString('en')} | ${(r.ms.median * 1000).toFixed(0)} µs [${(r.ms.q1 * 1000).toFixed(0)}, ${(r.ms.q3 * 1000).toFixed(0)}] | ${r.gbs.toFixed(1)} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.row} | ${r.k} | ${r.elements.toLocaleString('en')} | ${(r.ms.median * 1000).toFixed(0)} µs [${(r.ms.q1 * 1000).toFixed(0)}, ${(r.ms.q3 * 1000).toFixed(0)}] | ${r.gbs.toFixed(1)} |`,
+    );
 }
 
 main();

@@ -1,7 +1,14 @@
 // Summary statistics and the timing loop, apart from rows.ts so that the GPU rows can be bundled
 // for Node without pulling in the ORT engine.
 
-export interface Stat { median: number; min: number; max: number; q1: number; q3: number; n: number }
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  q1: number;
+  q3: number;
+  n: number;
+}
 
 export function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);

@@ -23,7 +23,11 @@ interface State {
 let st: State | null = null;
 
 /** Loads the bundle, normalises the pool, opens every session and warms it at every batch size. */
-export async function tpSetup(o: { manifest: string; variants: TpVariant[]; groups: { name: string; build: WorkerBuild; threads: number; count: number }[] }) {
+export async function tpSetup(o: {
+  manifest: string;
+  variants: TpVariant[];
+  groups: { name: string; build: WorkerBuild; threads: number; count: number }[];
+}) {
   const bundle = await loadBundle(urlSource(o.manifest));
   const m = bundle.manifest;
   const size = m.preprocess.size;
@@ -50,7 +54,16 @@ export async function tpSetup(o: { manifest: string; variants: TpVariant[]; grou
         const w = new Worker(new URL('./throughput.worker.ts', import.meta.url), { type: 'module' });
         ws.push(w);
         // Every Worker holds the whole pool; a run names the range it takes (its share).
-        await ask(w, { kind: 'init', build: g.build, threads: g.threads, model: bundle.zeroShot, fineTuned: bundle.fineTuned, pool, size, input: m.io.image });
+        await ask(w, {
+          kind: 'init',
+          build: g.build,
+          threads: g.threads,
+          model: bundle.zeroShot,
+          fineTuned: bundle.fineTuned,
+          pool,
+          size,
+          input: m.io.image,
+        });
       }
       workers.set(g.name, ws);
     } catch (e) {
@@ -59,12 +72,19 @@ export async function tpSetup(o: { manifest: string; variants: TpVariant[]; grou
     }
   }
   st = { bundle, pool, batches, sessions, engine, workers };
-  return { failed, threads: ortWeb.env.wasm.numThreads ?? 0, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, ortWeb: ortWeb.env.versions?.web ?? '?' };
+  return {
+    failed,
+    threads: ortWeb.env.wasm.numThreads ?? 0,
+    crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    ortWeb: ortWeb.env.versions?.web ?? '?',
+  };
 }
 
 function ask(w: Worker, msg: unknown): Promise<{ ok: boolean; ms?: number; error?: string }> {
   return new Promise((resolve, reject) => {
-    w.onmessage = (e: MessageEvent<{ ok: boolean; ms?: number; error?: string }>) => (e.data.ok ? resolve(e.data) : reject(new Error(e.data.error)));
+    w.onmessage = (e: MessageEvent<{ ok: boolean; ms?: number; error?: string }>) =>
+      e.data.ok ? resolve(e.data) : reject(new Error(e.data.error));
     w.onerror = (e) => reject(new Error(e.message));
     w.postMessage(msg);
   });
@@ -104,10 +124,19 @@ export async function tpWorkerEval(o: { group: string; use: number; alpha: numbe
   const m = s.bundle.manifest;
   const ws = s.workers.get(o.group)!.slice(0, o.use);
   const specs = m.eval?.sets ?? [];
-  await Promise.all(ws.map((w, i) => {
-    const mine = specs.filter((_, k) => k % ws.length === i);
-    return ask(w, { kind: 'sets', specs: mine, sheets: mine.map((x) => s.bundle.sprites.get(x.id)!), classes: m.classes.length, logits: m.io.logits, preprocess: m.preprocess });
-  }));
+  await Promise.all(
+    ws.map((w, i) => {
+      const mine = specs.filter((_, k) => k % ws.length === i);
+      return ask(w, {
+        kind: 'sets',
+        specs: mine,
+        sheets: mine.map((x) => s.bundle.sprites.get(x.id)!),
+        classes: m.classes.length,
+        logits: m.io.logits,
+        preprocess: m.preprocess,
+      });
+    }),
+  );
   const t = performance.now();
   await Promise.all(ws.map((w) => ask(w, { kind: 'evaluate', alpha: o.alpha })));
   return { ms: performance.now() - t, images: specs.reduce((n, x) => n + x.sprite.count, 0) };
@@ -150,7 +179,11 @@ export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
   const ev = new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: pre });
   const plan = ev.plan([o.alpha], null);
   t = performance.now();
-  await ev.run(plan, () => false, () => undefined);
+  await ev.run(
+    plan,
+    () => false,
+    () => undefined,
+  );
   const evaluatorMs = performance.now() - t;
   const images = sets.reduce((n, x) => n + x.count, 0);
   // The evaluator yields with setTimeout(0) before every chunk; chained from timer callbacks, browsers
@@ -158,7 +191,18 @@ export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
   t = performance.now();
   for (let i = 0; i < plan.length; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
   const yieldsMs = performance.now() - t;
-  return { yieldsMs, threads: ortWeb.env.wasm.numThreads ?? 0, images, decodeMs, normalizeMs, evaluatorMs, runMs, runs, restMs: evaluatorMs - runMs - normalizeMs, chunks: plan.length };
+  return {
+    yieldsMs,
+    threads: ortWeb.env.wasm.numThreads ?? 0,
+    images,
+    decodeMs,
+    normalizeMs,
+    evaluatorMs,
+    runMs,
+    runs,
+    restMs: evaluatorMs - runMs - normalizeMs,
+    chunks: plan.length,
+  };
 }
 
 export async function tpClose(): Promise<void> {

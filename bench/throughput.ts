@@ -23,7 +23,10 @@ export const TP_POOL = 1000;
 export type TpVariant = 'all' | 'basic' | 'extended' | 'arena' | 'nospin';
 
 export function tpSessionOptions(variant: TpVariant, ep: 'wasm' | 'cpu', threads?: number): InferenceSession.SessionOptions {
-  const o: InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: variant === 'basic' || variant === 'extended' ? variant : 'all' };
+  const o: InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: variant === 'basic' || variant === 'extended' ? variant : 'all',
+  };
   // onnxruntime-web takes its thread count from env.wasm.numThreads (one per page); Node per session.
   if (ep === 'cpu' && threads) Object.assign(o, { intraOpNumThreads: threads, interOpNumThreads: 1 });
   if (variant === 'arena') Object.assign(o, { enableCpuMemArena: true, enableMemPattern: true });
@@ -59,7 +62,12 @@ export function batchesOf(pool: Float32Array, bs: number, size: number): { data:
 }
 
 /** One session.run, reading every output (what the engine does with the logits and embedding). */
-export async function runPlain(ort: OrtModule, s: InferenceSession, input: string, b: { data: Float32Array; dims: number[] }): Promise<number> {
+export async function runPlain(
+  ort: OrtModule,
+  s: InferenceSession,
+  input: string,
+  b: { data: Float32Array; dims: number[] },
+): Promise<number> {
   const r = await s.run({ [input]: new ort.Tensor('float32', b.data, b.dims) });
   let sink = 0;
   for (const t of Object.values(r)) sink += (t.data as Float32Array)[0] ?? 0;
@@ -67,7 +75,10 @@ export async function runPlain(ort: OrtModule, s: InferenceSession, input: strin
 }
 
 /** Milliseconds for one pass over the batches. */
-export async function timePass(batches: readonly { data: Float32Array; dims: number[] }[], run: (b: { data: Float32Array; dims: number[] }) => Promise<unknown>): Promise<number> {
+export async function timePass(
+  batches: readonly { data: Float32Array; dims: number[] }[],
+  run: (b: { data: Float32Array; dims: number[] }) => Promise<unknown>,
+): Promise<number> {
   const t = performance.now();
   for (const b of batches) await run(b);
   return performance.now() - t;

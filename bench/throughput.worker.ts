@@ -16,7 +16,16 @@ import { FrontierEvaluator } from '../src/core/eval/evaluator';
 
 export type WorkerBuild = 'asyncify' | 'plain';
 type Msg =
-  | { kind: 'init'; build: WorkerBuild; threads: number; model: Uint8Array; fineTuned: Uint8Array; pool: Float32Array; size: number; input: string }
+  | {
+      kind: 'init';
+      build: WorkerBuild;
+      threads: number;
+      model: Uint8Array;
+      fineTuned: Uint8Array;
+      pool: Float32Array;
+      size: number;
+      input: string;
+    }
   | { kind: 'warm' | 'run'; batch: number; variant: 'all' | 'engine'; from: number; to: number }
   // The app's evaluation loop on this Worker's share of the sets: 'sets' decodes them (untimed
   // by the page), 'evaluate' runs FrontierEvaluator over one α of them, 'yields' times the two ways
@@ -89,9 +98,16 @@ globalThis.addEventListener('message', (e: Event) => {
         // A fresh evaluator each time (its ResultStore would skip chunks already done), wired as
         // src/core/explorer.ts wires it.
         const e = evalSets!;
-        const ev = new FrontierEvaluator(async (a, x) => (await engine!.run(a, x))[e.logits]!.data, e.sets, { classes: e.classes, preprocess: e.preprocess });
+        const ev = new FrontierEvaluator(async (a, x) => (await engine!.run(a, x))[e.logits]!.data, e.sets, {
+          classes: e.classes,
+          preprocess: e.preprocess,
+        });
         const t = performance.now();
-        await ev.run(ev.plan([m.alpha], null), () => false, () => undefined);
+        await ev.run(
+          ev.plan([m.alpha], null),
+          () => false,
+          () => undefined,
+        );
         post({ ok: true, ms: performance.now() - t, images: e.sets.reduce((n, x) => n + x.count, 0) });
         return;
       }
@@ -106,7 +122,10 @@ globalThis.addEventListener('message', (e: Event) => {
         batches = batchesOf(pool!.subarray(m.from * per, m.to * per), m.batch, size);
         cache.set(key, batches);
       }
-      const run = m.variant === 'engine' ? (b: { data: Float32Array; dims: number[] }) => engine!.run(0.5, b) : (b: { data: Float32Array; dims: number[] }) => runPlain(ort!, session!, input, b);
+      const run =
+        m.variant === 'engine'
+          ? (b: { data: Float32Array; dims: number[] }) => engine!.run(0.5, b)
+          : (b: { data: Float32Array; dims: number[] }) => runPlain(ort!, session!, input, b);
       // The first run at a shape allocates: done apart ('warm'), outside the page's timed pass.
       if (m.kind === 'warm') {
         await run(batches[0]!);

@@ -21,7 +21,16 @@ export interface VitConfig {
   classes: number;
 }
 
-export const CLIP_B32: VitConfig = { name: 'clip-vit-b32', size: 224, patch: 32, width: 768, layers: 12, heads: 12, embed: 512, classes: 1000 };
+export const CLIP_B32: VitConfig = {
+  name: 'clip-vit-b32',
+  size: 224,
+  patch: 32,
+  width: 768,
+  layers: 12,
+  heads: 12,
+  embed: 512,
+  classes: 1000,
+};
 /** A ~0.3M-parameter ViT at 32×32, the size of the bundled pair: the stand-in for the small-pair rows. */
 export const SMALL: VitConfig = { name: 'small-vit', size: 32, patch: 8, width: 64, layers: 4, heads: 4, embed: 64, classes: 10 };
 
@@ -41,18 +50,26 @@ export function weightShapes(c: VitConfig): [string, number[], 'w' | 'b' | 'ln_w
   for (let l = 0; l < c.layers; l++) {
     const p = `visual.transformer.resblocks.${l}`;
     out.push(
-      [`${p}.ln_1.weight`, [w], 'ln_w'], [`${p}.ln_1.bias`, [w], 'ln_b'],
-      [`${p}.attn.in_proj_weight`, [w, 3 * w], 'w'], [`${p}.attn.in_proj_bias`, [3 * w], 'b'],
-      [`${p}.attn.out_proj.weight`, [w, w], 'w'], [`${p}.attn.out_proj.bias`, [w], 'b'],
-      [`${p}.ln_2.weight`, [w], 'ln_w'], [`${p}.ln_2.bias`, [w], 'ln_b'],
-      [`${p}.mlp.c_fc.weight`, [w, 4 * w], 'w'], [`${p}.mlp.c_fc.bias`, [4 * w], 'b'],
-      [`${p}.mlp.c_proj.weight`, [4 * w, w], 'w'], [`${p}.mlp.c_proj.bias`, [w], 'b'],
+      [`${p}.ln_1.weight`, [w], 'ln_w'],
+      [`${p}.ln_1.bias`, [w], 'ln_b'],
+      [`${p}.attn.in_proj_weight`, [w, 3 * w], 'w'],
+      [`${p}.attn.in_proj_bias`, [3 * w], 'b'],
+      [`${p}.attn.out_proj.weight`, [w, w], 'w'],
+      [`${p}.attn.out_proj.bias`, [w], 'b'],
+      [`${p}.ln_2.weight`, [w], 'ln_w'],
+      [`${p}.ln_2.bias`, [w], 'ln_b'],
+      [`${p}.mlp.c_fc.weight`, [w, 4 * w], 'w'],
+      [`${p}.mlp.c_fc.bias`, [4 * w], 'b'],
+      [`${p}.mlp.c_proj.weight`, [4 * w, w], 'w'],
+      [`${p}.mlp.c_proj.bias`, [w], 'b'],
     );
   }
   out.push(
-    ['visual.ln_post.weight', [w], 'ln_w'], ['visual.ln_post.bias', [w], 'ln_b'],
+    ['visual.ln_post.weight', [w], 'ln_w'],
+    ['visual.ln_post.bias', [w], 'ln_b'],
     ['visual.proj', [w, c.embed], 'w'],
-    ['head.weight', [c.embed, c.classes], 'w'], ['head.bias', [c.classes], 'b'],
+    ['head.weight', [c.embed, c.classes], 'w'],
+    ['head.bias', [c.classes], 'b'],
   );
   return out;
 }
@@ -105,7 +122,10 @@ export function blend(w0: Weights, w1: Weights, alpha: number): Weights {
 }
 
 const dim = (v: number | string) => (typeof v === 'number' ? { dim_value: v } : { dim_param: v });
-const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: DATA_TYPE.FLOAT, shape: { dim: dims.map(dim) } } } });
+const valueInfo = (name: string, dims: (number | string)[]) => ({
+  name,
+  type: { tensor_type: { elem_type: DATA_TYPE.FLOAT, shape: { dim: dims.map(dim) } } },
+});
 const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
 const int = (name: string, v: number) => ({ name, type: 2, i: v });
 const float = (name: string, v: number) => ({ name, type: 1, f: v });
@@ -123,7 +143,10 @@ class GraphBuilder {
   readonly inits: object[] = [];
   private k = 0;
 
-  constructor(private readonly w: Weights, private readonly fp16: boolean) {}
+  constructor(
+    private readonly w: Weights,
+    private readonly fp16: boolean,
+  ) {}
 
   node(op: string, inputs: string[], attrs: object[] = [], out?: string): string {
     const o = out ?? `t${this.k++}`;
@@ -135,7 +158,12 @@ class GraphBuilder {
   ref(name: string): string {
     const { shape, values } = this.w.get(name)!;
     if (!this.fp16) {
-      this.inits.push({ name, dims: shape, data_type: DATA_TYPE.FLOAT, raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+      this.inits.push({
+        name,
+        dims: shape,
+        data_type: DATA_TYPE.FLOAT,
+        raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+      });
       return name;
     }
     const h = new Uint16Array(values.length);
@@ -162,18 +190,27 @@ function constants(c: VitConfig): object[] {
     i64('c.patch_shape', [0, W, grid * grid]),
     i64('c.qkv_shape', [0, 0, 3, c.heads, hd]),
     i64('c.merge_shape', [0, 0, W]),
-    i64('c.idx0', [0], []), i64('c.idx1', [1], []), i64('c.idx2', [2], []),
+    i64('c.idx0', [0], []),
+    i64('c.idx1', [1], []),
+    i64('c.idx2', [2], []),
     i64('c.cls_tail', [1, W]),
-    i64('c.first', [0]), i64('c.one', [1]),
+    i64('c.first', [0]),
+    i64('c.one', [1]),
     f32('c.scale', [1 / Math.sqrt(hd)], []),
-    f32('c.half', [0.5], []), f32('c.one_f', [1], []), f32('c.rsqrt2', [Math.SQRT1_2], []),
+    f32('c.half', [0.5], []),
+    f32('c.one_f', [1], []),
+    f32('c.rsqrt2', [Math.SQRT1_2], []),
     f32('logit_scale', [100], []),
   ];
 }
 
 // Patch embedding: conv stride = patch, then [N, W, g²] → [N, g², W], class token, positions.
 function patchEmbedding(g: GraphBuilder, c: VitConfig): string {
-  const conv = g.node('Conv', ['image', g.ref('visual.conv1.weight')], [ints('kernel_shape', [c.patch, c.patch]), ints('strides', [c.patch, c.patch])]);
+  const conv = g.node(
+    'Conv',
+    ['image', g.ref('visual.conv1.weight')],
+    [ints('kernel_shape', [c.patch, c.patch]), ints('strides', [c.patch, c.patch])],
+  );
   const patches = g.node('Transpose', [g.node('Reshape', [conv, 'c.patch_shape'])], [ints('perm', [0, 2, 1])]);
   const n = g.node('Slice', [g.node('Shape', ['image']), 'c.first', 'c.one']);
   const cls = g.node('Expand', [g.ref('visual.class_embedding'), g.node('Concat', [n, 'c.cls_tail'], [int('axis', 0)])]);

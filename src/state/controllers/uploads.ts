@@ -25,6 +25,7 @@ export interface UploadsController {
 class Uploads implements UploadsController {
   private lastId = 0;
   private latestRefresh = 0;
+  private latestTrajectory = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -66,7 +67,7 @@ class Uploads implements UploadsController {
     const id = ++this.latestRefresh;
     try {
       const needTrajectory = alphaOnly ? [] : ready.filter((u) => !u.trajectory || u.resultsKey !== s.pair!.resultsKey);
-      if (needTrajectory.length > 0 && !(await this.trajectories(id, needTrajectory))) return;
+      if (needTrajectory.length > 0 && !(await this.trajectories(++this.latestTrajectory, needTrajectory))) return;
       const r = await this.engine.classify(
         ready.map((u) => u.rgb!),
         [s.alpha],
@@ -98,15 +99,20 @@ class Uploads implements UploadsController {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.latestRefresh++;
+    this.latestTrajectory++;
   }
 
-  /** False when a newer refresh took over meanwhile. */
+  /**
+   * False when a newer trajectory request or another pair took over meanwhile. Not superseded by a
+   * refresh for a new α: a trajectory does not depend on α, and an α-only refresh does not compute
+   * one, so dropping it then (a slider moved while the image was classified) left it unset for good.
+   */
   private async trajectories(id: number, uploads: Upload[]): Promise<boolean> {
     const r = await this.engine.classify(
       uploads.map((u) => u.rgb!),
       TRAJECTORY,
     );
-    if (id !== this.latestRefresh) return false;
+    if (id !== this.latestTrajectory || this.store.getState().pair?.resultsKey !== r.resultsKey) return false;
     uploads.forEach((u, i) => this.patch(u.id, { trajectory: r.predictions[i]!, labels: r.labels, resultsKey: r.resultsKey }));
     return true;
   }

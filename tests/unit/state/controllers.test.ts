@@ -214,6 +214,24 @@ describe('uploads', () => {
     expect(store.getState().uploads[0]!.current).toEqual({ alpha: 0.8, probs: [0.1, 0.9] });
   });
 
+  it('a slider moved while a new image is classified does not lose its trajectory', async () => {
+    const { engine, store, uploads, alpha } = setup();
+    const added = uploads.add([new File([new Uint8Array(4)], 'cat.png')]);
+    await settle();
+    // The trajectory is still being computed when α moves and the α-only refresh starts.
+    alpha.setAlpha(1);
+    vi.advanceTimersByTime(UPLOADS_DEBOUNCE_MS);
+    await settle();
+    const trajectory = [[{ alpha: 0, probs: [1, 0] }]];
+    engine.classifyAnswers[0]!.resolve({ resultsKey: KEY, labels: ['a', 'b'], predictions: trajectory });
+    await settle();
+    for (const d of engine.classifyAnswers.slice(1))
+      d.resolve({ resultsKey: KEY, labels: ['a', 'b'], predictions: [[{ alpha: 1, probs: [0, 1] }]] });
+    await added;
+    await settle();
+    expect(store.getState().uploads[0]).toMatchObject({ trajectory: trajectory[0], current: { alpha: 1, probs: [0, 1] } });
+  });
+
   it(`keeps at most ${MAX_UPLOADS}, newest first, and says what was not kept`, async () => {
     const { store, uploads } = setup();
     void uploads.add(Array.from({ length: 30 }, (_, i) => new File([new Uint8Array(1)], `i${i}.png`)));

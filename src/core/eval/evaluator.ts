@@ -2,6 +2,7 @@ import type { Manifest } from '../bundle/manifest';
 import { EndpointLogits } from './endpoints';
 import { CHUNK, ResultStore, countCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
 import { normalizeBatch, type EvalSetData } from './sprites';
+import { yieldToEventLoop } from '../util/yield';
 
 /** One model run: the logits of a batch of normalised images ([n, 3, size, size]) at α. */
 export type RunLogits = (alpha: number, input: { data: Float32Array; dims: number[] }) => Promise<Float32Array>;
@@ -11,8 +12,6 @@ export interface EvaluatorOptions {
   classes: number;
   preprocess: Manifest['preprocess'];
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
 export function batchSize(size: number): number {

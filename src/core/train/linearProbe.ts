@@ -13,6 +13,7 @@
 // keeps float64 master weights and bit-for-bit determinism, and adds no second wasm runtime (and no
 // megabytes) beside onnxruntime. Not measured here: TensorFlow.js on WebGPU or threaded wasm in a
 // cross-origin-isolated page, which might win at CLIP's size.
+import { yieldToEventLoop } from '../util/yield';
 import { TrainingError, checkLabelled, seededRandom, shuffleInPlace, type Features, type LabelledFeatures } from './data';
 import { AdamW, cosineLr } from './optimizer';
 import { checkHead, type LinearHead } from './head';
@@ -124,7 +125,7 @@ export async function trainLinearProbe(
     let lossSum = 0;
     for (let b = 0; b < perEpoch; b++) {
       if (Date.now() - lastYield > YIELD_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await yieldToEventLoop();
         lastYield = Date.now();
       }
       signal?.throwIfAborted();

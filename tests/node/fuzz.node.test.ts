@@ -684,7 +684,12 @@ describe('fuzz: keys that are Object.prototype names never corrupt results', () 
         (ids) => {
           counts.set('prototype keys through results', (counts.get('prototype keys through results') ?? 0) + 1);
           const store = new ResultStore(ids.map((id) => ({ id, count: 4 })));
-          ids.forEach((id, k) => store.record({ alpha: 0.5, setId: id, chunk: 0, start: 0, end: 4 }, k % 5));
+          ids.forEach((id, k) =>
+            store.record(
+              { alpha: 0.5, setId: id, chunk: 0, start: 0, end: 4 },
+              [0, 1, 2, 3].map((i) => (i < k % 5 ? 1 : 0)),
+            ),
+          );
           const point = store.point(0.5);
           expect(Object.keys(point).sort()).toEqual([...ids].sort());
           const line = toResultLine(0.5, point);

@@ -167,7 +167,12 @@ describe('item 6: set ids that are Object.prototype names', () => {
 
   it('results keyed by such ids keep every set: no lost reference, no "function Object()" keys', () => {
     const store = new ResultStore(reserved.map((id) => ({ id, count: 10 })));
-    reserved.forEach((id, k) => store.record({ alpha: 0.5, setId: id, chunk: 0, start: 0, end: 10 }, k));
+    reserved.forEach((id, k) =>
+      store.record(
+        { alpha: 0.5, setId: id, chunk: 0, start: 0, end: 10 },
+        Array.from({ length: 10 }, (_, i) => (i < k ? 1 : 0)),
+      ),
+    );
     const point = store.point(0.5);
     expect(Object.keys(point).sort()).toEqual([...reserved].sort());
     const line = toResultLine(0.5, point);

@@ -1,6 +1,6 @@
 import type { Manifest } from '../bundle/manifest';
 import { EndpointLogits } from './endpoints';
-import { CHUNK, ResultStore, countCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
+import { CHUNK, ResultStore, markCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
 import { normalizeBatch, type EvalSetData } from './sprites';
 import { yieldToEventLoop } from '../util/yield';
 
@@ -19,8 +19,8 @@ export function batchSize(size: number): number {
 }
 
 /**
- * The evaluation loop over a set of eval sets: counts correct predictions per (α, set, chunk) into
- * its ResultStore, and keeps the endpoints' logits for the output-space ensemble. It knows nothing
+ * The evaluation loop over a set of eval sets: records which images are predicted right per (α, set,
+ * chunk) into its ResultStore, and keeps the endpoints' logits for the output-space ensemble. It knows nothing
  * of sessions or pairs: `run` is any model, which is how it is tested.
  */
 export class FrontierEvaluator {
@@ -64,31 +64,31 @@ export class FrontierEvaluator {
       // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
       await yieldToEventLoop();
       if (isStale()) return 'superseded';
-      const correct = await this.runChunk(item, input, isStale);
-      if (correct === null) return 'superseded';
-      this.results.record(item, correct);
+      const hits = await this.runChunk(item, input, isStale);
+      if (hits === null) return 'superseded';
+      this.results.record(item, hits);
       if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
       onChunk(item, this.results.point(item.alpha));
     }
     return 'done';
   }
 
-  /** Correct predictions in one chunk, in batches that fit `input`; null once stale. */
-  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean): Promise<number | null> {
+  /** Which images of one chunk are predicted right (1) or not (0), in batches that fit `input`; null once stale. */
+  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean): Promise<Uint8Array | null> {
     const set = this.setsById.get(item.setId)!;
     const { classes, preprocess } = this.opts;
     const size = preprocess.size;
     const bs = input.length / (3 * size * size);
-    let correct = 0;
+    const hits = new Uint8Array(item.end - item.start);
     for (let start = item.start; start < item.end; start += bs) {
       const n = Math.min(item.end, start + bs) - start;
       const data = normalizeBatch(set, start, start + n, preprocess, input);
       const logits = await this.runLogits(item.alpha, { data, dims: [n, 3, size, size] });
       if (isStale()) return null;
-      correct += countCorrect(logits, set.labels, start, n, classes, set.classSubset);
+      markCorrect(logits, set.labels, start, n, classes, set.classSubset, hits.subarray(start - item.start));
       if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));
     }
-    return correct;
+    return hits;
   }
 
   /** Every α computed so far, with every set's accuracy there. */

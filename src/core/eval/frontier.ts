@@ -2,6 +2,7 @@
 // first, then coarse α before fine, and the first chunk of every set before the rest, so that the
 // curve's shape shows within seconds and the intervals shrink as images come in.
 import { record } from './ids';
+import { emptyCorrectness, markImages, type ImageCorrectness } from './stats';
 
 // Small enough that a new α shows its first point within a second or two on a laptop CPU (one
 // chunk per set), large enough that session.run overhead stays negligible.
@@ -84,22 +85,39 @@ export interface SetAccuracy {
   n: number;
   /** Images in the set. */
   total: number;
+  /**
+   * Which images were evaluated and predicted right, for paired comparisons between α (the same
+   * images at both). Absent where only counts are known (the output-space ensemble, results files).
+   */
+  images?: ImageCorrectness;
 }
 
-/** Per (α, set, chunk) correct counts; accuracies aggregate the chunks done so far. */
+/**
+ * Per (α, set, chunk) correct counts, and per (α, set) which images were right (a bitset, so that two
+ * α can be compared on the same images); accuracies aggregate the chunks done so far.
+ */
 export class ResultStore {
   private readonly chunks = new Map<string, Map<number, { correct: number; n: number }>>();
+  private readonly images = new Map<string, ImageCorrectness>();
   constructor(readonly sets: readonly SetCount[]) {}
 
   private key(alpha: number, setId: string): string {
     return `${alpha}|${setId}`;
   }
 
-  record(item: WorkItem, correct: number): void {
+  /** One chunk's outcome: `hits[i]` non-zero when image item.start + i was predicted right. */
+  record(item: WorkItem, hits: ArrayLike<number>): void {
+    if (hits.length !== item.end - item.start)
+      throw new Error(`chunk ${item.chunk} of ${item.setId}: ${hits.length} outcomes for ${item.end - item.start} images`);
     const k = this.key(item.alpha, item.setId);
     let m = this.chunks.get(k);
     if (!m) this.chunks.set(k, (m = new Map()));
-    m.set(item.chunk, { correct, n: item.end - item.start });
+    let correct = 0;
+    for (let i = 0; i < hits.length; i++) if (hits[i]) correct++;
+    m.set(item.chunk, { correct, n: hits.length });
+    let bits = this.images.get(k);
+    if (!bits) this.images.set(k, (bits = emptyCorrectness(this.sets.find((s) => s.id === item.setId)?.count ?? item.end)));
+    markImages(bits, item.start, hits);
   }
 
   has(item: WorkItem): boolean {
@@ -116,7 +134,9 @@ export class ResultStore {
       correct += v.correct;
       n += v.n;
     }
-    return { correct, n, total };
+    const bits = this.images.get(this.key(alpha, setId));
+    // Copies: a point is a snapshot, and later chunks must not change one already handed out.
+    return { correct, n, total, ...(bits ? { images: { correct: bits.correct.slice(), seen: bits.seen.slice() } } : {}) };
   }
 
   /** Every set's accuracy at α (sets not started yet are absent). */
@@ -160,16 +180,22 @@ export function predict(logits: Float32Array, row: number, classes: number, subs
   return best;
 }
 
-export function countCorrect(
+/** Writes 1 into `hits[i]` when image start + i is predicted right, else 0; returns how many were right. */
+export function markCorrect(
   logits: Float32Array,
   labels: Int32Array,
   start: number,
   n: number,
   classes: number,
   subset: Int32Array | null,
+  hits: Uint8Array,
 ): number {
   let correct = 0;
-  for (let i = 0; i < n; i++) if (predict(logits, i, classes, subset) === labels[start + i]) correct++;
+  for (let i = 0; i < n; i++) {
+    const right = predict(logits, i, classes, subset) === labels[start + i];
+    hits[i] = right ? 1 : 0;
+    if (right) correct++;
+  }
   return correct;
 }
 

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { FrontierEvaluator, batchSize } from '../../../../src/core/eval/evaluator';
 import { CHUNK } from '../../../../src/core/eval/frontier';
+import { pairedDifference } from '../../../../src/core/eval/stats';
 import { evalSet, fakeLogits, CLASSES, PREPROCESS } from './fixtures';
 
 const opts = { classes: CLASSES, preprocess: PREPROCESS };
@@ -21,9 +22,17 @@ describe('FrontierEvaluator', () => {
     ).toBe('done');
     expect(seen.length).toBe(plan.length);
     // α = 0 reads the label (all right); α = 1 reads label + 1 (all wrong).
-    expect(ev.results.point(0)).toEqual({ reference: { correct: 250, n: 250, total: 250 }, shift: { correct: 30, n: 30, total: 30 } });
-    expect(ev.results.point(1)).toEqual({ reference: { correct: 0, n: 250, total: 250 }, shift: { correct: 0, n: 30, total: 30 } });
+    expect(ev.results.point(0)).toMatchObject({
+      reference: { correct: 250, n: 250, total: 250 },
+      shift: { correct: 30, n: 30, total: 30 },
+    });
+    expect(ev.results.point(1)).toMatchObject({ reference: { correct: 0, n: 250, total: 250 }, shift: { correct: 0, n: 30, total: 30 } });
     expect(Object.keys(ev.points()).sort()).toEqual(['0', '0.25', '1']);
+    // Per image too: every image right at α = 0 is wrong at α = 1, paired over all 250.
+    expect(pairedDifference(ev.results.point(1).reference!.images!, ev.results.point(0).reference!.images!)).toMatchObject({
+      diff: -1,
+      n: 250,
+    });
   });
 
   it('resumes: a second plan for the same grid has no work left', async () => {
@@ -47,7 +56,7 @@ describe('FrontierEvaluator', () => {
     );
     expect(outcome).toBe('superseded');
     expect(chunks).toBe(1);
-    expect(ev.results.point(0.5)).toEqual({ reference: { correct: expect.any(Number), n: CHUNK, total: 3 * CHUNK } });
+    expect(ev.results.point(0.5)).toMatchObject({ reference: { correct: expect.any(Number), n: CHUNK, total: 3 * CHUNK } });
   });
 
   it('keeps the endpoint logits, so the output-space ensemble needs no further runs', async () => {

@@ -6,11 +6,22 @@
 // Type imports from core are the DTOs that cross the Worker boundary as plain objects.
 import type { PairSummary as CorePairSummary, MemberSummary, SetSummary, Prediction } from '../core/explorer';
 import type { SetAccuracy } from '../core/eval/frontier';
+import type { ImageCorrectness, PairedDifference } from '../core/eval/stats';
 import type { LoadProgress } from '../core/bundle/source';
 import type { NetLimits } from '../core/bundle/net';
 import type { BackendChoice, RuntimeInfo } from '../core/runtime/backend';
 
-export type { Prediction, SetAccuracy, LoadProgress, MemberSummary, SetSummary, BackendChoice, RuntimeInfo };
+export type {
+  Prediction,
+  SetAccuracy,
+  ImageCorrectness,
+  PairedDifference,
+  LoadProgress,
+  MemberSummary,
+  SetSummary,
+  BackendChoice,
+  RuntimeInfo,
+};
 
 /**
  * What computed results belong to: the pair (zero-shot + member) and the eval sets in use. Equal
@@ -42,7 +53,11 @@ export function isGridAlpha(alpha: number): boolean {
   return GRID.some((g) => Math.abs(g - alpha) < 1e-9);
 }
 
-/** α key → set id → counts. */
+/**
+ * α key → set id → counts. Points the engine computed also carry which images were right
+ * (`SetAccuracy.images`, two bitsets of count / 8 bytes), so the page can compare two α on the
+ * same images (paired deltas); the output-space ensemble's points have counts only.
+ */
 export type FrontierPoints = Record<string, Record<string, SetAccuracy>>;
 
 export type PairRequest = { kind: 'url'; url: string } | { kind: 'files'; files: PathBlob[] };
@@ -95,7 +110,10 @@ export interface EvaluationJob {
   currentAlpha: number | null;
 }
 
-/** What a job streams, in order, on one channel. */
+/**
+ * What a job streams, in order, on one channel. A chunk's `point` is every set's result at its α so
+ * far, per-image bitsets included: a copy, never changed by later chunks.
+ */
 export type EvaluationEvent =
   | {
       kind: 'chunk';

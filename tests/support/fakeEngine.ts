@@ -13,6 +13,7 @@ import {
   type RuntimeInfo,
   type SetAccuracy,
 } from '../../src/worker/protocol';
+import { emptyCorrectness, markImages } from '../../src/core/eval/stats';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -65,6 +66,20 @@ export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
 }
 
 export const acc = (correct: number, n: number, total = n): SetAccuracy => ({ correct, n, total });
+
+/**
+ * A set's result as the engine sends it, per image: `hits[i]` says whether image i was right; the
+ * images after hits.length (up to `total`) are not evaluated yet.
+ */
+export function accOf(hits: readonly (0 | 1 | boolean)[], total = hits.length): SetAccuracy {
+  const images = emptyCorrectness(total);
+  markImages(
+    images,
+    0,
+    hits.map((h) => (h ? 1 : 0)),
+  );
+  return { correct: hits.filter(Boolean).length, n: hits.length, total, images };
+}
 
 export class FakeEngine implements EngineApi {
   calls: { method: keyof EngineApi; args: unknown[] }[] = [];

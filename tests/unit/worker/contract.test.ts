@@ -63,6 +63,35 @@ describe('an evaluation job across comlink', () => {
     });
   });
 
+  it('per-image bitsets arrive on the page as Uint8Arrays, in the chunk events and in the result', async () => {
+    const images = { correct: new Uint8Array([0b101, 0]), seen: new Uint8Array([0xff, 0x03]) };
+    const withImages: Evaluates = {
+      async evaluate(_grid, _current, onUpdate) {
+        onUpdate({
+          resultsKey: 'k',
+          alpha: 0,
+          point: { reference: { correct: 2, n: 10, total: 10, images } },
+          progress: { done: 1, total: 1, chunkSize: 100 },
+        });
+        return 'done';
+      },
+      snapshot: () => ({ resultsKey: 'k', points: { '0': { reference: { correct: 2, n: 10, total: 10, images } } } }),
+    };
+    const remote = channel<{ evaluate(job: EvaluationJob, onEvent: (e: EvaluationEvent) => void): Promise<EvaluationResult> }>({
+      evaluate: (job: EvaluationJob, onEvent: (e: EvaluationEvent) => void) => runEvaluationJob(withImages, job, onEvent),
+    });
+    const got: EvaluationEvent[] = [];
+    const result = await remote.evaluate(
+      JOB,
+      Comlink.proxy((e: EvaluationEvent) => void got.push(e)),
+    );
+    const sent = got[0]!.kind === 'chunk' ? got[0]!.point.reference!.images! : null;
+    expect(sent!.correct).toBeInstanceOf(Uint8Array);
+    expect([...sent!.correct, ...sent!.seen]).toEqual([0b101, 0, 0xff, 0x03]);
+    const back = result.status === 'done' ? result.points['0']!.reference!.images! : null;
+    expect([...back!.correct, ...back!.seen]).toEqual([0b101, 0, 0xff, 0x03]);
+  });
+
   it('a superseded job says so, with its id', async () => {
     expect(await runEvaluationJob(engine(2, 'superseded'), JOB, () => undefined)).toEqual({ status: 'superseded', jobId: 7 });
   });

@@ -10,7 +10,8 @@ import { syncHash } from '../../../src/state/controllers/view';
 import { createApp } from '../../../src/state/app';
 import { parseHash } from '../../../src/state/hash';
 import { EngineError, GRID, type ResultsKey } from '../../../src/worker/protocol';
-import { FakeEngine, fakePair, acc } from '../../support/fakeEngine';
+import { FakeEngine, fakePair, acc, accOf } from '../../support/fakeEngine';
+import { accuracyTable } from '../../../src/state/table';
 import { FLUSH_MS } from '../../../src/state/frontierEvents';
 
 const KEY = 'bundle-1' as ResultsKey;
@@ -67,6 +68,46 @@ describe('evaluation jobs', () => {
     await settle();
     expect(store.getState()).toMatchObject({ points: final, evaluating: false, resultsKey: KEY });
     expect(store.getState().fullFrontierMs).not.toBeNull();
+  });
+
+  it('chunk events carry per-image results into the store, where the table pairs the current α with each endpoint', async () => {
+    const { engine, store, evaluation } = setup();
+    evaluation.schedule(0);
+    vi.advanceTimersByTime(0);
+    const job = engine.jobs[0]!;
+    const firstRight = (right: number) =>
+      accOf(
+        Array.from({ length: 100 }, (_, i) => i < right),
+        200,
+      );
+    const emit = (alpha: number, right: number, done: number) =>
+      job.emit({
+        kind: 'chunk',
+        jobId: 1,
+        resultsKey: KEY,
+        alpha,
+        point: { reference: firstRight(right) },
+        progress: { done, total: 3, chunkSize: 100 },
+      });
+    emit(0.5, 63, 1);
+    emit(0, 60, 2);
+    emit(1, 90, 3);
+    vi.advanceTimersByTime(FLUSH_MS);
+    const st = store.getState();
+    expect(st.points['0.5']!.reference!.images!.seen[0]).toBe(0xff);
+    const t = accuracyTable(st.pair!, st.points, st.alpha);
+    const ref = t.rows.find((r) => r.set.id === 'reference')!;
+    // 100 images of 200: +3.0 against zero-shot is within its interval of 0; −27 against fine-tuned is not.
+    expect(ref.vsZeroShot).toMatchObject({ n: 100, significant: false });
+    expect(ref.vsZeroShot!.diff).toBeCloseTo(0.03, 12);
+    expect(ref.vsFineTuned).toMatchObject({ n: 100, significant: true });
+    // The result's points replace the streamed ones, bitsets included.
+    const final = { '0.5': { reference: firstRight(70) }, '0': { reference: firstRight(60) } };
+    job.finish({ status: 'done', jobId: 1, resultsKey: KEY, points: final });
+    await settle();
+    const after = accuracyTable(store.getState().pair!, store.getState().points, 0.5);
+    expect(after.rows[0]!.vsZeroShot!.diff).toBeCloseTo(0.1, 12);
+    expect(after.rows[0]!.vsFineTuned).toBeNull();
   });
 
   it("a superseded job's result changes nothing; only the latest job finishes the evaluation", async () => {

@@ -1,17 +1,25 @@
 import { useStore } from '../state/store';
-import { setEstimate, meanEstimate, shiftSets, type Estimate } from '../state/frontier';
-import { own } from '../core/eval/ids';
+import type { Estimate } from '../state/frontier';
+import { accuracyTable, signedPoints, type Delta } from '../state/table';
 import { UserText } from './UserText';
-import { alphaKey, type FrontierPoints, type PairSummary } from '../worker/protocol';
 
-function Delta({ now, base }: { now: Estimate | null; base: Estimate | null }) {
-  if (!now || !base) return <td className="num muted">—</td>;
-  const d = 100 * (now.value - base.value);
-  const cls = Math.abs(d) < 0.05 ? 'muted' : d > 0 ? 'up' : 'down';
+/**
+ * A paired difference and its interval, coloured (and bold) only when the interval excludes 0:
+ * 100 images per set can show +2.0 that the full set turns into −3.9.
+ */
+function DeltaCell({ d }: { d: Delta | null }) {
+  if (!d) return <td className="num muted">—</td>;
+  const cls = !d.significant ? 'ns' : d.diff > 0 ? 'up sig' : 'down sig';
+  const title =
+    `${signedPoints(d.diff)} points on the ${d.n.toLocaleString('en')} images computed at both α; ` +
+    `paired 95% interval ${signedPoints(d.lo)} to ${signedPoints(d.hi)}` +
+    (d.significant ? '' : ' (it includes 0: no difference shown)');
   return (
-    <td className={`num ${cls}`}>
-      {d > 0 ? '+' : ''}
-      {d.toFixed(1)}
+    <td className={`num delta ${cls}`} title={title} data-significant={d.significant}>
+      {signedPoints(d.diff)}
+      <span className="ci interval">
+        [{signedPoints(d.lo)}, {signedPoints(d.hi)}]
+      </span>
     </td>
   );
 }
@@ -31,37 +39,13 @@ function Cell({ e }: { e: Estimate | null }) {
   );
 }
 
-/** Each set's estimate at the current α and at both endpoints, and the mean of the shifts'. */
-function tableRows(pair: PairSummary, points: FrontierPoints, alpha: number) {
-  const at = (a: number) => own(points, alphaKey(a)) ?? {};
-  const cur = at(alpha);
-  const z = at(0);
-  const f = at(1);
-  const shifts = shiftSets(pair);
-  const rows = pair.sets.map((s) => ({
-    id: s.id,
-    name: s.name,
-    role: s.role,
-    count: s.count,
-    now: setEstimate(own(cur, s.id)),
-    z: setEstimate(own(z, s.id)),
-    f: setEstimate(own(f, s.id)),
-  }));
-  const mean = {
-    now: meanEstimate(shifts.map((s) => own(cur, s.id))),
-    z: meanEstimate(shifts.map((s) => own(z, s.id))),
-    f: meanEstimate(shifts.map((s) => own(f, s.id))),
-  };
-  return { rows, mean };
-}
-
-/** Accuracy at the current α on every set, with the deltas against both endpoints. */
+/** Accuracy at the current α on every set, with the paired deltas against both endpoints. */
 export function AccuracyTable() {
   const pair = useStore((s) => s.pair);
   const points = useStore((s) => s.points);
   const alpha = useStore((s) => s.alpha);
   if (!pair) return null;
-  const { rows, mean } = tableRows(pair, points, alpha);
+  const { rows, mean } = accuracyTable(pair, points, alpha);
   return (
     <table className="acc-table" data-testid="accuracy-table">
       <caption>
@@ -77,23 +61,30 @@ export function AccuracyTable() {
       </thead>
       <tbody>
         {rows.map((r) => (
-          <tr key={r.id} className={r.role === 'reference' ? 'ref-row' : ''} data-set={r.id}>
+          <tr key={r.set.id} className={r.set.role === 'reference' ? 'ref-row' : ''} data-set={r.set.id}>
             <th scope="row">
-              <UserText text={r.name} />
-              <span className="muted"> · {r.count}</span>
+              <UserText text={r.set.name} />
+              <span className="muted"> · {r.set.count}</span>
             </th>
             <Cell e={r.now} />
-            <Delta now={r.now} base={r.z} />
-            <Delta now={r.now} base={r.f} />
+            <DeltaCell d={r.vsZeroShot} />
+            <DeltaCell d={r.vsFineTuned} />
           </tr>
         ))}
         <tr className="mean-row" data-set="mean">
           <th scope="row">Mean of shifts</th>
           <Cell e={mean.now} />
-          <Delta now={mean.now} base={mean.z} />
-          <Delta now={mean.now} base={mean.f} />
+          <DeltaCell d={mean.vsZeroShot} />
+          <DeltaCell d={mean.vsFineTuned} />
         </tr>
       </tbody>
+      <tfoot>
+        <tr>
+          <td colSpan={4} className="small muted" data-testid="delta-note">
+            Differences in points: paired 95% interval, same images at both α; coloured only when it excludes 0.
+          </td>
+        </tr>
+      </tfoot>
     </table>
   );
 }

@@ -65,9 +65,13 @@ export function accuracyTable(pair: PairSummary, points: FrontierPoints, alpha: 
   return { rows, mean };
 }
 
-/** Percentage points with a sign and one decimal; a true minus sign, and no "−0.0". */
-export function signedPoints(fraction: number): string {
+/**
+ * Percentage points with a sign and one decimal, with a true minus sign. A difference that rounds to
+ * 0 reads "0.0"; an interval's bound keeps its side ("−0.0"), so an interval that excludes 0 never
+ * reads as if it touched it.
+ */
+export function signedPoints(fraction: number, bound = false): string {
   const r = Math.round(1000 * fraction) / 10;
-  if (r === 0) return '0.0';
-  return `${r > 0 ? '+' : '\u2212'}${Math.abs(r).toFixed(1)}`;
+  if (fraction === 0 || (r === 0 && !bound)) return '0.0';
+  return `${fraction > 0 ? '+' : '\u2212'}${Math.abs(r).toFixed(1)}`;
 }

@@ -12,13 +12,13 @@ function DeltaCell({ d }: { d: Delta | null }) {
   const cls = !d.significant ? 'ns' : d.diff > 0 ? 'up sig' : 'down sig';
   const title =
     `${signedPoints(d.diff)} points on the ${d.n.toLocaleString('en')} images computed at both α; ` +
-    `paired 95% interval ${signedPoints(d.lo)} to ${signedPoints(d.hi)}` +
+    `paired 95% interval ${signedPoints(d.lo, true)} to ${signedPoints(d.hi, true)}` +
     (d.significant ? '' : ' (it includes 0: no difference shown)');
   return (
     <td className={`num delta ${cls}`} title={title} data-significant={d.significant}>
       {signedPoints(d.diff)}
       <span className="ci interval">
-        [{signedPoints(d.lo)}, {signedPoints(d.hi)}]
+        [{signedPoints(d.lo, true)}, {signedPoints(d.hi, true)}]
       </span>
     </td>
   );

@@ -71,9 +71,13 @@ describe('paired deltas for the table', () => {
     expect(none.mean.vsZeroShot).toBeNull();
   });
 
-  it('signedPoints writes a true minus and no negative zero', () => {
+  it('signedPoints writes a true minus, and a bound near 0 keeps its sign', () => {
     expect(signedPoints(0.02)).toBe('+2.0');
     expect(signedPoints(-0.0387)).toBe('\u22123.9');
     expect(signedPoints(-0.0004)).toBe('0.0');
+    // A bound keeps its side of 0: [−13.0, −0.0] excludes 0, [−13.0, 0.0] would seem to touch it.
+    expect(signedPoints(-0.0004, true)).toBe('\u22120.0');
+    expect(signedPoints(0.0004, true)).toBe('+0.0');
+    expect(signedPoints(0, true)).toBe('0.0');
   });
 });

@@ -13,8 +13,9 @@ import { dirSource } from '../../src/node/dirSource';
 import { parseManifest, type Manifest } from '../../src/core/bundle/manifest';
 import { makeTestBundle } from '../support/testBundle';
 import { readFileSync } from 'node:fs';
-import { appState } from './setup/page';
-import { APP_START_MS, UI_UPDATE_MS, SHORT_MS, LONG_TEST_MS, BUNDLED_FRONTIER_MS } from '../support/timeouts';
+import { appState, withActions } from './setup/page';
+import type { State } from '../../src/state/store';
+import { APP_START_MS, UI_UPDATE_MS, SHORT_MS, LONG_TEST_MS, BUNDLED_FRONTIER_MS, PAIR_LOAD_MS } from '../support/timeouts';
 
 const PAIR_DIR = 'public/pairs/shapes';
 const SHOTS = 'docs/screenshots';
@@ -95,6 +96,105 @@ describe('the explorer on the bundled pair', () => {
     );
     expect(await s.page.textContent('[data-testid="accuracy-table"]')).not.toBe(before);
   });
+
+  it(
+    'shows each delta as a paired difference with its 95% interval, coloured only when the interval excludes 0',
+    async () => {
+      await s.page.waitForSelector('[data-testid="backend"]', { timeout: APP_START_MS });
+      const slider = s.page.getByRole('slider', { name: /alpha|α/ });
+      await slider.focus();
+      await s.page.keyboard.press('Home');
+      await s.page.waitForFunction(() => document.querySelector('[data-testid="table-alpha"]')?.textContent === '0.00');
+      // Both endpoints have at least their first chunk: every set row has both deltas.
+      await s.page.waitForFunction(
+        () => {
+          const rows = [...document.querySelectorAll('[data-testid="accuracy-table"] tbody tr')];
+          return rows.length > 0 && rows.every((r) => r.querySelectorAll('td.delta').length === 2);
+        },
+        undefined,
+        { timeout: PAIR_LOAD_MS, polling: 250 },
+      );
+      const cells = await s.page.$$eval('[data-testid="accuracy-table"] td.delta', (tds) =>
+        tds.map((td) => ({
+          text: td.textContent ?? '',
+          title: td.getAttribute('title') ?? '',
+          significant: td.getAttribute('data-significant') === 'true',
+          coloured: td.classList.contains('up') || td.classList.contains('down'),
+          weight: Number(getComputedStyle(td).fontWeight),
+          column: (td as HTMLTableCellElement).cellIndex,
+        })),
+      );
+      expect(cells.length).toBeGreaterThan(0);
+      const num = (t: string) => Number(t.replace('\u2212', '-'));
+      for (const c of cells) {
+        const m = /^(0\.0|[+\u2212]\d+\.\d)\[(0\.0|[+\u2212]\d+\.\d), (0\.0|[+\u2212]\d+\.\d)\]$/.exec(c.text);
+        expect(m, `"${c.text}" is a difference with its interval`).not.toBeNull();
+        const [lo, hi] = [num(m![2]!), num(m![3]!)];
+        expect(lo).toBeLessThanOrEqual(num(m![1]!));
+        expect(hi).toBeGreaterThanOrEqual(num(m![1]!));
+        expect(c.title).toMatch(/on the [\d,]+ images computed at both α; paired 95% interval/);
+        // Coloured and bold exactly when the interval (shown to one decimal) lies on one side of 0.
+        expect(c.coloured, c.text).toBe(c.significant);
+        if (c.significant) expect(lo >= 0 || hi <= 0, c.text).toBe(true);
+        else expect(lo <= 0 && hi >= 0, c.text).toBe(true);
+        if (!c.significant) expect(c.weight, `${c.text} is not bold`).toBeLessThan(600);
+      }
+      // At α = 0 the comparison with zero-shot is the same model on the same images: never coloured.
+      for (const c of cells.filter((x) => x.column === 2)) {
+        expect(c.significant, c.text).toBe(false);
+        expect(c.text.startsWith('0.0[')).toBe(true);
+      }
+      expect(await s.page.textContent('[data-testid="delta-note"]')).toMatch(/paired 95% interval, same images at both α/);
+
+      // The issue's case: +2.0 from 100 images (3 fixed, 1 broken) is shown neutral with its interval,
+      // while −40.0 on the same 100 images is red. Points injected with the evaluation stopped.
+      await withActions(s.page, (a) => a.cancelEvaluation());
+      await s.page.waitForFunction(() => !globalThis.wiseft!.store.getState().evaluating);
+      await s.page.waitForTimeout(300); // the last batch of chunk events
+      const sets = await appState(s.page, (st) => st.pair!.sets.map((x) => ({ id: x.id, role: x.role, count: x.count })));
+      const ref = sets.find((x) => x.role === 'reference')!;
+      const shift = sets.find((x) => x.role === 'shift')!;
+      await s.page.evaluate(
+        ({ ref, shift }) => {
+          const store = globalThis.wiseft!.store;
+          (globalThis as unknown as { savedPoints: unknown }).savedPoints = store.getState().points;
+          const acc = (count: number, right: (i: number) => boolean) => {
+            const bytes = Math.ceil(count / 8);
+            const images = { correct: new Uint8Array(bytes), seen: new Uint8Array(bytes) };
+            let correct = 0;
+            for (let i = 0; i < 100; i++) {
+              images.seen[i >> 3]! |= 1 << (i & 7);
+              if (right(i)) {
+                images.correct[i >> 3]! |= 1 << (i & 7);
+                correct++;
+              }
+            }
+            return { correct, n: 100, total: count, images };
+          };
+          store.setState({
+            points: {
+              '0': { [ref.id]: acc(ref.count, (i) => i < 63), [shift.id]: acc(shift.count, (i) => i < 40) },
+              '1': { [ref.id]: acc(ref.count, (i) => i < 60 || i === 63), [shift.id]: acc(shift.count, (i) => i < 80) },
+            },
+          });
+        },
+        { ref, shift },
+      );
+      const cell = (set: string) => s.page.locator(`[data-testid="accuracy-table"] tr[data-set="${set}"] td.delta`).nth(1);
+      await s.page.waitForFunction((id) => !!document.querySelector(`tr[data-set="${id}"] td.delta[data-significant]`), ref.id);
+      expect(await cell(ref.id).textContent()).toMatch(/^\+2\.0\[\u2212\d+\.\d, \+\d+\.\d\]$/);
+      expect(await cell(ref.id).getAttribute('class')).not.toMatch(/\b(up|down|sig)\b/);
+      expect(await cell(ref.id).getAttribute('title')).toMatch(/on the 100 images computed at both α/);
+      expect(await cell(shift.id).textContent()).toMatch(/^\u221240\.0\[/);
+      expect(await cell(shift.id).getAttribute('class')).toMatch(/\bdown sig\b/);
+      await s.page.evaluate(() =>
+        globalThis.wiseft!.store.setState({ points: (globalThis as unknown as { savedPoints: State['points'] }).savedPoints }),
+      );
+      await withActions(s.page, (a) => a.setAlpha(0.3));
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
 
   it('classifies an uploaded PNG from the eval set: top-5 shown, the right class first at α=1', async () => {
     // An image the fine-tuned model gets right, found with the Node engine.

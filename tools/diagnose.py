@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -22,6 +22,25 @@ from .tokenizer import build_tokenizer
 from .train import logits_of, zeroshot_classifier
 
 SETS = ("reference", "sketch", "rendition", "adversarial", "objectnet")
+# Photo-style probes that vary one factor of `objectnet` at a time (background never the class's
+# colour): which of pose, clutter and scale fine-tuning damages. Validation-side seeds only.
+PROBES = ("plain", "rot", "rot90", "clutter", "small", "large", "rot90_clutter")
+
+
+def probe_set(name: str, n: int) -> Tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(np.random.SeedSequence([VALIDATION_SEED, 99, *[ord(c) for c in name]]))
+    p = world._base(rng, n, world.balanced_classes(rng, n))
+    if name.startswith("rot90"):
+        p["rot"] = world._rot(rng, n, 30, 90, both_signs=True)
+    elif name.startswith("rot"):
+        p["rot"] = world._rot(rng, n, 40, 180, both_signs=True)
+    if "clutter" in name:
+        p["clutter"][:] = 1
+    if name == "small":
+        p["size"] = rng.uniform(0.20, 0.26, n).astype(np.float32)
+    if name == "large":
+        p["size"] = rng.uniform(0.38, 0.44, n).astype(np.float32)
+    return world.render(p), p["cls"]
 
 
 def validation_params(set_id: str, n: int, cfg: world.WorldConfig) -> world.Params:
@@ -37,6 +56,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--finetuned", type=Path, required=True, help="fine-tuned classifier state_dict")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.4, 0.6, 1.0])
+    p.add_argument("--probes", action="store_true", help="also the photo-style probes of pose, clutter and scale")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     clip = CLIP(build_tokenizer().get_vocab_size())
@@ -48,6 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg = world.WorldConfig()
     data = {s: validation_params(s, a.n, cfg) for s in SETS}
     images = {s: world.render(prm) for s, prm in data.items()}
+    probes = {name: probe_set(name, a.n) for name in PROBES} if a.probes else {}
     m = ImageClassifier(num_classes=len(world.CLASSES))
     for alpha in a.alphas:
         m.load_state_dict(interpolate(zs.state_dict(), ft.state_dict(), alpha))
@@ -61,6 +82,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 parts.append(f"{s} clean {ok[~hard].mean() * 100:.0f} hard {ok[hard].mean() * 100:.0f}")
             else:
                 parts.append(f"{s} {ok.mean() * 100:.0f}")
+        if a.probes:
+            for name in PROBES:
+                x, y = probes[name]
+                parts.append(f"{name} {np.mean(logits_of(m, x).argmax(1).numpy() == y) * 100:.0f}")
         print(f"α={alpha:.1f}  " + " | ".join(parts))
     return 0
 

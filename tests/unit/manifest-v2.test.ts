@@ -135,9 +135,9 @@ describe('manifest v2', () => {
       m.models.members[0]!.recommendedAlpha = { alpha: 0.5, chosenOn };
       expect(() => parse(m)).toThrow('models.members.0.recommendedAlpha.chosenOn: ');
     }
-    expect(() => parse({ ...m, models: { ...m.models, members: [{ ...m.models.members[0]!, recommendedAlpha: { alpha: 0.5 } }] } })).toThrow(
-      'models.members.0.recommendedAlpha.chosenOn: ',
-    );
+    expect(() =>
+      parse({ ...m, models: { ...m.models, members: [{ ...m.models.members[0]!, recommendedAlpha: { alpha: 0.5 } }] } }),
+    ).toThrow('models.members.0.recommendedAlpha.chosenOn: ');
   });
 
   it('a v2 manifest with a v1 models block (or the reverse) names the missing field', () => {

@@ -26,6 +26,8 @@ export interface Finding {
 interface Base {
   alpha: number;
   chosenOn: string;
+  /** The user's own eval sets are in use (the results key is not the bundle's): the findings are on them. */
+  userSets: boolean;
 }
 
 export type RecommendationView =
@@ -77,7 +79,7 @@ export function recommendationView(pair: PairSummary | null, points: FrontierPoi
   const ref = referenceSet(pair);
   const shifts = shiftSets(pair);
   if (!ref || shifts.length === 0) return null;
-  const base = { alpha: rec.alpha, chosenOn: rec.chosenOn };
+  const base = { alpha: rec.alpha, chosenOn: rec.chosenOn, userSets: pair.resultsKey !== pair.bundleHash };
   const at = (a: number) => own(points, alphaKey(a)) ?? {};
   const [now, zeroShot, fineTuned] = [at(rec.alpha), at(0), at(1)];
   let done = 0;

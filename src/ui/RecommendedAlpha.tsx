@@ -84,7 +84,8 @@ export function RecommendedAlpha({ compact }: { compact: boolean }) {
         </li>
       </ul>
       <p className="small muted">
-        Measured live on this bundle&apos;s eval sets, which did not choose α; paired 95% intervals (the same images at both α).
+        Measured live on {v.userSets ? 'your eval sets' : 'this bundle’s eval sets'}, which did not choose α; paired 95% intervals (the same
+        images at both α).
       </p>
     </section>
   );

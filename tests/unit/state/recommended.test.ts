@@ -35,7 +35,14 @@ describe('the recommended-α callout', () => {
   });
 
   it('says "computing" with the images done, never a number, until α, 0 and 1 are computed on every image', () => {
-    expect(recommendationView(pair(), {})).toEqual({ alpha: 0.6, chosenOn: CHOSEN_ON, state: 'computing', done: 0, total: 900 });
+    expect(recommendationView(pair(), {})).toEqual({
+      alpha: 0.6,
+      chosenOn: CHOSEN_ON,
+      userSets: false,
+      state: 'computing',
+      done: 0,
+      total: 900,
+    });
     // The table would already show a delta from the first chunk; the callout waits for the whole sets.
     const partial = complete();
     partial['0.6'] = { reference: firstRight(50, 100, 200), shift: firstRight(70, 100) };
@@ -55,7 +62,19 @@ describe('the recommended-α callout', () => {
   it('once computed: a gain vs zero-shot, no difference vs fine-tuned, and a loss on the reference, each with its interval and image count', () => {
     const v = recommendationView(pair(), complete())!;
     if (v.state !== 'ready') throw new Error(`expected the findings, got ${v.state}`);
-    expect([v.alpha, v.chosenOn, v.referenceImages, v.shiftImages, v.shiftSetCount]).toEqual([0.6, CHOSEN_ON, 200, 100, 1]);
+    expect([v.alpha, v.chosenOn, v.referenceImages, v.shiftImages, v.shiftSetCount, v.userSets]).toEqual([
+      0.6,
+      CHOSEN_ON,
+      200,
+      100,
+      1,
+      false,
+    ]);
+    // With the user's own eval sets (their results key), the same α is reported on their images.
+    expect(recommendationView({ ...pair(), resultsKey: 'bundle-1+user' as PairSummary['resultsKey'] }, complete())).toMatchObject({
+      state: 'ready',
+      userSets: true,
+    });
     expect(v.shiftsVsZeroShot.direction).toBe('gain');
     expect(v.shiftsVsZeroShot.delta.diff).toBeCloseTo(0.3, 12);
     expect(v.shiftsVsZeroShot.text).toMatch(/^gains \+30\.0 points \[\+\d+\.\d, \+\d+\.\d\] on 100 images$/);

@@ -41,16 +41,22 @@ export function RecommendedAlpha({ compact }: { compact: boolean }) {
     </strong>
   );
   if (v.state === 'computing') {
-    const progress = `computing… ${v.done.toLocaleString('en')} of ${v.total.toLocaleString('en')} images at α = ${a}, 0 and 1`;
+    const [done, total] = [v.done.toLocaleString('en'), v.total.toLocaleString('en')];
+    const progress = compact ? `computing… ${done}/${total} images` : `computing… ${done} of ${total} images at α = ${a}, 0 and 1`;
+    // In the presenter view on the head's line, so the chart keeps the room.
+    const said = (
+      <span className="muted small rec-computing" aria-live="polite">
+        {progress}
+      </span>
+    );
     return (
       <section className={`recommended${compact ? ' compact' : ''}`} data-testid="recommended" data-state="computing" aria-label={title}>
         <div className="rec-head">
           {head}
-          {chosen} {go}
+          {chosen} {compact && <>· {said} </>}
+          {go}
         </div>
-        <p className="muted small rec-computing" aria-live="polite">
-          {progress}
-        </p>
+        {!compact && <p className="rec-computing-line">{said}</p>}
       </section>
     );
   }

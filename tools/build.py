@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from . import report, stats, world
-from .export import Member, bundle_bytes, export_bundle
+from .export import Member, bundle_bytes, export_bundle, recommendations
 from .models import CLIP, ImageClassifier, count_flops
 from .seeds import PIPELINE_SEEDS, TEST_SEED, VALIDATION_SEED
 from .select import parse_variant
@@ -166,8 +166,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if a.out.exists():
         shutil.rmtree(a.out)
     scale = float(ship.clip.logit_scale.exp().detach())
+    # The α chosen on the validation draw with the first end-to-end member, into the manifest (the
+    # same function tools.export applies to an existing bundle from info.json).
+    recs = recommendations([(m.id, m.export.kind) for m in members], recommended, members[0].id, VALIDATION_SEED, a.val_n)
     export_bundle(a.out, ship.zs, [m.export for m in members], ship.clip.text, build_tokenizer(), scale,
-                  test_sets, log, report.bundle_description(cfg), report.set_descriptions(cfg))
+                  test_sets, log, report.bundle_description(cfg), report.set_descriptions(cfg), recs)
     if a.checkpoints.exists():
         shutil.rmtree(a.checkpoints)
     (a.checkpoints / "members").mkdir(parents=True)

@@ -7,7 +7,7 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import onnx
@@ -167,10 +167,64 @@ def _jsonl(rows: Sequence[Dict[str, float]]) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 
+def recommendations(members: Sequence[Tuple[str, str]], alpha: float, chosen_with: str, validation_seed: int,
+                    val_n: int) -> Dict[str, Dict[str, object]]:
+    """Each member's ``recommendedAlpha`` (docs/bundle-format.md), by member id.
+
+    ``alpha`` is the build's choice on the validation draw: the best interior α on the 0.1 grid for
+    the mean of shifts, from the sweep of the end-to-end member ``chosen_with``. It is never chosen
+    on the shipped (test) sets. End-to-end members get it (another fine-tuning seed of the same
+    recipe says which member it was chosen with); a linear-classifier member gets none, since no
+    α was chosen for it. ``members``: (id, kind) pairs.
+    """
+    a = round(float(alpha), 2)
+    if not (0 < a < 1) or abs(a - float(alpha)) > 1e-9:
+        raise ValueError(f"recommended α {alpha} must be strictly between 0 and 1, on the 0.01 grid")
+    base = (f"validation draw (seed {validation_seed}, {val_n:,} images per set), "
+            "best interior α on the 0.1 grid for the mean of shifts")
+    out: Dict[str, Dict[str, object]] = {}
+    for mid, kind in members:
+        if kind != "end-to-end":
+            continue
+        out[mid] = {"alpha": a, "chosenOn": base if mid == chosen_with else f"{base}, chosen with {chosen_with}"}
+    return out
+
+
+def recommendations_from_info(info: Mapping[str, object], members: Sequence[Tuple[str, str]]) -> Dict[str, Dict[str, object]]:
+    """``recommendations`` from a build's tools/results/world/info.json: tools.build chooses the α on
+    the first pipeline seed's end-to-end fine-tune (fine-tuning seed = pipeline seed)."""
+    seeds = info["seeds"]
+    assert isinstance(seeds, dict)
+    return recommendations(members, float(info["recommended_alpha"]), f"e2e-seed{int(seeds['pipeline'][0])}",
+                           int(seeds["validation"]), int(info["val_n"]))  # type: ignore[arg-type]
+
+
+def set_recommendations(manifest: Dict[str, object], recs: Mapping[str, Dict[str, object]]) -> Dict[str, object]:
+    """Writes (or removes) each member's ``recommendedAlpha`` in a v2 manifest, in place."""
+    for m in manifest["models"]["members"]:  # type: ignore[index]
+        m.pop("recommendedAlpha", None)
+        if m["id"] in recs:
+            m["recommendedAlpha"] = dict(recs[m["id"]])
+    return manifest
+
+
+def write_recommendations(manifest_path: Path, info_path: Path) -> Dict[str, Dict[str, object]]:
+    """Adds the build's recommended α (from info.json) to a bundle's manifest.json without rebuilding
+    it. Only the manifest changes; the bundle hash (which covers the manifest's bytes) changes with it."""
+    manifest = json.loads(manifest_path.read_text())
+    info = json.loads(info_path.read_text())
+    recs = recommendations_from_info(info, [(m["id"], m["kind"]) for m in manifest["models"]["members"]])
+    set_recommendations(manifest, recs)
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    return recs
+
+
 def export_bundle(out: Path, zs: ImageClassifier, members: Sequence[Member], text: TextEncoder, tokenizer,
                   logit_scale: float, sets: Dict[str, Tuple[np.ndarray, np.ndarray]], log,
-                  description: str, set_descriptions: Dict[str, str]) -> Dict[str, object]:
-    """Write a ``wiseft-pair/2`` bundle: one zero-shot model, several fine-tuned members."""
+                  description: str, set_descriptions: Dict[str, str],
+                  recommended: Optional[Mapping[str, Dict[str, object]]] = None) -> Dict[str, object]:
+    """Write a ``wiseft-pair/2`` bundle: one zero-shot model, several fine-tuned members.
+    ``recommended``: each member's ``recommendedAlpha`` by id (``recommendations``); none if absent."""
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("eval", "members", "sweeps"):
         (out / sub).mkdir(exist_ok=True)
@@ -208,6 +262,8 @@ def export_bundle(out: Path, zs: ImageClassifier, members: Sequence[Member], tex
         member_entries.append({"id": m.id, "name": m.name, "kind": m.kind, "seed": m.seed,
                                "description": m.description, "model": file_entry(out / f"members/{m.id}.onnx", out),
                                "sweeps": sweeps})
+        if recommended and m.id in recommended:
+            member_entries[-1]["recommendedAlpha"] = dict(recommended[m.id])
 
     eval_entries = []
     for info in world.EVAL_SETS:
@@ -247,3 +303,21 @@ def export_bundle(out: Path, zs: ImageClassifier, members: Sequence[Member], tex
 
 def bundle_bytes(out: Path) -> int:
     return sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    import argparse
+    root = Path(__file__).resolve().parent.parent
+    p = argparse.ArgumentParser(prog="python -m tools.export",
+                                description="Write the build's recommended α (info.json) into a bundle's manifest.json, "
+                                            "without rebuilding the bundle.")
+    p.add_argument("--manifest", type=Path, default=root / "public/pairs/shapes/manifest.json")
+    p.add_argument("--info", type=Path, default=root / "tools/results/world/info.json")
+    a = p.parse_args(argv)
+    for mid, r in write_recommendations(a.manifest, a.info).items():
+        print(f"{mid}: recommended α {r['alpha']} ({r['chosenOn']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

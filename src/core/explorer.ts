@@ -36,6 +36,8 @@ export interface MemberSummary {
   seed: number | null;
   description: string;
   hasSweeps: boolean;
+  /** The α the bundle recommends for this member and what it was chosen on (never its own eval sets); null when it has none. */
+  recommendedAlpha: { alpha: number; chosenOn: string } | null;
 }
 
 export interface PairSummary {
@@ -342,6 +344,7 @@ function summarize(p: LoadedPair): PairSummary {
       seed: x.seed ?? null,
       description: x.description ?? '',
       hasSweeps: Boolean(x.sweeps?.weight || x.sweeps?.output),
+      recommendedAlpha: x.recommendedAlpha ? { alpha: x.recommendedAlpha.alpha, chosenOn: x.recommendedAlpha.chosenOn } : null,
     })),
     member: p.member.id,
     sweeps: p.sweeps,

@@ -3,6 +3,7 @@ import { useStore } from '../state/store';
 import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
+import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
 import { filesFromDrop, looksLikePair } from './files';
@@ -104,6 +105,9 @@ function MainColumns({ presenter }: { presenter: boolean }) {
         </ErrorBoundary>
         <ErrorBoundary view="the α control">
           <AlphaControl />
+        </ErrorBoundary>
+        <ErrorBoundary view="the recommended α">
+          <RecommendedAlpha compact={presenter} />
         </ErrorBoundary>
         <ErrorBoundary view="the evaluation progress">
           <EvalProgress />

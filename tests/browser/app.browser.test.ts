@@ -77,6 +77,125 @@ describe('the explorer on the bundled pair', () => {
     LONG_TEST_MS,
   );
 
+  it(
+    'calls out the recommended α = 0.60 (chosen on a validation draw) with paired intervals and image counts once computed, "computing…" before, and its button moves α',
+    async () => {
+      // The full frontier of the first test is computed: 0.6 is on the grid.
+      await waitForFullFrontier(BUNDLED_FRONTIER_MS);
+      const callout = s.page.locator('[data-testid="recommended"]');
+      await s.page.waitForSelector('[data-testid="recommended"][data-state="ready"]', { timeout: UI_UPDATE_MS });
+      expect(await callout.locator('[data-testid="recommended-alpha"]').textContent()).toBe('0.60');
+      expect(await callout.textContent()).toContain('Recommended α = 0.60 (chosen on a separate validation draw)');
+      expect(await callout.locator('.rec-head .muted').getAttribute('title')).toMatch(
+        /^Chosen on: validation draw \(seed 101, 2,000 images per set\)/,
+      );
+      const findings = await callout.locator('li').evaluateAll((lis) =>
+        lis.map((li) => {
+          const f = li.querySelector('.finding')!;
+          return { text: f.textContent ?? '', direction: f.getAttribute('data-direction'), bold: Number(getComputedStyle(f).fontWeight) };
+        }),
+      );
+      expect(findings).toHaveLength(3);
+      const shifts = manifest.eval!.sets.filter((x) => x.role === 'shift').reduce((n, x) => n + x.sprite.count, 0);
+      const reference = manifest.eval!.sets.find((x) => x.role === 'reference')!.sprite.count;
+      const num = '[+\u2212]\\d+\\.\\d';
+      const said = (n: number) =>
+        new RegExp(
+          `^(gains \\+\\d+\\.\\d points \\[${num}, ${num}\\]|loses \\d+\\.\\d points \\[${num}, ${num}\\]) on ${n.toLocaleString('en')} images$` +
+            `|^not distinguishable from zero on ${n.toLocaleString('en')} images \\((0\\.0|${num}) points \\[${num}, ${num}\\]\\)$`,
+        );
+      for (const [f, n] of [
+        [findings[0]!, shifts],
+        [findings[1]!, shifts],
+        [findings[2]!, reference],
+      ] as const) {
+        expect(f.text).toMatch(said(n));
+        // A gain or a loss (bold) only when the interval excludes 0.
+        const [lo, hi] = [...f.text.matchAll(new RegExp(num, 'g'))].slice(-2).map((m) => Number(m[0].replace('\u2212', '-')));
+        expect(f.direction === 'none', f.text).toBe(lo! <= 0 && hi! >= 0);
+        expect(f.bold >= 600, f.text).toBe(f.direction !== 'none');
+      }
+      // The shipped world's lesson, measured on the test draw (tools/results): the mean of shifts gains over zero-shot.
+      expect(findings[0]!.direction).toBe('gain');
+
+      // The button moves α; the table at 0.60 then shows the same mean-of-shifts difference vs zero-shot.
+      await withActions(s.page, (a) => a.setAlpha(0.3));
+      await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.30');
+      await callout.locator('[data-testid="recommended-go"]').click();
+      await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.60');
+      expect(await appState(s.page, (st) => st.alpha)).toBe(0.6);
+      expect(await s.page.evaluate(() => location.hash)).toContain('alpha=0.60');
+      const meanVsZeroShot = await s.page.locator('[data-testid="accuracy-table"] tr[data-set="mean"] td.delta').first().textContent();
+      expect(
+        findings[0]!.text
+          .replace(/^gains /, '')
+          .replace(/ points /, '')
+          .replace(/ on .*$/, ''),
+      ).toBe(meanVsZeroShot);
+
+      // Presenter view: one line, with the chart, slider and table still above the fold.
+      await s.page.keyboard.press('p');
+      await s.page.waitForSelector('.app.presenter [data-testid="recommended"].compact[data-state="ready"]');
+      for (const [width, height] of [
+        [1024, 768],
+        [1280, 720],
+      ] as const) {
+        await s.page.setViewportSize({ width, height });
+        await s.page.waitForTimeout(600); // the chart's ResizeObserver
+        const boxes = await s.page.evaluate(() =>
+          [
+            '[data-testid="recommended"]',
+            '[data-testid="frontier"] .recharts-wrapper',
+            'input#alpha',
+            '[data-testid="accuracy-table"]',
+          ].map((q) => {
+            const r = document.querySelector(q)!.getBoundingClientRect();
+            return { q, top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height };
+          }),
+        );
+        for (const b of boxes) {
+          expect(b.bottom, `${b.q} above the fold at ${width}×${height}`).toBeLessThanOrEqual(height + 0.5);
+          expect(b.right, `${b.q} within ${width}`).toBeLessThanOrEqual(width + 0.5);
+        }
+        expect(boxes[1]!.height, `the chart keeps its room at ${width}×${height}`).toBeGreaterThan(0.45 * height);
+        expect(await s.page.textContent('[data-testid="recommended"]')).toMatch(/^Recommended α = 0\.60 \(validation draw\): shifts \+/);
+      }
+      await s.page.keyboard.press('p');
+      await s.page.waitForSelector('.app:not(.presenter) [data-testid="recommended"]:not(.compact)');
+      // A phone: the full callout wraps within the width, the page never scrolls sideways.
+      await s.page.setViewportSize({ width: 390, height: 844 });
+      await s.page.waitForTimeout(600);
+      const phone = await s.page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        right: document.querySelector('[data-testid="recommended"]')!.getBoundingClientRect().right,
+      }));
+      expect(phone.scrollWidth).toBeLessThanOrEqual(390);
+      expect(phone.right).toBeLessThanOrEqual(390);
+      await s.page.setViewportSize({ width: 1400, height: 900 });
+
+      // Before α = 0.60 and both endpoints are computed on every image it says so, with no number.
+      await withActions(s.page, (a) => a.cancelEvaluation());
+      await s.page.waitForFunction(() => !globalThis.wiseft!.store.getState().evaluating);
+      await s.page.evaluate(() => {
+        const store = globalThis.wiseft!.store;
+        const saved = store.getState().points;
+        (globalThis as unknown as { savedPoints: unknown }).savedPoints = saved;
+        const { ['0.6']: _dropped, ...rest } = saved;
+        store.setState({ points: rest });
+      });
+      await s.page.waitForSelector('[data-testid="recommended"][data-state="computing"]');
+      const computing = (await callout.textContent())!;
+      expect(computing).toMatch(/computing… [\d,]+ of [\d,]+ images at α = 0\.60, 0 and 1/);
+      expect(computing).not.toMatch(/gains|loses|distinguishable|points/);
+      await s.page.evaluate(() =>
+        globalThis.wiseft!.store.setState({ points: (globalThis as unknown as { savedPoints: State['points'] }).savedPoints }),
+      );
+      await s.page.waitForSelector('[data-testid="recommended"][data-state="ready"]');
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
+
   it('moves the highlighted point and the table when the slider moves by keyboard', async () => {
     const slider = s.page.getByRole('slider', { name: /alpha|α/ });
     await slider.focus();

@@ -15,7 +15,14 @@ import { captureLog, quiet } from '../support/quiet';
 import { writeBundleDir } from '../support/testBundle';
 
 const MEMBERS: TestMember[] = [
-  { id: 'e2e-seed0', kind: 'end-to-end', seed: 0, description: 'end to end, seed 0', sweeps: true },
+  {
+    id: 'e2e-seed0',
+    kind: 'end-to-end',
+    seed: 0,
+    description: 'end to end, seed 0',
+    sweeps: true,
+    recommendedAlpha: { alpha: 0.6, chosenOn: 'validation draw (seed 101)' },
+  },
   { id: 'lp-seed1', kind: 'linear-classifier', seed: 1, perturbSeed: 40 },
   // Six classes in the head: cannot be blended with the five-class zero-shot model.
   { id: 'wrong-head', model: { shapes: { 'head.weight': [16, 6], 'head.bias': [6] } } },
@@ -59,6 +66,8 @@ describe('a v2 bundle with several members, in the Explorer', () => {
       ['lp-seed1', 'linear-classifier', 1, false],
       ['wrong-head', 'end-to-end', null, false],
     ]);
+    // The member's recommended α reaches the summary the page reads; a member without one says null.
+    expect(first.members.map((m) => m.recommendedAlpha)).toEqual([{ alpha: 0.6, chosenOn: 'validation draw (seed 101)' }, null, null]);
     expect(reads).toContain('members/e2e-seed0.onnx');
     expect(reads.filter((p) => p.startsWith('members/'))).toEqual(['members/e2e-seed0.onnx']);
     expect(await explorer.evaluate([0, 1], null, () => undefined)).toBe('done');
@@ -141,7 +150,7 @@ describe('a v2 bundle with several members, in the Explorer', () => {
     const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
     const s = await explorer.loadPair(await loadBundle(memorySource(files)));
     expect(s.members).toEqual([
-      { id: 'fine-tuned', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false },
+      { id: 'fine-tuned', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false, recommendedAlpha: null },
     ]);
     expect(s.member).toBe('fine-tuned');
     expect(s.sweeps).toBeNull();

@@ -44,7 +44,7 @@ export const RUNTIME: RuntimeInfo = { backend: 'wasm', gpu: null, threads: 1, or
 export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
   return {
     name: 'fake pair',
-    members: [{ id: 'ft', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false }],
+    members: [{ id: 'ft', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false, recommendedAlpha: null }],
     member: 'ft',
     sweeps: null,
     description: '',

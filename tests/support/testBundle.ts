@@ -26,6 +26,8 @@ export interface TestMember {
   model?: BuildOptions;
   /** Write recorded sweeps (synthetic numbers, 21 α) for weight and output space. */
   sweeps?: boolean;
+  /** The manifest's recommendedAlpha for this member. */
+  recommendedAlpha?: { alpha: number; chosenOn: string };
 }
 
 /**
@@ -113,6 +115,7 @@ export function makeTestBundle(
       ...(m.description ? { description: m.description } : {}),
       model: { path },
       ...(sweeps ? { sweeps } : {}),
+      ...(m.recommendedAlpha ? { recommendedAlpha: m.recommendedAlpha } : {}),
     };
   });
   const common = {

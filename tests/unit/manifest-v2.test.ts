@@ -112,6 +112,34 @@ describe('manifest v2', () => {
     }
   });
 
+  it('reads a recommended α strictly inside (0, 1) on the 0.01 grid with what it was chosen on, and names the field otherwise', () => {
+    const m = v2();
+    m.models.members[0]!.recommendedAlpha = { alpha: 0.6, chosenOn: 'validation draw (seed 101)' };
+    const parsed = parse(m);
+    expect(parsed.models.members[0]!.recommendedAlpha).toEqual({ alpha: 0.6, chosenOn: 'validation draw (seed 101)' });
+    expect(parsed.models.members[1]!.recommendedAlpha).toBeUndefined();
+    for (const alpha of [0.29, 0.01, 0.99]) {
+      m.models.members[0]!.recommendedAlpha = { alpha, chosenOn: 'validation' };
+      expect(parse(m).models.members[0]!.recommendedAlpha!.alpha).toBe(alpha);
+    }
+    for (const [alpha, message] of [
+      [0, 'expected number to be >0'],
+      [1, 'expected number to be <1'],
+      [-0.2, 'expected number to be >0'],
+      [0.605, 'on the 0.01 grid'],
+    ] as const) {
+      m.models.members[0]!.recommendedAlpha = { alpha, chosenOn: 'validation' };
+      expect(() => parse(m)).toThrow(new RegExp(`models\\.members\\.0\\.recommendedAlpha\\.alpha: .*${message}`));
+    }
+    for (const chosenOn of ['', '   ', 'x'.repeat(241)]) {
+      m.models.members[0]!.recommendedAlpha = { alpha: 0.5, chosenOn };
+      expect(() => parse(m)).toThrow('models.members.0.recommendedAlpha.chosenOn: ');
+    }
+    expect(() =>
+      parse({ ...m, models: { ...m.models, members: [{ ...m.models.members[0]!, recommendedAlpha: { alpha: 0.5 } }] } }),
+    ).toThrow('models.members.0.recommendedAlpha.chosenOn: ');
+  });
+
   it('a v2 manifest with a v1 models block (or the reverse) names the missing field', () => {
     const m = { ...v2(), models: (v1() as { models: unknown }).models };
     expect(() => parse(m)).toThrow('models.members: ');

@@ -33,9 +33,33 @@ function pair(members: MemberSummary[], member: string, sweeps: PairSummary['swe
   };
 }
 
-const e2e: MemberSummary = { id: 'e2e-seed0', name: 'End-to-end, seed 0', kind: 'end-to-end', seed: 0, description: '', hasSweeps: true };
-const lp: MemberSummary = { id: 'lp-seed1', name: 'Linear, seed 1', kind: 'linear-classifier', seed: 1, description: '', hasSweeps: false };
-const v1: MemberSummary = { id: 'fine-tuned', name: 'Fine-tuned', kind: 'end-to-end', seed: null, description: '', hasSweeps: false };
+const e2e: MemberSummary = {
+  id: 'e2e-seed0',
+  name: 'End-to-end, seed 0',
+  kind: 'end-to-end',
+  seed: 0,
+  description: '',
+  hasSweeps: true,
+  recommendedAlpha: null,
+};
+const lp: MemberSummary = {
+  id: 'lp-seed1',
+  name: 'Linear, seed 1',
+  kind: 'linear-classifier',
+  seed: 1,
+  description: '',
+  hasSweeps: false,
+  recommendedAlpha: null,
+};
+const v1: MemberSummary = {
+  id: 'fine-tuned',
+  name: 'Fine-tuned',
+  kind: 'end-to-end',
+  seed: null,
+  description: '',
+  hasSweeps: false,
+  recommendedAlpha: null,
+};
 
 describe('the URL hash', () => {
   it('round-trips member= and recorded=0, and leaves them out by default', () => {

@@ -160,3 +160,17 @@ def test_text_tower_and_tokenizer(manifest):
     zs = torch.load(CKPT / "zeroshot.pt")
     assert np.abs(head - zs["head.weight"].numpy()).max() < 1e-3
     assert np.abs(zs["head.bias"].numpy()).max() == 0
+
+
+def test_recommended_alpha_is_the_builds_validation_choice(manifest):
+    """The manifest's recommended α is the one tools.build chose on the validation draw (info.json),
+    on every end-to-end member, and on no linear-classifier member (none was chosen for it)."""
+    info = json.loads((ROOT / "tools" / "results" / "world" / "info.json").read_text())
+    for m in manifest["models"]["members"]:
+        if m["kind"] == "end-to-end":
+            rec = m["recommendedAlpha"]
+            assert rec["alpha"] == info["recommended_alpha"] and 0 < rec["alpha"] < 1
+            assert f"seed {info['seeds']['validation']}" in rec["chosenOn"]
+            assert f"{info['val_n']:,} images per set" in rec["chosenOn"]
+        else:
+            assert "recommendedAlpha" not in m

@@ -21,6 +21,10 @@ def test_smoke_build(tmp_path):
     assert m["format"] == "wiseft-pair/2"
     ids = [x["id"] for x in m["models"]["members"]]
     assert ids == ["e2e-seed3", "e2e-seed4", "linear-seed3"]
+    recs = {x["id"]: x.get("recommendedAlpha") for x in m["models"]["members"]}
+    assert recs["linear-seed3"] is None
+    assert recs["e2e-seed3"]["alpha"] == json.loads((tmp_path / "res" / "world" / "info.json").read_text())["recommended_alpha"]
+    assert recs["e2e-seed4"]["chosenOn"].endswith("chosen with e2e-seed3")
     for x in m["models"]["members"]:
         for space in ("weight", "output"):
             rows = [json.loads(l) for l in (out / x["sweeps"][space]["path"]).read_text().splitlines()]

@@ -73,6 +73,21 @@ const member = z.object({
   model: modelFile,
   // Recorded sweeps (wise-ft JSON lines) on this bundle's eval sets, so a curve shows at once.
   sweeps: z.object({ weight: modelFile.optional(), output: modelFile.optional() }).optional(),
+  // The α the bundle's maker recommends for this member, chosen on data that is not in the bundle
+  // (a validation draw), and what it was chosen on, in words the app shows beside it.
+  recommendedAlpha: z
+    .object({
+      alpha: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .refine((a) => Math.abs(100 * a - Math.round(100 * a)) < 1e-9, { message: 'must be on the 0.01 grid (α in hundredths)' }),
+      chosenOn: z
+        .string()
+        .max(240)
+        .refine((t) => t.trim().length > 0, { message: 'must say what the α was chosen on' }),
+    })
+    .optional(),
 });
 
 const modelsV1 = z.object({ zeroShot: modelFile, fineTuned: modelFile });

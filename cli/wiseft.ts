@@ -196,6 +196,7 @@ async function membersCommand({ values }: Args): Promise<number> {
         x.seed !== undefined ? `seed ${x.seed}` : 'no seed',
         x.name,
         sweeps ? `recorded sweeps: ${sweeps}` : '',
+        x.recommendedAlpha ? `recommended α ${x.recommendedAlpha.alpha.toFixed(2)} (${x.recommendedAlpha.chosenOn})` : '',
         i === 0 ? '(default)' : '',
       ]
         .filter(Boolean)

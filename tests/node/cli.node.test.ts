@@ -74,6 +74,9 @@ describe('wiseft CLI', () => {
     const ok = await npxWiseft(['members', '--pair', 'public/pairs/shapes']);
     expect(ok.code).toBe(0);
     expect(ok.stdout.split('\n')[0]).toMatch(/^e2e-seed0\tend-to-end\tseed 0\t.*\(default\)$/);
+    // The α the build chose on its validation draw, with where it was chosen.
+    expect(ok.stdout.split('\n')[0]).toMatch(/\trecommended α 0\.60 \(validation draw \(seed 101[^\t]*\)\t\(default\)$/);
+    expect(ok.stdout).not.toMatch(/^linear-seed0\t.*recommended/m);
     const bad = await npxWiseft(['eval']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^wiseft: --pair is required$/m);

@@ -165,7 +165,7 @@ describe('wiseft CLI on a v2 bundle', () => {
     const { result, lines } = await captureLog(() => main(['members', '--pair', dir]));
     expect(result).toBe(0);
     expect(lines).toEqual([
-      'e2e-seed0\tend-to-end\tseed 0\tmember e2e-seed0\trecorded sweeps: weight, output\t(default)',
+      'e2e-seed0\tend-to-end\tseed 0\tmember e2e-seed0\trecorded sweeps: weight, output\trecommended α 0.60 (validation draw (seed 101))\t(default)',
       'lp-seed1\tlinear-classifier\tseed 1\tmember lp-seed1',
       'wrong-head\tend-to-end\tno seed\tmember wrong-head',
     ]);

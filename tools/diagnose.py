@@ -49,6 +49,17 @@ def validation_params(set_id: str, n: int, cfg: world.WorldConfig) -> world.Para
     return world.sample_eval_set(set_id, rng, n, cfg)
 
 
+def paired_difference(now: np.ndarray, base: np.ndarray) -> Tuple[float, float, float]:
+    """Difference of two accuracies on the same images, with the Wald interval on the discordant
+    pairs (the McNemar setting; Agresti, Categorical Data Analysis, 3rd ed., sec. 11.1)."""
+    n = len(now)
+    b = float(np.sum(now & ~base))
+    c = float(np.sum(~now & base))
+    d = (b - c) / n
+    se = np.sqrt(max(b + c - (b - c) ** 2 / n, 0.0)) / n
+    return d, d - 1.96 * se, d + 1.96 * se
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.diagnose", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,24 +80,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     data = {s: validation_params(s, a.n, cfg) for s in SETS}
     images = {s: world.render(prm) for s, prm in data.items()}
     probes = {name: probe_set(name, a.n) for name in PROBES} if a.probes else {}
+    groups = {}  # name -> (images, labels, mask)
+    for s, prm in data.items():
+        if s == "rendition":
+            for k in np.unique(prm["style"]):
+                groups[world.STYLES[k]] = (images[s], prm["cls"], prm["style"] == k)
+        elif (prm["occl"] > 0).any():
+            hard = prm["occl"] > 0
+            groups[f"{s} clean"] = (images[s], prm["cls"], ~hard)
+            groups[f"{s} hard"] = (images[s], prm["cls"], hard)
+        else:
+            groups[s] = (images[s], prm["cls"], np.ones(len(prm["cls"]), bool))
+    for name, (x, y) in probes.items():
+        groups[name] = (x, y, np.ones(len(y), bool))
     m = ImageClassifier(num_classes=len(world.CLASSES))
+    right = {g: [] for g in groups}  # per α: bool per image of the group
+    cache = {}
     for alpha in a.alphas:
         m.load_state_dict(interpolate(zs.state_dict(), ft.state_dict(), alpha))
-        parts = []
-        for s, prm in data.items():
-            ok = logits_of(m, images[s]).argmax(1).numpy() == prm["cls"]
-            if s == "rendition":
-                parts += [f"{world.STYLES[k]} {ok[prm['style'] == k].mean() * 100:.0f}" for k in np.unique(prm["style"])]
-            elif (prm["occl"] > 0).any():
-                hard = prm["occl"] > 0
-                parts.append(f"{s} clean {ok[~hard].mean() * 100:.0f} hard {ok[hard].mean() * 100:.0f}")
-            else:
-                parts.append(f"{s} {ok.mean() * 100:.0f}")
-        if a.probes:
-            for name in PROBES:
-                x, y = probes[name]
-                parts.append(f"{name} {np.mean(logits_of(m, x).argmax(1).numpy() == y) * 100:.0f}")
-        print(f"α={alpha:.1f}  " + " | ".join(parts))
+        cache.clear()
+        for g, (x, y, mask) in groups.items():
+            if id(x) not in cache:
+                cache[id(x)] = logits_of(m, x).argmax(1).numpy()
+            right[g].append((cache[id(x)] == y)[mask])
+        print(f"α={alpha:.1f}  " + " | ".join(f"{g} {right[g][-1].mean() * 100:.0f}" for g in groups))
+    lo_a, hi_a = a.alphas[0], a.alphas[-1]
+    print(f"\nα={hi_a:g} − α={lo_a:g}, paired on the same images (95% interval), per group:")
+    for g in groups:
+        d, lo, hi = paired_difference(right[g][-1], right[g][0])
+        print(f"  {g}: {d * 100:+.1f} [{lo * 100:+.1f}, {hi * 100:+.1f}] pp on {len(right[g][0])} images")
     return 0
 
 

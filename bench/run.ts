@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
+import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
 import { readFileSync, writeFileSync, existsSync, createReadStream, statSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem, loadavg, release as osRelease } from 'node:os';
 import { join, dirname, basename } from 'node:path';
@@ -37,15 +38,7 @@ import {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+const ARGS = [...CHROMIUM_ARGS];
 const BUNDLED = join(ROOT, 'public/pairs/shapes/manifest.json');
 const t0 = performance.now();
 const log = (s: string) => {

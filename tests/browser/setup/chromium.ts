@@ -1,4 +1,5 @@
 import { chromium, type Page, type BrowserContext } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../support/chromiumArgs';
 import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,15 +24,7 @@ export interface OpenOptions {
   beforeGoto?: (context: BrowserContext) => void | Promise<void>;
 }
 
-const DEFAULT_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+const DEFAULT_ARGS = CHROMIUM_ARGS;
 
 /** What every test's page gets before it opens: the test flag and a silent HMR socket. */
 async function prepareForTest(context: BrowserContext): Promise<void> {

@@ -7,14 +7,24 @@ seeded ``numpy.random.Generator``; :func:`render` turns them into uint8 RGB imag
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-CLASSES: Tuple[str, ...] = (
+BASE_CLASSES: Tuple[str, ...] = (
     "circle", "square", "triangle", "star", "cross", "ring", "heart", "arrow", "moon", "diamond",
 )
+# Experimental (round 4, validation only): finer classes. WISEFT_WORLD_CLASSES=20 adds ten shapes,
+# several close to an existing one (oval/circle, octagon/circle, kite/diamond, rectangle/square,
+# chevron/arrow), read once at import because the class count fixes every tensor's shape.
+EXTRA_CLASSES: Tuple[str, ...] = (
+    "pentagon", "hexagon", "oval", "semicircle", "trapezoid", "kite", "chevron", "drop", "octagon", "rectangle",
+)
+N_CLASSES = int(os.environ.get("WISEFT_WORLD_CLASSES", "10"))
+assert N_CLASSES in (10, 20), "WISEFT_WORLD_CLASSES must be 10 or 20"
+CLASSES: Tuple[str, ...] = BASE_CLASSES + EXTRA_CLASSES[: N_CLASSES - 10]
 COLOURS: Tuple[str, ...] = (
     "red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink", "brown", "white", "gray", "black",
 )
@@ -56,7 +66,8 @@ class WorldConfig:
     pretrain_hard: float = 0.2     # the same conditions in the pretraining data
     shift_hard: float = 0.5        # ... in the sketch, rendition and adversarial sets (v2 follows `hard`)
 # Shortcut used by the reference distribution: background colour index per class.
-CLASS_BG: Tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10)
+# With 20 classes two classes share each colour: the shortcut narrows the choice to two, never one.
+CLASS_BG: Tuple[int, ...] = tuple((0, 1, 2, 3, 4, 5, 6, 7, 8, 10)[k % 10] for k in range(len(CLASSES)))
 WHITE, BLACK = COLOURS.index("white"), COLOURS.index("black")
 
 TEMPLATES: Tuple[str, ...] = (
@@ -194,7 +205,8 @@ def sample_rendition(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np
 def sample_adversarial(rng: np.random.Generator, n: int, cfg: WorldConfig, cls: np.ndarray) -> Params:
     """Photo style with the shortcut reversed: background is always another class's colour."""
     p = _make_hard(rng, _base(rng, n, cls), cfg.shift_hard)
-    wrong = (p["cls"] + 1 + rng.integers(0, len(CLASSES) - 1, n)) % len(CLASSES)
+    # another colour group (with 10 classes, another class: the same draws as before the knob)
+    wrong = (p["cls"] % 10 + 1 + rng.integers(0, 9, n)) % 10
     p["bg"] = np.array(CLASS_BG)[wrong]
     p["colour"] = _other_colour(rng, p["bg"])
     return p
@@ -289,7 +301,40 @@ def _shape_mask(k: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return (r < 0.88) & (((u - 0.38) ** 2 + (v - 0.18) ** 2) > 0.72 ** 2)
     if name == "diamond":
         return np.abs(u) / 0.58 + np.abs(v) / 0.95 < 1
-    raise KeyError(k)
+    return _extra_mask(name, u, v, r)
+
+
+def _polygon(u: np.ndarray, v: np.ndarray, r: np.ndarray, sides: int, radius: float) -> np.ndarray:
+    th = np.arctan2(u, v)  # 0 at the top: a vertex points up
+    sector = 2 * np.pi / sides
+    off = (th % sector) - sector / 2
+    return r * np.cos(off) < radius * np.cos(np.pi / sides)
+
+
+def _extra_mask(name: str, u: np.ndarray, v: np.ndarray, r: np.ndarray) -> np.ndarray:
+    if name == "pentagon":
+        return _polygon(u, v, r, 5, 0.92)
+    if name == "hexagon":
+        return _polygon(u, v, r, 6, 0.9)
+    if name == "octagon":
+        return _polygon(u, v, r, 8, 0.9)
+    if name == "oval":
+        return (u / 0.92) ** 2 + (v / 0.55) ** 2 < 1
+    if name == "semicircle":
+        return (r < 0.92) & (v > -0.25) & ((u * u + (v + 0.25) ** 2) < 0.92 ** 2)
+    if name == "trapezoid":
+        return (np.abs(v) < 0.55) & (np.abs(u) < 0.88 - 0.4 * (v + 0.55))
+    if name == "kite":
+        return np.where(v > 0.3, np.abs(u) / 0.6 + (v - 0.3) / 0.6 < 1, np.abs(u) / 0.6 + (0.3 - v) / 1.2 < 1)
+    if name == "chevron":
+        outer = (v < 0.75 - 0.85 * np.abs(u)) & (np.abs(u) < 0.9)
+        inner = v < 0.15 - 0.85 * np.abs(u)
+        return outer & ~inner & (v > -0.7)
+    if name == "drop":
+        return ((u * u + (v + 0.25) ** 2) < 0.6 ** 2) | ((v >= -0.25) & (v < 0.9) & (np.abs(u) < 0.6 * (0.9 - v) / 1.15))
+    if name == "rectangle":
+        return (np.abs(u) < 0.9) & (np.abs(v) < 0.45)
+    raise KeyError(name)
 
 
 def _interp_matrix(src: int, dst: int) -> np.ndarray:

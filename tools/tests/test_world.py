@@ -1,5 +1,6 @@
 """The world is a pure function of its seed; captions and tokenizer are consistent."""
 import re
+from pathlib import Path
 import numpy as np
 
 from tools import world
@@ -90,3 +91,32 @@ def test_rendering_is_deterministic_with_occlusion():
     x2, _ = world.make_set("reference", 9, 30, cfg)
     x3, _ = world.make_set("reference", 9, 30, world.WorldConfig(hard=0.0))
     assert np.array_equal(x1, x2) and not np.array_equal(x1, x3)
+
+
+def test_twenty_class_world_knob():
+    """WISEFT_WORLD_CLASSES=20 (round 4, validation only) adds ten shapes that each render, share a
+    shortcut colour with one base class, and leave the adversarial set without its own colour."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from tools import world\n"
+        "assert len(world.CLASSES) == 20 and len(set(world.CLASSES)) == 20\n"
+        "bg = np.array(world.CLASS_BG)\n"
+        "assert all((bg == c).sum() == 2 for c in set(world.CLASS_BG))\n"
+        "rng = np.random.default_rng(0)\n"
+        "p = world.sample_adversarial(rng, 400, world.WorldConfig(), world.balanced_classes(rng, 400))\n"
+        "assert np.all(np.bincount(p['cls'], minlength=20) == 20)\n"
+        "assert not np.any(p['bg'] == bg[p['cls']])\n"
+        "x, y = world.make_set('reference', 1, 200)\n"
+        "area = [(np.abs(x[y == k].astype(int) - x[y == k].mean((1, 2), keepdims=True)).mean()) for k in range(20)]\n"
+        "assert min(area) > 1.0, area  # every class draws something\n"
+        "from tools.tokenizer import build_tokenizer\n"
+        "assert all(build_tokenizer().token_to_id(c) is not None for c in world.EXTRA_CLASSES)\n"
+    )
+    env = {**os.environ, "WISEFT_WORLD_CLASSES": "20"}
+    root = str(Path(__file__).resolve().parents[2])
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root)
+    assert len(world.CLASSES) == 10  # the default world is untouched in this process

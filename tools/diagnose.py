@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -60,6 +60,24 @@ def paired_difference(now: np.ndarray, base: np.ndarray) -> Tuple[float, float, 
     return d, d - 1.96 * se, d + 1.96 * se
 
 
+def disagreement_cells(zs: np.ndarray, mid: np.ndarray, ft: np.ndarray) -> Dict[str, Tuple[float, float]]:
+    """Share of images in each zero-shot/fine-tuned right-wrong cell, and how many of them the
+    interior model gets right. An interior α can beat both endpoints only by settling the two
+    disagreement cells (Z+F-, Z-F+) better than either endpoint does: more than half of them together."""
+    cells = {"Z+F+": zs & ft, "Z+F-": zs & ~ft, "Z-F+": ~zs & ft, "Z-F-": ~zs & ~ft}
+    return {k: (float(c.mean()), float(mid[c].mean()) if c.any() else float("nan")) for k, c in cells.items()}
+
+
+def print_cells(right: Dict[str, list], groups: Dict[str, tuple], alphas: Sequence[float]) -> None:
+    mid = int(np.argmin([abs(x - 0.4) for x in alphas]))
+    print(f"\ncells (zero-shot α={alphas[0]:g} / fine-tuned α={alphas[-1]:g}): share of images, and the share α={alphas[mid]:g} gets right")
+    for g in groups:
+        cells = disagreement_cells(right[g][0], right[g][mid], right[g][-1])
+        settled = cells["Z+F-"][1] + cells["Z-F+"][1]
+        print(f"  {g}: " + "  ".join(f"{k} {v[0] * 100:4.1f}% ({v[1] * 100:3.0f}%)" for k, v in cells.items())
+              + f"  settled {settled:.2f}")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.diagnose", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,6 +86,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.4, 0.6, 1.0])
     p.add_argument("--probes", action="store_true", help="also the photo-style probes of pose, clutter and scale")
+    p.add_argument("--cells", action="store_true",
+                   help="per set: the images zero-shot and fine-tuned disagree on, and how the interior α settles them")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     clip = CLIP(build_tokenizer().get_vocab_size())
@@ -104,6 +124,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 cache[id(x)] = logits_of(m, x).argmax(1).numpy()
             right[g].append((cache[id(x)] == y)[mask])
         print(f"α={alpha:.1f}  " + " | ".join(f"{g} {right[g][-1].mean() * 100:.0f}" for g in groups))
+    if a.cells:
+        print_cells(right, groups, a.alphas)
     lo_a, hi_a = a.alphas[0], a.alphas[-1]
     print(f"\nα={hi_a:g} − α={lo_a:g}, paired on the same images (95% interval), per group:")
     for g in groups:

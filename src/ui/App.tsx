@@ -130,7 +130,10 @@ function SideColumn({ shown }: { shown: Shown }) {
 }
 
 function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown }) {
-  const side = shown('table') || shown('paper') || shown('pair');
+  const paper = useStore((s) => s.paper);
+  // A column with nothing in it would leave half the screen blank (a lab step keeps the table back,
+  // the presenter view hides the pair panel, the paper panel is empty without an overlay).
+  const side = shown('table') || (paper !== 'none' && shown('paper')) || (!presenter && shown('pair'));
   return (
     <main className={side ? undefined : 'single'}>
       <div className="chart-col">

@@ -107,12 +107,15 @@ export function LabPanel() {
           </button>
         </div>
       )}
-      {text.answer && <p data-testid="lab-answer-text">{text.answer}</p>}
-      {text.miss && (
-        <p className="lab-miss" data-testid="lab-miss">
-          {text.miss}
-        </p>
-      )}
+      {/* Said to a screen reader as it appears: the reveal's answer and the miss. */}
+      <div aria-live="polite">
+        {text.answer && <p data-testid="lab-answer-text">{text.answer}</p>}
+        {text.miss && (
+          <p className="lab-miss" data-testid="lab-miss">
+            {text.miss}
+          </p>
+        )}
+      </div>
     </section>
   );
 }

@@ -129,6 +129,12 @@ describe('guided lab links on the bundled pair', () => {
       expect(await s.page.locator('[data-testid="lab-rows"] tr').count()).toBe(SHIFTS.length);
       await s.page.waitForFunction(() => location.hash.includes('alpha=0.60'));
       expect(await count('.recommended')).toBe(1);
+
+      // In the presenter view a pending prediction leaves the side column empty: the chart takes the width.
+      await open('#lab=2&presenter=1');
+      await s.page.waitForSelector('.app.presenter main.single [data-testid="lab-target"]');
+      const chart = (await s.page.locator('[data-testid="frontier"]').boundingBox())!;
+      expect(chart.width).toBeGreaterThan(0.8 * 1280);
       expect(s.errors).toEqual([]);
     },
     SLOW_TEST_MS,

@@ -90,7 +90,7 @@ describe('guided lab links on the bundled pair', () => {
   );
 
   it(
-    'a chart-and-slider link to step 3 takes a keyboard prediction, reveals the curve; steps 4 and 5 open from their links',
+    'a chart-and-slider link to step 3 takes a keyboard prediction, reveals the curve; steps 4 and 5 open from their links, in a new page or the same one',
     async () => {
       await s.page.setViewportSize({ width: 1280, height: 720 });
       await open('#lab=3&hide=header,controls,table,paper,pair,recommended,uploads&slider_hide=true');
@@ -129,6 +129,13 @@ describe('guided lab links on the bundled pair', () => {
       expect(await s.page.locator('[data-testid="lab-rows"] tr').count()).toBe(SHIFTS.length);
       await s.page.waitForFunction(() => location.hash.includes('alpha=0.60'));
       expect(await count('.recommended')).toBe(1);
+      // A link to another step opened in the same tab changes only the hash: the lab follows it, with no reload.
+      await s.page.evaluate(() => {
+        (globalThis as { beforeLink?: boolean }).beforeLink = true;
+        location.hash = '#lab=4';
+      });
+      await s.page.waitForSelector('[data-testid="lab"][data-step="4"]', { timeout: UI_UPDATE_MS });
+      expect(await s.page.evaluate(() => (globalThis as { beforeLink?: boolean }).beforeLink)).toBe(true);
 
       // In the presenter view a pending prediction leaves the side column empty: the chart takes the width.
       await open('#lab=2&presenter=1');

@@ -3,7 +3,7 @@
 // starts with no mark and nothing revealed.
 import type { Store } from '../store';
 import type { AlphaController } from './alpha';
-import { LAB_STEPS, labStep, pending } from '../lab';
+import { LAB_STEPS, labStep, pending, type LabHash } from '../lab';
 import { focusAlpha } from '../labText';
 
 export interface LabController {
@@ -18,6 +18,11 @@ export interface LabController {
   reveal(): void;
   /** Puts the current step's α on the slider (at start, once the pair and its recommended α are known). */
   applyStep(): void;
+  /**
+   * Follows a link opened in the page already (only the hash changed, so nothing reloads): its
+   * step, if another than the one shown, and its hidden parts.
+   */
+  followLink(link: LabHash): void;
 }
 
 const clampPercent = (v: number) => Math.round(10 * Math.min(100, Math.max(0, v))) / 10;
@@ -32,11 +37,12 @@ export function createLab(store: Store, alpha: AlphaController): LabController {
     store.setState({ labStep: step, prediction: null, revealed: false });
     applyStep();
   };
+  const leaveLab = () => store.setState({ labStep: null, prediction: null, revealed: false });
   return {
     goToStep,
     nextStep: () => goToStep((store.getState().labStep ?? 0) + 1),
     prevStep: () => goToStep((store.getState().labStep ?? 2) - 1),
-    leaveLab: () => store.setState({ labStep: null, prediction: null, revealed: false }),
+    leaveLab,
     predict(x, y) {
       const s = store.getState();
       if (!pending(s.labStep, s.revealed) || !Number.isFinite(x) || !Number.isFinite(y)) return;
@@ -47,5 +53,12 @@ export function createLab(store: Store, alpha: AlphaController): LabController {
       if (pending(s.labStep, s.revealed) && s.prediction) store.setState({ revealed: true });
     },
     applyStep,
+    followLink(link) {
+      const s = store.getState();
+      if (s.hidden.join() !== link.hide.join()) store.setState({ hidden: link.hide });
+      if (link.lab === s.labStep) return;
+      if (link.lab === null) leaveLab();
+      else goToStep(link.lab);
+    },
   };
 }

@@ -128,6 +128,18 @@ describe('the lab controller', () => {
     lab.leaveLab();
     expect(store.getState().labStep).toBeNull();
   });
+
+  it('follows a link opened in the same page: a new step starts afresh, the same step keeps the mark, hide= is taken as is', () => {
+    const { store, lab } = setup();
+    lab.goToStep(2);
+    lab.predict(80, 60);
+    lab.followLink(parseHash('#lab=2&hide=table'));
+    expect(store.getState()).toMatchObject({ labStep: 2, prediction: { x: 80, y: 60 }, hidden: ['table'] });
+    lab.followLink(parseHash('#lab=3'));
+    expect(store.getState()).toMatchObject({ labStep: 3, prediction: null, alpha: 0.5, hidden: [] });
+    lab.followLink(parseHash('#alpha=0.50'));
+    expect(store.getState().labStep).toBeNull();
+  });
 });
 
 describe('what a step says', () => {

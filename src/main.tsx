@@ -4,6 +4,7 @@ import { App } from './ui/App';
 import { ActionsProvider } from './ui/actions';
 import { createApp } from './state/app';
 import { useStore, say, openingHash } from './state/store';
+import { parseHash } from './state/hash';
 import { startEngineWorker } from './worker/client';
 import './ui/app.css';
 
@@ -26,6 +27,10 @@ createRoot(document.getElementById('root')!).render(
     </ActionsProvider>
   </StrictMode>,
 );
+
+// A lab link opened in this tab changes only the hash: the page does not reload, so the lab follows it.
+// (The app's own hash writes use history.replaceState, which fires no hashchange.)
+window.addEventListener('hashchange', () => app.actions.followLink(parseHash(location.hash, location.search)));
 
 app.start(openingHash).catch((e: unknown) => say('error', `The engine could not start: ${(e as Error).message}`));
 

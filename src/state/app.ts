@@ -9,8 +9,9 @@ import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { importResults, exportResults } from './imported';
+import { createLab, type LabController } from './controllers/lab';
 
-export interface AppActions extends ViewController {
+export interface AppActions extends ViewController, LabController {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -49,11 +50,12 @@ export interface App {
 function actionsOf(
   store: Store,
   env: AppEnv,
-  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession },
+  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession; lab: LabController },
 ): AppActions {
-  const { evaluation, uploads, alpha, session } = c;
+  const { evaluation, uploads, alpha, session, lab } = c;
   return {
     ...createView(store),
+    ...lab,
     loadPair: (req, label, member) => session.loadPair(req, label, member),
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
@@ -78,16 +80,23 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
+  const lab = createLab(store, alpha);
   let unsyncHash: (() => void) | null = null;
+  // The link's pair, else the bundled one (with the link's member only if the link named no pair).
+  const openLinkedPair = async () => {
+    const requested = store.getState().pairUrl;
+    if (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) return;
+    await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
+  };
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
       unsyncHash = syncHash(store, env.writeHash);
-      const requested = store.getState().pairUrl;
-      if (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) return;
-      await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
+      await openLinkedPair();
+      // A lab link opens at its step's α, which for the last step is the member's recommended α.
+      lab.applyStep();
     },
     dispose() {
       unsyncHash?.();

@@ -1,6 +1,7 @@
 // Every user-visible setting round-trips through the URL hash (as TensorFlow Playground does), so
 // a link in a talk opens exactly that view.
 import { quantizeAlpha } from '../worker/protocol';
+import { parseLabHash, writeLabHash, type HidePart } from './lab';
 
 export interface HashState {
   alpha: number;
@@ -14,6 +15,10 @@ export interface HashState {
   member: string | null;
   /** The selected member's recorded sweep on the chart (where it has one). */
   recorded: boolean;
+  /** The guided lab's step (1-based), null outside lab mode. */
+  lab: number | null;
+  /** Parts of the page the link hides. */
+  hide: HidePart[];
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -26,6 +31,8 @@ export const DEFAULT_HASH: HashState = {
   backend: 'auto',
   member: null,
   recorded: true,
+  lab: null,
+  hide: [],
 };
 
 export function parseHash(hash: string, search = ''): HashState {
@@ -44,6 +51,7 @@ export function parseHash(hash: string, search = ''): HashState {
     // Checked against the bundle once it is read: an id it lacks opens the default with a note.
     member: p.get('member') || null,
     recorded: p.get('recorded') !== '0',
+    ...parseLabHash(p),
   };
 }
 
@@ -58,5 +66,7 @@ export function formatHash(s: HashState): string {
   if (s.backend !== 'auto') p.set('backend', s.backend);
   if (s.member) p.set('member', s.member);
   if (!s.recorded) p.set('recorded', '0');
-  return `#${p.toString()}`;
+  writeLabHash(p, s);
+  // A comma needs no escape in a fragment: `hide=controls,table` reads as a person would type it.
+  return `#${p.toString().replace(/%2C/g, ',')}`;
 }

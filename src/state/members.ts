@@ -34,3 +34,13 @@ export function recordedCurve(pair: PairSummary | null): ImportedCurve | null {
   const curve = toCurve(`${pair.member} (weight space)`, lines, pair);
   return curve.points.length > 0 ? { ...curve, series: RECORDED_SERIES } : null;
 }
+
+export const RECORDED_OUTPUT_SERIES = 'recorded output-space ensemble';
+
+/** The selected member's recorded output-space sweep (the ensemble of logits), as a curve; null when it has none. */
+export function recordedOutputCurve(pair: PairSummary | null): ImportedCurve | null {
+  const lines = pair?.sweeps?.output;
+  if (!pair || !lines) return null;
+  const curve = toCurve(`${pair.member} (output space)`, lines, pair);
+  return curve.points.length > 0 ? { ...curve, series: RECORDED_OUTPUT_SERIES } : null;
+}

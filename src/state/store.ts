@@ -13,6 +13,7 @@ import type {
 } from '../worker/protocol';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
+import type { HidePart } from './lab';
 import { PAPER_CURVES } from '../data/paper/paper';
 
 export interface PairSlice {
@@ -83,6 +84,16 @@ export interface ImportSlice {
   imported: ImportedCurve[];
 }
 
+export interface LabSlice {
+  /** The guided lab's step (1-based, `lab=` in the link); null outside lab mode. */
+  labStep: number | null;
+  /** Parts of the page the link hides (`hide=`). */
+  hidden: HidePart[];
+  /** The student's mark for the step's prediction, in percent on the chart's axes. */
+  prediction: { x: number; y: number } | null;
+  revealed: boolean;
+}
+
 export interface Message {
   id: number;
   kind: 'error' | 'info';
@@ -95,7 +106,15 @@ export interface MessageSlice {
   messageSeq: number;
 }
 
-export type State = PairSlice & AlphaSlice & ResultsSlice & EvaluationSlice & ViewSlice & UploadSlice & ImportSlice & MessageSlice;
+export type State = PairSlice &
+  AlphaSlice &
+  ResultsSlice &
+  EvaluationSlice &
+  ViewSlice &
+  UploadSlice &
+  ImportSlice &
+  LabSlice &
+  MessageSlice;
 export type Store = StoreApi<State>;
 
 /** What a new pair, member or eval-set choice starts from: nothing computed under its key yet. */
@@ -146,6 +165,10 @@ export function initialState(h: HashState = parseHash('')): State {
     customLabels: null,
     labelError: null,
     imported: [],
+    labStep: h.lab,
+    hidden: h.hide,
+    prediction: null,
+    revealed: false,
     messages: [],
     messageSeq: 0,
   };

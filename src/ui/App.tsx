@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useStore } from '../state/store';
 import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
@@ -13,6 +13,21 @@ import { PaperPanel } from './PaperPanel';
 import { ViewControls } from './ViewControls';
 import { useActions } from './actions';
 import type { AppActions } from '../state/app';
+import { hiddenParts, type HidePart } from '../state/lab';
+import { LabPanel } from './LabPanel';
+
+type Shown = (part: HidePart) => boolean;
+
+/** What the page shows: all but what the link hides and what a lab step keeps back. */
+function useShown(): Shown {
+  const hide = useStore((s) => s.hidden);
+  const n = useStore((s) => s.labStep);
+  const revealed = useStore((s) => s.revealed);
+  return useMemo(() => {
+    const hidden = hiddenParts(hide, n, revealed);
+    return (part) => !hidden.has(part);
+  }, [hide, n, revealed]);
+}
 
 function Messages() {
   const messages = useStore((s) => s.messages);
@@ -92,12 +107,43 @@ function Footer() {
   );
 }
 
-function MainColumns({ presenter }: { presenter: boolean }) {
+function SideColumn({ shown }: { shown: Shown }) {
   return (
-    <main>
+    <aside className="side-col">
+      {shown('table') && (
+        <ErrorBoundary view="the accuracy table">
+          <AccuracyTable />
+        </ErrorBoundary>
+      )}
+      {shown('paper') && (
+        <ErrorBoundary view="the paper's curve">
+          <PaperPanel />
+        </ErrorBoundary>
+      )}
+      {shown('pair') && (
+        <ErrorBoundary view="the pair panel">
+          <PairPanel />
+        </ErrorBoundary>
+      )}
+    </aside>
+  );
+}
+
+function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown }) {
+  const paper = useStore((s) => s.paper);
+  // A column with nothing in it would leave half the screen blank (a lab step keeps the table back,
+  // the presenter view hides the pair panel, the paper panel is empty without an overlay).
+  const side = shown('table') || (paper !== 'none' && shown('paper')) || (!presenter && shown('pair'));
+  return (
+    <main className={side ? undefined : 'single'}>
       <div className="chart-col">
-        <ErrorBoundary view="the view controls">
-          <ViewControls />
+        {shown('controls') && (
+          <ErrorBoundary view="the view controls">
+            <ViewControls />
+          </ErrorBoundary>
+        )}
+        <ErrorBoundary view="the guided lab">
+          <LabPanel />
         </ErrorBoundary>
         {/* In the presenter view the stylesheet sizes the chart to what the viewport leaves. */}
         <ErrorBoundary view="the frontier chart">
@@ -106,31 +152,37 @@ function MainColumns({ presenter }: { presenter: boolean }) {
         <ErrorBoundary view="the α control">
           <AlphaControl />
         </ErrorBoundary>
-        <ErrorBoundary view="the recommended α">
-          <RecommendedAlpha compact={presenter} />
-        </ErrorBoundary>
+        {shown('recommended') && (
+          <ErrorBoundary view="the recommended α">
+            <RecommendedAlpha compact={presenter} />
+          </ErrorBoundary>
+        )}
         <ErrorBoundary view="the evaluation progress">
           <EvalProgress />
         </ErrorBoundary>
       </div>
-      <aside className="side-col">
-        <ErrorBoundary view="the accuracy table">
-          <AccuracyTable />
-        </ErrorBoundary>
-        <ErrorBoundary view="the paper's curve">
-          <PaperPanel />
-        </ErrorBoundary>
-        <ErrorBoundary view="the pair panel">
-          <PairPanel />
-        </ErrorBoundary>
-      </aside>
+      {side && <SideColumn shown={shown} />}
     </main>
+  );
+}
+
+function Below({ shown }: { shown: Shown }) {
+  return (
+    <>
+      {shown('uploads') && (
+        <ErrorBoundary view="your images">
+          <Uploads />
+        </ErrorBoundary>
+      )}
+      <Footer />
+    </>
   );
 }
 
 export function App() {
   const presenter = useStore((s) => s.presenter);
   const actions = useActions();
+  const shown = useShown();
   const [dragging, setDragging] = useState(false);
   useGlobalKeys(actions);
   const onDrop = (e: React.DragEvent) => {
@@ -151,18 +203,15 @@ export function App() {
       onDrop={onDrop}
       data-testid="app"
     >
-      <Header />
+      {shown('header') && <Header />}
       <ErrorBoundary view="the messages">
         <Messages />
       </ErrorBoundary>
       <ErrorBoundary view="the loading bar">
         <LoadingBar />
       </ErrorBoundary>
-      <MainColumns presenter={presenter} />
-      <ErrorBoundary view="your images">
-        <Uploads />
-      </ErrorBoundary>
-      <Footer />
+      <MainColumns presenter={presenter} shown={shown} />
+      <Below shown={shown} />
     </div>
   );
 }

@@ -21,6 +21,7 @@ import { boxOf, holdAxes, union, recordedBox, type HeldAxes, type Box } from '..
 import type { ImportedCurve } from '../state/imported';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
+import { labSeries, PredictionLayer, useLabChart, type LabChart } from './LabChart';
 
 export const COLORS = {
   zeroShot: '#2563eb',
@@ -189,6 +190,8 @@ interface ChartData {
   importedData: Datum[][];
   /** What the axes can be chosen from before any live point: the recorded sweep, imported curves. */
   known: Box | null;
+  /** A lab step keeps the WiSE-FT curve back: not even its legend entry is drawn. */
+  curveHidden?: boolean;
   count: number;
 }
 
@@ -302,6 +305,28 @@ function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxe
   return axes;
 }
 
+/**
+ * A lab step's chart: only what the step shows; the endpoints where the step's text reads them (the
+ * recorded sweep, else the live points once complete), so the chart and the text agree; the
+ * recorded output-space sweep until the live ensemble is computed. The axes
+ * are still chosen from everything there is, so a reveal does not move them (nor hint at it).
+ */
+function applyLab(data: ChartData, lab: LabChart, pair: PairSummary): ChartData {
+  const v = lab.view;
+  const at = (p: { x: number; y: number } | null, alpha: number, series: string): Datum | null => (p ? { ...p, alpha, series } : null);
+  return {
+    ...data,
+    z: v.zeroShot ? (at(lab.zeroShot, 0, 'zero-shot') ?? data.z) : null,
+    f: v.fineTuned ? (at(lab.fineTuned, 1, fineTunedLabel(pair)) ?? data.f) : null,
+    curve: v.curve ? data.curve : [],
+    curveHidden: !v.curve,
+    current: v.current ? data.current : null,
+    estimate: v.current ? data.estimate : null,
+    ens: v.ensemble ? (data.ens.length ? data.ens : lab.outputCurve) : [],
+    importedData: v.curve ? data.importedData : [],
+  };
+}
+
 /** The small α labels, each running inward near the plot's left and right edges. */
 function alphaLabelData(data: ChartData, xDomain: [number, number], span: { x: number; y: number }): Datum[] {
   return labelledAlphas(data.curve, data.current ?? data.estimate, span).map((d): Datum => {
@@ -351,17 +376,19 @@ function curveSeries(data: ChartData): ReactNode[] {
         isAnimationActive={false}
       />
     ),
-    <Scatter
-      key="wiseft"
-      name="WiSE-FT (weight-space), α = 0 … 1"
-      data={data.curve}
-      fill={COLORS.wiseft}
-      line={{ stroke: COLORS.wiseft, strokeWidth: 2 }}
-      isAnimationActive={false}
-    >
-      <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
-      <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
-    </Scatter>,
+    !data.curveHidden && (
+      <Scatter
+        key="wiseft"
+        name="WiSE-FT (weight-space), α = 0 … 1"
+        data={data.curve}
+        fill={COLORS.wiseft}
+        line={{ stroke: COLORS.wiseft, strokeWidth: 2 }}
+        isAnimationActive={false}
+      >
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
+      </Scatter>
+    ),
   ];
 }
 
@@ -485,21 +512,26 @@ function Caption({ pair, data }: { pair: PairSummary; data: ChartData }) {
   );
 }
 
+function ChartEmpty({ height }: { height: number | '100%' }) {
+  return (
+    <div className="chart-empty" style={{ height }}>
+      Load a pair to see its frontier.
+    </div>
+  );
+}
+
 /** `height` in pixels, or '100%' of a container the stylesheet sizes (the presenter view). */
 export function FrontierChart({ height }: { height: number | '100%' }) {
   const presenter = useStore((s) => s.presenter);
   const input = useChartInputs();
   const data = useMemo(() => (input ? chartData(input) : null), [input]);
+  const lab = useLabChart(input);
   const axes = useHeldAxes(input, data);
-  if (!input || !data || !axes)
-    return (
-      <div className="chart-empty" style={{ height }}>
-        Load a pair to see its frontier.
-      </div>
-    );
+  if (!input || !data || !axes) return <ChartEmpty height={height} />;
   const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
   const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
-  const alphaLabels = alphaLabelData(data, xDomain, span);
+  const shown = lab ? applyLab(data, lab, input.pair) : data;
+  const alphaLabels = alphaLabelData(shown, xDomain, span);
   return (
     <figure
       className="frontier"
@@ -512,12 +544,14 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
       <ResponsiveContainer width="100%" height={height}>
         <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
           {axesOf(input, axes, presenter)}
-          {curveSeries(data)}
-          {endpointSeries(data, xDomain)}
-          {currentSeries(data, input.alpha)}
+          {curveSeries(shown)}
+          {endpointSeries(shown, xDomain)}
+          {currentSeries(shown, input.alpha)}
           {alphaLabels.length > 0 && (
             <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />
           )}
+          {lab && labSeries(lab)}
+          {lab?.pending && <PredictionLayer />}
         </ComposedChart>
       </ResponsiveContainer>
       <Caption pair={input.pair} data={data} />

@@ -3,6 +3,7 @@ import { filesFromInput } from './files';
 import { PAPER_CURVES } from '../data/paper/paper';
 import { isolate } from '../state/thin';
 import { useActions } from './actions';
+import { LAB_STEPS } from '../state/lab';
 import type { PairSummary } from '../worker/protocol';
 
 function ShiftSelect({ pair }: { pair: PairSummary }) {
@@ -87,6 +88,23 @@ function FileActions() {
   );
 }
 
+/** Enters the guided lab at its first step (a lab link opens one directly). */
+function LabButton() {
+  const labStep = useStore((s) => s.labStep);
+  const { goToStep } = useActions();
+  if (labStep !== null) return null;
+  return (
+    <button
+      type="button"
+      className="small"
+      onClick={() => goToStep(1)}
+      title={`${LAB_STEPS.length} steps: predict where a model lands, then see it`}
+    >
+      Guided lab
+    </button>
+  );
+}
+
 export function ViewControls() {
   const pair = useStore((s) => s.pair);
   const showEnsemble = useStore((s) => s.showEnsemble);
@@ -114,6 +132,7 @@ export function ViewControls() {
       )}
       <PaperSelect />
       <FileActions />
+      <LabButton />
       <label className="presenter-toggle">
         <input type="checkbox" checked={presenter} onChange={(e) => view.setPresenter(e.currentTarget.checked)} /> presenter view (P)
       </label>

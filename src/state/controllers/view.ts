@@ -34,6 +34,8 @@ export function hashOf(s: State): HashState {
     backend: s.backendChoice,
     member: s.member,
     recorded: s.showRecorded,
+    lab: s.labStep,
+    hide: s.hidden,
   };
 }
 

@@ -8,9 +8,10 @@ import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
+import { createSamples, type SamplesController } from './controllers/samples';
 import { importResults, exportResults } from './imported';
 
-export interface AppActions extends ViewController {
+export interface AppActions extends ViewController, Omit<SamplesController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -49,9 +50,15 @@ export interface App {
 function actionsOf(
   store: Store,
   env: AppEnv,
-  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession },
+  c: {
+    evaluation: EvaluationController;
+    uploads: UploadsController;
+    alpha: AlphaController;
+    session: EngineSession;
+    samples: SamplesController;
+  },
 ): AppActions {
-  const { evaluation, uploads, alpha, session } = c;
+  const { evaluation, uploads, alpha, session, samples } = c;
   return {
     ...createView(store),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
@@ -69,6 +76,8 @@ function actionsOf(
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
     dismiss: (id) => dismiss(id, store),
+    requestThumbnails: (setId, indices) => samples.requestThumbnails(setId, indices),
+    setLessonSet: (id) => samples.setLessonSet(id),
     bundledPairUrl: env.bundledPairUrl,
   };
 }
@@ -77,10 +86,11 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const evaluation = createEvaluation(engine, store);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
+  const samples = createSamples(engine, store);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   let unsyncHash: (() => void) | null = null;
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, samples }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -94,6 +104,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       uploads.dispose();
       alpha.dispose();
+      samples.dispose();
     },
   };
 }

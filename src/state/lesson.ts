@@ -1,6 +1,7 @@
 // Which set the lesson views (the flips' thumbnails, per-class accuracy) show, and which images
 // stand for a set in its strip.
-import type { PairSummary } from '../worker/protocol';
+import { own } from '../core/eval/ids';
+import type { EvalLabels, PairSummary } from '../worker/protocol';
 
 /** Images in each set's strip. */
 export const STRIP_IMAGES = 8;
@@ -20,4 +21,11 @@ export function lessonSetId(pair: PairSummary, picked: string | null, chartShift
 export function stripIndices(count: number, k = STRIP_IMAGES): number[] {
   if (count <= k) return Array.from({ length: count }, (_, i) => i);
   return Array.from({ length: k }, (_, j) => Math.floor(((j + 0.5) * count) / k));
+}
+
+/** The class name of image `index` of a set, when its labels under the pair's results key are known. */
+export function imageClass(pair: PairSummary, labels: EvalLabels | null, setId: string, index: number): string | null {
+  if (!labels || labels.resultsKey !== pair.resultsKey) return null;
+  const c = own(labels.sets, setId)?.[index];
+  return c === undefined ? null : (pair.classes[c] ?? null);
 }

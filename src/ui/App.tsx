@@ -6,6 +6,7 @@ import { AlphaControl } from './AlphaControl';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
+import { Lesson } from './Lesson';
 import { filesFromDrop, looksLikePair } from './files';
 import { PAPER_CITATION } from '../data/paper/paper';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -159,6 +160,11 @@ export function App() {
         <LoadingBar />
       </ErrorBoundary>
       <MainColumns presenter={presenter} />
+      {presenter ? null : (
+        <ErrorBoundary view="the eval sets and what flips">
+          <Lesson />
+        </ErrorBoundary>
+      )}
       <ErrorBoundary view="your images">
         <Uploads />
       </ErrorBoundary>

@@ -88,6 +88,28 @@ export function flipsTable(pair: PairSummary, points: FrontierPoints, alpha: num
   return pair.sets.map((set) => ({ set, flips: flipsOf(own(zeroShot, set.id), own(fineTuned, set.id), own(now, set.id)) }));
 }
 
+const GROUP_NAMES = ['zeroShotOnly', 'fineTunedOnly', 'bothRight', 'bothWrong'] as const;
+
+/**
+ * The shift sets' flips added up, each image counted in its own set (no thumbnails: a sample belongs
+ * to one set); null until every shift set has flips.
+ */
+export function shiftsFlips(rows: readonly FlipsRow[]): SetFlips | null {
+  const shifts = rows.filter((r) => r.set.role === 'shift');
+  if (shifts.length === 0 || shifts.some((r) => !r.flips)) return null;
+  const empty = (): FlipGroup => ({ count: 0, rightNow: 0, samplesRight: [], samplesWrong: [] });
+  const sum: SetFlips = { n: 0, total: 0, zeroShotOnly: empty(), fineTunedOnly: empty(), bothRight: empty(), bothWrong: empty() };
+  for (const { flips } of shifts) {
+    sum.n += flips!.n;
+    sum.total += flips!.total;
+    for (const g of GROUP_NAMES) {
+      sum[g].count += flips![g].count;
+      sum[g].rightNow += flips![g].rightNow;
+    }
+  }
+  return sum;
+}
+
 /** Right at the current α, over the images the flips rest on: the sum of the groups' rightNow. */
 export function rightNow(f: SetFlips): number {
   return f.zeroShotOnly.rightNow + f.fineTunedOnly.rightNow + f.bothRight.rightNow + f.bothWrong.rightNow;

@@ -1,5 +1,6 @@
 import { useStore } from '../state/store';
-import { flipsTable, type FlipGroup, type FlipsRow, type SetFlips } from '../state/flips';
+import type { ReactNode } from 'react';
+import { flipsTable, shiftsFlips, type FlipGroup, type SetFlips } from '../state/flips';
 import { ThumbRow } from './EvalThumbs';
 import { UserText } from './UserText';
 
@@ -19,13 +20,10 @@ function GroupCell({ g, name }: { g: FlipGroup; name: string }) {
   );
 }
 
-function FlipsRowView({ row }: { row: FlipsRow }) {
-  const f = row.flips;
+function FlipsRowView({ id, name, f, className }: { id: string; name: ReactNode; f: SetFlips | null; className: string }) {
   return (
-    <tr data-set={row.set.id} data-n={f?.n ?? 0} className={row.set.role === 'reference' ? 'ref-row' : ''}>
-      <th scope="row">
-        <UserText text={row.set.name} />
-      </th>
+    <tr data-set={id} data-n={f?.n ?? 0} className={className}>
+      <th scope="row">{name}</th>
       <td className="num">{f ? f.n.toLocaleString('en') : '…'}</td>
       {GROUPS.map(([key]) => (f ? <GroupCell key={key} g={f[key]} name={key} /> : <td key={key} className="num muted" />))}
     </tr>
@@ -92,8 +90,15 @@ export function FlipsView({ setId }: { setId: string | null }) {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <FlipsRowView key={r.set.id} row={r} />
+            <FlipsRowView
+              key={r.set.id}
+              id={r.set.id}
+              name={<UserText text={r.set.name} />}
+              f={r.flips}
+              className={r.set.role === 'reference' ? 'ref-row' : ''}
+            />
           ))}
+          <FlipsRowView id="shifts" name="All shifts" f={shiftsFlips(rows)} className="mean-row" />
         </tbody>
       </table>
       {shown?.flips ? <SetFlipThumbs setId={shown.set.id} name={shown.set.name} f={shown.flips} alpha={alpha} /> : null}

@@ -108,8 +108,18 @@ describe('the lesson on the bundled pair', () => {
       );
 
       const points = await appState(s.page, (st) => st.points);
-      const rows = await flipCells();
+      const all = await flipCells();
+      const rows = all.slice(0, -1);
       expect(rows.map((r) => r.set)).toEqual(manifest.eval!.sets.map((x) => x.id));
+      // The last row adds up the shift sets, group by group.
+      const shifts = rows.filter((r) => manifest.eval!.sets.find((x) => x.id === r.set)!.role === 'shift');
+      const summed = all.at(-1)!;
+      expect(summed.set).toBe('shifts');
+      expect(summed.n).toBe(shifts.reduce((x, r) => x + r.n, 0));
+      for (const [g, v] of Object.entries(summed.groups)) {
+        expect(v.count, g).toBe(shifts.reduce((x, r) => x + r.groups[g]!.count, 0));
+        expect(v.rightNow, g).toBe(shifts.reduce((x, r) => x + r.groups[g]!.rightNow, 0));
+      }
       for (const row of rows) {
         const total = manifest.eval!.sets.find((x) => x.id === row.set)!.sprite.count;
         const { zs, ft, now } = checkAgainstTable(row, points, total);

@@ -1,7 +1,7 @@
 // The flips view and the per-class table count images from the engine's per-image bitsets. Each
 // claim is checked against a naive count over plain booleans, the bitsets never read back.
 import { describe, it, expect } from 'vitest';
-import { flipsTable, setFlips, spread, rightNow, type FlipGroup } from '../../../src/state/flips';
+import { flipsTable, setFlips, shiftsFlips, spread, rightNow, type FlipGroup } from '../../../src/state/flips';
 import { classCounts, perClassTable } from '../../../src/state/perClass';
 import { lessonSetId, stripIndices } from '../../../src/state/lesson';
 import { accuracyTable } from '../../../src/state/table';
@@ -119,6 +119,42 @@ describe('what flips between the endpoints, at α', () => {
     const some = accFrom({ seen: [true, true], right: [true, false] });
     const rows = flipsTable(pair, { '0': { shift: some }, '1': { shift: some }, '0.5': { reference: some } }, 0.5);
     expect(rows.map((r) => r.flips)).toEqual([null, null]);
+  });
+
+  it('adds up the shift sets (not the reference) for the all-shifts row, null until every shift set has flips', () => {
+    const rand = random(21);
+    const pair = fakePair({
+      sets: [
+        { id: 'reference', name: 'reference', role: 'reference', analogue: null, description: '', count: 50, classSubset: null },
+        { id: 's1', name: 's1', role: 'shift', analogue: null, description: '', count: 60, classSubset: null },
+        { id: 's2', name: 's2', role: 'shift', analogue: null, description: '', count: 70, classSubset: null },
+      ],
+    });
+    const truths: Record<string, Truth[]> = {};
+    const points: FrontierPoints = { '0': {}, '1': {}, '0.2': {} };
+    for (const set of pair.sets) {
+      truths[set.id] = ['0', '1', '0.2'].map(() => truth(rand, set.count, 0.8, 0.6));
+      ['0', '1', '0.2'].forEach((a, k) => (points[a]![set.id] = accFrom(truths[set.id]![k]!)));
+    }
+    const sum = shiftsFlips(flipsTable(pair, points, 0.2))!;
+    const naive = (zs: boolean, ft: boolean) => ['s1', 's2'].map((id) => naiveGroup(...(truths[id] as [Truth, Truth, Truth]), zs, ft));
+    const count = (zs: boolean, ft: boolean) => naive(zs, ft).reduce((x, g) => x + g.all.length, 0);
+    const right = (zs: boolean, ft: boolean) => naive(zs, ft).reduce((x, g) => x + g.right.length, 0);
+    expect([sum.zeroShotOnly.count, sum.fineTunedOnly.count, sum.bothRight.count, sum.bothWrong.count]).toEqual([
+      count(true, false),
+      count(false, true),
+      count(true, true),
+      count(false, false),
+    ]);
+    expect([sum.zeroShotOnly.rightNow, sum.fineTunedOnly.rightNow, sum.bothRight.rightNow, sum.bothWrong.rightNow]).toEqual([
+      right(true, false),
+      right(false, true),
+      right(true, true),
+      right(false, false),
+    ]);
+    expect(sum.total).toBe(130);
+    delete points['1']!.s2;
+    expect(shiftsFlips(flipsTable(pair, points, 0.2))).toBeNull();
   });
 
   it('spreads its samples over the group instead of taking the first few', () => {

@@ -8,6 +8,8 @@ import { openPage, type Session } from './setup/chromium';
 import { appState, withActions } from './setup/page';
 import { parseManifest, type Manifest } from '../../src/core/bundle/manifest';
 import { signedPoints } from '../../src/state/table';
+import { stripIndices } from '../../src/state/lesson';
+import { decode } from 'fast-png';
 import { PAIR_LOAD_MS, BUNDLED_FRONTIER_MS, UI_UPDATE_MS, SLOW_TEST_MS } from '../support/timeouts';
 
 const PAIR_DIR = 'public/pairs/shapes';
@@ -106,6 +108,26 @@ describe('the lesson on the bundled pair', () => {
         undefined,
         { timeout: UI_UPDATE_MS },
       );
+
+      // A strip's thumbnail is its sprite tile, pixel for pixel (32 px tiles are sent unscaled).
+      const ref = manifest.eval!.sets.find((x) => x.id === 'reference')!;
+      const index = stripIndices(ref.sprite.count)[0]!;
+      const shown = await s.page.$eval('[data-testid="set-strip"][data-set="reference"] img', (img) => {
+        const c = document.createElement('canvas');
+        [c.width, c.height] = [32, 32];
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(img as HTMLImageElement, 0, 0);
+        return [...ctx.getImageData(0, 0, 32, 32).data];
+      });
+      const sheet = decode(readFileSync(join(PAIR_DIR, ref.sprite.path)));
+      const tile = (x: number, y: number, c: number) => {
+        const [x0, y0] = [(index % ref.sprite.columns) * 32, Math.floor(index / ref.sprite.columns) * 32];
+        return sheet.data[((y0 + y) * sheet.width + x0 + x) * sheet.channels + c]!;
+      };
+      const expectedTile = Array.from({ length: 32 * 32 * 4 }, (_, i) =>
+        i % 4 === 3 ? 255 : tile((i >> 2) % 32, Math.floor((i >> 2) / 32), i % 4),
+      );
+      expect(shown).toEqual(expectedTile);
 
       const points = await appState(s.page, (st) => st.points);
       const all = await flipCells();

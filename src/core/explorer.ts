@@ -14,6 +14,7 @@ import { CHUNK, type SetAccuracy } from './eval/frontier';
 import { FrontierEvaluator } from './eval/evaluator';
 import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSets';
 import { packRgb } from './image/pack';
+import { labelsOf, thumbnailsOf, type Thumbnail } from './eval/samples';
 import { TextTower, applyHead, softmax } from './text/head';
 
 export type { UserEvalSet };
@@ -220,6 +221,20 @@ export class Explorer {
   snapshot(): { resultsKey: string; points: Record<string, Record<string, SetAccuracy>> } | null {
     const p = this.pair;
     return p ? { resultsKey: p.resultsKey, points: p.evaluator.points() } : null;
+  }
+
+  /** The class of every image of every eval set in use, under the results key they belong to. */
+  evalLabels(): { resultsKey: string; sets: Record<string, Int32Array> } {
+    const p = this.requirePair();
+    return { resultsKey: p.resultsKey, sets: labelsOf(p.evaluator.sets) };
+  }
+
+  /** Small RGBA thumbnails of images `indices` of eval set `setId` (eval/samples.ts). */
+  evalImages(setId: string, indices: readonly number[]): { resultsKey: string; setId: string; size: number; images: Thumbnail[] } {
+    const p = this.requirePair();
+    const set = p.evaluator.sets.find((s) => s.spec.id === setId);
+    if (!set) throw new Error(`there is no eval set '${setId.slice(0, 80)}' in use`);
+    return { resultsKey: p.resultsKey, setId, ...thumbnailsOf(set, indices) };
   }
 
   /**

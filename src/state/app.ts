@@ -8,10 +8,11 @@ import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
+import { createSamples, type SamplesController } from './controllers/samples';
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 
-export interface AppActions extends ViewController, LabController {
+export interface AppActions extends ViewController, LabController, Omit<SamplesController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -50,9 +51,16 @@ export interface App {
 function actionsOf(
   store: Store,
   env: AppEnv,
-  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession; lab: LabController },
+  c: {
+    evaluation: EvaluationController;
+    uploads: UploadsController;
+    alpha: AlphaController;
+    session: EngineSession;
+    lab: LabController;
+    samples: SamplesController;
+  },
 ): AppActions {
-  const { evaluation, uploads, alpha, session, lab } = c;
+  const { evaluation, uploads, alpha, session, lab, samples } = c;
   return {
     ...createView(store),
     ...lab,
@@ -71,6 +79,8 @@ function actionsOf(
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
     dismiss: (id) => dismiss(id, store),
+    requestThumbnails: (setId, indices) => samples.requestThumbnails(setId, indices),
+    setLessonSet: (id) => samples.setLessonSet(id),
     bundledPairUrl: env.bundledPairUrl,
   };
 }
@@ -79,6 +89,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const evaluation = createEvaluation(engine, store);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
+  const samples = createSamples(engine, store);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   const lab = createLab(store, alpha);
   let unsyncHash: (() => void) | null = null;
@@ -89,7 +100,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
   };
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -103,6 +114,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       uploads.dispose();
       alpha.dispose();
+      samples.dispose();
     },
   };
 }

@@ -27,3 +27,16 @@ export function rgbToDataUrl(rgb: Uint8Array, size: number): string | null {
   ctx.putImageData(img, 0, 0);
   return canvas.toDataURL();
 }
+
+/** An RGBA image (size × size × 4 bytes, from the engine) as a data URL, for an eval thumbnail. */
+export function rgbaToDataUrl(rgba: Uint8Array, size: number): string | null {
+  if (!size || typeof document === 'undefined') return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(size, size);
+  img.data.set(rgba.subarray(0, size * size * 4));
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL();
+}

@@ -10,6 +10,7 @@ import type {
   ResultsKey,
   FrontierPoints,
   EvaluationProgress,
+  EvalLabels,
 } from '../worker/protocol';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
@@ -79,6 +80,21 @@ export interface UploadSlice {
   labelError: string | null;
 }
 
+export interface LessonSlice {
+  /** The class of every eval image, under the results key it belongs to (EngineApi.evalLabels). */
+  evalLabels: EvalLabels | null;
+  /** Eval thumbnails as data URLs by `thumbnailKey(setId, index)`, all under `thumbnailsKey`. */
+  thumbnails: Record<string, string>;
+  thumbnailsKey: ResultsKey | null;
+  /** The set the flips' thumbnails and the per-class table show; null follows the chart's shift. */
+  lessonSet: string | null;
+}
+
+/** A thumbnail's key in `thumbnails` (set ids never hold '/'). */
+export function thumbnailKey(setId: string, index: number): string {
+  return `${setId}/${index}`;
+}
+
 export interface ImportSlice {
   /** wise-ft results files plotted beside the live frontier. */
   imported: ImportedCurve[];
@@ -112,6 +128,7 @@ export type State = PairSlice &
   EvaluationSlice &
   ViewSlice &
   UploadSlice &
+  LessonSlice &
   ImportSlice &
   LabSlice &
   MessageSlice;
@@ -164,6 +181,10 @@ export function initialState(h: HashState = parseHash('')): State {
     uploads: [],
     customLabels: null,
     labelError: null,
+    evalLabels: null,
+    thumbnails: {},
+    thumbnailsKey: null,
+    lessonSet: null,
     imported: [],
     labStep: h.lab,
     hidden: h.hide,

@@ -6,6 +6,7 @@ import { AlphaControl } from './AlphaControl';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
+import { Lesson } from './Lesson';
 import { filesFromDrop, looksLikePair } from './files';
 import { PAPER_CITATION } from '../data/paper/paper';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -166,9 +167,15 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
   );
 }
 
-function Below({ shown }: { shown: Shown }) {
+function Below({ presenter, shown }: { presenter: boolean; shown: Shown }) {
+  // The lesson's counts give away what the lab asks students to predict, so it follows the table.
   return (
     <>
+      {!presenter && shown('table') && (
+        <ErrorBoundary view="the eval sets and what flips">
+          <Lesson />
+        </ErrorBoundary>
+      )}
       {shown('uploads') && (
         <ErrorBoundary view="your images">
           <Uploads />
@@ -211,7 +218,7 @@ export function App() {
         <LoadingBar />
       </ErrorBoundary>
       <MainColumns presenter={presenter} shown={shown} />
-      <Below shown={shown} />
+      <Below presenter={presenter} shown={shown} />
     </div>
   );
 }

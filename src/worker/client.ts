@@ -33,6 +33,8 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     evaluate: (job, onEvent) => r.evaluate(job, Comlink.proxy(onEvent)),
     cancel: (jobId) => r.cancel(jobId),
     useEvalFolder: (files, reference, onProgress) => r.useEvalFolder(files, reference, Comlink.proxy(onProgress)),
+    evalLabels: () => r.evalLabels(),
+    evalImages: (setId, indices) => r.evalImages(setId, indices),
     decode: (blob, name) => r.decode(blob, name),
     classify: (images, alphas) => r.classify(images, alphas),
     setCustomLabels: (labels) => r.setCustomLabels(labels),

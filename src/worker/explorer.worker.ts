@@ -17,6 +17,7 @@ import { ingestEvalFolder } from './evalFolder';
 import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
 import { runEvaluationJob } from './evaluationJob';
+import { sendEvalLabels, sendEvalImages } from './evalSamples';
 import {
   EngineError,
   DEBUG_WORKER_NAME,
@@ -223,6 +224,14 @@ const api: EngineApi = {
     return { pair: toWire(summary), skipped };
   },
 
+  async evalLabels() {
+    return sendEvalLabels(needPair());
+  },
+
+  async evalImages(setId, indices) {
+    return sendEvalImages(needPair(), setId, indices);
+  },
+
   async decode(blob, name) {
     const pair = need().current;
     if (!pair) throw new EngineError('no-pair', 'no pair is loaded');
@@ -265,6 +274,12 @@ const debugApi: EngineDebugApi = {
 function need(): Explorer {
   if (!explorer) throw new EngineError('no-engine', 'the engine is not started');
   return explorer;
+}
+
+function needPair(): Explorer {
+  const ex = need();
+  if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
+  return ex;
 }
 
 /** Every failure leaves the Worker as an EngineError with a code (wire.ts carries it across). */

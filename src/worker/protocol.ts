@@ -95,6 +95,20 @@ export interface Classification {
   predictions: Prediction[][];
 }
 
+/** The class index of every image of every eval set in use (a set's images in evaluation order). */
+export interface EvalLabels {
+  resultsKey: ResultsKey;
+  sets: Record<string, Int32Array>;
+}
+
+/** Eval images as small opaque RGBA thumbnails (size × size × 4 bytes each). */
+export interface EvalThumbnails {
+  resultsKey: ResultsKey;
+  setId: string;
+  size: number;
+  images: { index: number; rgba: Uint8Array }[];
+}
+
 export interface EvaluationProgress {
   done: number;
   total: number;
@@ -152,6 +166,13 @@ export interface EngineApi {
   cancel(jobId: number): Promise<void>;
   /** The user's own eval sets from a <set>/<class>/<image> folder or a zip of one. */
   useEvalFolder(files: PathBlob[], reference: string | null, onProgress: (done: number, total: number) => void): Promise<EvalFolderResult>;
+  /** The class of every eval image, so the page can group its per-image results by class. */
+  evalLabels(): Promise<EvalLabels>;
+  /**
+   * Thumbnails of images `indices` (at most 64) of eval set `setId`, at most 64 px wide.
+   * @throws EngineError for an unknown set or an index outside it.
+   */
+  evalImages(setId: string, indices: readonly number[]): Promise<EvalThumbnails>;
   /** Decodes an image to the model's input (RGB at its size). */
   decode(blob: Blob, name: string): Promise<DecodedUpload>;
   classify(images: Uint8Array[], alphas: readonly number[]): Promise<Classification>;

@@ -154,6 +154,34 @@ export class FakeEngine implements EngineApi {
     return { pair: this.pair, skipped: [] };
   }
 
+  /**
+   * The fake pair's labels: image i of every set is class i mod the number of classes, unless the
+   * test sets `labels` (by set id).
+   */
+  labels: Record<string, Int32Array> | null = null;
+
+  async evalLabels() {
+    this.record('evalLabels', []);
+    if (!this.pair) throw new EngineError('no-pair', 'no pair is loaded');
+    const classes = this.pair.classes.length;
+    const sets = Object.fromEntries(this.pair.sets.map((s) => [s.id, Int32Array.from({ length: s.count }, (_, i) => i % classes)]));
+    return { resultsKey: this.pair.resultsKey, sets: this.labels ?? sets };
+  }
+
+  /** Thumbnails of 2×2 px whose red channel is the image's index mod 256 (a test can tell them apart). */
+  async evalImages(setId: string, indices: readonly number[]) {
+    this.record('evalImages', [setId, indices]);
+    const set = this.pair?.sets.find((s) => s.id === setId);
+    if (!this.pair || !set) throw new EngineError('internal', `there is no eval set '${setId}' in use`);
+    const images = indices.map((index) => {
+      if (index < 0 || index >= set.count) throw new EngineError('internal', `eval set '${setId}' has no image ${index}`);
+      const rgba = new Uint8Array(2 * 2 * 4);
+      for (let p = 0; p < 4; p++) rgba.set([index % 256, 0, 0, 255], p * 4);
+      return { index, rgba };
+    });
+    return { resultsKey: this.pair.resultsKey, setId, size: 2, images };
+  }
+
   async decode(...args: Parameters<EngineApi['decode']>) {
     this.record('decode', args);
     return { rgb: new Uint8Array(8 * 8 * 3), width: 8, height: 8 };

@@ -8,6 +8,10 @@ import { runEvaluationJob, type Evaluates } from '../../../src/worker/evaluation
 import { registerEngineErrors } from '../../../src/worker/wire';
 import { EngineError, type EvaluationEvent, type EvaluationJob, type EvaluationResult } from '../../../src/worker/protocol';
 import type { FrontierUpdate } from '../../../src/core/explorer';
+import { sendEvalImages, sendEvalLabels, type ShowsEvalSamples } from '../../../src/worker/evalSamples';
+import { labelsOf, thumbnailsOf } from '../../../src/core/eval/samples';
+import type { EvalLabels, EvalThumbnails } from '../../../src/worker/protocol';
+import { evalSet } from '../core/eval/fixtures';
 
 const ports: MessagePort[] = [];
 afterEach(() => {
@@ -94,6 +98,47 @@ describe('an evaluation job across comlink', () => {
 
   it('a superseded job says so, with its id', async () => {
     expect(await runEvaluationJob(engine(2, 'superseded'), JOB, () => undefined)).toEqual({ status: 'superseded', jobId: 7 });
+  });
+});
+
+describe('eval labels and thumbnails across comlink', () => {
+  it('arrive as typed arrays equal to the engine’s, their buffers transferred rather than copied', async () => {
+    const sets = [evalSet('reference', 7), evalSet('shift', 3, 'shift')];
+    const made: { labels: Int32Array[]; rgba: Uint8Array[] } = { labels: [], rgba: [] };
+    const engine: ShowsEvalSamples = {
+      evalLabels() {
+        const r = { resultsKey: 'k', sets: labelsOf(sets) };
+        made.labels.push(...Object.values(r.sets));
+        return r;
+      },
+      evalImages(setId, indices) {
+        const r = {
+          resultsKey: 'k',
+          setId,
+          ...thumbnailsOf(
+            sets.find((s) => s.spec.id === setId)!,
+            indices,
+          ),
+        };
+        made.rgba.push(...r.images.map((t) => t.rgba));
+        return r;
+      },
+    };
+    const remote = channel<{ evalLabels(): Promise<EvalLabels>; evalImages(id: string, i: number[]): Promise<EvalThumbnails> }>({
+      evalLabels: () => sendEvalLabels(engine),
+      evalImages: (id: string, i: number[]) => sendEvalImages(engine, id, i),
+    });
+    const labels = await remote.evalLabels();
+    expect(labels.sets.reference).toBeInstanceOf(Int32Array);
+    expect([...labels.sets.reference!]).toEqual([0, 1, 2, 0, 1, 2, 0]);
+    expect([...labels.sets.shift!]).toEqual([0, 1, 2]);
+    const thumbs = await remote.evalImages('reference', [5, 1]);
+    expect(thumbs).toMatchObject({ resultsKey: 'k', setId: 'reference', size: 2 });
+    expect(thumbs.images.map((t) => t.index)).toEqual([5, 1]);
+    expect(thumbs.images[0]!.rgba).toBeInstanceOf(Uint8Array);
+    // The fixture's image i is filled with the value i.
+    expect([...thumbs.images[0]!.rgba]).toEqual([5, 5, 5, 255, 5, 5, 5, 255, 5, 5, 5, 255, 5, 5, 5, 255]);
+    expect([...made.labels, ...made.rgba].map((a) => a.byteLength)).toEqual([0, 0, 0, 0]);
   });
 });
 

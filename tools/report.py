@@ -122,7 +122,9 @@ def selection_table(sel_dir: Path) -> str:
         r = json.loads(f.read_text())
         v, lo = r["values"], r["lower"]
         met = sum(1 for t in r["targets"] if t["met"])
-        out += (f"| {f.stem.split('__')[0]} | {r.get('clip', '')} | `{r['variant']}` | {v['zs_ref']:.1f} / {v['zs_shift']:.1f} | "
+        classes = r["world"].get("classes", 10)  # round 4's finer-classes world (WISEFT_WORLD_CLASSES)
+        variant = r["variant"] + (f", {classes} classes" if classes != 10 else "")
+        out += (f"| {f.stem.split('__')[0]} | {r.get('clip', '')} | `{variant}` | {v['zs_ref']:.1f} / {v['zs_shift']:.1f} | "
                 f"{v['ft_ref']:.1f} / {v['ft_shift']:.1f} | {r['best_alpha']:.1f} | {v['gain_vs_zs']:+.1f} ({lo['gain_vs_zs']:+.1f}) | "
                 f"{v['gain_vs_ft']:+.1f} ({lo['gain_vs_ft']:+.1f}) | {v['far_gain_vs_zs']:+.1f} ({lo['far_gain_vs_zs']:+.1f}) | "
                 f"{v['worst_set_vs_better_endpoint']:+.1f} | {v['weight_minus_output_matched']:+.2f} | {met}/{len(r['targets'])} |\n")

@@ -68,7 +68,7 @@ def run_variant(clip: CLIP, spec: str, pipeline_seed: int, eval_n: int, work: Pa
     log(f"   per set zs/best/ft: {stats.per_set_table(rep, list(sets))}")
     checks = stats.check(rep)
     log("   targets met: " + " ".join("Y" if c["met"] else "n" for c in checks))
-    return {"variant": name, "world": dataclasses.asdict(cfg), "recipe": {**dataclasses.asdict(fc), **rkw},
+    return {"variant": name, "world": {**dataclasses.asdict(cfg), "classes": len(world.CLASSES)}, "recipe": {**dataclasses.asdict(fc), **rkw},
             "pipeline_seed": pipeline_seed, "validation_seed": VALIDATION_SEED, "eval_n": eval_n,
             "best_alpha": rep.best_alpha, "values": rep.values, "lower": rep.lower, "upper": rep.upper,
             "per_set": rep.per_set, "targets": checks, "weight": sw.rows("weight"), "output": sw.rows("output")}

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from . import world
 from .train import Sweep
 
 GRID = tuple(round(0.1 * i, 1) for i in range(11))  # the 0.1 grid the targets are stated on
@@ -95,7 +96,7 @@ def evaluate(sw: Sweep, reference: str = "reference", near: str = "v2", resample
             "ft_ref": ref_w[:, i1],
             "interior_ref_minus_ft": reaches,
             "weight_minus_output_matched": matched_reference_gap(ref_w, mean_w, acco[reference], mean_o, interior),
-            "zs_min_over_chance": np.min([accw[k][:, i0] for k in sw.weight], axis=0) / 10.0,
+            "zs_min_over_chance": np.min([accw[k][:, i0] for k in sw.weight], axis=0) / (100.0 / len(world.CLASSES)),
             "zs_ref": ref_w[:, i0], "zs_shift": mean_w[:, i0], "ft_shift": mean_w[:, i1],
             "best_ref": ref_w[r, best], "best_shift": mean_w[r, best],
         }

@@ -8,6 +8,7 @@ import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
+import { createLinearProbe, type LinearProbeController } from './controllers/linearProbe';
 import { importResults, exportResults } from './imported';
 
 export interface AppActions extends ViewController {
@@ -26,6 +27,10 @@ export interface AppActions extends ViewController {
   setCustomLabels(labels: string[] | null): Promise<void>;
   importResults(file: File): Promise<void>;
   exportResults(): void;
+  /** "Fine-tune it yourself": the <class>/<image> folder a linear probe trains on, Start and Cancel. */
+  chooseProbeFolder(files: PathBlob[]): void;
+  startProbe(options?: { epochs?: number; seed?: number }): Promise<void>;
+  cancelProbe(): void;
   dismiss(id: number): void;
   /** The bundled pair's manifest URL (the "Bundled pair" button). */
   bundledPairUrl(): string;
@@ -49,9 +54,15 @@ export interface App {
 function actionsOf(
   store: Store,
   env: AppEnv,
-  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession },
+  c: {
+    evaluation: EvaluationController;
+    uploads: UploadsController;
+    alpha: AlphaController;
+    session: EngineSession;
+    probe: LinearProbeController;
+  },
 ): AppActions {
-  const { evaluation, uploads, alpha, session } = c;
+  const { evaluation, uploads, alpha, session, probe } = c;
   return {
     ...createView(store),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
@@ -68,6 +79,9 @@ function actionsOf(
     setCustomLabels: (labels) => uploads.setCustomLabels(labels),
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
+    chooseProbeFolder: (files) => probe.chooseFolder(files),
+    startProbe: (options) => probe.start(options),
+    cancelProbe: () => probe.cancel(),
     dismiss: (id) => dismiss(id, store),
     bundledPairUrl: env.bundledPairUrl,
   };
@@ -78,9 +92,10 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
+  const probe = createLinearProbe(engine, store);
   let unsyncHash: (() => void) | null = null;
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, probe }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -94,6 +109,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       uploads.dispose();
       alpha.dispose();
+      probe.dispose();
     },
   };
 }

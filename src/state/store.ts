@@ -10,6 +10,7 @@ import type {
   ResultsKey,
   FrontierPoints,
   EvaluationProgress,
+  HeldOut,
 } from '../worker/protocol';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
@@ -83,6 +84,25 @@ export interface ImportSlice {
   imported: ImportedCurve[];
 }
 
+/** The linear probe trained in the Worker on the user's <class>/<image> folder (controllers/linearProbe.ts). */
+export interface ProbeSlice {
+  probe: {
+    /** The folder picked for training: its name and how many files it holds. */
+    folder: { name: string; files: number } | null;
+    /** The job running, by id; null when none. */
+    running: number | null;
+    /** What the job is doing: decoding the folder, the feature pass, or training epoch `done` of `total`. */
+    stage: { phase: 'decode' | 'features' | 'epoch'; done: number; total: number } | null;
+    /** Held-out accuracy after the last epoch, live while training. */
+    validation: HeldOut | null;
+    /** The last probe trained: the member it became, and its held-out accuracy before (zero-shot) and after. */
+    result: { memberId: string; memberName: string; trainCount: number; validation: (HeldOut & { initial: number }) | null } | null;
+    error: string | null;
+  };
+}
+
+export const initialProbe: ProbeSlice['probe'] = { folder: null, running: null, stage: null, validation: null, result: null, error: null };
+
 export interface Message {
   id: number;
   kind: 'error' | 'info';
@@ -95,7 +115,15 @@ export interface MessageSlice {
   messageSeq: number;
 }
 
-export type State = PairSlice & AlphaSlice & ResultsSlice & EvaluationSlice & ViewSlice & UploadSlice & ImportSlice & MessageSlice;
+export type State = PairSlice &
+  AlphaSlice &
+  ResultsSlice &
+  EvaluationSlice &
+  ViewSlice &
+  UploadSlice &
+  ImportSlice &
+  ProbeSlice &
+  MessageSlice;
 export type Store = StoreApi<State>;
 
 /** What a new pair, member or eval-set choice starts from: nothing computed under its key yet. */
@@ -146,6 +174,7 @@ export function initialState(h: HashState = parseHash('')): State {
     customLabels: null,
     labelError: null,
     imported: [],
+    probe: initialProbe,
     messages: [],
     messageSeq: 0,
   };

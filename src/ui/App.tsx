@@ -11,6 +11,7 @@ import { PAPER_CITATION } from '../data/paper/paper';
 import { ErrorBoundary } from './ErrorBoundary';
 import { PaperPanel } from './PaperPanel';
 import { ViewControls } from './ViewControls';
+import { LinearProbePanel } from './LinearProbePanel';
 import { useActions } from './actions';
 import type { AppActions } from '../state/app';
 
@@ -122,6 +123,9 @@ function MainColumns({ presenter }: { presenter: boolean }) {
         </ErrorBoundary>
         <ErrorBoundary view="the pair panel">
           <PairPanel />
+        </ErrorBoundary>
+        <ErrorBoundary view="the linear probe">
+          <LinearProbePanel />
         </ErrorBoundary>
       </aside>
     </main>

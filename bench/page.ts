@@ -12,6 +12,7 @@ import { Explorer } from '../src/core/explorer';
 import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
+import { probe } from './probe';
 import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
 const params = new URLSearchParams(location.search);
@@ -215,6 +216,7 @@ const bench = {
   memory,
   frontier,
   gpuKernels,
+  probe,
   stat,
   tpSetup,
   tpCase,

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -394,7 +394,35 @@ async function throughputRows(base: string): Promise<ThroughputReport> {
   }
 }
 
+/**
+ * `--only-probe [--probe-n=N]`: one linear probe on N images (default 1000) in the page on the wasm
+ * EP, feature pass included, printed with the load average before and after (not written to
+ * docs/benchmarks.json: one run on a shared machine, not a row of the full report).
+ */
+async function onlyProbe(): Promise<void> {
+  const n = Number(/^--probe-n=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--probe-n=')) ?? '')?.[1] ?? 1000);
+  const before = loadavg();
+  const v = await startVite();
+  try {
+    const p = await openBench(v.base);
+    try {
+      const r = await call(p.page, 'probe', { manifest: '/pairs/shapes/manifest.json', n });
+      const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+      log(
+        `linear probe on ${r.n} images incl. feature pass, page wasm: ${(r.totalMs / 1000).toFixed(2)} s ` +
+          `(feature pass ${(r.featuresMs / 1000).toFixed(2)} s, ${r.epochs} epochs on ${r.trainCount} images ${(r.trainMs / 1000).toFixed(2)} s); ` +
+          `load average ${load(before)} before, ${load(loadavg())} after`,
+      );
+    } finally {
+      await p.close();
+    }
+  } finally {
+    await v.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--only-probe')) return onlyProbe();
   if (process.argv.includes('--only-throughput')) return onlyThroughput();
   if (process.argv.includes('--only-memory')) return onlyRows('memory');
   if (process.argv.includes('--only-frontier')) return onlyRows('frontier');

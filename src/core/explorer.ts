@@ -16,6 +16,8 @@ import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSe
 import { packRgb } from './image/pack';
 import { labelsOf, thumbnailsOf, type Thumbnail } from './eval/samples';
 import { TextTower, applyHead, softmax } from './text/head';
+import { runLinearProbe, type ProbeImages, type ProbeOutcome, type ProbeProgress, type ProbeSettings } from './train/probe';
+import type { LinearHead } from './train/head';
 
 export type { UserEvalSet };
 
@@ -311,6 +313,23 @@ export class Explorer {
     p.custom = { labels: clean, head: weight, dim };
   }
 
+  /**
+   * A linear probe on `images` from `zeroShotHead` (read from this pair's zero-shot model): the
+   * features through this engine at α = 0, so it shares the ORT queue with the evaluation and a
+   * slider move waits one feature batch at most. Training itself yields to the event loop.
+   */
+  async linearProbe(
+    images: ProbeImages,
+    zeroShotHead: LinearHead,
+    settings: ProbeSettings,
+    onProgress: (p: ProbeProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<ProbeOutcome> {
+    const p = this.requirePair();
+    const { preprocess, io } = p.manifest;
+    return runLinearProbe(p.engine, images, zeroShotHead, { preprocess, embedding: io.embedding }, settings, onProgress, signal);
+  }
+
   async exportOnnx(alpha: number): Promise<Uint8Array> {
     return this.requirePair().engine.exportOnnx(alpha);
   }
@@ -348,19 +367,23 @@ async function release(p: LoadedPair): Promise<void> {
   await p.text?.release();
 }
 
+export function memberSummary(x: MemberSpec): MemberSummary {
+  return {
+    id: x.id,
+    name: x.name,
+    kind: x.kind,
+    seed: x.seed ?? null,
+    description: x.description ?? '',
+    hasSweeps: Boolean(x.sweeps?.weight || x.sweeps?.output),
+    recommendedAlpha: x.recommendedAlpha ? { alpha: x.recommendedAlpha.alpha, chosenOn: x.recommendedAlpha.chosenOn } : null,
+  };
+}
+
 function summarize(p: LoadedPair): PairSummary {
   const m = p.manifest;
   return {
     name: m.name,
-    members: m.models.members.map((x) => ({
-      id: x.id,
-      name: x.name,
-      kind: x.kind,
-      seed: x.seed ?? null,
-      description: x.description ?? '',
-      hasSweeps: Boolean(x.sweeps?.weight || x.sweeps?.output),
-      recommendedAlpha: x.recommendedAlpha ? { alpha: x.recommendedAlpha.alpha, chosenOn: x.recommendedAlpha.chosenOn } : null,
-    })),
+    members: m.models.members.map(memberSummary),
     member: p.member.id,
     sweeps: p.sweeps,
     description: m.description ?? '',

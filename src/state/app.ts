@@ -9,6 +9,7 @@ import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { createSamples, type SamplesController } from './controllers/samples';
+import { createLinearProbe, type LinearProbeController } from './controllers/linearProbe';
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 
@@ -28,6 +29,10 @@ export interface AppActions extends ViewController, LabController, Omit<SamplesC
   setCustomLabels(labels: string[] | null): Promise<void>;
   importResults(file: File): Promise<void>;
   exportResults(): void;
+  /** "Fine-tune it yourself": the <class>/<image> folder a linear probe trains on, Start and Cancel. */
+  chooseProbeFolder(files: PathBlob[]): void;
+  startProbe(options?: { epochs?: number; seed?: number }): Promise<void>;
+  cancelProbe(): void;
   dismiss(id: number): void;
   /** The bundled pair's manifest URL (the "Bundled pair" button). */
   bundledPairUrl(): string;
@@ -58,9 +63,10 @@ function actionsOf(
     session: EngineSession;
     lab: LabController;
     samples: SamplesController;
+    probe: LinearProbeController;
   },
 ): AppActions {
-  const { evaluation, uploads, alpha, session, lab, samples } = c;
+  const { evaluation, uploads, alpha, session, lab, samples, probe } = c;
   return {
     ...createView(store),
     ...lab,
@@ -78,6 +84,9 @@ function actionsOf(
     setCustomLabels: (labels) => uploads.setCustomLabels(labels),
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
+    chooseProbeFolder: (files) => probe.chooseFolder(files),
+    startProbe: (options) => probe.start(options),
+    cancelProbe: () => probe.cancel(),
     dismiss: (id) => dismiss(id, store),
     requestThumbnails: (setId, indices) => samples.requestThumbnails(setId, indices),
     setLessonSet: (id) => samples.setLessonSet(id),
@@ -92,6 +101,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const samples = createSamples(engine, store);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   const lab = createLab(store, alpha);
+  const probe = createLinearProbe(engine, store);
   let unsyncHash: (() => void) | null = null;
   // The link's pair, else the bundled one (with the link's member only if the link named no pair).
   const openLinkedPair = async () => {
@@ -100,7 +110,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
   };
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -115,6 +125,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       uploads.dispose();
       alpha.dispose();
       samples.dispose();
+      probe.dispose();
     },
   };
 }

@@ -11,6 +11,7 @@ import type {
   FrontierPoints,
   EvaluationProgress,
   EvalLabels,
+  HeldOut,
 } from '../worker/protocol';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
@@ -110,6 +111,25 @@ export interface LabSlice {
   revealed: boolean;
 }
 
+/** The linear probe trained in the Worker on the user's <class>/<image> folder (controllers/linearProbe.ts). */
+export interface ProbeSlice {
+  probe: {
+    /** The folder picked for training: its name and how many files it holds. */
+    folder: { name: string; files: number } | null;
+    /** The job running, by id; null when none. */
+    running: number | null;
+    /** What the job is doing: decoding the folder, the feature pass, or training epoch `done` of `total`. */
+    stage: { phase: 'decode' | 'features' | 'epoch'; done: number; total: number } | null;
+    /** Held-out accuracy after the last epoch, live while training. */
+    validation: HeldOut | null;
+    /** The last probe trained: the member it became, and its held-out accuracy before (zero-shot) and after. */
+    result: { memberId: string; memberName: string; trainCount: number; validation: (HeldOut & { initial: number }) | null } | null;
+    error: string | null;
+  };
+}
+
+export const initialProbe: ProbeSlice['probe'] = { folder: null, running: null, stage: null, validation: null, result: null, error: null };
+
 export interface Message {
   id: number;
   kind: 'error' | 'info';
@@ -131,6 +151,7 @@ export type State = PairSlice &
   LessonSlice &
   ImportSlice &
   LabSlice &
+  ProbeSlice &
   MessageSlice;
 export type Store = StoreApi<State>;
 
@@ -190,6 +211,7 @@ export function initialState(h: HashState = parseHash('')): State {
     hidden: h.hide,
     prediction: null,
     revealed: false,
+    probe: initialProbe,
     messages: [],
     messageSeq: 0,
   };

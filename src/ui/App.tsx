@@ -12,6 +12,7 @@ import { PAPER_CITATION } from '../data/paper/paper';
 import { ErrorBoundary } from './ErrorBoundary';
 import { PaperPanel } from './PaperPanel';
 import { ViewControls } from './ViewControls';
+import { LinearProbePanel } from './LinearProbePanel';
 import { useActions } from './actions';
 import type { AppActions } from '../state/app';
 import { hiddenParts, type HidePart } from '../state/lab';
@@ -124,6 +125,11 @@ function SideColumn({ shown }: { shown: Shown }) {
       {shown('pair') && (
         <ErrorBoundary view="the pair panel">
           <PairPanel />
+        </ErrorBoundary>
+      )}
+      {shown('pair') && (
+        <ErrorBoundary view="the linear probe">
+          <LinearProbePanel />
         </ErrorBoundary>
       )}
     </aside>

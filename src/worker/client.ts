@@ -39,6 +39,8 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     classify: (images, alphas) => r.classify(images, alphas),
     setCustomLabels: (labels) => r.setCustomLabels(labels),
     exportOnnx: (alpha) => r.exportOnnx(alpha),
+    trainLinearProbe: (job, onEvent) => r.trainLinearProbe(job, Comlink.proxy(onEvent)),
+    cancelTraining: (jobId) => r.cancelTraining(jobId),
   };
 }
 

@@ -11,6 +11,7 @@ import { GpuBufferLimitError } from '../core/gpu/blend';
 import { ImageTooLargeError } from '../core/image/header';
 import { EvalFolderError } from '../core/eval/folder';
 import { ImageDecodeError } from './decode';
+import { TrainingError } from '../core/train/data';
 
 // Most specific first: UnknownMemberError is a ManifestError, PairMismatchError an OnnxError.
 const CODES: [new (...a: never[]) => Error, EngineErrorCode][] = [
@@ -24,6 +25,7 @@ const CODES: [new (...a: never[]) => Error, EngineErrorCode][] = [
   [ImageTooLargeError, 'image-too-large'],
   [ImageDecodeError, 'decode'],
   [EvalFolderError, 'eval-folder'],
+  [TrainingError, 'training'],
 ];
 
 export function toEngineError(e: unknown): EngineError {

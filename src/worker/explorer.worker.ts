@@ -3,8 +3,16 @@
 // of backend and the GPU device's life: when the device is lost, it says so and moves the pair to
 // the CPU path.
 import * as Comlink from 'comlink';
-import type { Explorer, UserEvalSet, PairSummary as CorePairSummary } from '../core/explorer';
-import { loadBundle, urlSource, filesSource, type LoadedBundle, type LoadProgress, type LoadOptions } from '../core/bundle/source';
+import { memberSummary, type Explorer, type UserEvalSet, type PairSummary as CorePairSummary } from '../core/explorer';
+import {
+  loadBundle,
+  urlSource,
+  filesSource,
+  type BundleSource,
+  type LoadedBundle,
+  type LoadProgress,
+  type LoadOptions,
+} from '../core/bundle/source';
 import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
 import { requestGpu, type OwnedGpu } from '../core/gpu/device';
 import { chooseRuntime, makeRuntime, type Runtime, type RuntimeDeps } from '../core/runtime/backend';
@@ -18,6 +26,8 @@ import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
 import { runEvaluationJob } from './evaluationJob';
 import { sendEvalLabels, sendEvalImages } from './evalSamples';
+import { runTrainingJob } from './trainingJob';
+import { withTrainedMember, type TrainedMember } from '../core/train/member';
 import {
   EngineError,
   DEBUG_WORKER_NAME,
@@ -46,6 +56,11 @@ let userSets: UserEvalSet[] | null = null;
 let onRuntimeChange: ((r: RuntimeInfo) => void) | null = null;
 // The evaluation job running, so that cancel(id) of an older one leaves a newer one alone.
 let runningJob: number | null = null;
+// Linear probes trained here: members of the loaded bundle that live in memory until another pair
+// loads (their bytes are one checkpoint each, small beside the engine's copies of the weights).
+const trained = new Map<string, TrainedMember>();
+const trainingJobs = new Map<number, AbortController>();
+let probeCount = 0;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 // Every engine's sessions and GPU buffers, across fallbacks: what the debug resources() counts.
 const ledger = new ResourceLedger();
@@ -59,8 +74,21 @@ function adopt(rt: Runtime): RuntimeInfo {
   return rt.info;
 }
 
+/** The summary as the page sees it: every trained member listed beside the bundle's own. */
 function toWire(s: CorePairSummary): PairSummary {
-  return { ...s, resultsKey: s.resultsKey as ResultsKey };
+  const extra = [...trained.values()].filter((t) => !s.members.some((m) => m.id === t.spec.id)).map((t) => memberSummary(t.spec));
+  return { ...s, members: [...s.members, ...extra], resultsKey: s.resultsKey as ResultsKey };
+}
+
+/** The bundle with `member`, which may be a trained one: then the files give the zero-shot model and the sets. */
+async function openBundle(
+  source: BundleSource,
+  onProgress: ((p: LoadProgress) => void) | undefined,
+  opts: LoadOptions,
+): Promise<LoadedBundle> {
+  const t = opts.member ? trained.get(opts.member) : undefined;
+  if (!t) return loadBundle(source, onProgress, opts);
+  return withTrainedMember(await loadBundle(source, onProgress, { ...opts, member: null }), t);
 }
 
 /** A GPU device whose loss moves the pair to the CPU (unless it was released on purpose). */
@@ -80,7 +108,7 @@ async function fallBackToCpu(note: string): Promise<void> {
   adopt(makeRuntime(runtimeDeps, null, note));
   if (lastRequest) {
     try {
-      await explorer!.loadPair(await loadBundle(sourceFor(lastRequest), undefined, { member: lastMember }));
+      await explorer!.loadPair(await openBundle(sourceFor(lastRequest), undefined, { member: lastMember }));
       if (userSets) await explorer!.useEvalSets(userSets);
     } catch {
       // Nothing better to do: the UI shows the note and the user can reload.
@@ -116,7 +144,7 @@ async function download(req: PairRequest, onProgress: (p: LoadProgress) => void,
   const ctl = new AbortController();
   loads.add(ctl);
   try {
-    return await loadBundle(sourceFor(req, ctl.signal), onProgress, opts);
+    return await openBundle(sourceFor(req, ctl.signal), onProgress, opts);
   } finally {
     loads.delete(ctl);
   }
@@ -144,7 +172,10 @@ async function load(
   let summary = await loadOnEngine(ex, bundle);
   lastRequest = req;
   lastMember = summary.member;
-  if (!keepUserSets) userSets = null;
+  if (!keepUserSets) {
+    userSets = null;
+    trained.clear();
+  }
   if (userSets) {
     try {
       summary = await need().useEvalSets(userSets);
@@ -252,7 +283,42 @@ const api: EngineApi = {
     const bytes = await need().exportOnnx(alpha);
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
+
+  async trainLinearProbe(job, onEvent) {
+    const ex = need();
+    const pair = ex.current;
+    const req = lastRequest;
+    if (!pair || !req) throw new EngineError('no-pair', 'load a pair first');
+    const ctl = new AbortController();
+    trainingJobs.set(job.id, ctl);
+    try {
+      // The zero-shot checkpoint, from the cache or the dropped files: the engine keeps no copy of it.
+      const { zeroShot } = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
+      const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)) };
+      const r = await runTrainingJob(deps, job, onEvent, ctl.signal);
+      if (r === 'cancelled') return { status: 'cancelled', jobId: job.id };
+      if (lastRequest !== req)
+        throw new EngineError('training', 'another pair was loaded while the probe trained; train it again on this pair');
+      trained.set(r.member.spec.id, r.member);
+      const summary = toWire(need().current!);
+      const { trainCount, validation, skipped } = r;
+      return { status: 'done', jobId: job.id, member: memberSummary(r.member.spec), pair: summary, trainCount, validation, skipped };
+    } finally {
+      trainingJobs.delete(job.id);
+    }
+  },
+
+  async cancelTraining(jobId) {
+    trainingJobs.get(jobId)?.abort(new EngineError('cancelled', 'the training was cancelled'));
+  },
 };
+
+function nextProbeId(taken: readonly string[]): string {
+  let id: string;
+  do id = `probe-${++probeCount}`;
+  while (taken.includes(id) || trained.has(id));
+  return id;
+}
 
 const debugApi: EngineDebugApi = {
   async loseDevice() {

@@ -142,6 +142,44 @@ export type EvaluationEvent =
 export type EvaluationResult =
   { status: 'done'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints } | { status: 'superseded'; jobId: number };
 
+/**
+ * A linear probe trained in the Worker. The bundled pair ships no training split (its eval sets are
+ * the test draw the chart reports), so the images are the user's: a folder laid out <class>/<image>.
+ */
+export interface TrainingJob {
+  /** Chosen by the page: events and the result name it, and cancelTraining(id) stops it. */
+  id: number;
+  files: PathBlob[];
+  epochs: number;
+  seed: number;
+}
+
+/** Held-out accuracy and the number of images it is measured on. */
+export interface HeldOut {
+  accuracy: number;
+  n: number;
+}
+
+export type TrainingEvent =
+  | { kind: 'decode'; jobId: number; done: number; total: number }
+  | { kind: 'features'; jobId: number; done: number; total: number }
+  | { kind: 'epoch'; jobId: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null };
+
+export type TrainingResult =
+  | {
+      status: 'done';
+      jobId: number;
+      /** The new member, already listed in `pair.members`; the member blended now is unchanged. */
+      member: MemberSummary;
+      pair: PairSummary;
+      trainCount: number;
+      /** Held-out accuracy of the zero-shot head (`initial`) and of the trained one; null when nothing was held out. */
+      validation: (HeldOut & { initial: number }) | null;
+      /** One sentence per file that could not be used. */
+      skipped: string[];
+    }
+  | { status: 'cancelled'; jobId: number };
+
 /** Everything the UI can ask of the engine. */
 export interface EngineApi {
   /** Starts the engine on the backend asked for (or the one that works); `onRuntime` hears of later switches (a lost GPU). */
@@ -178,6 +216,13 @@ export interface EngineApi {
   classify(images: Uint8Array[], alphas: readonly number[]): Promise<Classification>;
   setCustomLabels(labels: string[] | null): Promise<void>;
   exportOnnx(alpha: number): Promise<Uint8Array>;
+  /**
+   * Trains a linear probe and adds it as an in-memory member of the loaded bundle (select it with
+   * loadMember). Resolves after every event has reached `onEvent`; a cancelled job adds nothing.
+   */
+  trainLinearProbe(job: TrainingJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult>;
+  /** Stops training job `jobId` if it is running (it resolves 'cancelled'). */
+  cancelTraining(jobId: number): Promise<void>;
 }
 
 export interface ResourceCounts {
@@ -220,6 +265,7 @@ export type EngineErrorCode =
   | 'image-too-large'
   | 'decode'
   | 'eval-folder'
+  | 'training'
   | 'internal';
 
 /** An engine failure the UI can branch on by `code`; `message` is a sentence for the user. */

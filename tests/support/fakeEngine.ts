@@ -12,6 +12,9 @@ import {
   type ResultsKey,
   type RuntimeInfo,
   type SetAccuracy,
+  type TrainingEvent,
+  type TrainingJob,
+  type TrainingResult,
 } from '../../src/worker/protocol';
 import { emptyCorrectness, markImages } from '../../src/core/eval/stats';
 
@@ -36,6 +39,14 @@ export interface FakeJob {
   job: EvaluationJob;
   emit(e: EvaluationEvent): void;
   finish(r: EvaluationResult): void;
+  fail(e: unknown): void;
+}
+
+/** A training job the test drives, as FakeJob for an evaluation. */
+export interface FakeTraining {
+  job: TrainingJob;
+  emit(e: TrainingEvent): void;
+  finish(r: TrainingResult): void;
   fail(e: unknown): void;
 }
 
@@ -84,6 +95,7 @@ export function accOf(hits: readonly (0 | 1 | boolean)[], total = hits.length): 
 export class FakeEngine implements EngineApi {
   calls: { method: keyof EngineApi; args: unknown[] }[] = [];
   jobs: FakeJob[] = [];
+  trainings: FakeTraining[] = [];
   cancelled: number[] = [];
   /** What loadPair/loadMember answer next (an Error to fail). */
   nextLoad: LoadedPairSummary | Error = { ...fakePair(), memberNote: null };
@@ -201,5 +213,16 @@ export class FakeEngine implements EngineApi {
   async exportOnnx(alpha: number) {
     this.record('exportOnnx', [alpha]);
     return new Uint8Array(0);
+  }
+
+  trainLinearProbe(job: TrainingJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult> {
+    this.record('trainLinearProbe', [job]);
+    const d = deferred<TrainingResult>();
+    this.trainings.push({ job, emit: onEvent, finish: d.resolve, fail: d.reject });
+    return d.promise;
+  }
+
+  async cancelTraining(jobId: number) {
+    this.record('cancelTraining', [jobId]);
   }
 }

@@ -10,7 +10,7 @@ export class EvalFolderError extends Error {
   override name = 'EvalFolderError';
 }
 
-const IMAGE = /\.(png|jpe?g|gif|webp|bmp|avif)$/i;
+export const IMAGE_FILE = /\.(png|jpe?g|gif|webp|bmp|avif)$/i;
 
 export function normalizeClassName(name: string): string {
   return name.toLowerCase().replace(/[_-]+/g, ' ').replace(/\s+/g, ' ').trim();
@@ -31,7 +31,7 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
   const byName = new Map(classes.map((c, i) => [normalizeClassName(c), i]));
   const images = paths
     .map((p) => p.replace(/\\/g, '/').replace(/^\/+/, ''))
-    .filter((p) => IMAGE.test(p) && !p.split('/').some((s) => s.startsWith('.')));
+    .filter((p) => IMAGE_FILE.test(p) && !p.split('/').some((s) => s.startsWith('.')));
   if (images.length === 0)
     throw new EvalFolderError('no images found: expected a folder laid out <set>/<class>/<image>, e.g. photos/cat/001.jpg');
   // A single wrapping folder (the dropped root) is stripped when every path shares it.
@@ -141,7 +141,7 @@ function centralDirectory(b: Uint8Array): { declared: number; entries: { name: s
   return { declared, entries };
 }
 
-const isImageEntry = (name: string) => IMAGE.test(name) && !name.split('/').some((s) => s.startsWith('.'));
+const isImageEntry = (name: string) => IMAGE_FILE.test(name) && !name.split('/').some((s) => s.startsWith('.'));
 
 function entryCountError(found: number, declared: number): EvalFolderError {
   return new EvalFolderError(

@@ -1,0 +1,98 @@
+// "Fine-tune it yourself → linear probe": a thin view of the probe controller (state/controllers/
+// linearProbe.ts). The training runs in the Worker; the slider stays live meanwhile.
+import { useStore, type State } from '../state/store';
+import { useActions } from './actions';
+import { filesFromInput } from './files';
+import { UserText } from './UserText';
+
+/** The test that proves the claim in the panel's last line. */
+export const PROOF_TEST = 'tests/node/linear-probe.node.test.ts';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const PHASES = { decode: 'decoding the folder', features: 'feature pass (zero-shot tower)', epoch: 'training, epoch' } as const;
+
+function ProbeStatus({ probe }: { probe: State['probe'] }) {
+  const { stage, validation, result, running } = probe;
+  return (
+    <div className="small" role="status" data-testid="probe-status">
+      {running !== null && stage && (
+        <p>
+          {PHASES[stage.phase]} {stage.done} / {stage.total}
+          <progress max={stage.total} value={stage.done} />
+        </p>
+      )}
+      {running !== null && validation && (
+        <p data-testid="probe-validation">
+          Held-out accuracy {pct(validation.accuracy)} (n = {validation.n})
+        </p>
+      )}
+      {running === null && result && (
+        <p data-testid="probe-result">
+          New member: <UserText text={result.memberName} /> ({result.trainCount} images trained on)
+          {result.validation &&
+            `; held-out accuracy ${pct(result.validation.initial)} zero-shot → ${pct(result.validation.accuracy)} (n = ${result.validation.n})`}
+          . Pick it as the fine-tuned endpoint above.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ProbeControls({ probe }: { probe: State['probe'] }) {
+  const { chooseProbeFolder, startProbe, cancelProbe } = useActions();
+  return (
+    <div className="probe-controls">
+      <label className="button small file-action" title="A folder laid out <class>/<image>, class folders named after the pair's classes">
+        Training folder…
+        <input
+          type="file"
+          hidden
+          multiple
+          {...{ webkitdirectory: '' }}
+          data-testid="probe-folder-input"
+          onChange={(e) => {
+            const files = filesFromInput(e.currentTarget.files);
+            e.currentTarget.value = '';
+            chooseProbeFolder(files);
+          }}
+        />
+      </label>{' '}
+      {probe.running === null ? (
+        <button type="button" className="small" disabled={!probe.folder} onClick={() => void startProbe()} data-testid="probe-start">
+          Start
+        </button>
+      ) : (
+        <button type="button" className="small" onClick={cancelProbe} data-testid="probe-cancel">
+          Cancel
+        </button>
+      )}{' '}
+      {probe.folder && (
+        <span className="muted">
+          <UserText text={probe.folder.name} />: {probe.folder.files} files
+        </span>
+      )}
+    </div>
+  );
+}
+
+export function LinearProbePanel() {
+  const probe = useStore((s) => s.probe);
+  const hasPair = useStore((s) => s.pair !== null);
+  if (!hasPair) return null;
+  return (
+    <section className="probe-panel" aria-label="Fine-tune it yourself" data-testid="probe-panel">
+      <h2>Fine-tune it yourself → linear probe</h2>
+      <p className="muted small">
+        The bundle ships no training split (its sets are the test draw on the chart), so the probe trains on your folder laid out
+        &lt;class&gt;/&lt;image&gt;, a quarter of each class held out for validation. The image tower stays frozen; only the head learns.
+      </p>
+      <ProbeControls probe={probe} />
+      <ProbeStatus probe={probe} />
+      <p className="small" data-testid="probe-proof">
+        For a linear probe, interpolating the head's weights equals the output-space ensemble: logits are linear in the head, so (1 − α)·W₀z
+        + α·W₁z = ((1 − α)·W₀ + α·W₁)·z. Proven on the bundled pair by <code>{PROOF_TEST}</code> (“weight-space interpolation of the head is
+        the output-space ensemble”).
+      </p>
+    </section>
+  );
+}

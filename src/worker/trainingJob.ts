@@ -1,0 +1,143 @@
+// One training job as the Worker runs it: the user's <class>/<image> folder decoded to the model's
+// input, the linear probe trained on the explorer's engine, and its head written into the
+// zero-shot checkpoint as a new member. Its events reach the page in order, before its result.
+import type { Explorer } from '../core/explorer';
+import { planTrainingFolder } from '../core/train/folder';
+import { readHead, writeHead } from '../core/train/head';
+import { trainedMember, type TrainedMember } from '../core/train/member';
+import { packRgb } from '../core/image/pack';
+import { decode as decodePng } from 'fast-png';
+import { readImageHeader, checkPixelBudget } from '../core/image/header';
+import { resizeAndCrop, rgbaToRgb } from '../core/image/resize';
+import { decodeToModelInput, MAX_IMAGE_FILE_BYTES } from './decode';
+import type { HeldOut, PathBlob, TrainingEvent, TrainingJob } from './protocol';
+
+export interface TrainingDeps {
+  explorer: Pick<Explorer, 'linearProbe'>;
+  /** The loaded bundle's zero-shot checkpoint: the probe starts from its head and is written into it. */
+  zeroShot: Uint8Array;
+  pair: { classes: string[]; inputSize: number };
+  memberId: string;
+}
+
+export interface TrainedOutcome {
+  member: TrainedMember;
+  trainCount: number;
+  validation: (HeldOut & { initial: number }) | null;
+  skipped: string[];
+}
+
+/** Files read at once: one event-loop turn for a group, not one per file; bounded, as a file may be 200 MB. */
+const READ_GROUP = 16;
+const EPOCH_EVENT_MS = 100;
+
+/**
+ * Runs `job`; 'cancelled' once `signal` aborts (between two images, feature batches or steps).
+ * `onEvent` may answer with a promise (a comlink proxy does): the job resolves after the last answer.
+ */
+export async function runTrainingJob(
+  deps: TrainingDeps,
+  job: TrainingJob,
+  onEvent: (e: TrainingEvent) => unknown,
+  signal: AbortSignal,
+): Promise<TrainedOutcome | 'cancelled'> {
+  const events = eventChannel(onEvent);
+  const send = events.send;
+  try {
+    const { pixels, labels, skipped } = await decodeFolder(job.files, deps.pair, signal, (done, total) =>
+      send({ kind: 'decode', jobId: job.id, done, total }),
+    );
+    const settings = { epochs: job.epochs, seed: job.seed, validationFraction: 0.25 };
+    const r = await deps.explorer.linearProbe(
+      { pixels, labels, count: labels.length },
+      readHead(deps.zeroShot),
+      settings,
+      (p) =>
+        send(
+          p.phase === 'features'
+            ? { kind: 'features', jobId: job.id, done: p.done, total: p.total }
+            : { kind: 'epoch', jobId: job.id, ...p },
+        ),
+      signal,
+    );
+    const bytes = writeHead(deps.zeroShot, r.head);
+    const member = await trainedMember(bytes, { id: deps.memberId, seed: job.seed, trainCount: r.trainCount, validation: r.validation });
+    await events.delivered();
+    return { member, trainCount: r.trainCount, validation: r.validation, skipped };
+  } catch (e) {
+    await events.delivered();
+    if (signal.aborted) return 'cancelled';
+    throw e;
+  }
+}
+
+/** Sends events in order and tells when the page has taken the last one. */
+function eventChannel(onEvent: (e: TrainingEvent) => unknown): { send(e: TrainingEvent): void; delivered(): Promise<unknown> } {
+  let delivered: Promise<unknown> = Promise.resolve();
+  let lastEpochEvent = -Infinity;
+  const send = (e: TrainingEvent) => {
+    // Small data trains thousands of epochs a second: the page needs a few updates a second, not each.
+    if (e.kind === 'epoch' && e.epoch < e.epochs && performance.now() - lastEpochEvent < EPOCH_EVENT_MS) return;
+    if (e.kind === 'epoch') lastEpochEvent = performance.now();
+    delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
+  };
+  return { send, delivered: () => delivered };
+}
+
+async function decodeFolder(
+  files: PathBlob[],
+  pair: { classes: string[]; inputSize: number },
+  signal: AbortSignal,
+  onProgress: (done: number, total: number) => void,
+): Promise<{ pixels: Uint8Array; labels: Int32Array; skipped: string[] }> {
+  const plan = planTrainingFolder(
+    files.map((f) => f.path),
+    pair.classes,
+  );
+  const byPath = new Map(files.map((f) => [f.path.replace(/\\/g, '/').replace(/^\/+/, ''), f.blob]));
+  const images: Uint8Array[] = [];
+  const labels: number[] = [];
+  const skipped: string[] = [];
+  for (let start = 0; start < plan.length; start += READ_GROUP) {
+    signal.throwIfAborted();
+    const group = plan.slice(start, start + READ_GROUP);
+    const decoded = await Promise.all(group.map((f) => decodeTrainingImage(byPath.get(f.path)!, f.path, pair.inputSize)));
+    decoded.forEach((d, i) => {
+      if (typeof d === 'string') skipped.push(d);
+      else {
+        images.push(d);
+        labels.push(group[i]!.label);
+      }
+    });
+    onProgress(start + group.length, plan.length);
+  }
+  const pixels = packRgb(images, pair.inputSize, (i) => `training image ${i}`);
+  return { pixels, labels: Int32Array.from(labels), skipped };
+}
+
+/**
+ * The model's input from one file, or why it was skipped. An 8-bit RGB(A) PNG is decoded here, in
+ * one go: while the frontier is evaluated the Worker takes other tasks only between chunks, and the
+ * browser's decoder (createImageBitmap, then a canvas) waits for several, measured 3–5 s an image at
+ * load average 20. Any other file goes to the browser's decoder, as an upload does.
+ */
+async function decodeTrainingImage(blob: Blob, name: string, size: number): Promise<Uint8Array | string> {
+  try {
+    const fast = blob.size <= MAX_IMAGE_FILE_BYTES ? pngInput(new Uint8Array(await blob.arrayBuffer()), name, size) : null;
+    return fast ?? (await decodeToModelInput(blob, name, size, 'bicubic')).rgb;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** An 8-bit RGB or RGBA PNG at the model's size (alpha dropped, as the browser path does); null for any other file. */
+function pngInput(bytes: Uint8Array, name: string, size: number): Uint8Array | null {
+  const header = readImageHeader(bytes);
+  if (header?.format !== 'png') return null;
+  checkPixelBudget(name, header, bytes.length);
+  const img = decodePng(bytes);
+  if (img.depth !== 8 || img.palette || !(img.data instanceof Uint8Array)) return null;
+  const { width, height } = img;
+  if (img.channels === 4) return resizeAndCrop(rgbaToRgb(img.data, width, height), size, 'bicubic').data;
+  return img.channels === 3 ? resizeAndCrop({ width, height, data: img.data }, size, 'bicubic').data : null;
+}

@@ -1,0 +1,126 @@
+// The linear-probe controller against the fake engine: one job at a time by id, its events shown
+// live, the new member added to the pair's list (the member blended stays), Cancel and failures.
+import { describe, it, expect } from 'vitest';
+import { createAppStore } from '../../../src/state/store';
+import { createLinearProbe, PROBE_EPOCHS } from '../../../src/state/controllers/linearProbe';
+import { EngineError, type MemberSummary, type PathBlob, type TrainingResult } from '../../../src/worker/protocol';
+import { FakeEngine, fakePair } from '../../support/fakeEngine';
+
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+const FILES: PathBlob[] = ['train/a/1.png', 'train/a/2.png', 'train/b/1.png'].map((path) => ({ path, blob: new Blob([path]) }));
+
+const PROBE: MemberSummary = {
+  id: 'probe-1',
+  name: 'Linear probe trained here on 2 images, seed 0',
+  kind: 'linear-classifier',
+  seed: 0,
+  description: '',
+  hasSweeps: false,
+  recommendedAlpha: null,
+};
+
+function setup() {
+  const engine = new FakeEngine();
+  const store = createAppStore();
+  const pair = fakePair();
+  store.setState({ pair, resultsKey: pair.resultsKey });
+  return { engine, store, pair, probe: createLinearProbe(engine, store) };
+}
+
+function done(jobId: number, pair = fakePair()): TrainingResult {
+  return {
+    status: 'done',
+    jobId,
+    member: PROBE,
+    pair: { ...pair, members: [...pair.members, PROBE] },
+    trainCount: 2,
+    validation: { initial: 0.5, accuracy: 1, n: 1 },
+    skipped: [],
+  };
+}
+
+describe('the linear-probe controller', () => {
+  it('does nothing without a folder; with one, starts one job with the folder, the recipe epochs and a seed', async () => {
+    const { engine, store, probe } = setup();
+    await Promise.race([probe.start(), settle()]);
+    expect(engine.trainings).toHaveLength(0);
+    probe.chooseFolder(FILES);
+    expect(store.getState().probe.folder).toEqual({ name: 'train', files: 3 });
+    void probe.start();
+    void probe.start(); // a second Start while one runs is ignored
+    await settle();
+    expect(engine.trainings.map((t) => t.job)).toEqual([{ id: 1, files: FILES, epochs: PROBE_EPOCHS, seed: 0 }]);
+    expect(store.getState().probe.running).toBe(1);
+  });
+
+  it('shows each stage and the live held-out accuracy with its n, then lists the new member and keeps the one blended', async () => {
+    const { engine, store, pair, probe } = setup();
+    probe.chooseFolder(FILES);
+    const running = probe.start({ epochs: 3 });
+    await settle();
+    const t = engine.trainings[0]!;
+    t.emit({ kind: 'decode', jobId: 1, done: 3, total: 3 });
+    expect(store.getState().probe.stage).toEqual({ phase: 'decode', done: 3, total: 3 });
+    t.emit({ kind: 'features', jobId: 1, done: 2, total: 3 });
+    expect(store.getState().probe.stage).toEqual({ phase: 'features', done: 2, total: 3 });
+    t.emit({ kind: 'epoch', jobId: 1, epoch: 1, epochs: 3, loss: 0.7, validation: { accuracy: 0.5, n: 1 } });
+    expect(store.getState().probe).toMatchObject({ stage: { phase: 'epoch', done: 1, total: 3 }, validation: { accuracy: 0.5, n: 1 } });
+    t.finish(done(1));
+    await running;
+    const s = store.getState();
+    expect(s.pair!.members.map((m) => m.id)).toEqual(['ft', 'probe-1']);
+    expect(s.pair!.member).toBe(pair.member);
+    expect(s.probe).toMatchObject({ running: null, stage: null, error: null });
+    expect(s.probe.result).toEqual({
+      memberId: 'probe-1',
+      memberName: PROBE.name,
+      trainCount: 2,
+      validation: { initial: 0.5, accuracy: 1, n: 1 },
+    });
+  });
+
+  it('Cancel stops the running job by its id; a cancelled job adds no member and says no error', async () => {
+    const { engine, store, probe } = setup();
+    probe.chooseFolder(FILES);
+    const running = probe.start();
+    await settle();
+    probe.cancel();
+    expect(engine.callsOf('cancelTraining')).toEqual([[1]]);
+    engine.trainings[0]!.finish({ status: 'cancelled', jobId: 1 });
+    await running;
+    const s = store.getState();
+    expect(s.pair!.members.map((m) => m.id)).toEqual(['ft']);
+    expect(s.probe).toMatchObject({ running: null, result: null, error: null });
+    expect(s.messages).toEqual([]);
+  });
+
+  it('a failure is said in words and the members stay; a result for another pair does not touch the list', async () => {
+    const { engine, store, probe } = setup();
+    probe.chooseFolder(FILES);
+    const failing = probe.start();
+    await settle();
+    engine.trainings[0]!.fail(new EngineError('training', 'no images found: expected a folder laid out <class>/<image>'));
+    await failing;
+    expect(store.getState().probe.error).toMatch(/<class>\/<image>/);
+    expect(store.getState().messages.at(-1)!.text).toMatch(/^The linear probe stopped: no images found/);
+    const next = probe.start();
+    await settle();
+    engine.trainings[1]!.finish(done(2, fakePair({ bundleHash: 'another-bundle' })));
+    await next;
+    expect(store.getState().pair!.members.map((m) => m.id)).toEqual(['ft']);
+    expect(store.getState().probe.error).toBeNull();
+  });
+
+  it('events of a job disposed of are dropped', async () => {
+    const { engine, store, probe } = setup();
+    probe.chooseFolder(FILES);
+    void probe.start();
+    await settle();
+    probe.dispose();
+    engine.trainings[0]!.emit({ kind: 'decode', jobId: 1, done: 1, total: 3 });
+    expect(store.getState().probe.stage).toBeNull();
+  });
+});

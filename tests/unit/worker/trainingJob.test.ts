@@ -1,0 +1,130 @@
+// The Worker's training job without a browser: a <class>/<image> folder of PNGs (decoded in JS,
+// as the Worker does for PNGs), an explorer that reports like Explorer.linearProbe, and the real
+// zero-shot checkpoint the head is written into. Across a real comlink channel every event reaches
+// the page before the result; an aborted job says 'cancelled'.
+import { describe, it, expect, afterEach } from 'vitest';
+import * as Comlink from 'comlink';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { encode } from 'fast-png';
+import { runTrainingJob, type TrainingDeps } from '../../../src/worker/trainingJob';
+import { planTrainingFolder } from '../../../src/core/train/folder';
+import { parseManifest } from '../../../src/core/bundle/manifest';
+import type { ProbeImages, ProbeProgress } from '../../../src/core/train/probe';
+import type { PathBlob, TrainingEvent, TrainingJob } from '../../../src/worker/protocol';
+
+const PAIR = 'public/pairs/shapes';
+const zeroShot = new Uint8Array(readFileSync(`${PAIR}/zeroshot.onnx`));
+const classes = parseManifest(readFileSync(`${PAIR}/manifest.json`, 'utf8')).classes;
+
+const ports: MessagePort[] = [];
+afterEach(() => {
+  for (const p of ports.splice(0)) p.close();
+});
+
+function png(value: number): Blob {
+  return new Blob([
+    encode({ width: 32, height: 32, data: new Uint8Array(32 * 32 * 3).fill(value), channels: 3, depth: 8 }) as Uint8Array<ArrayBuffer>,
+  ]);
+}
+
+const FILES: PathBlob[] = [
+  { path: 'mine/circle/1.png', blob: png(10) },
+  { path: 'mine/circle/2.png', blob: png(20) },
+  { path: 'mine/star/1.png', blob: png(30) },
+  { path: 'mine/star/notes.txt', blob: new Blob(['not an image']) },
+];
+
+/** Reports as Explorer.linearProbe does (a feature pass, then `epochs` epochs) and returns the zero-shot head. */
+function explorer(epochs: number, seen: ProbeImages[]): TrainingDeps['explorer'] {
+  return {
+    async linearProbe(images: ProbeImages, head, _settings, onProgress: (p: ProbeProgress) => void, signal?: AbortSignal) {
+      seen.push(images);
+      onProgress({ phase: 'features', done: images.count, total: images.count });
+      for (let e = 1; e <= epochs; e++) {
+        signal?.throwIfAborted();
+        onProgress({ phase: 'epoch', epoch: e, epochs, loss: 1 / e, validation: { accuracy: 0.5, n: 1 } });
+      }
+      return { head, trainCount: 2, validation: { initial: 0.25, accuracy: 0.5, n: 1 } };
+    },
+  };
+}
+
+const JOB: TrainingJob = { id: 3, files: FILES, epochs: 500, seed: 0 };
+
+describe('a training job', () => {
+  it('plans <class>/<image> under a wrapping folder, leaves non-images out, and names folders that are no class', () => {
+    expect(
+      planTrainingFolder(
+        FILES.map((f) => f.path),
+        classes,
+      ),
+    ).toEqual([
+      { path: 'mine/circle/1.png', label: 0 },
+      { path: 'mine/circle/2.png', label: 0 },
+      { path: 'mine/star/1.png', label: 3 },
+    ]);
+    expect(() => planTrainingFolder(['mine/cat/1.png', 'mine/star/1.png'], classes)).toThrow(
+      /1 folder \('cat'\) match none of the pair's classes/,
+    );
+    expect(() => planTrainingFolder(['a.txt'], classes)).toThrow(/no images found: expected a folder laid out <class>\/<image>/);
+  });
+
+  it('decodes the folder, sends every event before its result across comlink, and writes the head into the zero-shot model', async () => {
+    const seen: ProbeImages[] = [];
+    const deps: TrainingDeps = { explorer: explorer(500, seen), zeroShot, pair: { classes, inputSize: 32 }, memberId: 'probe-1' };
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    Comlink.expose(
+      {
+        train: (job: TrainingJob, onEvent: (e: TrainingEvent) => void) =>
+          runTrainingJob(deps, job, onEvent, new AbortController().signal).then((r) => (r === 'cancelled' ? r : r.member.spec)),
+      },
+      port1 as unknown as Comlink.Endpoint,
+    );
+    const remote = Comlink.wrap<{ train(job: TrainingJob, onEvent: (e: TrainingEvent) => void): Promise<unknown> }>(
+      port2 as unknown as Comlink.Endpoint,
+    );
+    const events: TrainingEvent[] = [];
+    const spec = await remote
+      .train(
+        { ...JOB, files: [] },
+        Comlink.proxy((e: TrainingEvent) => void events.push(e)),
+      )
+      .catch((e: unknown) => e);
+    expect((spec as Error).message).toMatch(/no images found/);
+    events.length = 0;
+    const member = (await remote.train(
+      JOB,
+      Comlink.proxy((e: TrainingEvent) => void events.push(e)),
+    )) as { id: string; kind: string; model: { bytes: number; path: string } };
+    expect(seen[0]!.count).toBe(3);
+    expect(Array.from(seen[0]!.labels)).toEqual([0, 0, 3]);
+    // A flat 32×32 PNG stays flat through the bicubic resize: each image is its value, pixel for pixel.
+    expect([seen[0]!.pixels[0], seen[0]!.pixels[3072], seen[0]!.pixels[2 * 3072]]).toEqual([10, 20, 30]);
+    expect(events[0]).toEqual({ kind: 'decode', jobId: 3, done: 3, total: 3 });
+    expect(events[1]).toEqual({ kind: 'features', jobId: 3, done: 3, total: 3 });
+    // Epochs are thinned to a few a second, but the last always arrives, before the result.
+    expect(events.at(-1)).toMatchObject({ kind: 'epoch', epoch: 500, epochs: 500 });
+    expect(events.filter((e) => e.kind === 'epoch').length).toBeLessThan(500);
+    expect(member).toMatchObject({ id: 'probe-1', kind: 'linear-classifier', model: { path: 'in-memory/probe-1.onnx' } });
+    expect(member.model.bytes).toBeGreaterThan(zeroShot.length * 0.9);
+  });
+
+  it("an aborted job resolves 'cancelled' (not an error) and reports nothing after the abort", async () => {
+    const ctl = new AbortController();
+    const deps: TrainingDeps = { explorer: explorer(1_000_000, []), zeroShot, pair: { classes, inputSize: 32 }, memberId: 'probe-2' };
+    const kinds: string[] = [];
+    const r = runTrainingJob(
+      deps,
+      JOB,
+      (e) => {
+        kinds.push(e.kind);
+        if (e.kind === 'features') ctl.abort(new Error('cancelled by the user'));
+      },
+      ctl.signal,
+    );
+    expect(await r).toBe('cancelled');
+    expect(kinds).toEqual(['decode', 'features']);
+  });
+});

@@ -4,6 +4,7 @@ import type { EngineApi, PairRequest, PathBlob } from '../worker/protocol';
 import { hashNotes, say, dismiss, useStore, type Store } from './store';
 import type { HashState } from './hash';
 import { createEvaluation, type EvaluationController } from './controllers/evaluation';
+import { createFrontierCache, type FrontierStorage } from './controllers/frontierCache';
 import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
@@ -37,6 +38,8 @@ export interface AppEnv {
   bundledPairUrl: () => string;
   /** Writes the URL's hash (history.replaceState in the page). */
   writeHash: (hash: string) => void;
+  /** Where completed frontiers are kept between visits (IndexedDB in the page); none, none kept. */
+  frontierStorage?: FrontierStorage | null;
 }
 
 export interface App {
@@ -74,7 +77,8 @@ function actionsOf(
 }
 
 export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStore): App {
-  const evaluation = createEvaluation(engine, store);
+  const cache = env.frontierStorage ? createFrontierCache(env.frontierStorage, store) : null;
+  const evaluation = createEvaluation(engine, store, cache);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
@@ -92,6 +96,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     dispose() {
       unsyncHash?.();
       evaluation.dispose();
+      cache?.dispose();
       uploads.dispose();
       alpha.dispose();
     },

@@ -38,6 +38,8 @@ export interface ResultsSlice {
   progress: EvaluationProgress | null;
   evalStartedAt: number | null;
   fullFrontierMs: number | null;
+  /** When the frontier shown was completed on an earlier visit (restored from IndexedDB), else null. */
+  cachedAt: number | null;
 }
 
 export interface EvaluationSlice {
@@ -106,6 +108,7 @@ export const initialResults: ResultsSlice = {
   progress: null,
   evalStartedAt: null,
   fullFrontierMs: null,
+  cachedAt: null,
 };
 
 // A paper= the app has no curve for (a typo, an old link) opens with no overlay, and the URL is

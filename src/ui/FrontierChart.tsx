@@ -21,6 +21,7 @@ import { boxOf, holdAxes, union, recordedBox, type HeldAxes, type Box } from '..
 import type { ImportedCurve } from '../state/imported';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
+import { cachedLabel } from '../state/savedFrontier';
 
 export const COLORS = {
   zeroShot: '#2563eb',
@@ -464,10 +465,11 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
   ];
 }
 
-function Caption({ pair, data }: { pair: PairSummary; data: ChartData }) {
+function Caption({ pair, data, cachedAt }: { pair: PairSummary; data: ChartData; cachedAt: number | null }) {
   return (
     <figcaption>
-      <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed · bars are 95% intervals
+      <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed
+      {cachedAt !== null && <span data-testid="frontier-cached"> · {cachedLabel(cachedAt)}</span>} · bars are 95% intervals
       {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
       {pair.sets.length > 0 && (
         <>
@@ -488,6 +490,7 @@ function Caption({ pair, data }: { pair: PairSummary; data: ChartData }) {
 /** `height` in pixels, or '100%' of a container the stylesheet sizes (the presenter view). */
 export function FrontierChart({ height }: { height: number | '100%' }) {
   const presenter = useStore((s) => s.presenter);
+  const cachedAt = useStore((s) => s.cachedAt);
   const input = useChartInputs();
   const data = useMemo(() => (input ? chartData(input) : null), [input]);
   const axes = useHeldAxes(input, data);
@@ -520,7 +523,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
           )}
         </ComposedChart>
       </ResponsiveContainer>
-      <Caption pair={input.pair} data={data} />
+      <Caption pair={input.pair} data={data} cachedAt={cachedAt} />
     </figure>
   );
 }

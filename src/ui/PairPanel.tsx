@@ -6,6 +6,7 @@ import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
 import { isolate } from '../state/thin';
+import { cachedLabel } from '../state/savedFrontier';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -42,10 +43,16 @@ export function LoadingBar() {
   );
 }
 
+function frontierStatus(fullMs: number | null, cachedAt: number | null): string {
+  if (cachedAt !== null) return cachedLabel(cachedAt);
+  return fullMs !== null ? `frontier complete in ${(fullMs / 1000).toFixed(1)} s` : 'evaluation paused';
+}
+
 export function EvalProgress() {
   const progress = useStore((s) => s.progress);
   const evaluating = useStore((s) => s.evaluating);
   const full = useStore((s) => s.fullFrontierMs);
+  const cachedAt = useStore((s) => s.cachedAt);
   const pair = useStore((s) => s.pair);
   const { cancelEvaluation, scheduleEvaluation } = useActions();
   if (!pair) return null;
@@ -64,7 +71,7 @@ export function EvalProgress() {
       ) : (
         <>
           <span className="muted" data-testid="eval-status">
-            {evaluating ? 'evaluating…' : full !== null ? `frontier complete in ${(full / 1000).toFixed(1)} s` : 'evaluation paused'}
+            {evaluating ? 'evaluating…' : frontierStatus(full, cachedAt)}
           </span>
           {!evaluating && (
             <button type="button" onClick={() => scheduleEvaluation(0)}>

@@ -58,6 +58,8 @@ export interface PairSummary {
   resultsKey: string;
   sourceUrl: string | null;
   hasText: boolean;
+  /** The text encoder's word-level vocabulary, sorted (TextTower.vocabulary); null without one. */
+  vocabulary: string[] | null;
   engine: Pick<EngineInfo, 'backend' | 'blendedBytes' | 'gpuBytes'> & { blendedTensors: number; sharedTensors: number };
   inputSize: number;
 }
@@ -296,6 +298,11 @@ export class Explorer {
     p.custom = { labels: clean, head: weight, dim };
   }
 
+  /** The words of `labels` the pair's tokenizer does not know (TextTower.unknownWords); none without a text encoder. */
+  unknownWords(labels: readonly string[]): string[] {
+    return this.requirePair().text?.unknownWords(labels) ?? [];
+  }
+
   async exportOnnx(alpha: number): Promise<Uint8Array> {
     return this.requirePair().engine.exportOnnx(alpha);
   }
@@ -365,6 +372,7 @@ function summarize(p: LoadedPair): PairSummary {
     resultsKey: p.resultsKey,
     sourceUrl: p.bundle.sourceUrl,
     hasText: p.text !== null,
+    vocabulary: p.text?.vocabulary() ?? null,
     engine: {
       backend: p.engine.info.backend,
       blendedBytes: p.engine.info.blendedBytes,

@@ -24,7 +24,7 @@ export interface AppActions extends ViewController {
   togglePlay(): void;
   addUploads(files: Blob[]): Promise<void>;
   removeUpload(id: number): void;
-  setCustomLabels(labels: string[] | null): Promise<void>;
+  setCustomLabels(labels: string[] | null, confirmed?: boolean): Promise<void>;
   importResults(file: File): Promise<void>;
   exportResults(): void;
   dismiss(id: number): void;
@@ -68,7 +68,7 @@ function actionsOf(
     togglePlay: () => alpha.togglePlay(),
     addUploads: (files) => uploads.add(files),
     removeUpload: (id) => uploads.remove(id),
-    setCustomLabels: (labels) => uploads.setCustomLabels(labels),
+    setCustomLabels: (labels, confirmed) => uploads.setCustomLabels(labels, confirmed),
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
     dismiss: (id) => dismiss(id, store),
@@ -90,8 +90,22 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       for (const note of hashNotes(opening)) say('info', note, store);
       unsyncHash = syncHash(store, env.writeHash);
       const requested = store.getState().pairUrl;
-      if (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) return;
-      await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
+      const loaded =
+        (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) ||
+        (await session.loadPair(
+          { kind: 'url', url: env.bundledPairUrl() },
+          'the bundled pair',
+          requested ? null : store.getState().member,
+        ));
+      // The link's labels, checked like typed ones: words the tokenizer does not know are warned of first.
+      if (!loaded || !opening.labels) return;
+      if (store.getState().pair?.hasText) await uploads.setCustomLabels(opening.labels);
+      else
+        say(
+          'info',
+          'The link asks for custom labels, but this pair has no text encoder to build them from: its own classes are used.',
+          store,
+        );
     },
     dispose() {
       unsyncHash?.();

@@ -14,6 +14,8 @@ export interface HashState {
   member: string | null;
   /** The selected member's recorded sweep on the chart (where it has one). */
   recorded: boolean;
+  /** Custom labels for the uploads' zero-shot head (at least two), or null for the pair's classes. */
+  labels: string[] | null;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -26,7 +28,23 @@ export const DEFAULT_HASH: HashState = {
   backend: 'auto',
   member: null,
   recorded: true,
+  labels: null,
 };
+
+/** The most labels, and the longest label, a link may carry: a link is shared, not a data file. */
+export const MAX_LINK_LABELS = 100;
+export const MAX_LABEL_CHARS = 80;
+
+/**
+ * The labels of a `labels=` value (comma-separated, as the labels field takes them): trimmed, empty
+ * and repeated ones dropped, and over-long ones; null (dropped from the link) unless at least two
+ * remain and there are at most MAX_LINK_LABELS.
+ */
+export function parseLabels(value: string | null): string[] | null {
+  if (!value) return null;
+  const labels = [...new Set(value.split(',').map((l) => l.trim()))].filter((l) => l.length > 0 && l.length <= MAX_LABEL_CHARS);
+  return labels.length >= 2 && labels.length <= MAX_LINK_LABELS ? labels : null;
+}
 
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
@@ -44,6 +62,7 @@ export function parseHash(hash: string, search = ''): HashState {
     // Checked against the bundle once it is read: an id it lacks opens the default with a note.
     member: p.get('member') || null,
     recorded: p.get('recorded') !== '0',
+    labels: parseLabels(p.get('labels')),
   };
 }
 
@@ -58,5 +77,6 @@ export function formatHash(s: HashState): string {
   if (s.backend !== 'auto') p.set('backend', s.backend);
   if (s.member) p.set('member', s.member);
   if (!s.recorded) p.set('recorded', '0');
+  if (s.labels) p.set('labels', s.labels.join(','));
   return `#${p.toString()}`;
 }

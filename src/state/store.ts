@@ -78,6 +78,8 @@ export interface UploadSlice {
   uploads: Upload[];
   customLabels: string[] | null;
   labelError: string | null;
+  /** Labels asked for (typed or from a link) with words the tokenizer does not know: not run until confirmed. */
+  labelWarning: { labels: string[]; unknown: string[] } | null;
 }
 
 export interface ImportSlice {
@@ -148,6 +150,7 @@ export function initialState(h: HashState = parseHash('')): State {
     uploads: [],
     customLabels: null,
     labelError: null,
+    labelWarning: null,
     imported: [],
     messages: [],
     messageSeq: 0,

@@ -1,8 +1,9 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { ResponsiveContainer, LineChart, Line, XAxis, YAxis, ReferenceLine, Tooltip } from 'recharts';
 import { useStore, type Upload } from '../state/store';
 import { useActions } from './actions';
 import { UserText } from './UserText';
+import { CustomLabels } from './CustomLabels';
 
 const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
 
@@ -127,10 +128,7 @@ export function Uploads() {
   const uploads = useStore((s) => s.uploads);
   const alpha = useStore((s) => s.alpha);
   const pair = useStore((s) => s.pair);
-  const customLabels = useStore((s) => s.customLabels);
-  const labelError = useStore((s) => s.labelError);
-  const [labels, setLabels] = useState('');
-  const { setCustomLabels } = useActions();
+  const labelsShown = useStore((s) => s.customLabels ?? s.labelWarning?.labels ?? null);
   return (
     <section className="uploads" aria-label="Your images">
       <div className="uploads-head">
@@ -141,44 +139,8 @@ export function Uploads() {
         </p>
         <PickImages />
       </div>
-      {pair?.hasText && (
-        <form
-          className="row custom-labels"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const list = labels
-              .split(/[,\n]/)
-              .map((x) => x.trim())
-              .filter(Boolean);
-            void setCustomLabels(list.length ? list : null);
-          }}
-        >
-          <input
-            value={labels}
-            onChange={(e) => setLabels(e.currentTarget.value)}
-            placeholder={`custom labels, comma-separated (e.g. ${pair.classes.slice(0, 3).join(', ')})`}
-            aria-label="Custom class labels"
-          />
-          <button type="submit">Use labels</button>
-          {customLabels && (
-            <button
-              type="button"
-              onClick={() => {
-                setLabels('');
-                void setCustomLabels(null);
-              }}
-            >
-              Pair's classes
-            </button>
-          )}
-          {customLabels && (
-            <span className="muted small">
-              zero-shot head from the text encoder: {customLabels.length} labels × {pair.templates.length} templates
-            </span>
-          )}
-          {labelError && <span className="error">{labelError}</span>}
-        </form>
-      )}
+      {/* Keyed by the labels asked for, so the field shows a link's labels once they are read. */}
+      {pair?.hasText && <CustomLabels key={labelsShown?.join(',') ?? ''} pair={pair} />}
       <ul className="upload-list">
         {uploads.map((u) => (
           <UploadCard key={u.id} upload={u} alpha={alpha} />

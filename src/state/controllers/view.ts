@@ -34,6 +34,8 @@ export function hashOf(s: State): HashState {
     backend: s.backendChoice,
     member: s.member,
     recorded: s.showRecorded,
+    // Labels awaiting confirmation stay in the link: a shared link keeps asking for them.
+    labels: s.customLabels ?? s.labelWarning?.labels ?? null,
   };
 }
 

@@ -5,6 +5,7 @@ import type { PairSummary, RuntimeInfo } from '../worker/protocol';
 import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
+import { FilePicker } from './FilePicker';
 import { isolate } from '../state/thin';
 import { cachedLabel } from '../state/savedFrontier';
 
@@ -178,19 +179,14 @@ function PairButtons({ hasPair }: { hasPair: boolean }) {
   const { loadPair, bundledPairUrl, exportBlended } = useActions();
   return (
     <div className="row">
-      <label className="button">
+      <FilePicker
+        className="button"
+        directory
+        multiple
+        onFiles={(files) => void loadPair({ kind: 'files', files: filesFromInput(files) }, 'the dropped pair')}
+      >
         Open pair folder…
-        <input
-          type="file"
-          hidden
-          multiple
-          {...{ webkitdirectory: '' }}
-          onChange={(e) => {
-            const files = filesFromInput(e.currentTarget.files);
-            if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
-          }}
-        />
-      </label>
+      </FilePicker>
       <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>
         Bundled pair
       </button>

@@ -4,8 +4,9 @@ import { useStore, type Upload } from '../state/store';
 import { useActions } from './actions';
 import { UserText } from './UserText';
 import { CustomLabels } from './CustomLabels';
+import { FilePicker } from './FilePicker';
 
-const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
+const LINE_COLORS = ['#7c3aed', '#c2410c', '#2563eb', '#0d9488'];
 
 function topK(probs: number[], k: number): number[] {
   return probs
@@ -106,21 +107,9 @@ function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
 function PickImages() {
   const { addUploads } = useActions();
   return (
-    <label className="button">
+    <FilePicker className="button" multiple accept="image/*" testId="image-input" onFiles={(files) => void addUploads(files)}>
       Pick images…
-      <input
-        type="file"
-        hidden
-        multiple
-        accept="image/*"
-        data-testid="image-input"
-        onChange={(e) => {
-          const files = Array.from(e.currentTarget.files ?? []);
-          e.currentTarget.value = '';
-          if (files.length) void addUploads(files);
-        }}
-      />
-    </label>
+    </FilePicker>
   );
 }
 

@@ -45,8 +45,15 @@ function LabelWarning() {
 export function CustomLabels({ pair }: { pair: PairSummary }) {
   const customLabels = useStore((s) => s.customLabels);
   const labelError = useStore((s) => s.labelError);
-  const asked = useStore((s) => s.customLabels ?? s.labelWarning?.labels ?? null);
-  const [labels, setLabels] = useState(() => asked?.join(', ') ?? '');
+  const asked = useStore((s) => s.customLabels ?? s.labelWarning?.labels ?? null)?.join(', ') ?? '';
+  const [labels, setLabels] = useState(asked);
+  // The field follows the labels asked for (a link's, once read) without remounting, which would
+  // take the keyboard's focus away from the field just submitted.
+  const [shown, setShown] = useState(asked);
+  if (asked !== shown) {
+    setShown(asked);
+    setLabels(asked);
+  }
   const { setCustomLabels } = useActions();
   return (
     <form

@@ -117,7 +117,6 @@ export function Uploads() {
   const uploads = useStore((s) => s.uploads);
   const alpha = useStore((s) => s.alpha);
   const pair = useStore((s) => s.pair);
-  const labelsShown = useStore((s) => s.customLabels ?? s.labelWarning?.labels ?? null);
   return (
     <section className="uploads" aria-label="Your images">
       <div className="uploads-head">
@@ -128,8 +127,7 @@ export function Uploads() {
         </p>
         <PickImages />
       </div>
-      {/* Keyed by the labels asked for, so the field shows a link's labels once they are read. */}
-      {pair?.hasText && <CustomLabels key={labelsShown?.join(',') ?? ''} pair={pair} />}
+      {pair?.hasText && <CustomLabels pair={pair} />}
       <ul className="upload-list">
         {uploads.map((u) => (
           <UploadCard key={u.id} upload={u} alpha={alpha} />

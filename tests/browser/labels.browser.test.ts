@@ -43,6 +43,8 @@ describe('custom labels', () => {
       await s.page.locator('[data-testid="custom-labels-in-use"]', { hasText: '2 labels' }).waitFor({ timeout: UI_UPDATE_MS });
       expect(await warning.count()).toBe(0);
       expect(await hashLabels()).toBe('star,heart');
+      // The keyboard stays where it was: the field is not rebuilt under it.
+      expect(await s.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('custom-labels');
       expect(s.errors).toEqual([]);
     },
     MEDIUM_TEST_MS,

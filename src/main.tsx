@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { ActionsProvider } from './ui/actions';
 import { createApp } from './state/app';
+import { indexedDbFrontierStorage } from './state/controllers/frontierCache';
 import { useStore, say, openingHash } from './state/store';
 import { parseHash } from './state/hash';
 import { startEngineWorker } from './worker/client';
@@ -18,6 +19,7 @@ const app = createApp(engine, {
   writeHash: (hash) => {
     if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
   },
+  frontierStorage: indexedDbFrontierStorage(),
 });
 
 createRoot(document.getElementById('root')!).render(

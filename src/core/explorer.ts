@@ -61,6 +61,8 @@ export interface PairSummary {
   resultsKey: string;
   sourceUrl: string | null;
   hasText: boolean;
+  /** The text encoder's word-level vocabulary, sorted (TextTower.vocabulary); null without one. */
+  vocabulary: string[] | null;
   engine: Pick<EngineInfo, 'backend' | 'blendedBytes' | 'gpuBytes'> & { blendedTensors: number; sharedTensors: number };
   inputSize: number;
 }
@@ -330,6 +332,11 @@ export class Explorer {
     return runLinearProbe(p.engine, images, zeroShotHead, { preprocess, embedding: io.embedding }, settings, onProgress, signal);
   }
 
+  /** The words of `labels` the pair's tokenizer does not know (TextTower.unknownWords); none without a text encoder. */
+  unknownWords(labels: readonly string[]): string[] {
+    return this.requirePair().text?.unknownWords(labels) ?? [];
+  }
+
   async exportOnnx(alpha: number): Promise<Uint8Array> {
     return this.requirePair().engine.exportOnnx(alpha);
   }
@@ -403,6 +410,7 @@ function summarize(p: LoadedPair): PairSummary {
     resultsKey: p.resultsKey,
     sourceUrl: p.bundle.sourceUrl,
     hasText: p.text !== null,
+    vocabulary: p.text?.vocabulary() ?? null,
     engine: {
       backend: p.engine.info.backend,
       blendedBytes: p.engine.info.blendedBytes,

@@ -4,6 +4,7 @@ import type { EngineApi, PairRequest, PathBlob } from '../worker/protocol';
 import { hashNotes, say, dismiss, useStore, type Store } from './store';
 import type { HashState } from './hash';
 import { createEvaluation, type EvaluationController } from './controllers/evaluation';
+import { createFrontierCache, type FrontierStorage } from './controllers/frontierCache';
 import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
@@ -26,7 +27,7 @@ export interface AppActions extends ViewController, LabController, Omit<SamplesC
   togglePlay(): void;
   addUploads(files: Blob[]): Promise<void>;
   removeUpload(id: number): void;
-  setCustomLabels(labels: string[] | null): Promise<void>;
+  setCustomLabels(labels: string[] | null, confirmed?: boolean): Promise<void>;
   importResults(file: File): Promise<void>;
   exportResults(): void;
   /** "Fine-tune it yourself": the <class>/<image> folder a linear probe trains on, Start and Cancel. */
@@ -44,6 +45,8 @@ export interface AppEnv {
   bundledPairUrl: () => string;
   /** Writes the URL's hash (history.replaceState in the page). */
   writeHash: (hash: string) => void;
+  /** Where completed frontiers are kept between visits (IndexedDB in the page); none, none kept. */
+  frontierStorage?: FrontierStorage | null;
 }
 
 export interface App {
@@ -81,7 +84,7 @@ function actionsOf(
     togglePlay: () => alpha.togglePlay(),
     addUploads: (files) => uploads.add(files),
     removeUpload: (id) => uploads.remove(id),
-    setCustomLabels: (labels) => uploads.setCustomLabels(labels),
+    setCustomLabels: (labels, confirmed) => uploads.setCustomLabels(labels, confirmed),
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
     chooseProbeFolder: (files) => probe.chooseFolder(files),
@@ -95,7 +98,8 @@ function actionsOf(
 }
 
 export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStore): App {
-  const evaluation = createEvaluation(engine, store);
+  const cache = env.frontierStorage ? createFrontierCache(env.frontierStorage, store) : null;
+  const evaluation = createEvaluation(engine, store, cache);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
   const samples = createSamples(engine, store);
@@ -104,10 +108,10 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const probe = createLinearProbe(engine, store);
   let unsyncHash: (() => void) | null = null;
   // The link's pair, else the bundled one (with the link's member only if the link named no pair).
-  const openLinkedPair = async () => {
+  const openLinkedPair = async (): Promise<boolean> => {
     const requested = store.getState().pairUrl;
-    if (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) return;
-    await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
+    if (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) return true;
+    return session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
   };
   return {
     actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe }),
@@ -115,13 +119,23 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
       unsyncHash = syncHash(store, env.writeHash);
-      await openLinkedPair();
+      const loaded = await openLinkedPair();
       // A lab link opens at its step's α, which for the last step is the member's recommended α.
       lab.applyStep();
+      // The link's labels, checked like typed ones: words the tokenizer does not know are warned of first.
+      if (!loaded || !opening.labels) return;
+      if (store.getState().pair?.hasText) await uploads.setCustomLabels(opening.labels);
+      else
+        say(
+          'info',
+          'The link asks for custom labels, but this pair has no text encoder to build them from: its own classes are used.',
+          store,
+        );
     },
     dispose() {
       unsyncHash?.();
       evaluation.dispose();
+      cache?.dispose();
       uploads.dispose();
       alpha.dispose();
       samples.dispose();

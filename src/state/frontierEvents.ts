@@ -28,6 +28,13 @@ export function mergeChunkEvents(points: FrontierPoints, events: readonly ChunkE
   return out;
 }
 
+/** `points` with each α of `newer` taken from it, unless `points` has seen more images there (the same rule). */
+export function mergeFuller(points: FrontierPoints, newer: FrontierPoints): FrontierPoints {
+  const out = { ...points };
+  for (const [alpha, point] of Object.entries(newer)) if (imagesSeen(point) >= imagesSeen(out[alpha])) out[alpha] = point;
+  return out;
+}
+
 export function createFrontierBuffer(store: Store): FrontierBuffer {
   let pending: ChunkEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;

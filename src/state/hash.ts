@@ -19,6 +19,8 @@ export interface HashState {
   lab: number | null;
   /** Parts of the page the link hides. */
   hide: HidePart[];
+  /** Custom labels for the uploads' zero-shot head (at least two), or null for the pair's classes. */
+  labels: string[] | null;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -33,7 +35,23 @@ export const DEFAULT_HASH: HashState = {
   recorded: true,
   lab: null,
   hide: [],
+  labels: null,
 };
+
+/** The most labels, and the longest label, a link may carry: a link is shared, not a data file. */
+export const MAX_LINK_LABELS = 100;
+export const MAX_LABEL_CHARS = 80;
+
+/**
+ * The labels of a `labels=` value (comma-separated, as the labels field takes them): trimmed, empty
+ * and repeated ones dropped, and over-long ones; null (dropped from the link) unless at least two
+ * remain and there are at most MAX_LINK_LABELS.
+ */
+export function parseLabels(value: string | null): string[] | null {
+  if (!value) return null;
+  const labels = [...new Set(value.split(',').map((l) => l.trim()))].filter((l) => l.length > 0 && l.length <= MAX_LABEL_CHARS);
+  return labels.length >= 2 && labels.length <= MAX_LINK_LABELS ? labels : null;
+}
 
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
@@ -52,6 +70,7 @@ export function parseHash(hash: string, search = ''): HashState {
     member: p.get('member') || null,
     recorded: p.get('recorded') !== '0',
     ...parseLabHash(p),
+    labels: parseLabels(p.get('labels')),
   };
 }
 
@@ -67,6 +86,7 @@ export function formatHash(s: HashState): string {
   if (s.member) p.set('member', s.member);
   if (!s.recorded) p.set('recorded', '0');
   writeLabHash(p, s);
+  if (s.labels) p.set('labels', s.labels.join(','));
   // A comma needs no escape in a fragment: `hide=controls,table` reads as a person would type it.
   return `#${p.toString().replace(/%2C/g, ',')}`;
 }

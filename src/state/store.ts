@@ -41,6 +41,8 @@ export interface ResultsSlice {
   progress: EvaluationProgress | null;
   evalStartedAt: number | null;
   fullFrontierMs: number | null;
+  /** When the frontier shown was completed on an earlier visit (restored from IndexedDB), else null. */
+  cachedAt: number | null;
 }
 
 export interface EvaluationSlice {
@@ -79,6 +81,8 @@ export interface UploadSlice {
   uploads: Upload[];
   customLabels: string[] | null;
   labelError: string | null;
+  /** Labels asked for (typed or from a link) with words the tokenizer does not know: not run until confirmed. */
+  labelWarning: { labels: string[]; unknown: string[] } | null;
 }
 
 export interface LessonSlice {
@@ -163,6 +167,7 @@ export const initialResults: ResultsSlice = {
   progress: null,
   evalStartedAt: null,
   fullFrontierMs: null,
+  cachedAt: null,
 };
 
 // A paper= the app has no curve for (a typo, an old link) opens with no overlay, and the URL is
@@ -206,6 +211,7 @@ export function initialState(h: HashState = parseHash('')): State {
     thumbnails: {},
     thumbnailsKey: null,
     lessonSet: null,
+    labelWarning: null,
     imported: [],
     labStep: h.lab,
     hidden: h.hide,

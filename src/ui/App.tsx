@@ -5,6 +5,7 @@ import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
+import { FrontierTable } from './FrontierTable';
 import { Uploads } from './Uploads';
 import { Lesson } from './Lesson';
 import { filesFromDrop, looksLikePair } from './files';
@@ -155,6 +156,9 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
         {/* In the presenter view the stylesheet sizes the chart to what the viewport leaves. */}
         <ErrorBoundary view="the frontier chart">
           <FrontierChart height={presenter ? '100%' : 440} />
+        </ErrorBoundary>
+        <ErrorBoundary view="the frontier's table">
+          <FrontierTable />
         </ErrorBoundary>
         <ErrorBoundary view="the α control">
           <AlphaControl />

@@ -22,16 +22,20 @@ import type { ImportedCurve } from '../state/imported';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
 import { labSeries, PredictionLayer, useLabChart, type LabChart } from './LabChart';
+import { cachedLabel } from '../state/savedFrontier';
 
 export const COLORS = {
   zeroShot: '#2563eb',
-  fineTuned: '#ea580c',
+  fineTuned: '#c2410c',
   wiseft: '#7c3aed',
-  current: '#db2777',
+  current: '#be185d',
   ensemble: '#64748b',
   linear: '#94a3b8',
   paper: '#0d9488',
 };
+
+/** Axis names: recharts' default #808080 is 3.9:1 on white, under WCAG's 4.5:1 (slate-600 is 7.6:1). */
+const AXIS_INK = '#475569';
 
 const IMPORTED = ['#b45309', '#0f766e', '#be123c'];
 
@@ -63,7 +67,7 @@ function toDatum(p: FrontierPoint, series: string): Datum {
   };
 }
 
-function shiftLabel(pair: PairSummary, shift: string): string {
+export function shiftLabel(pair: PairSummary, shift: string): string {
   if (shift === 'mean') return `mean of ${shiftSets(pair).length} shifts`;
   return isolate(pair.sets.find((s) => s.id === shift)?.name ?? shift, 40);
 }
@@ -464,7 +468,7 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
       tickFormatter={(v: number) => `${v}%`}
       allowDataOverflow
     >
-      <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} />
+      <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} fill={AXIS_INK} />
     </XAxis>,
     // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
     <YAxis
@@ -480,6 +484,7 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
       <Label
         value={`Accuracy under shift (${shiftLabel(input.pair, input.shift)})`}
         angle={-90}
+        fill={AXIS_INK}
         position="insideLeft"
         style={{ textAnchor: 'middle' }}
       />
@@ -491,10 +496,11 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
   ];
 }
 
-function Caption({ pair, data }: { pair: PairSummary; data: ChartData }) {
+function Caption({ pair, data, cachedAt }: { pair: PairSummary; data: ChartData; cachedAt: number | null }) {
   return (
     <figcaption>
-      <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed · bars are 95% intervals
+      <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed
+      {cachedAt !== null && <span data-testid="frontier-cached"> · {cachedLabel(cachedAt)}</span>} · bars are 95% intervals
       {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
       {pair.sets.length > 0 && (
         <>
@@ -523,6 +529,7 @@ function ChartEmpty({ height }: { height: number | '100%' }) {
 /** `height` in pixels, or '100%' of a container the stylesheet sizes (the presenter view). */
 export function FrontierChart({ height }: { height: number | '100%' }) {
   const presenter = useStore((s) => s.presenter);
+  const cachedAt = useStore((s) => s.cachedAt);
   const input = useChartInputs();
   const data = useMemo(() => (input ? chartData(input) : null), [input]);
   const lab = useLabChart(input);
@@ -554,7 +561,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
           {lab?.pending && <PredictionLayer />}
         </ComposedChart>
       </ResponsiveContainer>
-      <Caption pair={input.pair} data={data} />
+      <Caption pair={input.pair} data={data} cachedAt={cachedAt} />
     </figure>
   );
 }

@@ -5,7 +5,9 @@ import type { PairSummary, RuntimeInfo } from '../worker/protocol';
 import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
+import { FilePicker } from './FilePicker';
 import { isolate } from '../state/thin';
+import { cachedLabel } from '../state/savedFrontier';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -42,10 +44,16 @@ export function LoadingBar() {
   );
 }
 
+function frontierStatus(fullMs: number | null, cachedAt: number | null): string {
+  if (cachedAt !== null) return cachedLabel(cachedAt);
+  return fullMs !== null ? `frontier complete in ${(fullMs / 1000).toFixed(1)} s` : 'evaluation paused';
+}
+
 export function EvalProgress() {
   const progress = useStore((s) => s.progress);
   const evaluating = useStore((s) => s.evaluating);
   const full = useStore((s) => s.fullFrontierMs);
+  const cachedAt = useStore((s) => s.cachedAt);
   const pair = useStore((s) => s.pair);
   const { cancelEvaluation, scheduleEvaluation } = useActions();
   if (!pair) return null;
@@ -64,7 +72,7 @@ export function EvalProgress() {
       ) : (
         <>
           <span className="muted" data-testid="eval-status">
-            {evaluating ? 'evaluating…' : full !== null ? `frontier complete in ${(full / 1000).toFixed(1)} s` : 'evaluation paused'}
+            {evaluating ? 'evaluating…' : frontierStatus(full, cachedAt)}
           </span>
           {!evaluating && (
             <button type="button" onClick={() => scheduleEvaluation(0)}>
@@ -171,19 +179,14 @@ function PairButtons({ hasPair }: { hasPair: boolean }) {
   const { loadPair, bundledPairUrl, exportBlended } = useActions();
   return (
     <div className="row">
-      <label className="button">
+      <FilePicker
+        className="button"
+        directory
+        multiple
+        onFiles={(files) => void loadPair({ kind: 'files', files: filesFromInput(files) }, 'the dropped pair')}
+      >
         Open pair folder…
-        <input
-          type="file"
-          hidden
-          multiple
-          {...{ webkitdirectory: '' }}
-          onChange={(e) => {
-            const files = filesFromInput(e.currentTarget.files);
-            if (files.length) void loadPair({ kind: 'files', files }, 'the dropped pair');
-          }}
-        />
-      </label>
+      </FilePicker>
       <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>
         Bundled pair
       </button>

@@ -1,10 +1,12 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { ResponsiveContainer, LineChart, Line, XAxis, YAxis, ReferenceLine, Tooltip } from 'recharts';
 import { useStore, type Upload } from '../state/store';
 import { useActions } from './actions';
 import { UserText } from './UserText';
+import { CustomLabels } from './CustomLabels';
+import { FilePicker } from './FilePicker';
 
-const LINE_COLORS = ['#7c3aed', '#ea580c', '#2563eb', '#0d9488'];
+const LINE_COLORS = ['#7c3aed', '#c2410c', '#2563eb', '#0d9488'];
 
 function topK(probs: number[], k: number): number[] {
   return probs
@@ -34,7 +36,7 @@ function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
           <XAxis dataKey="alpha" type="number" domain={[0, 1]} ticks={[0, 0.5, 1]} tick={{ fontSize: 10 }} />
           <YAxis domain={[0, 100]} ticks={[0, 50, 100]} tick={{ fontSize: 10 }} />
           <Tooltip formatter={(v: unknown) => `${Number(v).toFixed(1)}%`} labelFormatter={(a: unknown) => `α = ${Number(a).toFixed(2)}`} />
-          <ReferenceLine x={alpha} stroke="#db2777" />
+          <ReferenceLine x={alpha} stroke="#be185d" />
           {data.classes.map((c, i) => (
             <Line
               key={c}
@@ -105,21 +107,9 @@ function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
 function PickImages() {
   const { addUploads } = useActions();
   return (
-    <label className="button">
+    <FilePicker className="button" multiple accept="image/*" testId="image-input" onFiles={(files) => void addUploads(files)}>
       Pick images…
-      <input
-        type="file"
-        hidden
-        multiple
-        accept="image/*"
-        data-testid="image-input"
-        onChange={(e) => {
-          const files = Array.from(e.currentTarget.files ?? []);
-          e.currentTarget.value = '';
-          if (files.length) void addUploads(files);
-        }}
-      />
-    </label>
+    </FilePicker>
   );
 }
 
@@ -127,10 +117,6 @@ export function Uploads() {
   const uploads = useStore((s) => s.uploads);
   const alpha = useStore((s) => s.alpha);
   const pair = useStore((s) => s.pair);
-  const customLabels = useStore((s) => s.customLabels);
-  const labelError = useStore((s) => s.labelError);
-  const [labels, setLabels] = useState('');
-  const { setCustomLabels } = useActions();
   return (
     <section className="uploads" aria-label="Your images">
       <div className="uploads-head">
@@ -141,44 +127,7 @@ export function Uploads() {
         </p>
         <PickImages />
       </div>
-      {pair?.hasText && (
-        <form
-          className="row custom-labels"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const list = labels
-              .split(/[,\n]/)
-              .map((x) => x.trim())
-              .filter(Boolean);
-            void setCustomLabels(list.length ? list : null);
-          }}
-        >
-          <input
-            value={labels}
-            onChange={(e) => setLabels(e.currentTarget.value)}
-            placeholder={`custom labels, comma-separated (e.g. ${pair.classes.slice(0, 3).join(', ')})`}
-            aria-label="Custom class labels"
-          />
-          <button type="submit">Use labels</button>
-          {customLabels && (
-            <button
-              type="button"
-              onClick={() => {
-                setLabels('');
-                void setCustomLabels(null);
-              }}
-            >
-              Pair's classes
-            </button>
-          )}
-          {customLabels && (
-            <span className="muted small">
-              zero-shot head from the text encoder: {customLabels.length} labels × {pair.templates.length} templates
-            </span>
-          )}
-          {labelError && <span className="error">{labelError}</span>}
-        </form>
-      )}
+      {pair?.hasText && <CustomLabels pair={pair} />}
       <ul className="upload-list">
         {uploads.map((u) => (
           <UploadCard key={u.id} upload={u} alpha={alpha} />

@@ -1,5 +1,6 @@
 import { useStore } from '../state/store';
 import { filesFromInput } from './files';
+import { FilePicker } from './FilePicker';
 import { PAPER_CURVES } from '../data/paper/paper';
 import { isolate } from '../state/thin';
 import { useActions } from './actions';
@@ -49,41 +50,27 @@ function FileActions() {
   const { importResults, exportResults, loadEvalFolder } = useActions();
   return (
     <>
-      <label className="button small file-action">
+      <FilePicker
+        className="button small file-action"
+        accept=".jsonl,.json,.txt,application/x-ndjson"
+        testId="results-input"
+        onFiles={(files) => void importResults(files[0]!)}
+      >
         Import results…
-        <input
-          type="file"
-          hidden
-          accept=".jsonl,.json,.txt,application/x-ndjson"
-          data-testid="results-input"
-          onChange={(e) => {
-            const f = e.currentTarget.files?.[0];
-            e.currentTarget.value = '';
-            if (f) void importResults(f);
-          }}
-        />
-      </label>
+      </FilePicker>
       <button type="button" className="small file-action" onClick={exportResults}>
         Export results
       </button>
-      <label
+      <FilePicker
         className="button small file-action"
         title="A folder laid out <set>/<class>/<image>, or a zip of one; the set named 'reference' (else the first) is the reference"
+        directory
+        multiple
+        testId="evalset-input"
+        onFiles={(files) => void loadEvalFolder(filesFromInput(files))}
       >
         Your eval sets…
-        <input
-          type="file"
-          hidden
-          multiple
-          {...{ webkitdirectory: '' }}
-          data-testid="evalset-input"
-          onChange={(e) => {
-            const files = filesFromInput(e.currentTarget.files);
-            e.currentTarget.value = '';
-            if (files.length) void loadEvalFolder(files);
-          }}
-        />
-      </label>
+      </FilePicker>
     </>
   );
 }

@@ -4,7 +4,7 @@ export interface PathFile {
   blob: File;
 }
 
-export function filesFromInput(list: FileList | null): PathFile[] {
+export function filesFromInput(list: FileList | readonly File[] | null): PathFile[] {
   return Array.from(list ?? [], (f) => ({ path: f.webkitRelativePath || f.name, blob: f }));
 }
 

@@ -38,6 +38,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     decode: (blob, name) => r.decode(blob, name),
     classify: (images, alphas) => r.classify(images, alphas),
     setCustomLabels: (labels) => r.setCustomLabels(labels),
+    unknownWords: (labels) => r.unknownWords(labels),
     exportOnnx: (alpha) => r.exportOnnx(alpha),
     trainLinearProbe: (job, onEvent) => r.trainLinearProbe(job, Comlink.proxy(onEvent)),
     cancelTraining: (jobId) => r.cancelTraining(jobId),

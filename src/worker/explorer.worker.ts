@@ -279,6 +279,10 @@ const api: EngineApi = {
     return need().setCustomLabels(labels);
   },
 
+  async unknownWords(labels) {
+    return need().unknownWords(labels);
+  },
+
   async exportOnnx(alpha) {
     const bytes = await need().exportOnnx(alpha);
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);

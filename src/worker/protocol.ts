@@ -215,6 +215,8 @@ export interface EngineApi {
   decode(blob: Blob, name: string): Promise<DecodedUpload>;
   classify(images: Uint8Array[], alphas: readonly number[]): Promise<Classification>;
   setCustomLabels(labels: string[] | null): Promise<void>;
+  /** The words of `labels` the pair's tokenizer maps to its unknown token, as typed (none for a byte-level BPE). */
+  unknownWords(labels: string[]): Promise<string[]>;
   exportOnnx(alpha: number): Promise<Uint8Array>;
   /**
    * Trains a linear probe and adds it as an in-memory member of the loaded bundle (select it with

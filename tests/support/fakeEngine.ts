@@ -70,6 +70,7 @@ export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
     resultsKey: 'bundle-1' as ResultsKey,
     sourceUrl: null,
     hasText: false,
+    vocabulary: null,
     engine: { backend: 'wasm', blendedBytes: 0, gpuBytes: 0, blendedTensors: 1, sharedTensors: 0 },
     inputSize: 8,
     ...overrides,
@@ -208,6 +209,15 @@ export class FakeEngine implements EngineApi {
 
   async setCustomLabels(labels: string[] | null) {
     this.record('setCustomLabels', [labels]);
+  }
+
+  /** What unknownWords answers: the labels' words not in this list (none when it is null). */
+  vocabulary: string[] | null = null;
+
+  async unknownWords(labels: string[]) {
+    this.record('unknownWords', [labels]);
+    const known = this.vocabulary;
+    return known ? [...new Set(labels.flatMap((l) => l.split(/\s+/)).filter((w) => w && !known.includes(w.toLowerCase())))] : [];
   }
 
   async exportOnnx(alpha: number) {

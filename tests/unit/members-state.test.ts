@@ -28,6 +28,7 @@ function pair(members: MemberSummary[], member: string, sweeps: PairSummary['swe
     resultsKey: 'h' as ResultsKey,
     sourceUrl: null,
     hasText: false,
+    vocabulary: null,
     inputSize: 8,
     engine: { backend: 'cpu', blendedBytes: 0, gpuBytes: 0, blendedTensors: 0, sharedTensors: 0 },
   };

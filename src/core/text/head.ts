@@ -27,6 +27,53 @@ function compatible(json: unknown): Record<string, unknown> {
   return j as Record<string, unknown>;
 }
 
+/** The largest word-level vocabulary the pair summary carries to the page for listing. */
+export const MAX_VOCABULARY_SHOWN = 5000;
+
+/**
+ * The words of `labels` the tokenizer maps to its unknown token: the text encoder reads them all as
+ * the same [UNK], so labels that differ only there get the same head row. Each label is split by
+ * the tokenizer's own pre-tokenizer and every piece encoded alone, so the words named are the
+ * user's, as typed. A byte-level BPE (CLIP's) has no unknown token: nothing is unknown to it.
+ */
+export function unknownWords(tokenizer: Tokenizer, labels: readonly string[]): string[] {
+  const unk = tokenizer.model?.unk_token_id;
+  if (unk === undefined) return [];
+  const out = new Set<string>();
+  for (const label of labels) {
+    const pieces = tokenizer.pre_tokenizer?.pre_tokenize(label) ?? label.split(/\s+/);
+    for (const piece of pieces) {
+      if (piece.trim() && tokenizer.encode(piece, { add_special_tokens: false }).ids.includes(unk)) out.add(piece.trim());
+    }
+  }
+  return [...out];
+}
+
+/**
+ * The whole words the tokenizer knows, sorted, for a word-level vocabulary of at most
+ * MAX_VOCABULARY_SHOWN words (the bundled pair's has 47); null for a tokenizer with no unknown token
+ * (it spells every word), a subword vocabulary (most entries are pieces, not words) or a larger
+ * one, which the page would not list.
+ */
+export function vocabulary(tokenizer: Tokenizer): string[] | null {
+  if (tokenizer.model?.unk_token_id === undefined) return null;
+  const vocab = tokenizer.get_vocab(false);
+  if (vocab.size > MAX_VOCABULARY_SHOWN + 16) return null;
+  // A word one can type is an entry that encodes, alone, to itself: special tokens ([PAD], [UNK],
+  // <|endoftext|>) are split by the pre-tokenizer, and subword pieces (##ing) are not words.
+  const words = [...vocab].filter(([w, id]) => {
+    const ids = tokenizer.encode(w, { add_special_tokens: false }).ids;
+    return ids.length === 1 && ids[0] === id;
+  });
+  if (words.length > MAX_VOCABULARY_SHOWN || words.length < vocab.size / 2) return null;
+  return words.map(([w]) => w).sort();
+}
+
+/** A tokenizer.json as tokenizers.js reads it (a WordLevel model as WordPiece, `compatible`). */
+export function readTokenizer(json: unknown): Tokenizer {
+  return new Tokenizer(compatible(json), {});
+}
+
 export class TextTower {
   private constructor(
     private readonly ort: OrtModule,
@@ -48,7 +95,7 @@ export class TextTower {
     // "decoder" property'; "Model data pointer is null." for an empty file).
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(compatible(tokenizerJson), {});
+      tokenizer = readTokenizer(tokenizerJson);
     } catch (e) {
       throw new Error(`${spec.tokenizer} is not a tokenizer this app can read: ${(e as Error).message}`, { cause: e });
     }
@@ -72,6 +119,14 @@ export class TextTower {
       throw new Error(`the text encoder ${problems.join(' and ')}, as text.input and text.output in the manifest say it should`);
     }
     return tower;
+  }
+
+  unknownWords(labels: readonly string[]): string[] {
+    return unknownWords(this.tokenizer, labels);
+  }
+
+  vocabulary(): string[] | null {
+    return vocabulary(this.tokenizer);
   }
 
   tokenize(texts: readonly string[]): BigInt64Array {

@@ -178,6 +178,7 @@ class Session implements EngineSession {
       loading: null,
       shift: s.shift === 'mean' || pair.sets.some((x) => x.id === s.shift && x.role === 'shift') ? s.shift : 'mean',
       customLabels: null,
+      labelWarning: null,
       uploads: s.uploads.map((u) => ({ ...u, trajectory: null, current: null, resultsKey: null })),
     }));
     const note = this.store.getState().memberNote;

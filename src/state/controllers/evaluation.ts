@@ -1,9 +1,21 @@
 // The frontier's evaluation: one job at a time, each with an id. A newer job supersedes the older
 // (the engine drops its remaining work); cancel() stops the latest. The job id is the one
 // cancellation system: a result is applied only when its job is still the latest.
-import { GRID, errorCode, errorMessage, type EngineApi, type EvaluationEvent, type EvaluationResult } from '../../worker/protocol';
-import { createFrontierBuffer, type FrontierBuffer } from '../frontierEvents';
+import {
+  GRID,
+  errorCode,
+  errorMessage,
+  type EngineApi,
+  type EvaluationEvent,
+  type EvaluationJob,
+  type EvaluationResult,
+  type FrontierPoints,
+  type PairSummary,
+} from '../../worker/protocol';
+import { createFrontierBuffer, mergeFuller, type FrontierBuffer } from '../frontierEvents';
+import { completeAt, completePoints } from '../savedFrontier';
 import { say, type Store } from '../store';
+import type { FrontierCache } from './frontierCache';
 
 /** A slider drag: wait this long after the last move before evaluating, so a drag is one job. */
 export const EVAL_DEBOUNCE_MS = 120;
@@ -23,6 +35,7 @@ class Evaluation implements EvaluationController {
   constructor(
     private readonly engine: EngineApi,
     private readonly store: Store,
+    private readonly cache: FrontierCache | null,
   ) {
     this.buffer = createFrontierBuffer(store);
   }
@@ -48,18 +61,34 @@ class Evaluation implements EvaluationController {
   // so events are filtered by results key, not by job.
   private readonly onEvent = (e: EvaluationEvent): void => {
     if (e.kind === 'chunk') this.buffer.push(e);
-    else this.store.setState((s) => (s.pair?.resultsKey === e.resultsKey ? { ensemble: e.points } : {}));
+    // A job's ensemble covers its own grid only: the α it skipped keep theirs.
+    else this.store.setState((s) => (s.pair?.resultsKey === e.resultsKey ? { ensemble: { ...s.ensemble, ...e.points } } : {}));
   };
+
+  /**
+   * The job for what is not complete in the store yet (whoever filled it: this engine, or the
+   * frontier cache), or null when every grid α and the current one are complete.
+   */
+  private nextJob(id: number, pair: PairSummary, points: FrontierPoints, alpha: number): EvaluationJob | null {
+    const grid = GRID.filter((a) => !completeAt(pair, points, a));
+    const currentAlpha = completeAt(pair, points, alpha) ? null : alpha;
+    return grid.length === 0 && currentAlpha === null ? null : { id, grid, currentAlpha };
+  }
 
   private async run(): Promise<void> {
     this.timer = null;
-    const s = this.store.getState();
-    if (!s.pair) return;
+    const pair = this.store.getState().pair;
+    if (!pair) return;
     const id = ++this.latestJob;
-    const startedAt = s.evalStartedAt ?? performance.now();
+    const startedAt = this.store.getState().evalStartedAt ?? performance.now();
     this.store.setState({ evaluating: true, evalStartedAt: startedAt });
+    if (this.cache && (await this.cache.restore(pair))) this.markComplete(startedAt);
+    const s = this.store.getState();
+    if (id !== this.latestJob || s.pair !== pair) return;
+    const job = this.nextJob(id, pair, s.points, s.alpha);
+    if (!job) return this.store.setState({ evaluating: false });
     try {
-      this.finish(id, await this.engine.evaluate({ id, grid: GRID, currentAlpha: s.alpha }, this.onEvent), startedAt);
+      this.finish(id, await this.engine.evaluate(job, this.onEvent), startedAt);
     } catch (e) {
       this.store.setState({ evaluating: false });
       // The engine is between pairs (reloading it on the CPU after a lost GPU): the session
@@ -72,16 +101,22 @@ class Evaluation implements EvaluationController {
   private finish(id: number, r: EvaluationResult, startedAt: number): void {
     this.buffer.flush();
     if (r.status !== 'done' || id !== this.latestJob || this.store.getState().pair?.resultsKey !== r.resultsKey) return;
-    // Every event of the job has been applied (EngineApi.evaluate): its points are the last word.
+    // Every event of the job has been applied (EngineApi.evaluate): its points are the last word,
+    // but for the α it skipped, complete in the store already (restored from the cache).
     this.store.setState((x) => ({
-      points: r.points,
+      points: x.pair ? mergeFuller(r.points, completePoints(x.pair, x.points)) : r.points,
       resultsKey: r.resultsKey,
       evaluating: false,
       fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt,
     }));
   }
+
+  /** The frontier came complete from the cache: the time from the pair's load to it shown. */
+  private markComplete(startedAt: number): void {
+    this.store.setState((x) => ({ fullFrontierMs: x.fullFrontierMs ?? performance.now() - startedAt }));
+  }
 }
 
-export function createEvaluation(engine: EngineApi, store: Store): EvaluationController {
-  return new Evaluation(engine, store);
+export function createEvaluation(engine: EngineApi, store: Store, cache: FrontierCache | null = null): EvaluationController {
+  return new Evaluation(engine, store, cache);
 }

@@ -18,7 +18,8 @@ export interface UploadsController {
   refresh(alphaOnly?: boolean): Promise<void>;
   /** refresh(true) after UPLOADS_DEBOUNCE_MS, restarting the wait. */
   refreshSoon(): void;
-  setCustomLabels(labels: string[] | null): Promise<void>;
+  /** Runs the labels' zero-shot head; with words the tokenizer does not know, only warns unless `confirmed`. */
+  setCustomLabels(labels: string[] | null, confirmed?: boolean): Promise<void>;
   dispose(): void;
 }
 
@@ -85,10 +86,19 @@ class Uploads implements UploadsController {
     this.timer = setTimeout(() => void this.refresh(true), UPLOADS_DEBOUNCE_MS);
   }
 
-  async setCustomLabels(labels: string[] | null): Promise<void> {
+  async setCustomLabels(labels: string[] | null, confirmed = false): Promise<void> {
     try {
+      // Warn before running: a word the tokenizer does not know becomes [UNK], and labels that
+      // differ only in such words get the same head row.
+      const unknown = labels && !confirmed ? await this.engine.unknownWords(labels) : [];
+      if (labels && unknown.length > 0) return this.store.setState({ labelWarning: { labels, unknown }, labelError: null });
       await this.engine.setCustomLabels(labels);
-      this.store.setState((s) => ({ customLabels: labels, labelError: null, uploads: s.uploads.map((u) => ({ ...u, trajectory: null })) }));
+      this.store.setState((s) => ({
+        customLabels: labels,
+        labelError: null,
+        labelWarning: null,
+        uploads: s.uploads.map((u) => ({ ...u, trajectory: null })),
+      }));
       await this.refresh();
     } catch (e) {
       this.store.setState({ labelError: errorMessage(e) });

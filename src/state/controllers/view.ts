@@ -36,6 +36,8 @@ export function hashOf(s: State): HashState {
     recorded: s.showRecorded,
     lab: s.labStep,
     hide: s.hidden,
+    // Labels awaiting confirmation stay in the link: a shared link keeps asking for them.
+    labels: s.customLabels ?? s.labelWarning?.labels ?? null,
   };
 }
 

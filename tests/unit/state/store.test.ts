@@ -38,6 +38,7 @@ describe('the store', () => {
       progress: { done: 1, total: 2, chunkSize: 100 },
       fullFrontierMs: 5,
       evalStartedAt: 1,
+      cachedAt: 7,
     });
     store.setState(resetResults('k' as ResultsKey));
     const s = store.getState();
@@ -48,6 +49,7 @@ describe('the store', () => {
       progress: s.progress,
       evalStartedAt: s.evalStartedAt,
       fullFrontierMs: s.fullFrontierMs,
+      cachedAt: s.cachedAt,
     }).toEqual({ ...initialResults, resultsKey: 'k' });
   });
 

@@ -37,6 +37,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     classify: (images, alphas) => r.classify(images, alphas),
     setCustomLabels: (labels) => r.setCustomLabels(labels),
     exportOnnx: (alpha) => r.exportOnnx(alpha),
+    moved: () => r.moved(),
   };
 }
 

@@ -243,6 +243,13 @@ const api: EngineApi = {
     const bytes = await need().exportOnnx(alpha);
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
+
+  async moved() {
+    const ex = need();
+    const pair = ex.current;
+    if (!pair) throw new EngineError('no-pair', 'load a pair first');
+    return { ...(await ex.moved()), bundleHash: pair.bundleHash };
+  },
 };
 
 const debugApi: EngineDebugApi = {

@@ -12,6 +12,7 @@ import {
   type ResultsKey,
   type RuntimeInfo,
   type SetAccuracy,
+  type MovedResult,
 } from '../../src/worker/protocol';
 import { emptyCorrectness, markImages } from '../../src/core/eval/stats';
 
@@ -92,6 +93,8 @@ export class FakeEngine implements EngineApi {
   pair: PairSummary | null = null;
   onRuntime: ((r: RuntimeInfo) => void) | null = null;
   classifyAnswers: Deferred<Awaited<ReturnType<EngineApi['classify']>>>[] = [];
+  /** The moved reports asked for, answered by the test. */
+  movedAnswers: Deferred<MovedResult>[] = [];
 
   private record(method: keyof EngineApi, args: unknown[]): void {
     this.calls.push({ method, args });
@@ -173,5 +176,13 @@ export class FakeEngine implements EngineApi {
   async exportOnnx(alpha: number) {
     this.record('exportOnnx', [alpha]);
     return new Uint8Array(0);
+  }
+
+  moved() {
+    this.record('moved', []);
+    if (!this.pair) return Promise.reject(new EngineError('no-pair', 'load a pair first'));
+    const d = deferred<MovedResult>();
+    this.movedAnswers.push(d);
+    return d.promise;
   }
 }

@@ -8,6 +8,8 @@ import { runEvaluationJob, type Evaluates } from '../../../src/worker/evaluation
 import { registerEngineErrors } from '../../../src/worker/wire';
 import { EngineError, type EvaluationEvent, type EvaluationJob, type EvaluationResult } from '../../../src/worker/protocol';
 import type { FrontierUpdate } from '../../../src/core/explorer';
+import type { MovedResult } from '../../../src/worker/protocol';
+import { movedReport } from '../../../src/core/moved/moved';
 
 const ports: MessagePort[] = [];
 afterEach(() => {
@@ -120,5 +122,22 @@ describe('engine errors across comlink', () => {
     });
     const e2 = await remote.plain().catch((e: unknown) => e);
     expect(e2).toMatchObject({ code: 'internal', message: 'x is undefined' });
+  });
+});
+
+describe('a moved report across comlink', () => {
+  it('arrives equal, nulls (θ₀ all zero, no cosine) included', async () => {
+    const zs = new Map([
+      ['a.weight', { shape: [2, 2], values: Float32Array.of(1, 2, 3, 4) }],
+      ['a.bias', { shape: [2], values: Float32Array.of(0, 0) }],
+    ]);
+    const ft = new Map([
+      ['a.weight', { shape: [2, 2], values: Float32Array.of(1.5, 2, 3, 3) }],
+      ['a.bias', { shape: [2], values: Float32Array.of(0.1, 0) }],
+    ]);
+    const report: MovedResult = { ...movedReport(zs, [{ id: 'ft', name: 'Fine-tuned', weights: ft }], null), bundleHash: 'b' };
+    expect(report.rows[1]!.relativeChange).toEqual([null]);
+    const remote = channel<{ moved(): Promise<MovedResult> }>({ moved: async () => report });
+    expect(await remote.moved()).toEqual(report);
   });
 });

@@ -59,6 +59,7 @@ function checkReport(report: MovedReport, zs: Weights, members: Weights[], compa
       const e = expected(z, m[row.name]!);
       if (e.delta === 0) expect(row.relativeChange[k]).toBe(0);
       else expect(row.relativeChange[k]! / e.rel - 1).toBeLessThan(1e-12);
+      expect(row.deltaNorm[k]).toBeCloseTo(Math.sqrt(e.delta), 12);
       expect(row.histograms[k]!.limit).toBeCloseTo(e.limit, 15);
       expect(row.histograms[k]!.counts).toEqual(e.counts);
     });

@@ -32,6 +32,8 @@ export interface MovedRow {
   zeroShotNorm: number;
   /** Per member (the report's member order): ‖θₖ − θ₀‖ / ‖θ₀‖; null where θ₀ is all zeros. */
   relativeChange: (number | null)[];
+  /** Per member: ‖θₖ − θ₀‖, what is left to say where the ratio is undefined. */
+  deltaNorm: number[];
   /** Cosine between the compared members' deltas; null without two members or where a delta is 0. */
   cosine: number | null;
   /** Per member: the histogram of its changes. */
@@ -190,6 +192,7 @@ function tensorRow(
     params: zs.length,
     zeroShotNorm: Math.sqrt(base),
     relativeChange: delta.map((d) => relativeChange(base, d)),
+    deltaNorm: delta.map(Math.sqrt),
     cosine: compared ? cosine(dot, delta[compared[0]]!, delta[compared[1]]!) : null,
     histograms: members.map((m) => changeHistogram(zs, m)),
   };

@@ -10,8 +10,9 @@ import { createEngineSession, type EngineSession } from './controllers/engineSes
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
+import { createMoved, type MovedController } from './controllers/moved';
 
-export interface AppActions extends ViewController, LabController {
+export interface AppActions extends ViewController, LabController, Omit<MovedController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -50,12 +51,22 @@ export interface App {
 function actionsOf(
   store: Store,
   env: AppEnv,
-  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession; lab: LabController },
+  c: {
+    evaluation: EvaluationController;
+    uploads: UploadsController;
+    alpha: AlphaController;
+    session: EngineSession;
+    lab: LabController;
+    moved: MovedController;
+  },
 ): AppActions {
-  const { evaluation, uploads, alpha, session, lab } = c;
+  const { evaluation, uploads, alpha, session, lab, moved } = c;
   return {
     ...createView(store),
     ...lab,
+    toggleMoved: () => moved.toggleMoved(),
+    sortMoved: (key) => moved.sortMoved(key),
+    selectMovedTensor: (name) => moved.selectMovedTensor(name),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
@@ -81,6 +92,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const alpha = createAlphaControl(store, evaluation, uploads);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   const lab = createLab(store, alpha);
+  const moved = createMoved(engine, store);
   let unsyncHash: (() => void) | null = null;
   // The link's pair, else the bundled one (with the link's member only if the link named no pair).
   const openLinkedPair = async () => {
@@ -89,7 +101,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
   };
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, moved }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -103,6 +115,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       uploads.dispose();
       alpha.dispose();
+      moved.dispose();
     },
   };
 }

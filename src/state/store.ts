@@ -10,7 +10,9 @@ import type {
   ResultsKey,
   FrontierPoints,
   EvaluationProgress,
+  MovedResult,
 } from '../worker/protocol';
+import { MODEL_ORDER, type MovedSort } from '../core/moved/table';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
 import type { HidePart } from './lab';
@@ -94,6 +96,19 @@ export interface LabSlice {
   revealed: boolean;
 }
 
+/** "What fine-tuning moved": the panel (collapsed until opened), its report for the pair, its sort and the tensor clicked. */
+export interface MovedSlice {
+  movedOpen: boolean;
+  moved:
+    | { status: 'none' }
+    | { status: 'computing'; bundleHash: string }
+    | { status: 'ready'; report: MovedResult }
+    | { status: 'failed'; bundleHash: string; error: string };
+  movedSort: MovedSort;
+  /** The tensor whose histogram is shown, by name. */
+  movedTensor: string | null;
+}
+
 export interface Message {
   id: number;
   kind: 'error' | 'info';
@@ -114,6 +129,7 @@ export type State = PairSlice &
   UploadSlice &
   ImportSlice &
   LabSlice &
+  MovedSlice &
   MessageSlice;
 export type Store = StoreApi<State>;
 
@@ -169,6 +185,10 @@ export function initialState(h: HashState = parseHash('')): State {
     hidden: h.hide,
     prediction: null,
     revealed: false,
+    movedOpen: false,
+    moved: { status: 'none' },
+    movedSort: MODEL_ORDER,
+    movedTensor: null,
     messages: [],
     messageSeq: 0,
   };

@@ -15,6 +15,7 @@ import { useActions } from './actions';
 import type { AppActions } from '../state/app';
 import { hiddenParts, type HidePart } from '../state/lab';
 import { LabPanel } from './LabPanel';
+import { MovedPanel } from './MovedPanel';
 
 type Shown = (part: HidePart) => boolean;
 
@@ -167,11 +168,18 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
 }
 
 function Below({ shown }: { shown: Shown }) {
+  const presenter = useStore((s) => s.presenter);
   return (
     <>
       {shown('uploads') && (
         <ErrorBoundary view="your images">
           <Uploads />
+        </ErrorBoundary>
+      )}
+      {/* Not in the presenter view nor in a lab step's link: a table for reading, not for a talk. */}
+      {!presenter && shown('pair') && (
+        <ErrorBoundary view="what fine-tuning moved">
+          <MovedPanel />
         </ErrorBoundary>
       )}
       <Footer />

@@ -2,11 +2,34 @@
 // weight with every member named, a column sorted (and flipped), a row clicked for its histograms;
 // the numbers shown are the engine's report to 3 significant digits. Writes docs/screenshots/moved.png.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
 import { appState } from './setup/page';
 import { PAIR_LOAD_MS, UI_UPDATE_MS, SLOW_TEST_MS } from '../support/timeouts';
+import { parseModel, describeTensor, tensorValues } from '../../src/core/onnx/model';
+
+const PAIR = 'public/pairs/shapes';
+
+/** ‖θ − θ₀‖ / ‖θ₀‖ of every fp32 tensor of a member, from the files, in float64: what the page must show. */
+function relativeChanges(member: string): Map<string, number> {
+  const weights = (path: string) =>
+    new Map(
+      parseModel(readFileSync(`${PAIR}/${path}`))
+        .graph.initializer.filter((t) => describeTensor(t).dtype === 'float32')
+        .map((t) => [t.name, tensorValues(t) as Float32Array]),
+    );
+  const zs = weights('zeroshot.onnx');
+  const ft = weights(`members/${member}.onnx`);
+  const out = new Map<string, number>();
+  for (const [name, a] of zs) {
+    let base = 0;
+    let delta = 0;
+    a.forEach((x, i) => ((base += x * x), (delta += (ft.get(name)![i]! - x) ** 2)));
+    if (base > 0) out.set(name, Math.sqrt(delta / base));
+  }
+  return out;
+}
 
 const SHOTS = 'docs/screenshots';
 let s: Session;
@@ -22,6 +45,20 @@ beforeAll(async () => {
   await s.page.setViewportSize({ width: 1280, height: 800 });
 });
 afterAll(async () => s?.close());
+
+/**
+ * The engine reads θ₀ and the loaded member back from its blend buffers (wasm memory, or GPU
+ * buffers on WebGPU): the page's ratios equal a float64 computation over the files.
+ */
+async function expectLoadedMemberExact(): Promise<void> {
+  const report = await appState(s.page, (st) => (st.moved.status === 'ready' ? st.moved.report : null));
+  const expected = relativeChanges('e2e-seed0');
+  expect(expected.size).toBeGreaterThan(15);
+  for (const [name, rel] of expected) {
+    const row = report!.rows.find((r) => r.name === name)!;
+    expect(Math.abs(row.relativeChange[0]! / rel - 1), name).toBeLessThan(1e-9);
+  }
+}
 
 describe('what fine-tuning moved, on the bundled pair', () => {
   it(
@@ -39,6 +76,9 @@ describe('what fine-tuning moved, on the bundled pair', () => {
       expect(headers.slice(5)).toEqual(['e2e-seed0', 'e2e-seed1', 'linear-seed0', 'cos(Δ e2e-seed0, Δ e2e-seed1)']);
       const caption = await s.page.locator('[data-testid="moved-table"] caption').textContent();
       expect(caption).toContain('e2e-seed0: End-to-end fine-tuning, seed 0; e2e-seed1: End-to-end fine-tuning, seed 1');
+
+      expect(await appState(s.page, (st) => st.runtime?.backend)).toBe('wasm');
+      await expectLoadedMemberExact();
 
       // What is shown is the engine's report, to 3 significant digits.
       const report = await appState(s.page, (st) => (st.moved.status === 'ready' ? st.moved.report : null));
@@ -72,6 +112,20 @@ describe('what fine-tuning moved, on the bundled pair', () => {
       await s.page.evaluate(() => document.querySelector('[data-testid="moved-panel"]')!.scrollIntoView({ block: 'start' }));
       await s.page.screenshot({ path: join(SHOTS, 'moved.png') });
       expect(s.errors).toEqual([]);
+    },
+    SLOW_TEST_MS,
+  );
+
+  it(
+    'on WebGPU the weights read back from the GPU give the same ratios as the files',
+    async () => {
+      await s.page.goto('about:blank');
+      await s.page.goto(`${inject('baseUrl')}#backend=webgpu`);
+      await s.page.waitForFunction(() => !!globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_LOAD_MS });
+      expect(await appState(s.page, (st) => st.runtime?.backend)).toBe('webgpu');
+      await s.page.locator('[data-testid="moved-toggle"]').click();
+      await s.page.waitForSelector('[data-testid="moved-table"]', { timeout: UI_UPDATE_MS });
+      await expectLoadedMemberExact();
     },
     SLOW_TEST_MS,
   );

@@ -3,7 +3,7 @@
 import type { Manifest, MemberSpec } from '../bundle/manifest';
 import type { BlendEngine } from '../runtime/engine';
 import { parseModel } from '../onnx/model';
-import { floatWeights, movedReport, type MovedMember, type MovedReport } from './moved';
+import { floatWeights, MovedAccumulator, type MovedReport } from './moved';
 
 /** The two members whose deltas are compared: the first two end-to-end ones, else the first two. */
 export function comparedMembers(members: readonly Pick<MemberSpec, 'kind'>[]): [number, number] | null {
@@ -14,8 +14,8 @@ export function comparedMembers(members: readonly Pick<MemberSpec, 'kind'>[]): [
 
 /**
  * The report over every member of the bundle, in manifest order. Members other than the loaded
- * one are parsed from `readMember`'s bytes; all members' weights are held at once (for the bundled
- * pair a few MB; a CLIP bundle of K members needs K + 1 checkpoints of memory while it runs).
+ * one are parsed from `readMember`'s bytes, one at a time: besides the engine, at most θ₀, the
+ * member being added and one compared member are held (three checkpoints, for any K).
  */
 export async function collectMoved(
   engine: BlendEngine,
@@ -23,12 +23,10 @@ export async function collectMoved(
   loaded: MemberSpec,
   readMember: (m: MemberSpec) => Promise<Uint8Array>,
 ): Promise<MovedReport> {
-  const zeroShot = await engine.memberWeights(0);
-  const members: MovedMember[] = [];
-  for (const spec of manifest.models.members) {
-    const weights =
-      spec.id === loaded.id ? await engine.memberWeights(1) : floatWeights(parseModel(await readMember(spec), spec.model.path));
-    members.push({ id: spec.id, name: spec.name, weights });
+  const members = manifest.models.members;
+  const acc = new MovedAccumulator(await engine.memberWeights(0), members, comparedMembers(members));
+  for (const [k, spec] of members.entries()) {
+    acc.add(k, spec.id === loaded.id ? await engine.memberWeights(1) : floatWeights(parseModel(await readMember(spec), spec.model.path)));
   }
-  return movedReport(zeroShot, members, comparedMembers(manifest.models.members));
+  return acc.report();
 }

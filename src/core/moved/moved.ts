@@ -132,71 +132,120 @@ interface Sums {
   dot: number;
 }
 
+/** Per tensor of the zero-shot model: what is known so far of each member's change. */
+interface TensorState {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+  sums: Sums;
+  histograms: ChangeHistogram[];
+}
+
+/**
+ * The report built one member at a time, so a caller holds the zero-shot weights, the member
+ * being added and at most the first of the two compared members (kept until the second arrives
+ * for the dot products): three checkpoints at most, however many members a bundle has.
+ */
+export class MovedAccumulator {
+  private readonly tensors: TensorState[];
+  private held: WeightsByName | null = null;
+  private added = 0;
+
+  constructor(
+    zeroShot: WeightsByName,
+    private readonly members: readonly { id: string; name: string }[],
+    private readonly compared: [number, number] | null,
+  ) {
+    if (compared && (compared[0] === compared[1] || !members[compared[0]] || !members[compared[1]]))
+      throw new RangeError(`cannot compare members ${compared.join(' and ')} of ${members.length}`);
+    this.tensors = [...zeroShot].map(([name, { shape, values }]) => ({
+      name,
+      shape,
+      values,
+      sums: { base: deltaSums(values, values).base, delta: [], dot: 0 },
+      histograms: [],
+    }));
+  }
+
+  /** Adds member k (members are added in order, each once). */
+  add(k: number, weights: WeightsByName): void {
+    const id = this.members[k]?.id;
+    if (id === undefined || k !== this.added)
+      throw new RangeError(`members are added in order, each once: expected ${this.added}, got ${k}`);
+    const all = this.tensors.map((t) => valuesOf(id, weights, t.name, t.values.length));
+    this.tensors.forEach((t, i) => {
+      t.sums.delta.push(deltaSums(t.values, all[i]!).delta);
+      t.histograms.push(changeHistogram(t.values, all[i]!));
+    });
+    this.added++;
+    if (!this.compared || !this.compared.includes(k)) return;
+    if (!this.held) {
+      this.held = weights;
+      return;
+    }
+    const first = this.held;
+    this.tensors.forEach((t, i) => (t.sums.dot = deltaSums(t.values, first.get(t.name)!.values, all[i]!).dot));
+    this.held = null;
+  }
+
+  report(): MovedReport {
+    if (this.added !== this.members.length) throw new Error(`${this.added} of ${this.members.length} members added`);
+    const { compared } = this;
+    const rows = this.tensors.map((t) => tensorRow(t, compared));
+    const sums = this.tensors.map((t) => t.sums);
+    const groupNames = [...new Set(rows.map((r) => r.group))];
+    const groups = groupNames.map((group) => {
+      const rowsOf = rows.filter((r) => r.group === group);
+      return {
+        group,
+        ...totals(
+          rowsOf,
+          sums.filter((_, i) => rows[i]!.group === group),
+          compared,
+        ),
+      };
+    });
+    return {
+      members: this.members.map((m) => ({ id: m.id, name: m.name })),
+      compared,
+      rows,
+      groups,
+      overall: totals(rows, sums, compared),
+    };
+  }
+}
+
 /**
  * The report over every float weight of the zero-shot model, in model order. `compared` names the
  * two members whose deltas the cosine compares (the UI's two end-to-end seeds).
  */
 export function movedReport(zeroShot: WeightsByName, members: readonly MovedMember[], compared: [number, number] | null): MovedReport {
-  if (compared && (compared[0] === compared[1] || !members[compared[0]] || !members[compared[1]]))
-    throw new RangeError(`cannot compare members ${compared.join(' and ')} of ${members.length}`);
-  const rows: MovedRow[] = [];
-  const sums: Sums[] = [];
-  for (const [name, { shape, values }] of zeroShot) {
-    const memberValues = members.map((m) => valuesOf(m, name, values.length));
-    const { row, sum } = tensorRow(name, shape, values, memberValues, compared);
-    rows.push(row);
-    sums.push(sum);
-  }
-  const groupNames = [...new Set(rows.map((r) => r.group))];
-  const groups = groupNames.map((group) => ({
-    group,
-    ...totals(
-      rows.filter((r) => r.group === group),
-      sums.filter((_, i) => rows[i]!.group === group),
-      compared,
-    ),
-  }));
-  return {
-    members: members.map((m) => ({ id: m.id, name: m.name })),
-    compared,
-    rows,
-    groups,
-    overall: totals(rows, sums, compared),
-  };
+  const acc = new MovedAccumulator(zeroShot, members, compared);
+  members.forEach((m, k) => acc.add(k, m.weights));
+  return acc.report();
 }
 
-function valuesOf(m: MovedMember, name: string, count: number): Float32Array {
-  const w = m.weights.get(name);
-  if (!w) throw new Error(`the member '${m.id}' has no weight '${name}', which the zero-shot model has`);
+function valuesOf(member: string, weights: WeightsByName, name: string, count: number): Float32Array {
+  const w = weights.get(name);
+  if (!w) throw new Error(`the member '${member}' has no weight '${name}', which the zero-shot model has`);
   if (w.values.length !== count)
-    throw new Error(`the member '${m.id}' has ${w.values.length} values in '${name}', the zero-shot model ${count}`);
+    throw new Error(`the member '${member}' has ${w.values.length} values in '${name}', the zero-shot model ${count}`);
   return w.values;
 }
 
-function tensorRow(
-  name: string,
-  shape: number[],
-  zs: Float32Array,
-  members: readonly Float32Array[],
-  compared: [number, number] | null,
-): { row: MovedRow; sum: Sums } {
-  const own = members.map((m) => deltaSums(zs, m));
-  const base = own[0]?.base ?? deltaSums(zs, zs).base;
-  let dot = 0;
-  if (compared) dot = deltaSums(zs, members[compared[0]]!, members[compared[1]]!).dot;
-  const delta = own.map((s) => s.delta);
-  const row: MovedRow = {
-    name,
-    group: layerGroup(name),
-    shape,
-    params: zs.length,
+function tensorRow(t: TensorState, compared: [number, number] | null): MovedRow {
+  const { base, delta, dot } = t.sums;
+  return {
+    name: t.name,
+    group: layerGroup(t.name),
+    shape: t.shape,
+    params: t.values.length,
     zeroShotNorm: Math.sqrt(base),
     relativeChange: delta.map((d) => relativeChange(base, d)),
     deltaNorm: delta.map(Math.sqrt),
     cosine: compared ? cosine(dot, delta[compared[0]]!, delta[compared[1]]!) : null,
-    histograms: members.map((m) => changeHistogram(zs, m)),
+    histograms: t.histograms,
   };
-  return { row, sum: { base, delta, dot } };
 }
 
 /** Sums of squares add over tensors: a group's (or the model's) change is that of its tensors concatenated. */

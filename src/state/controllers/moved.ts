@@ -15,7 +15,11 @@ export interface MovedController {
   dispose(): void;
 }
 
-export function createMoved(engine: EngineApi, store: Store): MovedController {
+/**
+ * Keeps the report of the pair shown while the panel is open: asks on opening and when the pair
+ * changes. Returns what stops it (a request in flight is then ignored).
+ */
+function followPair(engine: EngineApi, store: Store): () => void {
   let request = 0;
   const fetchFor = (bundleHash: string) => {
     const id = ++request;
@@ -30,7 +34,6 @@ export function createMoved(engine: EngineApi, store: Store): MovedController {
       },
     );
   };
-  // The report for the pair shown, once the panel is open: on opening, and when the pair changes.
   const follow = () => {
     const { movedOpen, pair, moved } = store.getState();
     if (!movedOpen || !pair) return;
@@ -40,6 +43,14 @@ export function createMoved(engine: EngineApi, store: Store): MovedController {
   const unsubscribe = store.subscribe((s, prev) => {
     if (s.pair !== prev.pair || s.movedOpen !== prev.movedOpen) follow();
   });
+  return () => {
+    unsubscribe();
+    request++;
+  };
+}
+
+export function createMoved(engine: EngineApi, store: Store): MovedController {
+  const stop = followPair(engine, store);
   return {
     // Reopening after a failure (another member's file unreadable) asks again.
     toggleMoved: () =>
@@ -51,9 +62,6 @@ export function createMoved(engine: EngineApi, store: Store): MovedController {
       store.setState({ movedSort: { key, descending } });
     },
     selectMovedTensor: (name) => store.setState({ movedTensor: name }),
-    dispose() {
-      unsubscribe();
-      request++;
-    },
+    dispose: stop,
   };
 }

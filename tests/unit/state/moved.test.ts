@@ -49,7 +49,7 @@ describe('what fine-tuning moved, the panel', () => {
     moved.dispose();
   });
 
-  it('drops a report that arrives after the pair changed, and says why a request failed', async () => {
+  it('drops a report that arrives after the pair changed, says why a request failed, and asks again on reopening', async () => {
     const { engine, store, moved } = setup();
     moved.toggleMoved();
     store.setState({ pair: fakePair({ bundleHash: 'bundle-2' }) });
@@ -59,6 +59,11 @@ describe('what fine-tuning moved, the panel', () => {
     engine.movedAnswers[1]!.reject(new EngineError('download', 'members/b.onnx could not be read'));
     await settle();
     expect(store.getState().moved).toEqual({ status: 'failed', bundleHash: 'bundle-2', error: 'members/b.onnx could not be read' });
+    // Closing and reopening asks again.
+    moved.toggleMoved();
+    moved.toggleMoved();
+    expect(engine.callsOf('moved')).toHaveLength(3);
+    expect(store.getState().moved).toEqual({ status: 'computing', bundleHash: 'bundle-2' });
     moved.dispose();
   });
 

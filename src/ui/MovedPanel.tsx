@@ -20,8 +20,8 @@ export function MovedPanel() {
   const open = useStore((s) => s.movedOpen);
   const { toggleMoved } = useActions();
   return (
-    <section className="uploads moved" aria-label="What fine-tuning moved" data-testid="moved-panel">
-      <div className="uploads-head">
+    <section className="moved" aria-label="What fine-tuning moved" data-testid="moved-panel">
+      <div className="moved-head">
         <h2>
           <button type="button" className="linkish" aria-expanded={open} onClick={toggleMoved} data-testid="moved-toggle">
             {open ? '▾' : '▸'} What fine-tuning moved

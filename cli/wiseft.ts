@@ -4,6 +4,7 @@
 //   wiseft merge <shard.jsonl>... --out results.jsonl
 //   wiseft export --pair <dir|url> [--member id] --alpha 0.5 --out model.onnx
 //   wiseft members --pair <dir|url>
+//   wiseft moved <dir|url> [--member id]
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Explorer } from '../src/core/explorer';
@@ -11,6 +12,7 @@ import { loadBundle, type LoadProgress } from '../src/core/bundle/source';
 import { parseManifest, UnknownMemberError } from '../src/core/bundle/manifest';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { sourceFor } from '../src/node/dirSource';
+import { movedTableText } from '../src/core/moved/table';
 import { parseAlphas, shardAlphas, toResultLine, formatResults, parseResults, mergeResults } from '../src/core/eval/results';
 
 const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly
@@ -19,12 +21,16 @@ const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly
   wiseft merge   <shard.jsonl> [<shard.jsonl> ...] --out results.jsonl
   wiseft export  --pair <dir|manifest url> [--member id] --alpha 0.5 --out model.onnx
   wiseft members --pair <dir|manifest url>
+  wiseft moved   <dir|manifest url> [--member id]
 
 eval writes wise-ft results (JSON lines: alpha, "<set>:top1", "<set>:n") for every α on every
 eval set of the pair. --shard i/n evaluates every n-th α starting at i, for spreading a sweep
 over machines; merge joins the shards into the file an unsharded run writes.
 --member picks the fine-tuned member of a bundle with several (wiseft-pair/2; default: the
-first); members lists them.`;
+first); members lists them.
+moved prints what fine-tuning moved, per tensor (tab-separated): each member's ‖θₖ − θ₀‖ / ‖θ₀‖
+and the cosine between two members' deltas (the first two end-to-end ones), then the totals per
+layer group and over all weights; every member's checkpoint is read.`;
 
 function progressBar(done: number, total: number, label: string): void {
   if (!process.stderr.isTTY && done !== total && done % 10 !== 0) return;
@@ -206,12 +212,28 @@ async function membersCommand({ values }: Args): Promise<number> {
   return 0;
 }
 
+/** What fine-tuning moved, per tensor: the page's "What fine-tuning moved" table, tab-separated. */
+async function movedCommand({ values, positionals }: Args): Promise<number> {
+  if (positionals.length > 1) throw new Error(`moved takes one pair (got '${positionals[1]}' too)`);
+  if (positionals.length === 1 && values.pair) throw new Error('moved: give the pair once, as an argument or with --pair');
+  const pair = positionals[0] ?? values.pair;
+  if (!pair) throw new Error('moved needs a pair: wiseft moved <dir|manifest url>');
+  const explorer = await openPair(pair, values.member);
+  try {
+    console.log(movedTableText(await explorer.moved()));
+  } finally {
+    await explorer.dispose();
+  }
+  return 0;
+}
+
 // A Map, not an object literal: a command named "constructor" is unknown, not Object's.
 const COMMANDS = new Map<string, (args: Args) => Promise<number>>([
   ['eval', evalCommand],
   ['merge', mergeCommand],
   ['export', exportCommand],
   ['members', membersCommand],
+  ['moved', movedCommand],
 ]);
 
 /** Runs one command line; resolves to the exit status, rejects with a message for the user. */

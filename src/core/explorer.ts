@@ -2,7 +2,9 @@
 // classify images along α, build custom zero-shot heads, export θ(α). Framework-free: the Worker
 // serves it to the UI through comlink, and the CLI and Node tests call it directly. A facade: the
 // evaluation loop, the endpoint logits and the user's eval sets are their own modules in eval/.
-import type { LoadedBundle } from './bundle/source';
+import { readMemberModel, type LoadedBundle, type BundleSource } from './bundle/source';
+import { collectMoved } from './moved/collect';
+import type { MovedReport } from './moved/moved';
 import type { Manifest, MemberSpec } from './bundle/manifest';
 import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
@@ -19,7 +21,7 @@ import { TextTower, applyHead, softmax } from './text/head';
 import { runLinearProbe, type ProbeImages, type ProbeOutcome, type ProbeProgress, type ProbeSettings } from './train/probe';
 import type { LinearHead } from './train/head';
 
-export type { UserEvalSet };
+export type { UserEvalSet, MovedReport };
 
 export interface SetSummary {
   id: string;
@@ -99,6 +101,10 @@ interface LoadedPair {
   evaluator: FrontierEvaluator;
   text: TextTower | null;
   custom: { labels: string[]; head: Float32Array; dim: number } | null;
+  /** Where the other members' checkpoints are read from, for the moved report (a URL, files: no bytes). */
+  source: BundleSource;
+  /** The moved report, computed once per pair on first request. */
+  moved: Promise<MovedReport> | null;
 }
 
 export interface ExplorerEnv {
@@ -170,6 +176,8 @@ export class Explorer {
       evaluator: newEvaluator(engine, sets, m),
       text,
       custom: null,
+      source: bundle.source,
+      moved: null,
     };
     if (old) await release(old);
     return summarize(this.pair);
@@ -335,6 +343,20 @@ export class Explorer {
   /** The words of `labels` the pair's tokenizer does not know (TextTower.unknownWords); none without a text encoder. */
   unknownWords(labels: readonly string[]): string[] {
     return this.requirePair().text?.unknownWords(labels) ?? [];
+  }
+
+  /**
+   * What fine-tuning moved: per tensor, each member's relative change against the zero-shot model,
+   * the cosine between two members' deltas, and histograms of the changes. Computed once per pair;
+   * a failure (another member's file unreadable) is not kept, so asking again retries.
+   */
+  moved(): Promise<MovedReport> {
+    const p = this.requirePair();
+    p.moved ??= collectMoved(p.engine, p.manifest, p.member, (m) => readMemberModel(p.source, m)).catch((e: unknown) => {
+      p.moved = null;
+      throw e;
+    });
+    return p.moved;
   }
 
   async exportOnnx(alpha: number): Promise<Uint8Array> {

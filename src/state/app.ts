@@ -13,8 +13,9 @@ import { createSamples, type SamplesController } from './controllers/samples';
 import { createLinearProbe, type LinearProbeController } from './controllers/linearProbe';
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
+import { createMoved, type MovedController } from './controllers/moved';
 
-export interface AppActions extends ViewController, LabController, Omit<SamplesController, 'dispose'> {
+export interface AppActions extends ViewController, LabController, Omit<SamplesController, 'dispose'>, Omit<MovedController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -67,12 +68,16 @@ function actionsOf(
     lab: LabController;
     samples: SamplesController;
     probe: LinearProbeController;
+    moved: MovedController;
   },
 ): AppActions {
-  const { evaluation, uploads, alpha, session, lab, samples, probe } = c;
+  const { evaluation, uploads, alpha, session, lab, samples, probe, moved } = c;
   return {
     ...createView(store),
     ...lab,
+    toggleMoved: () => moved.toggleMoved(),
+    sortMoved: (key) => moved.sortMoved(key),
+    selectMovedTensor: (name) => moved.selectMovedTensor(name),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
@@ -106,6 +111,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   const lab = createLab(store, alpha);
   const probe = createLinearProbe(engine, store);
+  const moved = createMoved(engine, store);
   let unsyncHash: (() => void) | null = null;
   // The link's pair, else the bundled one (with the link's member only if the link named no pair).
   const openLinkedPair = async (): Promise<boolean> => {
@@ -114,7 +120,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     return session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
   };
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe, moved }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -140,6 +146,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       alpha.dispose();
       samples.dispose();
       probe.dispose();
+      moved.dispose();
     },
   };
 }

@@ -12,7 +12,9 @@ import type {
   EvaluationProgress,
   EvalLabels,
   HeldOut,
+  MovedResult,
 } from '../worker/protocol';
+import { MODEL_ORDER, type MovedSort } from '../core/moved/table';
 import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
 import type { HidePart } from './lab';
@@ -134,6 +136,19 @@ export interface ProbeSlice {
 
 export const initialProbe: ProbeSlice['probe'] = { folder: null, running: null, stage: null, validation: null, result: null, error: null };
 
+/** "What fine-tuning moved": the panel (collapsed until opened), its report for the pair, its sort and the tensor clicked. */
+export interface MovedSlice {
+  movedOpen: boolean;
+  moved:
+    | { status: 'none' }
+    | { status: 'computing'; bundleHash: string }
+    | { status: 'ready'; report: MovedResult }
+    | { status: 'failed'; bundleHash: string; error: string };
+  movedSort: MovedSort;
+  /** The tensor whose histogram is shown, by name. */
+  movedTensor: string | null;
+}
+
 export interface Message {
   id: number;
   kind: 'error' | 'info';
@@ -156,6 +171,7 @@ export type State = PairSlice &
   ImportSlice &
   LabSlice &
   ProbeSlice &
+  MovedSlice &
   MessageSlice;
 export type Store = StoreApi<State>;
 
@@ -218,6 +234,10 @@ export function initialState(h: HashState = parseHash('')): State {
     prediction: null,
     revealed: false,
     probe: initialProbe,
+    movedOpen: false,
+    moved: { status: 'none' },
+    movedSort: MODEL_ORDER,
+    movedTensor: null,
     messages: [],
     messageSeq: 0,
   };

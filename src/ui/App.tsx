@@ -18,6 +18,7 @@ import { useActions } from './actions';
 import type { AppActions } from '../state/app';
 import { hiddenParts, type HidePart } from '../state/lab';
 import { LabPanel } from './LabPanel';
+import { MovedPanel } from './MovedPanel';
 
 type Shown = (part: HidePart) => boolean;
 
@@ -189,6 +190,12 @@ function Below({ presenter, shown }: { presenter: boolean; shown: Shown }) {
       {shown('uploads') && (
         <ErrorBoundary view="your images">
           <Uploads />
+        </ErrorBoundary>
+      )}
+      {/* Not in the presenter view nor in a lab step's link: a table for reading, not for a talk. */}
+      {!presenter && shown('pair') && (
+        <ErrorBoundary view="what fine-tuning moved">
+          <MovedPanel />
         </ErrorBoundary>
       )}
       <Footer />

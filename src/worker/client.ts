@@ -42,6 +42,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     exportOnnx: (alpha) => r.exportOnnx(alpha),
     trainLinearProbe: (job, onEvent) => r.trainLinearProbe(job, Comlink.proxy(onEvent)),
     cancelTraining: (jobId) => r.cancelTraining(jobId),
+    moved: () => r.moved(),
   };
 }
 

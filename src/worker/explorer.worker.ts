@@ -315,6 +315,13 @@ const api: EngineApi = {
   async cancelTraining(jobId) {
     trainingJobs.get(jobId)?.abort(new EngineError('cancelled', 'the training was cancelled'));
   },
+
+  async moved() {
+    const ex = need();
+    const pair = ex.current;
+    if (!pair) throw new EngineError('no-pair', 'load a pair first');
+    return { ...(await ex.moved()), bundleHash: pair.bundleHash };
+  },
 };
 
 function nextProbeId(taken: readonly string[]): string {

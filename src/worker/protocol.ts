@@ -6,6 +6,7 @@
 // Type imports from core are the DTOs that cross the Worker boundary as plain objects.
 import type { PairSummary as CorePairSummary, MemberSummary, SetSummary, Prediction } from '../core/explorer';
 import type { SetAccuracy } from '../core/eval/frontier';
+import type { MovedReport, MovedRow, MovedTotals, ChangeHistogram } from '../core/moved/moved';
 import type { ImageCorrectness, PairedDifference } from '../core/eval/stats';
 import type { LoadProgress } from '../core/bundle/source';
 import type { NetLimits } from '../core/bundle/net';
@@ -21,6 +22,10 @@ export type {
   SetSummary,
   BackendChoice,
   RuntimeInfo,
+  MovedReport,
+  MovedRow,
+  MovedTotals,
+  ChangeHistogram,
 };
 
 /**
@@ -108,6 +113,8 @@ export interface EvalThumbnails {
   size: number;
   images: { index: number; rgba: Uint8Array }[];
 }
+/** What fine-tuning moved in the loaded bundle, and which bundle (the page drops a report of another). */
+export type MovedResult = MovedReport & { bundleHash: string };
 
 export interface EvaluationProgress {
   done: number;
@@ -225,6 +232,13 @@ export interface EngineApi {
   trainLinearProbe(job: TrainingJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult>;
   /** Stops training job `jobId` if it is running (it resolves 'cancelled'). */
   cancelTraining(jobId: number): Promise<void>;
+  /**
+   * What fine-tuning moved: per tensor, every member's ‖θₖ − θ₀‖ / ‖θ₀‖, the cosine between two
+   * members' deltas, and histograms of the changes. Members other than the loaded one are read
+   * (from the cache or the dropped files, else downloaded) on the first call for a pair.
+   * @throws EngineError 'no-pair'
+   */
+  moved(): Promise<MovedResult>;
 }
 
 export interface ResourceCounts {

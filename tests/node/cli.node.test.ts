@@ -82,6 +82,38 @@ describe('wiseft CLI', () => {
     expect(bad.stderr).toMatch(/^wiseft: --pair is required$/m);
   }, 60_000);
 
+  it("`wiseft moved` prints the page's table: every weight of the bundled pair, members named, 3 significant digits, then totals", async () => {
+    const out = await npxWiseft(['moved', 'public/pairs/shapes']);
+    // npm may warn about this machine's config on stderr; the command itself writes nothing there.
+    expect(out.stderr.split('\n').filter((l) => l && !l.startsWith('npm warn'))).toEqual([]);
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines[0]!.split('\t')).toEqual([
+      'tensor',
+      'group',
+      'shape',
+      '#params',
+      '‖Δ‖/‖θ₀‖ End-to-end fine-tuning, seed 0',
+      '‖Δ‖/‖θ₀‖ End-to-end fine-tuning, seed 1',
+      '‖Δ‖/‖θ₀‖ Linear classifier (frozen image tower), seed 0',
+      'cos(Δ e2e-seed0, Δ e2e-seed1)',
+    ]);
+    const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
+    await explorer.loadPair(await loadBundle(dirSource('public/pairs/shapes')));
+    const report = await explorer.moved();
+    await explorer.dispose();
+    const head = lines.find((l) => l.startsWith('head.weight\t'))!.split('\t');
+    const row = report.rows.find((r) => r.name === 'head.weight')!;
+    expect(head.slice(2)).toEqual(['10×64', '640', ...row.relativeChange.map((x) => x!.toPrecision(3)), row.cosine!.toPrecision(3)]);
+    // The linear classifier moves the head only.
+    expect(lines.find((l) => l.startsWith('encoder.proj\t'))!.split('\t')[6]).toBe('0');
+    expect(lines.slice(1, 1 + report.rows.length).map((l) => l.split('\t')[0])).toEqual(report.rows.map((r) => r.name));
+    expect(lines.at(-1)!.split('\t').slice(0, 4)).toEqual(['(all weights)', '', '', '296298']);
+    const bad = await npxWiseft(['moved']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^wiseft: moved needs a pair: wiseft moved <dir\|manifest url>$/m);
+  }, 120_000);
+
   it('refuses bad arguments with a message', async () => {
     await expect(main(['eval'])).rejects.toThrow(/--pair is required/);
     await expect(main(['eval', '--pair', 'x', '--shard', '3/2'])).rejects.toThrow(/bad shard/);

@@ -15,6 +15,7 @@ import {
   type TrainingEvent,
   type TrainingJob,
   type TrainingResult,
+  type MovedResult,
 } from '../../src/worker/protocol';
 import { emptyCorrectness, markImages } from '../../src/core/eval/stats';
 
@@ -105,6 +106,8 @@ export class FakeEngine implements EngineApi {
   pair: PairSummary | null = null;
   onRuntime: ((r: RuntimeInfo) => void) | null = null;
   classifyAnswers: Deferred<Awaited<ReturnType<EngineApi['classify']>>>[] = [];
+  /** The moved reports asked for, answered by the test. */
+  movedAnswers: Deferred<MovedResult>[] = [];
 
   private record(method: keyof EngineApi, args: unknown[]): void {
     this.calls.push({ method, args });
@@ -234,5 +237,13 @@ export class FakeEngine implements EngineApi {
 
   async cancelTraining(jobId: number) {
     this.record('cancelTraining', [jobId]);
+  }
+
+  moved() {
+    this.record('moved', []);
+    if (!this.pair) return Promise.reject(new EngineError('no-pair', 'load a pair first'));
+    const d = deferred<MovedResult>();
+    this.movedAnswers.push(d);
+    return d.promise;
   }
 }

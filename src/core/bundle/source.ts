@@ -104,6 +104,14 @@ export async function loadBundle(
   return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, bundleHash };
 }
 
+/**
+ * Another member's checkpoint, checked against the manifest's size and sha256 as a load would
+ * check it: for comparisons across members, without loading the member into an engine.
+ */
+export function readMemberModel(source: BundleSource, member: MemberSpec): Promise<Uint8Array> {
+  return new CheckedReader(source, undefined, member.model.bytes ?? null).read(member.model.path, member.model);
+}
+
 /** What the manifest declares of a file: where it is, and the size and hash to check it against. */
 type FileSpec = { path: string; bytes?: number | undefined; sha256?: string | undefined };
 type Expected = Omit<FileSpec, 'path'>;

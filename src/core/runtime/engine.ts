@@ -5,6 +5,8 @@ import { planMemberWeights, findImageInput } from '../blend/plan';
 import { createBlender, coefficientsKey, type WeightBlender, type BlendedTensor, type BlendCoefficients } from '../blend/blender';
 import type { ModelProto, TensorProto } from '../onnx/proto';
 import { ortQueue } from './ortQueue';
+import { floatWeights, type WeightsByName } from '../moved/moved';
+import { halvesToFloats } from '../onnx/half';
 import { ResourceLedger } from './ledger';
 
 /** The parts of onnxruntime-web / onnxruntime-node the engine uses; both export this API. */
@@ -76,6 +78,8 @@ export class BlendEngine {
     feedNames: ReadonlyMap<string, string>,
     private readonly ledger: ResourceLedger,
     readonly info: EngineInfo,
+    /** The zero-shot model's initializer names in its order: the order weights are listed in. */
+    private readonly weightOrder: readonly string[],
   ) {
     this.weightFeeds = blender.feeds(ort, feedNames);
   }
@@ -148,7 +152,8 @@ export class BlendEngine {
       blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
       gpuBytes: blender.gpuBytes,
     };
-    return new BlendEngine(opts.ort, session, plan.skeleton, blender, plan.feedNames, ledger, info);
+    const order = zs.graph.initializer.map((t) => t.name);
+    return new BlendEngine(opts.ort, session, plan.skeleton, blender, plan.feedNames, ledger, info, order);
   }
 
   /**
@@ -198,6 +203,29 @@ export class BlendEngine {
       this.blendTo(alpha);
       const tensors = (await this.blender.readBlended()).map(initializerOf);
       return serializeModel(bakeInitializers(this.skeleton, tensors));
+    });
+  }
+
+  /**
+   * Every float weight of member k (0 the zero-shot model) from what the engine already holds:
+   * the blended ones by a one-hot blend read back (the GPU path keeps no CPU copy of θₖ; a one-hot
+   * blend gives θₖ bit for bit on every path), the shared ones from the skeleton, where they stay
+   * baked in. fp16 weights come back widened.
+   */
+  memberWeights(k: number): Promise<WeightsByName> {
+    return this.serial.run(async () => {
+      if (this.disposed) throw new Error('this pair was released');
+      if (!(Number.isInteger(k) && k >= 0 && k < this.info.members)) throw new RangeError(`no member ${k} of ${this.info.members}`);
+      const found = floatWeights({ proto: this.skeleton, graph: this.skeleton.graph! });
+      this.blendTo({ weights: Array.from({ length: this.info.members }, (_, i) => (i === k ? 1 : 0)) });
+      for (const t of await this.blender.readBlended()) {
+        // CPU blenders hand out their live output buffer, which the next blend overwrites: copied.
+        const values = t.values instanceof Uint16Array ? halvesToFloats(t.values) : t.values.slice();
+        found.set(t.name, { shape: t.dims, values });
+      }
+      const out: WeightsByName = new Map();
+      for (const name of this.weightOrder) if (found.has(name)) out.set(name, found.get(name)!);
+      return out;
     });
   }
 

@@ -12,6 +12,8 @@ import { sendEvalImages, sendEvalLabels, type ShowsEvalSamples } from '../../../
 import { labelsOf, thumbnailsOf } from '../../../src/core/eval/samples';
 import type { EvalLabels, EvalThumbnails } from '../../../src/worker/protocol';
 import { evalSet } from '../core/eval/fixtures';
+import type { MovedResult } from '../../../src/worker/protocol';
+import { movedReport } from '../../../src/core/moved/moved';
 
 const ports: MessagePort[] = [];
 afterEach(() => {
@@ -165,5 +167,22 @@ describe('engine errors across comlink', () => {
     });
     const e2 = await remote.plain().catch((e: unknown) => e);
     expect(e2).toMatchObject({ code: 'internal', message: 'x is undefined' });
+  });
+});
+
+describe('a moved report across comlink', () => {
+  it('arrives equal, nulls (θ₀ all zero, no cosine) included', async () => {
+    const zs = new Map([
+      ['a.weight', { shape: [2, 2], values: Float32Array.of(1, 2, 3, 4) }],
+      ['a.bias', { shape: [2], values: Float32Array.of(0, 0) }],
+    ]);
+    const ft = new Map([
+      ['a.weight', { shape: [2, 2], values: Float32Array.of(1.5, 2, 3, 3) }],
+      ['a.bias', { shape: [2], values: Float32Array.of(0.1, 0) }],
+    ]);
+    const report: MovedResult = { ...movedReport(zs, [{ id: 'ft', name: 'Fine-tuned', weights: ft }], null), bundleHash: 'b' };
+    expect(report.rows[1]!.relativeChange).toEqual([null]);
+    const remote = channel<{ moved(): Promise<MovedResult> }>({ moved: async () => report });
+    expect(await remote.moved()).toEqual(report);
   });
 });

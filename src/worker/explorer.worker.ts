@@ -16,7 +16,7 @@ import { GpuBufferLimitError } from '../core/gpu/blend';
 import { ingestEvalFolder } from './evalFolder';
 import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
-import { runEvaluationJob } from './evaluationJob';
+import { runEvaluationJob, runLayerJob } from './evaluationJob';
 import {
   EngineError,
   DEBUG_WORKER_NAME,
@@ -205,6 +205,12 @@ const api: EngineApi = {
     } finally {
       if (runningJob === job.id) runningJob = null;
     }
+  },
+
+  async evaluateLayers(job, onEvent) {
+    const ex = need();
+    if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
+    return runLayerJob(ex, job, onEvent);
   },
 
   async cancel(jobId) {

@@ -6,11 +6,12 @@ import type { HashState } from './hash';
 import { createEvaluation, type EvaluationController } from './controllers/evaluation';
 import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
+import { createLayers, type LayersController } from './controllers/layers';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { importResults, exportResults } from './imported';
 
-export interface AppActions extends ViewController {
+export interface AppActions extends ViewController, Omit<LayersController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -20,6 +21,7 @@ export interface AppActions extends ViewController {
   scheduleEvaluation(delayMs?: number): void;
   cancelEvaluation(): void;
   setAlpha(alpha: number): void;
+  setExtrapolate(on: boolean): void;
   togglePlay(): void;
   addUploads(files: Blob[]): Promise<void>;
   removeUpload(id: number): void;
@@ -49,11 +51,23 @@ export interface App {
 function actionsOf(
   store: Store,
   env: AppEnv,
-  c: { evaluation: EvaluationController; uploads: UploadsController; alpha: AlphaController; session: EngineSession },
+  c: {
+    evaluation: EvaluationController;
+    uploads: UploadsController;
+    alpha: AlphaController;
+    session: EngineSession;
+    layers: LayersController;
+  },
 ): AppActions {
-  const { evaluation, uploads, alpha, session } = c;
+  const { evaluation, uploads, alpha, session, layers } = c;
   return {
     ...createView(store),
+    setLayersOn: (on) => layers.setLayersOn(on),
+    setLayerAlpha: (group, a) => layers.setLayerAlpha(group, a),
+    applyPreset: (preset) => layers.applyPreset(preset),
+    setLines: (p) => layers.setLines(p),
+    showSensitivity: (n) => layers.showSensitivity(n),
+    setExtrapolate: (on) => alpha.setExtrapolate(on),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
@@ -77,10 +91,11 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const evaluation = createEvaluation(engine, store);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
+  const layers = createLayers(engine, store);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   let unsyncHash: (() => void) | null = null;
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, layers }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -94,6 +109,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       uploads.dispose();
       alpha.dispose();
+      layers.dispose();
     },
   };
 }

@@ -1,6 +1,7 @@
 // Every user-visible setting round-trips through the URL hash (as TensorFlow Playground does), so
 // a link in a talk opens exactly that view.
 import { quantizeAlpha } from '../worker/protocol';
+import { DEFAULT_LINES, isLayerPreset, type LayerPreset, type LinesParams } from './layerAlpha';
 
 export interface HashState {
   alpha: number;
@@ -14,6 +15,15 @@ export interface HashState {
   member: string | null;
   /** The selected member's recorded sweep on the chart (where it has one). */
   recorded: boolean;
+  /** α from −0.5 to 1.5 (the frontier extended past both endpoints). */
+  extrapolate: boolean;
+  /** One α per layer group (per-layer α on), else null; its length is checked once the pair is known. */
+  layers: number[] | null;
+  /** The preset the per-layer α came from (null: set by hand). */
+  preset: LayerPreset | null;
+  lines: LinesParams;
+  /** The sensitivity strip's images per set, when it is shown. */
+  sensitivity: number | null;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -26,15 +36,57 @@ export const DEFAULT_HASH: HashState = {
   backend: 'auto',
   member: null,
   recorded: true,
+  extrapolate: false,
+  layers: null,
+  preset: null,
+  lines: DEFAULT_LINES,
+  sensitivity: null,
 };
+
+/** A list of α ("0.2,0.35,1"): every entry a number, else the whole list is dropped (null). */
+function alphaList(s: string | null, extrapolate: boolean): number[] | null {
+  if (!s) return null;
+  const parts = s.split(',');
+  const values = parts.map((x) => (x.trim() === '' ? NaN : Number(x)));
+  return values.length > 0 && values.every(Number.isFinite) ? values.map((v) => quantizeAlpha(v, extrapolate)) : null;
+}
+
+/** The LiNeS ramp's base and slope ("0.2,0.8"), each within what a slider can set; else the default. */
+function linesOf(s: string | null): LinesParams {
+  const v = (s ?? '').split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (v.length !== 2 || !v.every(Number.isFinite)) return DEFAULT_LINES;
+  return { base: quantizeAlpha(v[0]!, true), slope: Math.min(1, Math.max(-1, Math.round(v[1]! * 100) / 100)) + 0 };
+}
+
+/** Images per set for the sensitivity strip: a whole number of 100-image chunks, 100 to 1,000. */
+function sensitivityOf(s: string | null): number | null {
+  const n = Number(s);
+  return s !== null && Number.isInteger(n) && n >= 100 && n <= 1000 && n % 100 === 0 ? n : null;
+}
+
+function layerHash(
+  p: URLSearchParams,
+  extrapolate: boolean,
+): Pick<HashState, 'extrapolate' | 'layers' | 'preset' | 'lines' | 'sensitivity'> {
+  const preset = p.get('preset');
+  return {
+    extrapolate,
+    layers: alphaList(p.get('layers'), extrapolate),
+    preset: isLayerPreset(preset) ? preset : null,
+    lines: linesOf(p.get('lines')),
+    sensitivity: sensitivityOf(p.get('sensitivity')),
+  };
+}
 
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const q = new URLSearchParams(search.replace(/^\?/, ''));
   const alpha = Number(p.get('alpha'));
   const backend = p.get('backend') ?? q.get('backend');
+  const extrapolate = p.get('extrapolate') === '1';
   return {
-    alpha: p.has('alpha') && Number.isFinite(alpha) ? quantizeAlpha(alpha) : DEFAULT_HASH.alpha,
+    ...layerHash(p, extrapolate),
+    alpha: p.has('alpha') && Number.isFinite(alpha) ? quantizeAlpha(alpha, extrapolate) : DEFAULT_HASH.alpha,
     shift: p.get('shift') || DEFAULT_HASH.shift,
     ensemble: p.get('ensemble') === '1',
     paper: p.get('paper') || DEFAULT_HASH.paper,
@@ -58,5 +110,11 @@ export function formatHash(s: HashState): string {
   if (s.backend !== 'auto') p.set('backend', s.backend);
   if (s.member) p.set('member', s.member);
   if (!s.recorded) p.set('recorded', '0');
+  if (s.extrapolate) p.set('extrapolate', '1');
+  if (s.layers) p.set('layers', s.layers.map((a) => a.toFixed(2)).join(','));
+  if (s.preset) p.set('preset', s.preset);
+  if (s.lines.base !== DEFAULT_LINES.base || s.lines.slope !== DEFAULT_LINES.slope)
+    p.set('lines', `${s.lines.base.toFixed(2)},${s.lines.slope.toFixed(2)}`);
+  if (s.sensitivity !== null) p.set('sensitivity', String(s.sensitivity));
   return `#${p.toString()}`;
 }

@@ -29,6 +29,7 @@ function pair(members: MemberSummary[], member: string, sweeps: PairSummary['swe
     sourceUrl: null,
     hasText: false,
     inputSize: 8,
+    layers: [],
     engine: { backend: 'cpu', blendedBytes: 0, gpuBytes: 0, blendedTensors: 0, sharedTensors: 0 },
   };
 }

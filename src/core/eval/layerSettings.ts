@@ -3,6 +3,7 @@
 // number is never stored, sent or shown as a uniform-α one.
 import { FrontierEvaluator } from './evaluator';
 import { CHUNK, type SetAccuracy, type WorkItem } from './frontier';
+import { settingKey } from './ids';
 
 /**
  * The α slot a setting's results occupy in its own evaluator. Any α works as a label; an interior
@@ -10,10 +11,7 @@ import { CHUNK, type SetAccuracy, type WorkItem } from './frontier';
  */
 export const SETTING_SLOT = 0.5;
 
-/** A per-layer setting's results key: the pair's results key and the setting's α, one per group. */
-export function settingKey(resultsKey: string, alphas: readonly number[]): string {
-  return `${resultsKey}|layers=${alphas.map((a) => String(a)).join(',')}`;
-}
+export { settingKey };
 
 export interface LayerUpdate {
   resultsKey: string;

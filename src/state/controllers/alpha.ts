@@ -11,6 +11,8 @@ export const PLAY_STEP = 0.02;
 
 export interface AlphaController {
   setAlpha(alpha: number): void;
+  /** α from −0.5 to 1.5 on request; turned off, α comes back into [0, 1]. */
+  setExtrapolate(on: boolean): void;
   togglePlay(): void;
   dispose(): void;
 }
@@ -22,7 +24,7 @@ export function createAlphaControl(store: Store, evaluation: EvaluationControlle
   // debounce is as long as a step, and restarting it at every step would starve the evaluation
   // for the whole sweep; each step's job supersedes the last, the current α first.
   const set = (alpha: number, delayMs?: number) => {
-    const a = quantizeAlpha(alpha);
+    const a = quantizeAlpha(alpha, store.getState().extrapolate);
     if (a === store.getState().alpha) return;
     store.setState({ alpha: a });
     evaluation.schedule(delayMs);
@@ -43,6 +45,13 @@ export function createAlphaControl(store: Store, evaluation: EvaluationControlle
 
   return {
     setAlpha: (alpha) => set(alpha),
+    setExtrapolate(on) {
+      if (on === store.getState().extrapolate) return;
+      store.setState({ extrapolate: on });
+      set(store.getState().alpha);
+      // The grid changes with it: the extended frontier, or back to [0, 1].
+      evaluation.schedule();
+    },
     togglePlay() {
       if (playTimer) return stop();
       store.setState({ playing: true });

@@ -1,7 +1,15 @@
 // The frontier's evaluation: one job at a time, each with an id. A newer job supersedes the older
 // (the engine drops its remaining work); cancel() stops the latest. The job id is the one
 // cancellation system: a result is applied only when its job is still the latest.
-import { GRID, errorCode, errorMessage, type EngineApi, type EvaluationEvent, type EvaluationResult } from '../../worker/protocol';
+import {
+  GRID,
+  EXTRAPOLATED_GRID,
+  errorCode,
+  errorMessage,
+  type EngineApi,
+  type EvaluationEvent,
+  type EvaluationResult,
+} from '../../worker/protocol';
 import { createFrontierBuffer, type FrontierBuffer } from '../frontierEvents';
 import { say, type Store } from '../store';
 
@@ -59,7 +67,11 @@ class Evaluation implements EvaluationController {
     const startedAt = s.evalStartedAt ?? performance.now();
     this.store.setState({ evaluating: true, evalStartedAt: startedAt });
     try {
-      this.finish(id, await this.engine.evaluate({ id, grid: GRID, currentAlpha: s.alpha }, this.onEvent), startedAt);
+      this.finish(
+        id,
+        await this.engine.evaluate({ id, grid: s.extrapolate ? EXTRAPOLATED_GRID : GRID, currentAlpha: s.alpha }, this.onEvent),
+        startedAt,
+      );
     } catch (e) {
       this.store.setState({ evaluating: false });
       // The engine is between pairs (reloading it on the CPU after a lost GPU): the session

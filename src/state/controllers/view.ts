@@ -34,6 +34,11 @@ export function hashOf(s: State): HashState {
     backend: s.backendChoice,
     member: s.member,
     recorded: s.showRecorded,
+    extrapolate: s.extrapolate,
+    layers: s.layerAlphas,
+    preset: s.layerPreset,
+    lines: s.lines,
+    sensitivity: s.sensitivity,
   };
 }
 

@@ -4,7 +4,7 @@ import { quantizeAlpha, type FrontierPoints, type PairSummary } from '../worker/
 import type { SetAccuracy } from '../core/eval/frontier';
 import { own, settingKey } from '../core/eval/ids';
 import { pairedDelta, meanPairedDelta, type Delta } from './table';
-import { referenceSet, shiftSets } from './frontier';
+import { referenceSet, shiftSets, setEstimate, meanEstimate, type Estimate } from './frontier';
 
 export const LAYER_PRESETS = ['uniform', 'lines', 'lines-reverse', 'head-only', 'backbone-only'] as const;
 export type LayerPreset = (typeof LAYER_PRESETS)[number];
@@ -111,4 +111,26 @@ export function sensitivityRows(pair: PairSummary, layerPoints: FrontierPoints, 
 /** The current per-layer setting's results key, or null while per-layer α is off. */
 export function currentSettingKey(s: { pair: PairSummary | null; layerAlphas: readonly number[] | null }): string | null {
   return s.pair && s.layerAlphas ? settingKey(s.pair.resultsKey, s.layerAlphas) : null;
+}
+
+/** A setting's reference accuracy and mean of shifts, with their intervals; null parts until computed. */
+export function settingEstimates(
+  pair: PairSummary,
+  point: Record<string, SetAccuracy> | undefined,
+): { reference: Estimate | null; shift: Estimate | null } {
+  const ref = referenceSet(pair);
+  return {
+    reference: ref ? setEstimate(own(point, ref.id)) : null,
+    shift: meanEstimate(shiftSets(pair).map((s) => own(point, s.id))),
+  };
+}
+
+/** The largest |bound| over the strip's intervals (at least 1 pp), so every bar shares one scale. */
+export function stripScale(rows: readonly SensitivityRow[]): number {
+  let m = 0.01;
+  for (const r of rows) {
+    for (const d of [r.reset.reference, r.reset.shift, r.only.reference, r.only.shift])
+      if (d) m = Math.max(m, Math.abs(d.lo), Math.abs(d.hi));
+  }
+  return m;
 }

@@ -3,6 +3,7 @@ import { useStore } from '../state/store';
 import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
+import { LayerAlphaPanel } from './LayerAlphaPanel';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { Uploads } from './Uploads';
@@ -112,6 +113,11 @@ function MainColumns({ presenter }: { presenter: boolean }) {
         <ErrorBoundary view="the evaluation progress">
           <EvalProgress />
         </ErrorBoundary>
+        {!presenter && (
+          <ErrorBoundary view="the per-layer α panel">
+            <LayerAlphaPanel />
+          </ErrorBoundary>
+        )}
       </div>
       <aside className="side-col">
         <ErrorBoundary view="the accuracy table">

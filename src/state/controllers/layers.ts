@@ -1,7 +1,7 @@
 // Per-layer α: one α per layer group, presets, and the sensitivity strip. Owns the per-layer job
-// (its id, its debounce timer) and the store subscription that follows the pair and α. The
-// current setting is evaluated on every image first, then the strip's settings on `sensitivity`
-// images per set; a change supersedes the job, and finished chunks are kept by the engine.
+// (its id, its debounce timer) and the store subscription that follows the pair and α. Work goes
+// in phases (`work`); a change supersedes the job and starts again from the first phase, which
+// costs nothing for chunks already done: the engine keeps them per setting.
 import { quantizeAlpha, errorCode, errorMessage, type EngineApi, type LayerEvent, type PairSummary } from '../../worker/protocol';
 import { presetAlphas, sensitivitySettings, type LayerPreset, type LinesParams } from '../layerAlpha';
 import { say, type State, type Store } from '../store';
@@ -17,6 +17,10 @@ export interface LayersController {
   showSensitivity(imagesPerSet: number | null): void;
   dispose(): void;
 }
+
+/** The first chunk of every set: a setting's first point, in seconds. */
+const CHUNK_IMAGES = 100;
+const PHASES = 3;
 
 /** Presets that follow the slider's α (the LiNeS ramps have their own two parameters). */
 const FOLLOWS_ALPHA: readonly LayerPreset[] = ['uniform', 'head-only', 'backbone-only'];
@@ -118,27 +122,33 @@ class Layers implements LayersController {
     });
   };
 
-  /** What to evaluate now: the current setting on every image, then the strip; null when nothing is asked. */
-  private nextWork(s: State, phase: 'current' | 'strip'): { settings: number[][]; imagesPerSet: number } | null {
+  /**
+   * Phase p's work, or null when it has none: the current setting's first chunk, then the strip's
+   * settings, then the current setting on every image, so the strip is not kept waiting for it.
+   */
+  private work(s: State, phase: number): { settings: number[][]; imagesPerSet: number } | null {
     if (!s.pair) return null;
-    if (phase === 'current' && s.layerAlphas)
-      return { settings: [s.layerAlphas], imagesPerSet: Math.max(...s.pair.sets.map((x) => x.count)) };
-    if (s.sensitivity === null) return null;
-    const settings = sensitivitySettings(s.pair.layers.length).flatMap(({ reset, only }) => [reset, only]);
-    return { settings, imagesPerSet: s.sensitivity };
+    const strip = s.sensitivity === null ? null : sensitivitySettings(s.pair.layers.length).flatMap(({ reset, only }) => [reset, only]);
+    const all = Math.max(...s.pair.sets.map((x) => x.count));
+    const phases = [
+      s.layerAlphas && { settings: [s.layerAlphas], imagesPerSet: CHUNK_IMAGES },
+      strip && { settings: strip, imagesPerSet: s.sensitivity! },
+      s.layerAlphas && { settings: [s.layerAlphas], imagesPerSet: all },
+    ];
+    return phases[phase] ?? null;
   }
 
-  private async run(phase: 'current' | 'strip' = 'current'): Promise<void> {
+  private async run(phase = 0): Promise<void> {
     this.timer = null;
-    const work = this.nextWork(this.store.getState(), phase);
+    const s = this.store.getState();
+    if (phase >= PHASES || !s.pair) return this.store.setState({ layerEvaluating: false });
+    const work = this.work(s, phase);
+    if (!work) return this.run(phase + 1);
     const id = ++this.latestJob;
-    if (!work) return this.store.setState({ layerEvaluating: false });
     this.store.setState({ layerEvaluating: true });
     try {
       const r = await this.engine.evaluateLayers({ id, ...work }, this.onEvent);
-      if (id !== this.latestJob || r.status !== 'done') return;
-      if (phase === 'current') return await this.run('strip');
-      this.store.setState({ layerEvaluating: false });
+      if (id === this.latestJob && r.status === 'done') await this.run(phase + 1);
     } catch (e) {
       if (id === this.latestJob) this.store.setState({ layerEvaluating: false });
       if (errorCode(e) !== 'no-pair') say('error', `Per-layer evaluation stopped: ${errorMessage(e)}`, this.store);

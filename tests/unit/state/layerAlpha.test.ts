@@ -113,14 +113,14 @@ describe('the per-layer controller', () => {
     return { engine, store, layers };
   }
 
-  it('evaluates the current setting on every image, then the strip on its n images per set, under setting keys', async () => {
+  it('evaluates the current setting on its first chunk, the strip on its n images per set, then the setting on every image, under setting keys', async () => {
     const { engine, store, layers } = setup();
     layers.setLayersOn(true);
     layers.showSensitivity(100);
     vi.advanceTimersByTime(EVAL_DEBOUNCE_MS);
     const first = engine.layerJobs.at(-1)!;
     expect(first.job.settings).toEqual([[0.4, 0.4, 0.4]]);
-    expect(first.job.imagesPerSet).toBe(200);
+    expect(first.job.imagesPerSet).toBe(100);
     const key = settingKey('bundle-1', [0.4, 0.4, 0.4]);
     const progress = { done: 1, total: 1, chunkSize: 100 };
     const point = { reference: accOf([1, 0, 1], 200) };
@@ -150,6 +150,11 @@ describe('the per-layer controller', () => {
     const strip = engine.layerJobs.at(-1)!;
     expect(strip.job.imagesPerSet).toBe(100);
     expect(strip.job.settings).toHaveLength(6);
+    expect(strip.job.settings[0]).toEqual([0, 1, 1]);
+    strip.finish({ status: 'done', jobId: strip.job.id });
+    await settle();
+    expect(engine.layerJobs.at(-1)!.job).toMatchObject({ settings: [[0.4, 0.4, 0.4]], imagesPerSet: 200 });
+    expect(engine.layerJobs).toHaveLength(3);
     layers.dispose();
   });
 

@@ -50,10 +50,41 @@ function GroupSliders({ pair, alphas, extrapolate }: { pair: PairSummary; alphas
   );
 }
 
-function Presets({ active }: { active: LayerPreset | null }) {
-  const { applyPreset, setLines } = useActions();
+function LinesSliders() {
+  const { setLines } = useActions();
   const lines = useStore((s) => s.lines);
-  const ramp = active === 'lines' || active === 'lines-reverse';
+  return (
+    <div className="lines-params">
+      <label>
+        first group α <output>{lines.base.toFixed(2)}</output>
+        <input
+          type="range"
+          min={-0.5}
+          max={1.5}
+          step={0.05}
+          value={lines.base}
+          onChange={(e) => setLines({ base: Number(e.currentTarget.value) })}
+          data-testid="lines-base"
+        />
+      </label>
+      <label>
+        rise to the last group <output>{`${lines.slope >= 0 ? '+' : ''}${lines.slope.toFixed(2)}`}</output>
+        <input
+          type="range"
+          min={-1}
+          max={1}
+          step={0.05}
+          value={lines.slope}
+          onChange={(e) => setLines({ slope: Number(e.currentTarget.value) })}
+          data-testid="lines-slope"
+        />
+      </label>
+    </div>
+  );
+}
+
+function Presets({ active }: { active: LayerPreset | null }) {
+  const { applyPreset } = useActions();
   return (
     <div className="layer-presets">
       {LAYER_PRESETS.map((p) => (
@@ -61,34 +92,7 @@ function Presets({ active }: { active: LayerPreset | null }) {
           {PRESET_NAMES[p]}
         </button>
       ))}
-      {ramp && (
-        <div className="lines-params">
-          <label>
-            first group α <output>{lines.base.toFixed(2)}</output>
-            <input
-              type="range"
-              min={-0.5}
-              max={1.5}
-              step={0.05}
-              value={lines.base}
-              onChange={(e) => setLines({ base: Number(e.currentTarget.value) })}
-              data-testid="lines-base"
-            />
-          </label>
-          <label>
-            rise to the last group <output>{`${lines.slope >= 0 ? '+' : ''}${lines.slope.toFixed(2)}`}</output>
-            <input
-              type="range"
-              min={-1}
-              max={1}
-              step={0.05}
-              value={lines.slope}
-              onChange={(e) => setLines({ slope: Number(e.currentTarget.value) })}
-              data-testid="lines-slope"
-            />
-          </label>
-        </div>
-      )}
+      {(active === 'lines' || active === 'lines-reverse') && <LinesSliders />}
     </div>
   );
 }
@@ -150,6 +154,24 @@ function DeltaBar({ d, scale, label }: { d: Delta | null; scale: number; label: 
   );
 }
 
+function StripHead() {
+  return (
+    <thead>
+      <tr>
+        <th rowSpan={2}>group</th>
+        <th colSpan={2}>(a) reset to zero-shot, vs fine-tuned</th>
+        <th colSpan={2}>(b) only it fine-tuned, vs zero-shot</th>
+      </tr>
+      <tr>
+        <th>Δ reference</th>
+        <th>Δ shift</th>
+        <th>Δ reference</th>
+        <th>Δ shift</th>
+      </tr>
+    </thead>
+  );
+}
+
 function StripTable({ pair }: { pair: PairSummary }) {
   const layerPoints = useStore((s) => s.layerPoints);
   const points = useStore((s) => s.points);
@@ -159,19 +181,7 @@ function StripTable({ pair }: { pair: PairSummary }) {
   return (
     <>
       <table className="strip" data-testid="strip">
-        <thead>
-          <tr>
-            <th rowSpan={2}>group</th>
-            <th colSpan={2}>(a) reset to zero-shot, vs fine-tuned</th>
-            <th colSpan={2}>(b) only it fine-tuned, vs zero-shot</th>
-          </tr>
-          <tr>
-            <th>Δ reference</th>
-            <th>Δ shift</th>
-            <th>Δ reference</th>
-            <th>Δ shift</th>
-          </tr>
-        </thead>
+        <StripHead />
         <tbody>
           {rows.map((r) => (
             <tr key={r.group} data-testid="strip-row">

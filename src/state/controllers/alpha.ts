@@ -17,6 +17,14 @@ export interface AlphaController {
   dispose(): void;
 }
 
+/** Extrapolation on or off: α is brought into the new range, and the grid changes with it. */
+function setExtrapolate(store: Store, on: boolean, set: (alpha: number) => void, evaluation: EvaluationController): void {
+  if (on === store.getState().extrapolate) return;
+  store.setState({ extrapolate: on });
+  set(store.getState().alpha);
+  evaluation.schedule();
+}
+
 export function createAlphaControl(store: Store, evaluation: EvaluationController, uploads: UploadsController): AlphaController {
   let playTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -45,13 +53,7 @@ export function createAlphaControl(store: Store, evaluation: EvaluationControlle
 
   return {
     setAlpha: (alpha) => set(alpha),
-    setExtrapolate(on) {
-      if (on === store.getState().extrapolate) return;
-      store.setState({ extrapolate: on });
-      set(store.getState().alpha);
-      // The grid changes with it: the extended frontier, or back to [0, 1].
-      evaluation.schedule();
-    },
+    setExtrapolate: (on) => setExtrapolate(store, on, set, evaluation),
     togglePlay() {
       if (playTimer) return stop();
       store.setState({ playing: true });

@@ -64,11 +64,13 @@ describe('per-layer α in the app', () => {
       expect(await appState(s.page, (st) => st.alpha)).toBe(1.5);
       await s.page.waitForSelector('[data-testid="extrapolated-point"][data-alpha="1.50"]', { timeout: BUNDLED_FRONTIER_MS });
       expect(await s.page.getAttribute('#alpha', 'data-extrapolated')).toBe('true');
+      expect(await s.page.isVisible('[data-testid="alpha-shade"]')).toBe(true);
 
+      // The shaded slider at 1.50 on top, then the panel and its strip: what the feature adds below the chart.
       await s.page.setViewportSize({ width: 1280, height: 800 });
-      await s.page.locator('[data-testid="layer-panel"]').scrollIntoViewIfNeeded();
-      await s.page.evaluate(() => window.scrollTo(0, 0));
-      await s.page.screenshot({ path: join(SHOTS, 'layer-alpha.png') });
+      await s.page.locator('.alpha-control').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      // A loaded machine renders slowly while the extended frontier streams in.
+      await s.page.screenshot({ path: join(SHOTS, 'layer-alpha.png'), timeout: UI_UPDATE_MS });
 
       const hash = await s.page.evaluate(() => location.hash);
       expect(hash).toMatch(/extrapolate=1/);

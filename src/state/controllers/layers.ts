@@ -95,7 +95,7 @@ class Layers implements LayersController {
     if (stale) {
       say(
         'info',
-        `The link's per-layer α has ${s.layerAlphas!.length} values, but this pair has ${pair.layers.length} layer groups: per-layer α is off.`,
+        `Per-layer α had ${s.layerAlphas!.length} values (a link or another member), but this pair has ${pair.layers.length} layer groups: per-layer α is off.`,
         this.store,
       );
     }

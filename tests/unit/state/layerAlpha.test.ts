@@ -175,7 +175,7 @@ describe('the per-layer controller', () => {
     const layers = createLayers(engine, store);
     store.setState({ pair: fakePair() });
     expect(store.getState().layerAlphas).toBeNull();
-    expect(store.getState().messages.at(-1)!.text).toMatch(/2 values, but this pair has 3 layer groups/);
+    expect(store.getState().messages.at(-1)!.text).toMatch(/had 2 values \(a link or another member\), but this pair has 3 layer groups/);
     layers.dispose();
   });
 });

@@ -72,6 +72,11 @@ describe('per-layer α in the app', () => {
       // A loaded machine renders slowly while the extended frontier streams in.
       await s.page.screenshot({ path: join(SHOTS, 'layer-alpha.png'), timeout: UI_UPDATE_MS });
 
+      // On a phone the panel, its sliders and the strip stay within the page's width.
+      await s.page.setViewportSize({ width: 390, height: 844 });
+      const phone = await s.page.evaluate(() => ({ width: innerWidth, scrollWidth: document.documentElement.scrollWidth }));
+      expect(phone.scrollWidth).toBeLessThanOrEqual(phone.width);
+
       const hash = await s.page.evaluate(() => location.hash);
       expect(hash).toMatch(/extrapolate=1/);
       expect(hash).toMatch(/preset=lines/);

@@ -11,8 +11,6 @@ import { settingKey } from './ids';
  */
 export const SETTING_SLOT = 0.5;
 
-export { settingKey };
-
 export interface LayerUpdate {
   resultsKey: string;
   /** The setting's own key (settingKey): what its results are stored and shown under. */
@@ -76,15 +74,5 @@ export class LayerSettings {
       if (outcome === 'superseded') return outcome;
     }
     return 'done';
-  }
-
-  /** What is computed for these settings already, by setting key. */
-  points(settings: readonly (readonly number[])[]): Record<string, Record<string, SetAccuracy>> {
-    const out: Record<string, Record<string, SetAccuracy>> = {};
-    for (const alphas of settings) {
-      const { key, evaluator } = this.evaluatorFor(alphas);
-      out[key] = evaluator.results.point(SETTING_SLOT);
-    }
-    return out;
   }
 }

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
 import { appState, withActions } from './setup/page';
-import { APP_START_MS, PAIR_LOAD_MS, SLOW_TEST_MS, BUNDLED_FRONTIER_MS, UI_UPDATE_MS } from '../support/timeouts';
+import { APP_START_MS, PAIR_LOAD_MS, SLOW_TEST_MS, BUNDLED_FRONTIER_MS, UI_UPDATE_MS, REDRAW_MS } from '../support/timeouts';
 
 const SHOTS = 'docs/screenshots';
 let s: Session;
@@ -49,6 +49,7 @@ describe('per-layer α in the app', () => {
         { timeout: BUNDLED_FRONTIER_MS, polling: 500 },
       );
       expect(await appState(s.page, (st) => Object.keys(st.points).every((k) => !k.includes('layers')))).toBe(true);
+      await s.page.locator('.recharts-legend-item-text', { hasText: 'per-layer α setting' }).waitFor({ timeout: UI_UPDATE_MS });
 
       await s.page.click('[data-testid="strip-run"]');
       expect(await s.page.locator('[data-testid="strip-row"]').count()).toBe(8);
@@ -74,8 +75,11 @@ describe('per-layer α in the app', () => {
 
       // On a phone the panel, its sliders and the strip stay within the page's width.
       await s.page.setViewportSize({ width: 390, height: 844 });
-      const phone = await s.page.evaluate(() => ({ width: innerWidth, scrollWidth: document.documentElement.scrollWidth }));
-      expect(phone.scrollWidth).toBeLessThanOrEqual(phone.width);
+      // The chart follows the new width through a ResizeObserver: wait for the page to settle, fail if it never fits.
+      await s.page.waitForFunction(() => document.documentElement.scrollWidth <= innerWidth, undefined, {
+        timeout: REDRAW_MS,
+        polling: 100,
+      });
 
       const hash = await s.page.evaluate(() => location.hash);
       expect(hash).toMatch(/extrapolate=1/);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-first-screen]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -11,6 +11,7 @@ import { createServer, build, preview, type Plugin } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { ensurePairs, OUT, type PairFiles } from './gen-pair';
+import { firstScreen } from './firstScreen';
 import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
@@ -421,8 +422,24 @@ async function onlyProbe(): Promise<void> {
   }
 }
 
+/** `--only-first-screen`: bench/firstScreen.ts, printed (one cold and one repeat visit). */
+async function onlyFirstScreen(): Promise<void> {
+  const r = await firstScreen(ROOT, join(OUT, 'dist-first-screen'), CHROMIUM);
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  log(
+    `built app, cold profile, wasm: pair loaded ${s(r.cold.pairLoadedMs)} after opening; recorded frontier and recommended α ` +
+      `on screen ${s(r.cold.firstScreenAfterPairMs)} after that; live frontier complete ${s(r.cold.liveFrontierMs)} after opening`,
+  );
+  log(
+    `repeat visit, same profile: pair loaded ${s(r.repeat.pairLoadedMs)}; verified frontier ${s(r.repeat.verifiedAfterPairMs)} after that`,
+  );
+  log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--only-probe')) return onlyProbe();
+  if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();
   if (process.argv.includes('--only-throughput')) return onlyThroughput();
   if (process.argv.includes('--only-memory')) return onlyRows('memory');
   if (process.argv.includes('--only-frontier')) return onlyRows('frontier');

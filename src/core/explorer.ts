@@ -8,7 +8,7 @@ import type { MovedReport } from './moved/moved';
 import type { Manifest, MemberSpec } from './bundle/manifest';
 import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
-import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
+import { BlendEngine, type Backend, type BlendPoint, type OrtModule, type EngineInfo } from './runtime/engine';
 import type { ResourceLedger } from './runtime/ledger';
 import { spriteSet, normalizeHWC, type EvalSetData } from './eval/sprites';
 import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
@@ -21,7 +21,15 @@ import { TextTower, applyHead, softmax } from './text/head';
 import { runLinearProbe, type ProbeImages, type ProbeOutcome, type ProbeProgress, type ProbeSettings } from './train/probe';
 import type { LinearHead } from './train/head';
 
-export type { UserEvalSet, MovedReport };
+export type { UserEvalSet, MovedReport, LayerUpdate };
+import { LayerSettings, type LayerUpdate } from './eval/layerSettings';
+import { groupCoefficients } from './blend/groups';
+
+/** A layer group as the page sees it: its id (a dotted module prefix) and how many tensors it blends. */
+export interface LayerGroupSummary {
+  id: string;
+  tensors: number;
+}
 
 export interface SetSummary {
   id: string;
@@ -67,6 +75,8 @@ export interface PairSummary {
   vocabulary: string[] | null;
   engine: Pick<EngineInfo, 'backend' | 'blendedBytes' | 'gpuBytes'> & { blendedTensors: number; sharedTensors: number };
   inputSize: number;
+  /** The blended tensors' layer groups in graph order: a per-layer α gives one α to each. */
+  layers: LayerGroupSummary[];
 }
 
 export interface FrontierUpdate {
@@ -99,6 +109,8 @@ interface LoadedPair {
   engine: BlendEngine;
   /** The eval sets in use, their results and endpoint logits: replaced whole when the sets change. */
   evaluator: FrontierEvaluator;
+  /** Per-layer settings' results, under keys that extend `resultsKey`: replaced with the evaluator. */
+  layerSettings: LayerSettings;
   text: TextTower | null;
   custom: { labels: string[]; head: Float32Array; dim: number } | null;
   /** Where the other members' checkpoints are read from, for the moved report (a URL, files: no bytes). */
@@ -118,6 +130,9 @@ export interface ExplorerEnv {
 export class Explorer {
   private pair: LoadedPair | null = null;
   private evalGeneration = 0;
+  // Apart from evalGeneration: a sensitivity strip and the frontier run side by side, neither
+  // superseding the other (they share the ORT queue, chunk by chunk).
+  private layerGeneration = 0;
 
   constructor(private readonly env: ExplorerEnv) {}
 
@@ -166,6 +181,7 @@ export class Explorer {
     }
     const old = this.pair;
     this.evalGeneration++;
+    this.layerGeneration++;
     this.pair = {
       resultsKey: bundle.bundleHash,
       bundle: { bundleHash: bundle.bundleHash, sourceUrl: bundle.source.url ?? null },
@@ -174,6 +190,7 @@ export class Explorer {
       member: bundle.member,
       sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
       evaluator: newEvaluator(engine, sets, m),
+      layerSettings: newLayerSettings(bundle.bundleHash, engine, sets, m),
       text,
       custom: null,
       source: bundle.source,
@@ -217,14 +234,16 @@ export class Explorer {
     const data = packUserEvalSets(sets, p.manifest.preprocess.size);
     const resultsKey = await resultsKeyFor(p.bundle.bundleHash, data);
     this.evalGeneration++;
+    this.layerGeneration++;
     p.resultsKey = resultsKey;
     p.evaluator = newEvaluator(p.engine, data, p.manifest);
+    p.layerSettings = newLayerSettings(resultsKey, p.engine, data, p.manifest);
     // The recorded sweeps were measured on the bundle's sets, not these: not comparable.
     p.sweeps = null;
     return summarize(p);
   }
 
-  /** Stops any evaluation in flight; its remaining work is dropped. */
+  /** Stops the frontier's evaluation in flight; its remaining work is dropped (a per-layer job goes on). */
   cancel(): void {
     this.evalGeneration++;
   }
@@ -273,6 +292,26 @@ export class Explorer {
     return outcome;
   }
 
+  /**
+   * Evaluates per-layer settings (one α per layer group, in `layers` order) on the first
+   * `imagesPerSet` images of every set; a later call supersedes this one, the frontier's
+   * evaluation goes on. Results stay per setting, so a larger `imagesPerSet` resumes.
+   */
+  async evaluateLayers(
+    settings: readonly (readonly number[])[],
+    imagesPerSet: number,
+    onUpdate: (u: LayerUpdate) => void,
+  ): Promise<'done' | 'superseded'> {
+    const generation = ++this.layerGeneration;
+    const p = this.requirePair();
+    const layers = p.engine.info.layerGroups.length;
+    const wrong = settings.find((s) => s.length !== layers);
+    if (wrong) throw new RangeError(`a per-layer setting needs one α for each of the ${layers} layer groups, got ${wrong.length}`);
+    const layerSettings = p.layerSettings;
+    const isStale = () => generation !== this.layerGeneration || this.pair !== p || p.layerSettings !== layerSettings;
+    return layerSettings.run(settings, imagesPerSet, isStale, onUpdate);
+  }
+
   /** Output-space ensemble accuracies over the grid, for the sets whose endpoints are complete. */
   ensemble(grid: readonly number[]): EnsembleUpdate {
     const p = this.requirePair();
@@ -301,7 +340,7 @@ export class Explorer {
     const labels = custom ? custom.labels : p.manifest.classes;
     const out: Prediction[][] = images.map(() => []);
     for (const alpha of alphas) {
-      const r = await p.engine.run(alpha, { data, dims: [n, 3, size, size] });
+      const r = await p.engine.run(blendPoint(alpha), { data, dims: [n, 3, size, size] });
       const logits = custom ? applyHead(r[io.embedding]!.data, n, custom.head, custom.labels.length, custom.dim) : r[io.logits]!.data;
       const probs = softmax(logits, n, labels.length);
       for (let i = 0; i < n; i++) out[i]!.push({ alpha, probs: Array.from(probs.subarray(i * labels.length, (i + 1) * labels.length)) });
@@ -360,7 +399,7 @@ export class Explorer {
   }
 
   async exportOnnx(alpha: number): Promise<Uint8Array> {
-    return this.requirePair().engine.exportOnnx(alpha);
+    return this.requirePair().engine.exportOnnx(blendPoint(alpha));
   }
 
   async dispose(): Promise<void> {
@@ -386,9 +425,29 @@ function validateModelIo(info: EngineInfo, m: Manifest): void {
   checkDeclaredShapes(info, m);
 }
 
+/**
+ * An α as the engine takes it: inside [0, 1] as a bare α (the engine checks its range), outside as
+ * coefficients, which the engine lets extrapolate (θ₀ + α·(θ₁ − θ₀) for α < 0 or α > 1).
+ */
+function blendPoint(alpha: number): BlendPoint {
+  return alpha >= 0 && alpha <= 1 ? alpha : { alpha };
+}
+
 function newEvaluator(engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): FrontierEvaluator {
-  const run = async (alpha: number, input: { data: Float32Array; dims: number[] }) => (await engine.run(alpha, input))[m.io.logits]!.data;
+  const run = async (alpha: number, input: { data: Float32Array; dims: number[] }) =>
+    (await engine.run(blendPoint(alpha), input))[m.io.logits]!.data;
   return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess });
+}
+
+function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): LayerSettings {
+  const groups = engine.info.layerGroups;
+  return new LayerSettings(resultsKey, (alphas) => {
+    const coefficients = groupCoefficients(groups, alphas);
+    // The evaluator's α is the setting's slot, a label: the blend is always the setting's.
+    const run = async (_slot: number, input: { data: Float32Array; dims: number[] }) =>
+      (await engine.run(coefficients, input))[m.io.logits]!.data;
+    return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess });
+  });
 }
 
 async function release(p: LoadedPair): Promise<void> {
@@ -441,5 +500,6 @@ function summarize(p: LoadedPair): PairSummary {
       sharedTensors: p.engine.info.shared.length,
     },
     inputSize: m.preprocess.size,
+    layers: p.engine.info.layerGroups.map((g) => ({ id: g.id, tensors: g.tensors.length })),
   };
 }

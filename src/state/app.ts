@@ -7,6 +7,7 @@ import { createEvaluation, type EvaluationController } from './controllers/evalu
 import { createFrontierCache, type FrontierStorage } from './controllers/frontierCache';
 import { createUploads, type UploadsController } from './controllers/uploads';
 import { createAlphaControl, type AlphaController } from './controllers/alpha';
+import { createLayers, type LayersController } from './controllers/layers';
 import { createEngineSession, type EngineSession } from './controllers/engineSession';
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { createSamples, type SamplesController } from './controllers/samples';
@@ -15,7 +16,13 @@ import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
 
-export interface AppActions extends ViewController, LabController, Omit<SamplesController, 'dispose'>, Omit<MovedController, 'dispose'> {
+export interface AppActions
+  extends
+    ViewController,
+    LabController,
+    Omit<SamplesController, 'dispose'>,
+    Omit<MovedController, 'dispose'>,
+    Omit<LayersController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -25,6 +32,7 @@ export interface AppActions extends ViewController, LabController, Omit<SamplesC
   scheduleEvaluation(delayMs?: number): void;
   cancelEvaluation(): void;
   setAlpha(alpha: number): void;
+  setExtrapolate(on: boolean): void;
   togglePlay(): void;
   addUploads(files: Blob[]): Promise<void>;
   removeUpload(id: number): void;
@@ -69,15 +77,22 @@ function actionsOf(
     samples: SamplesController;
     probe: LinearProbeController;
     moved: MovedController;
+    layers: LayersController;
   },
 ): AppActions {
-  const { evaluation, uploads, alpha, session, lab, samples, probe, moved } = c;
+  const { evaluation, uploads, alpha, session, lab, samples, probe, moved, layers } = c;
   return {
     ...createView(store),
     ...lab,
     toggleMoved: () => moved.toggleMoved(),
     sortMoved: (key) => moved.sortMoved(key),
     selectMovedTensor: (name) => moved.selectMovedTensor(name),
+    setLayersOn: (on) => layers.setLayersOn(on),
+    setLayerAlpha: (group, a) => layers.setLayerAlpha(group, a),
+    applyPreset: (preset) => layers.applyPreset(preset),
+    setLines: (p) => layers.setLines(p),
+    showSensitivity: (n) => layers.showSensitivity(n),
+    setExtrapolate: (on) => alpha.setExtrapolate(on),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
@@ -108,6 +123,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
   const samples = createSamples(engine, store);
+  const layers = createLayers(engine, store);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
   const lab = createLab(store, alpha);
   const probe = createLinearProbe(engine, store);
@@ -120,7 +136,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     return session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
   };
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe, moved }),
+    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe, moved, layers }),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
@@ -147,6 +163,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       samples.dispose();
       probe.dispose();
       moved.dispose();
+      layers.dispose();
     },
   };
 }

@@ -2,6 +2,7 @@
 // a link in a talk opens exactly that view.
 import { quantizeAlpha } from '../worker/protocol';
 import { parseLabHash, writeLabHash, type HidePart } from './lab';
+import { DEFAULT_LINES, isLayerPreset, type LayerPreset, type LinesParams } from './layerAlpha';
 
 export interface HashState {
   alpha: number;
@@ -21,6 +22,15 @@ export interface HashState {
   hide: HidePart[];
   /** Custom labels for the uploads' zero-shot head (at least two), or null for the pair's classes. */
   labels: string[] | null;
+  /** α from −0.5 to 1.5 (the frontier extended past both endpoints). */
+  extrapolate: boolean;
+  /** One α per layer group (per-layer α on), else null; its length is checked once the pair is known. */
+  layers: number[] | null;
+  /** The preset the per-layer α came from (null: set by hand). */
+  preset: LayerPreset | null;
+  lines: LinesParams;
+  /** The sensitivity strip's images per set, when it is shown. */
+  sensitivity: number | null;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -36,6 +46,11 @@ export const DEFAULT_HASH: HashState = {
   lab: null,
   hide: [],
   labels: null,
+  extrapolate: false,
+  layers: null,
+  preset: null,
+  lines: DEFAULT_LINES,
+  sensitivity: null,
 };
 
 /** The most labels, and the longest label, a link may carry: a link is shared, not a data file. */
@@ -53,13 +68,50 @@ export function parseLabels(value: string | null): string[] | null {
   return labels.length >= 2 && labels.length <= MAX_LINK_LABELS ? labels : null;
 }
 
+/** A list of α ("0.2,0.35,1"): every entry a number, else the whole list is dropped (null). */
+function alphaList(s: string | null, extrapolate: boolean): number[] | null {
+  if (!s) return null;
+  const parts = s.split(',');
+  const values = parts.map((x) => (x.trim() === '' ? NaN : Number(x)));
+  return values.length > 0 && values.every(Number.isFinite) ? values.map((v) => quantizeAlpha(v, extrapolate)) : null;
+}
+
+/** The LiNeS ramp's base and slope ("0.2,0.8"), each within what a slider can set; else the default. */
+function linesOf(s: string | null): LinesParams {
+  const v = (s ?? '').split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (v.length !== 2 || !v.every(Number.isFinite)) return DEFAULT_LINES;
+  return { base: quantizeAlpha(v[0]!, true), slope: Math.min(1, Math.max(-1, Math.round(v[1]! * 100) / 100)) + 0 };
+}
+
+/** Images per set for the sensitivity strip: a whole number of 100-image chunks, 100 to 1,000. */
+function sensitivityOf(s: string | null): number | null {
+  const n = Number(s);
+  return s !== null && Number.isInteger(n) && n >= 100 && n <= 1000 && n % 100 === 0 ? n : null;
+}
+
+function layerHash(
+  p: URLSearchParams,
+  extrapolate: boolean,
+): Pick<HashState, 'extrapolate' | 'layers' | 'preset' | 'lines' | 'sensitivity'> {
+  const preset = p.get('preset');
+  return {
+    extrapolate,
+    layers: alphaList(p.get('layers'), extrapolate),
+    preset: isLayerPreset(preset) ? preset : null,
+    lines: linesOf(p.get('lines')),
+    sensitivity: sensitivityOf(p.get('sensitivity')),
+  };
+}
+
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const q = new URLSearchParams(search.replace(/^\?/, ''));
   const alpha = Number(p.get('alpha'));
   const backend = p.get('backend') ?? q.get('backend');
+  const extrapolate = p.get('extrapolate') === '1';
   return {
-    alpha: p.has('alpha') && Number.isFinite(alpha) ? quantizeAlpha(alpha) : DEFAULT_HASH.alpha,
+    ...layerHash(p, extrapolate),
+    alpha: p.has('alpha') && Number.isFinite(alpha) ? quantizeAlpha(alpha, extrapolate) : DEFAULT_HASH.alpha,
     shift: p.get('shift') || DEFAULT_HASH.shift,
     ensemble: p.get('ensemble') === '1',
     paper: p.get('paper') || DEFAULT_HASH.paper,
@@ -87,6 +139,12 @@ export function formatHash(s: HashState): string {
   if (!s.recorded) p.set('recorded', '0');
   writeLabHash(p, s);
   if (s.labels) p.set('labels', s.labels.join(','));
+  if (s.extrapolate) p.set('extrapolate', '1');
+  if (s.layers) p.set('layers', s.layers.map((a) => a.toFixed(2)).join(','));
+  if (s.preset) p.set('preset', s.preset);
+  if (s.lines.base !== DEFAULT_LINES.base || s.lines.slope !== DEFAULT_LINES.slope)
+    p.set('lines', `${s.lines.base.toFixed(2)},${s.lines.slope.toFixed(2)}`);
+  if (s.sensitivity !== null) p.set('sensitivity', String(s.sensitivity));
   // A comma needs no escape in a fragment: `hide=controls,table` reads as a person would type it.
   return `#${p.toString().replace(/%2C/g, ',')}`;
 }

@@ -19,6 +19,7 @@ import { parseHash, type HashState } from './hash';
 import type { ImportedCurve } from './imported';
 import type { HidePart } from './lab';
 import { PAPER_CURVES } from '../data/paper/paper';
+import type { LayerPreset, LinesParams } from './layerAlpha';
 
 export interface PairSlice {
   pair: PairSummary | null;
@@ -45,6 +46,24 @@ export interface ResultsSlice {
   fullFrontierMs: number | null;
   /** When the frontier shown was completed on an earlier visit (restored from IndexedDB), else null. */
   cachedAt: number | null;
+}
+
+export interface LayerSlice {
+  /** One α per layer group (the pair's `layers`) while per-layer α is on; null: the uniform α. */
+  layerAlphas: number[] | null;
+  /** The preset the per-layer α came from; null once a group is set by hand. */
+  layerPreset: LayerPreset | null;
+  lines: LinesParams;
+  /**
+   * Per-layer settings' results by setting key (`settingKey`: the results key and the setting),
+   * apart from `points`, so a per-layer number is never read as a uniform-α one.
+   */
+  layerPoints: FrontierPoints;
+  /** The sensitivity strip's images per set, while it is shown; null: hidden. */
+  sensitivity: number | null;
+  layerEvaluating: boolean;
+  /** α from −0.5 to 1.5: the frontier extended past zero-shot and fine-tuned. */
+  extrapolate: boolean;
 }
 
 export interface EvaluationSlice {
@@ -163,6 +182,7 @@ export interface MessageSlice {
 
 export type State = PairSlice &
   AlphaSlice &
+  LayerSlice &
   ResultsSlice &
   EvaluationSlice &
   ViewSlice &
@@ -210,6 +230,13 @@ export function initialState(h: HashState = parseHash('')): State {
     memberNote: null,
     alpha: h.alpha,
     playing: false,
+    layerAlphas: h.layers,
+    layerPreset: h.preset,
+    lines: h.lines,
+    layerPoints: {},
+    sensitivity: h.sensitivity,
+    layerEvaluating: false,
+    extrapolate: h.extrapolate,
     ...initialResults,
     evaluating: false,
     shift: h.shift,

@@ -3,6 +3,7 @@ import { useStore } from '../state/store';
 import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
+import { LayerAlphaPanel } from './LayerAlphaPanel';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { FrontierTable } from './FrontierTable';
@@ -172,6 +173,11 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
         <ErrorBoundary view="the evaluation progress">
           <EvalProgress />
         </ErrorBoundary>
+        {!presenter && (
+          <ErrorBoundary view="the per-layer α panel">
+            <LayerAlphaPanel />
+          </ErrorBoundary>
+        )}
       </div>
       {side && <SideColumn shown={shown} />}
     </main>

@@ -14,7 +14,16 @@ import {
 } from 'recharts';
 import { useStore } from '../state/store';
 import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets, interpolateAt, labelledAlphas } from '../state/frontier';
-import { isGridAlpha, sameAlpha, type PairSummary, type FrontierPoints } from '../worker/protocol';
+import {
+  isGridAlpha,
+  isExtrapolated,
+  sameAlpha,
+  EXTRAPOLATED_GRID,
+  type PairSummary,
+  type FrontierPoints,
+  type SetAccuracy,
+} from '../worker/protocol';
+import { currentSettingKey } from '../state/layerAlpha';
 import { own } from '../core/eval/ids';
 import { thinCurve, isolate } from '../state/thin';
 import { boxOf, holdAxes, union, recordedBox, type HeldAxes, type Box } from '../state/axes';
@@ -32,6 +41,8 @@ export const COLORS = {
   ensemble: '#64748b',
   linear: '#94a3b8',
   paper: '#0d9488',
+  extrapolated: '#b45309',
+  perLayer: '#0891b2',
 };
 
 /** Axis names: recharts' default #808080 is 3.9:1 on white, under WCAG's 4.5:1 (slate-600 is 7.6:1). */
@@ -108,7 +119,8 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   return (
     <div className="tooltip">
       <strong>
-        {d.series} · α = {p.alpha.toFixed(2)}
+        {d.series}
+        {Number.isFinite(p.alpha) ? ` · α = ${p.alpha.toFixed(2)}` : ''}
       </strong>
       <table>
         <tbody>
@@ -197,6 +209,11 @@ interface ChartData {
   /** A lab step keeps the WiSE-FT curve back: not even its legend entry is drawn. */
   curveHidden?: boolean;
   count: number;
+  /** Computed grid α below 0 (with zero-shot) and above 1 (with fine-tuned): the frontier extended. */
+  below: Datum[];
+  above: Datum[];
+  /** The current per-layer setting's point, while per-layer α is on. */
+  perLayer: Datum | null;
 }
 
 interface ChartInputs {
@@ -208,6 +225,8 @@ interface ChartInputs {
   showEnsemble: boolean;
   imported: ImportedCurve[];
   showRecorded: boolean;
+  /** The current per-layer setting's results, while per-layer α is on. */
+  layerPoint: Record<string, SetAccuracy> | null;
 }
 
 /** The live curve, the current α's point (or its ≈ estimate) and the endpoints. */
@@ -264,11 +283,33 @@ function fileSeries({ pair, shift, imported, showRecorded }: ChartInputs): Pick<
   return { importedData, known };
 }
 
+const onExtendedGrid = (a: number) => EXTRAPOLATED_GRID.some((g) => sameAlpha(g, a));
+
+/** α outside [0, 1], each side joined to its endpoint; and the per-layer setting (α: none, it has one per group). */
+function extraSeries({ pair, points, shift, layerPoint }: ChartInputs): Pick<ChartData, 'below' | 'above' | 'perLayer'> {
+  const all = frontierPoints(pair, points, shift).filter(
+    (p) => onExtendedGrid(p.alpha) && (isExtrapolated(p.alpha) || sameAlpha(p.alpha, 0) || sameAlpha(p.alpha, 1)),
+  );
+  const side = (keep: (a: number) => boolean) =>
+    all
+      .filter((p) => keep(p.alpha))
+      .sort((a, b) => a.alpha - b.alpha)
+      .map((p) => toDatum(p, 'extrapolated α'));
+  const below = side((a) => a <= 0);
+  const above = side((a) => a >= 1);
+  const layer = layerPoint ? frontierPoints(pair, { '0': layerPoint }, shift)[0] : undefined;
+  return {
+    below: below.some((d) => isExtrapolated(d.alpha)) ? below : [],
+    above: above.some((d) => isExtrapolated(d.alpha)) ? above : [],
+    perLayer: layer ? toDatum({ ...layer, alpha: NaN }, 'per-layer α setting') : null,
+  };
+}
+
 function chartData(input: ChartInputs): ChartData {
   const ens = input.showEnsemble
     ? frontierPoints(input.pair, input.ensemble, input.shift).map((p) => toDatum(p, 'Output-space ensemble'))
     : [];
-  return { ...liveSeries(input), ...fileSeries(input), ens };
+  return { ...liveSeries(input), ...fileSeries(input), ...extraSeries(input), ens };
 }
 
 function useChartInputs(): ChartInputs | null {
@@ -280,9 +321,11 @@ function useChartInputs(): ChartInputs | null {
   const showEnsemble = useStore((s) => s.showEnsemble);
   const imported = useStore((s) => s.imported);
   const showRecorded = useStore((s) => s.showRecorded);
+  const layerKey = useStore(currentSettingKey);
+  const layerPoint = useStore((s) => (layerKey ? (s.layerPoints[layerKey] ?? null) : null));
   return useMemo(
-    () => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded } : null),
-    [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded],
+    () => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded, layerPoint } : null),
+    [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded, layerPoint],
   );
 }
 
@@ -296,7 +339,8 @@ function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxe
   if (!input || !data) return null;
   const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
   const cur = data.current ?? data.estimate;
-  const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...(cur ? [cur] : [])]);
+  const extra = [...data.below, ...data.above, ...(data.perLayer ? [data.perLayer] : [])];
+  const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...extra, ...(cur ? [cur] : [])]);
   const key = [
     input.pair.resultsKey,
     input.shift,
@@ -417,6 +461,54 @@ function endpointSeries(data: ChartData, xDomain: [number, number]): ReactNode[]
   ];
 }
 
+/** A hollow diamond: an α outside [0, 1], a model neither endpoint nor between them. */
+function ExtrapolatedMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Datum }) {
+  if (cx === undefined || cy === undefined || !payload || !isExtrapolated(payload.alpha)) return <g />;
+  return (
+    <path
+      d={`M${cx},${cy - 6}L${cx + 6},${cy}L${cx},${cy + 6}L${cx - 6},${cy}Z`}
+      fill="white"
+      stroke={COLORS.extrapolated}
+      strokeWidth={2}
+      data-testid="extrapolated-point"
+      data-alpha={payload.alpha.toFixed(2)}
+    />
+  );
+}
+
+function extendedSeries(data: ChartData): ReactNode[] {
+  return [
+    ...[data.below, data.above].map(
+      (d, i) =>
+        d.length > 0 && (
+          <Scatter
+            key={`extrapolated-${i}`}
+            name="extrapolated α (outside [0, 1])"
+            data={d}
+            line={{ stroke: COLORS.extrapolated, strokeDasharray: '4 3' }}
+            shape={ExtrapolatedMark}
+            legendType={i === 0 || data.below.length === 0 ? 'diamond' : 'none'}
+            fill={COLORS.extrapolated}
+            isAnimationActive={false}
+          />
+        ),
+    ),
+    data.perLayer && (
+      <Scatter
+        key="per-layer"
+        name="per-layer α setting"
+        data={[data.perLayer]}
+        fill={COLORS.perLayer}
+        shape="star"
+        isAnimationActive={false}
+      >
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.perLayer} width={4} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.perLayer} width={4} />
+      </Scatter>
+    ),
+  ];
+}
+
 function currentSeries(data: ChartData, alpha: number): ReactNode[] {
   return [
     data.current && (
@@ -500,7 +592,11 @@ function Caption({ pair, data, cachedAt }: { pair: PairSummary; data: ChartData;
   return (
     <figcaption>
       <span data-testid="frontier-count">{data.count}</span> of 11 grid points computed
-      {cachedAt !== null && <span data-testid="frontier-cached"> · {cachedLabel(cachedAt)}</span>} · bars are 95% intervals
+      {cachedAt !== null && <span data-testid="frontier-cached"> · {cachedLabel(cachedAt)}</span>}
+      {data.below.length + data.above.length > 0
+        ? ` · extrapolated α (hollow diamonds, dashed): ${[...data.below, ...data.above].filter((d) => isExtrapolated(d.alpha)).length} of 10`
+        : ''}{' '}
+      · bars are 95% intervals
       {data.curve.some((d) => d.point && !d.point.complete) ? ' (points still being refined on the full sets)' : ''}
       {pair.sets.length > 0 && (
         <>
@@ -552,6 +648,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
         <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
           {axesOf(input, axes, presenter)}
           {curveSeries(shown)}
+          {extendedSeries(shown)}
           {endpointSeries(shown, xDomain)}
           {currentSeries(shown, input.alpha)}
           {alphaLabels.length > 0 && (

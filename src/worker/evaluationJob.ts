@@ -1,7 +1,16 @@
 // One evaluation job, as the Worker runs it: the engine's per-chunk updates become the job's
 // events, in order, on the one channel the page gave; the result follows the last of them.
-import type { FrontierUpdate, EnsembleUpdate } from '../core/explorer';
-import type { EvaluationEvent, EvaluationJob, EvaluationResult, FrontierPoints, ResultsKey } from './protocol';
+import type { FrontierUpdate, EnsembleUpdate, LayerUpdate } from '../core/explorer';
+import type {
+  EvaluationEvent,
+  EvaluationJob,
+  EvaluationResult,
+  FrontierPoints,
+  LayerEvent,
+  LayerJob,
+  LayerResult,
+  ResultsKey,
+} from './protocol';
 
 /** What a job needs of the engine (Explorer has it). */
 export interface Evaluates {
@@ -39,4 +48,24 @@ export async function runEvaluationJob(
   const snap = status === 'done' ? engine.snapshot() : null;
   if (!snap) return { status: 'superseded', jobId: job.id };
   return { status: 'done', jobId: job.id, resultsKey: snap.resultsKey as ResultsKey, points: snap.points };
+}
+
+/** What a per-layer job needs of the engine (Explorer has it). */
+export interface EvaluatesLayers {
+  evaluateLayers(
+    settings: readonly (readonly number[])[],
+    imagesPerSet: number,
+    onUpdate: (u: LayerUpdate) => void,
+  ): Promise<'done' | 'superseded'>;
+}
+
+/** Runs a per-layer job as runEvaluationJob runs a frontier job: its events in order, then its result. */
+export async function runLayerJob(engine: EvaluatesLayers, job: LayerJob, onEvent: (e: LayerEvent) => unknown): Promise<LayerResult> {
+  let delivered: Promise<unknown> = Promise.resolve();
+  const status = await engine.evaluateLayers(job.settings, job.imagesPerSet, (u) => {
+    const e: LayerEvent = { kind: 'layer-chunk', jobId: job.id, ...u, resultsKey: u.resultsKey as ResultsKey };
+    delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
+  });
+  await delivered;
+  return { status, jobId: job.id };
 }

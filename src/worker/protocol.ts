@@ -4,7 +4,7 @@
 // tell from the types whether a Worker is behind it (web-llm's MLCEngineInterface, both sides).
 //
 // Type imports from core are the DTOs that cross the Worker boundary as plain objects.
-import type { PairSummary as CorePairSummary, MemberSummary, SetSummary, Prediction } from '../core/explorer';
+import type { PairSummary as CorePairSummary, MemberSummary, SetSummary, Prediction, LayerGroupSummary } from '../core/explorer';
 import type { SetAccuracy } from '../core/eval/frontier';
 import type { MovedReport, MovedRow, MovedTotals, ChangeHistogram } from '../core/moved/moved';
 import type { ImageCorrectness, PairedDifference } from '../core/eval/stats';
@@ -20,6 +20,7 @@ export type {
   LoadProgress,
   MemberSummary,
   SetSummary,
+  LayerGroupSummary,
   BackendChoice,
   RuntimeInfo,
   MovedReport,
@@ -35,23 +36,39 @@ export type {
  */
 export type ResultsKey = string & { readonly __brand: 'ResultsKey' };
 
-/** α is a slider step: hundredths in [0, 1]. Every α the page keeps or compares goes through here. */
-export function quantizeAlpha(alpha: number): number {
-  return Math.min(1, Math.max(0, Math.round(alpha * 100) / 100));
+/** The α range on request (extrapolation): past zero-shot to −0.5, past fine-tuned to 1.5. */
+export const EXTRAPOLATED_RANGE = { min: -0.5, max: 1.5 } as const;
+
+/**
+ * α is a slider step: hundredths in [0, 1], or in EXTRAPOLATED_RANGE when `extrapolate` is on.
+ * Every α the page keeps or compares goes through here.
+ */
+export function quantizeAlpha(alpha: number, extrapolate = false): number {
+  const { min, max } = extrapolate ? EXTRAPOLATED_RANGE : { min: 0, max: 1 };
+  // + 0 turns a -0 (Math.round(-0.001 * 100)) into 0, so it keys as "0".
+  return Math.min(max, Math.max(min, Math.round(alpha * 100) / 100)) + 0;
 }
 
-/** The key of an α in FrontierPoints (the engine's String(α) of a quantised α: "0.3", "0.37"). */
+/** α outside [0, 1]: an extrapolation, drawn apart from the interpolation. */
+export function isExtrapolated(alpha: number): boolean {
+  return alpha < 0 || alpha > 1;
+}
+
+/** The key of an α in FrontierPoints (the engine's String(α) of a quantised α: "0.3", "0.37", "1.5"). */
 export function alphaKey(alpha: number): string {
-  return String(quantizeAlpha(alpha));
+  return String(quantizeAlpha(alpha, true));
 }
 
 /** Two α are the same slider step. A float `===` fails for 0.1 * 3 against 0.3. */
 export function sameAlpha(a: number, b: number): boolean {
-  return quantizeAlpha(a) === quantizeAlpha(b);
+  return quantizeAlpha(a, true) === quantizeAlpha(b, true);
 }
 
 /** The frontier's α grid: the curve's points. */
 export const GRID: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
+
+/** The grid with extrapolation on: −0.5 … 1.5 by 0.1 (GRID's points are the same numbers). */
+export const EXTRAPOLATED_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => quantizeAlpha(i / 10 - 0.5, true));
 
 /** On the grid (a curve point), as opposed to an α passed on the way (a drag, a Play step). */
 export function isGridAlpha(alpha: number): boolean {
@@ -146,6 +163,30 @@ export type EvaluationEvent =
     }
   | { kind: 'ensemble'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints };
 
+/**
+ * Per-layer settings to evaluate (one α per layer group of the pair's `layers`, in order), on the
+ * first `imagesPerSet` images of each set. A newer layer job supersedes this one; the frontier's
+ * evaluation is not touched.
+ */
+export interface LayerJob {
+  id: number;
+  settings: readonly (readonly number[])[];
+  imagesPerSet: number;
+}
+
+/** A setting's result so far: `settingKey` extends the pair's results key, so it never mixes with uniform α. */
+export interface LayerEvent {
+  kind: 'layer-chunk';
+  jobId: number;
+  resultsKey: ResultsKey;
+  settingKey: string;
+  alphas: number[];
+  point: Record<string, SetAccuracy>;
+  progress: EvaluationProgress;
+}
+
+export type LayerResult = { status: 'done' | 'superseded'; jobId: number };
+
 export type EvaluationResult =
   { status: 'done'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints } | { status: 'superseded'; jobId: number };
 
@@ -207,6 +248,8 @@ export interface EngineApi {
    * the result's points are the last word on them: nothing of this job arrives later.
    */
   evaluate(job: EvaluationJob, onEvent: (e: EvaluationEvent) => void): Promise<EvaluationResult>;
+  /** Runs a per-layer job; resolves after every one of its events has reached `onEvent`, as evaluate does. */
+  evaluateLayers(job: LayerJob, onEvent: (e: LayerEvent) => void): Promise<LayerResult>;
   /** Stops job `jobId` if it is the one running (it resolves 'superseded'); a later job is left alone. */
   cancel(jobId: number): Promise<void>;
   /** The user's own eval sets from a <set>/<class>/<image> folder or a zip of one. */

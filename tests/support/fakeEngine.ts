@@ -7,6 +7,9 @@ import {
   type EvaluationEvent,
   type EvaluationJob,
   type EvaluationResult,
+  type LayerEvent,
+  type LayerJob,
+  type LayerResult,
   type LoadedPairSummary,
   type PairSummary,
   type ResultsKey,
@@ -51,6 +54,13 @@ export interface FakeTraining {
   fail(e: unknown): void;
 }
 
+/** A per-layer job the test drives. */
+export interface FakeLayerJob {
+  job: LayerJob;
+  emit(e: LayerEvent): void;
+  finish(r: LayerResult): void;
+}
+
 export const RUNTIME: RuntimeInfo = { backend: 'wasm', gpu: null, threads: 1, ortVersion: 'fake', note: null };
 
 export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
@@ -74,6 +84,11 @@ export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
     vocabulary: null,
     engine: { backend: 'wasm', blendedBytes: 0, gpuBytes: 0, blendedTensors: 1, sharedTensors: 0 },
     inputSize: 8,
+    layers: [
+      { id: 'encoder.features.0', tensors: 3 },
+      { id: 'encoder.features.1', tensors: 3 },
+      { id: 'head', tensors: 2 },
+    ],
     ...overrides,
   };
 }
@@ -98,6 +113,7 @@ export class FakeEngine implements EngineApi {
   calls: { method: keyof EngineApi; args: unknown[] }[] = [];
   jobs: FakeJob[] = [];
   trainings: FakeTraining[] = [];
+  layerJobs: FakeLayerJob[] = [];
   cancelled: number[] = [];
   /** What loadPair/loadMember answer next (an Error to fail). */
   nextLoad: LoadedPairSummary | Error = { ...fakePair(), memberNote: null };
@@ -154,6 +170,13 @@ export class FakeEngine implements EngineApi {
     this.record('evaluate', [job]);
     const d = deferred<EvaluationResult>();
     this.jobs.push({ job, emit: onEvent, finish: d.resolve, fail: d.reject });
+    return d.promise;
+  }
+
+  evaluateLayers(job: LayerJob, onEvent: (e: LayerEvent) => void): Promise<LayerResult> {
+    this.record('evaluateLayers', [job]);
+    const d = deferred<LayerResult>();
+    this.layerJobs.push({ job, emit: onEvent, finish: d.resolve });
     return d.promise;
   }
 

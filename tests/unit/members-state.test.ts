@@ -30,6 +30,7 @@ function pair(members: MemberSummary[], member: string, sweeps: PairSummary['swe
     hasText: false,
     vocabulary: null,
     inputSize: 8,
+    layers: [],
     engine: { backend: 'cpu', blendedBytes: 0, gpuBytes: 0, blendedTensors: 0, sharedTensors: 0 },
   };
 }

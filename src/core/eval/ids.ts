@@ -33,3 +33,11 @@ export function record<V>(): Record<string, V> {
 export function own<V>(rec: Readonly<Record<string, V>> | undefined | null, key: string): V | undefined {
   return rec && Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
 }
+
+/**
+ * A per-layer setting's results key: the pair's results key and the setting's α, one per layer
+ * group. Here, beside the other keys, because the page looks a setting's results up by it.
+ */
+export function settingKey(resultsKey: string, alphas: readonly number[]): string {
+  return `${resultsKey}|layers=${alphas.map((a) => String(a)).join(',')}`;
+}

@@ -4,6 +4,7 @@ import { analyzePair, bakeInitializers } from '../onnx/pair';
 import { planMemberWeights, findImageInput } from '../blend/plan';
 import { createBlender, coefficientsKey, type WeightBlender, type BlendedTensor, type BlendCoefficients } from '../blend/blender';
 import type { ModelProto, TensorProto } from '../onnx/proto';
+import { layerGroups, tensorDepths, type LayerGroup } from '../blend/groups';
 import { ortQueue } from './ortQueue';
 import { floatWeights, type WeightsByName } from '../moved/moved';
 import { halvesToFloats } from '../onnx/half';
@@ -46,6 +47,8 @@ export interface EngineInfo {
   outputDims: Record<string, (number | string | null)[] | null>;
   differing: InitializerInfo[];
   shared: InitializerInfo[];
+  /** The blended tensors by layer, in graph order: what a per-layer α sets (blend/groups.ts). */
+  layerGroups: LayerGroup[];
   /** Members blended: 2 for a pair (zero-shot, fine-tuned), K for a soup. */
   members: number;
   /** Bytes of the blended weights (one checkpoint's share that changes with α). */
@@ -148,6 +151,12 @@ export class BlendEngine {
       outputDims: declaredOutputDims(zs),
       differing,
       shared,
+      layerGroups: layerGroups(
+        tensorDepths(
+          zs.graph,
+          differing.map((d) => d.name),
+        ),
+      ),
       members: 1 + fineTuned.length,
       blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
       gpuBytes: blender.gpuBytes,

@@ -11,8 +11,18 @@ export const PLAY_STEP = 0.02;
 
 export interface AlphaController {
   setAlpha(alpha: number): void;
+  /** α from −0.5 to 1.5 on request; turned off, α comes back into [0, 1]. */
+  setExtrapolate(on: boolean): void;
   togglePlay(): void;
   dispose(): void;
+}
+
+/** Extrapolation on or off: α is brought into the new range, and the grid changes with it. */
+function setExtrapolate(store: Store, on: boolean, set: (alpha: number) => void, evaluation: EvaluationController): void {
+  if (on === store.getState().extrapolate) return;
+  store.setState({ extrapolate: on });
+  set(store.getState().alpha);
+  evaluation.schedule();
 }
 
 export function createAlphaControl(store: Store, evaluation: EvaluationController, uploads: UploadsController): AlphaController {
@@ -22,7 +32,7 @@ export function createAlphaControl(store: Store, evaluation: EvaluationControlle
   // debounce is as long as a step, and restarting it at every step would starve the evaluation
   // for the whole sweep; each step's job supersedes the last, the current α first.
   const set = (alpha: number, delayMs?: number) => {
-    const a = quantizeAlpha(alpha);
+    const a = quantizeAlpha(alpha, store.getState().extrapolate);
     if (a === store.getState().alpha) return;
     store.setState({ alpha: a });
     evaluation.schedule(delayMs);
@@ -43,6 +53,7 @@ export function createAlphaControl(store: Store, evaluation: EvaluationControlle
 
   return {
     setAlpha: (alpha) => set(alpha),
+    setExtrapolate: (on) => setExtrapolate(store, on, set, evaluation),
     togglePlay() {
       if (playTimer) return stop();
       store.setState({ playing: true });

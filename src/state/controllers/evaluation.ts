@@ -3,6 +3,7 @@
 // cancellation system: a result is applied only when its job is still the latest.
 import {
   GRID,
+  EXTRAPOLATED_GRID,
   errorCode,
   errorMessage,
   type EngineApi,
@@ -69,8 +70,8 @@ class Evaluation implements EvaluationController {
    * The job for what is not complete in the store yet (whoever filled it: this engine, or the
    * frontier cache), or null when every grid α and the current one are complete.
    */
-  private nextJob(id: number, pair: PairSummary, points: FrontierPoints, alpha: number): EvaluationJob | null {
-    const grid = GRID.filter((a) => !completeAt(pair, points, a));
+  private nextJob(id: number, pair: PairSummary, points: FrontierPoints, alpha: number, extrapolate: boolean): EvaluationJob | null {
+    const grid = (extrapolate ? EXTRAPOLATED_GRID : GRID).filter((a) => !completeAt(pair, points, a));
     const currentAlpha = completeAt(pair, points, alpha) ? null : alpha;
     return grid.length === 0 && currentAlpha === null ? null : { id, grid, currentAlpha };
   }
@@ -85,7 +86,7 @@ class Evaluation implements EvaluationController {
     if (this.cache && (await this.cache.restore(pair))) this.markComplete(startedAt);
     const s = this.store.getState();
     if (id !== this.latestJob || s.pair !== pair) return;
-    const job = this.nextJob(id, pair, s.points, s.alpha);
+    const job = this.nextJob(id, pair, s.points, s.alpha, s.extrapolate);
     if (!job) return this.store.setState({ evaluating: false });
     try {
       this.finish(id, await this.engine.evaluate(job, this.onEvent), startedAt);

@@ -38,6 +38,11 @@ export function hashOf(s: State): HashState {
     hide: s.hidden,
     // Labels awaiting confirmation stay in the link: a shared link keeps asking for them.
     labels: s.customLabels ?? s.labelWarning?.labels ?? null,
+    extrapolate: s.extrapolate,
+    layers: s.layerAlphas,
+    preset: s.layerPreset,
+    lines: s.lines,
+    sensitivity: s.sensitivity,
   };
 }
 

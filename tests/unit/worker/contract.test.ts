@@ -4,9 +4,17 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { runEvaluationJob, type Evaluates } from '../../../src/worker/evaluationJob';
+import { runEvaluationJob, runLayerJob, type Evaluates, type EvaluatesLayers } from '../../../src/worker/evaluationJob';
 import { registerEngineErrors } from '../../../src/worker/wire';
-import { EngineError, type EvaluationEvent, type EvaluationJob, type EvaluationResult } from '../../../src/worker/protocol';
+import {
+  EngineError,
+  type EvaluationEvent,
+  type EvaluationJob,
+  type EvaluationResult,
+  type LayerEvent,
+  type LayerJob,
+  type LayerResult,
+} from '../../../src/worker/protocol';
 import type { FrontierUpdate } from '../../../src/core/explorer';
 import { sendEvalImages, sendEvalLabels, type ShowsEvalSamples } from '../../../src/worker/evalSamples';
 import { labelsOf, thumbnailsOf } from '../../../src/core/eval/samples';
@@ -141,6 +149,45 @@ describe('eval labels and thumbnails across comlink', () => {
     // The fixture's image i is filled with the value i.
     expect([...thumbs.images[0]!.rgba]).toEqual([5, 5, 5, 255, 5, 5, 5, 255, 5, 5, 5, 255, 5, 5, 5, 255]);
     expect([...made.labels, ...made.rgba].map((a) => a.byteLength)).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('a per-layer job across comlink', () => {
+  const layers: EvaluatesLayers = {
+    async evaluateLayers(settings, _n, onUpdate) {
+      settings.forEach((alphas, i) =>
+        onUpdate({
+          resultsKey: 'k',
+          settingKey: `k|layers=${alphas.join(',')}`,
+          alphas: [...alphas],
+          point: { reference: { correct: i, n: 100, total: 1000 } },
+          progress: { done: i + 1, total: settings.length, chunkSize: 100 },
+        }),
+      );
+      return 'done';
+    },
+  };
+
+  it('delivers every setting event, under its own setting key, before the result', async () => {
+    const remote = channel<{ evaluateLayers(job: LayerJob, onEvent: (e: LayerEvent) => void): Promise<LayerResult> }>({
+      evaluateLayers: (job: LayerJob, onEvent: (e: LayerEvent) => void) => runLayerJob(layers, job, onEvent),
+    });
+    const seen: string[] = [];
+    const job: LayerJob = {
+      id: 3,
+      settings: [
+        [0, 1],
+        [1, 0],
+        [0.5, 0.5],
+      ],
+      imagesPerSet: 100,
+    };
+    const result = await remote.evaluateLayers(
+      job,
+      Comlink.proxy((e: LayerEvent) => void seen.push(`${e.jobId} ${e.settingKey} ${e.progress.done}`)),
+    );
+    expect(seen).toEqual(['3 k|layers=0,1 1', '3 k|layers=1,0 2', '3 k|layers=0.5,0.5 3']);
+    expect(result).toEqual({ status: 'done', jobId: 3 });
   });
 });
 

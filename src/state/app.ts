@@ -65,34 +65,45 @@ export interface App {
   dispose(): void;
 }
 
-function actionsOf(
-  store: Store,
-  env: AppEnv,
-  c: {
-    evaluation: EvaluationController;
-    uploads: UploadsController;
-    alpha: AlphaController;
-    session: EngineSession;
-    lab: LabController;
-    samples: SamplesController;
-    probe: LinearProbeController;
-    moved: MovedController;
-    layers: LayersController;
-  },
-): AppActions {
-  const { evaluation, uploads, alpha, session, lab, samples, probe, moved, layers } = c;
+interface Controllers {
+  evaluation: EvaluationController;
+  uploads: UploadsController;
+  alpha: AlphaController;
+  session: EngineSession;
+  lab: LabController;
+  samples: SamplesController;
+  probe: LinearProbeController;
+  moved: MovedController;
+  layers: LayersController;
+}
+
+/** The actions of the views beside the frontier: the lesson, the lab, the probe, moved weights, per-layer α. */
+function featureActions(c: Controllers) {
+  const { alpha, lab, samples, probe, moved, layers } = c;
   return {
-    ...createView(store),
     ...lab,
     toggleMoved: () => moved.toggleMoved(),
-    sortMoved: (key) => moved.sortMoved(key),
-    selectMovedTensor: (name) => moved.selectMovedTensor(name),
-    setLayersOn: (on) => layers.setLayersOn(on),
-    setLayerAlpha: (group, a) => layers.setLayerAlpha(group, a),
-    applyPreset: (preset) => layers.applyPreset(preset),
-    setLines: (p) => layers.setLines(p),
-    showSensitivity: (n) => layers.showSensitivity(n),
-    setExtrapolate: (on) => alpha.setExtrapolate(on),
+    sortMoved: (key: Parameters<MovedController['sortMoved']>[0]) => moved.sortMoved(key),
+    selectMovedTensor: (name: string | null) => moved.selectMovedTensor(name),
+    setLayersOn: (on: boolean) => layers.setLayersOn(on),
+    setLayerAlpha: (group: number, a: number) => layers.setLayerAlpha(group, a),
+    applyPreset: (preset: Parameters<LayersController['applyPreset']>[0]) => layers.applyPreset(preset),
+    setLines: (p: Parameters<LayersController['setLines']>[0]) => layers.setLines(p),
+    showSensitivity: (n: Parameters<LayersController['showSensitivity']>[0]) => layers.showSensitivity(n),
+    setExtrapolate: (on: boolean) => alpha.setExtrapolate(on),
+    chooseProbeFolder: (files: Parameters<LinearProbeController['chooseFolder']>[0]) => probe.chooseFolder(files),
+    startProbe: (options: Parameters<LinearProbeController['start']>[0]) => probe.start(options),
+    cancelProbe: () => probe.cancel(),
+    requestThumbnails: (setId: string, indices: number[]) => samples.requestThumbnails(setId, indices),
+    setLessonSet: (id: Parameters<SamplesController['setLessonSet']>[0]) => samples.setLessonSet(id),
+  };
+}
+
+function actionsOf(store: Store, env: AppEnv, c: Controllers): AppActions {
+  const { evaluation, uploads, alpha, session } = c;
+  return {
+    ...createView(store),
+    ...featureActions(c),
     loadPair: (req, label, member) => session.loadPair(req, label, member),
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
@@ -107,14 +118,27 @@ function actionsOf(
     setCustomLabels: (labels, confirmed) => uploads.setCustomLabels(labels, confirmed),
     importResults: (file) => importResults(file, store),
     exportResults: () => exportResults(store),
-    chooseProbeFolder: (files) => probe.chooseFolder(files),
-    startProbe: (options) => probe.start(options),
-    cancelProbe: () => probe.cancel(),
     dismiss: (id) => dismiss(id, store),
-    requestThumbnails: (setId, indices) => samples.requestThumbnails(setId, indices),
-    setLessonSet: (id) => samples.setLessonSet(id),
     bundledPairUrl: env.bundledPairUrl,
   };
+}
+
+/**
+ * Opens what the link asks for: its pair (else the bundled one, with the link's member only if the
+ * link named no pair), its lab step, then its labels, checked like typed ones.
+ */
+async function openLink(store: Store, env: AppEnv, c: Controllers, opening: HashState): Promise<void> {
+  const { session, lab, uploads } = c;
+  const requested = store.getState().pairUrl;
+  const loaded =
+    (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) ||
+    (await session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member));
+  // A lab link opens at its step's α, which for the last step is the member's recommended α.
+  lab.applyStep();
+  if (!loaded || !opening.labels) return;
+  if (store.getState().pair?.hasText) await uploads.setCustomLabels(opening.labels);
+  else
+    say('info', 'The link asks for custom labels, but this pair has no text encoder to build them from: its own classes are used.', store);
 }
 
 export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStore): App {
@@ -122,48 +146,32 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
   const evaluation = createEvaluation(engine, store, cache);
   const uploads = createUploads(engine, store);
   const alpha = createAlphaControl(store, evaluation, uploads);
-  const samples = createSamples(engine, store);
-  const layers = createLayers(engine, store);
   const session = createEngineSession({ engine, store, evaluation, uploads, pageUrl: env.pageUrl, bundledPairUrl: env.bundledPairUrl });
-  const lab = createLab(store, alpha);
-  const probe = createLinearProbe(engine, store);
-  const moved = createMoved(engine, store);
-  let unsyncHash: (() => void) | null = null;
-  // The link's pair, else the bundled one (with the link's member only if the link named no pair).
-  const openLinkedPair = async (): Promise<boolean> => {
-    const requested = store.getState().pairUrl;
-    if (requested && (await session.loadPair({ kind: 'url', url: requested }, requested, store.getState().member))) return true;
-    return session.loadPair({ kind: 'url', url: env.bundledPairUrl() }, 'the bundled pair', requested ? null : store.getState().member);
+  const c: Controllers = {
+    evaluation,
+    uploads,
+    alpha,
+    session,
+    lab: createLab(store, alpha),
+    samples: createSamples(engine, store),
+    probe: createLinearProbe(engine, store),
+    moved: createMoved(engine, store),
+    layers: createLayers(engine, store),
   };
+  let unsyncHash: (() => void) | null = null;
   return {
-    actions: actionsOf(store, env, { evaluation, uploads, alpha, session, lab, samples, probe, moved, layers }),
+    actions: actionsOf(store, env, c),
     async start(opening) {
       await session.init();
       for (const note of hashNotes(opening)) say('info', note, store);
       unsyncHash = syncHash(store, env.writeHash);
-      const loaded = await openLinkedPair();
-      // A lab link opens at its step's α, which for the last step is the member's recommended α.
-      lab.applyStep();
-      // The link's labels, checked like typed ones: words the tokenizer does not know are warned of first.
-      if (!loaded || !opening.labels) return;
-      if (store.getState().pair?.hasText) await uploads.setCustomLabels(opening.labels);
-      else
-        say(
-          'info',
-          'The link asks for custom labels, but this pair has no text encoder to build them from: its own classes are used.',
-          store,
-        );
+      await openLink(store, env, c, opening);
     },
     dispose() {
       unsyncHash?.();
       evaluation.dispose();
       cache?.dispose();
-      uploads.dispose();
-      alpha.dispose();
-      samples.dispose();
-      probe.dispose();
-      moved.dispose();
-      layers.dispose();
+      for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers]) d.dispose();
     },
   };
 }

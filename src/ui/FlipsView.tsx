@@ -71,7 +71,8 @@ export function FlipsView({ setId }: { setId: string | null }) {
   const rows = flipsTable(pair, points, alpha);
   const shown = rows.find((r) => r.set.id === setId);
   return (
-    <div className="flips" data-testid="flips-view">
+    // On a phone the six columns scroll sideways in this box: focusable, so a keyboard can scroll it too.
+    <div className="flips" data-testid="flips-view" role="region" aria-label="What flips" tabIndex={0}>
       <table className="acc-table flips-table">
         <caption>
           What flips: right at α = <strong>{alpha.toFixed(2)}</strong>, of the images in each group (n: images computed at α = 0, 1 and{' '}

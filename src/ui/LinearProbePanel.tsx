@@ -2,6 +2,7 @@
 // linearProbe.ts). The training runs in the Worker; the slider stays live meanwhile.
 import { useStore, type State } from '../state/store';
 import { useActions } from './actions';
+import { FilePicker } from './FilePicker';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
 
@@ -42,21 +43,16 @@ function ProbeControls({ probe }: { probe: State['probe'] }) {
   const { chooseProbeFolder, startProbe, cancelProbe } = useActions();
   return (
     <div className="probe-controls">
-      <label className="button small file-action" title="A folder laid out <class>/<image>, class folders named after the pair's classes">
+      <FilePicker
+        className="button small file-action"
+        title="A folder laid out <class>/<image>, class folders named after the pair's classes"
+        multiple
+        directory
+        testId="probe-folder-input"
+        onFiles={(files) => chooseProbeFolder(filesFromInput(files))}
+      >
         Training folder…
-        <input
-          type="file"
-          hidden
-          multiple
-          {...{ webkitdirectory: '' }}
-          data-testid="probe-folder-input"
-          onChange={(e) => {
-            const files = filesFromInput(e.currentTarget.files);
-            e.currentTarget.value = '';
-            chooseProbeFolder(files);
-          }}
-        />
-      </label>{' '}
+      </FilePicker>{' '}
       {probe.running === null ? (
         <button type="button" className="small" disabled={!probe.folder} onClick={() => void startProbe()} data-testid="probe-start">
           Start

@@ -1,9 +1,11 @@
-// Accessibility checks run in the page, for a11y.browser.test.ts. axe-core is not installed in this
-// repository, so these are our own, each the rule axe rates serious or critical that this page
-// could break: text contrast (WCAG 1.4.3, 4.5:1; 3:1 for large text), a name for every control
-// (from the browser's own accessibility tree, over the DevTools protocol), and every visible
-// control reached by Tab.
+// Accessibility checks run in the page, for a11y.browser.test.ts: axe-core (Deque's engine, a
+// devDependency) over the whole page, plus our own checks of what axe cannot see or rates lower:
+// text contrast computed from the painted colours (WCAG 1.4.3, 4.5:1; 3:1 for large text), a name
+// for every control (from the browser's own accessibility tree, over the DevTools protocol), every
+// visible control reached by Tab, and no label that only a mouse can use.
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
+import type { AxeResults } from 'axe-core';
 
 export interface ContrastFailure {
   text: string;
@@ -184,4 +186,26 @@ export function mouseOnlyControls(page: Page): Promise<string[]> {
       })
       .map((l) => `label "${l.textContent?.trim().slice(0, 40)}" around a hidden input`),
   );
+}
+
+/** One axe violation as a failure message reads it: the rule, its impact, and the elements it found. */
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  targets: string[];
+}
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's violations rated serious or critical on the page as it is now (axe injected once per document). */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ path: AXE_SOURCE });
+  const results = await page.evaluate(() =>
+    (globalThis as unknown as { axe: { run(c: Document, o: object): Promise<AxeResults> } }).axe.run(document, {
+      resultTypes: ['violations'],
+    }),
+  );
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact!, targets: v.nodes.map((n) => n.target.join(' ')) }));
 }

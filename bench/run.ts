@@ -429,10 +429,12 @@ async function onlyFirstScreen(): Promise<void> {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   log(
     `built app, cold profile, wasm: pair loaded ${s(r.cold.pairLoadedMs)} after opening; recorded frontier and recommended α ` +
-      `on screen ${s(r.cold.firstScreenAfterPairMs)} after that; live frontier complete ${s(r.cold.liveFrontierMs)} after opening`,
+      `on screen ${s(r.cold.firstScreenAfterPairMs)} after that, the callout's paired numbers ${s(r.cold.calloutNumbersAfterPairMs)}; ` +
+      `live frontier complete ${s(r.cold.liveFrontierMs)} after opening`,
   );
   log(
-    `repeat visit, same profile: pair loaded ${s(r.repeat.pairLoadedMs)}; verified frontier ${s(r.repeat.verifiedAfterPairMs)} after that`,
+    `repeat visit, same profile: pair loaded ${s(r.repeat.pairLoadedMs)}; verified frontier ${s(r.repeat.verifiedAfterPairMs)} ` +
+      `and the callout's numbers ${s(r.repeat.calloutNumbersAfterPairMs)} after that`,
   );
   log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
 }

@@ -19,9 +19,10 @@ export interface FrontierStorage {
 /** IndexedDB, or null where there is none (Node, some private modes). Its own database: the Worker's has one store. */
 export function indexedDbFrontierStorage(): FrontierStorage | null {
   if (typeof indexedDB === 'undefined') return null;
-  let db: UseStore | null = null;
-  const open = () => (db ??= createStore('wiseft-results', 'frontiers'));
-  return { get: (key) => get(key, open()), set: (key, value) => set(key, value, open()) };
+  // idb-keyval opens the database when the store is created: at once, while the pair downloads, so a
+  // repeat visit reads its frontier without first waiting for the open after the pair has loaded.
+  const db: UseStore = createStore('wiseft-results', 'frontiers');
+  return { get: (key) => get(key, db), set: (key, value) => set(key, value, db) };
 }
 
 export interface FrontierCache {

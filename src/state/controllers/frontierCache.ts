@@ -19,9 +19,10 @@ export interface FrontierStorage {
 /** IndexedDB, or null where there is none (Node, some private modes). Its own database: the Worker's has one store. */
 export function indexedDbFrontierStorage(): FrontierStorage | null {
   if (typeof indexedDB === 'undefined') return null;
-  // idb-keyval opens the database when the store is created: at once, while the pair downloads, so a
-  // repeat visit reads its frontier without first waiting for the open after the pair has loaded.
+  // Opened now, while the pair downloads (idb-keyval opens on first use, hence the read): a repeat
+  // visit then reads its frontier without first waiting for the open after the pair has loaded.
   const db: UseStore = createStore('wiseft-results', 'frontiers');
+  get('', db).catch(() => undefined);
   return { get: (key) => get(key, db), set: (key, value) => set(key, value, db) };
 }
 

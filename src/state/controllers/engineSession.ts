@@ -157,7 +157,9 @@ class Session implements EngineSession {
     kept: string,
   ): Promise<boolean> {
     try {
-      this.showPair(await this.withLoading(label, call), extra);
+      const loaded = await this.withLoading(label, call);
+      // A saved complete frontier shows with the pair, in the same update: no moment without it.
+      this.showPair(loaded, extra, await this.d.evaluation.savedResults(loaded));
       return true;
     } catch (e) {
       const message = sentence(e);
@@ -167,10 +169,11 @@ class Session implements EngineSession {
     }
   }
 
-  private showPair({ memberNote, ...pair }: LoadedPairSummary, extra: Partial<State>): void {
+  private showPair({ memberNote, ...pair }: LoadedPairSummary, extra: Partial<State>, saved: Partial<State> = {}): void {
     this.store.setState((s) => ({
       ...extra,
       ...resetResults(pair.resultsKey),
+      ...saved,
       // The member goes in the URL only where there is a choice: a v1 link stays as it was.
       member: pair.members.length > 1 ? pair.member : null,
       memberNote: memberNote ? `The link asks for a fine-tuned member this pair does not have: ${memberNote}.` : null,

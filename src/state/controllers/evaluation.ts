@@ -16,7 +16,7 @@ import {
 import { createFrontierBuffer, mergeFuller, type FrontierBuffer } from '../frontierEvents';
 import { completeAt, completePoints } from '../savedFrontier';
 import { say, type Store } from '../store';
-import type { FrontierCache } from './frontierCache';
+import type { FrontierCache, SavedResults } from './frontierCache';
 
 /** A slider drag: wait this long after the last move before evaluating, so a drag is one job. */
 export const EVAL_DEBOUNCE_MS = 120;
@@ -24,6 +24,8 @@ export const EVAL_DEBOUNCE_MS = 120;
 export interface EvaluationController {
   /** Starts a job after `delayMs` (restarting the wait), the current α first. */
   schedule(delayMs?: number): void;
+  /** A saved complete frontier of `pair` (IndexedDB), to show with the pair itself; {} when there is none. */
+  savedResults(pair: PairSummary): Promise<Partial<SavedResults>>;
   cancel(): void;
   dispose(): void;
 }
@@ -44,6 +46,10 @@ class Evaluation implements EvaluationController {
   schedule(delayMs = EVAL_DEBOUNCE_MS): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.run(), delayMs);
+  }
+
+  async savedResults(pair: PairSummary): Promise<Partial<SavedResults>> {
+    return (await this.cache?.read(pair)) ?? {};
   }
 
   cancel(): void {
@@ -87,7 +93,11 @@ class Evaluation implements EvaluationController {
     const s = this.store.getState();
     if (id !== this.latestJob || s.pair !== pair) return;
     const job = this.nextJob(id, pair, s.points, s.alpha, s.extrapolate);
-    if (!job) return this.store.setState({ evaluating: false });
+    if (!job) {
+      // Complete already (restored with the pair, or earlier): nothing to evaluate.
+      this.markComplete(startedAt);
+      return this.store.setState({ evaluating: false });
+    }
     try {
       this.finish(id, await this.engine.evaluate(job, this.onEvent), startedAt);
     } catch (e) {

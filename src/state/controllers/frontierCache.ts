@@ -7,7 +7,7 @@
 // caches numbers the page already holds.
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import type { PairSummary } from '../../worker/protocol';
-import type { Store } from '../store';
+import type { State, Store } from '../store';
 import { decodeFrontier, encodeFrontier, isCompleteFrontier } from '../savedFrontier';
 
 /** Where entries are kept: IndexedDB in the page, a Map in a test. */
@@ -26,7 +26,12 @@ export function indexedDbFrontierStorage(): FrontierStorage | null {
   return { get: (key) => get(key, db), set: (key, value) => set(key, value, db) };
 }
 
+/** What a saved frontier puts in the store (after the pair's resetResults). */
+export type SavedResults = Pick<State, 'points' | 'ensemble' | 'cachedAt'>;
+
 export interface FrontierCache {
+  /** The saved frontier of `pair`'s results key if there is a sound one, else null. Read once per key. */
+  read(pair: PairSummary): Promise<SavedResults | null>;
   /** Shows the saved frontier of `pair`'s results key if there is a sound one; true when it did. Read once per key. */
   restore(pair: PairSummary): Promise<boolean>;
   dispose(): void;
@@ -34,7 +39,7 @@ export interface FrontierCache {
 
 class Cache implements FrontierCache {
   /** The results keys already read (restored or not) and already saved, so neither is done twice. */
-  private readonly read = new Set<string>();
+  private readonly read_ = new Set<string>();
   private readonly saved = new Set<string>();
   private readonly unsubscribe: () => void;
 
@@ -45,26 +50,35 @@ class Cache implements FrontierCache {
     this.unsubscribe = store.subscribe(() => this.saveIfComplete());
   }
 
-  async restore(pair: PairSummary): Promise<boolean> {
+  async read(pair: PairSummary): Promise<SavedResults | null> {
     const key = pair.resultsKey;
-    if (this.read.has(key)) return false;
-    this.read.add(key);
+    if (this.read_.has(key)) return null;
+    this.read_.add(key);
     let raw: unknown;
     try {
       raw = await this.storage.get(key);
     } catch (e) {
       console.info(`The saved frontier could not be read (${String(e)}); evaluating afresh.`);
-      return false;
+      return null;
     }
-    if (raw === undefined) return false;
+    if (raw === undefined) return null;
     const r = decodeFrontier(raw, pair);
     if (typeof r === 'string') {
       console.info(`The saved frontier for ${key} is not used (${r}); evaluating afresh.`);
-      return false;
+      return null;
     }
-    if (this.store.getState().pair?.resultsKey !== key) return false;
     this.saved.add(key);
-    this.store.setState((s) => ({ points: { ...s.points, ...r.points }, ensemble: { ...r.ensemble, ...s.ensemble }, cachedAt: r.savedAt }));
+    return { points: r.points, ensemble: r.ensemble, cachedAt: r.savedAt };
+  }
+
+  async restore(pair: PairSummary): Promise<boolean> {
+    const r = await this.read(pair);
+    if (!r || this.store.getState().pair?.resultsKey !== pair.resultsKey) return false;
+    this.store.setState((s) => ({
+      points: { ...s.points, ...r.points },
+      ensemble: { ...r.ensemble, ...s.ensemble },
+      cachedAt: r.cachedAt,
+    }));
     return true;
   }
 

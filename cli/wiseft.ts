@@ -15,8 +15,7 @@ import { ortNode } from '../src/core/runtime/ort-node';
 import { sourceFor } from '../src/node/dirSource';
 import { movedTableText } from '../src/core/moved/table';
 import { parseSoupRecipes, SoupLines } from '../src/core/soup/soupResults';
-import { weightsMixing } from '../src/core/soup/soups';
-import { soupKey } from '../src/core/eval/ids';
+import { soupKey, weightsMixing } from '../src/core/eval/ids';
 import { parseAlphas, shardAlphas, toResultLine, formatResults, parseResults, mergeResults } from '../src/core/eval/results';
 
 const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly

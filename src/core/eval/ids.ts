@@ -50,3 +50,8 @@ export function settingKey(resultsKey: string, alphas: readonly number[]): strin
 export function soupKey(resultsKey: string, mixing: string): string {
   return `${resultsKey}|soup:${mixing}`;
 }
+
+/** "w=0,0.5,0.5": the mixing part of a weights soup's key. */
+export function weightsMixing(w: readonly number[]): string {
+  return `w=${w.map((x) => String(x)).join(',')}`;
+}

@@ -2,7 +2,7 @@
 // results under the soup's own key (soupKey), so no soup number is stored or shown as an α one.
 import { FrontierEvaluator } from '../eval/evaluator';
 import { CHUNK, type SetAccuracy } from '../eval/frontier';
-import { soupKey } from '../eval/ids';
+import { soupKey, weightsMixing } from '../eval/ids';
 import type { BlendCoefficients } from '../blend/coefficients';
 import { greedySoup, soupWeights, type GreedyStep } from './greedy';
 import { modelStock, type StockGroup, type StockLayer } from './modelStock';
@@ -43,11 +43,6 @@ export interface SoupSource {
   make(c: BlendCoefficients): FrontierEvaluator;
   /** Member k's blended weights by tensor name (0 the zero-shot model). */
   weightsOf(k: number): Promise<(name: string) => Float32Array>;
-}
-
-/** "w=0,0.5,0.5": the mixing part of a weights soup's key. */
-export function weightsMixing(w: readonly number[]): string {
-  return `w=${w.map((x) => String(x)).join(',')}`;
 }
 
 export function referenceAccuracy(point: Record<string, SetAccuracy>, reference: string): number {

@@ -5,6 +5,9 @@ import { soupKey, weightsMixing, own } from '../core/eval/ids';
 import type { FrontierPoints, PairSummary } from '../worker/protocol';
 import { meanEstimate, referenceSet, setEstimate, shiftSets, type Estimate } from './frontier';
 
+/** Images per set for the soups' first look and for every triangle cell: the first chunk of each set. */
+export const SOUP_FIRST_IMAGES = 100;
+
 /** Grid steps per edge: 0.1, so 11·12/2 = 66 cells. */
 export const TRIANGLE_STEPS = 10;
 
@@ -69,4 +72,53 @@ export function uniformWeights(k: number): number[] {
   const w = new Array<number>(k).fill(0);
   for (let m = 1; m < k; m++) w[m]! += 1 / (k - 1);
   return w;
+}
+
+/** A soup drawn on the main chart: its label and its own results. */
+export interface SoupMark {
+  kind: 'uniform' | 'greedy' | 'model-stock';
+  label: string;
+  point: FrontierPoints[string];
+}
+
+/** The soups the chart marks, while the panel is open: uniform, greedy (once decided), Model Stock. */
+export function soupMarks(
+  pair: PairSummary,
+  s: { soupsOn: boolean; soupPoints: FrontierPoints; greedySteps: readonly { soupKey: string }[]; stock: { soupKey: string } | null },
+): SoupMark[] {
+  if (!s.soupsOn) return [];
+  const k = pair.members.length + 1;
+  const keys: [SoupMark['kind'], string, string | undefined][] = [
+    ['uniform', 'uniform soup', weightsKey(pair, uniformWeights(k))],
+    ['greedy', 'greedy soup', s.greedySteps.at(-1)?.soupKey],
+    ['model-stock', 'Model Stock', s.stock?.soupKey],
+  ];
+  return keys.flatMap(([kind, label, key]) => {
+    const point = key === undefined ? undefined : own(s.soupPoints, key);
+    return point ? [{ kind, label, point }] : [];
+  });
+}
+
+/** A triangle cell's accuracy (reference or shift, as the toggle says), null until computed. */
+export interface HeatCell {
+  cell: TriangleCell;
+  value: number | null;
+  n: number;
+}
+
+export function triangleHeat(pair: PairSummary, soupPoints: FrontierPoints, view: 'reference' | 'shift', shift: string): HeatCell[] {
+  const members = triangleMembers(pair);
+  if (!members) return [];
+  return triangleCells(pair.members.length + 1, members).map((cell) => {
+    const e = soupEstimate(pair, soupPoints, weightsKey(pair, cell.weights), shift);
+    const est = e ? e[view] : null;
+    return { cell, value: est ? est.value : null, n: est ? est.n : 0 };
+  });
+}
+
+/** A cell's place in a unit-width triangle: zero-shot at the top, member a bottom left, member b bottom right. */
+export function cellPosition([z, a, b]: readonly [number, number, number]): { x: number; y: number } {
+  const t = TRIANGLE_STEPS;
+  const h = Math.sqrt(3) / 2;
+  return { x: 0.5 * (z / t) + 0 * (a / t) + 1 * (b / t), y: h * (1 - z / t) };
 }

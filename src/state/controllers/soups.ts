@@ -4,7 +4,7 @@
 // phases, as the per-layer controller's: every soup and cell on 100 images first, then the soups
 // on every image; a change supersedes the job, and chunks already done cost nothing.
 import { errorCode, errorMessage, type EngineApi, type PairSummary, type SoupEvent, type SoupRecipe } from '../../worker/protocol';
-import { triangleCells, triangleMembers, triangleOrder } from '../soups';
+import { SOUP_FIRST_IMAGES, triangleCells, triangleMembers, triangleOrder } from '../soups';
 import { say, type State, type Store } from '../store';
 import { EVAL_DEBOUNCE_MS } from './evaluation';
 
@@ -15,8 +15,6 @@ export interface SoupsController {
   dispose(): void;
 }
 
-/** The first chunk of every set: a soup's first point, and the triangle's resolution. */
-export const SOUP_FIRST_IMAGES = 100;
 /** Time each greedy step stays the newest, so that a step decided at once can still be followed. */
 export const GREEDY_STEP_MS = 700;
 const SOUPS: readonly SoupRecipe[] = [{ kind: 'uniform' }, { kind: 'greedy' }, { kind: 'model-stock' }];

@@ -2,9 +2,17 @@
 // own results only, the hash, and the controller (phases, keys, the greedy animation).
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import { createAppStore } from '../../../src/state/store';
-import { createSoups, GREEDY_STEP_MS, SOUP_FIRST_IMAGES } from '../../../src/state/controllers/soups';
+import { createSoups, GREEDY_STEP_MS } from '../../../src/state/controllers/soups';
 import { EVAL_DEBOUNCE_MS } from '../../../src/state/controllers/evaluation';
-import { triangleCells, triangleMembers, triangleOrder, soupEstimate, weightsKey, uniformWeights } from '../../../src/state/soups';
+import {
+  SOUP_FIRST_IMAGES,
+  triangleCells,
+  triangleMembers,
+  triangleOrder,
+  soupEstimate,
+  weightsKey,
+  uniformWeights,
+} from '../../../src/state/soups';
 import { parseHash, formatHash, DEFAULT_HASH } from '../../../src/state/hash';
 import { soupKey } from '../../../src/core/eval/ids';
 import type { MemberSummary, ResultsKey } from '../../../src/worker/protocol';
@@ -23,7 +31,8 @@ const member = (id: string, kind: MemberSummary['kind']): MemberSummary => ({
   hasSweeps: false,
   recommendedAlpha: null,
 });
-const threeMembers = () => fakePair({ members: [member('lin', 'linear-classifier'), member('s0', 'end-to-end'), member('s1', 'end-to-end')] });
+const threeMembers = () =>
+  fakePair({ members: [member('lin', 'linear-classifier'), member('s0', 'end-to-end'), member('s1', 'end-to-end')] });
 
 describe('the triangle', () => {
   it('has 66 cells on a 0.1 grid whose weights sum to 1, over zero-shot and the first two end-to-end members', () => {

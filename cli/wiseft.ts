@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // wiseft: the explorer's engine on the command line (Node, onnxruntime-node, the same core).
 //   wiseft eval --pair <dir|url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
+//   wiseft eval --pair <dir|url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
 //   wiseft merge <shard.jsonl>... --out results.jsonl
 //   wiseft export --pair <dir|url> [--member id] --alpha 0.5 --out model.onnx
 //   wiseft members --pair <dir|url>
@@ -13,11 +14,14 @@ import { parseManifest, UnknownMemberError } from '../src/core/bundle/manifest';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { sourceFor } from '../src/node/dirSource';
 import { movedTableText } from '../src/core/moved/table';
+import { parseSoupRecipes, SoupLines } from '../src/core/soup/soupResults';
+import { soupKey, weightsMixing } from '../src/core/eval/ids';
 import { parseAlphas, shardAlphas, toResultLine, formatResults, parseResults, mergeResults } from '../src/core/eval/results';
 
 const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly
 
   wiseft eval    --pair <dir|manifest url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
+  wiseft eval    --pair <dir|manifest url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
   wiseft merge   <shard.jsonl> [<shard.jsonl> ...] --out results.jsonl
   wiseft export  --pair <dir|manifest url> [--member id] --alpha 0.5 --out model.onnx
   wiseft members --pair <dir|manifest url>
@@ -26,6 +30,9 @@ const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly
 eval writes wise-ft results (JSON lines: alpha, "<set>:top1", "<set>:n") for every α on every
 eval set of the pair. --shard i/n evaluates every n-th α starting at i, for spreading a sweep
 over machines; merge joins the shards into the file an unsharded run writes.
+With --soups, eval writes one line per soup over every member of the bundle instead (no α):
+"soup", its "mixing" (each member's weight, zero-shot first; Model Stock's per-layer cosθ and t;
+the greedy soup's steps) and "<set>:top1", "<set>:n", on the first --images images of each set.
 --member picks the fine-tuned member of a bundle with several (wiseft-pair/2; default: the
 first); members lists them.
 moved prints what fine-tuning moved, per tensor (tab-separated): each member's ‖θₖ − θ₀‖ / ‖θ₀‖
@@ -126,6 +133,8 @@ const OPTIONS = {
   out: { type: 'string' },
   shard: { type: 'string' },
   member: { type: 'string' },
+  soups: { type: 'string' },
+  images: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -137,10 +146,39 @@ function noPositionals(command: string, { positionals }: Args): void {
 }
 
 /** wise-ft results for every α (of this shard) on every eval set, to --out or stdout. */
+/** Soups over every member of the bundle, one line each, in the order asked. */
+async function soupsCommand(pair: string, spec: string, images: string | undefined, out: string | undefined): Promise<number> {
+  const recipes = parseSoupRecipes(spec);
+  const n = images === undefined ? Infinity : Number(images);
+  if (!(Number.isInteger(n) || n === Infinity) || n < 1) throw new Error(`--images: '${images}' is not a whole number of images above 0`);
+  const explorer = await openPair(pair);
+  try {
+    const p = explorer.current!;
+    const lines = new SoupLines(['zero-shot', ...p.members.map((m) => m.id)]);
+    const t0 = performance.now();
+    await explorer.evaluateSoups(recipes, n, (u) => lines.add(u));
+    const text =
+      lines
+        .lines(recipes, (w) => soupKey(p.resultsKey, weightsMixing(w)))
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n';
+    if (out) await writeFile(out, text);
+    else process.stdout.write(text);
+    console.error(
+      `evaluated ${recipes.length} soups over ${p.members.length} members in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    await explorer.dispose();
+  }
+  return 0;
+}
+
 async function evalCommand(args: Args): Promise<number> {
   const { values } = args;
   if (!values.pair) throw new Error('--pair is required');
   noPositionals('eval', args);
+  if (values.soups !== undefined) return soupsCommand(values.pair, values.soups, values.images, values.out);
+  if (values.images !== undefined) throw new Error('--images goes with --soups');
   checkAlphas(values.alphas);
   const alphas = shardAlphas(parseAlphas(values.alphas), values.shard);
   const explorer = await openPair(values.pair, values.member);

@@ -24,6 +24,8 @@ import type { LinearHead } from './train/head';
 export type { UserEvalSet, MovedReport, LayerUpdate };
 import { LayerSettings, type LayerUpdate } from './eval/layerSettings';
 import { groupCoefficients } from './blend/groups';
+import { SoupSettings, type SoupRecipe, type SoupUpdate } from './soup/soups';
+import { openSoupEngine, soupSource } from './soup/soupEngine';
 
 /** A layer group as the page sees it: its id (a dotted module prefix) and how many tensors it blends. */
 export interface LayerGroupSummary {
@@ -117,6 +119,10 @@ interface LoadedPair {
   source: BundleSource;
   /** The moved report, computed once per pair on first request. */
   moved: Promise<MovedReport> | null;
+  /** Every member in one engine, opened on the first soup request; released with the pair. */
+  soupEngine: Promise<BlendEngine> | null;
+  /** The soups' results, for the eval sets in use (replaced when the results key changes). */
+  soups: SoupSettings | null;
 }
 
 export interface ExplorerEnv {
@@ -133,6 +139,7 @@ export class Explorer {
   // Apart from evalGeneration: a sensitivity strip and the frontier run side by side, neither
   // superseding the other (they share the ORT queue, chunk by chunk).
   private layerGeneration = 0;
+  private soupGeneration = 0;
 
   constructor(private readonly env: ExplorerEnv) {}
 
@@ -195,6 +202,8 @@ export class Explorer {
       custom: null,
       source: bundle.source,
       moved: null,
+      soupEngine: null,
+      soups: null,
     };
     if (old) await release(old);
     return summarize(this.pair);
@@ -235,7 +244,9 @@ export class Explorer {
     const resultsKey = await resultsKeyFor(p.bundle.bundleHash, data);
     this.evalGeneration++;
     this.layerGeneration++;
+    this.soupGeneration++;
     p.resultsKey = resultsKey;
+    p.soups = null;
     p.evaluator = newEvaluator(p.engine, data, p.manifest);
     p.layerSettings = newLayerSettings(resultsKey, p.engine, data, p.manifest);
     // The recorded sweeps were measured on the bundle's sets, not these: not comparable.
@@ -310,6 +321,33 @@ export class Explorer {
     const layerSettings = p.layerSettings;
     const isStale = () => generation !== this.layerGeneration || this.pair !== p || p.layerSettings !== layerSettings;
     return layerSettings.run(settings, imagesPerSet, isStale, onUpdate);
+  }
+
+  /**
+   * Evaluates soups over every member of the bundle (weights, uniform, greedy, Model Stock) on the
+   * first `imagesPerSet` images of each set, each under its own soupKey; a later call supersedes
+   * this one, the frontier's evaluation goes on. The members are read on the first call.
+   */
+  async evaluateSoups(
+    recipes: readonly SoupRecipe[],
+    imagesPerSet: number,
+    onUpdate: (u: SoupUpdate) => void,
+  ): Promise<'done' | 'superseded'> {
+    const generation = ++this.soupGeneration;
+    const p = this.requirePair();
+    const { ort, backend, device, ledger } = this.env;
+    p.soupEngine ??= openSoupEngine(p.engine, p.manifest, (m) => readMemberModel(p.source, m), { ort, backend, device, ledger }).catch(
+      (e: unknown) => {
+        p.soupEngine = null;
+        throw e;
+      },
+    );
+    const engine = await p.soupEngine;
+    if (this.pair !== p) return 'superseded';
+    p.soups ??= new SoupSettings(p.resultsKey, soupSource(engine, p.manifest, p.evaluator.sets));
+    const soups = p.soups;
+    const isStale = () => generation !== this.soupGeneration || this.pair !== p || p.soups !== soups;
+    return soups.run(recipes, imagesPerSet, isStale, onUpdate);
   }
 
   /** Output-space ensemble accuracies over the grid, for the sets whose endpoints are complete. */
@@ -452,6 +490,8 @@ function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonl
 
 async function release(p: LoadedPair): Promise<void> {
   await p.engine.dispose();
+  // A soup engine that failed to open holds nothing.
+  await (await p.soupEngine?.catch(() => null))?.dispose();
   await p.text?.release();
 }
 

@@ -15,6 +15,7 @@ import { createLinearProbe, type LinearProbeController } from './controllers/lin
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
+import { createSoups, type SoupsController } from './controllers/soups';
 
 export interface AppActions
   extends
@@ -22,7 +23,8 @@ export interface AppActions
     LabController,
     Omit<SamplesController, 'dispose'>,
     Omit<MovedController, 'dispose'>,
-    Omit<LayersController, 'dispose'> {
+    Omit<LayersController, 'dispose'>,
+    Omit<SoupsController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -75,11 +77,12 @@ interface Controllers {
   probe: LinearProbeController;
   moved: MovedController;
   layers: LayersController;
+  soups: SoupsController;
 }
 
 /** The actions of the views beside the frontier: the lesson, the lab, the probe, moved weights, per-layer α. */
 function featureActions(c: Controllers) {
-  const { alpha, lab, samples, probe, moved, layers } = c;
+  const { alpha, lab, samples, probe, moved, layers, soups } = c;
   return {
     ...lab,
     toggleMoved: () => moved.toggleMoved(),
@@ -91,6 +94,8 @@ function featureActions(c: Controllers) {
     setLines: (p: Parameters<LayersController['setLines']>[0]) => layers.setLines(p),
     showSensitivity: (n: Parameters<LayersController['showSensitivity']>[0]) => layers.showSensitivity(n),
     setExtrapolate: (on: boolean) => alpha.setExtrapolate(on),
+    setSoupsOn: (on: boolean) => soups.setSoupsOn(on),
+    setTriangle: (view: Parameters<SoupsController['setTriangle']>[0]) => soups.setTriangle(view),
     chooseProbeFolder: (files: Parameters<LinearProbeController['chooseFolder']>[0]) => probe.chooseFolder(files),
     startProbe: (options: Parameters<LinearProbeController['start']>[0]) => probe.start(options),
     cancelProbe: () => probe.cancel(),
@@ -157,6 +162,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     probe: createLinearProbe(engine, store),
     moved: createMoved(engine, store),
     layers: createLayers(engine, store),
+    soups: createSoups(engine, store),
   };
   let unsyncHash: (() => void) | null = null;
   return {
@@ -171,7 +177,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       unsyncHash?.();
       evaluation.dispose();
       cache?.dispose();
-      for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers]) d.dispose();
+      for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers, c.soups]) d.dispose();
     },
   };
 }

@@ -31,6 +31,10 @@ export interface HashState {
   lines: LinesParams;
   /** The sensitivity strip's images per set, when it is shown. */
   sensitivity: number | null;
+  /** The soups panel is open. */
+  soups: boolean;
+  /** The soups' triangle, showing reference or shift accuracy; null: hidden. */
+  triangle: 'reference' | 'shift' | null;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -51,6 +55,8 @@ export const DEFAULT_HASH: HashState = {
   preset: null,
   lines: DEFAULT_LINES,
   sensitivity: null,
+  soups: false,
+  triangle: null,
 };
 
 /** The most labels, and the longest label, a link may carry: a link is shared, not a data file. */
@@ -103,6 +109,10 @@ function layerHash(
   };
 }
 
+function triangleOf(s: string | null): HashState['triangle'] {
+  return s === 'reference' || s === 'shift' ? s : null;
+}
+
 export function parseHash(hash: string, search = ''): HashState {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const q = new URLSearchParams(search.replace(/^\?/, ''));
@@ -123,6 +133,8 @@ export function parseHash(hash: string, search = ''): HashState {
     recorded: p.get('recorded') !== '0',
     ...parseLabHash(p),
     labels: parseLabels(p.get('labels')),
+    soups: p.get('soups') === '1',
+    triangle: triangleOf(p.get('triangle')),
   };
 }
 
@@ -145,6 +157,8 @@ export function formatHash(s: HashState): string {
   if (s.lines.base !== DEFAULT_LINES.base || s.lines.slope !== DEFAULT_LINES.slope)
     p.set('lines', `${s.lines.base.toFixed(2)},${s.lines.slope.toFixed(2)}`);
   if (s.sensitivity !== null) p.set('sensitivity', String(s.sensitivity));
+  if (s.soups) p.set('soups', '1');
+  if (s.triangle) p.set('triangle', s.triangle);
   // A comma needs no escape in a fragment: `hide=controls,table` reads as a person would type it.
   return `#${p.toString().replace(/%2C/g, ',')}`;
 }

@@ -20,6 +20,7 @@ import type { ImportedCurve } from './imported';
 import type { HidePart } from './lab';
 import { PAPER_CURVES } from '../data/paper/paper';
 import type { LayerPreset, LinesParams } from './layerAlpha';
+import type { GreedyStep, StockLayer } from '../worker/protocol';
 
 export interface PairSlice {
   pair: PairSummary | null;
@@ -64,6 +65,24 @@ export interface LayerSlice {
   layerEvaluating: boolean;
   /** α from −0.5 to 1.5: the frontier extended past zero-shot and fine-tuned. */
   extrapolate: boolean;
+}
+
+export interface SoupSlice {
+  /** The soups panel is open: the uniform soup, the greedy soup and Model Stock are evaluated and drawn. */
+  soupsOn: boolean;
+  /** The triangle's heatmap: reference or shift accuracy; null: hidden. */
+  triangle: 'reference' | 'shift' | null;
+  /** Soups' results by soupKey, apart from `points`: a soup number is never read as an α one. */
+  soupPoints: FrontierPoints;
+  /** The greedy soup's steps as decided, each with the key of the soup after it. */
+  greedySteps: { step: GreedyStep; soupKey: string }[];
+  /** How many greedy steps are shown: the animation reveals one at a time. */
+  greedyShown: number;
+  /** Model Stock's per-layer cosθ and t, and its results key. */
+  stock: { layers: StockLayer[]; soupKey: string } | null;
+  /** Images per set the soups are evaluated on so far (100 first, then all). */
+  soupImages: number | null;
+  soupEvaluating: boolean;
 }
 
 export interface EvaluationSlice {
@@ -183,6 +202,7 @@ export interface MessageSlice {
 export type State = PairSlice &
   AlphaSlice &
   LayerSlice &
+  SoupSlice &
   ResultsSlice &
   EvaluationSlice &
   ViewSlice &
@@ -237,6 +257,14 @@ export function initialState(h: HashState = parseHash('')): State {
     sensitivity: h.sensitivity,
     layerEvaluating: false,
     extrapolate: h.extrapolate,
+    soupsOn: h.soups,
+    triangle: h.triangle,
+    soupPoints: {},
+    greedySteps: [],
+    greedyShown: 0,
+    stock: null,
+    soupImages: null,
+    soupEvaluating: false,
     ...initialResults,
     evaluating: false,
     shift: h.shift,

@@ -4,6 +4,7 @@ import { FrontierChart } from './FrontierChart';
 import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
 import { LayerAlphaPanel } from './LayerAlphaPanel';
+import { SoupsPanel } from './SoupsPanel';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { FrontierTable } from './FrontierTable';
@@ -176,6 +177,11 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
         {!presenter && (
           <ErrorBoundary view="the per-layer α panel">
             <LayerAlphaPanel />
+          </ErrorBoundary>
+        )}
+        {!presenter && (
+          <ErrorBoundary view="the soups panel">
+            <SoupsPanel />
           </ErrorBoundary>
         )}
       </div>

@@ -24,6 +24,7 @@ import {
   type SetAccuracy,
 } from '../worker/protocol';
 import { currentSettingKey } from '../state/layerAlpha';
+import { soupMarks, type SoupMark } from '../state/soups';
 import { own } from '../core/eval/ids';
 import { thinCurve, isolate } from '../state/thin';
 import { boxOf, holdAxes, union, recordedBox, type HeldAxes, type Box } from '../state/axes';
@@ -43,6 +44,7 @@ export const COLORS = {
   paper: '#0d9488',
   extrapolated: '#b45309',
   perLayer: '#0891b2',
+  soup: '#b45309',
 };
 
 /** Axis names: recharts' default #808080 is 3.9:1 on white, under WCAG's 4.5:1 (slate-600 is 7.6:1). */
@@ -214,6 +216,8 @@ interface ChartData {
   above: Datum[];
   /** The current per-layer setting's point, while per-layer α is on. */
   perLayer: Datum | null;
+  /** The soups' points (uniform, greedy, Model Stock), while the soups panel is open. */
+  soups: (Datum & { kind: SoupMark['kind'] })[];
 }
 
 interface ChartInputs {
@@ -227,6 +231,7 @@ interface ChartInputs {
   showRecorded: boolean;
   /** The current per-layer setting's results, while per-layer α is on. */
   layerPoint: Record<string, SetAccuracy> | null;
+  soups: SoupMark[];
 }
 
 /** The live curve, the current α's point (or its ≈ estimate) and the endpoints. */
@@ -286,6 +291,14 @@ function fileSeries({ pair, shift, imported, showRecorded }: ChartInputs): Pick<
 const onExtendedGrid = (a: number) => EXTRAPOLATED_GRID.some((g) => sameAlpha(g, a));
 
 /** α outside [0, 1], each side joined to its endpoint; and the per-layer setting (α: none, it has one per group). */
+/** Each soup as a point of its own series: "uniform soup (n=100)", never a point of the α curve. */
+function soupSeries({ pair, shift, soups }: ChartInputs): ChartData['soups'] {
+  return soups.flatMap(({ kind, label, point }) => {
+    const p = frontierPoints(pair, { '0': point }, shift)[0];
+    return p ? [{ ...toDatum({ ...p, alpha: NaN }, `${label} (n=${p.reference.n})`), kind }] : [];
+  });
+}
+
 function extraSeries({ pair, points, shift, layerPoint }: ChartInputs): Pick<ChartData, 'below' | 'above' | 'perLayer'> {
   const all = frontierPoints(pair, points, shift).filter(
     (p) => onExtendedGrid(p.alpha) && (isExtrapolated(p.alpha) || sameAlpha(p.alpha, 0) || sameAlpha(p.alpha, 1)),
@@ -309,7 +322,7 @@ function chartData(input: ChartInputs): ChartData {
   const ens = input.showEnsemble
     ? frontierPoints(input.pair, input.ensemble, input.shift).map((p) => toDatum(p, 'Output-space ensemble'))
     : [];
-  return { ...liveSeries(input), ...fileSeries(input), ...extraSeries(input), ens };
+  return { ...liveSeries(input), ...fileSeries(input), ...extraSeries(input), ens, soups: soupSeries(input) };
 }
 
 function useChartInputs(): ChartInputs | null {
@@ -323,9 +336,17 @@ function useChartInputs(): ChartInputs | null {
   const showRecorded = useStore((s) => s.showRecorded);
   const layerKey = useStore(currentSettingKey);
   const layerPoint = useStore((s) => (layerKey ? (s.layerPoints[layerKey] ?? null) : null));
+  const soupsOn = useStore((s) => s.soupsOn);
+  const soupPoints = useStore((s) => s.soupPoints);
+  const greedySteps = useStore((s) => s.greedySteps);
+  const stock = useStore((s) => s.stock);
+  const soups = useMemo(
+    () => (pair ? soupMarks(pair, { soupsOn, soupPoints, greedySteps, stock }) : []),
+    [pair, soupsOn, soupPoints, greedySteps, stock],
+  );
   return useMemo(
-    () => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded, layerPoint } : null),
-    [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded, layerPoint],
+    () => (pair ? { pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded, layerPoint, soups } : null),
+    [pair, points, ensemble, shift, alpha, showEnsemble, imported, showRecorded, layerPoint, soups],
   );
 }
 
@@ -339,7 +360,7 @@ function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxe
   if (!input || !data) return null;
   const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
   const cur = data.current ?? data.estimate;
-  const extra = [...data.below, ...data.above, ...(data.perLayer ? [data.perLayer] : [])];
+  const extra = [...data.below, ...data.above, ...(data.perLayer ? [data.perLayer] : []), ...data.soups];
   const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...extra, ...(cur ? [cur] : [])]);
   const key = [
     input.pair.resultsKey,
@@ -506,8 +527,17 @@ function extendedSeries(data: ChartData): ReactNode[] {
         <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.perLayer} width={4} />
       </Scatter>
     ),
+    ...data.soups.map((d) => (
+      // One shape per soup, so the three stay apart in print and for colour-blind readers.
+      <Scatter key={`soup-${d.kind}`} name={d.series} data={[d]} fill={COLORS.soup} shape={SOUP_SHAPES[d.kind]} isAnimationActive={false}>
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.soup} width={4} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.soup} width={4} />
+      </Scatter>
+    )),
   ];
 }
+
+const SOUP_SHAPES = { uniform: 'triangle', greedy: 'square', 'model-stock': 'wye' } as const;
 
 function currentSeries(data: ChartData, alpha: number): ReactNode[] {
   return [

@@ -32,6 +32,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     current: () => r.current(),
     evaluate: (job, onEvent) => r.evaluate(job, Comlink.proxy(onEvent)),
     evaluateLayers: (job, onEvent) => r.evaluateLayers(job, Comlink.proxy(onEvent)),
+    evaluateSoups: (job, onEvent) => r.evaluateSoups(job, Comlink.proxy(onEvent)),
     cancel: (jobId) => r.cancel(jobId),
     useEvalFolder: (files, reference, onProgress) => r.useEvalFolder(files, reference, Comlink.proxy(onProgress)),
     evalLabels: () => r.evalLabels(),

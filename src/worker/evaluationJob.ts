@@ -1,6 +1,7 @@
 // One evaluation job, as the Worker runs it: the engine's per-chunk updates become the job's
 // events, in order, on the one channel the page gave; the result follows the last of them.
 import type { FrontierUpdate, EnsembleUpdate, LayerUpdate } from '../core/explorer';
+import type { SoupRecipe, SoupUpdate } from '../core/soup/soups';
 import type {
   EvaluationEvent,
   EvaluationJob,
@@ -10,6 +11,9 @@ import type {
   LayerJob,
   LayerResult,
   ResultsKey,
+  SoupEvent,
+  SoupJob,
+  SoupResult,
 } from './protocol';
 
 /** What a job needs of the engine (Explorer has it). */
@@ -64,6 +68,22 @@ export async function runLayerJob(engine: EvaluatesLayers, job: LayerJob, onEven
   let delivered: Promise<unknown> = Promise.resolve();
   const status = await engine.evaluateLayers(job.settings, job.imagesPerSet, (u) => {
     const e: LayerEvent = { kind: 'layer-chunk', jobId: job.id, ...u, resultsKey: u.resultsKey as ResultsKey };
+    delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
+  });
+  await delivered;
+  return { status, jobId: job.id };
+}
+
+/** What a soup job needs of the engine (Explorer has it). */
+export interface EvaluatesSoups {
+  evaluateSoups(recipes: readonly SoupRecipe[], imagesPerSet: number, onUpdate: (u: SoupUpdate) => void): Promise<'done' | 'superseded'>;
+}
+
+/** Runs a soup job as runLayerJob runs a per-layer one: its events in order, then its result. */
+export async function runSoupJob(engine: EvaluatesSoups, job: SoupJob, onEvent: (e: SoupEvent) => unknown): Promise<SoupResult> {
+  let delivered: Promise<unknown> = Promise.resolve();
+  const status = await engine.evaluateSoups(job.recipes, job.imagesPerSet, (u) => {
+    const e = { ...u, jobId: job.id, resultsKey: u.resultsKey as ResultsKey } as SoupEvent;
     delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
   });
   await delivered;

@@ -24,7 +24,7 @@ import { GpuBufferLimitError } from '../core/gpu/blend';
 import { ingestEvalFolder } from './evalFolder';
 import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
-import { runEvaluationJob, runLayerJob } from './evaluationJob';
+import { runEvaluationJob, runLayerJob, runSoupJob } from './evaluationJob';
 import { sendEvalLabels, sendEvalImages } from './evalSamples';
 import { runTrainingJob } from './trainingJob';
 import { withTrainedMember, type TrainedMember } from '../core/train/member';
@@ -243,6 +243,12 @@ const api: EngineApi = {
     const ex = need();
     if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
     return runLayerJob(ex, job, onEvent);
+  },
+
+  async evaluateSoups(job, onEvent) {
+    const ex = need();
+    if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
+    return runSoupJob(ex, job, onEvent);
   },
 
   async cancel(jobId) {

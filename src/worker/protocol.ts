@@ -11,6 +11,9 @@ import type { ImageCorrectness, PairedDifference } from '../core/eval/stats';
 import type { LoadProgress } from '../core/bundle/source';
 import type { NetLimits } from '../core/bundle/net';
 import type { BackendChoice, RuntimeInfo } from '../core/runtime/backend';
+import type { SoupRecipe, SoupUpdate } from '../core/soup/soups';
+import type { GreedyStep } from '../core/soup/greedy';
+import type { StockLayer } from '../core/soup/modelStock';
 
 export type {
   Prediction,
@@ -27,6 +30,9 @@ export type {
   MovedRow,
   MovedTotals,
   ChangeHistogram,
+  SoupRecipe,
+  GreedyStep,
+  StockLayer,
 };
 
 /**
@@ -187,6 +193,27 @@ export interface LayerEvent {
 
 export type LayerResult = { status: 'done' | 'superseded'; jobId: number };
 
+/**
+ * Soups over every member of the bundle (zero-shot first, then the manifest's members), on the
+ * first `imagesPerSet` images of each set. A newer soup job supersedes this one; the frontier's
+ * and the per-layer evaluations are not touched.
+ */
+export interface SoupJob {
+  id: number;
+  recipes: readonly SoupRecipe[];
+  imagesPerSet: number;
+}
+
+type OfJob<U> = U extends unknown ? Omit<U, 'resultsKey'> & { jobId: number; resultsKey: ResultsKey } : never;
+
+/**
+ * A soup's result so far ('soup-chunk', under its own `soupKey`, never an α key), a greedy step as
+ * it is decided, or Model Stock's per-layer cosθ and t.
+ */
+export type SoupEvent = OfJob<SoupUpdate>;
+
+export type SoupResult = { status: 'done' | 'superseded'; jobId: number };
+
 export type EvaluationResult =
   { status: 'done'; jobId: number; resultsKey: ResultsKey; points: FrontierPoints } | { status: 'superseded'; jobId: number };
 
@@ -250,6 +277,11 @@ export interface EngineApi {
   evaluate(job: EvaluationJob, onEvent: (e: EvaluationEvent) => void): Promise<EvaluationResult>;
   /** Runs a per-layer job; resolves after every one of its events has reached `onEvent`, as evaluate does. */
   evaluateLayers(job: LayerJob, onEvent: (e: LayerEvent) => void): Promise<LayerResult>;
+  /**
+   * Runs a soup job; resolves after every one of its events has reached `onEvent`, as evaluate does.
+   * The first soup job of a pair reads every member's checkpoint.
+   */
+  evaluateSoups(job: SoupJob, onEvent: (e: SoupEvent) => void): Promise<SoupResult>;
   /** Stops job `jobId` if it is the one running (it resolves 'superseded'); a later job is left alone. */
   cancel(jobId: number): Promise<void>;
   /** The user's own eval sets from a <set>/<class>/<image> folder or a zip of one. */

@@ -10,6 +10,9 @@ import {
   type LayerEvent,
   type LayerJob,
   type LayerResult,
+  type SoupEvent,
+  type SoupJob,
+  type SoupResult,
   type LoadedPairSummary,
   type PairSummary,
   type ResultsKey,
@@ -55,6 +58,12 @@ export interface FakeTraining {
 }
 
 /** A per-layer job the test drives. */
+export interface FakeSoupJob {
+  job: SoupJob;
+  emit(e: SoupEvent): void;
+  finish(r: SoupResult): void;
+}
+
 export interface FakeLayerJob {
   job: LayerJob;
   emit(e: LayerEvent): void;
@@ -114,6 +123,7 @@ export class FakeEngine implements EngineApi {
   jobs: FakeJob[] = [];
   trainings: FakeTraining[] = [];
   layerJobs: FakeLayerJob[] = [];
+  soupJobs: FakeSoupJob[] = [];
   cancelled: number[] = [];
   /** What loadPair/loadMember answer next (an Error to fail). */
   nextLoad: LoadedPairSummary | Error = { ...fakePair(), memberNote: null };
@@ -177,6 +187,13 @@ export class FakeEngine implements EngineApi {
     this.record('evaluateLayers', [job]);
     const d = deferred<LayerResult>();
     this.layerJobs.push({ job, emit: onEvent, finish: d.resolve });
+    return d.promise;
+  }
+
+  evaluateSoups(job: SoupJob, onEvent: (e: SoupEvent) => void): Promise<SoupResult> {
+    this.record('evaluateSoups', [job]);
+    const d = deferred<SoupResult>();
+    this.soupJobs.push({ job, emit: onEvent, finish: d.resolve });
     return d.promise;
   }
 

@@ -41,3 +41,17 @@ export function own<V>(rec: Readonly<Record<string, V>> | undefined | null, key:
 export function settingKey(resultsKey: string, alphas: readonly number[]): string {
   return `${resultsKey}|layers=${alphas.map((a) => String(a)).join(',')}`;
 }
+
+/**
+ * A soup's results key: the pair's results key and the soup's mixing ("w=0,0.5,0.5" for weights over
+ * the K members, "model-stock" for Model Stock's per-layer weights). Never an α key: a soup point
+ * is not a point of the WiSE-FT line.
+ */
+export function soupKey(resultsKey: string, mixing: string): string {
+  return `${resultsKey}|soup:${mixing}`;
+}
+
+/** "w=0,0.5,0.5": the mixing part of a weights soup's key. */
+export function weightsMixing(w: readonly number[]): string {
+  return `w=${w.map((x) => String(x)).join(',')}`;
+}

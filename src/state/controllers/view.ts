@@ -43,6 +43,8 @@ export function hashOf(s: State): HashState {
     preset: s.layerPreset,
     lines: s.lines,
     sensitivity: s.sensitivity,
+    soups: s.soupsOn,
+    triangle: s.triangle,
   };
 }
 

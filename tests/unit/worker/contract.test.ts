@@ -4,7 +4,15 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { runEvaluationJob, runLayerJob, type Evaluates, type EvaluatesLayers } from '../../../src/worker/evaluationJob';
+import {
+  runEvaluationJob,
+  runLayerJob,
+  runSoupJob,
+  type Evaluates,
+  type EvaluatesLayers,
+  type EvaluatesSoups,
+} from '../../../src/worker/evaluationJob';
+import type { SoupEvent, SoupJob, SoupResult } from '../../../src/worker/protocol';
 import { registerEngineErrors } from '../../../src/worker/wire';
 import {
   EngineError,
@@ -188,6 +196,48 @@ describe('a per-layer job across comlink', () => {
     );
     expect(seen).toEqual(['3 k|layers=0,1 1', '3 k|layers=1,0 2', '3 k|layers=0.5,0.5 3']);
     expect(result).toEqual({ status: 'done', jobId: 3 });
+  });
+});
+
+describe('a soup job across comlink', () => {
+  const soups: EvaluatesSoups = {
+    async evaluateSoups(recipes, _n, onUpdate) {
+      const point = { reference: { correct: 60, n: 100, total: 1000 } };
+      onUpdate({ kind: 'model-stock', resultsKey: 'k', soupKey: 'k|soup:model-stock', layers: [{ id: 'head', cos: 0.5, t: 2 / 3 }] });
+      recipes.forEach((r, i) =>
+        onUpdate({
+          kind: 'soup-chunk',
+          resultsKey: 'k',
+          soupKey: `k|soup:${r.kind}`,
+          recipe: r.kind,
+          weights: null,
+          point,
+          progress: { done: i + 1, chunkSize: 100 },
+        }),
+      );
+      const step = { member: 1, alone: 0.6, candidate: 0.6, kept: true, soup: [1] };
+      onUpdate({ kind: 'greedy-step', resultsKey: 'k', soupKey: 'k|soup:w=0,0,1', step });
+      return 'done';
+    },
+  };
+
+  it('delivers Model Stock, every soup chunk under its own key and the greedy step, in order, before the result', async () => {
+    const remote = channel<{ evaluateSoups(job: SoupJob, onEvent: (e: SoupEvent) => void): Promise<SoupResult> }>({
+      evaluateSoups: (job: SoupJob, onEvent: (e: SoupEvent) => void) => runSoupJob(soups, job, onEvent),
+    });
+    const seen: string[] = [];
+    const job: SoupJob = { id: 4, recipes: [{ kind: 'uniform' }, { kind: 'model-stock' }], imagesPerSet: 100 };
+    const result = await remote.evaluateSoups(
+      job,
+      Comlink.proxy((e: SoupEvent) => void seen.push(`${e.jobId} ${e.kind} ${e.soupKey}`)),
+    );
+    expect(seen).toEqual([
+      '4 model-stock k|soup:model-stock',
+      '4 soup-chunk k|soup:uniform',
+      '4 soup-chunk k|soup:model-stock',
+      '4 greedy-step k|soup:w=0,0,1',
+    ]);
+    expect(result).toEqual({ status: 'done', jobId: 4 });
   });
 });
 

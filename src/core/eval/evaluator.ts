@@ -51,30 +51,51 @@ export class FrontierEvaluator {
   /**
    * Runs the plan chunk by chunk; after each chunk, `onChunk` gets every set's accuracy at its α.
    * `isStale` is asked between chunks and after every run: when it says so, the rest is dropped.
+   * `lanes` are engines that each run one chunk at a time (helper Workers, eval/lanes.ts), taking the
+   * plan's next chunk as they free up: the plan's order is the order chunks start in. Chunks are
+   * recorded and reported here as they complete, so `onChunk` is called from one place, in order,
+   * and never after this resolves: a lane's chunk in flight is awaited before the outcome is known.
    */
   async run(
     plan: readonly WorkItem[],
     isStale: () => boolean,
     onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void,
+    lanes: readonly RunLogits[] = [this.runLogits],
   ): Promise<'done' | 'superseded'> {
-    const size = this.opts.preprocess.size;
-    const input = new Float32Array(batchSize(size) * 3 * size * size);
-    for (const item of plan) {
-      // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
-      // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
-      await yieldToEventLoop();
-      if (isStale()) return 'superseded';
-      const hits = await this.runChunk(item, input, isStale);
-      if (hits === null) return 'superseded';
-      this.results.record(item, hits);
-      if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
-      onChunk(item, this.results.point(item.alpha));
-    }
-    return 'done';
+    let next = 0;
+    let superseded = false;
+    let failed = false;
+    const stale = () => superseded || (superseded = isStale());
+    const lane = async (runLogits: RunLogits): Promise<void> => {
+      const size = this.opts.preprocess.size;
+      const input = new Float32Array(batchSize(size) * 3 * size * size);
+      while (next < plan.length && !failed) {
+        // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
+        // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
+        await yieldToEventLoop();
+        if (stale() || failed || next >= plan.length) return;
+        const item = plan[next++]!;
+        const hits = await this.runChunk(item, input, stale, runLogits);
+        if (hits === null || failed) return;
+        this.record(item, hits, onChunk);
+      }
+    };
+    // allSettled, not all: a failing lane must not resolve this while another lane's chunk is in
+    // flight (its event would come after the job's result); the others stop at their next chunk.
+    const outcomes = await Promise.allSettled(lanes.map((l) => lane(l).catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+    const error = outcomes.find((o) => o.status === 'rejected');
+    if (error) throw error.reason;
+    return superseded ? 'superseded' : 'done';
+  }
+
+  private record(item: WorkItem, hits: Uint8Array, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): void {
+    this.results.record(item, hits);
+    if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
+    onChunk(item, this.results.point(item.alpha));
   }
 
   /** Which images of one chunk are predicted right (1) or not (0), in batches that fit `input`; null once stale. */
-  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean): Promise<Uint8Array | null> {
+  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean, runLogits: RunLogits): Promise<Uint8Array | null> {
     const set = this.setsById.get(item.setId)!;
     const { classes, preprocess } = this.opts;
     const size = preprocess.size;
@@ -83,7 +104,7 @@ export class FrontierEvaluator {
     for (let start = item.start; start < item.end; start += bs) {
       const n = Math.min(item.end, start + bs) - start;
       const data = normalizeBatch(set, start, start + n, preprocess, input);
-      const logits = await this.runLogits(item.alpha, { data, dims: [n, 3, size, size] });
+      const logits = await runLogits(item.alpha, { data, dims: [n, 3, size, size] });
       if (isStale()) return null;
       markCorrect(logits, set.labels, start, n, classes, set.classSubset, hits.subarray(start - item.start));
       if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));

@@ -20,15 +20,41 @@ export function openLaneWorkers(pair: LanePair): Promise<Lanes> | null {
     { length: count },
     (_, i) => new Worker(new URL('./evalLane.worker.ts', import.meta.url), { type: 'module', name: `wiseft-lane-${i}` }),
   );
-  const dispose = async () => workers.forEach((w) => w.terminate());
+  const { guarded, failAll } = guardedCalls();
+  workers.forEach((w) => w.addEventListener('error', () => failAll('a helper engine stopped')));
+  const dispose = async () => {
+    failAll('the helper engines were closed');
+    workers.forEach((w) => w.terminate());
+  };
   const remotes = workers.map((w) => Comlink.wrap<LaneApi>(w));
   // The checkpoint bytes are copied into each Worker here, at the call: nothing keeps them afterwards.
-  const opened = Promise.all(remotes.map((r) => r.open(pair)));
+  const opened = Promise.all(remotes.map((r) => guarded(r.open(pair))));
   return opened.then(
-    () => ({ runs: remotes.map((r) => (alpha: number, input: { data: Float32Array; dims: number[] }) => r.run(alpha, input)), dispose }),
+    () => ({
+      runs: remotes.map((r) => (alpha: number, input: { data: Float32Array; dims: number[] }) => guarded(r.run(alpha, input))),
+      dispose,
+    }),
     async (e: unknown) => {
       await dispose();
       throw e;
     },
   );
+}
+
+/**
+ * A terminated or crashed Worker never answers: its calls in flight are failed by `failAll` instead,
+ * so a job waits for no chunk that cannot come (the Explorer then runs it on its own engine, or drops it).
+ */
+function guardedCalls() {
+  const pending = new Set<(e: Error) => void>();
+  const failAll = (why: string) => {
+    for (const fail of pending) fail(new Error(why));
+    pending.clear();
+  };
+  const guarded = <T>(call: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      pending.add(reject);
+      call.then(resolve, reject).finally(() => pending.delete(reject));
+    });
+  return { guarded, failAll };
 }

@@ -75,7 +75,12 @@ export class FrontierEvaluator {
         await yieldToEventLoop();
         if (stale() || failed || next >= plan.length) return;
         const item = plan[next++]!;
-        const hits = await this.runChunk(item, input, stale, runLogits);
+        const hits = await this.runChunk(item, input, stale, runLogits).catch((e: unknown) => {
+          // A chunk of a job already superseded may fail because its engine was released (a new
+          // pair, closed lanes): that is not this job's error, it has stopped anyway.
+          if (stale()) return null;
+          throw e;
+        });
         if (hits === null || failed) return;
         this.record(item, hits, onChunk);
       }

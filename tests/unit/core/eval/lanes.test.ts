@@ -108,6 +108,26 @@ describe('frontier evaluation on several lanes (eval/lanes.ts)', () => {
   });
 });
 
+describe('frontier lanes whose engine goes away', () => {
+  it('a chunk failing after its job went stale (its lanes closed for a new pair) ends the job superseded, not failed', async () => {
+    let stale = false;
+    const closing: RunLogits = async (a, i) => {
+      if (stale) throw new Error('the helper engines were closed');
+      const out = await varied(a, i);
+      stale = true;
+      return out;
+    };
+    const ev = new FrontierEvaluator(varied, sets(), opts);
+    const outcome = await ev.run(
+      ev.plan([0, 1], null),
+      () => stale,
+      () => undefined,
+      [closing, closing],
+    );
+    expect(outcome).toBe('superseded');
+  });
+});
+
 describe('laneCount: how many engines the frontier runs on', () => {
   const small = 2_400_000;
   it('two single-threaded lanes on wasm with two cores and a small pair; none on WebGPU, one core or a pair over the budget', () => {

@@ -120,6 +120,8 @@ interface LoadedPair {
   moved: Promise<MovedReport> | null;
   /** Helper engines the frontier's chunks are dealt to (eval/lanes.ts); null: this engine alone. */
   lanes: Promise<Lanes | null> | null;
+  /** The lanes once started (null: they failed to start); undefined while they start. */
+  readyLanes?: Lanes | null;
 }
 
 export interface ExplorerEnv {
@@ -205,8 +207,10 @@ export class Explorer {
       moved: null,
       lanes: this.openLanes(engine, bundle),
     };
+    const p = this.pair;
+    void p.lanes?.then((l) => (p.readyLanes = l));
     if (old) await release(old);
-    return summarize(this.pair);
+    return summarize(p);
   }
 
   private async createEngine(bundle: LoadedBundle): Promise<BlendEngine> {
@@ -247,10 +251,18 @@ export class Explorer {
     return opened ? opened.catch(() => null) : null;
   }
 
-  /** The engines a frontier job runs on: the lanes, each falling back to this engine if it fails; undefined: this one. */
-  private async evaluationRuns(p: LoadedPair): Promise<RunLogits[] | undefined> {
-    const lanes = await p.lanes;
-    if (!lanes) return undefined;
+  /**
+   * The engines a frontier job runs on: `now` its lanes (undefined: this engine); `later` lanes
+   * still starting, which take over when ready, so the first job after a load does not wait for them.
+   */
+  private evaluationRuns(p: LoadedPair): { now?: RunLogits[]; later?: Promise<RunLogits[]> } {
+    if (!p.lanes) return {};
+    if (p.readyLanes === undefined) return { later: p.lanes.then((l) => (l ? this.withFallback(p, l) : [])) };
+    return p.readyLanes ? { now: this.withFallback(p, p.readyLanes) } : {};
+  }
+
+  /** The lanes' runs, each falling back to this engine if its helper fails (and then dropping the lanes). */
+  private withFallback(p: LoadedPair, lanes: Lanes): RunLogits[] {
     const local = engineLogits(p.engine, p.manifest.io.logits);
     const drop = () => {
       if (p.lanes === null) return;
@@ -271,7 +283,7 @@ export class Explorer {
   /** How many engines the frontier of the loaded pair runs on: its lanes, or 1 (this engine). */
   async frontierEngines(): Promise<number> {
     const lanes = await this.pair?.lanes;
-    return lanes ? lanes.runs.length : 1;
+    return lanes && this.pair?.lanes ? lanes.runs.length : 1;
   }
 
   /**
@@ -335,14 +347,15 @@ export class Explorer {
     const plan = evaluator.plan(grid, current);
     let done = 0;
     const isStale = () => generation !== this.evalGeneration || this.pair !== p;
-    const runs = await this.evaluationRuns(p);
+    const { now, later } = this.evaluationRuns(p);
     const outcome = await evaluator.run(
       plan,
       isStale,
       (item, point) => {
         onUpdate({ resultsKey, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
       },
-      runs,
+      now,
+      later,
     );
     if (outcome === 'done' && onEnsemble) onEnsemble(this.ensemble(grid));
     return outcome;

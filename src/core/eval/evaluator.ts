@@ -55,42 +55,70 @@ export class FrontierEvaluator {
    * plan's next chunk as they free up: the plan's order is the order chunks start in. Chunks are
    * recorded and reported here as they complete, so `onChunk` is called from one place, in order,
    * and never after this resolves: a lane's chunk in flight is awaited before the outcome is known.
+   * `later`, lanes still starting: when they are ready, they take over from `lanes` (which finish
+   * their chunk in flight), so a job need not wait for helper Workers to start.
    */
   async run(
     plan: readonly WorkItem[],
     isStale: () => boolean,
     onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void,
     lanes: readonly RunLogits[] = [this.runLogits],
+    later?: Promise<readonly RunLogits[]>,
   ): Promise<'done' | 'superseded'> {
-    let next = 0;
-    let superseded = false;
-    let failed = false;
-    const stale = () => superseded || (superseded = isStale());
-    const lane = async (runLogits: RunLogits): Promise<void> => {
-      const size = this.opts.preprocess.size;
-      const input = new Float32Array(batchSize(size) * 3 * size * size);
-      while (next < plan.length && !failed) {
-        // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
-        // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
-        await yieldToEventLoop();
-        if (stale() || failed || next >= plan.length) return;
-        const item = plan[next++]!;
-        const hits = await this.runChunk(item, input, stale, runLogits).catch((e: unknown) => {
-          // A chunk of a job already superseded may fail because its engine was released (a new
-          // pair, closed lanes): that is not this job's error, it has stopped anyway.
-          if (stale()) return null;
-          throw e;
-        });
-        if (hits === null || failed) return;
-        this.record(item, hits, onChunk);
-      }
-    };
+    const state = { next: 0, superseded: false, failed: false, replaced: false, finished: false };
+    const stale = () => state.superseded || (state.superseded = isStale());
+    const start = (runLogits: RunLogits, replaceable: boolean) =>
+      this.lane(plan, state, stale, runLogits, replaceable, onChunk).catch((e: unknown) => {
+        state.failed = true;
+        throw e;
+      });
+    const running = lanes.map((l) => start(l, later !== undefined));
+    void later?.then(
+      (more) => {
+        if (state.finished || more.length === 0) return;
+        state.replaced = true;
+        running.push(...more.map((l) => start(l, false)));
+      },
+      () => undefined,
+    );
     // allSettled, not all: a failing lane must not resolve this while another lane's chunk is in
     // flight (its event would come after the job's result); the others stop at their next chunk.
-    const outcomes = await Promise.allSettled(lanes.map((l) => lane(l).catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+    // Again while lanes joined during the wait.
+    let outcomes: PromiseSettledResult<void>[];
+    do outcomes = await Promise.allSettled([...running]);
+    while (outcomes.length < running.length);
+    state.finished = true;
     const error = outcomes.find((o) => o.status === 'rejected');
     if (error) throw error.reason;
-    return superseded ? 'superseded' : 'done';
+    return state.superseded ? 'superseded' : 'done';
+  }
+
+  /** One engine's loop: the plan's next chunk until none is left, the job is stale, a lane failed or (`replaceable`) lanes joined. */
+  private async lane(
+    plan: readonly WorkItem[],
+    state: { next: number; failed: boolean; replaced: boolean },
+    stale: () => boolean,
+    runLogits: RunLogits,
+    replaceable: boolean,
+    onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void,
+  ): Promise<void> {
+    const size = this.opts.preprocess.size;
+    const input = new Float32Array(batchSize(size) * 3 * size * size);
+    while (state.next < plan.length) {
+      // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
+      // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
+      await yieldToEventLoop();
+      if (stale() || state.failed || (replaceable && state.replaced) || state.next >= plan.length) return;
+      const item = plan[state.next++]!;
+      const hits = await this.runChunk(item, input, stale, runLogits).catch((e: unknown) => {
+        // A chunk of a job already superseded may fail because its engine was released (a new
+        // pair, closed lanes): that is not this job's error, it has stopped anyway.
+        if (stale()) return null;
+        throw e;
+      });
+      if (hits === null || state.failed) return;
+      this.record(item, hits, onChunk);
+    }
   }
 
   private record(item: WorkItem, hits: Uint8Array, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): void {

@@ -108,6 +108,35 @@ describe('frontier evaluation on several lanes (eval/lanes.ts)', () => {
   });
 });
 
+describe('lanes still starting when a job begins', () => {
+  it("run on the engine first, then the lanes take over once ready (the engine finishes its chunk in flight), with one engine's results", async () => {
+    const one = await evaluate(undefined);
+    const starts: string[] = [];
+    let ready: (l: RunLogits[]) => void = () => undefined;
+    const later = new Promise<RunLogits[]>((resolve) => (ready = resolve));
+    const ev = new FrontierEvaluator(varied, sets(), opts);
+    let events = 0;
+    const outcome = await ev.run(
+      ev.plan([0, 0.5, 1], 0.25),
+      () => false,
+      () => {
+        if (++events === 3) ready([lane(varied, 6, starts, 'a'), lane(varied, 7, starts, 'b')]);
+      },
+      [lane(varied, 5, starts, 'engine')],
+      later,
+    );
+    expect(outcome).toBe('done');
+    expect(ev.points()).toEqual(one.ev.points());
+    const names = starts.map((x) => x.split('|')[2]);
+    const firstLane = names.findIndex((n) => n !== 'engine');
+    expect(firstLane).toBeGreaterThanOrEqual(3);
+    // At most the chunk it took before the lanes arrived, then never the engine again.
+    expect(names.slice(firstLane + 1).filter((n) => n === 'engine').length).toBeLessThanOrEqual(1);
+    expect(names.lastIndexOf('engine')).toBeLessThan(firstLane + 2);
+    expect(new Set(names.slice(firstLane))).toEqual(new Set(['a', 'b']));
+  });
+});
+
 describe('frontier lanes whose engine goes away', () => {
   it('a chunk failing after its job went stale (its lanes closed for a new pair) ends the job superseded, not failed', async () => {
     let stale = false;

@@ -237,7 +237,7 @@ export class Explorer {
     }
   }
 
-  /** The pair's helper engines, started now and awaited by the first evaluation; a failed start leaves one engine. */
+  /** The pair's helper engines, started now (a job runs on this engine until they are ready); a failed start leaves one engine. */
   private openLanes(engine: BlendEngine, bundle: LoadedBundle): Promise<Lanes | null> | null {
     if (!this.env.openLanes || engine.info.backend !== 'wasm') return null;
     const m = bundle.manifest;
@@ -512,7 +512,8 @@ function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonl
 async function release(p: LoadedPair): Promise<void> {
   const lanes = p.lanes;
   p.lanes = null;
-  await lanes?.then((l) => l?.dispose()).catch(() => undefined);
+  // Not awaited: lanes still starting are closed once started, without holding up the next pair.
+  void lanes?.then((l) => l?.dispose()).catch(() => undefined);
   await p.engine.dispose();
   await p.text?.release();
 }

@@ -31,10 +31,10 @@ function outcomesOf(bits: { correct: Uint8Array; seen: Uint8Array }, images: num
 }
 
 /** The grid's first `images` outcomes per set, on `engines` frontier engines; the job is cancelled once they are all in. */
-async function firstImages(engines: number, grid: number[], images: number): Promise<FirstImages> {
+async function firstImages(count: number, grid: number[], images: number): Promise<FirstImages> {
   const w = startEngineWorker({ debug: true });
   try {
-    await w.debug!.setFrontierEngines(engines);
+    await w.debug!.setFrontierEngines(count);
     await w.engine.init('wasm', () => undefined);
     const pair = await w.engine.loadPair({ kind: 'url', url: new URL(BUNDLED, location.href).href }, () => undefined, null);
     const outcomes: Record<string, string> = {};
@@ -47,10 +47,13 @@ async function firstImages(engines: number, grid: number[], images: number): Pro
         if (a.n >= images && a.images && !outcomes[`${e.alpha}|${id}`]) outcomes[`${e.alpha}|${id}`] = outcomesOf(a.images, images);
       if (Object.keys(outcomes).length === grid.length * pair.sets.length) void w.engine.cancel(1);
     };
+    // Waits for the helper engines to start, so that they, not the engine Worker standing in for
+    // them meanwhile, run this job's chunks.
+    const engines = await w.debug!.frontierEngines();
     const r = await w.engine.evaluate({ id: 1, grid, currentAlpha: null }, onEvent);
     resolved = true;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    return { outcomes, result: r.status, late, engines: await w.debug!.frontierEngines() };
+    return { outcomes, result: r.status, late, engines };
   } finally {
     w.terminate();
   }
@@ -58,13 +61,14 @@ async function firstImages(engines: number, grid: number[], images: number): Pro
 
 /** Job 1 superseded by job 2 right after its first event; job 2 cancelled after its first event. */
 async function supersede(
-  engines: number,
+  count: number,
 ): Promise<{ first: string; second: string; late: number; eventsOfFirstAfterSecond: number; engines: number }> {
   const w = startEngineWorker({ debug: true });
   try {
-    await w.debug!.setFrontierEngines(engines);
+    await w.debug!.setFrontierEngines(count);
     await w.engine.init('wasm', () => undefined);
     await w.engine.loadPair({ kind: 'url', url: new URL(BUNDLED, location.href).href }, () => undefined, null);
+    const engines = await w.debug!.frontierEngines();
     let secondStarted = false;
     let eventsOfFirstAfterSecond = 0;
     let settled = 0;
@@ -86,7 +90,7 @@ async function supersede(
     const r2 = await (second as unknown as Promise<EvaluationResult>);
     settled = 2;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    return { first: r1.status, second: r2.status, late, eventsOfFirstAfterSecond, engines: await w.debug!.frontierEngines() };
+    return { first: r1.status, second: r2.status, late, eventsOfFirstAfterSecond, engines };
   } finally {
     w.terminate();
   }

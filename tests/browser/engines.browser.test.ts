@@ -22,6 +22,7 @@ describe('the frontier on two engines (bundled pair, wasm)', () => {
     async () => {
       const r = await s.page.evaluate((a) => (globalThis as unknown as { engines: Engines }).engines.laneLogits(a), GRID);
       expect(r.values).toBeGreaterThan(0);
+      expect(r.pageThreads).toBeGreaterThan(1);
       expect(r.maxAbsDiff).toBe(0);
       expect(r.identical).toBe(true);
     },

@@ -555,6 +555,10 @@ describe('privacy', () => {
           expect(violations).toEqual([]);
           expect(s.errors.filter((e) => /Content Security Policy|CSP/i.test(e))).toEqual([]);
           expect(s.errors).toEqual([]);
+          // The frontier's helper Workers (core/eval/lanes.ts) start under the same policy: a start
+          // refused by it would leave the frontier on one engine without a word.
+          const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+          expect(await withDebug(page, (d) => d.frontierEngines())).toBe(cores >= 2 ? 2 : 1);
         },
         {
           beforeGoto: async (ctx) => {

@@ -13,6 +13,7 @@ import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
 import { probe } from './probe';
+import { liveFrontier } from './frontierEngines';
 import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
 const params = new URLSearchParams(location.search);
@@ -217,6 +218,7 @@ const bench = {
   frontier,
   gpuKernels,
   probe,
+  liveFrontier,
   stat,
   tpSetup,
   tpCase,

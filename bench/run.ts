@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-first-screen]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-first-screen | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -422,6 +422,39 @@ async function onlyProbe(): Promise<void> {
   }
 }
 
+/**
+ * `--only-frontier-workers [--frontier-rounds=N]`: the bundled pair's live frontier in the page on 1
+ * engine (the engine Worker alone) and on 2 (helper Workers, core/eval/lanes.ts), alternated in one
+ * run, each printed with the load average before and after (not written to docs/benchmarks.json:
+ * one run on a shared machine).
+ */
+async function onlyFrontierWorkers(): Promise<void> {
+  if (!existsSync(BUNDLED)) throw new Error('--only-frontier-workers needs the bundled pair (public/pairs/shapes)');
+  const rounds = Number(/^--frontier-rounds=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--frontier-rounds=')) ?? '')?.[1] ?? 1);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const v = await startVite();
+  try {
+    const p = await openBench(v.base);
+    try {
+      for (let r = 0; r < rounds; r++)
+        for (const engines of r % 2 === 0 ? [1, 2] : [2, 1]) {
+          const before = loadavg();
+          const x = await call(p.page, 'liveFrontier', { manifest: '/pairs/shapes/manifest.json', engines });
+          log(
+            `live frontier, bundled pair, page wasm, ${x.engines} engine${x.engines > 1 ? 's' : ''}: ${(x.liveFrontierMs / 1000).toFixed(1)} s ` +
+              `for ${x.images} images (${Math.round(x.images / (x.liveFrontierMs / 1000))} images/s); first estimate of the current α ` +
+              `${x.firstEstimateMs.toFixed(0)} ms; a new α afterwards ${x.newAlphaFirstEstimateMs.toFixed(0)} ms; ` +
+              `pair load ${x.loadPairMs.toFixed(0)} ms; load average ${load(before)} before, ${load(loadavg())} after`,
+          );
+        }
+    } finally {
+      await p.close();
+    }
+  } finally {
+    await v.close();
+  }
+}
+
 /** `--only-first-screen`: bench/firstScreen.ts, printed (one cold and one repeat visit). */
 async function onlyFirstScreen(): Promise<void> {
   const r = await firstScreen(ROOT, join(OUT, 'dist-first-screen'), CHROMIUM);
@@ -442,6 +475,7 @@ async function onlyFirstScreen(): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv.includes('--only-probe')) return onlyProbe();
   if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();
+  if (process.argv.includes('--only-frontier-workers')) return onlyFrontierWorkers();
   if (process.argv.includes('--only-throughput')) return onlyThroughput();
   if (process.argv.includes('--only-memory')) return onlyRows('memory');
   if (process.argv.includes('--only-frontier')) return onlyRows('frontier');

@@ -8,12 +8,13 @@ import type { MovedReport } from './moved/moved';
 import type { Manifest, MemberSpec } from './bundle/manifest';
 import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
-import { BlendEngine, type Backend, type BlendPoint, type OrtModule, type EngineInfo } from './runtime/engine';
+import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
 import type { ResourceLedger } from './runtime/ledger';
 import { spriteSet, normalizeHWC, type EvalSetData } from './eval/sprites';
 import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
 import { CHUNK, type SetAccuracy } from './eval/frontier';
-import { FrontierEvaluator } from './eval/evaluator';
+import { FrontierEvaluator, type RunLogits } from './eval/evaluator';
+import { blendPoint, engineLogits, type LanePair, type Lanes } from './eval/lanes';
 import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSets';
 import { packRgb } from './image/pack';
 import { labelsOf, thumbnailsOf, type Thumbnail } from './eval/samples';
@@ -123,6 +124,10 @@ interface LoadedPair {
   soupEngine: Promise<BlendEngine> | null;
   /** The soups' results, for the eval sets in use (replaced when the results key changes). */
   soups: SoupSettings | null;
+  /** Helper engines the frontier's chunks are dealt to (eval/lanes.ts); null: this engine alone. */
+  lanes: Promise<Lanes | null> | null;
+  /** The lanes once started (null: they failed to start); undefined while they start. */
+  readyLanes?: Lanes | null;
 }
 
 export interface ExplorerEnv {
@@ -131,6 +136,11 @@ export interface ExplorerEnv {
   device?: GPUDevice;
   /** Counts the sessions and GPU buffers this explorer's engines hold (the leak tests read it). */
   ledger?: ResourceLedger;
+  /**
+   * Starts helper engines for the frontier on a newly loaded wasm pair (the Worker's: helper
+   * Workers), or says null when this pair stays on one engine (eval/lanes.ts laneCount).
+   */
+  openLanes?: (pair: LanePair) => Promise<Lanes> | null;
 }
 
 export class Explorer {
@@ -204,9 +214,12 @@ export class Explorer {
       moved: null,
       soupEngine: null,
       soups: null,
+      lanes: this.openLanes(engine, bundle),
     };
+    const p = this.pair;
+    void p.lanes?.then((l) => (p.readyLanes = l));
     if (old) await release(old);
-    return summarize(this.pair);
+    return summarize(p);
   }
 
   private async createEngine(bundle: LoadedBundle): Promise<BlendEngine> {
@@ -231,6 +244,55 @@ export class Explorer {
       }
       throw e;
     }
+  }
+
+  /** The pair's helper engines, started now (a job runs on this engine until they are ready); a failed start leaves one engine. */
+  private openLanes(engine: BlendEngine, bundle: LoadedBundle): Promise<Lanes | null> | null {
+    if (!this.env.openLanes || engine.info.backend !== 'wasm') return null;
+    const m = bundle.manifest;
+    const opened = this.env.openLanes({
+      zeroShot: bundle.zeroShot,
+      fineTuned: bundle.fineTuned,
+      inputName: engine.info.inputName,
+      logits: m.io.logits,
+      labels: [m.models.zeroShot.path, bundle.member.model.path],
+    });
+    return opened ? opened.catch(() => null) : null;
+  }
+
+  /**
+   * The engines a frontier job runs on: `now` its lanes (undefined: this engine); `later` lanes
+   * still starting, which take over when ready, so the first job after a load does not wait for them.
+   */
+  private evaluationRuns(p: LoadedPair): { now?: RunLogits[]; later?: Promise<RunLogits[]> } {
+    if (!p.lanes) return {};
+    if (p.readyLanes === undefined) return { later: p.lanes.then((l) => (l ? this.withFallback(p, l) : [])) };
+    return p.readyLanes ? { now: this.withFallback(p, p.readyLanes) } : {};
+  }
+
+  /** The lanes' runs, each falling back to this engine if its helper fails (and then dropping the lanes). */
+  private withFallback(p: LoadedPair, lanes: Lanes): RunLogits[] {
+    const local = engineLogits(p.engine, p.manifest.io.logits);
+    const drop = () => {
+      if (p.lanes === null) return;
+      p.lanes = null;
+      void lanes.dispose().catch(() => undefined);
+    };
+    return lanes.runs.map((lane) => async (alpha, input) => {
+      try {
+        return await lane(alpha, input);
+      } catch {
+        // A helper Worker that failed (out of memory, crashed) leaves its chunk, and the job, to this engine.
+        drop();
+        return local(alpha, input);
+      }
+    });
+  }
+
+  /** How many engines the frontier of the loaded pair runs on: its lanes, or 1 (this engine). */
+  async frontierEngines(): Promise<number> {
+    const lanes = await this.pair?.lanes;
+    return lanes && this.pair?.lanes ? lanes.runs.length : 1;
   }
 
   /**
@@ -296,9 +358,16 @@ export class Explorer {
     const plan = evaluator.plan(grid, current);
     let done = 0;
     const isStale = () => generation !== this.evalGeneration || this.pair !== p;
-    const outcome = await evaluator.run(plan, isStale, (item, point) => {
-      onUpdate({ resultsKey, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
-    });
+    const { now, later } = this.evaluationRuns(p);
+    const outcome = await evaluator.run(
+      plan,
+      isStale,
+      (item, point) => {
+        onUpdate({ resultsKey, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
+      },
+      now,
+      later,
+    );
     if (outcome === 'done' && onEnsemble) onEnsemble(this.ensemble(grid));
     return outcome;
   }
@@ -463,18 +532,8 @@ function validateModelIo(info: EngineInfo, m: Manifest): void {
   checkDeclaredShapes(info, m);
 }
 
-/**
- * An α as the engine takes it: inside [0, 1] as a bare α (the engine checks its range), outside as
- * coefficients, which the engine lets extrapolate (θ₀ + α·(θ₁ − θ₀) for α < 0 or α > 1).
- */
-function blendPoint(alpha: number): BlendPoint {
-  return alpha >= 0 && alpha <= 1 ? alpha : { alpha };
-}
-
 function newEvaluator(engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): FrontierEvaluator {
-  const run = async (alpha: number, input: { data: Float32Array; dims: number[] }) =>
-    (await engine.run(blendPoint(alpha), input))[m.io.logits]!.data;
-  return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess });
+  return new FrontierEvaluator(engineLogits(engine, m.io.logits), sets, { classes: m.classes.length, preprocess: m.preprocess });
 }
 
 function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): LayerSettings {
@@ -489,6 +548,10 @@ function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonl
 }
 
 async function release(p: LoadedPair): Promise<void> {
+  const lanes = p.lanes;
+  p.lanes = null;
+  // Not awaited: lanes still starting are closed once started, without holding up the next pair.
+  void lanes?.then((l) => l?.dispose()).catch(() => undefined);
   await p.engine.dispose();
   // A soup engine that failed to open holds nothing.
   await (await p.soupEngine?.catch(() => null))?.dispose();

@@ -54,5 +54,7 @@ function debugOverComlink(r: Comlink.Remote<EngineDebugApi>): EngineDebugApi {
     resources: () => r.resources(),
     cacheStats: () => r.cacheStats(),
     setNetLimits: (limits) => r.setNetLimits(limits),
+    setFrontierEngines: (n) => r.setFrontierEngines(n),
+    frontierEngines: () => r.frontierEngines(),
   };
 }

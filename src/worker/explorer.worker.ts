@@ -27,6 +27,7 @@ import { registerEngineErrors } from './wire';
 import { runEvaluationJob, runLayerJob, runSoupJob } from './evaluationJob';
 import { sendEvalLabels, sendEvalImages } from './evalSamples';
 import { runTrainingJob } from './trainingJob';
+import { openLaneWorkers, requestFrontierEngines } from './evalLanes';
 import { withTrainedMember, type TrainedMember } from '../core/train/member';
 import {
   EngineError,
@@ -64,7 +65,7 @@ let probeCount = 0;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 // Every engine's sessions and GPU buffers, across fallbacks: what the debug resources() counts.
 const ledger = new ResourceLedger();
-const runtimeDeps: RuntimeDeps = { ort: ortWeb, ortVersion, configureThreads, requestGpu: watchedGpu, ledger };
+const runtimeDeps: RuntimeDeps = { ort: ortWeb, ortVersion, configureThreads, requestGpu: watchedGpu, ledger, openLanes: openLaneWorkers };
 
 /** Makes `rt` the engine; the caller disposes the one it replaces. */
 function adopt(rt: Runtime): RuntimeInfo {
@@ -357,6 +358,12 @@ const debugApi: EngineDebugApi = {
   },
   async setNetLimits(limits) {
     netLimits = { ...limits };
+  },
+  async setFrontierEngines(n) {
+    requestFrontierEngines(n);
+  },
+  async frontierEngines() {
+    return (await explorer?.frontierEngines()) ?? 1;
   },
 };
 

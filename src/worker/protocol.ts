@@ -339,6 +339,14 @@ export interface EngineDebugApi {
   cacheStats(): Promise<CacheStats>;
   /** Shorter timeouts or caps for the downloads that follow. */
   setNetLimits(limits: Partial<NetLimits>): Promise<void>;
+  /**
+   * Engines the frontier of the pairs loaded next runs on, on wasm: 1 is the engine Worker alone,
+   * n ≥ 2 that many single-threaded helper Workers (still within core/eval/lanes.ts's memory
+   * budget); null restores the default.
+   */
+  setFrontierEngines(n: number | null): Promise<void>;
+  /** How many engines the loaded pair's frontier runs on (1 without a pair). */
+  frontierEngines(): Promise<number>;
 }
 
 export type EngineErrorCode =

@@ -51,30 +51,84 @@ export class FrontierEvaluator {
   /**
    * Runs the plan chunk by chunk; after each chunk, `onChunk` gets every set's accuracy at its α.
    * `isStale` is asked between chunks and after every run: when it says so, the rest is dropped.
+   * `lanes` are engines that each run one chunk at a time (helper Workers, eval/lanes.ts), taking the
+   * plan's next chunk as they free up: the plan's order is the order chunks start in. Chunks are
+   * recorded and reported here as they complete, so `onChunk` is called from one place, in order,
+   * and never after this resolves: a lane's chunk in flight is awaited before the outcome is known.
+   * `later`, lanes still starting: when they are ready, they take over from `lanes` (which finish
+   * their chunk in flight), so a job need not wait for helper Workers to start.
    */
   async run(
     plan: readonly WorkItem[],
     isStale: () => boolean,
     onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void,
+    lanes: readonly RunLogits[] = [this.runLogits],
+    later?: Promise<readonly RunLogits[]>,
   ): Promise<'done' | 'superseded'> {
+    const state = { next: 0, superseded: false, failed: false, replaced: false, finished: false };
+    const stale = () => state.superseded || (state.superseded = isStale());
+    const start = (runLogits: RunLogits, replaceable: boolean) =>
+      this.lane(plan, state, stale, runLogits, replaceable, onChunk).catch((e: unknown) => {
+        state.failed = true;
+        throw e;
+      });
+    const running = lanes.map((l) => start(l, later !== undefined));
+    void later?.then(
+      (more) => {
+        if (state.finished || more.length === 0) return;
+        state.replaced = true;
+        running.push(...more.map((l) => start(l, false)));
+      },
+      () => undefined,
+    );
+    // allSettled, not all: a failing lane must not resolve this while another lane's chunk is in
+    // flight (its event would come after the job's result); the others stop at their next chunk.
+    // Again while lanes joined during the wait.
+    let outcomes: PromiseSettledResult<void>[];
+    do outcomes = await Promise.allSettled([...running]);
+    while (outcomes.length < running.length);
+    state.finished = true;
+    const error = outcomes.find((o) => o.status === 'rejected');
+    if (error) throw error.reason;
+    return state.superseded ? 'superseded' : 'done';
+  }
+
+  /** One engine's loop: the plan's next chunk until none is left, the job is stale, a lane failed or (`replaceable`) lanes joined. */
+  private async lane(
+    plan: readonly WorkItem[],
+    state: { next: number; failed: boolean; replaced: boolean },
+    stale: () => boolean,
+    runLogits: RunLogits,
+    replaceable: boolean,
+    onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void,
+  ): Promise<void> {
     const size = this.opts.preprocess.size;
     const input = new Float32Array(batchSize(size) * 3 * size * size);
-    for (const item of plan) {
+    while (state.next < plan.length) {
       // Back to the event loop between chunks: ORT's run can resolve through microtasks alone, and
       // without this a Worker would not see a new α, a cancel or an upload until the whole plan ends.
       await yieldToEventLoop();
-      if (isStale()) return 'superseded';
-      const hits = await this.runChunk(item, input, isStale);
-      if (hits === null) return 'superseded';
-      this.results.record(item, hits);
-      if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
-      onChunk(item, this.results.point(item.alpha));
+      if (stale() || state.failed || (replaceable && state.replaced) || state.next >= plan.length) return;
+      const item = plan[state.next++]!;
+      const hits = await this.runChunk(item, input, stale, runLogits).catch((e: unknown) => {
+        // A chunk of a job already superseded may fail because its engine was released (a new
+        // pair, closed lanes): that is not this job's error, it has stopped anyway.
+        if (stale()) return null;
+        throw e;
+      });
+      if (hits === null || state.failed) return;
+      this.record(item, hits, onChunk);
     }
-    return 'done';
+  }
+
+  private record(item: WorkItem, hits: Uint8Array, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): void {
+    this.results.record(item, hits);
+    if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
+    onChunk(item, this.results.point(item.alpha));
   }
 
   /** Which images of one chunk are predicted right (1) or not (0), in batches that fit `input`; null once stale. */
-  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean): Promise<Uint8Array | null> {
+  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean, runLogits: RunLogits): Promise<Uint8Array | null> {
     const set = this.setsById.get(item.setId)!;
     const { classes, preprocess } = this.opts;
     const size = preprocess.size;
@@ -83,7 +137,7 @@ export class FrontierEvaluator {
     for (let start = item.start; start < item.end; start += bs) {
       const n = Math.min(item.end, start + bs) - start;
       const data = normalizeBatch(set, start, start + n, preprocess, input);
-      const logits = await this.runLogits(item.alpha, { data, dims: [n, 3, size, size] });
+      const logits = await runLogits(item.alpha, { data, dims: [n, 3, size, size] });
       if (isStale()) return null;
       markCorrect(logits, set.labels, start, n, classes, set.classSubset, hits.subarray(start - item.start));
       if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));

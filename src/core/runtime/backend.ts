@@ -5,6 +5,7 @@ import { Explorer } from '../explorer';
 import type { Backend, OrtModule } from './engine';
 import type { GpuInfo, OwnedGpu } from '../gpu/device';
 import type { ResourceLedger } from './ledger';
+import type { ExplorerEnv } from '../explorer';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
@@ -26,6 +27,8 @@ export interface RuntimeDeps {
   requestGpu(): Promise<OwnedGpu>;
   /** Counts every engine's sessions and GPU buffers, across fallbacks (the leak tests read it). */
   ledger?: ResourceLedger;
+  /** Helper engines for the frontier on wasm (never on WebGPU): the Worker's start nested Workers. */
+  openLanes?: ExplorerEnv['openLanes'];
 }
 
 export interface Runtime {
@@ -43,7 +46,8 @@ export function makeRuntime(deps: RuntimeDeps, gpu: OwnedGpu | null, note: strin
     const explorer = new Explorer({ ort: deps.ort, backend: 'webgpu', device: gpu.device, ...ledger });
     return { explorer, device: gpu.device, info: { backend: 'webgpu', gpu: gpu.info, threads, ortVersion: deps.ortVersion, note } };
   }
-  const explorer = new Explorer({ ort: deps.ort, backend: 'wasm', ...ledger });
+  const lanes = deps.openLanes ? { openLanes: deps.openLanes } : {};
+  const explorer = new Explorer({ ort: deps.ort, backend: 'wasm', ...ledger, ...lanes });
   return { explorer, device: null, info: { backend: 'wasm', gpu: null, threads, ortVersion: deps.ortVersion, note } };
 }
 

@@ -38,7 +38,8 @@ async function until(page: Page, probe: Probe, t0: number, timeout: number): Pro
   return performance.now() - t0;
 }
 
-async function servedApp(root: string, outDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/** The built app served by vite preview (the full bench's first-load row uses it too). */
+export async function servedApp(root: string, outDir: string): Promise<{ base: string; close: () => Promise<void> }> {
   await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   const server = await preview({
     root,
@@ -49,7 +50,7 @@ async function servedApp(root: string, outDir: string): Promise<{ url: string; c
   });
   const addr = server.httpServer.address();
   if (!addr || typeof addr === 'string') throw new Error('vite preview did not start');
-  return { url: `http://127.0.0.1:${addr.port}/#backend=wasm`, close: () => new Promise<void>((r) => server.httpServer.close(() => r())) };
+  return { base: `http://127.0.0.1:${addr.port}/`, close: () => new Promise<void>((r) => server.httpServer.close(() => r())) };
 }
 
 export interface FirstScreen {
@@ -66,7 +67,7 @@ export async function firstScreen(root: string, outDir: string, executablePath: 
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     let t0 = performance.now();
-    await page.goto(app.url);
+    await page.goto(`${app.base}#backend=wasm`);
     const pair = await until(page, 'pair', t0, 180_000);
     const shown = await until(page, 'firstScreen', t0, 60_000);
     const numbers = await until(page, 'calloutNumbers', t0, 900_000);

@@ -7,11 +7,11 @@ import { cpus, totalmem, loadavg, release as osRelease } from 'node:os';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { createServer, build, preview, type Plugin } from 'vite';
+import { createServer, type Plugin } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { ensurePairs, OUT, type PairFiles } from './gen-pair';
-import { firstScreen } from './firstScreen';
+import { firstScreen, servedApp } from './firstScreen';
 import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
@@ -716,17 +716,7 @@ function save(): void {
 
 /** The built app (vite build into bench/.out/dist, vite preview): page open → first complete frontier. */
 async function firstLoad(): Promise<{ runs: { openToFrontierMs: number; fullFrontierMs: number }[]; median: Stat | null }> {
-  const outDir = join(OUT, 'dist');
-  await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  const server = await preview({
-    root: ROOT,
-    configFile: join(ROOT, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir },
-    preview: { port: 0, host: '127.0.0.1', strictPort: false },
-  });
-  const addr = server.httpServer.address();
-  if (!addr || typeof addr === 'string') throw new Error('vite preview did not start');
+  const app = await servedApp(ROOT, join(OUT, 'dist'));
   const runs: { openToFrontierMs: number; fullFrontierMs: number }[] = [];
   try {
     for (let i = 0; i < 1; i++) {
@@ -734,7 +724,7 @@ async function firstLoad(): Promise<{ runs: { openToFrontierMs: number; fullFron
       try {
         const page = await browser.newPage();
         const t = performance.now();
-        await page.goto(`http://127.0.0.1:${addr.port}/`);
+        await page.goto(app.base);
         await page.waitForFunction(
           () =>
             (globalThis as unknown as { wiseft?: { store: { getState(): { fullFrontierMs: number | null } } } }).wiseft?.store.getState()
@@ -754,7 +744,7 @@ async function firstLoad(): Promise<{ runs: { openToFrontierMs: number; fullFron
       }
     }
   } finally {
-    await new Promise<void>((r) => server.httpServer.close(() => r()));
+    await app.close();
   }
   const { stat } = await import('./rows');
   return { runs, median: runs.length ? stat(runs.map((r) => r.openToFrontierMs)) : null };

@@ -12,20 +12,15 @@ export function downloadBlob(blob: Blob, filename: string): void {
 
 /** The model's input crop (RGB, size × size) as a data URL, for the upload's thumbnail. */
 export function rgbToDataUrl(rgb: Uint8Array, size: number): string | null {
-  if (!size || typeof document === 'undefined') return null;
-  const canvas = document.createElement('canvas');
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = canvas.getContext('2d')!;
-  const img = ctx.createImageData(size, size);
+  if (!size) return null;
+  const rgba = new Uint8Array(size * size * 4);
   for (let i = 0, j = 0; i < size * size; i++, j += 3) {
-    img.data[i * 4] = rgb[j]!;
-    img.data[i * 4 + 1] = rgb[j + 1]!;
-    img.data[i * 4 + 2] = rgb[j + 2]!;
-    img.data[i * 4 + 3] = 255;
+    rgba[i * 4] = rgb[j]!;
+    rgba[i * 4 + 1] = rgb[j + 1]!;
+    rgba[i * 4 + 2] = rgb[j + 2]!;
+    rgba[i * 4 + 3] = 255;
   }
-  ctx.putImageData(img, 0, 0);
-  return canvas.toDataURL();
+  return rgbaToDataUrl(rgba, size);
 }
 
 /** An RGBA image (size × size × 4 bytes, from the engine) as a data URL, for an eval thumbnail. */

@@ -28,7 +28,7 @@ export interface AppActions
   cancelLoad(): void;
   loadEvalFolder(files: PathBlob[], reference?: string | null): Promise<boolean>;
   exportBlended(): Promise<void>;
-  /** Starts (or restarts, superseding) the progressive evaluation with the current α first. */
+  /** Evaluate: starts (or restarts, superseding) the progressive evaluation with the current α first, lifting a Cancel. */
   scheduleEvaluation(delayMs?: number): void;
   cancelEvaluation(): void;
   setAlpha(alpha: number): void;
@@ -109,7 +109,7 @@ function actionsOf(store: Store, env: AppEnv, c: Controllers): AppActions {
     cancelLoad: () => session.cancelLoad(),
     loadEvalFolder: (files, reference) => session.loadEvalFolder(files, reference),
     exportBlended: () => session.exportBlended(),
-    scheduleEvaluation: (delayMs) => evaluation.schedule(delayMs),
+    scheduleEvaluation: (delayMs) => evaluation.resume(delayMs),
     cancelEvaluation: () => evaluation.cancel(),
     setAlpha: (a) => alpha.setAlpha(a),
     togglePlay: () => alpha.togglePlay(),

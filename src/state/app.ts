@@ -15,6 +15,7 @@ import { createLinearProbe, type LinearProbeController } from './controllers/lin
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
+import { createSweepCheck } from './controllers/sweepCheck';
 
 export interface AppActions
   extends
@@ -158,6 +159,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     moved: createMoved(engine, store),
     layers: createLayers(engine, store),
   };
+  const sweepCheck = createSweepCheck(store);
   let unsyncHash: (() => void) | null = null;
   return {
     actions: actionsOf(store, env, c),
@@ -170,6 +172,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     dispose() {
       unsyncHash?.();
       evaluation.dispose();
+      sweepCheck.dispose();
       cache?.dispose();
       for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers]) d.dispose();
     },

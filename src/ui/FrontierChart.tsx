@@ -314,7 +314,7 @@ function disputedSeries({ pair, points, shift }: ChartInputs): Pick<ChartData, '
   const alphas = sweepDisagreements(pair, points).map((d) => d.alpha);
   if (alphas.length === 0) return { disputed: [] };
   const live = frontierPoints(pair, points, shift).filter((p) => alphas.some((a) => sameAlpha(a, p.alpha)));
-  return { disputed: live.map((p) => toDatum(p, 'disagrees with the recorded sweep')) };
+  return { disputed: live.map((p) => toDatum(p, 'live point the recording disagrees with')) };
 }
 
 function chartData(input: ChartInputs): ChartData {
@@ -544,7 +544,7 @@ function disputedMarks(data: ChartData): ReactNode {
     data.disputed.length > 0 && (
       <Scatter
         key="disputed"
-        name="disagrees with the recorded sweep"
+        name="live point the recording disagrees with"
         data={data.disputed}
         fill={COLORS.disputed}
         shape={DisputedMark}

@@ -16,6 +16,7 @@ import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
 import { createSoups, type SoupsController } from './controllers/soups';
+import { createSweepCheck } from './controllers/sweepCheck';
 
 export interface AppActions
   extends
@@ -30,7 +31,7 @@ export interface AppActions
   cancelLoad(): void;
   loadEvalFolder(files: PathBlob[], reference?: string | null): Promise<boolean>;
   exportBlended(): Promise<void>;
-  /** Starts (or restarts, superseding) the progressive evaluation with the current α first. */
+  /** Evaluate: starts (or restarts, superseding) the progressive evaluation with the current α first, lifting a Cancel. */
   scheduleEvaluation(delayMs?: number): void;
   cancelEvaluation(): void;
   setAlpha(alpha: number): void;
@@ -114,7 +115,7 @@ function actionsOf(store: Store, env: AppEnv, c: Controllers): AppActions {
     cancelLoad: () => session.cancelLoad(),
     loadEvalFolder: (files, reference) => session.loadEvalFolder(files, reference),
     exportBlended: () => session.exportBlended(),
-    scheduleEvaluation: (delayMs) => evaluation.schedule(delayMs),
+    scheduleEvaluation: (delayMs) => evaluation.resume(delayMs),
     cancelEvaluation: () => evaluation.cancel(),
     setAlpha: (a) => alpha.setAlpha(a),
     togglePlay: () => alpha.togglePlay(),
@@ -164,6 +165,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     layers: createLayers(engine, store),
     soups: createSoups(engine, store),
   };
+  const sweepCheck = createSweepCheck(store);
   let unsyncHash: (() => void) | null = null;
   return {
     actions: actionsOf(store, env, c),
@@ -176,6 +178,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     dispose() {
       unsyncHash?.();
       evaluation.dispose();
+      sweepCheck.dispose();
       cache?.dispose();
       for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers, c.soups]) d.dispose();
     },

@@ -35,7 +35,8 @@ export function mergeFuller(points: FrontierPoints, newer: FrontierPoints): Fron
   return out;
 }
 
-export function createFrontierBuffer(store: Store): FrontierBuffer {
+/** `onApplied` runs after each batch is applied (the evaluation measures its rate there). */
+export function createFrontierBuffer(store: Store, onApplied: () => void = () => {}): FrontierBuffer {
   let pending: ChunkEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   const stop = () => {
@@ -53,6 +54,7 @@ export function createFrontierBuffer(store: Store): FrontierBuffer {
       if (mine.length === 0) return {};
       return { resultsKey: mine[0]!.resultsKey, points: mergeChunkEvents(s.points, mine), progress: mine[mine.length - 1]!.progress };
     });
+    onApplied();
   };
   return {
     push(e) {

@@ -47,6 +47,13 @@ export interface ResultsSlice {
   fullFrontierMs: number | null;
   /** When the frontier shown was completed on an earlier visit (restored from IndexedDB), else null. */
   cachedAt: number | null;
+  /**
+   * The user pressed Cancel: α moves show their estimate and start no evaluation until Evaluate
+   * (or new results: another pair, member or eval sets).
+   */
+  evalPaused: boolean;
+  /** Images per second, measured while the evaluation runs (controllers/evaluation.ts); null until known. */
+  evalRate: number | null;
 }
 
 export interface LayerSlice {
@@ -224,6 +231,8 @@ export const initialResults: ResultsSlice = {
   evalStartedAt: null,
   fullFrontierMs: null,
   cachedAt: null,
+  evalPaused: false,
+  evalRate: null,
 };
 
 // A paper= the app has no curve for (a typo, an old link) opens with no overlay, and the URL is

@@ -33,6 +33,7 @@ import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
 import { labSeries, PredictionLayer, useLabChart, type LabChart } from './LabChart';
 import { cachedLabel } from '../state/savedFrontier';
+import { sweepDisagreements } from '../state/sweepCheck';
 
 export const COLORS = {
   zeroShot: '#2563eb',
@@ -45,6 +46,7 @@ export const COLORS = {
   extrapolated: '#b45309',
   perLayer: '#0891b2',
   soup: '#b45309',
+  disputed: '#dc2626',
 };
 
 /** Axis names: recharts' default #808080 is 3.9:1 on white, under WCAG's 4.5:1 (slate-600 is 7.6:1). */
@@ -218,6 +220,8 @@ interface ChartData {
   perLayer: Datum | null;
   /** The soups' points (uniform, greedy, Model Stock), while the soups panel is open. */
   soups: (Datum & { kind: SoupMark['kind'] })[];
+  /** Live points where the recorded sweep lies outside the live interval on some set (state/sweepCheck.ts). */
+  disputed: Datum[];
 }
 
 interface ChartInputs {
@@ -318,11 +322,19 @@ function extraSeries({ pair, points, shift, layerPoint }: ChartInputs): Pick<Cha
   };
 }
 
+/** The live points the recorded sweep disagrees with, on any set (the message names which). */
+function disputedSeries({ pair, points, shift }: ChartInputs): Pick<ChartData, 'disputed'> {
+  const alphas = sweepDisagreements(pair, points).map((d) => d.alpha);
+  if (alphas.length === 0) return { disputed: [] };
+  const live = frontierPoints(pair, points, shift).filter((p) => alphas.some((a) => sameAlpha(a, p.alpha)));
+  return { disputed: live.map((p) => toDatum(p, 'live point the recording disagrees with')) };
+}
+
 function chartData(input: ChartInputs): ChartData {
   const ens = input.showEnsemble
     ? frontierPoints(input.pair, input.ensemble, input.shift).map((p) => toDatum(p, 'Output-space ensemble'))
     : [];
-  return { ...liveSeries(input), ...fileSeries(input), ...extraSeries(input), ens, soups: soupSeries(input) };
+  return { ...liveSeries(input), ...fileSeries(input), ...extraSeries(input), ...disputedSeries(input), ens, soups: soupSeries(input) };
 }
 
 function useChartInputs(): ChartInputs | null {
@@ -393,6 +405,7 @@ function applyLab(data: ChartData, lab: LabChart, pair: PairSummary): ChartData 
     estimate: v.current ? data.estimate : null,
     ens: v.ensemble ? (data.ens.length ? data.ens : lab.outputCurve) : [],
     importedData: v.curve ? data.importedData : [],
+    disputed: v.curve ? data.disputed : [],
   };
 }
 
@@ -535,6 +548,38 @@ function extendedSeries(data: ChartData): ReactNode[] {
       </Scatter>
     )),
   ];
+}
+
+/** A red ring around a live point the recorded sweep disagrees with. */
+function DisputedMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Datum }) {
+  if (cx === undefined || cy === undefined || !payload) return <g />;
+  return (
+    <circle
+      cx={cx}
+      cy={cy}
+      r={10}
+      fill="none"
+      stroke={COLORS.disputed}
+      strokeWidth={2.5}
+      data-testid="disputed-point"
+      data-alpha={payload.alpha.toFixed(2)}
+    />
+  );
+}
+
+function disputedMarks(data: ChartData): ReactNode {
+  return (
+    data.disputed.length > 0 && (
+      <Scatter
+        key="disputed"
+        name="live point the recording disagrees with"
+        data={data.disputed}
+        fill={COLORS.disputed}
+        shape={DisputedMark}
+        isAnimationActive={false}
+      />
+    )
+  );
 }
 
 const SOUP_SHAPES = { uniform: 'triangle', greedy: 'square', 'model-stock': 'wye' } as const;
@@ -680,6 +725,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
           {curveSeries(shown)}
           {extendedSeries(shown)}
           {endpointSeries(shown, xDomain)}
+          {disputedMarks(shown)}
           {currentSeries(shown, input.alpha)}
           {alphaLabels.length > 0 && (
             <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />

@@ -8,6 +8,7 @@ import { UserText } from './UserText';
 import { FilePicker } from './FilePicker';
 import { isolate } from '../state/thin';
 import { cachedLabel } from '../state/savedFrontier';
+import { frontierProgress, timeLeftText } from '../state/progress';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -44,27 +45,44 @@ export function LoadingBar() {
   );
 }
 
-function frontierStatus(fullMs: number | null, cachedAt: number | null): string {
+function frontierStatus(fullMs: number | null, cachedAt: number | null, paused: boolean): string {
   if (cachedAt !== null) return cachedLabel(cachedAt);
-  return fullMs !== null ? `frontier complete in ${(fullMs / 1000).toFixed(1)} s` : 'evaluation paused';
+  if (fullMs !== null) return `frontier complete in ${(fullMs / 1000).toFixed(1)} s`;
+  return paused ? 'evaluation cancelled: α shows its estimate until Evaluate' : 'evaluation paused';
+}
+
+/** Images of the whole frontier evaluated, and the time left once a rate is measured. */
+function FrontierCount({ pair }: { pair: PairSummary }) {
+  const points = useStore((s) => s.points);
+  const alpha = useStore((s) => s.alpha);
+  const extrapolate = useStore((s) => s.extrapolate);
+  const rate = useStore((s) => s.evalRate);
+  const p = frontierProgress(pair, points, alpha, extrapolate);
+  const eta = timeLeftText(p.left, rate);
+  return (
+    <>
+      <progress max={p.total} value={p.done} />
+      <span data-testid="eval-count">
+        evaluating: {p.done.toLocaleString('en')} / {p.total.toLocaleString('en')} images of the frontier
+        {eta ? ` · ${eta}` : ''}
+      </span>
+    </>
+  );
 }
 
 export function EvalProgress() {
-  const progress = useStore((s) => s.progress);
   const evaluating = useStore((s) => s.evaluating);
   const full = useStore((s) => s.fullFrontierMs);
   const cachedAt = useStore((s) => s.cachedAt);
+  const paused = useStore((s) => s.evalPaused);
   const pair = useStore((s) => s.pair);
   const { cancelEvaluation, scheduleEvaluation } = useActions();
   if (!pair) return null;
   return (
     <div className="eval-progress" data-testid="eval-progress">
-      {evaluating && progress ? (
+      {evaluating ? (
         <>
-          <progress max={progress.total} value={progress.done} />
-          <span>
-            evaluating: {progress.done}/{progress.total} chunks of {progress.chunkSize} images (sets × α)
-          </span>
+          <FrontierCount pair={pair} />
           <button type="button" onClick={cancelEvaluation}>
             Cancel
           </button>
@@ -72,13 +90,11 @@ export function EvalProgress() {
       ) : (
         <>
           <span className="muted" data-testid="eval-status">
-            {evaluating ? 'evaluating…' : frontierStatus(full, cachedAt)}
+            {frontierStatus(full, cachedAt, paused)}
           </span>
-          {!evaluating && (
-            <button type="button" onClick={() => scheduleEvaluation(0)}>
-              Evaluate
-            </button>
-          )}
+          <button type="button" onClick={() => scheduleEvaluation(0)}>
+            Evaluate
+          </button>
         </>
       )}
     </div>

@@ -13,7 +13,7 @@ import {
   type LoadProgress,
   type LoadOptions,
 } from '../core/bundle/source';
-import { ortWeb, configureThreads, ortVersion } from '../core/runtime/ort-web';
+import { ortWeb, configureThreads, ortVersion, loadRuntimeWasm, RUNTIME_STEP } from '../core/runtime/ort-web';
 import { requestGpu, type OwnedGpu } from '../core/gpu/device';
 import { chooseRuntime, makeRuntime, type Runtime, type RuntimeDeps } from '../core/runtime/backend';
 import { ResourceLedger } from '../core/runtime/ledger';
@@ -170,6 +170,8 @@ async function load(
 ): Promise<LoadedPairSummary> {
   const ex = need();
   const bundle = await download(req, onProgress, opts);
+  // A step of its own in the bar, after the bundle: the runtime's wasm is not one of its files.
+  await loadRuntimeWasm((loaded, total) => onProgress({ file: RUNTIME_STEP, loaded, total, bundleLoaded: loaded, bundleTotal: total }));
   let summary = await loadOnEngine(ex, bundle);
   lastRequest = req;
   lastMember = summary.member;

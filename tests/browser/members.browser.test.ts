@@ -142,6 +142,19 @@ describe('a bundle with several fine-tuned members', () => {
     await legend('recorded sweep').waitFor({ timeout: REDRAW_MS });
   });
 
+  it("a recorded sweep the live frontier contradicts (the test bundle's is made up) is said by set and α, and ringed on the chart", async () => {
+    await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, undefined, {
+      timeout: BIG_FRONTIER_MS,
+      polling: 500,
+    });
+    const said = await appState(s.page, (st) =>
+      st.messages.map((m) => m.text).filter((t) => t.includes('disagrees with the recorded sweep')),
+    );
+    expect(said.length).toBeGreaterThan(0);
+    expect(said[0]).toMatch(/on '[^']+' at α = [\d.]+: live [\d.]+% \(95% interval/);
+    await s.page.locator('[data-testid="disputed-point"]').first().waitFor({ timeout: REDRAW_MS });
+  });
+
   it('refuses a member that does not match the zero-shot model, naming it, and keeps the member, its results and α', async () => {
     await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, undefined, {
       timeout: BIG_FRONTIER_MS,

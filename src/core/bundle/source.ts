@@ -84,7 +84,7 @@ export async function loadBundle(
   const manifestBytes = await source.read('manifest.json');
   const manifest = parseManifest(manifestBytes);
   const { member, memberNote } = pickMember(manifest, opts);
-  const reader = new CheckedReader(source, onProgress, declaredTotal(manifest, member));
+  const reader = new CheckedReader(source, onProgress, declaredTotal(manifest, member), manifestBytes.byteLength);
   const read = reader.read.bind(reader);
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
   const fineTuned = await read(member.model.path, member.model);
@@ -126,11 +126,17 @@ function pickMember(manifest: Manifest, opts: LoadOptions): { member: MemberSpec
   }
 }
 
-/** Bytes of the files this load reads, when the manifest declares every one of them; else null. */
+/**
+ * Bytes of the files this load reads as the manifest declares them, or null when a checkpoint's
+ * size is not declared (checkpoints are nearly all of a load: without them a total means nothing).
+ * A file with no declared size (the tokenizer, an older manifest's sprite sheet) joins the total
+ * as it is read (CheckedReader), so the bar never shows more loaded than its total.
+ */
 function declaredTotal(manifest: Manifest, member: MemberSpec): number | null {
-  const sweepFiles = [member.sweeps?.weight, member.sweeps?.output].filter((f) => f !== undefined);
-  const declared = [manifest.models.zeroShot.bytes, member.model.bytes, manifest.text?.model.bytes, ...sweepFiles.map((f) => f.bytes)];
-  return declared.every((b) => b !== undefined) ? declared.reduce((s: number, b) => s + (b ?? 0), 0) : null;
+  const models = [manifest.models.zeroShot.bytes, member.model.bytes, ...(manifest.text ? [manifest.text.model.bytes] : [])];
+  if (models.some((b) => b === undefined)) return null;
+  const small = [member.sweeps?.weight, member.sweeps?.output, ...(manifest.eval?.sets ?? []).map((s) => s.sprite)];
+  return [...models, ...small.map((f) => f?.bytes)].reduce((sum: number, b) => sum + (b ?? 0), 0);
 }
 
 async function readTextTower(
@@ -151,7 +157,9 @@ async function readTextTower(
  * more past any cache when one does not match), and reports progress over the whole bundle.
  */
 class CheckedReader {
-  private done = 0;
+  private done: number;
+  /** Bytes read of files the manifest gives no size for: they are in the total once read. */
+  private undeclared = 0;
   // Hashes already computed by the checks, reused for the content hash: a CLIP pair's files take
   // seconds to hash, and each needs hashing once.
   private readonly hashed = new WeakMap<Uint8Array, string>();
@@ -159,12 +167,22 @@ class CheckedReader {
   constructor(
     private readonly source: BundleSource,
     private readonly onProgress: ((p: LoadProgress) => void) | undefined,
-    private readonly bundleTotal: number | null,
-  ) {}
+    private readonly declared: number | null,
+    /** The manifest, read before the reader: counted on both sides. */
+    manifestBytes = 0,
+  ) {
+    this.done = manifestBytes;
+    if (this.declared !== null) this.declared += manifestBytes;
+  }
 
   async read(path: string, expected?: Expected): Promise<Uint8Array> {
-    const progress = (loaded: number, total: number | null) =>
-      this.onProgress?.({ file: path, loaded, total, bundleLoaded: this.done + loaded, bundleTotal: this.bundleTotal });
+    const sized = expected?.bytes !== undefined;
+    const progress = (loaded: number, total: number | null) => {
+      const bundleLoaded = this.done + loaded;
+      const pending = sized ? 0 : Math.max(loaded, total ?? 0);
+      const bundleTotal = this.declared === null ? null : Math.max(this.declared + this.undeclared + pending, bundleLoaded);
+      this.onProgress?.({ file: path, loaded, total, bundleLoaded, bundleTotal });
+    };
     let bytes = await this.source.read(path, progress, expected);
     let problem = await mismatch(path, bytes, expected);
     if (problem && this.source.reread) {
@@ -172,6 +190,7 @@ class CheckedReader {
       problem = await mismatch(path, bytes, expected);
     }
     this.done += bytes.byteLength;
+    if (!sized) this.undeclared += bytes.byteLength;
     if (problem) throw new BundleError(problem);
     if (expected?.sha256) this.hashed.set(bytes, expected.sha256);
     return bytes;

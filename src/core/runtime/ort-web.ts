@@ -5,7 +5,8 @@ import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { OrtModule } from './engine';
 
-ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, globalThis.location?.href).href };
+const wasmHref = new URL(wasmUrl, globalThis.location?.href).href;
+ort.env.wasm.wasmPaths = { wasm: wasmHref };
 
 /** Multi-threaded wasm needs cross-origin isolation (SharedArrayBuffer); else one thread. */
 export function configureThreads(requested?: number): number {
@@ -15,6 +16,46 @@ export function configureThreads(requested?: number): number {
   const threads = isolated ? Math.max(1, requested ?? cores) : 1;
   ort.env.wasm.numThreads = threads;
   return threads;
+}
+
+/** The loading bar's name for the runtime's own download. */
+export const RUNTIME_STEP = 'the runtime (onnxruntime-web wasm, ~27 MB)';
+
+/**
+ * Downloads the runtime's wasm with progress and hands the bytes to onnxruntime, which would
+ * otherwise fetch them unseen at the first session (27 MB: seconds of a frozen bar). Once per
+ * Worker. A failed download is left to onnxruntime's own fetch, which says why in its error.
+ */
+export async function loadRuntimeWasm(onProgress: (loaded: number, total: number | null) => void): Promise<void> {
+  if (ort.env.wasm.wasmBinary) return;
+  try {
+    const res = await fetch(wasmHref);
+    if (!res.ok || !res.body) return;
+    ort.env.wasm.wasmBinary = await readWithProgress(res, onProgress);
+  } catch {
+    // onnxruntime fetches the file itself, as it did before this step existed.
+  }
+}
+
+async function readWithProgress(res: Response, onProgress: (loaded: number, total: number | null) => void): Promise<Uint8Array> {
+  // A compressed response's Content-Length counts the compressed bytes, fewer than the stream gives.
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const length = encoded ? null : Number(res.headers.get('content-length')) || null;
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = res.body!.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    parts.push(r.value);
+    loaded += r.value.byteLength;
+    onProgress(loaded, length !== null && loaded <= length ? length : null);
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 export const ortWeb = ort as unknown as OrtModule;

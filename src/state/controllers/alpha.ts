@@ -1,5 +1,5 @@
-// α and ▶ Play. Every α change starts an evaluation job (the current α first) and a
-// classification of the uploads at the new α.
+// α and ▶ Play. Every α change starts an evaluation job (the current α first; none after the
+// user's Cancel, until Evaluate) and a classification of the uploads at the new α.
 import { quantizeAlpha } from '../../worker/protocol';
 import type { Store } from '../store';
 import type { EvaluationController } from './evaluation';

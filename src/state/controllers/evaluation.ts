@@ -15,6 +15,7 @@ import {
 } from '../../worker/protocol';
 import { createFrontierBuffer, mergeFuller, type FrontierBuffer } from '../frontierEvents';
 import { completeAt, completePoints } from '../savedFrontier';
+import { imagesEvaluated, measuredRate, type RateSample } from '../progress';
 import { say, type Store } from '../store';
 import type { FrontierCache, SavedResults } from './frontierCache';
 
@@ -22,8 +23,13 @@ import type { FrontierCache, SavedResults } from './frontierCache';
 export const EVAL_DEBOUNCE_MS = 120;
 
 export interface EvaluationController {
-  /** Starts a job after `delayMs` (restarting the wait), the current α first. */
+  /**
+   * Starts a job after `delayMs` (restarting the wait), the current α first; nothing while the
+   * user's Cancel holds (`evalPaused`).
+   */
   schedule(delayMs?: number): void;
+  /** Evaluate: lifts a Cancel and starts a job after `delayMs`. */
+  resume(delayMs?: number): void;
   /** A saved complete frontier of `pair` (IndexedDB), to show with the pair itself; {} when there is none. */
   savedResults(pair: PairSummary): Promise<Partial<SavedResults>>;
   cancel(): void;
@@ -34,18 +40,26 @@ class Evaluation implements EvaluationController {
   private latestJob = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly buffer: FrontierBuffer;
+  /** Where the rate is measured from: the first batch applied since the evaluation (re)started. */
+  private rateFrom: (RateSample & { resultsKey: string }) | null = null;
 
   constructor(
     private readonly engine: EngineApi,
     private readonly store: Store,
     private readonly cache: FrontierCache | null,
   ) {
-    this.buffer = createFrontierBuffer(store);
+    this.buffer = createFrontierBuffer(store, this.measure);
   }
 
   schedule(delayMs = EVAL_DEBOUNCE_MS): void {
+    if (this.store.getState().evalPaused) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.run(), delayMs);
+  }
+
+  resume(delayMs = 0): void {
+    this.store.setState({ evalPaused: false });
+    this.schedule(delayMs);
   }
 
   async savedResults(pair: PairSummary): Promise<Partial<SavedResults>> {
@@ -53,8 +67,11 @@ class Evaluation implements EvaluationController {
   }
 
   cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.rateFrom = null;
     void this.engine.cancel(this.latestJob);
-    this.store.setState({ evaluating: false });
+    this.store.setState({ evaluating: false, evalPaused: true });
   }
 
   dispose(): void {
@@ -63,6 +80,18 @@ class Evaluation implements EvaluationController {
     this.buffer.dispose();
     this.latestJob++;
   }
+
+  // The first batch is the baseline, not a rate: it carries the time to start (a session's first
+  // run compiles its kernels), which the images after it do not pay again.
+  private readonly measure = (): void => {
+    const s = this.store.getState();
+    const key = s.pair?.resultsKey;
+    if (!key || !s.evaluating) return;
+    const now: RateSample = { at: performance.now(), images: imagesEvaluated(s.points) };
+    if (this.rateFrom?.resultsKey !== key) this.rateFrom = { ...now, resultsKey: key };
+    const rate = measuredRate(this.rateFrom, now);
+    if (rate !== null) this.store.setState({ evalRate: rate });
+  };
 
   // Chunk points of an older job of the same results key are still right (counts only grow),
   // so events are filtered by results key, not by job.
@@ -91,7 +120,8 @@ class Evaluation implements EvaluationController {
     this.store.setState({ evaluating: true, evalStartedAt: startedAt });
     if (this.cache && (await this.cache.restore(pair))) this.markComplete(startedAt);
     const s = this.store.getState();
-    if (id !== this.latestJob || s.pair !== pair) return;
+    // Cancel may come while the cache is read, before the engine knows this job's id.
+    if (id !== this.latestJob || s.pair !== pair || s.evalPaused) return;
     const job = this.nextJob(id, pair, s.points, s.alpha, s.extrapolate);
     if (!job) {
       // Complete already (restored with the pair, or earlier): nothing to evaluate.
@@ -101,6 +131,7 @@ class Evaluation implements EvaluationController {
     try {
       this.finish(id, await this.engine.evaluate(job, this.onEvent), startedAt);
     } catch (e) {
+      this.rateFrom = null;
       this.store.setState({ evaluating: false });
       // The engine is between pairs (reloading it on the CPU after a lost GPU): the session
       // evaluates again when the pair is back, so there is nothing to tell the user.
@@ -112,6 +143,7 @@ class Evaluation implements EvaluationController {
   private finish(id: number, r: EvaluationResult, startedAt: number): void {
     this.buffer.flush();
     if (r.status !== 'done' || id !== this.latestJob || this.store.getState().pair?.resultsKey !== r.resultsKey) return;
+    this.rateFrom = null;
     // Every event of the job has been applied (EngineApi.evaluate): its points are the last word,
     // but for the α it skipped, complete in the store already (restored from the cache).
     this.store.setState((x) => ({

@@ -144,7 +144,8 @@ describe('evaluation jobs', () => {
     await settle();
     expect(engine.cancelled).toEqual([1]);
     expect(store.getState().evaluating).toBe(false);
-    evaluation.schedule(0);
+    // Evaluate: the Cancel holds against schedule() until the user asks again.
+    evaluation.resume(0);
     vi.advanceTimersByTime(0);
     engine.jobs[1]!.fail(new EngineError('internal', 'out of memory'));
     await settle();

@@ -39,6 +39,8 @@ describe('the store', () => {
       fullFrontierMs: 5,
       evalStartedAt: 1,
       cachedAt: 7,
+      evalPaused: true,
+      evalRate: 300,
     });
     store.setState(resetResults('k' as ResultsKey));
     const s = store.getState();
@@ -50,6 +52,8 @@ describe('the store', () => {
       evalStartedAt: s.evalStartedAt,
       fullFrontierMs: s.fullFrontierMs,
       cachedAt: s.cachedAt,
+      evalPaused: s.evalPaused,
+      evalRate: s.evalRate,
     }).toEqual({ ...initialResults, resultsKey: 'k' });
   });
 

@@ -75,5 +75,7 @@ export function exportResults(store: Store = useStore): void {
   const lines = Object.entries(s.points)
     .filter(([, p]) => s.pair!.sets.every((x) => p[x.id]?.n === x.count))
     .map(([a, p]) => toResultLine(Number(a), p));
+  // Only what exists: an export before any α is complete on every image would be an empty file.
+  if (lines.length === 0) return say('info', 'Nothing to export yet: no α has been evaluated on every image of every set.', store);
   downloadBlob(new Blob([formatResults(lines)], { type: 'application/x-ndjson' }), `wiseft-results-${s.pair.resultsKey.slice(0, 8)}.jsonl`);
 }

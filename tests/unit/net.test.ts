@@ -66,6 +66,32 @@ describe('item 2: downloads are bounded in size while they stream', () => {
   });
 });
 
+describe('progress', () => {
+  const body = new Uint8Array(3000).fill(7);
+  const served = (headers: Record<string, string>) => () => Promise.resolve(new Response(body, { headers }));
+  const progressOf = async (headers: Record<string, string>) => {
+    const seen: [number, number | null][] = [];
+    const bytes = await boundedFetch('http://127.0.0.1:8123/w.wasm', {
+      ...base,
+      origin: 'http://127.0.0.1:8123',
+      fetchImpl: served(headers) as unknown as typeof fetch,
+      onProgress: (loaded, total) => seen.push([loaded, total]),
+    });
+    expect(bytes).toEqual(body);
+    return seen;
+  };
+
+  it('reports the Content-Length as the total of a plain response', async () => {
+    expect((await progressOf({ 'content-length': '3000' })).at(-1)).toEqual([3000, 3000]);
+  });
+
+  it('reports no total for a compressed one, whose Content-Length counts fewer bytes than arrive', async () => {
+    const seen = await progressOf({ 'content-length': '900', 'content-encoding': 'gzip' });
+    expect(seen.at(-1)).toEqual([3000, null]);
+    expect(seen.every(([, total]) => total === null)).toBe(true);
+  });
+});
+
 describe('item 9: timeouts and Cancel', () => {
   it('a manifest that trickles in forever fails at the manifest deadline', async () => {
     const t0 = performance.now();

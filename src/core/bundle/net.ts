@@ -173,7 +173,10 @@ export async function boundedFetch(href: string, o: BoundedFetchOptions): Promis
       void res.body?.cancel().catch(() => undefined);
       throw tooBig(o, declared, false);
     }
-    return await readBody(res, url, o, watch, limit, o.expectedBytes ?? declared);
+    // A compressed response's Content-Length counts the compressed bytes, fewer than the stream
+    // gives: as a progress total it would read "27 MB of 8 MB". It still bounds the size from below.
+    const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+    return await readBody(res, url, o, watch, limit, o.expectedBytes ?? (encoded ? null : declared));
   } finally {
     watch.dispose();
   }

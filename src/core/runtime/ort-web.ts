@@ -4,6 +4,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { OrtModule } from './engine';
+import { boundedFetch, DEFAULT_LIMITS } from '../bundle/net';
 
 const wasmHref = new URL(wasmUrl, globalThis.location?.href).href;
 ort.env.wasm.wasmPaths = { wasm: wasmHref };
@@ -29,33 +30,18 @@ export const RUNTIME_STEP = 'the runtime (onnxruntime-web wasm, ~27 MB)';
 export async function loadRuntimeWasm(onProgress: (loaded: number, total: number | null) => void): Promise<void> {
   if (ort.env.wasm.wasmBinary) return;
   try {
-    const res = await fetch(wasmHref);
-    if (!res.ok || !res.body) return;
-    ort.env.wasm.wasmBinary = await readWithProgress(res, onProgress);
+    // The bundle's downloader: a stalled transfer is abandoned after DEFAULT_LIMITS.idleMs (then
+    // onnxruntime fetches the file itself, as it did before this step existed).
+    ort.env.wasm.wasmBinary = await boundedFetch(wasmHref, {
+      origin: new URL(wasmHref).origin,
+      maxBytes: DEFAULT_LIMITS.maxFileBytes,
+      idleMs: DEFAULT_LIMITS.idleMs,
+      name: 'the onnxruntime-web wasm',
+      onProgress,
+    });
   } catch {
-    // onnxruntime fetches the file itself, as it did before this step existed.
+    // As above: onnxruntime's own fetch says why in its error if the file is really missing.
   }
-}
-
-async function readWithProgress(res: Response, onProgress: (loaded: number, total: number | null) => void): Promise<Uint8Array> {
-  // A compressed response's Content-Length counts the compressed bytes, fewer than the stream gives.
-  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  const length = encoded ? null : Number(res.headers.get('content-length')) || null;
-  const parts: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = res.body!.getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    parts.push(r.value);
-    loaded += r.value.byteLength;
-    onProgress(loaded, length !== null && loaded <= length ? length : null);
-  }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 export const ortWeb = ort as unknown as OrtModule;

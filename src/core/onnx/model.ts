@@ -117,19 +117,16 @@ const LOOKALIKES: { test: (b: Uint8Array, head: string) => boolean; what: string
   },
 ];
 
-function notAModel(bytes: Uint8Array, label: string, reason: string): OnnxError {
+export function notAModel(bytes: Uint8Array, label: string, reason: string): OnnxError {
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
   const like = LOOKALIKES.find((l) => l.test(bytes, head));
   return new OnnxError(like ? `${label} looks like ${like.what}, not an ONNX model` : `${label} ${reason}`);
 }
 
-/** Decode a ModelProto; every failure becomes an OnnxError naming what is wrong. */
-export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
-  if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${label}: expected bytes`);
-  if (bytes.byteLength === 0) throw new OnnxError(`${label} is empty (0 bytes): not an ONNX model`);
-  let proto: ModelProto;
+/** protobufjs's decoding, its failures as OnnxErrors (`head`: the file's first bytes, when `bytes` are not all of it). */
+export function decodeModel(bytes: Uint8Array, label: string, head: Uint8Array = bytes): ModelProto {
   try {
-    proto = ModelProtoType.decode(bytes) as unknown as ModelProto;
+    return ModelProtoType.decode(bytes) as unknown as ModelProto;
   } catch (e) {
     // protobufjs builds its decoders with new Function on first use: a Content-Security-Policy
     // without 'unsafe-eval' stops that, whatever the file (measured in the built app's CSP test).
@@ -140,11 +137,23 @@ export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
     // protobufjs throws plain Errors, RangeErrors (a nesting deep enough to exhaust the stack)
     // and TypeErrors alike for malformed input: all of them mean "not a readable model".
     throw notAModel(
-      bytes,
+      head,
       label,
       `is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); is the file truncated or of another format?`,
     );
   }
+}
+
+/** Decode a ModelProto; every failure becomes an OnnxError naming what is wrong. */
+export function parseModel(bytes: Uint8Array, label = 'file'): OnnxModel {
+  if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${label}: expected bytes`);
+  if (bytes.byteLength === 0) throw new OnnxError(`${label} is empty (0 bytes): not an ONNX model`);
+  const proto = decodeModel(bytes, label);
+  return checkModel(proto, bytes, label);
+}
+
+/** The checks every decoded ModelProto passes (`bytes`: at least the file's first bytes, to name a lookalike). */
+export function checkModel(proto: ModelProto, bytes: Uint8Array, label: string): OnnxModel {
   const graph = proto.graph;
   if (!graph || (graph.node.length === 0 && graph.output.length === 0)) {
     throw notAModel(bytes, label, 'is not an ONNX model: it has no graph; is the file truncated or of another format?');

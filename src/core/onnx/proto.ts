@@ -1,6 +1,7 @@
 // The ONNX schema, compiled from onnx.proto by protobufjs-cli (`npm run gen:onnx-schema`).
 // Decoding goes through protobufjs so that every field, packed or not, is read the way protobuf
-// specifies: no hand-written wire-format parsing anywhere in the project.
+// specifies. The one hand-written walk of the wire format is stream.ts's, and it only frames the
+// fields it routes (graph, initializer, raw_data): everything else it hands back to protobufjs.
 import protobuf from 'protobufjs/light.js';
 import schema from './onnx.schema.json';
 

@@ -68,7 +68,7 @@ describe('readModelStream: the streaming reader reads what parseModel reads', ()
   }
 
   it('reads a ReadableStream as well as an iterable', async () => {
-    const stream = new Blob([small]).stream();
+    const stream = new Blob([new Uint8Array(small)]).stream();
     expectSameModel(await readModelStream(streamChunks(stream)), parseModel(small));
   });
 

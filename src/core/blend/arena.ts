@@ -76,47 +76,65 @@ function layout(tensors: readonly { name: string; count: number }[], k: number):
  */
 export function wasmArena(tensors: readonly { name: string; count: number }[], k = 2): WasmArena | null {
   try {
-    const module = compiledKernel();
-    if (!module) return null;
+    if (!compiledKernel()) return null;
     const { at, bytes } = layout(tensors, k);
     const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
     if (pages > MAX_PAGES) return null;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const mix = new WebAssembly.Instance(module, { e: { m: memory } }).exports.mix as SimdMix;
-    // One instance per count of non-zero weights, made when first needed (index: that count).
-    const runs: ((out: number, table: number, n: number) => void)[] = [];
-    const runFor = (terms: number) =>
-      (runs[terms] ??= new WebAssembly.Instance(compiledSoup(terms), { e: { m: memory } }).exports.soup as (
-        out: number,
-        table: number,
-        n: number,
-      ) => void);
-    // The table is at offset 0; its pointers change per tensor, its weights per tensor and blend.
-    const table = new DataView(memory.buffer, 0, 16 * k);
-    const soup = (slot: ArenaSlot, weights: ArrayLike<number>) => {
-      let terms = 0;
-      for (let m = 0; m < k; m++) {
-        // A zero weight leaves its member out (see mixMembersInto): one-hot is that member, −0 included.
-        if (weights[m] === 0) continue;
-        table.setInt32(16 * terms, slot.members[m]!, true);
-        table.setFloat64(16 * terms + 8, weights[m]!, true);
-        terms++;
-      }
-      if (terms === 0) new Float32Array(memory.buffer, slot.out, slot.n).fill(0);
-      else runFor(terms)(slot.out, 0, slot.n);
-    };
-    const alloc: WeightAllocator = (name, which, count) => {
-      const slot = at.get(name);
-      if (!slot || count > slot.n || !(which >= 0 && which < k))
-        throw new Error(`no room for tensor '${name}' (member ${which}) in the blend memory`);
-      return new Float32Array(memory.buffer, slot.members[which]!, count);
-    };
-    return { memory, mix, soup, k, at, alloc };
+    return arenaOver(new WebAssembly.Memory({ initial: pages, maximum: pages }), at, k);
   } catch {
     // No SIMD (validation fails), no memory this large: the JS loop.
     mixModule ??= null;
     return null;
   }
+}
+
+/** Whether this engine runs the SIMD kernel (compiled once). */
+export function simdKernelAvailable(): boolean {
+  try {
+    return compiledKernel() !== null;
+  } catch {
+    mixModule = null;
+    return false;
+  }
+}
+
+/**
+ * The kernels over a memory whose slots are already laid out (`at`; the soup table's 16·k bytes at
+ * offset 0). The memory must not grow afterwards: the blender's views into it would be detached.
+ */
+export function arenaOver(memory: WebAssembly.Memory, at: Map<string, ArenaSlot>, k: number): WasmArena {
+  const module = compiledKernel();
+  if (!module) throw new Error('the blend kernel needs WebAssembly SIMD');
+  const mix = new WebAssembly.Instance(module, { e: { m: memory } }).exports.mix as SimdMix;
+  // One instance per count of non-zero weights, made when first needed (index: that count).
+  const runs: ((out: number, table: number, n: number) => void)[] = [];
+  const runFor = (terms: number) =>
+    (runs[terms] ??= new WebAssembly.Instance(compiledSoup(terms), { e: { m: memory } }).exports.soup as (
+      out: number,
+      table: number,
+      n: number,
+    ) => void);
+  // The table is at offset 0; its pointers change per tensor, its weights per tensor and blend.
+  const table = new DataView(memory.buffer, 0, 16 * k);
+  const soup = (slot: ArenaSlot, weights: ArrayLike<number>) => {
+    let terms = 0;
+    for (let m = 0; m < k; m++) {
+      // A zero weight leaves its member out (see mixMembersInto): one-hot is that member, −0 included.
+      if (weights[m] === 0) continue;
+      table.setInt32(16 * terms, slot.members[m]!, true);
+      table.setFloat64(16 * terms + 8, weights[m]!, true);
+      terms++;
+    }
+    if (terms === 0) new Float32Array(memory.buffer, slot.out, slot.n).fill(0);
+    else runFor(terms)(slot.out, 0, slot.n);
+  };
+  const alloc: WeightAllocator = (name, which, count) => {
+    const slot = at.get(name);
+    if (!slot || count > slot.n || !(which >= 0 && which < k))
+      throw new Error(`no room for tensor '${name}' (member ${which}) in the blend memory`);
+    return new Float32Array(memory.buffer, slot.members[which]!, count);
+  };
+  return { memory, mix, soup, k, at, alloc };
 }
 
 /** Copies tensors extracted elsewhere into a new arena; they then read from it. */

@@ -47,8 +47,9 @@ export class CpuBlender implements WeightBlender {
     this.names = pairs.map((p) => p.name);
   }
 
-  // The arena's memory has a fixed size (maximum = initial), so its buffer is never detached and
-  // these views, and the tensors over them, stay valid for the blender's life.
+  // The arena's memory never grows once the blender has it (a fixed size, or a streamed load's
+  // memory at its final size), so its buffer is never detached and these views, and the tensors
+  // over them, stay valid for the blender's life.
   feeds(ort: TensorModule, feedNames: ReadonlyMap<string, string>): Readonly<Record<string, Tensor>> {
     if (!this.tensors) {
       this.tensors = {};

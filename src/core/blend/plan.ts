@@ -47,14 +47,17 @@ export function planWeights(
 export function planMemberWeights(
   models: readonly OnnxModel[],
   differing: readonly InitializerInfo[],
-  opts: { keepHalf: boolean; cpuArena: boolean },
+  opts: { keepHalf: boolean; cpuArena: boolean; arena?: WasmArena | null },
 ): WeightPlan<WeightTensor> {
-  const arena = opts.cpuArena
-    ? wasmArena(
-        differing.map((d) => ({ name: d.name, count: elements(d) })),
-        models.length,
-      )
-    : null;
+  // A streamed load (blend/streamLoad.ts) brings the arena its weights were read into.
+  const arena = opts.arena
+    ? opts.arena
+    : opts.cpuArena
+      ? wasmArena(
+          differing.map((d) => ({ name: d.name, count: elements(d) })),
+          models.length,
+        )
+      : null;
   return graphsFor(
     models[0]!,
     extractWeightMembers(

@@ -62,6 +62,8 @@ function float32Into(t: TensorProto, out: Float32Array): Float32Array {
   if (raw && raw.byteLength > 0 && t.data_location !== DATA_LOCATION.EXTERNAL) {
     if (raw.byteLength !== out.byteLength)
       throw new OnnxError(`tensor '${t.name}' should hold ${out.byteLength} bytes but holds ${raw.byteLength}`);
+    // Streamed straight into the blend memory (blend/streamLoad.ts): already where it belongs.
+    if (raw.buffer === out.buffer && raw.byteOffset === out.byteOffset) return out;
     // A byte copy: raw_data sits at an arbitrary offset in the file, `out` is aligned.
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(raw);
     return out;

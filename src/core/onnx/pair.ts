@@ -126,7 +126,7 @@ export function analyzePair(zeroShot: OnnxModel, fineTuned: OnnxModel): PairAnal
   const differing: InitializerInfo[] = [];
   const shared: InitializerInfo[] = [];
   for (const [name, ta] of aInits) {
-    (bytesEqual(tensorBytes(ta), tensorBytes(bInits.get(name)!)) ? shared : differing).push(describeTensor(ta));
+    (bytesEqual(storedBytes(ta), storedBytes(bInits.get(name)!)) ? shared : differing).push(describeTensor(ta));
   }
   return { differing, shared };
 }
@@ -204,6 +204,17 @@ function checkNodes(a: GraphProto, b: GraphProto): void {
       throw new PairMismatchError(`These checkpoints cannot be blended: their graphs differ at node ${nodeDifference(na, nb, i)}.`);
     }
   }
+}
+
+/**
+ * A tensor's value bytes: raw_data itself where it is aligned and whole (a streamed load's views
+ * of the blend memory: comparing them in place allocates nothing), else a fresh copy.
+ */
+function storedBytes(t: TensorProto): Uint8Array {
+  const raw = t.raw_data;
+  const info = describeTensor(t);
+  if (raw && info.location === 'raw' && raw.byteLength === info.byteLength && raw.byteOffset % 4 === 0) return raw;
+  return tensorBytes(t);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

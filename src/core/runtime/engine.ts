@@ -9,6 +9,9 @@ import { ortQueue } from './ortQueue';
 import { floatWeights, type WeightsByName } from '../moved/moved';
 import { halvesToFloats } from '../onnx/half';
 import { ResourceLedger } from './ledger';
+import { streamMembers } from '../blend/streamLoad';
+import type { ChunkSource } from '../onnx/stream';
+import type { WasmArena } from '../blend/arena';
 
 /** The parts of onnxruntime-web / onnxruntime-node the engine uses; both export this API. */
 export interface OrtModule {
@@ -116,7 +119,34 @@ export class BlendEngine {
     );
   }
 
+  /**
+   * The engine from the checkpoints' chunks (a fetch's body, a file's stream; zero-shot first, then
+   * each fine-tuned member) instead of their bytes: no file is ever whole in memory. On the CPU each float32 weight goes from the stream
+   * straight into the blend kernel's memory (blend/streamLoad.ts), so a pair's peak is θ0 + θ1 +
+   * θ(α) and the runtime's copy of the feeds, against that plus both files for `create`.
+   */
+  static async createFromStreams(sources: readonly ChunkSource[], opts: EngineOptions): Promise<BlendEngine> {
+    if (sources.length < 2) throw new Error('a blend needs at least one fine-tuned model besides the zero-shot one');
+    const label = (i: number) =>
+      opts.labels?.[i] ?? (i === 0 ? 'zero-shot model' : sources.length === 2 ? 'fine-tuned model' : `fine-tuned model ${i}`);
+    const { models, arena } = await streamMembers(
+      sources,
+      sources.map((_, i) => label(i)),
+      { cpuArena: opts.backend !== 'webgpu' },
+    );
+    return BlendEngine.build(models[0]!, models.slice(1), opts, arena);
+  }
+
   static async fromMemberModels(zs: OnnxModel, fineTuned: readonly OnnxModel[], opts: EngineOptions): Promise<BlendEngine> {
+    return BlendEngine.build(zs, fineTuned, opts, null);
+  }
+
+  private static async build(
+    zs: OnnxModel,
+    fineTuned: readonly OnnxModel[],
+    opts: EngineOptions,
+    arena: WasmArena | null,
+  ): Promise<BlendEngine> {
     if (fineTuned.length < 1) throw new Error('a blend needs at least one fine-tuned model besides the zero-shot one');
     const { differing, shared } = analyzeMembers(zs, fineTuned);
     const image = findImageInput(zs, opts.inputName);
@@ -125,6 +155,7 @@ export class BlendEngine {
     const plan = planMemberWeights([zs, ...fineTuned], differing, {
       keepHalf: useGpu && opts.device!.features.has('shader-f16'),
       cpuArena: !useGpu,
+      arena: useGpu ? null : arena,
     });
     const modelBytes = serializeModel(plan.sessionModel);
     // Without an injected ledger nothing reads the counts, but the code path stays the same.

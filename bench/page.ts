@@ -8,6 +8,7 @@ import { BlendEngine } from '../src/core/runtime/engine';
 import { parseModel, serializeModel, withValues, tensorValues, DATA_TYPE } from '../src/core/onnx/model';
 import { mixInto } from '../src/core/blend/cpu';
 import { loadBundle, urlSource } from '../src/core/bundle/source';
+import { streamChunks } from '../src/core/onnx/stream';
 import { Explorer } from '../src/core/explorer';
 import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
@@ -89,7 +90,33 @@ function heap() {
 }
 
 /** One process, one way: ours (engine, two α) or naive (blend, bake, new session, two α). */
-async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-js' | 'naive' }) {
+/** A checkpoint's chunks as they arrive, its fetch started only when the reader gets to it. */
+async function* fetched(file: string): AsyncGenerator<Uint8Array> {
+  const r = await fetch(`/bench-data/${file}`);
+  if (!r.ok || !r.body) throw new Error(`${file}: HTTP ${r.status}`);
+  yield* streamChunks(r.body);
+}
+
+/** BlendEngine from both files' bytes, or streamed from the fetches (never whole in memory). */
+async function engineFor(o: { pair: string; fp16?: boolean }, stream: boolean): Promise<BlendEngine> {
+  const f = (w: string) => `${o.pair}-${w}${o.fp16 ? '-fp16' : ''}.onnx`;
+  const opts = { ort: ortWeb, backend: 'wasm' as const };
+  if (stream) return BlendEngine.createFromStreams([fetched(f('zs')), fetched(f('ft'))], opts);
+  return BlendEngine.create(await bytes(f('zs')), await bytes(f('ft')), opts);
+}
+
+/** Fetch + set up + first run, fp32 or fp16, from bytes or streamed: the setup-time rows. */
+async function setup(o: { pair: string; size: number; fp16: boolean; stream: boolean }) {
+  const t = performance.now();
+  const engine = await engineFor(o, o.stream);
+  const created = performance.now() - t;
+  await engine.run(0.5, { data: images(1, o.size), dims: [1, 3, o.size, o.size] });
+  const total = performance.now() - t;
+  await engine.dispose();
+  return { createMs: created, setupMs: total };
+}
+
+async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-stream' | 'ours-js' | 'naive' }) {
   if (o.mode === 'ours-js') {
     // CpuBlender as before the wasm kernel: refuse its 255-byte module, so it takes the JS path.
     const W = globalThis.WebAssembly as unknown as { Module: unknown };
@@ -105,10 +132,7 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-js' 
     peakHeap = Math.max(peakHeap, heap()?.used ?? 0);
   };
   if (o.mode !== 'naive') {
-    const engine = await BlendEngine.create(await bytes(`${o.pair}-zs.onnx`), await bytes(`${o.pair}-ft.onnx`), {
-      ort: ortWeb,
-      backend: 'wasm',
-    });
+    const engine = await engineFor(o, o.mode === 'ours-stream');
     sample();
     for (const a of [0.3, 0.7]) {
       await engine.run(a, input);
@@ -215,6 +239,7 @@ const bench = {
   blend,
   inference,
   memory,
+  setup,
   frontier,
   gpuKernels,
   probe,

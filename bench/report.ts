@@ -325,7 +325,13 @@ function memorySection(r: Report): string[] {
         `| ${name} | ${mib(x.rendererPeakRss)} | ${mib(beyond)} | ${x2(beyond / one)} (${x2(x.rendererPeakRss / one)} total) | ${x2(beyond / (2 * one))} | ${mib(x.peakHeap)} | ${target ? verdict(beyond / one <= 4) : '—'} |`,
       );
     };
-    row('Ours (BlendEngine, wasm; CpuBlender with the wasm kernel)', mo, true);
+    const ms_ = r.web.memory_ours_stream as { peakHeap: number; rendererPeakRss: number } | undefined;
+    if (ms_) row('Ours, streamed (BlendEngine.createFromStreams: each weight from the fetch straight into the blend memory)', ms_, true);
+    row(
+      `Ours${ms_ ? ', before: from both files’ bytes (BlendEngine.create)' : ' (BlendEngine, wasm; CpuBlender with the wasm kernel)'}`,
+      mo,
+      true,
+    );
     const mj = r.web.memory_ours_js as { peakHeap: number; rendererPeakRss: number } | undefined;
     if (mj) row('Ours, before: CpuBlender JS path (wasm kernel disabled)', mj, true);
     row('Naive (bake + new session per α)', mn, false);
@@ -333,11 +339,39 @@ function memorySection(r: Report): string[] {
   } else {
     L.push('Not measured in quick mode.', '');
   }
+  L.push(...setupSection(r));
   if (gpuBytes)
     L.push(
       `GPU bytes allocated by GpuBlender for the CLIP-sized pair: ${mib(gpuBytes)} = ${x2(gpuBytes / one)} one checkpoint (θ0 + θ1 + θ(α); 2× one checkpoint would be ${mib(2 * one)}) — ${verdict(gpuBytes / one <= 4)} against ≤ 4×.`,
       '',
     );
+  return L;
+}
+
+/** fp16 against fp32 setup on wasm, from bytes and streamed. */
+function setupSection(r: Report): string[] {
+  const rows = r.web.setup_clip as Record<string, { createMs: number[]; setupMs: number[] }> | undefined;
+  if (!rows) return [];
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const cell = (k: string, f: 'createMs' | 'setupMs') => {
+    const x = rows[k]?.[f];
+    return x ? `${ms(med(x))} (${x.map(ms).join(', ')})` : '—';
+  };
+  const L = [
+    'Setup of the CLIP-sized pair on wasm, each way in its own fresh browser, 2 repetitions (the lower median of the two, then each): fetch both checkpoints and BlendEngine set up ("create"), then the first run at α = 0.5 ("setup"). Target: fp16 setup ≤ 1.5× fp32 setup.',
+    '',
+    '| Pair | Load | Create | Setup (create + first run) | fp16 ÷ fp32 setup | Target |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const load of ['bytes', 'stream'])
+    for (const p of ['fp32', 'fp16']) {
+      const k = `${p}-${load}`;
+      const ratio = p === 'fp16' && rows[k] && rows[`fp32-${load}`] ? med(rows[k].setupMs) / med(rows[`fp32-${load}`]!.setupMs) : null;
+      L.push(
+        `| ${p} | ${load === 'stream' ? 'streamed' : 'bytes'} | ${cell(k, 'createMs')} | ${cell(k, 'setupMs')} | ${ratio === null ? '—' : x2(ratio)} | ${ratio === null ? '—' : verdict(ratio <= 1.5)} |`,
+      );
+    }
+  L.push('');
   return L;
 }
 

@@ -655,7 +655,9 @@ async function main(): Promise<void> {
 
 /** Peak memory, each way in a fresh browser, plus the baseline renderer. */
 async function memoryRows(base: string, report: Report, clip: PairFiles, small: PairFiles): Promise<void> {
-  for (const mode of ['ours', 'ours-js', 'naive'] as const) {
+  // Streamed (the loader since issue 15) and from both files' bytes (before it), side by side.
+  delete report.web.memory_ours_js;
+  for (const mode of ['ours-stream', 'ours', 'naive'] as const) {
     const b = await openBench(base);
     try {
       log(`web: memory, CLIP-sized pair, ${mode}`);
@@ -665,6 +667,7 @@ async function memoryRows(base: string, report: Report, clip: PairFiles, small: 
       await b.close();
     }
   }
+  await setupRows(base, report, clip);
   // The baseline: a renderer that loaded the page and ORT's wasm, nothing else.
   const b = await openBench(base);
   try {
@@ -681,6 +684,31 @@ async function memoryRows(base: string, report: Report, clip: PairFiles, small: 
   } finally {
     await b.close();
   }
+}
+
+/** Fetch + set up + first run of the CLIP-sized pair on wasm, fp32 and fp16, from bytes and streamed. */
+async function setupRows(base: string, report: Report, clip: PairFiles): Promise<void> {
+  const rows: Record<string, { createMs: number[]; setupMs: number[] }> = {};
+  for (const fp16 of [false, true])
+    for (const stream of [false, true]) {
+      const key = `${fp16 ? 'fp16' : 'fp32'}-${stream ? 'stream' : 'bytes'}`;
+      const b = await openBench(base);
+      try {
+        log(`web: setup, CLIP-sized pair, ${key}`);
+        rows[key] = { createMs: [], setupMs: [] };
+        for (let rep = 0; rep < 2; rep++) {
+          const r = (await call(b.page, 'setup', { pair: clip.config.name, size: clip.config.size, fp16, stream })) as {
+            createMs: number;
+            setupMs: number;
+          };
+          rows[key].createMs.push(r.createMs);
+          rows[key].setupMs.push(r.setupMs);
+        }
+      } finally {
+        await b.close();
+      }
+    }
+  report.web.setup_clip = rows;
 }
 
 async function frontierRow(base: string, report: Report): Promise<void> {

@@ -177,3 +177,59 @@ describe('the K-member blend on WebGPU in headless Chromium', () => {
     expect(s.errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
   });
 });
+
+interface StreamCheck {
+  /** Per α: whether the streamed engine's logits equal the one from bytes bit for bit. */
+  equal: boolean[];
+  /** max |logits(0) − logits(1)|: the endpoints differ, so equality is not vacuous. */
+  endpointGap: number;
+}
+
+/** Runs in the page: the test pair from bytes and streamed from Blob streams, logits at three α. */
+async function streamCheckInPage({
+  base,
+  backend,
+  fp16,
+}: {
+  base: string;
+  backend: 'wasm' | 'webgpu';
+  fp16: boolean;
+}): Promise<StreamCheck> {
+  const load = new Function('u', 'return import(u)') as (url: string) => Promise<unknown>;
+  const { BlendEngine } = (await load(`${base}src/core/runtime/engine.ts`)) as typeof import('../../src/core/runtime/engine');
+  const { ortWeb } = (await load(`${base}src/core/runtime/ort-web.ts`)) as typeof import('../../src/core/runtime/ort-web');
+  const { streamChunks } = (await load(`${base}src/core/onnx/stream.ts`)) as typeof import('../../src/core/onnx/stream');
+  const { requestGpu } = (await load(`${base}src/core/gpu/device.ts`)) as typeof import('../../src/core/gpu/device');
+  const tp = (await load(`${base}tests/support/testPair.ts`)) as typeof import('../support/testPair');
+  const w0 = tp.roundToHalf(tp.randomWeights(31));
+  const w1 = tp.roundToHalf(tp.perturb(w0, 32));
+  const zs = tp.buildTestModel(w0, { fp16 });
+  const ft = tp.buildTestModel(w1, { fp16 });
+  const opts = { ort: ortWeb, backend, device: backend === 'webgpu' ? (await requestGpu()).device : undefined };
+  const fromBytes = await BlendEngine.create(zs, ft, opts);
+  // Small Blob chunks would be one chunk: cut the file into 100-byte parts first.
+  const parts = (b: Uint8Array) => new Blob(Array.from({ length: Math.ceil(b.length / 100) }, (_, i) => b.slice(i * 100, (i + 1) * 100)));
+  const streamed = await BlendEngine.createFromStreams([streamChunks(parts(zs).stream()), streamChunks(parts(ft).stream())], opts);
+  const images = { data: tp.randomImages(2, 33), dims: [2, ...tp.IMAGE_DIMS] };
+  const logits = async (e: typeof fromBytes, a: number) => (await e.run(a, images)).logits!.data;
+  const equal: boolean[] = [];
+  for (const a of [0, 0.3, 1]) {
+    const [x, y] = [await logits(streamed, a), await logits(fromBytes, a)];
+    equal.push(x.length === y.length && x.every((v, i) => Object.is(v, y[i])));
+  }
+  const [l0, l1] = [await logits(streamed, 0), await logits(streamed, 1)];
+  await Promise.all([streamed.dispose(), fromBytes.dispose()]);
+  return { equal, endpointGap: Math.max(...l0.map((v, i) => Math.abs(v - l1[i]!))) };
+}
+
+describe('an engine streamed from the files (createFromStreams) in headless Chromium', () => {
+  it.each([
+    ['wasm', false],
+    ['wasm', true],
+    ['webgpu', false],
+  ] as const)('%s EP (fp16 weights: %s): the same logits at α ∈ {0, 0.3, 1}, bit for bit, as from the bytes', async (backend, fp16) => {
+    const r = await s.page.evaluate(streamCheckInPage, { base: inject('baseUrl'), backend, fp16 });
+    expect(r.equal).toEqual([true, true, true]);
+    expect(r.endpointGap).toBeGreaterThan(0.1);
+  });
+});

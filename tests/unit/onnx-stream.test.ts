@@ -7,27 +7,31 @@ import { ModelProtoType, type TensorProto } from '../../src/core/onnx/proto';
 import { buildTestModel, randomWeights, perturb } from '../support/testPair';
 
 const bundled = new Uint8Array(readFileSync('public/pairs/shapes/zeroshot.onnx'));
-const small = buildTestModel(randomWeights(3));
-const half = buildTestModel(perturb(randomWeights(4), 5), { fp16: true });
+// Plain Uint8Arrays: protobufjs hands out Node Buffers, whose slice() is a view (a byte stream
+// would detach the shared pool under every other buffer).
+const small = new Uint8Array(buildTestModel(randomWeights(3)));
+const half = new Uint8Array(buildTestModel(perturb(randomWeights(4), 5), { fp16: true }));
 
 /** A model whose initializers keep their values in the typed fields (float_data, int64_data), not raw_data. */
-const typed = ModelProtoType.encode(
-  ModelProtoType.fromObject({
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'g',
-      node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }],
-      initializer: [
-        { name: 'w', dims: [3], data_type: 1, float_data: [1.5, -2, 0.25] },
-        { name: 'shape', dims: [2], data_type: 7, int64_data: [4, -1] },
-        { name: 'raw', dims: [2], data_type: 1, raw_data: new Uint8Array(new Float32Array([7, 8]).buffer), doc_string: 'after raw' },
-      ],
-      input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
-      output: [{ name: 'y', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
-    },
-  }),
-).finish();
+const typed = new Uint8Array(
+  ModelProtoType.encode(
+    ModelProtoType.fromObject({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'g',
+        node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }],
+        initializer: [
+          { name: 'w', dims: [3], data_type: 1, float_data: [1.5, -2, 0.25] },
+          { name: 'shape', dims: [2], data_type: 7, int64_data: [4, -1] },
+          { name: 'raw', dims: [2], data_type: 1, raw_data: new Uint8Array(new Float32Array([7, 8]).buffer), doc_string: 'after raw' },
+        ],
+        input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
+        output: [{ name: 'y', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }] } } } }],
+      },
+    }),
+  ).finish(),
+);
 
 /** `bytes` cut at the given offsets (sorted, deduplicated; empty chunks included). */
 function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
@@ -67,9 +71,28 @@ describe('readModelStream: the streaming reader reads what parseModel reads', ()
     });
   }
 
-  it('reads a ReadableStream as well as an iterable', async () => {
-    const stream = new Blob([new Uint8Array(small)]).stream();
-    expectSameModel(await readModelStream(streamChunks(stream)), parseModel(small));
+  it('reads a ReadableStream as well as an iterable: a byte stream through one reused buffer, any other chunk by chunk', async () => {
+    const parts = chunked(small, [10, 500, 501, 2000]);
+    const byteStream = () =>
+      new ReadableStream({
+        type: 'bytes',
+        start(c) {
+          for (const p of parts) c.enqueue(p.slice());
+          c.close();
+        },
+      });
+    const plainStream = () =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (const p of parts) c.enqueue(p.slice());
+          c.close();
+        },
+      });
+    // A 7-byte buffer: every tensor and most fields span many reads into the same memory.
+    for (const stream of [byteStream(), plainStream(), new Blob([new Uint8Array(small)]).stream()])
+      expectSameModel(await readModelStream(streamChunks(stream, 7)), parseModel(small));
+    // Every chunk of the byte stream lies in a 64-byte buffer: ours (handed back by each read), not the source's.
+    for await (const c of streamChunks(byteStream(), 64)) expect(c.buffer.byteLength).toBe(64);
   });
 
   it("writes each raw_data straight into the sink's view, and the tensor reads from there", async () => {

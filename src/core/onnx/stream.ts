@@ -21,8 +21,34 @@ const GRAPH_INITIALIZER = 5;
 const TENSOR_RAW_DATA = 9;
 const LENGTH_DELIMITED = 2;
 
-/** A ReadableStream's chunks (as an async iterable: not every engine's streams are one yet). */
-export async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * A ReadableStream's chunks (as an async iterable: not every engine's streams are one yet). A byte
+ * stream (a fetch's body) is read into one reused buffer, so a download leaves no trail of chunks
+ * for the garbage collector: each chunk is valid only until the next one is asked for.
+ */
+export async function* streamChunks(stream: ReadableStream<Uint8Array>, scratchBytes = 1 << 20): AsyncGenerator<Uint8Array> {
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = stream.getReader({ mode: 'byob' });
+  } catch {
+    // Not a byte stream: its own chunks, one by one.
+  }
+  if (!byob) return yield* defaultChunks(stream);
+  let buffer = new ArrayBuffer(scratchBytes);
+  try {
+    for (;;) {
+      const { done, value } = await byob.read(new Uint8Array(buffer, 0, scratchBytes));
+      if (done || !value) return;
+      yield value;
+      // The same memory, handed back to us by the read.
+      buffer = value.buffer as ArrayBuffer;
+    }
+  } finally {
+    byob.releaseLock();
+  }
+}
+
+async function* defaultChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
   try {
     for (;;) {

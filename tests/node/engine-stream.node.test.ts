@@ -99,7 +99,7 @@ describe('BlendEngine.createFromStreams: bad input is named', () => {
     t.external_data = [{ key: 'location', value: 'weights.bin' }];
     const external = ModelProtoType.encode(proto as never).finish();
     await expect(BlendEngine.createFromStreams([[buildTestModel(randomWeights(11))], [external]], opts)).rejects.toThrow(
-      "tensor 'head.weight' keeps its data in an external file ('weights.bin'); load the model with its data files",
+      "fine-tuned model: tensor 'head.weight' keeps its data in 'weights.bin', which was not given (a bundle lists it under the model's externalData)",
     );
   });
 

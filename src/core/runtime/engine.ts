@@ -11,6 +11,7 @@ import { halvesToFloats } from '../onnx/half';
 import { ResourceLedger } from './ledger';
 import { streamMembers } from '../blend/streamLoad';
 import type { ChunkSource } from '../onnx/stream';
+import { resolveExternalData, type ExternalFiles } from '../onnx/external';
 import type { WasmArena } from '../blend/arena';
 
 /** The parts of onnxruntime-web / onnxruntime-node the engine uses; both export this API. */
@@ -34,6 +35,14 @@ export interface EngineOptions {
   labels?: readonly string[];
   /** Counts this engine's session and GPU buffers (the leak tests read it). */
   ledger?: ResourceLedger;
+  /** Each member's external data files (zero-shot first), for models saved with external data. */
+  externalData?: readonly (ExternalFiles | undefined)[];
+}
+
+/** The model with its external tensors read from the files given for member `i`. */
+function withExternal(model: OnnxModel, opts: EngineOptions, i: number, label: string): OnnxModel {
+  resolveExternalData(model, opts.externalData?.[i] ?? new Map(), label);
+  return model;
 }
 
 export interface NamedTensor {
@@ -91,8 +100,9 @@ export class BlendEngine {
   }
 
   static async create(zeroShotBytes: Uint8Array, fineTunedBytes: Uint8Array, opts: EngineOptions): Promise<BlendEngine> {
-    const zs = parseModel(zeroShotBytes, opts.labels?.[0] ?? 'zero-shot model');
-    const ft = parseModel(fineTunedBytes, opts.labels?.[1] ?? 'fine-tuned model');
+    const [zl, fl] = [opts.labels?.[0] ?? 'zero-shot model', opts.labels?.[1] ?? 'fine-tuned model'];
+    const zs = withExternal(parseModel(zeroShotBytes, zl), opts, 0, zl);
+    const ft = withExternal(parseModel(fineTunedBytes, fl), opts, 1, fl);
     return BlendEngine.fromModels(zs, ft, opts);
   }
 
@@ -111,10 +121,10 @@ export class BlendEngine {
   ): Promise<BlendEngine> {
     const label = (i: number) =>
       opts.labels?.[i] ?? (i === 0 ? 'zero-shot model' : fineTunedBytes.length === 1 ? 'fine-tuned model' : `fine-tuned model ${i}`);
-    const zs = parseModel(zeroShotBytes, label(0));
+    const zs = withExternal(parseModel(zeroShotBytes, label(0)), opts, 0, label(0));
     return BlendEngine.fromMemberModels(
       zs,
-      fineTunedBytes.map((b, i) => parseModel(b, label(i + 1))),
+      fineTunedBytes.map((b, i) => withExternal(parseModel(b, label(i + 1)), opts, i + 1, label(i + 1))),
       opts,
     );
   }
@@ -134,6 +144,8 @@ export class BlendEngine {
       sources.map((_, i) => label(i)),
       { cpuArena: opts.backend !== 'webgpu' },
     );
+    // External tensors were not in the streams: their slots are filled from the files given.
+    models.forEach((m, i) => withExternal(m, opts, i, label(i)));
     return BlendEngine.build(models[0]!, models.slice(1), opts, arena);
   }
 

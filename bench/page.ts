@@ -116,7 +116,7 @@ async function setup(o: { pair: string; size: number; fp16: boolean; stream: boo
   return { createMs: created, setupMs: total };
 }
 
-async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-stream' | 'ours-js' | 'naive' }) {
+async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-stream' | 'ours-stream-fp16' | 'ours-js' | 'naive' }) {
   if (o.mode === 'ours-js') {
     // CpuBlender as before the wasm kernel: refuse its 255-byte module, so it takes the JS path.
     const W = globalThis.WebAssembly as unknown as { Module: unknown };
@@ -132,7 +132,7 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-stre
     peakHeap = Math.max(peakHeap, heap()?.used ?? 0);
   };
   if (o.mode !== 'naive') {
-    const engine = await engineFor(o, o.mode === 'ours-stream');
+    const engine = await engineFor({ ...o, fp16: o.mode === 'ours-stream-fp16' }, o.mode.startsWith('ours-stream'));
     sample();
     for (const a of [0.3, 0.7]) {
       await engine.run(a, input);

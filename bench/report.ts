@@ -336,6 +336,14 @@ function memorySection(r: Report): string[] {
     if (mj) row('Ours, before: CpuBlender JS path (wasm kernel disabled)', mj, true);
     row('Naive (bake + new session per α)', mn, false);
     L.push('');
+    const m16 = r.web.memory_ours_stream_fp16 as { peakHeap: number; rendererPeakRss: number } | undefined;
+    if (m16) {
+      const beyond = m16.rendererPeakRss - base;
+      L.push(
+        `The **fp16** pair, streamed (one fp16 checkpoint = ${mib(clip.fp16Bytes)}): renderer peak ${mib(m16.rendererPeakRss)}, ${mib(beyond)} beyond baseline = ${x2(beyond / clip.fp16Bytes)} one fp16 checkpoint (${x2(beyond / one)} one fp32 checkpoint), peak JS heap ${mib(m16.peakHeap)}. Its weights are widened to float32 in the blend memory (θ0, θ1 and θ(α) at 4 bytes a weight, and the runtime's float32 copy of the feeds): 8× one fp16 checkpoint is that layout's floor.`,
+        '',
+      );
+    }
   } else {
     L.push('Not measured in quick mode.', '');
   }

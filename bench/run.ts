@@ -657,12 +657,12 @@ async function main(): Promise<void> {
 async function memoryRows(base: string, report: Report, clip: PairFiles, small: PairFiles): Promise<void> {
   // Streamed (the loader since issue 15) and from both files' bytes (before it), side by side.
   delete report.web.memory_ours_js;
-  for (const mode of ['ours-stream', 'ours', 'naive'] as const) {
+  for (const mode of ['ours-stream', 'ours-stream-fp16', 'ours', 'naive'] as const) {
     const b = await openBench(base);
     try {
       log(`web: memory, CLIP-sized pair, ${mode}`);
       const r = await call(b.page, 'memory', { pair: clip.config.name, size: clip.config.size, mode });
-      report.web[`memory_${mode.replace('-', '_')}`] = { ...r, rendererPeakRss: await rendererPeak(b.browser) };
+      report.web[`memory_${mode.replaceAll('-', '_')}`] = { ...r, rendererPeakRss: await rendererPeak(b.browser) };
     } finally {
       await b.close();
     }

@@ -233,6 +233,7 @@ export class Explorer {
         inputName: m.io.image,
         labels: [m.models.zeroShot.path, bundle.member.model.path],
         ledger,
+        externalData: [bundle.zeroShotExternal, bundle.fineTunedExternal],
       });
     } catch (e) {
       // With several members the user must know which one does not fit the zero-shot model.
@@ -249,6 +250,8 @@ export class Explorer {
   /** The pair's helper engines, started now (a job runs on this engine until they are ready); a failed start leaves one engine. */
   private openLanes(engine: BlendEngine, bundle: LoadedBundle): Promise<Lanes | null> | null {
     if (!this.env.openLanes || engine.info.backend !== 'wasm') return null;
+    // A pair with external data is one too large for a second and third copy in helper Workers.
+    if (bundle.zeroShotExternal.size > 0 || bundle.fineTunedExternal.size > 0) return null;
     const m = bundle.manifest;
     const opened = this.env.openLanes({
       zeroShot: bundle.zeroShot,

@@ -166,3 +166,29 @@ describe('manifest v1, normalised', () => {
     expect(() => parse(m)).toThrow('models.fineTuned: ');
   });
 });
+
+describe('manifest: external data files of a checkpoint', () => {
+  const withData = (model: string, data: string[]) => {
+    const m = v2();
+    m.models.members[0]!.model = { path: model, externalData: data.map((path) => ({ path, bytes: 10 })) };
+    return m;
+  };
+
+  it('lists them beside the model or below its folder', () => {
+    const m = parse(withData('members/big.onnx', ['members/big.onnx.data', 'members/shards/big.1.data']));
+    expect(m.models.members[0]!.model.externalData?.map((f) => f.path)).toEqual(['members/big.onnx.data', 'members/shards/big.1.data']);
+  });
+
+  it.each([
+    [
+      'outside the model’s folder',
+      ['other/big.onnx.data'],
+      "models.members.0.model.externalData.0.path: must be a file in the model's folder ('members/') or below it",
+    ],
+    ['the model itself', ['members/big.onnx'], 'externalData.0.path'],
+    ['a path that leaves the bundle', ['members/../../x.data'], 'must be a relative path inside the bundle'],
+  ])('refuses a data file %s, naming the field', (_, data, message) => {
+    expect(() => parse(withData('members/big.onnx', data))).toThrow(ManifestError);
+    expect(() => parse(withData('members/big.onnx', data))).toThrow(message);
+  });
+});

@@ -24,6 +24,26 @@ const modelFile = z.object({
     .optional(),
 });
 
+/** The folder a bundle path is in ('' at the top): ONNX names external data relative to it. */
+export function folderOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i + 1);
+}
+
+// A checkpoint over protobuf's 2 GB (a ViT-L/14) keeps its weights in external data files, named
+// by the model relative to its own folder: each must be listed here, in that folder or below.
+const checkpoint = modelFile.extend({ externalData: z.array(modelFile).min(1).max(64).optional() }).superRefine((m, ctx) => {
+  const dir = folderOf(m.path);
+  m.externalData?.forEach((f, i) => {
+    if (!f.path.startsWith(dir) || f.path === m.path)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['externalData', i, 'path'],
+        message: `must be a file in the model's folder ('${dir || '.'}') or below it, where the model's external data locations point`,
+      });
+  });
+});
+
 const analogue = z.enum(['ImageNet', 'ImageNetV2', 'ImageNetR', 'ImageNetSketch', 'ObjectNet', 'ImageNetA']);
 
 const evalSet = z.object({
@@ -70,7 +90,7 @@ const member = z.object({
   kind: z.enum(['end-to-end', 'linear-classifier']),
   seed: z.number().int().optional(),
   description: z.string().max(5000).optional(),
-  model: modelFile,
+  model: checkpoint,
   // Recorded sweeps (wise-ft JSON lines) on this bundle's eval sets, so a curve shows at once.
   sweeps: z.object({ weight: modelFile.optional(), output: modelFile.optional() }).optional(),
   // The α the bundle's maker recommends for this member, chosen on data that is not in the bundle
@@ -90,8 +110,8 @@ const member = z.object({
     .optional(),
 });
 
-const modelsV1 = z.object({ zeroShot: modelFile, fineTuned: modelFile });
-const modelsV2 = z.object({ zeroShot: modelFile, members: z.array(member).min(1).max(256) });
+const modelsV1 = z.object({ zeroShot: checkpoint, fineTuned: checkpoint });
+const modelsV2 = z.object({ zeroShot: checkpoint, members: z.array(member).min(1).max(256) });
 
 const common = z.object({
   name: z.string().min(1).max(200),
@@ -134,7 +154,7 @@ const rawManifestSchema = z.discriminatedUnion('format', [
   common.extend({ format: z.literal('wiseft-pair/2'), models: modelsV2 }),
 ]);
 
-type ModelFile = z.infer<typeof modelFile>;
+type ModelFile = z.infer<typeof checkpoint>;
 export type MemberSpec = z.infer<typeof member>;
 
 /**

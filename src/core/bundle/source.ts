@@ -1,4 +1,4 @@
-import { parseManifest, selectMember, UnknownMemberError, type Manifest, type MemberSpec } from './manifest';
+import { folderOf, parseManifest, selectMember, UnknownMemberError, type Manifest, type MemberSpec } from './manifest';
 import { parseResults, type ResultLine } from '../eval/results';
 import { isSafeRelativePath } from './paths';
 import { sha256Hex, combineHashes } from '../util/hash';
@@ -41,6 +41,9 @@ export interface LoadedBundle {
   member: MemberSpec;
   /** That member's checkpoint: only the selected member is read (a CLIP member is hundreds of MB). */
   fineTuned: Uint8Array;
+  /** Each checkpoint's external data files (models over 2 GB), by their ONNX location; empty for most pairs. */
+  zeroShotExternal: Map<string, Uint8Array>;
+  fineTunedExternal: Map<string, Uint8Array>;
   /** The member's recorded sweeps (wise-ft JSON lines), where the bundle has them. */
   sweeps: { weight: ResultLine[] | null; output: ResultLine[] | null };
   /** Why another member than the one asked for was opened (an unknown id with unknownMember 'default'). */
@@ -88,6 +91,8 @@ export async function loadBundle(
   const read = reader.read.bind(reader);
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
   const fineTuned = await read(member.model.path, member.model);
+  const zeroShotExternal = await readExternal(manifest.models.zeroShot, read);
+  const fineTunedExternal = await readExternal(member.model, read);
   // Sweeps are small and shown before any evaluation: read them with the checkpoints.
   const readSweep = async (f: FileSpec | undefined): Promise<ResultLine[] | null> =>
     f ? checkSweep(f.path, new TextDecoder().decode(await read(f.path, f)), manifest) : null;
@@ -95,13 +100,39 @@ export async function loadBundle(
   const { text, tokenizer } = manifest.text ? await readTextTower(manifest.text, read) : { text: null, tokenizer: null };
   const sprites = new Map<string, Uint8Array>();
   for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path, set.sprite));
-  const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values()];
+  const external = [...zeroShotExternal.values(), ...fineTunedExternal.values()];
+  const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values(), ...external];
   const hashes = await Promise.all(parts.map((p) => reader.hashOf(p)));
   // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
   // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
   if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
   const bundleHash = await combineHashes(hashes);
-  return { manifest, source, zeroShot, member, fineTuned, sweeps, memberNote, text, tokenizer, sprites, bundleHash };
+  return {
+    manifest,
+    source,
+    zeroShot,
+    zeroShotExternal,
+    member,
+    fineTuned,
+    fineTunedExternal,
+    sweeps,
+    memberNote,
+    text,
+    tokenizer,
+    sprites,
+    bundleHash,
+  };
+}
+
+/** A checkpoint's external data files, checked like any file, by their path from the model's folder. */
+async function readExternal(
+  model: { path: string; externalData?: FileSpec[] | undefined },
+  read: (path: string, expected?: Expected) => Promise<Uint8Array>,
+): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  const dir = folderOf(model.path);
+  for (const f of model.externalData ?? []) files.set(f.path.slice(dir.length), await read(f.path, f));
+  return files;
 }
 
 /**
@@ -133,7 +164,8 @@ function pickMember(manifest: Manifest, opts: LoadOptions): { member: MemberSpec
  * as it is read (CheckedReader), so the bar never shows more loaded than its total.
  */
 function declaredTotal(manifest: Manifest, member: MemberSpec): number | null {
-  const models = [manifest.models.zeroShot.bytes, member.model.bytes, ...(manifest.text ? [manifest.text.model.bytes] : [])];
+  const external = [...(manifest.models.zeroShot.externalData ?? []), ...(member.model.externalData ?? [])].map((f) => f.bytes);
+  const models = [manifest.models.zeroShot.bytes, member.model.bytes, ...external, ...(manifest.text ? [manifest.text.model.bytes] : [])];
   if (models.some((b) => b === undefined)) return null;
   const small = [member.sweeps?.weight, member.sweeps?.output, ...(manifest.eval?.sets ?? []).map((s) => s.sprite)];
   return [...models, ...small.map((f) => f?.bytes)].reduce((sum: number, b) => sum + (b ?? 0), 0);

@@ -47,7 +47,8 @@ export function resolveExternalData(model: OnnxModel, files: ExternalFiles, labe
         `${label}: tensor '${t.name}' reads bytes ${offset}–${offset + length} of '${location}', which has ${file.byteLength}: is the data file truncated or another model's?`,
       );
     t.raw_data = file.subarray(offset, offset + length);
-    t.data_location = DATA_LOCATION.DEFAULT;
+    // Unset, not DEFAULT: the tensor then encodes exactly as one saved inline (an export is the same bytes).
+    delete (t as { data_location?: number }).data_location;
     t.external_data = [];
   }
 }

@@ -62,6 +62,18 @@ describe('BlendEngine.createFromStreams: the checkpoints streamed into the blend
     });
   }
 
+  it("reads an fp16 pair's halves into the blend memory as well, at the end of the float32 slot each is widened into", async () => {
+    const zs = buildTestModel(roundToHalf(w0), { fp16: true });
+    const ft = buildTestModel(roundToHalf(w1), { fp16: true });
+    const { models, arena } = await streamMembers([chunks(zs, 5), chunks(ft, 6)], ['zs', 'ft'], { cpuArena: true });
+    for (const [k, m] of models.entries())
+      for (const t of m.graph.initializer.filter((x) => x.data_type === 10)) {
+        const slot = arena!.at.get(t.name)!;
+        expect(t.raw_data!.buffer).toBe(arena!.memory.buffer);
+        expect(t.raw_data!.byteOffset + t.raw_data!.byteLength).toBe(slot.members[k]! + 4 * slot.n);
+      }
+  });
+
   it('reads each float32 weight into its slot of one wasm memory, and the model views it there', async () => {
     const { models, arena } = await streamMembers([chunks(bundledZs, 3), chunks(bundledFt, 4)], ['zs', 'ft'], { cpuArena: true });
     expect(arena).not.toBeNull();

@@ -38,11 +38,23 @@ class GrowingMemory {
   }
 }
 
-/** Member k's float32 initializers, placed into the memory as they stream in; offsets by name. */
+/** Bytes of a member's slot for `count` weights: float32, whole vec4s (the kernel reads 16 bytes at a time). */
+const slotBytes = (count: number) => 16 * Math.ceil(count / 4);
+
+/** Where a tensor's stored bytes start in its slot: float32 at the start, float16 at the end. */
+const dataOffset = (width: number, slot: number, byteLength: number) => (width === 4 ? 0 : slot - byteLength);
+
+/**
+ * Member k's float initializers, placed into the memory as they stream in; slot offsets by name.
+ * A float32 tensor fills its slot. A float16 one lies at the end of a float32-sized slot, where
+ * widening it front to back in place (weights.ts, one tensor's halves copied at a time) never
+ * overwrites a half not yet read: so its halves are never held outside the blend memory either.
+ */
 function placingSink(mem: GrowingMemory, placed: Map<string, number>): TensorSink {
   return {
     place(t: TensorProto, byteLength: number) {
-      if (t.data_type !== DATA_TYPE.FLOAT || t.data_location === DATA_LOCATION.EXTERNAL) return null;
+      const width = t.data_type === DATA_TYPE.FLOAT ? 4 : t.data_type === DATA_TYPE.FLOAT16 ? 2 : 0;
+      if (width === 0 || t.data_location === DATA_LOCATION.EXTERNAL) return null;
       let expected: number;
       try {
         expected = describeTensor(t).byteLength;
@@ -50,10 +62,11 @@ function placingSink(mem: GrowingMemory, placed: Map<string, number>): TensorSin
         return null; // a bad header: kept, so that the pair check names it
       }
       if (expected !== byteLength) return null;
-      const at = mem.reserve(byteLength);
+      const bytes = slotBytes(byteLength / width);
+      const at = mem.reserve(bytes);
       if (at === null) return null;
       placed.set(t.name, at);
-      return new Uint8Array(mem.memory.buffer, at, byteLength);
+      return new Uint8Array(mem.memory.buffer, at + dataOffset(width, bytes, byteLength), byteLength);
     },
   };
 }
@@ -98,8 +111,8 @@ function slotsFor(zs: OnnxModel, placed: readonly Map<string, number>[], mem: Gr
     if (t.data_type !== DATA_TYPE.FLOAT && t.data_type !== DATA_TYPE.FLOAT16) continue;
     const count = describeTensor(t).byteLength / (t.data_type === DATA_TYPE.FLOAT ? 4 : 2);
     const n = Math.ceil(count / 4) * 4;
-    const members = placed.map((p) => p.get(t.name) ?? mem.reserve(4 * n));
-    const out = mem.reserve(4 * n);
+    const members = placed.map((p) => p.get(t.name) ?? mem.reserve(slotBytes(count)));
+    const out = mem.reserve(slotBytes(count));
     if (out === null || members.some((m) => m === null)) return null;
     at.set(t.name, { a: members[0]!, b: members[1] ?? members[0]!, members: members as number[], out, n });
   }
@@ -110,6 +123,9 @@ function slotsFor(zs: OnnxModel, placed: readonly Map<string, number>[], mem: Gr
 function repoint(model: OnnxModel, placed: ReadonlyMap<string, number>, memory: WebAssembly.Memory): void {
   for (const t of model.graph.initializer) {
     const at = placed.get(t.name);
-    if (at !== undefined && t.data_type === DATA_TYPE.FLOAT) t.raw_data = new Uint8Array(memory.buffer, at, describeTensor(t).byteLength);
+    if (at === undefined || (t.data_type !== DATA_TYPE.FLOAT && t.data_type !== DATA_TYPE.FLOAT16)) continue;
+    const { byteLength } = describeTensor(t);
+    const width = t.data_type === DATA_TYPE.FLOAT ? 4 : 2;
+    t.raw_data = new Uint8Array(memory.buffer, at + dataOffset(width, slotBytes(byteLength / width), byteLength), byteLength);
   }
 }

@@ -366,7 +366,7 @@ function setupSection(r: Report): string[] {
     return x ? `${ms(med(x))} (${x.map(ms).join(', ')})` : '—';
   };
   const L = [
-    'Setup of the CLIP-sized pair on wasm, each way in its own fresh browser, 2 repetitions (the lower median of the two, then each): fetch both checkpoints and BlendEngine set up ("create"), then the first run at α = 0.5 ("setup"). Target: fp16 setup ≤ 1.5× fp32 setup.',
+    `Setup of the CLIP-sized pair on wasm, each way in its own fresh browser, ${Object.values(rows)[0]?.setupMs.length ?? 0} repetitions (their median, then each): fetch both checkpoints and BlendEngine set up ("create"), then the first run at α = 0.5 ("setup"). Target: fp16 setup ≤ 1.5× fp32 setup.`,
     '',
     '| Pair | Load | Create | Setup (create + first run) | fp16 ÷ fp32 setup | Target |',
     '|---|---|---|---|---|---|',

@@ -686,6 +686,8 @@ async function memoryRows(base: string, report: Report, clip: PairFiles, small: 
   }
 }
 
+const SETUP_REPS = 3;
+
 /** Fetch + set up + first run of the CLIP-sized pair on wasm, fp32 and fp16, from bytes and streamed. */
 async function setupRows(base: string, report: Report, clip: PairFiles): Promise<void> {
   const rows: Record<string, { createMs: number[]; setupMs: number[] }> = {};
@@ -696,7 +698,7 @@ async function setupRows(base: string, report: Report, clip: PairFiles): Promise
       try {
         log(`web: setup, CLIP-sized pair, ${key}`);
         rows[key] = { createMs: [], setupMs: [] };
-        for (let rep = 0; rep < 2; rep++) {
+        for (let rep = 0; rep < SETUP_REPS; rep++) {
           const r = (await call(b.page, 'setup', { pair: clip.config.name, size: clip.config.size, fp16, stream })) as {
             createMs: number;
             setupMs: number;

@@ -49,6 +49,8 @@ export async function withTrainedMember(bundle: LoadedBundle, t: TrainedMember):
     manifest: { ...m, models: { ...m.models, members } },
     member: t.spec,
     fineTuned: t.bytes,
+    // Written from the zero-shot model's bytes: any tensor it keeps outside lies in the zero-shot's data files.
+    fineTunedExternal: bundle.zeroShotExternal,
     sweeps: { weight: null, output: null },
     memberNote: null,
     bundleHash: await combineHashes([bundle.bundleHash, `member:${t.spec.id}`, t.sha256]),

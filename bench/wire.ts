@@ -6,11 +6,11 @@
 // measurement runs first on the app as it was at that ref (git archive into bench/.out), in the
 // same run.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page, type Response } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
 import { servedApp } from './firstScreen';
 
@@ -18,7 +18,7 @@ export interface WireFile {
   path: string;
   raw: number;
   gzip: number;
-  /** Milliseconds after opening the page when its response finished. */
+  /** Milliseconds after opening the page when its last byte arrived. */
   atMs: number;
 }
 
@@ -39,30 +39,29 @@ export interface WireReport {
   visits: WireVisit[];
 }
 
-/** Every finished response of `page` and its workers, with its size raw and gzipped. */
-function recordResponses(page: Page, t0: () => number): { files: WireFile[]; compressed: { seen: boolean }; pending: Set<Promise<void>> } {
+/**
+ * Every file `page` and its Workers fetched, once each, with its size raw and gzipped, read from
+ * the built app's folder `dist` (what vite preview serves; reading response bodies through the
+ * browser stalled on the streamed ones).
+ */
+function recordResponses(page: Page, t0: () => number, dist: string): { files: WireFile[]; compressed: { seen: boolean } } {
   const files: WireFile[] = [];
   const compressed = { seen: false };
-  const pending = new Set<Promise<void>>();
-  const take = async (r: Response, atMs: number) => {
-    if (r.headers()['content-encoding']) compressed.seen = true;
-    const body = await r.body().catch(() => null);
-    if (!body) return;
-    const path = new URL(r.url()).pathname;
-    files.push({
-      path,
-      raw: body.byteLength,
-      gzip: r.headers()['content-encoding'] ? body.byteLength : gzipSync(body, { level: 6 }).byteLength,
-      atMs,
-    });
-  };
   page.context().on('requestfinished', (req) => {
-    const atMs = t0();
-    const p = req.response().then((r) => (r && r.status() !== 304 ? take(r, atMs) : undefined));
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
+    // When its last byte arrived, on the wall clock the page's first screen is stamped with.
+    const t = req.timing();
+    const atMs = (t.responseEnd >= 0 ? t.startTime + t.responseEnd : Date.now()) - t0();
+    void req.response().then((r) => {
+      if (r?.headers()['content-encoding']) compressed.seen = true;
+    });
+    const url = new URL(req.url());
+    if (!url.protocol.startsWith('http')) return;
+    const path = decodeURIComponent(url.pathname);
+    const file = join(dist, path.endsWith('/') ? `${path}index.html` : path);
+    if (files.some((f) => f.path === path) || !existsSync(file) || !statSync(file).isFile()) return;
+    files.push({ path, raw: statSync(file).size, gzip: gzipSync(readFileSync(file), { level: 6 }).byteLength, atMs });
   });
-  return { files, compressed, pending };
+  return { files, compressed };
 }
 
 const sum = (files: WireFile[]) => ({
@@ -71,21 +70,37 @@ const sum = (files: WireFile[]) => ({
   files: [...files].sort((a, b) => b.gzip - a.gzip),
 });
 
-/** The recorded sweep in the chart's legend and the slider: what a teacher opens the page for. */
-async function firstScreenShown(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      [...document.querySelectorAll('.recharts-legend-item-text')].some((e) => e.textContent === 'recorded sweep') &&
-      document.querySelector('input[type="range"]') !== null,
-    null,
-    { timeout: 300_000, polling: 20 },
-  );
+/**
+ * Stamps (wall clock, ms) the moment the recorded sweep is in the chart's legend and the slider on
+ * the page, what a teacher opens the page for: a MutationObserver in the page, so that no polling
+ * delay lets a later download count as the first screen's.
+ */
+function stampFirstScreen(): void {
+  const shown = () =>
+    [...document.querySelectorAll('.recharts-legend-item-text')].some((e) => e.textContent === 'recorded sweep') &&
+    document.querySelector('input[type="range"]') !== null;
+  const watch = new MutationObserver(() => {
+    if (!shown()) return;
+    (globalThis as unknown as { __firstScreenAt: number }).__firstScreenAt = performance.timeOrigin + performance.now();
+    watch.disconnect();
+  });
+  addEventListener('DOMContentLoaded', () => watch.observe(document.body, { childList: true, subtree: true, characterData: true }));
+}
+
+/** Milliseconds after `start` (wall clock) when the first screen was stamped. */
+async function firstScreenShown(page: Page, start: number): Promise<number> {
+  const at = await page.waitForFunction(() => (globalThis as unknown as { __firstScreenAt?: number }).__firstScreenAt, null, {
+    timeout: 300_000,
+    polling: 100,
+  });
+  return ((await at.jsonValue()) as number) - start;
 }
 
 /** Waits until no response has finished for `quietMs` and the loading bars are gone. */
 async function settled(page: Page, files: WireFile[], quietMs: number): Promise<void> {
   let count = -1;
-  for (;;) {
+  const deadline = performance.now() + 600_000;
+  while (performance.now() < deadline) {
     // Both bars: the pair's load, and (after the first screen) its eval images.
     const loading = await page.evaluate(() => {
       type Bars = { loading: unknown; evalImagesLoading?: unknown };
@@ -99,19 +114,18 @@ async function settled(page: Page, files: WireFile[], quietMs: number): Promise<
 }
 
 /** One cold visit of the app served at `base`. */
-async function visit(base: string, label: string, backend: string, executablePath: string): Promise<WireVisit> {
+async function visit(base: string, dist: string, label: string, backend: string, executablePath: string): Promise<WireVisit> {
   const profile = mkdtempSync(join(tmpdir(), 'wiseft-wire-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: [...CHROMIUM_ARGS] });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    const start = performance.now();
-    const rec = recordResponses(page, () => performance.now() - start);
+    await page.addInitScript(stampFirstScreen);
+    const start = Date.now();
+    const rec = recordResponses(page, () => start, dist);
     await page.goto(`${base}#backend=${backend}`);
-    await firstScreenShown(page);
-    const firstScreenMs = performance.now() - start;
+    const firstScreenMs = await firstScreenShown(page, start);
     console.log(`  ${label}, ${backend}: first screen after ${(firstScreenMs / 1000).toFixed(1)} s`);
     await settled(page, rec.files, 3_000);
-    await Promise.all([...rec.pending]);
     return {
       label,
       backend,
@@ -149,9 +163,10 @@ export async function wireBytes(root: string, out: string, executablePath: strin
     ['after', root],
   ];
   for (const [label, dir] of apps) {
-    const app = await servedApp(dir, join(out, `dist-wire-${visits.length}`));
+    const dist = join(out, `dist-wire-${visits.length}`);
+    const app = await servedApp(dir, dist);
     try {
-      for (const backend of ['wasm', 'webgpu']) visits.push(await visit(app.base, label, backend, executablePath));
+      for (const backend of ['wasm', 'webgpu']) visits.push(await visit(app.base, dist, label, backend, executablePath));
     } finally {
       await app.close();
     }

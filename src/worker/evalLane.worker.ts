@@ -2,7 +2,7 @@
 // pair, started by the engine Worker, which deals it chunks. It turns (α, batch) into logits and
 // nothing else: plans, results, events and cancellation stay with the engine Worker.
 import * as Comlink from 'comlink';
-import { ortWasm, configureThreads } from '../core/runtime/ort-web';
+import { loadOrtWasm, configureThreads } from '../core/runtime/ort-web';
 import { BlendEngine } from '../core/runtime/engine';
 import { engineLogits, type LanePair } from '../core/eval/lanes';
 import type { RunLogits } from '../core/eval/evaluator';
@@ -15,7 +15,7 @@ export const laneApi = {
     configureThreads(1);
     const engine = await BlendEngine.create(pair.zeroShot, pair.fineTuned, {
       // The build the Worker's own wasm engine runs: the same binary, fetched once (HTTP cache).
-      ort: ortWasm,
+      ort: await loadOrtWasm(),
       backend: 'wasm',
       inputName: pair.inputName,
       labels: pair.labels,

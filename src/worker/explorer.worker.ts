@@ -13,7 +13,7 @@ import {
   type LoadProgress,
   type LoadOptions,
 } from '../core/bundle/source';
-import { ortWeb, ortWasm, configureThreads, ortVersion, loadRuntimeWasm, runtimeStep } from '../core/runtime/ort-web';
+import { ortWeb, loadOrtWasm, configureThreads, ortVersion, loadRuntimeWasm, runtimeStep } from '../core/runtime/ort-web';
 import { requestGpu, type OwnedGpu } from '../core/gpu/device';
 import { chooseRuntime, makeRuntime, type Runtime, type RuntimeDeps } from '../core/runtime/backend';
 import { ResourceLedger } from '../core/runtime/ledger';
@@ -67,7 +67,6 @@ const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 const ledger = new ResourceLedger();
 const runtimeDeps: RuntimeDeps = {
   ort: ortWeb,
-  wasmOrt: ortWasm,
   ortVersion,
   configureThreads,
   requestGpu: watchedGpu,
@@ -256,6 +255,9 @@ watchCspViolations(self as unknown as Parameters<typeof watchCspViolations>[0]);
 const api: EngineApi = {
   async init(choice, onRuntime) {
     onRuntimeChange = onRuntime;
+    // The wasm-only build's code (its binary only when a pair loads on it): the wasm backend runs
+    // it, and WebGPU falls back to it.
+    runtimeDeps.wasmOrt = await loadOrtWasm();
     return adopt(await chooseRuntime(runtimeDeps, choice));
   },
 

@@ -467,7 +467,8 @@ async function onlyFirstScreenBytes(): Promise<void> {
   const mb = (x: number) => `${(x / 1e6).toFixed(2)} MB`;
   for (const v of report.firstScreenBytes.visits) {
     log(
-      `${v.label}, ${v.backend}: first screen ${mb(v.firstScreen.raw)} raw, ${mb(v.firstScreen.gzip)} gzip (${(v.firstScreenMs / 1000).toFixed(1)} s); ` +
+      `${v.label}, ${v.backend}: first screen ${mb(v.firstScreen.raw)} raw, ${mb(v.firstScreen.gzip)} gzip (pair in state ${(v.firstScreenMs / 1000).toFixed(1)} s; ` +
+        `${mb(v.byShown.gzip)} gzip by the time it was drawn, ${(v.shownMs / 1000).toFixed(1)} s); ` +
         `in all ${mb(v.all.raw)} raw, ${mb(v.all.gzip)} gzip; largest: ${v.firstScreen.files
           .slice(0, 4)
           .map((f) => `${f.path} ${mb(f.gzip)}`)

@@ -25,9 +25,14 @@ export interface WireFile {
 export interface WireVisit {
   label: string;
   backend: string;
-  /** Opening → the recorded frontier and the slider on screen. */
+  /** Opening → the pair in the page's state: the recorded frontier's and the slider's data complete. */
   firstScreenMs: number;
+  /** What arrived by then: what the first screen waits for. */
   firstScreen: { raw: number; gzip: number; files: WireFile[] };
+  /** Opening → the recorded sweep and the slider drawn (a render later, on a loaded machine). */
+  shownMs: number;
+  /** What arrived by then: also what began after the pair was in, while the page drew it. */
+  byShown: { raw: number; gzip: number; files: WireFile[] };
   all: { raw: number; gzip: number; files: WireFile[] };
   /** Whether the server compressed anything (vite preview: no). */
   serverCompressed: boolean;
@@ -71,28 +76,48 @@ const sum = (files: WireFile[]) => ({
 });
 
 /**
- * Stamps (wall clock, ms) the moment the recorded sweep is in the chart's legend and the slider on
- * the page, what a teacher opens the page for: checked in the page every 10 ms, so that the
- * harness's round trips do not let a later download count as the first screen's.
+ * Stamps (wall clock, ms) two moments in the page: `__pairAt`, when the pair is in the page's state
+ * (the recorded frontier's and the slider's data complete: a store subscription, so exactly then),
+ * and `__firstScreenAt`, when the recorded sweep is in the chart's legend and the slider on the
+ * page (checked every 10 ms).
  */
 function stampFirstScreen(): void {
+  const now = () => performance.timeOrigin + performance.now();
+  type Handle = { store: { subscribe(f: (s: { pair: unknown }) => void): void } };
+  const g = globalThis as unknown as { __pairAt?: number; __firstScreenAt?: number; wiseft?: Handle };
+  let handle: Handle | undefined;
+  Object.defineProperty(globalThis, 'wiseft', {
+    configurable: true,
+    get: () => handle,
+    set(v: Handle) {
+      handle = v;
+      v.store.subscribe((st) => {
+        if (st.pair && g.__pairAt === undefined) g.__pairAt = now();
+      });
+    },
+  });
   const timer = setInterval(() => {
     const shown =
       [...document.querySelectorAll('.recharts-legend-item-text')].some((e) => e.textContent === 'recorded sweep') &&
       document.querySelector('input[type="range"]') !== null;
     if (!shown) return;
-    (globalThis as unknown as { __firstScreenAt: number }).__firstScreenAt = performance.timeOrigin + performance.now();
+    g.__firstScreenAt = now();
     clearInterval(timer);
   }, 10);
 }
 
-/** Milliseconds after `start` (wall clock) when the first screen was stamped. */
-async function firstScreenShown(page: Page, start: number): Promise<number> {
-  const at = await page.waitForFunction(() => (globalThis as unknown as { __firstScreenAt?: number }).__firstScreenAt, null, {
-    timeout: 300_000,
-    polling: 100,
-  });
-  return ((await at.jsonValue()) as number) - start;
+/** Milliseconds after `start` (wall clock) when the pair was in the page's state, and when the first screen was on it. */
+async function firstScreenShown(page: Page, start: number): Promise<{ pairMs: number; shownMs: number }> {
+  const at = await page.waitForFunction(
+    () => {
+      const g = globalThis as unknown as { __pairAt?: number; __firstScreenAt?: number };
+      return g.__firstScreenAt && g.__pairAt ? [g.__pairAt, g.__firstScreenAt] : null;
+    },
+    null,
+    { timeout: 300_000, polling: 100 },
+  );
+  const [pair, shown] = (await at.jsonValue()) as [number, number];
+  return { pairMs: pair - start, shownMs: shown - start };
 }
 
 /** Waits until no response has finished for `quietMs` and the loading bars are gone. */
@@ -122,14 +147,18 @@ async function visit(base: string, dist: string, label: string, backend: string,
     const start = Date.now();
     const rec = recordResponses(page, () => start, dist);
     await page.goto(`${base}#backend=${backend}`);
-    const firstScreenMs = await firstScreenShown(page, start);
-    console.log(`  ${label}, ${backend}: first screen after ${(firstScreenMs / 1000).toFixed(1)} s`);
+    const { pairMs, shownMs } = await firstScreenShown(page, start);
+    console.log(
+      `  ${label}, ${backend}: pair in the page's state after ${(pairMs / 1000).toFixed(1)} s, first screen on it after ${(shownMs / 1000).toFixed(1)} s`,
+    );
     await settled(page, rec.files, 3_000);
     return {
       label,
       backend,
-      firstScreenMs,
-      firstScreen: sum(rec.files.filter((f) => f.atMs <= firstScreenMs)),
+      firstScreenMs: pairMs,
+      firstScreen: sum(rec.files.filter((f) => f.atMs <= pairMs)),
+      shownMs,
+      byShown: sum(rec.files.filter((f) => f.atMs <= shownMs)),
       all: sum(rec.files),
       serverCompressed: rec.compressed.seen,
     };

@@ -81,18 +81,18 @@ const sum = (files: WireFile[]) => ({
  * and `__firstScreenAt`, when the recorded sweep is in the chart's legend and the slider on the
  * page (checked every 10 ms).
  */
-function stampFirstScreen(): void {
+// Plain JavaScript, as a string: tsx names a serialised function's inner functions with a helper
+// (`__name`) the page does not have.
+const STAMP_FIRST_SCREEN = `(() => {
   const now = () => performance.timeOrigin + performance.now();
-  type Handle = { store: { subscribe(f: (s: { pair: unknown }) => void): void } };
-  const g = globalThis as unknown as { __pairAt?: number; __firstScreenAt?: number; wiseft?: Handle };
-  let handle: Handle | undefined;
+  let handle;
   Object.defineProperty(globalThis, 'wiseft', {
     configurable: true,
     get: () => handle,
-    set(v: Handle) {
+    set(v) {
       handle = v;
       v.store.subscribe((st) => {
-        if (st.pair && g.__pairAt === undefined) g.__pairAt = now();
+        if (st.pair && globalThis.__pairAt === undefined) globalThis.__pairAt = now();
       });
     },
   });
@@ -101,10 +101,10 @@ function stampFirstScreen(): void {
       [...document.querySelectorAll('.recharts-legend-item-text')].some((e) => e.textContent === 'recorded sweep') &&
       document.querySelector('input[type="range"]') !== null;
     if (!shown) return;
-    g.__firstScreenAt = now();
+    globalThis.__firstScreenAt = now();
     clearInterval(timer);
   }, 10);
-}
+})();`;
 
 /** Milliseconds after `start` (wall clock) when the pair was in the page's state, and when the first screen was on it. */
 async function firstScreenShown(page: Page, start: number): Promise<{ pairMs: number; shownMs: number }> {
@@ -143,7 +143,7 @@ async function visit(base: string, dist: string, label: string, backend: string,
   const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: [...CHROMIUM_ARGS] });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    await page.addInitScript(stampFirstScreen);
+    await page.addInitScript({ content: STAMP_FIRST_SCREEN });
     const start = Date.now();
     const rec = recordResponses(page, () => start, dist);
     await page.goto(`${base}#backend=${backend}`);

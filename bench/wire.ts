@@ -1,8 +1,9 @@
 // `npm run bench -- --only-first-screen-bytes [--before=<git ref>]` (issue 15, item 6): the bytes the
 // built app moves before its first screen (the recorded frontier and the slider) and in all, raw and
-// gzipped, on a cold Chromium profile. vite preview sends every file uncompressed (no
-// Content-Encoding), so "gzip" is each response body gzipped here with zlib at level 6 (nginx's and
-// Apache's usual setting is 1–6): what a host that gzips would send. With --before, the same
+// gzipped, on a cold Chromium profile. vite preview compresses its text responses only (JS, CSS,
+// HTML, JSON) and sends wasm, ONNX and PNG as they are, so "gzip" is each file gzipped here with
+// zlib at level 6 (nginx's and Apache's usual setting is 1–6): what a host that gzips every
+// response would send. With --before, the same
 // measurement runs first on the app as it was at that ref (git archive into bench/.out), in the
 // same run.
 import { execFileSync } from 'node:child_process';
@@ -34,8 +35,8 @@ export interface WireVisit {
   /** What arrived by then: also what began after the pair was in, while the page drew it. */
   byShown: { raw: number; gzip: number; files: WireFile[] };
   all: { raw: number; gzip: number; files: WireFile[] };
-  /** Whether the server compressed anything (vite preview: no). */
-  serverCompressed: boolean;
+  /** The responses the server sent compressed, with their Content-Encoding (vite preview: its text files). */
+  serverCompressed: string[];
 }
 
 export interface WireReport {
@@ -49,15 +50,16 @@ export interface WireReport {
  * the built app's folder `dist` (what vite preview serves; reading response bodies through the
  * browser stalled on the streamed ones).
  */
-function recordResponses(page: Page, t0: () => number, dist: string): { files: WireFile[]; compressed: { seen: boolean } } {
+function recordResponses(page: Page, t0: () => number, dist: string): { files: WireFile[]; compressed: Set<string> } {
   const files: WireFile[] = [];
-  const compressed = { seen: false };
+  const compressed = new Set<string>();
   page.context().on('requestfinished', (req) => {
     // When its last byte arrived, on the wall clock the page's first screen is stamped with.
     const t = req.timing();
     const atMs = (t.responseEnd >= 0 ? t.startTime + t.responseEnd : Date.now()) - t0();
     void req.response().then((r) => {
-      if (r?.headers()['content-encoding']) compressed.seen = true;
+      const encoding = r?.headers()['content-encoding'];
+      if (encoding) compressed.add(`${new URL(req.url()).pathname} (${encoding})`);
     });
     const url = new URL(req.url());
     if (!url.protocol.startsWith('http')) return;
@@ -69,10 +71,11 @@ function recordResponses(page: Page, t0: () => number, dist: string): { files: W
   return { files, compressed };
 }
 
-const sum = (files: WireFile[]) => ({
+/** Totals of `files`, listing the `top` largest (gzipped) of them: the report keeps every file only under `all`. */
+const sum = (files: WireFile[], top = Infinity) => ({
   raw: files.reduce((s, f) => s + f.raw, 0),
   gzip: files.reduce((s, f) => s + f.gzip, 0),
-  files: [...files].sort((a, b) => b.gzip - a.gzip),
+  files: [...files].sort((a, b) => b.gzip - a.gzip).slice(0, top),
 });
 
 /**
@@ -156,11 +159,17 @@ async function visit(base: string, dist: string, label: string, backend: string,
       label,
       backend,
       firstScreenMs: pairMs,
-      firstScreen: sum(rec.files.filter((f) => f.atMs <= pairMs)),
+      firstScreen: sum(
+        rec.files.filter((f) => f.atMs <= pairMs),
+        4,
+      ),
       shownMs,
-      byShown: sum(rec.files.filter((f) => f.atMs <= shownMs)),
+      byShown: sum(
+        rec.files.filter((f) => f.atMs <= shownMs),
+        4,
+      ),
       all: sum(rec.files),
-      serverCompressed: rec.compressed.seen,
+      serverCompressed: [...rec.compressed],
     };
   } finally {
     await context.close();

@@ -454,6 +454,12 @@ export function renderGpuNode(g: GpuNodeReport): string[] {
   return L;
 }
 
+/** The file kinds (by extension) the server sent compressed in any visit. */
+function compressedKinds(w: WireReport): string {
+  const kinds = new Set(w.visits.flatMap((v) => v.serverCompressed.map((p) => p.split(' ')[0]!.split('.').pop()!)));
+  return kinds.size ? [...kinds].sort().join(', ') : 'none';
+}
+
 /** Bytes before the first screen, raw and gzipped (`--only-first-screen-bytes`), before and after. */
 function wireSection(r: Report): string[] {
   const w = r.firstScreenBytes;
@@ -465,7 +471,7 @@ function wireSection(r: Report): string[] {
     `Measured by \`npm run bench -- --only-first-screen-bytes\` on ${w.date}; **load average (1/5/15 min) ${la(w.load.before)} at start, ${la(w.load.after)} at end**. ` +
       'A cold Chromium profile opens the built app (vite build + vite preview); every response of the page and its Workers is counted when it finishes. ' +
       '"First screen" is what had arrived when the pair was in the page\'s state (the recorded frontier\'s and the slider\'s data complete: the first screen waits for nothing more), stamped by a store subscription; "by the time it was drawn" adds what arrived while the page drew it (the eval images start then, and on localhost under load one sheet can land before the render); "in all", everything until the loading bars are gone and nothing has moved for 3 s. Each file counted once. ' +
-      `vite preview compresses only its text responses (${[...new Set(w.visits.flatMap((v) => v.serverCompressed))].map((p) => p.split('/').pop()).join(', ') || 'none'}) and sends wasm, ONNX and PNG as they are: "raw" is each file's size, "gzip" each file gzipped at level 6, what a host that gzips every response would send. Target (issue 15): first screen ≤ 10 MB gzip.`,
+      `vite preview gzipped the responses of these kinds: ${compressedKinds(w)}; the rest (the wasm, the PNG sheets) it sent as they are. "Raw" is each file's size, "gzip" each file gzipped at level 6, what a host that gzips every response would send. Target (issue 15): first screen ≤ 10 MB gzip.`,
     '',
     '| App | Backend | First screen raw | First screen gzip | Target | Opening → pair in state | By the time it was drawn (gzip) | Opening → drawn | In all raw | In all gzip | Largest files before the first screen (gzip) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

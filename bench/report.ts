@@ -2,6 +2,7 @@
 import type { Stat, InferenceResult, BlendCpuResult, BlendGpuResult } from './rows';
 import type { GpuNodeReport } from './gpu-rows';
 import type { ThroughputReport } from './throughput';
+import type { WireReport } from './wire';
 
 export interface Report {
   mode: 'quick' | 'full';
@@ -14,6 +15,8 @@ export interface Report {
   durationS?: number;
   /** `npm run bench -- --only-throughput` (bench/throughput.ts): made apart, with its own date and load. */
   throughput?: ThroughputReport;
+  /** `npm run bench -- --only-first-screen-bytes` (bench/wire.ts): made apart, with its own date and load. */
+  firstScreenBytes?: WireReport;
 }
 
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
@@ -35,6 +38,7 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     ...memorySection(r),
     ...threadsSection(r),
     ...firstLoadSection(r),
+    ...wireSection(r),
   ];
   if (analysis) L.push(analysis);
   return L.join('\n');
@@ -489,5 +493,40 @@ export function renderGpuNode(g: GpuNodeReport): string[] {
     'Reproduce on a machine with a GPU, Node ≥ 20 and a Vulkan driver: `npm run bench:gpu-node -- --out docs/benchmarks-gpu.json`, then `npx tsx bench/run.ts --render` to re-render this file. Without a GPU, `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npm run bench:gpu-node -- --config small` runs the script on SwiftShader (a check of the script, not a measurement). How this run was carried to a GPU machine that has no Node: the analysis below.',
     '',
   );
+  return L;
+}
+
+/** The file kinds (by extension) the server sent compressed in any visit. */
+function compressedKinds(w: WireReport): string {
+  const kinds = new Set(w.visits.flatMap((v) => v.serverCompressed.map((p) => p.split(' ')[0]!.split('.').pop()!)));
+  return kinds.size ? [...kinds].sort().join(', ') : 'none';
+}
+
+/** Bytes before the first screen, raw and gzipped (`--only-first-screen-bytes`), before and after. */
+function wireSection(r: Report): string[] {
+  const w = r.firstScreenBytes;
+  if (!w) return [];
+  const mb = (x: number) => `${(x / 1e6).toFixed(2)} MB`;
+  const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const L = ['## First screen over the wire (built app, bundled pair)', ''];
+  L.push(
+    `Measured by \`npm run bench -- --only-first-screen-bytes\` on ${w.date}; **load average (1/5/15 min) ${la(w.load.before)} at start, ${la(w.load.after)} at end**. ` +
+      'A cold Chromium profile opens the built app (vite build + vite preview); every response of the page and its Workers is counted when it finishes. ' +
+      '"First screen" is what had arrived when the pair was in the page\'s state (the recorded frontier\'s and the slider\'s data complete: the first screen waits for nothing more), stamped by a store subscription; "by the time it was drawn" adds what arrived while the page drew it (the eval images start then, and on localhost under load one sheet can land before the render); "in all", everything until the loading bars are gone and nothing has moved for 3 s. Each file counted once. ' +
+      `vite preview gzipped the responses of these kinds: ${compressedKinds(w)}; the rest (the wasm, the PNG sheets) it sent as they are. "Raw" is each file's size, "gzip" each file gzipped at level 6, what a host that gzips every response would send. Target (issue 15): first screen ≤ 10 MB gzip.`,
+    '',
+    '| App | Backend | First screen raw | First screen gzip | Target | Opening → pair in state | By the time it was drawn (gzip) | Opening → drawn | In all raw | In all gzip | Largest files before the first screen (gzip) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const v of w.visits) {
+    const top = v.firstScreen.files
+      .slice(0, 3)
+      .map((f) => `${f.path.split('/').pop()} ${mb(f.gzip)}`)
+      .join(', ');
+    L.push(
+      `| ${v.label} | ${v.backend} | ${mb(v.firstScreen.raw)} | ${mb(v.firstScreen.gzip)} | ${verdict(v.firstScreen.gzip <= 10e6)} | ${ms(v.firstScreenMs)} | ${mb(v.byShown.gzip)} | ${ms(v.shownMs)} | ${mb(v.all.raw)} | ${mb(v.all.gzip)} | ${top} |`,
+    );
+  }
+  L.push('');
   return L;
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-first-screen | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { ensurePairs, OUT, type PairFiles } from './gen-pair';
 import { firstScreen, servedApp } from './firstScreen';
+import { wireBytes } from './wire';
 import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
@@ -455,6 +456,38 @@ async function onlyFrontierWorkers(): Promise<void> {
   }
 }
 
+/**
+ * `--only-first-screen-bytes [--before=REF]`: bench/wire.ts (issue 15, item 6), into the
+ * `firstScreenBytes` field of the existing docs/benchmarks.json, like --only-throughput.
+ */
+async function onlyFirstScreenBytes(): Promise<void> {
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+  const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length) ?? null;
+  report.firstScreenBytes = await wireBytes(ROOT, OUT, CHROMIUM, before);
+  const mb = (x: number) => `${(x / 1e6).toFixed(2)} MB`;
+  for (const v of report.firstScreenBytes.visits) {
+    log(
+      `${v.label}, ${v.backend}: first screen ${mb(v.firstScreen.raw)} raw, ${mb(v.firstScreen.gzip)} gzip (pair in state ${(v.firstScreenMs / 1000).toFixed(1)} s; ` +
+        `${mb(v.byShown.gzip)} gzip by the time it was drawn, ${(v.shownMs / 1000).toFixed(1)} s); ` +
+        `in all ${mb(v.all.raw)} raw, ${mb(v.all.gzip)} gzip; largest: ${v.firstScreen.files
+          .slice(0, 4)
+          .map((f) => `${f.path} ${mb(f.gzip)}`)
+          .join(', ')}`,
+    );
+  }
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(
+      report,
+      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
+      gpuNodeReport(),
+    ),
+  );
+  const l = report.firstScreenBytes.load;
+  log(`load average ${l.before.map((x) => x.toFixed(2)).join(' ')} before, ${l.after.map((x) => x.toFixed(2)).join(' ')} after`);
+}
+
 /** `--only-first-screen`: bench/firstScreen.ts, printed (one cold and one repeat visit). */
 async function onlyFirstScreen(): Promise<void> {
   const r = await firstScreen(ROOT, join(OUT, 'dist-first-screen'), CHROMIUM);
@@ -474,6 +507,7 @@ async function onlyFirstScreen(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--only-probe')) return onlyProbe();
+  if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();
   if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();
   if (process.argv.includes('--only-frontier-workers')) return onlyFrontierWorkers();
   if (process.argv.includes('--only-throughput')) return onlyThroughput();

@@ -10,7 +10,7 @@ import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
 import type { ResourceLedger } from './runtime/ledger';
-import { spriteSet, normalizeHWC, type EvalSetData } from './eval/sprites';
+import { spriteSet, pendingSpriteSet, attachSheet, normalizeHWC, type EvalSetData } from './eval/sprites';
 import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
 import { CHUNK, type SetAccuracy } from './eval/frontier';
 import { FrontierEvaluator, type RunLogits } from './eval/evaluator';
@@ -112,6 +112,8 @@ interface LoadedPair {
   engine: BlendEngine;
   /** The eval sets in use, their results and endpoint logits: replaced whole when the sets change. */
   evaluator: FrontierEvaluator;
+  /** The bundle's own eval sets, whose sheets may still be on their way (attachEvalImages). */
+  bundleSets: EvalSetData[];
   /** Per-layer settings' results, under keys that extend `resultsKey`: replaced with the evaluator. */
   layerSettings: LayerSettings;
   text: TextTower | null;
@@ -173,8 +175,12 @@ export class Explorer {
   async loadPair(bundle: LoadedBundle): Promise<PairSummary> {
     const m = bundle.manifest;
     // Sprite sheets are checked from their headers here and decoded when an evaluation first needs
-    // them: a load for classifying or exporting never inflates them.
-    const sets = (m.eval?.sets ?? []).map((s) => spriteSet(s, bundle.sprites.get(s.id)!));
+    // them: a load for classifying or exporting never inflates them. A load that streams them
+    // after the first screen (bundle.laterSprites) gets them through attachEvalImages.
+    const sets = (m.eval?.sets ?? []).map((s) => {
+      const png = bundle.sprites.get(s.id);
+      return png ? spriteSet(s, png) : pendingSpriteSet(s);
+    });
     const engine = await this.createEngine(bundle);
     let text: TextTower | null = null;
     try {
@@ -207,6 +213,7 @@ export class Explorer {
       member: bundle.member,
       sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
       evaluator: newEvaluator(engine, sets, m),
+      bundleSets: sets,
       layerSettings: newLayerSettings(bundle.bundleHash, engine, sets, m),
       text,
       custom: null,
@@ -317,6 +324,19 @@ export class Explorer {
     // The recorded sweeps were measured on the bundle's sets, not these: not comparable.
     p.sweeps = null;
     return summarize(p);
+  }
+
+  /**
+   * The sprite sheets of the pair `bundleHash` names, read after loadPair (LoadedBundle.laterSprites),
+   * each checked from its header as a whole load checks it; for another pair (loaded since), nothing.
+   */
+  attachEvalImages(bundleHash: string, sprites: ReadonlyMap<string, Uint8Array>): void {
+    const p = this.pair;
+    if (!p || p.bundle.bundleHash !== bundleHash) return;
+    for (const set of p.bundleSets) {
+      const png = sprites.get(set.spec.id);
+      if (png) attachSheet(set, png);
+    }
   }
 
   /** Stops the frontier's evaluation in flight; its remaining work is dropped (a per-layer job goes on). */

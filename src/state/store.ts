@@ -26,6 +26,11 @@ export interface PairSlice {
   pair: PairSummary | null;
   runtime: RuntimeInfo | null;
   loading: { label: string; progress: (LoadProgress & { elapsedMs: number }) | null; startedAt: number } | null;
+  /**
+   * The pair's eval images, read after its first screen (the pair is in use meanwhile: `loading`
+   * is null); the loading bar shows them until the last byte. null when none are on their way.
+   */
+  evalImagesLoading: { progress: LoadProgress & { elapsedMs: number }; startedAt: number } | null;
   /** The last failure to load a pair, in words; the previous pair stays in use. */
   pairError: string | null;
   /** Why the member shown is not the one the link asked for (an id the bundle does not have). */
@@ -255,6 +260,7 @@ export function initialState(h: HashState = parseHash('')): State {
     pair: null,
     runtime: null,
     loading: null,
+    evalImagesLoading: null,
     pairError: null,
     memberNote: null,
     alpha: h.alpha,

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useStore } from '../state/store';
 import { useActions } from './actions';
-import type { PairSummary, RuntimeInfo } from '../worker/protocol';
+import type { LoadProgress, PairSummary, RuntimeInfo } from '../worker/protocol';
 import { memberTraits, selectedMember } from '../state/members';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
@@ -19,8 +19,9 @@ function bytes(n: number): string {
 
 export function LoadingBar() {
   const loading = useStore((s) => s.loading);
+  const images = useStore((s) => s.evalImagesLoading);
   const { cancelLoad } = useActions();
-  if (!loading) return null;
+  if (!loading) return images ? <EvalImagesBar progress={images.progress} /> : null;
   const p = loading.progress;
   const secs = (p?.elapsedMs ?? 0) / 1000;
   const loaded = p?.bundleLoaded ?? 0;
@@ -40,6 +41,26 @@ export function LoadingBar() {
         <button type="button" data-testid="cancel-load" onClick={cancelLoad}>
           Cancel
         </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The pair's eval images, streamed after its first screen: the pair is in use meanwhile (no
+ * Cancel: an evaluation needs them, and Cancel under the chart stops that).
+ */
+function EvalImagesBar({ progress: p }: { progress: LoadProgress & { elapsedMs: number } }) {
+  const secs = p.elapsedMs / 1000;
+  const speed = secs > 0 ? p.bundleLoaded / secs : 0;
+  return (
+    <div className="loading" role="status" aria-live="polite" data-testid="eval-images-loading">
+      <div>Loading the eval images — {p.file}</div>
+      <progress max={p.bundleTotal ?? undefined} value={p.bundleTotal ? p.bundleLoaded : undefined} />
+      <div className="muted">
+        {bytes(p.bundleLoaded)}
+        {p.bundleTotal ? ` of ${bytes(p.bundleTotal)}` : ''}
+        {speed > 0 ? ` · ${bytes(speed)}/s` : ''}
       </div>
     </div>
   );

@@ -2,7 +2,7 @@
 // pair, started by the engine Worker, which deals it chunks. It turns (α, batch) into logits and
 // nothing else: plans, results, events and cancellation stay with the engine Worker.
 import * as Comlink from 'comlink';
-import { ortWeb, configureThreads } from '../core/runtime/ort-web';
+import { loadOrtWasm, configureThreads } from '../core/runtime/ort-web';
 import { BlendEngine } from '../core/runtime/engine';
 import { engineLogits, type LanePair } from '../core/eval/lanes';
 import type { RunLogits } from '../core/eval/evaluator';
@@ -14,7 +14,8 @@ export const laneApi = {
     // One thread: two single-threaded sessions each take whichever core is free (lanes.ts).
     configureThreads(1);
     const engine = await BlendEngine.create(pair.zeroShot, pair.fineTuned, {
-      ort: ortWeb,
+      // The build the Worker's own wasm engine runs: the same binary, fetched once (HTTP cache).
+      ort: await loadOrtWasm(),
       backend: 'wasm',
       inputName: pair.inputName,
       labels: pair.labels,

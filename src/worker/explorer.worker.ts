@@ -13,7 +13,7 @@ import {
   type LoadProgress,
   type LoadOptions,
 } from '../core/bundle/source';
-import { ortWeb, configureThreads, ortVersion, loadRuntimeWasm, RUNTIME_STEP } from '../core/runtime/ort-web';
+import { ortWeb, loadOrtWasm, configureThreads, ortVersion, loadRuntimeWasm, runtimeStep } from '../core/runtime/ort-web';
 import { requestGpu, type OwnedGpu } from '../core/gpu/device';
 import { chooseRuntime, makeRuntime, type Runtime, type RuntimeDeps } from '../core/runtime/backend';
 import { ResourceLedger } from '../core/runtime/ledger';
@@ -65,7 +65,14 @@ let probeCount = 0;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 // Every engine's sessions and GPU buffers, across fallbacks: what the debug resources() counts.
 const ledger = new ResourceLedger();
-const runtimeDeps: RuntimeDeps = { ort: ortWeb, ortVersion, configureThreads, requestGpu: watchedGpu, ledger, openLanes: openLaneWorkers };
+const runtimeDeps: RuntimeDeps = {
+  ort: ortWeb,
+  ortVersion,
+  configureThreads,
+  requestGpu: watchedGpu,
+  ledger,
+  openLanes: openLaneWorkers,
+};
 
 /** Makes `rt` the engine; the caller disposes the one it replaces. */
 function adopt(rt: Runtime): RuntimeInfo {
@@ -162,6 +169,48 @@ async function loadOnEngine(ex: Explorer, bundle: LoadedBundle): Promise<CorePai
   }
 }
 
+// The eval images of the pair just loaded, left out of its load so that the first screen (the
+// recorded frontier, the slider) waits for none of them: read on the first call that needs them
+// (the page's first evaluation or thumbnails, right after it shows the pair), with their bytes in
+// the same loading bar. null: none pending (read with the pair, or the user's own sets in use).
+let laterImages: { read: () => Promise<void>; reading: Promise<void> | null } | null = null;
+
+/** Resolves once the pair's eval images are in its sets; a failed read is tried again by the next call. */
+function imagesArrived(): Promise<void> {
+  const pending = laterImages;
+  if (!pending) return Promise.resolve();
+  pending.reading ??= pending.read().then(
+    () => {
+      if (laterImages === pending) laterImages = null;
+    },
+    (e: unknown) => {
+      pending.reading = null;
+      throw e;
+    },
+  );
+  return pending.reading;
+}
+
+/** What reads `bundle`'s left-out eval images into the engine that has the pair then, reporting to `onProgress`. */
+function laterImagesOf(bundle: LoadedBundle, onProgress: (p: LoadProgress) => void): typeof laterImages {
+  const read = bundle.laterSprites;
+  if (!read) return null;
+  return {
+    reading: null,
+    read: async () => {
+      let last: LoadProgress = { file: 'the eval images', loaded: 0, total: null, bundleLoaded: 0, bundleTotal: null };
+      const tick = (p: LoadProgress) => onProgress((last = p));
+      try {
+        need().attachEvalImages(bundle.bundleHash, await read(tick));
+        tick({ ...last, ended: 'done' });
+      } catch (e) {
+        tick({ ...last, ended: 'failed' });
+        throw e;
+      }
+    },
+  };
+}
+
 async function load(
   req: PairRequest,
   onProgress: (p: LoadProgress) => void,
@@ -169,12 +218,15 @@ async function load(
   keepUserSets = false,
 ): Promise<LoadedPairSummary> {
   const ex = need();
-  const bundle = await download(req, onProgress, opts);
+  const bundle = await download(req, onProgress, { ...opts, evalImages: 'later' });
   // A step of its own in the bar, after the bundle: the runtime's wasm is not one of its files.
-  await loadRuntimeWasm((loaded, total) => onProgress({ file: RUNTIME_STEP, loaded, total, bundleLoaded: loaded, bundleTotal: total }));
+  // Only the build this engine's backend runs: the other is never downloaded.
+  const step = runtimeStep(ex.backend);
+  await loadRuntimeWasm(ex.backend, (loaded, total) => onProgress({ file: step, loaded, total, bundleLoaded: loaded, bundleTotal: total }));
   let summary = await loadOnEngine(ex, bundle);
   lastRequest = req;
   lastMember = summary.member;
+  laterImages = keepUserSets && userSets ? null : laterImagesOf(bundle, onProgress);
   if (!keepUserSets) {
     userSets = null;
     trained.clear();
@@ -203,6 +255,9 @@ watchCspViolations(self as unknown as Parameters<typeof watchCspViolations>[0]);
 const api: EngineApi = {
   async init(choice, onRuntime) {
     onRuntimeChange = onRuntime;
+    // The wasm-only build's code (its binary only when a pair loads on it): the wasm backend runs
+    // it, and WebGPU falls back to it.
+    runtimeDeps.wasmOrt = await loadOrtWasm();
     return adopt(await chooseRuntime(runtimeDeps, choice));
   },
 
@@ -236,6 +291,9 @@ const api: EngineApi = {
     if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
     runningJob = job.id;
     try {
+      await imagesArrived();
+      // Cancelled, or a newer job came, while the images arrived: this one is over before it began.
+      if (runningJob !== job.id) return { status: 'superseded', jobId: job.id };
       return await runEvaluationJob(ex, job, onEvent);
     } finally {
       if (runningJob === job.id) runningJob = null;
@@ -245,12 +303,14 @@ const api: EngineApi = {
   async evaluateLayers(job, onEvent) {
     const ex = need();
     if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
+    await imagesArrived();
     return runLayerJob(ex, job, onEvent);
   },
 
   async evaluateSoups(job, onEvent) {
     const ex = need();
     if (!ex.current) throw new EngineError('no-pair', 'no pair is loaded');
+    await imagesArrived();
     return runSoupJob(ex, job, onEvent);
   },
 
@@ -267,6 +327,7 @@ const api: EngineApi = {
     const { sets, skipped } = await ingestEvalFolder(files, pair, reference, onProgress);
     const summary = await ex.useEvalSets(sets);
     userSets = sets;
+    laterImages = null; // the bundle's own images are not in use any more
     return { pair: toWire(summary), skipped };
   },
 
@@ -275,6 +336,7 @@ const api: EngineApi = {
   },
 
   async evalImages(setId, indices) {
+    await imagesArrived();
     return sendEvalImages(needPair(), setId, indices);
   },
 
@@ -313,6 +375,7 @@ const api: EngineApi = {
     try {
       // The zero-shot checkpoint, from the cache or the dropped files: the engine keeps no copy of it.
       const { zeroShot } = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
+      await imagesArrived();
       const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)) };
       const r = await runTrainingJob(deps, job, onEvent, ctl.signal);
       if (r === 'cancelled') return { status: 'cancelled', jobId: job.id };

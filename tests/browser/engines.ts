@@ -6,7 +6,7 @@ import { startEngineWorker } from '../../src/worker/client';
 import type { EvaluationEvent, EvaluationResult } from '../../src/worker/protocol';
 import type { LaneApi } from '../../src/worker/evalLane.worker';
 import { BlendEngine } from '../../src/core/runtime/engine';
-import { ortWeb, configureThreads } from '../../src/core/runtime/ort-web';
+import { loadOrtWasm, configureThreads } from '../../src/core/runtime/ort-web';
 import { loadBundle, urlSource } from '../../src/core/bundle/source';
 import { decodeSprite, normalizeBatch } from '../../src/core/eval/sprites';
 
@@ -107,7 +107,8 @@ async function laneLogits(alphas: number[]): Promise<{ pageThreads: number; maxA
   const input = { data, dims: [100, 3, size, size] };
   const labels = [m.models.zeroShot.path, bundle.member.model.path];
   const engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, {
-    ort: ortWeb,
+    // The build the app's wasm engine (the Worker's) and its lanes run.
+    ort: await loadOrtWasm(),
     backend: 'wasm',
     inputName: m.io.image,
     labels,

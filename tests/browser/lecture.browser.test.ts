@@ -18,8 +18,11 @@ interface Seen {
   bundleTotal: number | null;
 }
 
-/** Bytes of the files loading the bundled pair with its default member reads. */
-function filesRead(): number {
+/**
+ * Bytes of the files loading the bundled pair with its default member reads: those the first
+ * screen needs, and the eval images' sprite sheets, read after it.
+ */
+function filesRead(): { firstScreen: number; evalImages: number } {
   const m = parseManifest(readFileSync(join(PAIR_DIR, 'manifest.json')));
   const member = selectMember(m, null);
   const paths = [
@@ -28,9 +31,9 @@ function filesRead(): number {
     member.model.path,
     ...[member.sweeps?.weight, member.sweeps?.output].flatMap((f) => (f ? [f.path] : [])),
     ...(m.text ? [m.text.model.path, m.text.tokenizer] : []),
-    ...(m.eval?.sets ?? []).map((x) => x.sprite.path),
   ];
-  return paths.reduce((n, p) => n + statSync(join(PAIR_DIR, p)).size, 0);
+  const size = (paths: string[]) => paths.reduce((n, p) => n + statSync(join(PAIR_DIR, p)).size, 0);
+  return { firstScreen: size(paths), evalImages: size((m.eval?.sets ?? []).map((x) => x.sprite.path)) };
 }
 
 beforeAll(async () => {
@@ -53,6 +56,9 @@ beforeAll(async () => {
             v.store.subscribe((st) => {
               const p = st.loading?.progress;
               if (p) seen.push({ file: p.file, bundleLoaded: p.bundleLoaded, bundleTotal: p.bundleTotal });
+              // The eval images, streamed after the first screen, on the bar's own line.
+              const q = st.evalImagesLoading?.progress;
+              if (q) seen.push({ file: `images: ${q.file}`, bundleLoaded: q.bundleLoaded, bundleTotal: q.bundleTotal });
             });
           },
         });
@@ -64,17 +70,33 @@ afterAll(async () => s?.close());
 
 describe('a lecture on the bundled pair', () => {
   it(
-    'the loading bar totals every file read, shows the runtime download as a step, and never shows more loaded than its total',
+    'the loading bar totals every file read (the eval images after the first screen), shows the runtime download as a step, and never shows more loaded than its total',
     async () => {
       await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair != null, undefined, { timeout: PAIR_LOAD_MS });
+      // The first screen came without the eval images; they follow, on the bar, until the last byte.
+      await s.page.waitForFunction(
+        () => (globalThis as unknown as { __loads: Seen[] }).__loads.some((p) => p.file.startsWith('images: ')),
+        undefined,
+        {
+          timeout: PAIR_LOAD_MS,
+        },
+      );
+      await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().evalImagesLoading === null, undefined, {
+        timeout: PAIR_LOAD_MS,
+      });
       const seen = await s.page.evaluate(() => (globalThis as unknown as { __loads: Seen[] }).__loads);
       for (const p of seen) if (p.bundleTotal !== null) expect(p.bundleLoaded, p.file).toBeLessThanOrEqual(p.bundleTotal);
       const runtime = seen.filter((p) => p.file.startsWith('the runtime'));
       expect(runtime.length).toBeGreaterThan(0);
-      // onnxruntime took the bytes the step downloaded: it fetched no copy of its own.
+      // onnxruntime took the bytes the step downloaded: it fetched no copy of its own, and only the
+      // build the wasm backend runs (no asyncify, which only WebGPU needs).
       expect(wasmRequests, wasmRequests.join(' ')).toHaveLength(1);
-      const bundle = seen.filter((p) => !p.file.startsWith('the runtime'));
-      expect(bundle.at(-1)).toMatchObject({ bundleLoaded: filesRead(), bundleTotal: filesRead() });
+      expect(wasmRequests[0]).toMatch(/ort-wasm-simd-threaded\.wasm/);
+      const want = filesRead();
+      const bundle = seen.filter((p) => !p.file.startsWith('the runtime') && !p.file.startsWith('images: '));
+      expect(bundle.at(-1)).toMatchObject({ bundleLoaded: want.firstScreen, bundleTotal: want.firstScreen });
+      const images = seen.filter((p) => p.file.startsWith('images: '));
+      expect(images.at(-1)).toMatchObject({ bundleLoaded: want.evalImages, bundleTotal: want.evalImages });
       expect(s.errors).toEqual([]);
     },
     LONG_TEST_MS,

@@ -50,8 +50,13 @@ export interface LoadedBundle {
   memberNote: string | null;
   text: Uint8Array | null;
   tokenizer: unknown | null;
-  /** PNG bytes of each eval set's sprite sheet, by set id. */
+  /** PNG bytes of each eval set's sprite sheet, by set id (empty while `laterSprites` is pending). */
   sprites: Map<string, Uint8Array>;
+  /**
+   * Reads the sprite sheets a load with `evalImages: 'later'` left out, checked against the
+   * manifest as a whole load checks them, with progress over the sheets alone.
+   */
+  laterSprites?: (onProgress?: (p: LoadProgress) => void) => Promise<Map<string, Uint8Array>>;
   /** sha256 over the manifest and every file: results are keyed by it. */
   bundleHash: string;
 }
@@ -63,6 +68,8 @@ export interface LoadProgress {
   /** Bytes of the whole bundle loaded so far, and its size when the manifest says. */
   bundleLoaded: number;
   bundleTotal: number | null;
+  /** On a stream's last report, sent after its call has returned (the eval images read later): read whole, or failed. */
+  ended?: 'done' | 'failed';
 }
 
 // Its home is util/hash; src/worker/cache.ts and older tests import it from here.
@@ -73,6 +80,12 @@ export interface LoadOptions {
   member?: string | null;
   /** An id the bundle does not have: refused (the CLI) or the first member opened with a note (a shared link). */
   unknownMember?: 'error' | 'default';
+  /**
+   * 'later': the sprite sheets are left to `laterSprites` (the first screen needs the checkpoints
+   * and the sweeps, not the eval images), where every sheet declares its sha256 and size, so the
+   * content hash is known without them. Default 'now'.
+   */
+  evalImages?: 'now' | 'later';
 }
 
 /**
@@ -87,7 +100,9 @@ export async function loadBundle(
   const manifestBytes = await source.read('manifest.json');
   const manifest = parseManifest(manifestBytes);
   const { member, memberNote } = pickMember(manifest, opts);
-  const reader = new CheckedReader(source, onProgress, declaredTotal(manifest, member), manifestBytes.byteLength);
+  const specs = (manifest.eval?.sets ?? []).map((set) => ({ id: set.id, ...set.sprite }));
+  const later = opts.evalImages === 'later' && specs.every((f) => f.sha256 !== undefined && f.bytes !== undefined);
+  const reader = new CheckedReader(source, onProgress, declaredTotal(manifest, member, !later), manifestBytes.byteLength);
   const read = reader.read.bind(reader);
   const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
   const fineTuned = await read(member.model.path, member.model);
@@ -99,15 +114,18 @@ export async function loadBundle(
   const sweeps = { weight: await readSweep(member.sweeps?.weight), output: await readSweep(member.sweeps?.output) };
   const { text, tokenizer } = manifest.text ? await readTextTower(manifest.text, read) : { text: null, tokenizer: null };
   const sprites = new Map<string, Uint8Array>();
-  for (const set of manifest.eval?.sets ?? []) sprites.set(set.id, await read(set.sprite.path, set.sprite));
+  if (!later) for (const f of specs) sprites.set(f.id, await read(f.path, f));
   const external = [...zeroShotExternal.values(), ...fineTunedExternal.values()];
-  const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : []), ...sprites.values(), ...external];
+  const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : [])];
   const hashes = await Promise.all(parts.map((p) => reader.hashOf(p)));
+  // A sheet read later must match the sha256 it declares (CheckedReader), so the hash is the same either way.
+  hashes.push(...(later ? specs.map((f) => f.sha256!) : await Promise.all([...sprites.values()].map((p) => reader.hashOf(p)))));
+  hashes.push(...(await Promise.all(external.map((p) => reader.hashOf(p)))));
   // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
   // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
   if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
   const bundleHash = await combineHashes(hashes);
-  return {
+  const bundle: LoadedBundle = {
     manifest,
     source,
     zeroShot,
@@ -122,6 +140,24 @@ export async function loadBundle(
     sprites,
     bundleHash,
   };
+  if (later) bundle.laterSprites = (onSheets) => readSprites(source, specs, onSheets);
+  return bundle;
+}
+
+/** The sprite sheets `specs` name, checked and with progress over them alone. */
+async function readSprites(
+  source: BundleSource,
+  specs: ({ id: string } & FileSpec)[],
+  onProgress?: (p: LoadProgress) => void,
+): Promise<Map<string, Uint8Array>> {
+  const reader = new CheckedReader(
+    source,
+    onProgress,
+    specs.reduce((sum, f) => sum + (f.bytes ?? 0), 0),
+  );
+  const sprites = new Map<string, Uint8Array>();
+  for (const f of specs) sprites.set(f.id, await reader.read(f.path, f));
+  return sprites;
 }
 
 /** A checkpoint's external data files, checked like any file, by their path from the model's folder. */
@@ -163,11 +199,12 @@ function pickMember(manifest: Manifest, opts: LoadOptions): { member: MemberSpec
  * A file with no declared size (the tokenizer, an older manifest's sprite sheet) joins the total
  * as it is read (CheckedReader), so the bar never shows more loaded than its total.
  */
-function declaredTotal(manifest: Manifest, member: MemberSpec): number | null {
+function declaredTotal(manifest: Manifest, member: MemberSpec, withSprites: boolean): number | null {
   const external = [...(manifest.models.zeroShot.externalData ?? []), ...(member.model.externalData ?? [])].map((f) => f.bytes);
   const models = [manifest.models.zeroShot.bytes, member.model.bytes, ...external, ...(manifest.text ? [manifest.text.model.bytes] : [])];
   if (models.some((b) => b === undefined)) return null;
-  const small = [member.sweeps?.weight, member.sweeps?.output, ...(manifest.eval?.sets ?? []).map((s) => s.sprite)];
+  const sheets = withSprites ? (manifest.eval?.sets ?? []).map((s) => s.sprite) : [];
+  const small = [member.sweeps?.weight, member.sweeps?.output, ...sheets];
   return [...models, ...small.map((f) => f?.bytes)].reduce((sum: number, b) => sum + (b ?? 0), 0);
 }
 

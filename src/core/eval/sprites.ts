@@ -58,15 +58,7 @@ export function spriteSet(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
       `${where}: the sprite sheet declares ${header.width}×${header.height}px (${mpx}), far more than ${count} tiles of ${tile}px in ${columns} columns need (${needW}×${needH}): refused without decoding it`,
     );
   }
-  return {
-    spec,
-    size: tile,
-    count,
-    pixels: null,
-    sheet: png,
-    labels: Int32Array.from(spec.labels),
-    classSubset: spec.classes ? Int32Array.from(spec.classes) : null,
-  };
+  return { ...pendingSpriteSet(spec), sheet: png };
 }
 
 /**
@@ -76,9 +68,10 @@ export function spriteSet(spec: EvalSetSpec, png: Uint8Array): EvalSetData {
 export function pixelsOf(set: EvalSetData): Uint8Array {
   if (set.pixels) return set.pixels;
   const { spec } = set;
+  if (!set.sheet) throw new BundleError(`eval set '${spec.id}': its images (${spec.sprite.path}) have not arrived yet`);
   let img: ReturnType<typeof decode>;
   try {
-    img = decode(set.sheet!);
+    img = decode(set.sheet);
   } catch (e) {
     throw new BundleError(`eval set '${spec.id}': ${spec.sprite.path} is not a readable PNG (${(e as Error).message})`);
   }
@@ -113,6 +106,28 @@ export function pixelsOf(set: EvalSetData): Uint8Array {
   set.pixels = pixels;
   set.sheet = null;
   return pixels;
+}
+
+/**
+ * A set whose sprite sheet is still on its way (a load that streams the eval images after the
+ * first screen): labels and counts from the manifest, pixels once `attachSheet` gives the sheet.
+ */
+export function pendingSpriteSet(spec: EvalSetSpec): EvalSetData {
+  return {
+    spec,
+    size: spec.sprite.tile,
+    count: spec.sprite.count,
+    pixels: null,
+    sheet: null,
+    labels: Int32Array.from(spec.labels),
+    classSubset: spec.classes ? Int32Array.from(spec.classes) : null,
+  };
+}
+
+/** Gives a pending set its sheet, with the same header checks as a set loaded whole. */
+export function attachSheet(set: EvalSetData, png: Uint8Array): void {
+  if (set.pixels || set.sheet) return;
+  set.sheet = spriteSet(set.spec, png).sheet;
 }
 
 /** Checks the header, then decodes: a set ready to evaluate (tests and benchmarks). */

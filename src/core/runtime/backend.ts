@@ -20,6 +20,8 @@ export interface RuntimeInfo {
 
 export interface RuntimeDeps {
   ort: OrtModule;
+  /** The build the wasm EP runs from, where the door has one apart (onnxruntime-web's smaller wasm-only build); else `ort`. */
+  wasmOrt?: OrtModule;
   ortVersion: string;
   /** Sets the wasm EP's thread count and returns it. */
   configureThreads(): number;
@@ -47,7 +49,7 @@ export function makeRuntime(deps: RuntimeDeps, gpu: OwnedGpu | null, note: strin
     return { explorer, device: gpu.device, info: { backend: 'webgpu', gpu: gpu.info, threads, ortVersion: deps.ortVersion, note } };
   }
   const lanes = deps.openLanes ? { openLanes: deps.openLanes } : {};
-  const explorer = new Explorer({ ort: deps.ort, backend: 'wasm', ...ledger, ...lanes });
+  const explorer = new Explorer({ ort: deps.wasmOrt ?? deps.ort, backend: 'wasm', ...ledger, ...lanes });
   return { explorer, device: null, info: { backend: 'wasm', gpu: null, threads, ortVersion: deps.ortVersion, note } };
 }
 

@@ -51,6 +51,8 @@ function sentence(e: unknown): string {
 class Session implements EngineSession {
   private readonly engine: EngineApi;
   private readonly store: Store;
+  /** Loads begun, so that a load's late reports (its eval images) are told from a newer load's. */
+  private loads = 0;
 
   constructor(private readonly d: SessionDeps) {
     this.engine = d.engine;
@@ -140,14 +142,31 @@ class Session implements EngineSession {
     }
   }
 
-  /** Shows the loading bar while `run` goes, with its progress and elapsed time. */
+  /**
+   * Shows the loading bar while `run` goes, with its progress and elapsed time. Reports that come
+   * after `run` has returned are the pair's eval images, read after its first screen: they go to
+   * the bar's second line until the last one, unless another load has begun since.
+   */
   private withLoading<T>(label: string, run: (tick: (p: LoadProgress) => void) => Promise<T>): Promise<T> {
-    this.store.setState({ loading: { label, progress: null, startedAt: performance.now() }, pairError: null });
-    return run((p) =>
+    const load = ++this.loads;
+    let returned = false;
+    this.store.setState({ loading: { label, progress: null, startedAt: performance.now() }, evalImagesLoading: null, pairError: null });
+    const tick = (p: LoadProgress) => {
+      if (returned) return this.evalImagesTick(load, p);
       this.store.setState((s) =>
         s.loading ? { loading: { ...s.loading, progress: { ...p, elapsedMs: performance.now() - s.loading.startedAt } } } : {},
-      ),
-    );
+      );
+    };
+    return run(tick).finally(() => (returned = true));
+  }
+
+  private evalImagesTick(load: number, p: LoadProgress): void {
+    if (load !== this.loads) return;
+    this.store.setState((s) => {
+      if (p.ended) return { evalImagesLoading: null };
+      const startedAt = s.evalImagesLoading?.startedAt ?? performance.now();
+      return { evalImagesLoading: { startedAt, progress: { ...p, elapsedMs: performance.now() - startedAt } } };
+    });
   }
 
   private async showLoad(

@@ -9,7 +9,7 @@ import { createEngineSession } from '../../../src/state/controllers/engineSessio
 import { syncHash } from '../../../src/state/controllers/view';
 import { createApp } from '../../../src/state/app';
 import { parseHash } from '../../../src/state/hash';
-import { EngineError, GRID, type ResultsKey } from '../../../src/worker/protocol';
+import { EngineError, GRID, type LoadProgress, type ResultsKey } from '../../../src/worker/protocol';
 import { FakeEngine, fakePair, acc, accOf } from '../../support/fakeEngine';
 import { accuracyTable } from '../../../src/state/table';
 import { FLUSH_MS } from '../../../src/state/frontierEvents';
@@ -335,6 +335,22 @@ describe('the engine session', () => {
     expect(s.pair!.bundleHash).toBe('bundle-1');
     expect(s.pair!.resultsKey).toBe('bundle-1+user');
     expect(s.resultsKey).toBe('bundle-1+user');
+  });
+
+  it("reports after a load has returned are its eval images: the bar shows them while the pair is in use, until the last; a newer load's bar is not theirs", async () => {
+    const { engine, store, session: sess } = session();
+    await sess.loadPair({ kind: 'url', url: 'p/manifest.json' }, 'p');
+    const tick = engine.callsOf('loadPair')[0]![1] as (p: LoadProgress) => void;
+    const sheet = { file: 'eval/reference.png', loaded: 10, total: 40, bundleLoaded: 10, bundleTotal: 120 };
+    tick(sheet);
+    expect(store.getState()).toMatchObject({ loading: null, pair: { bundleHash: 'bundle-1' }, evalImagesLoading: { progress: sheet } });
+    tick({ ...sheet, loaded: 40, bundleLoaded: 120, ended: 'done' });
+    expect(store.getState().evalImagesLoading).toBeNull();
+    tick(sheet);
+    await sess.loadPair({ kind: 'url', url: 'q/manifest.json' }, 'q');
+    expect(store.getState().evalImagesLoading).toBeNull();
+    tick(sheet);
+    expect(store.getState().evalImagesLoading).toBeNull();
   });
 
   it('a backend switch in the engine (a lost GPU) resets the results and evaluates again', async () => {

@@ -6,6 +6,7 @@
 import { parseModel, tensorValues, describeTensor, type OnnxModel } from '../onnx/model';
 import { halvesToFloats } from '../onnx/half';
 import { TrainingError } from './data';
+import { typescriptRuntime, wasmRuntime, type TowerMemory, type TowerRuntime } from './gemm';
 import {
   type Floats,
   type FloatArrayCtor,
@@ -81,18 +82,27 @@ export function towerParams(model: Uint8Array | OnnxModel, F: FloatArrayCtor = F
   });
 }
 
-/** What the forward pass keeps for the backward pass, for one batch size. */
+/** What the forward pass keeps for the backward pass, and the backward pass's buffers, for one batch size. */
 interface Saved {
+  input: Floats;
   cols: Floats[];
   xhat: Floats[];
   pre: Floats[];
   rstd: Float64Array[];
   act: Floats[];
+  /** GELU's derivative at each of its inputs. */
+  dgelu: Floats[];
+  /** d loss / d act, per block; becomes d loss / d (conv output) in place. */
+  dAct: Floats[];
   pooled: Floats;
   embed: Floats;
   norm: Float64Array;
   z: Floats;
   probs: Float64Array;
+  /** Scratch for the transposes of the backward products. */
+  wT: Floats;
+  dzT: Floats;
+  dwT: Floats;
 }
 
 export interface StepResult {
@@ -101,7 +111,11 @@ export interface StepResult {
   correct: number;
 }
 
-/** The tower over one set of parameters; buffers are sized for the last batch size seen. */
+/**
+ * The tower over one set of parameters. Buffers are sized for the last batch size seen; the
+ * parameters' `value` and `grad` move into the runtime's memory then (read them through the
+ * params after each forward, not from arrays kept earlier).
+ */
 export class Tower {
   readonly blocks: Block[];
   readonly proj: TowerParam;
@@ -110,12 +124,12 @@ export class Tower {
   readonly classes: number;
   private n = 0;
   private saved: Saved | null = null;
-  private input: Floats;
+  private mem: TowerMemory | null = null;
   private labels: Int32Array = new Int32Array(0);
 
   constructor(
     readonly params: TowerParam[],
-    private readonly F: FloatArrayCtor = Float32Array,
+    readonly runtime: TowerRuntime = wasmRuntime() ?? typescriptRuntime(),
   ) {
     const by = new Map(params.map((p) => [p.name, p]));
     const get = (name: string) => by.get(name) ?? missing(name);
@@ -131,7 +145,6 @@ export class Tower {
       gamma: get(`encoder.features.${i}.1.weight`),
       beta: get(`encoder.features.${i}.1.bias`),
     }));
-    this.input = new F(0);
   }
 
   private sizes(i: number, n: number): { conv: ConvShape; o: number } {
@@ -141,45 +154,69 @@ export class Tower {
     return { conv, o: outSize(conv) };
   }
 
-  private allocate(n: number): Saved {
-    const F = this.F;
+  private buffers(n: number, alloc: (length: number) => Floats): Saved {
     const s: Saved = {
+      input: alloc(3 * n * TOWER_INPUT ** 2),
       cols: [],
       xhat: [],
       pre: [],
       rstd: [],
       act: [],
-      pooled: new F(n * 128),
-      embed: new F(n * 64),
+      dAct: [],
+      dgelu: [],
+      pooled: alloc(n * 128),
+      embed: alloc(n * 64),
       norm: new Float64Array(n),
-      z: new F(n * 64),
+      z: alloc(n * 64),
       probs: new Float64Array(n * this.classes),
+      wT: alloc(128 * 128 * 9),
+      dzT: alloc(0),
+      dwT: alloc(128 * 128 * 9),
     };
+    let dzT = 0;
     this.blocks.forEach((b, i) => {
       const { o } = this.sizes(i, n);
       const out = b.cout * n * o * o;
-      s.cols.push(new F(b.cin * 9 * n * o * o));
-      s.xhat.push(new F(out));
-      s.pre.push(new F(out));
+      dzT = Math.max(dzT, out);
+      s.cols.push(alloc(b.cin * 9 * n * o * o));
+      for (const list of [s.xhat, s.pre, s.act, s.dAct, s.dgelu]) list.push(alloc(out));
       s.rstd.push(new Float64Array(n * GROUPS));
-      s.act.push(new F(out));
     });
-    this.input = new F(3 * n * TOWER_INPUT * TOWER_INPUT);
+    s.dzT = alloc(dzT);
     return s;
+  }
+
+  /** Sizes the buffers for batches of n and moves the parameters into the same memory. */
+  private allocate(n: number): Saved {
+    let floats = this.params.reduce((sum, p) => sum + 2 * p.value.length, 0);
+    this.buffers(n, (length) => {
+      floats += length;
+      return new this.runtime.F(0);
+    });
+    const mem = this.runtime.memory(floats);
+    for (const p of this.params) {
+      const value = mem.alloc(p.value.length);
+      value.set(p.value);
+      p.value = value;
+      p.grad = mem.alloc(p.grad.length);
+    }
+    this.mem = mem;
+    return this.buffers(n, (length) => mem.alloc(length));
   }
 
   /** Softmax cross-entropy (mean over the batch) of `pixels` [n, 3, 32, 32] (normalised), keeping what backward needs. */
   forward(pixels: ArrayLike<number>, labels: Int32Array, n: number): StepResult {
     if (pixels.length !== n * 3 * TOWER_INPUT * TOWER_INPUT)
       throw new TrainingError(`a batch of ${n} images needs ${n * 3 * TOWER_INPUT ** 2} values, got ${pixels.length}`);
+    if (labels.length < n) throw new TrainingError(`a batch of ${n} images needs ${n} labels, got ${labels.length}`);
     if (n !== this.n || !this.saved) {
       this.saved = this.allocate(n);
       this.n = n;
     }
     this.labels = labels;
-    toChannelMajor(pixels, n, this.input);
     const s = this.saved;
-    let x: Floats = this.input;
+    toChannelMajor(pixels, n, s.input);
+    let x: Floats = s.input;
     this.blocks.forEach((b, i) => {
       x = this.blockForward(b, i, x, s);
     });
@@ -194,11 +231,11 @@ export class Tower {
     const plane = o * o;
     im2col(x, conv, s.cols[i]!);
     const pre = s.pre[i]!;
-    matmul(b.conv.value, s.cols[i]!, pre, b.cout, b.cin * 9, this.n * plane);
+    this.mem!.mm(b.conv.value, s.cols[i]!, pre, b.cout, b.cin * 9, this.n * plane);
     const norm: NormShape = { channels: b.cout, groups: GROUPS, n: this.n, plane, eps: EPS };
     // pre holds the convolution's output until GroupNorm overwrites it with GELU's input.
     groupNorm(pre, b.gamma.value, b.beta.value, norm, s.xhat[i]!, pre, s.rstd[i]!);
-    gelu(pre, s.act[i]!);
+    gelu(pre, s.act[i]!, s.dgelu[i]!, this.runtime.F === Float32Array);
     return s.act[i]!;
   }
 
@@ -208,8 +245,8 @@ export class Tower {
     const bias = this.headB.value;
     let loss = 0;
     let correct = 0;
+    const logits = new Float64Array(C);
     for (let r = 0; r < n; r++) {
-      const logits = new Float64Array(C);
       let best = 0;
       for (let k = 0; k < C; k++) {
         let v = bias[k]!;
@@ -233,22 +270,22 @@ export class Tower {
     const s = this.saved;
     if (!s) throw new TrainingError('backward needs a forward pass first');
     const n = this.n;
+    const F = this.runtime.F;
     for (const p of this.params) p.grad.fill(0);
     const dz = this.headBackward(s, n);
-    const dEmbed = new this.F(n * 64);
+    const dEmbed = new F(n * 64);
     l2NormalizeBackward(dz, s.z, s.norm, n, 64, dEmbed);
     // proj is [128, 64]: d proj = pooledᵀ · dEmbed, d pooled = dEmbed · projᵀ.
     matmulTransA(s.pooled, dEmbed, this.proj.grad, n, 128, 64);
-    const dPooled = new this.F(n * 128);
+    const dPooled = new F(n * 128);
     matmulTransBAdd(dEmbed, this.proj.value, dPooled, n, 128, 64);
-    let dx: Floats = new this.F(s.act[5]!.length);
-    meanPoolBackward(dPooled, 128, n, 16, dx);
-    for (let i = this.blocks.length - 1; i >= 0; i--) dx = this.blockBackward(this.blocks[i]!, i, dx, s);
+    meanPoolBackward(dPooled, 128, n, 16, s.dAct[5]!);
+    for (let i = this.blocks.length - 1; i >= 0; i--) this.blockBackward(this.blocks[i]!, i, s);
   }
 
   private headBackward(s: Saved, n: number): Floats {
     const C = this.classes;
-    const dz = new this.F(n * 64);
+    const dz = new this.runtime.F(n * 64);
     const w = this.headW.value;
     for (let r = 0; r < n; r++)
       for (let k = 0; k < C; k++) {
@@ -262,22 +299,32 @@ export class Tower {
     return dz;
   }
 
-  /** Backward through one block: dAct in, dInput out (empty for the first block: pixels need none). */
-  private blockBackward(b: Block, i: number, dAct: Floats, s: Saved): Floats {
+  /**
+   * Backward through block i: s.dAct[i] in, the conv weight's gradient and s.dAct[i − 1] out. The
+   * two products are the forward product's layout again: dW = (cols · dZᵀ)ᵀ, dCols = Wᵀ · dZ.
+   */
+  private blockBackward(b: Block, i: number, s: Saved): void {
     const { conv, o } = this.sizes(i, this.n);
-    const plane = o * o;
-    geluBackward(s.pre[i]!, dAct);
-    const norm: NormShape = { channels: b.cout, groups: GROUPS, n: this.n, plane, eps: EPS };
-    groupNormBackward(dAct, s.xhat[i]!, b.gamma.value, s.rstd[i]!, norm, dAct, b.gamma.grad, b.beta.grad);
+    const np = this.n * o * o;
+    const dz = s.dAct[i]!;
+    geluBackward(s.dgelu[i]!, dz);
+    const norm: NormShape = { channels: b.cout, groups: GROUPS, n: this.n, plane: o * o, eps: EPS };
+    groupNormBackward(dz, s.xhat[i]!, b.gamma.value, s.rstd[i]!, norm, dz, b.gamma.grad, b.beta.grad);
     const K = b.cin * 9;
-    matmulTransBAdd(dAct, s.cols[i]!, b.conv.grad, b.cout, K, this.n * plane);
-    if (i === 0) return new this.F(0);
+    transpose(dz, b.cout, np, s.dzT);
+    this.mem!.mm(s.cols[i]!, s.dzT, s.dwT, K, np, b.cout);
+    transpose(s.dwT, K, b.cout, b.conv.grad);
+    if (i === 0) return; // the pixels need no gradient
+    transpose(b.conv.value, b.cout, K, s.wT);
     const dCols = s.cols[i]!; // the columns are not needed again: their buffer takes their gradient
-    matmulTransA(b.conv.value, dAct, dCols, b.cout, K, this.n * plane);
-    const dx = new this.F(b.cin * this.n * conv.size * conv.size);
-    col2im(dCols, conv, dx);
-    return dx;
+    this.mem!.mm(s.wT, dz, dCols, K, b.cout, np);
+    col2im(dCols, conv, s.dAct[i - 1]!);
   }
+}
+
+/** out[c, r] = x[r, c] for x [rows, cols]. */
+function transpose(x: Floats, rows: number, cols: number, out: Floats): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
 }
 
 function missing(name: string): never {

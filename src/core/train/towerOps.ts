@@ -3,7 +3,9 @@
 // product W[Cout, Cin·9] · cols[Cin·9, N·H·W] whose result is already the next layer's layout, and
 // the product's rows are long (N·H·W, not H·W: 16 at the last stage) however deep the layer.
 // Float32Array for training, Float64Array for the gradient checks: the same code.
-import { erf, geluGrad } from './erf';
+import { erf, erfFast } from './erf';
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export type Floats = Float32Array | Float64Array;
 export type FloatArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -205,15 +207,21 @@ export function groupNormBackward(
     }
 }
 
-/** y = x·Φ(x), elementwise. */
-export function gelu(x: Floats, y: Floats): void {
+/**
+ * y = x·Φ(x) and its derivative Φ(x) + x·φ(x), elementwise: the backward pass then only multiplies.
+ * `fast` takes erfFast (float32 training) instead of the float64-exact erf.
+ */
+export function gelu(x: Floats, y: Floats, dydx: Floats, fast: boolean): void {
+  const e = fast ? erfFast : erf;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    y[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2));
+    const cdf = 0.5 * (1 + e(v * Math.SQRT1_2));
+    y[i] = v * cdf;
+    dydx[i] = cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v);
   }
 }
 
-/** dx = dy·(Φ(x) + x·φ(x)), elementwise, in place on dy. */
-export function geluBackward(x: Floats, dy: Floats): void {
-  for (let i = 0; i < x.length; i++) dy[i] = dy[i]! * geluGrad(x[i]!);
+/** dy ·= dy/dx, elementwise, in place. */
+export function geluBackward(dydx: Floats, dy: Floats): void {
+  for (let i = 0; i < dy.length; i++) dy[i] = dy[i]! * dydx[i]!;
 }

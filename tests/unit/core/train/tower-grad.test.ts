@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Tower, towerParams, TOWER_INPUT } from '../../../../src/core/train/tower';
+import { typescriptRuntime } from '../../../../src/core/train/gemm';
 import { erf } from '../../../../src/core/train/erf';
 import { seededRandom } from '../../../../src/core/train/data';
 
@@ -34,7 +35,7 @@ describe('erf', () => {
 
 describe('the tower backward pass against central finite differences (float64)', () => {
   const params = towerParams(ZEROSHOT, Float64Array);
-  const tower = new Tower(params, Float64Array);
+  const tower = new Tower(params, typescriptRuntime(Float64Array));
   const { pixels, labels } = batch(3, 5);
   const loss = () => tower.forward(pixels, labels, 3).loss;
   tower.forward(pixels, labels, 3);

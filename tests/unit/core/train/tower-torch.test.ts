@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Tower, towerParams } from '../../../../src/core/train/tower';
 import { decodeSprite, normalizeBatch } from '../../../../src/core/eval/sprites';
 import type { Manifest } from '../../../../src/core/bundle/manifest';
-import type { FloatArrayCtor } from '../../../../src/core/train/towerOps';
+import { typescriptRuntime, wasmRuntime, type TowerRuntime } from '../../../../src/core/train/gemm';
 
 const at = (p: string) => new URL(`../../../../${p}`, import.meta.url);
 const fixture = JSON.parse(readFileSync(at('tests/fixtures/tower-grad/zeroshot-reference16.json'), 'utf8')) as {
@@ -34,9 +34,9 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(d / n);
 }
 
-function run(F: FloatArrayCtor) {
-  const params = towerParams(readFileSync(at('public/pairs/shapes/zeroshot.onnx')), F);
-  const tower = new Tower(params, F);
+function run(runtime: TowerRuntime) {
+  const params = towerParams(readFileSync(at('public/pairs/shapes/zeroshot.onnx')), runtime.F);
+  const tower = new Tower(params, runtime);
   const { loss } = tower.forward(pixels, labels, fixture.count);
   tower.backward();
   return { loss, params: new Map(params.map((p) => [p.name, p])) };
@@ -49,23 +49,27 @@ describe('the tower against PyTorch on the first 16 reference images', () => {
 
   // float64 here and in torch from the same float32 weights and pixels: only summation order
   // differs. The fixture stores the gradients as float32 (6e-8 relative per value), so that is the
-  // floor: measured 3–6e-8 per tensor, bound 2e-7. float32 (the training path) accumulates rounding
+  // floor: measured 3–6e-8 per tensor, bound 2e-7. float32 (the training path, in TypeScript or the SIMD kernel) accumulates rounding
   // over sums of up to 16,384 products: measured 4–9e-7 per tensor, bound 1e-5. A wrong term in any
   // backward formula moves a tensor's gradient by far more (the finite-difference test's sizes).
   it.each([
-    { precision: 'float64', F: Float64Array, lossBound: 1e-9, gradBound: 2e-7 },
-    { precision: 'float32', F: Float32Array, lossBound: 1e-6, gradBound: 1e-5 },
-  ] as const)('in $precision: the loss within $lossBound and every gradient within $gradBound (‖Δ‖/‖g‖)', ({ F, lossBound, gradBound }) => {
-    const got = run(F);
-    expect(Math.abs(got.loss - fixture.loss)).toBeLessThan(lossBound * fixture.loss);
-    expect(got.params.size).toBe(fixture.tensors.length);
-    for (const t of fixture.tensors) {
-      const p = got.params.get(t.name);
-      expect(p, t.name).toBeDefined();
-      expect(p!.shape).toEqual(t.shape);
-      const want = torchGrads.subarray(t.offset, t.offset + p!.grad.length);
-      const err = relativeError(p!.grad, want);
-      expect(err, `${t.name}: ‖Δ‖/‖g‖ = ${err}`).toBeLessThan(gradBound);
-    }
-  });
+    { precision: 'float64 TypeScript', runtime: () => typescriptRuntime(Float64Array), lossBound: 1e-9, gradBound: 2e-7 },
+    { precision: 'float32 TypeScript', runtime: () => typescriptRuntime(Float32Array), lossBound: 1e-6, gradBound: 1e-5 },
+    { precision: 'float32 WebAssembly SIMD', runtime: () => wasmRuntime()!, lossBound: 1e-6, gradBound: 1e-5 },
+  ] as const)(
+    'in $precision: the loss within $lossBound and every gradient within $gradBound (‖Δ‖/‖g‖)',
+    ({ runtime, lossBound, gradBound }) => {
+      const got = run(runtime());
+      expect(Math.abs(got.loss - fixture.loss)).toBeLessThan(lossBound * fixture.loss);
+      expect(got.params.size).toBe(fixture.tensors.length);
+      for (const t of fixture.tensors) {
+        const p = got.params.get(t.name);
+        expect(p, t.name).toBeDefined();
+        expect(p!.shape).toEqual(t.shape);
+        const want = torchGrads.subarray(t.offset, t.offset + p!.grad.length);
+        const err = relativeError(p!.grad, want);
+        expect(err, `${t.name}: ‖Δ‖/‖g‖ = ${err}`).toBeLessThan(gradBound);
+      }
+    },
+  );
 });

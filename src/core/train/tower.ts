@@ -99,6 +99,7 @@ interface Saved {
   norm: Float64Array;
   z: Floats;
   probs: Float64Array;
+  logits: Float64Array;
   /** Scratch for the transposes of the backward products. */
   wT: Floats;
   dzT: Floats;
@@ -169,6 +170,7 @@ export class Tower {
       norm: new Float64Array(n),
       z: alloc(n * 64),
       probs: new Float64Array(n * this.classes),
+      logits: new Float64Array(n * this.classes),
       wT: alloc(128 * 128 * 9),
       dzT: alloc(0),
       dwT: alloc(128 * 128 * 9),
@@ -245,8 +247,8 @@ export class Tower {
     const bias = this.headB.value;
     let loss = 0;
     let correct = 0;
-    const logits = new Float64Array(C);
     for (let r = 0; r < n; r++) {
+      const logits = s.logits.subarray(r * C, (r + 1) * C);
       let best = 0;
       for (let k = 0; k < C; k++) {
         let v = bias[k]!;
@@ -263,6 +265,12 @@ export class Tower {
       if (best === y) correct++;
     }
     return { loss: loss / n, correct };
+  }
+
+  /** The last forward's logits, [n, classes] row-major. */
+  logits(): Float64Array {
+    if (!this.saved) throw new TrainingError('logits need a forward pass first');
+    return Float64Array.from(this.saved.logits);
   }
 
   /** Gradients of the last forward's mean loss, written into every parameter's `grad` (overwritten). */

@@ -11,6 +11,9 @@ import { AdamW, cosineLr } from './optimizer';
 import { Tower, towerParams, TOWER_INPUT, type TowerParam } from './tower';
 import type { TowerRuntime } from './gemm';
 
+const PIXELS = 3 * TOWER_INPUT * TOWER_INPUT;
+const MICRO_BATCH = 32;
+
 export interface FineTuneOptions {
   epochs: number;
   /** Images per step; cut to the data when there are fewer. */
@@ -81,16 +84,24 @@ class GroupedAdamW {
     });
   }
 
-  /** Reads each parameter's grad, steps, and writes the new weights back into each parameter's value. */
-  step(lr: number): void {
+  /** Adds `scale` × each parameter's grad to the step's gradient (a micro-batch's share of the batch). */
+  accumulate(scale: number): void {
     for (const g of this.groups) {
       let at = 0;
       for (const p of g.params) {
-        g.grad.set(p.grad, at);
-        at += p.grad.length;
+        const grad = p.grad;
+        for (let i = 0; i < grad.length; i++) g.grad[at + i] = g.grad[at + i]! + scale * grad[i]!;
+        at += grad.length;
       }
+    }
+  }
+
+  /** Steps on the accumulated gradient, clears it, and writes the new weights into each parameter's value. */
+  step(lr: number): void {
+    for (const g of this.groups) {
       g.opt.step(g.master, g.grad, lr);
-      at = 0;
+      g.grad.fill(0);
+      let at = 0;
       for (const p of g.params) {
         p.value.set(g.master.subarray(at, at + p.value.length));
         at += p.value.length;
@@ -162,7 +173,7 @@ export async function fineTune(
   const perEpoch = Math.max(1, Math.floor(data.count / batch));
   const total = perEpoch * o.epochs;
   const random = seededRandom(o.seed);
-  const input = new Float32Array(batch * 3 * TOWER_INPUT * TOWER_INPUT);
+  const input = new Float32Array(batch * PIXELS);
   const labels = new Int32Array(batch);
   const losses: number[] = [];
   let opt: GroupedAdamW | null = null;
@@ -182,13 +193,24 @@ export async function fineTune(
         Array.from(rows, () => o.flip && random() < 0.5),
         input,
       );
-      const r = tower.forward(input, labels, batch);
-      tower.backward();
-      // Made after the first forward: the tower moves the parameters into its memory then.
-      opt ??= new GroupedAdamW(params, o.weightDecay);
-      opt.step(cosineLr(step, total, o.lr, o.warmup));
-      losses.push(r.loss);
-      onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss: r.loss, batchAccuracy: r.correct / batch });
+      let loss = 0;
+      let correct = 0;
+      // Micro-batches: every op but the mean of the loss is per image (GroupNorm included), so the
+      // batch's gradient is the micro-batches' gradients weighted by their share, exactly; and the
+      // tower's buffers stay small enough for the cache (bench: 146 image-steps/s at 32, 114 at 64).
+      for (let m0 = 0; m0 < batch; m0 += MICRO_BATCH) {
+        const m = Math.min(MICRO_BATCH, batch - m0);
+        const r = tower.forward(input.subarray(m0 * PIXELS, (m0 + m) * PIXELS), labels.subarray(m0, m0 + m), m);
+        tower.backward();
+        // Made after the first forward: the tower moves the parameters into its memory then.
+        opt ??= new GroupedAdamW(params, o.weightDecay);
+        opt.accumulate(m / batch);
+        loss += (r.loss * m) / batch;
+        correct += r.correct;
+      }
+      opt!.step(cosineLr(step, total, o.lr, o.warmup));
+      losses.push(loss);
+      onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch });
       await yieldToEventLoop();
     }
   }

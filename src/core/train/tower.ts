@@ -106,6 +106,13 @@ interface Saved {
   dwT: Floats;
 }
 
+interface Sized {
+  mem: TowerMemory;
+  values: Floats[];
+  grads: Floats[];
+  saved: Saved;
+}
+
 export interface StepResult {
   loss: number;
   /** Images of the batch whose top logit is their label. */
@@ -126,6 +133,7 @@ export class Tower {
   private n = 0;
   private saved: Saved | null = null;
   private mem: TowerMemory | null = null;
+  private readonly sized = new Map<number, Sized>();
   private labels: Int32Array = new Int32Array(0);
 
   constructor(
@@ -189,21 +197,38 @@ export class Tower {
   }
 
   /** Sizes the buffers for batches of n and moves the parameters into the same memory. */
-  private allocate(n: number): Saved {
+  /** The buffers for batches of n and the parameters' places in the same memory. */
+  private allocate(n: number): Sized {
     let floats = this.params.reduce((sum, p) => sum + 2 * p.value.length, 0);
     this.buffers(n, (length) => {
       floats += length;
       return new this.runtime.F(0);
     });
     const mem = this.runtime.memory(floats);
-    for (const p of this.params) {
-      const value = mem.alloc(p.value.length);
-      value.set(p.value);
-      p.value = value;
-      p.grad = mem.alloc(p.grad.length);
+    const values = this.params.map((p) => mem.alloc(p.value.length));
+    const grads = this.params.map((p) => mem.alloc(p.grad.length));
+    return { mem, values, grads, saved: this.buffers(n, (length) => mem.alloc(length)) };
+  }
+
+  /**
+   * Switches to batches of n: the memory sized for them (kept for the next switch back, as a
+   * fine-tune's last micro-batch may be smaller), the parameters' current values copied into it.
+   */
+  private resize(n: number): void {
+    let sized = this.sized.get(n);
+    if (!sized) {
+      if (this.sized.size >= 3) this.sized.clear();
+      this.sized.set(n, (sized = this.allocate(n)));
     }
-    this.mem = mem;
-    return this.buffers(n, (length) => mem.alloc(length));
+    this.params.forEach((p, i) => {
+      const value = sized.values[i]!;
+      if (value !== p.value) value.set(p.value);
+      p.value = value;
+      p.grad = sized.grads[i]!;
+    });
+    this.mem = sized.mem;
+    this.saved = sized.saved;
+    this.n = n;
   }
 
   /** Softmax cross-entropy (mean over the batch) of `pixels` [n, 3, 32, 32] (normalised), keeping what backward needs. */
@@ -211,12 +236,9 @@ export class Tower {
     if (pixels.length !== n * 3 * TOWER_INPUT * TOWER_INPUT)
       throw new TrainingError(`a batch of ${n} images needs ${n * 3 * TOWER_INPUT ** 2} values, got ${pixels.length}`);
     if (labels.length < n) throw new TrainingError(`a batch of ${n} images needs ${n} labels, got ${labels.length}`);
-    if (n !== this.n || !this.saved) {
-      this.saved = this.allocate(n);
-      this.n = n;
-    }
+    if (n !== this.n || !this.saved) this.resize(n);
     this.labels = labels;
-    const s = this.saved;
+    const s = this.saved!;
     toChannelMajor(pixels, n, s.input);
     let x: Floats = s.input;
     this.blocks.forEach((b, i) => {

@@ -72,3 +72,27 @@ describe('the tower backward pass against central finite differences (float64)',
     }
   });
 });
+
+describe('micro-batches (finetune.ts splits a batch into them)', () => {
+  it("give the batch's loss and gradient, weighted by their share, to 1e-12 in float64", () => {
+    const params = towerParams(ZEROSHOT, Float64Array);
+    const tower = new Tower(params, typescriptRuntime(Float64Array));
+    const { pixels, labels } = batch(5, 9);
+    const whole = tower.forward(pixels, labels, 5).loss;
+    tower.backward();
+    const want = params.map((p) => Float64Array.from(p.grad));
+    const per = 3 * TOWER_INPUT ** 2;
+    const sum = params.map((p) => new Float64Array(p.grad.length));
+    let loss = 0;
+    for (const [a, b] of [
+      [0, 3],
+      [3, 5],
+    ] as const) {
+      loss += (tower.forward(pixels.subarray(a * per, b * per), labels.subarray(a, b), b - a).loss * (b - a)) / 5;
+      tower.backward();
+      params.forEach((p, i) => p.grad.forEach((g, j) => (sum[i]![j] = sum[i]![j]! + (g * (b - a)) / 5)));
+    }
+    expect(Math.abs(loss - whole)).toBeLessThan(1e-12);
+    want.forEach((w, i) => w.forEach((g, j) => expect(Math.abs(sum[i]![j]! - g)).toBeLessThan(1e-12 + 1e-9 * Math.abs(g))));
+  });
+});

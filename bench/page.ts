@@ -13,6 +13,7 @@ import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
 import { probe } from './probe';
+import { trainRuntime } from './trainRuntime';
 import { liveFrontier } from './frontierEngines';
 import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
@@ -218,6 +219,7 @@ const bench = {
   frontier,
   gpuKernels,
   probe,
+  trainRuntime,
   liveFrontier,
   stat,
   tpSetup,

@@ -13,7 +13,7 @@ import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
 import { probe } from './probe';
-import { trainRuntime } from './trainRuntime';
+import { trainRuntime, fineTuneEpoch } from './trainRuntime';
 import { liveFrontier } from './frontierEngines';
 import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
@@ -220,6 +220,7 @@ const bench = {
   gpuKernels,
   probe,
   trainRuntime,
+  fineTuneEpoch,
   liveFrontier,
   stat,
   tpSetup,

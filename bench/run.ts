@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] | --only-first-screen | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -424,13 +424,14 @@ async function onlyProbe(): Promise<void> {
 }
 
 /**
- * `--only-train-runtime [--train-reps=N]`: the training-runtime candidates for end-to-end
- * fine-tuning (bench/trainRuntime.ts), one forward + backward step of the bundled image tower at
- * batch 32 and 64, in the page, each printed with the load average before and after and the
+ * `--only-train-runtime [--train-reps=N] [--train-epoch-n=N]`: the training-runtime candidates for
+ * end-to-end fine-tuning (bench/trainRuntime.ts), one forward + backward step of the bundled image
+ * tower at batch 32 and 64, in the page, then one fine-tuning epoch of N images (default 2,000), each printed with the load average before and after and the
  * candidate's download size (not written to docs/benchmarks.json: one run on a shared machine).
  */
 async function onlyTrainRuntime(): Promise<void> {
   const reps = Number(/^--train-reps=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--train-reps=')) ?? '')?.[1] ?? 5);
+  const epochN = Number(/^--train-epoch-n=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--train-epoch-n=')) ?? '')?.[1] ?? 2000);
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const v = await startVite();
   try {
@@ -460,6 +461,13 @@ async function onlyTrainRuntime(): Promise<void> {
           );
         }
       log(`download: ${trainRuntimeSizes()}`);
+      const l0 = loadavg();
+      const e = await call(p.page, 'fineTuneEpoch', { manifest: '/pairs/shapes/manifest.json', n: epochN });
+      log(
+        `fine-tune, one epoch of ${e.n} images (${e.steps} steps of ${e.batch}, the pipeline's recipe, micro-batches of 32), page wasm SIMD: ` +
+          `${(e.ms / 1000).toFixed(1)} s, ${e.imageStepsPerS.toFixed(1)} image-steps/s (loss ${e.firstLoss.toFixed(3)} → ${e.lastLoss.toFixed(3)}); ` +
+          `load average ${load(l0)} before, ${load(loadavg())} after`,
+      );
     } finally {
       await p.close();
     }

@@ -19,6 +19,9 @@ import { Tower, towerParams, type TowerParam } from '../src/core/train/tower';
 import { typescriptRuntime, wasmRuntime, type TowerRuntime } from '../src/core/train/gemm';
 import { seededRandom } from '../src/core/train/data';
 import type { TrainCandidate } from './trainCandidates';
+import { fineTune, PIPELINE_FINETUNE } from '../src/core/train/finetune';
+import { loadBundle, urlSource } from '../src/core/bundle/source';
+import { decodeSprite } from '../src/core/eval/sprites';
 
 export interface TrainRuntimeRow {
   candidate: string;
@@ -189,4 +192,36 @@ export async function trainRuntime(o: { candidate: TrainCandidate; batch: number
   };
   const row = await timed(o.candidate, b, o.reps, make, ref);
   return { row, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
+}
+
+/**
+ * One epoch of end-to-end fine-tuning as the app would run it (core/train/finetune.ts with the
+ * pipeline's recipe: batch 128 in micro-batches of 32, AdamW, flips), on the bundled reference
+ * images cycled to n: only the time is measured, which does not depend on what the images show.
+ */
+export async function fineTuneEpoch(o: { manifest: string; n: number }) {
+  const bundle = await loadBundle(urlSource(o.manifest));
+  const m = bundle.manifest;
+  const spec = m.eval!.sets.find((s) => s.role === 'reference') ?? m.eval!.sets[0]!;
+  const set = decodeSprite(spec, bundle.sprites.get(spec.id)!);
+  const per = 32 * 32 * 3;
+  const pixels = new Uint8Array(o.n * per);
+  const labels = new Int32Array(o.n);
+  for (let i = 0; i < o.n; i++) {
+    pixels.set(set.pixels!.subarray((i % set.count) * per, ((i % set.count) + 1) * per), i * per);
+    labels[i] = set.labels[i % set.count]!;
+  }
+  const t0 = performance.now();
+  const r = await fineTune(bundle.zeroShot, { pixels, labels, count: o.n }, m.preprocess, { ...PIPELINE_FINETUNE, epochs: 1, seed: 0 });
+  const ms = performance.now() - t0;
+  const images = r.steps * PIPELINE_FINETUNE.batchSize;
+  return {
+    n: o.n,
+    steps: r.steps,
+    batch: PIPELINE_FINETUNE.batchSize,
+    ms,
+    imageStepsPerS: images / (ms / 1000),
+    firstLoss: r.losses[0]!,
+    lastLoss: r.losses.at(-1)!,
+  };
 }

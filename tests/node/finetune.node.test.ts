@@ -62,6 +62,18 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     await session.release();
   });
 
+  it('decays conv and linear weights only (tools/train.py param_groups): one step with weight decay 0 and 0.5', async () => {
+    const once = { ...quick, batchSize: 32, flip: false };
+    const a = await fineTune(zeroShot, images(32), norm, { ...once, weightDecay: 0 });
+    const b = await fineTune(zeroShot, images(32), norm, { ...once, weightDecay: 0.5 });
+    const decayed = [...a.weights.keys()].filter((n) => n.endsWith('.0.weight') || n === 'encoder.proj' || n === 'head.weight');
+    expect(decayed).toHaveLength(8);
+    for (const [name, w] of a.weights) {
+      if (decayed.includes(name)) expect(b.weights.get(name), name).not.toEqual(w);
+      else expect(b.weights.get(name), name).toEqual(w);
+    }
+  });
+
   it('stops between steps when asked, with a message, and returns nothing', async () => {
     let steps = 0;
     const run = fineTune(

@@ -9,7 +9,8 @@ import { decodeSprite, normalizeBatch, pixelsOf } from '../../src/core/eval/spri
 import type { Manifest } from '../../src/core/bundle/manifest';
 import { fineTune, fineTunedModel, type FineTuneOptions, type ImageSet } from '../../src/core/train/finetune';
 import { Tower, towerParams } from '../../src/core/train/tower';
-import { TrainingError } from '../../src/core/train/data';
+import { TrainingError, stratifiedSplit } from '../../src/core/train/data';
+import { runEndToEnd, type EndToEndProgress } from '../../src/core/train/endToEnd';
 import { parseModel, tensorValues } from '../../src/core/onnx/model';
 
 const at = (p: string) => new URL(`../../${p}`, import.meta.url);
@@ -72,6 +73,36 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
       if (decayed.includes(name)) expect(b.weights.get(name), name).not.toEqual(w);
       else expect(b.weights.get(name), name).toEqual(w);
     }
+  });
+
+  it("measures held-out accuracy before training (the zero-shot tower's, counted independently) and at each epoch's end only", async () => {
+    const validation: ImageSet = { pixels: pixelsOf(set).slice(100 * 3072, 132 * 3072), labels: set.labels.slice(100, 132), count: 32 };
+    const reported: (number | null)[] = [];
+    const r = await fineTune(zeroShot, images(48), norm, { ...quick, epochs: 2, batchSize: 16, validation }, (p) =>
+      reported.push(p.validationAccuracy),
+    );
+    const tower = new Tower(towerParams(zeroShot));
+    const zeroShotCorrect = tower.forward(normalizeBatch(set, 100, 132, norm), set.labels.slice(100, 132), 32).correct;
+    expect(r.validation!.initial).toBe(zeroShotCorrect / 32);
+    expect(reported.map((v) => v !== null)).toEqual([false, false, true, false, false, true]);
+    expect(r.validation!.accuracy).toBe(reported[5]);
+  });
+
+  it("runEndToEnd holds out the probe's stratified split and returns a graph of the zero-shot model's shape, with live steps", async () => {
+    const data = images(40);
+    const split = stratifiedSplit(data.labels, 0.25, 5);
+    const seen: EndToEndProgress[] = [];
+    const r = await runEndToEnd(zeroShot, data, norm, { epochs: 1, lr: 1e-4, batchSize: 16, seed: 5, validationFraction: 0.25 }, (p) =>
+      seen.push(p),
+    );
+    expect(r.trainCount).toBe(split.train.length);
+    expect(r.validation!.n).toBe(split.validation.length);
+    expect(seen.map((p) => [p.step, p.steps])).toEqual(
+      Array.from({ length: Math.floor(split.train.length / 16) }, (_, i) => [i + 1, Math.floor(split.train.length / 16)]),
+    );
+    expect(seen.at(-1)!.validation).toEqual({ accuracy: r.validation!.accuracy, n: split.validation.length });
+    const names = (b: Uint8Array) => parseModel(b, 'm').graph.initializer.map((t) => t.name);
+    expect(names(r.model)).toEqual(names(zeroShot));
   });
 
   it('stops between steps when asked, with a message, and returns nothing', async () => {

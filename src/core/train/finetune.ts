@@ -24,6 +24,8 @@ export interface FineTuneOptions {
   seed: number;
   /** Flip each image left-right with probability ½ (tools/train.py augment, flip=True). */
   flip: boolean;
+  /** Held-out images whose accuracy is measured before training and at each epoch's end. */
+  validation?: ImageSet;
 }
 
 /** tools/train.py FinetuneConfig's defaults, as tools/build.py trains the bundled end-to-end members. */
@@ -57,6 +59,8 @@ export interface FineTuneProgress {
   loss: number;
   /** Share of this step's batch the tower got right (before its update). */
   batchAccuracy: number;
+  /** Held-out accuracy after an epoch's last step; null on other steps and without validation images. */
+  validationAccuracy: number | null;
 }
 
 export interface FineTuneResult {
@@ -64,6 +68,8 @@ export interface FineTuneResult {
   weights: Map<string, Float32Array>;
   steps: number;
   losses: number[];
+  /** Held-out accuracy of the zero-shot model and after the last epoch; null without validation images. */
+  validation: { initial: number; accuracy: number } | null;
 }
 
 /** One AdamW per decay group over float64 master weights (see optimizer.ts for why float64). */
@@ -132,6 +138,19 @@ function checkOptions(o: FineTuneOptions): void {
   if (!(Number.isInteger(o.warmup) && o.warmup >= 0)) throw new TrainingError(`warmup steps must be a whole number ≥ 0, got ${o.warmup}`);
 }
 
+/** The tower's accuracy on `data` (no flips), forward only, in micro-batches. */
+function accuracy(tower: Tower, data: ImageSet, norm: Normalisation): number {
+  let correct = 0;
+  for (let m0 = 0; m0 < data.count; m0 += MICRO_BATCH) {
+    const m = Math.min(MICRO_BATCH, data.count - m0);
+    const rows = Int32Array.from({ length: m }, (_, i) => m0 + i);
+    const input = new Float32Array(m * PIXELS);
+    batchInput(data, rows, norm, new Array<boolean>(m).fill(false), input);
+    correct += tower.forward(input, data.labels.subarray(m0, m0 + m), m).correct;
+  }
+  return correct / data.count;
+}
+
 /** The images `rows` as the tower's input: NCHW float32, (x/255 − mean)/std, flipped where `flips` says. */
 export function batchInput(data: ImageSet, rows: Int32Array, norm: Normalisation, flips: boolean[], out: Float32Array): void {
   const S = TOWER_INPUT;
@@ -169,6 +188,10 @@ export async function fineTune(
   const params = towerParams(zeroShot, runtime?.F);
   const tower = new Tower(params, runtime);
   checkImages(data, tower.classes);
+  const held = o.validation && o.validation.count > 0 ? o.validation : null;
+  if (held) checkImages(held, tower.classes);
+  const initial = held ? accuracy(tower, held, norm) : null;
+  let latest = initial;
   const batch = Math.min(o.batchSize, data.count);
   const perEpoch = Math.max(1, Math.floor(data.count / batch));
   const total = perEpoch * o.epochs;
@@ -210,11 +233,15 @@ export async function fineTune(
       }
       opt!.step(cosineLr(step, total, o.lr, o.warmup));
       losses.push(loss);
-      onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch });
+      const epochEnd = held !== null && s === perEpoch - 1;
+      if (epochEnd) latest = accuracy(tower, held, norm);
+      const validationAccuracy = epochEnd ? latest : null;
+      onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch, validationAccuracy });
       await yieldToEventLoop();
     }
   }
-  return { weights: new Map(params.map((p) => [p.name, Float32Array.from(p.value)])), steps: total, losses };
+  const validation = initial !== null && latest !== null ? { initial, accuracy: latest } : null;
+  return { weights: new Map(params.map((p) => [p.name, Float32Array.from(p.value)])), steps: total, losses, validation };
 }
 
 /** `zeroShot` with the fine-tuned weights in its initializers: the same graph, a new checkpoint. */

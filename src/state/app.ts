@@ -42,7 +42,7 @@ export interface AppActions
   setCustomLabels(labels: string[] | null, confirmed?: boolean): Promise<void>;
   importResults(file: File): Promise<void>;
   exportResults(): void;
-  /** "Fine-tune it yourself": the <class>/<image> folder a linear probe trains on, Start and Cancel. */
+  /** "Fine-tune it yourself": the <class>/<image> folder a linear probe or an end-to-end fine-tune trains on, Start and Cancel. */
   chooseProbeFolder(files: PathBlob[]): void;
   /** Head only (a linear probe) or every weight (end to end), and the end-to-end settings. */
   setProbeMethod(method: State['probe']['method']): void;

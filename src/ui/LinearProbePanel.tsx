@@ -124,19 +124,22 @@ function MethodChoice({ probe }: { probe: State['probe'] }) {
   const { epochs, lr, batchSize } = probe.fineTune;
   return (
     <div className="probe-method">
-      {METHODS.map(([id, label]) => (
-        <label key={id} className="small">
-          <input
-            type="radio"
-            name="probe-method"
-            checked={probe.method === id}
-            disabled={busy}
-            onChange={() => setProbeMethod(id)}
-            data-testid={`probe-method-${id}`}
-          />{' '}
-          {label}
-        </label>
-      ))}
+      {/* A select, not radios: Tab reaches it as one control, and the keyboard changes it. */}
+      <label className="small">
+        Train{' '}
+        <select
+          value={probe.method}
+          disabled={busy}
+          onChange={(e) => setProbeMethod(e.target.value as State['probe']['method'])}
+          data-testid="probe-method"
+        >
+          {METHODS.map(([id, label]) => (
+            <option key={id} value={id}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
       {probe.method === 'end-to-end' && (
         <fieldset disabled={busy} className="probe-settings">
           <SettingField

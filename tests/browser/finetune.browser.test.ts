@@ -31,7 +31,7 @@ const memberIds = () => appState(s.page, (st) => st.pair!.members.map((m) => m.i
 /** The folder dropped and End-to-end chosen, with `epochs` over batches of 16. */
 async function chooseEndToEnd(epochs: number): Promise<void> {
   await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
-  await s.page.click('[data-testid="probe-method-end-to-end"]');
+  await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
   await s.page.fill('[data-testid="finetune-epochs"]', String(epochs));
   await s.page.fill('[data-testid="finetune-batch"]', '16');
   expect(await appState(s.page, (st) => st.probe.fineTune)).toMatchObject({ epochs, batchSize: 16 });

@@ -14,6 +14,7 @@ import { chunksOf } from '../src/core/eval/frontier';
 import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
 import { probe } from './probe';
+import { trainRuntime, fineTuneEpoch } from './trainRuntime';
 import { liveFrontier } from './frontierEngines';
 import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
@@ -243,6 +244,8 @@ const bench = {
   frontier,
   gpuKernels,
   probe,
+  trainRuntime,
+  fineTuneEpoch,
   liveFrontier,
   stat,
   tpSetup,

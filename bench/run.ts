@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -19,6 +19,7 @@ import { mixInto } from '../src/core/blend/cpu';
 import { renderMarkdown, type Report } from './report';
 import type { GpuNodeReport } from './gpu-rows';
 import type { Bench } from './page';
+import { TRAIN_CANDIDATES } from './trainCandidates';
 import { dirSource } from '../src/node/dirSource';
 import { loadBundle } from '../src/core/bundle/source';
 import { spriteSet } from '../src/core/eval/sprites';
@@ -424,6 +425,78 @@ async function onlyProbe(): Promise<void> {
 }
 
 /**
+ * `--only-train-runtime [--train-reps=N] [--train-epoch-n=N]`: the training-runtime candidates for
+ * end-to-end fine-tuning (bench/trainRuntime.ts), one forward + backward step of the bundled image
+ * tower at batch 32 and 64, in the page, then one fine-tuning epoch of N images (default 2,000), each printed with the load average before and after and the
+ * candidate's download size (not written to docs/benchmarks.json: one run on a shared machine).
+ */
+async function onlyTrainRuntime(): Promise<void> {
+  const reps = Number(/^--train-reps=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--train-reps=')) ?? '')?.[1] ?? 5);
+  const epochN = Number(/^--train-epoch-n=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--train-epoch-n=')) ?? '')?.[1] ?? 2000);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const v = await startVite();
+  try {
+    const p = await openBench(v.base);
+    try {
+      for (const batch of [32, 64])
+        for (const candidate of TRAIN_CANDIDATES) {
+          const slow = candidate.startsWith('TensorFlow') || candidate.includes('TypeScript');
+          const l0 = loadavg();
+          const {
+            row: x,
+            crossOriginIsolated,
+            hardwareConcurrency,
+          } = await call(p.page, 'trainRuntime', {
+            candidate,
+            batch,
+            reps: slow ? Math.max(1, Math.ceil(reps / 3)) : reps,
+            model: '/pairs/shapes/zeroshot.onnx',
+          });
+          log(
+            `${x.candidate}, batch ${x.batch}: ` +
+              (x.imageStepsPerS === null
+                ? `failed: ${x.error}`
+                : `${x.imageStepsPerS.toFixed(1)} image-steps/s (${x.msPerStep!.toFixed(0)} ms a step); ` +
+                  `loss ${x.lossError?.toExponential(1)} and gradients ${x.gradError?.toExponential(1)} (worst tensor, ‖Δ‖/‖g‖) from the hand-written float32 tower`) +
+              `; page crossOriginIsolated ${crossOriginIsolated}, ${hardwareConcurrency} threads; load average ${load(l0)} before, ${load(loadavg())} after`,
+          );
+        }
+      log(`download: ${trainRuntimeSizes()}`);
+      const l0 = loadavg();
+      const e = await call(p.page, 'fineTuneEpoch', { manifest: '/pairs/shapes/manifest.json', n: epochN });
+      log(
+        `fine-tune, one epoch of ${e.n} images (${e.steps} steps of ${e.batch}, the pipeline's recipe, micro-batches of 32), page wasm SIMD: ` +
+          `${(e.ms / 1000).toFixed(1)} s, ${e.imageStepsPerS.toFixed(1)} image-steps/s (loss ${e.firstLoss.toFixed(3)} → ${e.lastLoss.toFixed(3)}); ` +
+          `load average ${load(l0)} before, ${load(loadavg())} after`,
+      );
+    } finally {
+      await p.close();
+    }
+  } finally {
+    await v.close();
+  }
+}
+
+/** What each candidate adds to the page, from the files it would ship (minified, uncompressed). */
+function trainRuntimeSizes(): string {
+  const kb = (files: string[]) => (files.reduce((s, f) => s + statSync(join(ROOT, f)).size, 0) / 1024).toFixed(0);
+  const tfw = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+  const own = [
+    'src/core/train/tower.ts',
+    'src/core/train/towerOps.ts',
+    'src/core/train/gemm.ts',
+    'src/core/train/gemmKernel.ts',
+    'src/core/train/erf.ts',
+  ];
+  return (
+    `hand-written: ${kb(own)} KB of TypeScript source (the wasm kernel is assembled in the page); ` +
+    `TensorFlow.js: tfjs-core ${kb(['node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js'])} KB + wasm backend ${kb([`${tfw}tf-backend-wasm.min.js`])} KB ` +
+    `+ its SIMD wasm ${kb([`${tfw}tfjs-backend-wasm-simd.wasm`])} KB (threaded ${kb([`${tfw}tfjs-backend-wasm-threaded-simd.wasm`])} KB), ` +
+    `cpu backend ${kb(['node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js'])} KB`
+  );
+}
+
+/**
  * `--only-frontier-workers [--frontier-rounds=N]`: the bundled pair's live frontier in the page on 1
  * engine (the engine Worker alone) and on 2 (helper Workers, core/eval/lanes.ts), alternated in one
  * run, each printed with the load average before and after (not written to docs/benchmarks.json:
@@ -508,6 +581,7 @@ async function onlyFirstScreen(): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv.includes('--only-probe')) return onlyProbe();
   if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();
+  if (process.argv.includes('--only-train-runtime')) return onlyTrainRuntime();
   if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();
   if (process.argv.includes('--only-frontier-workers')) return onlyFrontierWorkers();
   if (process.argv.includes('--only-throughput')) return onlyThroughput();

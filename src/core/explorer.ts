@@ -21,6 +21,7 @@ import { labelsOf, thumbnailsOf, type Thumbnail } from './eval/samples';
 import { TextTower, applyHead, softmax } from './text/head';
 import { runLinearProbe, type ProbeImages, type ProbeOutcome, type ProbeProgress, type ProbeSettings } from './train/probe';
 import type { LinearHead } from './train/head';
+import { runEndToEnd, type EndToEndOutcome, type EndToEndProgress, type EndToEndSettings } from './train/endToEnd';
 
 export type { UserEvalSet, MovedReport, LayerUpdate };
 import { LayerSettings, type LayerUpdate } from './eval/layerSettings';
@@ -507,6 +508,22 @@ export class Explorer {
     const p = this.requirePair();
     const { preprocess, io } = p.manifest;
     return runLinearProbe(p.engine, images, zeroShotHead, { preprocess, embedding: io.embedding }, settings, onProgress, signal);
+  }
+
+  /**
+   * Fine-tunes every weight of `zeroShot` (the loaded pair's zero-shot checkpoint, which the engine
+   * keeps no copy of) on `images`, normalised as the pair's manifest says. Only the bundled tower's
+   * architecture can be trained (core/train/tower.ts); another throws a TrainingError naming it.
+   */
+  fineTuneEndToEnd(
+    zeroShot: Uint8Array,
+    images: ProbeImages,
+    settings: EndToEndSettings,
+    onProgress: (p: EndToEndProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<EndToEndOutcome> {
+    const { preprocess } = this.requirePair().manifest;
+    return runEndToEnd(zeroShot, images, preprocess, settings, onProgress, signal);
   }
 
   /** The words of `labels` the pair's tokenizer does not know (TextTower.unknownWords); none without a text encoder. */

@@ -1,7 +1,7 @@
 // The app's controllers, built once around an engine and a store, with one lifecycle: start()
 // opens the link's pair, dispose() stops every timer. Components reach them as `AppActions`.
 import type { EngineApi, PairRequest, PathBlob } from '../worker/protocol';
-import { hashNotes, say, dismiss, useStore, type Store } from './store';
+import { hashNotes, say, dismiss, useStore, type State, type Store } from './store';
 import type { HashState } from './hash';
 import { createEvaluation, type EvaluationController } from './controllers/evaluation';
 import { createFrontierCache, type FrontierStorage } from './controllers/frontierCache';
@@ -42,8 +42,11 @@ export interface AppActions
   setCustomLabels(labels: string[] | null, confirmed?: boolean): Promise<void>;
   importResults(file: File): Promise<void>;
   exportResults(): void;
-  /** "Fine-tune it yourself": the <class>/<image> folder a linear probe trains on, Start and Cancel. */
+  /** "Fine-tune it yourself": the <class>/<image> folder a linear probe or an end-to-end fine-tune trains on, Start and Cancel. */
   chooseProbeFolder(files: PathBlob[]): void;
+  /** Head only (a linear probe) or every weight (end to end), and the end-to-end settings. */
+  setProbeMethod(method: State['probe']['method']): void;
+  setFineTuneSettings(patch: Partial<State['probe']['fineTune']>): void;
   startProbe(options?: { epochs?: number; seed?: number }): Promise<void>;
   cancelProbe(): void;
   dismiss(id: number): void;
@@ -98,6 +101,8 @@ function featureActions(c: Controllers) {
     setSoupsOn: (on: boolean) => soups.setSoupsOn(on),
     setTriangle: (view: Parameters<SoupsController['setTriangle']>[0]) => soups.setTriangle(view),
     chooseProbeFolder: (files: Parameters<LinearProbeController['chooseFolder']>[0]) => probe.chooseFolder(files),
+    setProbeMethod: (method: Parameters<LinearProbeController['setMethod']>[0]) => probe.setMethod(method),
+    setFineTuneSettings: (patch: Parameters<LinearProbeController['setFineTune']>[0]) => probe.setFineTune(patch),
     startProbe: (options: Parameters<LinearProbeController['start']>[0]) => probe.start(options),
     cancelProbe: () => probe.cancel(),
     requestThumbnails: (setId: string, indices: number[]) => samples.requestThumbnails(setId, indices),

@@ -174,8 +174,14 @@ export interface ProbeSlice {
     folder: { name: string; files: number } | null;
     /** The job running, by id; null when none. */
     running: number | null;
-    /** What the job is doing: decoding the folder, the feature pass, or training epoch `done` of `total`. */
-    stage: { phase: 'decode' | 'features' | 'epoch'; done: number; total: number } | null;
+    /** What trains: the head alone (a linear probe) or every weight of the image tower (end to end). */
+    method: 'linear-probe' | 'end-to-end';
+    /** End-to-end settings (the pipeline's recipe, fewer epochs: core/train/endToEnd.ts PAGE_FINETUNE). */
+    fineTune: { epochs: number; lr: number; batchSize: number };
+    /** What the job is doing: decoding the folder, the feature pass, training epoch (probe) or step (end to end) `done` of `total`. */
+    stage: { phase: 'decode' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
+    /** The last training loss reported, live while training. */
+    loss: number | null;
     /** Held-out accuracy after the last epoch, live while training. */
     validation: HeldOut | null;
     /** The last probe trained: the member it became, and its held-out accuracy before (zero-shot) and after. */
@@ -184,7 +190,23 @@ export interface ProbeSlice {
   };
 }
 
-export const initialProbe: ProbeSlice['probe'] = { folder: null, running: null, stage: null, validation: null, result: null, error: null };
+/**
+ * core/train/endToEnd.ts PAGE_FINETUNE (tools/train.py's lr and batch, 2 epochs), copied so the page
+ * bundle does not pull the training runtime in; tests/unit/state/linearProbe.test.ts keeps them equal.
+ */
+export const PAGE_FINETUNE = { epochs: 2, lr: 1e-4, batchSize: 128 } as const;
+
+export const initialProbe: ProbeSlice['probe'] = {
+  folder: null,
+  running: null,
+  method: 'linear-probe',
+  fineTune: PAGE_FINETUNE,
+  stage: null,
+  loss: null,
+  validation: null,
+  result: null,
+  error: null,
+};
 
 /** "What fine-tuning moved": the panel (collapsed until opened), its report for the pair, its sort and the tensor clicked. */
 export interface MovedSlice {

@@ -1,5 +1,6 @@
-// "Fine-tune it yourself → linear probe": a thin view of the probe controller (state/controllers/
-// linearProbe.ts). The training runs in the Worker; the slider stays live meanwhile.
+// "Fine-tune it yourself": a thin view of the probe controller (state/controllers/linearProbe.ts):
+// a linear probe (the head) or end-to-end (every weight). The training runs in the Worker; the
+// slider stays live meanwhile.
 import { useStore, type State } from '../state/store';
 import { useActions } from './actions';
 import { FilePicker } from './FilePicker';
@@ -10,10 +11,15 @@ import { UserText } from './UserText';
 export const PROOF_TEST = 'tests/node/linear-probe.node.test.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const PHASES = { decode: 'decoding the folder', features: 'feature pass (zero-shot tower)', epoch: 'training, epoch' } as const;
+const PHASES = {
+  decode: 'decoding the folder',
+  features: 'feature pass (zero-shot tower)',
+  epoch: 'training, epoch',
+  step: 'training every weight, step',
+} as const;
 
 function ProbeStatus({ probe }: { probe: State['probe'] }) {
-  const { stage, validation, result, running } = probe;
+  const { stage, validation, result, running, loss, error } = probe;
   return (
     <div className="small" role="status" data-testid="probe-status">
       {running !== null && stage && (
@@ -22,9 +28,16 @@ function ProbeStatus({ probe }: { probe: State['probe'] }) {
           <progress max={stage.total} value={stage.done} />
         </p>
       )}
-      {running !== null && validation && (
+      {running !== null && (validation || loss !== null) && (
         <p data-testid="probe-validation">
-          Held-out accuracy {pct(validation.accuracy)} (n = {validation.n})
+          {loss !== null && `Loss ${loss.toFixed(3)}`}
+          {loss !== null && validation && ' · '}
+          {validation && `Held-out accuracy ${pct(validation.accuracy)} (n = ${validation.n})`}
+        </p>
+      )}
+      {error && (
+        <p className="error" data-testid="probe-error">
+          <UserText text={error} />
         </p>
       )}
       {running === null && result && (
@@ -71,17 +84,99 @@ function ProbeControls({ probe }: { probe: State['probe'] }) {
   );
 }
 
+const METHODS = [
+  ['linear-probe', 'Linear probe (head only)'],
+  ['end-to-end', 'End-to-end (every weight)'],
+] as const;
+
+/** A number field that hands its value to the controller on change; the controller refuses bad ones in words. */
+function SettingField({
+  label,
+  value,
+  step,
+  onValue,
+  testId,
+}: {
+  label: string;
+  value: number;
+  step: string;
+  onValue(v: number): void;
+  testId: string;
+}) {
+  return (
+    <label className="small">
+      {label}{' '}
+      <input
+        type="number"
+        min="0"
+        step={step}
+        defaultValue={value}
+        onChange={(e) => onValue(e.target.valueAsNumber)}
+        data-testid={testId}
+      />
+    </label>
+  );
+}
+
+function MethodChoice({ probe }: { probe: State['probe'] }) {
+  const { setProbeMethod, setFineTuneSettings } = useActions();
+  const busy = probe.running !== null;
+  const { epochs, lr, batchSize } = probe.fineTune;
+  return (
+    <div className="probe-method">
+      {/* A select, not radios: Tab reaches it as one control, and the keyboard changes it. */}
+      <label className="small">
+        Train{' '}
+        <select
+          value={probe.method}
+          disabled={busy}
+          onChange={(e) => setProbeMethod(e.target.value as State['probe']['method'])}
+          data-testid="probe-method"
+        >
+          {METHODS.map(([id, label]) => (
+            <option key={id} value={id}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {probe.method === 'end-to-end' && (
+        <fieldset disabled={busy} className="probe-settings">
+          <SettingField
+            label="Epochs"
+            value={epochs}
+            step="1"
+            onValue={(v) => setFineTuneSettings({ epochs: v })}
+            testId="finetune-epochs"
+          />{' '}
+          <SettingField label="Learning rate" value={lr} step="any" onValue={(v) => setFineTuneSettings({ lr: v })} testId="finetune-lr" />{' '}
+          <SettingField
+            label="Batch size"
+            value={batchSize}
+            step="1"
+            onValue={(v) => setFineTuneSettings({ batchSize: v })}
+            testId="finetune-batch"
+          />
+        </fieldset>
+      )}
+    </div>
+  );
+}
+
 export function LinearProbePanel() {
   const probe = useStore((s) => s.probe);
   const hasPair = useStore((s) => s.pair !== null);
   if (!hasPair) return null;
   return (
     <section className="probe-panel" aria-label="Fine-tune it yourself" data-testid="probe-panel">
-      <h2>Fine-tune it yourself → linear probe</h2>
+      <h2>Fine-tune it yourself</h2>
       <p className="muted small">
-        The bundle ships no training split (its sets are the test draw on the chart), so the probe trains on your folder laid out
-        &lt;class&gt;/&lt;image&gt;, a quarter of each class held out for validation. The image tower stays frozen; only the head learns.
+        The bundle ships no training split (its sets are the test draw on the chart), so training uses your folder laid out
+        &lt;class&gt;/&lt;image&gt;, a quarter of each class held out for validation. A linear probe keeps the image tower frozen and trains
+        the head; end-to-end trains every weight of the bundled image tower (the pipeline's recipe: AdamW, cosine schedule, random flips), a
+        step at a time in the Worker.
       </p>
+      <MethodChoice probe={probe} />
       <ProbeControls probe={probe} />
       <ProbeStatus probe={probe} />
       <p className="small" data-testid="probe-proof">

@@ -43,6 +43,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     unknownWords: (labels) => r.unknownWords(labels),
     exportOnnx: (alpha) => r.exportOnnx(alpha),
     trainLinearProbe: (job, onEvent) => r.trainLinearProbe(job, Comlink.proxy(onEvent)),
+    fineTuneEndToEnd: (job, onEvent) => r.fineTuneEndToEnd(job, Comlink.proxy(onEvent)),
     cancelTraining: (jobId) => r.cancelTraining(jobId),
     moved: () => r.moved(),
   };

@@ -26,7 +26,7 @@ import { toEngineError } from './engineErrors';
 import { registerEngineErrors } from './wire';
 import { runEvaluationJob, runLayerJob, runSoupJob } from './evaluationJob';
 import { sendEvalLabels, sendEvalImages } from './evalSamples';
-import { runTrainingJob } from './trainingJob';
+import { runFineTuneJob, runTrainingJob, type TrainingDeps, type TrainedOutcome } from './trainingJob';
 import { openLaneWorkers, requestFrontierEngines } from './evalLanes';
 import { withTrainedMember, type TrainedMember } from '../core/train/member';
 import {
@@ -40,6 +40,8 @@ import {
   type LoadedPairSummary,
   type ResultsKey,
   type CacheStats,
+  type TrainingJob,
+  type TrainingResult,
 } from './protocol';
 
 let explorer: Explorer | null = null;
@@ -365,29 +367,12 @@ const api: EngineApi = {
     return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
 
-  async trainLinearProbe(job, onEvent) {
-    const ex = need();
-    const pair = ex.current;
-    const req = lastRequest;
-    if (!pair || !req) throw new EngineError('no-pair', 'load a pair first');
-    const ctl = new AbortController();
-    trainingJobs.set(job.id, ctl);
-    try {
-      // The zero-shot checkpoint, from the cache or the dropped files: the engine keeps no copy of it.
-      const { zeroShot } = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
-      await imagesArrived();
-      const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)) };
-      const r = await runTrainingJob(deps, job, onEvent, ctl.signal);
-      if (r === 'cancelled') return { status: 'cancelled', jobId: job.id };
-      if (lastRequest !== req)
-        throw new EngineError('training', 'another pair was loaded while the probe trained; train it again on this pair');
-      trained.set(r.member.spec.id, r.member);
-      const summary = toWire(need().current!);
-      const { trainCount, validation, skipped } = r;
-      return { status: 'done', jobId: job.id, member: memberSummary(r.member.spec), pair: summary, trainCount, validation, skipped };
-    } finally {
-      trainingJobs.delete(job.id);
-    }
+  trainLinearProbe(job, onEvent) {
+    return trainInWorker(job, (deps, signal) => runTrainingJob(deps, job, onEvent, signal));
+  },
+
+  fineTuneEndToEnd(job, onEvent) {
+    return trainInWorker(job, (deps, signal) => runFineTuneJob(deps, job, onEvent, signal));
   },
 
   async cancelTraining(jobId) {
@@ -401,6 +386,38 @@ const api: EngineApi = {
     return { ...(await ex.moved()), bundleHash: pair.bundleHash };
   },
 };
+
+/**
+ * Runs one training job on the loaded pair's zero-shot checkpoint; its member joins the bundle's
+ * (select it with loadMember). A job cancelled, or outlived by its pair, adds nothing.
+ */
+async function trainInWorker(
+  job: TrainingJob,
+  run: (deps: TrainingDeps, signal: AbortSignal) => Promise<TrainedOutcome | 'cancelled'>,
+): Promise<TrainingResult> {
+  const ex = need();
+  const pair = ex.current;
+  const req = lastRequest;
+  if (!pair || !req) throw new EngineError('no-pair', 'load a pair first');
+  const ctl = new AbortController();
+  trainingJobs.set(job.id, ctl);
+  try {
+    // The zero-shot checkpoint, from the cache or the dropped files: the engine keeps no copy of it.
+    const { zeroShot } = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
+    await imagesArrived();
+    const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)) };
+    const r = await run(deps, ctl.signal);
+    if (r === 'cancelled') return { status: 'cancelled', jobId: job.id };
+    if (lastRequest !== req)
+      throw new EngineError('training', 'another pair was loaded while the model trained; train it again on this pair');
+    trained.set(r.member.spec.id, r.member);
+    const summary = toWire(need().current!);
+    const { trainCount, validation, skipped } = r;
+    return { status: 'done', jobId: job.id, member: memberSummary(r.member.spec), pair: summary, trainCount, validation, skipped };
+  } finally {
+    trainingJobs.delete(job.id);
+  }
+}
 
 function nextProbeId(taken: readonly string[]): string {
   let id: string;

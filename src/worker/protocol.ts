@@ -229,6 +229,15 @@ export interface TrainingJob {
   seed: number;
 }
 
+/**
+ * End-to-end fine-tuning of every weight of the bundled image tower on the same folder, with the
+ * same held-out split as the probe; epochs, learning rate and images per step as the user set them.
+ */
+export interface FineTuneJob extends TrainingJob {
+  lr: number;
+  batchSize: number;
+}
+
 /** Held-out accuracy and the number of images it is measured on. */
 export interface HeldOut {
   accuracy: number;
@@ -238,7 +247,9 @@ export interface HeldOut {
 export type TrainingEvent =
   | { kind: 'decode'; jobId: number; done: number; total: number }
   | { kind: 'features'; jobId: number; done: number; total: number }
-  | { kind: 'epoch'; jobId: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null };
+  | { kind: 'epoch'; jobId: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null }
+  /** An end-to-end step; `validation` is set at an epoch's end only. */
+  | { kind: 'step'; jobId: number; step: number; steps: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null };
 
 export type TrainingResult =
   | {
@@ -305,7 +316,13 @@ export interface EngineApi {
    * loadMember). Resolves after every event has reached `onEvent`; a cancelled job adds nothing.
    */
   trainLinearProbe(job: TrainingJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult>;
-  /** Stops training job `jobId` if it is running (it resolves 'cancelled'). */
+  /**
+   * Fine-tunes every weight of the bundled image tower on the folder and adds the result as an
+   * in-memory member, as trainLinearProbe does; one step at a time, so the slider stays live.
+   * @throws EngineError 'training' for a pair whose tower this page cannot train.
+   */
+  fineTuneEndToEnd(job: FineTuneJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult>;
+  /** Stops training job `jobId` (a probe or an end-to-end fine-tune) if it is running (it resolves 'cancelled'). */
   cancelTraining(jobId: number): Promise<void>;
   /**
    * What fine-tuning moved: per tensor, every member's ‖θₖ − θ₀‖ / ‖θ₀‖, the cosine between two

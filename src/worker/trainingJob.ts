@@ -1,19 +1,20 @@
 // One training job as the Worker runs it: the user's <class>/<image> folder decoded to the model's
-// input, the linear probe trained on the explorer's engine, and its head written into the
-// zero-shot checkpoint as a new member. Its events reach the page in order, before its result.
+// input, then either the linear probe trained on the explorer's engine and its head written into
+// the zero-shot checkpoint, or every weight fine-tuned end to end; either becomes a new member.
+// Its events reach the page in order, before its result.
 import type { Explorer } from '../core/explorer';
 import { planTrainingFolder } from '../core/train/folder';
 import { readHead, writeHead } from '../core/train/head';
-import { trainedMember, type TrainedMember } from '../core/train/member';
+import { endToEndText, probeText, trainedMember, type TrainedMember } from '../core/train/member';
 import { packRgb } from '../core/image/pack';
 import { decode as decodePng } from 'fast-png';
 import { readImageHeader, checkPixelBudget } from '../core/image/header';
 import { resizeAndCrop, rgbaToRgb } from '../core/image/resize';
 import { decodeToModelInput, MAX_IMAGE_FILE_BYTES } from './decode';
-import type { HeldOut, PathBlob, TrainingEvent, TrainingJob } from './protocol';
+import type { FineTuneJob, HeldOut, PathBlob, TrainingEvent, TrainingJob } from './protocol';
 
 export interface TrainingDeps {
-  explorer: Pick<Explorer, 'linearProbe'>;
+  explorer: Pick<Explorer, 'linearProbe' | 'fineTuneEndToEnd'>;
   /** The loaded bundle's zero-shot checkpoint: the probe starts from its head and is written into it. */
   zeroShot: Uint8Array;
   pair: { classes: string[]; inputSize: number };
@@ -30,24 +31,21 @@ export interface TrainedOutcome {
 /** Files read at once: one event-loop turn for a group, not one per file; bounded, as a file may be 200 MB. */
 const READ_GROUP = 16;
 const EPOCH_EVENT_MS = 100;
+/** The share of each class held out for the live validation number, for both kinds of job. */
+const VALIDATION_FRACTION = 0.25;
 
 /**
  * Runs `job`; 'cancelled' once `signal` aborts (between two images, feature batches or steps).
  * `onEvent` may answer with a promise (a comlink proxy does): the job resolves after the last answer.
  */
-export async function runTrainingJob(
+export function runTrainingJob(
   deps: TrainingDeps,
   job: TrainingJob,
   onEvent: (e: TrainingEvent) => unknown,
   signal: AbortSignal,
 ): Promise<TrainedOutcome | 'cancelled'> {
-  const events = eventChannel(onEvent);
-  const send = events.send;
-  try {
-    const { pixels, labels, skipped } = await decodeFolder(job.files, deps.pair, signal, (done, total) =>
-      send({ kind: 'decode', jobId: job.id, done, total }),
-    );
-    const settings = { epochs: job.epochs, seed: job.seed, validationFraction: 0.25 };
+  return runFolderJob(deps, job, onEvent, signal, async ({ pixels, labels }, send) => {
+    const settings = { epochs: job.epochs, seed: job.seed, validationFraction: VALIDATION_FRACTION };
     const r = await deps.explorer.linearProbe(
       { pixels, labels, count: labels.length },
       readHead(deps.zeroShot),
@@ -60,10 +58,53 @@ export async function runTrainingJob(
         ),
       signal,
     );
-    const bytes = writeHead(deps.zeroShot, r.head);
-    const member = await trainedMember(bytes, { id: deps.memberId, seed: job.seed, trainCount: r.trainCount, validation: r.validation });
+    const facts = { id: deps.memberId, seed: job.seed, trainCount: r.trainCount, validation: r.validation };
+    const member = await trainedMember(writeHead(deps.zeroShot, r.head), facts, probeText(facts));
+    return { member, trainCount: r.trainCount, validation: r.validation };
+  });
+}
+
+/** Fine-tunes every weight on the folder, one event per step; the same split as the probe's. */
+export function runFineTuneJob(
+  deps: TrainingDeps,
+  job: FineTuneJob,
+  onEvent: (e: TrainingEvent) => unknown,
+  signal: AbortSignal,
+): Promise<TrainedOutcome | 'cancelled'> {
+  return runFolderJob(deps, job, onEvent, signal, async ({ pixels, labels }, send) => {
+    const { epochs, lr, batchSize, seed } = job;
+    const r = await deps.explorer.fineTuneEndToEnd(
+      deps.zeroShot,
+      { pixels, labels, count: labels.length },
+      { epochs, lr, batchSize, seed, validationFraction: VALIDATION_FRACTION },
+      (p) => send({ kind: 'step', jobId: job.id, ...p }),
+      signal,
+    );
+    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation };
+    const member = await trainedMember(r.model, facts, endToEndText(facts, epochs));
+    return { member, trainCount: r.trainCount, validation: r.validation };
+  });
+}
+
+type Trained = Omit<TrainedOutcome, 'skipped'>;
+
+/** Decodes the job's folder, trains on it with `train`, and waits until the page has every event. */
+async function runFolderJob(
+  deps: TrainingDeps,
+  job: TrainingJob,
+  onEvent: (e: TrainingEvent) => unknown,
+  signal: AbortSignal,
+  train: (images: { pixels: Uint8Array; labels: Int32Array }, send: (e: TrainingEvent) => void) => Promise<Trained>,
+): Promise<TrainedOutcome | 'cancelled'> {
+  const events = eventChannel(onEvent);
+  const send = events.send;
+  try {
+    const decoded = await decodeFolder(job.files, deps.pair, signal, (done, total) => send({ kind: 'decode', jobId: job.id, done, total }));
+    const r = await train(decoded, send);
     await events.delivered();
-    return { member, trainCount: r.trainCount, validation: r.validation, skipped };
+    // A cancel that lands after the last step still cancels: the page was told it would add nothing.
+    if (signal.aborted) return 'cancelled';
+    return { ...r, skipped: decoded.skipped };
   } catch (e) {
     await events.delivered();
     if (signal.aborted) return 'cancelled';

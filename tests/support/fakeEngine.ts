@@ -20,6 +20,7 @@ import {
   type SetAccuracy,
   type TrainingEvent,
   type TrainingJob,
+  type FineTuneJob,
   type TrainingResult,
   type MovedResult,
 } from '../../src/worker/protocol';
@@ -270,6 +271,13 @@ export class FakeEngine implements EngineApi {
 
   trainLinearProbe(job: TrainingJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult> {
     this.record('trainLinearProbe', [job]);
+    const d = deferred<TrainingResult>();
+    this.trainings.push({ job, emit: onEvent, finish: d.resolve, fail: d.reject });
+    return d.promise;
+  }
+
+  fineTuneEndToEnd(job: FineTuneJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult> {
+    this.record('fineTuneEndToEnd', [job]);
     const d = deferred<TrainingResult>();
     this.trainings.push({ job, emit: onEvent, finish: d.resolve, fail: d.reject });
     return d.promise;

@@ -13,7 +13,7 @@
 //       v128.store(out, shuffle(lo, hi)); out, a, b += 16)
 // The memory is imported as e.m; offsets are bytes into it, n a multiple of 4 elements.
 
-const leb = (n: number): number[] => {
+export const leb = (n: number): number[] => {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -23,8 +23,8 @@ const leb = (n: number): number[] => {
   } while (n !== 0);
   return out;
 };
-const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
+export const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
+export const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
 
 const I32 = 0x7f,
   F64 = 0x7c,

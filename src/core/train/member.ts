@@ -1,6 +1,7 @@
-// A probe trained in the page becomes a member like the bundle's own (bundle format 2): the same
-// zero-shot model, a checkpoint that differs in the head only, kind 'linear-classifier'. It lives in
-// memory, so the engine loads it through the same LoadedBundle as a member read from files.
+// A model trained in the page becomes a member like the bundle's own (bundle format 2): the same
+// zero-shot graph with new weights, kind 'linear-classifier' (a probe: the head only) or
+// 'end-to-end' (every weight). It lives in memory, so the engine loads it through the same
+// LoadedBundle as a member read from files.
 import type { LoadedBundle } from '../bundle/source';
 import type { MemberSpec } from '../bundle/manifest';
 import { combineHashes, sha256Hex } from '../util/hash';
@@ -19,18 +20,44 @@ export interface TrainedMemberFacts {
   validation: { initial: number; accuracy: number; n: number } | null;
 }
 
+/** How the member reads in the selector: its kind, its name and what was trained. */
+export interface TrainedMemberText {
+  kind: 'linear-classifier' | 'end-to-end';
+  name: string;
+  description: string;
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-export async function trainedMember(bytes: Uint8Array, f: TrainedMemberFacts): Promise<TrainedMember> {
+function heldOut(f: TrainedMemberFacts): string {
   const v = f.validation;
-  const held = v ? ` Held-out accuracy on ${v.n} images of the folder: ${pct(v.initial)} zero-shot → ${pct(v.accuracy)}.` : '';
+  return v ? ` Held-out accuracy on ${v.n} images of the folder: ${pct(v.initial)} zero-shot → ${pct(v.accuracy)}.` : '';
+}
+
+/** A linear probe's text: only the head trained. */
+export function probeText(f: TrainedMemberFacts): TrainedMemberText {
+  return {
+    kind: 'linear-classifier',
+    name: `Linear probe trained here on ${f.trainCount} images, seed ${f.seed}`,
+    description: `Only the head trained, in this page, from the zero-shot head, on the images of your folder (the image tower frozen); kept in memory until the pair changes.${heldOut(f)}`,
+  };
+}
+
+/** An end-to-end fine-tune's text: every weight trained, `epochs` passes over the folder. */
+export function endToEndText(f: TrainedMemberFacts, epochs: number): TrainedMemberText {
+  return {
+    kind: 'end-to-end',
+    name: `Fine-tuned end to end here on ${f.trainCount} images, ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
+    description: `Every weight trained, in this page, from the zero-shot model, on the images of your folder (AdamW, the pipeline's recipe); kept in memory until the pair changes.${heldOut(f)}`,
+  };
+}
+
+export async function trainedMember(bytes: Uint8Array, f: TrainedMemberFacts, text: TrainedMemberText): Promise<TrainedMember> {
   const sha256 = await sha256Hex(bytes);
   const spec: MemberSpec = {
     id: f.id,
-    name: `Linear probe trained here on ${f.trainCount} images, seed ${f.seed}`,
-    kind: 'linear-classifier',
+    ...text,
     seed: f.seed,
-    description: `Only the head trained, in this page, from the zero-shot head, on the images of your folder (the image tower frozen); kept in memory until the pair changes.${held}`,
     model: { path: `in-memory/${f.id}.onnx`, bytes: bytes.length, sha256 },
   };
   return { spec, bytes, sha256 };

@@ -1,6 +1,7 @@
-// "Fine-tune it yourself": a linear probe trained in the Worker on the user's <class>/<image>
-// folder. One job at a time, told apart by its id; Cancel stops it in the Worker and a cancelled
-// job adds no member. The new member joins the pair's member list; selecting it is the selector's.
+// "Fine-tune it yourself": a linear probe (the head) or an end-to-end fine-tune (every weight)
+// trained in the Worker on the user's <class>/<image> folder. One job at a time, told apart by its
+// id; Cancel stops it in the Worker and a cancelled job adds no member. The new member joins the
+// pair's member list; selecting it is the selector's.
 import { errorMessage, type EngineApi, type PathBlob, type TrainingEvent, type TrainingResult } from '../../worker/protocol';
 import { initialProbe, say, type State, type Store } from '../store';
 
@@ -8,16 +9,22 @@ import { initialProbe, say, type State, type Store } from '../store';
 export const PROBE_EPOCHS = 30;
 export const PROBE_SEED = 0;
 
+type Probe = State['probe'];
+
+const FIELDS: Record<keyof Probe['fineTune'], string> = { epochs: 'Epochs', lr: 'The learning rate', batchSize: 'The batch size' };
+
 export interface LinearProbeController {
   /** The folder to train on (files with their relative paths); replaces the one picked before. */
   chooseFolder(files: PathBlob[]): void;
-  /** Starts a job on the chosen folder; one already running is left alone. */
+  /** Head only, or every weight; not while a job runs. */
+  setMethod(method: Probe['method']): void;
+  /** End-to-end settings; a value that is not a positive number (a whole one for epochs and batch) is refused in words, the old kept. */
+  setFineTune(patch: Partial<Probe['fineTune']>): void;
+  /** Starts a job of the chosen method on the chosen folder; one already running is left alone. `epochs` overrides the method's. */
   start(options?: { epochs?: number; seed?: number }): Promise<void>;
   cancel(): void;
   dispose(): void;
 }
-
-type Probe = State['probe'];
 
 class LinearProbe implements LinearProbeController {
   private files: PathBlob[] = [];
@@ -38,18 +45,42 @@ class LinearProbe implements LinearProbeController {
     this.set({ folder: files.length > 0 ? { name, files: files.length } : null, error: null });
   }
 
+  setMethod(method: Probe['method']): void {
+    if (this.store.getState().probe.running === null) this.set({ method, error: null });
+  }
+
+  setFineTune(patch: Partial<Probe['fineTune']>): void {
+    const bad = Object.entries(patch).find(([k, v]) => !(v > 0 && Number.isFinite(v) && (k === 'lr' || Number.isInteger(v))));
+    if (bad) {
+      const what = bad[0] === 'lr' ? 'a positive number' : 'a whole number ≥ 1';
+      this.set({ error: `${FIELDS[bad[0] as keyof Probe['fineTune']]} must be ${what}; kept the previous value` });
+      return;
+    }
+    this.set({ fineTune: { ...this.store.getState().probe.fineTune, ...patch }, error: null });
+  }
+
   async start(options: { epochs?: number; seed?: number } = {}): Promise<void> {
     const s = this.store.getState();
     if (s.probe.running !== null || this.files.length === 0 || !s.pair) return;
     const id = ++this.latestJob;
-    this.set({ running: id, stage: null, validation: null, error: null });
-    const job = { id, files: this.files, epochs: options.epochs ?? PROBE_EPOCHS, seed: options.seed ?? PROBE_SEED };
+    const { method, fineTune } = s.probe;
+    this.set({ running: id, stage: null, loss: null, validation: null, error: null });
+    const seed = options.seed ?? PROBE_SEED;
+    const onEvent = (e: TrainingEvent) => this.onEvent(e);
     try {
-      this.finish(await this.engine.trainLinearProbe(job, (e) => this.onEvent(e)));
+      this.finish(
+        method === 'end-to-end'
+          ? await this.engine.fineTuneEndToEnd(
+              { id, files: this.files, ...fineTune, epochs: options.epochs ?? fineTune.epochs, seed },
+              onEvent,
+            )
+          : await this.engine.trainLinearProbe({ id, files: this.files, epochs: options.epochs ?? PROBE_EPOCHS, seed }, onEvent),
+      );
     } catch (e) {
       if (id !== this.latestJob) return;
       this.set({ running: null, stage: null, error: errorMessage(e) });
-      say('error', `The linear probe stopped: ${errorMessage(e)}`, this.store);
+      const what = method === 'end-to-end' ? 'The end-to-end fine-tune' : 'The linear probe';
+      say('error', `${what} stopped: ${errorMessage(e)}`, this.store);
     }
   }
 
@@ -66,7 +97,14 @@ class LinearProbe implements LinearProbeController {
 
   private onEvent(e: TrainingEvent): void {
     if (e.jobId !== this.latestJob) return;
-    if (e.kind === 'epoch') this.set({ stage: { phase: 'epoch', done: e.epoch, total: e.epochs }, validation: e.validation });
+    if (e.kind === 'epoch') this.set({ stage: { phase: 'epoch', done: e.epoch, total: e.epochs }, loss: e.loss, validation: e.validation });
+    else if (e.kind === 'step')
+      // Held-out accuracy is measured at an epoch's end only: between, the last one stays shown.
+      this.set({
+        stage: { phase: 'step', done: e.step, total: e.steps },
+        loss: e.loss,
+        ...(e.validation ? { validation: e.validation } : {}),
+      });
     else this.set({ stage: { phase: e.kind, done: e.done, total: e.total } });
   }
 

@@ -1,7 +1,8 @@
 // The linear-probe controller against the fake engine: one job at a time by id, its events shown
 // live, the new member added to the pair's list (the member blended stays), Cancel and failures.
 import { describe, it, expect } from 'vitest';
-import { createAppStore } from '../../../src/state/store';
+import { createAppStore, PAGE_FINETUNE } from '../../../src/state/store';
+import { PAGE_FINETUNE as CORE_PAGE_FINETUNE } from '../../../src/core/train/endToEnd';
 import { createLinearProbe, PROBE_EPOCHS } from '../../../src/state/controllers/linearProbe';
 import { EngineError, type MemberSummary, type PathBlob, type TrainingResult } from '../../../src/worker/protocol';
 import { FakeEngine, fakePair } from '../../support/fakeEngine';
@@ -122,5 +123,65 @@ describe('the linear-probe controller', () => {
     probe.dispose();
     engine.trainings[0]!.emit({ kind: 'decode', jobId: 1, done: 1, total: 3 });
     expect(store.getState().probe.stage).toBeNull();
+  });
+});
+
+describe('the end-to-end choice of the same controller', () => {
+  it("starts with the page's copy of core's recipe, and runs fineTuneEndToEnd with the settings as set", async () => {
+    expect(PAGE_FINETUNE).toEqual(CORE_PAGE_FINETUNE);
+    const { engine, store, probe } = setup();
+    probe.chooseFolder(FILES);
+    probe.setMethod('end-to-end');
+    probe.setFineTune({ epochs: 1, batchSize: 16 });
+    probe.setFineTune({ lr: 3e-4 });
+    void probe.start();
+    await settle();
+    expect(engine.callsOf('fineTuneEndToEnd')).toEqual([[{ id: 1, files: FILES, epochs: 1, lr: 3e-4, batchSize: 16, seed: 0 }]]);
+    expect(engine.callsOf('trainLinearProbe')).toEqual([]);
+    probe.setMethod('linear-probe'); // not while a job runs
+    expect(store.getState().probe.method).toBe('end-to-end');
+  });
+
+  it('shows each step with its loss, and keeps the last held-out accuracy between epoch ends', async () => {
+    const { engine, store, probe } = setup();
+    probe.chooseFolder(FILES);
+    probe.setMethod('end-to-end');
+    const running = probe.start();
+    await settle();
+    const t = engine.trainings[0]!;
+    t.emit({ kind: 'step', jobId: 1, step: 2, steps: 4, epoch: 1, epochs: 2, loss: 0.9, validation: { accuracy: 0.5, n: 1 } });
+    t.emit({ kind: 'step', jobId: 1, step: 3, steps: 4, epoch: 2, epochs: 2, loss: 0.6, validation: null });
+    expect(store.getState().probe).toMatchObject({
+      stage: { phase: 'step', done: 3, total: 4 },
+      loss: 0.6,
+      validation: { accuracy: 0.5, n: 1 },
+    });
+    t.finish(done(1));
+    await running;
+    expect(store.getState().pair!.members.map((m) => m.id)).toEqual(['ft', 'probe-1']);
+  });
+
+  it.each([
+    [{ epochs: 0 }, /^Epochs must be a whole number ≥ 1; kept the previous value/],
+    [{ batchSize: 2.5 }, /^The batch size must be a whole number ≥ 1/],
+    [{ lr: Number.NaN }, /^The learning rate must be a positive number/],
+    [{ lr: -1 }, /^The learning rate must be a positive number/],
+  ])('refuses %o in words and keeps the settings it had', (patch, message) => {
+    const { store, probe } = setup();
+    const before = store.getState().probe.fineTune;
+    probe.setFineTune(patch);
+    expect(store.getState().probe.fineTune).toEqual(before);
+    expect(store.getState().probe.error).toMatch(message);
+  });
+
+  it('a failure of an end-to-end job names it', async () => {
+    const { engine, store, probe } = setup();
+    probe.chooseFolder(FILES);
+    probe.setMethod('end-to-end');
+    const failing = probe.start();
+    await settle();
+    engine.trainings[0]!.fail(new EngineError('training', "'head.weight' is missing"));
+    await failing;
+    expect(store.getState().messages.at(-1)!.text).toMatch(/^The end-to-end fine-tune stopped: 'head.weight' is missing/);
   });
 });

@@ -7,11 +7,12 @@ import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { encode } from 'fast-png';
-import { runTrainingJob, type TrainingDeps } from '../../../src/worker/trainingJob';
+import { runFineTuneJob, runTrainingJob, type TrainingDeps } from '../../../src/worker/trainingJob';
+import type { EndToEndProgress, EndToEndSettings } from '../../../src/core/train/endToEnd';
 import { planTrainingFolder } from '../../../src/core/train/folder';
 import { parseManifest } from '../../../src/core/bundle/manifest';
 import type { ProbeImages, ProbeProgress } from '../../../src/core/train/probe';
-import type { PathBlob, TrainingEvent, TrainingJob } from '../../../src/worker/protocol';
+import type { FineTuneJob, PathBlob, TrainingEvent, TrainingJob } from '../../../src/worker/protocol';
 
 const PAIR = 'public/pairs/shapes';
 const zeroShot = new Uint8Array(readFileSync(`${PAIR}/zeroshot.onnx`));
@@ -46,6 +47,17 @@ function explorer(epochs: number, seen: ProbeImages[]): TrainingDeps['explorer']
         onProgress({ phase: 'epoch', epoch: e, epochs, loss: 1 / e, validation: { accuracy: 0.5, n: 1 } });
       }
       return { head, trainCount: 2, validation: { initial: 0.25, accuracy: 0.5, n: 1 } };
+    },
+    /** Reports as Explorer.fineTuneEndToEnd does (a step at a time, the held-out accuracy at an epoch's end) and returns the zero-shot model. */
+    async fineTuneEndToEnd(model, images, settings: EndToEndSettings, onProgress: (p: EndToEndProgress) => void, signal?: AbortSignal) {
+      seen.push(images);
+      const steps = 2 * settings.epochs;
+      for (let step = 1; step <= steps; step++) {
+        signal?.throwIfAborted();
+        const validation = step % 2 === 0 ? { accuracy: 0.5, n: 1 } : null;
+        onProgress({ step, steps, epoch: Math.ceil(step / 2), epochs: settings.epochs, loss: 1 / step, validation });
+      }
+      return { model, trainCount: 2, validation: { initial: 0.25, accuracy: 0.5, n: 1 } };
     },
   };
 }
@@ -111,6 +123,30 @@ describe('a training job', () => {
     expect(member.model.bytes).toBeGreaterThan(zeroShot.length * 0.9);
   });
 
+  it('an end-to-end job sends every step before its result across comlink and becomes an end-to-end member', async () => {
+    const seen: ProbeImages[] = [];
+    const deps: TrainingDeps = { explorer: explorer(0, seen), zeroShot, pair: { classes, inputSize: 32 }, memberId: 'probe-3' };
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    const train = (job: FineTuneJob, onEvent: (e: TrainingEvent) => void) =>
+      runFineTuneJob(deps, job, onEvent, new AbortController().signal).then((r) => (r === 'cancelled' ? r : r.member.spec));
+    Comlink.expose({ train }, port1 as unknown as Comlink.Endpoint);
+    const remote = Comlink.wrap<{ train: typeof train }>(port2 as unknown as Comlink.Endpoint);
+    const events: TrainingEvent[] = [];
+    const member = (await remote.train(
+      { ...JOB, epochs: 3, lr: 1e-4, batchSize: 2 },
+      Comlink.proxy((e: TrainingEvent) => void events.push(e)),
+    )) as { id: string; kind: string; name: string };
+    expect(Array.from(seen[0]!.labels)).toEqual([0, 0, 3]);
+    expect(events[0]).toEqual({ kind: 'decode', jobId: 3, done: 3, total: 3 });
+    const steps = events.filter((e) => e.kind === 'step');
+    // Every step arrives (they take a second each; nothing to thin), the held-out number at epoch ends.
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps.map((e) => e.validation?.accuracy ?? null)).toEqual([null, 0.5, null, 0.5, null, 0.5]);
+    expect(member).toMatchObject({ id: 'probe-3', kind: 'end-to-end' });
+    expect(member.name).toBe('Fine-tuned end to end here on 2 images, 3 epochs, seed 0');
+  });
+
   it("an aborted job resolves 'cancelled' (not an error) and reports nothing after the abort", async () => {
     const ctl = new AbortController();
     const deps: TrainingDeps = { explorer: explorer(1_000_000, []), zeroShot, pair: { classes, inputSize: 32 }, memberId: 'probe-2' };
@@ -126,5 +162,24 @@ describe('a training job', () => {
     );
     expect(await r).toBe('cancelled');
     expect(kinds).toEqual(['decode', 'features']);
+  });
+
+  it("an end-to-end job aborted mid-training resolves 'cancelled' and reports no step after the abort", async () => {
+    const ctl = new AbortController();
+    const deps: TrainingDeps = { explorer: explorer(0, []), zeroShot, pair: { classes, inputSize: 32 }, memberId: 'probe-4' };
+    const steps: number[] = [];
+    const job: FineTuneJob = { ...JOB, epochs: 1000, lr: 1e-4, batchSize: 2 };
+    const r = runFineTuneJob(
+      deps,
+      job,
+      (e) => {
+        if (e.kind !== 'step') return;
+        steps.push(e.step);
+        if (e.step === 3) ctl.abort(new Error('cancelled by the user'));
+      },
+      ctl.signal,
+    );
+    expect(await r).toBe('cancelled');
+    expect(steps).toEqual([1, 2, 3]);
   });
 });

@@ -1,0 +1,118 @@
+// "Fine-tune it yourself → end-to-end": every weight of the bundled image tower trained in the
+// Worker on a small <class>/<image> folder of shapes-world photos (tools/training_folder.py), a
+// short schedule. The job yields between steps, so the slider's α is evaluated while it trains; a
+// cancelled job adds no member; a finished one becomes an end-to-end member with its own frontier.
+import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPage, type Session } from './setup/chromium';
+import { appState, withActions } from './setup/page';
+import { LONG_TEST_MS, PAIR_LOAD_MS, SLOW_UPDATE_MS } from '../support/timeouts';
+
+let s: Session;
+let folder: string;
+const IMAGES = 48;
+
+beforeAll(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'wiseft-finetune-'));
+  execFileSync('.venv/bin/python', ['-m', 'tools.training_folder', '--n', String(IMAGES), '--out', join(folder, 'shapes-train')]);
+  s = await openPage(`${inject('baseUrl')}#backend=wasm`);
+  await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_LOAD_MS });
+}, PAIR_LOAD_MS);
+afterAll(async () => {
+  await s?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const memberIds = () => appState(s.page, (st) => st.pair!.members.map((m) => m.id));
+
+/** The folder dropped and End-to-end chosen, with `epochs` over batches of 16. */
+async function chooseEndToEnd(epochs: number): Promise<void> {
+  await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
+  await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
+  await s.page.fill('[data-testid="finetune-epochs"]', String(epochs));
+  await s.page.fill('[data-testid="finetune-batch"]', '16');
+  expect(await appState(s.page, (st) => st.probe.fineTune)).toMatchObject({ epochs, batchSize: 16 });
+}
+
+describe('end-to-end fine-tuning in the page', () => {
+  it(
+    'while a job trains, an α moved on the slider is evaluated; Cancel then stops it and the members stay as they were',
+    async () => {
+      const before = await memberIds();
+      await chooseEndToEnd(1000);
+      await s.page.click('[data-testid="probe-start"]');
+      await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().probe.stage?.phase === 'step', undefined, {
+        timeout: SLOW_UPDATE_MS,
+        polling: 100,
+      });
+      await withActions(s.page, (a) => a.setAlpha(0.37));
+      // The point must arrive while the job still runs: a Worker blocked by training would deliver it only after.
+      await s.page.waitForFunction(
+        () => {
+          const st = globalThis.wiseft!.store.getState();
+          return (st.points['0.37']?.reference?.n ?? 0) > 0 && st.probe.running !== null && st.probe.stage?.phase === 'step';
+        },
+        undefined,
+        { timeout: SLOW_UPDATE_MS, polling: 100 },
+      );
+      expect(await s.page.textContent('[data-testid="alpha-value"]')).toBe('0.37');
+      await s.page.click('[data-testid="probe-cancel"]');
+      await s.page.waitForSelector('[data-testid="probe-start"]', { timeout: SLOW_UPDATE_MS });
+      const probe = await appState(s.page, (st) => st.probe);
+      expect(probe.running).toBeNull();
+      expect(probe.error).toBeNull();
+      expect(probe.result).toBeNull();
+      expect(await memberIds()).toEqual(before);
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
+
+  it(
+    'one epoch becomes an end-to-end member, with a live loss at every step and its held-out accuracy; selected, its own frontier point appears',
+    async () => {
+      const before = await memberIds();
+      await chooseEndToEnd(1);
+      await s.page.evaluate(() => {
+        const w = globalThis as unknown as { losses: number[] };
+        w.losses = [];
+        globalThis.wiseft!.store.subscribe((st) => {
+          // Only this job's steps: the cancelled job's last loss stays in the state until Start.
+          if (st.probe.stage?.phase === 'step' && st.probe.loss !== null && w.losses.at(-1) !== st.probe.loss) w.losses.push(st.probe.loss);
+        });
+      });
+      await s.page.click('[data-testid="probe-start"]');
+      await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
+      const { result, error } = await appState(s.page, (st) => st.probe);
+      expect(error).toBeNull();
+      // The probe's split: a quarter of each class held out.
+      expect(result!.trainCount + result!.validation!.n).toBe(IMAGES);
+      const losses = await s.page.evaluate(() => (globalThis as unknown as { losses: number[] }).losses);
+      expect(losses.length).toBe(Math.floor(result!.trainCount / 16));
+      expect(losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
+      expect(await memberIds()).toEqual([...before, result!.memberId]);
+      const member = await appState(s.page, (st, id) => st.pair!.members.find((m) => m.id === id)!, result!.memberId);
+      expect(member.kind).toBe('end-to-end');
+      const options = await s.page.locator('[data-testid="member-select"] option').allTextContents();
+      expect(options.at(-1)).toContain(`Fine-tuned end to end here on ${result!.trainCount} images, 1 epoch`);
+
+      const oldKey = await appState(s.page, (st) => st.resultsKey);
+      await s.page.selectOption('[data-testid="member-select"]', result!.memberId);
+      // Under the new member's results key: not a point left from the member blended before.
+      await s.page.waitForFunction(
+        ([want, old]) => {
+          const st = globalThis.wiseft!.store.getState();
+          const fresh = st.pair?.member === want && st.loading === null && st.resultsKey !== old;
+          return fresh && (st.points['0.37']?.reference?.n ?? 0) > 0;
+        },
+        [result!.memberId, oldKey] as const,
+        { timeout: SLOW_UPDATE_MS, polling: 250 },
+      );
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
+});

@@ -1,0 +1,130 @@
+// End-to-end fine-tuning of the bundled image tower (src/core/train/finetune.ts) on the bundled
+// reference images: it lowers the loss, is deterministic from its seed, cancels cleanly, refuses bad
+// input, and its weights written back into the zero-shot ONNX graph run in onnxruntime to the logits
+// the training runtime computes for them.
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ortNode } from '../../src/core/runtime/ort-node';
+import { decodeSprite, normalizeBatch, pixelsOf } from '../../src/core/eval/sprites';
+import type { Manifest } from '../../src/core/bundle/manifest';
+import { fineTune, fineTunedModel, type FineTuneOptions, type ImageSet } from '../../src/core/train/finetune';
+import { Tower, towerParams } from '../../src/core/train/tower';
+import { TrainingError, stratifiedSplit } from '../../src/core/train/data';
+import { runEndToEnd, type EndToEndProgress } from '../../src/core/train/endToEnd';
+import { parseModel, tensorValues } from '../../src/core/onnx/model';
+
+const at = (p: string) => new URL(`../../${p}`, import.meta.url);
+const zeroShot = new Uint8Array(readFileSync(at('public/pairs/shapes/zeroshot.onnx')));
+const manifest = JSON.parse(readFileSync(at('public/pairs/shapes/manifest.json'), 'utf8')) as Manifest;
+const spec = manifest.eval!.sets.find((s) => s.id === 'reference')!;
+const set = decodeSprite(spec, readFileSync(at(`public/pairs/shapes/${spec.sprite.path}`)));
+const images = (count: number): ImageSet => ({
+  pixels: pixelsOf(set).slice(0, count * 32 * 32 * 3),
+  labels: set.labels.slice(0, count),
+  count,
+});
+const norm = manifest.preprocess;
+const quick: FineTuneOptions = { epochs: 1, batchSize: 32, lr: 1e-3, weightDecay: 0.1, warmup: 0, seed: 3, flip: true };
+
+describe('end-to-end fine-tuning of the bundled tower', () => {
+  it('lowers the loss on the images it trains on (8 epochs of one batch of 32)', async () => {
+    const r = await fineTune(zeroShot, images(32), norm, { ...quick, epochs: 8, flip: false });
+    expect(r.steps).toBe(8);
+    expect(r.losses[7]!).toBeLessThan(0.8 * r.losses[0]!);
+  });
+
+  it('gives the same weights for the same seed, other weights for another', async () => {
+    const a = await fineTune(zeroShot, images(64), norm, quick);
+    const b = await fineTune(zeroShot, images(64), norm, quick);
+    const c = await fineTune(zeroShot, images(64), norm, { ...quick, seed: 4 });
+    for (const [name, w] of a.weights) expect(b.weights.get(name), name).toEqual(w);
+    expect(c.weights.get('head.weight')).not.toEqual(a.weights.get('head.weight'));
+  });
+
+  it('writes every tensor back into the same graph, and onnxruntime computes the tower’s logits from them', async () => {
+    const r = await fineTune(zeroShot, images(64), norm, quick);
+    const bytes = fineTunedModel(zeroShot, r.weights);
+    const before = parseModel(zeroShot, 'zs').graph;
+    const after = parseModel(bytes, 'ft').graph;
+    const nodes = (g: typeof before) => g.node.map((n) => [n.op_type, [...n.input], [...n.output]]);
+    expect(nodes(after)).toEqual(nodes(before));
+    expect(after.initializer.map((t) => [t.name, t.dims.map(Number)])).toEqual(before.initializer.map((t) => [t.name, t.dims.map(Number)]));
+    for (const t of after.initializer) expect(tensorValues(t) as Float32Array, t.name).toEqual(r.weights.get(t.name));
+    const x = normalizeBatch(set, 100, 116, norm);
+    const session = await ortNode.InferenceSession.create(bytes);
+    const out = await session.run({ [session.inputNames[0]!]: new ortNode.Tensor('float32', x, [16, 3, 32, 32]) });
+    const logits = out.logits!.data as Float32Array;
+    const tower = new Tower(towerParams(bytes));
+    tower.forward(x, set.labels.slice(100, 116), 16);
+    const mine = tower.logits();
+    let worst = 0;
+    logits.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - mine[i]!))));
+    expect(worst).toBeLessThan(1e-3);
+    await session.release();
+  });
+
+  it('decays conv and linear weights only (tools/train.py param_groups): one step with weight decay 0 and 0.5', async () => {
+    const once = { ...quick, batchSize: 32, flip: false };
+    const a = await fineTune(zeroShot, images(32), norm, { ...once, weightDecay: 0 });
+    const b = await fineTune(zeroShot, images(32), norm, { ...once, weightDecay: 0.5 });
+    const decayed = [...a.weights.keys()].filter((n) => n.endsWith('.0.weight') || n === 'encoder.proj' || n === 'head.weight');
+    expect(decayed).toHaveLength(8);
+    for (const [name, w] of a.weights) {
+      if (decayed.includes(name)) expect(b.weights.get(name), name).not.toEqual(w);
+      else expect(b.weights.get(name), name).toEqual(w);
+    }
+  });
+
+  it("measures held-out accuracy before training (the zero-shot tower's, counted independently) and at each epoch's end only", async () => {
+    const validation: ImageSet = { pixels: pixelsOf(set).slice(100 * 3072, 132 * 3072), labels: set.labels.slice(100, 132), count: 32 };
+    const reported: (number | null)[] = [];
+    const r = await fineTune(zeroShot, images(48), norm, { ...quick, epochs: 2, batchSize: 16, validation }, (p) =>
+      reported.push(p.validationAccuracy),
+    );
+    const tower = new Tower(towerParams(zeroShot));
+    const zeroShotCorrect = tower.forward(normalizeBatch(set, 100, 132, norm), set.labels.slice(100, 132), 32).correct;
+    expect(r.validation!.initial).toBe(zeroShotCorrect / 32);
+    expect(reported.map((v) => v !== null)).toEqual([false, false, true, false, false, true]);
+    expect(r.validation!.accuracy).toBe(reported[5]);
+  });
+
+  it("runEndToEnd holds out the probe's stratified split and returns a graph of the zero-shot model's shape, with live steps", async () => {
+    const data = images(40);
+    const split = stratifiedSplit(data.labels, 0.25, 5);
+    const seen: EndToEndProgress[] = [];
+    const r = await runEndToEnd(zeroShot, data, norm, { epochs: 1, lr: 1e-4, batchSize: 16, seed: 5, validationFraction: 0.25 }, (p) =>
+      seen.push(p),
+    );
+    expect(r.trainCount).toBe(split.train.length);
+    expect(r.validation!.n).toBe(split.validation.length);
+    expect(seen.map((p) => [p.step, p.steps])).toEqual(
+      Array.from({ length: Math.floor(split.train.length / 16) }, (_, i) => [i + 1, Math.floor(split.train.length / 16)]),
+    );
+    expect(seen.at(-1)!.validation).toEqual({ accuracy: r.validation!.accuracy, n: split.validation.length });
+    const names = (b: Uint8Array) => parseModel(b, 'm').graph.initializer.map((t) => t.name);
+    expect(names(r.model)).toEqual(names(zeroShot));
+  });
+
+  it('stops between steps when asked, with a message, and returns nothing', async () => {
+    let steps = 0;
+    const run = fineTune(
+      zeroShot,
+      images(64),
+      norm,
+      quick,
+      () => steps++,
+      () => steps >= 1,
+    );
+    await expect(run).rejects.toThrow(/cancelled/);
+    expect(steps).toBe(1);
+  });
+
+  it('refuses labels outside the head and settings that cannot train, naming them', async () => {
+    const bad = images(32);
+    bad.labels[3] = 10;
+    await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(TrainingError);
+    await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(/label 10/);
+    await expect(fineTune(zeroShot, images(32), norm, { ...quick, lr: 0 })).rejects.toThrow(/learning rate/);
+    await expect(fineTune(new Uint8Array([1, 2, 3]), images(32), norm, quick)).rejects.toThrow();
+  });
+});

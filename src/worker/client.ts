@@ -45,6 +45,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     trainLinearProbe: (job, onEvent) => r.trainLinearProbe(job, Comlink.proxy(onEvent)),
     cancelTraining: (jobId) => r.cancelTraining(jobId),
     moved: () => r.moved(),
+    calibration: (req) => r.calibration(req),
   };
 }
 
@@ -56,5 +57,6 @@ function debugOverComlink(r: Comlink.Remote<EngineDebugApi>): EngineDebugApi {
     setNetLimits: (limits) => r.setNetLimits(limits),
     setFrontierEngines: (n) => r.setFrontierEngines(n),
     frontierEngines: () => r.frontierEngines(),
+    evalLogits: (alpha, setId) => r.evalLogits(alpha, setId),
   };
 }

@@ -14,6 +14,14 @@ import type { BackendChoice, RuntimeInfo } from '../core/runtime/backend';
 import type { SoupRecipe, SoupUpdate } from '../core/soup/soups';
 import type { GreedyStep } from '../core/soup/greedy';
 import type { StockLayer } from '../core/soup/modelStock';
+import type {
+  CalibrationReport as CoreCalibrationReport,
+  CalibrationRequest,
+  CalibrationStats,
+  FittedTemperature,
+  SpaceCalibration,
+} from '../core/eval/calibrationReport';
+import type { ReliabilityBin } from '../core/eval/calibration';
 
 export type {
   Prediction,
@@ -33,6 +41,11 @@ export type {
   SoupRecipe,
   GreedyStep,
   StockLayer,
+  CalibrationRequest,
+  CalibrationStats,
+  FittedTemperature,
+  SpaceCalibration,
+  ReliabilityBin,
 };
 
 /**
@@ -136,6 +149,20 @@ export interface EvalThumbnails {
   size: number;
   images: { index: number; rgba: Uint8Array }[];
 }
+/**
+ * Calibration along α (ECE, NLL, the reliability bins at the request's α; temperature scaling on
+ * request) from the logits the frontier's evaluation has seen, under the results key it belongs to.
+ */
+export type CalibrationReport = CoreCalibrationReport & { resultsKey: ResultsKey };
+
+/** The logits of one eval set at one α, run afresh: what a test checks the calibration report against. */
+export interface EvalLogits {
+  logits: Float32Array;
+  labels: Int32Array;
+  classes: number;
+  classSubset: Int32Array | null;
+}
+
 /** What fine-tuning moved in the loaded bundle, and which bundle (the page drops a report of another). */
 export type MovedResult = MovedReport & { bundleHash: string };
 
@@ -314,6 +341,12 @@ export interface EngineApi {
    * @throws EngineError 'no-pair'
    */
   moved(): Promise<MovedResult>;
+  /**
+   * Calibration along α from what the frontier's evaluation has computed so far: no model runs, and
+   * only per-set, per-α numbers and one α's reliability bins cross, never logits.
+   * @throws EngineError 'no-pair'
+   */
+  calibration(req: CalibrationRequest): Promise<CalibrationReport>;
 }
 
 export interface ResourceCounts {
@@ -347,6 +380,8 @@ export interface EngineDebugApi {
   setFrontierEngines(n: number | null): Promise<void>;
   /** How many engines the loaded pair's frontier runs on (1 without a pair). */
   frontierEngines(): Promise<number>;
+  /** Every image of eval set `setId` run at α afresh: its logits, labels and class subset. */
+  evalLogits(alpha: number, setId: string): Promise<EvalLogits>;
 }
 
 export type EngineErrorCode =

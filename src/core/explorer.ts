@@ -15,7 +15,7 @@ import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
 import { CHUNK, type SetAccuracy } from './eval/frontier';
 import { FrontierEvaluator, type RunLogits } from './eval/evaluator';
 import { LOGIT_BUDGET_BYTES } from './eval/calibrationStore';
-import type { CalibrationReport, CalibrationRequest } from './eval/calibrationReport';
+import type { CalibrationReport, CalibrationRequest, CalibrationStats } from './eval/calibrationReport';
 import { blendPoint, engineLogits, type LanePair, type Lanes } from './eval/lanes';
 import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSets';
 import { packRgb } from './image/pack';
@@ -434,6 +434,17 @@ export class Explorer {
   }
 
   /**
+   * ECE and NLL per set (T = 1, over the images evaluated so far) at a uniform α the frontier has
+   * evaluated, a per-layer setting (one α per layer group) or a soup (its soupKey); {} before any.
+   */
+  calibrationOf(target: { alpha: number } | { layers: readonly number[] } | { soupKey: string }): Record<string, CalibrationStats> {
+    const p = this.requirePair();
+    if ('alpha' in target) return p.evaluator.calibrationPoint(target.alpha);
+    if ('layers' in target) return p.layerSettings.calibrationOf(target.layers);
+    return p.soups?.calibrationOf(target.soupKey) ?? {};
+  }
+
+  /**
    * The logits of every image of eval set `setId` at α, run afresh (not the evaluation's): what a
    * test computes calibration from independently. [count, classes], with the labels and class subset.
    */
@@ -584,7 +595,8 @@ function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonl
     // The evaluator's α is the setting's slot, a label: the blend is always the setting's.
     const run = async (_slot: number, input: { data: Float32Array; dims: number[] }) =>
       (await engine.run(coefficients, input))[m.io.logits]!.data;
-    return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess });
+    // ECE and NLL per setting (their sums, no logits): `wiseft eval --layers --calibration`.
+    return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess, calibrationBudget: 0 });
   });
 }
 

@@ -22,6 +22,7 @@ import type {
   SpaceCalibration,
 } from '../core/eval/calibrationReport';
 import type { ReliabilityBin } from '../core/eval/calibration';
+import { quantizeAlpha } from '../core/blend/alpha';
 
 export type {
   Prediction,
@@ -55,18 +56,8 @@ export type {
  */
 export type ResultsKey = string & { readonly __brand: 'ResultsKey' };
 
-/** The α range on request (extrapolation): past zero-shot to −0.5, past fine-tuned to 1.5. */
-export const EXTRAPOLATED_RANGE = { min: -0.5, max: 1.5 } as const;
-
-/**
- * α is a slider step: hundredths in [0, 1], or in EXTRAPOLATED_RANGE when `extrapolate` is on.
- * Every α the page keeps or compares goes through here.
- */
-export function quantizeAlpha(alpha: number, extrapolate = false): number {
-  const { min, max } = extrapolate ? EXTRAPOLATED_RANGE : { min: 0, max: 1 };
-  // + 0 turns a -0 (Math.round(-0.001 * 100)) into 0, so it keys as "0".
-  return Math.min(max, Math.max(min, Math.round(alpha * 100) / 100)) + 0;
-}
+// The α range and its quantisation live in core (the CLI's per-layer presets use them too).
+export { EXTRAPOLATED_RANGE, quantizeAlpha } from '../core/blend/alpha';
 
 /** α outside [0, 1]: an extrapolation, drawn apart from the interpolation. */
 export function isExtrapolated(alpha: number): boolean {

@@ -3,9 +3,10 @@ import { EndpointLogits } from './endpoints';
 import { CHUNK, ResultStore, markCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
 import { normalizeBatch, type EvalSetData } from './sprites';
 import { yieldToEventLoop } from '../util/yield';
-import { addSums, calibrationSums, type CalibrationSums } from './calibration';
+import { addSums, calibrationSums, ece, meanNll, type CalibrationSums } from './calibration';
+import { record } from './ids';
 import { CalibrationStore } from './calibrationStore';
-import { CalibrationReporter, type CalibrationReport, type CalibrationRequest } from './calibrationReport';
+import { CalibrationReporter, type CalibrationReport, type CalibrationRequest, type CalibrationStats } from './calibrationReport';
 
 /** One model run: the logits of a batch of normalised images ([n, 3, size, size]) at α. */
 export type RunLogits = (alpha: number, input: { data: Float32Array; dims: number[] }) => Promise<Float32Array>;
@@ -16,7 +17,7 @@ export interface EvaluatorOptions {
   preprocess: Manifest['preprocess'];
   /**
    * Keep what calibration needs (calibrationStore.ts): per chunk its sums, per (α, set) its logits
-   * within this many bytes. Absent: nothing is kept (a per-layer setting's evaluator).
+   * within this many bytes (0: the sums alone). Absent: nothing is kept.
    */
   calibrationBudget?: number;
 }
@@ -55,6 +56,16 @@ export class FrontierEvaluator {
     this.setsById = new Map(sets.map((s) => [s.spec.id, s]));
     this.calibration = opts.calibrationBudget === undefined ? null : new CalibrationStore(sets, opts.classes, opts.calibrationBudget);
     this.reporter = this.calibration && new CalibrationReporter(this.calibration, this.endpoints, sets, opts.classes);
+  }
+
+  /** Every set's ECE and NLL at α over the images evaluated there (T = 1); {} when none or not kept. */
+  calibrationPoint(alpha: number): Record<string, CalibrationStats> {
+    const out = record<CalibrationStats>();
+    for (const s of this.sets) {
+      const sums = this.calibration?.sums(alpha, s.spec.id);
+      if (sums && sums.n > 0) out[s.spec.id] = { n: sums.n, correct: sums.correct, ece: ece(sums), nll: meanNll(sums) };
+    }
+    return out;
   }
 
   /** ECE and NLL per set along α, from what is evaluated so far (calibrationReport.ts); null when not kept. */

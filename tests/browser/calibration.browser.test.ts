@@ -2,12 +2,14 @@
 // NLL per set at the endpoints, and every number equals one computed here, independently, from the
 // same images' logits run afresh through the engine's debug hook (a float64 softmax per row, a loop
 // over 15 bin edges); the temperature toggle changes NLL and not accuracy, and its NLL is the one
-// of the logits divided by the T shown. Screenshot: docs/screenshots/calibration.png.
+// of the logits divided by the T shown; the open panel passes axe-core and the contrast check.
+// Screenshot: docs/screenshots/calibration.png.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
 import { appState, withActions, withDebug } from './setup/page';
+import { axeViolations, contrastFailures } from './setup/a11y';
 import { APP_START_MS, PAIR_LOAD_MS, SLOW_TEST_MS, BUNDLED_FRONTIER_MS, UI_UPDATE_MS } from '../support/timeouts';
 
 const SHOTS = 'docs/screenshots';
@@ -174,6 +176,10 @@ describe('calibration in the app', () => {
       expect(await s.page.locator('[data-testid="reliability"] .recharts-bar-rectangle').count()).toBeGreaterThan(0);
 
       await s.page.setViewportSize({ width: 1280, height: 800 });
+      await s.page.waitForTimeout(600); // the charts' ResizeObserver
+      // The open panel, charts and table included: no serious axe violation, text at 4.5:1 or more.
+      expect(await axeViolations(s.page)).toEqual([]);
+      expect(await contrastFailures(s.page)).toEqual([]);
       await s.page.locator('[data-testid="calibration-panel"]').evaluate((e) => e.scrollIntoView({ block: 'start' }));
       await s.page.screenshot({ path: join(SHOTS, 'calibration.png'), timeout: UI_UPDATE_MS });
     },

@@ -31,10 +31,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            // Pure statistics, the results format, the set-id helpers (prototype-free maps) and the moved
-            // report's table (shared with the CLI) are the value imports allowed: no engine in the UI.
+            // Pure statistics, the results format, the set-id helpers (prototype-free maps), the moved
+            // report's table and the per-layer presets (both shared with the CLI) are the value imports
+            // allowed: no engine in the UI.
             {
-              regex: '(^|/)core/(?!eval/(stats|results|ids)$|moved/table$)',
+              regex: '(^|/)core/(?!eval/(stats|results|ids)$|moved/table$|blend/layerPresets$)',
               message: 'ui/ and state/ talk to the engine through worker/, not core/ (type imports are fine).',
               allowTypeImports: true,
             },

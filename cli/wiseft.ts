@@ -2,6 +2,9 @@
 // wiseft: the explorer's engine on the command line (Node, onnxruntime-node, the same core).
 //   wiseft eval --pair <dir|url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
 //   wiseft eval --pair <dir|url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
+//   wiseft eval --pair <dir|url> --layers <α,α,…|preset|sensitivity> [--layers …] [--alphas …] [--lines base,slope] [--images n]
+//   (any eval: --calibration adds "<set>:ece" and "<set>:nll")
+//   wiseft layers --pair <dir|url>
 //   wiseft merge <shard.jsonl>... --out results.jsonl
 //   wiseft export --pair <dir|url> [--member id] --alpha 0.5 --out model.onnx
 //   wiseft members --pair <dir|url>
@@ -15,13 +18,18 @@ import { ortNode } from '../src/core/runtime/ort-node';
 import { sourceFor } from '../src/node/dirSource';
 import { movedTableText } from '../src/core/moved/table';
 import { parseSoupRecipes, SoupLines } from '../src/core/soup/soupResults';
-import { soupKey, weightsMixing } from '../src/core/eval/ids';
+import { soupKey, weightsMixing, settingKey } from '../src/core/eval/ids';
+import { FOLLOWS_ALPHA, layerLine, layerSettingsFor, parseLayerRequest, parseLinesParams } from '../src/core/eval/layerResults';
+import type { SetAccuracy } from '../src/core/eval/frontier';
 import { parseAlphas, shardAlphas, toResultLine, formatResults, parseResults, mergeResults } from '../src/core/eval/results';
 
 const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly
 
   wiseft eval    --pair <dir|manifest url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
   wiseft eval    --pair <dir|manifest url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
+  wiseft eval    --pair <dir|manifest url> [--member id] --layers <α,α,…|preset|sensitivity> [--layers …]
+                 [--alphas 0:1:0.05] [--lines base,slope] [--images n] [--out layers.jsonl]
+  wiseft layers  --pair <dir|manifest url> [--member id]
   wiseft merge   <shard.jsonl> [<shard.jsonl> ...] --out results.jsonl
   wiseft export  --pair <dir|manifest url> [--member id] --alpha 0.5 --out model.onnx
   wiseft members --pair <dir|manifest url>
@@ -33,6 +41,15 @@ over machines; merge joins the shards into the file an unsharded run writes.
 With --soups, eval writes one line per soup over every member of the bundle instead (no α):
 "soup", its "mixing" (each member's weight, zero-shot first; Model Stock's per-layer cosθ and t;
 the greedy soup's steps) and "<set>:top1", "<set>:n", on the first --images images of each set.
+With --layers, eval writes one line per per-layer setting instead (no α): "mixing": "per-layer",
+"layers" (each layer group's α, graph order), how it was asked for ("preset", "presetAlpha",
+"lines", or the sensitivity strip's "group" and "variant") and "<set>:top1", "<set>:n", on the first
+--images images of each set. A --layers value is one α per layer group (−0.5 to 1.5; layers lists
+the groups), a preset of the app's per-layer panel (uniform, head-only, backbone-only: one setting
+per α of --alphas; lines, lines-reverse: the LiNeS ramp from --lines base,slope, default 0.2,0.8)
+or sensitivity (each group reset to zero-shot, and each group alone fine-tuned); repeat it for more.
+--calibration adds "<set>:ece" (top-label, 15 bins) and "<set>:nll" (mean −log p of the true class)
+to every line, α, soup or per-layer, over the same images as "<set>:n".
 --member picks the fine-tuned member of a bundle with several (wiseft-pair/2; default: the
 first); members lists them.
 moved prints what fine-tuning moved, per tensor (tab-separated): each member's ‖θₖ − θ₀‖ / ‖θ₀‖
@@ -135,6 +152,9 @@ const OPTIONS = {
   member: { type: 'string' },
   soups: { type: 'string' },
   images: { type: 'string' },
+  layers: { type: 'string', multiple: true },
+  lines: { type: 'string' },
+  calibration: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -145,16 +165,23 @@ function noPositionals(command: string, { positionals }: Args): void {
   if (positionals.length > 0) throw new Error(`${command} takes no positional arguments (got '${positionals[0]}')`);
 }
 
-/** wise-ft results for every α (of this shard) on every eval set, to --out or stdout. */
 /** Soups over every member of the bundle, one line each, in the order asked. */
-async function soupsCommand(pair: string, spec: string, images: string | undefined, out: string | undefined): Promise<number> {
+async function soupsCommand(
+  pair: string,
+  spec: string,
+  images: string | undefined,
+  out: string | undefined,
+  calibration: boolean,
+): Promise<number> {
   const recipes = parseSoupRecipes(spec);
-  const n = images === undefined ? Infinity : Number(images);
-  if (!(Number.isInteger(n) || n === Infinity) || n < 1) throw new Error(`--images: '${images}' is not a whole number of images above 0`);
+  const n = imagesPerSet(images);
   const explorer = await openPair(pair);
   try {
     const p = explorer.current!;
-    const lines = new SoupLines(['zero-shot', ...p.members.map((m) => m.id)]);
+    const lines = new SoupLines(
+      ['zero-shot', ...p.members.map((m) => m.id)],
+      calibration ? (key) => explorer.calibrationOf({ soupKey: key }) : undefined,
+    );
     const t0 = performance.now();
     await explorer.evaluateSoups(recipes, n, (u) => lines.add(u));
     const text =
@@ -173,19 +200,81 @@ async function soupsCommand(pair: string, spec: string, images: string | undefin
   return 0;
 }
 
+/** --images: a whole number above 0, or every image when absent. */
+function imagesPerSet(images: string | undefined): number {
+  const n = images === undefined ? Infinity : Number(images);
+  if (!(Number.isInteger(n) || n === Infinity) || n < 1) throw new Error(`--images: '${images}' is not a whole number of images above 0`);
+  return n;
+}
+
+/** Per-layer settings, one line each, in the order asked (a preset that follows α: one per α). */
+async function layersCommand(args: Args): Promise<number> {
+  const { values } = args;
+  const requests = values.layers!.map(parseLayerRequest);
+  const lines = parseLinesParams(values.lines);
+  if (values.lines !== undefined && !requests.some((r) => r.kind === 'preset' && (r.preset === 'lines' || r.preset === 'lines-reverse')))
+    throw new Error('--lines goes with --layers lines or --layers lines-reverse');
+  if (values.shard !== undefined) throw new Error('--shard goes with α lines, not --layers');
+  const followsAlpha = requests.some((r) => r.kind === 'preset' && FOLLOWS_ALPHA.includes(r.preset));
+  if (followsAlpha) checkAlphas(values.alphas);
+  const alphas = followsAlpha ? parseAlphas(values.alphas) : [];
+  const n = imagesPerSet(values.images);
+  const explorer = await openPair(values.pair!, values.member);
+  try {
+    const p = explorer.current!;
+    const settings = layerSettingsFor(requests, p.layers, alphas, lines);
+    const points = new Map<string, Record<string, SetAccuracy>>();
+    const t0 = performance.now();
+    await explorer.evaluateLayers(
+      settings.map((x) => x.alphas),
+      n,
+      (u) => {
+        points.set(u.settingKey, u.point);
+        progressBar(u.progress.done, u.progress.total, 'per-layer settings');
+      },
+    );
+    const text =
+      settings
+        .map((x) => {
+          const point = points.get(settingKey(p.resultsKey, x.alphas)) ?? {};
+          return JSON.stringify(
+            layerLine(x, p.layers, point, values.calibration ? explorer.calibrationOf({ layers: x.alphas }) : undefined),
+          );
+        })
+        .join('\n') + '\n';
+    if (values.out) await writeFile(values.out, text);
+    else process.stdout.write(text);
+    console.error(
+      `evaluated ${settings.length} per-layer settings over ${p.layers.length} layer groups in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    await explorer.dispose();
+  }
+  return 0;
+}
+
 async function evalCommand(args: Args): Promise<number> {
   const { values } = args;
   if (!values.pair) throw new Error('--pair is required');
   noPositionals('eval', args);
-  if (values.soups !== undefined) return soupsCommand(values.pair, values.soups, values.images, values.out);
-  if (values.images !== undefined) throw new Error('--images goes with --soups');
+  if (values.soups !== undefined && values.layers !== undefined)
+    throw new Error('--soups and --layers write different lines: one at a time');
+  if (values.soups !== undefined) {
+    if (values.lines !== undefined) throw new Error('--lines goes with --layers lines or --layers lines-reverse');
+    return soupsCommand(values.pair, values.soups, values.images, values.out, values.calibration === true);
+  }
+  if (values.layers !== undefined) return layersCommand(args);
+  if (values.images !== undefined) throw new Error('--images goes with --soups or --layers');
+  if (values.lines !== undefined) throw new Error('--lines goes with --layers lines or --layers lines-reverse');
   checkAlphas(values.alphas);
   const alphas = shardAlphas(parseAlphas(values.alphas), values.shard);
   const explorer = await openPair(values.pair, values.member);
   const t0 = performance.now();
   await explorer.evaluate(alphas, null, (u) => progressBar(u.progress.done, u.progress.total, `α=${u.alpha.toFixed(2)}`));
   const snap = explorer.snapshot()!;
-  const lines = alphas.map((a) => toResultLine(a, snap.points[String(a)] ?? {}));
+  const lines = alphas.map((a) =>
+    toResultLine(a, snap.points[String(a)] ?? {}, {}, values.calibration ? explorer.calibrationOf({ alpha: a }) : undefined),
+  );
   const text = formatResults(lines);
   if (values.out) await writeFile(values.out, text);
   else process.stdout.write(text);
@@ -250,6 +339,21 @@ async function membersCommand({ values }: Args): Promise<number> {
   return 0;
 }
 
+/** The pair's layer groups, one line each in graph order: what --layers gives one α to. */
+async function layersListCommand(args: Args): Promise<number> {
+  const { values } = args;
+  if (!values.pair) throw new Error('--pair is required');
+  noPositionals('layers', args);
+  const explorer = await openPair(values.pair, values.member);
+  try {
+    for (const [i, g] of explorer.current!.layers.entries())
+      console.log(`${i + 1}\t${g.id}\t${g.tensors} tensor${g.tensors === 1 ? '' : 's'}`);
+  } finally {
+    await explorer.dispose();
+  }
+  return 0;
+}
+
 /** What fine-tuning moved, per tensor: the page's "What fine-tuning moved" table, tab-separated. */
 async function movedCommand({ values, positionals }: Args): Promise<number> {
   if (positionals.length > 1) throw new Error(`moved takes one pair (got '${positionals[1]}' too)`);
@@ -272,6 +376,7 @@ const COMMANDS = new Map<string, (args: Args) => Promise<number>>([
   ['export', exportCommand],
   ['members', membersCommand],
   ['moved', movedCommand],
+  ['layers', layersListCommand],
 ]);
 
 /** Runs one command line; resolves to the exit status, rejects with a message for the user. */

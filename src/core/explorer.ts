@@ -10,10 +10,12 @@ import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
 import type { ResourceLedger } from './runtime/ledger';
-import { spriteSet, pendingSpriteSet, attachSheet, normalizeHWC, type EvalSetData } from './eval/sprites';
+import { spriteSet, pendingSpriteSet, attachSheet, normalizeHWC, normalizeBatch, type EvalSetData } from './eval/sprites';
 import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
 import { CHUNK, type SetAccuracy } from './eval/frontier';
 import { FrontierEvaluator, type RunLogits } from './eval/evaluator';
+import { LOGIT_BUDGET_BYTES } from './eval/calibrationStore';
+import type { CalibrationReport, CalibrationRequest, CalibrationStats } from './eval/calibrationReport';
 import { blendPoint, engineLogits, type LanePair, type Lanes } from './eval/lanes';
 import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSets';
 import { packRgb } from './image/pack';
@@ -443,6 +445,52 @@ export class Explorer {
     return soups.run(recipes, imagesPerSet, isStale, onUpdate);
   }
 
+  /**
+   * Calibration along α from the logits the frontier's evaluation has seen (eval/calibrationReport.ts):
+   * ECE and NLL per set at each α of `grid` in weight and output space, temperature scaling fitted
+   * on the reference set when asked for, the reliability bins at `alpha`. Runs no model.
+   */
+  calibration(req: CalibrationRequest): CalibrationReport & { resultsKey: string } {
+    const p = this.requirePair();
+    const report = p.evaluator.calibrationReport(req);
+    if (!report) throw new Error('this evaluator keeps no calibration');
+    return { ...report, resultsKey: p.resultsKey };
+  }
+
+  /**
+   * ECE and NLL per set (T = 1, over the images evaluated so far) at a uniform α the frontier has
+   * evaluated, a per-layer setting (one α per layer group) or a soup (its soupKey); {} before any.
+   */
+  calibrationOf(target: { alpha: number } | { layers: readonly number[] } | { soupKey: string }): Record<string, CalibrationStats> {
+    const p = this.requirePair();
+    if ('alpha' in target) return p.evaluator.calibrationPoint(target.alpha);
+    if ('layers' in target) return p.layerSettings.calibrationOf(target.layers);
+    return p.soups?.calibrationOf(target.soupKey) ?? {};
+  }
+
+  /**
+   * The logits of every image of eval set `setId` at α, run afresh (not the evaluation's): what a
+   * test computes calibration from independently. [count, classes], with the labels and class subset.
+   */
+  async evalLogits(
+    alpha: number,
+    setId: string,
+  ): Promise<{ logits: Float32Array; labels: Int32Array; classes: number; classSubset: Int32Array | null }> {
+    const p = this.requirePair();
+    const set = p.evaluator.sets.find((s) => s.spec.id === setId);
+    if (!set) throw new Error(`there is no eval set '${setId.slice(0, 80)}' in use`);
+    const classes = p.manifest.classes.length;
+    const size = p.manifest.preprocess.size;
+    const logits = new Float32Array(set.count * classes);
+    for (let start = 0; start < set.count; start += CHUNK) {
+      const n = Math.min(set.count, start + CHUNK) - start;
+      const data = normalizeBatch(set, start, start + n, p.manifest.preprocess, new Float32Array(n * 3 * size * size));
+      const out = (await p.engine.run(blendPoint(alpha), { data, dims: [n, 3, size, size] }))[p.manifest.io.logits]!.data;
+      logits.set(out.subarray(0, n * classes), start * classes);
+    }
+    return { logits, labels: set.labels.slice(), classes, classSubset: set.classSubset?.slice() ?? null };
+  }
+
   /** Output-space ensemble accuracies over the grid, for the sets whose endpoints are complete. */
   ensemble(grid: readonly number[]): EnsembleUpdate {
     const p = this.requirePair();
@@ -573,7 +621,11 @@ function validateModelIo(info: EngineInfo, m: Manifest): void {
 }
 
 function newEvaluator(engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): FrontierEvaluator {
-  return new FrontierEvaluator(engineLogits(engine, m.io.logits), sets, { classes: m.classes.length, preprocess: m.preprocess });
+  return new FrontierEvaluator(engineLogits(engine, m.io.logits), sets, {
+    classes: m.classes.length,
+    preprocess: m.preprocess,
+    calibrationBudget: LOGIT_BUDGET_BYTES,
+  });
 }
 
 function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonly EvalSetData[], m: Manifest): LayerSettings {
@@ -583,7 +635,8 @@ function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonl
     // The evaluator's α is the setting's slot, a label: the blend is always the setting's.
     const run = async (_slot: number, input: { data: Float32Array; dims: number[] }) =>
       (await engine.run(coefficients, input))[m.io.logits]!.data;
-    return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess });
+    // ECE and NLL per setting (their sums, no logits): `wiseft eval --layers --calibration`.
+    return new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: m.preprocess, calibrationBudget: 0 });
   });
 }
 

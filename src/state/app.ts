@@ -17,6 +17,7 @@ import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
 import { createSoups, type SoupsController } from './controllers/soups';
 import { createSweepCheck } from './controllers/sweepCheck';
+import { createCalibration, type CalibrationController } from './controllers/calibration';
 
 export interface AppActions
   extends
@@ -25,7 +26,8 @@ export interface AppActions
     Omit<SamplesController, 'dispose'>,
     Omit<MovedController, 'dispose'>,
     Omit<LayersController, 'dispose'>,
-    Omit<SoupsController, 'dispose'> {
+    Omit<SoupsController, 'dispose'>,
+    Omit<CalibrationController, 'dispose'> {
   loadPair(req: PairRequest, label: string, member?: string | null): Promise<boolean>;
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
@@ -82,11 +84,12 @@ interface Controllers {
   moved: MovedController;
   layers: LayersController;
   soups: SoupsController;
+  calibration: CalibrationController;
 }
 
 /** The actions of the views beside the frontier: the lesson, the lab, the probe, moved weights, per-layer α. */
 function featureActions(c: Controllers) {
-  const { alpha, lab, samples, probe, moved, layers, soups } = c;
+  const { alpha, lab, samples, probe, moved, layers, soups, calibration } = c;
   return {
     ...lab,
     toggleMoved: () => moved.toggleMoved(),
@@ -100,6 +103,9 @@ function featureActions(c: Controllers) {
     setExtrapolate: (on: boolean) => alpha.setExtrapolate(on),
     setSoupsOn: (on: boolean) => soups.setSoupsOn(on),
     setTriangle: (view: Parameters<SoupsController['setTriangle']>[0]) => soups.setTriangle(view),
+    setCalibrationOpen: (on: boolean) => calibration.setCalibrationOpen(on),
+    setTemperature: (on: boolean) => calibration.setTemperature(on),
+    setCalibrationSet: (id: string | null) => calibration.setCalibrationSet(id),
     chooseProbeFolder: (files: Parameters<LinearProbeController['chooseFolder']>[0]) => probe.chooseFolder(files),
     setProbeMethod: (method: Parameters<LinearProbeController['setMethod']>[0]) => probe.setMethod(method),
     setFineTuneSettings: (patch: Parameters<LinearProbeController['setFineTune']>[0]) => probe.setFineTune(patch),
@@ -169,6 +175,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     moved: createMoved(engine, store),
     layers: createLayers(engine, store),
     soups: createSoups(engine, store),
+    calibration: createCalibration(engine, store, evaluation),
   };
   const sweepCheck = createSweepCheck(store);
   let unsyncHash: (() => void) | null = null;
@@ -185,7 +192,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       sweepCheck.dispose();
       cache?.dispose();
-      for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers, c.soups]) d.dispose();
+      for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers, c.soups, c.calibration]) d.dispose();
     },
   };
 }

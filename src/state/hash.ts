@@ -35,6 +35,10 @@ export interface HashState {
   soups: boolean;
   /** The soups' triangle, showing reference or shift accuracy; null: hidden. */
   triangle: 'reference' | 'shift' | null;
+  /** The calibration panel is open. */
+  calibration: boolean;
+  /** Temperature scaling (fitted on the reference set) applied in the calibration panel. */
+  temperature: boolean;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -57,6 +61,8 @@ export const DEFAULT_HASH: HashState = {
   sensitivity: null,
   soups: false,
   triangle: null,
+  calibration: false,
+  temperature: false,
 };
 
 /** The most labels, and the longest label, a link may carry: a link is shared, not a data file. */
@@ -135,6 +141,8 @@ export function parseHash(hash: string, search = ''): HashState {
     labels: parseLabels(p.get('labels')),
     soups: p.get('soups') === '1',
     triangle: triangleOf(p.get('triangle')),
+    calibration: p.get('calib') === '1',
+    temperature: p.get('temp') === '1',
   };
 }
 
@@ -159,6 +167,8 @@ export function formatHash(s: HashState): string {
   if (s.sensitivity !== null) p.set('sensitivity', String(s.sensitivity));
   if (s.soups) p.set('soups', '1');
   if (s.triangle) p.set('triangle', s.triangle);
+  if (s.calibration) p.set('calib', '1');
+  if (s.temperature) p.set('temp', '1');
   // A comma needs no escape in a fragment: `hide=controls,table` reads as a person would type it.
   return `#${p.toString().replace(/%2C/g, ',')}`;
 }

@@ -13,6 +13,7 @@ import type {
   EvalLabels,
   HeldOut,
   MovedResult,
+  CalibrationReport,
 } from '../worker/protocol';
 import { MODEL_ORDER, type MovedSort } from '../core/moved/table';
 import { parseHash, type HashState } from './hash';
@@ -95,6 +96,18 @@ export interface SoupSlice {
   /** Images per set the soups are evaluated on so far (100 first, then all). */
   soupImages: number | null;
   soupEvaluating: boolean;
+}
+
+/** Calibration along α (controllers/calibration.ts): ECE, NLL and the reliability diagram, from the engine. */
+export interface CalibrationSlice {
+  /** The calibration panel is open: its report is kept up to date while it is. */
+  calibrationOpen: boolean;
+  /** Temperature scaling fitted on the reference set at each α, applied to every number shown. */
+  temperatureOn: boolean;
+  /** The set whose reliability diagram is drawn; null: the reference set. */
+  calibrationSet: string | null;
+  /** The latest report for the pair shown (its results key), or null. */
+  calibration: CalibrationReport | null;
 }
 
 export interface EvaluationSlice {
@@ -237,6 +250,7 @@ export type State = PairSlice &
   AlphaSlice &
   LayerSlice &
   SoupSlice &
+  CalibrationSlice &
   ResultsSlice &
   EvaluationSlice &
   ViewSlice &
@@ -302,6 +316,10 @@ export function initialState(h: HashState = parseHash('')): State {
     stock: null,
     soupImages: null,
     soupEvaluating: false,
+    calibrationOpen: h.calibration,
+    temperatureOn: h.temperature,
+    calibrationSet: null,
+    calibration: null,
     ...initialResults,
     evaluating: false,
     shift: h.shift,

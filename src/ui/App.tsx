@@ -5,6 +5,7 @@ import { AccuracyTable } from './AccuracyTable';
 import { AlphaControl } from './AlphaControl';
 import { LayerAlphaPanel } from './LayerAlphaPanel';
 import { SoupsPanel } from './SoupsPanel';
+import { CalibrationPanel } from './CalibrationPanel';
 import { RecommendedAlpha } from './RecommendedAlpha';
 import { PairPanel, LoadingBar, EvalProgress } from './PairPanel';
 import { FrontierTable } from './FrontierTable';
@@ -182,6 +183,11 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
         {!presenter && (
           <ErrorBoundary view="the soups panel">
             <SoupsPanel />
+          </ErrorBoundary>
+        )}
+        {!presenter && (
+          <ErrorBoundary view="the calibration panel">
+            <CalibrationPanel />
           </ErrorBoundary>
         )}
       </div>

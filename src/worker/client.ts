@@ -46,6 +46,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     fineTuneEndToEnd: (job, onEvent) => r.fineTuneEndToEnd(job, Comlink.proxy(onEvent)),
     cancelTraining: (jobId) => r.cancelTraining(jobId),
     moved: () => r.moved(),
+    calibration: (req) => r.calibration(req),
   };
 }
 
@@ -57,5 +58,6 @@ function debugOverComlink(r: Comlink.Remote<EngineDebugApi>): EngineDebugApi {
     setNetLimits: (limits) => r.setNetLimits(limits),
     setFrontierEngines: (n) => r.setFrontierEngines(n),
     frontierEngines: () => r.frontierEngines(),
+    evalLogits: (alpha, setId) => r.evalLogits(alpha, setId),
   };
 }

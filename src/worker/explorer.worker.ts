@@ -385,6 +385,11 @@ const api: EngineApi = {
     if (!pair) throw new EngineError('no-pair', 'load a pair first');
     return { ...(await ex.moved()), bundleHash: pair.bundleHash };
   },
+
+  async calibration(req) {
+    const r = needPair().calibration(req);
+    return { ...r, resultsKey: r.resultsKey as ResultsKey };
+  },
 };
 
 /**
@@ -446,6 +451,11 @@ const debugApi: EngineDebugApi = {
   },
   async frontierEngines() {
     return (await explorer?.frontierEngines()) ?? 1;
+  },
+  async evalLogits(alpha, setId) {
+    await imagesArrived();
+    const r = await needPair().evalLogits(alpha, setId);
+    return Comlink.transfer(r, [r.logits.buffer as ArrayBuffer]);
   },
 };
 

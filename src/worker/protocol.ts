@@ -14,6 +14,15 @@ import type { BackendChoice, RuntimeInfo } from '../core/runtime/backend';
 import type { SoupRecipe, SoupUpdate } from '../core/soup/soups';
 import type { GreedyStep } from '../core/soup/greedy';
 import type { StockLayer } from '../core/soup/modelStock';
+import type {
+  CalibrationReport as CoreCalibrationReport,
+  CalibrationRequest,
+  CalibrationStats,
+  FittedTemperature,
+  SpaceCalibration,
+} from '../core/eval/calibrationReport';
+import type { ReliabilityBin } from '../core/eval/calibration';
+import { quantizeAlpha } from '../core/blend/alpha';
 
 export type {
   Prediction,
@@ -33,6 +42,11 @@ export type {
   SoupRecipe,
   GreedyStep,
   StockLayer,
+  CalibrationRequest,
+  CalibrationStats,
+  FittedTemperature,
+  SpaceCalibration,
+  ReliabilityBin,
 };
 
 /**
@@ -42,18 +56,8 @@ export type {
  */
 export type ResultsKey = string & { readonly __brand: 'ResultsKey' };
 
-/** The α range on request (extrapolation): past zero-shot to −0.5, past fine-tuned to 1.5. */
-export const EXTRAPOLATED_RANGE = { min: -0.5, max: 1.5 } as const;
-
-/**
- * α is a slider step: hundredths in [0, 1], or in EXTRAPOLATED_RANGE when `extrapolate` is on.
- * Every α the page keeps or compares goes through here.
- */
-export function quantizeAlpha(alpha: number, extrapolate = false): number {
-  const { min, max } = extrapolate ? EXTRAPOLATED_RANGE : { min: 0, max: 1 };
-  // + 0 turns a -0 (Math.round(-0.001 * 100)) into 0, so it keys as "0".
-  return Math.min(max, Math.max(min, Math.round(alpha * 100) / 100)) + 0;
-}
+// The α range and its quantisation live in core (the CLI's per-layer presets use them too).
+export { EXTRAPOLATED_RANGE, quantizeAlpha } from '../core/blend/alpha';
 
 /** α outside [0, 1]: an extrapolation, drawn apart from the interpolation. */
 export function isExtrapolated(alpha: number): boolean {
@@ -136,6 +140,20 @@ export interface EvalThumbnails {
   size: number;
   images: { index: number; rgba: Uint8Array }[];
 }
+/**
+ * Calibration along α (ECE, NLL, the reliability bins at the request's α; temperature scaling on
+ * request) from the logits the frontier's evaluation has seen, under the results key it belongs to.
+ */
+export type CalibrationReport = CoreCalibrationReport & { resultsKey: ResultsKey };
+
+/** The logits of one eval set at one α, run afresh: what a test checks the calibration report against. */
+export interface EvalLogits {
+  logits: Float32Array;
+  labels: Int32Array;
+  classes: number;
+  classSubset: Int32Array | null;
+}
+
 /** What fine-tuning moved in the loaded bundle, and which bundle (the page drops a report of another). */
 export type MovedResult = MovedReport & { bundleHash: string };
 
@@ -331,6 +349,12 @@ export interface EngineApi {
    * @throws EngineError 'no-pair'
    */
   moved(): Promise<MovedResult>;
+  /**
+   * Calibration along α from what the frontier's evaluation has computed so far: no model runs, and
+   * only per-set, per-α numbers and one α's reliability bins cross, never logits.
+   * @throws EngineError 'no-pair'
+   */
+  calibration(req: CalibrationRequest): Promise<CalibrationReport>;
 }
 
 export interface ResourceCounts {
@@ -364,6 +388,8 @@ export interface EngineDebugApi {
   setFrontierEngines(n: number | null): Promise<void>;
   /** How many engines the loaded pair's frontier runs on (1 without a pair). */
   frontierEngines(): Promise<number>;
+  /** Every image of eval set `setId` run at α afresh: its logits, labels and class subset. */
+  evalLogits(alpha: number, setId: string): Promise<EvalLogits>;
 }
 
 export type EngineErrorCode =

@@ -23,6 +23,8 @@ import {
   type FineTuneJob,
   type TrainingResult,
   type MovedResult,
+  type CalibrationReport,
+  type CalibrationRequest,
 } from '../../src/worker/protocol';
 import { emptyCorrectness, markImages } from '../../src/core/eval/stats';
 
@@ -135,6 +137,8 @@ export class FakeEngine implements EngineApi {
   classifyAnswers: Deferred<Awaited<ReturnType<EngineApi['classify']>>>[] = [];
   /** The moved reports asked for, answered by the test. */
   movedAnswers: Deferred<MovedResult>[] = [];
+  /** The calibration reports asked for, answered by the test (each with its request). */
+  calibrationAnswers: (Deferred<CalibrationReport> & { req: CalibrationRequest })[] = [];
 
   private record(method: keyof EngineApi, args: unknown[]): void {
     this.calls.push({ method, args });
@@ -292,6 +296,14 @@ export class FakeEngine implements EngineApi {
     if (!this.pair) return Promise.reject(new EngineError('no-pair', 'load a pair first'));
     const d = deferred<MovedResult>();
     this.movedAnswers.push(d);
+    return d.promise;
+  }
+
+  calibration(req: CalibrationRequest) {
+    this.record('calibration', [req]);
+    if (!this.pair) return Promise.reject(new EngineError('no-pair', 'load a pair first'));
+    const d = deferred<CalibrationReport>();
+    this.calibrationAnswers.push({ ...d, req });
     return d.promise;
   }
 }

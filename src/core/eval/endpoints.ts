@@ -52,6 +52,13 @@ export class EndpointLogits {
     return e !== undefined && e.zeroShotChunks.size >= chunks && e.fineTunedChunks.size >= chunks;
   }
 
+  /** The endpoints' logits of every image of `set` ([count, classes] each), once both are complete; else null. */
+  logitsOf(set: EvalSetData): { zeroShot: Float32Array; fineTuned: Float32Array } | null {
+    if (!this.isComplete(set)) return null;
+    const e = this.bySet.get(set.spec.id)!;
+    return { zeroShot: e.zeroShot, fineTuned: e.fineTuned };
+  }
+
   /** Output-space ensemble accuracies over the grid, for the sets whose endpoints are complete. */
   ensemble(grid: readonly number[]): FrontierPoints {
     const points: FrontierPoints = {};

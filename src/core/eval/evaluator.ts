@@ -3,6 +3,10 @@ import { EndpointLogits } from './endpoints';
 import { CHUNK, ResultStore, markCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
 import { normalizeBatch, type EvalSetData } from './sprites';
 import { yieldToEventLoop } from '../util/yield';
+import { addSums, calibrationSums, ece, meanNll, type CalibrationSums } from './calibration';
+import { record } from './ids';
+import { CalibrationStore } from './calibrationStore';
+import { CalibrationReporter, type CalibrationReport, type CalibrationRequest, type CalibrationStats } from './calibrationReport';
 
 /** One model run: the logits of a batch of normalised images ([n, 3, size, size]) at α. */
 export type RunLogits = (alpha: number, input: { data: Float32Array; dims: number[] }) => Promise<Float32Array>;
@@ -11,11 +15,22 @@ export interface EvaluatorOptions {
   /** Classes in the model's logits. */
   classes: number;
   preprocess: Manifest['preprocess'];
+  /**
+   * Keep what calibration needs (calibrationStore.ts): per chunk its sums, per (α, set) its logits
+   * within this many bytes (0: the sums alone). Absent: nothing is kept.
+   */
+  calibrationBudget?: number;
 }
 
 /** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
 export function batchSize(size: number): number {
   return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
+}
+
+/** One chunk's outcome: which images were right, and its calibration sums (null when they are not kept). */
+interface ChunkOutcome {
+  hits: Uint8Array;
+  sums: CalibrationSums | null;
 }
 
 /**
@@ -26,6 +41,9 @@ export function batchSize(size: number): number {
 export class FrontierEvaluator {
   readonly results: ResultStore;
   readonly endpoints: EndpointLogits;
+  /** What calibration needs, when the options ask for it; null otherwise. */
+  readonly calibration: CalibrationStore | null;
+  private readonly reporter: CalibrationReporter | null;
   private readonly setsById: Map<string, EvalSetData>;
 
   constructor(
@@ -36,6 +54,23 @@ export class FrontierEvaluator {
     this.results = new ResultStore(sets.map((s) => ({ id: s.spec.id, count: s.count })));
     this.endpoints = new EndpointLogits(sets, opts.classes);
     this.setsById = new Map(sets.map((s) => [s.spec.id, s]));
+    this.calibration = opts.calibrationBudget === undefined ? null : new CalibrationStore(sets, opts.classes, opts.calibrationBudget);
+    this.reporter = this.calibration && new CalibrationReporter(this.calibration, this.endpoints, sets, opts.classes);
+  }
+
+  /** Every set's ECE and NLL at α over the images evaluated there (T = 1); {} when none or not kept. */
+  calibrationPoint(alpha: number): Record<string, CalibrationStats> {
+    const out = record<CalibrationStats>();
+    for (const s of this.sets) {
+      const sums = this.calibration?.sums(alpha, s.spec.id);
+      if (sums && sums.n > 0) out[s.spec.id] = { n: sums.n, correct: sums.correct, ece: ece(sums), nll: meanNll(sums) };
+    }
+    return out;
+  }
+
+  /** ECE and NLL per set along α, from what is evaluated so far (calibrationReport.ts); null when not kept. */
+  calibrationReport(req: CalibrationRequest): CalibrationReport | null {
+    return this.reporter?.report(req) ?? null;
   }
 
   /** The work left for this grid, the current α first (planWork's order), skipping chunks done. */
@@ -110,30 +145,35 @@ export class FrontierEvaluator {
       await yieldToEventLoop();
       if (stale() || state.failed || (replaceable && state.replaced) || state.next >= plan.length) return;
       const item = plan[state.next++]!;
-      const hits = await this.runChunk(item, input, stale, runLogits).catch((e: unknown) => {
+      const outcome = await this.runChunk(item, input, stale, runLogits).catch((e: unknown) => {
         // A chunk of a job already superseded may fail because its engine was released (a new
         // pair, closed lanes): that is not this job's error, it has stopped anyway.
         if (stale()) return null;
         throw e;
       });
-      if (hits === null || state.failed) return;
-      this.record(item, hits, onChunk);
+      if (outcome === null || state.failed) return;
+      this.record(item, outcome, onChunk);
     }
   }
 
-  private record(item: WorkItem, hits: Uint8Array, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): void {
-    this.results.record(item, hits);
+  private record(item: WorkItem, outcome: ChunkOutcome, onChunk: (item: WorkItem, point: Record<string, SetAccuracy>) => void): void {
+    this.results.record(item, outcome.hits);
+    if (outcome.sums) this.calibration?.record(item, outcome.sums);
     if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
     onChunk(item, this.results.point(item.alpha));
   }
 
-  /** Which images of one chunk are predicted right (1) or not (0), in batches that fit `input`; null once stale. */
-  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean, runLogits: RunLogits): Promise<Uint8Array | null> {
+  /**
+   * Which images of one chunk are predicted right (1) or not (0), and the chunk's calibration sums
+   * when they are kept, in batches that fit `input`; null once stale.
+   */
+  private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean, runLogits: RunLogits): Promise<ChunkOutcome | null> {
     const set = this.setsById.get(item.setId)!;
     const { classes, preprocess } = this.opts;
     const size = preprocess.size;
     const bs = input.length / (3 * size * size);
     const hits = new Uint8Array(item.end - item.start);
+    let sums: CalibrationSums | null = null;
     for (let start = item.start; start < item.end; start += bs) {
       const n = Math.min(item.end, start + bs) - start;
       const data = normalizeBatch(set, start, start + n, preprocess, input);
@@ -141,8 +181,13 @@ export class FrontierEvaluator {
       if (isStale()) return null;
       markCorrect(logits, set.labels, start, n, classes, set.classSubset, hits.subarray(start - item.start));
       if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));
+      if (this.calibration) {
+        const batch = calibrationSums(logits, set.labels, start, n, classes, set.classSubset);
+        sums = sums ? addSums(sums, batch) : batch;
+        this.calibration.keepLogits(set, item.alpha, start, logits.subarray(0, n * classes));
+      }
     }
-    return hits;
+    return { hits, sums };
   }
 
   /** Every α computed so far, with every set's accuracy there. */

@@ -4,6 +4,7 @@
 import { FrontierEvaluator } from './evaluator';
 import { CHUNK, type SetAccuracy, type WorkItem } from './frontier';
 import { settingKey } from './ids';
+import type { CalibrationStats } from './calibrationReport';
 
 /**
  * The α slot a setting's results occupy in its own evaluator. Any α works as a label; an interior
@@ -56,6 +57,11 @@ export class LayerSettings {
       }
     });
     return items.sort((a, b) => a.item.chunk - b.item.chunk || a.order - b.order);
+  }
+
+  /** A setting's ECE and NLL per set over the images evaluated so far; {} before any. */
+  calibrationOf(alphas: readonly number[]): Record<string, CalibrationStats> {
+    return this.evaluators.get(settingKey(this.resultsKey, alphas))?.calibrationPoint(SETTING_SLOT) ?? {};
   }
 
   async run(

@@ -1,7 +1,9 @@
 // The wise-ft results format: JSON lines, one object per α, with `alpha` and "<Dataset>:top1"
 // accuracies as 0-1 fractions (what wise-ft's own evaluation writes). We add "<Dataset>:n", the
-// number of images, so intervals can be drawn and shards merged exactly.
+// number of images, so intervals can be drawn and shards merged exactly; and, when asked for,
+// "<Dataset>:ece" and "<Dataset>:nll" (calibration.ts), which readers of the format skip.
 import { own } from './ids';
+import type { CalibrationStats } from './calibrationReport';
 
 export interface ResultLine {
   alpha: number;
@@ -12,6 +14,7 @@ export function toResultLine(
   alpha: number,
   point: Record<string, { correct: number; n: number }>,
   names: Record<string, string> = {},
+  calibration?: Record<string, CalibrationStats>,
 ): ResultLine {
   const line: ResultLine = { alpha };
   for (const [id, a] of Object.entries(point)) {
@@ -19,8 +22,18 @@ export function toResultLine(
     const name = own(names, id) ?? id;
     line[`${name}:top1`] = a.correct / a.n;
     line[`${name}:n`] = a.n;
+    const c = calibration && own(calibration, id);
+    if (c) Object.assign(line, calibrationEntries(name, c));
   }
   return line;
+}
+
+/**
+ * "<name>:ece" and "<name>:nll" of one set. Both are over the images its "<name>:n" counts; an
+ * infinite NLL (a label outside the set's classes) is written as null, as JSON has no Infinity.
+ */
+export function calibrationEntries(name: string, c: CalibrationStats): Record<string, number> {
+  return { [`${name}:ece`]: c.ece, [`${name}:nll`]: c.nll };
 }
 
 export function formatResults(lines: readonly ResultLine[]): string {

@@ -47,6 +47,8 @@ export function soupSource(engine: BlendEngine, manifest: Manifest, sets: readon
       new FrontierEvaluator(async (_slot, input) => (await engine.run(c, input))[manifest.io.logits]!.data, sets, {
         classes: manifest.classes.length,
         preprocess: manifest.preprocess,
+        // ECE and NLL per soup (their sums, no logits): `wiseft eval --soups --calibration`.
+        calibrationBudget: 0,
       }),
     weightsOf: async (k) => {
       const w = await engine.memberWeights(k);

@@ -4,6 +4,9 @@ import type { SoupRecipe, SoupUpdate } from './soups';
 import { soupWeights, type GreedyStep } from './greedy';
 import type { StockLayer } from './modelStock';
 import type { SetAccuracy } from '../eval/frontier';
+import type { CalibrationStats } from '../eval/calibrationReport';
+import { calibrationEntries } from '../eval/results';
+import { own } from '../eval/ids';
 
 export type SoupLine = Record<string, unknown> & { soup: SoupRecipe['kind'] };
 
@@ -23,14 +26,19 @@ export function parseSoupRecipes(spec: string): SoupRecipe[] {
   });
 }
 
-function accuracies(point: Record<string, SetAccuracy>): Record<string, number> {
+function accuracies(point: Record<string, SetAccuracy>, calibration?: Record<string, CalibrationStats>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [id, a] of Object.entries(point)) {
     out[`${id}:top1`] = a.n > 0 ? a.correct / a.n : 0;
     out[`${id}:n`] = a.n;
+    const c = calibration && own(calibration, id);
+    if (c) Object.assign(out, calibrationEntries(id, c));
   }
   return out;
 }
+
+/** A soup's ECE and NLL per set, by its soupKey: adds "<set>:ece", "<set>:nll" to its line. */
+export type SoupCalibration = (soupKey: string) => Record<string, CalibrationStats>;
 
 /** Collects a soup run's updates and writes one line per recipe asked for, in the order asked. */
 export class SoupLines {
@@ -38,8 +46,11 @@ export class SoupLines {
   private readonly steps: { step: GreedyStep; key: string }[] = [];
   private stock: { layers: StockLayer[]; key: string } | null = null;
 
-  /** `members`: the K members' names, zero-shot first, as the mixing names them. */
-  constructor(private readonly members: readonly string[]) {}
+  /** `members`: the K members' names, zero-shot first, as the mixing names them; `calibration`: ECE and NLL per soup, when wanted. */
+  constructor(
+    private readonly members: readonly string[],
+    private readonly calibration?: SoupCalibration,
+  ) {}
 
   add(u: SoupUpdate): void {
     if (u.kind === 'soup-chunk') this.points.set(u.soupKey, { recipe: u.recipe, weights: u.weights, point: u.point });
@@ -54,7 +65,12 @@ export class SoupLines {
   private lineOf(key: string, soup: SoupRecipe['kind'], extra: Record<string, unknown> = {}): SoupLine {
     const got = this.points.get(key);
     if (!got) throw new Error(`no results for soup ${key}`);
-    return { soup, ...(got.weights ? { mixing: this.mixing(got.weights) } : {}), ...extra, ...accuracies(got.point) };
+    return {
+      soup,
+      ...(got.weights ? { mixing: this.mixing(got.weights) } : {}),
+      ...extra,
+      ...accuracies(got.point, this.calibration?.(key)),
+    };
   }
 
   private greedyLine(): SoupLine {

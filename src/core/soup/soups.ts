@@ -1,6 +1,7 @@
 // Soups over the bundle's members, evaluated like per-layer settings: one evaluator per mixing,
 // results under the soup's own key (soupKey), so no soup number is stored or shown as an α one.
 import { FrontierEvaluator } from '../eval/evaluator';
+import type { CalibrationStats } from '../eval/calibrationReport';
 import { CHUNK, type SetAccuracy } from '../eval/frontier';
 import { soupKey, weightsMixing } from '../eval/ids';
 import type { BlendCoefficients } from '../blend/coefficients';
@@ -62,6 +63,11 @@ export class SoupSettings {
     readonly resultsKey: string,
     private readonly source: SoupSource,
   ) {}
+
+  /** A soup's ECE and NLL per set (by its soupKey) over the images evaluated so far; {} before any. */
+  calibrationOf(key: string): Record<string, CalibrationStats> {
+    return this.evaluators.get(key)?.calibrationPoint(SOUP_SLOT) ?? {};
+  }
 
   /** Brings one mixing to `imagesPerSet` images per set; its point, or null when superseded. */
   private async evaluate(

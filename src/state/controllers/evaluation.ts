@@ -30,6 +30,12 @@ export interface EvaluationController {
   schedule(delayMs?: number): void;
   /** Evaluate: lifts a Cancel and starts a job after `delayMs`. */
   resume(delayMs?: number): void;
+  /**
+   * Has the engine evaluate `alphas` too, though the page has them complete (restored from the
+   * frontier cache: the engine then has no logits there, which calibration needs). Kept for the
+   * pair's results key until a job with them is done; a Cancel holds it like any job.
+   */
+  evaluateInEngine(alphas: readonly number[], resultsKey: string): void;
   /** A saved complete frontier of `pair` (IndexedDB), to show with the pair itself; {} when there is none. */
   savedResults(pair: PairSummary): Promise<Partial<SavedResults>>;
   cancel(): void;
@@ -42,6 +48,8 @@ class Evaluation implements EvaluationController {
   private readonly buffer: FrontierBuffer;
   /** Where the rate is measured from: the first batch applied since the evaluation (re)started. */
   private rateFrom: (RateSample & { resultsKey: string }) | null = null;
+  /** α the engine must evaluate though the page has them (evaluateInEngine), for one results key. */
+  private inEngine: { resultsKey: string; alphas: number[] } | null = null;
 
   constructor(
     private readonly engine: EngineApi,
@@ -60,6 +68,12 @@ class Evaluation implements EvaluationController {
   resume(delayMs = 0): void {
     this.store.setState({ evalPaused: false });
     this.schedule(delayMs);
+  }
+
+  evaluateInEngine(alphas: readonly number[], resultsKey: string): void {
+    const known = this.inEngine?.resultsKey === resultsKey ? this.inEngine.alphas : [];
+    this.inEngine = { resultsKey, alphas: [...new Set([...known, ...alphas])] };
+    this.schedule(0);
   }
 
   async savedResults(pair: PairSummary): Promise<Partial<SavedResults>> {
@@ -106,7 +120,8 @@ class Evaluation implements EvaluationController {
    * frontier cache), or null when every grid α and the current one are complete.
    */
   private nextJob(id: number, pair: PairSummary, points: FrontierPoints, alpha: number, extrapolate: boolean): EvaluationJob | null {
-    const grid = (extrapolate ? EXTRAPOLATED_GRID : GRID).filter((a) => !completeAt(pair, points, a));
+    const extra = this.inEngine?.resultsKey === pair.resultsKey ? this.inEngine.alphas : [];
+    const grid = [...new Set([...(extrapolate ? EXTRAPOLATED_GRID : GRID).filter((a) => !completeAt(pair, points, a)), ...extra])];
     const currentAlpha = completeAt(pair, points, alpha) ? null : alpha;
     return grid.length === 0 && currentAlpha === null ? null : { id, grid, currentAlpha };
   }
@@ -144,6 +159,7 @@ class Evaluation implements EvaluationController {
     this.buffer.flush();
     if (r.status !== 'done' || id !== this.latestJob || this.store.getState().pair?.resultsKey !== r.resultsKey) return;
     this.rateFrom = null;
+    if (this.inEngine?.resultsKey === r.resultsKey) this.inEngine = null;
     // Every event of the job has been applied (EngineApi.evaluate): its points are the last word,
     // but for the α it skipped, complete in the store already (restored from the cache).
     this.store.setState((x) => ({

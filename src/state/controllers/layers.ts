@@ -1,11 +1,11 @@
-// Per-layer α: one α per layer group, presets, and the sensitivity strip. Owns the per-layer job
-// (its id, its debounce timer) and the store subscription that follows the pair and α. Work goes
-// in phases (`work`); a change supersedes the job and starts again from the first phase, which
-// costs nothing for chunks already done: the engine keeps them per setting.
-import { quantizeAlpha, errorCode, errorMessage, type EngineApi, type LayerEvent, type PairSummary } from '../../worker/protocol';
+// Per-layer α: one α per layer group, presets, and the sensitivity strip. Owns the per-layer jobs
+// (phasedJobs.ts: their ids, the debounce timer) and the store subscription that follows the pair
+// and α. Work goes in phases (`work`); a change supersedes the job and starts again from the first
+// phase, which costs nothing for chunks already done: the engine keeps them per setting.
+import { quantizeAlpha, type EngineApi, type LayerEvent, type PairSummary } from '../../worker/protocol';
 import { presetAlphas, sensitivitySettings, type LayerPreset, type LinesParams } from '../layerAlpha';
 import { say, type State, type Store } from '../store';
-import { EVAL_DEBOUNCE_MS } from './evaluation';
+import { PhasedJobs } from './phasedJobs';
 
 export interface LayersController {
   /** Per-layer α on (starting from the uniform preset at the current α) or off (the uniform α). */
@@ -25,15 +25,24 @@ const PHASES = 3;
 /** Presets that follow the slider's α (the LiNeS ramps have their own two parameters). */
 const FOLLOWS_ALPHA: readonly LayerPreset[] = ['uniform', 'head-only', 'backbone-only'];
 
+type Work = { settings: number[][]; imagesPerSet: number };
+
 class Layers implements LayersController {
-  private latestJob = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly unsubscribe: () => void;
+  private readonly jobs: PhasedJobs<Work>;
 
   constructor(
     private readonly engine: EngineApi,
     private readonly store: Store,
   ) {
+    this.jobs = new PhasedJobs<Work>({
+      store,
+      phases: PHASES,
+      work: (s, phase) => this.work(s, phase),
+      start: (id, work) => this.engine.evaluateLayers({ id, ...work }, this.onEvent),
+      evaluating: (on) => ({ layerEvaluating: on }),
+      failure: 'Per-layer evaluation stopped',
+    });
     this.unsubscribe = store.subscribe((s, prev) => {
       if (s.pair?.resultsKey !== prev.pair?.resultsKey) this.onPair(s.pair);
       else if (s.alpha !== prev.alpha || s.extrapolate !== prev.extrapolate) this.followAlpha(s);
@@ -72,20 +81,13 @@ class Layers implements LayersController {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.latestJob++;
+    this.jobs.dispose();
     this.unsubscribe();
   }
 
   private set(patch: Partial<State>): void {
     this.store.setState(patch);
-    this.schedule();
-  }
-
-  private schedule(delayMs = EVAL_DEBOUNCE_MS): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), delayMs);
+    this.jobs.schedule();
   }
 
   /** A new pair, member or eval sets: a setting of another length is dropped (a stale link), results start afresh. */
@@ -100,7 +102,7 @@ class Layers implements LayersController {
       );
     }
     this.store.setState({ layerPoints: {}, ...(stale ? { layerAlphas: null, layerPreset: null } : {}) });
-    if (pair) this.schedule(0);
+    if (pair) this.jobs.schedule(0);
   }
 
   /** A preset that follows α follows it; extrapolation turned off brings every group back into [0, 1]. */
@@ -126,7 +128,7 @@ class Layers implements LayersController {
    * Phase p's work, or null when it has none: the current setting's first chunk, then the strip's
    * settings, then the current setting on every image, so the strip is not kept waiting for it.
    */
-  private work(s: State, phase: number): { settings: number[][]; imagesPerSet: number } | null {
+  private work(s: State, phase: number): Work | null {
     if (!s.pair) return null;
     const strip = s.sensitivity === null ? null : sensitivitySettings(s.pair.layers.length).flatMap(({ reset, only }) => [reset, only]);
     const all = Math.max(...s.pair.sets.map((x) => x.count));
@@ -136,23 +138,6 @@ class Layers implements LayersController {
       s.layerAlphas && { settings: [s.layerAlphas], imagesPerSet: all },
     ];
     return phases[phase] ?? null;
-  }
-
-  private async run(phase = 0): Promise<void> {
-    this.timer = null;
-    const s = this.store.getState();
-    if (phase >= PHASES || !s.pair) return this.store.setState({ layerEvaluating: false });
-    const work = this.work(s, phase);
-    if (!work) return this.run(phase + 1);
-    const id = ++this.latestJob;
-    this.store.setState({ layerEvaluating: true });
-    try {
-      const r = await this.engine.evaluateLayers({ id, ...work }, this.onEvent);
-      if (id === this.latestJob && r.status === 'done') await this.run(phase + 1);
-    } catch (e) {
-      if (id === this.latestJob) this.store.setState({ layerEvaluating: false });
-      if (errorCode(e) !== 'no-pair') say('error', `Per-layer evaluation stopped: ${errorMessage(e)}`, this.store);
-    }
   }
 }
 

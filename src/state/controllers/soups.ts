@@ -1,12 +1,12 @@
 // Soups over the bundle's members: the uniform soup, the greedy soup (its steps revealed one at a
-// time) and Model Stock, and the triangle's cells. Owns the soup job (its id, its debounce timer),
-// the greedy animation's timer and the store subscription that follows the pair. Work goes in
+// time) and Model Stock, and the triangle's cells. Owns the soup jobs (phasedJobs.ts: their ids,
+// the debounce timer), the greedy animation's timer and the store subscription that follows the pair. Work goes in
 // phases, as the per-layer controller's: every soup and cell on 100 images first, then the soups
 // on every image; a change supersedes the job, and chunks already done cost nothing.
-import { errorCode, errorMessage, type EngineApi, type PairSummary, type SoupEvent, type SoupRecipe } from '../../worker/protocol';
+import type { EngineApi, PairSummary, SoupEvent, SoupRecipe } from '../../worker/protocol';
 import { SOUP_FIRST_IMAGES, triangleCells, triangleMembers, triangleOrder } from '../soups';
-import { say, type State, type Store } from '../store';
-import { EVAL_DEBOUNCE_MS } from './evaluation';
+import type { State, Store } from '../store';
+import { PhasedJobs } from './phasedJobs';
 
 export interface SoupsController {
   setSoupsOn(on: boolean): void;
@@ -23,15 +23,29 @@ const PHASES = 3;
 type Work = { recipes: SoupRecipe[]; imagesPerSet: number };
 
 class Soups implements SoupsController {
-  private latestJob = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
   private animation: ReturnType<typeof setInterval> | null = null;
   private readonly unsubscribe: () => void;
+  private readonly jobs: PhasedJobs<Work>;
 
   constructor(
     private readonly engine: EngineApi,
     private readonly store: Store,
   ) {
+    this.jobs = new PhasedJobs<Work>({
+      store,
+      phases: PHASES,
+      work: (s, phase) => this.work(s, phase),
+      start: (id, work) => this.engine.evaluateSoups({ id, ...work }, this.onEvent),
+      evaluating: (on) => ({ soupEvaluating: on }),
+      failure: 'Soup evaluation stopped',
+      // A greedy run decides its steps again on more images: the list starts over.
+      onStart: (work) => {
+        if (work.recipes.some((r) => r.kind === 'greedy')) this.restartGreedy();
+      },
+      onDone: (work) => {
+        if (work.recipes.some((r) => r.kind === 'greedy')) this.store.setState({ soupImages: work.imagesPerSet });
+      },
+    });
     this.unsubscribe = store.subscribe((s, prev) => {
       if (s.pair?.resultsKey !== prev.pair?.resultsKey) this.onPair(s.pair);
     });
@@ -39,34 +53,27 @@ class Soups implements SoupsController {
 
   setSoupsOn(on: boolean): void {
     this.store.setState(on ? { soupsOn: true } : { soupsOn: false, triangle: null });
-    this.schedule();
+    this.jobs.schedule();
   }
 
   setTriangle(view: 'reference' | 'shift' | null): void {
     const was = this.store.getState().triangle;
     this.store.setState({ triangle: view, ...(view ? { soupsOn: true } : {}) });
     // Switching what the heatmap shows needs no new work.
-    if ((was === null) !== (view === null)) this.schedule();
+    if ((was === null) !== (view === null)) this.jobs.schedule();
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.jobs.dispose();
     this.stopAnimation();
-    this.timer = null;
-    this.latestJob++;
     this.unsubscribe();
   }
 
-  private schedule(delayMs = EVAL_DEBOUNCE_MS): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), delayMs);
-  }
-
   private onPair(pair: PairSummary | null): void {
-    this.latestJob++;
+    this.jobs.supersede();
     this.stopAnimation();
     this.store.setState({ soupPoints: {}, greedySteps: [], greedyShown: 0, stock: null, soupImages: null, soupEvaluating: false });
-    if (pair && this.store.getState().soupsOn) this.schedule(0);
+    if (pair && this.store.getState().soupsOn) this.jobs.schedule(0);
   }
 
   private stopAnimation(): void {
@@ -88,7 +95,7 @@ class Soups implements SoupsController {
     if (this.store.getState().pair?.resultsKey !== e.resultsKey) return;
     if (e.kind === 'greedy-step') {
       // A superseded job's steps were decided on another run: only the latest job's are listed.
-      if (e.jobId !== this.latestJob) return;
+      if (e.jobId !== this.jobs.latest) return;
       this.store.setState((s) => ({ greedySteps: [...s.greedySteps, { step: e.step, soupKey: e.soupKey }] }));
       return this.animate();
     }
@@ -114,27 +121,6 @@ class Soups implements SoupsController {
       { recipes: [...SOUPS], imagesPerSet: all },
     ];
     return phases[phase] ?? null;
-  }
-
-  private async run(phase = 0): Promise<void> {
-    this.timer = null;
-    const s = this.store.getState();
-    if (phase >= PHASES || !s.pair) return this.store.setState({ soupEvaluating: false });
-    const work = this.work(s, phase);
-    if (!work) return this.run(phase + 1);
-    const id = ++this.latestJob;
-    // A greedy run decides its steps again on more images: the list starts over.
-    if (work.recipes.some((r) => r.kind === 'greedy')) this.restartGreedy();
-    this.store.setState({ soupEvaluating: true });
-    try {
-      const r = await this.engine.evaluateSoups({ id, ...work }, this.onEvent);
-      if (id !== this.latestJob || r.status !== 'done') return;
-      if (work.recipes.some((x) => x.kind === 'greedy')) this.store.setState({ soupImages: work.imagesPerSet });
-      await this.run(phase + 1);
-    } catch (e) {
-      if (id === this.latestJob) this.store.setState({ soupEvaluating: false });
-      if (errorCode(e) !== 'no-pair') say('error', `Soup evaluation stopped: ${errorMessage(e)}`, this.store);
-    }
   }
 
   private restartGreedy(): void {

@@ -45,6 +45,8 @@ export function hashOf(s: State): HashState {
     sensitivity: s.sensitivity,
     soups: s.soupsOn,
     triangle: s.triangle,
+    calibration: s.calibrationOpen,
+    temperature: s.temperatureOn,
   };
 }
 

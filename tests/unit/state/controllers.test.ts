@@ -163,6 +163,26 @@ describe('evaluation jobs', () => {
     expect(store.getState().messages).toEqual([]);
   });
 
+  it('evaluateInEngine: α the page has complete (a restored frontier) are evaluated in the engine until a job with them is done', async () => {
+    const { engine, store, evaluation } = setup();
+    const full = { reference: accOf(new Array(200).fill(1)), shift: accOf(new Array(100).fill(0)) };
+    store.setState({ points: Object.fromEntries([...GRID.map((a) => [String(a), full]), ['0.5', full]]) });
+    evaluation.schedule(0);
+    vi.advanceTimersByTime(0);
+    expect(engine.jobs).toHaveLength(0);
+    evaluation.evaluateInEngine([0.3, 1], 'another key');
+    vi.advanceTimersByTime(0);
+    expect(engine.jobs).toHaveLength(0);
+    evaluation.evaluateInEngine([0.3, 1], KEY);
+    vi.advanceTimersByTime(0);
+    expect(engine.jobs.map((j) => j.job)).toEqual([{ id: 3, grid: [0.3, 1], currentAlpha: null }]);
+    engine.jobs[0]!.finish({ status: 'done', jobId: 3, resultsKey: KEY, points: {} });
+    await settle();
+    evaluation.schedule(0);
+    vi.advanceTimersByTime(0);
+    expect(engine.jobs).toHaveLength(1);
+  });
+
   it('dispose: a pending job never starts', () => {
     const { engine, evaluation } = setup();
     evaluation.schedule();

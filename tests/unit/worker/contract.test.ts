@@ -27,7 +27,9 @@ import type { FrontierUpdate } from '../../../src/core/explorer';
 import { sendEvalImages, sendEvalLabels, type ShowsEvalSamples } from '../../../src/worker/evalSamples';
 import { labelsOf, thumbnailsOf } from '../../../src/core/eval/samples';
 import type { EvalLabels, EvalThumbnails } from '../../../src/worker/protocol';
-import { evalSet } from '../core/eval/fixtures';
+import { evalSet, fakeLogits, CLASSES, PREPROCESS } from '../core/eval/fixtures';
+import { FrontierEvaluator } from '../../../src/core/eval/evaluator';
+import type { CalibrationReport, ResultsKey } from '../../../src/worker/protocol';
 import type { MovedResult } from '../../../src/worker/protocol';
 import { movedReport } from '../../../src/core/moved/moved';
 
@@ -281,5 +283,27 @@ describe('a moved report across comlink', () => {
     expect(report.rows[1]!.relativeChange).toEqual([null]);
     const remote = channel<{ moved(): Promise<MovedResult> }>({ moved: async () => report });
     expect(await remote.moved()).toEqual(report);
+  });
+});
+
+describe('a calibration report across comlink', () => {
+  it('arrives equal: prototype-free records, NaN-free numbers, an infinite NLL', async () => {
+    const sets = [evalSet('reference', 120), evalSet('shift', 100, 'shift')];
+    const ev = new FrontierEvaluator(fakeLogits, sets, { classes: CLASSES, preprocess: PREPROCESS, calibrationBudget: 2 ** 20 });
+    await ev.run(
+      ev.plan([0, 1], null),
+      () => false,
+      () => undefined,
+    );
+    const report: CalibrationReport = {
+      ...ev.calibrationReport({ alpha: 1, grid: [0, 0.5, 1], temperature: true })!,
+      resultsKey: 'k' as ResultsKey,
+    };
+    report.weight.points['1']!.shift!.nll = Infinity;
+    const remote = channel<{ calibration(): Promise<CalibrationReport> }>({ calibration: async () => report });
+    const got = await remote.calibration();
+    expect(got).toEqual(report);
+    expect(Object.keys(got.output.points).sort()).toEqual(['0', '0.5', '1']);
+    expect(got.weight.reliability.reference!.bins).toHaveLength(15);
   });
 });

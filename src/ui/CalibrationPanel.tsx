@@ -40,6 +40,18 @@ const LINES: { key: 'RefEce' | 'ShiftEce'; space: 'weight' | 'output'; name: str
   { key: 'ShiftEce', space: 'output', name: 'ensemble, mean of shifts', color: COLORS.ensemble, dash: '5 3' },
 ];
 
+/** One chart row per α: each line's ECE (in %) or NLL, null where not finite or not yet known. */
+function alongAlphaData(rows: CalibrationRow[], metric: 'ece' | 'nll'): Record<string, number | null>[] {
+  return rows.map((r) => {
+    const out: Record<string, number | null> = { alpha: r.alpha };
+    for (const l of LINES) {
+      const v = r[`${l.space}${metric === 'ece' ? l.key : l.key.replace('Ece', 'Nll')}` as keyof CalibrationRow];
+      out[`${l.space}${l.key}`] = v === null ? null : metric === 'ece' ? 100 * v : Number.isFinite(v) ? v : null;
+    }
+    return out;
+  });
+}
+
 function AlongAlpha({
   rows,
   metric,
@@ -51,18 +63,7 @@ function AlongAlpha({
   extrapolate: boolean;
   alpha: number;
 }) {
-  const data = useMemo(
-    () =>
-      rows.map((r) => {
-        const out: Record<string, number | null> = { alpha: r.alpha };
-        for (const l of LINES) {
-          const v = r[`${l.space}${metric === 'ece' ? l.key : l.key.replace('Ece', 'Nll')}` as keyof CalibrationRow];
-          out[`${l.space}${l.key}`] = v === null ? null : metric === 'ece' ? 100 * v : Number.isFinite(v) ? v : null;
-        }
-        return out;
-      }),
-    [rows, metric],
-  );
+  const data = useMemo(() => alongAlphaData(rows, metric), [rows, metric]);
   const domain: [number, number] = extrapolate ? [-0.5, 1.5] : [0, 1];
   return (
     <figure className="calibration-chart" data-testid={`calibration-${metric}-chart`}>
@@ -161,15 +162,6 @@ function NowTable({ pair, report }: { pair: PairSummary; report: CalibrationRepo
 
 function Reliability({ pair, view, alpha }: { pair: PairSummary; view: ReliabilityView; alpha: number }) {
   const { setCalibrationSet } = useActions();
-  const data = view.rows.map((r) => ({
-    mid: (r.lower + r.upper) / 2,
-    bin: r.bin,
-    weight: r.weightAccuracy === null ? null : 100 * r.weightAccuracy,
-    output: r.outputAccuracy === null ? null : 100 * r.outputAccuracy,
-    weightCount: r.weightCount,
-    outputCount: r.outputCount,
-    diagonal: 100 * ((r.lower + r.upper) / 2),
-  }));
   const n = (v: number | null) => (v === null ? 'not yet' : `n = ${v.toLocaleString('en')}`);
   return (
     <figure className="reliability" data-testid="reliability">
@@ -185,62 +177,76 @@ function Reliability({ pair, view, alpha }: { pair: PairSummary; view: Reliabili
         — accuracy per confidence bin (15 bins); a calibrated model sits on the diagonal. θ(α) {n(view.weightN)}, ensemble {n(view.outputN)}
         ; the number over each bar is its bin's images.
       </figcaption>
-      <ResponsiveContainer width="100%" height={220}>
-        <ComposedChart data={data} margin={{ top: 14, right: 12, bottom: 4, left: 0 }}>
-          <CartesianGrid stroke="#e2e8f0" />
-          <XAxis type="number" dataKey="mid" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} />
-          <YAxis width={36} domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} />
-          <Tooltip
-            labelFormatter={(m) => `confidence ${data.find((d) => d.mid === m)?.bin ?? ''}`}
-            formatter={(v, name, item) => {
-              const p = (item as { payload?: (typeof data)[number] }).payload;
-              const count = name === 'θ(α)' ? p?.weightCount : name === 'ensemble' ? p?.outputCount : null;
-              return typeof v === 'number'
-                ? `${v.toFixed(1)}%${count !== null && count !== undefined ? ` (${count} images)` : ''}`
-                : String(v);
-            }}
-          />
-          <Bar dataKey="weight" name="θ(α)" fill={COLORS.wiseft} isAnimationActive={false} barSize={9}>
-            <LabelList dataKey="weightCount" position="top" fontSize={8} fill="#475569" formatter={(c: unknown) => (c ? String(c) : '')} />
-          </Bar>
-          <Bar dataKey="output" name="ensemble" fill={COLORS.ensemble} isAnimationActive={false} barSize={9} />
-          <Line
-            dataKey="diagonal"
-            name="perfect calibration"
-            stroke="#0f172a"
-            strokeDasharray="3 3"
-            dot={false}
-            isAnimationActive={false}
-          />
-          <Legend wrapperStyle={{ fontSize: '0.75rem' }} />
-        </ComposedChart>
-      </ResponsiveContainer>
-      <details>
-        <summary>The bins as a table</summary>
-        <table className="reliability-table" data-testid="reliability-table">
-          <thead>
-            <tr>
-              <th>confidence</th>
-              <th className="num">θ(α) images</th>
-              <th className="num">accuracy</th>
-              <th className="num">ensemble images</th>
-              <th className="num">accuracy</th>
-            </tr>
-          </thead>
-          <tbody>
-            {view.rows.map((r) => (
-              <tr key={r.bin}>
-                <td>{r.bin}</td>
-                <td className="num">{r.weightCount}</td>
-                <td className="num">{r.weightAccuracy === null ? '—' : `${(100 * r.weightAccuracy).toFixed(1)}%`}</td>
-                <td className="num">{r.outputCount}</td>
-                <td className="num">{r.outputAccuracy === null ? '—' : `${(100 * r.outputAccuracy).toFixed(1)}%`}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </details>
+      <ReliabilityChart view={view} />
+      <ReliabilityBins view={view} />
     </figure>
+  );
+}
+
+function ReliabilityChart({ view }: { view: ReliabilityView }) {
+  const data = view.rows.map((r) => ({
+    mid: (r.lower + r.upper) / 2,
+    bin: r.bin,
+    weight: r.weightAccuracy === null ? null : 100 * r.weightAccuracy,
+    output: r.outputAccuracy === null ? null : 100 * r.outputAccuracy,
+    weightCount: r.weightCount,
+    outputCount: r.outputCount,
+    diagonal: 100 * ((r.lower + r.upper) / 2),
+  }));
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <ComposedChart data={data} margin={{ top: 14, right: 12, bottom: 4, left: 0 }}>
+        <CartesianGrid stroke="#e2e8f0" />
+        <XAxis type="number" dataKey="mid" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} />
+        <YAxis width={36} domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} />
+        <Tooltip
+          labelFormatter={(m) => `confidence ${data.find((d) => d.mid === m)?.bin ?? ''}`}
+          formatter={(v, name, item) => {
+            const p = (item as { payload?: (typeof data)[number] }).payload;
+            const count = name === 'θ(α)' ? p?.weightCount : name === 'ensemble' ? p?.outputCount : null;
+            return typeof v === 'number'
+              ? `${v.toFixed(1)}%${count !== null && count !== undefined ? ` (${count} images)` : ''}`
+              : String(v);
+          }}
+        />
+        <Bar dataKey="weight" name="θ(α)" fill={COLORS.wiseft} isAnimationActive={false} barSize={9}>
+          <LabelList dataKey="weightCount" position="top" fontSize={8} fill="#475569" formatter={(c: unknown) => (c ? String(c) : '')} />
+        </Bar>
+        <Bar dataKey="output" name="ensemble" fill={COLORS.ensemble} isAnimationActive={false} barSize={9} />
+        <Line dataKey="diagonal" name="perfect calibration" stroke="#0f172a" strokeDasharray="3 3" dot={false} isAnimationActive={false} />
+        <Legend wrapperStyle={{ fontSize: '0.75rem' }} />
+      </ComposedChart>
+    </ResponsiveContainer>
+  );
+}
+
+function ReliabilityBins({ view }: { view: ReliabilityView }) {
+  return (
+    <details>
+      <summary>The bins as a table</summary>
+      <table className="reliability-table" data-testid="reliability-table">
+        <thead>
+          <tr>
+            <th>confidence</th>
+            <th className="num">θ(α) images</th>
+            <th className="num">accuracy</th>
+            <th className="num">ensemble images</th>
+            <th className="num">accuracy</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.rows.map((r) => (
+            <tr key={r.bin}>
+              <td>{r.bin}</td>
+              <td className="num">{r.weightCount}</td>
+              <td className="num">{r.weightAccuracy === null ? '—' : `${(100 * r.weightAccuracy).toFixed(1)}%`}</td>
+              <td className="num">{r.outputCount}</td>
+              <td className="num">{r.outputAccuracy === null ? '—' : `${(100 * r.outputAccuracy).toFixed(1)}%`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
 

@@ -210,8 +210,15 @@ export function fitTemperature(
   const values = grid.map(f);
   let k = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! < values[k]!) k = i;
-  let a = grid[Math.max(0, k - 1)]!;
-  let b = grid[Math.min(steps, k + 1)]!;
+  const search = goldenSection(f, grid[Math.max(0, k - 1)]!, grid[Math.min(steps, k + 1)]!);
+  // The best point seen: the search's, else the grid's (a minimum at the range's edge).
+  const [logT, best] = values[k]! < search.fx ? [grid[k]!, values[k]!] : [search.x, search.fx];
+  if (!(best < before)) return keep;
+  return { temperature: Math.exp(logT), nll: best, nllBefore: before, n };
+}
+
+/** Golden-section search for the minimum of a unimodal `f` on [a, b]: the better of its last two points. */
+function goldenSection(f: (x: number) => number, a: number, b: number): { x: number; fx: number } {
   const phi = (Math.sqrt(5) - 1) / 2;
   let c = b - phi * (b - a);
   let d = a + phi * (b - a);
@@ -232,15 +239,7 @@ export function fitTemperature(
       fd = f(d);
     }
   }
-  // The best point seen: the search's, else the grid's (a minimum at the range's edge).
-  let logT = fc <= fd ? c : d;
-  let best = Math.min(fc, fd);
-  if (values[k]! < best) {
-    logT = grid[k]!;
-    best = values[k]!;
-  }
-  if (!(best < before)) return keep;
-  return { temperature: Math.exp(logT), nll: best, nllBefore: before, n };
+  return fc <= fd ? { x: c, fx: fc } : { x: d, fx: fd };
 }
 
 /**

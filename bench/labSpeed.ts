@@ -218,11 +218,15 @@ export async function labSpeed(root: string, outDir: string, executablePath: str
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.log(`page error: ${String(e)}`));
+    // tsx names a serialised function's inner functions with a helper (`__name`) the page lacks: an identity stands in.
+    await page.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
     await page.addInitScript(installUntil);
     const t0 = performance.now();
     await page.goto(`${app.base}#backend=wasm&alpha=0.50`);
     const r = await steps(page, t0);
-    const chromiumVersion = (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? '?';
+    // The user agent's version is reduced (156.0.0.0): the browser's own says which build ran.
+    const product = ((await (await context.newCDPSession(page)).send('Browser.getVersion')) as { product: string }).product;
+    const chromiumVersion = product.split('/')[1] ?? product;
     return { date: new Date().toISOString(), load: { before, after: loadavg() }, chromium: chromiumVersion, ...r };
   } finally {
     await context.close();

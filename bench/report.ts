@@ -3,6 +3,7 @@ import type { Stat, InferenceResult, BlendCpuResult, BlendGpuResult } from './ro
 import type { GpuNodeReport } from './gpu-rows';
 import type { ThroughputReport } from './throughput';
 import type { WireReport } from './wire';
+import type { LabSpeedReport } from './labSpeed';
 
 export interface Report {
   mode: 'quick' | 'full';
@@ -17,6 +18,8 @@ export interface Report {
   throughput?: ThroughputReport;
   /** `npm run bench -- --only-first-screen-bytes` (bench/wire.ts): made apart, with its own date and load. */
   firstScreenBytes?: WireReport;
+  /** `npm run bench -- --only-lab-speed` (bench/labSpeed.ts): issue 16's speed rows, made apart, with its own date and load. */
+  labSpeed?: LabSpeedReport;
 }
 
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
@@ -39,6 +42,7 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     ...threadsSection(r),
     ...firstLoadSection(r),
     ...wireSection(r),
+    ...labSpeedSection(r),
   ];
   if (analysis) L.push(analysis);
   return L.join('\n');
@@ -529,4 +533,29 @@ function wireSection(r: Report): string[] {
   }
   L.push('');
   return L;
+}
+
+/** Issue 16's speed rows (`--only-lab-speed`): the strip, the triangle, a coefficient change, each with its target. */
+function labSpeedSection(r: Report): string[] {
+  const x = r.labSpeed;
+  if (!x) return [];
+  const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  const each = (c: { ms: number[] }) => c.ms.map(ms).join(', ');
+  const t = x.triangle;
+  return [
+    '## Per-layer α, strip and triangle (built app, bundled pair, wasm)',
+    '',
+    `Measured by \`npm run bench -- --only-lab-speed\` on ${x.date}, Chromium ${x.chromium}; **load average (1/5/15 min) ${la(x.load.before)} at start, ${la(x.load.after)} at end**, on 2 cores shared with other work: one run, one sample of each row, not a timing guarantee. ` +
+      'A fresh profile opens the built app (vite build + vite preview) at `#backend=wasm&alpha=0.50`; the bench drives the app through its own actions and takes each time in the page, from the action to the animation frame where the DOM shows the result (the 120 ms slider debounce and the render included). ' +
+      `Every row starts with the app idle: the live frontier complete (${ms(x.liveFrontierMs)} after opening) and no job running. A first estimate is 100 images of every set (the reference and every shift set, so the point has both coordinates); the strip's refinement (its Refine button, 5× the images) is not timed here. Targets: issue 16.`,
+    '',
+    '| Row | Time | Target |',
+    '|---|---|---|',
+    `| Sensitivity strip requested → complete (${x.strip.groups} groups × 2 settings, ${x.strip.imagesPerSet} images per set, every cell and the note's n on screen) | ${ms(x.stripMs)} | ≤ 30 s: ${verdict(x.stripMs <= 30_000)} |`,
+    `| Triangle requested (soups panel open, idle) → the current α's cell drawn | ${ms(t.currentMs)} | current first: ${t.currentFirst ? '**met**' : `**missed** (first: ${t.firstCell})`} |`,
+    `| Triangle requested → all ${t.cells} cells drawn, every one on ${x.strip.imagesPerSet} images of every set (${t.fromSoups} drawn at once from the soups' own points) | ${ms(t.allMs)} | fills progressively |`,
+    `| Group \`${x.groupChange.group}\` α moved → the setting's new point on screen (first estimate: 100 images per set), median of ${x.groupChange.ms.length} | ${ms(x.groupChange.stat.median)} (${each(x.groupChange)}) | ≤ 300 ms: ${verdict(x.groupChange.stat.median <= 300)} |`,
+    `| Plain α moved → the current point at the new α drawn from images (not the estimate), median of ${x.plainChange.ms.length} | ${ms(x.plainChange.stat.median)} (${each(x.plainChange)}) | ≤ 300 ms: ${verdict(x.plainChange.stat.median <= 300)} |`,
+    '',
+  ];
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { ensurePairs, OUT, type PairFiles } from './gen-pair';
 import { firstScreen, servedApp } from './firstScreen';
+import { labSpeed } from './labSpeed';
 import { wireBytes } from './wire';
 import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
 import { mixChunked } from './mix-variants';
@@ -561,6 +562,45 @@ async function onlyFirstScreenBytes(): Promise<void> {
   log(`load average ${l.before.map((x) => x.toFixed(2)).join(' ')} before, ${l.after.map((x) => x.toFixed(2)).join(' ')} after`);
 }
 
+/**
+ * `--only-lab-speed`: bench/labSpeed.ts (issue 16's speed rows), printed and written into the
+ * `labSpeed` field of the existing docs/benchmarks.json, like --only-first-screen-bytes.
+ */
+async function onlyLabSpeed(): Promise<void> {
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+  const r = await labSpeed(ROOT, join(OUT, 'dist-lab-speed'), CHROMIUM);
+  report.labSpeed = r;
+  const s = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+  const met = (ok: boolean) => (ok ? 'met' : 'missed');
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const t = r.triangle;
+  log(`built app, wasm, bundled pair: pair loaded ${s(r.pairLoadedMs)}, live frontier complete ${s(r.liveFrontierMs)} after opening`);
+  log(
+    `sensitivity strip (${r.strip.groups} groups × 2 settings, ${r.strip.imagesPerSet} images per set): ${s(r.stripMs)} (target ≤ 30 s: ${met(r.stripMs <= 30_000)})`,
+  );
+  log(
+    `triangle (${t.cells} cells, ${t.fromSoups} from the soups' points): current cell ${s(t.currentMs)}, all ${s(t.allMs)}; ` +
+      `first cell evaluated "${t.firstCell}" (current first: ${String(t.currentFirst)})`,
+  );
+  for (const [name, c] of [
+    [`group ${r.groupChange.group} α`, r.groupChange],
+    ['plain α', r.plainChange],
+  ] as const)
+    log(
+      `${name} change → new point on screen: median ${s(c.stat.median)} (${c.ms.map(s).join(', ')}) (target ≤ 300 ms: ${met(c.stat.median <= 300)})`,
+    );
+  log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(
+      report,
+      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
+      gpuNodeReport(),
+    ),
+  );
+}
+
 /** `--only-first-screen`: bench/firstScreen.ts, printed (one cold and one repeat visit). */
 async function onlyFirstScreen(): Promise<void> {
   const r = await firstScreen(ROOT, join(OUT, 'dist-first-screen'), CHROMIUM);
@@ -580,6 +620,7 @@ async function onlyFirstScreen(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--only-probe')) return onlyProbe();
+  if (process.argv.includes('--only-lab-speed')) return onlyLabSpeed();
   if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();
   if (process.argv.includes('--only-train-runtime')) return onlyTrainRuntime();
   if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();

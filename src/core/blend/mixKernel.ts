@@ -23,7 +23,7 @@ export const leb = (n: number): number[] => {
   } while (n !== 0);
   return out;
 };
-export const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
+const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
 export const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
 
 const I32 = 0x7f,
@@ -122,25 +122,28 @@ export interface MixExport {
   exact: boolean;
 }
 
-/** A module exporting each kernel under its name, each (out, a, b, n, alpha) → (). */
-export function mixModuleBytes(exports: readonly MixExport[]): Uint8Array<ArrayBuffer> {
-  const type = [0x60, 5, I32, I32, I32, I32, F64, 0];
+/**
+ * A module importing its memory as e.m (one page minimum) and exporting `fns` in order, all of one
+ * function type `params` → (): the framing every kernel here shares.
+ */
+export function kernelModule(params: readonly number[], fns: readonly { name: string; body: number[] }[]): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(1, vec([type])),
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(1, vec([[0x60, params.length, ...params, 0]])),
     ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec(exports.map(() => [0]))),
-    ...section(7, vec(exports.map((e, i) => [...name(e.name), 0x00, i]))),
-    ...section(10, vec(exports.map((e) => kernel(e.exact)))),
+    ...section(3, vec(fns.map(() => [0]))),
+    ...section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, i]))),
+    ...section(10, vec(fns.map((f) => f.body))),
   ]);
+}
+
+/** A module exporting each kernel under its name, each (out, a, b, n, alpha) → (). */
+export function mixModuleBytes(exports: readonly MixExport[]): Uint8Array<ArrayBuffer> {
+  return kernelModule(
+    [I32, I32, I32, I32, F64],
+    exports.map((e) => ({ name: e.name, body: kernel(e.exact) })),
+  );
 }
 
 /** The module the CPU blender runs: the exact kernel alone, as `mix`. */
@@ -243,21 +246,5 @@ function soupKernel(k: number): number[] {
 /** The soup module for K terms: one export, `soup(out, table, n)`; offsets are bytes into e.m. */
 export function soupModuleBytes(k: number): Uint8Array<ArrayBuffer> {
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`the soup kernel sums at least one member, got ${k}`);
-  const type = [0x60, 3, I32, I32, I32, 0];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(1, vec([type])),
-    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('soup'), 0x00, 0]])),
-    ...section(10, vec([soupKernel(k)])),
-  ]);
+  return kernelModule([I32, I32, I32], [{ name: 'soup', body: soupKernel(k) }]);
 }

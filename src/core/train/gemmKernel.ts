@@ -9,7 +9,7 @@
 //     for j in 0..pn step 8: for i in 0..m step 4:  ;; (multiple of 8) of row stride p, depth k ≥ 1
 //       acc[r][h] = 0; for q in 0..k: b = B[q, j..j+8]; acc[r] += splat(A[i+r, q])·b
 //       C[i+r, j..j+8] = acc[r])
-import { leb, section, vec } from '../blend/mixKernel';
+import { kernelModule, leb, vec } from '../blend/mixKernel';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -140,21 +140,5 @@ function gemmBody(): number[] {
 
 /** A module importing its memory as e.m and exporting `gemm(a, b, c, m, k, p, pn)`. */
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
-  const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(1, vec([type])),
-    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('gemm'), 0x00, 0]])),
-    ...section(10, vec([gemmBody()])),
-  ]);
+  return kernelModule([I32, I32, I32, I32, I32, I32, I32], [{ name: 'gemm', body: gemmBody() }]);
 }

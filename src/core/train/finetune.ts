@@ -7,21 +7,15 @@ import { parseModel, serializeModel } from '../onnx/model';
 import { replaceInitializers } from '../onnx/initializers';
 import { yieldToEventLoop } from '../util/yield';
 import { TrainingError, seededRandom, shuffleInPlace } from './data';
-import { AdamW, cosineLr } from './optimizer';
+import { AdamW, cosineLr, type TrainingSchedule } from './optimizer';
 import { Tower, towerParams, TOWER_INPUT, type TowerParam } from './tower';
 import type { TowerRuntime } from './gemm';
 
 const PIXELS = 3 * TOWER_INPUT * TOWER_INPUT;
 const MICRO_BATCH = 32;
 
-export interface FineTuneOptions {
-  epochs: number;
-  /** Images per step; cut to the data when there are fewer. */
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  warmup: number;
-  seed: number;
+/** Weight decay reaches conv, proj and head weights only (tools/train.py param_groups). */
+export interface FineTuneOptions extends TrainingSchedule {
   /** Flip each image left-right with probability ½ (tools/train.py augment, flip=True). */
   flip: boolean;
   /** Held-out images whose accuracy is measured before training and at each epoch's end. */

@@ -15,21 +15,11 @@
 // cross-origin-isolated page, which might win at CLIP's size.
 import { yieldToEventLoop } from '../util/yield';
 import { TrainingError, checkLabelled, seededRandom, shuffleInPlace, type Features, type LabelledFeatures } from './data';
-import { AdamW, cosineLr } from './optimizer';
+import { AdamW, cosineLr, type TrainingSchedule } from './optimizer';
 import { checkHead, type LinearHead } from './head';
 
-export interface LinearProbeOptions {
-  epochs: number;
-  /** Images per step; a batch larger than the data is cut to the data (a small folder still trains). */
-  batchSize: number;
-  /** Peak learning rate of the cosine schedule. */
-  lr: number;
-  /** AdamW's decoupled weight decay, on the weight and the bias alike (as tools/train.py's probe). */
-  weightDecay: number;
-  /** Steps of linear warmup. */
-  warmup: number;
-  /** Seeds the order of the images in each epoch: the same seed, data and options give the same head, bit for bit. */
-  seed: number;
+/** The probe's weight decay reaches the weight and the bias alike (as tools/train.py's probe). */
+export interface LinearProbeOptions extends TrainingSchedule {
   /** Held-out images: their accuracy is measured after every epoch. */
   validation?: LabelledFeatures;
 }

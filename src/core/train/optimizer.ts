@@ -8,6 +8,21 @@ export function cosineLr(step: number, total: number, base: number, warmup: numb
   return base * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t)));
 }
 
+/** The schedule both trainers (the probe and end-to-end) take, as tools/train.py's configs name it. */
+export interface TrainingSchedule {
+  epochs: number;
+  /** Images per step; a batch larger than the data is cut to the data (a small folder still trains). */
+  batchSize: number;
+  /** Peak learning rate of the cosine schedule. */
+  lr: number;
+  /** AdamW's decoupled weight decay (which tensors it reaches is each trainer's own). */
+  weightDecay: number;
+  /** Steps of linear warmup. */
+  warmup: number;
+  /** Seeds the order of the images in each epoch: the same seed, data and options give the same weights, bit for bit. */
+  seed: number;
+}
+
 export interface AdamWOptions {
   weightDecay: number;
   beta1?: number;

@@ -235,7 +235,7 @@ function throughputSection(r: Report): string[] {
   const ips = (x: Stat) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
   L.push('## In-page vs Node inference throughput (bundled classifier)', '');
   L.push(
-    `Measured by \`npm run bench -- --only-throughput\` on ${t.date} (${t.durationS.toFixed(0)} s), apart from the run above; Chromium ${t.browser.version}, crossOriginIsolated=${String(t.browser.crossOriginIsolated)}, hardwareConcurrency=${t.browser.hardwareConcurrency}. **Load average (1/5/15 min): ${la(t.load.start)} at start; ${t.load.rounds.map(la).join('; ')} after each round; ${la(t.load.end)} at end**, on 2 cores shared with other work. The same ${t.pool} eval images of the bundled pair, normalised once (outside the timing), run through each session in batches; images/s = ${t.pool} ÷ one pass, median (min–max) over ${t.rounds} rounds. Every case runs once per round, rounds alternate the order, and both pages stay open, so Node and page cases share the load of each round. "÷ Node (same)" divides by Node at the same threads and batch (threads × sessions together; the engine by Node's engine, which runs onnxruntime-node's default of 2 threads); "÷ Node best" by the fastest Node case. Builds: the app loads \`onnxruntime-web/webgpu\`, whose wasm EP runs \`ort-wasm-simd-threaded.asyncify.wasm\` (26.8 MB); \`onnxruntime-web/wasm\` runs \`ort-wasm-simd-threaded.wasm\` (14.2 MB, no asyncify). Target (issue 15): page ≥ 0.6× Node.`,
+    `Measured by \`npm run bench -- --only-throughput\` on ${t.date} (${t.durationS.toFixed(0)} s), apart from the run above; Chromium ${t.browser.version}, crossOriginIsolated=${String(t.browser.crossOriginIsolated)}, hardwareConcurrency=${t.browser.hardwareConcurrency}. **Load average (1/5/15 min): ${la(t.load.start)} at start; ${t.load.rounds.map(la).join('; ')} after each round; ${la(t.load.end)} at end**, on 2 cores shared with other work. The same ${t.pool} eval images of the bundled pair, normalised once (outside the timing), run through each session in batches; images/s = ${t.pool} ÷ one pass, median (min–max) over ${t.rounds} rounds. Every case runs once per round, rounds alternate the order, and both pages stay open, so Node and page cases share the load of each round. "÷ Node (same)" divides by Node at the same threads and batch (threads × sessions together; the engine by Node's engine, which runs onnxruntime-node's default of 2 threads); "÷ Node best" by the fastest Node case. Builds: *asyncify* is \`onnxruntime-web/webgpu\`'s \`ort-wasm-simd-threaded.asyncify.wasm\` (26.8 MB), which the app now loads only for its WebGPU backend (its wasm backend ran it too until issue 15's first-screen change, 43c9e4e); *wasm-only* is \`onnxruntime-web/wasm\`'s \`ort-wasm-simd-threaded.wasm\` (14.2 MB), which the app's wasm backend and its evaluation lanes run since then. The main-thread page cases run the asyncify build. Target (issue 15): page ≥ 0.6× Node.`,
     '',
   );
   L.push('| Where | Session | Threads × sessions | Batch | Images/s | ÷ Node (same) | ÷ Node best |', '|---|---|---|---|---|---|---|');
@@ -257,7 +257,7 @@ function throughputSection(r: Report): string[] {
   };
   for (const c of t.cases) {
     const ref = same(c);
-    const build = c.build === 'plain' ? 'wasm-only build' : "app's asyncify build";
+    const build = c.build === 'plain' ? 'wasm-only build' : 'asyncify build';
     const where =
       c.where === 'node'
         ? 'Node (onnxruntime-node, cpu EP)'

@@ -15,35 +15,37 @@ function ExportProgress() {
   );
 }
 
+function ExportButton({ title, onClick, testId, children }: { title: string; onClick(): void; testId: string; children: string }) {
+  const idle = useStore((s) => s.probe.running === null && s.trainedExport === null);
+  return (
+    <button type="button" className="small" disabled={!idle} title={title} onClick={onClick} data-testid={testId}>
+      {children}
+    </button>
+  );
+}
+
 export function TrainedExport() {
   const memberId = useStore((s) => s.probe.result?.memberId ?? null);
-  const idle = useStore((s) => s.probe.running === null && s.trainedExport === null);
   const listed = useStore((s) => memberId !== null && (s.pair?.members.some((m) => m.id === memberId) ?? false));
   const { exportTrainedOnnx, exportTrainedBundle } = useActions();
   if (memberId === null || !listed) return null;
   return (
     <p className="small" data-testid="trained-export">
       It lives in this page until another pair loads. Keep it:{' '}
-      <button
-        type="button"
-        className="small"
-        disabled={!idle}
+      <ExportButton
         title="The zero-shot graph with the trained weights in its initializers: the model at α = 1 with this member"
         onClick={() => void exportTrainedOnnx(memberId)}
-        data-testid="trained-export-onnx"
+        testId="trained-export-onnx"
       >
         Download its ONNX
-      </button>{' '}
-      <button
-        type="button"
-        className="small"
-        disabled={!idle}
+      </ExportButton>{' '}
+      <ExportButton
         title="The manifest with this member added and every file it lists; drop the .zip (or its unzipped folder) on this page to load it"
         onClick={() => void exportTrainedBundle(memberId)}
-        data-testid="trained-export-bundle"
+        testId="trained-export-bundle"
       >
         Download the bundle with it (.zip)
-      </button>
+      </ExportButton>
       <ExportProgress />
     </p>
   );

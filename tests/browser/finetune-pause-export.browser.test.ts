@@ -3,29 +3,19 @@
 // while paused leaves the members as they were; a trained probe downloads as its ONNX and as the
 // bundle's .zip, and that zip, dropped on the page, loads with the member selectable and giving the
 // in-memory member's logits.
-import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { openPage, type Session } from './setup/chromium';
+import type { Session } from './setup/chromium';
 import { appState, withActions, withDebug } from './setup/page';
+import { trainingPage } from './setup/trainingFolder';
 import { LONG_TEST_MS, PAIR_LOAD_MS, SLOW_UPDATE_MS } from '../support/timeouts';
 
+const training = trainingPage(48);
 let s: Session;
-let folder: string;
-const IMAGES = 48;
-
-beforeAll(async () => {
-  folder = mkdtempSync(join(tmpdir(), 'wiseft-pause-export-'));
-  execFileSync('.venv/bin/python', ['-m', 'tools.training_folder', '--n', String(IMAGES), '--out', join(folder, 'shapes-train')]);
-  s = await openPage(`${inject('baseUrl')}#backend=wasm`);
-  await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_LOAD_MS });
-}, PAIR_LOAD_MS);
-afterAll(async () => {
-  await s?.close();
-  rmSync(folder, { recursive: true, force: true });
+beforeAll(() => {
+  s = training.session();
 });
 
 const memberIds = () => appState(s.page, (st) => st.pair!.members.map((m) => m.id));
@@ -35,7 +25,7 @@ const waitFor = (f: () => boolean) => s.page.waitForFunction(f, undefined, { tim
 /** Clicks `testId` and saves what it downloads; the file's path. */
 async function download(testId: string, name: string): Promise<string> {
   const [d] = await Promise.all([s.page.waitForEvent('download', { timeout: SLOW_UPDATE_MS }), s.page.click(`[data-testid="${testId}"]`)]);
-  const path = join(folder, name);
+  const path = join(training.scratch(), name);
   await d.saveAs(path);
   return path;
 }
@@ -75,7 +65,7 @@ describe('Pause, and the downloads of a member trained in the page', () => {
     'a paused end-to-end job makes no step while an α on the slider is evaluated; Resume goes on; Cancel while paused adds nothing',
     async () => {
       const before = await memberIds();
-      await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
+      await s.page.setInputFiles('[data-testid="probe-folder-input"]', training.folder());
       await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
       await s.page.fill('[data-testid="finetune-epochs"]', '1000');
       await s.page.fill('[data-testid="finetune-batch"]', '16');
@@ -110,7 +100,7 @@ describe('Pause, and the downloads of a member trained in the page', () => {
   it(
     'a probe downloads as its ONNX and as the bundle .zip; the zip dropped on the page loads with the member, giving the same logits',
     async () => {
-      await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
+      await s.page.setInputFiles('[data-testid="probe-folder-input"]', training.folder());
       await s.page.selectOption('[data-testid="probe-method"]', 'linear-probe');
       await withActions(s.page, (a) => a.startProbe({ epochs: 10 }));
       await s.page.waitForSelector('[data-testid="trained-export-bundle"]', { timeout: SLOW_UPDATE_MS });

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -13,6 +13,7 @@ import { ortNode } from '../src/core/runtime/ort-node';
 import { ensurePairs, OUT, type PairFiles } from './gen-pair';
 import { firstScreen, servedApp } from './firstScreen';
 import { labSpeed } from './labSpeed';
+import { bundleZip } from './bundleZip';
 import { wireBytes } from './wire';
 import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
 import { mixChunked } from './mix-variants';
@@ -618,7 +619,19 @@ async function onlyFirstScreen(): Promise<void> {
   log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
 }
 
+/** `--only-bundle-zip`: bench/bundleZip.ts on the bundled pair, printed (5 runs). */
+async function onlyBundleZip(): Promise<void> {
+  const r = await bundleZip(dirname(BUNDLED), 5);
+  const ms = (x: Stat) => `median ${x.median.toFixed(0)} ms (${x.min.toFixed(0)}–${x.max.toFixed(0)}, n = ${x.n})`;
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  log(
+    `bundled pair + a member as one .zip (${(r.zipBytes / 2 ** 20).toFixed(1)} MB, ${r.files} files), Node: write ${ms(r.writeMs)}, unpack ${ms(r.unpackMs)}`,
+  );
+  log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--only-bundle-zip')) return onlyBundleZip();
   if (process.argv.includes('--only-probe')) return onlyProbe();
   if (process.argv.includes('--only-lab-speed')) return onlyLabSpeed();
   if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();

@@ -550,7 +550,7 @@ export class Explorer {
     images: ProbeImages,
     zeroShotHead: LinearHead,
     settings: ProbeSettings,
-    onProgress: (p: ProbeProgress) => void,
+    onProgress: (p: ProbeProgress) => unknown,
     signal?: AbortSignal,
   ): Promise<ProbeOutcome> {
     const p = this.requirePair();
@@ -567,7 +567,7 @@ export class Explorer {
     zeroShot: Uint8Array,
     images: ProbeImages,
     settings: EndToEndSettings,
-    onProgress: (p: EndToEndProgress) => void,
+    onProgress: (p: EndToEndProgress) => unknown,
     signal?: AbortSignal,
   ): Promise<EndToEndOutcome> {
     const { preprocess } = this.requirePair().manifest;

@@ -12,6 +12,7 @@ import { createEngineSession, type EngineSession } from './controllers/engineSes
 import { createView, syncHash, type ViewController } from './controllers/view';
 import { createSamples, type SamplesController } from './controllers/samples';
 import { createLinearProbe, type LinearProbeController } from './controllers/linearProbe';
+import { createTrainedExport, type TrainedExportController } from './controllers/trainedExport';
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
@@ -32,6 +33,8 @@ export interface AppActions
   selectMember(id: string): Promise<boolean>;
   cancelLoad(): void;
   loadEvalFolder(files: PathBlob[], reference?: string | null): Promise<boolean>;
+  /** One dropped .zip: a bundle (a manifest.json at its top) loads as the pair, anything else as eval sets. */
+  loadZip(files: PathBlob[]): Promise<boolean>;
   exportBlended(): Promise<void>;
   /** Evaluate: starts (or restarts, superseding) the progressive evaluation with the current α first, lifting a Cancel. */
   scheduleEvaluation(delayMs?: number): void;
@@ -51,6 +54,11 @@ export interface AppActions
   setFineTuneSettings(patch: Partial<State['probe']['fineTune']>): void;
   startProbe(options?: { epochs?: number; seed?: number }): Promise<void>;
   cancelProbe(): void;
+  /** Pauses or resumes the running training job. */
+  setProbePaused(paused: boolean): void;
+  /** Downloads a member trained in the page: its ONNX file, or the bundle with it as one .zip. */
+  exportTrainedOnnx(memberId: string): Promise<void>;
+  exportTrainedBundle(memberId: string): Promise<void>;
   dismiss(id: number): void;
   /** The bundled pair's manifest URL (the "Bundled pair" button). */
   bundledPairUrl(): string;
@@ -81,6 +89,7 @@ interface Controllers {
   lab: LabController;
   samples: SamplesController;
   probe: LinearProbeController;
+  trainedExport: TrainedExportController;
   moved: MovedController;
   layers: LayersController;
   soups: SoupsController;
@@ -111,6 +120,9 @@ function featureActions(c: Controllers) {
     setFineTuneSettings: (patch: Parameters<LinearProbeController['setFineTune']>[0]) => probe.setFineTune(patch),
     startProbe: (options: Parameters<LinearProbeController['start']>[0]) => probe.start(options),
     cancelProbe: () => probe.cancel(),
+    setProbePaused: (paused: boolean) => probe.setPaused(paused),
+    exportTrainedOnnx: (memberId: string) => c.trainedExport.exportTrainedOnnx(memberId),
+    exportTrainedBundle: (memberId: string) => c.trainedExport.exportTrainedBundle(memberId),
     requestThumbnails: (setId: string, indices: number[]) => samples.requestThumbnails(setId, indices),
     setLessonSet: (id: Parameters<SamplesController['setLessonSet']>[0]) => samples.setLessonSet(id),
   };
@@ -125,6 +137,7 @@ function actionsOf(store: Store, env: AppEnv, c: Controllers): AppActions {
     selectMember: (id) => session.selectMember(id),
     cancelLoad: () => session.cancelLoad(),
     loadEvalFolder: (files, reference) => session.loadEvalFolder(files, reference),
+    loadZip: (files) => session.loadZip(files),
     exportBlended: () => session.exportBlended(),
     scheduleEvaluation: (delayMs) => evaluation.resume(delayMs),
     cancelEvaluation: () => evaluation.cancel(),
@@ -172,6 +185,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
     lab: createLab(store, alpha),
     samples: createSamples(engine, store),
     probe: createLinearProbe(engine, store),
+    trainedExport: createTrainedExport(engine, store),
     moved: createMoved(engine, store),
     layers: createLayers(engine, store),
     soups: createSoups(engine, store),
@@ -192,7 +206,7 @@ export function createApp(engine: EngineApi, env: AppEnv, store: Store = useStor
       evaluation.dispose();
       sweepCheck.dispose();
       cache?.dispose();
-      for (const d of [uploads, alpha, c.samples, c.probe, c.moved, c.layers, c.soups, c.calibration]) d.dispose();
+      for (const d of [uploads, alpha, c.samples, c.probe, c.trainedExport, c.moved, c.layers, c.soups, c.calibration]) d.dispose();
     },
   };
 }

@@ -187,6 +187,8 @@ export interface ProbeSlice {
     folder: { name: string; files: number } | null;
     /** The job running, by id; null when none. */
     running: number | null;
+    /** The running job holds between two steps until resumed (Cancel still stops it). */
+    paused: boolean;
     /** What trains: the head alone (a linear probe) or every weight of the image tower (end to end). */
     method: 'linear-probe' | 'end-to-end';
     /** End-to-end settings (the pipeline's recipe, fewer epochs: core/train/endToEnd.ts PAGE_FINETUNE). */
@@ -212,6 +214,7 @@ export const PAGE_FINETUNE = { epochs: 2, lr: 1e-4, batchSize: 128 } as const;
 export const initialProbe: ProbeSlice['probe'] = {
   folder: null,
   running: null,
+  paused: false,
   method: 'linear-probe',
   fineTune: PAGE_FINETUNE,
   stage: null,
@@ -220,6 +223,11 @@ export const initialProbe: ProbeSlice['probe'] = {
   result: null,
   error: null,
 };
+
+/** A download of a member trained in the page under way (controllers/trainedExport.ts): which, and how far. */
+export interface TrainedExportSlice {
+  trainedExport: { memberId: string; what: 'onnx' | 'bundle'; done: number; total: number } | null;
+}
 
 /** "What fine-tuning moved": the panel (collapsed until opened), its report for the pair, its sort and the tensor clicked. */
 export interface MovedSlice {
@@ -259,6 +267,7 @@ export type State = PairSlice &
   ImportSlice &
   LabSlice &
   ProbeSlice &
+  TrainedExportSlice &
   MovedSlice &
   MessageSlice;
 export type Store = StoreApi<State>;
@@ -344,6 +353,7 @@ export function initialState(h: HashState = parseHash('')): State {
     prediction: null,
     revealed: false,
     probe: initialProbe,
+    trainedExport: null,
     movedOpen: false,
     moved: { status: 'none' },
     movedSort: MODEL_ORDER,

@@ -75,13 +75,15 @@ function useGlobalKeys(actions: AppActions): void {
   }, [actions]);
 }
 
-/** A drop is a pair (manifest + models), eval sets (folders, a zip) or images to classify. */
+/** A drop is a pair (manifest + models, or a zip of them), eval sets (folders, a zip) or images to classify. */
 async function routeDrop(actions: AppActions, data: DataTransfer): Promise<void> {
   const files = await filesFromDrop(data);
   if (files.length === 0) return;
   if (looksLikePair(files)) {
     await actions.loadPair({ kind: 'files', files }, 'the dropped pair');
-  } else if (files.some((f) => f.path.includes('/')) || (files.length === 1 && /\.zip$/i.test(files[0]!.path))) {
+  } else if (files.length === 1 && /\.zip$/i.test(files[0]!.path)) {
+    await actions.loadZip(files);
+  } else if (files.some((f) => f.path.includes('/'))) {
     await actions.loadEvalFolder(files);
   } else {
     await actions.addUploads(files.map((f) => f.blob));

@@ -6,6 +6,7 @@ import { useActions } from './actions';
 import { FilePicker } from './FilePicker';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
+import { TrainedExport } from './TrainedExport';
 
 /** The test that proves the claim in the panel's last line. */
 export const PROOF_TEST = 'tests/node/linear-probe.node.test.ts';
@@ -19,12 +20,13 @@ const PHASES = {
 } as const;
 
 function ProbeStatus({ probe }: { probe: State['probe'] }) {
-  const { stage, validation, result, running, loss, error } = probe;
+  const { stage, validation, result, running, loss, error, paused } = probe;
   return (
     <div className="small" role="status" data-testid="probe-status">
       {running !== null && stage && (
         <p>
           {PHASES[stage.phase]} {stage.done} / {stage.total}
+          {paused && ' (paused)'}
           <progress max={stage.total} value={stage.done} />
         </p>
       )}
@@ -53,7 +55,7 @@ function ProbeStatus({ probe }: { probe: State['probe'] }) {
 }
 
 function ProbeControls({ probe }: { probe: State['probe'] }) {
-  const { chooseProbeFolder, startProbe, cancelProbe } = useActions();
+  const { chooseProbeFolder, startProbe, cancelProbe, setProbePaused } = useActions();
   return (
     <div className="probe-controls">
       <FilePicker
@@ -71,9 +73,14 @@ function ProbeControls({ probe }: { probe: State['probe'] }) {
           Start
         </button>
       ) : (
-        <button type="button" className="small" onClick={cancelProbe} data-testid="probe-cancel">
-          Cancel
-        </button>
+        <>
+          <button type="button" className="small" onClick={() => setProbePaused(!probe.paused)} data-testid="probe-pause">
+            {probe.paused ? 'Resume' : 'Pause'}
+          </button>{' '}
+          <button type="button" className="small" onClick={cancelProbe} data-testid="probe-cancel">
+            Cancel
+          </button>
+        </>
       )}{' '}
       {probe.folder && (
         <span className="muted">
@@ -179,6 +186,7 @@ export function LinearProbePanel() {
       <MethodChoice probe={probe} />
       <ProbeControls probe={probe} />
       <ProbeStatus probe={probe} />
+      <TrainedExport />
       <p className="small" data-testid="probe-proof">
         For a linear probe, interpolating the head's weights equals the output-space ensemble: logits are linear in the head, so (1 − α)·W₀z
         + α·W₁z = ((1 − α)·W₀ + α·W₁)·z. Proven on the bundled pair by <code>{PROOF_TEST}</code> (“weight-space interpolation of the head is

@@ -224,6 +224,15 @@ function PairButtons({ hasPair }: { hasPair: boolean }) {
       >
         Open pair folder…
       </FilePicker>
+      <FilePicker
+        className="button"
+        accept=".zip,application/zip"
+        title="A bundle as one .zip: its folder zipped, or one this page wrote with a member trained here"
+        testId="pair-zip-input"
+        onFiles={(files) => void loadPair({ kind: 'files', files: filesFromInput(files) }, 'the dropped pair')}
+      >
+        Open pair .zip…
+      </FilePicker>
       <button type="button" onClick={() => void loadPair({ kind: 'url', url: bundledPairUrl() }, 'the bundled pair')}>
         Bundled pair
       </button>

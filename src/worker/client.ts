@@ -34,6 +34,7 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     evaluateLayers: (job, onEvent) => r.evaluateLayers(job, Comlink.proxy(onEvent)),
     evaluateSoups: (job, onEvent) => r.evaluateSoups(job, Comlink.proxy(onEvent)),
     cancel: (jobId) => r.cancel(jobId),
+    zipHoldsBundle: (zip) => r.zipHoldsBundle(zip),
     useEvalFolder: (files, reference, onProgress) => r.useEvalFolder(files, reference, Comlink.proxy(onProgress)),
     evalLabels: () => r.evalLabels(),
     evalImages: (setId, indices) => r.evalImages(setId, indices),
@@ -45,6 +46,9 @@ function overComlink(r: Comlink.Remote<EngineApi>): EngineApi {
     trainLinearProbe: (job, onEvent) => r.trainLinearProbe(job, Comlink.proxy(onEvent)),
     fineTuneEndToEnd: (job, onEvent) => r.fineTuneEndToEnd(job, Comlink.proxy(onEvent)),
     cancelTraining: (jobId) => r.cancelTraining(jobId),
+    setTrainingPaused: (jobId, paused) => r.setTrainingPaused(jobId, paused),
+    exportTrainedOnnx: (memberId) => r.exportTrainedOnnx(memberId),
+    exportBundle: (memberId, onProgress) => r.exportBundle(memberId, Comlink.proxy(onProgress)),
     moved: () => r.moved(),
     calibration: (req) => r.calibration(req),
   };

@@ -29,6 +29,8 @@ import { sendEvalLabels, sendEvalImages } from './evalSamples';
 import { runFineTuneJob, runTrainingJob, type TrainingDeps, type TrainedOutcome } from './trainingJob';
 import { openLaneWorkers, requestFrontierEngines } from './evalLanes';
 import { withTrainedMember, type TrainedMember } from '../core/train/member';
+import { PauseGate } from '../core/train/pause';
+import { isOneZip, unzipBundle, zipBundleWithMember, zipHoldsBundle } from '../core/bundle/zip';
 import {
   EngineError,
   DEBUG_WORKER_NAME,
@@ -62,7 +64,7 @@ let runningJob: number | null = null;
 // Linear probes trained here: members of the loaded bundle that live in memory until another pair
 // loads (their bytes are one checkpoint each, small beside the engine's copies of the weights).
 const trained = new Map<string, TrainedMember>();
-const trainingJobs = new Map<number, AbortController>();
+const trainingJobs = new Map<number, { ctl: AbortController; pause: PauseGate }>();
 let probeCount = 0;
 const cacheStats: CacheStats = { hits: 0, misses: 0, corrupt: 0 };
 // Every engine's sessions and GPU buffers, across fallbacks: what the debug resources() counts.
@@ -263,8 +265,8 @@ const api: EngineApi = {
     return adopt(await chooseRuntime(runtimeDeps, choice));
   },
 
-  loadPair(req, onProgress, member) {
-    return load(req, onProgress, { member, unknownMember: 'default' });
+  async loadPair(req, onProgress, member) {
+    return load(await unzippedRequest(req), onProgress, { member, unknownMember: 'default' });
   },
 
   /**
@@ -322,6 +324,10 @@ const api: EngineApi = {
     explorer?.cancel();
   },
 
+  zipHoldsBundle(zip) {
+    return zipHoldsBundle(zip);
+  },
+
   async useEvalFolder(files, reference, onProgress) {
     const ex = need();
     const pair = ex.current;
@@ -376,7 +382,24 @@ const api: EngineApi = {
   },
 
   async cancelTraining(jobId) {
-    trainingJobs.get(jobId)?.abort(new EngineError('cancelled', 'the training was cancelled'));
+    trainingJobs.get(jobId)?.ctl.abort(new EngineError('cancelled', 'the training was cancelled'));
+  },
+
+  async setTrainingPaused(jobId, paused) {
+    const pause = trainingJobs.get(jobId)?.pause;
+    if (paused) pause?.pause();
+    else pause?.resume();
+  },
+
+  async exportTrainedOnnx(memberId) {
+    const bytes = trainedOfPair(memberId).bytes.slice();
+    return Comlink.transfer(bytes, [bytes.buffer]);
+  },
+
+  async exportBundle(memberId, onProgress) {
+    const t = trainedOfPair(memberId);
+    const zip = await zipBundleWithMember(sourceFor(lastRequest!), t, onProgress);
+    return Comlink.transfer(zip, [zip.buffer as ArrayBuffer]);
   },
 
   async moved() {
@@ -405,12 +428,13 @@ async function trainInWorker(
   const req = lastRequest;
   if (!pair || !req) throw new EngineError('no-pair', 'load a pair first');
   const ctl = new AbortController();
-  trainingJobs.set(job.id, ctl);
+  const pause = new PauseGate();
+  trainingJobs.set(job.id, { ctl, pause });
   try {
     // The zero-shot checkpoint, from the cache or the dropped files: the engine keeps no copy of it.
     const { zeroShot } = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
     await imagesArrived();
-    const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)) };
+    const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)), pause };
     const r = await run(deps, ctl.signal);
     if (r === 'cancelled') return { status: 'cancelled', jobId: job.id };
     if (lastRequest !== req)
@@ -422,6 +446,18 @@ async function trainInWorker(
   } finally {
     trainingJobs.delete(job.id);
   }
+}
+
+/** A member trained on the loaded pair (the list empties when another pair loads). */
+function trainedOfPair(memberId: string): TrainedMember {
+  const t = trained.get(memberId);
+  if (!t || !lastRequest) throw new EngineError('unknown-member', `no member '${memberId.slice(0, 80)}' was trained on the loaded pair`);
+  return t;
+}
+
+/** A dropped .zip of a bundle, unpacked once: switching members or training reads its files, not the zip again. */
+async function unzippedRequest(req: PairRequest): Promise<PairRequest> {
+  return req.kind === 'files' && isOneZip(req.files) ? { kind: 'files', files: await unzipBundle(req.files) } : req;
 }
 
 function nextProbeId(taken: readonly string[]): string {

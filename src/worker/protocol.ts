@@ -313,6 +313,8 @@ export interface EngineApi {
   evaluateSoups(job: SoupJob, onEvent: (e: SoupEvent) => void): Promise<SoupResult>;
   /** Stops job `jobId` if it is the one running (it resolves 'superseded'); a later job is left alone. */
   cancel(jobId: number): Promise<void>;
+  /** Whether a dropped .zip is a bundle (a manifest.json at its top) or eval sets; only its directory is read. */
+  zipHoldsBundle(zip: Blob): Promise<boolean>;
   /** The user's own eval sets from a <set>/<class>/<image> folder or a zip of one. */
   useEvalFolder(files: PathBlob[], reference: string | null, onProgress: (done: number, total: number) => void): Promise<EvalFolderResult>;
   /** The class of every eval image, so the page can group its per-image results by class. */
@@ -342,6 +344,25 @@ export interface EngineApi {
   fineTuneEndToEnd(job: FineTuneJob, onEvent: (e: TrainingEvent) => void): Promise<TrainingResult>;
   /** Stops training job `jobId` (a probe or an end-to-end fine-tune) if it is running (it resolves 'cancelled'). */
   cancelTraining(jobId: number): Promise<void>;
+  /**
+   * Pauses (true) or resumes (false) training job `jobId`: paused, it holds between two steps (an
+   * epoch, a feature batch, a decoded group of images) and takes no CPU; cancelTraining still stops
+   * it. A job that is not running is left alone.
+   */
+  setTrainingPaused(jobId: number, paused: boolean): Promise<void>;
+  /**
+   * The ONNX file of member `memberId`, trained in this page: the zero-shot graph with the trained
+   * weights in its initializers, the very bytes the engine blends as that member.
+   * @throws EngineError 'unknown-member' for an id no member trained on this pair has.
+   */
+  exportTrainedOnnx(memberId: string): Promise<Uint8Array>;
+  /**
+   * The loaded bundle with member `memberId` (trained in this page) added, as one .zip: its
+   * manifest and every file it lists, each checked as a load checks it. Dropped on the page, the
+   * zip (or its folder) loads with that member selectable.
+   * @throws EngineError 'unknown-member' as exportTrainedOnnx does.
+   */
+  exportBundle(memberId: string, onProgress: (done: number, total: number) => void): Promise<Uint8Array>;
   /**
    * What fine-tuning moved: per tensor, every member's ‖θₖ − θ₀‖ / ‖θ₀‖, the cosine between two
    * members' deltas, and histograms of the changes. Members other than the loaded one are read

@@ -4,6 +4,8 @@
 // Its events reach the page in order, before its result.
 import type { Explorer } from '../core/explorer';
 import { planTrainingFolder } from '../core/train/folder';
+import { FOLDER_RECIPE } from '../core/train/probe';
+import type { PauseGate } from '../core/train/pause';
 import { readHead, writeHead } from '../core/train/head';
 import { endToEndText, probeText, trainedMember, type TrainedMember } from '../core/train/member';
 import { packRgb } from '../core/image/pack';
@@ -19,6 +21,8 @@ export interface TrainingDeps {
   zeroShot: Uint8Array;
   pair: { classes: string[]; inputSize: number };
   memberId: string;
+  /** Pause and resume: the job holds between two steps while it is paused. */
+  pause?: PauseGate;
 }
 
 export interface TrainedOutcome {
@@ -58,7 +62,8 @@ export function runTrainingJob(
         ),
       signal,
     );
-    const facts = { id: deps.memberId, seed: job.seed, trainCount: r.trainCount, validation: r.validation };
+    const recipe = { epochs: job.epochs, lr: FOLDER_RECIPE.lr, batchSize: FOLDER_RECIPE.batchSize };
+    const facts = { id: deps.memberId, seed: job.seed, trainCount: r.trainCount, validation: r.validation, recipe };
     const member = await trainedMember(writeHead(deps.zeroShot, r.head), facts, probeText(facts));
     return { member, trainCount: r.trainCount, validation: r.validation };
   });
@@ -80,7 +85,7 @@ export function runFineTuneJob(
       (p) => send({ kind: 'step', jobId: job.id, ...p }),
       signal,
     );
-    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation };
+    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation, recipe: { epochs, lr, batchSize } };
     const member = await trainedMember(r.model, facts, endToEndText(facts, epochs));
     return { member, trainCount: r.trainCount, validation: r.validation };
   });
@@ -94,10 +99,14 @@ async function runFolderJob(
   job: TrainingJob,
   onEvent: (e: TrainingEvent) => unknown,
   signal: AbortSignal,
-  train: (images: { pixels: Uint8Array; labels: Int32Array }, send: (e: TrainingEvent) => void) => Promise<Trained>,
+  train: (images: { pixels: Uint8Array; labels: Int32Array }, send: (e: TrainingEvent) => Promise<void>) => Promise<Trained>,
 ): Promise<TrainedOutcome | 'cancelled'> {
   const events = eventChannel(onEvent);
-  const send = events.send;
+  // The trainers await what `send` returns between two steps: while paused, that waits for Resume.
+  const send = (e: TrainingEvent) => {
+    events.send(e);
+    return deps.pause?.passed(signal) ?? Promise.resolve();
+  };
   try {
     const decoded = await decodeFolder(job.files, deps.pair, signal, (done, total) => send({ kind: 'decode', jobId: job.id, done, total }));
     const r = await train(decoded, send);
@@ -129,7 +138,7 @@ async function decodeFolder(
   files: PathBlob[],
   pair: { classes: string[]; inputSize: number },
   signal: AbortSignal,
-  onProgress: (done: number, total: number) => void,
+  onProgress: (done: number, total: number) => Promise<void>,
 ): Promise<{ pixels: Uint8Array; labels: Int32Array; skipped: string[] }> {
   const plan = planTrainingFolder(
     files.map((f) => f.path),
@@ -150,7 +159,7 @@ async function decodeFolder(
         labels.push(group[i]!.label);
       }
     });
-    onProgress(start + group.length, plan.length);
+    await onProgress(start + group.length, plan.length);
   }
   const pixels = packRgb(images, pair.inputSize, (i) => `training image ${i}`);
   return { pixels, labels: Int32Array.from(labels), skipped };

@@ -65,6 +65,7 @@ describe('accessibility', () => {
     const empty = mkdtempSync(join(tmpdir(), 'wiseft-a11y-'));
     for (const [name, folder] of [
       ['Open pair folder…', true],
+      ['Open pair .zip…', false],
       ['Pick images…', false],
       ['Import results…', false],
       ['Your eval sets…', true],

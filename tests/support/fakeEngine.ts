@@ -291,6 +291,36 @@ export class FakeEngine implements EngineApi {
     this.record('cancelTraining', [jobId]);
   }
 
+  /** What zipHoldsBundle answers. */
+  zipIsBundle = false;
+
+  async zipHoldsBundle(zip: Blob) {
+    this.record('zipHoldsBundle', [zip]);
+    return this.zipIsBundle;
+  }
+
+  async setTrainingPaused(jobId: number, paused: boolean) {
+    this.record('setTrainingPaused', [jobId, paused]);
+  }
+
+  /** What an export answers next (an Error to fail). */
+  nextExport: Uint8Array | Error = new Uint8Array([1, 2, 3]);
+
+  private answerExport(): Promise<Uint8Array> {
+    return this.nextExport instanceof Error ? Promise.reject(this.nextExport) : Promise.resolve(this.nextExport);
+  }
+
+  exportTrainedOnnx(memberId: string) {
+    this.record('exportTrainedOnnx', [memberId]);
+    return this.answerExport();
+  }
+
+  exportBundle(memberId: string, onProgress: (done: number, total: number) => void) {
+    this.record('exportBundle', [memberId]);
+    onProgress(1, 1);
+    return this.answerExport();
+  }
+
   moved() {
     this.record('moved', []);
     if (!this.pair) return Promise.reject(new EngineError('no-pair', 'load a pair first'));

@@ -176,11 +176,16 @@ async function readExternal(
  * check it: for comparisons across members, without loading the member into an engine.
  */
 export function readMemberModel(source: BundleSource, member: MemberSpec): Promise<Uint8Array> {
-  return new CheckedReader(source, undefined, member.model.bytes ?? null).read(member.model.path, member.model);
+  return readListedFile(source, member.model);
+}
+
+/** Any file the manifest lists, checked against the size and sha256 it declares (when it does). */
+export function readListedFile(source: BundleSource, file: FileSpec): Promise<Uint8Array> {
+  return new CheckedReader(source, undefined, file.bytes ?? null).read(file.path, file);
 }
 
 /** What the manifest declares of a file: where it is, and the size and hash to check it against. */
-type FileSpec = { path: string; bytes?: number | undefined; sha256?: string | undefined };
+export type FileSpec = { path: string; bytes?: number | undefined; sha256?: string | undefined };
 type Expected = Omit<FileSpec, 'path'>;
 
 function pickMember(manifest: Manifest, opts: LoadOptions): { member: MemberSpec; memberNote: string | null } {

@@ -95,8 +95,8 @@ export interface ZipLimits {
 export const ZIP_LIMITS: ZipLimits = { entryBytes: 100 * 2 ** 20, totalBytes: 2 ** 30 };
 
 const mb = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GB` : `${(n / 2 ** 20).toFixed(1)} MB`);
-const u16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
-const u32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+export const u16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
+export const u32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 
 /**
  * The zip's central directory read from its end: the entry count the end record declares, and the
@@ -152,38 +152,51 @@ function entryCountError(found: number, declared: number): EvalFolderError {
 }
 
 /** Counts declared sizes against the limits, per entry and in total; throws at the first excess. */
-function unpackBudget(limits: ZipLimits): (name: string, size: number, packed: number) => void {
+function unpackBudget(limits: ZipLimits, noun: string): (name: string, size: number, packed: number) => void {
   let total = 0;
   return (name, size, packed) => {
     if (size > limits.entryBytes) {
       throw new EvalFolderError(
-        `the zip entry '${name}' unpacks to ${mb(size)} (from ${mb(packed)} compressed), more than the ${mb(limits.entryBytes)} one image may take: refused without unpacking`,
+        `the zip entry '${name}' unpacks to ${mb(size)} (from ${mb(packed)} compressed), more than the ${mb(limits.entryBytes)} one ${noun} may take: refused without unpacking`,
       );
     }
     total += size;
     if (total > limits.totalBytes)
       throw new EvalFolderError(
-        `the zip's images unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller images)`,
+        `the zip's ${noun}s unpack to more than ${mb(limits.totalBytes)}: refused without unpacking (use fewer or smaller ${noun}s)`,
       );
   };
 }
+
+/** Which entries a zip is read for, and the word its messages use for one of them. */
+export interface ZipSelection {
+  keep(name: string): boolean;
+  noun: string;
+}
+
+const EVAL_IMAGES: ZipSelection = { keep: isImageEntry, noun: 'image' };
 
 /**
  * The image entries of a zip. Everything is decided from the zip's headers before anything is
  * inflated: an entry count that disagrees with the central directory is an error, not a partial
  * set; an entry, or all of them together, declaring more than the limits is refused (fflate
  * inflates into a buffer of the declared size, so a lying entry is cut short, not grown); paths
- * that would leave the folder (zip slip) are refused; entries that are not images are skipped unread.
+ * that would leave the folder (zip slip) are refused; entries `keep` leaves out (by default those
+ * that are not images) are skipped unread.
  */
-export function unzipEntries(bytes: Uint8Array, limits: ZipLimits = ZIP_LIMITS): Map<string, Uint8Array> {
+export function unzipEntries(
+  bytes: Uint8Array,
+  limits: ZipLimits = ZIP_LIMITS,
+  { keep, noun }: ZipSelection = EVAL_IMAGES,
+): Map<string, Uint8Array> {
   const dir = centralDirectory(bytes);
   if (dir && dir.entries.length !== dir.declared) throw entryCountError(dir.entries.length, dir.declared);
   // Every budget is checked from the headers before the first byte is inflated.
-  const headerBudget = unpackBudget(limits);
+  const headerBudget = unpackBudget(limits, noun);
   for (const f of dir?.entries ?? []) {
-    if (!f.name.endsWith('/') && isImageEntry(f.name)) headerBudget(f.name, f.size, f.packed);
+    if (!f.name.endsWith('/') && keep(f.name)) headerBudget(f.name, f.size, f.packed);
   }
-  const budget = unpackBudget(limits);
+  const budget = unpackBudget(limits, noun);
   const out = new Map<string, Uint8Array>();
   let entries: Record<string, Uint8Array>;
   try {
@@ -191,7 +204,7 @@ export function unzipEntries(bytes: Uint8Array, limits: ZipLimits = ZIP_LIMITS):
       filter: (f) => {
         if (f.name.endsWith('/')) return false;
         if (!isSafeRelativePath(f.name)) throw new EvalFolderError(`the zip contains '${f.name}', a path outside its folder: refused`);
-        if (!isImageEntry(f.name)) return false;
+        if (!keep(f.name)) return false;
         budget(f.name, f.originalSize, f.size);
         return true;
       },

@@ -55,7 +55,7 @@ export async function runEndToEnd(
   images: ProbeImages,
   norm: Normalisation,
   settings: EndToEndSettings,
-  onProgress: (p: EndToEndProgress) => void,
+  onProgress: (p: EndToEndProgress) => unknown,
   signal?: AbortSignal,
 ): Promise<EndToEndOutcome> {
   const split = stratifiedSplit(images.labels, settings.validationFraction, settings.seed);
@@ -71,7 +71,7 @@ export async function runEndToEnd(
     options,
     (p) => {
       const validation = p.validationAccuracy === null ? null : { accuracy: p.validationAccuracy, n };
-      onProgress({ step: p.step, steps: p.totalSteps, epoch: p.epoch, epochs, loss: p.loss, validation });
+      return onProgress({ step: p.step, steps: p.totalSteps, epoch: p.epoch, epochs, loss: p.loss, validation });
     },
     () => signal?.aborted ?? false,
   );

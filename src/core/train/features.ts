@@ -30,7 +30,7 @@ export async function zeroShotFeatures(
   pixels: Uint8Array,
   count: number,
   opts: FeatureOptions,
-  onProgress?: (p: { done: number; total: number }) => void,
+  onProgress?: (p: { done: number; total: number }) => unknown,
   signal?: AbortSignal,
 ): Promise<Features> {
   const size = opts.preprocess.size;
@@ -69,7 +69,7 @@ export async function zeroShotFeatures(
       data = new Float32Array(count * dim);
     }
     data.set(out.data.subarray(0, n * dim), start * dim);
-    onProgress?.({ done: start + n, total: count });
+    await onProgress?.({ done: start + n, total: count });
     signal?.throwIfAborted();
   }
   return { data: data!, count, dim };

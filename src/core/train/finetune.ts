@@ -197,13 +197,14 @@ export function batchInput(data: ImageSet, rows: Int32Array, norm: Normalisation
  * Fine-tunes every tensor of `zeroShot` (ONNX bytes of the bundled image classifier) on `data`.
  * Steps per epoch: ⌊count / batch⌋ as tools/train.py (a last partial batch is dropped), at least 1.
  * `shouldStop` is asked between steps: a cancelled run throws TrainingError and changes nothing.
+ * `onStep` is awaited: a listener that holds it (a paused job) holds the run between two steps.
  */
 export async function fineTune(
   zeroShot: Uint8Array,
   data: ImageSet,
   norm: Normalisation,
   o: FineTuneOptions,
-  onStep: (p: FineTuneProgress) => void = () => {},
+  onStep: (p: FineTuneProgress) => unknown = () => {},
   shouldStop: () => boolean = () => false,
   runtime?: TowerRuntime,
 ): Promise<FineTuneResult> {
@@ -240,7 +241,7 @@ export async function fineTune(
       const epochEnd = held !== null && s === perEpoch - 1;
       if (epochEnd) latest = accuracy(tower, held, norm);
       const validationAccuracy = epochEnd ? latest : null;
-      onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch, validationAccuracy });
+      await onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch, validationAccuracy });
       await yieldToEventLoop();
     }
   }

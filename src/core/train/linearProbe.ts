@@ -71,7 +71,7 @@ function checkOptions(o: LinearProbeOptions): void {
 
 /**
  * Trains a linear head on fixed features, from `initHead`. Deterministic: the result depends only on
- * the arguments. Reports each epoch through `onProgress`; an aborted `signal` stops it between two
+ * the arguments. Reports each epoch through `onProgress` and awaits it (a paused job holds it there); an aborted `signal` stops it between two
  * steps with the signal's reason, and `initHead` is never modified.
  */
 export async function trainLinearProbe(
@@ -79,7 +79,7 @@ export async function trainLinearProbe(
   labels: Int32Array,
   initHead: LinearHead,
   options: LinearProbeOptions,
-  onProgress?: (r: EpochReport) => void,
+  onProgress?: (r: EpochReport) => unknown,
   signal?: AbortSignal,
 ): Promise<LinearProbeResult> {
   checkHead(initHead, 'the initial head');
@@ -132,7 +132,7 @@ export async function trainLinearProbe(
       validationAccuracy: validationAccuracy(),
     };
     reports.push(report);
-    onProgress?.(report);
+    await onProgress?.(report);
   }
   const head: LinearHead = {
     weight: Float32Array.from(params.subarray(0, C * D)),

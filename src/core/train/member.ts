@@ -18,6 +18,8 @@ export interface TrainedMemberFacts {
   seed: number;
   trainCount: number;
   validation: { initial: number; accuracy: number; n: number } | null;
+  /** The schedule it was trained with: what a bundle exported with it tells the next reader. */
+  recipe: { epochs: number; lr: number; batchSize: number };
 }
 
 /** How the member reads in the selector: its kind, its name and what was trained. */
@@ -34,12 +36,17 @@ function heldOut(f: TrainedMemberFacts): string {
   return v ? ` Held-out accuracy on ${v.n} images of the folder: ${pct(v.initial)} zero-shot → ${pct(v.accuracy)}.` : '';
 }
 
+function recipe(f: TrainedMemberFacts): string {
+  const { epochs, lr, batchSize } = f.recipe;
+  return ` Trained on ${f.trainCount} images: ${epochs} epoch${epochs === 1 ? '' : 's'}, learning rate ${lr}, batches of ${batchSize}, seed ${f.seed}.`;
+}
+
 /** A linear probe's text: only the head trained. */
 export function probeText(f: TrainedMemberFacts): TrainedMemberText {
   return {
     kind: 'linear-classifier',
     name: `Linear probe trained here on ${f.trainCount} images, seed ${f.seed}`,
-    description: `Only the head trained, in this page, from the zero-shot head, on the images of your folder (the image tower frozen); kept in memory until the pair changes.${heldOut(f)}`,
+    description: `Only the head trained, in the browser, from the zero-shot head, on the images of a dropped folder (the image tower frozen; AdamW).${recipe(f)}${heldOut(f)}`,
   };
 }
 
@@ -48,7 +55,7 @@ export function endToEndText(f: TrainedMemberFacts, epochs: number): TrainedMemb
   return {
     kind: 'end-to-end',
     name: `Fine-tuned end to end here on ${f.trainCount} images, ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
-    description: `Every weight trained, in this page, from the zero-shot model, on the images of your folder (AdamW, the pipeline's recipe); kept in memory until the pair changes.${heldOut(f)}`,
+    description: `Every weight trained, in the browser, from the zero-shot model, on the images of a dropped folder (AdamW, the pipeline's recipe).${recipe(f)}${heldOut(f)}`,
   };
 }
 

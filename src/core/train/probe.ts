@@ -50,7 +50,7 @@ export async function runLinearProbe(
   zeroShotHead: LinearHead,
   features: FeatureOptions,
   settings: ProbeSettings,
-  onProgress: (p: ProbeProgress) => void,
+  onProgress: (p: ProbeProgress) => unknown,
   signal?: AbortSignal,
 ): Promise<ProbeOutcome> {
   const f = await zeroShotFeatures(engine, images.pixels, images.count, features, (p) => onProgress({ phase: 'features', ...p }), signal);
@@ -67,7 +67,7 @@ export async function runLinearProbe(
   };
   const onEpoch = (e: EpochReport) => {
     const held = e.validationAccuracy === null ? null : { accuracy: e.validationAccuracy, n };
-    onProgress({ phase: 'epoch', epoch: e.epoch, epochs: e.epochs, loss: e.loss, validation: held });
+    return onProgress({ phase: 'epoch', epoch: e.epoch, epochs: e.epochs, loss: e.loss, validation: held });
   };
   const r = await trainLinearProbe(train.features, train.labels, zeroShotHead, options, onEpoch, signal);
   const initial = r.initialValidationAccuracy;

@@ -29,6 +29,8 @@ export interface EngineSession {
   cancelLoad(): void;
   /** The user's own eval sets: a dropped <set>/<class>/<image> folder or zip replaces the pair's sets. */
   loadEvalFolder(files: PathBlob[], reference?: string | null): Promise<boolean>;
+  /** One dropped .zip: a bundle loads as the pair, anything else as eval sets. */
+  loadZip(files: PathBlob[]): Promise<boolean>;
   exportBlended(): Promise<void>;
 }
 
@@ -125,6 +127,12 @@ class Session implements EngineSession {
       say('error', `Could not use those eval images: ${message}. The current eval sets are still in use.`, this.store);
       return false;
     }
+  }
+
+  async loadZip(files: PathBlob[]): Promise<boolean> {
+    // An unreadable zip goes to the eval folder's reader, which says in words what is wrong with it.
+    const bundle = await this.engine.zipHoldsBundle(files[0]!.blob).catch(() => false);
+    return bundle ? this.loadPair({ kind: 'files', files }, 'the dropped pair') : this.loadEvalFolder(files);
   }
 
   async exportBlended(): Promise<void> {

@@ -23,6 +23,8 @@ export interface LinearProbeController {
   /** Starts a job of the chosen method on the chosen folder; one already running is left alone. `epochs` overrides the method's. */
   start(options?: { epochs?: number; seed?: number }): Promise<void>;
   cancel(): void;
+  /** Pauses or resumes the running job; the page stays live either way. */
+  setPaused(paused: boolean): void;
   dispose(): void;
 }
 
@@ -64,7 +66,7 @@ class LinearProbe implements LinearProbeController {
     if (s.probe.running !== null || this.files.length === 0 || !s.pair) return;
     const id = ++this.latestJob;
     const { method, fineTune } = s.probe;
-    this.set({ running: id, stage: null, loss: null, validation: null, error: null });
+    this.set({ running: id, paused: false, stage: null, loss: null, validation: null, error: null });
     const seed = options.seed ?? PROBE_SEED;
     const onEvent = (e: TrainingEvent) => this.onEvent(e);
     try {
@@ -78,7 +80,7 @@ class LinearProbe implements LinearProbeController {
       );
     } catch (e) {
       if (id !== this.latestJob) return;
-      this.set({ running: null, stage: null, error: errorMessage(e) });
+      this.set({ running: null, paused: false, stage: null, error: errorMessage(e) });
       const what = method === 'end-to-end' ? 'The end-to-end fine-tune' : 'The linear probe';
       say('error', `${what} stopped: ${errorMessage(e)}`, this.store);
     }
@@ -88,6 +90,13 @@ class LinearProbe implements LinearProbeController {
     const id = this.store.getState().probe.running;
     if (id === null) return;
     void this.engine.cancelTraining(id);
+  }
+
+  setPaused(paused: boolean): void {
+    const id = this.store.getState().probe.running;
+    if (id === null) return;
+    this.set({ paused });
+    void this.engine.setTrainingPaused(id, paused);
   }
 
   dispose(): void {
@@ -111,14 +120,14 @@ class LinearProbe implements LinearProbeController {
   private finish(r: TrainingResult): void {
     if (r.jobId !== this.latestJob) return;
     if (r.status === 'cancelled') {
-      this.set({ running: null, stage: null, validation: null });
+      this.set({ running: null, paused: false, stage: null, validation: null });
       return;
     }
     const result = { memberId: r.member.id, memberName: r.member.name, trainCount: r.trainCount, validation: r.validation };
     // Only the member list changes: the member blended, its results and α stay as they are.
     this.store.setState((s) => ({
       pair: s.pair && s.pair.bundleHash === r.pair.bundleHash ? { ...s.pair, members: r.pair.members } : s.pair,
-      probe: { ...s.probe, running: null, stage: null, result, error: null },
+      probe: { ...s.probe, running: null, paused: false, stage: null, result, error: null },
     }));
     if (r.skipped.length > 0) say('info', `${r.skipped.length} file(s) of the folder were skipped: ${r.skipped[0]}`, this.store);
   }

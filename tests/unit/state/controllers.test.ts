@@ -314,6 +314,19 @@ describe('the engine session', () => {
     return { ...s, session: sess };
   }
 
+  it('a dropped .zip loads as the pair when the engine finds a bundle in it, else as eval sets', async () => {
+    const { engine, session: sess } = session();
+    const zip = [{ path: 'pair.zip', blob: new Blob(['PK']) }];
+    engine.zipIsBundle = true;
+    await sess.loadZip(zip);
+    expect(engine.callsOf('loadPair')).toEqual([[{ kind: 'files', files: zip }, expect.any(Function), null]]);
+    expect(engine.callsOf('useEvalFolder')).toEqual([]);
+    engine.zipIsBundle = false;
+    await sess.loadZip(zip);
+    expect(engine.callsOf('useEvalFolder').map((c) => c[0])).toEqual([zip]);
+    expect(engine.callsOf('zipHoldsBundle')).toEqual([[zip[0]!.blob], [zip[0]!.blob]]);
+  });
+
   it('a loaded pair starts its results afresh under its results key and schedules an evaluation at once', async () => {
     const { engine, store, session: sess } = session();
     store.setState({ points: { '0.5': { reference: acc(1, 1) } }, fullFrontierMs: 3 });

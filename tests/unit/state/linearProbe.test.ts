@@ -98,6 +98,30 @@ describe('the linear-probe controller', () => {
     expect(s.messages).toEqual([]);
   });
 
+  it('Pause and Resume reach the running job by its id; Cancel while paused ends it, and the next job starts unpaused', async () => {
+    const { engine, store, probe } = setup();
+    probe.setPaused(true); // no job: nothing to pause
+    expect(engine.callsOf('setTrainingPaused')).toEqual([]);
+    probe.chooseFolder(FILES);
+    const running = probe.start();
+    await settle();
+    probe.setPaused(true);
+    expect(store.getState().probe.paused).toBe(true);
+    probe.setPaused(false);
+    probe.setPaused(true);
+    probe.cancel();
+    expect(engine.callsOf('setTrainingPaused')).toEqual([
+      [1, true],
+      [1, false],
+      [1, true],
+    ]);
+    expect(engine.callsOf('cancelTraining')).toEqual([[1]]);
+    engine.trainings[0]!.finish({ status: 'cancelled', jobId: 1 });
+    await running;
+    expect(store.getState().probe).toMatchObject({ running: null, paused: false, result: null });
+    expect(store.getState().pair!.members.map((m) => m.id)).toEqual(['ft']);
+  });
+
   it('a failure is said in words and the members stay; a result for another pair does not touch the list', async () => {
     const { engine, store, probe } = setup();
     probe.chooseFolder(FILES);

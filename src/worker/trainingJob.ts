@@ -12,6 +12,7 @@ import { readImageHeader, checkPixelBudget } from '../core/image/header';
 import { resizeAndCrop, rgbaToRgb } from '../core/image/resize';
 import { decodeToModelInput, MAX_IMAGE_FILE_BYTES } from './decode';
 import type { FineTuneJob, HeldOut, PathBlob, TrainingEvent, TrainingJob } from './protocol';
+import { runWorldFineTune } from './worldJob';
 
 export interface TrainingDeps {
   explorer: Pick<Explorer, 'linearProbe' | 'fineTuneEndToEnd'>;
@@ -71,6 +72,7 @@ export function runFineTuneJob(
   onEvent: (e: TrainingEvent) => unknown,
   signal: AbortSignal,
 ): Promise<TrainedOutcome | 'cancelled'> {
+  if (job.data?.kind === 'world') return runWorldFineTune(deps, job, job.data, onEvent, signal);
   return runFolderJob(deps, job, onEvent, signal, async ({ pixels, labels }, send) => {
     const { epochs, lr, batchSize, seed } = job;
     const r = await deps.explorer.fineTuneEndToEnd(
@@ -113,7 +115,7 @@ async function runFolderJob(
 }
 
 /** Sends events in order and tells when the page has taken the last one. */
-function eventChannel(onEvent: (e: TrainingEvent) => unknown): { send(e: TrainingEvent): void; delivered(): Promise<unknown> } {
+export function eventChannel(onEvent: (e: TrainingEvent) => unknown): { send(e: TrainingEvent): void; delivered(): Promise<unknown> } {
   let delivered: Promise<unknown> = Promise.resolve();
   let lastEpochEvent = -Infinity;
   const send = (e: TrainingEvent) => {

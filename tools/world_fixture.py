@@ -8,6 +8,7 @@ and writes <out>/reference_s<seed>_<shortcut>.png (the images side by side, 8 pe
 and power are SIMD routines whose last bits depend on both).
 
     .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 48
+    WISEFT_WORLD_CLASSES=20 .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 80
 """
 from __future__ import annotations
 
@@ -42,12 +43,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     s = world.IMAGE_SIZE
     sheet = images.reshape(a.n // PER_ROW, PER_ROW, s, s, 3).transpose(0, 2, 1, 3, 4).reshape(a.n // PER_ROW * s, PER_ROW * s, 3)
     a.out.mkdir(parents=True, exist_ok=True)
-    stem = f"reference_s{a.seed}_{a.shortcut}"
+    # The 20-class world (WISEFT_WORLD_CLASSES=20, read by tools.world at import) draws other rows.
+    stem = f"reference{'' if world.N_CLASSES == 10 else f'_c{world.N_CLASSES}'}_s{a.seed}_{a.shortcut}"
     Image.fromarray(sheet).save(a.out / f"{stem}.png", optimize=True)
     from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__  # type: ignore[attr-defined]
     simd = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
     meta = {
-        "seed": a.seed, "shortcut": a.shortcut, "hard": a.hard, "n": a.n, "perRow": PER_ROW,
+        "seed": a.seed, "shortcut": a.shortcut, "hard": a.hard, "n": a.n, "perRow": PER_ROW, "classes": world.N_CLASSES,
         "numpy": np.__version__, "simd": simd,
         "params": {k: v.tolist() for k, v in params.items()},
     }

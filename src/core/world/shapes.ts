@@ -70,9 +70,73 @@ const BASE: ((u: number, v: number, r: number) => boolean)[] = [
   (u, v) => f(f(Math.abs(u) / C.d058) + f(Math.abs(v) / C.d095)) < 1,
 ];
 
+/**
+ * world.py `_polygon`: a regular polygon, a vertex up. Its right side is `radius * np.cos(np.pi / sides)`,
+ * a float64 numpy scalar, so numpy compares in float64 (NEP 50: it is not a weak Python float).
+ */
+function polygon(sides: number, radius: number): (u: number, v: number, r: number) => boolean {
+  const sector = (2 * Math.PI) / sides;
+  const sector32 = f(sector);
+  const half32 = f(sector / 2);
+  const edge = radius * Math.cos(Math.PI / sides);
+  return (u, v, r) => f(r * f(Math.cos(f(mod32(f(Math.atan2(u, v)), sector32) - half32)))) < edge;
+}
+
+const E = {
+  o092: f(0.92),
+  o055: f(0.55),
+  sm025: f(-0.25),
+  s025: f(0.25),
+  s092sq: f(0.92 ** 2),
+  t04: f(0.4),
+  k03: f(0.3),
+  k06: f(0.6),
+  k12: f(1.2),
+  c075: f(0.75),
+  c085: f(0.85),
+  c015: f(0.15),
+  c09: f(0.9),
+  cm07: f(-0.7),
+  d06sq: f(0.6 ** 2),
+  d115: f(1.15),
+  r045: f(0.45),
+};
+
+function kite(u: number, v: number): boolean {
+  const side = f(Math.abs(u) / E.k06);
+  return v > E.k03 ? f(side + f(f(v - E.k03) / E.k06)) < 1 : f(side + f(f(E.k03 - v) / E.k12)) < 1;
+}
+
+function chevron(u: number, v: number): boolean {
+  const slope = f(E.c085 * Math.abs(u));
+  const outer = v < f(E.c075 - slope) && Math.abs(u) < E.c09;
+  return outer && !(v < f(E.c015 - slope)) && v > E.cm07;
+}
+
+function drop(u: number, v: number): boolean {
+  const ball = f(f(u * u) + f(f(v + E.s025) ** 2)) < E.d06sq;
+  return ball || (v >= E.sm025 && v < E.c09 && Math.abs(u) < f(f(E.k06 * f(E.c09 - v)) / E.d115));
+}
+
+/** Round 4's ten extra classes (WISEFT_WORLD_CLASSES=20), world.py `_extra_mask`, in CLASSES order. */
+const EXTRA: ((u: number, v: number, r: number) => boolean)[] = [
+  polygon(5, 0.92),
+  polygon(6, 0.9),
+  (u, v) => f(f(f(u / E.o092) ** 2) + f(f(v / E.o055) ** 2)) < 1,
+  (u, v, r) => r < E.o092 && v > E.sm025 && f(f(u * u) + f(f(v + E.s025) ** 2)) < E.s092sq,
+  (u, v) => Math.abs(v) < E.o055 && Math.abs(u) < f(C.c088 - f(E.t04 * f(v + E.o055))),
+  kite,
+  chevron,
+  drop,
+  polygon(8, 0.9),
+  (u, v) => Math.abs(u) < C.r09 && Math.abs(v) < E.r045,
+];
+
+const SHAPES = [...BASE, ...EXTRA];
+
 /** Whether object point (u, v), float32, is inside class `k`'s shape; r = sqrt(u² + v²) in float32. */
 export function insideShape(k: number, u: number, v: number, r: number): boolean {
-  const shape = BASE[k];
-  if (!shape) throw new RangeError(`class ${k}: the ported renderer draws the 10-class world's shapes (0–9)`);
+  const shape = SHAPES[k];
+  if (!shape) throw new RangeError(`class ${k}: the world has classes 0–19`);
   return shape(u, v, r);
 }

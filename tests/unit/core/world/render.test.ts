@@ -9,18 +9,23 @@ import { sampleReference, type WorldParams } from '../../../../src/core/world/pa
 import { renderPhoto } from '../../../../src/core/world/render';
 
 const at = (p: string) => new URL(`../../../../tests/fixtures/world/${p}`, import.meta.url);
-const fixture = JSON.parse(readFileSync(at('reference_s0_0.98.json'), 'utf8')) as {
+
+interface Fixture {
   seed: number;
   shortcut: number;
   hard: number;
   n: number;
   perRow: number;
+  classes: 10 | 20;
   params: Record<keyof WorldParams, number[]>;
-};
-const sheet = decode(readFileSync(at('reference_s0_0.98.png')));
+}
 
-/** Image i of the fixture's sheet, [32, 32, 3]. */
-function pythonImage(i: number): Uint8Array {
+function load(stem: string): { fixture: Fixture; sheet: ReturnType<typeof decode> } {
+  return { fixture: JSON.parse(readFileSync(at(`${stem}.json`), 'utf8')) as Fixture, sheet: decode(readFileSync(at(`${stem}.png`))) };
+}
+
+/** Image i of a fixture's sheet, [32, 32, 3]. */
+function pythonImage({ fixture, sheet }: ReturnType<typeof load>, i: number): Uint8Array {
   const out = new Uint8Array(32 * 32 * 3);
   const row = Math.floor(i / fixture.perRow);
   const col = i % fixture.perRow;
@@ -31,8 +36,16 @@ function pythonImage(i: number): Uint8Array {
   return out;
 }
 
-describe('world renderer (port of tools/world.py)', () => {
-  const params = sampleReference(new NumpyRandom([fixture.seed, 2]), fixture.n, { shortcut: fixture.shortcut, hard: fixture.hard });
+// The bundled 10-class world, and round 4's 20-class one (WISEFT_WORLD_CLASSES=20: ten more shapes).
+describe.each(['reference_s0_0.98', 'reference_c20_s0_0.98'])('world renderer (port of tools/world.py), fixture %s', (stem) => {
+  const ref = load(stem);
+  const { fixture } = ref;
+  const params = sampleReference(
+    new NumpyRandom([fixture.seed, 2]),
+    fixture.n,
+    { shortcut: fixture.shortcut, hard: fixture.hard },
+    fixture.classes,
+  );
 
   it('draws the same parameter rows: integers exactly, floats to the float32 numpy stored', () => {
     for (const key of Object.keys(fixture.params) as (keyof WorldParams)[]) {
@@ -42,20 +55,23 @@ describe('world renderer (port of tools/world.py)', () => {
   });
 
   it('renders the same pixels as world.render, every one', () => {
-    // Exact on this fixture. numpy's float32 cos, sin and exp are SIMD routines a few ulps from the
-    // correctly rounded values used here; over 6,000 more images (seeds 1 and 2, shortcut 0 and 1,
-    // six chunks of 1,024) 3 of 18.4 million bytes differed, each by 1. A fixture rewritten on
-    // another CPU (numpy picks its routines by SIMD level) may need that allowance.
+    // Exact on these fixtures. numpy's float32 cos, sin and exp are SIMD routines a few ulps from the
+    // correctly rounded values used here; over 6,000 more 10-class images (seeds 1 and 2, shortcut 0
+    // and 1, six chunks of 1,024) 3 of 18.4 million bytes differed, each by 1, and 3 of 9.2 million
+    // over 3,000 20-class images (seed 5). A fixture rewritten on another CPU (numpy picks its
+    // routines by SIMD level) may need that allowance.
     const images = renderPhoto(params);
     let differing = 0;
     for (let i = 0; i < fixture.n; i++) {
-      const py = pythonImage(i);
+      const py = pythonImage(ref, i);
       const ts = images.subarray(i * py.length, (i + 1) * py.length);
       for (let k = 0; k < py.length; k++) if (py[k] !== ts[k]) differing++;
     }
     expect(differing).toBe(0);
   });
+});
 
+describe('the reference distribution', () => {
   it('the shortcut knob sets how often the background is the class colour', () => {
     const rows = (shortcut: number) => sampleReference(new NumpyRandom([3, 2]), 400, { shortcut, hard: 0.5 });
     const share = (p: WorldParams) => p.bg.filter((b, i) => b === [0, 1, 2, 3, 4, 5, 6, 7, 8, 10][p.cls[i]!]).length / 400;

@@ -1,7 +1,7 @@
 // An end-to-end fine-tune on images the world's renderer generates in the Worker (core/world): no
 // folder to decode; the training rows are tools.train.finetune_data's for the job's seed and
-// shortcut, the held-out images another draw of the same world. The bundled pair's classes only:
-// the world's labels are its class indices.
+// shortcut, the held-out images another draw of the same world. The world's pairs only (its 10
+// classes, or the 20 of WISEFT_WORLD_CLASSES=20): the world's labels are its class indices.
 import { TrainingError } from '../core/train/data';
 import { trainedMember, worldEndToEndText } from '../core/train/member';
 import { worldClasses } from '../core/world/params';
@@ -21,12 +21,12 @@ export async function runWorldFineTune(
 ): Promise<TrainedOutcome | 'cancelled'> {
   const events = eventChannel(onEvent);
   try {
-    checkWorldClasses(deps.pair.classes);
+    const classes = worldClassCount(deps.pair.classes);
     checkWorldSpec(spec);
     const { epochs, lr, batchSize, seed } = job;
     const r = await deps.explorer.fineTuneEndToEnd(
       deps.zeroShot,
-      spec,
+      { ...spec, classes },
       { epochs, lr, batchSize, seed, validationFraction: UNUSED_FOLDER_SHARE },
       (p) => events.send({ kind: 'step', jobId: job.id, ...p }),
       signal,
@@ -44,10 +44,11 @@ export async function runWorldFineTune(
 }
 
 /** The world's labels index its classes: a pair with other classes (or another order) cannot train on them. */
-function checkWorldClasses(classes: readonly string[]): void {
-  const world = worldClasses(10);
-  if (classes.length !== world.length || classes.some((c, i) => c !== world[i]))
-    throw new TrainingError(
-      `generated images are of the bundled world's ${world.length} classes (${world.join(', ')}); this pair's classes are ${classes.join(', ')}. Train on a folder instead`,
-    );
+function worldClassCount(classes: readonly string[]): 10 | 20 {
+  const same = (world: string[]) => classes.length === world.length && classes.every((c, i) => c === world[i]);
+  if (same(worldClasses(10))) return 10;
+  if (same(worldClasses(20))) return 20;
+  throw new TrainingError(
+    `generated images are of the bundled world's 10 classes (${worldClasses(10).join(', ')}) or its 20-class variant; this pair's classes are ${classes.join(', ')}. Train on a folder instead`,
+  );
 }

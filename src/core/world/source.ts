@@ -15,6 +15,8 @@ export interface WorldTrainingSpec {
   n: number;
   /** The pipeline seed: seed 0 with n = 20,000 and the pipeline's shortcut gives tools/build.py's training images. */
   seed: number;
+  /** The world's class count (WISEFT_WORLD_CLASSES): the bundled 10 when absent, or round 4's 20. */
+  classes?: 10 | 20;
 }
 
 /** world.py WorldConfig.hard: the reference distribution's share of occluded, noisy images. */
@@ -114,8 +116,9 @@ export function worldHeldOutCount(n: number): number {
 export function worldTrainingData(spec: WorldTrainingSpec): { train: WorldImages; validation: ImageSet } {
   checkWorldSpec(spec);
   const cfg = { shortcut: spec.shortcut, hard: WORLD_HARD };
-  const train = new WorldImages(sampleReference(new NumpyRandom([spec.seed, 2]), spec.n, cfg));
-  const held = sampleReference(new NumpyRandom([spec.seed, 3]), worldHeldOutCount(spec.n), cfg);
+  const classes = spec.classes ?? 10;
+  const train = new WorldImages(sampleReference(new NumpyRandom([spec.seed, 2]), spec.n, cfg, classes));
+  const held = sampleReference(new NumpyRandom([spec.seed, 3]), worldHeldOutCount(spec.n), cfg, classes);
   // At most 1,000 rows: one render chunk, rendered once and kept.
   const validation = new WorldImages(held).batch(Int32Array.from({ length: held.cls.length }, (_, i) => i)).data;
   return { train, validation };

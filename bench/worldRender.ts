@@ -3,7 +3,7 @@
 // and one fine-tuning epoch on generated images, the renderer included, beside the training alone.
 import { NumpyRandom } from '../src/core/world/random';
 import { sampleReference } from '../src/core/world/params';
-import { renderPhoto } from '../src/core/world/render';
+import { render } from '../src/core/world/render';
 import { worldTrainingData } from '../src/core/world/source';
 import { fineTune, PIPELINE_FINETUNE } from '../src/core/train/finetune';
 import { loadBundle, urlSource } from '../src/core/bundle/source';
@@ -14,7 +14,7 @@ export function worldRender(o: { n: number; shortcut: number }) {
     const t0 = performance.now();
     const p = sampleReference(new NumpyRandom([seed, 2]), o.n, { shortcut: o.shortcut, hard: 0.5 });
     const sampled = performance.now();
-    const images = renderPhoto(p);
+    const images = render(p);
     return { sampleMs: sampled - t0, renderMs: performance.now() - sampled, bytes: images.length };
   };
   run(1);

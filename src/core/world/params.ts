@@ -136,6 +136,17 @@ export function sampleReference(rng: NumpyRandom, n: number, cfg: ReferenceConfi
   return p;
 }
 
+/** Rows `rows` of `p`, in that order (world.py's `{k: v[idx]}`). */
+export function selectParams(p: WorldParams, rows: Int32Array): WorldParams {
+  const out = {} as Record<keyof WorldParams, Int32Array | Float32Array>;
+  for (const k of Object.keys(p) as (keyof WorldParams)[]) {
+    const dst = p[k].slice(0, rows.length);
+    rows.forEach((r, i) => (dst[i] = p[k][r]!));
+    out[k] = dst;
+  }
+  return out as unknown as WorldParams;
+}
+
 /** Rows `[a, b)` of `p` (world.py's `{k: v[idx]}` for a contiguous chunk). */
 export function sliceParams(p: WorldParams, a: number, b: number): WorldParams {
   const out = {} as Record<keyof WorldParams, Int32Array | Float32Array>;

@@ -1,10 +1,12 @@
-// tools/world.py `render` / `_render_chunk` for the photo style (the reference distribution's only
-// style): 2× supersampled shapes with shading, specular highlight and drop shadow on a gradient
-// background, clutter behind, background-coloured occluders over, a 2×2 mean, then sensor noise.
+// tools/world.py `render` / `_render_chunk`: 2× supersampled shapes on a gradient background with
+// clutter behind, drawn in a style (the photo style, the reference distribution's only one, here:
+// shading, specular highlight, drop shadow; the others in styles.ts, painting not ported),
+// background-coloured occluders over, a 2×2 mean, then sensor noise.
 // numpy draws everything a chunk needs vectorised (clutter, occluders, then one standard_normal
 // for the whole chunk's noise); this draws the same values in the same order, then renders one
 // image at a time, so a chunk of 1,024 images never holds more than one supersampled image.
-import { COLOUR_RGB, STYLES, sliceParams, type WorldParams } from './params';
+import { COLOUR_RGB, STYLES, selectParams, type WorldParams } from './params';
+import { cartoon, neon, pixelArt, sketch } from './styles';
 import { NumpyRandom } from './random';
 import { insideShape } from './shapes';
 
@@ -31,6 +33,9 @@ const K = {
 };
 /** Supersample centres, float32 as np.arange(S, dtype=float32) + 0.5) / S. */
 const COORDS = Float32Array.from({ length: S }, (_, i) => (i + 0.5) / S);
+/** Pixel art samples the shape at the centres of 4×4-sample blocks (every step exact in float32). */
+const BLOCK = 2 * SUPER;
+const BLOCK_COORDS = COORDS.map((x) => (Math.floor((x * S) / BLOCK) * BLOCK + BLOCK / 2) / S);
 
 interface Clutter {
   ax: Float32Array;
@@ -68,8 +73,8 @@ function chunkDraws(p: WorldParams, rng: NumpyRandom): { clutter: Clutter[]; occ
   return { clutter, occluders };
 }
 
-/** Object coordinates (u, v) and the class mask at every supersample of image `i`. */
-function shapeMask(p: WorldParams, i: number): { u: Float32Array; v: Float32Array; mask: Uint8Array } {
+/** Object coordinates (u, v) and the class mask at every supersample of image `i`, sampled at `coords`. */
+function shapeMask(p: WorldParams, i: number, coords = COORDS): { u: Float32Array; v: Float32Array; mask: Uint8Array } {
   const u = new Float32Array(S * S);
   const v = new Float32Array(S * S);
   const mask = new Uint8Array(S * S);
@@ -78,9 +83,9 @@ function shapeMask(p: WorldParams, i: number): { u: Float32Array; v: Float32Arra
   const sz = p.size[i]!;
   const k = p.cls[i]!;
   for (let y = 0; y < S; y++) {
-    const dy = f(COORDS[y]! - p.cy[i]!);
+    const dy = f(coords[y]! - p.cy[i]!);
     for (let x = 0; x < S; x++) {
-      const dx = f(COORDS[x]! - p.cx[i]!);
+      const dx = f(coords[x]! - p.cx[i]!);
       const ui = f(f(f(c * dx) + f(s * dy)) / sz);
       const vi = -f(f(f(-s * dx) + f(c * dy)) / sz);
       const at = y * S + x;
@@ -92,21 +97,26 @@ function shapeMask(p: WorldParams, i: number): { u: Float32Array; v: Float32Arra
   return { u, v, mask };
 }
 
-/** The gradient background with clutter drawn on it: [S, S, 3] float32. */
-function background(p: WorldParams, i: number, clutter: Clutter[]): Float32Array {
-  const out = new Float32Array(S * S * 3);
-  const bgc = COLOUR_RGB[p.bg[i]!]!;
+/** The background's gradient at every supersample: its direction `grad`, zero at the centre. */
+function gradientRamp(p: WorldParams, i: number): Float32Array {
   const cg = f(Math.cos(p.grad[i]!));
   const sg = f(Math.sin(p.grad[i]!));
+  const ramp = new Float32Array(S * S);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) ramp[y * S + x] = f(cg * f(COORDS[x]! - K.half)) + f(sg * f(COORDS[y]! - K.half));
+  return ramp;
+}
+
+/** The gradient background with clutter drawn on it: [S, S, 3] float32. */
+function background(p: WorldParams, i: number, clutter: Clutter[], ramp: Float32Array): Float32Array {
+  const out = new Float32Array(S * S * 3);
+  const bgc = COLOUR_RGB[p.bg[i]!]!;
   const cluttered = p.clutter[i] !== 0;
   for (let y = 0; y < S; y++)
     for (let x = 0; x < S; x++) {
-      const X = COORDS[x]!;
-      const Y = COORDS[y]!;
-      const ramp = f(f(cg * f(X - K.half)) + f(sg * f(Y - K.half)));
+      const r = ramp[y * S + x]!;
       const at = (y * S + x) * 3;
-      for (let ch = 0; ch < 3; ch++) out[at + ch] = f(bgc[ch]! * f(1 + f(K.bg035 * ramp))) + f(K.bg004 * ramp);
-      if (cluttered) for (const c of clutter) clutterAt(c, i, X, Y, out, at);
+      for (let ch = 0; ch < 3; ch++) out[at + ch] = f(bgc[ch]! * f(1 + f(K.bg035 * r))) + f(K.bg004 * r);
+      if (cluttered) for (const c of clutter) clutterAt(c, i, COORDS[x]!, COORDS[y]!, out, at);
     }
   return out;
 }
@@ -127,7 +137,7 @@ function clutterAt(c: Clutter, i: number, X: number, Y: number, out: Float32Arra
 /** The photo style's supersampled image [S, S, 3]: lit from the top left, highlight, drop shadow. */
 function photo(p: WorldParams, i: number, clutter: Clutter[]): Float32Array {
   const { u, v, mask } = shapeMask(p, i);
-  const img = background(p, i, clutter);
+  const img = background(p, i, clutter, gradientRamp(p, i));
   const col = COLOUR_RGB[p.colour[i]!]!;
   const shift = 2 * SUPER;
   for (let y = 0; y < S; y++)
@@ -167,9 +177,30 @@ function occlude(p: WorldParams, i: number, occluders: Occluder[], img: Float32A
   });
 }
 
-/** 2×2 mean in numpy's summation order, sensor noise from the chunk's stream, rounded to bytes. */
-function finish(img: Float32Array, noiseStd: number, rng: NumpyRandom, out: Uint8Array, offset: number): void {
+/** Image `i` of a chunk of style `style`, supersampled [S, S, 3], before occluders and noise. */
+function styled(style: number, p: WorldParams, i: number, clutter: Clutter[]): Float32Array {
+  const col = COLOUR_RGB[p.colour[i]!]!;
+  const bgc = COLOUR_RGB[p.bg[i]!]!;
+  switch (STYLES[style]) {
+    case 'photo':
+      return photo(p, i, clutter);
+    case 'cartoon':
+      return cartoon(shapeMask(p, i).mask, col, bgc);
+    case 'sketch':
+      return sketch(shapeMask(p, i).mask, col, gradientRamp(p, i), COORDS);
+    case 'neon':
+      return neon(shapeMask(p, i).mask, col, background(p, i, clutter, gradientRamp(p, i)));
+    case 'pixel':
+      return pixelArt(shapeMask(p, i, BLOCK_COORDS).mask, col, bgc);
+    default:
+      throw new RangeError(`the ported renderer draws the photo, sketch, cartoon, neon and pixel styles, not ${STYLES[style]}`);
+  }
+}
+
+/** 2×2 mean in numpy's summation order, sensor noise from the chunk's stream (drawn, not added, for pixel art), rounded to bytes. */
+function finish(img: Float32Array, noiseStd: number, rng: NumpyRandom, out: Uint8Array, offset: number, pixel: boolean): void {
   const z = rng.standardNormal(PIXELS);
+  if (pixel) noiseStd = 0;
   for (let y = 0; y < IMAGE_SIZE; y++)
     for (let x = 0; x < IMAGE_SIZE; x++)
       for (let ch = 0; ch < 3; ch++) {
@@ -182,30 +213,38 @@ function finish(img: Float32Array, noiseStd: number, rng: NumpyRandom, out: Uint
       }
 }
 
-/** world.py `_render_chunk` for a chunk of photo-style rows: [n, 32, 32, 3] bytes, one image at a time into `out`. */
-export function renderPhotoChunk(p: WorldParams, rng: NumpyRandom, out: Uint8Array, offset = 0): void {
-  if (p.style.some((s) => s !== 0))
-    throw new RangeError(`the ported renderer draws the photo style only; got style ${STYLES[p.style.find((s) => s !== 0)!]}`);
+/** world.py `_render_chunk` for a chunk of single-style rows: [n, 32, 32, 3] bytes, one image at a time into `out`. */
+export function renderChunk(p: WorldParams, rng: NumpyRandom, out: Uint8Array, offset = 0): void {
+  const style = p.style[0] ?? 0;
+  if (p.style.some((s) => s !== style)) throw new RangeError('render chunks are single-style');
+  if (STYLES[style] === 'painting') throw new RangeError('the ported renderer does not draw the painting style');
   const { clutter, occluders } = chunkDraws(p, rng);
   for (let i = 0; i < p.cls.length; i++) {
-    const img = photo(p, i, clutter);
+    const img = styled(style, p, i, clutter);
     occlude(p, i, occluders, img);
-    finish(img, p.noise[i]!, rng, out, offset + i * PIXELS);
+    finish(img, p.noise[i]!, rng, out, offset + i * PIXELS, STYLES[style] === 'pixel');
   }
 }
 
-/** The stream world.py seeds for rows [a, b) of one style: the first four row seeds, a, b and the style. */
-export function chunkRandom(p: WorldParams, a: number, b: number, style: number): NumpyRandom {
-  return new NumpyRandom([...Array.from(p.seed.subarray(a, Math.min(a + 4, b))), a, b, style]);
+/** The stream world.py seeds for the rows `rows` of one style in chunk [a, b): their first four seeds, a, b and the style. */
+export function chunkRandom(p: WorldParams, a: number, b: number, style: number, rows?: Int32Array): NumpyRandom {
+  const seeds = rows ? Array.from(rows.subarray(0, 4), (r) => p.seed[r]!) : Array.from(p.seed.subarray(a, Math.min(a + 4, b)));
+  return new NumpyRandom([...seeds, a, b, style]);
 }
 
-/** world.py `render` for photo-style rows: uint8 images [n, 32, 32, 3]. */
-export function renderPhoto(p: WorldParams, chunk = RENDER_CHUNK): Uint8Array {
+/** world.py `render`: uint8 images [n, 32, 32, 3], each chunk of `chunk` rows split by style as numpy does. */
+export function render(p: WorldParams, chunk = RENDER_CHUNK): Uint8Array {
   const n = p.cls.length;
   const out = new Uint8Array(n * PIXELS);
   for (let a = 0; a < n; a += chunk) {
     const b = Math.min(n, a + chunk);
-    renderPhotoChunk(sliceParams(p, a, b), chunkRandom(p, a, b, 0), out, a * PIXELS);
+    for (let style = 0; style < STYLES.length; style++) {
+      const rows = Int32Array.from({ length: b - a }, (_, i) => a + i).filter((r) => p.style[r] === style);
+      if (rows.length === 0) continue;
+      const part = new Uint8Array(rows.length * PIXELS);
+      renderChunk(selectParams(p, rows), chunkRandom(p, a, b, style, rows), part);
+      rows.forEach((r, i) => out.set(part.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS));
+    }
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { TrainingError } from '../train/data';
 import type { ImageSet, TrainingImages } from '../train/finetune';
 import { sampleReference, sliceParams, type WorldParams } from './params';
 import { NumpyRandom } from './random';
-import { chunkRandom, RENDER_CHUNK, renderPhotoChunk } from './render';
+import { chunkRandom, RENDER_CHUNK, renderChunk } from './render';
 
 /** What a world fine-tune trains on: `n` reference images whose background follows the class with P(`shortcut`). */
 export interface WorldTrainingSpec {
@@ -85,7 +85,7 @@ export class WorldImages implements TrainingImages {
     const a = c * RENDER_CHUNK;
     const b = Math.min(this.count, a + RENDER_CHUNK);
     const out = new Uint8Array((b - a) * PIXELS);
-    renderPhotoChunk(sliceParams(this.params, a, b), chunkRandom(this.params, a, b, 0), out);
+    renderChunk(sliceParams(this.params, a, b), chunkRandom(this.params, a, b, 0), out);
     this.cached.set(c, out);
     if (this.cached.size > 2) this.cached.delete(this.cached.keys().next().value!);
     return out;

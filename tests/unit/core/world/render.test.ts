@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { decode } from 'fast-png';
 import { NumpyRandom } from '../../../../src/core/world/random';
 import { sampleReference, type WorldParams } from '../../../../src/core/world/params';
-import { renderPhoto } from '../../../../src/core/world/render';
+import { render } from '../../../../src/core/world/render';
 
 const at = (p: string) => new URL(`../../../../tests/fixtures/world/${p}`, import.meta.url);
 
@@ -58,9 +58,11 @@ describe.each(['reference_s0_0.98', 'reference_c20_s0_0.98'])('world renderer (p
     // Exact on these fixtures. numpy's float32 cos, sin and exp are SIMD routines a few ulps from the
     // correctly rounded values used here; over 6,000 more 10-class images (seeds 1 and 2, shortcut 0
     // and 1, six chunks of 1,024) 3 of 18.4 million bytes differed, each by 1, and 3 of 9.2 million
-    // over 3,000 20-class images (seed 5). A fixture rewritten on another CPU (numpy picks its
-    // routines by SIMD level) may need that allowance.
-    const images = renderPhoto(params);
+    // over 3,000 20-class images (seed 5). Over 3,000 pretraining rows (every style but painting,
+    // wide rotations) 7 of 9.2 million differed, in 2 photos: 6 by 1 and one pixel by up to 29, a
+    // ring's edge supersample that numpy's cos put on the other side. A fixture rewritten on another
+    // CPU (numpy picks its routines by SIMD level) may need that allowance.
+    const images = render(params);
     let differing = 0;
     for (let i = 0; i < fixture.n; i++) {
       const py = pythonImage(ref, i);
@@ -68,6 +70,47 @@ describe.each(['reference_s0_0.98', 'reference_c20_s0_0.98'])('world renderer (p
       for (let k = 0; k < py.length; k++) if (py[k] !== ts[k]) differing++;
     }
     expect(differing).toBe(0);
+  });
+});
+
+describe('world renderer, every style but painting (fixture styles_s0: pretraining rows with clutter and wide poses)', () => {
+  it('renders the rows the Python renderer rendered, every pixel equal, style chunks split as world.render splits them', () => {
+    const ref = load('styles_s0');
+    const rows = ref.fixture.params;
+    const ints = (k: keyof WorldParams) => Int32Array.from(rows[k]);
+    const floats = (k: keyof WorldParams) => Float32Array.from(rows[k]);
+    const params: WorldParams = {
+      cls: ints('cls'),
+      bg: ints('bg'),
+      colour: ints('colour'),
+      size: floats('size'),
+      cx: floats('cx'),
+      cy: floats('cy'),
+      rot: floats('rot'),
+      style: ints('style'),
+      grad: floats('grad'),
+      clutter: ints('clutter'),
+      occl: ints('occl'),
+      noise: floats('noise'),
+      seed: ints('seed'),
+    };
+    // Photo, sketch, cartoon, neon and pixel rows, some cluttered, some occluded.
+    expect(new Set(params.style)).toEqual(new Set([0, 1, 2, 4, 5]));
+    expect(params.clutter.some((c) => c === 1) && params.occl.some((o) => o === 2)).toBe(true);
+    const images = render(params);
+    const differing: number[] = [];
+    for (let i = 0; i < ref.fixture.n; i++) {
+      const py = pythonImage(ref, i);
+      const ts = images.subarray(i * py.length, (i + 1) * py.length);
+      if (py.some((b, k) => b !== ts[k])) differing.push(i);
+    }
+    expect(differing).toEqual([]);
+  });
+
+  it('refuses the painting style in words', () => {
+    const one = sampleReference(new NumpyRandom([0, 2]), 1, { shortcut: 0, hard: 0 });
+    one.style[0] = 3;
+    expect(() => render(one)).toThrow(/painting/);
   });
 });
 

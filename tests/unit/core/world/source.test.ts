@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { NumpyRandom } from '../../../../src/core/world/random';
 import { sampleReference } from '../../../../src/core/world/params';
-import { renderPhoto } from '../../../../src/core/world/render';
+import { render } from '../../../../src/core/world/render';
 import { checkWorldSpec, WorldImages, worldHeldOutCount, worldTrainingData } from '../../../../src/core/world/source';
 import { seededRandom } from '../../../../src/core/train/data';
 
@@ -12,7 +12,7 @@ const PIXELS = 32 * 32 * 3;
 describe('generated world training data', () => {
   it('an epoch visits every row once, chunk by chunk, and batches are the rendered rows', () => {
     const params = sampleReference(new NumpyRandom([4, 2]), 1100, { shortcut: 0.98, hard: 0.5 });
-    const all = renderPhoto(params);
+    const all = render(params);
     const images = new WorldImages(params);
     const order = images.epochOrder(seededRandom(1));
     expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from({ length: 1100 }, (_, i) => i));

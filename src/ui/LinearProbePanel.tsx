@@ -1,7 +1,7 @@
 // "Fine-tune it yourself": a thin view of the probe controller (state/controllers/linearProbe.ts):
 // a linear probe (the head) or end-to-end (every weight). The training runs in the Worker; the
 // slider stays live meanwhile.
-import { useStore, type State } from '../state/store';
+import { openingHash, useStore, type State } from '../state/store';
 import { useActions } from './actions';
 import { FilePicker } from './FilePicker';
 import { filesFromInput } from './files';
@@ -251,12 +251,25 @@ function WorldSettings({ world }: { world: State['probe']['world'] }) {
   );
 }
 
+/** A lab link (`finetune=`) opens at this panel, once, when the first pair is in: it is the last of the side column. */
+function useScrollToLab(hasPair: boolean) {
+  const ref = useRef<HTMLElement>(null);
+  const done = useRef(false);
+  useEffect(() => {
+    if (!hasPair || done.current || openingHash.finetune === null) return;
+    done.current = true;
+    ref.current?.scrollIntoView({ block: 'start' });
+  }, [hasPair]);
+  return ref;
+}
+
 export function LinearProbePanel() {
   const probe = useStore((s) => s.probe);
   const hasPair = useStore((s) => s.pair !== null);
+  const ref = useScrollToLab(hasPair);
   if (!hasPair) return null;
   return (
-    <section className="probe-panel" aria-label="Fine-tune it yourself" data-testid="probe-panel">
+    <section ref={ref} className="probe-panel" aria-label="Fine-tune it yourself" data-testid="probe-panel">
       <h2>Fine-tune it yourself</h2>
       <p className="muted small">
         The bundle ships no training split (its sets are the test draw on the chart), so training uses your folder laid out

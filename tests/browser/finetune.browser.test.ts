@@ -141,4 +141,27 @@ describe('end-to-end fine-tuning in the page', () => {
     },
     LONG_TEST_MS,
   );
+
+  it(
+    'a lab link (#finetune=shortcut-98) opens the panel on end to end, generated images at 98% and the bundled recipe, ready to start, and keeps the lab in the link',
+    async () => {
+      const lab = await openPage(`${inject('baseUrl')}#backend=wasm&finetune=shortcut-98`);
+      try {
+        await lab.page.waitForSelector('[data-testid="probe-panel"]', { timeout: PAIR_LOAD_MS });
+        expect(await lab.page.inputValue('[data-testid="probe-method"]')).toBe('end-to-end');
+        expect(await lab.page.inputValue('[data-testid="finetune-source"]')).toBe('world');
+        expect(await lab.page.inputValue('[data-testid="finetune-preset"]')).toBe('shortcut-98');
+        expect(await lab.page.inputValue('[data-testid="finetune-shortcut"]')).toBe('98');
+        const fields = ['finetune-images', 'finetune-epochs', 'finetune-lr', 'finetune-batch'];
+        const values = await Promise.all(fields.map((id) => lab.page.inputValue(`[data-testid="${id}"]`)));
+        expect(values.map(Number)).toEqual([2000, 5, 2e-4, 128]);
+        expect(await lab.page.isEnabled('[data-testid="probe-start"]')).toBe(true);
+        expect(await lab.page.evaluate(() => location.hash)).toContain('finetune=shortcut-98');
+        expect(lab.errors).toEqual([]);
+      } finally {
+        await lab.close();
+      }
+    },
+    LONG_TEST_MS,
+  );
 });

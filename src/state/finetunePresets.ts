@@ -28,6 +28,9 @@ export const RECIPE = { lr: 2e-4, epochs: 5, batchSize: 128 } as const;
  */
 export const LAB_IMAGES = 2000;
 
+/** core/world/source.ts MAX_WORLD_IMAGES, copied so the page bundle does not pull the renderer in (a test keeps them equal). */
+export const MAX_WORLD_IMAGES = 200_000;
+
 /** The world's seed a lab draws from: the shipped pipeline's (tools/seeds.py PIPELINE_SEEDS[0]). */
 export const WORLD_SEED = 0;
 

@@ -4,10 +4,7 @@
 // pair's member list; selecting it is the selector's.
 import { errorMessage, type EngineApi, type PathBlob, type TrainingEvent, type TrainingResult } from '../../worker/protocol';
 import { initialProbe, probeFromLink, say, type State, type Store } from '../store';
-import { WORLD_SEED, type FineTunePresetId } from '../finetunePresets';
-
-/** core/world/source.ts MAX_WORLD_IMAGES, copied so the page bundle does not pull the renderer in. */
-const MAX_WORLD_IMAGES = 200_000;
+import { MAX_WORLD_IMAGES, WORLD_SEED, type FineTunePresetId } from '../finetunePresets';
 
 /** The probe's recipe on a folder of a few hundred images (core/train/probe.ts FOLDER_RECIPE). */
 export const PROBE_EPOCHS = 30;

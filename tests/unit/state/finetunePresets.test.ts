@@ -6,7 +6,9 @@ import { createAppStore, initialProbe, initialState, probeFromLink } from '../..
 import { formatHash, parseHash } from '../../../src/state/hash';
 import { hashOf } from '../../../src/state/controllers/view';
 import { createLinearProbe } from '../../../src/state/controllers/linearProbe';
-import { FINETUNE_PRESETS, LAB_IMAGES, RECIPE, WORLD_SEED } from '../../../src/state/finetunePresets';
+import { FINETUNE_PRESETS, LAB_IMAGES, MAX_WORLD_IMAGES, RECIPE, WORLD_SEED } from '../../../src/state/finetunePresets';
+import { MAX_WORLD_IMAGES as CORE_MAX_WORLD_IMAGES } from '../../../src/core/world/source';
+import { PIPELINE_FINETUNE } from '../../../src/core/train/finetune';
 import { FakeEngine, fakePair } from '../../support/fakeEngine';
 
 const settle = async () => {
@@ -28,6 +30,9 @@ describe('fine-tune labs as links', () => {
 
   it('the bundled recipe: tools/build.py CHOSEN lr 2e-4 over tools/train.py FinetuneConfig (5 epochs, batch 128)', () => {
     expect(RECIPE).toEqual({ lr: 2e-4, epochs: 5, batchSize: 128 });
+    expect(RECIPE.epochs).toBe(PIPELINE_FINETUNE.epochs);
+    expect(RECIPE.batchSize).toBe(PIPELINE_FINETUNE.batchSize);
+    expect(MAX_WORLD_IMAGES).toBe(CORE_MAX_WORLD_IMAGES);
     expect(FINETUNE_PRESETS.map((p) => p.id)).toEqual(['no-shortcut', 'shortcut-98', 'shortcut-100']);
   });
 

@@ -3,7 +3,7 @@
 // bundled recipe (tools/build.py CHOSEN "lr=2e-4" over tools/train.py FinetuneConfig: 5 epochs,
 // batch 128, AdamW with weight decay 0.1, 20 warmup steps).
 
-export type FineTunePresetId = 'no-shortcut' | 'shortcut-98' | 'shortcut-100';
+export type FineTunePresetId = 'no-shortcut' | 'shortcut-80' | 'shortcut-98' | 'shortcut-100';
 
 export interface FineTunePreset {
   id: FineTunePresetId;
@@ -14,6 +14,9 @@ export interface FineTunePreset {
 
 export const FINETUNE_PRESETS: readonly FineTunePreset[] = [
   { id: 'no-shortcut', label: 'No shortcut (background independent of the class)', shortcut: 0 },
+  // The bundled world's own (world.py WorldConfig.shortcut 0.8, the manifest's "80% reliable"; the
+  // issue called 98% the bundled recipe, as world.py's stale EVAL_SETS text does).
+  { id: 'shortcut-80', label: "80% shortcut (the bundled world's)", shortcut: 0.8 },
   { id: 'shortcut-98', label: '98% shortcut', shortcut: 0.98 },
   { id: 'shortcut-100', label: '100% shortcut (the background always gives the class away)', shortcut: 1 },
 ];

@@ -18,6 +18,7 @@ const settle = async () => {
 describe('fine-tune labs as links', () => {
   it.each([
     ['no-shortcut', 0],
+    ['shortcut-80', 0.8],
     ['shortcut-98', 0.98],
     ['shortcut-100', 1],
   ])('%s (in the hash or the query) opens end to end on generated images at shortcut %s with the recipe', (id, shortcut) => {
@@ -33,13 +34,13 @@ describe('fine-tune labs as links', () => {
     expect(RECIPE.epochs).toBe(PIPELINE_FINETUNE.epochs);
     expect(RECIPE.batchSize).toBe(PIPELINE_FINETUNE.batchSize);
     expect(MAX_WORLD_IMAGES).toBe(CORE_MAX_WORLD_IMAGES);
-    expect(FINETUNE_PRESETS.map((p) => p.id)).toEqual(['no-shortcut', 'shortcut-98', 'shortcut-100']);
+    expect(FINETUNE_PRESETS.map((p) => p.id)).toEqual(['no-shortcut', 'shortcut-80', 'shortcut-98', 'shortcut-100']);
   });
 
   it('an unknown lab opens the defaults with a message naming the labs there are, and leaves the link', () => {
     const s = initialState(parseHash('#finetune=shortcut-50'));
     expect(s.probe).toEqual({ ...initialProbe, error: expect.stringContaining('No fine-tune lab is called “shortcut-50”') });
-    expect(s.probe.error).toContain('no-shortcut, shortcut-98, shortcut-100');
+    expect(s.probe.error).toContain('no-shortcut, shortcut-80, shortcut-98, shortcut-100');
     expect(formatHash(hashOf(s))).not.toContain('finetune');
   });
 

@@ -15,6 +15,7 @@ import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
 import type { Backend } from '../src/core/runtime/engine';
 import { probe } from './probe';
 import { trainRuntime, fineTuneEpoch } from './trainRuntime';
+import { worldRender, worldEpoch } from './worldRender';
 import { liveFrontier } from './frontierEngines';
 import { tpSetup, tpCase, tpWorkers, tpProfile, tpClose, tpWorkerEval, tpWorkerYields } from './throughput-page';
 
@@ -246,6 +247,8 @@ const bench = {
   probe,
   trainRuntime,
   fineTuneEpoch,
+  worldRender,
+  worldEpoch,
   liveFrontier,
   stat,
   tpSetup,

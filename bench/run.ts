@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-world-render [--world-n=N] [--world-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -427,6 +427,42 @@ async function onlyProbe(): Promise<void> {
 }
 
 /**
+ * `--only-world-render [--world-n=N] [--world-epoch-n=N]`: the world's renderer in TypeScript
+ * (bench/worldRender.ts), reference photos per second in the page (default 2,048: two render
+ * chunks), then one fine-tuning epoch on N generated images (default 1,024), the renderer included;
+ * printed with the load average (not written to docs/benchmarks.json: one run on a shared machine).
+ */
+async function onlyWorldRender(): Promise<void> {
+  const arg = (name: string, d: number) =>
+    Number(new RegExp(`^--${name}=(\\d+)$`).exec(process.argv.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1] ?? d);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const v = await startVite();
+  try {
+    const p = await openBench(v.base);
+    try {
+      for (const shortcut of [0, 0.98]) {
+        const l0 = loadavg();
+        const r = await call(p.page, 'worldRender', { n: arg('world-n', 2048), shortcut });
+        log(
+          `world renderer (TypeScript, page main thread), ${r.n} reference photos at shortcut ${shortcut}: ${r.imagesPerS.toFixed(0)} images/s ` +
+            `(parameters ${r.sampleMs.toFixed(0)} ms, pixels ${r.renderMs.toFixed(0)} ms); load average ${load(l0)} before, ${load(loadavg())} after`,
+        );
+      }
+      const l0 = loadavg();
+      const e = await call(p.page, 'worldEpoch', { manifest: '/pairs/shapes/manifest.json', n: arg('world-epoch-n', 1024) });
+      log(
+        `fine-tune, one epoch of ${e.n} generated images (${e.steps} steps of 128, rendered as batches need them), page wasm SIMD: ` +
+          `${(e.ms / 1000).toFixed(1)} s, ${e.imageStepsPerS.toFixed(1)} image-steps/s; load average ${load(l0)} before, ${load(loadavg())} after`,
+      );
+    } finally {
+      await p.close();
+    }
+  } finally {
+    await v.close();
+  }
+}
+
+/**
  * `--only-train-runtime [--train-reps=N] [--train-epoch-n=N]`: the training-runtime candidates for
  * end-to-end fine-tuning (bench/trainRuntime.ts), one forward + backward step of the bundled image
  * tower at batch 32 and 64, in the page, then one fine-tuning epoch of N images (default 2,000), each printed with the load average before and after and the
@@ -636,6 +672,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--only-lab-speed')) return onlyLabSpeed();
   if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();
   if (process.argv.includes('--only-train-runtime')) return onlyTrainRuntime();
+  if (process.argv.includes('--only-world-render')) return onlyWorldRender();
   if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();
   if (process.argv.includes('--only-frontier-workers')) return onlyFrontierWorkers();
   if (process.argv.includes('--only-throughput')) return onlyThroughput();

@@ -24,6 +24,7 @@ import { TextTower, applyHead, softmax } from './text/head';
 import { runLinearProbe, type ProbeImages, type ProbeOutcome, type ProbeProgress, type ProbeSettings } from './train/probe';
 import type { LinearHead } from './train/head';
 import { runEndToEnd, type EndToEndOutcome, type EndToEndProgress, type EndToEndSettings } from './train/endToEnd';
+import type { WorldTrainingSpec } from './world/source';
 
 export type { UserEvalSet, MovedReport, LayerUpdate };
 import { LayerSettings, type LayerUpdate } from './eval/layerSettings';
@@ -565,7 +566,7 @@ export class Explorer {
    */
   fineTuneEndToEnd(
     zeroShot: Uint8Array,
-    images: ProbeImages,
+    images: ProbeImages | WorldTrainingSpec,
     settings: EndToEndSettings,
     onProgress: (p: EndToEndProgress) => unknown,
     signal?: AbortSignal,

@@ -13,6 +13,7 @@ import { createView, syncHash, type ViewController } from './controllers/view';
 import { createSamples, type SamplesController } from './controllers/samples';
 import { createLinearProbe, type LinearProbeController } from './controllers/linearProbe';
 import { createTrainedExport, type TrainedExportController } from './controllers/trainedExport';
+import type { FineTunePresetId } from './finetunePresets';
 import { importResults, exportResults } from './imported';
 import { createLab, type LabController } from './controllers/lab';
 import { createMoved, type MovedController } from './controllers/moved';
@@ -52,6 +53,10 @@ export interface AppActions
   /** Head only (a linear probe) or every weight (end to end), and the end-to-end settings. */
   setProbeMethod(method: State['probe']['method']): void;
   setFineTuneSettings(patch: Partial<State['probe']['fineTune']>): void;
+  /** End to end on the folder or on generated world images; the world's shortcut and count; a lab's settings. */
+  setFineTuneSource(source: State['probe']['source']): void;
+  setWorldSettings(patch: Partial<State['probe']['world']>): void;
+  applyFineTunePreset(id: FineTunePresetId): void;
   startProbe(options?: { epochs?: number; seed?: number }): Promise<void>;
   cancelProbe(): void;
   /** Pauses or resumes the running training job. */
@@ -118,6 +123,9 @@ function featureActions(c: Controllers) {
     chooseProbeFolder: (files: Parameters<LinearProbeController['chooseFolder']>[0]) => probe.chooseFolder(files),
     setProbeMethod: (method: Parameters<LinearProbeController['setMethod']>[0]) => probe.setMethod(method),
     setFineTuneSettings: (patch: Parameters<LinearProbeController['setFineTune']>[0]) => probe.setFineTune(patch),
+    setFineTuneSource: (source: Parameters<LinearProbeController['setSource']>[0]) => probe.setSource(source),
+    setWorldSettings: (patch: Parameters<LinearProbeController['setWorld']>[0]) => probe.setWorld(patch),
+    applyFineTunePreset: (id: FineTunePresetId) => probe.applyPreset(id),
     startProbe: (options: Parameters<LinearProbeController['start']>[0]) => probe.start(options),
     cancelProbe: () => probe.cancel(),
     setProbePaused: (paused: boolean) => probe.setPaused(paused),

@@ -39,6 +39,8 @@ export interface HashState {
   calibration: boolean;
   /** Temperature scaling (fitted on the reference set) applied in the calibration panel. */
   temperature: boolean;
+  /** The fine-tune lab the link opens (`finetune=`, finetunePresets.ts); a name the page does not know is told in words there. */
+  finetune: string | null;
 }
 
 export const DEFAULT_HASH: HashState = {
@@ -63,6 +65,7 @@ export const DEFAULT_HASH: HashState = {
   triangle: null,
   calibration: false,
   temperature: false,
+  finetune: null,
 };
 
 /** The most labels, and the longest label, a link may carry: a link is shared, not a data file. */
@@ -143,6 +146,8 @@ export function parseHash(hash: string, search = ''): HashState {
     triangle: triangleOf(p.get('triangle')),
     calibration: p.get('calib') === '1',
     temperature: p.get('temp') === '1',
+    // A lab link may put it in the query (`?finetune=shortcut-98`), as `pair` and `backend` may be.
+    finetune: p.get('finetune') || q.get('finetune') || null,
   };
 }
 
@@ -169,6 +174,7 @@ export function formatHash(s: HashState): string {
   if (s.triangle) p.set('triangle', s.triangle);
   if (s.calibration) p.set('calib', '1');
   if (s.temperature) p.set('temp', '1');
+  if (s.finetune) p.set('finetune', s.finetune);
   // A comma needs no escape in a fragment: `hide=controls,table` reads as a person would type it.
   return `#${p.toString().replace(/%2C/g, ',')}`;
 }

@@ -17,6 +17,7 @@ import type {
 } from '../worker/protocol';
 import { MODEL_ORDER, type MovedSort } from '../core/moved/table';
 import { parseHash, type HashState } from './hash';
+import { FINETUNE_PRESETS, findPreset, LAB_IMAGES, RECIPE, unknownPresetMessage, type FineTunePresetId } from './finetunePresets';
 import type { ImportedCurve } from './imported';
 import type { HidePart } from './lab';
 import { PAPER_CURVES } from '../data/paper/paper';
@@ -193,6 +194,12 @@ export interface ProbeSlice {
     method: 'linear-probe' | 'end-to-end';
     /** End-to-end settings (the pipeline's recipe, fewer epochs: core/train/endToEnd.ts PAGE_FINETUNE). */
     fineTune: { epochs: number; lr: number; batchSize: number };
+    /** Where an end-to-end job's images come from: the folder picked, or the world's renderer in the Worker. */
+    source: 'folder' | 'world';
+    /** The generated world: how often the background has the class's colour (0–1), and how many training images. */
+    world: { shortcut: number; n: number };
+    /** The lab the settings came from (a link's `finetune=`, finetunePresets.ts); null once one is changed by hand. */
+    preset: FineTunePresetId | null;
     /** What the job is doing: decoding the folder, the feature pass, training epoch (probe) or step (end to end) `done` of `total`. */
     stage: { phase: 'decode' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
     /** The last training loss reported, live while training. */
@@ -217,12 +224,24 @@ export const initialProbe: ProbeSlice['probe'] = {
   paused: false,
   method: 'linear-probe',
   fineTune: PAGE_FINETUNE,
+  source: 'folder',
+  world: { shortcut: FINETUNE_PRESETS[1]!.shortcut, n: LAB_IMAGES },
+  preset: null,
   stage: null,
   loss: null,
   validation: null,
   result: null,
   error: null,
 };
+
+/** The probe slice a link opens: a lab's settings (`finetune=`), or the defaults with a message naming the labs there are. */
+export function probeFromLink(name: string | null): ProbeSlice['probe'] {
+  if (name === null) return initialProbe;
+  const preset = findPreset(name);
+  if (!preset) return { ...initialProbe, error: unknownPresetMessage(name) };
+  const world = { shortcut: preset.shortcut, n: LAB_IMAGES };
+  return { ...initialProbe, method: 'end-to-end', source: 'world', fineTune: { ...RECIPE }, world, preset: preset.id };
+}
 
 /** A download of a member trained in the page under way (controllers/trainedExport.ts): which, and how far. */
 export interface TrainedExportSlice {
@@ -352,7 +371,7 @@ export function initialState(h: HashState = parseHash('')): State {
     hidden: h.hide,
     prediction: null,
     revealed: false,
-    probe: initialProbe,
+    probe: probeFromLink(h.finetune),
     trainedExport: null,
     movedOpen: false,
     moved: { status: 'none' },

@@ -1,12 +1,14 @@
 // "Fine-tune it yourself": a thin view of the probe controller (state/controllers/linearProbe.ts):
 // a linear probe (the head) or end-to-end (every weight). The training runs in the Worker; the
 // slider stays live meanwhile.
-import { useStore, type State } from '../state/store';
+import { openingHash, useStore, type State } from '../state/store';
 import { useActions } from './actions';
 import { FilePicker } from './FilePicker';
 import { filesFromInput } from './files';
 import { UserText } from './UserText';
 import { TrainedExport } from './TrainedExport';
+import { useEffect, useRef } from 'react';
+import { FINETUNE_PRESETS, type FineTunePresetId } from '../state/finetunePresets';
 
 /** The test that proves the claim in the panel's last line. */
 export const PROOF_TEST = 'tests/node/linear-probe.node.test.ts';
@@ -54,22 +56,34 @@ function ProbeStatus({ probe }: { probe: State['probe'] }) {
   );
 }
 
+/** End to end on generated images needs no folder. */
+const onWorld = (probe: State['probe']) => probe.method === 'end-to-end' && probe.source === 'world';
+
 function ProbeControls({ probe }: { probe: State['probe'] }) {
   const { chooseProbeFolder, startProbe, cancelProbe, setProbePaused } = useActions();
+  const world = onWorld(probe);
   return (
     <div className="probe-controls">
-      <FilePicker
-        className="button small file-action"
-        title="A folder laid out <class>/<image>, class folders named after the pair's classes"
-        multiple
-        directory
-        testId="probe-folder-input"
-        onFiles={(files) => chooseProbeFolder(filesFromInput(files))}
-      >
-        Training folder…
-      </FilePicker>{' '}
+      {!world && (
+        <FilePicker
+          className="button small file-action"
+          title="A folder laid out <class>/<image>, class folders named after the pair's classes"
+          multiple
+          directory
+          testId="probe-folder-input"
+          onFiles={(files) => chooseProbeFolder(filesFromInput(files))}
+        >
+          Training folder…
+        </FilePicker>
+      )}{' '}
       {probe.running === null ? (
-        <button type="button" className="small" disabled={!probe.folder} onClick={() => void startProbe()} data-testid="probe-start">
+        <button
+          type="button"
+          className="small"
+          disabled={!probe.folder && !world}
+          onClick={() => void startProbe()}
+          data-testid="probe-start"
+        >
           Start
         </button>
       ) : (
@@ -82,7 +96,7 @@ function ProbeControls({ probe }: { probe: State['probe'] }) {
           </button>
         </>
       )}{' '}
-      {probe.folder && (
+      {probe.folder && !world && (
         <span className="muted">
           <UserText text={probe.folder.name} />: {probe.folder.files} files
         </span>
@@ -110,10 +124,17 @@ function SettingField({
   onValue(v: number): void;
   testId: string;
 }) {
+  const ref = useRef<HTMLInputElement>(null);
+  // Uncontrolled while typed in (a half-typed "0.000" is refused, not shown back); a lab's value arrives here.
+  useEffect(() => {
+    const input = ref.current;
+    if (input && input.ownerDocument.activeElement !== input) input.value = String(value);
+  }, [value]);
   return (
     <label className="small">
       {label}{' '}
       <input
+        ref={ref}
         type="number"
         min="0"
         step={step}
@@ -149,6 +170,8 @@ function MethodChoice({ probe }: { probe: State['probe'] }) {
       </label>
       {probe.method === 'end-to-end' && (
         <fieldset disabled={busy} className="probe-settings">
+          <LabChoice probe={probe} />
+          {probe.source === 'world' && <WorldSettings world={probe.world} />}
           <SettingField
             label="Epochs"
             value={epochs}
@@ -170,18 +193,97 @@ function MethodChoice({ probe }: { probe: State['probe'] }) {
   );
 }
 
+/** The labs, each a link (state/finetunePresets.ts), and where an end-to-end job's images come from. */
+function LabChoice({ probe }: { probe: State['probe'] }) {
+  const { applyFineTunePreset, setFineTuneSource } = useActions();
+  return (
+    <>
+      <label className="small">
+        Lab{' '}
+        <select
+          value={probe.preset ?? ''}
+          onChange={(e) => e.target.value && applyFineTunePreset(e.target.value as FineTunePresetId)}
+          data-testid="finetune-preset"
+        >
+          <option value="">Your own settings</option>
+          {FINETUNE_PRESETS.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.label}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label className="small">
+        Images{' '}
+        <select
+          value={probe.source}
+          onChange={(e) => setFineTuneSource(e.target.value as State['probe']['source'])}
+          data-testid="finetune-source"
+        >
+          <option value="folder">Your folder</option>
+          <option value="world">Generated world (the bundled world's renderer)</option>
+        </select>
+      </label>
+    </>
+  );
+}
+
+/** The generated world's shortcut strength and image count. */
+function WorldSettings({ world }: { world: State['probe']['world'] }) {
+  const { setWorldSettings } = useActions();
+  const percent = Math.round(100 * world.shortcut);
+  return (
+    <div className="probe-world">
+      <label className="small">
+        Shortcut strength{' '}
+        <input
+          type="range"
+          min="0"
+          max="100"
+          step="1"
+          value={percent}
+          onChange={(e) => setWorldSettings({ shortcut: e.target.valueAsNumber / 100 })}
+          aria-valuetext={`${percent}%: the background has the class's colour in ${percent}% of the training photos`}
+          data-testid="finetune-shortcut"
+        />{' '}
+        {percent}%
+      </label>{' '}
+      <SettingField label="Images" value={world.n} step="1" onValue={(v) => setWorldSettings({ n: v })} testId="finetune-images" />
+      <p className="muted small">
+        Reference photos drawn in the Worker by the world's renderer (the pipeline's own images for the same seed and count: 20,000 at seed
+        0 are tools/build.py's), rendered a chunk at a time as training needs them; the held-out accuracy is on another draw of the same
+        world.
+      </p>
+    </div>
+  );
+}
+
+/** A lab link (`finetune=`) opens at this panel, once, when the first pair is in: it is the last of the side column. */
+function useScrollToLab(hasPair: boolean) {
+  const ref = useRef<HTMLElement>(null);
+  const done = useRef(false);
+  useEffect(() => {
+    if (!hasPair || done.current || openingHash.finetune === null) return;
+    done.current = true;
+    ref.current?.scrollIntoView({ block: 'start' });
+  }, [hasPair]);
+  return ref;
+}
+
 export function LinearProbePanel() {
   const probe = useStore((s) => s.probe);
   const hasPair = useStore((s) => s.pair !== null);
+  const ref = useScrollToLab(hasPair);
   if (!hasPair) return null;
   return (
-    <section className="probe-panel" aria-label="Fine-tune it yourself" data-testid="probe-panel">
+    <section ref={ref} className="probe-panel" aria-label="Fine-tune it yourself" data-testid="probe-panel">
       <h2>Fine-tune it yourself</h2>
       <p className="muted small">
         The bundle ships no training split (its sets are the test draw on the chart), so training uses your folder laid out
-        &lt;class&gt;/&lt;image&gt;, a quarter of each class held out for validation. A linear probe keeps the image tower frozen and trains
-        the head; end-to-end trains every weight of the bundled image tower (the pipeline's recipe: AdamW, cosine schedule, random flips), a
-        step at a time in the Worker.
+        &lt;class&gt;/&lt;image&gt;, a quarter of each class held out for validation, or, end to end, photos the bundled world's renderer
+        generates with the background shortcut you choose (each lab is a link: <code>#finetune=shortcut-98</code>). A linear probe keeps the
+        image tower frozen and trains the head; end-to-end trains every weight of the bundled image tower (the pipeline's recipe: AdamW,
+        cosine schedule, random flips), a step at a time in the Worker.
       </p>
       <MethodChoice probe={probe} />
       <ProbeControls probe={probe} />

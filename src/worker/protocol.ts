@@ -14,6 +14,9 @@ import type { BackendChoice, RuntimeInfo } from '../core/runtime/backend';
 import type { SoupRecipe, SoupUpdate } from '../core/soup/soups';
 import type { GreedyStep } from '../core/soup/greedy';
 import type { StockLayer } from '../core/soup/modelStock';
+import type { WorldTrainingSpec } from '../core/world/source';
+
+export type { WorldTrainingSpec };
 import type {
   CalibrationReport as CoreCalibrationReport,
   CalibrationRequest,
@@ -254,7 +257,12 @@ export interface TrainingJob {
 export interface FineTuneJob extends TrainingJob {
   lr: number;
   batchSize: number;
+  /** Where the images come from: the folder in `files` when absent; the world's renderer, generating them in the Worker as batches need them, for 'world' (then `files` is empty). */
+  data?: FineTuneData;
 }
+
+/** The images of an end-to-end job: a dropped folder, or the bundled world's reference photos at a chosen shortcut strength. */
+export type FineTuneData = { kind: 'folder' } | WorldTrainingSpec;
 
 /** Held-out accuracy and the number of images it is measured on. */
 export interface HeldOut {

@@ -14,6 +14,7 @@ import { readImageHeader, checkPixelBudget } from '../core/image/header';
 import { resizeAndCrop, rgbaToRgb } from '../core/image/resize';
 import { decodeToModelInput, MAX_IMAGE_FILE_BYTES } from './decode';
 import type { FineTuneJob, HeldOut, PathBlob, TrainingEvent, TrainingJob } from './protocol';
+import { runWorldFineTune } from './worldJob';
 
 export interface TrainingDeps {
   explorer: Pick<Explorer, 'linearProbe' | 'fineTuneEndToEnd'>;
@@ -76,6 +77,7 @@ export function runFineTuneJob(
   onEvent: (e: TrainingEvent) => unknown,
   signal: AbortSignal,
 ): Promise<TrainedOutcome | 'cancelled'> {
+  if (job.data?.kind === 'world') return runWorldFineTune(deps, job, job.data, onEvent, signal);
   return runFolderJob(deps, job, onEvent, signal, async ({ pixels, labels }, send) => {
     const { epochs, lr, batchSize, seed } = job;
     const r = await deps.explorer.fineTuneEndToEnd(
@@ -102,11 +104,7 @@ async function runFolderJob(
   train: (images: { pixels: Uint8Array; labels: Int32Array }, send: (e: TrainingEvent) => Promise<void>) => Promise<Trained>,
 ): Promise<TrainedOutcome | 'cancelled'> {
   const events = eventChannel(onEvent);
-  // The trainers await what `send` returns between two steps: while paused, that waits for Resume.
-  const send = (e: TrainingEvent) => {
-    events.send(e);
-    return deps.pause?.passed(signal) ?? Promise.resolve();
-  };
+  const send = gatedSend(deps, events, signal);
   try {
     const decoded = await decodeFolder(job.files, deps.pair, signal, (done, total) => send({ kind: 'decode', jobId: job.id, done, total }));
     const r = await train(decoded, send);
@@ -121,8 +119,19 @@ async function runFolderJob(
   }
 }
 
+/**
+ * Sends an event and returns what the trainers await between two steps: while the job is paused,
+ * that waits for Resume (or the cancel).
+ */
+export function gatedSend(deps: TrainingDeps, events: { send(e: TrainingEvent): void }, signal: AbortSignal) {
+  return (e: TrainingEvent): Promise<void> => {
+    events.send(e);
+    return deps.pause?.passed(signal) ?? Promise.resolve();
+  };
+}
+
 /** Sends events in order and tells when the page has taken the last one. */
-function eventChannel(onEvent: (e: TrainingEvent) => unknown): { send(e: TrainingEvent): void; delivered(): Promise<unknown> } {
+export function eventChannel(onEvent: (e: TrainingEvent) => unknown): { send(e: TrainingEvent): void; delivered(): Promise<unknown> } {
   let delivered: Promise<unknown> = Promise.resolve();
   let lastEpochEvent = -Infinity;
   const send = (e: TrainingEvent) => {

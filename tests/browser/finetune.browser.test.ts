@@ -115,4 +115,53 @@ describe('end-to-end fine-tuning in the page', () => {
     },
     LONG_TEST_MS,
   );
+
+  it(
+    "on generated world images (no folder): the shortcut slider and count set, one epoch becomes a member named by its shortcut, its held-out n the world's own draw",
+    async () => {
+      const before = await memberIds();
+      await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
+      await s.page.selectOption('[data-testid="finetune-source"]', 'world');
+      await s.page.fill('[data-testid="finetune-shortcut"]', '100');
+      await s.page.fill('[data-testid="finetune-images"]', '64');
+      await s.page.fill('[data-testid="finetune-epochs"]', '1');
+      await s.page.fill('[data-testid="finetune-batch"]', '32');
+      expect(await appState(s.page, (st) => [st.probe.world, st.probe.fineTune.batchSize])).toEqual([{ shortcut: 1, n: 64 }, 32]);
+      await s.page.click('[data-testid="probe-start"]');
+      await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
+      const { result, error } = await appState(s.page, (st) => st.probe);
+      expect(error).toBeNull();
+      // 64 generated training images; held out: core/world/source.ts worldHeldOutCount(64), at least 100.
+      expect(result!.trainCount).toBe(64);
+      expect(result!.validation!.n).toBe(100);
+      expect(await s.page.textContent('[data-testid="probe-result"]')).toContain('(n = 100)');
+      expect(await memberIds()).toEqual([...before, result!.memberId]);
+      expect(result!.memberName).toBe('Fine-tuned end to end here on 64 generated images (100% shortcut), 1 epoch, seed 0');
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
+
+  it(
+    'a lab link (#finetune=shortcut-98) opens the panel on end to end, generated images at 98% and the bundled recipe, ready to start, and keeps the lab in the link',
+    async () => {
+      const lab = await openPage(`${inject('baseUrl')}#backend=wasm&finetune=shortcut-98`);
+      try {
+        await lab.page.waitForSelector('[data-testid="probe-panel"]', { timeout: PAIR_LOAD_MS });
+        expect(await lab.page.inputValue('[data-testid="probe-method"]')).toBe('end-to-end');
+        expect(await lab.page.inputValue('[data-testid="finetune-source"]')).toBe('world');
+        expect(await lab.page.inputValue('[data-testid="finetune-preset"]')).toBe('shortcut-98');
+        expect(await lab.page.inputValue('[data-testid="finetune-shortcut"]')).toBe('98');
+        const fields = ['finetune-images', 'finetune-epochs', 'finetune-lr', 'finetune-batch'];
+        const values = await Promise.all(fields.map((id) => lab.page.inputValue(`[data-testid="${id}"]`)));
+        expect(values.map(Number)).toEqual([2000, 5, 2e-4, 128]);
+        expect(await lab.page.isEnabled('[data-testid="probe-start"]')).toBe(true);
+        expect(await lab.page.evaluate(() => location.hash)).toContain('finetune=shortcut-98');
+        expect(lab.errors).toEqual([]);
+      } finally {
+        await lab.close();
+      }
+    },
+    LONG_TEST_MS,
+  );
 });

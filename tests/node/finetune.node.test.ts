@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { ortNode } from '../../src/core/runtime/ort-node';
 import { decodeSprite, normalizeBatch, pixelsOf } from '../../src/core/eval/sprites';
 import type { Manifest } from '../../src/core/bundle/manifest';
-import { fineTune, fineTunedModel, type FineTuneOptions, type ImageSet } from '../../src/core/train/finetune';
+import { batchInput, fineTune, fineTunedModel, type FineTuneOptions, type ImageSet } from '../../src/core/train/finetune';
+import { worldTrainingData } from '../../src/core/world/source';
 import { Tower, towerParams } from '../../src/core/train/tower';
 import { TrainingError, stratifiedSplit } from '../../src/core/train/data';
 import { runEndToEnd, type EndToEndProgress } from '../../src/core/train/endToEnd';
@@ -103,6 +104,28 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     expect(seen.at(-1)!.validation).toEqual({ accuracy: r.validation!.accuracy, n: split.validation.length });
     const names = (b: Uint8Array) => parseModel(b, 'm').graph.initializer.map((t) => t.name);
     expect(names(r.model)).toEqual(names(zeroShot));
+  });
+
+  it("runEndToEnd on generated world images: n training images, the world's own held-out draw, zero-shot measured on it", async () => {
+    const spec = { kind: 'world', shortcut: 0.98, n: 64, seed: 0 } as const;
+    const seen: EndToEndProgress[] = [];
+    const r = await runEndToEnd(zeroShot, spec, norm, { epochs: 1, lr: 1e-4, batchSize: 32, seed: 5, validationFraction: 0.25 }, (p) =>
+      seen.push(p),
+    );
+    const { validation } = worldTrainingData(spec);
+    expect(r.trainCount).toBe(64);
+    expect(seen.map((p) => p.step)).toEqual([1, 2]);
+    expect(r.validation!.n).toBe(validation.count);
+    // The zero-shot tower's accuracy on the held-out draw, counted here independently of fineTune.
+    const tower = new Tower(towerParams(zeroShot));
+    let correct = 0;
+    for (let a = 0; a < validation.count; a += 25) {
+      const rows = Int32Array.from({ length: 25 }, (_, i) => a + i);
+      const x = new Float32Array(25 * 3 * 32 * 32);
+      batchInput(validation, rows, norm, new Array<boolean>(25).fill(false), x);
+      correct += tower.forward(x, validation.labels.subarray(a, a + 25), 25).correct;
+    }
+    expect(r.validation!.initial).toBe(correct / validation.count);
   });
 
   it('stops between steps when asked, with a message, and returns nothing', async () => {

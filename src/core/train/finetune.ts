@@ -45,6 +45,33 @@ export interface Normalisation {
   std: readonly number[];
 }
 
+/**
+ * Training images that need not all be in memory: the labels up front, the pixels per batch. An
+ * ImageSet is one; the world's renderer (core/world/source.ts) is another, rendering on demand.
+ */
+export interface TrainingImages {
+  count: number;
+  labels: Int32Array;
+  /** The rows of one epoch, in the order its batches take them. */
+  epochOrder(random: () => number): Int32Array;
+  /** The images of `rows`, as a set and the rows of it to read (in `rows`' order). */
+  batch(rows: Int32Array): { data: ImageSet; rows: Int32Array };
+}
+
+/** A set in memory as training images: a full shuffle per epoch, batches read in place. */
+function inMemory(set: ImageSet): TrainingImages {
+  return {
+    count: set.count,
+    labels: set.labels,
+    epochOrder: (random) =>
+      shuffleInPlace(
+        Int32Array.from({ length: set.count }, (_, i) => i),
+        random,
+      ),
+    batch: (rows) => ({ data: set, rows }),
+  };
+}
+
 export interface FineTuneProgress {
   step: number;
   totalSteps: number;
@@ -110,10 +137,10 @@ class GroupedAdamW {
   }
 }
 
-function checkImages(data: ImageSet, classes: number): void {
+function checkImages(data: ImageSet | TrainingImages, classes: number): void {
   const per = TOWER_INPUT * TOWER_INPUT * 3;
   if (data.count < 1) throw new TrainingError('there is nothing to fine-tune on (0 images); add images first');
-  if (data.pixels.length !== data.count * per)
+  if ('pixels' in data && data.pixels.length !== data.count * per)
     throw new TrainingError(`${data.count} images of 32×32 RGB need ${data.count * per} bytes, got ${data.pixels.length}`);
   if (data.labels.length !== data.count)
     throw new TrainingError(`${data.count} images but ${data.labels.length} labels; give one label per image`);
@@ -201,7 +228,7 @@ export function batchInput(data: ImageSet, rows: Int32Array, norm: Normalisation
  */
 export async function fineTune(
   zeroShot: Uint8Array,
-  data: ImageSet,
+  images: ImageSet | TrainingImages,
   norm: Normalisation,
   o: FineTuneOptions,
   onStep: (p: FineTuneProgress) => unknown = () => {},
@@ -211,7 +238,8 @@ export async function fineTune(
   checkOptions(o);
   const params = towerParams(zeroShot, runtime?.F);
   const tower = new Tower(params, runtime);
-  checkImages(data, tower.classes);
+  checkImages(images, tower.classes);
+  const data = 'pixels' in images ? inMemory(images) : images;
   const held = o.validation && o.validation.count > 0 ? o.validation : null;
   if (held) checkImages(held, tower.classes);
   const initial = held ? accuracy(tower, held, norm) : null;
@@ -224,16 +252,13 @@ export async function fineTune(
   const losses: number[] = [];
   let opt: GroupedAdamW | null = null;
   for (let epoch = 0, step = 0; epoch < o.epochs; epoch++) {
-    const order = shuffleInPlace(
-      Int32Array.from({ length: data.count }, (_, i) => i),
-      random,
-    );
+    const order = data.epochOrder(random);
     for (let s = 0; s < perEpoch; s++, step++) {
       if (shouldStop()) throw new TrainingError('fine-tuning was cancelled; the loaded members are unchanged');
       const rows = order.subarray(s * batch, (s + 1) * batch);
       const flips = Array.from(rows, () => o.flip && random() < 0.5);
       // The optimizer is made after the first forward: the tower moves the parameters into its memory then.
-      const { loss, correct } = batchGradient(tower, { data, rows, norm, flips }, buffers, (share) =>
+      const { loss, correct } = batchGradient(tower, { ...data.batch(rows), norm, flips }, buffers, (share) =>
         (opt ??= new GroupedAdamW(params, o.weightDecay)).accumulate(share),
       );
       opt!.step(cosineLr(step, total, o.lr, o.warmup));

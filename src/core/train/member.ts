@@ -50,6 +50,18 @@ export function probeText(f: TrainedMemberFacts): TrainedMemberText {
   };
 }
 
+/** An end-to-end fine-tune on images the world's renderer generated with background shortcut `shortcut` (0–1). */
+export function worldEndToEndText(f: TrainedMemberFacts, epochs: number, shortcut: number): TrainedMemberText {
+  const v = f.validation;
+  const held = v ? ` Held-out accuracy on ${v.n} more generated images: ${pct(v.initial)} zero-shot → ${pct(v.accuracy)}.` : '';
+  const share = `${Math.round(100 * shortcut)}%`;
+  return {
+    kind: 'end-to-end',
+    name: `Fine-tuned end to end here on ${f.trainCount} generated images (${share} shortcut), ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
+    description: `Every weight trained, in this page, from the zero-shot model, on reference photos of the bundled world drawn by its renderer, whose background has the class's colour ${share} of the time (AdamW).${recipe(f)}${held}`,
+  };
+}
+
 /** An end-to-end fine-tune's text: every weight trained, `epochs` passes over the folder. */
 export function endToEndText(f: TrainedMemberFacts, epochs: number): TrainedMemberText {
   return {

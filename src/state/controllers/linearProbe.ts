@@ -3,7 +3,8 @@
 // id; Cancel stops it in the Worker and a cancelled job adds no member. The new member joins the
 // pair's member list; selecting it is the selector's.
 import { errorMessage, type EngineApi, type PathBlob, type TrainingEvent, type TrainingResult } from '../../worker/protocol';
-import { initialProbe, say, type State, type Store } from '../store';
+import { initialProbe, probeFromLink, say, type State, type Store } from '../store';
+import { MAX_WORLD_IMAGES, WORLD_SEED, type FineTunePresetId } from '../finetunePresets';
 
 /** The probe's recipe on a folder of a few hundred images (core/train/probe.ts FOLDER_RECIPE). */
 export const PROBE_EPOCHS = 30;
@@ -20,6 +21,12 @@ export interface LinearProbeController {
   setMethod(method: Probe['method']): void;
   /** End-to-end settings; a value that is not a positive number (a whole one for epochs and batch) is refused in words, the old kept. */
   setFineTune(patch: Partial<Probe['fineTune']>): void;
+  /** End to end on the folder or on images the world's renderer generates; not while a job runs. */
+  setSource(source: Probe['source']): void;
+  /** The generated world's shortcut strength (0–1) and image count; a bad value is refused in words, the old kept. */
+  setWorld(patch: Partial<Probe['world']>): void;
+  /** A lab's settings (finetunePresets.ts): end to end, generated images, its shortcut, the bundled recipe; not while a job runs. */
+  applyPreset(id: FineTunePresetId): void;
   /** Starts a job of the chosen method on the chosen folder; one already running is left alone. `epochs` overrides the method's. */
   start(options?: { epochs?: number; seed?: number }): Promise<void>;
   cancel(): void;
@@ -58,12 +65,34 @@ class LinearProbe implements LinearProbeController {
       this.set({ error: `${FIELDS[bad[0] as keyof Probe['fineTune']]} must be ${what}; kept the previous value` });
       return;
     }
-    this.set({ fineTune: { ...this.store.getState().probe.fineTune, ...patch }, error: null });
+    this.set({ fineTune: { ...this.store.getState().probe.fineTune, ...patch }, preset: null, error: null });
+  }
+
+  setSource(source: Probe['source']): void {
+    if (this.store.getState().probe.running === null) this.set({ source, preset: null, error: null });
+  }
+
+  setWorld(patch: Partial<Probe['world']>): void {
+    const { shortcut, n } = patch;
+    if (shortcut !== undefined && !(shortcut >= 0 && shortcut <= 1))
+      return this.set({ error: `The shortcut strength must be from 0 to 100%; kept the previous value` });
+    if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= MAX_WORLD_IMAGES))
+      return this.set({
+        error: `The number of generated images must be a whole number from 1 to ${MAX_WORLD_IMAGES}; kept the previous value`,
+      });
+    this.set({ world: { ...this.store.getState().probe.world, ...patch }, preset: null, error: null });
+  }
+
+  applyPreset(id: FineTunePresetId): void {
+    if (this.store.getState().probe.running !== null) return;
+    const { method, source, fineTune, world, preset, error } = probeFromLink(id);
+    this.set({ method, source, fineTune, world, preset, error });
   }
 
   async start(options: { epochs?: number; seed?: number } = {}): Promise<void> {
     const s = this.store.getState();
-    if (s.probe.running !== null || this.files.length === 0 || !s.pair) return;
+    const world = s.probe.method === 'end-to-end' && s.probe.source === 'world';
+    if (s.probe.running !== null || (this.files.length === 0 && !world) || !s.pair) return;
     const id = ++this.latestJob;
     const { method, fineTune } = s.probe;
     this.set({ running: id, paused: false, stage: null, loss: null, validation: null, error: null });
@@ -73,7 +102,13 @@ class LinearProbe implements LinearProbeController {
       this.finish(
         method === 'end-to-end'
           ? await this.engine.fineTuneEndToEnd(
-              { id, files: this.files, ...fineTune, epochs: options.epochs ?? fineTune.epochs, seed },
+              {
+                id,
+                ...(world ? { files: [], data: { kind: 'world', ...s.probe.world, seed: WORLD_SEED } } : { files: this.files }),
+                ...fineTune,
+                epochs: options.epochs ?? fineTune.epochs,
+                seed,
+              },
               onEvent,
             )
           : await this.engine.trainLinearProbe({ id, files: this.files, epochs: options.epochs ?? PROBE_EPOCHS, seed }, onEvent),

@@ -47,6 +47,7 @@ export function hashOf(s: State): HashState {
     triangle: s.triangle,
     calibration: s.calibrationOpen,
     temperature: s.temperatureOn,
+    finetune: s.probe.preset,
   };
 }
 

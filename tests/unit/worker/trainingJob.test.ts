@@ -50,7 +50,7 @@ function explorer(epochs: number, seen: ProbeImages[]): TrainingDeps['explorer']
     },
     /** Reports as Explorer.fineTuneEndToEnd does (a step at a time, the held-out accuracy at an epoch's end) and returns the zero-shot model. */
     async fineTuneEndToEnd(model, images, settings: EndToEndSettings, onProgress: (p: EndToEndProgress) => void, signal?: AbortSignal) {
-      seen.push(images);
+      if (!('kind' in images)) seen.push(images);
       const steps = 2 * settings.epochs;
       for (let step = 1; step <= steps; step++) {
         signal?.throwIfAborted();

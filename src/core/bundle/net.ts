@@ -148,6 +148,24 @@ const MAX_REDIRECTS = 5;
 
 /** Downloads `url` within the bounds; the body's bytes, or a DownloadError saying what went wrong. */
 export async function boundedFetch(href: string, o: BoundedFetchOptions): Promise<Uint8Array> {
+  // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
+  const exact = o.expectedBytes !== undefined && o.expectedBytes <= o.maxBytes ? new Uint8Array(o.expectedBytes) : null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for await (const value of boundedStream(href, o)) {
+    if (exact) exact.set(value, loaded);
+    else chunks.push(value);
+    loaded += value.byteLength;
+  }
+  if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
+  return concat(chunks, loaded);
+}
+
+/**
+ * `url`'s body chunk by chunk, within the same bounds as boundedFetch (a checkpoint streamed into
+ * the blend memory is never whole). Each chunk is the body's own: it stays valid after the next.
+ */
+export async function* boundedStream(href: string, o: BoundedFetchOptions): AsyncGenerator<Uint8Array> {
   const first = new URL(href);
   const known = precheckUrl(first, o.pageHref);
   if (known) throw new DownloadError(`could not download ${first.href}: ${known}`, 'refused');
@@ -176,7 +194,7 @@ export async function boundedFetch(href: string, o: BoundedFetchOptions): Promis
     // A compressed response's Content-Length counts the compressed bytes, fewer than the stream
     // gives: as a progress total it would read "27 MB of 8 MB". It still bounds the size from below.
     const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-    return await readBody(res, url, o, watch, limit, o.expectedBytes ?? (encoded ? null : declared));
+    yield* bodyChunks(res, url, o, watch, limit, o.expectedBytes ?? (encoded ? null : declared));
   } finally {
     watch.dispose();
   }
@@ -292,47 +310,54 @@ function tooBig(o: BoundedFetchOptions, n: number, stopped: boolean): DownloadEr
   );
 }
 
-/** The body, stopped as soon as it passes `limit`; `total` is what progress reports as the size. */
-async function readBody(
+/** The body's chunks, stopped as soon as it passes `limit`; `total` is what progress reports as the size. */
+async function* bodyChunks(
   res: Response,
   url: URL,
   o: BoundedFetchOptions,
   watch: TransferWatch,
   limit: number,
   total: number | null,
-): Promise<Uint8Array> {
+): AsyncGenerator<Uint8Array> {
   if (!res.body) {
     // No stream (some fetch polyfills): the size is checked after the fact only.
     const all = new Uint8Array(await res.arrayBuffer());
     if (all.byteLength > limit) throw tooBig(o, all.byteLength, true);
     o.onProgress?.(all.byteLength, total);
-    return all;
+    yield all;
+    return;
   }
   const reader = res.body.getReader();
-  // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
-  const exact = o.expectedBytes !== undefined ? new Uint8Array(o.expectedBytes) : null;
-  const chunks: Uint8Array[] = [];
   let loaded = 0;
+  let finished = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (e) {
+        if (watch.why) throw watch.why;
+        throw new DownloadError(
+          `${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`,
+          'network',
+        );
+      }
+      if (next.done) break;
       watch.touch();
+      const value = next.value;
       if (loaded + value.byteLength > limit) throw tooBig(o, loaded + value.byteLength, true);
-      if (exact) exact.set(value, loaded);
-      else chunks.push(value);
       loaded += value.byteLength;
       o.onProgress?.(loaded, total);
+      yield value;
     }
-  } catch (e) {
-    void reader.cancel().catch(() => undefined);
-    watch.ctl.abort();
-    if (e instanceof DownloadError) throw e;
-    if (watch.why) throw watch.why;
-    throw new DownloadError(`${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`, 'network');
+    finished = true;
+  } finally {
+    // Stopped early (a limit, the caller gave up): the socket goes too.
+    if (!finished) {
+      void reader.cancel().catch(() => undefined);
+      watch.ctl.abort();
+    }
   }
-  if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
-  return concat(chunks, loaded);
 }
 
 function concat(chunks: readonly Uint8Array[], bytes: number): Uint8Array {

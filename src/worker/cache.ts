@@ -168,10 +168,14 @@ class BundleCache {
         }
         yield c;
       }
-      if (fill > 0) await flush();
       const sha256 = hash.hex();
       done(sha256);
-      complete = storing && (await this.putIndex(path, { blocks, bytes, sha256, storedAt: Date.now() }));
+      // A file within one block is stored whole, as `write` stores it.
+      if (blocks === 0) complete = await this.put(this.id(path), block.slice(0, fill));
+      else {
+        if (fill > 0) await flush();
+        complete = storing && (await this.putIndex(path, { blocks, bytes, sha256, storedAt: Date.now() }));
+      }
     } finally {
       if (!complete) for (let i = 0; i < blocks; i++) void del(`${this.id(path)}#${i}`, this.s).catch(() => undefined);
     }

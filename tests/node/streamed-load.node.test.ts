@@ -147,7 +147,7 @@ describe("the app's pair load streams the checkpoints into the engine (issue 15,
   it('dropped files stream from their Blobs, and the Cancel stops them mid-file; the previous pair stays', async () => {
     await withLoadedPair(async (ex, files) => {
       const before = ex.current!.bundleHash;
-      const blobs = [...files].map(([path, b]) => ({ path: `my-pair/${path}`, blob: new Blob([b]) }));
+      const blobs = [...files].map(([path, b]) => ({ path: `my-pair/${path}`, blob: new Blob([b as Uint8Array<ArrayBuffer>]) }));
       const ctl = new AbortController();
       const cancelInZs = (p: LoadProgress) => {
         if (p.file === ZS && p.loaded > 0) ctl.abort();

@@ -404,17 +404,18 @@ export class CheckedStream implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Reads what a consumer that failed mid-file left, so that a file that does not match its
-   * manifest is named as such (as a whole read names it) rather than by what its bytes broke:
-   * the mismatch, or null when the file matches, declares nothing to match or cannot be read on.
+   * Reads what a consumer that failed mid-file left, so that the file is judged as a whole read
+   * judges it, before its bytes are: a size or sha256 other than the manifest's, a file past the
+   * size limit, a transfer that fails or is cancelled. That failure, or null when the file is
+   * whole and matches (then what its bytes broke is the problem).
    */
-  async settle(): Promise<BundleError | null> {
-    if (this.ended || (this.expected?.bytes === undefined && !this.expected?.sha256)) return null;
+  async settle(): Promise<Error | null> {
+    if (this.ended) return null;
     try {
       while (!(await this.next()).done);
       return null;
     } catch (e) {
-      return e instanceof BundleError ? e : null;
+      return e instanceof Error ? e : new Error(String(e));
     }
   }
 

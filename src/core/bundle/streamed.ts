@@ -77,8 +77,9 @@ export async function loadBundleStreamed(
 
 /**
  * `build` on the streams; on its failure, a stream it left mid-file is read on, so that a file
- * that does not match its manifest fails with the manifest's words, as a whole read would (not
- * with what its bytes broke in the ONNX reader). The transfers are stopped either way.
+ * that does not match its manifest (or passes the size limit, or whose transfer fails) fails with
+ * those words, as when files were read whole before being parsed, not with what its bytes broke
+ * in the ONNX reader. The transfers are stopped either way.
  */
 export async function buildFromStreams<T>(
   streams: readonly CheckedStream[],
@@ -89,8 +90,8 @@ export async function buildFromStreams<T>(
   } catch (e) {
     if (!(e instanceof BundleError) && !(e instanceof DownloadError)) {
       for (const s of streams) {
-        const mismatch = await s.settle();
-        if (mismatch) throw mismatch;
+        const failure = await s.settle();
+        if (failure) throw failure;
       }
     }
     throw e;

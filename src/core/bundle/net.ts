@@ -152,7 +152,7 @@ export async function boundedFetch(href: string, o: BoundedFetchOptions): Promis
   const exact = o.expectedBytes !== undefined && o.expectedBytes <= o.maxBytes ? new Uint8Array(o.expectedBytes) : null;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
-  for await (const value of boundedStream(href, o)) {
+  for await (const value of boundedStream(href, o, false)) {
     if (exact) exact.set(value, loaded);
     else chunks.push(value);
     loaded += value.byteLength;
@@ -163,9 +163,11 @@ export async function boundedFetch(href: string, o: BoundedFetchOptions): Promis
 
 /**
  * `url`'s body chunk by chunk, within the same bounds as boundedFetch (a checkpoint streamed into
- * the blend memory is never whole). Each chunk is the body's own: it stays valid after the next.
+ * the blend memory is never whole). With `reuse` (and a byte stream, as fetch bodies are) the body
+ * is read into one 1 MiB buffer, so a download leaves no trail of chunks for the garbage collector
+ * to find late (hundreds of MiB of a CLIP checkpoint): each chunk is then valid only until the next.
  */
-export async function* boundedStream(href: string, o: BoundedFetchOptions): AsyncGenerator<Uint8Array> {
+export async function* boundedStream(href: string, o: BoundedFetchOptions, reuse = true): AsyncGenerator<Uint8Array> {
   const first = new URL(href);
   const known = precheckUrl(first, o.pageHref);
   if (known) throw new DownloadError(`could not download ${first.href}: ${known}`, 'refused');
@@ -194,7 +196,7 @@ export async function* boundedStream(href: string, o: BoundedFetchOptions): Asyn
     // A compressed response's Content-Length counts the compressed bytes, fewer than the stream
     // gives: as a progress total it would read "27 MB of 8 MB". It still bounds the size from below.
     const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-    yield* bodyChunks(res, url, o, watch, limit, o.expectedBytes ?? (encoded ? null : declared));
+    yield* bodyChunks(res, url, o, watch, { limit, total: o.expectedBytes ?? (encoded ? null : declared), reuse });
   } finally {
     watch.dispose();
   }
@@ -316,8 +318,7 @@ async function* bodyChunks(
   url: URL,
   o: BoundedFetchOptions,
   watch: TransferWatch,
-  limit: number,
-  total: number | null,
+  { limit, total, reuse }: { limit: number; total: number | null; reuse: boolean },
 ): AsyncGenerator<Uint8Array> {
   if (!res.body) {
     // No stream (some fetch polyfills): the size is checked after the fact only.
@@ -327,14 +328,14 @@ async function* bodyChunks(
     yield all;
     return;
   }
-  const reader = res.body.getReader();
+  const reader = bodyReader(res.body, reuse);
   let loaded = 0;
   let finished = false;
   try {
     for (;;) {
-      let next: ReadableStreamReadResult<Uint8Array>;
+      let value: Uint8Array | null;
       try {
-        next = await reader.read();
+        value = await reader.read();
       } catch (e) {
         if (watch.why) throw watch.why;
         throw new DownloadError(
@@ -342,9 +343,8 @@ async function* bodyChunks(
           'network',
         );
       }
-      if (next.done) break;
+      if (value === null) break;
       watch.touch();
-      const value = next.value;
       if (loaded + value.byteLength > limit) throw tooBig(o, loaded + value.byteLength, true);
       loaded += value.byteLength;
       o.onProgress?.(loaded, total);
@@ -358,6 +358,36 @@ async function* bodyChunks(
       watch.ctl.abort();
     }
   }
+}
+
+const SCRATCH_BYTES = 1 << 20;
+
+/** The body's next chunk (null at its end): into one reused buffer where asked and the stream is a byte stream. */
+function bodyReader(body: ReadableStream<Uint8Array>, reuse: boolean): { read(): Promise<Uint8Array | null>; cancel(): Promise<void> } {
+  let byob: ReadableStreamBYOBReader | null = null;
+  if (reuse) {
+    try {
+      byob = body.getReader({ mode: 'byob' });
+    } catch {
+      // Not a byte stream: its own chunks.
+    }
+  }
+  if (!byob) {
+    const r = body.getReader();
+    return { read: async () => ((x) => (x.done ? null : x.value))(await r.read()), cancel: () => r.cancel() };
+  }
+  const b = byob;
+  let buffer = new ArrayBuffer(SCRATCH_BYTES);
+  return {
+    async read() {
+      const { done, value } = await b.read(new Uint8Array(buffer, 0, SCRATCH_BYTES));
+      if (done || !value) return null;
+      // The same memory, handed back by the read.
+      buffer = value.buffer as ArrayBuffer;
+      return value;
+    },
+    cancel: () => b.cancel(),
+  };
 }
 
 function concat(chunks: readonly Uint8Array[], bytes: number): Uint8Array {

@@ -2,8 +2,9 @@
 // renderer's peak RSS while the built app loads the CLIP-sized bench pair (bench/gen-pair.ts) from
 // a ?pair= link on wasm, in a fresh profile (IndexedDB empty: the download, cached as it passes)
 // and again in a fresh browser on that profile (the pair from the cache), each against the same
-// app's peak on its bundled pair (the baseline: the app, the runtime, a small pair). With
-// --before, the app as it was at that ref is measured first, in the same run.
+// app's peak on the small bench pair (0.8 MiB per checkpoint) served and opened the same way (the
+// baseline: the app, the runtime, the load path; like the CLIP pair, no eval sets, so neither
+// evaluates). With --before, the app as it was at that ref is measured first, in the same run.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import type { PairFiles } from './gen-pair';
 
 export interface AppMemoryVisit {
   app: string;
-  visit: 'baseline (bundled pair)' | 'cold (download)' | 'warm (cache)';
+  visit: 'baseline (small pair)' | 'cold (download)' | 'warm (cache)';
   /** Peak RSS (VmHWM) of the profile's largest renderer, the page and its Workers. */
   peakRss: number;
   /** Opening → the pair in the page's state. */
@@ -32,6 +33,7 @@ export interface AppMemoryReport {
 }
 
 const BUNDLE = 'bench-clip';
+const SMALL_BUNDLE = 'bench-small';
 
 /** A wiseft-pair/1 manifest for the bench pair, its checkpoints' sizes and sha256 declared as the bundled pair declares them. */
 function benchManifest(clip: PairFiles): string {
@@ -53,13 +55,15 @@ function benchManifest(clip: PairFiles): string {
   });
 }
 
-/** The app at `root` built into `dist` with the bench pair beside it (linked, before the server lists its files), served. */
-async function serve(root: string, dist: string, manifest: string, clip: PairFiles) {
+/** The app at `root` built into `dist` with the bench pairs beside it (linked, before the server lists its files), served. */
+async function serve(root: string, dist: string, pairs: [string, PairFiles][]) {
   await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
-  mkdirSync(join(dist, BUNDLE), { recursive: true });
-  writeFileSync(join(dist, BUNDLE, 'manifest.json'), manifest);
-  symlinkSync(clip.zs, join(dist, BUNDLE, 'zs.onnx'));
-  symlinkSync(clip.ft, join(dist, BUNDLE, 'ft.onnx'));
+  for (const [folder, p] of pairs) {
+    mkdirSync(join(dist, folder), { recursive: true });
+    writeFileSync(join(dist, folder, 'manifest.json'), benchManifest(p));
+    symlinkSync(p.zs, join(dist, folder, 'zs.onnx'));
+    symlinkSync(p.ft, join(dist, folder, 'ft.onnx'));
+  }
   const server = await preview({
     root,
     configFile: join(root, 'vite.config.ts'),
@@ -130,27 +134,29 @@ export async function appMemory(
   out: string,
   executablePath: string,
   before: string | null,
-  clip: PairFiles,
+  pairs: { small: PairFiles; clip: PairFiles },
   log: (s: string) => void,
 ): Promise<AppMemoryReport> {
   const load = loadavg();
-  const manifest = benchManifest(clip);
-  const name = (JSON.parse(manifest) as { name: string }).name;
+  const { small, clip } = pairs;
   const apps: [string, string][] = [
     ...(before ? ([[`before (${before})`, checkoutAt(root, before, join(out, 'before-src'))]] as [string, string][]) : []),
     ['after', root],
   ];
   const visits: AppMemoryVisit[] = [];
   for (const [i, [app, dir]] of apps.entries()) {
-    const served = await serve(dir, join(out, `dist-app-memory-${i}`), manifest, clip);
+    const served = await serve(dir, join(out, `dist-app-memory-${i}`), [
+      [BUNDLE, clip],
+      [SMALL_BUNDLE, small],
+    ]);
+    const open = (folder: string) => `${served.base}?pair=${folder}/manifest.json#backend=wasm`;
     const profile = mkdtempSync(join(tmpdir(), 'wiseft-app-memory-'));
     const baseProfile = mkdtempSync(join(tmpdir(), 'wiseft-app-memory-base-'));
     try {
-      const bundled = await visit(`${served.base}#backend=wasm`, 'Shapes world · tiny CLIP', baseProfile, executablePath).catch(() => null);
-      const url = `${served.base}?pair=${BUNDLE}/manifest.json#backend=wasm`;
-      const cold = await visit(url, name, profile, executablePath);
-      const warm = await visit(url, name, profile, executablePath);
-      if (bundled) visits.push({ app, visit: 'baseline (bundled pair)', ...bundled });
+      const base = await visit(open(SMALL_BUNDLE), `bench ${small.config.name}`, baseProfile, executablePath);
+      const cold = await visit(open(BUNDLE), `bench ${clip.config.name}`, profile, executablePath);
+      const warm = await visit(open(BUNDLE), `bench ${clip.config.name}`, profile, executablePath);
+      visits.push({ app, visit: 'baseline (small pair)', ...base });
       visits.push({ app, visit: 'cold (download)', ...cold }, { app, visit: 'warm (cache)', ...warm });
       for (const v of visits.filter((x) => x.app === app))
         log(`${app}, ${v.visit}: renderer peak ${(v.peakRss / 2 ** 20).toFixed(0)} MiB, pair in ${(v.pairMs / 1000).toFixed(1)} s`);

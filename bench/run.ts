@@ -626,8 +626,8 @@ async function onlyFirstScreen(): Promise<void> {
 async function onlyAppMemory(): Promise<void> {
   const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
   const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length) ?? null;
-  const [, clip] = (await ensurePairs(false, log)) as [PairFiles, PairFiles];
-  report.appMemory = await appMemory(ROOT, OUT, CHROMIUM, before, clip, log);
+  const [small, clip] = (await ensurePairs(false, log)) as [PairFiles, PairFiles];
+  report.appMemory = await appMemory(ROOT, OUT, CHROMIUM, before, { small, clip }, log);
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   log(`load average ${la(report.appMemory.load.before)} before, ${la(report.appMemory.load.after)} after`);
   writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');

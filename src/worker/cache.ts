@@ -89,7 +89,7 @@ class BundleCache {
         };
       if (isIndex(e) && (await this.blocksIntact(path, e))) return { bytes: e.bytes, sha256: e.sha256, chunks: () => this.blocks(path, e) };
       this.stats.corrupt++;
-      await this.remove(path);
+      await this.remove(path, isIndex(e) ? e.blocks : 0);
       return null;
     } catch {
       return null;
@@ -200,8 +200,10 @@ class BundleCache {
     }
   }
 
-  private async remove(path: string): Promise<void> {
+  /** The entry and its `blocks` blocks, so that a corrupt file leaves nothing behind. */
+  private async remove(path: string, blocks: number): Promise<void> {
     await del(this.id(path), this.s);
+    for (let i = 0; i < blocks; i++) await del(`${this.id(path)}#${i}`, this.s);
   }
 }
 

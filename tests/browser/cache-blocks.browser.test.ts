@@ -79,9 +79,21 @@ async function cacheCheckInPage(base: string) {
   flipped[12345] = flipped[12345]! ^ 0xff;
   await idb((st) => st.put({ ...block, bytes: flipped }, `${key}|big.onnx#1`));
   const afterCorrupt = await visit(expected);
+  // Downloaded and stored again: the index and its three blocks, no stray entry.
+  const keysAfter = ((await idb((st) => st.getAllKeys())) as string[]).filter((k) => k.startsWith(key)).length;
   // The manifest now declares another file: the cached one is not used.
   const stale = await visit({ bytes: bytes.length, sha256: '0'.repeat(64) });
-  return { blockBytes: BLOCK_BYTES, sha256, keys: keys.map((k) => k.slice(key.length)), first, again, wholeSame, afterCorrupt, stale };
+  return {
+    blockBytes: BLOCK_BYTES,
+    sha256,
+    keys: keys.map((k) => k.slice(key.length)),
+    first,
+    again,
+    wholeSame,
+    afterCorrupt,
+    keysAfter,
+    stale,
+  };
 }
 
 describe('the cache of a streamed checkpoint, block by block', () => {
@@ -94,6 +106,7 @@ describe('the cache of a streamed checkpoint, block by block', () => {
     expect(r.again.largestChunk).toBe(r.blockBytes);
     expect(r.wholeSame).toBe(true);
     expect(r.afterCorrupt).toMatchObject({ same: true, sha256: r.sha256, stats: { hits: 0, misses: 1, corrupt: 1 }, downloads: 2 });
+    expect(r.keysAfter).toBe(4);
     expect(r.stale).toMatchObject({ same: true, stats: { hits: 0, misses: 1, corrupt: 0 }, downloads: 3 });
   });
 });

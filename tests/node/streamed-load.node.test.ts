@@ -9,7 +9,8 @@ import { Explorer } from '../../src/core/explorer';
 import { filesSource, loadBundle, sha256Hex, type BundleSource, type LoadProgress } from '../../src/core/bundle/source';
 import { loadBundleStreamed } from '../../src/core/bundle/streamed';
 import { ortNode } from '../../src/core/runtime/ort-node';
-import { memorySource } from '../support/testBundle';
+import { makeTestBundle, memorySource } from '../support/testBundle';
+import { buildTestModel, randomWeights, roundToHalf, perturb } from '../support/testPair';
 
 const DIR = 'public/pairs/shapes';
 const ZS = 'zeroshot.onnx';
@@ -106,6 +107,27 @@ describe("the app's pair load streams the checkpoints into the engine (issue 15,
       const last = progress.at(-1)!;
       expect(last.file).toBe(FT);
       expect(last.bundleLoaded).toBe(last.bundleTotal);
+    } finally {
+      await streamed.dispose();
+      await whole.dispose();
+    }
+  });
+
+  it("an fp16 pair (both members' weights stored as halves) streams to the θ(α) a load from bytes gives", async () => {
+    const w0 = roundToHalf(randomWeights(21));
+    const files = makeTestBundle({ seed: 21 }).files;
+    files.set('zeroshot.onnx', buildTestModel(w0, { fp16: true }));
+    files.set('finetuned.onnx', buildTestModel(roundToHalf(perturb(w0, 22)), { fp16: true }));
+    const { source, seen } = chunkedSource(files);
+    const streamed = new Explorer({ ort: ortNode, backend: 'cpu' });
+    const whole = new Explorer({ ort: ortNode, backend: 'cpu' });
+    try {
+      const a = await streamed.loadPair(await loadBundleStreamed(source));
+      const b = await whole.loadPair(await loadBundle(memorySource(files)));
+      expect(seen.wholeCheckpointReads).toEqual([]);
+      expect(a.bundleHash).toBe(b.bundleHash);
+      for (const alpha of [0, 0.6, 1])
+        expect(await sha256Hex(await streamed.exportOnnx(alpha))).toBe(await sha256Hex(await whole.exportOnnx(alpha)));
     } finally {
       await streamed.dispose();
       await whole.dispose();

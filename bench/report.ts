@@ -4,6 +4,7 @@ import type { GpuNodeReport } from './gpu-rows';
 import type { ThroughputReport } from './throughput';
 import type { WireReport } from './wire';
 import type { LabSpeedReport } from './labSpeed';
+import type { AppMemoryReport } from './appMemory';
 
 export interface Report {
   mode: 'quick' | 'full';
@@ -20,6 +21,8 @@ export interface Report {
   firstScreenBytes?: WireReport;
   /** `npm run bench -- --only-lab-speed` (bench/labSpeed.ts): issue 16's speed rows, made apart, with its own date and load. */
   labSpeed?: LabSpeedReport;
+  /** `npm run bench -- --only-app-memory` (bench/appMemory.ts): the built app's peak on the CLIP-sized pair, made apart. */
+  appMemory?: AppMemoryReport;
 }
 
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
@@ -39,6 +42,7 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     ...frontierSection(r),
     ...throughputSection(r),
     ...memorySection(r),
+    ...appMemorySection(r),
     ...threadsSection(r),
     ...firstLoadSection(r),
     ...wireSection(r),
@@ -558,4 +562,31 @@ function labSpeedSection(r: Report): string[] {
     `| Plain α moved → the current point at the new α drawn from images (not the estimate), median of ${x.plainChange.ms.length} | ${ms(x.plainChange.stat.median)} (${each(x.plainChange)}) | ≤ 300 ms: ${verdict(x.plainChange.stat.median <= 300)} |`,
     '',
   ];
+}
+
+/** The built app's renderer peak loading the CLIP-sized pair (`--only-app-memory`), before and after, in checkpoints above its baseline. */
+function appMemorySection(r: Report): string[] {
+  const x = r.appMemory;
+  if (!x) return [];
+  const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  const L = [
+    "## Memory of the app's own pair load (built app, CLIP-sized pair, wasm)",
+    '',
+    `Measured by \`npm run bench -- --only-app-memory\` on ${x.date}; **load average (1/5/15 min) ${la(x.load.before)} at start, ${la(x.load.after)} at end**. ` +
+      `The built app (vite build + vite preview) opens the ${x.pair} bench pair (one checkpoint = ${mib(x.checkpointBytes)}, sizes and sha256 declared in its manifest) from a \`?pair=\` link at \`#backend=wasm\`, each visit in a fresh headless Chromium: cold on an empty profile (the download, cached in IndexedDB as it arrives), then warm on that profile (from the cache). ` +
+      "Peak is the largest VmHWM among the profile's renderer processes (the page and its Workers) after the pair is in the page's state and its load-time check has run a batch; \"× one checkpoint\" counts it above the same app's peak on the small bench pair (0.8 MiB per checkpoint) opened the same way (the app, the runtime, the load path; neither pair has eval sets, so neither evaluates: this is the load and its check batch, not an evaluation's activations). Target (issue 15): ≤ 4× one checkpoint, aim 3.5×.",
+    '',
+    '| App | Visit | Renderer peak | Above the baseline | × one checkpoint | Target | Opening → pair in state |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const v of x.visits) {
+    const base = x.visits.find((b) => b.app === v.app && b.visit === 'baseline (small pair)');
+    const above = base && v !== base ? v.peakRss - base.peakRss : null;
+    const times = above === null ? null : above / x.checkpointBytes;
+    L.push(
+      `| ${v.app} | ${v.visit} | ${mib(v.peakRss)} | ${above === null ? '—' : mib(above)} | ${times === null ? '—' : x2(times)} | ${times === null ? '—' : verdict(times <= 4)} | ${ms(v.pairMs)} |`,
+    );
+  }
+  L.push('');
+  return L;
 }

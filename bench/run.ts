@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-world-render [--world-n=N] [--world-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-world-render [--world-n=N] [--world-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-app-memory [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -11,6 +11,7 @@ import { createServer, type Plugin } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ortNode } from '../src/core/runtime/ort-node';
 import { ensurePairs, OUT, type PairFiles } from './gen-pair';
+import { appMemory } from './appMemory';
 import { firstScreen, servedApp } from './firstScreen';
 import { labSpeed } from './labSpeed';
 import { bundleZip } from './bundleZip';
@@ -666,11 +667,34 @@ async function onlyBundleZip(): Promise<void> {
   log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
 }
 
+/**
+ * `--only-app-memory [--before=REF]`: bench/appMemory.ts (issue 15, item 2 in the built app), into
+ * the `appMemory` field of the existing docs/benchmarks.json, like --only-first-screen-bytes.
+ */
+async function onlyAppMemory(): Promise<void> {
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+  const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length) ?? null;
+  const [small, clip] = (await ensurePairs(false, log)) as [PairFiles, PairFiles];
+  report.appMemory = await appMemory(ROOT, OUT, CHROMIUM, before, { small, clip }, log);
+  const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  log(`load average ${la(report.appMemory.load.before)} before, ${la(report.appMemory.load.after)} after`);
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(
+      report,
+      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
+      gpuNodeReport(),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--only-bundle-zip')) return onlyBundleZip();
   if (process.argv.includes('--only-probe')) return onlyProbe();
   if (process.argv.includes('--only-lab-speed')) return onlyLabSpeed();
   if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();
+  if (process.argv.includes('--only-app-memory')) return onlyAppMemory();
   if (process.argv.includes('--only-train-runtime')) return onlyTrainRuntime();
   if (process.argv.includes('--only-world-render')) return onlyWorldRender();
   if (process.argv.includes('--only-first-screen')) return onlyFirstScreen();

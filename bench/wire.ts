@@ -178,7 +178,7 @@ async function visit(base: string, dist: string, label: string, backend: string,
 }
 
 /** The app's sources at `ref`, beside this checkout's node_modules, to build as it was. */
-function checkoutAt(root: string, ref: string, dir: string): string {
+export function checkoutAt(root: string, ref: string, dir: string): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const top = execFileSync('git', ['-C', root, 'ls-tree', '--name-only', ref], { encoding: 'utf8' }).split('\n');

@@ -2,7 +2,8 @@
 // classify images along α, build custom zero-shot heads, export θ(α). Framework-free: the Worker
 // serves it to the UI through comlink, and the CLI and Node tests call it directly. A facade: the
 // evaluation loop, the endpoint logits and the user's eval sets are their own modules in eval/.
-import { readMemberModel, type LoadedBundle, type BundleSource } from './bundle/source';
+import { readMemberModel, type BundleSource } from './bundle/source';
+import { buildFromStreams, isStreamed, type PairFiles } from './bundle/streamed';
 import { collectMoved } from './moved/collect';
 import type { MovedReport } from './moved/moved';
 import type { Manifest, MemberSpec } from './bundle/manifest';
@@ -176,7 +177,7 @@ export class Explorer {
    * Loads a pair. The previous pair stays in service until the new one is fully ready, and stays
    * if the new one fails: a bad bundle never costs the user what they had.
    */
-  async loadPair(bundle: LoadedBundle): Promise<PairSummary> {
+  async loadPair(bundle: PairFiles): Promise<PairSummary> {
     const m = bundle.manifest;
     // Sprite sheets are checked from their headers here and decoded when an evaluation first needs
     // them: a load for classifying or exporting never inflates them. A load that streams them
@@ -187,7 +188,10 @@ export class Explorer {
     });
     const engine = await this.createEngine(bundle);
     let text: TextTower | null = null;
+    let bundleHash: string;
     try {
+      // A streamed pair's hash is known once the engine has read its checkpoints to their ends.
+      bundleHash = isStreamed(bundle) ? await bundle.contentHash() : bundle.bundleHash;
       validateModelIo(engine.info, m);
       if (m.text && bundle.text)
         text = await TextTower.create(
@@ -210,15 +214,15 @@ export class Explorer {
     this.evalGeneration++;
     this.layerGeneration++;
     this.pair = {
-      resultsKey: bundle.bundleHash,
-      bundle: { bundleHash: bundle.bundleHash, sourceUrl: bundle.source.url ?? null },
+      resultsKey: bundleHash,
+      bundle: { bundleHash, sourceUrl: bundle.source.url ?? null },
       manifest: m,
       engine,
       member: bundle.member,
       sweeps: bundle.sweeps.weight || bundle.sweeps.output ? bundle.sweeps : null,
       evaluator: newEvaluator(engine, sets, m),
       bundleSets: sets,
-      layerSettings: newLayerSettings(bundle.bundleHash, engine, sets, m),
+      layerSettings: newLayerSettings(bundleHash, engine, sets, m),
       text,
       custom: null,
       source: bundle.source,
@@ -233,19 +237,22 @@ export class Explorer {
     return summarize(p);
   }
 
-  private async createEngine(bundle: LoadedBundle): Promise<BlendEngine> {
+  private async createEngine(bundle: PairFiles): Promise<BlendEngine> {
     const m = bundle.manifest;
     const { ort, backend, device, ledger } = this.env;
+    const opts = {
+      ort,
+      backend,
+      device,
+      inputName: m.io.image,
+      labels: [m.models.zeroShot.path, bundle.member.model.path],
+      ledger,
+      externalData: [bundle.zeroShotExternal, bundle.fineTunedExternal],
+    };
     try {
-      return await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, {
-        ort,
-        backend,
-        device,
-        inputName: m.io.image,
-        labels: [m.models.zeroShot.path, bundle.member.model.path],
-        ledger,
-        externalData: [bundle.zeroShotExternal, bundle.fineTunedExternal],
-      });
+      // Streamed, no checkpoint is ever whole in memory: each weight goes straight into the blend memory.
+      if (isStreamed(bundle)) return await buildFromStreams(bundle.checkpoints(), (s) => BlendEngine.createFromStreams(s, opts));
+      return await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, opts);
     } catch (e) {
       // With several members the user must know which one does not fit the zero-shot model.
       if (e instanceof PairMismatchError && m.format === 'wiseft-pair/2') {
@@ -259,14 +266,16 @@ export class Explorer {
   }
 
   /** The pair's helper engines, started now (a job runs on this engine until they are ready); a failed start leaves one engine. */
-  private openLanes(engine: BlendEngine, bundle: LoadedBundle): Promise<Lanes | null> | null {
+  private openLanes(engine: BlendEngine, bundle: PairFiles): Promise<Lanes | null> | null {
     if (!this.env.openLanes || engine.info.backend !== 'wasm') return null;
     // A pair with external data is one too large for a second and third copy in helper Workers.
     if (bundle.zeroShotExternal.size > 0 || bundle.fineTunedExternal.size > 0) return null;
     const m = bundle.manifest;
     const opened = this.env.openLanes({
-      zeroShot: bundle.zeroShot,
-      fineTuned: bundle.fineTuned,
+      // A streamed pair's files are read again only if lanes open (they are off by default).
+      ...(isStreamed(bundle)
+        ? { pairBytes: bundle.checkpointBytes ?? Infinity, files: () => bundle.readCheckpoints() }
+        : { pairBytes: bundle.zeroShot.byteLength + bundle.fineTuned.byteLength, files: async () => bundle }),
       inputName: engine.info.inputName,
       logits: m.io.logits,
       labels: [m.models.zeroShot.path, bundle.member.model.path],

@@ -4,13 +4,13 @@
 import * as Comlink from 'comlink';
 import { loadOrtWasm, configureThreads } from '../core/runtime/ort-web';
 import { BlendEngine } from '../core/runtime/engine';
-import { engineLogits, type LanePair } from '../core/eval/lanes';
+import { engineLogits, type LaneFiles } from '../core/eval/lanes';
 import type { RunLogits } from '../core/eval/evaluator';
 
 let run: RunLogits | null = null;
 
 export const laneApi = {
-  async open(pair: LanePair): Promise<void> {
+  async open(pair: LaneFiles): Promise<void> {
     // One thread: two single-threaded sessions each take whichever core is free (lanes.ts).
     configureThreads(1);
     const engine = await BlendEngine.create(pair.zeroShot, pair.fineTuned, {

@@ -14,7 +14,7 @@ export function requestFrontierEngines(n: number | null): void {
 /** ExplorerEnv.openLanes for the wasm EP: null when laneCount says one engine. */
 export function openLaneWorkers(pair: LanePair): Promise<Lanes> | null {
   const cores = navigator.hardwareConcurrency ?? 1;
-  const count = laneCount({ backend: 'wasm', cores, pairBytes: pair.zeroShot.byteLength + pair.fineTuned.byteLength, requested });
+  const count = laneCount({ backend: 'wasm', cores, pairBytes: pair.pairBytes, requested });
   if (count === 0) return null;
   const workers = Array.from(
     { length: count },
@@ -28,7 +28,12 @@ export function openLaneWorkers(pair: LanePair): Promise<Lanes> | null {
   };
   const remotes = workers.map((w) => Comlink.wrap<LaneApi>(w));
   // The checkpoint bytes are copied into each Worker here, at the call: nothing keeps them afterwards.
-  const opened = Promise.all(remotes.map((r) => guarded(r.open(pair))));
+  const { inputName, logits, labels } = pair;
+  const opened = pair
+    .files()
+    .then(({ zeroShot, fineTuned }) =>
+      Promise.all(remotes.map((r) => guarded(r.open({ zeroShot, fineTuned, inputName, logits, labels })))),
+    );
   return opened.then(
     () => ({
       runs: remotes.map((r) => (alpha: number, input: { data: Float32Array; dims: number[] }) => guarded(r.run(alpha, input))),

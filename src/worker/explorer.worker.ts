@@ -4,15 +4,8 @@
 // the CPU path.
 import * as Comlink from 'comlink';
 import { memberSummary, type Explorer, type UserEvalSet, type PairSummary as CorePairSummary } from '../core/explorer';
-import {
-  loadBundle,
-  urlSource,
-  filesSource,
-  type BundleSource,
-  type LoadedBundle,
-  type LoadProgress,
-  type LoadOptions,
-} from '../core/bundle/source';
+import { loadBundle, urlSource, filesSource, type BundleSource, type LoadProgress, type LoadOptions } from '../core/bundle/source';
+import { loadBundleStreamed, type PairFiles } from '../core/bundle/streamed';
 import { ortWeb, loadOrtWasm, configureThreads, ortVersion, loadRuntimeWasm, runtimeStep } from '../core/runtime/ort-web';
 import { requestGpu, type OwnedGpu } from '../core/gpu/device';
 import { chooseRuntime, makeRuntime, type Runtime, type RuntimeDeps } from '../core/runtime/backend';
@@ -92,14 +85,17 @@ function toWire(s: CorePairSummary): PairSummary {
   return { ...s, members: [...s.members, ...extra], resultsKey: s.resultsKey as ResultsKey };
 }
 
-/** The bundle with `member`, which may be a trained one: then the files give the zero-shot model and the sets. */
+/**
+ * The bundle with `member`, its checkpoints left to stream into the engine (never whole in memory);
+ * a trained member is in memory already: then the files give the zero-shot model and the sets.
+ */
 async function openBundle(
   source: BundleSource,
   onProgress: ((p: LoadProgress) => void) | undefined,
   opts: LoadOptions,
-): Promise<LoadedBundle> {
+): Promise<PairFiles> {
   const t = opts.member ? trained.get(opts.member) : undefined;
-  if (!t) return loadBundle(source, onProgress, opts);
+  if (!t) return loadBundleStreamed(source, onProgress, opts);
   return withTrainedMember(await loadBundle(source, onProgress, { ...opts, member: null }), t);
 }
 
@@ -135,7 +131,7 @@ async function fallBackToCpu(note: string): Promise<void> {
  * device, the GPU pair is still in service until the wasm one is ready: if that fails too, the
  * previous pair stays.
  */
-async function moveToCpu(bundle: LoadedBundle, note: string): Promise<CorePairSummary> {
+async function moveToCpu(bundle: PairFiles, note: string): Promise<CorePairSummary> {
   const cpu = makeRuntime(runtimeDeps, null, note);
   const summary = await cpu.explorer.loadPair(bundle);
   const old = explorer;
@@ -152,17 +148,7 @@ async function moveToCpu(bundle: LoadedBundle, note: string): Promise<CorePairSu
 // the controllers and the page calls cancelLoad()).
 const loads = new Set<AbortController>();
 
-async function download(req: PairRequest, onProgress: (p: LoadProgress) => void, opts: LoadOptions): Promise<LoadedBundle> {
-  const ctl = new AbortController();
-  loads.add(ctl);
-  try {
-    return await openBundle(sourceFor(req, ctl.signal), onProgress, opts);
-  } finally {
-    loads.delete(ctl);
-  }
-}
-
-async function loadOnEngine(ex: Explorer, bundle: LoadedBundle): Promise<CorePairSummary> {
+async function loadOnEngine(ex: Explorer, bundle: PairFiles): Promise<CorePairSummary> {
   try {
     return await ex.loadPair(bundle);
   } catch (e) {
@@ -195,8 +181,8 @@ function imagesArrived(): Promise<void> {
   return pending.reading;
 }
 
-/** What reads `bundle`'s left-out eval images into the engine that has the pair then, reporting to `onProgress`. */
-function laterImagesOf(bundle: LoadedBundle, onProgress: (p: LoadProgress) => void): typeof laterImages {
+/** What reads `bundle`'s left-out eval images into the engine that has the pair `bundleHash` then, reporting to `onProgress`. */
+function laterImagesOf(bundle: PairFiles, bundleHash: string, onProgress: (p: LoadProgress) => void): typeof laterImages {
   const read = bundle.laterSprites;
   if (!read) return null;
   return {
@@ -205,7 +191,7 @@ function laterImagesOf(bundle: LoadedBundle, onProgress: (p: LoadProgress) => vo
       let last: LoadProgress = { file: 'the eval images', loaded: 0, total: null, bundleLoaded: 0, bundleTotal: null };
       const tick = (p: LoadProgress) => onProgress((last = p));
       try {
-        need().attachEvalImages(bundle.bundleHash, await read(tick));
+        need().attachEvalImages(bundleHash, await read(tick));
         tick({ ...last, ended: 'done' });
       } catch (e) {
         tick({ ...last, ended: 'failed' });
@@ -215,22 +201,42 @@ function laterImagesOf(bundle: LoadedBundle, onProgress: (p: LoadProgress) => vo
   };
 }
 
+/**
+ * Reads the manifest and the small files, then the runtime's wasm (a step of its own in the bar,
+ * not one of the bundle's files; only the build this backend runs), then builds the engine as the
+ * checkpoints stream into it. The Cancel reaches every transfer until the engine is built.
+ */
+async function openOnEngine(
+  ex: Explorer,
+  req: PairRequest,
+  onProgress: (p: LoadProgress) => void,
+  opts: LoadOptions,
+): Promise<{ bundle: PairFiles; summary: CorePairSummary }> {
+  const ctl = new AbortController();
+  loads.add(ctl);
+  try {
+    const bundle = await openBundle(sourceFor(req, ctl.signal), onProgress, { ...opts, evalImages: 'later' });
+    const step = runtimeStep(ex.backend);
+    await loadRuntimeWasm(ex.backend, (loaded, total) =>
+      onProgress({ file: step, loaded, total, bundleLoaded: loaded, bundleTotal: total }),
+    );
+    return { bundle, summary: await loadOnEngine(ex, bundle) };
+  } finally {
+    loads.delete(ctl);
+  }
+}
+
 async function load(
   req: PairRequest,
   onProgress: (p: LoadProgress) => void,
   opts: LoadOptions,
   keepUserSets = false,
 ): Promise<LoadedPairSummary> {
-  const ex = need();
-  const bundle = await download(req, onProgress, { ...opts, evalImages: 'later' });
-  // A step of its own in the bar, after the bundle: the runtime's wasm is not one of its files.
-  // Only the build this engine's backend runs: the other is never downloaded.
-  const step = runtimeStep(ex.backend);
-  await loadRuntimeWasm(ex.backend, (loaded, total) => onProgress({ file: step, loaded, total, bundleLoaded: loaded, bundleTotal: total }));
-  let summary = await loadOnEngine(ex, bundle);
+  const { bundle, summary: first } = await openOnEngine(need(), req, onProgress, opts);
+  let summary = first;
   lastRequest = req;
   lastMember = summary.member;
-  laterImages = keepUserSets && userSets ? null : laterImagesOf(bundle, onProgress);
+  laterImages = keepUserSets && userSets ? null : laterImagesOf(bundle, summary.bundleHash, onProgress);
   if (!keepUserSets) {
     userSets = null;
     trained.clear();
@@ -248,7 +254,7 @@ async function load(
 function sourceFor(req: PairRequest, signal?: AbortSignal) {
   return req.kind === 'url'
     ? cachedSource(urlSource(req.url, { ...(signal ? { signal } : {}), limits: netLimits }), req.url, cacheStats)
-    : filesSource(req.files);
+    : filesSource(req.files, signal);
 }
 
 // The download limits (net.ts's defaults); the browser tests shorten the timeouts.

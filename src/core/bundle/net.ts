@@ -148,6 +148,26 @@ const MAX_REDIRECTS = 5;
 
 /** Downloads `url` within the bounds; the body's bytes, or a DownloadError saying what went wrong. */
 export async function boundedFetch(href: string, o: BoundedFetchOptions): Promise<Uint8Array> {
+  // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
+  const exact = o.expectedBytes !== undefined && o.expectedBytes <= o.maxBytes ? new Uint8Array(o.expectedBytes) : null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for await (const value of boundedStream(href, o, false)) {
+    if (exact) exact.set(value, loaded);
+    else chunks.push(value);
+    loaded += value.byteLength;
+  }
+  if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
+  return concat(chunks, loaded);
+}
+
+/**
+ * `url`'s body chunk by chunk, within the same bounds as boundedFetch (a checkpoint streamed into
+ * the blend memory is never whole). With `reuse` (and a byte stream, as fetch bodies are) the body
+ * is read into one 1 MiB buffer, so a download leaves no trail of chunks for the garbage collector
+ * to find late (hundreds of MiB of a CLIP checkpoint): each chunk is then valid only until the next.
+ */
+export async function* boundedStream(href: string, o: BoundedFetchOptions, reuse = true): AsyncGenerator<Uint8Array> {
   const first = new URL(href);
   const known = precheckUrl(first, o.pageHref);
   if (known) throw new DownloadError(`could not download ${first.href}: ${known}`, 'refused');
@@ -176,7 +196,7 @@ export async function boundedFetch(href: string, o: BoundedFetchOptions): Promis
     // A compressed response's Content-Length counts the compressed bytes, fewer than the stream
     // gives: as a progress total it would read "27 MB of 8 MB". It still bounds the size from below.
     const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-    return await readBody(res, url, o, watch, limit, o.expectedBytes ?? (encoded ? null : declared));
+    yield* bodyChunks(res, url, o, watch, { limit, total: o.expectedBytes ?? (encoded ? null : declared), reuse });
   } finally {
     watch.dispose();
   }
@@ -292,47 +312,82 @@ function tooBig(o: BoundedFetchOptions, n: number, stopped: boolean): DownloadEr
   );
 }
 
-/** The body, stopped as soon as it passes `limit`; `total` is what progress reports as the size. */
-async function readBody(
+/** The body's chunks, stopped as soon as it passes `limit`; `total` is what progress reports as the size. */
+async function* bodyChunks(
   res: Response,
   url: URL,
   o: BoundedFetchOptions,
   watch: TransferWatch,
-  limit: number,
-  total: number | null,
-): Promise<Uint8Array> {
+  { limit, total, reuse }: { limit: number; total: number | null; reuse: boolean },
+): AsyncGenerator<Uint8Array> {
   if (!res.body) {
     // No stream (some fetch polyfills): the size is checked after the fact only.
     const all = new Uint8Array(await res.arrayBuffer());
     if (all.byteLength > limit) throw tooBig(o, all.byteLength, true);
     o.onProgress?.(all.byteLength, total);
-    return all;
+    yield all;
+    return;
   }
-  const reader = res.body.getReader();
-  // With a declared size the bytes land in place (one copy of the file, not chunks + a copy).
-  const exact = o.expectedBytes !== undefined ? new Uint8Array(o.expectedBytes) : null;
-  const chunks: Uint8Array[] = [];
+  const reader = bodyReader(res.body, reuse);
   let loaded = 0;
+  let finished = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      let value: Uint8Array | null;
+      try {
+        value = await reader.read();
+      } catch (e) {
+        if (watch.why) throw watch.why;
+        throw new DownloadError(
+          `${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`,
+          'network',
+        );
+      }
+      if (value === null) break;
       watch.touch();
       if (loaded + value.byteLength > limit) throw tooBig(o, loaded + value.byteLength, true);
-      if (exact) exact.set(value, loaded);
-      else chunks.push(value);
       loaded += value.byteLength;
       o.onProgress?.(loaded, total);
+      yield value;
     }
-  } catch (e) {
-    void reader.cancel().catch(() => undefined);
-    watch.ctl.abort();
-    if (e instanceof DownloadError) throw e;
-    if (watch.why) throw watch.why;
-    throw new DownloadError(`${o.name}: the connection to ${url.host} broke after ${loaded} bytes (${(e as Error).message})`, 'network');
+    finished = true;
+  } finally {
+    // Stopped early (a limit, the caller gave up): the socket goes too.
+    if (!finished) {
+      void reader.cancel().catch(() => undefined);
+      watch.ctl.abort();
+    }
   }
-  if (exact) return loaded === exact.byteLength ? exact : exact.subarray(0, loaded);
-  return concat(chunks, loaded);
+}
+
+const SCRATCH_BYTES = 1 << 20;
+
+/** The body's next chunk (null at its end): into one reused buffer where asked and the stream is a byte stream. */
+function bodyReader(body: ReadableStream<Uint8Array>, reuse: boolean): { read(): Promise<Uint8Array | null>; cancel(): Promise<void> } {
+  let byob: ReadableStreamBYOBReader | null = null;
+  if (reuse) {
+    try {
+      byob = body.getReader({ mode: 'byob' });
+    } catch {
+      // Not a byte stream: its own chunks.
+    }
+  }
+  if (!byob) {
+    const r = body.getReader();
+    return { read: async () => ((x) => (x.done ? null : x.value))(await r.read()), cancel: () => r.cancel() };
+  }
+  const b = byob;
+  let buffer = new ArrayBuffer(SCRATCH_BYTES);
+  return {
+    async read() {
+      const { done, value } = await b.read(new Uint8Array(buffer, 0, SCRATCH_BYTES));
+      if (done || !value) return null;
+      // The same memory, handed back by the read.
+      buffer = value.buffer as ArrayBuffer;
+      return value;
+    },
+    cancel: () => b.cancel(),
+  };
 }
 
 function concat(chunks: readonly Uint8Array[], bytes: number): Uint8Array {

@@ -2,7 +2,9 @@ import { folderOf, parseManifest, selectMember, UnknownMemberError, type Manifes
 import { parseResults, type ResultLine } from '../eval/results';
 import { isSafeRelativePath } from './paths';
 import { sha256Hex, combineHashes } from '../util/hash';
-import { boundedFetch, DEFAULT_LIMITS, type NetLimits } from './net';
+import { boundedFetch, boundedStream, DEFAULT_LIMITS, DownloadError, type BoundedFetchOptions, type NetLimits } from './net';
+import { streamChunks } from '../onnx/stream';
+import { Sha256 } from '../util/sha256';
 
 /** Where a bundle's files come from: a URL, dropped files, or a folder on disk (Node). */
 export interface BundleSource {
@@ -16,12 +18,25 @@ export interface BundleSource {
     onProgress?: (loaded: number, total: number | null) => void,
     expected?: { bytes?: number | undefined },
   ): Promise<Uint8Array>;
+  /**
+   * The file's chunks as they arrive, for a checkpoint that must never be whole in memory (the
+   * engine writes each weight straight into its blend memory). Nothing is read until the chunks
+   * are asked for. Absent: the file is read whole and given as one chunk.
+   */
+  stream?(path: string, onProgress?: (loaded: number, total: number | null) => void, expected?: Expected): FileStream;
   /** Reads past any cache: for a cached file that no longer matches its manifest (the bundle changed). */
   reread?(
     path: string,
     onProgress?: (loaded: number, total: number | null) => void,
     expected?: { bytes?: number | undefined },
   ): Promise<Uint8Array>;
+}
+
+/** A file's chunks; each is valid until the next is asked for (a reused buffer). */
+export interface FileStream {
+  chunks: AsyncIterable<Uint8Array>;
+  /** The bytes' sha256, once the last chunk has been given, where the source takes it anyway (the cache); absent, the reader hashes them. */
+  sha256?: () => string;
 }
 
 export class BundleError extends Error {
@@ -97,15 +112,62 @@ export async function loadBundle(
   onProgress?: (p: LoadProgress) => void,
   opts: LoadOptions = {},
 ): Promise<LoadedBundle> {
+  const start = await openManifest(source, onProgress, opts);
+  const { manifest, member, reader } = start;
+  const zeroShot = await reader.read(manifest.models.zeroShot.path, manifest.models.zeroShot);
+  const fineTuned = await reader.read(member.model.path, member.model);
+  const others = await readOthers(start);
+  const checkpoints = await Promise.all([zeroShot, fineTuned].map((p) => reader.hashOf(p)));
+  const bundle: LoadedBundle = {
+    ...bundleOf(start, others),
+    zeroShot,
+    fineTuned,
+    bundleHash: await contentHash(start, checkpoints, others),
+  };
+  if (start.later) bundle.laterSprites = laterSpritesOf(start);
+  return bundle;
+}
+
+/** What every load reads first: the manifest, the member it picks, and a reader that checks and counts every file. */
+export interface OpenedManifest {
+  source: BundleSource;
+  manifestBytes: Uint8Array;
+  manifest: Manifest;
+  member: MemberSpec;
+  memberNote: string | null;
+  /** Each eval set's sprite sheet, and whether they are left to `laterSprites`. */
+  specs: ({ id: string } & FileSpec)[];
+  later: boolean;
+  reader: CheckedReader;
+}
+
+export async function openManifest(
+  source: BundleSource,
+  onProgress: ((p: LoadProgress) => void) | undefined,
+  opts: LoadOptions,
+): Promise<OpenedManifest> {
   const manifestBytes = await source.read('manifest.json');
   const manifest = parseManifest(manifestBytes);
   const { member, memberNote } = pickMember(manifest, opts);
   const specs = (manifest.eval?.sets ?? []).map((set) => ({ id: set.id, ...set.sprite }));
   const later = opts.evalImages === 'later' && specs.every((f) => f.sha256 !== undefined && f.bytes !== undefined);
   const reader = new CheckedReader(source, onProgress, declaredTotal(manifest, member, !later), manifestBytes.byteLength);
+  return { source, manifestBytes, manifest, member, memberNote, specs, later, reader };
+}
+
+/** The files of a load besides the two checkpoints, each small or rare enough to read whole. */
+export interface OtherFiles {
+  zeroShotExternal: Map<string, Uint8Array>;
+  fineTunedExternal: Map<string, Uint8Array>;
+  sweeps: LoadedBundle['sweeps'];
+  text: Uint8Array | null;
+  tokenizer: unknown | null;
+  sprites: Map<string, Uint8Array>;
+}
+
+export async function readOthers(start: OpenedManifest): Promise<OtherFiles> {
+  const { manifest, member, reader } = start;
   const read = reader.read.bind(reader);
-  const zeroShot = await read(manifest.models.zeroShot.path, manifest.models.zeroShot);
-  const fineTuned = await read(member.model.path, member.model);
   const zeroShotExternal = await readExternal(manifest.models.zeroShot, read);
   const fineTunedExternal = await readExternal(member.model, read);
   // Sweeps are small and shown before any evaluation: read them with the checkpoints.
@@ -114,34 +176,36 @@ export async function loadBundle(
   const sweeps = { weight: await readSweep(member.sweeps?.weight), output: await readSweep(member.sweeps?.output) };
   const { text, tokenizer } = manifest.text ? await readTextTower(manifest.text, read) : { text: null, tokenizer: null };
   const sprites = new Map<string, Uint8Array>();
-  if (!later) for (const f of specs) sprites.set(f.id, await read(f.path, f));
-  const external = [...zeroShotExternal.values(), ...fineTunedExternal.values()];
-  const parts = [manifestBytes, zeroShot, fineTuned, ...(text ? [text] : [])];
-  const hashes = await Promise.all(parts.map((p) => reader.hashOf(p)));
+  if (!start.later) for (const f of start.specs) sprites.set(f.id, await read(f.path, f));
+  return { zeroShotExternal, fineTunedExternal, sweeps, text, tokenizer, sprites };
+}
+
+/** A loaded bundle's fields besides the checkpoints and the content hash. */
+export function bundleOf(start: OpenedManifest, others: OtherFiles): Omit<LoadedBundle, 'zeroShot' | 'fineTuned' | 'bundleHash'> {
+  const { manifest, source, member, memberNote } = start;
+  return { manifest, source, member, memberNote, ...others };
+}
+
+/** The reader of the sheets a load left out, with progress over them alone. */
+export function laterSpritesOf(start: OpenedManifest): NonNullable<LoadedBundle['laterSprites']> {
+  return (onSheets) => readSprites(start.source, start.specs, onSheets);
+}
+
+/** sha256 over the manifest and every file, with the checkpoints' own hashes (zero-shot, fine-tuned): results are keyed by it. */
+export async function contentHash(start: OpenedManifest, checkpoints: readonly string[], others: OtherFiles): Promise<string> {
+  const { reader, manifest, member } = start;
+  const text = others.text ? [await reader.hashOf(others.text)] : [];
+  const hashes = [await reader.hashOf(start.manifestBytes), ...checkpoints, ...text];
   // A sheet read later must match the sha256 it declares (CheckedReader), so the hash is the same either way.
-  hashes.push(...(later ? specs.map((f) => f.sha256!) : await Promise.all([...sprites.values()].map((p) => reader.hashOf(p)))));
+  hashes.push(
+    ...(start.later ? start.specs.map((f) => f.sha256!) : await Promise.all([...others.sprites.values()].map((p) => reader.hashOf(p)))),
+  );
+  const external = [...others.zeroShotExternal.values(), ...others.fineTunedExternal.values()];
   hashes.push(...(await Promise.all(external.map((p) => reader.hashOf(p)))));
   // Results are keyed by this hash: with the member's id in it (v2), no point of one member can be
   // shown for another, even when two members' files are byte-identical. v1 keeps its old hash.
   if (manifest.format === 'wiseft-pair/2') hashes.push(`member:${member.id}`);
-  const bundleHash = await combineHashes(hashes);
-  const bundle: LoadedBundle = {
-    manifest,
-    source,
-    zeroShot,
-    zeroShotExternal,
-    member,
-    fineTuned,
-    fineTunedExternal,
-    sweeps,
-    memberNote,
-    text,
-    tokenizer,
-    sprites,
-    bundleHash,
-  };
-  if (later) bundle.laterSprites = (onSheets) => readSprites(source, specs, onSheets);
-  return bundle;
+  return combineHashes(hashes);
 }
 
 /** The sprite sheets `specs` name, checked and with progress over them alone. */
@@ -186,7 +250,7 @@ export function readListedFile(source: BundleSource, file: FileSpec): Promise<Ui
 
 /** What the manifest declares of a file: where it is, and the size and hash to check it against. */
 export type FileSpec = { path: string; bytes?: number | undefined; sha256?: string | undefined };
-type Expected = Omit<FileSpec, 'path'>;
+export type Expected = Omit<FileSpec, 'path'>;
 
 function pickMember(manifest: Manifest, opts: LoadOptions): { member: MemberSpec; memberNote: string | null } {
   try {
@@ -230,7 +294,7 @@ async function readTextTower(
  * Reads a bundle's files, checking each against the size and sha256 the manifest declares (once
  * more past any cache when one does not match), and reports progress over the whole bundle.
  */
-class CheckedReader {
+export class CheckedReader {
   private done: number;
   /** Bytes read of files the manifest gives no size for: they are in the total once read. */
   private undeclared = 0;
@@ -250,24 +314,46 @@ class CheckedReader {
   }
 
   async read(path: string, expected?: Expected): Promise<Uint8Array> {
-    const sized = expected?.bytes !== undefined;
-    const progress = (loaded: number, total: number | null) => {
-      const bundleLoaded = this.done + loaded;
-      const pending = sized ? 0 : Math.max(loaded, total ?? 0);
-      const bundleTotal = this.declared === null ? null : Math.max(this.declared + this.undeclared + pending, bundleLoaded);
-      this.onProgress?.({ file: path, loaded, total, bundleLoaded, bundleTotal });
-    };
+    const progress = this.progressOf(path, expected);
     let bytes = await this.source.read(path, progress, expected);
     let problem = await mismatch(path, bytes, expected);
     if (problem && this.source.reread) {
       bytes = await this.source.reread(path, progress, expected);
       problem = await mismatch(path, bytes, expected);
     }
-    this.done += bytes.byteLength;
-    if (!sized) this.undeclared += bytes.byteLength;
+    this.finished(bytes.byteLength, expected);
     if (problem) throw new BundleError(problem);
     if (expected?.sha256) this.hashed.set(bytes, expected.sha256);
     return bytes;
+  }
+
+  /**
+   * The file's chunks, checked against the manifest as they pass: the size and sha256 at its end,
+   * before the last read returns (bundle/streamed.ts). Nothing is read until they are asked for.
+   */
+  stream(path: string, expected?: Expected): CheckedStream {
+    const progress = this.progressOf(path, expected);
+    const file: FileStream = this.source.stream?.(path, progress, expected) ?? {
+      chunks: (async function* (source) {
+        yield await source.read(path, progress, expected);
+      })(this.source),
+    };
+    return new CheckedStream(path, expected, file, (loaded) => this.finished(loaded, expected));
+  }
+
+  private progressOf(path: string, expected: Expected | undefined) {
+    const sized = expected?.bytes !== undefined;
+    return (loaded: number, total: number | null) => {
+      const bundleLoaded = this.done + loaded;
+      const pending = sized ? 0 : Math.max(loaded, total ?? 0);
+      const bundleTotal = this.declared === null ? null : Math.max(this.declared + this.undeclared + pending, bundleLoaded);
+      this.onProgress?.({ file: path, loaded, total, bundleLoaded, bundleTotal });
+    };
+  }
+
+  private finished(bytes: number, expected: Expected | undefined): void {
+    this.done += bytes;
+    if (expected?.bytes === undefined) this.undeclared += bytes;
   }
 
   hashOf(bytes: Uint8Array): Promise<string> {
@@ -276,13 +362,90 @@ class CheckedReader {
   }
 }
 
+/**
+ * One file's chunks on their way to a reader that never holds the file whole, checked as they pass:
+ * its sha256 is taken chunk by chunk (or given by the source, the cache), and its size and hash
+ * are compared with the manifest's before the last read returns, so a consumer that reads to the
+ * end never finishes on a file that does not match. The consumer cannot close it (a reader that
+ * failed mid-file leaves the rest to `settle`); `close` does.
+ */
+export class CheckedStream implements AsyncIterable<Uint8Array> {
+  private readonly it: AsyncIterator<Uint8Array>;
+  private readonly hash: Sha256 | null;
+  private loaded = 0;
+  /** The file's sha256 once it has been read to its end and matched the manifest. */
+  sha256: string | null = null;
+  private ended = false;
+
+  constructor(
+    readonly path: string,
+    private readonly expected: Expected | undefined,
+    private readonly file: FileStream,
+    private readonly onEnd: (bytes: number) => void,
+  ) {
+    this.it = file.chunks[Symbol.asyncIterator]();
+    this.hash = file.sha256 ? null : new Sha256();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return { next: () => this.next() };
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.ended) return { done: true, value: undefined };
+    const r = await this.it.next();
+    if (!r.done) {
+      this.loaded += r.value.byteLength;
+      this.hash?.update(r.value);
+      return r;
+    }
+    this.ended = true;
+    this.onEnd(this.loaded);
+    const sha256 = this.file.sha256 ? this.file.sha256() : this.hash!.hex();
+    const problem = sizeMismatch(this.path, this.loaded, this.expected) ?? shaMismatch(this.path, sha256, this.expected);
+    if (problem) throw new BundleError(problem);
+    this.sha256 = sha256;
+    return { done: true, value: undefined };
+  }
+
+  /**
+   * Reads what a consumer that failed mid-file left, so that the file is judged as a whole read
+   * judges it, before its bytes are: a size or sha256 other than the manifest's, a file past the
+   * size limit, a transfer that fails or is cancelled. That failure, or null when the file is
+   * whole and matches (then what its bytes broke is the problem).
+   */
+  async settle(): Promise<Error | null> {
+    if (this.ended) return null;
+    try {
+      while (!(await this.next()).done);
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  }
+
+  /** Stops the transfer (a download's socket) if it is still going. */
+  close(): void {
+    if (!this.ended) void this.it.return?.(undefined)?.catch(() => undefined);
+    this.ended = true;
+  }
+}
+
 // One hash per read: a CLIP checkpoint takes a second or more to hash.
 async function mismatch(path: string, b: Uint8Array, expected: Expected | undefined): Promise<string | null> {
-  if (expected?.bytes !== undefined && b.byteLength !== expected.bytes)
-    return `${path} has ${b.byteLength} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`;
-  if (expected?.sha256 && (await sha256Hex(b)) !== expected.sha256)
-    return `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`;
-  return null;
+  return sizeMismatch(path, b.byteLength, expected) ?? (expected?.sha256 ? shaMismatch(path, await sha256Hex(b), expected) : null);
+}
+
+export function sizeMismatch(path: string, bytes: number, expected: Expected | undefined): string | null {
+  return expected?.bytes !== undefined && bytes !== expected.bytes
+    ? `${path} has ${bytes} bytes but the manifest says ${expected.bytes}: the download is incomplete or the file was replaced`
+    : null;
+}
+
+export function shaMismatch(path: string, sha256: string, expected: Expected | undefined): string | null {
+  return expected?.sha256 && sha256 !== expected.sha256
+    ? `${path} does not match the sha256 in the manifest: the file is corrupt or was replaced`
+    : null;
 }
 
 /** A recorded sweep must parse as wise-ft results and name at least one of the bundle's eval sets. */
@@ -313,8 +476,8 @@ export interface UrlSourceOptions {
 }
 
 export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeof fetch = {}): BundleSource {
-  const o: UrlSourceOptions = typeof options === 'function' ? { fetchImpl: options } : options;
-  const limits: NetLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const given: UrlSourceOptions = typeof options === 'function' ? { fetchImpl: options } : options;
+  const limits: NetLimits = { ...DEFAULT_LIMITS, ...given.limits };
   // A relative URL is resolved against the page's address by the page (a Worker's location is its
   // script's); here it only serves Node callers and absolute URLs.
   const pageHref = (globalThis as { location?: { href: string } }).location?.href;
@@ -327,19 +490,19 @@ export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeo
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
   const dir = new URL('.', base);
-  const get = async (
+  const optionsFor = (
     path: string,
     onProgress?: (loaded: number, total: number | null) => void,
     expected?: { bytes?: number | undefined },
-  ): Promise<Uint8Array> => {
+  ): { href: string; o: BoundedFetchOptions } => {
     requireBundlePath(path);
     const url = path === 'manifest.json' ? base : new URL(path, dir);
     if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname))
       throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
     const manifest = path === 'manifest.json';
-    return boundedFetch(url.href, {
-      ...(o.fetchImpl ? { fetchImpl: o.fetchImpl } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
+    const o: BoundedFetchOptions = {
+      ...(given.fetchImpl ? { fetchImpl: given.fetchImpl } : {}),
+      ...(given.signal ? { signal: given.signal } : {}),
       ...(pageHref ? { pageHref } : {}),
       ...(onProgress ? { onProgress } : {}),
       ...(expected?.bytes !== undefined ? { expectedBytes: expected.bytes } : {}),
@@ -348,16 +511,30 @@ export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeo
       name: path,
       maxBytes: manifest ? limits.maxManifestBytes : limits.maxFileBytes,
       idleMs: limits.idleMs,
-    });
+    };
+    return { href: url.href, o };
   };
-  return { label: base.href, url: base.href, read: get };
+  return {
+    label: base.href,
+    url: base.href,
+    read: async (path, onProgress, expected) => {
+      const { href, o } = optionsFor(path, onProgress, expected);
+      return boundedFetch(href, o);
+    },
+    stream: (path, onProgress, expected) => ({
+      chunks: (async function* () {
+        const { href, o } = optionsFor(path, onProgress, expected);
+        yield* boundedStream(href, o);
+      })(),
+    }),
+  };
 }
 
 /**
  * A bundle from files the user dropped or picked. Paths are matched on their ending so that a
  * dropped folder "my-pair/manifest.json" and loose files both work.
  */
-export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>): BundleSource {
+export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>, signal?: AbortSignal): BundleSource {
   const norm = (p: string) => p.replace(/\\/g, '/').replace(/^\.?\//, '');
   const manifests = files.filter((f) => norm(f.path).split('/').pop() === 'manifest.json');
   if (manifests.length === 0)
@@ -366,13 +543,33 @@ export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>):
   const root = manifests.map((m) => norm(m.path)).sort((a, b) => a.split('/').length - b.split('/').length)[0]!;
   const prefix = root.slice(0, root.length - 'manifest.json'.length);
   const byPath = new Map(files.map((f) => [norm(f.path), f.blob]));
+  const blobOf = (path: string): Blob => {
+    requireBundlePath(path);
+    const blob = byPath.get(prefix + norm(path));
+    if (!blob) throw new BundleError(`the manifest needs '${path}', which is not among the dropped files`);
+    return blob;
+  };
   return {
     label: 'dropped files',
     async read(path) {
-      requireBundlePath(path);
-      const blob = byPath.get(prefix + norm(path));
-      if (!blob) throw new BundleError(`the manifest needs '${path}', which is not among the dropped files`);
-      return new Uint8Array(await blob.arrayBuffer());
+      return new Uint8Array(await blobOf(path).arrayBuffer());
     },
+    stream: (path, onProgress) => ({ chunks: blobChunks(() => blobOf(path), onProgress, signal) }),
   };
+}
+
+/** A dropped file's chunks (a Blob streams from disk), with progress and the user's Cancel between chunks. */
+async function* blobChunks(
+  blobOf: () => Blob,
+  onProgress?: (loaded: number, total: number | null) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const blob = blobOf();
+  let loaded = 0;
+  for await (const chunk of streamChunks(blob.stream())) {
+    if (signal?.aborted) throw new DownloadError('the load was cancelled', 'cancelled');
+    loaded += chunk.byteLength;
+    onProgress?.(loaded, blob.size);
+    yield chunk;
+  }
 }

@@ -10,7 +10,7 @@ import type { BlendEngine, BlendPoint, Backend } from '../runtime/engine';
 import type { RunLogits } from './evaluator';
 
 /** What a lane needs to build its own copy of the pair's engine (bytes are copied to it). */
-export interface LanePair {
+export interface LaneFiles {
   zeroShot: Uint8Array;
   fineTuned: Uint8Array;
   inputName: string;
@@ -18,6 +18,13 @@ export interface LanePair {
   logits: string;
   /** Labels for error messages (zero-shot first). */
   labels: string[];
+}
+
+/** A pair the lanes may open on: its checkpoints are read only once lanes are wanted (laneCount, from `pairBytes`). */
+export interface LanePair extends Omit<LaneFiles, 'zeroShot' | 'fineTuned'> {
+  /** The two checkpoint files' bytes. */
+  pairBytes: number;
+  files(): Promise<{ zeroShot: Uint8Array; fineTuned: Uint8Array }>;
 }
 
 /** Open lanes: one RunLogits each, and their release. */

@@ -123,6 +123,13 @@ export function notAModel(bytes: Uint8Array, label: string, reason: string): Onn
   return new OnnxError(like ? `${label} looks like ${like.what}, not an ONNX model` : `${label} ${reason}`);
 }
 
+/** What protobufjs's EvalError means: the page's policy, not the file. */
+export function cspRefusal(label: string): OnnxError {
+  return new OnnxError(
+    `${label} cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs ('unsafe-eval' in script-src)`,
+  );
+}
+
 /** protobufjs's decoding, its failures as OnnxErrors (`head`: the file's first bytes, when `bytes` are not all of it). */
 export function decodeModel(bytes: Uint8Array, label: string, head: Uint8Array = bytes): ModelProto {
   try {
@@ -130,10 +137,7 @@ export function decodeModel(bytes: Uint8Array, label: string, head: Uint8Array =
   } catch (e) {
     // protobufjs builds its decoders with new Function on first use: a Content-Security-Policy
     // without 'unsafe-eval' stops that, whatever the file (measured in the built app's CSP test).
-    if (e instanceof EvalError)
-      throw new OnnxError(
-        `${label} cannot be read here: this page's Content-Security-Policy forbids the code generation protobufjs needs ('unsafe-eval' in script-src)`,
-      );
+    if (e instanceof EvalError) throw cspRefusal(label);
     // protobufjs throws plain Errors, RangeErrors (a nesting deep enough to exhaust the stack)
     // and TypeErrors alike for malformed input: all of them mean "not a readable model".
     throw notAModel(

@@ -7,7 +7,7 @@
 // Every other field is copied byte for byte and decoded by protobufjs, so it is read exactly as
 // parseModel reads it (tests/unit/onnx-stream.test.ts checks both readers agree on any chunking).
 import { TensorProtoType, type TensorProto } from './proto';
-import { OnnxError, checkModel, decodeModel, describeTensor, notAModel, type OnnxModel } from './model';
+import { OnnxError, checkModel, cspRefusal, decodeModel, describeTensor, notAModel, type OnnxModel } from './model';
 
 export type ChunkSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
@@ -257,6 +257,8 @@ export async function readModelStream(source: ChunkSource, label = 'file', sink?
       return true;
     });
   } catch (e) {
+    // protobufjs compiles its decoders on first use, which a strict Content-Security-Policy refuses.
+    if (e instanceof EvalError) throw cspRefusal(label);
     // The source's own failures (a dropped connection) and the sink's (no memory left) pass as they are.
     if (!(e instanceof WireError)) throw e;
     throw notAModel(r.head, label, `is not a valid ONNX model (${e.message}); is the file truncated or of another format?`);

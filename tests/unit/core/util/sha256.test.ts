@@ -1,0 +1,44 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { Sha256 } from '../../../../src/core/util/sha256';
+import { sha256Hex } from '../../../../src/core/util/hash';
+
+/** `bytes` cut at `cuts` (any positions, in any order), as a stream would deliver it. */
+function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const at = [...new Set(cuts.map((c) => c % (bytes.byteLength + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (const c of [...at, bytes.byteLength]) {
+    out.push(bytes.subarray(from, c));
+    from = c;
+  }
+  return out;
+}
+
+describe('Sha256 fed chunk by chunk', () => {
+  it('gives the FIPS 180-4 digests of "", "abc" and the 448-bit message', () => {
+    const hex = (s: string) => new Sha256().update(new TextEncoder().encode(s)).hex();
+    expect(hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe(
+      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    );
+  });
+
+  it('equals crypto.subtle over the whole buffer for any length and any chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 8 }), async (bytes, cuts) => {
+        const h = new Sha256();
+        for (const c of chunked(bytes, cuts)) h.update(c);
+        expect(h.hex()).toBe(await sha256Hex(bytes));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes no input after its digest', () => {
+    const h = new Sha256();
+    h.hex();
+    expect(() => h.update(new Uint8Array(1))).toThrow(/after digest/);
+  });
+});

@@ -7,73 +7,20 @@
 // bootstrap intervals of the difference. Nothing here chooses anything: it reports one run.
 //
 //   nice -n 19 npx tsx bench/worldRecipe.ts [--n=20000] [--epochs=5] [--seed=0]
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import type { Manifest } from '../src/core/bundle/manifest';
-import { decodeSprite, normalizeBatch, type EvalSetData } from '../src/core/eval/sprites';
 import { fineTune, fineTunedModel, PIPELINE_FINETUNE } from '../src/core/train/finetune';
-import { Tower, towerParams } from '../src/core/train/tower';
-import { seededRandom } from '../src/core/train/data';
 import { worldTrainingData } from '../src/core/world/source';
-
-const PAIR = 'public/pairs/shapes';
-const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
-const manifest = JSON.parse(readFileSync(`${PAIR}/manifest.json`, 'utf8')) as Manifest;
-const norm = manifest.preprocess;
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ');
-
-/** Per image of `set`, whether the tower in `model` gets it right. */
-function correctness(model: Uint8Array, set: EvalSetData): Uint8Array {
-  const tower = new Tower(towerParams(model));
-  const right = new Uint8Array(set.count);
-  for (let a = 0; a < set.count; a += 50) {
-    const b = Math.min(set.count, a + 50);
-    tower.forward(normalizeBatch(set, a, b, norm), set.labels.slice(a, b), b - a);
-    const logits = tower.logits();
-    const k = logits.length / (b - a);
-    for (let i = 0; i < b - a; i++) {
-      const row = logits.subarray(i * k, (i + 1) * k);
-      right[a + i] = row.indexOf(Math.max(...row)) === set.labels[a + i] ? 1 : 0;
-    }
-  }
-  return right;
-}
-
-const mean = (x: Uint8Array) => x.reduce((s, v) => s + v, 0) / x.length;
-
-/** 95% paired bootstrap interval (2,000 resamples of the images of each set) of the mean over `sets` of (a − b). */
-function pairedBootstrap(a: Uint8Array[], b: Uint8Array[]): [number, number] {
-  const random = seededRandom(17);
-  const stats: number[] = [];
-  for (let r = 0; r < 2000; r++) {
-    let total = 0;
-    a.forEach((x, s) => {
-      let d = 0;
-      for (let i = 0; i < x.length; i++) {
-        const j = Math.floor(random() * x.length);
-        d += x[j]! - b[s]![j]!;
-      }
-      total += d / x.length;
-    });
-    stats.push(total / a.length);
-  }
-  stats.sort((x, y) => x - y);
-  return [stats[49]!, stats[1949]!];
-}
+import { accuracies, arg, compareLine, correctness, load, manifest, readPairFile, testSets } from './recipeCheck';
 
 async function main(): Promise<void> {
   const n = arg('n', 20_000);
   const epochs = arg('epochs', 5);
   const seed = arg('seed', 0);
-  const zeroShot = new Uint8Array(readFileSync(`${PAIR}/${manifest.models.zeroShot.path}`));
+  const zeroShot = readPairFile(manifest.models.zeroShot.path);
   const t0 = performance.now();
   console.log(`load average ${load()}; fine-tuning on ${n} generated images (shortcut 0.8, world seed 0), ${epochs} epochs, seed ${seed}`);
   const { train } = worldTrainingData({ kind: 'world', shortcut: 0.8, n, seed: 0 });
   const options = { ...PIPELINE_FINETUNE, lr: 2e-4, epochs, seed };
-  const r = await fineTune(zeroShot, train, norm, options, (p) => {
+  const r = await fineTune(zeroShot, train, manifest.preprocess, options, (p) => {
     if (p.step % 50 === 0 || p.step === p.totalSteps)
       console.log(
         `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load()})`,
@@ -82,30 +29,12 @@ async function main(): Promise<void> {
   const mine = fineTunedModel(zeroShot, r.weights);
   const seconds = (performance.now() - t0) / 1000;
   console.log(`trained in ${seconds.toFixed(0)} s (${((r.steps * 128) / seconds).toFixed(1)} image-steps/s), load average ${load()}`);
-  const sets = manifest.eval!.sets.map((spec) => ({ spec, data: decodeSprite(spec, readFileSync(`${PAIR}/${spec.sprite.path}`)) }));
+  const sets = testSets();
   const ours = sets.map((s) => correctness(mine, s.data));
-  console.log(
-    `page fine-tune: ${sets.map((s, i) => `${s.spec.id} ${(100 * mean(ours[i]!)).toFixed(1)}%`).join(', ')} (n = ${sets[0]!.data.count} each)`,
-  );
+  console.log(`page fine-tune: ${accuracies(sets, ours)} (n = ${sets[0]!.data.count} each)`);
   for (const member of manifest.models.members.filter((m) => m.kind === 'end-to-end')) {
-    const theirs = sets.map((s) => correctness(new Uint8Array(readFileSync(`${PAIR}/${member.model.path}`)), s.data));
-    const shift = sets.map((s, i) => i).filter((i) => sets[i]!.spec.role === 'shift');
-    const ref = sets.findIndex((s) => s.spec.role === 'reference');
-    const fmt = (d: number, [lo, hi]: [number, number]) =>
-      `${(100 * d).toFixed(1)} pp [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]`;
-    const dRef = mean(ours[ref]!) - mean(theirs[ref]!);
-    const dShift = shift.reduce((s, i) => s + mean(ours[i]!) - mean(theirs[i]!), 0) / shift.length;
-    console.log(
-      `${member.id}: ${sets.map((s, i) => `${s.spec.id} ${(100 * mean(theirs[i]!)).toFixed(1)}%`).join(', ')}; ` +
-        `page − pipeline: reference ${fmt(dRef, pairedBootstrap([ours[ref]!], [theirs[ref]!]))}, ` +
-        `mean of shifts ${fmt(
-          dShift,
-          pairedBootstrap(
-            shift.map((i) => ours[i]!),
-            shift.map((i) => theirs[i]!),
-          ),
-        )}`,
-    );
+    const theirs = sets.map((s) => correctness(readPairFile(member.model.path), s.data));
+    console.log(compareLine(member.id, sets, ours, theirs));
   }
 }
 

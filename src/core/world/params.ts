@@ -153,3 +153,49 @@ export function sliceParams(p: WorldParams, a: number, b: number): WorldParams {
   for (const k of Object.keys(p) as (keyof WorldParams)[]) out[k] = p[k].slice(a, b);
   return out as unknown as WorldParams;
 }
+
+/** The non-photo styles the TypeScript renderer draws (world.py's STYLES without painting). */
+export const PORTED_NON_PHOTO = ['sketch', 'cartoon', 'neon', 'pixel'].map((s) => STYLES.indexOf(s as (typeof STYLES)[number]));
+
+/** Rows where `mask` is set, as indices (numpy's boolean indexing order). */
+const where = (mask: ArrayLike<boolean>) => Int32Array.from(Array.from(mask, (m, i) => (m ? i : -1)).filter((i) => i >= 0));
+
+/**
+ * world.py `_fix_style_backgrounds`: sketches on white, neon on black, a shape never the colour of
+ * its background, and neon tubes in a bright colour; the draws in numpy's order.
+ */
+export function fixStyleBackgrounds(rng: NumpyRandom, p: WorldParams): WorldParams {
+  const white = COLOURS.indexOf('white');
+  const black = COLOURS.indexOf('black');
+  const neon = Array.from(p.style, (s) => STYLES[s] === 'neon');
+  p.style.forEach((s, i) => {
+    if (STYLES[s] === 'sketch') p.bg[i] = white;
+    else if (neon[i]) p.bg[i] = black;
+  });
+  const clash = where(Array.from(p.colour, (c, i) => c === p.bg[i]));
+  const fresh = otherColour(
+    rng,
+    Int32Array.from(clash, (i) => p.bg[i]!),
+  );
+  clash.forEach((r, i) => (p.colour[r] = fresh[i]!));
+  const dull = [black, COLOURS.indexOf('brown'), COLOURS.indexOf('gray')];
+  const bad = where(neon.map((n, i) => n && dull.includes(p.colour[i]!)));
+  // rng.choice(list, k) without p: rng.integers(0, len(list), k) into the list.
+  const bright = [0, 1, 2, 3, 4, 5, 6, 7, 9];
+  const pick = rng.integers(0, bright.length, bad.length);
+  bad.forEach((r, i) => (p.colour[r] = bright[pick[i]!]!));
+  return p;
+}
+
+/**
+ * A share `mix` (0–1) of the rows redrawn in a ported non-photo style, uniform over them, then
+ * world.py's style backgrounds (as sample_pretrain sets styles): mix 0 draws nothing and changes
+ * nothing. Sketch and neon rows get a white or black background whatever the shortcut said.
+ */
+export function applyStyleMix(rng: NumpyRandom, p: WorldParams, mix: number): WorldParams {
+  if (mix <= 0) return p;
+  const styled = where(Array.from(rng.random(p.cls.length), (u) => u < mix));
+  const pick = rng.integers(0, PORTED_NON_PHOTO.length, styled.length);
+  styled.forEach((r, i) => (p.style[r] = PORTED_NON_PHOTO[pick[i]!]!));
+  return fixStyleBackgrounds(rng, p);
+}

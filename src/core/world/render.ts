@@ -232,19 +232,24 @@ export function chunkRandom(p: WorldParams, a: number, b: number, style: number,
   return new NumpyRandom([...seeds, a, b, style]);
 }
 
+/** world.py `render` for the rows [a, b) of `p` (one chunk), split by style as numpy does, into `out` ([b − a, 32, 32, 3]). */
+export function renderRows(p: WorldParams, a: number, b: number, out: Uint8Array): void {
+  for (let style = 0; style < STYLES.length; style++) {
+    const rows = Int32Array.from({ length: b - a }, (_, i) => a + i).filter((r) => p.style[r] === style);
+    if (rows.length === 0) continue;
+    const part = new Uint8Array(rows.length * PIXELS);
+    renderChunk(selectParams(p, rows), chunkRandom(p, a, b, style, rows), part);
+    rows.forEach((r, i) => out.set(part.subarray(i * PIXELS, (i + 1) * PIXELS), (r - a) * PIXELS));
+  }
+}
+
 /** world.py `render`: uint8 images [n, 32, 32, 3], each chunk of `chunk` rows split by style as numpy does. */
 export function render(p: WorldParams, chunk = RENDER_CHUNK): Uint8Array {
   const n = p.cls.length;
   const out = new Uint8Array(n * PIXELS);
   for (let a = 0; a < n; a += chunk) {
     const b = Math.min(n, a + chunk);
-    for (let style = 0; style < STYLES.length; style++) {
-      const rows = Int32Array.from({ length: b - a }, (_, i) => a + i).filter((r) => p.style[r] === style);
-      if (rows.length === 0) continue;
-      const part = new Uint8Array(rows.length * PIXELS);
-      renderChunk(selectParams(p, rows), chunkRandom(p, a, b, style, rows), part);
-      rows.forEach((r, i) => out.set(part.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS));
-    }
+    renderRows(p, a, b, out.subarray(a * PIXELS, b * PIXELS));
   }
   return out;
 }

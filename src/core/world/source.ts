@@ -4,9 +4,9 @@
 // held-out set drawn from the same distribution with its own stream.
 import { TrainingError } from '../train/data';
 import type { ImageSet, TrainingImages } from '../train/finetune';
-import { sampleReference, sliceParams, type WorldParams } from './params';
+import { applyStyleMix, sampleReference, type WorldParams } from './params';
 import { NumpyRandom } from './random';
-import { chunkRandom, RENDER_CHUNK, renderChunk } from './render';
+import { RENDER_CHUNK, renderRows } from './render';
 
 /** What a world fine-tune trains on: `n` reference images whose background follows the class with P(`shortcut`). */
 export interface WorldTrainingSpec {
@@ -17,6 +17,8 @@ export interface WorldTrainingSpec {
   seed: number;
   /** The world's class count (WISEFT_WORLD_CLASSES): the bundled 10 when absent, or round 4's 20. */
   classes?: 10 | 20;
+  /** Share (0–1) of the training rows redrawn in a ported non-photo style; absent or 0: photos only, today's rows. */
+  styleMix?: number;
 }
 
 /** world.py WorldConfig.hard: the reference distribution's share of occluded, noisy images. */
@@ -28,6 +30,8 @@ const PIXELS = 32 * 32 * 3;
 export function checkWorldSpec(spec: WorldTrainingSpec): void {
   if (!(spec.shortcut >= 0 && spec.shortcut <= 1))
     throw new TrainingError(`the shortcut strength must be between 0 and 1 (0–100%), got ${spec.shortcut}`);
+  const mix = spec.styleMix ?? 0;
+  if (!(mix >= 0 && mix <= 1)) throw new TrainingError(`the style mix must be between 0 and 1 (0–100%), got ${mix}`);
   if (!(Number.isInteger(spec.n) && spec.n >= 1 && spec.n <= MAX_WORLD_IMAGES))
     throw new TrainingError(`the number of generated images must be a whole number from 1 to ${MAX_WORLD_IMAGES}, got ${spec.n}`);
   if (!(Number.isInteger(spec.seed) && spec.seed >= 0))
@@ -85,7 +89,7 @@ export class WorldImages implements TrainingImages {
     const a = c * RENDER_CHUNK;
     const b = Math.min(this.count, a + RENDER_CHUNK);
     const out = new Uint8Array((b - a) * PIXELS);
-    renderChunk(sliceParams(this.params, a, b), chunkRandom(this.params, a, b, 0), out);
+    renderRows(this.params, a, b, out);
     this.cached.set(c, out);
     if (this.cached.size > 2) this.cached.delete(this.cached.keys().next().value!);
     return out;
@@ -117,7 +121,9 @@ export function worldTrainingData(spec: WorldTrainingSpec): { train: WorldImages
   checkWorldSpec(spec);
   const cfg = { shortcut: spec.shortcut, hard: WORLD_HARD };
   const classes = spec.classes ?? 10;
-  const train = new WorldImages(sampleReference(new NumpyRandom([spec.seed, 2]), spec.n, cfg, classes));
+  const rng = new NumpyRandom([spec.seed, 2]);
+  // The styles continue finetune_data's stream after the reference draw, as sample_pretrain's follow its rows.
+  const train = new WorldImages(applyStyleMix(rng, sampleReference(rng, spec.n, cfg, classes), spec.styleMix ?? 0));
   const held = sampleReference(new NumpyRandom([spec.seed, 3]), worldHeldOutCount(spec.n), cfg, classes);
   // At most 1,000 rows: one render chunk, rendered once and kept.
   const validation = new WorldImages(held).batch(Int32Array.from({ length: held.cls.length }, (_, i) => i)).data;

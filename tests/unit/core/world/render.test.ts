@@ -7,6 +7,7 @@ import { decode } from 'fast-png';
 import { NumpyRandom } from '../../../../src/core/world/random';
 import { sampleReference, type WorldParams } from '../../../../src/core/world/params';
 import { render } from '../../../../src/core/world/render';
+import { WorldImages } from '../../../../src/core/world/source';
 
 const at = (p: string) => new URL(`../../../../tests/fixtures/world/${p}`, import.meta.url);
 
@@ -105,6 +106,9 @@ describe('world renderer, every style but painting (fixture styles_s0: pretraini
       if (py.some((b, k) => b !== ts[k])) differing.push(i);
     }
     expect(differing).toEqual([]);
+    // A generated training job (a style mix) renders its mixed-style chunk through the same split.
+    const job = new WorldImages(params).batch(Int32Array.from({ length: ref.fixture.n }, (_, i) => i)).data.pixels;
+    expect(Buffer.from(job).equals(Buffer.from(images))).toBe(true);
   });
 
   it('refuses the painting style in words', () => {

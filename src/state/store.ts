@@ -196,8 +196,8 @@ export interface ProbeSlice {
     fineTune: { epochs: number; lr: number; batchSize: number };
     /** Where an end-to-end job's images come from: the folder picked, or the world's renderer in the Worker. */
     source: 'folder' | 'world';
-    /** The generated world: how often the background has the class's colour (0–1), and how many training images. */
-    world: { shortcut: number; n: number };
+    /** The generated world: how often the background has the class's colour (0–1), how many training images, and the share in non-photo styles (0–1). */
+    world: { shortcut: number; n: number; styleMix: number };
     /** The lab the settings came from (a link's `finetune=`, finetunePresets.ts); null once one is changed by hand. */
     preset: FineTunePresetId | null;
     /** What the job is doing: decoding the folder, the feature pass, training epoch (probe) or step (end to end) `done` of `total`. */
@@ -225,7 +225,7 @@ export const initialProbe: ProbeSlice['probe'] = {
   method: 'linear-probe',
   fineTune: PAGE_FINETUNE,
   source: 'folder',
-  world: { shortcut: FINETUNE_PRESETS[1]!.shortcut, n: LAB_IMAGES },
+  world: { shortcut: FINETUNE_PRESETS[1]!.shortcut, n: LAB_IMAGES, styleMix: 0 },
   preset: null,
   stage: null,
   loss: null,
@@ -239,7 +239,7 @@ export function probeFromLink(name: string | null): ProbeSlice['probe'] {
   if (name === null) return initialProbe;
   const preset = findPreset(name);
   if (!preset) return { ...initialProbe, error: unknownPresetMessage(name) };
-  const world = { shortcut: preset.shortcut, n: LAB_IMAGES };
+  const world = { shortcut: preset.shortcut, n: LAB_IMAGES, styleMix: 0 };
   return { ...initialProbe, method: 'end-to-end', source: 'world', fineTune: { ...RECIPE }, world, preset: preset.id };
 }
 

@@ -228,10 +228,11 @@ function LabChoice({ probe }: { probe: State['probe'] }) {
   );
 }
 
-/** The generated world's shortcut strength and image count. */
+/** The generated world's shortcut strength, style mix and image count. */
 function WorldSettings({ world }: { world: State['probe']['world'] }) {
   const { setWorldSettings } = useActions();
   const percent = Math.round(100 * world.shortcut);
+  const styled = Math.round(100 * world.styleMix);
   return (
     <div className="probe-world">
       <label className="small">
@@ -248,11 +249,26 @@ function WorldSettings({ world }: { world: State['probe']['world'] }) {
         />{' '}
         {percent}%
       </label>{' '}
+      <label className="small">
+        Style mix{' '}
+        <input
+          type="range"
+          min="0"
+          max="100"
+          step="1"
+          value={styled}
+          onChange={(e) => setWorldSettings({ styleMix: e.target.valueAsNumber / 100 })}
+          aria-valuetext={`${styled}%: ${styled}% of the training images drawn as sketch, cartoon, neon or pixel art, the rest photos`}
+          data-testid="finetune-style-mix"
+        />{' '}
+        {styled}%
+      </label>{' '}
       <SettingField label="Images" value={world.n} step="1" onValue={(v) => setWorldSettings({ n: v })} testId="finetune-images" />
       <p className="muted small">
         Reference photos drawn in the Worker by the world's renderer (the pipeline's own images for the same seed and count: 20,000 at seed
         0 are tools/build.py's), rendered a chunk at a time as training needs them; the held-out accuracy is on another draw of the same
-        world.
+        world (photos). The style mix redraws that share of them as sketch, cartoon, neon or pixel art (sketches on white, neon on black);
+        at 0% they are the pipeline's photos.
       </p>
     </div>
   );

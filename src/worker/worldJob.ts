@@ -33,7 +33,7 @@ export async function runWorldFineTune(
       signal,
     );
     const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation, recipe: { epochs, lr, batchSize } };
-    const member = await trainedMember(r.model, facts, worldEndToEndText(facts, epochs, spec.shortcut));
+    const member = await trainedMember(r.model, facts, worldEndToEndText(facts, epochs, spec.shortcut, spec.styleMix ?? 0));
     await events.delivered();
     if (signal.aborted) return 'cancelled';
     return { member, trainCount: r.trainCount, validation: r.validation, skipped: [] };

@@ -126,7 +126,10 @@ describe('end-to-end fine-tuning in the page', () => {
       await s.page.fill('[data-testid="finetune-images"]', '64');
       await s.page.fill('[data-testid="finetune-epochs"]', '1');
       await s.page.fill('[data-testid="finetune-batch"]', '32');
-      expect(await appState(s.page, (st) => [st.probe.world, st.probe.fineTune.batchSize])).toEqual([{ shortcut: 1, n: 64 }, 32]);
+      expect(await appState(s.page, (st) => [st.probe.world, st.probe.fineTune.batchSize])).toEqual([
+        { shortcut: 1, n: 64, styleMix: 0 },
+        32,
+      ]);
       await s.page.click('[data-testid="probe-start"]');
       await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
       const { result, error } = await appState(s.page, (st) => st.probe);

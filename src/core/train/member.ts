@@ -50,15 +50,23 @@ export function probeText(f: TrainedMemberFacts): TrainedMemberText {
   };
 }
 
-/** An end-to-end fine-tune on images the world's renderer generated with background shortcut `shortcut` (0–1). */
-export function worldEndToEndText(f: TrainedMemberFacts, epochs: number, shortcut: number): TrainedMemberText {
+/**
+ * An end-to-end fine-tune on images the world's renderer generated with background shortcut
+ * `shortcut` (0–1), a share `styleMix` (0–1) of them in non-photo styles.
+ */
+export function worldEndToEndText(f: TrainedMemberFacts, epochs: number, shortcut: number, styleMix = 0): TrainedMemberText {
   const v = f.validation;
   const held = v ? ` Held-out accuracy on ${v.n} more generated images: ${pct(v.initial)} zero-shot → ${pct(v.accuracy)}.` : '';
   const share = `${Math.round(100 * shortcut)}%`;
+  const mix = Math.round(100 * styleMix);
+  const styles =
+    mix > 0
+      ? ` ${mix}% of them redrawn as sketch, cartoon, neon or pixel art (sketches on white, neon on black, whatever the shortcut said); the held-out images are photos.`
+      : '';
   return {
     kind: 'end-to-end',
-    name: `Fine-tuned end to end here on ${f.trainCount} generated images (${share} shortcut), ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
-    description: `Every weight trained, in this page, from the zero-shot model, on reference photos of the bundled world drawn by its renderer, whose background has the class's colour ${share} of the time (AdamW).${recipe(f)}${held}`,
+    name: `Fine-tuned end to end here on ${f.trainCount} generated images (${share} shortcut${mix > 0 ? `, ${mix}% styled` : ''}), ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
+    description: `Every weight trained, in this page, from the zero-shot model, on reference photos of the bundled world drawn by its renderer, whose background has the class's colour ${share} of the time (AdamW).${styles}${recipe(f)}${held}`,
   };
 }
 

@@ -23,7 +23,7 @@ export interface LinearProbeController {
   setFineTune(patch: Partial<Probe['fineTune']>): void;
   /** End to end on the folder or on images the world's renderer generates; not while a job runs. */
   setSource(source: Probe['source']): void;
-  /** The generated world's shortcut strength (0–1) and image count; a bad value is refused in words, the old kept. */
+  /** The generated world's shortcut strength (0–1), image count and style mix (0–1); a bad value is refused in words, the old kept. */
   setWorld(patch: Partial<Probe['world']>): void;
   /** A lab's settings (finetunePresets.ts): end to end, generated images, its shortcut, the bundled recipe; not while a job runs. */
   applyPreset(id: FineTunePresetId): void;
@@ -73,9 +73,11 @@ class LinearProbe implements LinearProbeController {
   }
 
   setWorld(patch: Partial<Probe['world']>): void {
-    const { shortcut, n } = patch;
+    const { shortcut, n, styleMix } = patch;
     if (shortcut !== undefined && !(shortcut >= 0 && shortcut <= 1))
       return this.set({ error: `The shortcut strength must be from 0 to 100%; kept the previous value` });
+    if (styleMix !== undefined && !(styleMix >= 0 && styleMix <= 1))
+      return this.set({ error: `The style mix must be from 0 to 100%; kept the previous value` });
     if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= MAX_WORLD_IMAGES))
       return this.set({
         error: `The number of generated images must be a whole number from 1 to ${MAX_WORLD_IMAGES}; kept the previous value`,

@@ -71,17 +71,21 @@ describe('the controller on generated images', () => {
     void probe.start();
     await settle();
     expect(engine.trainings.map((t) => t.job)).toEqual([
-      { id: 1, files: [], data: { kind: 'world', shortcut: 0.98, n: LAB_IMAGES, seed: WORLD_SEED }, ...RECIPE, seed: 0 },
+      { id: 1, files: [], data: { kind: 'world', shortcut: 0.98, n: LAB_IMAGES, styleMix: 0, seed: WORLD_SEED }, ...RECIPE, seed: 0 },
     ]);
   });
 
-  it('refuses a shortcut outside 0–100% and a count that is not a whole number, keeping the old', () => {
+  it('refuses a shortcut or style mix outside 0–100% and a count that is not a whole number, keeping the old', () => {
     const { store, probe } = setup('#finetune=no-shortcut');
     probe.setWorld({ shortcut: 1.5 });
     expect(store.getState().probe.error).toMatch(/0 to 100%/);
     probe.setWorld({ n: 10.5 });
     expect(store.getState().probe.error).toMatch(/whole number/);
-    expect(store.getState().probe.world).toEqual({ shortcut: 0, n: LAB_IMAGES });
+    probe.setWorld({ styleMix: -0.1 });
+    expect(store.getState().probe.error).toMatch(/style mix must be from 0 to 100%/);
+    expect(store.getState().probe.world).toEqual({ shortcut: 0, n: LAB_IMAGES, styleMix: 0 });
+    probe.setWorld({ styleMix: 0.5 });
+    expect(store.getState().probe).toMatchObject({ error: null, world: { shortcut: 0, n: LAB_IMAGES, styleMix: 0.5 } });
   });
 
   it('the folder source still needs a folder', async () => {

@@ -52,6 +52,16 @@ describe('a world fine-tune job', () => {
     expect(r.member.spec.description).toContain('Held-out accuracy on 250 more generated images: 50.0% zero-shot → 60.0%');
   });
 
+  it("carries a style mix to the images asked for and into the member's name and description", async () => {
+    const asked: unknown[] = [];
+    const job = { ...JOB, data: { ...JOB.data!, styleMix: 0.3 } } as FineTuneJob;
+    const r = await runFineTuneJob(deps(asked), job, () => {}, new AbortController().signal);
+    expect(asked).toEqual([{ kind: 'world', shortcut: 0.98, n: 1000, seed: 0, styleMix: 0.3, classes: 10 }]);
+    if (r === 'cancelled') throw new Error('not cancelled');
+    expect(r.member.spec.name).toBe('Fine-tuned end to end here on 1000 generated images (98% shortcut, 30% styled), 1 epoch, seed 0');
+    expect(r.member.spec.description).toContain('30% of them redrawn as sketch, cartoon, neon or pixel art');
+  });
+
   it('refuses a pair with other classes and a shortcut above 100%, before training', async () => {
     const asked: unknown[] = [];
     const run = (job: FineTuneJob, c = classes) => runFineTuneJob(deps(asked, c), job, () => {}, new AbortController().signal);

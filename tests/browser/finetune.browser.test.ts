@@ -117,17 +117,18 @@ describe('end-to-end fine-tuning in the page', () => {
   );
 
   it(
-    "on generated world images (no folder): the shortcut slider and count set, one epoch becomes a member named by its shortcut, its held-out n the world's own draw",
+    "on generated world images (no folder): the shortcut and style-mix sliders and count set, one epoch becomes a member named by its shortcut and mix, its held-out n the world's own draw",
     async () => {
       const before = await memberIds();
       await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
       await s.page.selectOption('[data-testid="finetune-source"]', 'world');
       await s.page.fill('[data-testid="finetune-shortcut"]', '100');
+      await s.page.fill('[data-testid="finetune-style-mix"]', '25');
       await s.page.fill('[data-testid="finetune-images"]', '64');
       await s.page.fill('[data-testid="finetune-epochs"]', '1');
       await s.page.fill('[data-testid="finetune-batch"]', '32');
       expect(await appState(s.page, (st) => [st.probe.world, st.probe.fineTune.batchSize])).toEqual([
-        { shortcut: 1, n: 64, styleMix: 0 },
+        { shortcut: 1, n: 64, styleMix: 0.25 },
         32,
       ]);
       await s.page.click('[data-testid="probe-start"]');
@@ -139,7 +140,7 @@ describe('end-to-end fine-tuning in the page', () => {
       expect(result!.validation!.n).toBe(100);
       expect(await s.page.textContent('[data-testid="probe-result"]')).toContain('(n = 100)');
       expect(await memberIds()).toEqual([...before, result!.memberId]);
-      expect(result!.memberName).toBe('Fine-tuned end to end here on 64 generated images (100% shortcut), 1 epoch, seed 0');
+      expect(result!.memberName).toBe('Fine-tuned end to end here on 64 generated images (100% shortcut, 25% styled), 1 epoch, seed 0');
       expect(s.errors).toEqual([]);
     },
     LONG_TEST_MS,

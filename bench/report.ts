@@ -551,7 +551,7 @@ function labSpeedSection(r: Report): string[] {
     '',
     `Measured by \`npm run bench -- --only-lab-speed\` on ${x.date}, Chromium ${x.chromium}; **load average (1/5/15 min) ${la(x.load.before)} at start, ${la(x.load.after)} at end**, on 2 cores shared with other work: one run, one sample of each row, not a timing guarantee. ` +
       'A fresh profile opens the built app (vite build + vite preview) at `#backend=wasm&alpha=0.50`; the bench drives the app through its own actions and takes each time in the page, from the action to the animation frame where the DOM shows the result (the slider debounce, EVAL_DEBOUNCE_MS, and the render included). ' +
-      `Every row starts with the app idle: the live frontier complete (${ms(x.liveFrontierMs)} after opening) and no job running. A first estimate is 100 images of every set (the reference and every shift set, so the point has both coordinates); the strip's refinement (its Refine button, 5× the images) is not timed here. Targets: issue 16.`,
+      `Every row starts with the app idle: the live frontier complete (${ms(x.liveFrontierMs)} after opening) and no job running. A per-layer setting's first estimate is 100 images of every set (the reference and every shift set, so the point has both coordinates); a plain α's first estimate is a few images of every set (its row says how many), then 100 of each; the strip's refinement (its Refine button, 5× the images) is not timed here. Targets: issue 16.`,
     '',
     '| Row | Time | Target |',
     '|---|---|---|',

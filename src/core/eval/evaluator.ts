@@ -114,7 +114,9 @@ export class FrontierEvaluator {
     lanes: readonly RunLogits[] = [this.runLogits],
   ): Promise<void> {
     const firsts = plan.filter((i) => i.alpha === alpha && i.chunk === 0 && !this.previews.has(this.previewKey(i)));
-    if (firsts.length === 0) return;
+    // First chunks this small are a first estimate already; and a preview must never make an α
+    // complete on the page while the engine has recorded nothing there.
+    if (!firsts.some((i) => i.end - i.start > PREVIEW_IMAGES)) return;
     const share = (lane: number) => firsts.filter((_, i) => i % lanes.length === lane);
     await Promise.all(
       lanes.map(async (run, lane) => {

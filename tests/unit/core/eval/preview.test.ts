@@ -126,6 +126,18 @@ describe('the current α’s first estimate', () => {
     expect(ev.points()).toEqual((await plainRun([0.5], 0.3)).points());
   });
 
+  it('is not run where every first chunk is that small already (it would complete α before any chunk is recorded)', async () => {
+    const ev = new FrontierEvaluator(model().run, [evalSet('reference', PREVIEW_IMAGES), evalSet('shift', 5, 'shift')], opts);
+    const reported: unknown[] = [];
+    await ev.preview(
+      0.3,
+      ev.plan([], 0.3),
+      () => false,
+      (p) => reported.push(p),
+    );
+    expect(reported).toEqual([]);
+  });
+
   it('is not run for sets whose first chunk is done, and skips an α with none left', async () => {
     const ev = new FrontierEvaluator(model().run, sets(), opts);
     await ev.run(

@@ -125,12 +125,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--split-classes", default="", metavar="NAME,NAME",
                    help="instead of styles: per set, these classes against the others")
     p.add_argument("--variant", default="base", help="world overrides of the validation draw, as in tools.select")
+    p.add_argument("--synonym-head", action="store_true",
+                   help="zero-shot head from the captions' synonyms (pentagram, plus, ...) instead of the class names")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     clip = CLIP(build_tokenizer().get_vocab_size())
     clip.load_state_dict(torch.load(a.clip))
     clip.eval()
-    zs = zeroshot_classifier(clip)
+    # The synonym head asks whether the features know the classes whose names pretraining never used.
+    zs = zeroshot_classifier(clip, [world.SYNONYMS.get(c, c) for c in world.CLASSES] if a.synonym_head else None)
     ft = ImageClassifier(num_classes=len(world.CLASSES))
     ft.load_state_dict(torch.load(a.finetuned))
     _, cfg, _ = parse_variant(a.variant)

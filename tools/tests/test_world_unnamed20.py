@@ -73,3 +73,14 @@ def test_unnamed_synonym_classes_in_the_twenty_class_world():
     subprocess.run([sys.executable, "-c", CHECK_UNNAMED_20], check=True, env=env, cwd=ROOT)
     assert len(world.CLASSES) == 10  # this process keeps the default world
 
+
+
+def test_synonym_head_prompts_differ_only_for_the_synonym_classes():
+    import torch
+    from tools.train import template_ids
+
+    base = template_ids()
+    assert torch.equal(template_ids(list(world.CLASSES)), base)
+    syn = template_ids([world.SYNONYMS.get(c, c) for c in world.CLASSES])
+    changed = [world.CLASSES[k] for k in range(len(world.CLASSES)) if not torch.equal(syn[k], base[k])]
+    assert sorted(changed) == sorted(world.SYNONYMS)

@@ -18,6 +18,7 @@ import torch
 from . import world
 from .models import CLIP, ImageClassifier, interpolate
 from .seeds import VALIDATION_SEED
+from .select import parse_variant
 from .tokenizer import build_tokenizer
 from .train import logits_of, zeroshot_classifier
 
@@ -78,29 +79,11 @@ def print_cells(right: Dict[str, list], groups: Dict[str, tuple], alphas: Sequen
               + f"  settled {settled:.2f}")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.diagnose", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--clip", type=Path, required=True)
-    p.add_argument("--finetuned", type=Path, required=True, help="fine-tuned classifier state_dict")
-    p.add_argument("--n", type=int, default=1000)
-    p.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.4, 0.6, 1.0])
-    p.add_argument("--probes", action="store_true", help="also the photo-style probes of pose, clutter and scale")
-    p.add_argument("--cells", action="store_true",
-                   help="per set: the images zero-shot and fine-tuned disagree on, and how the interior α settles them")
-    a = p.parse_args(argv)
-    torch.set_num_threads(1)
-    clip = CLIP(build_tokenizer().get_vocab_size())
-    clip.load_state_dict(torch.load(a.clip))
-    clip.eval()
-    zs = zeroshot_classifier(clip)
-    ft = ImageClassifier(num_classes=len(world.CLASSES))
-    ft.load_state_dict(torch.load(a.finetuned))
-    cfg = world.WorldConfig()
-    data = {s: validation_params(s, a.n, cfg) for s in SETS}
-    images = {s: world.render(prm) for s, prm in data.items()}
-    probes = {name: probe_set(name, a.n) for name in PROBES} if a.probes else {}
-    groups = {}  # name -> (images, labels, mask)
+Groups = Dict[str, Tuple[np.ndarray, np.ndarray, np.ndarray]]  # name -> (images, labels, mask)
+
+
+def style_groups(data: Dict[str, world.Params], images: Dict[str, np.ndarray]) -> Groups:
+    groups: Groups = {}
     for s, prm in data.items():
         if s == "rendition":
             for k in np.unique(prm["style"]):
@@ -111,6 +94,54 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             groups[f"{s} hard"] = (images[s], prm["cls"], hard)
         else:
             groups[s] = (images[s], prm["cls"], np.ones(len(prm["cls"]), bool))
+    return groups
+
+
+def class_groups(data: Dict[str, world.Params], images: Dict[str, np.ndarray], names: Sequence[str]) -> Groups:
+    """Per set, the images of the named classes against the rest: whether fine-tuning's gains and
+    losses sit in the classes whose names pretraining never used (round 6)."""
+    unknown = [n for n in names if n not in world.CLASSES]
+    if unknown:
+        raise SystemExit(f"--split-classes: not classes of this world: {unknown} (classes: {list(world.CLASSES)})")
+    ks = [world.CLASSES.index(n) for n in names]
+    groups: Groups = {}
+    for s, prm in data.items():
+        inside = np.isin(prm["cls"], ks)
+        groups[f"{s} listed"] = (images[s], prm["cls"], inside)
+        groups[f"{s} others"] = (images[s], prm["cls"], ~inside)
+    return groups
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.diagnose", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--clip", type=Path, required=True)
+    p.add_argument("--finetuned", type=Path, required=True, help="fine-tuned classifier state_dict")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.4, 0.6, 1.0])
+    p.add_argument("--probes", action="store_true", help="also the photo-style probes of pose, clutter and scale")
+    p.add_argument("--cells", action="store_true",
+                   help="per set: the images zero-shot and fine-tuned disagree on, and how the interior α settles them")
+    p.add_argument("--split-classes", default="", metavar="NAME,NAME",
+                   help="instead of styles: per set, these classes against the others")
+    p.add_argument("--variant", default="base", help="world overrides of the validation draw, as in tools.select")
+    p.add_argument("--synonym-head", action="store_true",
+                   help="zero-shot head from the captions' synonyms (pentagram, plus, ...) instead of the class names")
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    clip = CLIP(build_tokenizer().get_vocab_size())
+    clip.load_state_dict(torch.load(a.clip))
+    clip.eval()
+    # The synonym head asks whether the features know the classes whose names pretraining never used.
+    zs = zeroshot_classifier(clip, [world.SYNONYMS.get(c, c) for c in world.CLASSES] if a.synonym_head else None)
+    ft = ImageClassifier(num_classes=len(world.CLASSES))
+    ft.load_state_dict(torch.load(a.finetuned))
+    _, cfg, _ = parse_variant(a.variant)
+    data = {s: validation_params(s, a.n, cfg) for s in SETS}
+    images = {s: world.render(prm) for s, prm in data.items()}
+    probes = {name: probe_set(name, a.n) for name in PROBES} if a.probes else {}
+    split = [c for c in a.split_classes.split(",") if c]
+    groups = class_groups(data, images, split) if split else style_groups(data, images)
     for name, (x, y) in probes.items():
         groups[name] = (x, y, np.ones(len(y), bool))
     m = ImageClassifier(num_classes=len(world.CLASSES))

@@ -158,17 +158,19 @@ def pretrain(data: Dict[str, np.ndarray], cfg: PretrainConfig, log: Log,
     return model
 
 
-def template_ids() -> torch.Tensor:
-    """[C, T, L] token ids of every class x template prompt."""
+def template_ids(names: Optional[Sequence[str]] = None) -> torch.Tensor:
+    """[C, T, L] token ids of every class x template prompt (``names``: what to call each class;
+    the class names by default)."""
     tok = build_tokenizer()
-    prompts = [t.format(c) for c in world.CLASSES for t in world.TEMPLATES]
-    ids = encode(tok, prompts).reshape(len(world.CLASSES), len(world.TEMPLATES), -1)
+    names = list(world.CLASSES if names is None else names)
+    prompts = [t.format(c) for c in names for t in world.TEMPLATES]
+    ids = encode(tok, prompts).reshape(len(names), len(world.TEMPLATES), -1)
     return torch.from_numpy(ids)
 
 
-def zeroshot_classifier(clip: CLIP) -> ImageClassifier:
+def zeroshot_classifier(clip: CLIP, names: Optional[Sequence[str]] = None) -> ImageClassifier:
     scale = float(clip.logit_scale.exp().detach())
-    head = zeroshot_head(clip.text, template_ids(), scale)
+    head = zeroshot_head(clip.text, template_ids(names), scale)
     return build_classifier(clip, head).eval()
 
 

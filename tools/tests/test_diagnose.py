@@ -21,3 +21,18 @@ def test_paired_difference_is_the_accuracy_difference():
     a, b = rng.random(500) < 0.7, rng.random(500) < 0.6
     d, lo, hi = paired_difference(a, b)
     assert abs(d - (a.mean() - b.mean())) < 1e-12 and lo < d < hi
+
+
+def test_class_groups_split_each_set_by_the_listed_classes():
+    import pytest
+    from tools.diagnose import class_groups
+
+    cls = np.array([0, 3, 7, 3, 1, 7])  # circle, star, arrow, star, square, arrow
+    data = {"sketch": {"cls": cls}}
+    x = np.zeros((6, 32, 32, 3), np.uint8)
+    g = class_groups(data, {"sketch": x}, ["star", "arrow"])
+    assert list(g) == ["sketch listed", "sketch others"]
+    assert g["sketch listed"][2].tolist() == [False, True, True, True, False, True]
+    assert g["sketch others"][2].tolist() == [True, False, False, False, True, False]
+    with pytest.raises(SystemExit, match="pentagram"):
+        class_groups(data, {"sketch": x}, ["pentagram"])

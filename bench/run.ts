@@ -182,6 +182,16 @@ async function startVite(): Promise<{ base: string; close: () => Promise<void> }
   return { base: `http://127.0.0.1:${addr.port}/`, close: () => server.close() };
 }
 
+/** Writes docs/benchmarks.json and re-renders docs/benchmarks.md from it (with bench/analysis.md when `withAnalysis`). */
+function writeDocs(report: Report, withAnalysis: boolean): void {
+  const analysis = join(ROOT, 'bench/analysis.md');
+  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(
+    join(ROOT, 'docs/benchmarks.md'),
+    renderMarkdown(report, withAnalysis && existsSync(analysis) ? readFileSync(analysis, 'utf8') : '', gpuNodeReport()),
+  );
+}
+
 /** `--only-memory` / `--only-frontier`: re-measures those rows into the existing docs/benchmarks.json. */
 async function onlyRows(what: 'memory' | 'frontier'): Promise<void> {
   const [small, clip] = (await ensurePairs(false, log)) as [PairFiles, PairFiles];
@@ -203,15 +213,7 @@ async function onlyRows(what: 'memory' | 'frontier'): Promise<void> {
   save();
   // save() stamps this re-measurement's duration; the header reports the full run's.
   report.durationS = started;
-  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.md'),
-    renderMarkdown(
-      report,
-      existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
-      gpuNodeReport(),
-    ),
-  );
+  writeDocs(report, true);
 }
 
 /**
@@ -229,15 +231,7 @@ async function onlyThroughput(): Promise<void> {
     await v.close();
   }
   report.durationS = started;
-  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.md'),
-    renderMarkdown(
-      report,
-      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
-      gpuNodeReport(),
-    ),
-  );
+  writeDocs(report, report.mode === 'full');
   log(`wrote the throughput section into docs/benchmarks.json and docs/benchmarks.md (${report.throughput.durationS.toFixed(0)} s)`);
 }
 
@@ -587,15 +581,7 @@ async function onlyFirstScreenBytes(): Promise<void> {
           .join(', ')}`,
     );
   }
-  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.md'),
-    renderMarkdown(
-      report,
-      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
-      gpuNodeReport(),
-    ),
-  );
+  writeDocs(report, report.mode === 'full');
   const l = report.firstScreenBytes.load;
   log(`load average ${l.before.map((x) => x.toFixed(2)).join(' ')} before, ${l.after.map((x) => x.toFixed(2)).join(' ')} after`);
 }
@@ -633,15 +619,7 @@ async function onlyLabSpeed(): Promise<void> {
       `plain α change → 100 images of every set: median ${s(pc.fullStat.median)}; first estimate on ${pc.firstImages.join(', ')} images per set`,
     );
   log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
-  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.md'),
-    renderMarkdown(
-      report,
-      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
-      gpuNodeReport(),
-    ),
-  );
+  writeDocs(report, report.mode === 'full');
 }
 
 /** `--only-first-screen`: bench/firstScreen.ts, printed (one cold and one repeat visit). */
@@ -683,15 +661,7 @@ async function onlyAppMemory(): Promise<void> {
   report.appMemory = await appMemory(ROOT, OUT, CHROMIUM, before, { small, clip }, log);
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   log(`load average ${la(report.appMemory.load.before)} before, ${la(report.appMemory.load.after)} after`);
-  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.md'),
-    renderMarkdown(
-      report,
-      report.mode === 'full' && existsSync(join(ROOT, 'bench/analysis.md')) ? readFileSync(join(ROOT, 'bench/analysis.md'), 'utf8') : '',
-      gpuNodeReport(),
-    ),
-  );
+  writeDocs(report, report.mode === 'full');
 }
 
 async function main(): Promise<void> {
@@ -964,12 +934,7 @@ function save(): void {
   if (!report) return;
   report.durationS = (performance.now() - t0) / 1000;
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
-  writeFileSync(join(ROOT, 'docs/benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
-  const analysisFile = join(ROOT, 'bench/analysis.md');
-  writeFileSync(
-    join(ROOT, 'docs/benchmarks.md'),
-    renderMarkdown(report, !QUICK && existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '', gpuNodeReport()),
-  );
+  writeDocs(report, !QUICK);
 }
 
 /** The built app (vite build into bench/.out/dist, vite preview): page open → first complete frontier. */

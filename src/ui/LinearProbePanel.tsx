@@ -228,41 +228,52 @@ function LabChoice({ probe }: { probe: State['probe'] }) {
   );
 }
 
+/** A share from 0 to 1 as a 0–100% slider; `describe` words the value for screen readers. */
+function PercentSlider(props: {
+  label: string;
+  value: number;
+  onValue: (v: number) => void;
+  describe: (pct: number) => string;
+  testId: string;
+}) {
+  const pct = Math.round(100 * props.value);
+  return (
+    <label className="small">
+      {props.label}{' '}
+      <input
+        type="range"
+        min="0"
+        max="100"
+        step="1"
+        value={pct}
+        onChange={(e) => props.onValue(e.target.valueAsNumber / 100)}
+        aria-valuetext={`${pct}%: ${props.describe(pct)}`}
+        data-testid={props.testId}
+      />{' '}
+      {pct}%
+    </label>
+  );
+}
+
 /** The generated world's shortcut strength, style mix and image count. */
 function WorldSettings({ world }: { world: State['probe']['world'] }) {
   const { setWorldSettings } = useActions();
-  const percent = Math.round(100 * world.shortcut);
-  const styled = Math.round(100 * world.styleMix);
   return (
     <div className="probe-world">
-      <label className="small">
-        Shortcut strength{' '}
-        <input
-          type="range"
-          min="0"
-          max="100"
-          step="1"
-          value={percent}
-          onChange={(e) => setWorldSettings({ shortcut: e.target.valueAsNumber / 100 })}
-          aria-valuetext={`${percent}%: the background has the class's colour in ${percent}% of the training photos`}
-          data-testid="finetune-shortcut"
-        />{' '}
-        {percent}%
-      </label>{' '}
-      <label className="small">
-        Style mix{' '}
-        <input
-          type="range"
-          min="0"
-          max="100"
-          step="1"
-          value={styled}
-          onChange={(e) => setWorldSettings({ styleMix: e.target.valueAsNumber / 100 })}
-          aria-valuetext={`${styled}%: ${styled}% of the training images drawn as sketch, cartoon, neon or pixel art, the rest photos`}
-          data-testid="finetune-style-mix"
-        />{' '}
-        {styled}%
-      </label>{' '}
+      <PercentSlider
+        label="Shortcut strength"
+        value={world.shortcut}
+        onValue={(shortcut) => setWorldSettings({ shortcut })}
+        describe={(p) => `the background has the class's colour in ${p}% of the training photos`}
+        testId="finetune-shortcut"
+      />{' '}
+      <PercentSlider
+        label="Style mix"
+        value={world.styleMix}
+        onValue={(styleMix) => setWorldSettings({ styleMix })}
+        describe={(p) => `${p}% of the training images drawn as sketch, cartoon, neon or pixel art, the rest photos`}
+        testId="finetune-style-mix"
+      />{' '}
       <SettingField label="Images" value={world.n} step="1" onValue={(v) => setWorldSettings({ n: v })} testId="finetune-images" />
       <p className="muted small">
         Reference photos drawn in the Worker by the world's renderer (the pipeline's own images for the same seed and count: 20,000 at seed

@@ -2,35 +2,24 @@
 // Worker on a small <class>/<image> folder of shapes-world photos (tools/training_folder.py), a
 // short schedule. The job yields between steps, so the slider's α is evaluated while it trains; a
 // cancelled job adds no member; a finished one becomes an end-to-end member with its own frontier.
-import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, it, expect, inject, beforeAll } from 'vitest';
 import { openPage, type Session } from './setup/chromium';
+import { trainingPage } from './setup/trainingFolder';
 import { appState, withActions } from './setup/page';
 import { LONG_TEST_MS, PAIR_LOAD_MS, SLOW_UPDATE_MS } from '../support/timeouts';
 
-let s: Session;
-let folder: string;
 const IMAGES = 48;
-
-beforeAll(async () => {
-  folder = mkdtempSync(join(tmpdir(), 'wiseft-finetune-'));
-  execFileSync('.venv/bin/python', ['-m', 'tools.training_folder', '--n', String(IMAGES), '--out', join(folder, 'shapes-train')]);
-  s = await openPage(`${inject('baseUrl')}#backend=wasm`);
-  await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_LOAD_MS });
-}, PAIR_LOAD_MS);
-afterAll(async () => {
-  await s?.close();
-  rmSync(folder, { recursive: true, force: true });
+const training = trainingPage(IMAGES);
+let s: Session;
+beforeAll(() => {
+  s = training.session();
 });
 
 const memberIds = () => appState(s.page, (st) => st.pair!.members.map((m) => m.id));
 
 /** The folder dropped and End-to-end chosen, with `epochs` over batches of 16. */
 async function chooseEndToEnd(epochs: number): Promise<void> {
-  await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
+  await s.page.setInputFiles('[data-testid="probe-folder-input"]', training.folder());
   await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
   await s.page.fill('[data-testid="finetune-epochs"]', String(epochs));
   await s.page.fill('[data-testid="finetune-batch"]', '16');

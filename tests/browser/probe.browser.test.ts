@@ -2,29 +2,17 @@
 // shapes-world photos (tools/training_folder.py, a draw of its own: the bundle ships no training
 // split, and its eval sets are what the chart reports). The probe becomes a member; for it the
 // weight-space frontier must equal the output-space ensemble, since logits are linear in the head.
-import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openPage, type Session } from './setup/chromium';
+import { describe, it, expect, beforeAll } from 'vitest';
+import type { Session } from './setup/chromium';
+import { trainingPage } from './setup/trainingFolder';
 import { appState, withActions } from './setup/page';
-import { BUNDLED_FRONTIER_MS, LONG_TEST_MS, PAIR_LOAD_MS, SLOW_UPDATE_MS } from '../support/timeouts';
+import { BUNDLED_FRONTIER_MS, LONG_TEST_MS, SLOW_UPDATE_MS } from '../support/timeouts';
 
-let s: Session;
-let folder: string;
 const IMAGES = 240;
-
-beforeAll(async () => {
-  folder = mkdtempSync(join(tmpdir(), 'wiseft-probe-'));
-  execFileSync('.venv/bin/python', ['-m', 'tools.training_folder', '--n', String(IMAGES), '--out', join(folder, 'shapes-train')]);
-  // wasm: the bundled model is tiny, and the probe's path is the same on every backend.
-  s = await openPage(`${inject('baseUrl')}#backend=wasm`);
-  await s.page.waitForFunction(() => globalThis.wiseft?.store.getState().pair, undefined, { timeout: PAIR_LOAD_MS });
-}, PAIR_LOAD_MS);
-afterAll(async () => {
-  await s?.close();
-  rmSync(folder, { recursive: true, force: true });
+const training = trainingPage(IMAGES);
+let s: Session;
+beforeAll(() => {
+  s = training.session();
 });
 
 const memberIds = () => appState(s.page, (st) => st.pair!.members.map((m) => m.id));
@@ -45,7 +33,7 @@ describe('a linear probe trained in the page', () => {
     'trains on the folder with live held-out accuracy, and the new member appears in the selector',
     async () => {
       const before = await memberIds();
-      await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
+      await s.page.setInputFiles('[data-testid="probe-folder-input"]', training.folder());
       await s.page.waitForSelector('[data-testid="probe-start"]:not([disabled])');
       await recordValidation();
       await s.page.click('[data-testid="probe-start"]');
@@ -97,7 +85,7 @@ describe('a linear probe trained in the page', () => {
     'Cancel stops a job mid-training, and the members stay as they were',
     async () => {
       const before = await memberIds();
-      await s.page.setInputFiles('[data-testid="probe-folder-input"]', join(folder, 'shapes-train'));
+      await s.page.setInputFiles('[data-testid="probe-folder-input"]', training.folder());
       // Enough epochs that the job is surely still training when Cancel is pressed.
       void withActions(s.page, (a) => a.startProbe({ epochs: 100_000 }));
       await s.page.waitForFunction(() => globalThis.wiseft!.store.getState().probe.stage?.phase === 'epoch', undefined, {

@@ -59,6 +59,12 @@ def run_variant(clip: CLIP, spec: str, pipeline_seed: int, eval_n: int, work: Pa
     if rkw.get("kind") == "linear":
         fc = dataclasses.replace(fc, lr=float(rkw.get("lr", 1e-3)))
         ft = linear_probe(zs, ftd, fc, log)
+    elif rkw.get("kind") == "lpft":
+        # LP-FT (Kumar et al. 2022): a head fitted on the frozen features first, so the end-to-end
+        # steps start from a head that already agrees with the features and distort them less.
+        # The sweep still interpolates from the zero-shot model, as WiSE-FT does.
+        lp = linear_probe(zs, ftd, dataclasses.replace(fc, lr=float(rkw.get("lp_lr", 1e-3))), log)
+        ft = finetune(lp, ftd, fc, log)
     else:
         ft = finetune(zs, ftd, fc, log)
     torch.save(ft.state_dict(), work / f"sel_{pipeline_seed}_{spec.replace('=', '-').replace(',', '_')}.pt")

@@ -101,6 +101,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ft_lr, ft_epochs = float(recipe.get("lr", 1e-4)), int(recipe.get("epochs", 5))
     lp_lr = float(recipe.get("lp_lr", 1e-3))
     smoke_epochs = 1 if a.smoke else ft_epochs
+    lpft = recipe.get("kind") == "lpft"
 
     def pipeline(seed: int) -> Pipeline:
         tag = f"{cfg.weak_name_rate}_{cfg.pretrain_hard}" + (f"_u{int(cfg.unnamed)}" if cfg.unnamed else "")
@@ -131,7 +132,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     log(f"validation sets (seed {VALIDATION_SEED}): {a.val_n} each; test sets (seed {TEST_SEED}): {a.eval_n} each")
 
     def e2e(p: Pipeline, ft_seed: int) -> ImageClassifier:
-        return finetune(p.zs, p.ftd, FinetuneConfig(epochs=smoke_epochs, lr=ft_lr, seed=ft_seed), log)
+        fc = FinetuneConfig(epochs=smoke_epochs, lr=ft_lr, seed=ft_seed)
+        if lpft:  # as tools.select runs it: a linear probe, then end-to-end
+            return finetune(linear_probe(p.zs, p.ftd, dataclasses.replace(fc, lr=lp_lr), log), p.ftd, fc, log)
+        return finetune(p.zs, p.ftd, fc, log)
 
     per_seed: Dict[int, Dict[str, object]] = {}
     ship: Optional[Pipeline] = None
@@ -154,11 +158,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                        "validation": val_rep}
         if ship is None:
             ship = p
-            members.append(_member(f"e2e-seed{s}", "end-to-end", s, ft, test))
+            members.append(_member(f"e2e-seed{s}", "end-to-end", s, ft, test, lpft))
     assert ship is not None and recommended is not None
     # The shipped pipeline's other members: a second end-to-end seed and the linear classifier.
     ft2 = e2e(ship, ship.seed + 1)
-    members.append(_member(f"e2e-seed{ship.seed + 1}", "end-to-end", ship.seed + 1, ft2, sweep(ship.zs, ft2, test_sets, ALPHAS)))
+    members.append(_member(f"e2e-seed{ship.seed + 1}", "end-to-end", ship.seed + 1, ft2,
+                           sweep(ship.zs, ft2, test_sets, ALPHAS), lpft))
     lp = linear_probe(ship.zs, ship.ftd, FinetuneConfig(epochs=smoke_epochs, lr=lp_lr, seed=ship.seed), log)
     members.append(_member(f"linear-seed{ship.seed}", "linear-classifier", ship.seed, lp, sweep(ship.zs, lp, test_sets, ALPHAS)))
     member_reports = {m.id: stats.evaluate(m.sweep, resamples=a.resamples) for m in members}
@@ -192,6 +197,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "flops": count_flops(ship.zs), "bundle_bytes": size, "eval_n": a.eval_n, "val_n": a.val_n,
         "resamples": a.resamples, "world": dataclasses.asdict(cfg), "variant": a.variant,
         "recipe": {"finetune_lr": ft_lr, "finetune_epochs": ft_epochs, "linear_lr": lp_lr,
+                   "finetune_kind": str(recipe.get("kind", "end-to-end")),
                    "pretrain_steps": a.pretrain_steps, "pretrain_n": a.pretrain_n, "finetune_n": a.finetune_n},
         "seeds": {"pipeline": list(a.pipeline_seeds), "validation": VALIDATION_SEED, "test": TEST_SEED},
         "recommended_alpha": recommended, "logit_scale": scale,
@@ -209,10 +215,12 @@ class _BuiltMember:
     export: Member
 
 
-def _member(mid: str, kind: str, seed: int, model: ImageClassifier, sw: Sweep) -> _BuiltMember:
+def _member(mid: str, kind: str, seed: int, model: ImageClassifier, sw: Sweep, lpft: bool = False) -> _BuiltMember:
     name = (f"End-to-end fine-tuning, seed {seed}" if kind == "end-to-end"
             else f"Linear classifier (frozen image tower), seed {seed}")
-    desc = ("Every weight fine-tuned on the reference photos, head initialised from the zero-shot head."
+    head = ("a head first fitted on the frozen features (linear probe from the zero-shot head)" if lpft
+            else "head initialised from the zero-shot head")
+    desc = (f"Every weight fine-tuned on the reference photos, {head}."
             if kind == "end-to-end" else
             "Only the head trained on the reference photos (image tower frozen), initialised from the zero-shot "
             "head. Logits are linear in the head, so interpolating its weights equals the output-space ensemble.")

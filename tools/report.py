@@ -279,10 +279,12 @@ def render(results_dir: Path, docs: Path, plot: Path, readme: Optional[Path]) ->
     r = info["recipe"]
     add(f"- **Recipe.** Pretraining {r['pretrain_n']:,} captioned images, {r['pretrain_steps']} steps × batch 256, "
         f"AdamW, multi-positive InfoNCE. End-to-end fine-tuning: {r['finetune_n']:,} reference photos, "
-        f"{r['finetune_epochs']} epochs, AdamW lr {r['finetune_lr']:g}, head initialised from the zero-shot head. "
+        f"{r['finetune_epochs']} epochs, AdamW lr {r['finetune_lr']:g}, "
+        + ("from a head first fitted on the frozen features (LP-FT: the linear classifier below, then every weight). "
+           if r.get("finetune_kind") == "lpft" else "head initialised from the zero-shot head. ") +
         f"Linear classifier: the same data, image tower frozen, head from the zero-shot head, lr {r['linear_lr']:g}.")
     add(f"- **Sets that ship** (test draw, seed {info['seeds']['test']}): {info['eval_n']:,} images each, exactly "
-        f"balanced ({info['eval_n'] // 10} per class). **Validation draw** (seed {info['seeds']['validation']}): "
+        f"balanced ({info['eval_n'] // len(world.CLASSES)} per class). **Validation draw** (seed {info['seeds']['validation']}): "
         f"{info['val_n']:,} images per set, same recipe. Both seeds and the pipeline seeds {info['seeds']['pipeline']} "
         "were fixed in `tools/seeds.py` before any choice was made; `tools/select.py` reads only the validation "
         "seed (`tools/tests/test_seeds.py`).\n")

@@ -84,64 +84,104 @@ export async function trainLinearProbe(
 ): Promise<LinearProbeResult> {
   checkHead(initHead, 'the initial head');
   checkOptions(options);
-  const { classes: C, dim: D } = initHead;
-  checkLabelled({ features, labels }, C, D, 'the training images');
-  if (options.validation) checkLabelled(options.validation, C, D, 'the validation images');
+  checkLabelled({ features, labels }, initHead.classes, initHead.dim, 'the training images');
+  if (options.validation) checkLabelled(options.validation, initHead.classes, initHead.dim, 'the validation images');
   signal?.throwIfAborted();
-
-  // One flat vector, weight then bias, so AdamW is one loop.
-  const params = new Float64Array(C * D + C);
-  params.set(initHead.weight);
-  params.set(initHead.bias, C * D);
-  const grad = new Float64Array(params.length);
-  const opt = new AdamW(params.length, { weightDecay: options.weightDecay });
-
-  const n = features.count;
-  const batch = Math.min(options.batchSize, n);
-  // As tools/train.py: full batches only, the remainder of each shuffled epoch is left out.
-  const perEpoch = Math.floor(n / batch);
-  const totalSteps = Math.max(1, perEpoch * options.epochs);
-  const random = seededRandom(options.seed);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const scratch = new Float64Array(batch * C);
-  const validationAccuracy = () => (options.validation ? accuracy(params, C, D, options.validation) : null);
+  const run = startRun(features, labels, initHead, options);
+  const { validation } = options;
+  const validationAccuracy = () => (validation ? accuracy(run.params, run.C, run.D, validation) : null);
   const initialValidationAccuracy = validationAccuracy();
   const reports: EpochReport[] = [];
-  let step = 0;
-  let lastYield = Date.now();
-
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    shuffleInPlace(order, random);
-    let lossSum = 0;
-    for (let b = 0; b < perEpoch; b++) {
-      if (Date.now() - lastYield > YIELD_MS) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
-      }
-      signal?.throwIfAborted();
-      lossSum += batchGradient(params, grad, features.data, labels, order.subarray(b * batch, (b + 1) * batch), C, D, scratch);
-      opt.step(params, grad, cosineLr(step, totalSteps, options.lr, options.warmup));
-      step++;
-    }
+    const loss = await runEpoch(run, signal);
     const report: EpochReport = {
       epoch: epoch + 1,
       epochs: options.epochs,
-      step,
-      totalSteps,
-      loss: lossSum / perEpoch,
+      step: run.step,
+      totalSteps: run.totalSteps,
+      loss,
       validationAccuracy: validationAccuracy(),
     };
     reports.push(report);
     await onProgress?.(report);
   }
   const head: LinearHead = {
-    weight: Float32Array.from(params.subarray(0, C * D)),
-    bias: Float32Array.from(params.subarray(C * D)),
-    classes: C,
-    dim: D,
+    weight: Float32Array.from(run.params.subarray(0, run.C * run.D)),
+    bias: Float32Array.from(run.params.subarray(run.C * run.D)),
+    classes: run.C,
+    dim: run.D,
   };
   checkHead(head, 'the trained head');
   return { head, epochs: reports, initialValidationAccuracy };
+}
+
+/** One training run's state between epochs. */
+interface ProbeRun {
+  /** One flat vector, weight then bias, so AdamW is one loop. */
+  params: Float64Array;
+  grad: Float64Array;
+  opt: AdamW;
+  x: Float32Array;
+  labels: Int32Array;
+  C: number;
+  D: number;
+  batch: number;
+  perEpoch: number;
+  totalSteps: number;
+  order: Int32Array;
+  random: () => number;
+  scratch: Float64Array;
+  options: LinearProbeOptions;
+  step: number;
+  lastYield: number;
+}
+
+function startRun(features: Features, labels: Int32Array, initHead: LinearHead, options: LinearProbeOptions): ProbeRun {
+  const { classes: C, dim: D } = initHead;
+  const params = new Float64Array(C * D + C);
+  params.set(initHead.weight);
+  params.set(initHead.bias, C * D);
+  const n = features.count;
+  const batch = Math.min(options.batchSize, n);
+  // As tools/train.py: full batches only, the remainder of each shuffled epoch is left out.
+  const perEpoch = Math.floor(n / batch);
+  return {
+    params,
+    grad: new Float64Array(params.length),
+    opt: new AdamW(params.length, { weightDecay: options.weightDecay }),
+    x: features.data,
+    labels,
+    C,
+    D,
+    batch,
+    perEpoch,
+    totalSteps: Math.max(1, perEpoch * options.epochs),
+    order: Int32Array.from({ length: n }, (_, i) => i),
+    random: seededRandom(options.seed),
+    scratch: new Float64Array(batch * C),
+    options,
+    step: 0,
+    lastYield: Date.now(),
+  };
+}
+
+/** One shuffled epoch of steps; returns its mean loss. */
+async function runEpoch(run: ProbeRun, signal?: AbortSignal): Promise<number> {
+  const { params, grad, batch, C, D, options } = run;
+  shuffleInPlace(run.order, run.random);
+  let lossSum = 0;
+  for (let b = 0; b < run.perEpoch; b++) {
+    if (Date.now() - run.lastYield > YIELD_MS) {
+      await yieldToEventLoop();
+      run.lastYield = Date.now();
+    }
+    signal?.throwIfAborted();
+    const rows = run.order.subarray(b * batch, (b + 1) * batch);
+    lossSum += batchGradient(params, grad, run.x, run.labels, rows, C, D, run.scratch);
+    run.opt.step(params, grad, cosineLr(run.step, run.totalSteps, options.lr, options.warmup));
+    run.step++;
+  }
+  return lossSum / run.perEpoch;
 }
 
 /**
@@ -162,11 +202,17 @@ export function batchGradient(
   D: number,
   scratch: Float64Array,
 ): number {
-  grad.fill(0);
+  batchLogits(params, x, rows, C, D, scratch);
+  const loss = logitGradientInPlace(scratch, labels, rows, C);
+  accumulateGradient(grad, scratch, x, rows, C, D);
+  return loss;
+}
+
+/** The batch's logits, [B, C], into `scratch`. */
+function batchLogits(params: Float64Array, x: Float32Array, rows: Int32Array, C: number, D: number, scratch: Float64Array): void {
   const B = rows.length;
   const biasAt = C * D;
   const full = B - (B % 4);
-  // Logits, [B, C].
   for (let r = 0; r < full; r += 4) {
     const o0 = rows[r]! * D,
       o1 = rows[r + 1]! * D,
@@ -201,7 +247,11 @@ export function batchGradient(
       scratch[r * C + c] = s;
     }
   }
-  // Loss, and the logits' gradient in place of the logits.
+}
+
+/** The batch's mean loss; the logits in `scratch` are replaced by their gradient. */
+function logitGradientInPlace(scratch: Float64Array, labels: Int32Array, rows: Int32Array, C: number): number {
+  const B = rows.length;
   let loss = 0;
   for (let r = 0; r < B; r++) {
     const at = r * C;
@@ -214,7 +264,15 @@ export function batchGradient(
     loss += Math.log(sum) - Math.log(scratch[at + y]!);
     for (let c = 0; c < C; c++) scratch[at + c] = (scratch[at + c]! / sum - (c === y ? 1 : 0)) / B;
   }
-  // ∂L/∂b and ∂L/∂W = Gᵀ X.
+  return loss / B;
+}
+
+/** ∂L/∂b and ∂L/∂W = Gᵀ X into `grad` (cleared first), from the logits' gradient in `scratch`. */
+function accumulateGradient(grad: Float64Array, scratch: Float64Array, x: Float32Array, rows: Int32Array, C: number, D: number): void {
+  grad.fill(0);
+  const B = rows.length;
+  const biasAt = C * D;
+  const full = B - (B % 4);
   for (let r = 0; r < B; r++) for (let c = 0; c < C; c++) grad[biasAt + c]! += scratch[r * C + c]!;
   for (let c = 0; c < C; c++) {
     const wo = c * D;
@@ -235,7 +293,6 @@ export function batchGradient(
       for (let d = 0; d < D; d++) grad[wo + d]! += g * x[o + d]!;
     }
   }
-  return loss / B;
 }
 
 /** Top-1 accuracy of the head in `params` (weight then bias) on labelled features. */

@@ -177,24 +177,27 @@ function MainColumns({ presenter, shown }: { presenter: boolean; shown: Shown })
         <ErrorBoundary view="the evaluation progress">
           <EvalProgress />
         </ErrorBoundary>
-        {!presenter && (
-          <ErrorBoundary view="the per-layer α panel">
-            <LayerAlphaPanel />
-          </ErrorBoundary>
-        )}
-        {!presenter && (
-          <ErrorBoundary view="the soups panel">
-            <SoupsPanel />
-          </ErrorBoundary>
-        )}
-        {!presenter && (
-          <ErrorBoundary view="the calibration panel">
-            <CalibrationPanel />
-          </ErrorBoundary>
-        )}
+        {!presenter && <WeightSpaceLab />}
       </div>
       {side && <SideColumn shown={shown} />}
     </main>
+  );
+}
+
+/** The weight-space lab's panels, which the presenter view leaves out. */
+function WeightSpaceLab() {
+  return (
+    <>
+      <ErrorBoundary view="the per-layer α panel">
+        <LayerAlphaPanel />
+      </ErrorBoundary>
+      <ErrorBoundary view="the soups panel">
+        <SoupsPanel />
+      </ErrorBoundary>
+      <ErrorBoundary view="the calibration panel">
+        <CalibrationPanel />
+      </ErrorBoundary>
+    </>
   );
 }
 

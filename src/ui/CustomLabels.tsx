@@ -42,26 +42,34 @@ function LabelWarning() {
   );
 }
 
-export function CustomLabels({ pair }: { pair: PairSummary }) {
-  const customLabels = useStore((s) => s.customLabels);
-  const labelError = useStore((s) => s.labelError);
+/** The field's text, which follows the labels asked for (a link's, once read) without remounting:
+ * a remount would take the keyboard's focus away from the field just submitted. */
+function useLabelField(): [string, (text: string) => void] {
   const asked = useStore((s) => s.customLabels ?? s.labelWarning?.labels ?? null)?.join(', ') ?? '';
   const [labels, setLabels] = useState(asked);
-  // The field follows the labels asked for (a link's, once read) without remounting, which would
-  // take the keyboard's focus away from the field just submitted.
   const [shown, setShown] = useState(asked);
   if (asked !== shown) {
     setShown(asked);
     setLabels(asked);
   }
+  return [labels, setLabels];
+}
+
+export function CustomLabels({ pair }: { pair: PairSummary }) {
+  const customLabels = useStore((s) => s.customLabels);
+  const labelError = useStore((s) => s.labelError);
+  const [labels, setLabels] = useLabelField();
   const { setCustomLabels } = useActions();
+  const submit = () => {
+    const list = splitLabels(labels);
+    void setCustomLabels(list.length ? list : null);
+  };
   return (
     <form
       className="custom-labels"
       onSubmit={(e) => {
         e.preventDefault();
-        const list = splitLabels(labels);
-        void setCustomLabels(list.length ? list : null);
+        submit();
       }}
     >
       <div className="row">
@@ -73,26 +81,35 @@ export function CustomLabels({ pair }: { pair: PairSummary }) {
           data-testid="custom-labels"
         />
         <button type="submit">Use labels</button>
-        {customLabels && (
-          <button
-            type="button"
-            onClick={() => {
-              setLabels('');
-              void setCustomLabels(null);
-            }}
-          >
-            Pair's classes
-          </button>
-        )}
+        {customLabels && <ResetLabels onReset={() => setLabels('')} />}
       </div>
-      {customLabels && (
-        <span className="muted small" data-testid="custom-labels-in-use">
-          zero-shot head from the text encoder: {customLabels.length} labels × {pair.templates.length} templates
-        </span>
-      )}
+      {customLabels && <LabelsInUse count={customLabels.length} templates={pair.templates.length} />}
       <LabelWarning />
       {labelError && <span className="error">{labelError}</span>}
       <Vocabulary words={pair.vocabulary} />
     </form>
+  );
+}
+
+function LabelsInUse({ count, templates }: { count: number; templates: number }) {
+  return (
+    <span className="muted small" data-testid="custom-labels-in-use">
+      zero-shot head from the text encoder: {count} labels × {templates} templates
+    </span>
+  );
+}
+
+function ResetLabels({ onReset }: { onReset: () => void }) {
+  const { setCustomLabels } = useActions();
+  return (
+    <button
+      type="button"
+      onClick={() => {
+        onReset();
+        void setCustomLabels(null);
+      }}
+    >
+      Pair's classes
+    </button>
   );
 }

@@ -28,26 +28,13 @@ export interface FolderSetPlan {
  * alphabetical order (the UI lets the user pick another). Errors say what layout was expected.
  */
 export function planEvalFolder(paths: readonly string[], classes: readonly string[]): FolderSetPlan[] {
-  const byName = new Map(classes.map((c, i) => [normalizeClassName(c), i]));
   const images = paths
     .map((p) => p.replace(/\\/g, '/').replace(/^\/+/, ''))
     .filter((p) => IMAGE_FILE.test(p) && !p.split('/').some((s) => s.startsWith('.')));
   if (images.length === 0)
     throw new EvalFolderError('no images found: expected a folder laid out <set>/<class>/<image>, e.g. photos/cat/001.jpg');
-  // A single wrapping folder (the dropped root) is stripped when every path shares it.
-  let parts = images.map((p) => p.split('/'));
-  while (parts.every((x) => x.length > 3) && new Set(parts.map((x) => x[0])).size === 1) parts = parts.map((x) => x.slice(1));
-  const shallow = parts.filter((x) => x.length < 3);
-  if (shallow.length > 0) {
-    throw new EvalFolderError(
-      `'${shallow[0]!.join('/')}' is not inside a <set>/<class>/ folder: expected <set>/<class>/<image> (e.g. sketches/dog/1.png), with one folder per class inside each set`,
-    );
-  }
-  // Set folder names become set ids: checked before anything is keyed by them.
-  for (const x of parts) {
-    const problem = setIdProblem(x[x.length - 3]!);
-    if (problem) throw new EvalFolderError(`the set folder ${problem}: set folders need ${SET_ID_RULE}`);
-  }
+  const parts = layoutParts(images);
+  const byName = new Map(classes.map((c, i) => [normalizeClassName(c), i]));
   const sets = new Map<string, FolderSetPlan>();
   const unknown = new Set<string>();
   parts.forEach((x, i) => {
@@ -61,16 +48,37 @@ export function planEvalFolder(paths: readonly string[], classes: readonly strin
     if (!s) sets.set(set, (s = { id: set, files: [], classSubset: null }));
     s.files.push({ path: images[i]!, label });
   });
-  if (unknown.size > 0) {
-    const list = [...unknown]
-      .slice(0, 5)
-      .map((c) => `'${c}'`)
-      .join(', ');
+  if (unknown.size > 0) throw unknownClasses(unknown, classes);
+  return inPlanOrder([...sets.values()], classes.length);
+}
+
+/** Each image path's segments, a single wrapping folder (the dropped root) stripped when every path
+ * shares it; checked to be <set>/<class>/<image> with a valid set id. */
+function layoutParts(images: string[]): string[][] {
+  let parts = images.map((p) => p.split('/'));
+  while (parts.every((x) => x.length > 3) && new Set(parts.map((x) => x[0])).size === 1) parts = parts.map((x) => x.slice(1));
+  const shallow = parts.filter((x) => x.length < 3);
+  if (shallow.length > 0) {
     throw new EvalFolderError(
-      `${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')}); the layout is <set>/<class>/<image>, with class folders named after the pair's classes`,
+      `'${shallow[0]!.join('/')}' is not inside a <set>/<class>/ folder: expected <set>/<class>/<image> (e.g. sketches/dog/1.png), with one folder per class inside each set`,
     );
   }
-  return inPlanOrder([...sets.values()], classes.length);
+  // Set folder names become set ids: checked before anything is keyed by them.
+  for (const x of parts) {
+    const problem = setIdProblem(x[x.length - 3]!);
+    if (problem) throw new EvalFolderError(`the set folder ${problem}: set folders need ${SET_ID_RULE}`);
+  }
+  return parts;
+}
+
+function unknownClasses(unknown: Set<string>, classes: readonly string[]): EvalFolderError {
+  const list = [...unknown]
+    .slice(0, 5)
+    .map((c) => `'${c}'`)
+    .join(', ');
+  return new EvalFolderError(
+    `${unknown.size} class folder${unknown.size > 1 ? 's' : ''} (${list}${unknown.size > 5 ? ', …' : ''}) match none of the pair's ${classes.length} classes (e.g. ${classes.slice(0, 4).join(', ')}); the layout is <set>/<class>/<image>, with class folders named after the pair's classes`,
+  );
 }
 
 /** 'reference' first, then by id; files by path; the class subset where a set lacks classes. */

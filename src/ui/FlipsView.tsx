@@ -62,6 +62,22 @@ function SetFlipThumbs({ setId, name, f, alpha }: { setId: string; name: string;
   );
 }
 
+function FlipsHead() {
+  return (
+    <thead>
+      <tr>
+        <th>set</th>
+        <th className="num">n</th>
+        {GROUPS.map(([key, label]) => (
+          <th key={key} className="num">
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** Images grouped by the endpoints' verdicts, and how many of each group the current α gets right. */
 export function FlipsView({ setId }: { setId: string | null }) {
   const pair = useStore((s) => s.pair);
@@ -78,17 +94,7 @@ export function FlipsView({ setId }: { setId: string | null }) {
           What flips: right at α = <strong>{alpha.toFixed(2)}</strong>, of the images in each group (n: images computed at α = 0, 1 and{' '}
           {alpha.toFixed(2)})
         </caption>
-        <thead>
-          <tr>
-            <th>set</th>
-            <th className="num">n</th>
-            {GROUPS.map(([key, label]) => (
-              <th key={key} className="num">
-                {label}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <FlipsHead />
         <tbody>
           {rows.map((r) => (
             <FlipsRowView

@@ -34,9 +34,6 @@ export function PaperPanel() {
     [curve, col],
   );
   if (!curve || data.length === 0) return null;
-  const box = boxOf(data)!;
-  const x = roundDomain(box.x[0], box.x[1]);
-  const y = roundDomain(box.y[0], box.y[1]);
   const yName = col ? PAPER_SHIFT_NAMES[col] : 'mean of 5 ImageNet shifts';
   return (
     <section className="paper-panel" aria-label="The paper's ImageNet sweep" data-testid="paper-panel">
@@ -46,22 +43,31 @@ export function PaperPanel() {
         <span data-testid="paper-axes">x: ImageNet accuracy · y: {yName} accuracy</span>, α = 0 … 1.
       </p>
       {/* Axis names in the text above: rotated in a 200 px chart they ran into the tick labels. */}
-      <ResponsiveContainer width="100%" height={200}>
-        <ScatterChart margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
-          <CartesianGrid stroke="#e2e8f0" />
-          <XAxis type="number" dataKey="x" domain={[x.lo, x.hi]} ticks={x.ticks} tickFormatter={(v: number) => `${v}%`} />
-          <YAxis type="number" dataKey="y" domain={[y.lo, y.hi]} ticks={y.ticks} tickFormatter={(v: number) => `${v}%`} width={44} />
-          <Tooltip formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={() => curve.label} isAnimationActive={false} />
-          <Scatter
-            name={`paper: ImageNet (${curve.label})`}
-            data={data}
-            fill={COLORS.paper}
-            line={{ stroke: COLORS.paper }}
-            shape="diamond"
-            isAnimationActive={false}
-          />
-        </ScatterChart>
-      </ResponsiveContainer>
+      <PaperChart data={data} label={curve.label} />
     </section>
+  );
+}
+
+function PaperChart({ data, label }: { data: { x: number; y: number; alpha: number }[]; label: string }) {
+  const box = boxOf(data)!;
+  const x = roundDomain(box.x[0], box.x[1]);
+  const y = roundDomain(box.y[0], box.y[1]);
+  return (
+    <ResponsiveContainer width="100%" height={200}>
+      <ScatterChart margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
+        <CartesianGrid stroke="#e2e8f0" />
+        <XAxis type="number" dataKey="x" domain={[x.lo, x.hi]} ticks={x.ticks} tickFormatter={(v: number) => `${v}%`} />
+        <YAxis type="number" dataKey="y" domain={[y.lo, y.hi]} ticks={y.ticks} tickFormatter={(v: number) => `${v}%`} width={44} />
+        <Tooltip formatter={(v) => `${Number(v).toFixed(1)}%`} labelFormatter={() => label} isAnimationActive={false} />
+        <Scatter
+          name={`paper: ImageNet (${label})`}
+          data={data}
+          fill={COLORS.paper}
+          line={{ stroke: COLORS.paper }}
+          shape="diamond"
+          isAnimationActive={false}
+        />
+      </ScatterChart>
+    </ResponsiveContainer>
   );
 }

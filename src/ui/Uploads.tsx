@@ -16,17 +16,21 @@ function topK(probs: number[], k: number): number[] {
     .map(([, i]) => i);
 }
 
+/** The classes that lead anywhere along α (where the prediction flips is what to see), at most four,
+ * and each α's probabilities of them in percent. */
+function trajectoryRows(t: NonNullable<Upload['trajectory']>) {
+  const leaders = new Set<number>();
+  for (const p of t) leaders.add(topK(p.probs, 1)[0]!);
+  for (const i of topK(t[0]!.probs, 2)) leaders.add(i);
+  for (const i of topK(t[t.length - 1]!.probs, 2)) leaders.add(i);
+  const classes = [...leaders].slice(0, 4);
+  return { classes, rows: t.map((p) => ({ alpha: p.alpha, ...Object.fromEntries(classes.map((c) => [`c${c}`, p.probs[c]! * 100])) })) };
+}
+
 function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
   const data = useMemo(() => {
     const t = upload.trajectory;
-    if (!t || t.length === 0) return null;
-    // The classes that lead anywhere along α: where the prediction flips is what to see.
-    const leaders = new Set<number>();
-    for (const p of t) leaders.add(topK(p.probs, 1)[0]!);
-    for (const i of topK(t[0]!.probs, 2)) leaders.add(i);
-    for (const i of topK(t[t.length - 1]!.probs, 2)) leaders.add(i);
-    const classes = [...leaders].slice(0, 4);
-    return { classes, rows: t.map((p) => ({ alpha: p.alpha, ...Object.fromEntries(classes.map((c) => [`c${c}`, p.probs[c]! * 100])) })) };
+    return t && t.length > 0 ? trajectoryRows(t) : null;
   }, [upload.trajectory]);
   if (!data) return <div className="muted small">computing α trajectory…</div>;
   return (

@@ -1,8 +1,8 @@
 // A download reports progress at every read of its body (a few hundred KiB each: thousands for a
-// CLIP pair), and each report crosses to the page (a comlink call, a store update, a render). Their
-// garbage, on both sides, was ~100 MiB when a cold CLIP load reached its peak (a memory-infra dump
-// in bench/appMemoryTimeline.ts), more than the gap between the first visit (4.2×) and the cached
-// one (3.9×). The bar needs no more than a few reports a second.
+// CLIP pair), and each report crosses to the page (a comlink call, a store update, a render). A
+// memory-infra dump of a cold CLIP load at 600 MiB downloaded (bench/appMemoryTimeline.ts) found
+// ~60 MiB of the page's garbage from them, and they slowed the download; the bar needs no more
+// than a few reports a second.
 import type { LoadProgress } from '../core/bundle/source';
 
 /** Reports a second: a bar that moves smoothly without a report per read. */

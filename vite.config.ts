@@ -76,7 +76,7 @@ export default defineConfig({
     // The Worker's imports are not reachable from index.html by the scanner; discovered at run
     // time, they make the dev server re-optimise and reload the page mid-session.
     entries: ['index.html', 'src/worker/explorer.worker.ts', 'src/worker/evalLane.worker.ts', 'tests/browser/*.html', 'bench/*.html'],
-    include: ['comlink', 'idb-keyval', 'zod', 'fast-png', 'fflate', 'protobufjs/light.js', '@huggingface/tokenizers'],
+    include: ['comlink', 'idb-keyval', 'zod', 'fast-png', 'fflate', 'hash-wasm', 'protobufjs/light.js', '@huggingface/tokenizers'],
   },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
 });

@@ -56,7 +56,7 @@ function benchManifest(clip: PairFiles): string {
 }
 
 /** The app at `root` built into `dist` with the bench pairs beside it (linked, before the server lists its files), served. */
-async function serve(root: string, dist: string, pairs: [string, PairFiles][]) {
+export async function serveApp(root: string, dist: string, pairs: [string, PairFiles][]) {
   await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   for (const [folder, p] of pairs) {
     mkdirSync(join(dist, folder), { recursive: true });
@@ -145,7 +145,7 @@ export async function appMemory(
   ];
   const visits: AppMemoryVisit[] = [];
   for (const [i, [app, dir]] of apps.entries()) {
-    const served = await serve(dir, join(out, `dist-app-memory-${i}`), [
+    const served = await serveApp(dir, join(out, `dist-app-memory-${i}`), [
       [BUNDLE, clip],
       [SMALL_BUNDLE, small],
     ]);

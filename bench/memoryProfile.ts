@@ -1,4 +1,4 @@
-// `npx tsx bench/memoryProfile.ts` (issue 15, item 2: where the streamed engine's memory goes). Builds
+// `npx tsx bench/memoryProfile.ts [--batches=1,2,8,27]` (issue 15, item 2: where the streamed engine's memory goes). Builds
 // the CLIP-sized bench pair's engine with BlendEngine.createFromStreams on onnxruntime-web's wasm EP
 // in Node, and prints, after each step, the size of every WebAssembly memory made (the blend arena:
 // θ0 + θ1 + θ(α); onnxruntime's heap: the copy of the weight feeds it makes at each run, its own
@@ -46,13 +46,14 @@ async function main(): Promise<void> {
   });
   show('engine created (streamed)');
   const size = clip.config.size;
-  for (const [alpha, n] of [
-    [0.3, 1],
-    [0.7, 1],
-    [0.7, 27],
-  ] as const) {
+  // `--batches=1,2,8,27`: more batch sizes, in ascending order (onnxruntime's heap never shrinks, so
+  // each line shows what the largest batch so far needs).
+  const asked = process.argv.find((a) => a.startsWith('--batches='));
+  const batches = asked ? asked.slice('--batches='.length).split(',').map(Number) : [1, 1, 27];
+  for (const [i, n] of batches.entries()) {
+    const alpha = i === 0 ? 0.3 : 0.7;
     await engine.run(alpha, { data: new Float32Array(n * 3 * size * size).fill(0.1), dims: [n, 3, size, size] });
-    show(`run at α = ${alpha}, batch ${n}${n > 1 ? " (evaluator.ts batchSize at 224²: the app's evaluation batch)" : ''}`);
+    show(`run at α = ${alpha}, batch ${n}${n === 27 ? " (evaluator.ts batchSize at 224²: the app's evaluation batch)" : ''}`);
   }
   await engine.dispose();
 }

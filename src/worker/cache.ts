@@ -143,7 +143,7 @@ class BundleCache {
     chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     done: (sha256: string) => void,
   ): AsyncGenerator<Uint8Array> {
-    const hash = new Sha256();
+    const hash = await Sha256.create();
     const block = new Uint8Array(BLOCK_BYTES);
     let fill = 0;
     let blocks = 0;

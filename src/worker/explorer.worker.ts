@@ -4,6 +4,7 @@
 // the CPU path.
 import * as Comlink from 'comlink';
 import { memberSummary, type Explorer, type UserEvalSet, type PairSummary as CorePairSummary } from '../core/explorer';
+import { pacedProgress } from './pacedProgress';
 import { loadBundle, urlSource, filesSource, type BundleSource, type LoadProgress, type LoadOptions } from '../core/bundle/source';
 import { loadBundleStreamed, type PairFiles } from '../core/bundle/streamed';
 import { ortWeb, loadOrtWasm, configureThreads, ortVersion, loadRuntimeWasm, runtimeStep } from '../core/runtime/ort-web';
@@ -228,11 +229,12 @@ async function openOnEngine(
 
 async function load(
   req: PairRequest,
-  onProgress: (p: LoadProgress) => void,
+  report: (p: LoadProgress) => void,
   opts: LoadOptions,
   keepUserSets = false,
 ): Promise<LoadedPairSummary> {
-  const { bundle, summary: first } = await openOnEngine(need(), req, onProgress, opts);
+  const onProgress = pacedProgress(report);
+  const { bundle, summary: first } = await openOnEngine(need(), req, onProgress, opts).finally(onProgress.flush);
   let summary = first;
   lastRequest = req;
   lastMember = summary.member;

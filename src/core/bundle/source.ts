@@ -371,7 +371,8 @@ export class CheckedReader {
  */
 export class CheckedStream implements AsyncIterable<Uint8Array> {
   private readonly it: AsyncIterator<Uint8Array>;
-  private readonly hash: Sha256 | null;
+  /** Made at the first read (hash-wasm's is async), and only where the source does not give the sha256. */
+  private hash: Promise<Sha256> | null = null;
   private loaded = 0;
   /** The file's sha256 once it has been read to its end and matched the manifest. */
   sha256: string | null = null;
@@ -384,7 +385,6 @@ export class CheckedStream implements AsyncIterable<Uint8Array> {
     private readonly onEnd: (bytes: number) => void,
   ) {
     this.it = file.chunks[Symbol.asyncIterator]();
-    this.hash = file.sha256 ? null : new Sha256();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -393,15 +393,16 @@ export class CheckedStream implements AsyncIterable<Uint8Array> {
 
   async next(): Promise<IteratorResult<Uint8Array, undefined>> {
     if (this.ended) return { done: true, value: undefined };
+    const hash = this.file.sha256 ? null : await (this.hash ??= Sha256.create());
     const r = await this.it.next();
     if (!r.done) {
       this.loaded += r.value.byteLength;
-      this.hash?.update(r.value);
+      hash?.update(r.value);
       return r;
     }
     this.ended = true;
     this.onEnd(this.loaded);
-    const sha256 = this.file.sha256 ? this.file.sha256() : this.hash!.hex();
+    const sha256 = this.file.sha256 ? this.file.sha256() : hash!.hex();
     const problem = sizeMismatch(this.path, this.loaded, this.expected) ?? shaMismatch(this.path, sha256, this.expected);
     if (problem) throw new BundleError(problem);
     this.sha256 = sha256;

@@ -35,20 +35,46 @@ function interpMatrix(src: number): Float32Array {
   }
   return m;
 }
-const MATRICES = new Map([WOBBLE_GRID, TEXTURE_GRID].map((g) => [g, interpMatrix(g)]));
+/** Each row's nonzero weights (at most two), in column order: `at` the columns, `w` the weights. */
+interface SparseRow {
+  at: number[];
+  w: number[];
+}
+
+/**
+ * The matrix's rows without their zeros. A term with a zero weight is ±0, and adding ±0 to the
+ * float32 sum changes no bit of it (the sum starts at +0 and is never −0), so the einsum's sum over
+ * the two or four nonzero terms, in its order, is its sum over all 25 or 36.
+ */
+function sparseRows(src: number): SparseRow[] {
+  const m = interpMatrix(src);
+  return Array.from({ length: GRID }, (_, i) => {
+    const row: SparseRow = { at: [], w: [] };
+    for (let j = 0; j < src; j++)
+      if (m[i * src + j] !== 0) {
+        row.at.push(j);
+        row.w.push(m[i * src + j]!);
+      }
+    return row;
+  });
+}
+const ROWS = new Map([WOBBLE_GRID, TEXTURE_GRID].map((g) => [g, sparseRows(g)]));
 
 /** world.py `_lowfreq` for one image: its `grid`×`grid` float32 normals `g` smoothed to [GRID, GRID]. */
 export function lowFrequency(g: Float32Array, grid: number): Float32Array {
-  const m = MATRICES.get(grid);
-  if (!m) throw new RangeError(`no interpolation matrix for a ${grid}×${grid} grid`);
+  const rows = ROWS.get(grid);
+  if (!rows) throw new RangeError(`no interpolation matrix for a ${grid}×${grid} grid`);
   const out = new Float32Array(GRID * GRID);
-  for (let i = 0; i < GRID; i++)
+  for (let i = 0; i < GRID; i++) {
+    const ri = rows[i]!;
     for (let l = 0; l < GRID; l++) {
+      const rl = rows[l]!;
       let sum = 0;
-      for (let j = 0; j < grid; j++)
-        for (let k = 0; k < grid; k++) sum = f(sum + f(f(m[i * grid + j]! * g[j * grid + k]!) * m[l * grid + k]!));
+      for (let a = 0; a < ri.at.length; a++)
+        for (let b = 0; b < rl.at.length; b++) sum = f(sum + f(f(ri.w[a]! * g[ri.at[a]! * grid + rl.at[b]!]!) * rl.w[b]!));
       out[i * GRID + l] = sum;
     }
+  }
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Node-only: a pair bundle in a folder on disk (CLI, tests). Never imported by browser code.
+// Node-only: a pair bundle in a folder on disk, or zipped in one file (CLI, tests). Never imported by browser code.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { BundleError, filesSource, requireBundlePath, urlSource, type BundleSource } from '../core/bundle/source';

@@ -57,8 +57,9 @@ async function selectMember(id: string): Promise<void> {
       { timeout: SLOW_UPDATE_MS, polling: 250 },
     )
     .catch(async (e: unknown) => {
-      // This wait timed out in 3 of 9 runs on a shared machine and the cause is not found: say what the
-      // page held (and how long ago it loaded, to tell a dev-server reload from a member load that never ended).
+      // This wait timed out in 3 of 9 runs when dropped files were read through Blob.stream(), whose
+      // member load could stall (source.ts blobChunks reads slices now): should it time out again, say
+      // what the page held (and how long ago it loaded, to tell a dev-server reload from a stalled load).
       console.log('member not selected:', JSON.stringify(await memberState()));
       throw e;
     });

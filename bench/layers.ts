@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
   const member = argOf('--member');
   await explorer.loadPair(await loadBundle(dirSource(join(ROOT, 'public/pairs/shapes')), undefined, member ? { member } : {}));
-  const pair = { ...explorer.current!, resultsKey: explorer.current!.resultsKey as ResultsKey };
+  const pair = { ...explorer.current!, resultsKey: explorer.current!.resultsKey as ResultsKey, trainedHere: [] };
   await explorer.evaluate([-0.5, 0, 0.6, 1, 1.5], null, () => undefined);
   const points = explorer.snapshot()!.points;
   const L = pair.layers.length;

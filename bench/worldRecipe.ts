@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   console.log(`load average ${load()}; fine-tuning on ${n} generated images (shortcut 0.8, world seed 0), ${epochs} epochs, seed ${seed}`);
   const { train } = worldTrainingData({ kind: 'world', shortcut: 0.8, n, seed: 0 });
-  const options = { ...PIPELINE_FINETUNE, lr: 2e-4, epochs, seed };
+  const options = { ...PIPELINE_FINETUNE, epochs, seed };
   const r = await fineTune(zeroShot, train, manifest.preprocess, options, (p) => {
     if (p.step % 50 === 0 || p.step === p.totalSteps)
       console.log(

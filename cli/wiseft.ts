@@ -1,21 +1,21 @@
 #!/usr/bin/env -S npx tsx
 // wiseft: the explorer's engine on the command line (Node, onnxruntime-node, the same core).
-//   wiseft eval --pair <dir|url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
-//   wiseft eval --pair <dir|url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
-//   wiseft eval --pair <dir|url> --layers <α,α,…|preset|sensitivity> [--layers …] [--alphas …] [--lines base,slope] [--images n]
+//   wiseft eval --pair <dir|zip|url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
+//   wiseft eval --pair <dir|zip|url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
+//   wiseft eval --pair <dir|zip|url> --layers <α,α,…|preset|sensitivity> [--layers …] [--alphas …] [--lines base,slope] [--images n]
 //   (any eval: --calibration adds "<set>:ece" and "<set>:nll")
-//   wiseft layers --pair <dir|url>
+//   wiseft layers --pair <dir|zip|url>
 //   wiseft merge <shard.jsonl>... --out results.jsonl
-//   wiseft export --pair <dir|url> [--member id] --alpha 0.5 --out model.onnx
-//   wiseft members --pair <dir|url>
-//   wiseft moved <dir|url> [--member id]
+//   wiseft export --pair <dir|zip|url> [--member id] --alpha 0.5 --out model.onnx
+//   wiseft members --pair <dir|zip|url>
+//   wiseft moved <dir|zip|url> [--member id]
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Explorer } from '../src/core/explorer';
 import { loadBundle, type LoadProgress } from '../src/core/bundle/source';
 import { parseManifest, UnknownMemberError } from '../src/core/bundle/manifest';
 import { ortNode } from '../src/core/runtime/ort-node';
-import { sourceFor } from '../src/node/dirSource';
+import { pairSource } from '../src/node/dirSource';
 import { movedTableText } from '../src/core/moved/table';
 import { parseSoupRecipes, SoupLines } from '../src/core/soup/soupResults';
 import { soupKey, weightsMixing, settingKey } from '../src/core/eval/ids';
@@ -25,15 +25,15 @@ import { parseAlphas, shardAlphas, toResultLine, formatResults, parseResults, me
 
 const HELP = `wiseft — evaluate and export WiSE-FT pairs headlessly
 
-  wiseft eval    --pair <dir|manifest url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
-  wiseft eval    --pair <dir|manifest url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
-  wiseft eval    --pair <dir|manifest url> [--member id] --layers <α,α,…|preset|sensitivity> [--layers …]
+  wiseft eval    --pair <dir|zip|manifest url> [--member id] [--alphas 0:1:0.05] [--out results.jsonl] [--shard i/n]
+  wiseft eval    --pair <dir|zip|manifest url> --soups uniform,greedy,model-stock[,weights=w0:w1:…] [--images n] [--out soups.jsonl]
+  wiseft eval    --pair <dir|zip|manifest url> [--member id] --layers <α,α,…|preset|sensitivity> [--layers …]
                  [--alphas 0:1:0.05] [--lines base,slope] [--images n] [--out layers.jsonl]
-  wiseft layers  --pair <dir|manifest url> [--member id]
+  wiseft layers  --pair <dir|zip|manifest url> [--member id]
   wiseft merge   <shard.jsonl> [<shard.jsonl> ...] --out results.jsonl
-  wiseft export  --pair <dir|manifest url> [--member id] --alpha 0.5 --out model.onnx
-  wiseft members --pair <dir|manifest url>
-  wiseft moved   <dir|manifest url> [--member id]
+  wiseft export  --pair <dir|zip|manifest url> [--member id] --alpha 0.5 --out model.onnx
+  wiseft members --pair <dir|zip|manifest url>
+  wiseft moved   <dir|zip|manifest url> [--member id]
 
 eval writes wise-ft results (JSON lines: alpha, "<set>:top1", "<set>:n") for every α on every
 eval set of the pair. --shard i/n evaluates every n-th α starting at i, for spreading a sweep
@@ -50,6 +50,8 @@ per α of --alphas; lines, lines-reverse: the LiNeS ramp from --lines base,slope
 or sensitivity (each group reset to zero-shot, and each group alone fine-tuned); repeat it for more.
 --calibration adds "<set>:ece" (top-label, 15 bins) and "<set>:nll" (mean −log p of the true class)
 to every line, α, soup or per-layer, over the same images as "<set>:n".
+A pair is a bundle folder, the URL of its manifest.json, or a .zip of the folder (as the page's
+"Download the bundle with it" writes one: a member trained in the page, ready to evaluate here).
 --member picks the fine-tuned member of a bundle with several (wiseft-pair/2; default: the
 first); members lists them.
 moved prints what fine-tuning moved, per tensor (tab-separated): each member's ‖θₖ − θ₀‖ / ‖θ₀‖
@@ -76,7 +78,7 @@ async function openPair(pair: string, member?: string): Promise<Explorer> {
   let bundle;
   try {
     // Only the selected member's checkpoint is read; an unknown id fails before any model is.
-    bundle = await loadBundle(sourceFor(pair), downloadProgress, { member: member ?? null, unknownMember: 'error' });
+    bundle = await loadBundle(await pairSource(pair), downloadProgress, { member: member ?? null, unknownMember: 'error' });
   } catch (e) {
     if (e instanceof UnknownMemberError) throw new Error(`--member: ${e.message}`, { cause: e });
     throw e;
@@ -319,7 +321,7 @@ async function exportCommand(args: Args): Promise<number> {
 async function membersCommand({ values }: Args): Promise<number> {
   if (!values.pair) throw new Error('--pair is required');
   // The manifest alone: listing the members downloads no checkpoint.
-  const m = parseManifest(await sourceFor(values.pair).read('manifest.json'));
+  const m = parseManifest(await (await pairSource(values.pair)).read('manifest.json'));
   for (const [i, x] of m.models.members.entries()) {
     const sweeps = [x.sweeps?.weight && 'weight', x.sweeps?.output && 'output'].filter(Boolean).join(', ');
     console.log(
@@ -359,7 +361,7 @@ async function movedCommand({ values, positionals }: Args): Promise<number> {
   if (positionals.length > 1) throw new Error(`moved takes one pair (got '${positionals[1]}' too)`);
   if (positionals.length === 1 && values.pair) throw new Error('moved: give the pair once, as an argument or with --pair');
   const pair = positionals[0] ?? values.pair;
-  if (!pair) throw new Error('moved needs a pair: wiseft moved <dir|manifest url>');
+  if (!pair) throw new Error('moved needs a pair: wiseft moved <dir|zip|manifest url>');
   const explorer = await openPair(pair, values.member);
   try {
     console.log(movedTableText(await explorer.moved()));

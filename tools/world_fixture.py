@@ -10,9 +10,11 @@ and power are SIMD routines whose last bits depend on both).
     .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 48
     WISEFT_WORLD_CLASSES=20 .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 80
     .venv/bin/python -m tools.world_fixture --styles --n 96
+    .venv/bin/python -m tools.world_fixture --painting --n 48
 
 With --styles the rows are ``world.sample_pretrain``'s (seed stream [seed, 1], every style, clutter,
-wide rotations, small objects) less the painting ones, whose textures the port does not draw.
+wide rotations, small objects) less the painting ones; --painting keeps only the painting ones
+(their wobbly edges and textures are float32 ``einsum`` sums, so they get a fixture of their own).
 """
 from __future__ import annotations
 
@@ -40,13 +42,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "tests/fixtures/world")
     p.add_argument("--styles", action="store_true",
                    help="pretraining rows instead (every style but painting, clutter, wide poses; painting rows dropped)")
+    p.add_argument("--painting", action="store_true", help="pretraining rows of the painting style only")
     a = p.parse_args(argv)
     assert a.n % PER_ROW == 0, f"--n must be a multiple of {PER_ROW}"
     cfg = world.WorldConfig(shortcut=a.shortcut, hard=a.hard)
-    if a.styles:
+    if a.styles or a.painting:
         rng = np.random.default_rng(np.random.SeedSequence([a.seed, 1]))
-        drawn = world.sample_pretrain(rng, 2 * a.n, cfg)
-        keep = np.nonzero(drawn["style"] != world.STYLES.index("painting"))[0][:a.n]
+        drawn = world.sample_pretrain(rng, 16 * a.n if a.painting else 2 * a.n, cfg)
+        is_painting = drawn["style"] == world.STYLES.index("painting")
+        keep = np.nonzero(is_painting if a.painting else ~is_painting)[0][:a.n]
         assert len(keep) == a.n
         params = {k: v[keep] for k, v in drawn.items()}
     else:
@@ -59,6 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # The 20-class world (WISEFT_WORLD_CLASSES=20, read by tools.world at import) draws other rows.
     classes = "" if world.N_CLASSES == 10 else f"_c{world.N_CLASSES}"
     stem = f"styles{classes}_s{a.seed}" if a.styles else f"reference{classes}_s{a.seed}_{a.shortcut}"
+    stem = f"painting{classes}_s{a.seed}" if a.painting else stem
     Image.fromarray(sheet).save(a.out / f"{stem}.png", optimize=True)
     from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__  # type: ignore[attr-defined]
     simd = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]

@@ -1,8 +1,9 @@
-// Node-only: a pair bundle in a folder on disk (CLI, tests). Never imported by browser code.
+// Node-only: a pair bundle in a folder on disk, or zipped in one file (CLI, tests). Never imported by browser code.
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
-import { BundleError, requireBundlePath, urlSource, type BundleSource } from '../core/bundle/source';
+import { basename, resolve, sep } from 'node:path';
+import { BundleError, filesSource, requireBundlePath, urlSource, type BundleSource } from '../core/bundle/source';
 import { DEFAULT_LIMITS, type NetLimits } from '../core/bundle/net';
+import { BUNDLE_ZIP_LIMITS, unzipBundle, zipHoldsBundle } from '../core/bundle/zip';
 
 export function dirSource(dir: string, limits: Partial<NetLimits> = {}): BundleSource {
   const root = resolve(dir);
@@ -52,4 +53,40 @@ export function dirSource(dir: string, limits: Partial<NetLimits> = {}): BundleS
 export function sourceFor(pair: string): BundleSource {
   if (/^https?:\/\//.test(pair)) return urlSource(pair);
   return dirSource(pair.endsWith('manifest.json') ? resolve(pair, '..') : pair);
+}
+
+/**
+ * A bundle zipped in one file on disk (what the page's "Download the bundle with it" writes),
+ * unpacked in memory by the page's own reader: the same size limits, paths kept inside the folder,
+ * and manifest.json at the zip's top or in its one folder.
+ */
+export async function zipFileSource(path: string, limits = BUNDLE_ZIP_LIMITS): Promise<BundleSource> {
+  const full = resolve(path);
+  let bytes: Uint8Array;
+  try {
+    const st = await stat(full);
+    if (!st.isFile()) throw new BundleError(`${full} is not a regular file`);
+    // Sizes before reading, as for a folder's files: the whole zip is held in memory.
+    if (st.size > limits.totalBytes)
+      throw new BundleError(`${full} is ${st.size} bytes, over the limit of ${limits.totalBytes} bytes for a bundle zip`);
+    bytes = new Uint8Array(await readFile(full));
+  } catch (e) {
+    if (e instanceof BundleError) throw e;
+    const code = (e as { code?: string }).code;
+    throw new BundleError(`could not read ${full}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+  const files = await unzipBundle([{ path: basename(full), blob }], limits).catch((e: unknown) => {
+    throw new BundleError(`${full}: ${(e as Error).message}`);
+  });
+  if (!(await zipHoldsBundle(blob)))
+    throw new BundleError(
+      `${full} is a zip without manifest.json at its top or in its one folder: not a pair bundle (zip the bundle's folder)`,
+    );
+  return { ...filesSource(files), label: full };
+}
+
+/** sourceFor, and a path ending in .zip as a zipped bundle. */
+export async function pairSource(pair: string): Promise<BundleSource> {
+  return /\.zip$/i.test(pair) && !/^https?:\/\//.test(pair) ? zipFileSource(pair) : sourceFor(pair);
 }

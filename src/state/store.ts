@@ -213,10 +213,10 @@ export interface ProbeSlice {
 }
 
 /**
- * core/train/endToEnd.ts PAGE_FINETUNE (tools/train.py's lr and batch, 2 epochs), copied so the page
+ * core/train/endToEnd.ts PAGE_FINETUNE (tools/build.py's lr and batch, 2 epochs), copied so the page
  * bundle does not pull the training runtime in; tests/unit/state/linearProbe.test.ts keeps them equal.
  */
-export const PAGE_FINETUNE = { epochs: 2, lr: 1e-4, batchSize: 128 } as const;
+export const PAGE_FINETUNE = { epochs: 2, lr: 2e-4, batchSize: 128 } as const;
 
 export const initialProbe: ProbeSlice['probe'] = {
   folder: null,

@@ -271,15 +271,15 @@ function WorldSettings({ world }: { world: State['probe']['world'] }) {
         label="Style mix"
         value={world.styleMix}
         onValue={(styleMix) => setWorldSettings({ styleMix })}
-        describe={(p) => `${p}% of the training images drawn as sketch, cartoon, neon or pixel art, the rest photos`}
+        describe={(p) => `${p}% of the training images drawn as sketch, cartoon, painting, neon or pixel art, the rest photos`}
         testId="finetune-style-mix"
       />{' '}
       <SettingField label="Images" value={world.n} step="1" onValue={(v) => setWorldSettings({ n: v })} testId="finetune-images" />
       <p className="muted small">
         Reference photos drawn in the Worker by the world's renderer (the pipeline's own images for the same seed and count: 20,000 at seed
         0 are tools/build.py's), rendered a chunk at a time as training needs them; the held-out accuracy is on another draw of the same
-        world (photos). The style mix redraws that share of them as sketch, cartoon, neon or pixel art (sketches on white, neon on black);
-        at 0% they are the pipeline's photos.
+        world (photos). The style mix redraws that share of them as sketch, cartoon, painting, neon or pixel art (sketches on white, neon on
+        black); at 0% they are the pipeline's photos.
       </p>
     </div>
   );

@@ -1,8 +1,10 @@
-// Downloads of the member just trained, which lives in the page's memory until another pair loads:
-// its ONNX file, or the loaded bundle with it added, as one .zip. A thin view of
-// state/controllers/trainedExport.ts.
+// Downloads of a member trained in this page, which lives in the page's memory until another pair
+// loads: its ONNX file, or the loaded bundle with it added, as one .zip. Every member trained on the
+// pair can be chosen (the latest first). A thin view of state/controllers/trainedExport.ts.
+import { useState } from 'react';
 import { useStore } from '../state/store';
 import { useActions } from './actions';
+import { isolate } from '../state/thin';
 
 function ExportProgress() {
   const busy = useStore((s) => s.trainedExport);
@@ -24,14 +26,49 @@ function ExportButton({ title, onClick, testId, children }: { title: string; onC
   );
 }
 
+/** The members trained here, newest first, as id and name. */
+function useTrainedMembers(): { id: string; name: string }[] {
+  const pair = useStore((s) => s.pair);
+  if (!pair) return [];
+  return pair.trainedHere
+    .map((id) => pair.members.find((m) => m.id === id))
+    .filter((m) => m !== undefined)
+    .map(({ id, name }) => ({ id, name }))
+    .reverse();
+}
+
+function MemberPicker({ members, value, onPick }: { members: { id: string; name: string }[]; value: string; onPick(id: string): void }) {
+  return (
+    <label>
+      Member{' '}
+      <select
+        value={value}
+        onChange={(e) => onPick(e.currentTarget.value)}
+        aria-label="Member to download"
+        data-testid="trained-export-member"
+      >
+        {members.map((m) => (
+          <option key={m.id} value={m.id}>
+            {isolate(m.name, 80)}
+          </option>
+        ))}
+      </select>{' '}
+    </label>
+  );
+}
+
 export function TrainedExport() {
-  const memberId = useStore((s) => s.probe.result?.memberId ?? null);
-  const listed = useStore((s) => memberId !== null && (s.pair?.members.some((m) => m.id === memberId) ?? false));
+  const members = useTrainedMembers();
+  const [picked, setPicked] = useState<string | null>(null);
   const { exportTrainedOnnx, exportTrainedBundle } = useActions();
-  if (memberId === null || !listed) return null;
+  if (members.length === 0) return null;
+  // A pick from an earlier pair (or none yet) falls back to the latest member trained.
+  const memberId = members.some((m) => m.id === picked) ? picked! : members[0]!.id;
+  const one = members.length === 1;
   return (
     <p className="small" data-testid="trained-export">
-      It lives in this page until another pair loads. Keep it:{' '}
+      {one ? 'It lives' : `The ${members.length} members trained here live`} in this page until another pair loads. Keep{' '}
+      {one ? 'it' : 'one'}: {!one && <MemberPicker members={members} value={memberId} onPick={setPicked} />}
       <ExportButton
         title="The zero-shot graph with the trained weights in its initializers: the model at α = 1 with this member"
         onClick={() => void exportTrainedOnnx(memberId)}

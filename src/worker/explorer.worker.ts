@@ -83,7 +83,7 @@ function adopt(rt: Runtime): RuntimeInfo {
 /** The summary as the page sees it: every trained member listed beside the bundle's own. */
 function toWire(s: CorePairSummary): PairSummary {
   const extra = [...trained.values()].filter((t) => !s.members.some((m) => m.id === t.spec.id)).map((t) => memberSummary(t.spec));
-  return { ...s, members: [...s.members, ...extra], resultsKey: s.resultsKey as ResultsKey };
+  return { ...s, members: [...s.members, ...extra], resultsKey: s.resultsKey as ResultsKey, trainedHere: [...trained.keys()] };
 }
 
 /**

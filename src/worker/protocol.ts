@@ -106,7 +106,14 @@ export interface PathBlob {
  * The loaded pair as the page sees it. `bundleHash` names the bundle's bytes (zero-shot + member)
  * and never changes while that pair is loaded; `resultsKey` names what its results belong to.
  */
-export type PairSummary = Omit<CorePairSummary, 'resultsKey'> & { resultsKey: ResultsKey };
+export type PairSummary = Omit<CorePairSummary, 'resultsKey'> & {
+  resultsKey: ResultsKey;
+  /**
+   * The members trained in this page on this pair, oldest first (each listed in `members`):
+   * exportTrainedOnnx and exportBundle take them. Empty again when another pair loads.
+   */
+  trainedHere: string[];
+};
 
 /** The pair summary, and why another member than the one asked for was opened (a stale link). */
 export type LoadedPairSummary = PairSummary & { memberNote: string | null };

@@ -91,6 +91,7 @@ export function fakePair(overrides: Partial<PairSummary> = {}): PairSummary {
     ],
     bundleHash: 'bundle-1',
     resultsKey: 'bundle-1' as ResultsKey,
+    trainedHere: [],
     sourceUrl: null,
     hasText: false,
     vocabulary: null,

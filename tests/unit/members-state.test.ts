@@ -26,6 +26,7 @@ function pair(members: MemberSummary[], member: string, sweeps: PairSummary['swe
     sets: SETS.map((s) => ({ ...s, name: s.id, analogue: null, description: '', classSubset: null })),
     bundleHash: 'h',
     resultsKey: 'h' as ResultsKey,
+    trainedHere: [],
     sourceUrl: null,
     hasText: false,
     vocabulary: null,

@@ -3,7 +3,6 @@ import { parseResults, type ResultLine } from '../eval/results';
 import { isSafeRelativePath } from './paths';
 import { sha256Hex, combineHashes } from '../util/hash';
 import { boundedFetch, boundedStream, DEFAULT_LIMITS, DownloadError, type BoundedFetchOptions, type NetLimits } from './net';
-import { streamChunks } from '../onnx/stream';
 import { Sha256 } from '../util/sha256';
 
 /** Where a bundle's files come from: a URL, dropped files, or a folder on disk (Node). */
@@ -559,16 +558,28 @@ export function filesSource(files: ReadonlyArray<{ path: string; blob: Blob }>, 
   };
 }
 
-/** A dropped file's chunks (a Blob streams from disk), with progress and the user's Cancel between chunks. */
+/** Bytes a dropped file is read by: a slice at a time, never the file whole, and the Cancel heard between slices. */
+const BLOB_SLICE = 1 << 20;
+
+/**
+ * A dropped file's chunks (slices of the Blob, read from disk or memory), with progress and the
+ * user's Cancel between chunks. Slices of its known size rather than blob.stream(): in Chromium a
+ * member switch on a dropped zip's files stalled for minutes with its zero-shot file read to the
+ * last byte and the member's not begun (tests/browser/finetune-pause-export.browser.test.ts),
+ * which a read that ends by the size, not by the byte stream's end signal, cannot do.
+ */
 async function* blobChunks(
   blobOf: () => Blob,
   onProgress?: (loaded: number, total: number | null) => void,
   signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   const blob = blobOf();
-  let loaded = 0;
-  for await (const chunk of streamChunks(blob.stream())) {
+  for (let loaded = 0; loaded < blob.size;) {
     if (signal?.aborted) throw new DownloadError('the load was cancelled', 'cancelled');
+    const chunk = new Uint8Array(await blob.slice(loaded, loaded + BLOB_SLICE).arrayBuffer());
+    if (signal?.aborted) throw new DownloadError('the load was cancelled', 'cancelled');
+    if (chunk.byteLength === 0)
+      throw new BundleError(`a dropped file ended at byte ${loaded} of ${blob.size}: it changed while it was read`);
     loaded += chunk.byteLength;
     onProgress?.(loaded, blob.size);
     yield chunk;

@@ -16,7 +16,7 @@ export interface EndToEndSettings {
 }
 
 /**
- * The pipeline's recipe (tools/train.py), but 2 epochs: a folder of a few hundred images trains an
+ * The pipeline's recipe (tools/build.py's learning rate, tools/train.py's batch), but 2 epochs: a folder of a few hundred images trains an
  * epoch in seconds on this page's wasm runtime, the pipeline's 5 over 5,000 images would take minutes.
  */
 export const PAGE_FINETUNE: Omit<EndToEndSettings, 'seed' | 'validationFraction'> = {

@@ -61,7 +61,7 @@ export function worldEndToEndText(f: TrainedMemberFacts, epochs: number, shortcu
   const mix = Math.round(100 * styleMix);
   const styles =
     mix > 0
-      ? ` ${mix}% of them redrawn as sketch, cartoon, neon or pixel art (sketches on white, neon on black, whatever the shortcut said); the held-out images are photos.`
+      ? ` ${mix}% of them redrawn as sketch, cartoon, painting, neon or pixel art (sketches on white, neon on black, whatever the shortcut said); the held-out images are photos.`
       : '';
   return {
     kind: 'end-to-end',

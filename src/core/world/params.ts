@@ -154,8 +154,8 @@ export function sliceParams(p: WorldParams, a: number, b: number): WorldParams {
   return out as unknown as WorldParams;
 }
 
-/** The non-photo styles the TypeScript renderer draws (world.py's STYLES without painting). */
-export const PORTED_NON_PHOTO = ['sketch', 'cartoon', 'neon', 'pixel'].map((s) => STYLES.indexOf(s as (typeof STYLES)[number]));
+/** world.py's non-photo styles: sample_pretrain draws each of them equally often. */
+export const NON_PHOTO = ['sketch', 'cartoon', 'painting', 'neon', 'pixel'].map((s) => STYLES.indexOf(s as (typeof STYLES)[number]));
 
 /** Rows where `mask` is set, as indices (numpy's boolean indexing order). */
 const where = (mask: ArrayLike<boolean>) => Int32Array.from(Array.from(mask, (m, i) => (m ? i : -1)).filter((i) => i >= 0));
@@ -188,14 +188,15 @@ export function fixStyleBackgrounds(rng: NumpyRandom, p: WorldParams): WorldPara
 }
 
 /**
- * A share `mix` (0–1) of the rows redrawn in a ported non-photo style, uniform over them, then
+ * A share `mix` (0–1) of the rows redrawn in a non-photo style, uniform over them as in
+ * sample_pretrain (the pipeline's only training set with all five), then
  * world.py's style backgrounds (as sample_pretrain sets styles): mix 0 draws nothing and changes
  * nothing. Sketch and neon rows get a white or black background whatever the shortcut said.
  */
 export function applyStyleMix(rng: NumpyRandom, p: WorldParams, mix: number): WorldParams {
   if (mix <= 0) return p;
   const styled = where(Array.from(rng.random(p.cls.length), (u) => u < mix));
-  const pick = rng.integers(0, PORTED_NON_PHOTO.length, styled.length);
-  styled.forEach((r, i) => (p.style[r] = PORTED_NON_PHOTO[pick[i]!]!));
+  const pick = rng.integers(0, NON_PHOTO.length, styled.length);
+  styled.forEach((r, i) => (p.style[r] = NON_PHOTO[pick[i]!]!));
   return fixStyleBackgrounds(rng, p);
 }

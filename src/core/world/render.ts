@@ -1,13 +1,14 @@
 // tools/world.py `render` / `_render_chunk`: 2× supersampled shapes on a gradient background with
 // clutter behind, drawn in a style (the photo style, the reference distribution's only one, here:
-// shading, specular highlight, drop shadow; the others in styles.ts, painting not ported),
+// shading, specular highlight, drop shadow; the others in styles.ts and painting.ts),
 // background-coloured occluders over, a 2×2 mean, then sensor noise.
-// numpy draws everything a chunk needs vectorised (clutter, occluders, then one standard_normal
-// for the whole chunk's noise); this draws the same values in the same order, then renders one
+// numpy draws everything a chunk needs vectorised (painting's wobble, clutter, painting's texture,
+// occluders, then one standard_normal for the whole chunk's noise); this draws the same values in the same order, then renders one
 // image at a time, so a chunk of 1,024 images never holds more than one supersampled image.
 import { COLOUR_RGB, STYLES, selectParams, type WorldParams } from './params';
 import { cartoon, neon, pixelArt, sketch } from './styles';
 import { NumpyRandom } from './random';
+import { TEXTURE_GRID, WOBBLE_GRID, lowFrequency, painting, wobble } from './painting';
 import { insideShape } from './shapes';
 
 export const IMAGE_SIZE = 32;
@@ -50,8 +51,34 @@ interface Occluder {
   rad: Float32Array;
 }
 
-/** The chunk's vectorised draws, in world.py's order: four clutter rounds (if any), occluder rounds. */
-function chunkDraws(p: WorldParams, rng: NumpyRandom): { clutter: Clutter[]; occluders: Occluder[] } {
+/** A painting chunk's `_lowfreq` normals: `grid`×`grid` float32 per image. */
+interface Grids {
+  grid: number;
+  values: Float32Array;
+}
+interface ChunkDraws {
+  wobble: Grids | null;
+  clutter: Clutter[];
+  texture: Grids | null;
+  occluders: Occluder[];
+}
+
+/** The chunk's vectorised draws, in world.py's order: painting's wobble, clutter, painting's texture, occluders. */
+function chunkDraws(p: WorldParams, rng: NumpyRandom, isPainting: boolean): ChunkDraws {
+  const n = p.cls.length;
+  const grids = (grid: number): Grids | null =>
+    isPainting ? { grid, values: Float32Array.from(rng.standardNormal(n * grid * grid)) } : null;
+  const wobbleGrids = grids(WOBBLE_GRID);
+  const clutter = clutterDraws(p, rng);
+  const texture = grids(TEXTURE_GRID);
+  return { wobble: wobbleGrids, clutter, texture, occluders: occluderDraws(p, rng) };
+}
+
+/** Image `i`'s grid of normals. */
+const gridOf = (g: Grids, i: number) => g.values.subarray(i * g.grid * g.grid, (i + 1) * g.grid * g.grid);
+
+/** Four clutter rounds if any row is cluttered (world.py draws them for the whole chunk). */
+function clutterDraws(p: WorldParams, rng: NumpyRandom): Clutter[] {
   const n = p.cls.length;
   const clutter: Clutter[] = [];
   if (p.clutter.some((c) => c !== 0)) {
@@ -62,6 +89,12 @@ function chunkDraws(p: WorldParams, rng: NumpyRandom): { clutter: Clutter[]; occ
       clutter.push({ ax: a.subarray(0, n), ay: a.subarray(n), rad, colour, bar: rng.random(n) });
     }
   }
+  return clutter;
+}
+
+/** One round of occluders per occluder the most occluded row has. */
+function occluderDraws(p: WorldParams, rng: NumpyRandom): Occluder[] {
+  const n = p.cls.length;
   const occluders: Occluder[] = [];
   const rounds = p.occl.reduce((m, o) => Math.max(m, o), 0);
   for (let r = 0; r < rounds; r++) {
@@ -70,11 +103,14 @@ function chunkDraws(p: WorldParams, rng: NumpyRandom): { clutter: Clutter[]; occ
     const rad = Float32Array.from(rng.uniform(0.25, 0.45, n), (d, i) => f(d) * p.size[i]!);
     occluders.push({ ox, oy, rad });
   }
-  return { clutter, occluders };
+  return occluders;
 }
 
-/** Object coordinates (u, v) and the class mask at every supersample of image `i`, sampled at `coords`. */
-function shapeMask(p: WorldParams, i: number, coords = COORDS): { u: Float32Array; v: Float32Array; mask: Uint8Array } {
+/**
+ * Object coordinates (u, v) and the class mask at every supersample of image `i`, sampled at `coords`;
+ * painting's `wob` [S, S] moves x by wob[y, x] and y by wob[x, y] (world.py adds it and its transpose).
+ */
+function shapeMask(p: WorldParams, i: number, coords = COORDS, wob?: Float32Array): { u: Float32Array; v: Float32Array; mask: Uint8Array } {
   const u = new Float32Array(S * S);
   const v = new Float32Array(S * S);
   const mask = new Uint8Array(S * S);
@@ -83,9 +119,10 @@ function shapeMask(p: WorldParams, i: number, coords = COORDS): { u: Float32Arra
   const sz = p.size[i]!;
   const k = p.cls[i]!;
   for (let y = 0; y < S; y++) {
-    const dy = f(coords[y]! - p.cy[i]!);
+    const dy0 = f(coords[y]! - p.cy[i]!);
     for (let x = 0; x < S; x++) {
-      const dx = f(coords[x]! - p.cx[i]!);
+      const dx = wob ? f(f(coords[x]! - p.cx[i]!) + wob[y * S + x]!) : f(coords[x]! - p.cx[i]!);
+      const dy = wob ? f(dy0 + wob[x * S + y]!) : dy0;
       const ui = f(f(f(c * dx) + f(s * dy)) / sz);
       const vi = -f(f(f(-s * dx) + f(c * dy)) / sz);
       const at = y * S + x;
@@ -178,7 +215,8 @@ function occlude(p: WorldParams, i: number, occluders: Occluder[], img: Float32A
 }
 
 /** Image `i` of a chunk of style `style`, supersampled [S, S, 3], before occluders and noise. */
-function styled(style: number, p: WorldParams, i: number, clutter: Clutter[]): Float32Array {
+function styled(style: number, p: WorldParams, i: number, draws: ChunkDraws): Float32Array {
+  const { clutter } = draws;
   const col = COLOUR_RGB[p.colour[i]!]!;
   const bgc = COLOUR_RGB[p.bg[i]!]!;
   switch (STYLES[style]) {
@@ -192,8 +230,12 @@ function styled(style: number, p: WorldParams, i: number, clutter: Clutter[]): F
       return neon(shapeMask(p, i).mask, col, background(p, i, clutter, gradientRamp(p, i)));
     case 'pixel':
       return pixelArt(shapeMask(p, i, BLOCK_COORDS).mask, col, bgc);
+    case 'painting': {
+      const mask = shapeMask(p, i, COORDS, wobble(gridOf(draws.wobble!, i))).mask;
+      return painting(mask, col, bgc, lowFrequency(gridOf(draws.texture!, i), TEXTURE_GRID), p.grad[i]!, COORDS);
+    }
     default:
-      throw new RangeError(`the ported renderer draws the photo, sketch, cartoon, neon and pixel styles, not ${STYLES[style]}`);
+      throw new RangeError(`the world has no style number ${style}`);
   }
 }
 
@@ -217,11 +259,10 @@ function finish(img: Float32Array, noiseStd: number, rng: NumpyRandom, out: Uint
 export function renderChunk(p: WorldParams, rng: NumpyRandom, out: Uint8Array, offset = 0): void {
   const style = p.style[0] ?? 0;
   if (p.style.some((s) => s !== style)) throw new RangeError('render chunks are single-style');
-  if (STYLES[style] === 'painting') throw new RangeError('the ported renderer does not draw the painting style');
-  const { clutter, occluders } = chunkDraws(p, rng);
+  const draws = chunkDraws(p, rng, STYLES[style] === 'painting');
   for (let i = 0; i < p.cls.length; i++) {
-    const img = styled(style, p, i, clutter);
-    occlude(p, i, occluders, img);
+    const img = styled(style, p, i, draws);
+    occlude(p, i, draws.occluders, img);
     finish(img, p.noise[i]!, rng, out, offset + i * PIXELS, STYLES[style] === 'pixel');
   }
 }
@@ -234,6 +275,9 @@ export function chunkRandom(p: WorldParams, a: number, b: number, style: number,
 
 /** world.py `render` for the rows [a, b) of `p` (one chunk), split by style as numpy does, into `out` ([b − a, 32, 32, 3]). */
 export function renderRows(p: WorldParams, a: number, b: number, out: Uint8Array): void {
+  const unknown = p.style.subarray(a, b).find((s) => !(s >= 0 && s < STYLES.length));
+  if (unknown !== undefined)
+    throw new RangeError(`the world has no style number ${unknown} (it has ${STYLES.length}: ${STYLES.join(', ')})`);
   for (let style = 0; style < STYLES.length; style++) {
     const rows = Int32Array.from({ length: b - a }, (_, i) => a + i).filter((r) => p.style[r] === style);
     if (rows.length === 0) continue;

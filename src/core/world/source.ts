@@ -17,7 +17,7 @@ export interface WorldTrainingSpec {
   seed: number;
   /** The world's class count (WISEFT_WORLD_CLASSES): the bundled 10 when absent, or round 4's 20. */
   classes?: 10 | 20;
-  /** Share (0–1) of the training rows redrawn in a ported non-photo style; absent or 0: photos only, today's rows. */
+  /** Share (0–1) of the training rows redrawn in a non-photo style (sketch, cartoon, painting, neon, pixel); absent or 0: photos only, the pipeline's rows. */
   styleMix?: number;
 }
 

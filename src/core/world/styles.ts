@@ -1,6 +1,6 @@
 // The world's non-photo styles (tools/world.py `_render_chunk`): cartoon, sketch, neon and pixel
 // art, each from the shape mask on the 64×64 supersampling grid, float32 as numpy computes them.
-// Painting is not ported: its textures are float32 `einsum` sums whose order numpy's kernels choose.
+// Painting, whose textures are float32 `einsum` sums, is in painting.ts.
 const f = Math.fround;
 /** The supersampling grid's side (IMAGE_SIZE × SUPER). */
 export const GRID = 64;

@@ -163,7 +163,10 @@ class LinearProbe implements LinearProbeController {
     const result = { memberId: r.member.id, memberName: r.member.name, trainCount: r.trainCount, validation: r.validation };
     // Only the member list changes: the member blended, its results and α stay as they are.
     this.store.setState((s) => ({
-      pair: s.pair && s.pair.bundleHash === r.pair.bundleHash ? { ...s.pair, members: r.pair.members } : s.pair,
+      pair:
+        s.pair && s.pair.bundleHash === r.pair.bundleHash
+          ? { ...s.pair, members: r.pair.members, trainedHere: r.pair.trainedHere }
+          : s.pair,
       probe: { ...s.probe, running: null, paused: false, stage: null, result, error: null },
     }));
     if (r.skipped.length > 0) say('info', `${r.skipped.length} file(s) of the folder were skipped: ${r.skipped[0]}`, this.store);

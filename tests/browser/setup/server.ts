@@ -8,6 +8,11 @@ let server: ViteDevServer | undefined;
 export async function setup(project: TestProject): Promise<void> {
   server = await createServer({
     configFile: 'vite.config.ts',
+    // Pre-bundled dependencies in this checkout's own folder, not node_modules/.vite: checkouts that
+    // share one node_modules (git worktrees with a linked node_modules) and differ in their Vite
+    // config each re-optimise that folder when their server starts, replacing the files a running
+    // page of another checkout is importing (it reloads or its Worker's import fails mid-test).
+    cacheDir: 'tests/.artifacts/vite-deps',
     server: { port: 0, host: '127.0.0.1', strictPort: false, watch: null },
     logLevel: (process.env.WISEFT_VITE_LOG as 'info' | undefined) ?? 'warn',
   });

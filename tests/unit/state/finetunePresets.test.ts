@@ -31,6 +31,7 @@ describe('fine-tune labs as links', () => {
 
   it('the bundled recipe: tools/build.py CHOSEN lr 2e-4 over tools/train.py FinetuneConfig (5 epochs, batch 128)', () => {
     expect(RECIPE).toEqual({ lr: 2e-4, epochs: 5, batchSize: 128 });
+    expect(RECIPE.lr).toBe(PIPELINE_FINETUNE.lr);
     expect(RECIPE.epochs).toBe(PIPELINE_FINETUNE.epochs);
     expect(RECIPE.batchSize).toBe(PIPELINE_FINETUNE.batchSize);
     expect(MAX_WORLD_IMAGES).toBe(CORE_MAX_WORLD_IMAGES);

@@ -36,7 +36,7 @@ function done(jobId: number, pair = fakePair()): TrainingResult {
     status: 'done',
     jobId,
     member: PROBE,
-    pair: { ...pair, members: [...pair.members, PROBE] },
+    pair: { ...pair, members: [...pair.members, PROBE], trainedHere: [...pair.trainedHere, PROBE.id] },
     trainCount: 2,
     validation: { initial: 0.5, accuracy: 1, n: 1 },
     skipped: [],
@@ -73,6 +73,8 @@ describe('the linear-probe controller', () => {
     await running;
     const s = store.getState();
     expect(s.pair!.members.map((m) => m.id)).toEqual(['ft', 'probe-1']);
+    // The downloads offer every member trained here (TrainedExport): the Worker's list comes along.
+    expect(s.pair!.trainedHere).toEqual(['probe-1']);
     expect(s.pair!.member).toBe(pair.member);
     expect(s.probe).toMatchObject({ running: null, stage: null, error: null });
     expect(s.probe.result).toEqual({

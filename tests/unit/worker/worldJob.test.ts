@@ -59,7 +59,7 @@ describe('a world fine-tune job', () => {
     expect(asked).toEqual([{ kind: 'world', shortcut: 0.98, n: 1000, seed: 0, styleMix: 0.3, classes: 10 }]);
     if (r === 'cancelled') throw new Error('not cancelled');
     expect(r.member.spec.name).toBe('Fine-tuned end to end here on 1000 generated images (98% shortcut, 30% styled), 1 epoch, seed 0');
-    expect(r.member.spec.description).toContain('30% of them redrawn as sketch, cartoon, neon or pixel art');
+    expect(r.member.spec.description).toContain('30% of them redrawn as sketch, cartoon, painting, neon or pixel art');
   });
 
   it('refuses a pair with other classes and a shortcut above 100%, before training', async () => {

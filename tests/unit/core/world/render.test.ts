@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { decode } from 'fast-png';
 import { NumpyRandom } from '../../../../src/core/world/random';
-import { sampleReference, type WorldParams } from '../../../../src/core/world/params';
+import { sampleReference, STYLES, type WorldParams } from '../../../../src/core/world/params';
 import { render } from '../../../../src/core/world/render';
 import { WorldImages } from '../../../../src/core/world/source';
 
@@ -74,47 +74,69 @@ describe.each(['reference_s0_0.98', 'reference_c20_s0_0.98'])('world renderer (p
   });
 });
 
+/** A fixture's parameter rows, as the Python pipeline stored them. */
+function fixtureParams(ref: ReturnType<typeof load>): WorldParams {
+  const rows = ref.fixture.params;
+  const ints = (k: keyof WorldParams) => Int32Array.from(rows[k]);
+  const floats = (k: keyof WorldParams) => Float32Array.from(rows[k]);
+  return {
+    cls: ints('cls'),
+    bg: ints('bg'),
+    colour: ints('colour'),
+    size: floats('size'),
+    cx: floats('cx'),
+    cy: floats('cy'),
+    rot: floats('rot'),
+    style: ints('style'),
+    grad: floats('grad'),
+    clutter: ints('clutter'),
+    occl: ints('occl'),
+    noise: floats('noise'),
+    seed: ints('seed'),
+  };
+}
+
+/** The fixture's images that differ from the port's rendering `images` in any byte. */
+function differingImages(ref: ReturnType<typeof load>, images: Uint8Array): number[] {
+  const differing: number[] = [];
+  for (let i = 0; i < ref.fixture.n; i++) {
+    const py = pythonImage(ref, i);
+    const ts = images.subarray(i * py.length, (i + 1) * py.length);
+    if (py.some((b, k) => b !== ts[k])) differing.push(i);
+  }
+  return differing;
+}
+
 describe('world renderer, every style but painting (fixture styles_s0: pretraining rows with clutter and wide poses)', () => {
   it('renders the rows the Python renderer rendered, every pixel equal, style chunks split as world.render splits them', () => {
     const ref = load('styles_s0');
-    const rows = ref.fixture.params;
-    const ints = (k: keyof WorldParams) => Int32Array.from(rows[k]);
-    const floats = (k: keyof WorldParams) => Float32Array.from(rows[k]);
-    const params: WorldParams = {
-      cls: ints('cls'),
-      bg: ints('bg'),
-      colour: ints('colour'),
-      size: floats('size'),
-      cx: floats('cx'),
-      cy: floats('cy'),
-      rot: floats('rot'),
-      style: ints('style'),
-      grad: floats('grad'),
-      clutter: ints('clutter'),
-      occl: ints('occl'),
-      noise: floats('noise'),
-      seed: ints('seed'),
-    };
+    const params = fixtureParams(ref);
     // Photo, sketch, cartoon, neon and pixel rows, some cluttered, some occluded.
     expect(new Set(params.style)).toEqual(new Set([0, 1, 2, 4, 5]));
     expect(params.clutter.some((c) => c === 1) && params.occl.some((o) => o === 2)).toBe(true);
     const images = render(params);
-    const differing: number[] = [];
-    for (let i = 0; i < ref.fixture.n; i++) {
-      const py = pythonImage(ref, i);
-      const ts = images.subarray(i * py.length, (i + 1) * py.length);
-      if (py.some((b, k) => b !== ts[k])) differing.push(i);
-    }
-    expect(differing).toEqual([]);
+    expect(differingImages(ref, images)).toEqual([]);
     // A generated training job (a style mix) renders its mixed-style chunk through the same split.
     const job = new WorldImages(params).batch(Int32Array.from({ length: ref.fixture.n }, (_, i) => i)).data.pixels;
     expect(Buffer.from(job).equals(Buffer.from(images))).toBe(true);
   });
 
-  it('refuses the painting style in words', () => {
+  it('refuses a style number the world does not have, in words', () => {
     const one = sampleReference(new NumpyRandom([0, 2]), 1, { shortcut: 0, hard: 0 });
-    one.style[0] = 3;
-    expect(() => render(one)).toThrow(/painting/);
+    one.style[0] = STYLES.length;
+    expect(() => render(one)).toThrow(/no style number 6/);
+  });
+});
+
+describe('world renderer, the painting style (fixture painting_s0: pretraining rows of that style only)', () => {
+  const ref = load('painting_s0');
+  const params = fixtureParams(ref);
+
+  it('renders every pixel the Python renderer rendered: wobbled edges, textures (float32 einsum sums), streaks', () => {
+    expect(new Set(params.style)).toEqual(new Set([STYLES.indexOf('painting')]));
+    // Cluttered and occluded rows: their draws sit between the wobble's and the texture's in the stream.
+    expect(params.clutter.some((c) => c === 1) && params.occl.some((o) => o === 2)).toBe(true);
+    expect(differingImages(ref, render(params))).toEqual([]);
   });
 });
 

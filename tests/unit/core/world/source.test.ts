@@ -2,7 +2,7 @@
 // whichever chunk they fall in and in whatever order the epoch visits them.
 import { describe, it, expect } from 'vitest';
 import { NumpyRandom } from '../../../../src/core/world/random';
-import { applyStyleMix, COLOURS, PORTED_NON_PHOTO, sampleReference, STYLES } from '../../../../src/core/world/params';
+import { applyStyleMix, COLOURS, NON_PHOTO, sampleReference, STYLES } from '../../../../src/core/world/params';
 import { render } from '../../../../src/core/world/render';
 import { checkWorldSpec, WorldImages, worldHeldOutCount, worldTrainingData } from '../../../../src/core/world/source';
 import { seededRandom } from '../../../../src/core/train/data';
@@ -58,14 +58,14 @@ describe('style mix of the generated training images', () => {
     }
   });
 
-  it("50% draws about half the rows in the ported non-photo styles, with world.py's style backgrounds", () => {
+  it("50% draws about half the rows in the five non-photo styles, painting included, with world.py's style backgrounds", () => {
     const rng = new NumpyRandom([0, 2]);
     const p = applyStyleMix(rng, sampleReference(rng, 2000, { shortcut: 0.8, hard: 0.5 }), 0.5);
     const styled = Array.from(p.style).filter((s) => s !== 0);
     // Binomial(2000, 0.5): 4.5 standard deviations either side.
     expect(styled.length).toBeGreaterThan(900);
     expect(styled.length).toBeLessThan(1100);
-    expect(new Set(styled)).toEqual(new Set(PORTED_NON_PHOTO));
+    expect(new Set(styled)).toEqual(new Set(NON_PHOTO));
     p.style.forEach((s, i) => {
       if (STYLES[s] === 'sketch') expect(p.bg[i]).toBe(COLOURS.indexOf('white'));
       if (STYLES[s] === 'neon') expect(['black', 'brown', 'gray']).not.toContain(COLOURS[p.colour[i]!]);

@@ -115,6 +115,8 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   if (!active || !payload?.length) return null;
   const d = payload[0]!.payload;
   if (d.series === ESTIMATE_SERIES && d.from) return <EstimateTooltip d={d} from={d.from} />;
+  // A cut mark's place is the frame's, not a measurement: no number for it.
+  if (d.series === CUT_SERIES) return <div className="tooltip">{CUT_NOTE}</div>;
   if (!d.point) {
     return (
       <div className="tooltip">
@@ -415,6 +417,10 @@ function withCuts(data: ChartData, axes: HeldAxes): ChartData & { cuts: Cut[] } 
   return { ...data, curve, current: data.current && hold(data.current, true), cuts };
 }
 
+const CUT_SERIES = 'beyond the axes';
+const CUT_NOTE =
+  'A first estimate on a few images: its point or interval goes on beyond the axes (its numbers are on its point and in the table).';
+
 /** Each side's outward direction in pixels (y grows downward). */
 const OUTWARD: Record<Cut['side'], [number, number]> = { left: [-1, 0], right: [1, 0], below: [0, 1], above: [0, -1] };
 
@@ -434,14 +440,23 @@ function CutMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Cut 
       data-testid="cut-mark"
       data-side={payload.side}
     >
-      <title>a first estimate on a few images: its interval goes on beyond the axes (its numbers are in the table)</title>
+      <title>{CUT_NOTE}</title>
     </path>
   );
 }
 
 function cutMarks(cuts: Cut[]): ReactNode {
   return (
-    cuts.length > 0 && <Scatter key="cuts" name="beyond the axes" data={cuts} legendType="none" shape={CutMark} isAnimationActive={false} />
+    cuts.length > 0 && (
+      <Scatter
+        key="cuts"
+        name={CUT_SERIES}
+        data={cuts.map((c) => ({ ...c, series: CUT_SERIES }))}
+        legendType="none"
+        shape={CutMark}
+        isAnimationActive={false}
+      />
+    )
   );
 }
 

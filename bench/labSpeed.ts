@@ -39,7 +39,14 @@ export interface LabSpeedReport {
   };
   /** One group's α moved → its new point's first estimate on screen, each change; the app idle before each. */
   groupChange: { group: string; ms: number[]; stat: Stat };
-  plainChange: { ms: number[]; stat: Stat };
+  /** Plain α moved → first estimate on screen (with its fewest images per set), and → FIRST_IMAGES of every set. */
+  plainChange: { ms: number[]; stat: Stat; firstImages?: number[]; fullMs?: number[]; fullStat?: Stat };
+}
+
+interface PlainSample {
+  ms: number;
+  firstImages: number;
+  fullMs: number;
 }
 
 /** Milliseconds from `t0` until `check()` holds on an animation frame; in the page, installed before the app loads. */
@@ -78,15 +85,28 @@ async function idle(page: Page, timeout: number): Promise<void> {
   );
 }
 
-/** A plain α change → the chart's current point at that α drawn from computed images (not the estimate). */
-async function plainChange(page: Page, alpha: number): Promise<number> {
-  return page.evaluate(async (a) => {
-    const until = (globalThis as unknown as { __labUntil: Until }).__labUntil;
-    const t0 = performance.now();
-    globalThis.wiseft!.actions.setAlpha(a);
-    const sel = `[data-testid="current-point"][data-alpha="${a.toFixed(2)}"][data-estimate="false"]`;
-    return until(() => document.querySelector(sel) !== null, 120_000, t0);
-  }, alpha);
+/**
+ * A plain α change → the chart's current point at that α drawn from computed images (not the
+ * estimate), with the fewest images per set behind it then; and → every set on FIRST_IMAGES images
+ * (or all it has) in the store the chart draws from.
+ */
+async function plainChange(page: Page, alpha: number): Promise<PlainSample> {
+  return page.evaluate(
+    async ([a, first]) => {
+      const until = (globalThis as unknown as { __labUntil: Until }).__labUntil;
+      const w = globalThis.wiseft!;
+      const sets = () => w.store.getState().pair!.sets;
+      const n = (id: string) => w.store.getState().points[String(a)]?.[id]?.n ?? 0;
+      const t0 = performance.now();
+      w.actions.setAlpha(a);
+      const sel = `[data-testid="current-point"][data-alpha="${a.toFixed(2)}"][data-estimate="false"]`;
+      const ms = await until(() => document.querySelector(sel) !== null, 120_000, t0);
+      const firstImages = Math.min(...sets().map((x) => n(x.id)));
+      const fullMs = await until(() => sets().every((x) => n(x.id) >= Math.min(first, x.count)), 120_000, t0);
+      return { ms, firstImages, fullMs };
+    },
+    [alpha, FIRST_IMAGES] as const,
+  );
 }
 
 /**
@@ -181,7 +201,11 @@ async function steps(page: Page, t0: number): Promise<Omit<LabSpeedReport, 'date
   const pairLoadedMs = performance.now() - t0;
   await page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, null, { timeout: 900_000, polling: 100 });
   const liveFrontierMs = performance.now() - t0;
-  const plain = await times(page, PLAIN_ALPHAS, (a) => plainChange(page, a));
+  const plain: PlainSample[] = [];
+  for (const a of PLAIN_ALPHAS) {
+    await idle(page, 600_000);
+    plain.push(await plainChange(page, a));
+  }
   await page.evaluate(() => globalThis.wiseft!.actions.setAlpha(0.5));
   await idle(page, 600_000);
   const stripMs = await strip(page);
@@ -201,7 +225,13 @@ async function steps(page: Page, t0: number): Promise<Omit<LabSpeedReport, 'date
     strip: { groups: groups.length, imagesPerSet: FIRST_IMAGES },
     triangle: tri,
     groupChange: { group: groups[g]!, ms: group, stat: stat(group) },
-    plainChange: { ms: plain, stat: stat(plain) },
+    plainChange: {
+      ms: plain.map((p) => p.ms),
+      stat: stat(plain.map((p) => p.ms)),
+      firstImages: plain.map((p) => p.firstImages),
+      fullMs: plain.map((p) => p.fullMs),
+      fullStat: stat(plain.map((p) => p.fullMs)),
+    },
   };
 }
 

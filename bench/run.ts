@@ -613,6 +613,11 @@ async function onlyLabSpeed(): Promise<void> {
     log(
       `${name} change → new point on screen: median ${s(c.stat.median)} (${c.ms.map(s).join(', ')}) (target ≤ 300 ms: ${met(c.stat.median <= 300)})`,
     );
+  const pc = r.plainChange;
+  if (pc.fullStat && pc.firstImages)
+    log(
+      `plain α change → 100 images of every set: median ${s(pc.fullStat.median)}; first estimate on ${pc.firstImages.join(', ')} images per set`,
+    );
   log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
   writeDocs(report, report.mode === 'full');
 }

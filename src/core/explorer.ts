@@ -395,11 +395,17 @@ export class Explorer {
     let done = 0;
     const isStale = () => generation !== this.evalGeneration || this.pair !== p;
     const { now, later } = this.evaluationRuns(p);
+    const report = (alpha: number, point: Record<string, SetAccuracy>) =>
+      onUpdate({ resultsKey, alpha, point, progress: { done, total: plan.length, chunkSize: CHUNK } });
+    // The current α's first estimate on a few images of every set, before its first chunks.
+    if (current !== null) await evaluator.preview(current, plan, isStale, (point) => report(current, point), now);
+    if (isStale()) return 'superseded';
     const outcome = await evaluator.run(
       plan,
       isStale,
       (item, point) => {
-        onUpdate({ resultsKey, alpha: item.alpha, point, progress: { done: ++done, total: plan.length, chunkSize: CHUNK } });
+        done++;
+        report(item.alpha, point);
       },
       now,
       later,

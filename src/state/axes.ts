@@ -2,6 +2,7 @@
 // every update makes the points look as if they moved when only the axes did; so the domain is
 // chosen from what is known at a clear moment (a new pair, member, shift or curve selection; or the
 // first complete coarse pass when nothing was known before it) and kept until the next one.
+import { FIRST_PASS_IMAGES } from './frontier';
 
 /** Percentage points on one axis, with round ticks (multiples of `step`: 5, 10 or 20). */
 export interface Domain {
@@ -117,7 +118,7 @@ export function recordedBox(
   points: readonly { reference: number; shift: number; perSet: Record<string, number> }[],
   sets: { reference: { id: string; count: number }; shifts: readonly { id: string; count: number }[] },
   shift: string,
-  firstN = 100,
+  firstN = FIRST_PASS_IMAGES,
 ): Box | null {
   const hw = (vars: number[], k: number) => (100 * 2 * Z95 * Math.sqrt(vars.reduce((a, b) => a + b, 0))) / k;
   const varOf = (p: number, count: number) => Math.max(p * (1 - p), 0.01) / Math.min(firstN, Math.max(1, count));
@@ -137,4 +138,53 @@ export function recordedBox(
       return { x, y, xErr: [xh, xh] as [number, number], yErr: [yh, yh] as [number, number] };
     }),
   );
+}
+
+/** A side of the plot beyond which a clamped mark goes on. */
+export type Side = 'left' | 'right' | 'below' | 'above';
+
+/** Where a mark was cut at the frame: a point on the frame, and the side it goes on beyond. */
+export interface Cut {
+  x: number;
+  y: number;
+  side: Side;
+}
+
+interface Drawn {
+  x: number;
+  y: number;
+  xErr?: [number, number];
+  yErr?: [number, number];
+}
+
+/** One axis: the value kept within [lo, hi], its bar cut at the frame, and which ends were cut. */
+function clampAxis(
+  v: number,
+  err: [number, number] | undefined,
+  d: Domain,
+): { v: number; err?: [number, number]; lo: boolean; hi: boolean } {
+  const low = v - (err?.[0] ?? 0);
+  const high = v + (err?.[1] ?? 0);
+  const c = Math.min(d.hi, Math.max(d.lo, v));
+  const cutErr: [number, number] = [Math.max(0, c - Math.max(d.lo, low)), Math.max(0, Math.min(d.hi, high) - c)];
+  return { v: c, err: err && cutErr, lo: low < d.lo, hi: high > d.hi };
+}
+
+/**
+ * A mark held inside the axes, with a Cut where its point or bar was cut at the frame. For a first
+ * estimate: its bars (about 2.5× the first pass's, which the axes are sized for) and its scattered
+ * point must not widen the axes, or the chart moves twice within a second (when it arrives and when
+ * its first pass replaces it). The numbers themselves, with n and interval, stay in the tooltip and
+ * the table; the cut marks say the mark goes on beyond the frame.
+ */
+export function clampToAxes<T extends Drawn>(d: T, axes: { x: Domain; y: Domain }): { datum: T; cuts: Cut[] } {
+  const x = clampAxis(d.x, d.xErr, axes.x);
+  const y = clampAxis(d.y, d.yErr, axes.y);
+  const cuts: Cut[] = [];
+  if (x.lo) cuts.push({ x: axes.x.lo, y: y.v, side: 'left' });
+  if (x.hi) cuts.push({ x: axes.x.hi, y: y.v, side: 'right' });
+  if (y.lo) cuts.push({ x: x.v, y: axes.y.lo, side: 'below' });
+  if (y.hi) cuts.push({ x: x.v, y: axes.y.hi, side: 'above' });
+  if (cuts.length === 0) return { datum: d, cuts };
+  return { datum: { ...d, x: x.v, y: y.v, ...(x.err && { xErr: x.err }), ...(y.err && { yErr: y.err }) }, cuts };
 }

@@ -50,6 +50,18 @@ export interface FrontierPoint {
   perSet: Record<string, Estimate | null>;
 }
 
+/** Images per set of the Worker's first pass at an α (its first chunk): the first points' interval, which the axes allow for. */
+export const FIRST_PASS_IMAGES = 100;
+
+/**
+ * A first estimate: a point with fewer images on some set than the first pass will give it (the
+ * Worker's preview of a new current α, PREVIEW_IMAGES per set). Its bars are about 2.5× the first
+ * pass's, and within a second its first pass replaces it.
+ */
+export function isPreview(p: FrontierPoint): boolean {
+  return Object.values(p.perSet).some((e) => e !== null && e.n < Math.min(FIRST_PASS_IMAGES, e.total));
+}
+
 export function shiftSets(pair: PairSummary): PairSummary['sets'] {
   return pair.sets.filter((s) => s.role === 'shift');
 }

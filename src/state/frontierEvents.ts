@@ -1,6 +1,6 @@
 // An evaluation's chunk events arrive once per chunk, faster than a chart can redraw on a small
-// model: they are queued and applied together at most every FLUSH_MS, so the page stays smooth
-// while the engine evaluates.
+// model: they are applied at most once every FLUSH_MS (the first at once, the rest queued and
+// applied together), so the page stays smooth while the engine evaluates.
 import type { EvaluationEvent, FrontierPoints, SetAccuracy } from '../worker/protocol';
 import type { Store } from './store';
 
@@ -35,7 +35,11 @@ export function mergeFuller(points: FrontierPoints, newer: FrontierPoints): Fron
   return out;
 }
 
-/** `onApplied` runs after each batch is applied (the evaluation measures its rate there). */
+/**
+ * `onApplied` runs after each batch is applied (the evaluation measures its rate there). An event
+ * after a quiet FLUSH_MS is applied at once (a new α's first estimate should not wait for a
+ * timer); the ones that follow within FLUSH_MS wait and go together, so redraws stay ≤ 1 per FLUSH_MS.
+ */
 export function createFrontierBuffer(store: Store, onApplied: () => void = () => {}): FrontierBuffer {
   let pending: ChunkEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -43,8 +47,7 @@ export function createFrontierBuffer(store: Store, onApplied: () => void = () =>
     if (timer) clearTimeout(timer);
     timer = null;
   };
-  const flush = () => {
-    stop();
+  const apply = () => {
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
@@ -56,12 +59,26 @@ export function createFrontierBuffer(store: Store, onApplied: () => void = () =>
     });
     onApplied();
   };
+  // After an apply, FLUSH_MS of quiet; what came in meanwhile is applied when it ends (and starts another).
+  const coolDown = () => {
+    timer = setTimeout(() => {
+      timer = null;
+      if (pending.length === 0) return;
+      apply();
+      coolDown();
+    }, FLUSH_MS);
+  };
   return {
     push(e) {
       pending.push(e);
-      timer ??= setTimeout(flush, FLUSH_MS);
+      if (timer) return;
+      apply();
+      coolDown();
     },
-    flush,
+    flush() {
+      stop();
+      apply();
+    },
     dispose() {
       stop();
       pending = [];

@@ -13,7 +13,16 @@ import {
   LabelList,
 } from 'recharts';
 import { useStore } from '../state/store';
-import { frontierPoints, pct, type FrontierPoint, referenceSet, shiftSets, interpolateAt, labelledAlphas } from '../state/frontier';
+import {
+  frontierPoints,
+  pct,
+  type FrontierPoint,
+  referenceSet,
+  shiftSets,
+  interpolateAt,
+  labelledAlphas,
+  isPreview,
+} from '../state/frontier';
 import {
   isGridAlpha,
   isExtrapolated,
@@ -27,7 +36,7 @@ import { currentSettingKey } from '../state/layerAlpha';
 import { soupMarks, type SoupMark } from '../state/soups';
 import { own } from '../core/eval/ids';
 import { thinCurve, isolate } from '../state/thin';
-import { boxOf, holdAxes, union, recordedBox, type HeldAxes, type Box } from '../state/axes';
+import { boxOf, holdAxes, union, recordedBox, clampToAxes, type HeldAxes, type Box, type Cut } from '../state/axes';
 import type { ImportedCurve } from '../state/imported';
 import { UserText } from './UserText';
 import { fineTunedLabel, recordedCurve } from '../state/members';
@@ -106,6 +115,8 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   if (!active || !payload?.length) return null;
   const d = payload[0]!.payload;
   if (d.series === ESTIMATE_SERIES && d.from) return <EstimateTooltip d={d} from={d.from} />;
+  // A cut mark's place is the frame's, not a measurement: no number for it.
+  if (d.series === CUT_SERIES) return <div className="tooltip">{CUT_NOTE}</div>;
   if (!d.point) {
     return (
       <div className="tooltip">
@@ -370,10 +381,14 @@ function useChartInputs(): ChartInputs | null {
 function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxes | null {
   const [held, setHeld] = useState<HeldAxes | null>(null);
   if (!input || !data) return null;
-  const coarse = data.count === 11 ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
+  // A first estimate is drawn cut at the frame (withCuts), so it chooses and widens nothing: the
+  // coarse pass is complete when its first pass has replaced it.
+  const firstPass = !data.curve.some(preview);
+  const coarse = data.count === 11 && firstPass ? union(boxOf(data.curve), data.ens.length ? boxOf(data.ens) : null) : null;
   const cur = data.current ?? data.estimate;
   const extra = [...data.below, ...data.above, ...(data.perLayer ? [data.perLayer] : []), ...data.soups];
-  const drawn = boxOf([...data.curve, ...data.ens, ...data.importedData.flat(), ...extra, ...(cur ? [cur] : [])]);
+  const all = [...data.curve, ...data.ens, ...data.importedData.flat(), ...extra, ...(cur ? [cur] : [])];
+  const drawn = boxOf(all.filter((d) => !preview(d)));
   const key = [
     input.pair.resultsKey,
     input.shift,
@@ -384,6 +399,65 @@ function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxe
   const axes = holdAxes(held, { key, known: data.known, coarse, drawn });
   if (axes !== held) setHeld(axes);
   return axes;
+}
+
+const preview = (d: Datum) => d.point !== undefined && isPreview(d.point);
+
+/** The live curve and current point with each first estimate held inside the axes, and where they were cut. */
+function withCuts(data: ChartData, axes: HeldAxes): ChartData & { cuts: Cut[] } {
+  const cuts: Cut[] = [];
+  const hold = (d: Datum, mark: boolean): Datum => {
+    if (!preview(d)) return d;
+    const c = clampToAxes(d, axes);
+    if (mark) cuts.push(...c.cuts);
+    return c.datum;
+  };
+  // The current α is also a grid α's point on the curve: one set of cut marks is enough.
+  const curve = data.curve.map((d) => hold(d, !data.current || !sameAlpha(d.alpha, data.current.alpha)));
+  return { ...data, curve, current: data.current && hold(data.current, true), cuts };
+}
+
+const CUT_SERIES = 'beyond the axes';
+const CUT_NOTE =
+  'A first estimate on a few images: its point or interval goes on beyond the axes (its numbers are on its point and in the table).';
+
+/** Each side's outward direction in pixels (y grows downward). */
+const OUTWARD: Record<Cut['side'], [number, number]> = { left: [-1, 0], right: [1, 0], below: [0, 1], above: [0, -1] };
+
+/** A small arrowhead inside the frame, pointing out: the first estimate's point or bar goes on beyond the axes. */
+function CutMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Cut }) {
+  if (cx === undefined || cy === undefined || !payload) return <g />;
+  const [dx, dy] = OUTWARD[payload.side];
+  // Tip on the frame, base 11 px inside it (the plot clips what is drawn beyond the axes); a white
+  // edge keeps it apart from a point cut onto the frame under it.
+  const base = (k: number) => `${cx - 11 * dx + k * 6 * dy},${cy - 11 * dy + k * 6 * dx}`;
+  return (
+    <path
+      d={`M${base(-1)}L${cx},${cy}L${base(1)}Z`}
+      fill={COLORS.current}
+      stroke="white"
+      strokeWidth={1.5}
+      data-testid="cut-mark"
+      data-side={payload.side}
+    >
+      <title>{CUT_NOTE}</title>
+    </path>
+  );
+}
+
+function cutMarks(cuts: Cut[]): ReactNode {
+  return (
+    cuts.length > 0 && (
+      <Scatter
+        key="cuts"
+        name={CUT_SERIES}
+        data={cuts.map((c) => ({ ...c, series: CUT_SERIES }))}
+        legendType="none"
+        shape={CutMark}
+        isAnimationActive={false}
+      />
+    )
+  );
 }
 
 /**
@@ -708,7 +782,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   if (!input || !data || !axes) return <ChartEmpty height={height} />;
   const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
   const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
-  const shown = lab ? applyLab(data, lab, input.pair) : data;
+  const shown = withCuts(lab ? applyLab(data, lab, input.pair) : data, axes);
   const alphaLabels = alphaLabelData(shown, xDomain, span);
   return (
     <figure
@@ -727,6 +801,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
           {endpointSeries(shown, xDomain)}
           {disputedMarks(shown)}
           {currentSeries(shown, input.alpha)}
+          {cutMarks(shown.cuts)}
           {alphaLabels.length > 0 && (
             <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />
           )}

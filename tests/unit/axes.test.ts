@@ -1,8 +1,9 @@
 // The frontier's axes (round, held still during evaluation) and the estimate drawn for an α not
 // computed yet.
 import { describe, it, expect } from 'vitest';
-import { roundDomain, holdAxes, boxOf, recordedBox, FULL } from '../../src/state/axes';
-import { interpolateAt, labelledAlphas } from '../../src/state/frontier';
+import { roundDomain, holdAxes, boxOf, recordedBox, clampToAxes, FULL } from '../../src/state/axes';
+import { interpolateAt, labelledAlphas, isPreview, frontierPoints, FIRST_PASS_IMAGES } from '../../src/state/frontier';
+import type { PairSummary } from '../../src/worker/protocol';
 
 describe('round axes', () => {
   it('ticks at multiples of 5 (span ≤ 30 pp), 10 (≤ 60) or 20, with room beyond the extent, within 0–100', () => {
@@ -86,6 +87,49 @@ describe('round axes', () => {
       ]),
     ).toEqual({ x: [48, 60], y: [30, 44] });
     expect(boxOf([])).toBeNull();
+  });
+});
+
+describe("a first estimate (the Worker's preview: 16 images per set) on held axes", () => {
+  const axes = { x: roundDomain(40, 60), y: roundDomain(20, 30) };
+  const pair = {
+    sets: [
+      { id: 'ref', role: 'reference', count: 1000 },
+      { id: 'a', role: 'shift', count: 1000 },
+      { id: 'tiny', role: 'shift', count: 10 },
+    ],
+  } as unknown as PairSummary;
+  const acc = (correct: number, n: number, total: number) => ({ correct, n, total });
+
+  it('is a point with fewer images on some set than the first pass gives it (a set smaller than the pass: all it has)', () => {
+    const at = (nRef: number, nA: number) =>
+      frontierPoints(pair, { '0.5': { ref: acc(nRef / 2, nRef, 1000), a: acc(nA / 4, nA, 1000), tiny: acc(5, 10, 10) } }, 'mean')[0]!;
+    expect(isPreview(at(16, 16))).toBe(true);
+    expect(isPreview(at(FIRST_PASS_IMAGES, 16))).toBe(true);
+    expect(isPreview(at(FIRST_PASS_IMAGES, FIRST_PASS_IMAGES))).toBe(false);
+    expect(isPreview(at(1000, 300))).toBe(false);
+  });
+
+  it('widens nothing: its point and bars are cut at the frame, and each cut is marked on the side it goes on beyond', () => {
+    // 50% on 16 images: a 95% half-width of about 24 pp, wider than these axes on both sides in x.
+    const d = { x: 50, y: 29, xErr: [24, 24] as [number, number], yErr: [3, 4] as [number, number], alpha: 0.5 };
+    const { datum, cuts } = clampToAxes(d, axes);
+    expect(axes).toMatchObject({ x: { lo: 35, hi: 65 }, y: { lo: 15, hi: 35 } });
+    expect(datum).toMatchObject({ x: 50, y: 29, xErr: [15, 15], yErr: [3, 4], alpha: 0.5 });
+    expect(cuts).toEqual([
+      { x: 35, y: 29, side: 'left' },
+      { x: 65, y: 29, side: 'right' },
+    ]);
+    // A point beyond the frame is drawn on it, marked; its bar keeps the part inside.
+    const far = clampToAxes({ x: 52, y: 40, yErr: [8, 8] as [number, number] }, axes);
+    expect(far.datum).toMatchObject({ x: 52, y: 35, yErr: [3, 0] });
+    expect(far.cuts).toEqual([{ x: 52, y: 35, side: 'above' }]);
+  });
+
+  it('a mark inside the axes is returned as it is, with no cut', () => {
+    const d = { x: 50, y: 25, xErr: [5, 5] as [number, number], yErr: [2, 2] as [number, number] };
+    expect(clampToAxes(d, axes)).toEqual({ datum: d, cuts: [] });
+    expect(boxOf([clampToAxes({ x: 50, y: 25, xErr: [30, 30] as [number, number] }, axes).datum])).toEqual({ x: [35, 65], y: [25, 25] });
   });
 });
 

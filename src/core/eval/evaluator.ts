@@ -3,6 +3,7 @@ import { EndpointLogits } from './endpoints';
 import { CHUNK, ResultStore, markCorrect, planWork, type SetAccuracy, type WorkItem } from './frontier';
 import { normalizeBatch, type EvalSetData } from './sprites';
 import { yieldToEventLoop } from '../util/yield';
+import { emptyCorrectness, markImages } from './stats';
 import { addSums, calibrationSums, ece, meanNll, type CalibrationSums } from './calibration';
 import { record } from './ids';
 import { CalibrationStore } from './calibrationStore';
@@ -27,6 +28,21 @@ export function batchSize(size: number): number {
   return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
 }
 
+/**
+ * Images per set of a new current α's first estimate: run before the plan's first chunks, so the
+ * point has both coordinates (the reference and every shift set) after a few dozen images, not a
+ * whole chunk of each set. Their logits are kept and become the start of each set's first chunk.
+ */
+export const PREVIEW_IMAGES = 16;
+
+/** One set's preview at α: its first images' logits, and the accuracy they give. */
+interface Preview {
+  start: number;
+  n: number;
+  logits: Float32Array;
+  accuracy: SetAccuracy;
+}
+
 /** One chunk's outcome: which images were right, and its calibration sums (null when they are not kept). */
 interface ChunkOutcome {
   hits: Uint8Array;
@@ -45,6 +61,8 @@ export class FrontierEvaluator {
   readonly calibration: CalibrationStore | null;
   private readonly reporter: CalibrationReporter | null;
   private readonly setsById: Map<string, EvalSetData>;
+  /** Previews not yet folded into their chunk, by `${α}|${set}`; a chunk that runs takes its own. */
+  private readonly previews = new Map<string, Preview>();
 
   constructor(
     private readonly runLogits: RunLogits,
@@ -81,6 +99,67 @@ export class FrontierEvaluator {
       this.sets.map((s) => ({ id: s.spec.id, count: s.count })),
       (item) => this.results.has(item),
     );
+  }
+
+  /**
+   * A first estimate at `alpha`: the first PREVIEW_IMAGES images of each set whose first chunk is
+   * in `plan`, spread over `lanes`, then one `onPoint` with every set (each with its own n). Nothing
+   * is recorded: the logits wait for their chunk (runChunk), so no image is run twice.
+   */
+  async preview(
+    alpha: number,
+    plan: readonly WorkItem[],
+    isStale: () => boolean,
+    onPoint: (point: Record<string, SetAccuracy>) => void,
+    lanes: readonly RunLogits[] = [this.runLogits],
+  ): Promise<void> {
+    const firsts = plan.filter((i) => i.alpha === alpha && i.chunk === 0 && !this.previews.has(this.previewKey(i)));
+    // First chunks this small are a first estimate already; and a preview must never make an α
+    // complete on the page while the engine has recorded nothing there.
+    if (!firsts.some((i) => i.end - i.start > PREVIEW_IMAGES)) return;
+    const share = (lane: number) => firsts.filter((_, i) => i % lanes.length === lane);
+    await Promise.all(
+      lanes.map(async (run, lane) => {
+        for (const item of share(lane)) {
+          if (isStale()) return;
+          await this.runPreview(item, run, isStale);
+        }
+      }),
+    );
+    if (!isStale()) onPoint(this.pointAt(alpha));
+  }
+
+  private previewKey(item: WorkItem): string {
+    return `${item.alpha}|${item.setId}`;
+  }
+
+  private async runPreview(item: WorkItem, runLogits: RunLogits, isStale: () => boolean): Promise<void> {
+    const set = this.setsById.get(item.setId)!;
+    const { classes, preprocess } = this.opts;
+    const size = preprocess.size;
+    const n = Math.min(PREVIEW_IMAGES, item.end - item.start, batchSize(size));
+    const data = normalizeBatch(set, item.start, item.start + n, preprocess, new Float32Array(n * 3 * size * size));
+    const logits = (await runLogits(item.alpha, { data, dims: [n, 3, size, size] })).slice(0, n * classes);
+    if (isStale() || this.results.has(item)) return;
+    const hits = new Uint8Array(n);
+    const correct = markCorrect(logits, set.labels, item.start, n, classes, set.classSubset, hits);
+    const images = emptyCorrectness(set.count);
+    markImages(images, item.start, hits);
+    this.previews.set(this.previewKey(item), { start: item.start, n, logits, accuracy: { correct, n, total: set.count, images } });
+  }
+
+  /** Every set's accuracy at α: its chunks done, or where none is, its preview. */
+  private pointAt(alpha: number): Record<string, SetAccuracy> {
+    const point = this.results.point(alpha);
+    for (const s of this.sets) {
+      const p = this.previews.get(`${alpha}|${s.spec.id}`);
+      if (p && !point[s.spec.id])
+        point[s.spec.id] = {
+          ...p.accuracy,
+          images: { correct: p.accuracy.images!.correct.slice(), seen: p.accuracy.images!.seen.slice() },
+        };
+    }
+    return point;
   }
 
   /**
@@ -160,7 +239,7 @@ export class FrontierEvaluator {
     this.results.record(item, outcome.hits);
     if (outcome.sums) this.calibration?.record(item, outcome.sums);
     if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.markChunk(item.setId, item.alpha, item.chunk);
-    onChunk(item, this.results.point(item.alpha));
+    onChunk(item, this.pointAt(item.alpha));
   }
 
   /**
@@ -169,25 +248,41 @@ export class FrontierEvaluator {
    */
   private async runChunk(item: WorkItem, input: Float32Array, isStale: () => boolean, runLogits: RunLogits): Promise<ChunkOutcome | null> {
     const set = this.setsById.get(item.setId)!;
-    const { classes, preprocess } = this.opts;
+    const { preprocess } = this.opts;
     const size = preprocess.size;
     const bs = input.length / (3 * size * size);
-    const hits = new Uint8Array(item.end - item.start);
-    let sums: CalibrationSums | null = null;
-    for (let start = item.start; start < item.end; start += bs) {
+    const outcome: ChunkOutcome = { hits: new Uint8Array(item.end - item.start), sums: null };
+    const preview = this.takePreview(item);
+    if (preview) this.consume(item, set, preview.start, preview.n, preview.logits, outcome);
+    for (let start = item.start + (preview?.n ?? 0); start < item.end; start += bs) {
       const n = Math.min(item.end, start + bs) - start;
       const data = normalizeBatch(set, start, start + n, preprocess, input);
       const logits = await runLogits(item.alpha, { data, dims: [n, 3, size, size] });
       if (isStale()) return null;
-      markCorrect(logits, set.labels, start, n, classes, set.classSubset, hits.subarray(start - item.start));
-      if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));
-      if (this.calibration) {
-        const batch = calibrationSums(logits, set.labels, start, n, classes, set.classSubset);
-        sums = sums ? addSums(sums, batch) : batch;
-        this.calibration.keepLogits(set, item.alpha, start, logits.subarray(0, n * classes));
-      }
+      this.consume(item, set, start, n, logits, outcome);
     }
-    return { hits, sums };
+    return outcome;
+  }
+
+  /** The preview that is the start of this chunk, taken out of the waiting ones; null when none is. */
+  private takePreview(item: WorkItem): Preview | null {
+    const key = this.previewKey(item);
+    const p = this.previews.get(key);
+    if (!p || p.start !== item.start || p.n > item.end - item.start) return null;
+    this.previews.delete(key);
+    return p;
+  }
+
+  /** Images start … start + n − 1 of the chunk, from their logits: right or not, endpoint logits, calibration. */
+  private consume(item: WorkItem, set: EvalSetData, start: number, n: number, logits: Float32Array, outcome: ChunkOutcome): void {
+    const { classes } = this.opts;
+    markCorrect(logits, set.labels, start, n, classes, set.classSubset, outcome.hits.subarray(start - item.start));
+    if (EndpointLogits.isEndpoint(item.alpha)) this.endpoints.keep(set, item.alpha, start, logits.subarray(0, n * classes));
+    if (this.calibration) {
+      const batch = calibrationSums(logits, set.labels, start, n, classes, set.classSubset);
+      outcome.sums = outcome.sums ? addSums(outcome.sums, batch) : batch;
+      this.calibration.keepLogits(set, item.alpha, start, logits.subarray(0, n * classes));
+    }
   }
 
   /** Every α computed so far, with every set's accuracy there. */

@@ -28,9 +28,8 @@ function setExtrapolate(store: Store, on: boolean, set: (alpha: number) => void,
 export function createAlphaControl(store: Store, evaluation: EvaluationController, uploads: UploadsController): AlphaController {
   let playTimer: ReturnType<typeof setInterval> | null = null;
 
-  // A drag waits for the slider to rest (the evaluation's debounce). A Play step does not: the
-  // debounce is as long as a step, and restarting it at every step would starve the evaluation
-  // for the whole sweep; each step's job supersedes the last, the current α first.
+  // A drag waits for the slider to rest (the evaluation's debounce). A Play step does not: each
+  // step's job starts at once and supersedes the last, the current α first.
   const set = (alpha: number, delayMs?: number) => {
     const a = quantizeAlpha(alpha, store.getState().extrapolate);
     if (a === store.getState().alpha) return;

@@ -19,8 +19,12 @@ import { imagesEvaluated, measuredRate, type RateSample } from '../progress';
 import { say, type Store } from '../store';
 import type { FrontierCache, SavedResults } from './frontierCache';
 
-/** A slider drag: wait this long after the last move before evaluating, so a drag is one job. */
-export const EVAL_DEBOUNCE_MS = 120;
+/**
+ * A slider drag: wait this long after the last move before evaluating, so a drag is one job. A drag
+ * moves every frame (≈ 16 ms), so 50 ms still joins it; longer only delays a new α's first estimate
+ * (it was 120 ms), and a job superseded mid-drag costs one small batch (the estimate's first images).
+ */
+export const EVAL_DEBOUNCE_MS = 50;
 
 export interface EvaluationController {
   /**

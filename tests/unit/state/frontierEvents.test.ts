@@ -1,4 +1,4 @@
-// Chunk events are batched (one redraw per FLUSH_MS) and applied only to the results key they name;
+// Chunk events are batched (at most one redraw per FLUSH_MS, the first at once) and applied only to the results key they name;
 // a late event never replaces a point that has seen more images.
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import { createFrontierBuffer, mergeChunkEvents, FLUSH_MS } from '../../../src/state/frontierEvents';
@@ -30,16 +30,28 @@ describe('frontier events', () => {
     expect(merged['0']!.reference!.n).toBe(100);
   });
 
-  it('applies a batch once per FLUSH_MS, with the last progress', () => {
+  it('applies the first event at once, then the rest together once per FLUSH_MS, with the last progress', () => {
     const store = createAppStore();
     store.setState({ pair: fakePair(), resultsKey: KEY });
-    const buffer = createFrontierBuffer(store);
+    let applied = 0;
+    const buffer = createFrontierBuffer(store, () => applied++);
+    // A new α's first estimate does not wait for a timer.
     buffer.push(chunk(0.5, 100));
+    expect(Object.keys(store.getState().points)).toEqual(['0.5']);
     buffer.push(chunk(0, 200));
-    expect(store.getState().points).toEqual({});
-    vi.advanceTimersByTime(FLUSH_MS);
+    buffer.push(chunk(0.5, 200));
+    expect(store.getState().points['0']).toBeUndefined();
+    vi.advanceTimersByTime(FLUSH_MS - 1);
+    expect(applied).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(applied).toBe(2);
     expect(Object.keys(store.getState().points).sort()).toEqual(['0', '0.5']);
+    expect(store.getState().points['0.5']!.reference!.n).toBe(200);
     expect(store.getState().progress!.done).toBe(2);
+    // Quiet for FLUSH_MS after that batch: the next event is applied at once again.
+    vi.advanceTimersByTime(FLUSH_MS);
+    buffer.push(chunk(0.25, 100));
+    expect(applied).toBe(3);
   });
 
   it("drops events for another results key (a previous pair, or the bundle sets after the user's)", () => {
@@ -56,8 +68,9 @@ describe('frontier events', () => {
     store.setState({ pair: fakePair(), resultsKey: KEY });
     const buffer = createFrontierBuffer(store);
     buffer.push(chunk(0.5, 100));
+    buffer.push(chunk(0, 100));
     buffer.dispose();
     vi.advanceTimersByTime(FLUSH_MS * 2);
-    expect(store.getState().points).toEqual({});
+    expect(Object.keys(store.getState().points)).toEqual(['0.5']);
   });
 });

@@ -104,7 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     lpft = recipe.get("kind") == "lpft"
 
     def pipeline(seed: int) -> Pipeline:
-        tag = f"{cfg.weak_name_rate}_{cfg.pretrain_hard}" + (f"_u{int(cfg.unnamed)}" if cfg.unnamed else "")
+        tag = f"{cfg.weak_name_rate}_{cfg.pretrain_hard}" + (f"_u{int(cfg.unnamed)}" if cfg.unnamed else "") + world.CACHE_TAG
         pre = cached(a.work / f"v3pre_s{seed}_{a.pretrain_n}_{tag}.npz",
                      lambda: pretrain_data(seed, a.pretrain_n, cfg))
         clip_path = a.work / (f"v3clip_s{seed}_{tag}_{a.pretrain_steps}"
@@ -118,7 +118,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             clip = pretrain(pre, PretrainConfig(steps=a.pretrain_steps, batch=a.pretrain_batch, lr=a.pretrain_lr,
                                                 seed=seed, warmup=min(50, max(1, a.pretrain_steps // 10))), log)
             torch.save(clip.state_dict(), clip_path)
-        ftd = cached(a.work / f"v3ft_s{seed}_{a.finetune_n}_{cfg.shortcut}_{cfg.hard}.npz",
+        ftd = cached(a.work / f"v3ft_s{seed}_{a.finetune_n}_{cfg.shortcut}_{cfg.hard}{world.CACHE_TAG}.npz",
                      lambda: finetune_data(seed, a.finetune_n, cfg))
         return Pipeline(seed, clip, zeroshot_classifier(clip), ftd)
 

@@ -50,7 +50,7 @@ def parse_variant(spec: str) -> Tuple[str, world.WorldConfig, Dict[str, float]]:
 
 def run_variant(clip: CLIP, spec: str, pipeline_seed: int, eval_n: int, work: Path, log) -> Dict[str, object]:
     name, cfg, rkw = parse_variant(spec)
-    ftd = cached(work / f"v3ft_s{pipeline_seed}_{int(rkw.get('n', 20000))}_{cfg.shortcut}_{cfg.hard}.npz",
+    ftd = cached(work / f"v3ft_s{pipeline_seed}_{int(rkw.get('n', 20000))}_{cfg.shortcut}_{cfg.hard}{world.CACHE_TAG}.npz",
                  lambda: finetune_data(pipeline_seed, int(rkw.get("n", 20000)), cfg))
     sets = eval_sets(VALIDATION_SEED, eval_n, cfg)
     zs = zeroshot_classifier(clip)

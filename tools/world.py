@@ -24,6 +24,8 @@ EXTRA_CLASSES: Tuple[str, ...] = (
 )
 N_CLASSES = int(os.environ.get("WISEFT_WORLD_CLASSES", "10"))
 assert N_CLASSES in (10, 20), "WISEFT_WORLD_CLASSES must be 10 or 20"
+# In the cached data's and models' file names: the two worlds draw different images from one seed.
+CACHE_TAG = "" if N_CLASSES == 10 else f"_c{N_CLASSES}"
 CLASSES: Tuple[str, ...] = BASE_CLASSES + EXTRA_CLASSES[: N_CLASSES - 10]
 COLOURS: Tuple[str, ...] = (
     "red", "orange", "yellow", "green", "cyan", "blue", "purple", "pink", "brown", "white", "gray", "black",

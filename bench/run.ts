@@ -16,7 +16,7 @@ import { firstScreen, servedApp } from './firstScreen';
 import { labSpeed } from './labSpeed';
 import { bundleZip } from './bundleZip';
 import { wireBytes } from './wire';
-import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult } from './rows';
+import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult, type InferenceOptions } from './rows';
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
 import { renderMarkdown, type Report } from './report';
@@ -238,160 +238,214 @@ async function onlyThroughput(): Promise<void> {
 // Timed rounds of every throughput case (after one untimed warm-up round); TP_ROUNDS=1 for a quick check.
 const TP_ROUNDS = Number(process.env.TP_ROUNDS ?? 3);
 
+/**
+ * Worker groups, all in the 1-thread page (each Worker sets its own thread count): the app's build
+ * (asyncify) and the wasm-only build, single-threaded pairs and one 2-thread session.
+ */
+const TP_GROUPS = [
+  { name: 'async-1t', build: 'asyncify', threads: 1, count: 2 },
+  { name: 'plain-1t', build: 'plain', threads: 1, count: 2 },
+  { name: 'async-2t', build: 'asyncify', threads: 2, count: 1 },
+  { name: 'plain-2t', build: 'plain', threads: 2, count: 1 },
+] as const;
+type TpGroup = (typeof TP_GROUPS)[number];
+// Batch 50 was no faster than 100 anywhere in the first (smoke) run: 100 (the app's) and 250.
+const TP_TIMED_BATCHES = [100, 250] as const;
+const TP_MANIFEST = '/pairs/shapes/manifest.json';
+
+type NodeSession = Awaited<ReturnType<typeof ortNode.InferenceSession.create>>;
+/** A throughput case with the pass that measures it (ms for the whole pool). */
+type TpTimed = TpCase & { fn: () => Promise<number> };
+type TpLoad = ThroughputReport['load'];
+const loadText = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+
+/** The Node side: the bundled pair's plain sessions (1 and 2 threads) and the app's engine, each warmed. */
+interface TpNode {
+  input: string;
+  batches: Map<number, ReturnType<typeof batchesOf>>;
+  sessions: Map<number, NodeSession>;
+  engine: BlendEngine;
+}
+
 async function throughputRows(base: string): Promise<ThroughputReport> {
   const t = performance.now();
-  const load = { start: loadavg(), rounds: [] as number[][], end: [] as number[] };
-  log(`throughput: load average at start ${load.start.map((x) => x.toFixed(2)).join(' ')}`);
-  // Node: the same files, the same pool of normalised images as the page builds.
-  const bundle = await loadBundle(dirSource(dirname(BUNDLED)));
-  const m = bundle.manifest;
-  const size = m.preprocess.size;
-  const input = m.io.image;
-  const pool = poolOf(
-    (m.eval?.sets ?? []).map((x) => spriteSet(x, bundle.sprites.get(x.id)!)),
-    TP_POOL,
-    m.preprocess,
-  );
-  const batches = new Map(TP_BATCHES.map((b) => [b as number, batchesOf(pool, b, size)]));
-  const nodeSessions = new Map<number, Awaited<ReturnType<typeof ortNode.InferenceSession.create>>>();
-  for (const th of [1, 2]) {
-    const s = await ortNode.InferenceSession.create(bundle.zeroShot, tpSessionOptions('all', 'cpu', th));
-    for (const b of batches.values()) await runPlain(ortNode, s, input, b[0]!);
-    nodeSessions.set(th, s);
-  }
-  // The app's engine on Node (BlendEngine's session options: onnxruntime-node's default threads = cores).
-  const nodeEngine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortNode, backend: 'cpu', inputName: input });
-  for (const b of batches.values()) await nodeEngine.run(0.5, b[0]!);
-
+  const load: TpLoad = { start: loadavg(), rounds: [], end: [] };
+  log(`throughput: load average at start ${loadText(load.start)}`);
+  const node = await tpNode();
   // Two pages in two browsers, open at once so that their cases interleave round by round: one
   // wasm thread (with the two single-threaded Workers), and two threads (= the app's default here).
-  const q = '/pairs/shapes/manifest.json';
   const p1 = await openBench(base, '?threads=1');
   const p2 = await openBench(base, '?threads=2');
-  const cases: (TpCase & { fn: () => Promise<number> })[] = [];
   try {
-    // Worker groups, all in the 1-thread page (each Worker sets its own thread count): the app's
-    // build (asyncify) and the wasm-only build, single-threaded pairs and one 2-thread session.
-    const groups = [
-      { name: 'async-1t', build: 'asyncify', threads: 1, count: 2 },
-      { name: 'plain-1t', build: 'plain', threads: 1, count: 2 },
-      { name: 'async-2t', build: 'asyncify', threads: 2, count: 1 },
-      { name: 'plain-2t', build: 'plain', threads: 2, count: 1 },
-    ] as const;
-    const web1 = await call(p1.page, 'tpSetup', { manifest: q, variants: ['all', 'extended'], groups: [...groups] });
-    const web2 = await call(p2.page, 'tpSetup', { manifest: q, variants: ['all', 'extended', 'arena', 'nospin'], groups: [] });
-    log(`throughput: pages ready (threads ${web1.threads} and ${web2.threads}, isolated=${String(web2.crossOriginIsolated)})`);
-    const add = (c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>) =>
-      cases.push({
-        ...c,
-        id: `${c.where}${c.build ? `-${c.build}` : ''}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`,
-        images: TP_POOL,
-        ms: [],
-        fn,
-      });
-    // Batch 50 was no faster than 100 anywhere in the first (smoke) run: 100 (the app's) and 250.
-    const B = [100, 250];
-    for (const th of [1, 2]) {
-      for (const b of B)
-        add({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () =>
-          timePass(batches.get(b)!, (x) => runPlain(ortNode, nodeSessions.get(th)!, input, x)),
-        );
-    }
-    add({ where: 'node', threads: cpus().length, sessions: 1, batch: 100, variant: 'engine' }, () =>
-      timePass(batches.get(100)!, (x) => nodeEngine.run(0.5, x)),
-    );
-    for (const [th, p, variants] of [
-      [1, p1.page, ['extended']],
-      [2, p2.page, ['extended', 'arena', 'nospin']],
-    ] as const) {
-      for (const b of B)
-        add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: b, variant: 'all' }, () =>
-          call(p, 'tpCase', { variant: 'all', batch: b }),
-        );
-      for (const v of variants as readonly TpVariant[])
-        add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: v }, () =>
-          call(p, 'tpCase', { variant: v, batch: 100 }),
-        );
-      add({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch: 100, variant: 'engine' }, () =>
-        call(p, 'tpCase', { variant: 'engine', batch: 100 }),
-      );
-    }
-    for (const [g, e] of Object.entries(web1.failed)) log(`throughput: Worker group ${g} did not start: ${e}`);
-    const wk = (group: (typeof groups)[number], use: number, variant: 'all' | 'engine') =>
-      !web1.failed[group.name] &&
-      add({ where: 'workers', build: group.build, threads: group.threads, sessions: use, batch: 100, variant }, () =>
-        call(p1.page, 'tpWorkers', { group: group.name, use, batch: 100, variant }),
-      );
-    const [a1, p1t, a2, p2t] = groups;
-    wk(a1, 2, 'all');
-    wk(a1, 2, 'engine');
-    wk(p1t, 1, 'engine');
-    wk(p1t, 2, 'all');
-    wk(p1t, 2, 'engine');
-    wk(a2, 1, 'engine');
-    wk(p2t, 1, 'engine');
-    // One untimed round first: Chromium compiles wasm with its baseline tier (Liftoff) and tiers up
-    // hot functions in the background; on two loaded cores that takes seconds, and the first
-    // smoke run measured the first cases of each page 2–3× slower than the later ones.
-    for (const c of cases) await c.fn();
-    log(
-      `throughput: warm-up round done, load ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
-    for (let r = 0; r < TP_ROUNDS; r++) {
-      // Alternate the order, so that neither end of a round always meets the same load.
-      for (const c of r % 2 ? [...cases].reverse() : cases) c.ms.push(await c.fn());
-      load.rounds.push(loadavg());
-      log(`throughput: round ${r + 1}/${TP_ROUNDS} done, load ${load.rounds[r]!.map((x) => x.toFixed(2)).join(' ')}`);
-    }
-    log('throughput: profile of the evaluation path (one α, every set), 2 threads then 1');
-    const profiles = [await call(p2.page, 'tpProfile', { alpha: 0.5 }), await call(p1.page, 'tpProfile', { alpha: 0.5 })];
-    // The evaluation loop itself in Workers, as the app runs it (one Worker, 2 threads) and as the
-    // lever would (two Workers, 1 thread each), alternately, twice; then the cost of its yields.
-    log('throughput: FrontierEvaluator in Workers (1 × 2 threads, 2 × 1 thread, 1 × 1 thread)');
-    const evalCases = [
-      { id: 'evaluator-1worker-2t', group: 'async-2t', use: 1, workers: 1, threads: 2 },
-      { id: 'evaluator-2workers-1t', group: 'async-1t', use: 2, workers: 2, threads: 1 },
-      { id: 'evaluator-1worker-1t', group: 'async-1t', use: 1, workers: 1, threads: 1 },
-    ]
-      .filter((c) => !web1.failed[c.group])
-      .map((c) => ({ ...c, images: 0, ms: [] as number[] }));
-    for (let r = 0; r < 2; r++) {
-      for (const c of r % 2 ? [...evalCases].reverse() : evalCases) {
-        const x = await call(p1.page, 'tpWorkerEval', { group: c.group, use: c.use, alpha: 0.5 });
-        c.ms.push(x.ms);
-        c.images = x.images;
-      }
-    }
-    const yields = web1.failed['async-1t'] ? null : await call(p1.page, 'tpWorkerYields', { group: 'async-1t', n: 60 });
+    const [web1, web2] = await tpSetupPages(p1.page, p2.page);
+    const cases = [...tpNodeCases(node), ...tpPageCases(p1.page, p2.page), ...tpWorkerCases(p1.page, web1.failed)];
+    await tpRounds(cases, load);
+    const evaluation = await tpEvaluationPath(p1.page, p2.page, web1.failed);
     await call(p1.page, 'tpClose');
     await call(p2.page, 'tpClose');
     load.end = loadavg();
-    log(`throughput: load average at end ${load.end.map((x) => x.toFixed(2)).join(' ')}`);
+    log(`throughput: load average at end ${loadText(load.end)}`);
+    const { hardwareConcurrency, crossOriginIsolated } = web2;
     return {
       date: new Date().toISOString(),
       pool: TP_POOL,
       rounds: TP_ROUNDS,
       load,
       cases: cases.map(({ fn: _fn, ...c }) => withIps(c)),
-      profiles,
+      profiles: evaluation.profiles,
       failed: web1.failed,
-      workerEval: evalCases.map(({ group: _g, use: _u, ...c }) => c),
-      workerYields: yields,
-      browser: {
-        version: p2.browser.version(),
-        crossOriginIsolated: web2.crossOriginIsolated,
-        hardwareConcurrency: web2.hardwareConcurrency,
-      },
+      workerEval: evaluation.workerEval,
+      workerYields: evaluation.workerYields,
+      browser: { version: p2.browser.version(), crossOriginIsolated, hardwareConcurrency },
       durationS: (performance.now() - t) / 1000,
     };
   } finally {
     await p1.close();
     await p2.close();
-    for (const s of nodeSessions.values()) await s.release();
-    await nodeEngine.dispose();
+    for (const s of node.sessions.values()) await s.release();
+    await node.engine.dispose();
   }
+}
+
+/** Loads the bundled pair in both pages: the Worker groups go in the 1-thread page, the session variants in both. */
+async function tpSetupPages(p1: Page, p2: Page) {
+  const web1 = await call(p1, 'tpSetup', { manifest: TP_MANIFEST, variants: ['all', 'extended'], groups: [...TP_GROUPS] });
+  const web2 = await call(p2, 'tpSetup', { manifest: TP_MANIFEST, variants: ['all', 'extended', 'arena', 'nospin'], groups: [] });
+  log(`throughput: pages ready (threads ${web1.threads} and ${web2.threads}, isolated=${String(web2.crossOriginIsolated)})`);
+  for (const [g, e] of Object.entries(web1.failed)) log(`throughput: Worker group ${g} did not start: ${e}`);
+  return [web1, web2] as const;
+}
+
+/** Node: the same files, the same pool of normalised images as the page builds. */
+async function tpNode(): Promise<TpNode> {
+  const bundle = await loadBundle(dirSource(dirname(BUNDLED)));
+  const m = bundle.manifest;
+  const input = m.io.image;
+  const sets = (m.eval?.sets ?? []).map((x) => spriteSet(x, bundle.sprites.get(x.id)!));
+  const pool = poolOf(sets, TP_POOL, m.preprocess);
+  const batches = new Map(TP_BATCHES.map((b) => [b as number, batchesOf(pool, b, m.preprocess.size)]));
+  const sessions = new Map<number, NodeSession>();
+  for (const th of [1, 2]) {
+    const s = await ortNode.InferenceSession.create(bundle.zeroShot, tpSessionOptions('all', 'cpu', th));
+    for (const b of batches.values()) await runPlain(ortNode, s, input, b[0]!);
+    sessions.set(th, s);
+  }
+  // The app's engine on Node (BlendEngine's session options: onnxruntime-node's default threads = cores).
+  const engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortNode, backend: 'cpu', inputName: input });
+  for (const b of batches.values()) await engine.run(0.5, b[0]!);
+  return { input, batches, sessions, engine };
+}
+
+function tpCase(c: Omit<TpCase, 'ms' | 'images' | 'id'>, fn: () => Promise<number>): TpTimed {
+  const id = `${c.where}${c.build ? `-${c.build}` : ''}-${c.threads}t${c.sessions > 1 ? `x${c.sessions}` : ''}-b${c.batch}-${c.variant}`;
+  return { ...c, id, images: TP_POOL, ms: [], fn };
+}
+
+function tpNodeCases(node: TpNode): TpTimed[] {
+  const cases: TpTimed[] = [];
+  for (const th of [1, 2])
+    for (const b of TP_TIMED_BATCHES)
+      cases.push(
+        tpCase({ where: 'node', threads: th, sessions: 1, batch: b, variant: 'all' }, () =>
+          timePass(node.batches.get(b)!, (x) => runPlain(ortNode, node.sessions.get(th)!, node.input, x)),
+        ),
+      );
+  cases.push(
+    tpCase({ where: 'node', threads: cpus().length, sessions: 1, batch: 100, variant: 'engine' }, () =>
+      timePass(node.batches.get(100)!, (x) => node.engine.run(0.5, x)),
+    ),
+  );
+  return cases;
+}
+
+/** In each page: its plain session at both batches, its other session variants and the app's engine at 100. */
+function tpPageCases(p1: Page, p2: Page): TpTimed[] {
+  const cases: TpTimed[] = [];
+  for (const [th, p, variants] of [
+    [1, p1, ['extended']],
+    [2, p2, ['extended', 'arena', 'nospin']],
+  ] as const) {
+    const add = (batch: number, variant: TpVariant | 'engine') =>
+      cases.push(
+        tpCase({ where: 'page', build: 'asyncify', threads: th, sessions: 1, batch, variant }, () => call(p, 'tpCase', { variant, batch })),
+      );
+    for (const b of TP_TIMED_BATCHES) add(b, 'all');
+    for (const v of variants) add(100, v);
+    add(100, 'engine');
+  }
+  return cases;
+}
+
+/** The Worker groups that started, as the app's Workers would use them (batch 100). */
+function tpWorkerCases(p1: Page, failed: Record<string, string>): TpTimed[] {
+  const [a1, p1t, a2, p2t] = TP_GROUPS;
+  const uses: [TpGroup, number, 'all' | 'engine'][] = [
+    [a1, 2, 'all'],
+    [a1, 2, 'engine'],
+    [p1t, 1, 'engine'],
+    [p1t, 2, 'all'],
+    [p1t, 2, 'engine'],
+    [a2, 1, 'engine'],
+    [p2t, 1, 'engine'],
+  ];
+  return uses
+    .filter(([group]) => !failed[group.name])
+    .map(([group, use, variant]) =>
+      tpCase({ where: 'workers', build: group.build, threads: group.threads, sessions: use, batch: 100, variant }, () =>
+        call(p1, 'tpWorkers', { group: group.name, use, batch: 100, variant }),
+      ),
+    );
+}
+
+/** One untimed round, then TP_ROUNDS timed ones; the load average after each. */
+async function tpRounds(cases: TpTimed[], load: TpLoad): Promise<void> {
+  // The untimed round: Chromium compiles wasm with its baseline tier (Liftoff) and tiers up hot
+  // functions in the background; on two loaded cores that takes seconds, and the first smoke run
+  // measured the first cases of each page 2–3× slower than the later ones.
+  for (const c of cases) await c.fn();
+  log(`throughput: warm-up round done, load ${loadText(loadavg())}`);
+  for (let r = 0; r < TP_ROUNDS; r++) {
+    // Alternate the order, so that neither end of a round always meets the same load.
+    for (const c of r % 2 ? [...cases].reverse() : cases) c.ms.push(await c.fn());
+    load.rounds.push(loadavg());
+    log(`throughput: round ${r + 1}/${TP_ROUNDS} done, load ${loadText(load.rounds[r]!)}`);
+  }
+}
+
+/** The evaluation path: its profile in each page, the evaluation loop in Workers, the cost of its yields. */
+async function tpEvaluationPath(
+  p1: Page,
+  p2: Page,
+  failed: Record<string, string>,
+): Promise<Pick<ThroughputReport, 'profiles' | 'workerEval' | 'workerYields'>> {
+  log('throughput: profile of the evaluation path (one α, every set), 2 threads then 1');
+  const profiles = [await call(p2, 'tpProfile', { alpha: 0.5 }), await call(p1, 'tpProfile', { alpha: 0.5 })];
+  const workerEval = await tpWorkerEval(p1, failed);
+  const workerYields = failed['async-1t'] ? null : await call(p1, 'tpWorkerYields', { group: 'async-1t', n: 60 });
+  return { profiles, workerEval, workerYields };
+}
+
+/**
+ * The evaluation loop itself in Workers, as the app runs it (one Worker, 2 threads) and as the
+ * lever would (two Workers, 1 thread each), alternately, twice.
+ */
+async function tpWorkerEval(p1: Page, failed: Record<string, string>): Promise<NonNullable<ThroughputReport['workerEval']>> {
+  log('throughput: FrontierEvaluator in Workers (1 × 2 threads, 2 × 1 thread, 1 × 1 thread)');
+  const evalCases = [
+    { id: 'evaluator-1worker-2t', group: 'async-2t', use: 1, workers: 1, threads: 2 },
+    { id: 'evaluator-2workers-1t', group: 'async-1t', use: 2, workers: 2, threads: 1 },
+    { id: 'evaluator-1worker-1t', group: 'async-1t', use: 1, workers: 1, threads: 1 },
+  ]
+    .filter((c) => !failed[c.group])
+    .map((c) => ({ ...c, images: 0, ms: [] as number[] }));
+  for (let r = 0; r < 2; r++) {
+    for (const c of r % 2 ? [...evalCases].reverse() : evalCases) {
+      const x = await call(p1, 'tpWorkerEval', { group: c.group, use: c.use, alpha: 0.5 });
+      c.ms.push(x.ms);
+      c.images = x.images;
+    }
+  }
+  return evalCases.map(({ group: _g, use: _u, ...c }) => c);
 }
 
 /**
@@ -677,14 +731,42 @@ async function main(): Promise<void> {
   if (process.argv.includes('--only-throughput')) return onlyThroughput();
   if (process.argv.includes('--only-memory')) return onlyRows('memory');
   if (process.argv.includes('--only-frontier')) return onlyRows('frontier');
+  return fullRun();
+}
+
+/** `npm run bench [-- --quick]`: every row of the report, saved after each step. */
+async function fullRun(): Promise<void> {
   log(`bench ${QUICK ? '--quick' : '(full)'}`);
   const pairs = await ensurePairs(false, log);
   const [small, clip] = pairs as [PairFiles, PairFiles];
+  const bundledPresent = existsSync(BUNDLED);
+  const report = newReport(pairs, bundledPresent);
+  current = report;
+  await nodeCpuBlendRows(report, clip);
+  await nodeInferenceRows(report, small, clip);
+  const vite = await startVite();
+  try {
+    await webRows(vite.base, report, small, clip);
+    if (R.clipInference) await webClipWasmRow(vite.base, report, clip);
+    await webOneThreadRows(vite.base, report, small, clip);
+    if (R.memory) await memoryRows(vite.base, report, clip, small);
+    if (bundledPresent && !QUICK) await frontierRow(vite.base, report);
+  } finally {
+    await vite.close();
+  }
+  if (bundledPresent && !QUICK) {
+    log('web: first load of the built app (vite build + preview)');
+    report.web.firstLoad = await firstLoad();
+  }
+  save();
+  log(`wrote docs/benchmarks.json and docs/benchmarks.md (${(report.durationS ?? 0).toFixed(0)} s)`);
+}
+
+/** The report's header: the machine, the pairs' sizes, and notes on what this mode leaves out. */
+function newReport(pairs: readonly PairFiles[], bundledPresent: boolean): Report {
   const m = machine();
   log(`machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, load ${m.load}`);
   const report: Report = { mode: QUICK ? 'quick' : 'full', machine: m, browser: null, pairs: {}, node: {}, web: {}, notes: [] };
-  current = report;
-  const bundledPresent = existsSync(BUNDLED);
   if (bundledPresent && QUICK)
     report.notes.push(
       "Quick mode skips the bundled pair's frontier and first-load rows (6 sets × 1000 images per α: minutes on this machine); `npm run bench` runs them.",
@@ -696,159 +778,144 @@ async function main(): Promise<void> {
   for (const p of pairs) {
     report.pairs[p.config.name] = { params: p.params, fp32Bytes: statSync(p.zs).size, fp16Bytes: statSync(p.zs16).size, config: p.config };
   }
+  return report;
+}
 
-  // ---------------------------------------------------------------- Node (onnxruntime-node)
-  {
-    log('node: CPU blend throughput, CLIP-sized pair');
-    const wp = weightPairsOf(readFileSync(clip.zs), readFileSync(clip.ft));
-    const variants: Record<string, unknown> = {};
-    // Before/after of the change to src/core/blend/cpu.ts: the JS loop (mixInto, what CpuBlender
-    // ran before) and a chunked JS loop, against CpuBlender now (wasm SIMD kernel).
-    variants['before: JS loop (mixInto)'] = await cpuBlendRow(wp, R.clipBlendReps + 2, mixInto);
-    if (!QUICK) variants['tried: chunked JS loop (64k)'] = await cpuBlendRow(wp, R.clipBlendReps + 2, mixChunked);
-    variants['after: CpuBlender (wasm SIMD)'] = await cpuBlendRow(wp, R.clipBlendReps + 2);
-    report.node.cpuBlendClip = variants;
-    wp.length = 0;
+/** Node (onnxruntime-node): CPU blend throughput of the CLIP-sized pair. */
+async function nodeCpuBlendRows(report: Report, clip: PairFiles): Promise<void> {
+  log('node: CPU blend throughput, CLIP-sized pair');
+  const wp = weightPairsOf(readFileSync(clip.zs), readFileSync(clip.ft));
+  const variants: Record<string, unknown> = {};
+  // Before/after of the change to src/core/blend/cpu.ts: the JS loop (mixInto, what CpuBlender
+  // ran before) and a chunked JS loop, against CpuBlender now (wasm SIMD kernel).
+  variants['before: JS loop (mixInto)'] = await cpuBlendRow(wp, R.clipBlendReps + 2, mixInto);
+  if (!QUICK) variants['tried: chunked JS loop (64k)'] = await cpuBlendRow(wp, R.clipBlendReps + 2, mixChunked);
+  variants['after: CpuBlender (wasm SIMD)'] = await cpuBlendRow(wp, R.clipBlendReps + 2);
+  report.node.cpuBlendClip = variants;
+  wp.length = 0;
+}
+
+/** Node (onnxruntime-node, cpu EP): inference rows of the small pair, and of the CLIP-sized pair in a full run. */
+async function nodeInferenceRows(report: Report, small: PairFiles, clip: PairFiles): Promise<void> {
+  const rows = (zs: string, ft: string, size: number, o: Omit<InferenceOptions, 'ort' | 'backend' | 'size'>) =>
+    inferenceRows(readFileSync(zs), readFileSync(ft), { ort: ortNode, backend: 'cpu', size, ...o });
+  log('node: inference rows, small pair (cpu EP)');
+  report.node.small = await rows(small.zs, small.ft, small.config.size, {
+    batches: [1, 8],
+    steadyReps: R.steady * 2,
+    switchReps: R.switch,
+  });
+  if (!R.clipInference) return;
+  log('node: inference rows, CLIP-sized pair (cpu EP)');
+  report.node.clip = await rows(clip.zs, clip.ft, clip.config.size, {
+    batches: [1, 8],
+    steadyReps: R.clipSteady,
+    switchReps: R.clipSwitch,
+  });
+  log('node: inference rows, CLIP-sized fp16 pair (cpu EP, engine only: α switch)');
+  report.node.clip16 = await rows(clip.zs16, clip.ft16, clip.config.size, {
+    batches: [1],
+    steadyReps: 3,
+    switchReps: R.clipSwitch,
+    engineOnly: true,
+  });
+}
+
+/** Opens the bench page in a fresh browser, runs `fn` on it and closes the browser, whatever happens. */
+async function inBench<T>(base: string, query: string, fn: (b: Opened) => Promise<T>): Promise<T> {
+  const b = await openBench(base, query);
+  try {
+    return await fn(b);
+  } finally {
+    await b.close();
   }
-  {
-    log('node: inference rows, small pair (cpu EP)');
-    report.node.small = await inferenceRows(readFileSync(small.zs), readFileSync(small.ft), {
-      ort: ortNode,
-      backend: 'cpu',
-      size: small.config.size,
+}
+
+/** Browser (onnxruntime-web), one page: its environment, blend throughput, the small pair's inference rows. */
+async function webRows(base: string, report: Report, small: PairFiles, clip: PairFiles): Promise<void> {
+  await inBench(base, '', async (b) => {
+    report.browser = { version: b.browser.version(), ...(await call(b.page, 'env')) };
+    log(
+      `browser: ${report.browser.version}, isolated=${String(report.browser.crossOriginIsolated)}, threads=${String(report.browser.threads)}`,
+    );
+    await webBlendRows(b.page, report, small, clip);
+    log('web: inference rows, small pair, wasm EP');
+    const pair = { pair: small.config.name, size: small.config.size };
+    report.web.smallWasm = await call(b.page, 'inference', {
+      ...pair,
+      backend: 'wasm',
       batches: [1, 8],
       steadyReps: R.steady * 2,
       switchReps: R.switch,
     });
-    if (R.clipInference) {
-      log('node: inference rows, CLIP-sized pair (cpu EP)');
-      report.node.clip = await inferenceRows(readFileSync(clip.zs), readFileSync(clip.ft), {
-        ort: ortNode,
-        backend: 'cpu',
-        size: clip.config.size,
-        batches: [1, 8],
-        steadyReps: R.clipSteady,
-        switchReps: R.clipSwitch,
-      });
-      log('node: inference rows, CLIP-sized fp16 pair (cpu EP, engine only: α switch)');
-      report.node.clip16 = await inferenceRows(readFileSync(clip.zs16), readFileSync(clip.ft16), {
-        ort: ortNode,
-        backend: 'cpu',
+    log('web: inference rows, small pair, WebGPU EP (SwiftShader)');
+    report.web.smallWebgpu = await call(b.page, 'inference', {
+      ...pair,
+      backend: 'webgpu',
+      batches: QUICK ? [1] : [1, 8],
+      steadyReps: QUICK ? 3 : R.steady,
+      switchReps: R.gpuSwitch,
+    });
+  });
+}
+
+/** Blend throughput in the page (CPU and WebGPU); in a full run also the CLIP-sized pair and the WebGPU kernel's variants. */
+async function webBlendRows(page: Page, report: Report, small: PairFiles, clip: PairFiles): Promise<void> {
+  log('web: blend throughput, small pair (CPU, WebGPU)');
+  report.web.blendSmall = await call(page, 'blend', { pair: small.config.name, reps: R.blendReps * 2, cpu: true, gpu: true });
+  if (!R.clipWeb) return;
+  log('web: blend throughput, CLIP-sized pair (CPU, WebGPU kernel and copy)');
+  report.web.blendClip = await call(page, 'blend', { pair: clip.config.name, reps: R.clipBlendReps, cpu: true, gpu: true });
+  log('web: WebGPU blend kernel profile (shipped vs grid-stride variants, 16M floats)');
+  report.web.gpuKernels = await call(page, 'gpuKernels', {
+    elements: 16 * 2 ** 20,
+    reps: 5,
+    variants: [
+      { wg: 256, groups: null },
+      { wg: 64, groups: null },
+      { wg: 256, groups: 4096 },
+      { wg: 256, groups: 1024 },
+      { wg: 256, groups: 256 },
+    ],
+  });
+}
+
+/** The CLIP-sized pair on the wasm EP, in a fresh browser: the wasm heap of the rows before it never shrinks. */
+async function webClipWasmRow(base: string, report: Report, clip: PairFiles): Promise<void> {
+  await inBench(base, '', async (b) => {
+    log('web: inference rows, CLIP-sized pair, wasm EP (all threads)');
+    report.web.clipWasm = await call(b.page, 'inference', {
+      pair: clip.config.name,
+      size: clip.config.size,
+      backend: 'wasm',
+      batches: [1, 8],
+      steadyReps: R.clipSteady,
+      switchReps: R.clipSwitch,
+    });
+  });
+}
+
+/** One wasm thread: the small pair, and in a full run the CLIP-sized pair at batch 1. */
+async function webOneThreadRows(base: string, report: Report, small: PairFiles, clip: PairFiles): Promise<void> {
+  await inBench(base, '?threads=1', async (b) => {
+    log('web: 1 wasm thread: small pair (and CLIP-sized at batch 1)');
+    const engineOnly = { backend: 'wasm', switchReps: 0, engineOnly: true } as const;
+    report.web.threads1Small = await call(b.page, 'inference', {
+      pair: small.config.name,
+      size: small.config.size,
+      batches: [1, 8],
+      steadyReps: R.steady * 2,
+      ...engineOnly,
+    });
+    if (R.threadsClip)
+      report.web.threads1Clip = await call(b.page, 'inference', {
+        pair: clip.config.name,
         size: clip.config.size,
         batches: [1],
-        steadyReps: 3,
-        switchReps: R.clipSwitch,
-        engineOnly: true,
+        steadyReps: R.clipSteady,
+        ...engineOnly,
       });
-    }
-  }
-
-  // ---------------------------------------------------------------- Browser (onnxruntime-web)
-  const vite = await startVite();
-  const base = vite.base;
-  try {
-    {
-      const b = await openBench(base);
-      try {
-        report.browser = { version: b.browser.version(), ...(await call(b.page, 'env')) };
-        log(
-          `browser: ${report.browser.version}, isolated=${String(report.browser.crossOriginIsolated)}, threads=${String(report.browser.threads)}`,
-        );
-        log('web: blend throughput, small pair (CPU, WebGPU)');
-        report.web.blendSmall = await call(b.page, 'blend', { pair: small.config.name, reps: R.blendReps * 2, cpu: true, gpu: true });
-        if (R.clipWeb) {
-          log('web: blend throughput, CLIP-sized pair (CPU, WebGPU kernel and copy)');
-          report.web.blendClip = await call(b.page, 'blend', { pair: clip.config.name, reps: R.clipBlendReps, cpu: true, gpu: true });
-          log('web: WebGPU blend kernel profile (shipped vs grid-stride variants, 16M floats)');
-          report.web.gpuKernels = await call(b.page, 'gpuKernels', {
-            elements: 16 * 2 ** 20,
-            reps: 5,
-            variants: [
-              { wg: 256, groups: null },
-              { wg: 64, groups: null },
-              { wg: 256, groups: 4096 },
-              { wg: 256, groups: 1024 },
-              { wg: 256, groups: 256 },
-            ],
-          });
-        }
-        log('web: inference rows, small pair, wasm EP');
-        report.web.smallWasm = await call(b.page, 'inference', {
-          pair: small.config.name,
-          size: small.config.size,
-          backend: 'wasm',
-          batches: [1, 8],
-          steadyReps: R.steady * 2,
-          switchReps: R.switch,
-        });
-        log('web: inference rows, small pair, WebGPU EP (SwiftShader)');
-        report.web.smallWebgpu = await call(b.page, 'inference', {
-          pair: small.config.name,
-          size: small.config.size,
-          backend: 'webgpu',
-          batches: QUICK ? [1] : [1, 8],
-          steadyReps: QUICK ? 3 : R.steady,
-          switchReps: R.gpuSwitch,
-        });
-      } finally {
-        await b.close();
-      }
-    }
-    if (R.clipInference) {
-      // A fresh browser: the wasm heap of the rows above never shrinks.
-      const b = await openBench(base);
-      try {
-        log('web: inference rows, CLIP-sized pair, wasm EP (all threads)');
-        report.web.clipWasm = await call(b.page, 'inference', {
-          pair: clip.config.name,
-          size: clip.config.size,
-          backend: 'wasm',
-          batches: [1, 8],
-          steadyReps: R.clipSteady,
-          switchReps: R.clipSwitch,
-        });
-      } finally {
-        await b.close();
-      }
-    }
-    {
-      const b = await openBench(base, '?threads=1');
-      try {
-        log('web: 1 wasm thread: small pair (and CLIP-sized at batch 1)');
-        report.web.threads1Small = await call(b.page, 'inference', {
-          pair: small.config.name,
-          size: small.config.size,
-          backend: 'wasm',
-          batches: [1, 8],
-          steadyReps: R.steady * 2,
-          switchReps: 0,
-          engineOnly: true,
-        });
-        if (R.threadsClip)
-          report.web.threads1Clip = await call(b.page, 'inference', {
-            pair: clip.config.name,
-            size: clip.config.size,
-            backend: 'wasm',
-            batches: [1],
-            steadyReps: R.clipSteady,
-            switchReps: 0,
-            engineOnly: true,
-          });
-      } finally {
-        await b.close();
-      }
-    }
-    if (R.memory) await memoryRows(base, report, clip, small);
-    if (bundledPresent && !QUICK) await frontierRow(base, report);
-  } finally {
-    await vite.close();
-  }
-  if (bundledPresent && !QUICK) {
-    log('web: first load of the built app (vite build + preview)');
-    report.web.firstLoad = await firstLoad();
-  }
-  save();
-  log(`wrote docs/benchmarks.json and docs/benchmarks.md (${(report.durationS ?? 0).toFixed(0)} s)`);
+  });
 }
 
 /** Peak memory, each way in a fresh browser, plus the baseline renderer. */

@@ -117,30 +117,36 @@ function TooltipBody({ active, payload, pair }: { active?: boolean; payload?: { 
   if (d.series === ESTIMATE_SERIES && d.from) return <EstimateTooltip d={d} from={d.from} />;
   // A cut mark's place is the frame's, not a measurement: no number for it.
   if (d.series === CUT_SERIES) return <div className="tooltip">{CUT_NOTE}</div>;
-  if (!d.point) {
-    return (
-      <div className="tooltip">
-        <strong>
-          <UserText text={d.series} />
-        </strong>{' '}
-        α = {d.alpha.toFixed(2)}
-        <div>
-          reference {d.x.toFixed(1)}% · shift {d.y.toFixed(1)}%
-        </div>
-      </div>
-    );
-  }
-  const p = d.point;
+  return d.point ? <PointTooltip series={d.series} point={d.point} pair={pair} /> : <DatumTooltip d={d} />;
+}
+
+/** A datum drawn without an evaluated point behind it (an imported curve's row, say): its two accuracies as drawn. */
+function DatumTooltip({ d }: { d: Datum }) {
   return (
     <div className="tooltip">
       <strong>
-        {d.series}
-        {Number.isFinite(p.alpha) ? ` · α = ${p.alpha.toFixed(2)}` : ''}
+        <UserText text={d.series} />
+      </strong>{' '}
+      α = {d.alpha.toFixed(2)}
+      <div>
+        reference {d.x.toFixed(1)}% · shift {d.y.toFixed(1)}%
+      </div>
+    </div>
+  );
+}
+
+/** An evaluated point: every set's accuracy with its interval and how many images it counts. */
+function PointTooltip({ series, point, pair }: { series: string; point: FrontierPoint; pair: PairSummary }) {
+  return (
+    <div className="tooltip">
+      <strong>
+        {series}
+        {Number.isFinite(point.alpha) ? ` · α = ${point.alpha.toFixed(2)}` : ''}
       </strong>
       <table>
         <tbody>
           {pair.sets.map((s) => {
-            const e = own(p.perSet, s.id);
+            const e = own(point.perSet, s.id);
             return (
               <tr key={s.id}>
                 <td>
@@ -494,8 +500,13 @@ function alphaLabelData(data: ChartData, xDomain: [number, number], span: { x: n
 // Series are rendered by plain functions, not components: recharts reads its children's types.
 
 function curveSeries(data: ChartData): ReactNode[] {
+  return [linearSeries(data), ...importedSeries(data), ensembleSeries(data), wiseftSeries(data)];
+}
+
+/** The endpoints joined: the trade-off the curve is read against (bowing above it is WiSE-FT's gain). */
+function linearSeries(data: ChartData): ReactNode {
   const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
-  return [
+  return (
     endpointLine.length === 2 && (
       <Scatter
         key="linear"
@@ -506,21 +517,29 @@ function curveSeries(data: ChartData): ReactNode[] {
         legendType="plainline"
         isAnimationActive={false}
       />
-    ),
-    ...data.importedData.map(
-      (d, i) =>
-        d.length > 0 && (
-          <Scatter
-            key={`imported-${i}`}
-            name={d[0]!.series}
-            data={d}
-            fill={IMPORTED[i % IMPORTED.length]}
-            line={{ stroke: IMPORTED[i % IMPORTED.length] }}
-            shape="cross"
-            isAnimationActive={false}
-          />
-        ),
-    ),
+    )
+  );
+}
+
+function importedSeries(data: ChartData): ReactNode[] {
+  return data.importedData.map(
+    (d, i) =>
+      d.length > 0 && (
+        <Scatter
+          key={`imported-${i}`}
+          name={d[0]!.series}
+          data={d}
+          fill={IMPORTED[i % IMPORTED.length]}
+          line={{ stroke: IMPORTED[i % IMPORTED.length] }}
+          shape="cross"
+          isAnimationActive={false}
+        />
+      ),
+  );
+}
+
+function ensembleSeries(data: ChartData): ReactNode {
+  return (
     data.ens.length > 0 && (
       <Scatter
         key="ensemble"
@@ -531,7 +550,12 @@ function curveSeries(data: ChartData): ReactNode[] {
         shape="triangle"
         isAnimationActive={false}
       />
-    ),
+    )
+  );
+}
+
+function wiseftSeries(data: ChartData): ReactNode {
+  return (
     !data.curveHidden && (
       <Scatter
         key="wiseft"
@@ -544,8 +568,8 @@ function curveSeries(data: ChartData): ReactNode[] {
         <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
         <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
       </Scatter>
-    ),
-  ];
+    )
+  );
 }
 
 function endpointSeries(data: ChartData, xDomain: [number, number]): ReactNode[] {

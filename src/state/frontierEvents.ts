@@ -41,47 +41,60 @@ export function mergeFuller(points: FrontierPoints, newer: FrontierPoints): Fron
  * timer); the ones that follow within FLUSH_MS wait and go together, so redraws stay ≤ 1 per FLUSH_MS.
  */
 export function createFrontierBuffer(store: Store, onApplied: () => void = () => {}): FrontierBuffer {
-  let pending: ChunkEvent[] = [];
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const stop = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-  };
-  const apply = () => {
-    const batch = pending;
-    pending = [];
+  return new ChunkBuffer(store, onApplied);
+}
+
+class ChunkBuffer implements FrontierBuffer {
+  private pending: ChunkEvent[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly onApplied: () => void,
+  ) {}
+
+  push(e: ChunkEvent): void {
+    this.pending.push(e);
+    if (this.timer) return;
+    this.apply();
+    this.coolDown();
+  }
+
+  flush(): void {
+    this.stop();
+    this.apply();
+  }
+
+  dispose(): void {
+    this.stop();
+    this.pending = [];
+  }
+
+  private stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private apply(): void {
+    const batch = this.pending;
+    this.pending = [];
     if (batch.length === 0) return;
-    store.setState((s) => {
+    this.store.setState((s) => {
       // Every event names its results key: anything for another pair or eval sets is dropped.
       const mine = batch.filter((e) => e.resultsKey === s.pair?.resultsKey);
       if (mine.length === 0) return {};
       return { resultsKey: mine[0]!.resultsKey, points: mergeChunkEvents(s.points, mine), progress: mine[mine.length - 1]!.progress };
     });
-    onApplied();
-  };
-  // After an apply, FLUSH_MS of quiet; what came in meanwhile is applied when it ends (and starts another).
-  const coolDown = () => {
-    timer = setTimeout(() => {
-      timer = null;
-      if (pending.length === 0) return;
-      apply();
-      coolDown();
+    this.onApplied();
+  }
+
+  /** After an apply, FLUSH_MS of quiet; what came in meanwhile is applied when it ends (and starts another). */
+  private coolDown(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.pending.length === 0) return;
+      this.apply();
+      this.coolDown();
     }, FLUSH_MS);
-  };
-  return {
-    push(e) {
-      pending.push(e);
-      if (timer) return;
-      apply();
-      coolDown();
-    },
-    flush() {
-      stop();
-      apply();
-    },
-    dispose() {
-      stop();
-      pending = [];
-    },
-  };
+  }
 }

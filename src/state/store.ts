@@ -319,16 +319,14 @@ export function hashNotes(h: HashState): string[] {
       ];
 }
 
-export function initialState(h: HashState = parseHash('')): State {
+// Each slice's start; the opening link sets the fields it names. Fresh objects per call: each store owns its own.
+
+function pairStart(): PairSlice {
+  return { pair: null, runtime: null, loading: null, evalImagesLoading: null, pairError: null, memberNote: null };
+}
+
+function layerStart(h: HashState): LayerSlice {
   return {
-    pair: null,
-    runtime: null,
-    loading: null,
-    evalImagesLoading: null,
-    pairError: null,
-    memberNote: null,
-    alpha: h.alpha,
-    playing: false,
     layerAlphas: h.layers,
     layerPreset: h.preset,
     lines: h.lines,
@@ -336,6 +334,11 @@ export function initialState(h: HashState = parseHash('')): State {
     sensitivity: h.sensitivity,
     layerEvaluating: false,
     extrapolate: h.extrapolate,
+  };
+}
+
+function soupStart(h: HashState): SoupSlice {
+  return {
     soupsOn: h.soups,
     triangle: h.triangle,
     soupPoints: {},
@@ -344,12 +347,15 @@ export function initialState(h: HashState = parseHash('')): State {
     stock: null,
     soupImages: null,
     soupEvaluating: false,
-    calibrationOpen: h.calibration,
-    temperatureOn: h.temperature,
-    calibrationSet: null,
-    calibration: null,
-    ...initialResults,
-    evaluating: false,
+  };
+}
+
+function calibrationStart(h: HashState): CalibrationSlice {
+  return { calibrationOpen: h.calibration, temperatureOn: h.temperature, calibrationSet: null, calibration: null };
+}
+
+function viewStart(h: HashState): ViewSlice {
+  return {
     shift: h.shift,
     showEnsemble: h.ensemble,
     paper: knownPaper(h.paper) ? h.paper : 'none',
@@ -358,14 +364,38 @@ export function initialState(h: HashState = parseHash('')): State {
     backendChoice: h.backend,
     member: h.member,
     showRecorded: h.recorded,
+  };
+}
+
+function uploadAndLessonStart(): UploadSlice & LessonSlice {
+  return {
     uploads: [],
     customLabels: null,
     labelError: null,
+    labelWarning: null,
     evalLabels: null,
     thumbnails: {},
     thumbnailsKey: null,
     lessonSet: null,
-    labelWarning: null,
+  };
+}
+
+function movedStart(): MovedSlice {
+  return { movedOpen: false, moved: { status: 'none' }, movedSort: MODEL_ORDER, movedTensor: null };
+}
+
+export function initialState(h: HashState = parseHash('')): State {
+  return {
+    ...pairStart(),
+    alpha: h.alpha,
+    playing: false,
+    ...layerStart(h),
+    ...soupStart(h),
+    ...calibrationStart(h),
+    ...initialResults,
+    evaluating: false,
+    ...viewStart(h),
+    ...uploadAndLessonStart(),
     imported: [],
     labStep: h.lab,
     hidden: h.hide,
@@ -373,10 +403,7 @@ export function initialState(h: HashState = parseHash('')): State {
     revealed: false,
     probe: probeFromLink(h.finetune),
     trainedExport: null,
-    movedOpen: false,
-    moved: { status: 'none' },
-    movedSort: MODEL_ORDER,
-    movedTensor: null,
+    ...movedStart(),
     messages: [],
     messageSeq: 0,
   };

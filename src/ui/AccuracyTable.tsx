@@ -1,6 +1,6 @@
 import { useStore } from '../state/store';
 import type { Estimate } from '../state/frontier';
-import { accuracyTable, signedPoints, type Delta } from '../state/table';
+import { accuracyTable, signedPoints, type Delta, type SetRow, type TableRow } from '../state/table';
 import { UserText } from './UserText';
 
 /**
@@ -39,6 +39,29 @@ function Cell({ e }: { e: Estimate | null }) {
   );
 }
 
+/** A row's three numbers: accuracy now, then the paired deltas against both endpoints. */
+function RowCells({ row }: { row: TableRow }) {
+  return (
+    <>
+      <Cell e={row.now} />
+      <DeltaCell d={row.vsZeroShot} />
+      <DeltaCell d={row.vsFineTuned} />
+    </>
+  );
+}
+
+function SetRowView({ row }: { row: SetRow }) {
+  return (
+    <tr className={row.set.role === 'reference' ? 'ref-row' : ''} data-set={row.set.id}>
+      <th scope="row">
+        <UserText text={row.set.name} />
+        <span className="muted"> · {row.set.count}</span>
+      </th>
+      <RowCells row={row} />
+    </tr>
+  );
+}
+
 /** Accuracy at the current α on every set, with the paired deltas against both endpoints. */
 export function AccuracyTable() {
   const pair = useStore((s) => s.pair);
@@ -61,21 +84,11 @@ export function AccuracyTable() {
       </thead>
       <tbody>
         {rows.map((r) => (
-          <tr key={r.set.id} className={r.set.role === 'reference' ? 'ref-row' : ''} data-set={r.set.id}>
-            <th scope="row">
-              <UserText text={r.set.name} />
-              <span className="muted"> · {r.set.count}</span>
-            </th>
-            <Cell e={r.now} />
-            <DeltaCell d={r.vsZeroShot} />
-            <DeltaCell d={r.vsFineTuned} />
-          </tr>
+          <SetRowView key={r.set.id} row={r} />
         ))}
         <tr className="mean-row" data-set="mean">
           <th scope="row">Mean of shifts</th>
-          <Cell e={mean.now} />
-          <DeltaCell d={mean.vsZeroShot} />
-          <DeltaCell d={mean.vsFineTuned} />
+          <RowCells row={mean} />
         </tr>
       </tbody>
       <tfoot>

@@ -19,34 +19,53 @@ export function dirSource(dir: string, limits: Partial<NetLimits> = {}): BundleS
       if (!full.startsWith(root + sep)) throw new BundleError(`refusing to read '${path}': outside the bundle folder`);
       try {
         realRoot ??= await realpath(root);
-        // A symlink (or a linked folder on the way) can point anywhere on disk: what is read must
-        // really lie inside the bundle folder, as a URL bundle's files must lie on its origin.
-        const real = await realpath(full);
-        if (!real.startsWith(realRoot + sep))
-          throw new BundleError(`refusing to read ${full}: it links to ${real}, outside the bundle folder`);
-        // Sizes before reading: a FIFO would block forever, /dev/zero or a sparse file has no end
-        // worth reading; the same per-file limits as a download.
-        const st = await stat(real);
-        if (!st.isFile()) throw new BundleError(`refusing to read ${full}: not a regular file`);
-        const cap = path === 'manifest.json' ? max.maxManifestBytes : max.maxFileBytes;
-        if (expected?.bytes !== undefined && st.size !== expected.bytes)
-          throw new BundleError(
-            `${full} has ${st.size} bytes but the manifest says ${expected.bytes}: the file is incomplete or was replaced`,
-          );
-        if (st.size > cap)
-          throw new BundleError(
-            `${full} is ${st.size} bytes, over the limit of ${cap} bytes per ${path === 'manifest.json' ? 'manifest' : 'file'}`,
-          );
-        return new Uint8Array(await readFile(real));
+        return await readInside(realRoot, full, path, expected, max);
       } catch (e) {
-        if (e instanceof BundleError) throw e;
-        const code = (e as { code?: string }).code;
-        throw new BundleError(
-          `could not read ${full}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'a loop of symbolic links' : (e as Error).message}`,
-        );
+        throw readError(full, e);
       }
     },
   };
+}
+
+/** The file at `full`, if it really lies in the folder, is a regular file and has the size it should. */
+async function readInside(
+  realRoot: string,
+  full: string,
+  path: string,
+  expected: { bytes?: number | undefined } | undefined,
+  max: NetLimits,
+): Promise<Uint8Array> {
+  // A symlink (or a linked folder on the way) can point anywhere on disk: what is read must
+  // really lie inside the bundle folder, as a URL bundle's files must lie on its origin.
+  const real = await realpath(full);
+  if (!real.startsWith(realRoot + sep)) throw new BundleError(`refusing to read ${full}: it links to ${real}, outside the bundle folder`);
+  // Sizes before reading: a FIFO would block forever, /dev/zero or a sparse file has no end
+  // worth reading; the same per-file limits as a download.
+  const st = await stat(real);
+  if (!st.isFile()) throw new BundleError(`refusing to read ${full}: not a regular file`);
+  const cap = path === 'manifest.json' ? max.maxManifestBytes : max.maxFileBytes;
+  if (expected?.bytes !== undefined && st.size !== expected.bytes)
+    throw new BundleError(`${full} has ${st.size} bytes but the manifest says ${expected.bytes}: the file is incomplete or was replaced`);
+  if (st.size > cap)
+    throw new BundleError(
+      `${full} is ${st.size} bytes, over the limit of ${cap} bytes per ${path === 'manifest.json' ? 'manifest' : 'file'}`,
+    );
+  return new Uint8Array(await readFile(real));
+}
+
+/** A file system error in words a user can act on; a BundleError as it is. */
+function readError(full: string, e: unknown): BundleError {
+  if (e instanceof BundleError) return e;
+  const code = (e as { code?: string }).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'ELOOP'
+          ? 'a loop of symbolic links'
+          : (e as Error).message;
+  return new BundleError(`could not read ${full}: ${why}`);
 }
 
 /** A folder path, or an http(s) URL of a manifest.json. */

@@ -477,7 +477,35 @@ export interface UrlSourceOptions {
 
 export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeof fetch = {}): BundleSource {
   const given: UrlSourceOptions = typeof options === 'function' ? { fetchImpl: options } : options;
-  const limits: NetLimits = { ...DEFAULT_LIMITS, ...given.limits };
+  const bundle = bundleUrl(manifestUrl, given);
+  return {
+    label: bundle.base.href,
+    url: bundle.base.href,
+    read: async (path, onProgress, expected) => {
+      const { href, o } = requestFor(bundle, path, onProgress, expected);
+      return boundedFetch(href, o);
+    },
+    stream: (path, onProgress, expected) => ({
+      chunks: (async function* () {
+        const { href, o } = requestFor(bundle, path, onProgress, expected);
+        yield* boundedStream(href, o);
+      })(),
+    }),
+  };
+}
+
+/** Where a URL bundle lives and how its files are fetched. */
+interface UrlBundle {
+  /** The manifest's URL. */
+  base: URL;
+  /** Its folder: every file must lie under it, on the same origin. */
+  dir: URL;
+  pageHref: string | undefined;
+  given: UrlSourceOptions;
+  limits: NetLimits;
+}
+
+function bundleUrl(manifestUrl: string, given: UrlSourceOptions): UrlBundle {
   // A relative URL is resolved against the page's address by the page (a Worker's location is its
   // script's); here it only serves Node callers and absolute URLs.
   const pageHref = (globalThis as { location?: { href: string } }).location?.href;
@@ -489,45 +517,34 @@ export function urlSource(manifestUrl: string, options: UrlSourceOptions | typeo
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new BundleError(`only http(s) URLs can be loaded, not '${base.protocol}'`);
-  const dir = new URL('.', base);
-  const optionsFor = (
-    path: string,
-    onProgress?: (loaded: number, total: number | null) => void,
-    expected?: { bytes?: number | undefined },
-  ): { href: string; o: BoundedFetchOptions } => {
-    requireBundlePath(path);
-    const url = path === 'manifest.json' ? base : new URL(path, dir);
-    if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname))
-      throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
-    const manifest = path === 'manifest.json';
-    const o: BoundedFetchOptions = {
-      ...(given.fetchImpl ? { fetchImpl: given.fetchImpl } : {}),
-      ...(given.signal ? { signal: given.signal } : {}),
-      ...(pageHref ? { pageHref } : {}),
-      ...(onProgress ? { onProgress } : {}),
-      ...(expected?.bytes !== undefined ? { expectedBytes: expected.bytes } : {}),
-      ...(manifest ? { totalMs: limits.manifestMs } : {}),
-      origin: base.origin,
-      name: path,
-      maxBytes: manifest ? limits.maxManifestBytes : limits.maxFileBytes,
-      idleMs: limits.idleMs,
-    };
-    return { href: url.href, o };
+  return { base, dir: new URL('.', base), pageHref, given, limits: { ...DEFAULT_LIMITS, ...given.limits } };
+}
+
+/** The URL of one of the bundle's files and boundedFetch's options for it (the manifest has its own limits). */
+function requestFor(
+  { base, dir, pageHref, given, limits }: UrlBundle,
+  path: string,
+  onProgress?: (loaded: number, total: number | null) => void,
+  expected?: { bytes?: number | undefined },
+): { href: string; o: BoundedFetchOptions } {
+  requireBundlePath(path);
+  const url = path === 'manifest.json' ? base : new URL(path, dir);
+  if (url.origin !== base.origin || !url.pathname.startsWith(dir.pathname))
+    throw new BundleError(`refusing to fetch ${url.href}: outside the bundle's folder`);
+  const manifest = path === 'manifest.json';
+  const o: BoundedFetchOptions = {
+    ...(given.fetchImpl ? { fetchImpl: given.fetchImpl } : {}),
+    ...(given.signal ? { signal: given.signal } : {}),
+    ...(pageHref ? { pageHref } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    ...(expected?.bytes !== undefined ? { expectedBytes: expected.bytes } : {}),
+    ...(manifest ? { totalMs: limits.manifestMs } : {}),
+    origin: base.origin,
+    name: path,
+    maxBytes: manifest ? limits.maxManifestBytes : limits.maxFileBytes,
+    idleMs: limits.idleMs,
   };
-  return {
-    label: base.href,
-    url: base.href,
-    read: async (path, onProgress, expected) => {
-      const { href, o } = optionsFor(path, onProgress, expected);
-      return boundedFetch(href, o);
-    },
-    stream: (path, onProgress, expected) => ({
-      chunks: (async function* () {
-        const { href, o } = optionsFor(path, onProgress, expected);
-        yield* boundedStream(href, o);
-      })(),
-    }),
-  };
+  return { href: url.href, o };
 }
 
 /**

@@ -176,34 +176,9 @@ export class BlendEngine {
     // The GPU holds θ0 and θ1 now: the CPU copies go before the session needs memory (exports
     // read θ(α) back from the GPU).
     if (blender.kind === 'gpu') plan.pairs.length = 0;
-    let session: InferenceSession;
-    try {
-      session = await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
-    } catch (e) {
-      blender.dispose();
-      throw new Error(
-        `onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves ${fineTuned.length === 1 ? 'both checkpoints' : `all ${1 + fineTuned.length} members`}): ${ortMessage(e)}`,
-        { cause: e },
-      );
-    }
+    const session = await openBlendSession(modelBytes, opts, blender, fineTuned.length);
     ledger.acquire('blend-session');
-    const info: EngineInfo = {
-      backend: opts.backend,
-      ...image,
-      outputNames: [...session.outputNames],
-      outputDims: declaredOutputDims(zs),
-      differing,
-      shared,
-      layerGroups: layerGroups(
-        tensorDepths(
-          zs.graph,
-          differing.map((d) => d.name),
-        ),
-      ),
-      members: 1 + fineTuned.length,
-      blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
-      gpuBytes: blender.gpuBytes,
-    };
+    const info = engineInfo(zs, fineTuned.length, opts.backend, { image, session, differing, shared, blender });
     const order = zs.graph.initializer.map((t) => t.name);
     return new BlendEngine(opts.ort, session, plan.skeleton, blender, plan.feedNames, ledger, info, order);
   }
@@ -297,6 +272,56 @@ export class BlendEngine {
  * The pair check of each fine-tuned model against the zero-shot one (so every member shares its
  * graph); a weight is blended when any member changed it.
  */
+/** The runtime's session of the blended graph; if it cannot load, the blender's memory goes with it. */
+async function openBlendSession(
+  modelBytes: Uint8Array,
+  opts: EngineOptions,
+  blender: WeightBlender,
+  fineTuned: number,
+): Promise<InferenceSession> {
+  try {
+    return await ortQueue.run(() => opts.ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
+  } catch (e) {
+    blender.dispose();
+    throw new Error(
+      `onnxruntime could not load ${opts.labels?.[0] ?? 'the zero-shot model'} (whose graph serves ${fineTuned === 1 ? 'both checkpoints' : `all ${1 + fineTuned} members`}): ${ortMessage(e)}`,
+      { cause: e },
+    );
+  }
+}
+
+function engineInfo(
+  zs: OnnxModel,
+  fineTuned: number,
+  backend: EngineOptions['backend'],
+  built: {
+    image: ReturnType<typeof findImageInput>;
+    session: InferenceSession;
+    differing: InitializerInfo[];
+    shared: InitializerInfo[];
+    blender: WeightBlender;
+  },
+): EngineInfo {
+  const { image, session, differing, shared, blender } = built;
+  return {
+    backend,
+    ...image,
+    outputNames: [...session.outputNames],
+    outputDims: declaredOutputDims(zs),
+    differing,
+    shared,
+    layerGroups: layerGroups(
+      tensorDepths(
+        zs.graph,
+        differing.map((d) => d.name),
+      ),
+    ),
+    members: 1 + fineTuned,
+    blendedBytes: differing.reduce((s, d) => s + d.byteLength, 0),
+    gpuBytes: blender.gpuBytes,
+  };
+}
+
 function analyzeMembers(zs: OnnxModel, fineTuned: readonly OnnxModel[]): { differing: InitializerInfo[]; shared: InitializerInfo[] } {
   const analyses = fineTuned.map((ft) => analyzePair(zs, ft));
   if (analyses.length === 1) return analyses[0]!;

@@ -30,15 +30,7 @@ const tableRows = (s: number, k: number) => s + Math.ceil((s * k) / 4);
 /** `packed`: the K members in one binding at a stride (table[0].z vec4s); else one binding each. */
 function kernel(kind: Kind, k: number, s: number, packed: boolean): string {
   const t = kind === 'f16' ? 'f16' : 'f32';
-  const inputs = packed ? 1 : k;
-  const members = packed
-    ? [`@group(0) @binding(1) var<storage, read> members: array<vec4<${t}>>;`]
-    : Array.from({ length: k }, (_, m) => `@group(0) @binding(${1 + m}) var<storage, read> m${m}: array<vec4<${t}>>;`);
   const read = (m: number) => (packed ? `members[i + ${m}u * table[0].z]` : `m${m}[i]`);
-  const outputs = Array.from(
-    { length: s },
-    (_, j) => `@group(0) @binding(${1 + inputs + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`,
-  );
   // As on the CPU, a member whose weight is 0 is left out and the first other one starts the sum
   // (no 0 + …): one-hot weights give that member exactly, with or without a fused multiply-add,
   // and skip the other members' reads. The branches are uniform: one tensor per workgroup.
@@ -49,9 +41,7 @@ function kernel(kind: Kind, k: number, s: number, packed: boolean): string {
   );
   const cases = Array.from({ length: s }, (_, j) => `case ${j}u: { o${j}[local] = v; }`);
   return /* wgsl */ `${kind === 'f16' ? 'enable f16;' : ''}
-@group(0) @binding(0) var<uniform> table: array<vec4<u32>, ${tableRows(s, k)}>;
-${members.join('\n')}
-${outputs.join('\n')}
+${kernelBindings(t, k, s, packed).join('\n')}
 fn coef(j: u32, m: u32) -> f32 {
   let w = ${4 * s}u + j * ${k}u + m;
   return bitcast<f32>(table[w / 4u][w % 4u]);
@@ -70,6 +60,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let v = vec4<${t}>(acc);
   switch j { ${cases.join(' ')} default: {} }
 }`;
+}
+
+/** The kernel's bindings in order: the table, the members (one packed binding or K), the S outputs. */
+function kernelBindings(t: 'f16' | 'f32', k: number, s: number, packed: boolean): string[] {
+  const inputs = packed ? 1 : k;
+  const members = packed
+    ? [`@group(0) @binding(1) var<storage, read> members: array<vec4<${t}>>;`]
+    : Array.from({ length: k }, (_, m) => `@group(0) @binding(${1 + m}) var<storage, read> m${m}: array<vec4<${t}>>;`);
+  const outputs = Array.from(
+    { length: s },
+    (_, j) => `@group(0) @binding(${1 + inputs + j}) var<storage, read_write> o${j}: array<vec4<${t}>>;`,
+  );
+  return [`@group(0) @binding(0) var<uniform> table: array<vec4<u32>, ${tableRows(s, k)}>;`, ...members, ...outputs];
 }
 
 interface GpuTensor {
@@ -308,23 +311,7 @@ export class GpuBlender implements WeightBlender {
     this.groups.push(group);
     this.uploadMembers(g, group.members);
     let bytes = group.members.reduce((sum, b) => sum + b.size, 0);
-    for (const t of g.tensors) {
-      const size = t.vec4s * vec4Bytes(g.kind);
-      // ORT reads and may copy the input, so the output buffer carries every usage it needs.
-      const output = this.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      bytes += size;
-      const tensor: GpuTensor = {
-        name: t.source.name,
-        checkpointDtype: t.source.dtype,
-        dtype: g.kind === 'f16' ? 'float16' : 'float32',
-        dims: t.source.shape,
-        output,
-        row: t.row,
-      };
-      group.tensors.push(tensor);
-      group.spans.push([t.start, t.vec4s]);
-      this.tensors.push(tensor);
-    }
+    for (const t of g.tensors) bytes += this.addOutput(g.kind, t, group);
     const buffers = [...group.members, ...group.tensors.map((t) => t.output)];
     group.bindGroup = this.device.createBindGroup({
       layout: group.pipeline.getBindGroupLayout(0),
@@ -334,6 +321,25 @@ export class GpuBlender implements WeightBlender {
       ],
     });
     return bytes;
+  }
+
+  /** θ's buffer of one tensor of `group`; returns its bytes. */
+  private addOutput(kind: Kind, t: TensorPlan, group: Group): number {
+    const size = t.vec4s * vec4Bytes(kind);
+    // ORT reads and may copy the input, so the output buffer carries every usage it needs.
+    const output = this.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const tensor: GpuTensor = {
+      name: t.source.name,
+      checkpointDtype: t.source.dtype,
+      dtype: kind === 'f16' ? 'float16' : 'float32',
+      dims: t.source.shape,
+      output,
+      row: t.row,
+    };
+    group.tensors.push(tensor);
+    group.spans.push([t.start, t.vec4s]);
+    this.tensors.push(tensor);
+    return size;
   }
 
   get outputs(): ReadonlyArray<{ name: string; dtype: 'float32' | 'float16'; dims: number[]; buffer: GPUBuffer }> {

@@ -187,29 +187,7 @@ export class Explorer {
       return png ? spriteSet(s, png) : pendingSpriteSet(s);
     });
     const engine = await this.createEngine(bundle);
-    let text: TextTower | null = null;
-    let bundleHash: string;
-    try {
-      // A streamed pair's hash is known once the engine has read its checkpoints to their ends.
-      bundleHash = isStreamed(bundle) ? await bundle.contentHash() : bundle.bundleHash;
-      validateModelIo(engine.info, m);
-      if (m.text && bundle.text)
-        text = await TextTower.create(
-          this.env.ort,
-          bundle.text,
-          bundle.tokenizer,
-          m.text,
-          this.env.backend === 'cpu' ? 'cpu' : 'wasm',
-          this.env.ledger,
-        );
-      // One tiny batch through the new pair before it replaces the current one (README: a bad
-      // bundle never costs the user what they had).
-      await checkPairRuns(engine, text, m);
-    } catch (e) {
-      await engine.dispose();
-      await text?.release();
-      throw e;
-    }
+    const { bundleHash, text } = await this.proveNewPair(engine, bundle);
     const old = this.pair;
     this.evalGeneration++;
     this.layerGeneration++;
@@ -235,6 +213,35 @@ export class Explorer {
     void p.lanes?.then((l) => (p.readyLanes = l));
     if (old) await release(old);
     return summarize(p);
+  }
+
+  /**
+   * The new pair's hash and text tower, once one tiny batch has run through it (README: a bad
+   * bundle never costs the user what they had); on any failure its engine and tower are released.
+   */
+  private async proveNewPair(engine: BlendEngine, bundle: PairFiles): Promise<{ bundleHash: string; text: TextTower | null }> {
+    const m = bundle.manifest;
+    let text: TextTower | null = null;
+    try {
+      // A streamed pair's hash is known once the engine has read its checkpoints to their ends.
+      const bundleHash = isStreamed(bundle) ? await bundle.contentHash() : bundle.bundleHash;
+      validateModelIo(engine.info, m);
+      if (m.text && bundle.text)
+        text = await TextTower.create(
+          this.env.ort,
+          bundle.text,
+          bundle.tokenizer,
+          m.text,
+          this.env.backend === 'cpu' ? 'cpu' : 'wasm',
+          this.env.ledger,
+        );
+      await checkPairRuns(engine, text, m);
+      return { bundleHash, text };
+    } catch (e) {
+      await engine.dispose();
+      await text?.release();
+      throw e;
+    }
   }
 
   private async createEngine(bundle: PairFiles): Promise<BlendEngine> {

@@ -69,9 +69,19 @@ export function pixelsOf(set: EvalSetData): Uint8Array {
   if (set.pixels) return set.pixels;
   const { spec } = set;
   if (!set.sheet) throw new BundleError(`eval set '${spec.id}': its images (${spec.sprite.path}) have not arrived yet`);
-  let img: ReturnType<typeof decode>;
+  const pixels = cutTiles(decodeSheet(spec, set.sheet), spec.sprite);
+  set.pixels = pixels;
+  set.sheet = null;
+  return pixels;
+}
+
+type DecodedPng = ReturnType<typeof decode>;
+
+/** The sheet decoded, if it holds every tile the manifest declares and is 8-bit RGB or RGBA. */
+function decodeSheet(spec: EvalSetSpec, sheet: Uint8Array): DecodedPng {
+  let img: DecodedPng;
   try {
-    img = decode(set.sheet);
+    img = decode(sheet);
   } catch (e) {
     throw new BundleError(`eval set '${spec.id}': ${spec.sprite.path} is not a readable PNG (${(e as Error).message})`);
   }
@@ -87,6 +97,11 @@ export function pixelsOf(set: EvalSetData): Uint8Array {
       `eval set '${spec.id}': the sprite sheet must be 8-bit RGB or RGBA (got ${img.channels} channels, ${img.depth}-bit)`,
     );
   }
+  return img;
+}
+
+/** The tiles one after another, RGB (an alpha channel is dropped), row by row within each. */
+function cutTiles(img: DecodedPng, { tile, columns, count }: EvalSetSpec['sprite']): Uint8Array {
   const ch = img.channels;
   const src = img.data as Uint8Array;
   const pixels = new Uint8Array(count * tile * tile * 3);
@@ -103,8 +118,6 @@ export function pixelsOf(set: EvalSetData): Uint8Array {
       }
     }
   }
-  set.pixels = pixels;
-  set.sheet = null;
   return pixels;
 }
 

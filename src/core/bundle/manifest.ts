@@ -168,50 +168,44 @@ function normaliseModels(models: z.infer<typeof modelsV1> | z.infer<typeof model
   return { zeroShot: models.zeroShot, members: [{ id: V1_MEMBER_ID, name: 'Fine-tuned', kind: 'end-to-end', model: models.fineTuned }] };
 }
 
+type RawManifest = z.infer<typeof rawManifestSchema>;
+type RawSet = NonNullable<RawManifest['eval']>['sets'][number];
+/** Records one problem at `path`, relative to what the checker was given. */
+type AddIssue = (path: (string | number)[], message: string) => void;
+
 export const manifestSchema = rawManifestSchema
   .superRefine((m, ctx) => {
+    const issue: AddIssue = (path, message) => ctx.addIssue({ code: 'custom', path, message });
     const sets = m.eval?.sets ?? [];
     const refs = sets.filter((s) => s.role === 'reference').length;
-    if (sets.length > 0 && refs !== 1)
-      ctx.addIssue({ code: 'custom', path: ['eval', 'sets'], message: `exactly one set must have role "reference" (found ${refs})` });
+    if (sets.length > 0 && refs !== 1) issue(['eval', 'sets'], `exactly one set must have role "reference" (found ${refs})`);
     const ids = new Set<string>();
     sets.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'id'], message: `duplicate set id '${s.id}'` });
+      if (ids.has(s.id)) issue(['eval', 'sets', i, 'id'], `duplicate set id '${s.id}'`);
       ids.add(s.id);
-      if (s.labels.length !== s.sprite.count)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['eval', 'sets', i, 'labels'],
-          message: `has ${s.labels.length} labels for ${s.sprite.count} images`,
-        });
-      const bad = s.labels.findIndex((l) => l >= m.classes.length);
-      if (bad >= 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['eval', 'sets', i, 'labels', bad],
-          message: `class index ${s.labels[bad]} is out of range (${m.classes.length} classes)`,
-        });
-      if (s.sprite.tile !== m.preprocess.size)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['eval', 'sets', i, 'sprite', 'tile'],
-          message: `tiles are ${s.sprite.tile}px but the model takes ${m.preprocess.size}px`,
-        });
-      s.classes?.forEach((c, j) => {
-        if (c >= m.classes.length)
-          ctx.addIssue({ code: 'custom', path: ['eval', 'sets', i, 'classes', j], message: `class index ${c} is out of range` });
-      });
+      checkSet(s, m, (path, message) => issue(['eval', 'sets', i, ...path], message));
     });
     if (m.format === 'wiseft-pair/2') {
       const memberIds = new Set<string>();
       m.models.members.forEach((x, i) => {
-        if (memberIds.has(x.id))
-          ctx.addIssue({ code: 'custom', path: ['models', 'members', i, 'id'], message: `duplicate member id '${x.id}'` });
+        if (memberIds.has(x.id)) issue(['models', 'members', i, 'id'], `duplicate member id '${x.id}'`);
         memberIds.add(x.id);
       });
     }
   })
   .transform((m) => ({ ...m, models: normaliseModels(m.models) }));
+
+/** One eval set against the manifest: its labels (one per image, each a class), its tiles' size. */
+function checkSet(s: RawSet, m: RawManifest, issue: AddIssue): void {
+  if (s.labels.length !== s.sprite.count) issue(['labels'], `has ${s.labels.length} labels for ${s.sprite.count} images`);
+  const bad = s.labels.findIndex((l) => l >= m.classes.length);
+  if (bad >= 0) issue(['labels', bad], `class index ${s.labels[bad]} is out of range (${m.classes.length} classes)`);
+  if (s.sprite.tile !== m.preprocess.size)
+    issue(['sprite', 'tile'], `tiles are ${s.sprite.tile}px but the model takes ${m.preprocess.size}px`);
+  s.classes?.forEach((c, j) => {
+    if (c >= m.classes.length) issue(['classes', j], `class index ${c} is out of range`);
+  });
+}
 
 /** The manifest as the code sees it: v1 normalised to one member (see normaliseModels). */
 export type Manifest = z.output<typeof manifestSchema>;

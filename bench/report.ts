@@ -236,77 +236,95 @@ function throughputSection(r: Report): string[] {
   if (!t) return [];
   const L: string[] = [];
   const la = (x: number[]) => x.map((v) => v.toFixed(2)).join(' ');
-  const ips = (x: Stat) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
   L.push('## In-page vs Node inference throughput (bundled classifier)', '');
   L.push(
     `Measured by \`npm run bench -- --only-throughput\` on ${t.date} (${t.durationS.toFixed(0)} s), apart from the run above; Chromium ${t.browser.version}, crossOriginIsolated=${String(t.browser.crossOriginIsolated)}, hardwareConcurrency=${t.browser.hardwareConcurrency}. **Load average (1/5/15 min): ${la(t.load.start)} at start; ${t.load.rounds.map(la).join('; ')} after each round; ${la(t.load.end)} at end**, on 2 cores shared with other work. The same ${t.pool} eval images of the bundled pair, normalised once (outside the timing), run through each session in batches; images/s = ${t.pool} ÷ one pass, median (min–max) over ${t.rounds} rounds. Every case runs once per round, rounds alternate the order, and both pages stay open, so Node and page cases share the load of each round. "÷ Node (same)" divides by Node at the same threads and batch (threads × sessions together; the engine by Node's engine, which runs onnxruntime-node's default of 2 threads); "÷ Node best" by the fastest Node case. Builds: *asyncify* is \`onnxruntime-web/webgpu\`'s \`ort-wasm-simd-threaded.asyncify.wasm\` (26.8 MB), which the app now loads only for its WebGPU backend (its wasm backend ran it too until issue 15's first-screen change, 43c9e4e); *wasm-only* is \`onnxruntime-web/wasm\`'s \`ort-wasm-simd-threaded.wasm\` (14.2 MB), which the app's wasm backend and its evaluation lanes run since then. The main-thread page cases run the asyncify build. Target (issue 15): page ≥ 0.6× Node.`,
     '',
   );
-  L.push('| Where | Session | Threads × sessions | Batch | Images/s | ÷ Node (same) | ÷ Node best |', '|---|---|---|---|---|---|---|');
-  const node = t.cases.filter((c) => c.where === 'node');
-  const best = Math.max(...node.filter((c) => c.variant !== 'engine').map((c) => c.ips.median));
-  const same = (c: (typeof t.cases)[number]) => {
-    if (c.where === 'node') return null;
-    if (c.variant === 'engine') return node.find((n) => n.variant === 'engine') ?? null;
-    // The same cores: all threads of all sessions together (two 1-thread Workers ↔ Node's 2 threads).
-    return node.find((n) => n.variant === 'all' && n.batch === c.batch && n.threads === Math.min(2, c.threads * c.sessions)) ?? null;
-  };
-  const label: Record<string, string> = {
-    all: 'plain, opt all (= default)',
-    basic: 'plain, opt basic',
-    extended: 'plain, opt extended',
-    arena: 'plain, opt all + CPU arena & mem pattern',
-    nospin: 'plain, opt all, no spinning',
-    engine: 'BlendEngine (app path, weights as inputs)',
-  };
-  for (const c of t.cases) {
-    const ref = same(c);
-    const build = c.build === 'plain' ? 'wasm-only build' : 'asyncify build';
-    const where =
-      c.where === 'node'
-        ? 'Node (onnxruntime-node, cpu EP)'
-        : c.where === 'page'
-          ? `Page main thread (wasm, ${build})`
-          : `Page, ${c.sessions} Worker${c.sessions > 1 ? 's' : ''} (wasm, ${build})`;
-    L.push(
-      `| ${where} | ${label[c.variant] ?? c.variant} | ${c.threads}${c.sessions > 1 ? ` × ${c.sessions}` : ''} | ${c.batch} | ${ips(c.ips)} | ${ref ? x2(c.ips.median / ref.ips.median) : '—'} | ${c.where === 'node' ? '—' : x2(c.ips.median / best)} |`,
-    );
-  }
-  L.push('');
+  L.push(...tpCasesTable(t));
   for (const [g, e] of Object.entries(t.failed ?? {})) L.push(`Worker group ${g} did not start: ${e}`, '');
-  if (t.workerEval?.length) {
-    L.push(
-      "The evaluation loop itself in Workers: FrontierEvaluator over BlendEngine (the app's build), one α (0.5) over every set, the sets dealt out to the Workers; wall clock from the first Worker's start to the last one's end, sprite decoding done before (untimed). Two reps each, alternating; images/s of each rep.",
-      '',
-    );
-    L.push('| Workers × threads | Images | Wall (each rep) | Images/s (each rep) |', '|---|---|---|---|');
-    for (const e of t.workerEval)
-      L.push(
-        `| ${e.workers} × ${e.threads} | ${e.images} | ${e.ms.map(ms).join(', ')} | ${e.ms.map((x) => (e.images / (x / 1000)).toFixed(0)).join(', ')} |`,
-      );
-    L.push('');
-  }
+  L.push(...tpWorkerEvalTable(t));
   if (t.workerYields)
     L.push(
       `Yielding in a Worker, 60 times chained: setTimeout(0) (FrontierEvaluator's yield before each chunk) ${ms(t.workerYields.timeoutMs)}; a MessageChannel message ${ms(t.workerYields.channelMs)}.`,
       '',
     );
-  if (t.profiles.length) {
+  L.push(...tpProfileTable(t));
+  return L;
+}
+
+type TpCaseRow = ThroughputReport['cases'][number];
+
+const TP_SESSION_LABEL: Record<string, string> = {
+  all: 'plain, opt all (= default)',
+  basic: 'plain, opt basic',
+  extended: 'plain, opt extended',
+  arena: 'plain, opt all + CPU arena & mem pattern',
+  nospin: 'plain, opt all, no spinning',
+  engine: 'BlendEngine (app path, weights as inputs)',
+};
+
+/** Every case's images/s, divided by Node's at the same threads and batch and by Node's best. */
+function tpCasesTable(t: ThroughputReport): string[] {
+  const L = ['| Where | Session | Threads × sessions | Batch | Images/s | ÷ Node (same) | ÷ Node best |', '|---|---|---|---|---|---|---|'];
+  const ips = (x: Stat) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
+  const node = t.cases.filter((c) => c.where === 'node');
+  const best = Math.max(...node.filter((c) => c.variant !== 'engine').map((c) => c.ips.median));
+  for (const c of t.cases) {
+    const ref = sameAsNode(c, node);
     L.push(
-      'Where the page\'s evaluation time goes: FrontierEvaluator over BlendEngine (wired as src/core/explorer.ts wires it), one α (0.5) over every set. Decoding is once per pair; normalisation is timed apart over the same batches; "rest" = evaluator − run − normalisation (counting, endpoint logits, the yield between chunks).',
-      '',
+      `| ${tpWhere(c)} | ${TP_SESSION_LABEL[c.variant] ?? c.variant} | ${c.threads}${c.sessions > 1 ? ` × ${c.sessions}` : ''} | ${c.batch} | ${ips(c.ips)} | ${ref ? x2(c.ips.median / ref.ips.median) : '—'} | ${c.where === 'node' ? '—' : x2(c.ips.median / best)} |`,
     );
-    L.push(
-      '| Wasm threads | Images | Chunks | Decode sprites (once) | Normalise | BlendEngine.run | Rest | Evaluator total | Evaluator img/s | run-only img/s | Chained setTimeout(0) × chunks, alone |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
-    );
-    for (const p of t.profiles) {
-      L.push(
-        `| ${p.threads} | ${p.images} | ${p.chunks} | ${ms(p.decodeMs)} | ${ms(p.normalizeMs)} (${((100 * p.normalizeMs) / p.evaluatorMs).toFixed(1)}%) | ${ms(p.runMs)} (${((100 * p.runMs) / p.evaluatorMs).toFixed(1)}%) | ${ms(p.restMs)} (${((100 * p.restMs) / p.evaluatorMs).toFixed(1)}%) | ${ms(p.evaluatorMs)} | ${(p.images / (p.evaluatorMs / 1000)).toFixed(0)} | ${(p.images / (p.runMs / 1000)).toFixed(0)} | ${p.yieldsMs === undefined ? 'n/a' : ms(p.yieldsMs)} |`,
-      );
-    }
-    L.push('');
   }
+  L.push('');
+  return L;
+}
+
+/** The Node case a page or Worker case is divided by (none for Node's own). */
+function sameAsNode(c: TpCaseRow, node: TpCaseRow[]): TpCaseRow | null {
+  if (c.where === 'node') return null;
+  if (c.variant === 'engine') return node.find((n) => n.variant === 'engine') ?? null;
+  // The same cores: all threads of all sessions together (two 1-thread Workers ↔ Node's 2 threads).
+  return node.find((n) => n.variant === 'all' && n.batch === c.batch && n.threads === Math.min(2, c.threads * c.sessions)) ?? null;
+}
+
+function tpWhere(c: TpCaseRow): string {
+  const build = c.build === 'plain' ? 'wasm-only build' : 'asyncify build';
+  if (c.where === 'node') return 'Node (onnxruntime-node, cpu EP)';
+  if (c.where === 'page') return `Page main thread (wasm, ${build})`;
+  return `Page, ${c.sessions} Worker${c.sessions > 1 ? 's' : ''} (wasm, ${build})`;
+}
+
+function tpWorkerEvalTable(t: ThroughputReport): string[] {
+  if (!t.workerEval?.length) return [];
+  const L = [
+    "The evaluation loop itself in Workers: FrontierEvaluator over BlendEngine (the app's build), one α (0.5) over every set, the sets dealt out to the Workers; wall clock from the first Worker's start to the last one's end, sprite decoding done before (untimed). Two reps each, alternating; images/s of each rep.",
+    '',
+    '| Workers × threads | Images | Wall (each rep) | Images/s (each rep) |',
+    '|---|---|---|---|',
+  ];
+  for (const e of t.workerEval)
+    L.push(
+      `| ${e.workers} × ${e.threads} | ${e.images} | ${e.ms.map(ms).join(', ')} | ${e.ms.map((x) => (e.images / (x / 1000)).toFixed(0)).join(', ')} |`,
+    );
+  L.push('');
+  return L;
+}
+
+function tpProfileTable(t: ThroughputReport): string[] {
+  if (!t.profiles.length) return [];
+  const L = [
+    'Where the page\'s evaluation time goes: FrontierEvaluator over BlendEngine (wired as src/core/explorer.ts wires it), one α (0.5) over every set. Decoding is once per pair; normalisation is timed apart over the same batches; "rest" = evaluator − run − normalisation (counting, endpoint logits, the yield between chunks).',
+    '',
+    '| Wasm threads | Images | Chunks | Decode sprites (once) | Normalise | BlendEngine.run | Rest | Evaluator total | Evaluator img/s | run-only img/s | Chained setTimeout(0) × chunks, alone |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const p of t.profiles) {
+    L.push(
+      `| ${p.threads} | ${p.images} | ${p.chunks} | ${ms(p.decodeMs)} | ${ms(p.normalizeMs)} (${((100 * p.normalizeMs) / p.evaluatorMs).toFixed(1)}%) | ${ms(p.runMs)} (${((100 * p.runMs) / p.evaluatorMs).toFixed(1)}%) | ${ms(p.restMs)} (${((100 * p.restMs) / p.evaluatorMs).toFixed(1)}%) | ${ms(p.evaluatorMs)} | ${(p.images / (p.evaluatorMs / 1000)).toFixed(0)} | ${(p.images / (p.runMs / 1000)).toFixed(0)} | ${p.yieldsMs === undefined ? 'n/a' : ms(p.yieldsMs)} |`,
+    );
+  }
+  L.push('');
   return L;
 }
 
@@ -316,8 +334,8 @@ function memorySection(r: Report): string[] {
   const clip = r.pairs['clip-vit-b32']!;
   const wb = (k: string) => webBlend(r, k);
   L.push('## Memory (CLIP-sized pair, wasm)', '');
-  const mo = r.web.memory_ours as { peakHeap: number; rendererPeakRss: number; blendedBytes: number } | undefined;
-  const mn = r.web.memory_naive as { peakHeap: number; rendererPeakRss: number } | undefined;
+  const mo = r.web.memory_ours as MemoryRow | undefined;
+  const mn = r.web.memory_naive as MemoryRow | undefined;
   const mb = r.web.memory_baseline as { rendererPeakRss: number } | undefined;
   const one = clip.fp32Bytes;
   const gpuBytes = wb('blendClip').gpu?.allocatedBytes;
@@ -327,35 +345,9 @@ function memorySection(r: Report): string[] {
       `One checkpoint = ${mib(one)}. Peak RSS (VmHWM) of the renderer process (pid from CDP SystemInfo.getProcessInfo, /proc/<pid>/status), each way in a fresh browser: fetch both checkpoints, set up, logits at two α. "Beyond baseline" subtracts a renderer that loaded the page and ran the small pair (${mib(base)}). JS heap: performance.memory.usedJSHeapSize peak (typed-array backing stores are outside it). Target: ours ≤ 4× one checkpoint.`,
       '',
     );
-    L.push(
-      "| Way | Renderer peak RSS | Beyond baseline | × one checkpoint | × both checkpoints' weights (2×) | Peak JS heap | Target |",
-      '|---|---|---|---|---|---|---|',
-    );
-    const row = (name: string, x: { peakHeap: number; rendererPeakRss: number }, target: boolean) => {
-      const beyond = x.rendererPeakRss - base;
-      L.push(
-        `| ${name} | ${mib(x.rendererPeakRss)} | ${mib(beyond)} | ${x2(beyond / one)} (${x2(x.rendererPeakRss / one)} total) | ${x2(beyond / (2 * one))} | ${mib(x.peakHeap)} | ${target ? verdict(beyond / one <= 4) : '—'} |`,
-      );
-    };
-    const ms_ = r.web.memory_ours_stream as { peakHeap: number; rendererPeakRss: number } | undefined;
-    if (ms_) row('Ours, streamed (BlendEngine.createFromStreams: each weight from the fetch straight into the blend memory)', ms_, true);
-    row(
-      `Ours${ms_ ? ', before: from both files’ bytes (BlendEngine.create)' : ' (BlendEngine, wasm; CpuBlender with the wasm kernel)'}`,
-      mo,
-      true,
-    );
-    const mj = r.web.memory_ours_js as { peakHeap: number; rendererPeakRss: number } | undefined;
-    if (mj) row('Ours, before: CpuBlender JS path (wasm kernel disabled)', mj, true);
-    row('Naive (bake + new session per α)', mn, false);
-    L.push('');
-    const m16 = r.web.memory_ours_stream_fp16 as { peakHeap: number; rendererPeakRss: number } | undefined;
-    if (m16) {
-      const beyond = m16.rendererPeakRss - base;
-      L.push(
-        `The **fp16** pair, streamed (one fp16 checkpoint = ${mib(clip.fp16Bytes)}): renderer peak ${mib(m16.rendererPeakRss)}, ${mib(beyond)} beyond baseline = ${x2(beyond / clip.fp16Bytes)} one fp16 checkpoint (${x2(beyond / one)} one fp32 checkpoint), peak JS heap ${mib(m16.peakHeap)}. Its weights are widened to float32 in the blend memory (θ0, θ1 and θ(α) at 4 bytes a weight, and the runtime's float32 copy of the feeds): 8× one fp16 checkpoint is that layout's floor.`,
-        '',
-      );
-    }
+    L.push(...memoryWaysTable(r, base, one));
+    const m16 = r.web.memory_ours_stream_fp16 as MemoryRow | undefined;
+    if (m16) L.push(...fp16MemoryLines(m16, base, one, clip.fp16Bytes));
   } else {
     L.push('Not measured in quick mode.', '');
   }
@@ -366,6 +358,48 @@ function memorySection(r: Report): string[] {
       '',
     );
   return L;
+}
+
+/** One way's peaks, each measured in a fresh browser. */
+interface MemoryRow {
+  peakHeap: number;
+  rendererPeakRss: number;
+}
+
+/** Each way's renderer peak beyond the baseline renderer's, against one checkpoint (`one` bytes). */
+function memoryWaysTable(r: Report, base: number, one: number): string[] {
+  const L = [
+    "| Way | Renderer peak RSS | Beyond baseline | × one checkpoint | × both checkpoints' weights (2×) | Peak JS heap | Target |",
+    '|---|---|---|---|---|---|---|',
+  ];
+  const row = (name: string, x: MemoryRow, target: boolean) => {
+    const beyond = x.rendererPeakRss - base;
+    L.push(
+      `| ${name} | ${mib(x.rendererPeakRss)} | ${mib(beyond)} | ${x2(beyond / one)} (${x2(x.rendererPeakRss / one)} total) | ${x2(beyond / (2 * one))} | ${mib(x.peakHeap)} | ${target ? verdict(beyond / one <= 4) : '—'} |`,
+    );
+  };
+  const way = (key: string) => r.web[key] as MemoryRow | undefined;
+  const streamed = way('memory_ours_stream');
+  if (streamed)
+    row('Ours, streamed (BlendEngine.createFromStreams: each weight from the fetch straight into the blend memory)', streamed, true);
+  row(
+    `Ours${streamed ? ', before: from both files’ bytes (BlendEngine.create)' : ' (BlendEngine, wasm; CpuBlender with the wasm kernel)'}`,
+    way('memory_ours')!,
+    true,
+  );
+  const js = way('memory_ours_js');
+  if (js) row('Ours, before: CpuBlender JS path (wasm kernel disabled)', js, true);
+  row('Naive (bake + new session per α)', way('memory_naive')!, false);
+  L.push('');
+  return L;
+}
+
+function fp16MemoryLines(m16: MemoryRow, base: number, one: number, fp16Bytes: number): string[] {
+  const beyond = m16.rendererPeakRss - base;
+  return [
+    `The **fp16** pair, streamed (one fp16 checkpoint = ${mib(fp16Bytes)}): renderer peak ${mib(m16.rendererPeakRss)}, ${mib(beyond)} beyond baseline = ${x2(beyond / fp16Bytes)} one fp16 checkpoint (${x2(beyond / one)} one fp32 checkpoint), peak JS heap ${mib(m16.peakHeap)}. Its weights are widened to float32 in the blend memory (θ0, θ1 and θ(α) at 4 bytes a weight, and the runtime's float32 copy of the feeds): 8× one fp16 checkpoint is that layout's floor.`,
+    '',
+  ];
 }
 
 /** fp16 against fp32 setup on wasm, from bytes and streamed. */
@@ -470,7 +504,17 @@ export function renderGpuNode(g: GpuNodeReport): string[] {
   L.push(`| GPU memory | GpuBlender.allocatedBytes = ${mib(g.blend.allocatedBytes)} (θ0, θ1, θ(α)) |`);
   if (g.gpuErrors.length) L.push(`| GPU errors | ${g.gpuErrors.join('; ')} |`);
   L.push('');
-  L.push('| Method | Blend | Copy | Blend GB/s | Copy GB/s | Ratio | Target ≥ 0.5 |', '|---|---|---|---|---|---|---|');
+  L.push(...gpuNodeMethods(g), ...gpuNodeKernels(g));
+  L.push(
+    'Reproduce on a machine with a GPU, Node ≥ 20 and a Vulkan driver: `npm run bench:gpu-node -- --out docs/benchmarks-gpu.json`, then `npx tsx bench/run.ts --render` to re-render this file. Without a GPU, `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npm run bench:gpu-node -- --config small` runs the script on SwiftShader (a check of the script, not a measurement). How this run was carried to a GPU machine that has no Node: the analysis below.',
+    '',
+  );
+  return L;
+}
+
+/** The blend against a copy of the same bytes, timed three ways. */
+function gpuNodeMethods(g: GpuNodeReport): string[] {
+  const L = ['| Method | Blend | Copy | Blend GB/s | Copy GB/s | Ratio | Target ≥ 0.5 |', '|---|---|---|---|---|---|---|'];
   const line = (
     what: string,
     x: { blendMs: Stat; copyMs: Stat; blendGBs: number; copyGBs: number; ratio: number } | null,
@@ -485,22 +529,22 @@ export function renderGpuNode(g: GpuNodeReport): string[] {
   line("GPU timestamps: GpuBlender's compute pass / the copies (device time only)", g.blendTimestamps, false);
   line(`Wall clock, ${g.blendBatched.perAwait} submitted back to back per await, ÷ ${g.blendBatched.perAwait}`, g.blendBatched, false);
   L.push('');
-  if (g.kernels) {
-    L.push(
-      `Kernel profile on this GPU (one ${(g.kernels.elements / 2 ** 20).toFixed(0)}M-float tensor, blend GB/s; wall clock per awaited submission, and GPU timestamps):`,
-      '',
-    );
-    L.push('| Kernel | Wall | GB/s | GPU time | GB/s |', '|---|---|---|---|---|');
-    for (const k of g.kernels.rows)
-      L.push(
-        `| ${k.variant} | ${st(k.ms)} | ${gb(k.gbs)} | ${k.gpuMs ? st(k.gpuMs) : 'n/a'} | ${k.gpuGBs !== undefined ? gb(k.gpuGBs) : 'n/a'} |`,
-      );
-    L.push('');
-  }
-  L.push(
-    'Reproduce on a machine with a GPU, Node ≥ 20 and a Vulkan driver: `npm run bench:gpu-node -- --out docs/benchmarks-gpu.json`, then `npx tsx bench/run.ts --render` to re-render this file. Without a GPU, `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npm run bench:gpu-node -- --config small` runs the script on SwiftShader (a check of the script, not a measurement). How this run was carried to a GPU machine that has no Node: the analysis below.',
+  return L;
+}
+
+function gpuNodeKernels(g: GpuNodeReport): string[] {
+  if (!g.kernels) return [];
+  const L = [
+    `Kernel profile on this GPU (one ${(g.kernels.elements / 2 ** 20).toFixed(0)}M-float tensor, blend GB/s; wall clock per awaited submission, and GPU timestamps):`,
     '',
-  );
+    '| Kernel | Wall | GB/s | GPU time | GB/s |',
+    '|---|---|---|---|---|',
+  ];
+  for (const k of g.kernels.rows)
+    L.push(
+      `| ${k.variant} | ${st(k.ms)} | ${gb(k.gbs)} | ${k.gpuMs ? st(k.gpuMs) : 'n/a'} | ${k.gpuGBs !== undefined ? gb(k.gpuGBs) : 'n/a'} |`,
+    );
+  L.push('');
   return L;
 }
 

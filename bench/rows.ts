@@ -2,7 +2,7 @@
 // Node runner (bench/run.ts, onnxruntime-node) call the same functions.
 import type { InferenceSession } from 'onnxruntime-common';
 import { BlendEngine, type Backend, type OrtModule } from '../src/core/runtime/engine';
-import { parseModel, serializeModel, withValues, tensorValues, DATA_TYPE } from '../src/core/onnx/model';
+import { parseModel, serializeModel, withValues, tensorValues, DATA_TYPE, type OnnxModel } from '../src/core/onnx/model';
 import { analyzePair } from '../src/core/onnx/pair';
 import { extractWeightPairs, type WeightPair } from '../src/core/blend/weights';
 import { CpuBlender, mixInto } from '../src/core/blend/cpu';
@@ -127,65 +127,81 @@ async function runSession(ort: OrtModule, s: InferenceSession, data: Float32Arra
 
 export async function inferenceRows(zsBytes: Uint8Array, ftBytes: Uint8Array, o: InferenceOptions): Promise<InferenceResult> {
   const result: InferenceResult = { createMs: 0, engine: {}, plain: {}, switchOurs: null, switchNaive: null, naiveParts: null };
-  const one = images(1, o.size);
-  const dims1 = [1, 3, o.size, o.size];
+  const one = { data: images(1, o.size), dims: [1, 3, o.size, o.size] };
   // --- ours
   const t = now();
   const engine = await BlendEngine.create(zsBytes, ftBytes, { ort: o.ort, backend: o.backend, device: o.device });
-  await engine.run(0.5, { data: one, dims: dims1 });
+  await engine.run(0.5, one);
   result.createMs = now() - t;
   // The plain session of the original model (initializers) is open at the same time, and the
   // two are timed alternately, so that load from other processes hits both alike.
   const plain = o.engineOnly ? null : await o.ort.InferenceSession.create(zsBytes, sessionOptions(o));
   for (const b of o.batches) {
-    const data = images(b, o.size);
-    const dims = [b, 3, o.size, o.size];
-    await engine.run(0.5, { data, dims });
-    if (plain) await runSession(o.ort, plain, data, dims);
-    const te: number[] = [];
-    const tp: number[] = [];
-    for (let r = 0; r < o.steadyReps; r++) {
-      te.push(...(await timeIt(1, () => engine.run(0.5, { data, dims }))));
-      if (plain) tp.push(...(await timeIt(1, () => runSession(o.ort, plain, data, dims))));
-    }
+    const { engine: te, plain: tp } = await steadyRuns(engine, plain, b, o);
     result.engine[b] = stat(te);
     if (plain) result.plain[b] = stat(tp);
   }
-  if (!o.engineOnly) {
-    const alphas = Array.from(
-      { length: o.switchReps },
-      (_, i) => [0.15, 0.35, 0.55, 0.75, 0.95, 0.25, 0.45, 0.65, 0.85, 0.05][i % 10]! + 0.001 * Math.floor(i / 10),
-    );
-    // Each switch is paired with a steady run at the α just set (same engine, same image), so
-    // the switch overhead is measured against inference under the same load.
-    const sw: number[] = [];
-    const steady1: number[] = [];
-    for (let i = 0; i < o.switchReps; i++) {
-      sw.push(...(await timeIt(1, () => engine.run(alphas[i]!, { data: one, dims: dims1 }))));
-      steady1.push(...(await timeIt(1, () => engine.run(alphas[i]!, { data: one, dims: dims1 }))));
-    }
-    result.switchOurs = stat(sw);
-    result.switchSteady = stat(steady1);
-  }
+  if (!o.engineOnly) Object.assign(result, await switchRuns(engine, one, o.switchReps));
   await engine.dispose();
   await plain?.release();
   if (o.engineOnly) return result;
+  return { ...result, ...(await naiveSwitches(zsBytes, ftBytes, one, o)) };
+}
 
-  // --- naive α switch: blend the initializers, bake them into a model, create a session, run.
-  // The parsed checkpoints and their float32 values are kept between switches (not timed), as a
-  // naive app would; everything from α to logits is timed.
-  const zs = parseModel(zsBytes);
-  const ft = parseModel(ftBytes);
-  const { differing } = analyzePair(zs, ft);
-  const names = new Set(differing.map((d) => d.name));
-  const ftByName = new Map(ft.graph.initializer.map((x) => [x.name, x]));
-  const values = new Map<string, { t: TensorProto; a: Float32Array; b: Float32Array; out: Float32Array }>();
-  for (const x of zs.graph.initializer) {
-    if (!names.has(x.name) || x.data_type !== DATA_TYPE.FLOAT) continue;
-    const a = tensorValues(x) as Float32Array;
-    values.set(x.name, { t: x, a, b: tensorValues(ftByName.get(x.name)!) as Float32Array, out: new Float32Array(a.length) });
+/** ms per run at batch `b`, the engine and the plain session alternately, after one untimed run of each. */
+async function steadyRuns(
+  engine: BlendEngine,
+  plain: InferenceSession | null,
+  b: number,
+  o: InferenceOptions,
+): Promise<{ engine: number[]; plain: number[] }> {
+  const data = images(b, o.size);
+  const dims = [b, 3, o.size, o.size];
+  await engine.run(0.5, { data, dims });
+  if (plain) await runSession(o.ort, plain, data, dims);
+  const te: number[] = [];
+  const tp: number[] = [];
+  for (let r = 0; r < o.steadyReps; r++) {
+    te.push(...(await timeIt(1, () => engine.run(0.5, { data, dims }))));
+    if (plain) tp.push(...(await timeIt(1, () => runSession(o.ort, plain, data, dims))));
   }
-  if (values.size !== names.size) throw new Error('the naive switch is implemented for float32 pairs only');
+  return { engine: te, plain: tp };
+}
+
+/** Our α switch (blend, then run one image), `reps` times to a new α. */
+async function switchRuns(
+  engine: BlendEngine,
+  one: { data: Float32Array; dims: number[] },
+  reps: number,
+): Promise<Pick<InferenceResult, 'switchOurs' | 'switchSteady'>> {
+  const alphas = Array.from(
+    { length: reps },
+    (_, i) => [0.15, 0.35, 0.55, 0.75, 0.95, 0.25, 0.45, 0.65, 0.85, 0.05][i % 10]! + 0.001 * Math.floor(i / 10),
+  );
+  // Each switch is paired with a steady run at the α just set (same engine, same image), so
+  // the switch overhead is measured against inference under the same load.
+  const sw: number[] = [];
+  const steady1: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    sw.push(...(await timeIt(1, () => engine.run(alphas[i]!, one))));
+    steady1.push(...(await timeIt(1, () => engine.run(alphas[i]!, one))));
+  }
+  return { switchOurs: stat(sw), switchSteady: stat(steady1) };
+}
+
+/**
+ * The naive α switch: blend the initializers, bake them into a model, create a session, run. The
+ * parsed checkpoints and their float32 values are kept between switches (not timed), as a naive
+ * app would; everything from α to logits is timed.
+ */
+async function naiveSwitches(
+  zsBytes: Uint8Array,
+  ftBytes: Uint8Array,
+  one: { data: Float32Array; dims: number[] },
+  o: InferenceOptions,
+): Promise<Pick<InferenceResult, 'switchNaive' | 'naiveParts'>> {
+  const zs = parseModel(zsBytes);
+  const values = naiveValues(zs, parseModel(ftBytes));
   const parts = { bake: [] as number[], create: [] as number[], run: [] as number[] };
   const naive: number[] = [];
   for (let i = 0; i < o.switchReps; i++) {
@@ -201,7 +217,7 @@ export async function inferenceRows(zsBytes: Uint8Array, ftBytes: Uint8Array, o:
     const t1 = now();
     const s = await o.ort.InferenceSession.create(bytes, sessionOptions(o));
     const t2 = now();
-    await runSession(o.ort, s, one, dims1);
+    await runSession(o.ort, s, one.data, one.dims);
     const t3 = now();
     await s.release();
     naive.push(t3 - t0);
@@ -209,7 +225,21 @@ export async function inferenceRows(zsBytes: Uint8Array, ftBytes: Uint8Array, o:
     parts.create.push(t2 - t1);
     parts.run.push(t3 - t2);
   }
-  result.switchNaive = stat(naive);
-  result.naiveParts = { bakeMs: stat(parts.bake).median, createMs: stat(parts.create).median, runMs: stat(parts.run).median };
-  return result;
+  const naiveParts = { bakeMs: stat(parts.bake).median, createMs: stat(parts.create).median, runMs: stat(parts.run).median };
+  return { switchNaive: stat(naive), naiveParts };
+}
+
+/** Each differing float32 initializer's two values and an output to blend into. */
+function naiveValues(zs: OnnxModel, ft: OnnxModel): Map<string, { t: TensorProto; a: Float32Array; b: Float32Array; out: Float32Array }> {
+  const { differing } = analyzePair(zs, ft);
+  const names = new Set(differing.map((d) => d.name));
+  const ftByName = new Map(ft.graph.initializer.map((x) => [x.name, x]));
+  const values = new Map<string, { t: TensorProto; a: Float32Array; b: Float32Array; out: Float32Array }>();
+  for (const x of zs.graph.initializer) {
+    if (!names.has(x.name) || x.data_type !== DATA_TYPE.FLOAT) continue;
+    const a = tensorValues(x) as Float32Array;
+    values.set(x.name, { t: x, a, b: tensorValues(ftByName.get(x.name)!) as Float32Array, out: new Float32Array(a.length) });
+  }
+  if (values.size !== names.size) throw new Error('the naive switch is implemented for float32 pairs only');
+  return values;
 }

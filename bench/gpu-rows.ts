@@ -144,45 +144,48 @@ export async function gpuBlendTimedRow(
   gpu.blend({ alpha: 0.5 });
   c.copy();
   await device.queue.onSubmittedWorkDone();
-  let timestamps: BlendGpuTimedResult['timestamps'] = null;
-  if (timer) {
-    const blendMs: number[] = [];
-    const copyMs: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      gpu.blend({ alpha: 0.1 + (r % 9) * 0.1 }, timer.passWrites);
-      blendMs.push(await timer.read());
-      const enc = device.createCommandEncoder();
-      timer.begin(enc);
-      c.record(enc);
-      timer.end(enc);
-      device.queue.submit([enc.finish()]);
-      copyMs.push(await timer.read());
-    }
-    timestamps = rates(elements, blendMs, copyMs);
-  }
+  const timestamps = timer ? await timestampRates(device, gpu, c, elements, reps, timer) : null;
   const blendMs: number[] = [];
   const copyMs: number[] = [];
+  // `perAwait` submissions per wait, each timed as the wait's share.
+  const perSubmission = async (submit: (k: number) => void) => {
+    const ts = await timeIt(1, async () => {
+      for (let k = 0; k < perAwait; k++) submit(k);
+      await device.queue.onSubmittedWorkDone();
+    });
+    return ts.map((t) => t / perAwait);
+  };
   for (let r = 0; r < reps; r++) {
-    blendMs.push(
-      ...(
-        await timeIt(1, async () => {
-          for (let k = 0; k < perAwait; k++) gpu.blend({ alpha: 0.1 + ((r + k) % 9) * 0.1 });
-          await device.queue.onSubmittedWorkDone();
-        })
-      ).map((t) => t / perAwait),
-    );
-    copyMs.push(
-      ...(
-        await timeIt(1, async () => {
-          for (let k = 0; k < perAwait; k++) c.copy();
-          await device.queue.onSubmittedWorkDone();
-        })
-      ).map((t) => t / perAwait),
-    );
+    blendMs.push(...(await perSubmission((k) => gpu.blend({ alpha: 0.1 + ((r + k) % 9) * 0.1 }))));
+    copyMs.push(...(await perSubmission(() => c.copy())));
   }
   if (!blender) gpu.destroy();
   c.destroy();
   return { timestamps, batched: { ...rates(elements, blendMs, copyMs), perAwait } };
+}
+
+/** The blend's compute pass and the copies on the GPU's own clock (device time only). */
+async function timestampRates(
+  device: GPUDevice,
+  gpu: GpuBlender,
+  c: ReturnType<typeof copier>,
+  elements: number,
+  reps: number,
+  timer: GpuTimer,
+): Promise<BlendGpuTimedResult['timestamps']> {
+  const blendMs: number[] = [];
+  const copyMs: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    gpu.blend({ alpha: 0.1 + (r % 9) * 0.1 }, timer.passWrites);
+    blendMs.push(await timer.read());
+    const enc = device.createCommandEncoder();
+    timer.begin(enc);
+    c.record(enc);
+    timer.end(enc);
+    device.queue.submit([enc.finish()]);
+    copyMs.push(await timer.read());
+  }
+  return rates(elements, blendMs, copyMs);
 }
 
 export interface KernelVariant {
@@ -216,9 +219,85 @@ export async function gpuKernelRows(
   const params = dev.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   dev.queue.writeBuffer(params, 0, new Float32Array([0.3, 0, 0, 0]));
   const results: KernelRow[] = [];
-  for (const v of o.variants) {
-    const strided = v.groups !== null;
-    const code = `
+  for (const v of o.variants) results.push(await kernelRow(dev, v, vec4s, [a, b, out, params], o.reps, timer));
+  for (const x of [a, b, out, params]) x.destroy();
+  return results;
+}
+
+/** One variant's row: wall clock per awaited submission, and GPU time with a timer. */
+async function kernelRow(
+  dev: GPUDevice,
+  v: KernelVariant,
+  vec4s: number,
+  buffers: GPUBuffer[],
+  reps: number,
+  timer: GpuTimer | null,
+): Promise<KernelRow> {
+  const { run, groups } = kernelRunner(dev, v, vec4s, buffers, timer);
+  await run(false);
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    await run(false);
+    ts.push(performance.now() - t);
+  }
+  const s = stat(ts);
+  const bytes = 12 * vec4s * 4;
+  const row: KernelRow = {
+    variant:
+      v.groups !== null
+        ? `grid-stride, workgroup ${v.wg}, ${groups} groups`
+        : `one vec4/invocation, workgroup ${v.wg}${v.wg === 256 ? ' (shipped)' : ''}`,
+    ms: s,
+    gbs: bytes / s.median / 1e6,
+  };
+  if (timer) {
+    const g: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      await run(true);
+      g.push(await timer.read());
+    }
+    row.gpuMs = stat(g);
+    row.gpuGBs = bytes / row.gpuMs.median / 1e6;
+  }
+  return row;
+}
+
+/** The variant's pipeline over `buffers`, and one awaited dispatch of it (`timed`: with the timer's writes). */
+function kernelRunner(
+  dev: GPUDevice,
+  v: KernelVariant,
+  vec4s: number,
+  buffers: GPUBuffer[],
+  timer: GpuTimer | null,
+): { run: (timed: boolean) => Promise<void>; groups: number } {
+  const pipeline = dev.createComputePipeline({
+    layout: 'auto',
+    compute: { module: dev.createShaderModule({ code: kernelVariantCode(v) }), entryPoint: 'main' },
+  });
+  const bg = dev.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const groups = v.groups !== null ? Math.min(v.groups, Math.ceil(vec4s / v.wg)) : Math.ceil(vec4s / v.wg);
+  const gx = Math.min(groups, 65535);
+  const gy = Math.ceil(groups / gx);
+  const run = async (timed: boolean) => {
+    const enc = dev.createCommandEncoder();
+    const pass = enc.beginComputePass(timed && timer ? { timestampWrites: timer.passWrites } : {});
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    dev.queue.submit([enc.finish()]);
+    await dev.queue.onSubmittedWorkDone();
+  };
+  return { run, groups };
+}
+
+/** The variant's WGSL: one vec4 per invocation, or a grid-stride loop when it has a group count. */
+function kernelVariantCode(v: KernelVariant): string {
+  return `
 struct Params { alpha: f32 }
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
@@ -229,7 +308,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = arrayLength(&out);
   let w = vec4<f32>(params.alpha);
   ${
-    strided
+    v.groups !== null
       ? `let stride = nwg.x * ${v.wg}u * nwg.y;
   for (var i = gid.x + gid.y * nwg.x * ${v.wg}u; i < n; i += stride) { out[i] = mix(a[i], b[i], w); }`
       : `let i = gid.x + gid.y * ${65535 * v.wg}u;
@@ -237,56 +316,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   out[i] = mix(a[i], b[i], w);`
   }
 }`;
-    const pipeline = dev.createComputePipeline({
-      layout: 'auto',
-      compute: { module: dev.createShaderModule({ code }), entryPoint: 'main' },
-    });
-    const bg = dev.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [a, b, out, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    const groups = strided ? Math.min(v.groups!, Math.ceil(vec4s / v.wg)) : Math.ceil(vec4s / v.wg);
-    const gx = Math.min(groups, 65535);
-    const gy = Math.ceil(groups / gx);
-    const run = async (timed: boolean) => {
-      const enc = dev.createCommandEncoder();
-      const pass = enc.beginComputePass(timed && timer ? { timestampWrites: timer.passWrites } : {});
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bg);
-      pass.dispatchWorkgroups(gx, gy);
-      pass.end();
-      dev.queue.submit([enc.finish()]);
-      await dev.queue.onSubmittedWorkDone();
-    };
-    await run(false);
-    const ts: number[] = [];
-    for (let r = 0; r < o.reps; r++) {
-      const t = performance.now();
-      await run(false);
-      ts.push(performance.now() - t);
-    }
-    const s = stat(ts);
-    const bytes = 12 * vec4s * 4;
-    const row: KernelRow = {
-      variant: strided
-        ? `grid-stride, workgroup ${v.wg}, ${groups} groups`
-        : `one vec4/invocation, workgroup ${v.wg}${v.wg === 256 ? ' (shipped)' : ''}`,
-      ms: s,
-      gbs: bytes / s.median / 1e6,
-    };
-    if (timer) {
-      const g: number[] = [];
-      for (let r = 0; r < o.reps; r++) {
-        await run(true);
-        g.push(await timer.read());
-      }
-      row.gpuMs = stat(g);
-      row.gpuGBs = bytes / row.gpuMs.median / 1e6;
-    }
-    results.push(row);
-  }
-  for (const x of [a, b, out, params]) x.destroy();
-  return results;
 }
 
 /** What bench/gpu-node.ts writes (docs/benchmarks-gpu.json) and bench/report.ts renders. */

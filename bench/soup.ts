@@ -76,66 +76,12 @@ function measure(cases: readonly Case[]): SoupRow[] {
   });
 }
 
+// α and weights vary per call so that no row blends the same thing twice in a row.
+const alphaAt = (i: number) => 0.1 + (i % 9) * 0.1;
+const INNER = 50;
+
 function main(): void {
-  const cases: Case[] = [];
-  const inner = 50;
-  // α and weights vary per call so that no row blends the same thing twice in a row.
-  const alphaAt = (i: number) => 0.1 + (i % 9) * 0.1;
-  {
-    const pair = membersOfBundle(2);
-    const elements = pair.reduce((s, t) => s + t.members[0]!.length, 0);
-    // One arena for both kernels: the same memory, the same layout (K = 2 regions sit where the
-    // pair kernel's always were).
-    const arena = wasmResident(pair)!;
-    const cpu = new CpuBlender(pair, arena);
-    cases.push({
-      row: 'K=2, pair kernel (arena.mix, before)',
-      k: 2,
-      elements,
-      inner,
-      blend: (i) => {
-        for (const s of arena.at.values()) arena.mix(s.out, s.a, s.b, s.n, alphaAt(i));
-      },
-    });
-    cases.push({ row: 'K=2, K-member kernel, { alpha }', k: 2, elements, inner, blend: (i) => cpu.blend({ alpha: alphaAt(i) }) });
-    const outs = pair.map((t) => new Float32Array(t.members[0]!.length));
-    cases.push({
-      row: 'K=2, JS loop (mixMembersInto)',
-      k: 2,
-      elements,
-      inner: 10,
-      blend: (i) => pair.forEach((t, j) => mixMembersInto(outs[j]!, t.members, [1 - alphaAt(i), alphaAt(i)])),
-    });
-  }
-  {
-    const soup = membersOfBundle(3);
-    const elements = soup.reduce((s, t) => s + t.members[0]!.length, 0);
-    const cpu = new CpuBlender(soup);
-    const w = (i: number) => [0.2, 0.4 - 0.01 * (i % 9), 0.4 + 0.01 * (i % 9)];
-    cases.push({ row: 'K=3, K-member kernel, uniform weights', k: 3, elements, inner, blend: (i) => cpu.blend({ weights: w(i) }) });
-    const per = (i: number): BlendCoefficients => ({
-      weights: w(i),
-      perTensor: Object.fromEntries(
-        soup.filter((_, j) => j % 2 === 0).map((t) => [t.name, [0.5, 0.25 + 0.01 * (i % 9), 0.25 - 0.01 * (i % 9)]]),
-      ),
-    });
-    cases.push({
-      row: 'K=3, K-member kernel, per-tensor weights (half the tensors)',
-      k: 3,
-      elements,
-      inner,
-      blend: (i) => cpu.blend(per(i)),
-    });
-    const outs = soup.map((t) => new Float32Array(t.members[0]!.length));
-    cases.push({
-      row: 'K=3, JS loop (mixMembersInto)',
-      k: 3,
-      elements,
-      inner: 10,
-      blend: (i) => soup.forEach((t, j) => mixMembersInto(outs[j]!, t.members, w(i))),
-    });
-  }
-  const rows = measure(cases);
+  const rows = measure([...pairCases(), ...soupCases()]);
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(rows, null, 2));
     return;
@@ -146,6 +92,62 @@ function main(): void {
     console.log(
       `| ${r.row} | ${r.k} | ${r.elements.toLocaleString('en')} | ${(r.ms.median * 1000).toFixed(0)} µs [${(r.ms.q1 * 1000).toFixed(0)}, ${(r.ms.q3 * 1000).toFixed(0)}] | ${r.gbs.toFixed(1)} |`,
     );
+}
+
+/** K = 2: the pair kernel CpuBlender ran before, the K-member kernel and the JS loop. */
+function pairCases(): Case[] {
+  const pair = membersOfBundle(2);
+  const elements = pair.reduce((s, t) => s + t.members[0]!.length, 0);
+  // One arena for both kernels: the same memory, the same layout (K = 2 regions sit where the
+  // pair kernel's always were).
+  const arena = wasmResident(pair)!;
+  const cpu = new CpuBlender(pair, arena);
+  const outs = pair.map((t) => new Float32Array(t.members[0]!.length));
+  return [
+    {
+      row: 'K=2, pair kernel (arena.mix, before)',
+      k: 2,
+      elements,
+      inner: INNER,
+      blend: (i) => {
+        for (const s of arena.at.values()) arena.mix(s.out, s.a, s.b, s.n, alphaAt(i));
+      },
+    },
+    { row: 'K=2, K-member kernel, { alpha }', k: 2, elements, inner: INNER, blend: (i) => cpu.blend({ alpha: alphaAt(i) }) },
+    {
+      row: 'K=2, JS loop (mixMembersInto)',
+      k: 2,
+      elements,
+      inner: 10,
+      blend: (i) => pair.forEach((t, j) => mixMembersInto(outs[j]!, t.members, [1 - alphaAt(i), alphaAt(i)])),
+    },
+  ];
+}
+
+/** K = 3: uniform weights, per-tensor weights on half the tensors, and the JS loop. */
+function soupCases(): Case[] {
+  const soup = membersOfBundle(3);
+  const elements = soup.reduce((s, t) => s + t.members[0]!.length, 0);
+  const cpu = new CpuBlender(soup);
+  const w = (i: number) => [0.2, 0.4 - 0.01 * (i % 9), 0.4 + 0.01 * (i % 9)];
+  const per = (i: number): BlendCoefficients => ({
+    weights: w(i),
+    perTensor: Object.fromEntries(
+      soup.filter((_, j) => j % 2 === 0).map((t) => [t.name, [0.5, 0.25 + 0.01 * (i % 9), 0.25 - 0.01 * (i % 9)]]),
+    ),
+  });
+  const outs = soup.map((t) => new Float32Array(t.members[0]!.length));
+  return [
+    { row: 'K=3, K-member kernel, uniform weights', k: 3, elements, inner: INNER, blend: (i) => cpu.blend({ weights: w(i) }) },
+    { row: 'K=3, K-member kernel, per-tensor weights (half the tensors)', k: 3, elements, inner: INNER, blend: (i) => cpu.blend(per(i)) },
+    {
+      row: 'K=3, JS loop (mixMembersInto)',
+      k: 3,
+      elements,
+      inner: 10,
+      blend: (i) => soup.forEach((t, j) => mixMembersInto(outs[j]!, t.members, w(i))),
+    },
+  ];
 }
 
 main();

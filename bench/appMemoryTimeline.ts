@@ -156,6 +156,11 @@ function print(samples: Sample[], checkpoint: number, base: number): void {
   );
 }
 
+const loadNow = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
 async function main(): Promise<void> {
   const [small, clip] = (await ensurePairs(false, () => undefined)) as [PairFiles, PairFiles];
   const jsFlags = process.argv.filter((a) => a.startsWith('--js-flags='));
@@ -165,11 +170,7 @@ async function main(): Promise<void> {
   ]);
   const open = (folder: string) => `${served.base}?pair=${folder}/manifest.json#backend=wasm`;
   const checkpoint = readFileSync(clip.zs).byteLength;
-  console.log(
-    `load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}; flags ${jsFlags.join(' ') || 'none'}`,
-  );
+  console.log(`load average ${loadNow()}; flags ${jsFlags.join(' ') || 'none'}`);
   const profile = mkdtempSync(join(tmpdir(), 'wiseft-app-memory-tl-'));
   try {
     const baseline = await timeline(open('bench-small'), `bench ${small.config.name}`, profile, jsFlags);
@@ -190,11 +191,7 @@ async function main(): Promise<void> {
   } finally {
     await served.close();
     rmSync(profile, { recursive: true, force: true });
-    console.log(
-      `load average ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
+    console.log(`load average ${loadNow()}`);
   }
 }
 

@@ -127,9 +127,7 @@ function MemberSelect() {
   const pair = useStore((s) => s.pair);
   const loading = useStore((s) => s.loading);
   const note = useStore((s) => s.memberNote);
-  const { selectMember } = useActions();
   if (!pair) return null;
-  const current = selectedMember(pair);
   return (
     <>
       {note && (
@@ -137,32 +135,38 @@ function MemberSelect() {
           {note}
         </p>
       )}
-      {pair.members.length > 1 && (
-        <div className="member-select">
-          <label>
-            Fine-tuned endpoint (α = 1){' '}
-            <select
-              value={pair.member}
-              disabled={loading !== null}
-              onChange={(e) => void selectMember(e.currentTarget.value)}
-              aria-label="Fine-tuned member"
-              data-testid="member-select"
-            >
-              {pair.members.map((m) => (
-                <option key={m.id} value={m.id} title={m.description || undefined}>
-                  {isolate(m.name, 80)} ({memberTraits(m)})
-                </option>
-              ))}
-            </select>
-          </label>
-          {current?.description && (
-            <p className="muted small" data-testid="member-description">
-              {current.description}
-            </p>
-          )}
-        </div>
-      )}
+      {pair.members.length > 1 && <MemberChoice pair={pair} disabled={loading !== null} />}
     </>
+  );
+}
+
+function MemberChoice({ pair, disabled }: { pair: PairSummary; disabled: boolean }) {
+  const { selectMember } = useActions();
+  const current = selectedMember(pair);
+  return (
+    <div className="member-select">
+      <label>
+        Fine-tuned endpoint (α = 1){' '}
+        <select
+          value={pair.member}
+          disabled={disabled}
+          onChange={(e) => void selectMember(e.currentTarget.value)}
+          aria-label="Fine-tuned member"
+          data-testid="member-select"
+        >
+          {pair.members.map((m) => (
+            <option key={m.id} value={m.id} title={m.description || undefined}>
+              {isolate(m.name, 80)} ({memberTraits(m)})
+            </option>
+          ))}
+        </select>
+      </label>
+      {current?.description && (
+        <p className="muted small" data-testid="member-description">
+          {current.description}
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -66,45 +66,56 @@ function Trajectory({ upload, alpha }: { upload: Upload; alpha: number }) {
 }
 
 function UploadCard({ upload, alpha }: { upload: Upload; alpha: number }) {
-  const { removeUpload } = useActions();
   return (
     <li className="upload-card" data-testid="upload-card" data-name={upload.name}>
-      <div className="upload-head">
-        {upload.thumbnail ? (
-          <img src={upload.thumbnail} alt={`model input for ${upload.name}`} width={64} height={64} />
-        ) : (
-          <div className="thumb-empty" />
-        )}
-        <div className="upload-name">
-          <UserText text={upload.name} />
-        </div>
-        <button type="button" className="icon" aria-label={`Remove ${upload.name}`} onClick={() => removeUpload(upload.id)}>
-          ×
-        </button>
-      </div>
+      <UploadHead upload={upload} />
       {upload.status === 'error' && (
         <p className="error" role="alert">
           {upload.error}
         </p>
       )}
       {upload.status === 'decoding' && <p className="muted small">decoding…</p>}
-      {upload.current && (
-        <ol className="top5" data-testid="top5" data-alpha={upload.current.alpha.toFixed(2)}>
-          {topK(upload.current.probs, 5).map((c) => (
-            <li key={c}>
-              <span className="label">
-                <UserText text={upload.labels[c] ?? String(c)} />
-              </span>
-              <span className="bar">
-                <span style={{ width: `${(upload.current!.probs[c]! * 100).toFixed(1)}%` }} />
-              </span>
-              <span className="num">{(upload.current!.probs[c]! * 100).toFixed(1)}%</span>
-            </li>
-          ))}
-        </ol>
-      )}
+      {upload.current && <TopClasses labels={upload.labels} current={upload.current} />}
       {upload.status === 'ready' && <Trajectory upload={upload} alpha={alpha} />}
     </li>
+  );
+}
+
+function UploadHead({ upload }: { upload: Upload }) {
+  const { removeUpload } = useActions();
+  return (
+    <div className="upload-head">
+      {upload.thumbnail ? (
+        <img src={upload.thumbnail} alt={`model input for ${upload.name}`} width={64} height={64} />
+      ) : (
+        <div className="thumb-empty" />
+      )}
+      <div className="upload-name">
+        <UserText text={upload.name} />
+      </div>
+      <button type="button" className="icon" aria-label={`Remove ${upload.name}`} onClick={() => removeUpload(upload.id)}>
+        ×
+      </button>
+    </div>
+  );
+}
+
+/** The five likeliest classes at the α the image was last classified at. */
+function TopClasses({ labels, current }: { labels: string[]; current: NonNullable<Upload['current']> }) {
+  return (
+    <ol className="top5" data-testid="top5" data-alpha={current.alpha.toFixed(2)}>
+      {topK(current.probs, 5).map((c) => (
+        <li key={c}>
+          <span className="label">
+            <UserText text={labels[c] ?? String(c)} />
+          </span>
+          <span className="bar">
+            <span style={{ width: `${(current.probs[c]! * 100).toFixed(1)}%` }} />
+          </span>
+          <span className="num">{(current.probs[c]! * 100).toFixed(1)}%</span>
+        </li>
+      ))}
+    </ol>
   );
 }
 

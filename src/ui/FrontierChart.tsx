@@ -719,11 +719,26 @@ function currentSeries(data: ChartData, alpha: number): ReactNode[] {
   ];
 }
 
+function alphaLabelSeries(labels: Datum[]): ReactNode {
+  return labels.length > 0 && <Scatter name="α labels" data={labels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />;
+}
+
 function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNode[] {
-  const ref = referenceSet(input.pair);
   return [
     <CartesianGrid key="grid" stroke="#e2e8f0" />,
     // Explicit round ticks (every 5, 10 or 20 pp) on a domain that holds every interval.
+    xAxisOf(input, axes),
+    yAxisOf(input, axes, presenter),
+    <Tooltip key="tooltip" content={<TooltipBody pair={input.pair} />} isAnimationActive={false} />,
+    // Below the axes, at its measured height (recharts reserves it): a fixed height let a wrapped
+    // legend cover the plot on narrow screens.
+    <Legend key="legend" verticalAlign="bottom" wrapperStyle={{ paddingTop: 28 }} />,
+  ];
+}
+
+function xAxisOf(input: ChartInputs, axes: HeldAxes): ReactNode {
+  const ref = referenceSet(input.pair);
+  return (
     <XAxis
       key="x"
       type="number"
@@ -734,8 +749,13 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
       allowDataOverflow
     >
       <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} fill={AXIS_INK} />
-    </XAxis>,
-    // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
+    </XAxis>
+  );
+}
+
+function yAxisOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNode {
+  // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
+  return (
     <YAxis
       key="y"
       type="number"
@@ -753,12 +773,8 @@ function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNo
         position="insideLeft"
         style={{ textAnchor: 'middle' }}
       />
-    </YAxis>,
-    <Tooltip key="tooltip" content={<TooltipBody pair={input.pair} />} isAnimationActive={false} />,
-    // Below the axes, at its measured height (recharts reserves it): a fixed height let a wrapped
-    // legend cover the plot on narrow screens.
-    <Legend key="legend" verticalAlign="bottom" wrapperStyle={{ paddingTop: 28 }} />,
-  ];
+    </YAxis>
+  );
 }
 
 function Caption({ pair, data, cachedAt }: { pair: PairSummary; data: ChartData; cachedAt: number | null }) {
@@ -807,7 +823,6 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
   const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
   const shown = withCuts(lab ? applyLab(data, lab, input.pair) : data, axes);
-  const alphaLabels = alphaLabelData(shown, xDomain, span);
   return (
     <figure
       className="frontier"
@@ -826,9 +841,7 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
           {disputedMarks(shown)}
           {currentSeries(shown, input.alpha)}
           {cutMarks(shown.cuts)}
-          {alphaLabels.length > 0 && (
-            <Scatter name="α labels" data={alphaLabels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />
-          )}
+          {alphaLabelSeries(alphaLabelData(shown, xDomain, span))}
           {lab && labSeries(lab)}
           {lab?.pending && <PredictionLayer />}
         </ComposedChart>

@@ -6,7 +6,8 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { ortWeb } from '../src/core/runtime/ort-web';
 import { BlendEngine } from '../src/core/runtime/engine';
 import { loadBundle, urlSource, type LoadedBundle } from '../src/core/bundle/source';
-import { spriteSet, pixelsOf, normalizeBatch } from '../src/core/eval/sprites';
+import { spriteSet, pixelsOf, normalizeBatch, type EvalSetData } from '../src/core/eval/sprites';
+import type { Manifest } from '../src/core/bundle/manifest';
 import { FrontierEvaluator, batchSize, type RunLogits } from '../src/core/eval/evaluator';
 import type { WorkerBuild } from './throughput.worker';
 import { tpSessionOptions, poolOf, batchesOf, runPlain, timePass, TP_POOL, TP_BATCHES, type TpVariant, type TpProfile } from './throughput';
@@ -22,12 +23,16 @@ interface State {
 }
 let st: State | null = null;
 
+/** A group of bench Workers (bench/throughput.worker.ts): one build, one thread count each. */
+interface WorkerGroup {
+  name: string;
+  build: WorkerBuild;
+  threads: number;
+  count: number;
+}
+
 /** Loads the bundle, normalises the pool, opens every session and warms it at every batch size. */
-export async function tpSetup(o: {
-  manifest: string;
-  variants: TpVariant[];
-  groups: { name: string; build: WorkerBuild; threads: number; count: number }[];
-}) {
+export async function tpSetup(o: { manifest: string; variants: TpVariant[]; groups: WorkerGroup[] }) {
   const bundle = await loadBundle(urlSource(o.manifest));
   const m = bundle.manifest;
   const size = m.preprocess.size;
@@ -43,11 +48,29 @@ export async function tpSetup(o: {
   }
   const engine = await BlendEngine.create(bundle.zeroShot, bundle.fineTuned, { ort: ortWeb, backend: 'wasm', inputName: m.io.image });
   for (const b of batches.values()) await engine.run(0.5, b[0]!);
+  const { workers, failed } = await startWorkerGroups(o.groups, bundle, pool, size);
+  st = { bundle, pool, batches, sessions, engine, workers };
+  return {
+    failed,
+    threads: ortWeb.env.wasm.numThreads ?? 0,
+    crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    ortWeb: ortWeb.env.versions?.web ?? '?',
+  };
+}
+
+/** Each group's Workers, each holding the whole pool and its own sessions. */
+async function startWorkerGroups(
+  groups: WorkerGroup[],
+  bundle: LoadedBundle,
+  pool: Float32Array,
+  size: number,
+): Promise<{ workers: Map<string, Worker[]>; failed: Record<string, string> }> {
   const workers = new Map<string, Worker[]>();
   // A group that cannot start (say, a build that will not load here) is reported, not fatal: the
   // run is minutes long and the other cases still count.
   const failed: Record<string, string> = {};
-  for (const g of o.groups) {
+  for (const g of groups) {
     const ws: Worker[] = [];
     try {
       for (let i = 0; i < g.count; i++) {
@@ -62,7 +85,7 @@ export async function tpSetup(o: {
           fineTuned: bundle.fineTuned,
           pool,
           size,
-          input: m.io.image,
+          input: bundle.manifest.io.image,
         });
       }
       workers.set(g.name, ws);
@@ -71,14 +94,7 @@ export async function tpSetup(o: {
       failed[g.name] = String(e);
     }
   }
-  st = { bundle, pool, batches, sessions, engine, workers };
-  return {
-    failed,
-    threads: ortWeb.env.wasm.numThreads ?? 0,
-    crossOriginIsolated,
-    hardwareConcurrency: navigator.hardwareConcurrency,
-    ortWeb: ortWeb.env.versions?.web ?? '?',
-  };
+  return { workers, failed };
 }
 
 function ask(w: Worker, msg: unknown): Promise<{ ok: boolean; ms?: number; error?: string }> {
@@ -157,16 +173,8 @@ export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
   const s = st!;
   const m = s.bundle.manifest;
   const pre = m.preprocess;
-  const size = pre.size;
   const sets = (m.eval?.sets ?? []).map((x) => spriteSet(x, s.bundle.sprites.get(x.id)!));
-  let t = performance.now();
-  for (const x of sets) pixelsOf(x);
-  const decodeMs = performance.now() - t;
-  const bs = batchSize(size);
-  const buf = new Float32Array(bs * 3 * size * size);
-  t = performance.now();
-  for (const x of sets) for (let i = 0; i < x.count; i += bs) normalizeBatch(x, i, Math.min(x.count, i + bs), pre, buf);
-  const normalizeMs = performance.now() - t;
+  const { decodeMs, normalizeMs } = decodeAndNormalize(sets, pre);
   let runMs = 0;
   let runs = 0;
   const run: RunLogits = async (alpha, input) => {
@@ -178,7 +186,7 @@ export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
   };
   const ev = new FrontierEvaluator(run, sets, { classes: m.classes.length, preprocess: pre });
   const plan = ev.plan([o.alpha], null);
-  t = performance.now();
+  const t = performance.now();
   await ev.run(
     plan,
     () => false,
@@ -186,13 +194,8 @@ export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
   );
   const evaluatorMs = performance.now() - t;
   const images = sets.reduce((n, x) => n + x.count, 0);
-  // The evaluator yields with setTimeout(0) before every chunk; chained from timer callbacks, browsers
-  // clamp such timeouts to ≥ 4 ms after five levels. The same number of chained yields, alone:
-  t = performance.now();
-  for (let i = 0; i < plan.length; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
-  const yieldsMs = performance.now() - t;
   return {
-    yieldsMs,
+    yieldsMs: await chainedYields(plan.length),
     threads: ortWeb.env.wasm.numThreads ?? 0,
     images,
     decodeMs,
@@ -203,6 +206,29 @@ export async function tpProfile(o: { alpha: number }): Promise<TpProfile> {
     restMs: evaluatorMs - runMs - normalizeMs,
     chunks: plan.length,
   };
+}
+
+/** Decoding every sheet (once per pair in the app), then normalising every batch the evaluator would make. */
+function decodeAndNormalize(sets: EvalSetData[], pre: Manifest['preprocess']): { decodeMs: number; normalizeMs: number } {
+  const size = pre.size;
+  let t = performance.now();
+  for (const x of sets) pixelsOf(x);
+  const decodeMs = performance.now() - t;
+  const bs = batchSize(size);
+  const buf = new Float32Array(bs * 3 * size * size);
+  t = performance.now();
+  for (const x of sets) for (let i = 0; i < x.count; i += bs) normalizeBatch(x, i, Math.min(x.count, i + bs), pre, buf);
+  return { decodeMs, normalizeMs: performance.now() - t };
+}
+
+/**
+ * `n` chained setTimeout(0) yields, alone: the evaluator yields so before every chunk, and chained
+ * from timer callbacks, browsers clamp such timeouts to ≥ 4 ms after five levels.
+ */
+async function chainedYields(n: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  return performance.now() - t;
 }
 
 export async function tpClose(): Promise<void> {

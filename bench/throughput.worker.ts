@@ -64,77 +64,85 @@ async function timeYields(n: number): Promise<{ timeoutMs: number; channelMs: nu
 
 const post = (m: unknown) => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(m);
 
+type Reply = { ok: true } & Record<string, unknown>;
+
 globalThis.addEventListener('message', (e: Event) => {
   const m = (e as MessageEvent<Msg>).data;
   void (async () => {
     try {
-      if (m.kind === 'init') {
-        if (m.build === 'plain') {
-          const plain = ortPlainModule as unknown as OrtModule;
-          plain.env.wasm.wasmPaths = { wasm: new URL(plainWasmUrl, location.href).href };
-          ort = plain;
-        } else {
-          ort = ortWeb;
-        }
-        ort.env.logLevel = 'error';
-        // Read by onnxruntime-web when the first session initialises its wasm: set before it.
-        ort.env.wasm.numThreads = m.threads;
-        session = await ort.InferenceSession.create(m.model, tpSessionOptions('all', 'wasm'));
-        engine = await BlendEngine.create(m.model, m.fineTuned, { ort, backend: 'wasm', inputName: m.input });
-        pool = m.pool;
-        size = m.size;
-        input = m.input;
-        post({ ok: true, threads: ort.env.wasm.numThreads });
-        return;
-      }
-      if (m.kind === 'sets') {
-        const sets = m.specs.map((spec, i) => spriteSet(spec, m.sheets[i]!));
-        for (const x of sets) pixelsOf(x);
-        evalSets = { sets, classes: m.classes, logits: m.logits, preprocess: m.preprocess };
-        post({ ok: true });
-        return;
-      }
-      if (m.kind === 'evaluate') {
-        // A fresh evaluator each time (its ResultStore would skip chunks already done), wired as
-        // src/core/explorer.ts wires it.
-        const e = evalSets!;
-        const ev = new FrontierEvaluator(async (a, x) => (await engine!.run(a, x))[e.logits]!.data, e.sets, {
-          classes: e.classes,
-          preprocess: e.preprocess,
-        });
-        const t = performance.now();
-        await ev.run(
-          ev.plan([m.alpha], null),
-          () => false,
-          () => undefined,
-        );
-        post({ ok: true, ms: performance.now() - t, images: e.sets.reduce((n, x) => n + x.count, 0) });
-        return;
-      }
-      if (m.kind === 'yields') {
-        post({ ok: true, ...(await timeYields(m.n)) });
-        return;
-      }
-      const key = `${m.batch}:${m.from}:${m.to}`;
-      let batches = cache.get(key);
-      if (!batches) {
-        const per = 3 * size * size;
-        batches = batchesOf(pool!.subarray(m.from * per, m.to * per), m.batch, size);
-        cache.set(key, batches);
-      }
-      const run =
-        m.variant === 'engine'
-          ? (b: { data: Float32Array; dims: number[] }) => engine!.run(0.5, b)
-          : (b: { data: Float32Array; dims: number[] }) => runPlain(ort!, session!, input, b);
-      // The first run at a shape allocates: done apart ('warm'), outside the page's timed pass.
-      if (m.kind === 'warm') {
-        await run(batches[0]!);
-        post({ ok: true });
-        return;
-      }
-      post({ ok: true, ms: await timePass(batches, run) });
+      post(await handle(m));
     } catch (err) {
       post({ ok: false, error: String(err) });
     }
   })();
 });
+
+async function handle(m: Msg): Promise<Reply> {
+  if (m.kind === 'init') return init(m);
+  if (m.kind === 'sets') {
+    const sets = m.specs.map((spec, i) => spriteSet(spec, m.sheets[i]!));
+    for (const x of sets) pixelsOf(x);
+    evalSets = { sets, classes: m.classes, logits: m.logits, preprocess: m.preprocess };
+    return { ok: true };
+  }
+  if (m.kind === 'evaluate') return evaluate(m.alpha);
+  if (m.kind === 'yields') return { ok: true, ...(await timeYields(m.n)) };
+  return runShare(m);
+}
+
+async function init(m: Extract<Msg, { kind: 'init' }>): Promise<Reply> {
+  if (m.build === 'plain') {
+    const plain = ortPlainModule as unknown as OrtModule;
+    plain.env.wasm.wasmPaths = { wasm: new URL(plainWasmUrl, location.href).href };
+    ort = plain;
+  } else {
+    ort = ortWeb;
+  }
+  ort.env.logLevel = 'error';
+  // Read by onnxruntime-web when the first session initialises its wasm: set before it.
+  ort.env.wasm.numThreads = m.threads;
+  session = await ort.InferenceSession.create(m.model, tpSessionOptions('all', 'wasm'));
+  engine = await BlendEngine.create(m.model, m.fineTuned, { ort, backend: 'wasm', inputName: m.input });
+  pool = m.pool;
+  size = m.size;
+  input = m.input;
+  return { ok: true, threads: ort.env.wasm.numThreads };
+}
+
+async function evaluate(alpha: number): Promise<Reply> {
+  // A fresh evaluator each time (its ResultStore would skip chunks already done), wired as
+  // src/core/explorer.ts wires it.
+  const e = evalSets!;
+  const ev = new FrontierEvaluator(async (a, x) => (await engine!.run(a, x))[e.logits]!.data, e.sets, {
+    classes: e.classes,
+    preprocess: e.preprocess,
+  });
+  const t = performance.now();
+  await ev.run(
+    ev.plan([alpha], null),
+    () => false,
+    () => undefined,
+  );
+  return { ok: true, ms: performance.now() - t, images: e.sets.reduce((n, x) => n + x.count, 0) };
+}
+
+/** This Worker's share of the pool (images from..to): one untimed run ('warm'), or a timed pass. */
+async function runShare(m: Extract<Msg, { kind: 'warm' | 'run' }>): Promise<Reply> {
+  const key = `${m.batch}:${m.from}:${m.to}`;
+  let batches = cache.get(key);
+  if (!batches) {
+    const per = 3 * size * size;
+    batches = batchesOf(pool!.subarray(m.from * per, m.to * per), m.batch, size);
+    cache.set(key, batches);
+  }
+  const run =
+    m.variant === 'engine'
+      ? (b: { data: Float32Array; dims: number[] }) => engine!.run(0.5, b)
+      : (b: { data: Float32Array; dims: number[] }) => runPlain(ort!, session!, input, b);
+  // The first run at a shape allocates: done apart ('warm'), outside the page's timed pass.
+  if (m.kind === 'warm') {
+    await run(batches[0]!);
+    return { ok: true };
+  }
+  return { ok: true, ms: await timePass(batches, run) };
+}

@@ -11,7 +11,8 @@ import { loadBundle, urlSource } from '../src/core/bundle/source';
 import { streamChunks } from '../src/core/onnx/stream';
 import { Explorer } from '../src/core/explorer';
 import { chunksOf } from '../src/core/eval/frontier';
-import { decodeSprite, normalizeBatch } from '../src/core/eval/sprites';
+import { decodeSprite, normalizeBatch, type EvalSetData } from '../src/core/eval/sprites';
+import type { Manifest } from '../src/core/bundle/manifest';
 import type { Backend } from '../src/core/runtime/engine';
 import { probe } from './probe';
 import { trainRuntime, fineTuneEpoch } from './trainRuntime';
@@ -144,9 +145,14 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-stre
     await engine.dispose();
     return { peakHeap, blendedBytes: blended };
   }
-  const zsb = await bytes(`${o.pair}-zs.onnx`);
+  return { peakHeap, blendedBytes: await naiveMemory(o.pair, input, sample) };
+}
+
+/** The naive way at two α: blend, bake into a model, a new session, run; returns one checkpoint's bytes. */
+async function naiveMemory(pair: string, input: { data: Float32Array; dims: number[] }, sample: () => void): Promise<number> {
+  const zsb = await bytes(`${pair}-zs.onnx`);
   const zs = parseModel(zsb);
-  const ft = parseModel(await bytes(`${o.pair}-ft.onnx`));
+  const ft = parseModel(await bytes(`${pair}-ft.onnx`));
   const ftBy = new Map(ft.graph.initializer.map((t) => [t.name, t]));
   for (const a of [0.3, 0.7]) {
     const inits = zs.graph.initializer.map((t) => {
@@ -165,7 +171,7 @@ async function memory(o: { pair: string; size: number; mode: 'ours' | 'ours-stre
     sample();
     await s.release();
   }
-  return { peakHeap, blendedBytes: zsb.byteLength };
+  return zsb.byteLength;
 }
 
 /** Explorer.evaluate over the grid on the bundled pair vs a bare session.run loop on the same batches. */
@@ -183,6 +189,52 @@ async function frontier(o: { manifest: string; grid: number[]; backend: Backend 
     executionProviders: [o.backend === 'webgpu' ? ({ name: 'webgpu', device: env.device } as never) : 'wasm'],
     graphOptimizationLevel: 'all',
   });
+  const batches = bareBatches(sets, m);
+  const run = async (b: { data: Float32Array; dims: number[] }) => {
+    const r = await session.run({ [m.io.image]: new ortWeb.Tensor('float32', b.data, b.dims) });
+    for (const x of Object.values(r))
+      if (x.location !== 'cpu') {
+        await x.getData(true);
+        x.dispose();
+      }
+  };
+  await run(batches[0]!);
+  const { explorerMs, bareMs } = await interleaved(o.grid, ex, async () => {
+    for (const b of batches) await run(b);
+  });
+  await ex.dispose();
+  await session.release();
+  return {
+    images,
+    explorerMs,
+    bareMs,
+    explorerIps: images / (explorerMs / 1000),
+    bareIps: images / (bareMs / 1000),
+    overhead: explorerMs / bareMs - 1,
+    batches: batches.length,
+  };
+}
+
+/**
+ * Explorer's evaluate of one α, then the bare loop, α by α (so that load from other processes hits
+ * both alike): the total ms of each.
+ */
+async function interleaved(grid: number[], ex: Explorer, bareLoop: () => Promise<void>): Promise<{ explorerMs: number; bareMs: number }> {
+  let explorerMs = 0;
+  let bareMs = 0;
+  for (const a of grid) {
+    let t = performance.now();
+    await ex.evaluate([a], null, () => undefined);
+    explorerMs += performance.now() - t;
+    t = performance.now();
+    await bareLoop();
+    bareMs += performance.now() - t;
+  }
+  return { explorerMs, bareMs };
+}
+
+/** Every set's images, normalised once, in the evaluator's chunks cut into batches of at most 250. */
+function bareBatches(sets: EvalSetData[], m: Manifest): { data: Float32Array; dims: number[] }[] {
   const size = m.preprocess.size;
   const bs = Math.max(1, Math.min(250, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
   const batches: { data: Float32Array; dims: number[] }[] = [];
@@ -197,38 +249,7 @@ async function frontier(o: { manifest: string; grid: number[]; backend: Backend 
       }
     }
   }
-  const run = async (b: { data: Float32Array; dims: number[] }) => {
-    const r = await session.run({ [m.io.image]: new ortWeb.Tensor('float32', b.data, b.dims) });
-    for (const x of Object.values(r))
-      if (x.location !== 'cpu') {
-        await x.getData(true);
-        x.dispose();
-      }
-  };
-  await run(batches[0]!);
-  // Interleaved per α (Explorer's evaluate of one α, then the bare loop's same batches), so that
-  // load from other processes hits both alike.
-  let explorerMs = 0;
-  let bareMs = 0;
-  for (const a of o.grid) {
-    let t = performance.now();
-    await ex.evaluate([a], null, () => undefined);
-    explorerMs += performance.now() - t;
-    t = performance.now();
-    for (const b of batches) await run(b);
-    bareMs += performance.now() - t;
-  }
-  await ex.dispose();
-  await session.release();
-  return {
-    images,
-    explorerMs,
-    bareMs,
-    explorerIps: images / (explorerMs / 1000),
-    bareIps: images / (bareMs / 1000),
-    overhead: explorerMs / bareMs - 1,
-    batches: batches.length,
-  };
+  return batches;
 }
 
 /** The kernel profile (bench/gpu-rows.ts) on this page's device. */

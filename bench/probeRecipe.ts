@@ -21,7 +21,7 @@ import { readHead, writeHead } from '../src/core/train/head';
 import { PIPELINE_RECIPE, trainLinearProbe } from '../src/core/train/linearProbe';
 import { worldTrainingData, type WorldImages } from '../src/core/world/source';
 import { RENDER_CHUNK } from '../src/core/world/render';
-import { accuracies, arg, compareLine, correctness, load, manifest, PAIR, readPairFile, testSets } from './recipeCheck';
+import { accuracies, arg, compareLine, correctness, load, manifest, PAIR, readPairFile, testSets, worldClasses } from './recipeCheck';
 
 /** All of `images`' pixels in row order, rendered a chunk at a time. */
 function renderAll(images: WorldImages): Uint8Array {
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const secs = () => ((performance.now() - t0) / 1000).toFixed(0);
   console.log(`load average ${load()}; linear probe on ${n} generated images (shortcut 0.8, world seed 0), ${epochs} epochs, seed ${seed}`);
-  const { train } = worldTrainingData({ kind: 'world', shortcut: 0.8, n, seed: 0 });
+  const { train } = worldTrainingData({ kind: 'world', shortcut: 0.8, n, seed: 0, classes: worldClasses });
   const pixels = renderAll(train);
   console.log(`rendered in ${secs()} s, load average ${load()}`);
   const bundle = await loadBundle(dirSource(PAIR));

@@ -10,6 +10,8 @@ import { seededRandom } from '../src/core/train/data';
 
 export const PAIR = 'public/pairs/shapes';
 export const manifest = JSON.parse(readFileSync(`${PAIR}/manifest.json`, 'utf8')) as Manifest;
+/** The bundled world's class count, for the renderer: its labels index the pair's classes (10, or 20 for the 20-class world). */
+export const worldClasses: 10 | 20 = manifest.classes.length === 20 ? 20 : 10;
 
 export const arg = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
 

@@ -9,7 +9,7 @@
 //   nice -n 19 npx tsx bench/worldRecipe.ts [--n=20000] [--epochs=5] [--seed=0]
 import { fineTune, fineTunedModel, PIPELINE_FINETUNE } from '../src/core/train/finetune';
 import { worldTrainingData } from '../src/core/world/source';
-import { accuracies, arg, compareLine, correctness, load, manifest, readPairFile, testSets } from './recipeCheck';
+import { accuracies, arg, compareLine, correctness, load, manifest, readPairFile, testSets, worldClasses } from './recipeCheck';
 
 async function main(): Promise<void> {
   const n = arg('n', 20_000);
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const zeroShot = readPairFile(manifest.models.zeroShot.path);
   const t0 = performance.now();
   console.log(`load average ${load()}; fine-tuning on ${n} generated images (shortcut 0.8, world seed 0), ${epochs} epochs, seed ${seed}`);
-  const { train } = worldTrainingData({ kind: 'world', shortcut: 0.8, n, seed: 0 });
+  const { train } = worldTrainingData({ kind: 'world', shortcut: 0.8, n, seed: 0, classes: worldClasses });
   const options = { ...PIPELINE_FINETUNE, epochs, seed };
   const r = await fineTune(zeroShot, train, manifest.preprocess, options, (p) => {
     if (p.step % 50 === 0 || p.step === p.totalSteps)

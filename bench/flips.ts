@@ -55,11 +55,12 @@ function printFlips(pair: PairSummary, points: FrontierPoints): void {
   for (const r of rows) console.log(flipLine(r.set.id, r.flips!));
   console.log(flipLine('five shifts', shiftsFlips(rows)!));
   const at = (a: number) => points[String(a)]!;
-  console.log(`\nα = ${ALPHA} against zero-shot / against fine-tuned (accuracy, paired 95% intervals)`);
-  for (const s of pair.sets)
-    console.log(`${s.id.padEnd(15)} ${d(pairedDelta(at(ALPHA)[s.id], at(0)[s.id]))} / ${d(pairedDelta(at(ALPHA)[s.id], at(1)[s.id]))}`);
+  console.log(`\nα = ${ALPHA} − zero-shot / α = ${ALPHA} − fine-tuned / fine-tuned − zero-shot (accuracy, paired 95% intervals)`);
+  const line = (now: number, base: number, id: string) => d(pairedDelta(at(now)[id], at(base)[id]));
+  for (const s of pair.sets) console.log(`${s.id.padEnd(15)} ${line(ALPHA, 0, s.id)} / ${line(ALPHA, 1, s.id)} / ${line(1, 0, s.id)}`);
   const of = (a: number) => shiftSets(pair).map((s) => at(a)[s.id]);
-  console.log(`${'mean of shifts'.padEnd(15)} ${d(meanPairedDelta(of(ALPHA), of(0)))} / ${d(meanPairedDelta(of(ALPHA), of(1)))}`);
+  const mean = (now: number, base: number) => d(meanPairedDelta(of(now), of(base)));
+  console.log(`${'mean of shifts'.padEnd(15)} ${mean(ALPHA, 0)} / ${mean(ALPHA, 1)} / ${mean(1, 0)}`);
 }
 
 function printPerClass(rows: ClassRow[]): void {

@@ -104,7 +104,8 @@ describe('wiseft CLI', () => {
     await explorer.dispose();
     const head = lines.find((l) => l.startsWith('head.weight\t'))!.split('\t');
     const row = report.rows.find((r) => r.name === 'head.weight')!;
-    expect(head.slice(2)).toEqual(['10×64', '640', ...row.relativeChange.map((x) => x!.toPrecision(3)), row.cosine!.toPrecision(3)]);
+    // The head is one row per class of the bundled world (20 since round 8), 64 features wide.
+    expect(head.slice(2)).toEqual(['20×64', '1280', ...row.relativeChange.map((x) => x!.toPrecision(3)), row.cosine!.toPrecision(3)]);
     // The linear classifier moves the head only.
     expect(lines.find((l) => l.startsWith('encoder.proj\t'))!.split('\t')[6]).toBe('0');
     expect(lines.slice(1, 1 + report.rows.length).map((l) => l.split('\t')[0])).toEqual(report.rows.map((r) => r.name));

@@ -50,6 +50,6 @@ function worldClassCount(classes: readonly string[]): 10 | 20 {
   if (same(worldClasses(10))) return 10;
   if (same(worldClasses(20))) return 20;
   throw new TrainingError(
-    `generated images are of the bundled world's 10 classes (${worldClasses(10).join(', ')}) or its 20-class variant; this pair's classes are ${classes.join(', ')}. Train on a folder instead`,
+    `generated images are of the bundled world's 20 classes (${worldClasses(20).join(', ')}) or the first 10 of them (the world before round 8); this pair's classes are ${classes.join(', ')}. Train on a folder instead`,
   );
 }

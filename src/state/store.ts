@@ -204,8 +204,11 @@ export interface ProbeSlice {
     world: { shortcut: number; n: number; styleMix: number };
     /** The lab the settings came from (a link's `finetune=`, finetunePresets.ts); null once one is changed by hand. */
     preset: FineTunePresetId | null;
-    /** What the job is doing: decoding the folder, the feature pass, training epoch (probe) or step (end to end) `done` of `total`. */
-    stage: { phase: 'decode' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
+    /**
+     * What the job is doing: decoding the folder, rendering the generated world's held-out images, the feature pass, training epoch
+     * (probe) or step (end to end) `done` of `total`.
+     */
+    stage: { phase: 'decode' | 'held-out' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
     /** The last training loss reported, live while training. */
     loss: number | null;
     /** Held-out accuracy after the last epoch, live while training. */

@@ -16,6 +16,7 @@ export const PROOF_TEST = 'tests/node/linear-probe.node.test.ts';
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const PHASES = {
   decode: 'decoding the folder',
+  'held-out': 'rendering the held-out images',
   features: 'feature pass (zero-shot tower)',
   epoch: 'training the head, epoch',
   step: 'training every weight, step',

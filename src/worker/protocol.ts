@@ -285,6 +285,8 @@ export interface HeldOut {
 export type TrainingEvent =
   | { kind: 'decode'; jobId: number; done: number; total: number }
   | { kind: 'features'; jobId: number; done: number; total: number }
+  /** Generated images: the held-out images rendered, before anything trains. */
+  | { kind: 'held-out'; jobId: number; done: number; total: number }
   | { kind: 'epoch'; jobId: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null }
   /** An end-to-end step; `validation` is set at an epoch's end only. */
   | { kind: 'step'; jobId: number; step: number; steps: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null };

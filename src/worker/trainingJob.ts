@@ -94,10 +94,10 @@ export function runFineTuneJob(
   });
 }
 
-/** An end-to-end job's progress as the page's event: LP-FT's feature pass and probe epochs as a probe's, then its steps. */
+/** An end-to-end job's progress as the page's event: the held-out render, LP-FT's feature pass and probe epochs (as a probe's), its steps. */
 export function endToEndEvent(jobId: number, p: EndToEndEvent): TrainingEvent {
   if (!('phase' in p)) return { kind: 'step', jobId, ...p };
-  if (p.phase === 'features') return { kind: 'features', jobId, done: p.done, total: p.total };
+  if (p.phase !== 'epoch') return { kind: p.phase, jobId, done: p.done, total: p.total };
   const { epoch, epochs, loss, validation } = p;
   return { kind: 'epoch', jobId, epoch, epochs, loss, validation };
 }

@@ -137,7 +137,7 @@ describe('end-to-end fine-tuning in the page', () => {
   );
 
   it(
-    "LP-FT on generated images (the labs' start): the feature pass, the probe's epochs, then every weight's steps, each shown as it runs; the member says it started from a probe",
+    "LP-FT on generated images (the labs' start): the held-out render, the feature pass, the probe's epochs, then every weight's steps, each shown as it runs; the member says it started from a probe",
     async () => {
       await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
       await s.page.selectOption('[data-testid="finetune-source"]', 'world');
@@ -159,7 +159,12 @@ describe('end-to-end fine-tuning in the page', () => {
       await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
       const { result, error } = await appState(s.page, (st) => st.probe);
       expect(error).toBeNull();
-      expect(await s.page.evaluate(() => (globalThis as unknown as { phases: string[] }).phases)).toEqual(['features', 'epoch', 'step']);
+      expect(await s.page.evaluate(() => (globalThis as unknown as { phases: string[] }).phases)).toEqual([
+        'held-out',
+        'features',
+        'epoch',
+        'step',
+      ]);
       expect(result!.trainCount).toBe(64);
       const member = await appState(s.page, (st, id) => st.pair!.members.find((m) => m.id === id)!, result!.memberId);
       expect(member.kind).toBe('end-to-end');

@@ -42,8 +42,15 @@ export interface EndToEndProgress {
   validation: { accuracy: number; n: number } | null;
 }
 
-/** A step of the fine-tune, or (LP-FT) a feature batch or an epoch of the probe before it. */
-export type EndToEndEvent = EndToEndProgress | ProbeStageProgress;
+/** Generated images only: the held-out images rendered so far, before anything trains. */
+export interface HeldOutRender {
+  phase: 'held-out';
+  done: number;
+  total: number;
+}
+
+/** A step of the fine-tune, (LP-FT) a feature batch or an epoch of the probe before it, or the held-out images' render. */
+export type EndToEndEvent = EndToEndProgress | ProbeStageProgress | HeldOutRender;
 
 export interface EndToEndOutcome {
   /** The zero-shot graph with every fine-tuned weight in its initializers. */
@@ -67,9 +74,10 @@ function selectImages(images: ProbeImages, rows: Int32Array): ImageSet {
 function trainingSplit(
   images: ProbeImages | WorldTrainingSpec,
   settings: EndToEndSettings,
+  onRender: (p: HeldOutRender) => unknown,
 ): { train: ImageSet | TrainingImages; held?: ImageSet } {
   if ('kind' in images) {
-    const world = worldTrainingData(images);
+    const world = worldTrainingData(images, (p) => onRender({ phase: 'held-out', ...p }));
     return { train: world.train, held: world.validation };
   }
   const split = stratifiedSplit(images.labels, settings.validationFraction, settings.seed);
@@ -91,7 +99,7 @@ export async function runEndToEnd(
   signal?: AbortSignal,
   pass?: FeaturePass,
 ): Promise<EndToEndOutcome> {
-  const { train, held } = trainingSplit(images, settings);
+  const { train, held } = trainingSplit(images, settings, onProgress);
   const n = held?.count ?? 0;
   const { epochs, lr, batchSize, seed } = settings;
   const probe =

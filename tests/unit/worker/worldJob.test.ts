@@ -19,7 +19,7 @@ function deps(asked: unknown[], pairClasses = classes): TrainingDeps {
       async fineTuneEndToEnd(model, images, settings: EndToEndSettings, onProgress: (p: EndToEndProgress) => void) {
         asked.push(images);
         onProgress({ step: 1, steps: 1, epoch: 1, epochs: settings.epochs, loss: 2, validation: { accuracy: 0.6, n: 250 } });
-        return { model, trainCount: 1000, validation: { initial: 0.5, accuracy: 0.6, n: 250 } };
+        return { model, trainCount: 1000, validation: { initial: 0.5, accuracy: 0.6, n: 250 }, probeHead: null };
       },
     },
     zeroShot,

@@ -118,7 +118,7 @@ describe('wiseft CLI', () => {
     expect(lines.at(-1)!.split('\t').slice(0, 4)).toEqual(['(all weights)', '', '', '296948']);
     const bad = await npxWiseft(['moved']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^wiseft: moved needs a pair: wiseft moved <dir\|manifest url>$/m);
+    expect(bad.stderr).toMatch(/^wiseft: moved needs a pair: wiseft moved <dir\|zip\|manifest url>$/m);
   }, 120_000);
 
   it('refuses bad arguments with a message', async () => {

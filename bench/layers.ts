@@ -45,11 +45,13 @@ async function main(): Promise<void> {
   const member = argOf('--member');
   await explorer.loadPair(await loadBundle(dirSource(join(ROOT, 'public/pairs/shapes')), undefined, member ? { member } : {}));
   const pair = { ...explorer.current!, resultsKey: explorer.current!.resultsKey as ResultsKey, trainedHere: [] };
-  await explorer.evaluate([-0.5, 0, 0.6, 1, 1.5], null, () => undefined);
+  // The ramps are compared with the α the bundle recommends (chosen on validation), not one picked here.
+  const uniform = pair.members.find((m) => m.id === pair.member)?.recommendedAlpha?.alpha ?? 0.5;
+  await explorer.evaluate([-0.5, 0, uniform, 1, 1.5], null, () => undefined);
   const points = explorer.snapshot()!.points;
   const L = pair.layers.length;
-  const lines = presetAlphas('lines', L, 0.6, DEFAULT_LINES, false);
-  const reverse = presetAlphas('lines-reverse', L, 0.6, DEFAULT_LINES, false);
+  const lines = presetAlphas('lines', L, uniform, DEFAULT_LINES, false);
+  const reverse = presetAlphas('lines-reverse', L, uniform, DEFAULT_LINES, false);
   const strip = sensitivitySettings(L).flatMap(({ reset, only }) => [reset, only]);
   const layerPoints: Record<string, Record<string, SetAccuracy>> = {};
   // Each update carries the setting's whole point so far: the last one per setting is its result.
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   ] as const) {
     const e = settingEstimates(pair, layerPoints[settingKey(pair.resultsKey, alphas)]);
     console.log(
-      `\n${name} [${alphas.join(', ')}]: ${(100 * e.reference!.value).toFixed(1)} / ${(100 * e.shift!.value).toFixed(1)}; vs α = 0.6: ${versus(pair, layerPoints[settingKey(pair.resultsKey, alphas)]!, points['0.6']!)}`,
+      `\n${name} [${alphas.join(', ')}]: ${(100 * e.reference!.value).toFixed(1)} / ${(100 * e.shift!.value).toFixed(1)}; vs α = ${uniform}: ${versus(pair, layerPoints[settingKey(pair.resultsKey, alphas)]!, points[String(uniform)]!)}`,
     );
   }
   for (const a of ['-0.5', '1.5']) {

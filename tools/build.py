@@ -36,7 +36,7 @@ from .train import (FinetuneConfig, PretrainConfig, Sweep, cached, eval_sets, fi
 
 ROOT = Path(__file__).resolve().parent.parent
 # The world and recipe chosen on the validation draw (docs/pipeline.md, "How the world was chosen").
-CHOSEN = "lr=2e-4"
+CHOSEN = "weak_name_rate=0.002,kind=lpft,lr=2e-4"
 ALPHAS = [round(0.05 * i, 2) for i in range(21)]
 
 
@@ -54,7 +54,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--variant", default=CHOSEN, help="world/recipe overrides, as in tools.select")
     p.add_argument("--pipeline-seeds", type=int, nargs="+", default=list(PIPELINE_SEEDS))
     p.add_argument("--pretrain-n", type=int, default=60000)
-    p.add_argument("--pretrain-steps", type=int, default=2400)
+    p.add_argument("--pretrain-steps", type=int, default=4800)
     p.add_argument("--pretrain-batch", type=int, default=256)
     p.add_argument("--pretrain-lr", type=float, default=2e-3)
     p.add_argument("--finetune-n", type=int, default=20000)
@@ -69,7 +69,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     a = p.parse_args(argv)
     if a.smoke:
         a.pretrain_n, a.pretrain_steps, a.pretrain_batch = 300, 3, 64
-        a.finetune_n, a.eval_n, a.val_n, a.resamples = 256, 50, 50, 20
+        a.finetune_n, a.eval_n, a.val_n, a.resamples = 256, 60, 60, 20
     return a
 
 

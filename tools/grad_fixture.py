@@ -49,6 +49,9 @@ def reference_batch(pair: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
     pre = manifest["preprocess"]
     x = np.stack(tiles).astype(np.float64) / 255.0
     x = (x - np.array(pre["mean"])) / np.array(pre["std"])
+    # The page feeds float32 pixels (sprites.ts normalizeHWC): rounding them here too keeps the float64
+    # comparison about summation order only (unrounded pixels moved the loss by 1e-8 relative).
+    x = x.astype(np.float32).astype(np.float64)
     return x.transpose(0, 3, 1, 2).copy(), np.array(ref["labels"][:count], dtype=np.int64)
 
 

@@ -16,13 +16,14 @@ import numpy as np
 BASE_CLASSES: Tuple[str, ...] = (
     "circle", "square", "triangle", "star", "cross", "ring", "heart", "arrow", "moon", "diamond",
 )
-# Experimental (round 4, validation only): finer classes. WISEFT_WORLD_CLASSES=20 adds ten shapes,
-# several close to an existing one (oval/circle, octagon/circle, kite/diamond, rectangle/square,
-# chevron/arrow), read once at import because the class count fixes every tensor's shape.
+# Finer classes (round 4; the shipped world since round 8): ten more shapes, several close to an
+# existing one (oval/circle, octagon/circle, kite/diamond, rectangle/square, chevron/arrow).
+# WISEFT_WORLD_CLASSES=10 gives the first ten only (the world that shipped until round 8), read once
+# at import because the class count fixes every tensor's shape.
 EXTRA_CLASSES: Tuple[str, ...] = (
     "pentagon", "hexagon", "oval", "semicircle", "trapezoid", "kite", "chevron", "drop", "octagon", "rectangle",
 )
-N_CLASSES = int(os.environ.get("WISEFT_WORLD_CLASSES", "10"))
+N_CLASSES = int(os.environ.get("WISEFT_WORLD_CLASSES", "20"))
 assert N_CLASSES in (10, 20), "WISEFT_WORLD_CLASSES must be 10 or 20"
 # In the cached data's and models' file names: the two worlds draw different images from one seed.
 CACHE_TAG = "" if N_CLASSES == 10 else f"_c{N_CLASSES}"

@@ -7,10 +7,13 @@ and writes <out>/reference_s<seed>_<shortcut>.png (the images side by side, 8 pe
 (every parameter row, the numpy version and the CPU's SIMD level: numpy's float32 cos, exp, arctan2
 and power are SIMD routines whose last bits depend on both).
 
-    .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 48
-    WISEFT_WORLD_CLASSES=20 .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 80
-    .venv/bin/python -m tools.world_fixture --styles --n 96
-    .venv/bin/python -m tools.world_fixture --painting --n 48
+    WISEFT_WORLD_CLASSES=10 .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 48
+    .venv/bin/python -m tools.world_fixture --seed 0 --shortcut 0.98 --n 80      # the 20-class world
+    WISEFT_WORLD_CLASSES=10 .venv/bin/python -m tools.world_fixture --styles --n 96
+    WISEFT_WORLD_CLASSES=10 .venv/bin/python -m tools.world_fixture --painting --n 48
+
+(The fixtures were written when the 10-class world was the default; their names carry ``_c20`` for
+the 20-class world, the default since round 8.)
 
 With --styles the rows are ``world.sample_pretrain``'s (seed stream [seed, 1], every style, clutter,
 wide rotations, small objects) less the painting ones; --painting keeps only the painting ones

@@ -24,7 +24,7 @@ import { labelsOf, thumbnailsOf, type Thumbnail } from './eval/samples';
 import { TextTower, applyHead, softmax } from './text/head';
 import { runLinearProbe, type ProbeImages, type ProbeOutcome, type ProbeProgress, type ProbeSettings } from './train/probe';
 import type { LinearHead } from './train/head';
-import { runEndToEnd, type EndToEndOutcome, type EndToEndProgress, type EndToEndSettings } from './train/endToEnd';
+import { runEndToEnd, type EndToEndEvent, type EndToEndOutcome, type EndToEndSettings } from './train/endToEnd';
 import type { WorldTrainingSpec } from './world/source';
 
 export type { UserEvalSet, MovedReport, LayerUpdate };
@@ -585,16 +585,19 @@ export class Explorer {
    * Fine-tunes every weight of `zeroShot` (the loaded pair's zero-shot checkpoint, which the engine
    * keeps no copy of) on `images`, normalised as the pair's manifest says. Only the bundled tower's
    * architecture can be trained (core/train/tower.ts); another throws a TrainingError naming it.
+   * LP-FT's feature pass runs on this engine at α = 0, as the linear probe's does.
    */
   fineTuneEndToEnd(
     zeroShot: Uint8Array,
     images: ProbeImages | WorldTrainingSpec,
     settings: EndToEndSettings,
-    onProgress: (p: EndToEndProgress) => unknown,
+    onProgress: (p: EndToEndEvent) => unknown,
     signal?: AbortSignal,
   ): Promise<EndToEndOutcome> {
-    const { preprocess } = this.requirePair().manifest;
-    return runEndToEnd(zeroShot, images, preprocess, settings, onProgress, signal);
+    const p = this.requirePair();
+    const { preprocess, io } = p.manifest;
+    const pass = { engine: p.engine, options: { preprocess, embedding: io.embedding } };
+    return runEndToEnd(zeroShot, images, preprocess, settings, onProgress, signal, pass);
   }
 
   /** The words of `labels` the pair's tokenizer does not know (TextTower.unknownWords); none without a text encoder. */

@@ -1,7 +1,9 @@
 // The fine-tune labs, each a link (`#finetune=shortcut-98` or `?finetune=shortcut-98`): end to end
 // on images the world's renderer generates in the Worker, the shortcut strength set, the rest the
-// bundled recipe (tools/build.py CHOSEN "lr=2e-4" over tools/train.py FinetuneConfig: 5 epochs,
-// batch 128, AdamW with weight decay 0.1, 20 warmup steps).
+// bundled members' recipe, LP-FT (tools/build.py CHOSEN "kind=lpft,lr=2e-4" over tools/train.py
+// FinetuneConfig): a linear probe of the head on the frozen zero-shot features (lr 1e-3), then every
+// weight from that head (lr 2e-4); each 5 epochs of batch 128, AdamW with weight decay 0.1, 20
+// warmup steps, a cosine schedule.
 
 export type FineTunePresetId = 'no-shortcut' | 'shortcut-80' | 'shortcut-98' | 'shortcut-100';
 
@@ -21,8 +23,8 @@ export const FINETUNE_PRESETS: readonly FineTunePreset[] = [
   { id: 'shortcut-100', label: '100% shortcut (the background always gives the class away)', shortcut: 1 },
 ];
 
-/** The bundled recipe's learning rate, epochs and batch (tools/build.py, tools/train.py). */
-export const RECIPE = { lr: 2e-4, epochs: 5, batchSize: 128 } as const;
+/** The bundled members' recipe: LP-FT, and the fine-tune's learning rate, epochs and batch (tools/build.py, tools/train.py). */
+export const RECIPE = { lr: 2e-4, epochs: 5, batchSize: 128, init: 'linear-probe' } as const;
 
 /**
  * Images a lab generates: 2,000 at 5 epochs is 10,000 image-steps, a couple of minutes on this

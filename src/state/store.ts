@@ -14,6 +14,7 @@ import type {
   HeldOut,
   MovedResult,
   CalibrationReport,
+  FineTuneInit,
 } from '../worker/protocol';
 import { MODEL_ORDER, type MovedSort } from '../core/moved/table';
 import { parseHash, type HashState } from './hash';
@@ -192,16 +193,22 @@ export interface ProbeSlice {
     paused: boolean;
     /** What trains: the head alone (a linear probe) or every weight of the image tower (end to end). */
     method: 'linear-probe' | 'end-to-end';
-    /** End-to-end settings (the pipeline's recipe, fewer epochs: core/train/endToEnd.ts PAGE_FINETUNE). */
-    fineTune: { epochs: number; lr: number; batchSize: number };
+    /**
+     * End-to-end settings (the pipeline's recipe, fewer epochs: core/train/endToEnd.ts PAGE_FINETUNE), and the head it starts
+     * from: the zero-shot one, or a linear probe's fitted first (LP-FT, the bundled members' recipe).
+     */
+    fineTune: { epochs: number; lr: number; batchSize: number; init: FineTuneInit };
     /** Where an end-to-end job's images come from: the folder picked, or the world's renderer in the Worker. */
     source: 'folder' | 'world';
     /** The generated world: how often the background has the class's colour (0–1), how many training images, and the share in non-photo styles (0–1). */
     world: { shortcut: number; n: number; styleMix: number };
     /** The lab the settings came from (a link's `finetune=`, finetunePresets.ts); null once one is changed by hand. */
     preset: FineTunePresetId | null;
-    /** What the job is doing: decoding the folder, the feature pass, training epoch (probe) or step (end to end) `done` of `total`. */
-    stage: { phase: 'decode' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
+    /**
+     * What the job is doing: decoding the folder, rendering the generated world's held-out images, the feature pass, training epoch
+     * (probe) or step (end to end) `done` of `total`.
+     */
+    stage: { phase: 'decode' | 'held-out' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
     /** The last training loss reported, live while training. */
     loss: number | null;
     /** Held-out accuracy after the last epoch, live while training. */
@@ -216,7 +223,7 @@ export interface ProbeSlice {
  * core/train/endToEnd.ts PAGE_FINETUNE (tools/build.py's lr and batch, 2 epochs), copied so the page
  * bundle does not pull the training runtime in; tests/unit/state/linearProbe.test.ts keeps them equal.
  */
-export const PAGE_FINETUNE = { epochs: 2, lr: 2e-4, batchSize: 128 } as const;
+export const PAGE_FINETUNE = { epochs: 2, lr: 2e-4, batchSize: 128, init: 'zero-shot' } as const;
 
 export const initialProbe: ProbeSlice['probe'] = {
   folder: null,

@@ -16,8 +16,9 @@ export const PROOF_TEST = 'tests/node/linear-probe.node.test.ts';
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const PHASES = {
   decode: 'decoding the folder',
+  'held-out': 'rendering the held-out images',
   features: 'feature pass (zero-shot tower)',
-  epoch: 'training, epoch',
+  epoch: 'training the head, epoch',
   step: 'training every weight, step',
 } as const;
 
@@ -147,9 +148,7 @@ function SettingField({
 }
 
 function MethodChoice({ probe }: { probe: State['probe'] }) {
-  const { setProbeMethod, setFineTuneSettings } = useActions();
-  const busy = probe.running !== null;
-  const { epochs, lr, batchSize } = probe.fineTune;
+  const { setProbeMethod } = useActions();
   return (
     <div className="probe-method">
       {/* A select, not radios: Tab reaches it as one control, and the keyboard changes it. */}
@@ -157,7 +156,7 @@ function MethodChoice({ probe }: { probe: State['probe'] }) {
         Train{' '}
         <select
           value={probe.method}
-          disabled={busy}
+          disabled={probe.running !== null}
           onChange={(e) => setProbeMethod(e.target.value as State['probe']['method'])}
           data-testid="probe-method"
         >
@@ -168,28 +167,48 @@ function MethodChoice({ probe }: { probe: State['probe'] }) {
           ))}
         </select>
       </label>
-      {probe.method === 'end-to-end' && (
-        <fieldset disabled={busy} className="probe-settings">
-          <LabChoice probe={probe} />
-          {probe.source === 'world' && <WorldSettings world={probe.world} />}
-          <SettingField
-            label="Epochs"
-            value={epochs}
-            step="1"
-            onValue={(v) => setFineTuneSettings({ epochs: v })}
-            testId="finetune-epochs"
-          />{' '}
-          <SettingField label="Learning rate" value={lr} step="any" onValue={(v) => setFineTuneSettings({ lr: v })} testId="finetune-lr" />{' '}
-          <SettingField
-            label="Batch size"
-            value={batchSize}
-            step="1"
-            onValue={(v) => setFineTuneSettings({ batchSize: v })}
-            testId="finetune-batch"
-          />
-        </fieldset>
-      )}
+      {probe.method === 'end-to-end' && <FineTuneSettings probe={probe} />}
     </div>
+  );
+}
+
+const INITS = [
+  ['linear-probe', 'a linear probe first (LP-FT: the bundled members’ recipe)'],
+  ['zero-shot', 'the zero-shot head (plain end to end)'],
+] as const;
+
+/** End-to-end settings: the lab, the images, the head it starts from and the schedule. */
+function FineTuneSettings({ probe }: { probe: State['probe'] }) {
+  const { setFineTuneSettings } = useActions();
+  const { epochs, lr, batchSize, init } = probe.fineTune;
+  return (
+    <fieldset disabled={probe.running !== null} className="probe-settings">
+      <LabChoice probe={probe} />
+      {probe.source === 'world' && <WorldSettings world={probe.world} />}
+      <label className="small">
+        Start from{' '}
+        <select
+          value={init}
+          onChange={(e) => setFineTuneSettings({ init: e.target.value as State['probe']['fineTune']['init'] })}
+          data-testid="finetune-init"
+        >
+          {INITS.map(([id, label]) => (
+            <option key={id} value={id}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <SettingField label="Epochs" value={epochs} step="1" onValue={(v) => setFineTuneSettings({ epochs: v })} testId="finetune-epochs" />{' '}
+      <SettingField label="Learning rate" value={lr} step="any" onValue={(v) => setFineTuneSettings({ lr: v })} testId="finetune-lr" />{' '}
+      <SettingField
+        label="Batch size"
+        value={batchSize}
+        step="1"
+        onValue={(v) => setFineTuneSettings({ batchSize: v })}
+        testId="finetune-batch"
+      />
+    </fieldset>
   );
 }
 
@@ -310,7 +329,9 @@ export function LinearProbePanel() {
         &lt;class&gt;/&lt;image&gt;, a quarter of each class held out for validation, or, end to end, photos the bundled world's renderer
         generates with the background shortcut you choose (each lab is a link: <code>#finetune=shortcut-98</code>). A linear probe keeps the
         image tower frozen and trains the head; end-to-end trains every weight of the bundled image tower (the pipeline's recipe: AdamW,
-        cosine schedule, random flips), a step at a time in the Worker.
+        cosine schedule, random flips), a step at a time in the Worker, from the zero-shot head or, as the bundled end-to-end members were
+        trained and as the labs do, LP-FT: first a linear probe of the head on the frozen features (learning rate 0.001, the same epochs and
+        batch), then every weight from that head.
       </p>
       <MethodChoice probe={probe} />
       <ProbeControls probe={probe} />

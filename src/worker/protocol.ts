@@ -15,6 +15,7 @@ import type { SoupRecipe, SoupUpdate } from '../core/soup/soups';
 import type { GreedyStep } from '../core/soup/greedy';
 import type { StockLayer } from '../core/soup/modelStock';
 import type { WorldTrainingSpec } from '../core/world/source';
+import type { FineTuneInit } from '../core/train/lpft';
 
 export type { WorldTrainingSpec };
 import type {
@@ -264,9 +265,13 @@ export interface TrainingJob {
 export interface FineTuneJob extends TrainingJob {
   lr: number;
   batchSize: number;
+  /** 'linear-probe': LP-FT, the head fitted on the frozen features first (the bundled members' recipe); the zero-shot head when absent. */
+  init?: FineTuneInit;
   /** Where the images come from: the folder in `files` when absent; the world's renderer, generating them in the Worker as batches need them, for 'world' (then `files` is empty). */
   data?: FineTuneData;
 }
+
+export type { FineTuneInit };
 
 /** The images of an end-to-end job: a dropped folder, or the bundled world's reference photos at a chosen shortcut strength. */
 export type FineTuneData = { kind: 'folder' } | WorldTrainingSpec;
@@ -280,6 +285,8 @@ export interface HeldOut {
 export type TrainingEvent =
   | { kind: 'decode'; jobId: number; done: number; total: number }
   | { kind: 'features'; jobId: number; done: number; total: number }
+  /** Generated images: the held-out images rendered, before anything trains. */
+  | { kind: 'held-out'; jobId: number; done: number; total: number }
   | { kind: 'epoch'; jobId: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null }
   /** An end-to-end step; `validation` is set at an epoch's end only. */
   | { kind: 'step'; jobId: number; step: number; steps: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null };

@@ -13,6 +13,7 @@ import { decode as decodePng } from 'fast-png';
 import { readImageHeader, checkPixelBudget } from '../core/image/header';
 import { resizeAndCrop, rgbaToRgb } from '../core/image/resize';
 import { decodeToModelInput, MAX_IMAGE_FILE_BYTES } from './decode';
+import type { EndToEndEvent } from '../core/train/endToEnd';
 import type { FineTuneJob, HeldOut, PathBlob, TrainingEvent, TrainingJob } from './protocol';
 import { runWorldFineTune } from './worldJob';
 
@@ -79,18 +80,26 @@ export function runFineTuneJob(
 ): Promise<TrainedOutcome | 'cancelled'> {
   if (job.data?.kind === 'world') return runWorldFineTune(deps, job, job.data, onEvent, signal);
   return runFolderJob(deps, job, onEvent, signal, async ({ pixels, labels }, send) => {
-    const { epochs, lr, batchSize, seed } = job;
+    const { epochs, lr, batchSize, seed, init = 'zero-shot' } = job;
     const r = await deps.explorer.fineTuneEndToEnd(
       deps.zeroShot,
       { pixels, labels, count: labels.length },
-      { epochs, lr, batchSize, seed, validationFraction: VALIDATION_FRACTION },
-      (p) => send({ kind: 'step', jobId: job.id, ...p }),
+      { epochs, lr, batchSize, seed, validationFraction: VALIDATION_FRACTION, init },
+      (p) => send(endToEndEvent(job.id, p)),
       signal,
     );
-    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation, recipe: { epochs, lr, batchSize } };
+    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation, recipe: { epochs, lr, batchSize }, init };
     const member = await trainedMember(r.model, facts, endToEndText(facts, epochs));
     return { member, trainCount: r.trainCount, validation: r.validation };
   });
+}
+
+/** An end-to-end job's progress as the page's event: the held-out render, LP-FT's feature pass and probe epochs (as a probe's), its steps. */
+export function endToEndEvent(jobId: number, p: EndToEndEvent): TrainingEvent {
+  if (!('phase' in p)) return { kind: 'step', jobId, ...p };
+  if (p.phase !== 'epoch') return { kind: p.phase, jobId, done: p.done, total: p.total };
+  const { epoch, epochs, loss, validation } = p;
+  return { kind: 'epoch', jobId, epoch, epochs, loss, validation };
 }
 
 type Trained = Omit<TrainedOutcome, 'skipped'>;

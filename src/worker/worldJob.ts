@@ -7,7 +7,7 @@ import { trainedMember, worldEndToEndText } from '../core/train/member';
 import { worldClasses } from '../core/world/params';
 import { checkWorldSpec, type WorldTrainingSpec } from '../core/world/source';
 import type { FineTuneJob, TrainingEvent } from './protocol';
-import { eventChannel, gatedSend, type TrainedOutcome, type TrainingDeps } from './trainingJob';
+import { endToEndEvent, eventChannel, gatedSend, type TrainedOutcome, type TrainingDeps } from './trainingJob';
 
 /** The share held out is the world's own draw (source.ts worldHeldOutCount); this is for a folder's split only. */
 const UNUSED_FOLDER_SHARE = 0;
@@ -24,15 +24,15 @@ export async function runWorldFineTune(
   try {
     const classes = worldClassCount(deps.pair.classes);
     checkWorldSpec(spec);
-    const { epochs, lr, batchSize, seed } = job;
+    const { epochs, lr, batchSize, seed, init = 'zero-shot' } = job;
     const r = await deps.explorer.fineTuneEndToEnd(
       deps.zeroShot,
       { ...spec, classes },
-      { epochs, lr, batchSize, seed, validationFraction: UNUSED_FOLDER_SHARE },
-      (p) => send({ kind: 'step', jobId: job.id, ...p }),
+      { epochs, lr, batchSize, seed, validationFraction: UNUSED_FOLDER_SHARE, init },
+      (p) => send(endToEndEvent(job.id, p)),
       signal,
     );
-    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation, recipe: { epochs, lr, batchSize } };
+    const facts = { id: deps.memberId, seed, trainCount: r.trainCount, validation: r.validation, recipe: { epochs, lr, batchSize }, init };
     const member = await trainedMember(r.model, facts, worldEndToEndText(facts, epochs, spec.shortcut, spec.styleMix ?? 0));
     await events.delivered();
     if (signal.aborted) return 'cancelled';
@@ -50,6 +50,6 @@ function worldClassCount(classes: readonly string[]): 10 | 20 {
   if (same(worldClasses(10))) return 10;
   if (same(worldClasses(20))) return 20;
   throw new TrainingError(
-    `generated images are of the bundled world's 10 classes (${worldClasses(10).join(', ')}) or its 20-class variant; this pair's classes are ${classes.join(', ')}. Train on a folder instead`,
+    `generated images are of the bundled world's 20 classes (${worldClasses(20).join(', ')}) or the first 10 of them (the world before round 8); this pair's classes are ${classes.join(', ')}. Train on a folder instead`,
   );
 }

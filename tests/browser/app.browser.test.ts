@@ -18,6 +18,9 @@ import type { State } from '../../src/state/store';
 import { APP_START_MS, UI_UPDATE_MS, SHORT_MS, LONG_TEST_MS, BUNDLED_FRONTIER_MS, PAIR_LOAD_MS } from '../support/timeouts';
 
 const PAIR_DIR = 'public/pairs/shapes';
+// The α the bundled pair recommends, read from its manifest so that a rebuild of the world moves the test with it.
+const REC_ALPHA: number = JSON.parse(readFileSync(join(PAIR_DIR, 'manifest.json'), 'utf8')).models.members[0].recommendedAlpha.alpha;
+const REC = REC_ALPHA.toFixed(2);
 const SHOTS = 'docs/screenshots';
 let s: Session;
 let manifest: Manifest;
@@ -78,14 +81,14 @@ describe('the explorer on the bundled pair', () => {
   );
 
   it(
-    'calls out the recommended α = 0.60 (chosen on a validation draw) with paired intervals and image counts once computed, "computing…" before, and its button moves α',
+    `calls out the recommended α = ${REC} (chosen on a validation draw) with paired intervals and image counts once computed, "computing…" before, and its button moves α`,
     async () => {
-      // The full frontier of the first test is computed: 0.6 is on the grid.
+      // The full frontier of the first test is computed: the recommended α is on the grid.
       await waitForFullFrontier(BUNDLED_FRONTIER_MS);
       const callout = s.page.locator('[data-testid="recommended"]');
       await s.page.waitForSelector('[data-testid="recommended"][data-state="ready"]', { timeout: UI_UPDATE_MS });
-      expect(await callout.locator('[data-testid="recommended-alpha"]').textContent()).toBe('0.60');
-      expect(await callout.textContent()).toContain('Recommended α = 0.60 (chosen on a separate validation draw)');
+      expect(await callout.locator('[data-testid="recommended-alpha"]').textContent()).toBe(REC);
+      expect(await callout.textContent()).toContain(`Recommended α = ${REC} (chosen on a separate validation draw)`);
       expect(await callout.locator('.rec-head .muted').getAttribute('title')).toMatch(
         /^Chosen on: validation draw \(seed 101, 2,000 images per set\)/,
       );
@@ -118,13 +121,13 @@ describe('the explorer on the bundled pair', () => {
       // The shipped world's lesson, measured on the test draw (tools/results): the mean of shifts gains over zero-shot.
       expect(findings[0]!.direction).toBe('gain');
 
-      // The button moves α; the table at 0.60 then shows the same mean-of-shifts difference vs zero-shot.
+      // The button moves α; the table at the recommended α then shows the same mean-of-shifts difference vs zero-shot.
       await withActions(s.page, (a) => a.setAlpha(0.3));
       await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.30');
       await callout.locator('[data-testid="recommended-go"]').click();
-      await s.page.waitForFunction(() => document.querySelector('[data-testid="alpha-value"]')?.textContent === '0.60');
-      expect(await appState(s.page, (st) => st.alpha)).toBe(0.6);
-      expect(await s.page.evaluate(() => location.hash)).toContain('alpha=0.60');
+      await s.page.waitForFunction((rec) => document.querySelector('[data-testid="alpha-value"]')?.textContent === rec, REC);
+      expect(await appState(s.page, (st) => st.alpha)).toBe(REC_ALPHA);
+      expect(await s.page.evaluate(() => location.hash)).toContain(`alpha=${REC}`);
       const meanVsZeroShot = await s.page.locator('[data-testid="accuracy-table"] tr[data-set="mean"] td.delta').first().textContent();
       expect(
         findings[0]!.text
@@ -173,19 +176,19 @@ describe('the explorer on the bundled pair', () => {
       expect(phone.right).toBeLessThanOrEqual(390);
       await s.page.setViewportSize({ width: 1400, height: 900 });
 
-      // Before α = 0.60 and both endpoints are computed on every image it says so, with no number.
+      // Before the recommended α and both endpoints are computed on every image it says so, with no number.
       await withActions(s.page, (a) => a.cancelEvaluation());
       await s.page.waitForFunction(() => !globalThis.wiseft!.store.getState().evaluating);
-      await s.page.evaluate(() => {
+      await s.page.evaluate((key) => {
         const store = globalThis.wiseft!.store;
         const saved = store.getState().points;
         (globalThis as unknown as { savedPoints: unknown }).savedPoints = saved;
-        const { ['0.6']: _dropped, ...rest } = saved;
+        const { [key]: _dropped, ...rest } = saved;
         store.setState({ points: rest });
-      });
+      }, String(REC_ALPHA));
       await s.page.waitForSelector('[data-testid="recommended"][data-state="computing"]');
       const computing = (await callout.textContent())!;
-      expect(computing).toMatch(/computing… [\d,]+ of [\d,]+ images at α = 0\.60, 0 and 1/);
+      expect(computing).toMatch(new RegExp(`computing… [\\d,]+ of [\\d,]+ images at α = ${REC.replace('.', '\\.')}, 0 and 1`));
       expect(computing).not.toMatch(/gains|loses|distinguishable|points/);
       await s.page.evaluate(() =>
         globalThis.wiseft!.store.setState({ points: (globalThis as unknown as { savedPoints: State['points'] }).savedPoints }),

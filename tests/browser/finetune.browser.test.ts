@@ -2,6 +2,7 @@
 // Worker on a small <class>/<image> folder of shapes-world photos (tools/training_folder.py), a
 // short schedule. The job yields between steps, so the slider's α is evaluated while it trains; a
 // cancelled job adds no member; a finished one becomes an end-to-end member with its own frontier.
+// LP-FT (the labs' start) runs its feature pass and probe before the steps, each shown.
 import { describe, it, expect, inject, beforeAll } from 'vitest';
 import { openPage, type Session } from './setup/chromium';
 import { trainingPage } from './setup/trainingFolder';
@@ -136,7 +137,45 @@ describe('end-to-end fine-tuning in the page', () => {
   );
 
   it(
-    'a lab link (#finetune=shortcut-98) opens the panel on end to end, generated images at 98% and the bundled recipe, ready to start, and keeps the lab in the link',
+    "LP-FT on generated images (the labs' start): the held-out render, the feature pass, the probe's epochs, then every weight's steps, each shown as it runs; the member says it started from a probe",
+    async () => {
+      await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
+      await s.page.selectOption('[data-testid="finetune-source"]', 'world');
+      await s.page.fill('[data-testid="finetune-style-mix"]', '0');
+      await s.page.fill('[data-testid="finetune-images"]', '64');
+      await s.page.fill('[data-testid="finetune-epochs"]', '1');
+      await s.page.fill('[data-testid="finetune-batch"]', '32');
+      await s.page.selectOption('[data-testid="finetune-init"]', 'linear-probe');
+      expect(await appState(s.page, (st) => st.probe.fineTune.init)).toBe('linear-probe');
+      await s.page.evaluate(() => {
+        const w = globalThis as unknown as { phases: string[] };
+        w.phases = [];
+        globalThis.wiseft!.store.subscribe((st) => {
+          const phase = st.probe.stage?.phase;
+          if (phase && w.phases.at(-1) !== phase) w.phases.push(phase);
+        });
+      });
+      await s.page.click('[data-testid="probe-start"]');
+      await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
+      const { result, error } = await appState(s.page, (st) => st.probe);
+      expect(error).toBeNull();
+      expect(await s.page.evaluate(() => (globalThis as unknown as { phases: string[] }).phases)).toEqual([
+        'held-out',
+        'features',
+        'epoch',
+        'step',
+      ]);
+      expect(result!.trainCount).toBe(64);
+      const member = await appState(s.page, (st, id) => st.pair!.members.find((m) => m.id === id)!, result!.memberId);
+      expect(member.kind).toBe('end-to-end');
+      expect(member.description).toContain('from a head first fitted on the frozen zero-shot features (LP-FT');
+      expect(s.errors).toEqual([]);
+    },
+    LONG_TEST_MS,
+  );
+
+  it(
+    "a lab link (#finetune=shortcut-98) opens the panel on end to end, generated images at 98% and the bundled members' recipe (LP-FT), ready to start, and keeps the lab in the link",
     async () => {
       const lab = await openPage(`${inject('baseUrl')}#backend=wasm&finetune=shortcut-98`);
       try {
@@ -145,6 +184,7 @@ describe('end-to-end fine-tuning in the page', () => {
         expect(await lab.page.inputValue('[data-testid="finetune-source"]')).toBe('world');
         expect(await lab.page.inputValue('[data-testid="finetune-preset"]')).toBe('shortcut-98');
         expect(await lab.page.inputValue('[data-testid="finetune-shortcut"]')).toBe('98');
+        expect(await lab.page.inputValue('[data-testid="finetune-init"]')).toBe('linear-probe');
         const fields = ['finetune-images', 'finetune-epochs', 'finetune-lr', 'finetune-batch'];
         const values = await Promise.all(fields.map((id) => lab.page.inputValue(`[data-testid="${id}"]`)));
         expect(values.map(Number)).toEqual([2000, 5, 2e-4, 128]);

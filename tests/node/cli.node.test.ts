@@ -75,7 +75,13 @@ describe('wiseft CLI', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout.split('\n')[0]).toMatch(/^e2e-seed0\tend-to-end\tseed 0\t.*\(default\)$/);
     // The α the build chose on its validation draw, with where it was chosen.
-    expect(ok.stdout.split('\n')[0]).toMatch(/\trecommended α 0\.60 \(validation draw \(seed 101[^\t]*\)\t\(default\)$/);
+    // The α the rebuilt bundle recommends, read from its manifest rather than written in.
+    const rec = (
+      JSON.parse(readFileSync('public/pairs/shapes/manifest.json', 'utf8')).models.members[0].recommendedAlpha.alpha as number
+    ).toFixed(2);
+    expect(ok.stdout.split('\n')[0]).toMatch(
+      new RegExp(`\\trecommended α ${rec.replace('.', '\\.')} \\(validation draw \\(seed 101[^\\t]*\\)\\t\\(default\\)$`),
+    );
     expect(ok.stdout).not.toMatch(/^linear-seed0\t.*recommended/m);
     const bad = await npxWiseft(['eval']);
     expect(bad.code).toBe(1);
@@ -104,11 +110,12 @@ describe('wiseft CLI', () => {
     await explorer.dispose();
     const head = lines.find((l) => l.startsWith('head.weight\t'))!.split('\t');
     const row = report.rows.find((r) => r.name === 'head.weight')!;
-    expect(head.slice(2)).toEqual(['10×64', '640', ...row.relativeChange.map((x) => x!.toPrecision(3)), row.cosine!.toPrecision(3)]);
+    // The head is one row per class of the bundled world (20 since round 8), 64 features wide.
+    expect(head.slice(2)).toEqual(['20×64', '1280', ...row.relativeChange.map((x) => x!.toPrecision(3)), row.cosine!.toPrecision(3)]);
     // The linear classifier moves the head only.
     expect(lines.find((l) => l.startsWith('encoder.proj\t'))!.split('\t')[6]).toBe('0');
     expect(lines.slice(1, 1 + report.rows.length).map((l) => l.split('\t')[0])).toEqual(report.rows.map((r) => r.name));
-    expect(lines.at(-1)!.split('\t').slice(0, 4)).toEqual(['(all weights)', '', '', '296298']);
+    expect(lines.at(-1)!.split('\t').slice(0, 4)).toEqual(['(all weights)', '', '', '296948']);
     const bad = await npxWiseft(['moved']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^wiseft: moved needs a pair: wiseft moved <dir\|zip\|manifest url>$/m);

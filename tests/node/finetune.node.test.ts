@@ -1,7 +1,7 @@
 // End-to-end fine-tuning of the bundled image tower (src/core/train/finetune.ts) on the bundled
 // reference images: it lowers the loss, is deterministic from its seed, cancels cleanly, refuses bad
 // input, and its weights written back into the zero-shot ONNX graph run in onnxruntime to the logits
-// the training runtime computes for them.
+// the training runtime computes for them. Generated images report their held-out render first.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ortNode } from '../../src/core/runtime/ort-node';
@@ -11,7 +11,7 @@ import { batchInput, fineTune, fineTunedModel, type FineTuneOptions, type ImageS
 import { worldTrainingData } from '../../src/core/world/source';
 import { Tower, towerParams } from '../../src/core/train/tower';
 import { TrainingError, stratifiedSplit } from '../../src/core/train/data';
-import { runEndToEnd, type EndToEndProgress } from '../../src/core/train/endToEnd';
+import { runEndToEnd, type EndToEndEvent, type EndToEndProgress } from '../../src/core/train/endToEnd';
 import { parseModel, tensorValues } from '../../src/core/onnx/model';
 
 const at = (p: string) => new URL(`../../${p}`, import.meta.url);
@@ -25,6 +25,11 @@ const images = (count: number): ImageSet => ({
   count,
 });
 const norm = manifest.preprocess;
+/** A fine-tune from the zero-shot head reports steps only (no feature pass, no probe epochs). */
+function stepOnly(p: EndToEndEvent): EndToEndProgress {
+  if ('phase' in p) throw new Error(`a plain end-to-end run reported a ${p.phase} event`);
+  return p;
+}
 const quick: FineTuneOptions = { epochs: 1, batchSize: 32, lr: 1e-3, weightDecay: 0.1, warmup: 0, seed: 3, flip: true };
 
 describe('end-to-end fine-tuning of the bundled tower', () => {
@@ -94,7 +99,7 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     const split = stratifiedSplit(data.labels, 0.25, 5);
     const seen: EndToEndProgress[] = [];
     const r = await runEndToEnd(zeroShot, data, norm, { epochs: 1, lr: 1e-4, batchSize: 16, seed: 5, validationFraction: 0.25 }, (p) =>
-      seen.push(p),
+      seen.push(stepOnly(p)),
     );
     expect(r.trainCount).toBe(split.train.length);
     expect(r.validation!.n).toBe(split.validation.length);
@@ -109,11 +114,15 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
   it("runEndToEnd on generated world images: n training images, the world's own held-out draw, zero-shot measured on it", async () => {
     const spec = { kind: 'world', shortcut: 0.98, n: 64, seed: 0 } as const;
     const seen: EndToEndProgress[] = [];
+    const rendered: EndToEndEvent[] = [];
     const r = await runEndToEnd(zeroShot, spec, norm, { epochs: 1, lr: 1e-4, batchSize: 32, seed: 5, validationFraction: 0.25 }, (p) =>
-      seen.push(p),
+      'phase' in p && p.phase === 'held-out' ? rendered.push(p) : seen.push(stepOnly(p)),
     );
     const { validation } = worldTrainingData(spec);
     expect(r.trainCount).toBe(64);
+    // The held-out render (worldHeldOutCount(64): 100 images) reports from 0, every 50 images, before the steps.
+    expect(validation.count).toBe(100);
+    expect(rendered).toEqual([0, 50, 100].map((done) => ({ phase: 'held-out', done, total: 100 })));
     expect(seen.map((p) => p.step)).toEqual([1, 2]);
     expect(r.validation!.n).toBe(validation.count);
     // The zero-shot tower's accuracy on the held-out draw, counted here independently of fineTune.
@@ -144,9 +153,10 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
 
   it('refuses labels outside the head and settings that cannot train, naming them', async () => {
     const bad = images(32);
-    bad.labels[3] = 10;
+    // One past the bundled world's last class (20 since round 8).
+    bad.labels[3] = 20;
     await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(TrainingError);
-    await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(/label 10/);
+    await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(/label 20/);
     await expect(fineTune(zeroShot, images(32), norm, { ...quick, lr: 0 })).rejects.toThrow(/learning rate/);
     await expect(fineTune(new Uint8Array([1, 2, 3]), images(32), norm, quick)).rejects.toThrow();
   });

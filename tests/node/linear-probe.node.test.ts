@@ -33,11 +33,14 @@ let split: { train: Int32Array; validation: Int32Array };
 let zeroShotHead: LinearHead;
 let trained: LinearHead;
 let probeBytes: Uint8Array;
+/** The bundled world's class count (20 since round 8), read from its manifest. */
+let K: number;
 const progress: { done: number; total: number }[] = [];
 
 beforeAll(async () => {
   bundle = await loadBundle(dirSource(DIR));
   const m = bundle.manifest;
+  K = m.classes.length;
   const spec = m.eval!.sets.find((s) => s.id === 'reference')!;
   const set = decodeSprite(spec, bundle.sprites.get('reference')!);
   pixels = set.pixels!;
@@ -105,7 +108,7 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
   it('raises held-out reference accuracy over zero-shot (500 images trained, 500 held out), and ORT agrees with the features', async () => {
     const before = headAccuracy(zeroShotHead, validation);
     const after = headAccuracy(trained, validation);
-    // The shipped linear member (trained by the pipeline on 20,000 other photos) goes 67.3% → 81.1%.
+    // The shipped linear member (trained by the pipeline on 20,000 other photos) goes 58.2% → 73.6%.
     expect(after - before).toBeGreaterThanOrEqual(0.05);
     const probe = await BlendEngine.create(bundle.zeroShot, probeBytes, {
       ort: ortNode,
@@ -116,7 +119,7 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
       const logits = await logitsAt(probe, 1, split.validation);
       let correct = 0;
       split.validation.forEach((r, i) => {
-        if (argmax(logits, i, 10) === all.labels[r]) correct++;
+        if (argmax(logits, i, K) === all.labels[r]) correct++;
       });
       expect(Math.abs(correct - after * split.validation.length)).toBeLessThanOrEqual(1);
     } finally {
@@ -161,10 +164,10 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
       const rows = Int32Array.of(3, 400, 999);
       const logits = await logitsAt(e, 1, rows);
       rows.forEach((r, i) => {
-        for (let c = 0; c < 10; c++) {
+        for (let c = 0; c < K; c++) {
           let s = halfToFloat(floatToHalf(trained.bias[c]!));
           for (let d = 0; d < 64; d++) s += halfToFloat(floatToHalf(trained.weight[c * 64 + d]!)) * all.features.data[r * 64 + d]!;
-          expect(Math.abs(s - logits[i * 10 + c]!)).toBeLessThan(1e-3);
+          expect(Math.abs(s - logits[i * K + c]!)).toBeLessThan(1e-3);
         }
       });
     } finally {
@@ -186,7 +189,7 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
         const blended = await logitsAt(e, alpha, rows);
         const ensemble = l0.map((v, i) => (1 - alpha) * v + alpha * l1[i]!);
         for (let i = 0; i < blended.length; i++) worst = Math.max(worst, Math.abs(blended[i]! - ensemble[i]!));
-        for (let r = 0; r < 1000; r++) if (argmax(blended, r, 10) !== argmax(ensemble, r, 10)) argmaxDiffers++;
+        for (let r = 0; r < 1000; r++) if (argmax(blended, r, K) !== argmax(ensemble, r, K)) argmaxDiffers++;
       }
       expect(worst).toBeLessThanOrEqual(1e-4);
       expect(argmaxDiffers).toBe(0);
@@ -229,7 +232,7 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
 
   it("trains a head for a folder's own classes: the text tower's zero-shot head for them, both endpoints resized, θ(α) still the ensemble", async () => {
     const m = bundle.manifest;
-    const picked = [3, 4, 6]; // star, cross, heart: three of the names pretraining rarely used
+    const picked = [4, 7, 8]; // cross, arrow, moon: three of the names pretraining rarely used
     const tower = await TextTower.create(ortNode, bundle.text!, bundle.tokenizer, m.text!, 'cpu');
     const text = await tower
       .zeroShotHead(
@@ -316,14 +319,14 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
     });
 
     it("labels beyond the pair's classes", async () => {
-      const labels = Int32Array.from(train.labels, (y, i) => (i === 2 ? 10 : y));
+      const labels = Int32Array.from(train.labels, (y, i) => (i === 2 ? K : y));
       await expect(trainLinearProbe(train.features, labels, zeroShotHead, OPTIONS)).rejects.toThrow(
-        /image 2 has label 10, but the head has 10 classes \(0–9\)/,
+        new RegExp(`image 2 has label ${K}, but the head has ${K} classes \\(0–${K - 1}\\)`),
       );
     });
 
     it('features from another model (another dimension)', async () => {
-      const narrow = { weight: zeroShotHead.weight.subarray(0, 320), bias: zeroShotHead.bias, classes: 10, dim: 32 };
+      const narrow = { weight: zeroShotHead.weight.subarray(0, K * 32), bias: zeroShotHead.bias, classes: K, dim: 32 };
       await expect(trainLinearProbe(train.features, train.labels, narrow, OPTIONS)).rejects.toThrow(
         /features have dimension 64 but the head takes 32/,
       );
@@ -332,7 +335,9 @@ describe('the linear probe on the bundled pair (onnxruntime-node)', () => {
     it('a head of another shape, a non-finite head, or a model without the head', () => {
       const wrong = { ...trained, weight: trained.weight.subarray(0, 9 * 64), bias: trained.bias.subarray(0, 9), classes: 9 };
       expect(() => writeHead(bundle.zeroShot, wrong)).toThrow(
-        /the trained head is \[9, 64\] but the model's 'head.weight' is \[10, 64\]: train the head from this model's own head/,
+        new RegExp(
+          `the trained head is \\[9, 64\\] but the model's 'head.weight' is \\[${K}, 64\\]: train the head from this model's own head`,
+        ),
       );
       const nan = { ...trained, bias: Float32Array.from(trained.bias, (v, i) => (i === 4 ? NaN : v)) };
       expect(() => writeHead(bundle.zeroShot, nan)).toThrow(

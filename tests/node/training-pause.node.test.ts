@@ -1,6 +1,7 @@
 // Pause and resume of a training job (worker/trainingJob.ts with core/train/pause.ts), on the real
 // trainers and the bundled pair in Node: a paused job makes no progress and takes no CPU, resumes to
-// the very member an unpaused run with the same seed gives, and a cancel while paused ends it.
+// the very member an unpaused run with the same seed gives, and a cancel while paused ends it (LP-FT
+// paused in its first stage included).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { encode } from 'fast-png';
 import { Explorer } from '../../src/core/explorer';
@@ -46,6 +47,7 @@ const PROBE: TrainingJob = { id: 2, files: [], epochs: 40, seed: 4 };
 
 type Run = (d: TrainingDeps, onEvent: (e: TrainingEvent) => void, signal: AbortSignal) => Promise<TrainedOutcome | 'cancelled'>;
 const fineTuneRun: Run = (d, onEvent, signal) => runFineTuneJob(d, { ...FINE_TUNE, files }, onEvent, signal);
+const lpftRun: Run = (d, onEvent, signal) => runFineTuneJob(d, { ...FINE_TUNE, files, init: 'linear-probe' }, onEvent, signal);
 const probeRun: Run = (d, onEvent, signal) => runTrainingJob(d, { ...PROBE, files }, onEvent, signal);
 
 /** How far a job got: its steps (end to end) or epochs (probe). */
@@ -91,6 +93,8 @@ const bytesOf = (r: TrainedOutcome | 'cancelled') => {
 
 describe.each([
   ['an end-to-end fine-tune', fineTuneRun, 3],
+  // Paused at its probe's first epoch: the pause holds across LP-FT's two stages, and a cancel there ends it.
+  ['an LP-FT fine-tune', lpftRun, 1],
   // The probe's epochs are thinned to a few events a second (trainingJob.ts); the first always comes.
   ['a linear probe', probeRun, 1],
 ] as const)('pausing %s', (_name, run, at) => {

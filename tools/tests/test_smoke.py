@@ -50,7 +50,7 @@ def test_smoke_build(tmp_path):
         assert img.mode in ("RGB", "RGBA")
         rows = (sp["count"] + sp["columns"] - 1) // sp["columns"]
         assert img.size == (sp["columns"] * sp["tile"], rows * sp["tile"])
-        assert len(s["labels"]) == sp["count"] == 50
+        assert len(s["labels"]) == sp["count"] == 60
     for x in m["models"]["members"]:
         for space in ("weight", "output"):
             rows = [json.loads(l) for l in (out / x["sweeps"][space]["path"]).read_text().splitlines()]

@@ -1,6 +1,6 @@
 """Round 6's world (validation only): the 20-class world with the five synonym classes never named
 in pretraining (`WISEFT_WORLD_CLASSES=20`, variant `unnamed=5`). Only their captions change; the
-default world, which the shipped pair was built from, stays bit-identical."""
+10-class world, which the pair shipped until round 8 was built from, stays bit-identical."""
 import hashlib
 import os
 import subprocess
@@ -13,7 +13,7 @@ from tools import world
 from tools.train import pretrain_data
 
 ROOT = str(Path(__file__).resolve().parents[2])
-# sha256 of pretrain_data(0, 64) in the default world, recorded at e3a3f7e (the tree the shipped pair
+# sha256 of pretrain_data(0, 64) in the 10-class world, recorded at e3a3f7e (the tree the shipped pair
 # was built from): any change to the default pretraining draw (images, caption tokens, groups, classes)
 # changes it.
 DEFAULT_PRETRAIN_DIGEST = "a50c61a056cddb13a2aa9376390b849fd08b92a53d3f029a1ba6687aafd24361"
@@ -27,9 +27,16 @@ def _digest(d):
     return h.hexdigest()
 
 
-def test_default_world_is_unchanged():
-    assert _digest(pretrain_data(0, 64)) == DEFAULT_PRETRAIN_DIGEST
-    assert world.WorldConfig().unnamed == 0 and len(world.CLASSES) == 10
+def test_ten_class_world_is_unchanged():
+    """The 10-class world (the default until round 8; `WISEFT_WORLD_CLASSES=10`) stays bit-identical."""
+    code = (
+        "from tools import world\n"
+        "from tools.train import pretrain_data\n"
+        "from tools.tests.test_world_unnamed20 import _digest, DEFAULT_PRETRAIN_DIGEST\n"
+        "assert _digest(pretrain_data(0, 64)) == DEFAULT_PRETRAIN_DIGEST\n"
+        "assert world.WorldConfig().unnamed == 0 and len(world.CLASSES) == 10\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "WISEFT_WORLD_CLASSES": "10"}, cwd=ROOT)
 
 
 CHECK_UNNAMED_20 = r"""
@@ -71,7 +78,7 @@ assert not np.isin(b["ids"], list(ids)).any()
 def test_unnamed_synonym_classes_in_the_twenty_class_world():
     env = {**os.environ, "WISEFT_WORLD_CLASSES": "20"}
     subprocess.run([sys.executable, "-c", CHECK_UNNAMED_20], check=True, env=env, cwd=ROOT)
-    assert len(world.CLASSES) == 10  # this process keeps the default world
+    assert len(world.CLASSES) == 20  # the default world
 
 
 # Round 7 (validation only): the same world with the five synonym classes named in 0.2% of their

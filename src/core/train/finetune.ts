@@ -23,9 +23,10 @@ export interface FineTuneOptions extends TrainingSchedule {
 }
 
 /**
- * tools/build.py's recipe for the bundled end-to-end members: tools/train.py FinetuneConfig's
- * defaults with the learning rate its CHOSEN variant sets ("lr=2e-4", chosen on the validation
- * draw; FinetuneConfig's own default is 1e-4).
+ * tools/build.py's recipe for the bundled end-to-end members' second stage: tools/train.py
+ * FinetuneConfig's defaults with the learning rate its CHOSEN variant sets ("lr=2e-4", chosen on
+ * the validation draw; FinetuneConfig's own default is 1e-4). Its first stage, "kind=lpft", is the
+ * linear probe in lpft.ts: this schedule then starts from the probe's head.
  */
 export const PIPELINE_FINETUNE: Omit<FineTuneOptions, 'seed'> = {
   epochs: 5,

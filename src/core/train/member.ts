@@ -5,6 +5,7 @@
 import type { LoadedBundle } from '../bundle/source';
 import type { MemberSpec } from '../bundle/manifest';
 import { combineHashes, sha256Hex } from '../util/hash';
+import type { FineTuneInit } from './lpft';
 
 export interface TrainedMember {
   spec: MemberSpec;
@@ -20,6 +21,8 @@ export interface TrainedMemberFacts {
   validation: { initial: number; accuracy: number; n: number } | null;
   /** The schedule it was trained with: what a bundle exported with it tells the next reader. */
   recipe: { epochs: number; lr: number; batchSize: number };
+  /** End to end: the head it started from (the zero-shot one when absent). */
+  init?: FineTuneInit;
 }
 
 /** How the member reads in the selector: its kind, its name and what was trained. */
@@ -39,6 +42,13 @@ function heldOut(f: TrainedMemberFacts): string {
 function recipe(f: TrainedMemberFacts): string {
   const { epochs, lr, batchSize } = f.recipe;
   return ` Trained on ${f.trainCount} images: ${epochs} epoch${epochs === 1 ? '' : 's'}, learning rate ${lr}, batches of ${batchSize}, seed ${f.seed}.`;
+}
+
+/** Where an end-to-end fine-tune started: LP-FT says its first stage and its learning rate (linearProbe.ts PIPELINE_RECIPE). */
+function start(f: TrainedMemberFacts): string {
+  return f.init === 'linear-probe'
+    ? 'from a head first fitted on the frozen zero-shot features (LP-FT: a linear probe, learning rate 0.001, as the bundled end-to-end members were trained)'
+    : 'from the zero-shot model';
 }
 
 /** A linear probe's text: only the head trained. */
@@ -66,7 +76,7 @@ export function worldEndToEndText(f: TrainedMemberFacts, epochs: number, shortcu
   return {
     kind: 'end-to-end',
     name: `Fine-tuned end to end here on ${f.trainCount} generated images (${share} shortcut${mix > 0 ? `, ${mix}% styled` : ''}), ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
-    description: `Every weight trained, in this page, from the zero-shot model, on reference photos of the bundled world drawn by its renderer, whose background has the class's colour ${share} of the time (AdamW).${styles}${recipe(f)}${held}`,
+    description: `Every weight trained, in this page, ${start(f)}, on reference photos of the bundled world drawn by its renderer, whose background has the class's colour ${share} of the time (AdamW).${styles}${recipe(f)}${held}`,
   };
 }
 
@@ -75,7 +85,7 @@ export function endToEndText(f: TrainedMemberFacts, epochs: number): TrainedMemb
   return {
     kind: 'end-to-end',
     name: `Fine-tuned end to end here on ${f.trainCount} images, ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
-    description: `Every weight trained, in the browser, from the zero-shot model, on the images of a dropped folder (AdamW, the pipeline's recipe).${recipe(f)}${heldOut(f)}`,
+    description: `Every weight trained, in the browser, ${start(f)}, on the images of a dropped folder (AdamW, the pipeline's recipe).${recipe(f)}${heldOut(f)}`,
   };
 }
 

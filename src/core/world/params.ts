@@ -3,7 +3,7 @@
 // (a Float32Array rounds on store as `astype(np.float32)` does).
 import type { NumpyRandom } from './random';
 
-/** The 10-class world the bundle ships (WISEFT_WORLD_CLASSES unset), then round 4's ten extra shapes. */
+/** The first ten: the world shipped until round 8 (WISEFT_WORLD_CLASSES=10); round 4's ten extra shapes complete the 20-class world the bundle ships now. */
 export const BASE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart', 'arrow', 'moon', 'diamond'] as const;
 export const EXTRA_CLASSES = [
   'pentagon',

@@ -255,8 +255,11 @@ function finish(img: Float32Array, noiseStd: number, rng: NumpyRandom, out: Uint
       }
 }
 
-/** world.py `_render_chunk` for a chunk of single-style rows: [n, 32, 32, 3] bytes, one image at a time into `out`. */
-export function renderChunk(p: WorldParams, rng: NumpyRandom, out: Uint8Array, offset = 0): void {
+/**
+ * world.py `_render_chunk` for a chunk of single-style rows: [n, 32, 32, 3] bytes, one image at a time into `out`.
+ * `onImage` hears of each image done: a chunk is one stream, so it cannot be split for progress, only watched.
+ */
+export function renderChunk(p: WorldParams, rng: NumpyRandom, out: Uint8Array, offset = 0, onImage?: () => void): void {
   const style = p.style[0] ?? 0;
   if (p.style.some((s) => s !== style)) throw new RangeError('render chunks are single-style');
   const draws = chunkDraws(p, rng, STYLES[style] === 'painting');
@@ -264,6 +267,7 @@ export function renderChunk(p: WorldParams, rng: NumpyRandom, out: Uint8Array, o
     const img = styled(style, p, i, draws);
     occlude(p, i, draws.occluders, img);
     finish(img, p.noise[i]!, rng, out, offset + i * PIXELS, STYLES[style] === 'pixel');
+    onImage?.();
   }
 }
 
@@ -273,8 +277,11 @@ export function chunkRandom(p: WorldParams, a: number, b: number, style: number,
   return new NumpyRandom([...seeds, a, b, style]);
 }
 
-/** world.py `render` for the rows [a, b) of `p` (one chunk), split by style as numpy does, into `out` ([b − a, 32, 32, 3]). */
-export function renderRows(p: WorldParams, a: number, b: number, out: Uint8Array): void {
+/**
+ * world.py `render` for the rows [a, b) of `p` (one chunk), split by style as numpy does, into `out` ([b − a, 32, 32, 3]);
+ * `onImage` hears of each image done.
+ */
+export function renderRows(p: WorldParams, a: number, b: number, out: Uint8Array, onImage?: () => void): void {
   const unknown = p.style.subarray(a, b).find((s) => !(s >= 0 && s < STYLES.length));
   if (unknown !== undefined)
     throw new RangeError(`the world has no style number ${unknown} (it has ${STYLES.length}: ${STYLES.join(', ')})`);
@@ -282,7 +289,7 @@ export function renderRows(p: WorldParams, a: number, b: number, out: Uint8Array
     const rows = Int32Array.from({ length: b - a }, (_, i) => a + i).filter((r) => p.style[r] === style);
     if (rows.length === 0) continue;
     const part = new Uint8Array(rows.length * PIXELS);
-    renderChunk(selectParams(p, rows), chunkRandom(p, a, b, style, rows), part);
+    renderChunk(selectParams(p, rows), chunkRandom(p, a, b, style, rows), part, 0, onImage);
     rows.forEach((r, i) => out.set(part.subarray(i * PIXELS, (i + 1) * PIXELS), (r - a) * PIXELS));
   }
 }

@@ -117,7 +117,10 @@ export function worldHeldOutCount(n: number): number {
  * distribution, drawn with SeedSequence([seed, 3]): a stream the pipeline uses for nothing else
  * (1 is pretraining, 2 fine-tuning, [seed, 7, …] the eval sets), so no held-out image is a training one.
  */
-export function worldTrainingData(spec: WorldTrainingSpec): { train: WorldImages; validation: ImageSet } {
+export function worldTrainingData(
+  spec: WorldTrainingSpec,
+  onHeldOut?: (p: { done: number; total: number }) => void,
+): { train: WorldImages; validation: ImageSet } {
   checkWorldSpec(spec);
   const cfg = { shortcut: spec.shortcut, hard: WORLD_HARD };
   const classes = spec.classes ?? 10;
@@ -125,7 +128,17 @@ export function worldTrainingData(spec: WorldTrainingSpec): { train: WorldImages
   // The styles continue finetune_data's stream after the reference draw, as sample_pretrain's follow its rows.
   const train = new WorldImages(applyStyleMix(rng, sampleReference(rng, spec.n, cfg, classes), spec.styleMix ?? 0));
   const held = sampleReference(new NumpyRandom([spec.seed, 3]), worldHeldOutCount(spec.n), cfg, classes);
-  // At most 1,000 rows: one render chunk, rendered once and kept.
-  const validation = new WorldImages(held).batch(Int32Array.from({ length: held.cls.length }, (_, i) => i)).data;
-  return { train, validation };
+  // At most 1,000 rows: one render chunk (the rows WorldImages would render as its chunk 0), rendered once and kept.
+  const total = held.cls.length;
+  const pixels = new Uint8Array(total * PIXELS);
+  let done = 0;
+  onHeldOut?.({ done, total });
+  renderRows(held, 0, total, pixels, () => {
+    done++;
+    if (done % HELD_OUT_REPORT === 0 || done === total) onHeldOut?.({ done, total });
+  });
+  return { train, validation: { pixels, labels: Int32Array.from(held.cls), count: total } };
 }
+
+/** Held-out images rendered between two progress reports: a few a second in a slow page, not one per image. */
+const HELD_OUT_REPORT = 50;

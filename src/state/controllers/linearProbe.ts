@@ -12,14 +12,19 @@ export const PROBE_SEED = 0;
 
 type Probe = State['probe'];
 
-const FIELDS: Record<keyof Probe['fineTune'], string> = { epochs: 'Epochs', lr: 'The learning rate', batchSize: 'The batch size' };
+type Settings = Probe['fineTune'];
+const FIELDS: Record<Exclude<keyof Settings, 'init'>, string> = { epochs: 'Epochs', lr: 'The learning rate', batchSize: 'The batch size' };
+const INITS: readonly Settings['init'][] = ['zero-shot', 'linear-probe'];
 
 export interface LinearProbeController {
   /** The folder to train on (files with their relative paths); replaces the one picked before. */
   chooseFolder(files: PathBlob[]): void;
   /** Head only, or every weight; not while a job runs. */
   setMethod(method: Probe['method']): void;
-  /** End-to-end settings; a value that is not a positive number (a whole one for epochs and batch) is refused in words, the old kept. */
+  /**
+   * End-to-end settings; a value that is not a positive number (a whole one for epochs and batch), or a start that is neither the
+   * zero-shot head nor LP-FT's probe, is refused in words, the old kept.
+   */
   setFineTune(patch: Partial<Probe['fineTune']>): void;
   /** End to end on the folder or on images the world's renderer generates; not while a job runs. */
   setSource(source: Probe['source']): void;
@@ -58,11 +63,16 @@ class LinearProbe implements LinearProbeController {
     if (this.store.getState().probe.running === null) this.set({ method, error: null });
   }
 
-  setFineTune(patch: Partial<Probe['fineTune']>): void {
-    const bad = Object.entries(patch).find(([k, v]) => !(v > 0 && Number.isFinite(v) && (k === 'lr' || Number.isInteger(v))));
+  setFineTune(patch: Partial<Settings>): void {
+    const { init, ...numbers } = patch;
+    if (init !== undefined && !INITS.includes(init)) {
+      this.set({ error: `A fine-tune starts from ${INITS.join(' or ')}, not “${String(init).slice(0, 40)}”; kept the previous choice` });
+      return;
+    }
+    const bad = Object.entries(numbers).find(([k, v]) => !(v > 0 && Number.isFinite(v) && (k === 'lr' || Number.isInteger(v))));
     if (bad) {
       const what = bad[0] === 'lr' ? 'a positive number' : 'a whole number ≥ 1';
-      this.set({ error: `${FIELDS[bad[0] as keyof Probe['fineTune']]} must be ${what}; kept the previous value` });
+      this.set({ error: `${FIELDS[bad[0] as keyof typeof FIELDS]} must be ${what}; kept the previous value` });
       return;
     }
     this.set({ fineTune: { ...this.store.getState().probe.fineTune, ...patch }, preset: null, error: null });

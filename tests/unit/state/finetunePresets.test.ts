@@ -2,6 +2,7 @@
 // end on generated images with its shortcut and the bundled recipe, ready to start without a
 // folder; an unknown lab says so and opens the defaults; a setting changed by hand leaves the lab.
 import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { createAppStore, initialProbe, initialState, probeFromLink } from '../../../src/state/store';
 import { formatHash, parseHash } from '../../../src/state/hash';
 import { hashOf } from '../../../src/state/controllers/view';
@@ -29,8 +30,11 @@ describe('fine-tune labs as links', () => {
     }
   });
 
-  it('the bundled recipe: tools/build.py CHOSEN lr 2e-4 over tools/train.py FinetuneConfig (5 epochs, batch 128)', () => {
-    expect(RECIPE).toEqual({ lr: 2e-4, epochs: 5, batchSize: 128 });
+  it("the bundled members' recipe: tools/build.py CHOSEN LP-FT at lr 2e-4 over tools/train.py FinetuneConfig (5 epochs, batch 128)", () => {
+    expect(RECIPE).toEqual({ lr: 2e-4, epochs: 5, batchSize: 128, init: 'linear-probe' });
+    const chosen = /^CHOSEN = "(.*)"$/m.exec(readFileSync('tools/build.py', 'utf8'))![1]!.split(',');
+    expect(chosen).toContain('kind=lpft');
+    expect(chosen).toContain('lr=2e-4');
     expect(RECIPE.lr).toBe(PIPELINE_FINETUNE.lr);
     expect(RECIPE.epochs).toBe(PIPELINE_FINETUNE.epochs);
     expect(RECIPE.batchSize).toBe(PIPELINE_FINETUNE.batchSize);
@@ -55,6 +59,16 @@ describe('fine-tune labs as links', () => {
     probe.applyPreset('no-shortcut');
     expect(formatHash(hashOf(store.getState()))).toContain('finetune=no-shortcut');
     expect(probeFromLink(null)).toBe(initialProbe);
+    probe.setFineTune({ init: 'zero-shot' });
+    expect(store.getState().probe).toMatchObject({ preset: null, fineTune: { ...RECIPE, init: 'zero-shot' }, error: null });
+  });
+
+  it('refuses a start that is neither the zero-shot head nor the probe, keeping the old', () => {
+    const store = createAppStore(initialState(parseHash('#finetune=shortcut-80')));
+    const probe = createLinearProbe(new FakeEngine(), store);
+    probe.setFineTune({ init: 'random' as never });
+    expect(store.getState().probe).toMatchObject({ preset: 'shortcut-80', fineTune: RECIPE });
+    expect(store.getState().probe.error).toContain('zero-shot or linear-probe');
   });
 });
 

@@ -162,7 +162,9 @@ describe('the end-to-end choice of the same controller', () => {
     probe.setFineTune({ lr: 3e-4 });
     void probe.start();
     await settle();
-    expect(engine.callsOf('fineTuneEndToEnd')).toEqual([[{ id: 1, files: FILES, epochs: 1, lr: 3e-4, batchSize: 16, seed: 0 }]]);
+    expect(engine.callsOf('fineTuneEndToEnd')).toEqual([
+      [{ id: 1, files: FILES, epochs: 1, lr: 3e-4, batchSize: 16, init: 'zero-shot', seed: 0 }],
+    ]);
     expect(engine.callsOf('trainLinearProbe')).toEqual([]);
     probe.setMethod('linear-probe'); // not while a job runs
     expect(store.getState().probe.method).toBe('end-to-end');

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { encode } from 'fast-png';
-import { runFineTuneJob, runTrainingJob, type TrainingDeps } from '../../../src/worker/trainingJob';
+import { endToEndEvent, runFineTuneJob, runTrainingJob, type TrainingDeps } from '../../../src/worker/trainingJob';
 import type { EndToEndProgress, EndToEndSettings } from '../../../src/core/train/endToEnd';
 import { planTrainingFolder } from '../../../src/core/train/folder';
 import { parseManifest } from '../../../src/core/bundle/manifest';
@@ -57,7 +57,7 @@ function explorer(epochs: number, seen: ProbeImages[]): TrainingDeps['explorer']
         const validation = step % 2 === 0 ? { accuracy: 0.5, n: 1 } : null;
         onProgress({ step, steps, epoch: Math.ceil(step / 2), epochs: settings.epochs, loss: 1 / step, validation });
       }
-      return { model, trainCount: 2, validation: { initial: 0.25, accuracy: 0.5, n: 1 } };
+      return { model, trainCount: 2, validation: { initial: 0.25, accuracy: 0.5, n: 1 }, probeHead: null };
     },
   };
 }
@@ -145,6 +145,32 @@ describe('a training job', () => {
     expect(steps.map((e) => e.validation?.accuracy ?? null)).toEqual([null, 0.5, null, 0.5, null, 0.5]);
     expect(member).toMatchObject({ id: 'probe-3', kind: 'end-to-end' });
     expect(member.name).toBe('Fine-tuned end to end here on 2 images, 3 epochs, seed 0');
+  });
+
+  it("an LP-FT job asks for LP-FT, its feature batches and probe epochs reach the page as a probe's, and its member says where it started", async () => {
+    expect(endToEndEvent(4, { phase: 'features', done: 3, total: 9 })).toEqual({ kind: 'features', jobId: 4, done: 3, total: 9 });
+    const epoch = { epoch: 1, epochs: 5, loss: 0.5, validation: { accuracy: 0.7, n: 3 } };
+    expect(endToEndEvent(4, { phase: 'epoch', ...epoch })).toEqual({ kind: 'epoch', jobId: 4, ...epoch });
+    const asked: EndToEndSettings[] = [];
+    const base = explorer(0, []);
+    const deps: TrainingDeps = {
+      explorer: {
+        ...base,
+        fineTuneEndToEnd: (m, i, settings, p, sig) => (asked.push(settings), base.fineTuneEndToEnd(m, i, settings, p, sig)),
+      },
+      zeroShot,
+      pair: { classes, inputSize: 32 },
+      memberId: 'probe-4',
+    };
+    const job: FineTuneJob = { ...JOB, epochs: 1, lr: 1e-4, batchSize: 2, init: 'linear-probe' };
+    const r = await runFineTuneJob(deps, job, () => undefined, new AbortController().signal);
+    if (r === 'cancelled') throw new Error('not cancelled');
+    expect(asked.map((a) => a.init)).toEqual(['linear-probe']);
+    expect(r.member.spec.description).toContain('from a head first fitted on the frozen zero-shot features (LP-FT');
+    const plain = await runFineTuneJob(deps, { ...job, init: undefined }, () => undefined, new AbortController().signal);
+    if (plain === 'cancelled') throw new Error('not cancelled');
+    expect(asked.map((a) => a.init)).toEqual(['linear-probe', 'zero-shot']);
+    expect(plain.member.spec.description).toContain('from the zero-shot model');
   });
 
   it("an aborted job resolves 'cancelled' (not an error) and reports nothing after the abort", async () => {

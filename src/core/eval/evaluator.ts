@@ -23,9 +23,17 @@ export interface EvaluatorOptions {
   calibrationBudget?: number;
 }
 
+/**
+ * Input per session.run: 8 images at CLIP's 224² (4.6 MiB; it was 16 MiB, 27 images). At 224² on
+ * the wasm EP batches of 8 ran faster than larger ones (2.17 images/s against 1.86 at 16 and 1.72
+ * at 27, one run, bench/analysis.md "A new α"), and onnxruntime's heap, which never shrinks, grew to
+ * 1.30× one checkpoint at 8 against 1.56× at 27.
+ */
+const RUN_INPUT_BYTES = 8 * 3 * 224 * 224 * 4;
+
 /** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
 export function batchSize(size: number): number {
-  return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
+  return Math.max(1, Math.min(CHUNK, Math.floor(RUN_INPUT_BYTES / (3 * size * size * 4))));
 }
 
 /**

@@ -185,6 +185,34 @@ describe('the current α’s first estimate', () => {
   });
 });
 
+describe('the first estimate on two lanes', () => {
+  it('deals the sets out, one run per lane, and the finished evaluation counts every image once, as one engine does', async () => {
+    const [a, b] = [model(), model()];
+    const ev = new FrontierEvaluator(a.run, sets(), opts);
+    const plan = ev.plan([0, 1], 0.3);
+    const reported: Record<string, SetAccuracy>[] = [];
+    await ev.preview(
+      0.3,
+      plan,
+      () => false,
+      (p) => reported.push(p),
+      [a.run, b.run],
+    );
+    expect(Object.keys(reported[0]!).sort()).toEqual(['reference', 'shift-a', 'shift-b']);
+    // Sets 0 and 2 on the first lane, set 1 on the second: one run each.
+    expect(a.batches).toEqual([PREVIEW_IMAGES + Math.min(PREVIEW_IMAGES, 10)]);
+    expect(b.batches).toEqual([PREVIEW_IMAGES]);
+    await ev.run(
+      plan,
+      () => false,
+      () => undefined,
+      [a.run, b.run],
+    );
+    expect(a.images() + b.images()).toBe(3 * (250 + 120 + 10));
+    expect(ev.points()).toEqual((await plainRun([0, 1], 0.3)).points());
+  });
+});
+
 describe("packBatches (the preview's runs)", () => {
   it('keeps every item once, in order, none split, no batch over the cap unless one item alone is', () => {
     const sizes = [8, 8, 8, 3, 10, 8, 1];

@@ -5,6 +5,7 @@ import type { ThroughputReport } from './throughput';
 import type { WireReport } from './wire';
 import type { LabSpeedReport } from './labSpeed';
 import type { AppMemoryReport } from './appMemory';
+import { newAlphaSection, type NewAlphaReport } from './newAlphaReport';
 
 export interface Report {
   mode: 'quick' | 'full';
@@ -23,6 +24,8 @@ export interface Report {
   labSpeed?: LabSpeedReport;
   /** `npm run bench -- --only-app-memory` (bench/appMemory.ts): the built app's peak on the CLIP-sized pair, made apart. */
   appMemory?: AppMemoryReport;
+  /** `npm run bench -- --only-new-alpha` (bench/newAlpha.ts): a new α → its first estimate, made apart. */
+  newAlpha?: NewAlphaReport;
 }
 
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
@@ -47,6 +50,7 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     ...firstLoadSection(r),
     ...wireSection(r),
     ...labSpeedSection(r),
+    ...newAlphaSection(r.newAlpha),
   ];
   if (analysis) L.push(analysis);
   return L.join('\n');

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-world-render [--world-n=N] [--world-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-app-memory [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
+// `npm run bench [-- --quick | --only-memory | --only-frontier | --only-throughput | --only-probe [--probe-n=N] | --only-train-runtime [--train-reps=N] [--train-epoch-n=N] | --only-world-render [--world-n=N] [--world-epoch-n=N] | --only-first-screen | --only-first-screen-bytes [--before=REF] | --only-app-memory [--before=REF] | --only-lab-speed | --only-frontier-workers [--frontier-rounds=N] | --only-bundle-zip | --only-new-alpha [--before=REF] [--engine-only | --app-only]]`: generates the benchmark pairs if missing (bench/gen-pair.ts), runs
 // the rows in Node (onnxruntime-node) and in headless Chromium (onnxruntime-web: wasm EP and
 // WebGPU EP on SwiftShader) served by Vite, and writes docs/benchmarks.json and docs/benchmarks.md.
 import { CHROMIUM_ARGS } from '../tests/support/chromiumArgs';
@@ -14,6 +14,7 @@ import { ensurePairs, OUT, type PairFiles } from './gen-pair';
 import { appMemory } from './appMemory';
 import { firstScreen, servedApp } from './firstScreen';
 import { labSpeed } from './labSpeed';
+import { onlyNewAlpha } from './newAlpha';
 import { bundleZip } from './bundleZip';
 import { wireBytes } from './wire';
 import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceResult, type InferenceOptions } from './rows';
@@ -720,6 +721,13 @@ async function onlyAppMemory(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--only-bundle-zip')) return onlyBundleZip();
+  if (process.argv.includes('--only-new-alpha')) {
+    const [, clip] = (await ensurePairs(false, log)) as [PairFiles, PairFiles];
+    const read = () => JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
+    return onlyNewAlpha({ root: ROOT, out: OUT, bundled: BUNDLED, clip, executablePath: CHROMIUM, log }, read, (r) =>
+      writeDocs(r as Report, (r as Report).mode === 'full'),
+    );
+  }
   if (process.argv.includes('--only-probe')) return onlyProbe();
   if (process.argv.includes('--only-lab-speed')) return onlyLabSpeed();
   if (process.argv.includes('--only-first-screen-bytes')) return onlyFirstScreenBytes();

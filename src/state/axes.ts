@@ -172,7 +172,7 @@ function clampAxis(
 
 /**
  * A mark held inside the axes, with a Cut where its point or bar was cut at the frame. For a first
- * estimate: its bars (about 2.5× the first pass's, which the axes are sized for) and its scattered
+ * estimate: its bars (about 3.5× the first pass's, which the axes are sized for) and its scattered
  * point must not widen the axes, or the chart moves twice within a second (when it arrives and when
  * its first pass replaces it). The numbers themselves, with n and interval, stay in the tooltip and
  * the table; the cut marks say the mark goes on beyond the frame.

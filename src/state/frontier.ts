@@ -55,7 +55,7 @@ export const FIRST_PASS_IMAGES = 100;
 
 /**
  * A first estimate: a point with fewer images on some set than the first pass will give it (the
- * Worker's preview of a new current α, PREVIEW_IMAGES per set). Its bars are about 2.5× the first
+ * Worker's preview of a new current α, PREVIEW_IMAGES per set). Its bars are about 3.5× the first
  * pass's, and within a second its first pass replaces it.
  */
 export function isPreview(p: FrontierPoint): boolean {

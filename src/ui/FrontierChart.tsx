@@ -565,8 +565,11 @@ function wiseftSeries(data: ChartData): ReactNode {
         line={{ stroke: COLORS.wiseft, strokeWidth: 2 }}
         isAnimationActive={false}
       >
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} />
+        {/* Unanimated, as every series here: recharts remounts a whisker whenever its coordinates change and grows
+            it from scale 0 over 400 ms, so a new point's interval was not whole for 400 ms after it came, and each
+            update cost the chart a second render to start those transitions. */}
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} isAnimationActive={false} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} isAnimationActive={false} />
       </Scatter>
     )
   );
@@ -634,15 +637,15 @@ function extendedSeries(data: ChartData): ReactNode[] {
         shape="star"
         isAnimationActive={false}
       >
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.perLayer} width={4} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.perLayer} width={4} />
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.perLayer} width={4} isAnimationActive={false} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.perLayer} width={4} isAnimationActive={false} />
       </Scatter>
     ),
     ...data.soups.map((d) => (
       // One shape per soup, so the three stay apart in print and for colour-blind readers.
       <Scatter key={`soup-${d.kind}`} name={d.series} data={[d]} fill={COLORS.soup} shape={SOUP_SHAPES[d.kind]} isAnimationActive={false}>
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.soup} width={4} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.soup} width={4} />
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.soup} width={4} isAnimationActive={false} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.soup} width={4} isAnimationActive={false} />
       </Scatter>
     )),
   ];
@@ -698,8 +701,8 @@ function currentSeries(data: ChartData, alpha: number): ReactNode[] {
         )}
         isAnimationActive={false}
       >
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} />
+        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} isAnimationActive={false} />
+        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} isAnimationActive={false} />
       </Scatter>
     ),
     data.estimate && (

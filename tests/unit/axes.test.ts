@@ -90,7 +90,7 @@ describe('round axes', () => {
   });
 });
 
-describe("a first estimate (the Worker's preview: 16 images per set) on held axes", () => {
+describe("a first estimate (the Worker's preview: a few images per set) on held axes", () => {
   const axes = { x: roundDomain(40, 60), y: roundDomain(20, 30) };
   const pair = {
     sets: [

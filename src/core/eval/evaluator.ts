@@ -23,17 +23,44 @@ export interface EvaluatorOptions {
   calibrationBudget?: number;
 }
 
+/**
+ * Input per session.run: 8 images at CLIP's 224² (4.6 MiB; it was 16 MiB, 27 images). At 224² on
+ * the wasm EP batches of 8 ran faster than larger ones (2.17 images/s against 1.86 at 16 and 1.72
+ * at 27, one run, bench/analysis.md "A new α"), and onnxruntime's heap, which never shrinks, grew to
+ * 1.30× one checkpoint at 8 against 1.56× at 27.
+ */
+const RUN_INPUT_BYTES = 8 * 3 * 224 * 224 * 4;
+
 /** Images per session.run: whole chunks for small models, fewer for CLIP-sized inputs. */
 export function batchSize(size: number): number {
-  return Math.max(1, Math.min(CHUNK, Math.floor((16 * 2 ** 20) / (3 * size * size * 4))));
+  return Math.max(1, Math.min(CHUNK, Math.floor(RUN_INPUT_BYTES / (3 * size * size * 4))));
 }
 
 /**
  * Images per set of a new current α's first estimate: run before the plan's first chunks, so the
- * point has both coordinates (the reference and every shift set) after a few dozen images, not a
+ * point has both coordinates (the reference and every shift set) after a few images of each, not a
  * whole chunk of each set. Their logits are kept and become the start of each set's first chunk.
+ * 8, not 16: the estimate's images are most of the time to it, and halving them halved it
+ * (bench/analysis.md, "A new α"); its interval is √2 wider, and the first chunk replaces it.
  */
-export const PREVIEW_IMAGES = 16;
+export const PREVIEW_IMAGES = 8;
+
+/** `items` in order, cut into runs of at most `cap` images (`count` each, ≤ cap), none split. */
+export function packBatches<T>(items: readonly T[], count: (item: T) => number, cap: number): T[][] {
+  const out: T[][] = [];
+  let open: T[] = [];
+  let images = 0;
+  for (const item of items) {
+    if (open.length > 0 && images + count(item) > cap) {
+      out.push(open);
+      [open, images] = [[], 0];
+    }
+    open.push(item);
+    images += count(item);
+  }
+  if (open.length > 0) out.push(open);
+  return out;
+}
 
 /** One set's preview at α: its first images' logits, and the accuracy they give. */
 interface Preview {
@@ -118,14 +145,7 @@ export class FrontierEvaluator {
     // complete on the page while the engine has recorded nothing there.
     if (!firsts.some((i) => i.end - i.start > PREVIEW_IMAGES)) return;
     const share = (lane: number) => firsts.filter((_, i) => i % lanes.length === lane);
-    await Promise.all(
-      lanes.map(async (run, lane) => {
-        for (const item of share(lane)) {
-          if (isStale()) return;
-          await this.runPreview(item, run, isStale);
-        }
-      }),
-    );
+    await Promise.all(lanes.map((run, lane) => this.runPreviews(share(lane), run, isStale)));
     if (!isStale()) onPoint(this.pointAt(alpha));
   }
 
@@ -133,16 +153,52 @@ export class FrontierEvaluator {
     return `${item.alpha}|${item.setId}`;
   }
 
-  private async runPreview(item: WorkItem, runLogits: RunLogits, isStale: () => boolean): Promise<void> {
-    const set = this.setsById.get(item.setId)!;
+  /**
+   * The previews of `items` on one engine: as few runs as fit, every set's images in one batch up to
+   * the evaluation's batch size (one session.run has one wake-up of the thread pool, not one per set).
+   */
+  private async runPreviews(items: readonly WorkItem[], runLogits: RunLogits, isStale: () => boolean): Promise<void> {
+    const bs = batchSize(this.opts.preprocess.size);
+    const count = (item: WorkItem) => Math.min(PREVIEW_IMAGES, item.end - item.start, bs);
+    for (const batch of packBatches(items, count, bs)) {
+      if (isStale()) return;
+      await this.runPreviewBatch(batch, count, runLogits, isStale);
+    }
+  }
+
+  private async runPreviewBatch(
+    items: readonly WorkItem[],
+    count: (item: WorkItem) => number,
+    runLogits: RunLogits,
+    isStale: () => boolean,
+  ): Promise<void> {
     const { classes, preprocess } = this.opts;
     const size = preprocess.size;
-    const n = Math.min(PREVIEW_IMAGES, item.end - item.start, batchSize(size));
-    const data = normalizeBatch(set, item.start, item.start + n, preprocess, new Float32Array(n * 3 * size * size));
-    const logits = (await runLogits(item.alpha, { data, dims: [n, 3, size, size] })).slice(0, n * classes);
-    if (isStale() || this.results.has(item)) return;
+    const per = 3 * size * size;
+    const total = items.reduce((n, item) => n + count(item), 0);
+    const data = new Float32Array(total * per);
+    let at = 0;
+    for (const item of items) {
+      const n = count(item);
+      normalizeBatch(this.setsById.get(item.setId)!, item.start, item.start + n, preprocess, data.subarray(at * per, (at + n) * per));
+      at += n;
+    }
+    const logits = await runLogits(items[0]!.alpha, { data, dims: [total, 3, size, size] });
+    if (isStale()) return;
+    at = 0;
+    for (const item of items) {
+      const n = count(item);
+      // slice, not subarray: the preview waits for its chunk, and a lane may reuse its output buffer.
+      this.keepPreview(item, n, logits.slice(at * classes, (at + n) * classes));
+      at += n;
+    }
+  }
+
+  private keepPreview(item: WorkItem, n: number, logits: Float32Array): void {
+    if (this.results.has(item)) return;
+    const set = this.setsById.get(item.setId)!;
     const hits = new Uint8Array(n);
-    const correct = markCorrect(logits, set.labels, item.start, n, classes, set.classSubset, hits);
+    const correct = markCorrect(logits, set.labels, item.start, n, this.opts.classes, set.classSubset, hits);
     const images = emptyCorrectness(set.count);
     markImages(images, item.start, hits);
     this.previews.set(this.previewKey(item), { start: item.start, n, logits, accuracy: { correct, n, total: set.count, images } });

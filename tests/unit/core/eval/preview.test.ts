@@ -2,19 +2,21 @@
 // the first chunks, reported as one point; their logits become the start of each set's first chunk,
 // so the finished evaluation is the one a plain run gives, image for image, with no image run twice.
 import { describe, it, expect } from 'vitest';
-import { FrontierEvaluator, PREVIEW_IMAGES, type RunLogits } from '../../../../src/core/eval/evaluator';
+import { FrontierEvaluator, PREVIEW_IMAGES, batchSize, packBatches, type RunLogits } from '../../../../src/core/eval/evaluator';
 import type { SetAccuracy } from '../../../../src/core/eval/frontier';
 import { evalSet, CLASSES, PREPROCESS, SIZE } from './fixtures';
 
 const opts = { classes: CLASSES, preprocess: PREPROCESS, calibrationBudget: 1 << 20 };
 const sets = () => [evalSet('reference', 250), evalSet('shift-a', 120, 'shift'), evalSet('shift-b', 10, 'shift')];
 
-/** A model right on some images and not others, differently at each α; it counts the images it runs. */
-function model(): { run: RunLogits; images: () => number } {
+/** A model right on some images and not others, differently at each α; it counts the images it runs, and each run's batch. */
+function model(): { run: RunLogits; images: () => number; batches: number[] } {
   let images = 0;
+  const batches: number[] = [];
   const run: RunLogits = async (alpha, input) => {
     const n = input.dims[0]!;
     images += n;
+    batches.push(n);
     const out = new Float32Array(n * CLASSES);
     for (let i = 0; i < n; i++) {
       const image = Math.round(input.data[i * 3 * SIZE * SIZE]! * 255);
@@ -24,7 +26,7 @@ function model(): { run: RunLogits; images: () => number } {
     }
     return out;
   };
-  return { run, images: () => images };
+  return { run, images: () => images, batches };
 }
 
 const seen = (p: Record<string, SetAccuracy>) => Object.values(p).reduce((n, a) => n + a.n, 0);
@@ -56,7 +58,7 @@ describe('the current α’s first estimate', () => {
     const first = events[0]!.point;
     expect(Object.keys(first).sort()).toEqual(['reference', 'shift-a', 'shift-b']);
     expect(first.reference).toMatchObject({ n: PREVIEW_IMAGES, total: 250 });
-    expect(first['shift-b']).toMatchObject({ n: 10, total: 10 });
+    expect(first['shift-b']).toMatchObject({ n: Math.min(PREVIEW_IMAGES, 10), total: 10 });
     // Nothing recorded yet: the preview is not a chunk.
     expect(ev.results.point(0.3)).toEqual({});
     expect(
@@ -153,5 +155,82 @@ describe('the current α’s first estimate', () => {
       (p) => reported.push(p),
     );
     expect(reported).toEqual([]);
+  });
+
+  it("runs every set's first images in one batch when they fit, each set's logits its own (the point equals one run per set)", async () => {
+    const m = model();
+    const ev = new FrontierEvaluator(m.run, sets(), opts);
+    const reported: Record<string, SetAccuracy>[] = [];
+    await ev.preview(
+      0.3,
+      ev.plan([], 0.3),
+      () => false,
+      (p) => reported.push(p),
+    );
+    // PREVIEW_IMAGES of the reference and of shift-a, and of shift-b's 10: one run.
+    expect(m.batches).toEqual([2 * PREVIEW_IMAGES + Math.min(PREVIEW_IMAGES, 10)]);
+    // The same point as each set's first images evaluated alone, set by set.
+    const alone = model();
+    for (const s of sets()) {
+      const one = new FrontierEvaluator(alone.run, [s, evalSet('other', 200, 'shift')], opts);
+      const got: Record<string, SetAccuracy>[] = [];
+      await one.preview(
+        0.3,
+        one.plan([], 0.3),
+        () => false,
+        (p) => got.push(p),
+      );
+      expect(reported[0]![s.spec.id]).toEqual(got[0]![s.spec.id]);
+    }
+  });
+});
+
+describe('the first estimate on two lanes', () => {
+  it('deals the sets out, one run per lane, and the finished evaluation counts every image once, as one engine does', async () => {
+    const [a, b] = [model(), model()];
+    const ev = new FrontierEvaluator(a.run, sets(), opts);
+    const plan = ev.plan([0, 1], 0.3);
+    const reported: Record<string, SetAccuracy>[] = [];
+    await ev.preview(
+      0.3,
+      plan,
+      () => false,
+      (p) => reported.push(p),
+      [a.run, b.run],
+    );
+    expect(Object.keys(reported[0]!).sort()).toEqual(['reference', 'shift-a', 'shift-b']);
+    // Sets 0 and 2 on the first lane, set 1 on the second: one run each.
+    expect(a.batches).toEqual([PREVIEW_IMAGES + Math.min(PREVIEW_IMAGES, 10)]);
+    expect(b.batches).toEqual([PREVIEW_IMAGES]);
+    await ev.run(
+      plan,
+      () => false,
+      () => undefined,
+      [a.run, b.run],
+    );
+    expect(a.images() + b.images()).toBe(3 * (250 + 120 + 10));
+    expect(ev.points()).toEqual((await plainRun([0, 1], 0.3)).points());
+  });
+});
+
+describe("packBatches (the preview's runs)", () => {
+  it('keeps every item once, in order, none split, no batch over the cap unless one item alone is', () => {
+    const sizes = [8, 8, 8, 3, 10, 8, 1];
+    const batches = packBatches(sizes, (x) => x, 16);
+    expect(batches.flat()).toEqual(sizes);
+    expect(batches).toEqual([[8, 8], [8, 3], [10], [8, 1]]);
+    expect(packBatches([20, 2], (x) => x, 16)).toEqual([[20], [2]]);
+    expect(packBatches([], (x: number) => x, 16)).toEqual([]);
+  });
+
+  it("at 224² cuts six sets' first images into runs of at most the evaluation batch", () => {
+    const cap = batchSize(224);
+    const runs = packBatches(
+      Array.from({ length: 6 }, () => PREVIEW_IMAGES),
+      (x) => x,
+      cap,
+    );
+    expect(runs.flat()).toHaveLength(6);
+    for (const r of runs) expect(r.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(cap);
   });
 });

@@ -65,7 +65,7 @@ export async function trainingFeatures(
   return out!;
 }
 
-/** The held-out images' zero-shot features, reported from 0: up to 1,000 images, seconds of silence otherwise. */
+/** The held-out images' zero-shot features (up to 1,000 images), reported from 0 so the page names this pass as it starts. */
 async function heldOutFeatures(
   pass: FeaturePass,
   held: ImageSet,

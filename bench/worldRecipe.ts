@@ -30,7 +30,11 @@ function logger(t0: number): (p: EndToEndEvent) => void {
         console.log(`step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)}${held} (${secs()} s, load ${load()})`);
     } else if (p.phase === 'epoch')
       console.log(`probe epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)}${held} (${secs()} s, load ${load()})`);
-    else if (p.done === p.total) console.log(`features of ${p.total} images (${secs()} s, load ${load()})`);
+    else if (p.done === p.total) {
+      // The feature passes, the held-out render and the held-out accuracy passes: named, or a render reads as features.
+      const pass = p.phase === 'held-out-accuracy' ? `held-out accuracy after epoch ${p.epoch}` : p.phase;
+      console.log(`${pass}: ${p.total} images (${secs()} s, load ${load()})`);
+    }
   };
 }
 

@@ -183,6 +183,15 @@ export interface LabSlice {
 }
 
 /** The linear probe trained in the Worker on the user's <class>/<image> folder (controllers/linearProbe.ts). */
+/**
+ * What a training job is doing, `done` of `total`: decoding the folder, rendering the generated world's held-out images, LP-FT's
+ * feature passes (the training images', the held-out ones'), training epoch (probe) or step (end to end), or measuring the held-out
+ * accuracy after `epoch` epochs (0: before the first step).
+ */
+export type ProbeStage =
+  | { phase: 'decode' | 'held-out' | 'held-out-features' | 'features' | 'epoch' | 'step'; done: number; total: number }
+  | { phase: 'held-out-accuracy'; epoch: number; done: number; total: number };
+
 export interface ProbeSlice {
   probe: {
     /** The folder picked for training: its name and how many files it holds. */
@@ -204,11 +213,7 @@ export interface ProbeSlice {
     world: { shortcut: number; n: number; styleMix: number };
     /** The lab the settings came from (a link's `finetune=`, finetunePresets.ts); null once one is changed by hand. */
     preset: FineTunePresetId | null;
-    /**
-     * What the job is doing: decoding the folder, rendering the generated world's held-out images, the feature pass, training epoch
-     * (probe) or step (end to end) `done` of `total`.
-     */
-    stage: { phase: 'decode' | 'held-out' | 'features' | 'epoch' | 'step'; done: number; total: number } | null;
+    stage: ProbeStage | null;
     /** The last training loss reported, live while training. */
     loss: number | null;
     /** Held-out accuracy after the last epoch, live while training. */

@@ -1,7 +1,7 @@
 // "Fine-tune it yourself": a thin view of the probe controller (state/controllers/linearProbe.ts):
 // a linear probe (the head) or end-to-end (every weight). The training runs in the Worker; the
 // slider stays live meanwhile.
-import { openingHash, useStore, type State } from '../state/store';
+import { openingHash, useStore, type ProbeStage, type State } from '../state/store';
 import { useActions } from './actions';
 import { FilePicker } from './FilePicker';
 import { filesFromInput } from './files';
@@ -17,10 +17,17 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const PHASES = {
   decode: 'decoding the folder',
   'held-out': 'rendering the held-out images',
+  'held-out-features': 'feature pass on the held-out images',
   features: 'feature pass (zero-shot tower)',
   epoch: 'training the head, epoch',
   step: 'training every weight, step',
 } as const;
+
+/** What the job is doing, in words; `done` / `total` follow it. */
+function stageLabel(stage: ProbeStage): string {
+  if (stage.phase !== 'held-out-accuracy') return PHASES[stage.phase];
+  return `held-out accuracy ${stage.epoch === 0 ? 'before the first step' : `after epoch ${stage.epoch}`}, image`;
+}
 
 function ProbeStatus({ probe }: { probe: State['probe'] }) {
   const { stage, validation, result, running, loss, error, paused } = probe;
@@ -28,7 +35,7 @@ function ProbeStatus({ probe }: { probe: State['probe'] }) {
     <div className="small" role="status" data-testid="probe-status">
       {running !== null && stage && (
         <p>
-          {PHASES[stage.phase]} {stage.done} / {stage.total}
+          {stageLabel(stage)} {stage.done} / {stage.total}
           {paused && ' (paused)'}
           <progress max={stage.total} value={stage.done} />
         </p>

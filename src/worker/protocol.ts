@@ -287,6 +287,10 @@ export type TrainingEvent =
   | { kind: 'features'; jobId: number; done: number; total: number }
   /** Generated images: the held-out images rendered, before anything trains. */
   | { kind: 'held-out'; jobId: number; done: number; total: number }
+  /** LP-FT: the held-out images' zero-shot features, before the probe's first epoch. */
+  | { kind: 'held-out-features'; jobId: number; done: number; total: number }
+  /** End to end: the tower's accuracy on the held-out images after `epoch` epochs (0: before the first step), `done` of `total` images. */
+  | { kind: 'held-out-accuracy'; jobId: number; epoch: number; done: number; total: number }
   | { kind: 'epoch'; jobId: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null }
   /** An end-to-end step; `validation` is set at an epoch's end only. */
   | { kind: 'step'; jobId: number; step: number; steps: number; epoch: number; epochs: number; loss: number; validation: HeldOut | null };

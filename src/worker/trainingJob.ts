@@ -94,9 +94,13 @@ export function runFineTuneJob(
   });
 }
 
-/** An end-to-end job's progress as the page's event: the held-out render, LP-FT's feature pass and probe epochs (as a probe's), its steps. */
+/**
+ * An end-to-end job's progress as the page's event: its steps, LP-FT's feature pass and probe epochs (as a probe's), and
+ * each pass over the held-out images (render, LP-FT's features, accuracy before the first step and at each epoch's end).
+ */
 export function endToEndEvent(jobId: number, p: EndToEndEvent): TrainingEvent {
   if (!('phase' in p)) return { kind: 'step', jobId, ...p };
+  if (p.phase === 'held-out-accuracy') return { kind: p.phase, jobId, epoch: p.epoch, done: p.done, total: p.total };
   if (p.phase !== 'epoch') return { kind: p.phase, jobId, done: p.done, total: p.total };
   const { epoch, epochs, loss, validation } = p;
   return { kind: 'epoch', jobId, epoch, epochs, loss, validation };

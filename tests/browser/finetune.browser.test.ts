@@ -137,7 +137,7 @@ describe('end-to-end fine-tuning in the page', () => {
   );
 
   it(
-    "LP-FT on generated images (the labs' start): the held-out render, the feature pass, the probe's epochs, then every weight's steps, each shown as it runs; the member says it started from a probe",
+    "LP-FT on generated images (the labs' start): the held-out render, the feature pass, the probe's epochs, then every weight's steps, each shown as it runs with every held-out pass between; the member says it started from a probe",
     async () => {
       await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
       await s.page.selectOption('[data-testid="finetune-source"]', 'world');
@@ -159,10 +159,16 @@ describe('end-to-end fine-tuning in the page', () => {
       await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
       const { result, error } = await appState(s.page, (st) => st.probe);
       expect(error).toBeNull();
+      // Every pass over the held-out images is shown too: their features before the probe, the tower's accuracy on them before the
+      // first step and at the epoch's end (two steps of 32: after the first step, before the second's event).
       expect(await s.page.evaluate(() => (globalThis as unknown as { phases: string[] }).phases)).toEqual([
         'held-out',
         'features',
+        'held-out-features',
         'epoch',
+        'held-out-accuracy',
+        'step',
+        'held-out-accuracy',
         'step',
       ]);
       expect(result!.trainCount).toBe(64);

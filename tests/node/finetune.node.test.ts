@@ -7,11 +7,18 @@ import { readFileSync } from 'node:fs';
 import { ortNode } from '../../src/core/runtime/ort-node';
 import { decodeSprite, normalizeBatch, pixelsOf } from '../../src/core/eval/sprites';
 import type { Manifest } from '../../src/core/bundle/manifest';
-import { batchInput, fineTune, fineTunedModel, type FineTuneOptions, type ImageSet } from '../../src/core/train/finetune';
+import {
+  batchInput,
+  fineTune,
+  fineTunedModel,
+  type FineTuneEvent,
+  type FineTuneOptions,
+  type ImageSet,
+} from '../../src/core/train/finetune';
 import { worldTrainingData } from '../../src/core/world/source';
 import { Tower, towerParams } from '../../src/core/train/tower';
 import { TrainingError, stratifiedSplit } from '../../src/core/train/data';
-import { runEndToEnd, type EndToEndEvent, type EndToEndProgress } from '../../src/core/train/endToEnd';
+import { runEndToEnd, type EndToEndEvent } from '../../src/core/train/endToEnd';
 import { parseModel, tensorValues } from '../../src/core/onnx/model';
 
 const at = (p: string) => new URL(`../../${p}`, import.meta.url);
@@ -25,11 +32,17 @@ const images = (count: number): ImageSet => ({
   count,
 });
 const norm = manifest.preprocess;
-/** A fine-tune from the zero-shot head reports steps only (no feature pass, no probe epochs). */
-function stepOnly(p: EndToEndEvent): EndToEndProgress {
-  if ('phase' in p) throw new Error(`a plain end-to-end run reported a ${p.phase} event`);
-  return p;
+/**
+ * A fine-tune from the zero-shot head reports its steps and its held-out accuracy passes, no feature pass or probe epochs: the
+ * events as one line each, so a test can claim their order (a pass gone silent is a line missing).
+ */
+function eventLine(p: EndToEndEvent | FineTuneEvent): string {
+  if (!('phase' in p)) return `step ${p.step}`;
+  if (p.phase === 'held-out-accuracy') return `held-out accuracy after ${p.epoch}: ${p.done}/${p.total}`;
+  if (p.phase === 'held-out') return `render ${p.done}/${p.total}`;
+  throw new Error(`a plain end-to-end run reported a ${p.phase} event`);
 }
+const stepsOf = <P extends object>(seen: P[]) => seen.filter((p): p is Exclude<P, { phase: string }> => !('phase' in p));
 const quick: FineTuneOptions = { epochs: 1, batchSize: 32, lr: 1e-3, weightDecay: 0.1, warmup: 0, seed: 3, flip: true };
 
 describe('end-to-end fine-tuning of the bundled tower', () => {
@@ -81,49 +94,62 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     }
   });
 
-  it("measures held-out accuracy before training (the zero-shot tower's, counted independently) and at each epoch's end only", async () => {
-    const validation: ImageSet = { pixels: pixelsOf(set).slice(100 * 3072, 132 * 3072), labels: set.labels.slice(100, 132), count: 32 };
-    const reported: (number | null)[] = [];
-    const r = await fineTune(zeroShot, images(48), norm, { ...quick, epochs: 2, batchSize: 16, validation }, (p) =>
-      reported.push(p.validationAccuracy),
-    );
+  it("measures held-out accuracy before training (the zero-shot tower's, counted independently) and at each epoch's end only, reporting each pass", async () => {
+    const validation: ImageSet = { pixels: pixelsOf(set).slice(100 * 3072, 140 * 3072), labels: set.labels.slice(100, 140), count: 40 };
+    const seen: FineTuneEvent[] = [];
+    const r = await fineTune(zeroShot, images(48), norm, { ...quick, epochs: 2, batchSize: 16, validation }, (p) => seen.push(p));
     const tower = new Tower(towerParams(zeroShot));
-    const zeroShotCorrect = tower.forward(normalizeBatch(set, 100, 132, norm), set.labels.slice(100, 132), 32).correct;
-    expect(r.validation!.initial).toBe(zeroShotCorrect / 32);
+    const zeroShotCorrect = tower.forward(normalizeBatch(set, 100, 140, norm), set.labels.slice(100, 140), 40).correct;
+    expect(r.validation!.initial).toBe(zeroShotCorrect / 40);
+    const reported = stepsOf(seen).map((p) => p.validationAccuracy);
     expect(reported.map((v) => v !== null)).toEqual([false, false, true, false, false, true]);
     expect(r.validation!.accuracy).toBe(reported[5]);
+    // Each held-out pass reports from 0, a micro-batch of 32 at a time: before the first step, and before an epoch's last step's event.
+    const pass = (after: number) => [0, 32, 40].map((done) => `held-out accuracy after ${after}: ${done}/40`);
+    expect(seen.map(eventLine)).toEqual([...pass(0), 'step 1', 'step 2', ...pass(1), 'step 3', 'step 4', 'step 5', ...pass(2), 'step 6']);
   });
 
   it("runEndToEnd holds out the probe's stratified split and returns a graph of the zero-shot model's shape, with live steps", async () => {
     const data = images(40);
     const split = stratifiedSplit(data.labels, 0.25, 5);
-    const seen: EndToEndProgress[] = [];
+    const seen: EndToEndEvent[] = [];
     const r = await runEndToEnd(zeroShot, data, norm, { epochs: 1, lr: 1e-4, batchSize: 16, seed: 5, validationFraction: 0.25 }, (p) =>
-      seen.push(stepOnly(p)),
+      seen.push(p),
     );
+    const steps = stepsOf(seen);
     expect(r.trainCount).toBe(split.train.length);
     expect(r.validation!.n).toBe(split.validation.length);
-    expect(seen.map((p) => [p.step, p.steps])).toEqual(
+    expect(steps.map((p) => [p.step, p.steps])).toEqual(
       Array.from({ length: Math.floor(split.train.length / 16) }, (_, i) => [i + 1, Math.floor(split.train.length / 16)]),
     );
-    expect(seen.at(-1)!.validation).toEqual({ accuracy: r.validation!.accuracy, n: split.validation.length });
+    expect(steps.at(-1)!.validation).toEqual({ accuracy: r.validation!.accuracy, n: split.validation.length });
+    // The held-out passes (before the first step, at the epoch's end) reach runEndToEnd's listener.
+    const held = split.validation.length;
+    const lines = seen.map(eventLine);
+    expect(lines.slice(0, 2)).toEqual([`held-out accuracy after 0: 0/${held}`, `held-out accuracy after 0: ${held}/${held}`]);
+    expect(lines.slice(-3)).toEqual([
+      `held-out accuracy after 1: 0/${held}`,
+      `held-out accuracy after 1: ${held}/${held}`,
+      `step ${steps.length}`,
+    ]);
     const names = (b: Uint8Array) => parseModel(b, 'm').graph.initializer.map((t) => t.name);
     expect(names(r.model)).toEqual(names(zeroShot));
   });
 
   it("runEndToEnd on generated world images: n training images, the world's own held-out draw, zero-shot measured on it", async () => {
     const spec = { kind: 'world', shortcut: 0.98, n: 64, seed: 0 } as const;
-    const seen: EndToEndProgress[] = [];
-    const rendered: EndToEndEvent[] = [];
+    const seen: EndToEndEvent[] = [];
     const r = await runEndToEnd(zeroShot, spec, norm, { epochs: 1, lr: 1e-4, batchSize: 32, seed: 5, validationFraction: 0.25 }, (p) =>
-      'phase' in p && p.phase === 'held-out' ? rendered.push(p) : seen.push(stepOnly(p)),
+      seen.push(p),
     );
     const { validation } = worldTrainingData(spec);
     expect(r.trainCount).toBe(64);
-    // The held-out render (worldHeldOutCount(64): 100 images) reports from 0, every 50 images, before the steps.
+    // The held-out render (worldHeldOutCount(64): 100 images) reports from 0, every 50 images, before anything else; then the
+    // held-out accuracy pass before the first step and at the epoch's end, 32 images at a time: no stretch without an event.
     expect(validation.count).toBe(100);
-    expect(rendered).toEqual([0, 50, 100].map((done) => ({ phase: 'held-out', done, total: 100 })));
-    expect(seen.map((p) => p.step)).toEqual([1, 2]);
+    const accuracyPass = (after: number) => [0, 32, 64, 96, 100].map((done) => `held-out accuracy after ${after}: ${done}/100`);
+    const render = [0, 50, 100].map((done) => `render ${done}/100`);
+    expect(seen.map(eventLine)).toEqual([...render, ...accuracyPass(0), 'step 1', ...accuracyPass(1), 'step 2']);
     expect(r.validation!.n).toBe(validation.count);
     // The zero-shot tower's accuracy on the held-out draw, counted here independently of fineTune.
     const tower = new Tower(towerParams(zeroShot));

@@ -81,6 +81,27 @@ describe('LP-FT on the bundled pair', () => {
     expect(featureEvents.at(-1)).toEqual({ phase: 'features', done: spec.n, total: spec.n });
     expect(featureEvents.map((p) => p.done)).toEqual([...featureEvents.map((p) => p.done)].sort((a, b) => a - b));
     expect(phases.filter((p) => p === 'step')).toHaveLength(Math.floor(spec.n / 128));
+    // No pass over the held-out images is silent: their features (between the training features and the probe's first epoch) and
+    // the tower's accuracy (between the probe and the first step; at the epoch's end, before its last step's event) each report
+    // from 0 to every held-out image.
+    const at = (phase: string, after?: number) =>
+      seen.flatMap((p, i) =>
+        'phase' in p && p.phase === phase && (after === undefined || ('epoch' in p && p.epoch === after)) ? [i] : [],
+      );
+    const steps = seen.flatMap((p, i) => ('phase' in p ? [] : [i]));
+    const span = (events: number[]) => {
+      const done = events.map((i) => (seen[i] as { done: number; total: number }).done);
+      return { from: events[0]!, to: events.at(-1)!, done: [done[0], done.at(-1)] };
+    };
+    const featurePass = span(at('held-out-features'));
+    expect(featurePass.done).toEqual([0, validation.count]);
+    expect([featurePass.from > phases.lastIndexOf('features'), featurePass.to < phases.indexOf('epoch')]).toEqual([true, true]);
+    const before = span(at('held-out-accuracy', 0));
+    expect(before.done).toEqual([0, validation.count]);
+    expect([before.from > phases.lastIndexOf('epoch'), before.to < steps[0]!]).toEqual([true, true]);
+    const after = span(at('held-out-accuracy', 1));
+    expect(after.done).toEqual([0, validation.count]);
+    expect([after.from > steps.at(-2)!, after.to < steps.at(-1)!]).toEqual([true, true]);
   }, 300_000);
 
   it('cancelled during the probe, it rejects with the reason and returns no model', async () => {

@@ -3,7 +3,15 @@
 // the bundled members' recipe) from a linear probe's head fitted first (lpft.ts), the result written
 // into the zero-shot graph. What the Worker runs as an end-to-end training job.
 import { stratifiedSplit } from './data';
-import { fineTune, fineTunedModel, PIPELINE_FINETUNE, type ImageSet, type Normalisation, type TrainingImages } from './finetune';
+import {
+  fineTune,
+  fineTunedModel,
+  PIPELINE_FINETUNE,
+  type HeldOutAccuracyPass,
+  type ImageSet,
+  type Normalisation,
+  type TrainingImages,
+} from './finetune';
 import { writeHead, type LinearHead } from './head';
 import { probeStage, type FeaturePass, type FineTuneInit, type ProbeStageProgress } from './lpft';
 import type { ProbeImages } from './probe';
@@ -49,8 +57,11 @@ export interface HeldOutRender {
   total: number;
 }
 
-/** A step of the fine-tune, (LP-FT) a feature batch or an epoch of the probe before it, or the held-out images' render. */
-export type EndToEndEvent = EndToEndProgress | ProbeStageProgress | HeldOutRender;
+/**
+ * A step of the fine-tune, (LP-FT) a feature batch or an epoch of the probe before it, or a pass over the held-out images:
+ * their render, their features (LP-FT) or the tower's accuracy on them (before the first step and at each epoch's end).
+ */
+export type EndToEndEvent = EndToEndProgress | ProbeStageProgress | HeldOutRender | HeldOutAccuracyPass;
 
 export interface EndToEndOutcome {
   /** The zero-shot graph with every fine-tuned weight in its initializers. */
@@ -114,6 +125,7 @@ export async function runEndToEnd(
     norm,
     options,
     (p) => {
+      if ('phase' in p) return onProgress(p);
       const validation = p.validationAccuracy === null ? null : { accuracy: p.validationAccuracy, n };
       return onProgress({ step: p.step, steps: p.totalSteps, epoch: p.epoch, epochs, loss: p.loss, validation });
     },

@@ -164,15 +164,42 @@ function checkOptions(o: FineTuneOptions): void {
   if (!(Number.isInteger(o.warmup) && o.warmup >= 0)) throw new TrainingError(`warmup steps must be a whole number ≥ 0, got ${o.warmup}`);
 }
 
-/** The tower's accuracy on `data` (no flips), forward only, in micro-batches. */
-function accuracy(tower: Tower, data: ImageSet, norm: Normalisation): number {
+/** The held-out accuracy pass under way: after `epoch` epochs (0: before the first step), `done` of `total` images. */
+export interface HeldOutAccuracyPass {
+  phase: 'held-out-accuracy';
+  epoch: number;
+  done: number;
+  total: number;
+}
+
+/** What fineTune reports: a step, or its held-out accuracy pass (before the first step and at each epoch's end). */
+export type FineTuneEvent = FineTuneProgress | HeldOutAccuracyPass;
+
+const CANCELLED = 'fine-tuning was cancelled; the loaded members are unchanged';
+
+/**
+ * The tower's accuracy on `data` (no flips), forward only, in micro-batches. A pass over the world's
+ * 1,000 held-out images takes seconds: it reports the images done from 0 and yields after each
+ * micro-batch, so the page shows it and a pause or cancel lands in it. Forward only: what trains is unchanged.
+ */
+async function accuracy(
+  tower: Tower,
+  data: ImageSet,
+  norm: Normalisation,
+  report: { epoch: number; onProgress: (p: HeldOutAccuracyPass) => unknown; shouldStop: () => boolean },
+): Promise<number> {
+  const progress = (done: number) => report.onProgress({ phase: 'held-out-accuracy', epoch: report.epoch, done, total: data.count });
+  await progress(0);
   let correct = 0;
   for (let m0 = 0; m0 < data.count; m0 += MICRO_BATCH) {
+    if (report.shouldStop()) throw new TrainingError(CANCELLED);
     const m = Math.min(MICRO_BATCH, data.count - m0);
     const rows = Int32Array.from({ length: m }, (_, i) => m0 + i);
     const input = new Float32Array(m * PIXELS);
     batchInput(data, rows, norm, new Array<boolean>(m).fill(false), input);
     correct += tower.forward(input, data.labels.subarray(m0, m0 + m), m).correct;
+    await progress(m0 + m);
+    await yieldToEventLoop();
   }
   return correct / data.count;
 }
@@ -225,29 +252,36 @@ export function batchInput(data: ImageSet, rows: Int32Array, norm: Normalisation
   });
 }
 
+/** The tower from `zeroShot`, the training images and the held-out ones, checked against its head. */
+function prepare(zeroShot: Uint8Array, images: ImageSet | TrainingImages, o: FineTuneOptions, runtime?: TowerRuntime) {
+  checkOptions(o);
+  const params = towerParams(zeroShot, runtime?.F);
+  const tower = new Tower(params, runtime);
+  checkImages(images, tower.classes);
+  const held = o.validation && o.validation.count > 0 ? o.validation : null;
+  if (held) checkImages(held, tower.classes);
+  return { params, tower, data: 'pixels' in images ? inMemory(images) : images, held };
+}
+
 /**
  * Fine-tunes every tensor of `zeroShot` (ONNX bytes of the bundled image classifier) on `data`.
  * Steps per epoch: ⌊count / batch⌋ as tools/train.py (a last partial batch is dropped), at least 1.
  * `shouldStop` is asked between steps: a cancelled run throws TrainingError and changes nothing.
- * `onStep` is awaited: a listener that holds it (a paused job) holds the run between two steps.
+ * `onProgress` hears each step and each micro-batch of the held-out accuracy pass (before the first step,
+ * at each epoch's end); it is awaited: a listener that holds it (a paused job) holds the run there.
  */
 export async function fineTune(
   zeroShot: Uint8Array,
   images: ImageSet | TrainingImages,
   norm: Normalisation,
   o: FineTuneOptions,
-  onStep: (p: FineTuneProgress) => unknown = () => {},
+  onProgress: (p: FineTuneEvent) => unknown = () => {},
   shouldStop: () => boolean = () => false,
   runtime?: TowerRuntime,
 ): Promise<FineTuneResult> {
-  checkOptions(o);
-  const params = towerParams(zeroShot, runtime?.F);
-  const tower = new Tower(params, runtime);
-  checkImages(images, tower.classes);
-  const data = 'pixels' in images ? inMemory(images) : images;
-  const held = o.validation && o.validation.count > 0 ? o.validation : null;
-  if (held) checkImages(held, tower.classes);
-  const initial = held ? accuracy(tower, held, norm) : null;
+  const { params, tower, data, held } = prepare(zeroShot, images, o, runtime);
+  const heldOut = async (epoch: number) => (held ? accuracy(tower, held, norm, { epoch, onProgress, shouldStop }) : null);
+  const initial = await heldOut(0);
   let latest = initial;
   const batch = Math.min(o.batchSize, data.count);
   const perEpoch = Math.max(1, Math.floor(data.count / batch));
@@ -259,7 +293,7 @@ export async function fineTune(
   for (let epoch = 0, step = 0; epoch < o.epochs; epoch++) {
     const order = data.epochOrder(random);
     for (let s = 0; s < perEpoch; s++, step++) {
-      if (shouldStop()) throw new TrainingError('fine-tuning was cancelled; the loaded members are unchanged');
+      if (shouldStop()) throw new TrainingError(CANCELLED);
       const rows = order.subarray(s * batch, (s + 1) * batch);
       const flips = Array.from(rows, () => o.flip && random() < 0.5);
       // The optimizer is made after the first forward: the tower moves the parameters into its memory then.
@@ -268,10 +302,9 @@ export async function fineTune(
       );
       opt!.step(cosineLr(step, total, o.lr, o.warmup));
       losses.push(loss);
-      const epochEnd = held !== null && s === perEpoch - 1;
-      if (epochEnd) latest = accuracy(tower, held, norm);
-      const validationAccuracy = epochEnd ? latest : null;
-      await onStep({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch, validationAccuracy });
+      const validationAccuracy = s === perEpoch - 1 ? await heldOut(epoch + 1) : null;
+      latest = validationAccuracy ?? latest;
+      await onProgress({ step: step + 1, totalSteps: total, epoch: epoch + 1, loss, batchAccuracy: correct / batch, validationAccuracy });
       await yieldToEventLoop();
     }
   }

@@ -21,6 +21,8 @@ export interface FeaturePass {
 
 export type ProbeStageProgress =
   | { phase: 'features'; done: number; total: number }
+  /** The held-out images' features, for the probe's held-out accuracy at each epoch's end. */
+  | { phase: 'held-out-features'; done: number; total: number }
   | { phase: 'epoch'; epoch: number; epochs: number; loss: number; validation: { accuracy: number; n: number } | null };
 
 export interface ProbeStageSettings {
@@ -63,6 +65,18 @@ export async function trainingFeatures(
   return out!;
 }
 
+/** The held-out images' zero-shot features (up to 1,000 images), reported from 0 so the page names this pass as it starts. */
+async function heldOutFeatures(
+  pass: FeaturePass,
+  held: ImageSet,
+  onProgress: (p: ProbeStageProgress) => unknown,
+  signal?: AbortSignal,
+): Promise<Features> {
+  const report = (p: { done: number; total: number }) => onProgress({ phase: 'held-out-features', ...p });
+  await report({ done: 0, total: held.count });
+  return zeroShotFeatures(pass.engine, held.pixels, held.count, pass.options, report, signal);
+}
+
 /**
  * Stage 1 of LP-FT: the probe of the zero-shot head on the frozen features of `train`, with the
  * pipeline's probe recipe (PIPELINE_RECIPE's lr, weight decay and warmup) over the fine-tune's
@@ -79,9 +93,7 @@ export async function probeStage(
   if (!pass) throw new TrainingError('LP-FT needs the zero-shot model for its feature pass; load a pair first');
   const features = await trainingFeatures(pass, data.train, (p) => onProgress({ phase: 'features', ...p }), signal);
   const held = data.held;
-  const validation = held
-    ? { features: await zeroShotFeatures(pass.engine, held.pixels, held.count, pass.options, undefined, signal), labels: held.labels }
-    : undefined;
+  const validation = held ? { features: await heldOutFeatures(pass, held, onProgress, signal), labels: held.labels } : undefined;
   const { epochs, batchSize, seed } = settings;
   const options = { ...PIPELINE_RECIPE, epochs, batchSize, seed, ...(validation ? { validation } : {}) };
   const n = held?.count ?? 0;

@@ -161,6 +161,7 @@ class LinearProbe implements LinearProbeController {
         loss: e.loss,
         ...(e.validation ? { validation: e.validation } : {}),
       });
+    else if (e.kind === 'held-out-accuracy') this.set({ stage: { phase: e.kind, epoch: e.epoch, done: e.done, total: e.total } });
     else this.set({ stage: { phase: e.kind, done: e.done, total: e.total } });
   }
 

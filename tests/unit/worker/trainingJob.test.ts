@@ -151,6 +151,19 @@ describe('a training job', () => {
     expect(endToEndEvent(4, { phase: 'features', done: 3, total: 9 })).toEqual({ kind: 'features', jobId: 4, done: 3, total: 9 });
     const epoch = { epoch: 1, epochs: 5, loss: 0.5, validation: { accuracy: 0.7, n: 3 } };
     expect(endToEndEvent(4, { phase: 'epoch', ...epoch })).toEqual({ kind: 'epoch', jobId: 4, ...epoch });
+    // The passes over the held-out images reach the page with what they are and how far they got.
+    expect(endToEndEvent(4, { phase: 'held-out-features', done: 0, total: 9 })).toEqual({
+      kind: 'held-out-features',
+      jobId: 4,
+      done: 0,
+      total: 9,
+    });
+    const accuracyPass = { epoch: 2, done: 32, total: 100 };
+    expect(endToEndEvent(4, { phase: 'held-out-accuracy', ...accuracyPass })).toEqual({
+      kind: 'held-out-accuracy',
+      jobId: 4,
+      ...accuracyPass,
+    });
     const asked: EndToEndSettings[] = [];
     const base = explorer(0, []);
     const deps: TrainingDeps = {

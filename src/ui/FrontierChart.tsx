@@ -43,6 +43,7 @@ import { fineTunedLabel, recordedCurve } from '../state/members';
 import { labSeries, PredictionLayer, useLabChart, type LabChart } from './LabChart';
 import { cachedLabel } from '../state/savedFrontier';
 import { sweepDisagreements } from '../state/sweepCheck';
+import { share } from '../state/share';
 
 export const COLORS = {
   zeroShot: '#2563eb',
@@ -451,18 +452,9 @@ function CutMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Cut 
   );
 }
 
-function cutMarks(cuts: Cut[]): ReactNode {
+function cutMarks(cuts: (Cut & { series: string })[]): ReactNode {
   return (
-    cuts.length > 0 && (
-      <Scatter
-        key="cuts"
-        name={CUT_SERIES}
-        data={cuts.map((c) => ({ ...c, series: CUT_SERIES }))}
-        legendType="none"
-        shape={CutMark}
-        isAnimationActive={false}
-      />
-    )
+    cuts.length > 0 && <Scatter key="cuts" name={CUT_SERIES} data={cuts} legendType="none" shape={CutMark} isAnimationActive={false} />
   );
 }
 
@@ -499,13 +491,48 @@ function alphaLabelData(data: ChartData, xDomain: [number, number], span: { x: n
 
 // Series are rendered by plain functions, not components: recharts reads its children's types.
 
-function curveSeries(data: ChartData): ReactNode[] {
+const NoMark = () => <g />;
+
+/** What is drawn, with each series' data array built here so it can keep its identity (share). */
+type Shown = ChartData & {
+  cuts: (Cut & { series: string })[];
+  labels: Datum[];
+  one: { z: Datum[]; f: Datum[]; current: Datum[]; estimate: Datum[]; perLayer: Datum[]; soups: Datum[][]; linear: Datum[] };
+};
+
+function shownOf(data: ChartData & { cuts: Cut[] }, xDomain: [number, number], span: { x: number; y: number }): Shown {
+  const list = (d: Datum | null) => (d ? [d] : []);
+  return {
+    ...data,
+    cuts: data.cuts.map((c) => ({ ...c, series: CUT_SERIES })),
+    labels: alphaLabelData(data, xDomain, span),
+    one: {
+      z: list(data.z),
+      f: list(data.f),
+      current: list(data.current),
+      estimate: list(data.estimate),
+      perLayer: list(data.perLayer),
+      soups: data.soups.map((d) => [d]),
+      linear: data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [],
+    },
+  };
+}
+
+/** `next` with every series that did not change kept as the previous render's object (src/state/share.ts). */
+function useShared<T>(next: T): T {
+  const [prev, setPrev] = useState(next);
+  const out = share(prev, next);
+  if (out !== prev) setPrev(out);
+  return out;
+}
+
+function curveSeries(data: Shown): ReactNode[] {
   return [linearSeries(data), ...importedSeries(data), ensembleSeries(data), wiseftSeries(data)];
 }
 
 /** The endpoints joined: the trade-off the curve is read against (bowing above it is WiSE-FT's gain). */
-function linearSeries(data: ChartData): ReactNode {
-  const endpointLine = data.z && data.f ? [data.z, data.f].map((d) => ({ ...d, series: 'linear trade-off' })) : [];
+function linearSeries(data: Shown): ReactNode {
+  const endpointLine = data.one.linear;
   return (
     endpointLine.length === 2 && (
       <Scatter
@@ -513,7 +540,7 @@ function linearSeries(data: ChartData): ReactNode {
         name="linear trade-off (endpoints joined)"
         data={endpointLine}
         line={{ stroke: COLORS.linear, strokeDasharray: '6 4' }}
-        shape={() => <g />}
+        shape={NoMark}
         legendType="plainline"
         isAnimationActive={false}
       />
@@ -521,7 +548,7 @@ function linearSeries(data: ChartData): ReactNode {
   );
 }
 
-function importedSeries(data: ChartData): ReactNode[] {
+function importedSeries(data: Shown): ReactNode[] {
   return data.importedData.map(
     (d, i) =>
       d.length > 0 && (
@@ -538,7 +565,7 @@ function importedSeries(data: ChartData): ReactNode[] {
   );
 }
 
-function ensembleSeries(data: ChartData): ReactNode {
+function ensembleSeries(data: Shown): ReactNode {
   return (
     data.ens.length > 0 && (
       <Scatter
@@ -554,7 +581,7 @@ function ensembleSeries(data: ChartData): ReactNode {
   );
 }
 
-function wiseftSeries(data: ChartData): ReactNode {
+function wiseftSeries(data: Shown): ReactNode {
   return (
     !data.curveHidden && (
       <Scatter
@@ -568,29 +595,34 @@ function wiseftSeries(data: ChartData): ReactNode {
         {/* Unanimated, as every series here: recharts remounts a whisker whenever its coordinates change and grows
             it from scale 0 over 400 ms, so a new point's interval was not whole for 400 ms after it came, and each
             update cost the chart a second render to start those transitions. */}
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} isAnimationActive={false} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.wiseft} strokeOpacity={0.45} width={3} isAnimationActive={false} />
+        {WISEFT_BARS}
       </Scatter>
     )
   );
 }
 
-function endpointSeries(data: ChartData, xDomain: [number, number]): ReactNode[] {
+const Z_LABEL = <LabelList dataKey="series" position="left" offset={12} fill={COLORS.zeroShot} fontWeight={600} />;
+const fLabel = (toLeft: boolean) => (
+  <LabelList
+    dataKey="series"
+    position="top"
+    offset={14}
+    fill={COLORS.fineTuned}
+    content={<EndpointLabel fill={COLORS.fineTuned} toLeft={toLeft} />}
+  />
+);
+const F_LABEL = { left: fLabel(true), right: fLabel(false) };
+
+function endpointSeries(data: Shown, xDomain: [number, number]): ReactNode[] {
   return [
     data.z && (
-      <Scatter key="z" name="zero-shot (α = 0)" data={[data.z]} fill={COLORS.zeroShot} shape="square" isAnimationActive={false}>
-        <LabelList dataKey="series" position="left" offset={12} fill={COLORS.zeroShot} fontWeight={600} />
+      <Scatter key="z" name="zero-shot (α = 0)" data={data.one.z} fill={COLORS.zeroShot} shape="square" isAnimationActive={false}>
+        {Z_LABEL}
       </Scatter>
     ),
     data.f && (
-      <Scatter key="f" name="fine-tuned (α = 1)" data={[data.f]} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
-        <LabelList
-          dataKey="series"
-          position="top"
-          offset={14}
-          fill={COLORS.fineTuned}
-          content={<EndpointLabel fill={COLORS.fineTuned} toLeft={data.f.x > (xDomain[0] + xDomain[1]) / 2} />}
-        />
+      <Scatter key="f" name="fine-tuned (α = 1)" data={data.one.f} fill={COLORS.fineTuned} shape="square" isAnimationActive={false}>
+        {data.f.x > (xDomain[0] + xDomain[1]) / 2 ? F_LABEL.left : F_LABEL.right}
       </Scatter>
     ),
   ];
@@ -611,7 +643,7 @@ function ExtrapolatedMark({ cx, cy, payload }: { cx?: number; cy?: number; paylo
   );
 }
 
-function extendedSeries(data: ChartData): ReactNode[] {
+function extendedSeries(data: Shown): ReactNode[] {
   return [
     ...[data.below, data.above].map(
       (d, i) =>
@@ -632,20 +664,25 @@ function extendedSeries(data: ChartData): ReactNode[] {
       <Scatter
         key="per-layer"
         name="per-layer α setting"
-        data={[data.perLayer]}
+        data={data.one.perLayer}
         fill={COLORS.perLayer}
         shape="star"
         isAnimationActive={false}
       >
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.perLayer} width={4} isAnimationActive={false} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.perLayer} width={4} isAnimationActive={false} />
+        {PER_LAYER_BARS}
       </Scatter>
     ),
-    ...data.soups.map((d) => (
+    ...data.soups.map((d, i) => (
       // One shape per soup, so the three stay apart in print and for colour-blind readers.
-      <Scatter key={`soup-${d.kind}`} name={d.series} data={[d]} fill={COLORS.soup} shape={SOUP_SHAPES[d.kind]} isAnimationActive={false}>
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.soup} width={4} isAnimationActive={false} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.soup} width={4} isAnimationActive={false} />
+      <Scatter
+        key={`soup-${d.kind}`}
+        name={d.series}
+        data={data.one.soups[i]}
+        fill={COLORS.soup}
+        shape={SOUP_SHAPES[d.kind]}
+        isAnimationActive={false}
+      >
+        {SOUP_BARS}
       </Scatter>
     )),
   ];
@@ -668,7 +705,7 @@ function DisputedMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?:
   );
 }
 
-function disputedMarks(data: ChartData): ReactNode {
+function disputedMarks(data: Shown): ReactNode {
   return (
     data.disputed.length > 0 && (
       <Scatter
@@ -685,37 +722,57 @@ function disputedMarks(data: ChartData): ReactNode {
 
 const SOUP_SHAPES = { uniform: 'triangle', greedy: 'square', 'model-stock': 'wye' } as const;
 
-function currentSeries(data: ChartData, alpha: number): ReactNode[] {
+// Children and shapes made once: recharts memoises each series on its props (children and
+// shape included), so a new element or closure per render would redraw every series on every update.
+const errorBars = (stroke: string, width: number, strokeOpacity?: number) => [
+  <ErrorBar key="x" dataKey="xErr" direction="x" stroke={stroke} strokeOpacity={strokeOpacity} width={width} isAnimationActive={false} />,
+  <ErrorBar key="y" dataKey="yErr" direction="y" stroke={stroke} strokeOpacity={strokeOpacity} width={width} isAnimationActive={false} />,
+];
+const WISEFT_BARS = errorBars(COLORS.wiseft, 3, 0.45);
+const PER_LAYER_BARS = errorBars(COLORS.perLayer, 4);
+const SOUP_BARS = errorBars(COLORS.soup, 4);
+const CURRENT_BARS = errorBars(COLORS.current, 4);
+
+/** The current α's point; its datum's α is the current α's slider step (sameAlpha), so its two decimals are the same. */
+function CurrentMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Datum }) {
+  return (
+    <g data-testid="current-point" data-alpha={payload?.alpha.toFixed(2)} data-estimate="false">
+      <circle cx={cx} cy={cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
+      <circle cx={cx} cy={cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
+    </g>
+  );
+}
+
+/** The ≈ estimate of the current α, drawn hollow until its own point replaces it. */
+function EstimateMark({ cx, cy, payload }: { cx?: number; cy?: number; payload?: Datum }) {
+  return (
+    <g data-testid="current-point" data-alpha={payload?.alpha.toFixed(2)} data-estimate="true">
+      <circle cx={cx} cy={cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
+    </g>
+  );
+}
+
+function currentSeries(data: Shown, alpha: number): ReactNode[] {
   return [
     data.current && (
       <Scatter
         key="current"
         name={`current α = ${alpha.toFixed(2)}`}
-        data={[data.current]}
+        data={data.one.current}
         fill={COLORS.current}
-        shape={(props: { cx?: number; cy?: number }) => (
-          <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="false">
-            <circle cx={props.cx} cy={props.cy} r={11} fill={COLORS.current} fillOpacity={0.18} />
-            <circle cx={props.cx} cy={props.cy} r={6} fill={COLORS.current} stroke="white" strokeWidth={2} />
-          </g>
-        )}
+        shape={CurrentMark}
         isAnimationActive={false}
       >
-        <ErrorBar dataKey="xErr" direction="x" stroke={COLORS.current} width={4} isAnimationActive={false} />
-        <ErrorBar dataKey="yErr" direction="y" stroke={COLORS.current} width={4} isAnimationActive={false} />
+        {CURRENT_BARS}
       </Scatter>
     ),
     data.estimate && (
       <Scatter
         key="estimate"
         name={`current α = ${alpha.toFixed(2)} (≈ estimate, not computed yet)`}
-        data={[data.estimate]}
+        data={data.one.estimate}
         fill={COLORS.current}
-        shape={(props: { cx?: number; cy?: number }) => (
-          <g data-testid="current-point" data-alpha={alpha.toFixed(2)} data-estimate="true">
-            <circle cx={props.cx} cy={props.cy} r={7} fill="white" stroke={COLORS.current} strokeWidth={2.5} strokeDasharray="3 2" />
-          </g>
-        )}
+        shape={EstimateMark}
         isAnimationActive={false}
       />
     ),
@@ -726,21 +783,25 @@ function alphaLabelSeries(labels: Datum[]): ReactNode {
   return labels.length > 0 && <Scatter name="α labels" data={labels} legendType="none" shape={AlphaLabel} isAnimationActive={false} />;
 }
 
-function axesOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNode[] {
+function axesOf(pair: PairSummary, shift: string, axes: HeldAxes, presenter: boolean): ReactNode[] {
   return [
     <CartesianGrid key="grid" stroke="#e2e8f0" />,
     // Explicit round ticks (every 5, 10 or 20 pp) on a domain that holds every interval.
-    xAxisOf(input, axes),
-    yAxisOf(input, axes, presenter),
-    <Tooltip key="tooltip" content={<TooltipBody pair={input.pair} />} isAnimationActive={false} />,
+    xAxisOf(pair, axes),
+    yAxisOf(pair, shift, axes, presenter),
+    <Tooltip key="tooltip" content={<TooltipBody pair={pair} />} isAnimationActive={false} />,
     // Below the axes, at its measured height (recharts reserves it): a fixed height let a wrapped
     // legend cover the plot on narrow screens.
-    <Legend key="legend" verticalAlign="bottom" wrapperStyle={{ paddingTop: 28 }} />,
+    <Legend key="legend" verticalAlign="bottom" wrapperStyle={LEGEND_STYLE} />,
   ];
 }
 
-function xAxisOf(input: ChartInputs, axes: HeldAxes): ReactNode {
-  const ref = referenceSet(input.pair);
+const percentTick = (v: number) => `${v}%`;
+const LEGEND_STYLE = { paddingTop: 28 };
+const MARGIN = { top: 16, right: 40, bottom: 4, left: 12 };
+
+function xAxisOf(pair: PairSummary, axes: HeldAxes): ReactNode {
+  const ref = referenceSet(pair);
   return (
     <XAxis
       key="x"
@@ -748,7 +809,7 @@ function xAxisOf(input: ChartInputs, axes: HeldAxes): ReactNode {
       dataKey="x"
       domain={[axes.x.lo, axes.x.hi]}
       ticks={axes.x.ticks}
-      tickFormatter={(v: number) => `${v}%`}
+      tickFormatter={percentTick}
       allowDataOverflow
     >
       <Label value={`Reference accuracy (${isolate(ref?.name ?? 'reference', 40)})`} position="bottom" offset={14} fill={AXIS_INK} />
@@ -756,7 +817,7 @@ function xAxisOf(input: ChartInputs, axes: HeldAxes): ReactNode {
   );
 }
 
-function yAxisOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactNode {
+function yAxisOf(pair: PairSummary, shift: string, axes: HeldAxes, presenter: boolean): ReactNode {
   // Larger ticks in the presenter view need a wider y axis, or its name runs into them.
   return (
     <YAxis
@@ -765,12 +826,12 @@ function yAxisOf(input: ChartInputs, axes: HeldAxes, presenter: boolean): ReactN
       dataKey="y"
       domain={[axes.y.lo, axes.y.hi]}
       ticks={axes.y.ticks}
-      tickFormatter={(v: number) => `${v}%`}
+      tickFormatter={percentTick}
       allowDataOverflow
       width={presenter ? 72 : 60}
     >
       <Label
-        value={`Accuracy under shift (${shiftLabel(input.pair, input.shift)})`}
+        value={`Accuracy under shift (${shiftLabel(pair, shift)})`}
         angle={-90}
         fill={AXIS_INK}
         position="insideLeft"
@@ -823,33 +884,51 @@ export function FrontierChart({ height }: { height: number | '100%' }) {
   const lab = useLabChart(input);
   const axes = useHeldAxes(input, data);
   if (!input || !data || !axes) return <ChartEmpty height={height} />;
-  const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
-  const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
-  const shown = withCuts(lab ? applyLab(data, lab, input.pair) : data, axes);
   return (
     <figure
       className="frontier"
       aria-label="Accuracy on the reference distribution against accuracy under shift, one point per α"
       data-testid="frontier"
-      data-x-domain={xDomain.join(',')}
+      data-x-domain={[axes.x.lo, axes.x.hi].join(',')}
       data-y-domain={[axes.y.lo, axes.y.hi].join(',')}
       data-axes={axes.basis}
     >
-      <ResponsiveContainer width="100%" height={height}>
-        <ComposedChart margin={{ top: 16, right: 40, bottom: 4, left: 12 }}>
-          {axesOf(input, axes, presenter)}
-          {curveSeries(shown)}
-          {extendedSeries(shown)}
-          {endpointSeries(shown, xDomain)}
-          {disputedMarks(shown)}
-          {currentSeries(shown, input.alpha)}
-          {cutMarks(shown.cuts)}
-          {alphaLabelSeries(alphaLabelData(shown, xDomain, span))}
-          {lab && labSeries(lab)}
-          {lab?.pending && <PredictionLayer />}
-        </ComposedChart>
-      </ResponsiveContainer>
+      <ChartBody input={input} data={data} lab={lab} axes={axes} presenter={presenter} height={height} />
       <Caption pair={input.pair} data={data} cachedAt={cachedAt} />
     </figure>
+  );
+}
+
+interface BodyProps {
+  input: ChartInputs;
+  data: ChartData;
+  lab: LabChart | null;
+  axes: HeldAxes;
+  presenter: boolean;
+  height: number | '100%';
+}
+
+/** The plot; each series keeps its data's identity while it does not change, so recharts redraws only the changed ones. */
+function ChartBody({ input, data, lab, axes, presenter, height }: BodyProps) {
+  const xDomain: [number, number] = [axes.x.lo, axes.x.hi];
+  const span = { x: axes.x.hi - axes.x.lo, y: axes.y.hi - axes.y.lo };
+  const shown = useShared(shownOf(withCuts(lab ? applyLab(data, lab, input.pair) : data, axes), xDomain, span));
+  const { pair, shift } = input;
+  const frame = useMemo(() => axesOf(pair, shift, axes, presenter), [pair, shift, axes, presenter]);
+  return (
+    <ResponsiveContainer width="100%" height={height}>
+      <ComposedChart margin={MARGIN}>
+        {frame}
+        {curveSeries(shown)}
+        {extendedSeries(shown)}
+        {endpointSeries(shown, xDomain)}
+        {disputedMarks(shown)}
+        {currentSeries(shown, input.alpha)}
+        {cutMarks(shown.cuts)}
+        {alphaLabelSeries(shown.labels)}
+        {lab && labSeries(lab)}
+        {lab?.pending && <PredictionLayer />}
+      </ComposedChart>
+    </ResponsiveContainer>
   );
 }

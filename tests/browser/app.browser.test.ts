@@ -161,7 +161,9 @@ describe('the explorer on the bundled pair', () => {
           expect(b.right, `${b.q} within ${width}`).toBeLessThanOrEqual(width + 0.5);
         }
         expect(boxes[1]!.height, `the chart keeps its room at ${width}×${height}`).toBeGreaterThan(0.45 * height);
-        expect(await s.page.textContent('[data-testid="recommended"]')).toMatch(/^Recommended α = 0\.60 \(validation draw\): shifts \+/);
+        expect(await s.page.textContent('[data-testid="recommended"]')).toMatch(
+          new RegExp(`^Recommended α = ${REC.replace('.', '\\.')} \\(validation draw\\): shifts \\+`),
+        );
       }
       await s.page.keyboard.press('p');
       await s.page.waitForSelector('.app:not(.presenter) [data-testid="recommended"]:not(.compact)');

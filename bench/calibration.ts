@@ -15,7 +15,7 @@ import { loadBundle } from '../src/core/bundle/source';
 import { dirSource } from '../src/node/dirSource';
 import { ortNode } from '../src/core/runtime/ort-node';
 import {
-  binOf,
+  addOutcome,
   emptySums,
   ece,
   fitTemperature,
@@ -63,16 +63,7 @@ function sumsOf(rows: readonly RowOutcome[], idx: ArrayLike<number> | null): Cal
   const s = emptySums();
   const n = idx ? idx.length : rows.length;
   for (let k = 0; k < n; k++) {
-    const r = rows[idx ? idx[k]! : k]!;
-    const b = binOf(r.confidence);
-    s.n++;
-    s.nll += r.nll;
-    s.binCount[b]!++;
-    s.binConfidence[b]! += r.confidence;
-    if (r.correct) {
-      s.correct++;
-      s.binCorrect[b]!++;
-    }
+    addOutcome(s, rows[idx ? idx[k]! : k]!);
   }
   return s;
 }

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { create, globals } from 'webgpu';
 import { CLIP_B32, SMALL, paramCount, perturb, randomWeights } from './vit';
-import { gpuBlendRow, gpuBlendTimedRow, gpuKernelRows, GpuTimer, type GpuNodeReport } from './gpu-rows';
+import { gpuBlendRow, gpuBlendTimedRow, gpuKernelRows, GpuTimer, KERNEL_VARIANTS, type GpuNodeReport } from './gpu-rows';
 import { GpuBlender } from '../src/core/gpu/blend';
 import type { WeightPair } from '../src/core/blend/weights';
 
@@ -125,13 +125,7 @@ const kernels =
         {
           elements: kernelElements,
           reps,
-          variants: [
-            { wg: 256, groups: null },
-            { wg: 64, groups: null },
-            { wg: 256, groups: 4096 },
-            { wg: 256, groups: 1024 },
-            { wg: 256, groups: 256 },
-          ],
+          variants: [...KERNEL_VARIANTS],
         },
         timer,
       )

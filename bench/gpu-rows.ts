@@ -192,6 +192,14 @@ export interface KernelVariant {
   wg: number;
   groups: number | null;
 }
+/** The kernel profile's variants, the same in the browser and on the GPU machine so their rows compare: the shipped kernel (workgroup 256, one element per invocation), a narrower workgroup, and grid-stride loops over 4096, 1024 and 256 workgroups. */
+export const KERNEL_VARIANTS: readonly KernelVariant[] = [
+  { wg: 256, groups: null },
+  { wg: 64, groups: null },
+  { wg: 256, groups: 4096 },
+  { wg: 256, groups: 1024 },
+  { wg: 256, groups: 256 },
+];
 export interface KernelRow {
   variant: string;
   ms: Stat;

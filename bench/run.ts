@@ -21,7 +21,7 @@ import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceRes
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
 import { renderMarkdown, type Report } from './report';
-import type { GpuNodeReport } from './gpu-rows';
+import { KERNEL_VARIANTS, type GpuNodeReport } from './gpu-rows';
 import type { Bench } from './page';
 import { TRAIN_CANDIDATES } from './trainCandidates';
 import { dirSource } from '../src/node/dirSource';
@@ -878,13 +878,7 @@ async function webBlendRows(page: Page, report: Report, small: PairFiles, clip: 
   report.web.gpuKernels = await call(page, 'gpuKernels', {
     elements: 16 * 2 ** 20,
     reps: 5,
-    variants: [
-      { wg: 256, groups: null },
-      { wg: 64, groups: null },
-      { wg: 256, groups: 4096 },
-      { wg: 256, groups: 1024 },
-      { wg: 256, groups: 256 },
-    ],
+    variants: [...KERNEL_VARIANTS],
   });
 }
 

@@ -121,18 +121,22 @@ export function calibrationSums(
   const s = emptySums(bins);
   const invT = 1 / temperature;
   for (let i = 0; i < n; i++) {
-    const r = rowOutcome(logits, i, classes, subset, labels[labelStart + i]!, invT);
-    const b = binOf(r.confidence, bins);
-    s.n++;
-    s.nll += r.nll;
-    s.binCount[b]!++;
-    s.binConfidence[b]! += r.confidence;
-    if (r.correct) {
-      s.correct++;
-      s.binCorrect[b]!++;
-    }
+    addOutcome(s, rowOutcome(logits, i, classes, subset, labels[labelStart + i]!, invT));
   }
   return s;
+}
+
+/** Counts one image's outcome into `s`, in its confidence bin (the sums are additive, so any order gives the same report). */
+export function addOutcome(s: CalibrationSums, r: RowOutcome): void {
+  const b = binOf(r.confidence, s.binCount.length);
+  s.n++;
+  s.nll += r.nll;
+  s.binCount[b]!++;
+  s.binConfidence[b]! += r.confidence;
+  if (r.correct) {
+    s.correct++;
+    s.binCorrect[b]!++;
+  }
 }
 
 /** Top-label ECE: Σ_b (n_b / N)·|accuracy_b − confidence_b|; NaN over no images. */

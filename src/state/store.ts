@@ -184,12 +184,12 @@ export interface LabSlice {
 
 /** The linear probe trained in the Worker on the user's <class>/<image> folder (controllers/linearProbe.ts). */
 /**
- * What a training job is doing, `done` of `total`: decoding the folder, rendering the generated world's held-out images, LP-FT's
- * feature passes (the training images', the held-out ones'), training epoch (probe) or step (end to end), or measuring the held-out
- * accuracy after `epoch` epochs (0: before the first step).
+ * What a training job is doing, `done` of `total`: decoding the folder, rendering the generated world's held-out images or a
+ * chunk of its training images, LP-FT's feature passes (the training images', the held-out ones'), training epoch (probe) or
+ * step (end to end), or measuring the held-out accuracy after `epoch` epochs (0: before the first step).
  */
 export type ProbeStage =
-  | { phase: 'decode' | 'held-out' | 'held-out-features' | 'features' | 'epoch' | 'step'; done: number; total: number }
+  | { phase: 'decode' | 'held-out' | 'training-render' | 'held-out-features' | 'features' | 'epoch' | 'step'; done: number; total: number }
   | { phase: 'held-out-accuracy'; epoch: number; done: number; total: number };
 
 export interface ProbeSlice {

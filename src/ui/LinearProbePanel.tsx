@@ -17,6 +17,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const PHASES = {
   decode: 'decoding the folder',
   'held-out': 'rendering the held-out images',
+  'training-render': 'rendering a chunk of the training images',
   'held-out-features': 'feature pass on the held-out images',
   features: 'feature pass (zero-shot tower)',
   epoch: 'training the head, epoch',

@@ -287,6 +287,8 @@ export type TrainingEvent =
   | { kind: 'features'; jobId: number; done: number; total: number }
   /** Generated images: the held-out images rendered, before anything trains. */
   | { kind: 'held-out'; jobId: number; done: number; total: number }
+  /** Generated images: a chunk of the training images (up to 1,024) rendered, when LP-FT's feature pass or a step first needs it. */
+  | { kind: 'training-render'; jobId: number; done: number; total: number }
   /** LP-FT: the held-out images' zero-shot features, before the probe's first epoch. */
   | { kind: 'held-out-features'; jobId: number; done: number; total: number }
   /** End to end: the tower's accuracy on the held-out images after `epoch` epochs (0: before the first step), `done` of `total` images. */

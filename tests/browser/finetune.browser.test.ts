@@ -159,14 +159,15 @@ describe('end-to-end fine-tuning in the page', () => {
       await s.page.waitForSelector('[data-testid="probe-result"]', { timeout: SLOW_UPDATE_MS });
       const { result, error } = await appState(s.page, (st) => st.probe);
       expect(error).toBeNull();
-      // Every pass over the held-out images is shown too: their features before the probe, the tower's accuracy on them before the
-      // first step and at the epoch's end (two steps of 32: after the first step, before the second's event).
+      // Every pass over the held-out images is shown too: their features before the probe and the tower's accuracy on them at the
+      // epoch's end (two steps of 32: after the first step, before the second's event); so is the training images' render before
+      // their feature pass. No accuracy pass before the first step: the "before" is the zero-shot head's, which the probe measured.
       expect(await s.page.evaluate(() => (globalThis as unknown as { phases: string[] }).phases)).toEqual([
         'held-out',
+        'training-render',
         'features',
         'held-out-features',
         'epoch',
-        'held-out-accuracy',
         'step',
         'held-out-accuracy',
         'step',

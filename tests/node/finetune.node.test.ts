@@ -40,6 +40,7 @@ function eventLine(p: EndToEndEvent | FineTuneEvent): string {
   if (!('phase' in p)) return `step ${p.step}`;
   if (p.phase === 'held-out-accuracy') return `held-out accuracy after ${p.epoch}: ${p.done}/${p.total}`;
   if (p.phase === 'held-out') return `render ${p.done}/${p.total}`;
+  if (p.phase === 'training-render') return `render training ${p.done}/${p.total}`;
   throw new Error(`a plain end-to-end run reported a ${p.phase} event`);
 }
 const stepsOf = <P extends object>(seen: P[]) => seen.filter((p): p is Exclude<P, { phase: string }> => !('phase' in p));
@@ -107,6 +108,18 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     // Each held-out pass reports from 0, a micro-batch of 32 at a time: before the first step, and before an epoch's last step's event.
     const pass = (after: number) => [0, 32, 40].map((done) => `held-out accuracy after ${after}: ${done}/40`);
     expect(seen.map(eventLine)).toEqual([...pass(0), 'step 1', 'step 2', ...pass(1), 'step 3', 'step 4', 'step 5', ...pass(2), 'step 6']);
+    // Given the accuracy before training (LP-FT gives the probe's), it skips that pass and trains the same weights.
+    const told: FineTuneEvent[] = [];
+    const given = await fineTune(
+      zeroShot,
+      images(48),
+      norm,
+      { ...quick, epochs: 2, batchSize: 16, validation, initialAccuracy: 0.25 },
+      (p) => told.push(p),
+    );
+    expect(told.map(eventLine)).toEqual(seen.map(eventLine).slice(pass(0).length));
+    expect(given.validation).toEqual({ initial: 0.25, accuracy: r.validation!.accuracy });
+    for (const [name, w] of r.weights) expect(given.weights.get(name), name).toEqual(w);
   });
 
   it("runEndToEnd holds out the probe's stratified split and returns a graph of the zero-shot model's shape, with live steps", async () => {
@@ -145,11 +158,13 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     const { validation } = worldTrainingData(spec);
     expect(r.trainCount).toBe(64);
     // The held-out render (worldHeldOutCount(64): 100 images) reports from 0, every 50 images, before anything else; then the
-    // held-out accuracy pass before the first step and at the epoch's end, 32 images at a time: no stretch without an event.
+    // held-out accuracy pass before the first step and at the epoch's end, 32 images at a time, and the training images' one
+    // chunk as the first step renders it: no stretch without an event.
     expect(validation.count).toBe(100);
     const accuracyPass = (after: number) => [0, 32, 64, 96, 100].map((done) => `held-out accuracy after ${after}: ${done}/100`);
     const render = [0, 50, 100].map((done) => `render ${done}/100`);
-    expect(seen.map(eventLine)).toEqual([...render, ...accuracyPass(0), 'step 1', ...accuracyPass(1), 'step 2']);
+    const trainingRender = [0, 50, 64].map((done) => `render training ${done}/64`);
+    expect(seen.map(eventLine)).toEqual([...render, ...accuracyPass(0), ...trainingRender, 'step 1', ...accuracyPass(1), 'step 2']);
     expect(r.validation!.n).toBe(validation.count);
     // The zero-shot tower's accuracy on the held-out draw, counted here independently of fineTune.
     const tower = new Tower(towerParams(zeroShot));
@@ -184,6 +199,7 @@ describe('end-to-end fine-tuning of the bundled tower', () => {
     await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(TrainingError);
     await expect(fineTune(zeroShot, bad, norm, quick)).rejects.toThrow(/label 20/);
     await expect(fineTune(zeroShot, images(32), norm, { ...quick, lr: 0 })).rejects.toThrow(/learning rate/);
+    await expect(fineTune(zeroShot, images(32), norm, { ...quick, initialAccuracy: 1.5 })).rejects.toThrow(/before training.*1\.5/);
     await expect(fineTune(new Uint8Array([1, 2, 3]), images(32), norm, quick)).rejects.toThrow();
   });
 });

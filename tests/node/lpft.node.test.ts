@@ -71,7 +71,7 @@ describe('LP-FT on the bundled pair', () => {
     const options = { ...PIPELINE_FINETUNE, epochs: 1, seed: 2 };
     const fromProbe = await fineTune(writeHead(zeroShot, probe.head), train, manifest.preprocess, options);
     expect(Buffer.from(r.model).equals(Buffer.from(fineTunedModel(zeroShot, fromProbe.weights)))).toBe(true);
-    // The held-out "before" is the zero-shot head's, not the probe's.
+    // The held-out "before" is the zero-shot head's, not the probe's: the probe's own first number, measured once.
     expect(r.validation!.initial).toBe(probe.initialValidationAccuracy);
     expect(r.validation!.n).toBe(validation.count);
     const phases = seen.map((p) => ('phase' in p ? p.phase : 'step'));
@@ -82,8 +82,8 @@ describe('LP-FT on the bundled pair', () => {
     expect(featureEvents.map((p) => p.done)).toEqual([...featureEvents.map((p) => p.done)].sort((a, b) => a - b));
     expect(phases.filter((p) => p === 'step')).toHaveLength(Math.floor(spec.n / 128));
     // No pass over the held-out images is silent: their features (between the training features and the probe's first epoch) and
-    // the tower's accuracy (between the probe and the first step; at the epoch's end, before its last step's event) each report
-    // from 0 to every held-out image.
+    // the tower's accuracy at the epoch's end (before its last step's event) each report from 0 to every held-out image. Stage 2
+    // makes no pass before its first step: the "before" it would measure is the probe's head's, and the one shown is the probe's.
     const at = (phase: string, after?: number) =>
       seen.flatMap((p, i) =>
         'phase' in p && p.phase === phase && (after === undefined || ('epoch' in p && p.epoch === after)) ? [i] : [],
@@ -93,12 +93,18 @@ describe('LP-FT on the bundled pair', () => {
       const done = events.map((i) => (seen[i] as { done: number; total: number }).done);
       return { from: events[0]!, to: events.at(-1)!, done: [done[0], done.at(-1)] };
     };
+    // Each training chunk's render (1,024 and 76 images) reports from 0, every 50, before the feature batches that read it.
+    const renders = at('training-render');
+    const chunk = (total: number) => [...Array.from({ length: Math.floor(total / 50) + 1 }, (_, i) => i * 50), total];
+    expect(span(renders).done).toEqual([0, 76]);
+    expect(renders.map((i) => (seen[i] as { done: number }).done)).toEqual([...chunk(RENDER_CHUNK), ...chunk(76)]);
+    expect([renders[0]! > phases.lastIndexOf('held-out'), renders[0]! < phases.indexOf('features')]).toEqual([true, true]);
+    expect(renders.at(-1)! < phases.lastIndexOf('features')).toBe(true);
     const featurePass = span(at('held-out-features'));
     expect(featurePass.done).toEqual([0, validation.count]);
     expect([featurePass.from > phases.lastIndexOf('features'), featurePass.to < phases.indexOf('epoch')]).toEqual([true, true]);
-    const before = span(at('held-out-accuracy', 0));
-    expect(before.done).toEqual([0, validation.count]);
-    expect([before.from > phases.lastIndexOf('epoch'), before.to < steps[0]!]).toEqual([true, true]);
+    expect(at('held-out-accuracy', 0)).toEqual([]);
+    expect(steps[0]).toBe(phases.lastIndexOf('epoch') + 1);
     const after = span(at('held-out-accuracy', 1));
     expect(after.done).toEqual([0, validation.count]);
     expect([after.from > steps.at(-2)!, after.to < steps.at(-1)!]).toEqual([true, true]);

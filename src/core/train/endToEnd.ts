@@ -7,6 +7,7 @@ import {
   fineTune,
   fineTunedModel,
   PIPELINE_FINETUNE,
+  type FineTuneOptions,
   type HeldOutAccuracyPass,
   type ImageSet,
   type Normalisation,
@@ -50,18 +51,22 @@ export interface EndToEndProgress {
   validation: { accuracy: number; n: number } | null;
 }
 
-/** Generated images only: the held-out images rendered so far, before anything trains. */
-export interface HeldOutRender {
-  phase: 'held-out';
+/**
+ * Generated images only, `done` of `total` rendered: the held-out images ('held-out', before anything trains), or a chunk of
+ * the training images ('training-render', up to 1,024, when LP-FT's feature pass or a step first needs it).
+ */
+export interface WorldRender {
+  phase: 'held-out' | 'training-render';
   done: number;
   total: number;
 }
 
 /**
- * A step of the fine-tune, (LP-FT) a feature batch or an epoch of the probe before it, or a pass over the held-out images:
- * their render, their features (LP-FT) or the tower's accuracy on them (before the first step and at each epoch's end).
+ * A step of the fine-tune, (LP-FT) a feature batch or an epoch of the probe before it, a render of generated images, or a pass
+ * over the held-out images: their features (LP-FT) or the tower's accuracy on them (before the first step, except after LP-FT's
+ * probe, which measured the zero-shot head on them, and at each epoch's end).
  */
-export type EndToEndEvent = EndToEndProgress | ProbeStageProgress | HeldOutRender | HeldOutAccuracyPass;
+export type EndToEndEvent = EndToEndProgress | ProbeStageProgress | WorldRender | HeldOutAccuracyPass;
 
 export interface EndToEndOutcome {
   /** The zero-shot graph with every fine-tuned weight in its initializers. */
@@ -85,15 +90,34 @@ function selectImages(images: ProbeImages, rows: Int32Array): ImageSet {
 function trainingSplit(
   images: ProbeImages | WorldTrainingSpec,
   settings: EndToEndSettings,
-  onRender: (p: HeldOutRender) => unknown,
+  onRender: (p: WorldRender) => unknown,
 ): { train: ImageSet | TrainingImages; held?: ImageSet } {
   if ('kind' in images) {
-    const world = worldTrainingData(images, (p) => onRender({ phase: 'held-out', ...p }));
+    // A render runs in one go: its events are sent, not awaited, so a pause lands at the next step; a cancel's
+    // rejection of that answer is dropped here, and the run stops at its next look at the signal.
+    const tell = (phase: WorldRender['phase']) => (p: { done: number; total: number }) =>
+      void Promise.resolve(onRender({ phase, ...p })).catch(() => undefined);
+    const world = worldTrainingData(images, { heldOut: tell('held-out'), training: tell('training-render') });
     return { train: world.train, held: world.validation };
   }
   const split = stratifiedSplit(images.labels, settings.validationFraction, settings.seed);
   const held = split.validation.length > 0 ? selectImages(images, split.validation) : undefined;
   return { train: selectImages(images, split.train), ...(held ? { held } : {}) };
+}
+
+/**
+ * The fine-tune's options. After LP-FT (`zeroShotAccuracy` given) it would measure the probe's head before its first step,
+ * but the "before" shown is the zero-shot head's, which the probe measured on the same held-out images: the fine-tune takes
+ * that number and skips its own pass.
+ */
+function stageTwoOptions(settings: EndToEndSettings, held: ImageSet | undefined, zeroShotAccuracy: number | undefined): FineTuneOptions {
+  const { epochs, lr, batchSize, seed } = settings;
+  return {
+    ...PIPELINE_FINETUNE,
+    ...{ epochs, lr, batchSize, seed },
+    ...(held ? { validation: held } : {}),
+    ...(held && zeroShotAccuracy !== undefined ? { initialAccuracy: zeroShotAccuracy } : {}),
+  };
 }
 
 /**
@@ -112,18 +136,17 @@ export async function runEndToEnd(
 ): Promise<EndToEndOutcome> {
   const { train, held } = trainingSplit(images, settings, onProgress);
   const n = held?.count ?? 0;
-  const { epochs, lr, batchSize, seed } = settings;
+  const { epochs } = settings;
   const probe =
     settings.init === 'linear-probe'
       ? await probeStage(zeroShot, pass, { train, ...(held ? { held } : {}) }, settings, onProgress, signal)
       : null;
   const start = probe ? writeHead(zeroShot, probe.head) : zeroShot;
-  const options = { ...PIPELINE_FINETUNE, epochs, lr, batchSize, seed, ...(held ? { validation: held } : {}) };
   const r = await fineTune(
     start,
     train,
     norm,
-    options,
+    stageTwoOptions(settings, held, probe?.initialValidationAccuracy ?? undefined),
     (p) => {
       if ('phase' in p) return onProgress(p);
       const validation = p.validationAccuracy === null ? null : { accuracy: p.validationAccuracy, n };
@@ -131,8 +154,6 @@ export async function runEndToEnd(
     },
     () => signal?.aborted ?? false,
   );
-  // After LP-FT, fineTune's "initial" is the probe's head; the zero-shot number is the probe's own first one.
-  const initial = probe?.initialValidationAccuracy ?? r.validation?.initial;
-  const validation = r.validation && initial !== undefined && initial !== null ? { ...r.validation, initial, n } : null;
+  const validation = r.validation ? { ...r.validation, n } : null;
   return { model: fineTunedModel(zeroShot, r.weights), trainCount: train.count, validation, probeHead: probe?.head ?? null };
 }

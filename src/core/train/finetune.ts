@@ -20,6 +20,12 @@ export interface FineTuneOptions extends TrainingSchedule {
   flip: boolean;
   /** Held-out images whose accuracy is measured before training and at each epoch's end. */
   validation?: ImageSet;
+  /**
+   * The zero-shot model's accuracy on `validation` when the caller has measured it already (LP-FT: the probe's first number,
+   * the zero-shot head on the same images): the pass before the first step is skipped (about a second on the world's
+   * held-out images) and this is the result's `initial`. Forward only either way: what trains is unchanged.
+   */
+  initialAccuracy?: number;
 }
 
 /**
@@ -162,6 +168,8 @@ function checkOptions(o: FineTuneOptions): void {
   if (!(o.weightDecay >= 0 && Number.isFinite(o.weightDecay)))
     throw new TrainingError(`the weight decay must be ≥ 0, got ${o.weightDecay}`);
   if (!(Number.isInteger(o.warmup) && o.warmup >= 0)) throw new TrainingError(`warmup steps must be a whole number ≥ 0, got ${o.warmup}`);
+  const a = o.initialAccuracy;
+  if (a !== undefined && !(a >= 0 && a <= 1)) throw new TrainingError(`the accuracy before training must be between 0 and 1, got ${a}`);
 }
 
 /** The held-out accuracy pass under way: after `epoch` epochs (0: before the first step), `done` of `total` images. */
@@ -267,8 +275,8 @@ function prepare(zeroShot: Uint8Array, images: ImageSet | TrainingImages, o: Fin
  * Fine-tunes every tensor of `zeroShot` (ONNX bytes of the bundled image classifier) on `data`.
  * Steps per epoch: ⌊count / batch⌋ as tools/train.py (a last partial batch is dropped), at least 1.
  * `shouldStop` is asked between steps: a cancelled run throws TrainingError and changes nothing.
- * `onProgress` hears each step and each micro-batch of the held-out accuracy pass (before the first step,
- * at each epoch's end); it is awaited: a listener that holds it (a paused job) holds the run there.
+ * `onProgress` hears each step and each micro-batch of the held-out accuracy pass (before the first step unless
+ * `o.initialAccuracy` is given, at each epoch's end); it is awaited: a listener that holds it (a paused job) holds the run there.
  */
 export async function fineTune(
   zeroShot: Uint8Array,
@@ -281,7 +289,7 @@ export async function fineTune(
 ): Promise<FineTuneResult> {
   const { params, tower, data, held } = prepare(zeroShot, images, o, runtime);
   const heldOut = async (epoch: number) => (held ? accuracy(tower, held, norm, { epoch, onProgress, shouldStop }) : null);
-  const initial = await heldOut(0);
+  const initial = held && o.initialAccuracy !== undefined ? o.initialAccuracy : await heldOut(0);
   let latest = initial;
   const batch = Math.min(o.batchSize, data.count);
   const perEpoch = Math.max(1, Math.floor(data.count / batch));

@@ -38,6 +38,23 @@ export function checkWorldSpec(spec: WorldTrainingSpec): void {
     throw new TrainingError(`the world's seed must be a whole number ≥ 0, got ${spec.seed}`);
 }
 
+/** Hears a render's progress: `done` of `total` images, from 0, every RENDER_REPORT images and at the last. */
+export type RenderProgress = (p: { done: number; total: number }) => void;
+
+/** Images rendered between two progress reports: a few a second in a slow page, not one per image. */
+const RENDER_REPORT = 50;
+
+/** renderRows with its progress told to `onProgress` (the same images: the listener only watches). */
+function renderReported(p: WorldParams, a: number, b: number, out: Uint8Array, onProgress?: RenderProgress): void {
+  const total = b - a;
+  let done = 0;
+  onProgress?.({ done, total });
+  renderRows(p, a, b, out, () => {
+    done++;
+    if (done % RENDER_REPORT === 0 || done === total) onProgress?.({ done, total });
+  });
+}
+
 /**
  * Generated training images. An epoch visits the render chunks (1,024 rows, world.py's) in a random
  * order and each chunk's rows in a random order: a chunk's noise is one numpy stream, so its images
@@ -50,7 +67,11 @@ export class WorldImages implements TrainingImages {
   readonly labels: Int32Array;
   private readonly cached = new Map<number, Uint8Array>();
 
-  constructor(private readonly params: WorldParams) {
+  /** `onRender` hears each chunk's render (1,024 images, about a second in a slow page), which the feature pass or a batch waits on. */
+  constructor(
+    private readonly params: WorldParams,
+    private readonly onRender?: RenderProgress,
+  ) {
     this.count = params.cls.length;
     this.labels = params.cls;
   }
@@ -89,7 +110,7 @@ export class WorldImages implements TrainingImages {
     const a = c * RENDER_CHUNK;
     const b = Math.min(this.count, a + RENDER_CHUNK);
     const out = new Uint8Array((b - a) * PIXELS);
-    renderRows(this.params, a, b, out);
+    renderReported(this.params, a, b, out, this.onRender);
     this.cached.set(c, out);
     if (this.cached.size > 2) this.cached.delete(this.cached.keys().next().value!);
     return out;
@@ -116,29 +137,22 @@ export function worldHeldOutCount(n: number): number {
  * The training images of `spec` (tools.train.finetune_data's draw) and a held-out set from the same
  * distribution, drawn with SeedSequence([seed, 3]): a stream the pipeline uses for nothing else
  * (1 is pretraining, 2 fine-tuning, [seed, 7, …] the eval sets), so no held-out image is a training one.
+ * `on.heldOut` hears the held-out render (here), `on.training` each training chunk's (when first needed).
  */
 export function worldTrainingData(
   spec: WorldTrainingSpec,
-  onHeldOut?: (p: { done: number; total: number }) => void,
+  on: { heldOut?: RenderProgress; training?: RenderProgress } = {},
 ): { train: WorldImages; validation: ImageSet } {
   checkWorldSpec(spec);
   const cfg = { shortcut: spec.shortcut, hard: WORLD_HARD };
   const classes = spec.classes ?? 10;
   const rng = new NumpyRandom([spec.seed, 2]);
   // The styles continue finetune_data's stream after the reference draw, as sample_pretrain's follow its rows.
-  const train = new WorldImages(applyStyleMix(rng, sampleReference(rng, spec.n, cfg, classes), spec.styleMix ?? 0));
+  const train = new WorldImages(applyStyleMix(rng, sampleReference(rng, spec.n, cfg, classes), spec.styleMix ?? 0), on.training);
   const held = sampleReference(new NumpyRandom([spec.seed, 3]), worldHeldOutCount(spec.n), cfg, classes);
   // At most 1,000 rows: one render chunk (the rows WorldImages would render as its chunk 0), rendered once and kept.
   const total = held.cls.length;
   const pixels = new Uint8Array(total * PIXELS);
-  let done = 0;
-  onHeldOut?.({ done, total });
-  renderRows(held, 0, total, pixels, () => {
-    done++;
-    if (done % HELD_OUT_REPORT === 0 || done === total) onHeldOut?.({ done, total });
-  });
+  renderReported(held, 0, total, pixels, on.heldOut);
   return { train, validation: { pixels, labels: Int32Array.from(held.cls), count: total } };
 }
-
-/** Held-out images rendered between two progress reports: a few a second in a slow page, not one per image. */
-const HELD_OUT_REPORT = 50;

@@ -70,6 +70,8 @@ describe('the linear-probe controller', () => {
     t.emit({ kind: 'epoch', jobId: 1, epoch: 1, epochs: 3, loss: 0.7, validation: { accuracy: 0.5, n: 1 } });
     expect(store.getState().probe).toMatchObject({ stage: { phase: 'epoch', done: 1, total: 3 }, validation: { accuracy: 0.5, n: 1 } });
     // End to end's passes over the held-out images: LP-FT's features of them, the accuracy after an epoch (the last number stays meanwhile).
+    t.emit({ kind: 'training-render', jobId: 1, done: 50, total: 1024 });
+    expect(store.getState().probe.stage).toEqual({ phase: 'training-render', done: 50, total: 1024 });
     t.emit({ kind: 'held-out-features', jobId: 1, done: 0, total: 4 });
     expect(store.getState().probe.stage).toEqual({ phase: 'held-out-features', done: 0, total: 4 });
     t.emit({ kind: 'held-out-accuracy', jobId: 1, epoch: 1, done: 32, total: 40 });

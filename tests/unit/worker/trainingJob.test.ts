@@ -158,6 +158,12 @@ describe('a training job', () => {
       done: 0,
       total: 9,
     });
+    expect(endToEndEvent(4, { phase: 'training-render', done: 50, total: 1024 })).toEqual({
+      kind: 'training-render',
+      jobId: 4,
+      done: 50,
+      total: 1024,
+    });
     const accuracyPass = { epoch: 2, done: 32, total: 100 };
     expect(endToEndEvent(4, { phase: 'held-out-accuracy', ...accuracyPass })).toEqual({
       kind: 'held-out-accuracy',

@@ -10,10 +10,11 @@ import { seededRandom } from '../../../../src/core/train/data';
 const PIXELS = 32 * 32 * 3;
 
 describe('generated world training data', () => {
-  it('an epoch visits every row once, chunk by chunk, and batches are the rendered rows', () => {
+  it('an epoch visits every row once, chunk by chunk, and batches are the rendered rows, each chunk rendered once and reported', () => {
     const params = sampleReference(new NumpyRandom([4, 2]), 1100, { shortcut: 0.98, hard: 0.5 });
     const all = render(params);
-    const images = new WorldImages(params);
+    const heard: { done: number; total: number }[] = [];
+    const images = new WorldImages(params, (p) => heard.push(p));
     const order = images.epochOrder(seededRandom(1));
     expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from({ length: 1100 }, (_, i) => i));
     // Rows from both chunks (1,024 and 76 rows), in the epoch's order.
@@ -24,6 +25,11 @@ describe('generated world training data', () => {
       const got = data.pixels.subarray(at[i]! * PIXELS, (at[i]! + 1) * PIXELS);
       expect(Buffer.from(got).equals(Buffer.from(all.subarray(r * PIXELS, (r + 1) * PIXELS))), `row ${r}`).toBe(true);
     });
+    // The last chunk's 76 rows came first (row 1099), then the first chunk's 1,024: each from 0, every 50 images, to its end.
+    const reports = (total: number) => [...Array.from({ length: Math.floor(total / 50) + 1 }, (_, i) => i * 50), total];
+    expect(heard).toEqual([...reports(76), ...reports(1024)].map((done, i) => ({ done, total: i < reports(76).length ? 76 : 1024 })));
+    images.batch(Int32Array.from([5, 1030]));
+    expect(heard).toHaveLength(reports(76).length + reports(1024).length);
   });
 
   it('the held-out set is another draw of the same world, a quarter of n within 100–1,000', () => {

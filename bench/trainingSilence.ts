@@ -1,8 +1,9 @@
 // How long the fine-tune panel goes without news (issue 17: the in-page fine-tune shows what it is
 // doing, k of n): one LP-FT job on generated world images, run by runEndToEnd as the Worker runs
 // it, each progress event timed. Prints each pass over the held-out images (their render, LP-FT's
-// features of them, the tower's accuracy on them before the first step and after each epoch) with
-// its events and span, and the longest gap between two events anywhere in the job. A step is one
+// features of them, the tower's accuracy on them after each epoch; LP-FT makes none before the
+// first step), the training chunks' renders, the feature batches and the steps, each with its
+// events and span, and the longest gap between two events anywhere in the job. A step is one
 // event: the longest gap is at least a step's time (a batch forward and backward). Measures; it
 // chooses nothing.
 //

@@ -27,6 +27,17 @@ async function chooseEndToEnd(epochs: number): Promise<void> {
   expect(await appState(s.page, (st) => st.probe.fineTune)).toMatchObject({ epochs, batchSize: 16 });
 }
 
+/** End to end on generated world images, one epoch of 64 images in batches of 32; `shortcut` in percent, as typed. */
+async function chooseWorldJob(styleMix: string, shortcut?: string): Promise<void> {
+  await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
+  await s.page.selectOption('[data-testid="finetune-source"]', 'world');
+  if (shortcut !== undefined) await s.page.fill('[data-testid="finetune-shortcut"]', shortcut);
+  await s.page.fill('[data-testid="finetune-style-mix"]', styleMix);
+  await s.page.fill('[data-testid="finetune-images"]', '64');
+  await s.page.fill('[data-testid="finetune-epochs"]', '1');
+  await s.page.fill('[data-testid="finetune-batch"]', '32');
+}
+
 describe('end-to-end fine-tuning in the page', () => {
   it(
     'while a job trains, an α moved on the slider is evaluated; Cancel then stops it and the members stay as they were',
@@ -110,13 +121,7 @@ describe('end-to-end fine-tuning in the page', () => {
     "on generated world images (no folder): the shortcut and style-mix sliders and count set, one epoch becomes a member named by its shortcut and mix, its held-out n the world's own draw",
     async () => {
       const before = await memberIds();
-      await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
-      await s.page.selectOption('[data-testid="finetune-source"]', 'world');
-      await s.page.fill('[data-testid="finetune-shortcut"]', '100');
-      await s.page.fill('[data-testid="finetune-style-mix"]', '25');
-      await s.page.fill('[data-testid="finetune-images"]', '64');
-      await s.page.fill('[data-testid="finetune-epochs"]', '1');
-      await s.page.fill('[data-testid="finetune-batch"]', '32');
+      await chooseWorldJob('25', '100');
       expect(await appState(s.page, (st) => [st.probe.world, st.probe.fineTune.batchSize])).toEqual([
         { shortcut: 1, n: 64, styleMix: 0.25 },
         32,
@@ -139,12 +144,7 @@ describe('end-to-end fine-tuning in the page', () => {
   it(
     "LP-FT on generated images (the labs' start): the held-out render, the feature pass, the probe's epochs, then every weight's steps, each shown as it runs with every held-out pass between; the member says it started from a probe",
     async () => {
-      await s.page.selectOption('[data-testid="probe-method"]', 'end-to-end');
-      await s.page.selectOption('[data-testid="finetune-source"]', 'world');
-      await s.page.fill('[data-testid="finetune-style-mix"]', '0');
-      await s.page.fill('[data-testid="finetune-images"]', '64');
-      await s.page.fill('[data-testid="finetune-epochs"]', '1');
-      await s.page.fill('[data-testid="finetune-batch"]', '32');
+      await chooseWorldJob('0');
       await s.page.selectOption('[data-testid="finetune-init"]', 'linear-probe');
       expect(await appState(s.page, (st) => st.probe.fineTune.init)).toBe('linear-probe');
       await s.page.evaluate(() => {

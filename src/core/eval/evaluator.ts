@@ -45,23 +45,6 @@ export function batchSize(size: number): number {
  */
 export const PREVIEW_IMAGES = 8;
 
-/** `items` in order, cut into runs of at most `cap` images (`count` each, ≤ cap), none split. */
-export function packBatches<T>(items: readonly T[], count: (item: T) => number, cap: number): T[][] {
-  const out: T[][] = [];
-  let open: T[] = [];
-  let images = 0;
-  for (const item of items) {
-    if (open.length > 0 && images + count(item) > cap) {
-      out.push(open);
-      [open, images] = [[], 0];
-    }
-    open.push(item);
-    images += count(item);
-  }
-  if (open.length > 0) out.push(open);
-  return out;
-}
-
 /** One set's preview at α: its first images' logits, and the accuracy they give. */
 interface Preview {
   start: number;
@@ -153,44 +136,24 @@ export class FrontierEvaluator {
     return `${item.alpha}|${item.setId}`;
   }
 
-  /**
-   * The previews of `items` on one engine: as few runs as fit, every set's images in one batch up to
-   * the evaluation's batch size (one session.run has one wake-up of the thread pool, not one per set).
-   */
+  /** The previews of `items` on one engine, one session.run per set (packing them into one run measured no faster: bench/analysis.md, "A new α"). */
   private async runPreviews(items: readonly WorkItem[], runLogits: RunLogits, isStale: () => boolean): Promise<void> {
-    const bs = batchSize(this.opts.preprocess.size);
-    const count = (item: WorkItem) => Math.min(PREVIEW_IMAGES, item.end - item.start, bs);
-    for (const batch of packBatches(items, count, bs)) {
-      if (isStale()) return;
-      await this.runPreviewBatch(batch, count, runLogits, isStale);
-    }
-  }
-
-  private async runPreviewBatch(
-    items: readonly WorkItem[],
-    count: (item: WorkItem) => number,
-    runLogits: RunLogits,
-    isStale: () => boolean,
-  ): Promise<void> {
     const { classes, preprocess } = this.opts;
     const size = preprocess.size;
-    const per = 3 * size * size;
-    const total = items.reduce((n, item) => n + count(item), 0);
-    const data = new Float32Array(total * per);
-    let at = 0;
     for (const item of items) {
-      const n = count(item);
-      normalizeBatch(this.setsById.get(item.setId)!, item.start, item.start + n, preprocess, data.subarray(at * per, (at + n) * per));
-      at += n;
-    }
-    const logits = await runLogits(items[0]!.alpha, { data, dims: [total, 3, size, size] });
-    if (isStale()) return;
-    at = 0;
-    for (const item of items) {
-      const n = count(item);
+      if (isStale()) return;
+      const n = Math.min(PREVIEW_IMAGES, item.end - item.start, batchSize(size));
+      const data = normalizeBatch(
+        this.setsById.get(item.setId)!,
+        item.start,
+        item.start + n,
+        preprocess,
+        new Float32Array(n * 3 * size * size),
+      );
       // slice, not subarray: the preview waits for its chunk, and a lane may reuse its output buffer.
-      this.keepPreview(item, n, logits.slice(at * classes, (at + n) * classes));
-      at += n;
+      const logits = (await runLogits(item.alpha, { data, dims: [n, 3, size, size] })).slice(0, n * classes);
+      if (isStale()) return;
+      this.keepPreview(item, n, logits);
     }
   }
 

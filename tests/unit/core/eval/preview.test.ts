@@ -2,7 +2,7 @@
 // the first chunks, reported as one point; their logits become the start of each set's first chunk,
 // so the finished evaluation is the one a plain run gives, image for image, with no image run twice.
 import { describe, it, expect } from 'vitest';
-import { FrontierEvaluator, PREVIEW_IMAGES, batchSize, packBatches, type RunLogits } from '../../../../src/core/eval/evaluator';
+import { FrontierEvaluator, PREVIEW_IMAGES, type RunLogits } from '../../../../src/core/eval/evaluator';
 import type { SetAccuracy } from '../../../../src/core/eval/frontier';
 import { evalSet, CLASSES, PREPROCESS, SIZE } from './fixtures';
 
@@ -157,7 +157,7 @@ describe('the current α’s first estimate', () => {
     expect(reported).toEqual([]);
   });
 
-  it("runs every set's first images in one batch when they fit, each set's logits its own (the point equals one run per set)", async () => {
+  it("runs each set's first images in a run of its own, and the point equals each set's first images evaluated alone", async () => {
     const m = model();
     const ev = new FrontierEvaluator(m.run, sets(), opts);
     const reported: Record<string, SetAccuracy>[] = [];
@@ -167,8 +167,8 @@ describe('the current α’s first estimate', () => {
       () => false,
       (p) => reported.push(p),
     );
-    // PREVIEW_IMAGES of the reference and of shift-a, and of shift-b's 10: one run.
-    expect(m.batches).toEqual([2 * PREVIEW_IMAGES + Math.min(PREVIEW_IMAGES, 10)]);
+    // PREVIEW_IMAGES of the reference, of shift-a and of shift-b's 10: one run each.
+    expect(m.batches).toEqual([PREVIEW_IMAGES, PREVIEW_IMAGES, Math.min(PREVIEW_IMAGES, 10)]);
     // The same point as each set's first images evaluated alone, set by set.
     const alone = model();
     for (const s of sets()) {
@@ -186,7 +186,7 @@ describe('the current α’s first estimate', () => {
 });
 
 describe('the first estimate on two lanes', () => {
-  it('deals the sets out, one run per lane, and the finished evaluation counts every image once, as one engine does', async () => {
+  it('deals the sets out over the lanes, and the finished evaluation counts every image once, as one engine does', async () => {
     const [a, b] = [model(), model()];
     const ev = new FrontierEvaluator(a.run, sets(), opts);
     const plan = ev.plan([0, 1], 0.3);
@@ -199,8 +199,8 @@ describe('the first estimate on two lanes', () => {
       [a.run, b.run],
     );
     expect(Object.keys(reported[0]!).sort()).toEqual(['reference', 'shift-a', 'shift-b']);
-    // Sets 0 and 2 on the first lane, set 1 on the second: one run each.
-    expect(a.batches).toEqual([PREVIEW_IMAGES + Math.min(PREVIEW_IMAGES, 10)]);
+    // Sets 0 and 2 on the first lane, set 1 on the second: one run per set.
+    expect(a.batches).toEqual([PREVIEW_IMAGES, Math.min(PREVIEW_IMAGES, 10)]);
     expect(b.batches).toEqual([PREVIEW_IMAGES]);
     await ev.run(
       plan,
@@ -210,27 +210,5 @@ describe('the first estimate on two lanes', () => {
     );
     expect(a.images() + b.images()).toBe(3 * (250 + 120 + 10));
     expect(ev.points()).toEqual((await plainRun([0, 1], 0.3)).points());
-  });
-});
-
-describe("packBatches (the preview's runs)", () => {
-  it('keeps every item once, in order, none split, no batch over the cap unless one item alone is', () => {
-    const sizes = [8, 8, 8, 3, 10, 8, 1];
-    const batches = packBatches(sizes, (x) => x, 16);
-    expect(batches.flat()).toEqual(sizes);
-    expect(batches).toEqual([[8, 8], [8, 3], [10], [8, 1]]);
-    expect(packBatches([20, 2], (x) => x, 16)).toEqual([[20], [2]]);
-    expect(packBatches([], (x: number) => x, 16)).toEqual([]);
-  });
-
-  it("at 224² cuts six sets' first images into runs of at most the evaluation batch", () => {
-    const cap = batchSize(224);
-    const runs = packBatches(
-      Array.from({ length: 6 }, () => PREVIEW_IMAGES),
-      (x) => x,
-      cap,
-    );
-    expect(runs.flat()).toHaveLength(6);
-    for (const r of runs) expect(r.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(cap);
   });
 });

@@ -76,7 +76,9 @@ function tfStep(params: TowerParam[], b: Batch): Step {
   }
   const v = (name: string) => vars.get(name)!;
   const x = tf.transpose(tf.tensor(b.pixels, [b.n, 3, 32, 32]), [0, 2, 3, 1]);
-  const onehot = tf.oneHot(tf.tensor1d(b.labels, 'int32'), 10);
+  // The head's rows are the classes: the bundled pair's count changed (10 → 20) under a hard-coded 10.
+  const classes = params.find((p) => p.name === 'head.weight')!.shape[0]!;
+  const onehot = tf.oneHot(tf.tensor1d(b.labels, 'int32'), classes);
   const pad: [[0, 0], [1, 1], [1, 1], [0, 0]] = [
     [0, 0],
     [1, 1],

@@ -27,23 +27,18 @@ import {
 } from '../src/core/eval/calibration';
 import type { CalibrationReport } from '../src/core/eval/calibrationReport';
 import { seededRandom } from '../src/core/train/data';
+import { scriptArgs } from './args';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (process.argv.includes('--help')) {
-  console.log(
-    'npx tsx bench/calibration.ts [--member ID] [--resamples N] [--seed S]\n' +
-      '  Calibration and loss on the bundled pair (every image): NLL and ECE at α = 0, 0.5, the recommended α, 1,\n' +
-      '  weight and output space, the temperature fitted on the reference set, and paired bootstrap intervals\n' +
-      '  (default member e2e-seed0, 1,000 resamples, seed 1).',
-  );
-  process.exit(0);
-}
-const argOf = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? null : process.argv[i + 1]!;
-};
-const RESAMPLES = Number(argOf('--resamples') ?? 1000);
-const SEED = Number(argOf('--seed') ?? 1);
+const ARGS = scriptArgs(
+  'npx tsx bench/calibration.ts [--member ID] [--resamples N] [--seed S]\n' +
+    '  Calibration and loss on the bundled pair (every image): NLL and ECE at α = 0, 0.5, the recommended α, 1,\n' +
+    '  weight and output space, the temperature fitted on the reference set, and paired bootstrap intervals\n' +
+    '  (default member e2e-seed0, 1,000 resamples, seed 1).',
+  { member: 'e2e-seed0', resamples: 1000, seed: 1 },
+);
+const RESAMPLES = ARGS.resamples;
+const SEED = ARGS.seed;
 
 interface SetInfo {
   id: string;
@@ -201,7 +196,7 @@ function checkAgainstEngine(report: CalibrationReport, scoredReport: Calibration
 
 async function main(): Promise<void> {
   const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
-  const member = argOf('--member') ?? 'e2e-seed0';
+  const member = ARGS.member;
   await explorer.loadPair(await loadBundle(dirSource(join(ROOT, 'public/pairs/shapes')), undefined, { member }));
   const pair = explorer.current!;
   const sets: SetInfo[] = pair.sets.map((s) => ({ id: s.id, role: s.role }));

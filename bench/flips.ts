@@ -18,22 +18,17 @@ import { perClassTable, type ClassRow } from '../src/state/perClass';
 import { pairedDelta, meanPairedDelta, signedPoints, type Delta } from '../src/state/table';
 import { shiftSets } from '../src/state/frontier';
 import type { PairSummary, ResultsKey, FrontierPoints } from '../src/worker/protocol';
+import { scriptArgs } from './args';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (process.argv.includes('--help')) {
-  console.log(
-    'npx tsx bench/flips.ts [--alpha A] [--member ID] [--set ID]\n' +
-      '  What flips on the bundled pair (every image): the four groups at α (default 0.5) per set and over the shifts,\n' +
-      '  right counts with paired intervals, and per-class right counts on one set (default sketch; member e2e-seed0).',
-  );
-  process.exit(0);
-}
-const argOf = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? null : process.argv[i + 1]!;
-};
-const ALPHA = Number(argOf('--alpha') ?? 0.5);
-const SET = argOf('--set') ?? 'sketch';
+const ARGS = scriptArgs(
+  'npx tsx bench/flips.ts [--alpha A] [--member ID] [--set ID]\n' +
+    '  What flips on the bundled pair (every image): the four groups at α (default 0.5) per set and over the shifts,\n' +
+    '  right counts with paired intervals, and per-class right counts on one set (default sketch; member e2e-seed0).',
+  { alpha: 0.5, member: 'e2e-seed0', set: 'sketch' },
+);
+const ALPHA = ARGS.alpha;
+const SET = ARGS.set;
 /** The classes the world names rarely in its captions: what fine-tuning on labelled photos was meant to repair. */
 const RARE_NAMED = ['star', 'cross', 'heart', 'arrow', 'moon'];
 
@@ -75,7 +70,7 @@ function printPerClass(rows: ClassRow[]): void {
 
 async function main(): Promise<void> {
   const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
-  const member = argOf('--member') ?? 'e2e-seed0';
+  const member = ARGS.member;
   await explorer.loadPair(await loadBundle(dirSource(join(ROOT, 'public/pairs/shapes')), undefined, { member }));
   const pair: PairSummary = { ...explorer.current!, resultsKey: explorer.current!.resultsKey as ResultsKey, trainedHere: [] };
   await explorer.evaluate([0, ALPHA, 1], null, () => undefined);

@@ -14,19 +14,14 @@ import { sensitivitySettings, sensitivityRows, presetAlphas, settingEstimates, D
 import { pairedDelta, meanPairedDelta, signedPoints, type Delta } from '../src/state/table';
 import { shiftSets, referenceSet } from '../src/state/frontier';
 import type { PairSummary, ResultsKey } from '../src/worker/protocol';
+import { scriptArgs } from './args';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-if (process.argv.includes('--help')) {
-  console.log(
-    'npx tsx bench/layers.ts [--images N] [--member ID]\n  Per-layer α on the bundled pair: the sensitivity strip, LiNeS, extrapolation.',
-  );
-  process.exit(0);
-}
-const argOf = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? null : process.argv[i + 1]!;
-};
-const images = Number(argOf('--images') ?? 100_000);
+const ARGS = scriptArgs(
+  'npx tsx bench/layers.ts [--images N] [--member ID]\n  Per-layer α on the bundled pair: the sensitivity strip, LiNeS, extrapolation.',
+  { images: 100_000, member: null as string | null },
+);
+const images = ARGS.images;
 
 const d = (x: Delta | null) => (x ? `${signedPoints(x.diff)} [${signedPoints(x.lo, true)}, ${signedPoints(x.hi, true)}]` : '—');
 
@@ -42,7 +37,7 @@ function versus(pair: PairSummary, now: Record<string, SetAccuracy>, base: Recor
 
 async function main(): Promise<void> {
   const explorer = new Explorer({ ort: ortNode, backend: 'cpu' });
-  const member = argOf('--member');
+  const member = ARGS.member;
   await explorer.loadPair(await loadBundle(dirSource(join(ROOT, 'public/pairs/shapes')), undefined, member ? { member } : {}));
   const pair = { ...explorer.current!, resultsKey: explorer.current!.resultsKey as ResultsKey, trainedHere: [] };
   // The ramps are compared with the α the bundle recommends (chosen on validation), not one picked here.

@@ -209,9 +209,8 @@ function imagesPerSet(images: string | undefined): number {
   return n;
 }
 
-/** Per-layer settings, one line each, in the order asked (a preset that follows α: one per α). */
-async function layersCommand(args: Args): Promise<number> {
-  const { values } = args;
+/** `--layers`' requests with what they need, checked before any pair is opened. */
+function layerRequests(values: Args['values']) {
   const requests = values.layers!.map(parseLayerRequest);
   const lines = parseLinesParams(values.lines);
   if (values.lines !== undefined && !requests.some((r) => r.kind === 'preset' && (r.preset === 'lines' || r.preset === 'lines-reverse')))
@@ -219,8 +218,13 @@ async function layersCommand(args: Args): Promise<number> {
   if (values.shard !== undefined) throw new Error('--shard goes with α lines, not --layers');
   const followsAlpha = requests.some((r) => r.kind === 'preset' && FOLLOWS_ALPHA.includes(r.preset));
   if (followsAlpha) checkAlphas(values.alphas);
-  const alphas = followsAlpha ? parseAlphas(values.alphas) : [];
-  const n = imagesPerSet(values.images);
+  return { requests, lines, alphas: followsAlpha ? parseAlphas(values.alphas) : [], n: imagesPerSet(values.images) };
+}
+
+/** Per-layer settings, one line each, in the order asked (a preset that follows α: one per α). */
+async function layersCommand(args: Args): Promise<number> {
+  const { values } = args;
+  const { requests, lines, alphas, n } = layerRequests(values);
   const explorer = await openPair(values.pair!, values.member);
   try {
     const p = explorer.current!;
@@ -235,15 +239,16 @@ async function layersCommand(args: Args): Promise<number> {
         progressBar(u.progress.done, u.progress.total, 'per-layer settings');
       },
     );
-    const text =
-      settings
-        .map((x) => {
-          const point = points.get(settingKey(p.resultsKey, x.alphas)) ?? {};
-          return JSON.stringify(
-            layerLine(x, p.layers, point, values.calibration ? explorer.calibrationOf({ layers: x.alphas }) : undefined),
-          );
-        })
-        .join('\n') + '\n';
+    const line = (x: (typeof settings)[number]) =>
+      JSON.stringify(
+        layerLine(
+          x,
+          p.layers,
+          points.get(settingKey(p.resultsKey, x.alphas)) ?? {},
+          values.calibration ? explorer.calibrationOf({ layers: x.alphas }) : undefined,
+        ),
+      );
+    const text = settings.map(line).join('\n') + '\n';
     if (values.out) await writeFile(values.out, text);
     else process.stdout.write(text);
     console.error(

@@ -68,8 +68,29 @@ function ProbeStatus({ probe }: { probe: State['probe'] }) {
 /** End to end on generated images needs no folder. */
 const onWorld = (probe: State['probe']) => probe.method === 'end-to-end' && probe.source === 'world';
 
+/** Start, or Pause/Resume and Cancel while a job runs. */
+function RunButtons({ probe, canStart }: { probe: State['probe']; canStart: boolean }) {
+  const { startProbe, cancelProbe, setProbePaused } = useActions();
+  if (probe.running === null)
+    return (
+      <button type="button" className="small" disabled={!canStart} onClick={() => void startProbe()} data-testid="probe-start">
+        Start
+      </button>
+    );
+  return (
+    <>
+      <button type="button" className="small" onClick={() => setProbePaused(!probe.paused)} data-testid="probe-pause">
+        {probe.paused ? 'Resume' : 'Pause'}
+      </button>{' '}
+      <button type="button" className="small" onClick={cancelProbe} data-testid="probe-cancel">
+        Cancel
+      </button>
+    </>
+  );
+}
+
 function ProbeControls({ probe }: { probe: State['probe'] }) {
-  const { chooseProbeFolder, startProbe, cancelProbe, setProbePaused } = useActions();
+  const { chooseProbeFolder } = useActions();
   const world = onWorld(probe);
   return (
     <div className="probe-controls">
@@ -85,26 +106,7 @@ function ProbeControls({ probe }: { probe: State['probe'] }) {
           Training folder…
         </FilePicker>
       )}{' '}
-      {probe.running === null ? (
-        <button
-          type="button"
-          className="small"
-          disabled={!probe.folder && !world}
-          onClick={() => void startProbe()}
-          data-testid="probe-start"
-        >
-          Start
-        </button>
-      ) : (
-        <>
-          <button type="button" className="small" onClick={() => setProbePaused(!probe.paused)} data-testid="probe-pause">
-            {probe.paused ? 'Resume' : 'Pause'}
-          </button>{' '}
-          <button type="button" className="small" onClick={cancelProbe} data-testid="probe-cancel">
-            Cancel
-          </button>
-        </>
-      )}{' '}
+      <RunButtons probe={probe} canStart={!!probe.folder || world} />{' '}
       {probe.folder && !world && (
         <span className="muted">
           <UserText text={probe.folder.name} />: {probe.folder.files} files

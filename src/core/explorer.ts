@@ -626,14 +626,15 @@ export class Explorer {
    * θ(α) as one self-contained ONNX file: every weight inline, also on a pair whose checkpoints
    * keep theirs in external data files. Past a single file's 2 GB it is refused (before anything is
    * blended) with a message naming the command line, which writes the weights to a file beside it.
+   * `limit`: the weights one file is written for (a test lowers it).
    */
-  async exportOnnx(alpha: number): Promise<Uint8Array> {
+  async exportOnnx(alpha: number, limit = ONE_FILE_WEIGHTS): Promise<Uint8Array> {
     const { engine } = this.requirePair();
     const refuse = (bytes: number) =>
       `θ(${alpha}) holds ${GB(bytes)} of weights, too many for a single ONNX file (protobuf's 2 GB): the command line writes it as a graph with its weights in a data file beside it (npx wiseft export --pair <bundle> --alpha ${alpha} --out model.onnx)`;
     const weights = [...engine.info.differing, ...engine.info.shared].reduce((sum, t) => sum + t.byteLength, 0);
-    if (weights > ONE_FILE_WEIGHTS) throw new OnnxError(refuse(weights));
-    return oneFileOnnx(await engine.exportModel(blendPoint(alpha)), refuse);
+    if (weights > limit) throw new OnnxError(refuse(weights));
+    return oneFileOnnx(await engine.exportModel(blendPoint(alpha)), refuse, limit);
   }
 
   /** θ(α) with every weight inline, for a caller that writes it (the CLI splits it past 2 GB: onnx/oneFile.ts). */

@@ -143,7 +143,10 @@ describe('downloads on a pair with external data, each loaded alone in onnxrunti
     expect(worst(alone, await engineLogits(1, inline))).toBeLessThan(1e-4);
   });
 
-  it('past a single file’s limit the member’s ONNX is refused, naming the bundle .zip', async () => {
+  it('past a single file’s limit the page refuses θ(α) and a member’s ONNX, naming what to use instead', async () => {
+    await expect(explorer.exportOnnx(0.5, 100_000)).rejects.toThrow(
+      /^θ\(0\.5\) holds [\d.]+ GB of weights, too many for a single ONNX file \(protobuf's 2 GB\): the command line writes it as a graph with its weights in a data file beside it \(npx wiseft export --pair <bundle> --alpha 0\.5 --out model\.onnx\)$/,
+    );
     await expect(trainedMemberOnnx(dirSource(dir), naming, 100_000)).rejects.toThrow(
       /member 'probe-2' holds [\d.]+ GB of weights, too many for a single ONNX file \(protobuf's 2 GB\): download the bundle with it \(\.zip\)/,
     );

@@ -16,10 +16,18 @@ import { ortNode } from '../../src/core/runtime/ort-node';
 import { decodeSprite, normalizeBatch, pixelsOf } from '../../src/core/eval/sprites';
 import { readHead, writeHead, type LinearHead } from '../../src/core/train/head';
 import { fineTunedModel } from '../../src/core/train/finetune';
-import { probeText, trainableZeroShot, trainedMember, withTrainedMember, type TrainedMember } from '../../src/core/train/member';
+import {
+  endToEndText,
+  probeText,
+  trainableZeroShot,
+  trainedMember,
+  withTrainedMember,
+  type TrainedMember,
+} from '../../src/core/train/member';
 import { FOLDER_RECIPE } from '../../src/core/train/probe';
 import { DATA_LOCATION, parseModel, serializeModel, tensorValues } from '../../src/core/onnx/model';
 import { namesExternalData } from '../../src/core/onnx/oneFile';
+import { analyzePair } from '../../src/core/onnx/pair';
 import { writeOnnx } from '../../cli/wiseft';
 import { externalBundle } from '../support/externalBundle';
 
@@ -130,6 +138,20 @@ describe('downloads on a pair with external data, each loaded alone in onnxrunti
     expect(Buffer.from(file).equals(Buffer.from(inline.bytes))).toBe(true);
     expect(worst(await runFrom({ 'probe-1.onnx': file }, 'probe-1.onnx'), await engineLogits(1, inline))).toBeLessThan(1e-4);
   });
+
+  it('an end-to-end fine-tune trains the tower from the same inline copy: its member differs in weights beyond the head and runs alone as the member does', async () => {
+    const ref = decodeSprite(bundle.manifest.eval!.sets[0]!, bundle.sprites.get('reference')!);
+    const images = { pixels: pixelsOf(ref).slice(0, 64 * 32 * 32 * 3), labels: ref.labels.slice(0, 64), count: 64 };
+    const zeroShot = await trainableZeroShot(bundle.zeroShot, bundle.zeroShotExternal);
+    const settings = { epochs: 1, lr: 1e-3, batchSize: 16, seed: 0, validationFraction: 0.25 };
+    const r = await explorer.fineTuneEndToEnd(zeroShot, images, settings, () => undefined);
+    const e2e = await trainedMember(r.model, facts('e2e-1'), endToEndText(facts('e2e-1'), 1));
+    const model = parseModel(await trainedMemberOnnx(dirSource(dir), e2e));
+    expect(namesExternalData(model.proto)).toBe(false);
+    const moved = analyzePair(parseModel(zeroShot), model).differing.map((t) => t.name);
+    expect(moved.filter((n) => !n.startsWith('head.')).length).toBeGreaterThan(0);
+    expect(worst(await runFrom({ 'e2e-1.onnx': e2e.bytes }, 'e2e-1.onnx'), await engineLogits(1, e2e))).toBeLessThan(1e-4);
+  }, 120_000);
 
   it('a member naming the zero-shot’s data gets it inline; its trained weights were never read from that data', async () => {
     const trained = parseModel(naming.bytes).graph.initializer.filter((t) => t.name.startsWith('head.'));

@@ -215,6 +215,18 @@ describe('the bundle with a trained member (.zip) on a pair with external data',
     expect((await roundTrip(inline)).externalData).toBeUndefined();
   }, 300_000);
 
+  it('refuses, before reading a file, a zip the page would not load again, naming what to do instead', async () => {
+    const dataBytes = bundle.manifest.models.zeroShot.externalData![0]!.bytes!;
+    await expect(
+      zipBundleWithMember(dirSource(dir), naming, undefined, { entryBytes: dataBytes - 1, totalBytes: 2 ** 32 }),
+    ).rejects.toThrow(
+      /^zeroshot\.onnx\.data is 0\.0 GB, more than the 0\.0 GB a file in a bundle \.zip may take: keep the member with 'Download its ONNX' and list it in the bundle folder's manifest/,
+    );
+    await expect(
+      zipBundleWithMember(dirSource(dir), naming, undefined, { entryBytes: 2 ** 31, totalBytes: 2 * dataBytes }),
+    ).rejects.toThrow(/^the bundle with the member is 0\.0 GB, more than the 0\.0 GB a bundle \.zip may hold: keep the member/);
+  });
+
   it('refuses a member naming a data file the zero-shot model does not list: the zip would lack it', async () => {
     const model = parseModel(naming.bytes);
     for (const t of model.graph.initializer) for (const e of t.external_data) if (e.key === 'location') e.value = 'other.onnx.data';

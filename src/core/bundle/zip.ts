@@ -170,6 +170,24 @@ export function manifestWithMember(m: Manifest, member: MemberSpec): ManifestInp
 }
 
 /**
+ * Refuses, from the sizes the manifest declares and before a byte is read, a zip the page would
+ * refuse to load again (unzipBundle's limits): one file or all of them past the limit.
+ */
+function checkLoadsBack(files: readonly FileSpec[], limits: ZipLimits): void {
+  const instead = "keep the member with 'Download its ONNX' and list it in the bundle folder's manifest (docs/bundle-format.md)";
+  const big = files.find((f) => (f.bytes ?? 0) > limits.entryBytes);
+  if (big)
+    throw new BundleError(
+      `${big.path} is ${GB(big.bytes!)}, more than the ${GB(limits.entryBytes)} a file in a bundle .zip may take: ${instead}`,
+    );
+  const total = files.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+  if (total > limits.totalBytes)
+    throw new BundleError(
+      `the bundle with the member is ${GB(total)}, more than the ${GB(limits.totalBytes)} a bundle .zip may hold: ${instead}`,
+    );
+}
+
+/**
  * The bundle `source` holds, with `t` added as a member, as one .zip: its manifest (checked against
  * the schema before it is written) and every file that manifest lists, each read and checked
  * against the size and sha256 its manifest declares. Checkpoints and PNGs are stored, not
@@ -179,10 +197,12 @@ export async function zipBundleWithMember(
   source: BundleSource,
   t: MemberToAdd,
   onProgress: (done: number, total: number) => void = () => {},
+  limits: ZipLimits = BUNDLE_ZIP_LIMITS,
 ): Promise<Uint8Array> {
   const m = parseManifest(await source.read('manifest.json'));
   const files = listedFiles(m);
   const member = placedMember(m, t, new Set(files.map((f) => f.path)));
+  checkLoadsBack([...files, member.model], limits);
   const text = JSON.stringify(manifestWithMember(m, member), null, 2);
   parseManifest(text);
   const entries: Zippable = { 'manifest.json': new TextEncoder().encode(text) };

@@ -220,11 +220,13 @@ describe('the bundle with a trained member (.zip) on a pair with external data',
     await expect(
       zipBundleWithMember(dirSource(dir), naming, undefined, { entryBytes: dataBytes - 1, totalBytes: 2 ** 32 }),
     ).rejects.toThrow(
-      /^zeroshot\.onnx\.data is 0\.0 GB, more than the 0\.0 GB a file in a bundle \.zip may take: keep the member with 'Download its ONNX' and list it in the bundle folder's manifest/,
+      /^zeroshot\.onnx\.data is 0\.0 GB, more than the 0\.0 GB a file in a bundle \.zip may take: 'Download its ONNX' writes the member alone \(when its weights fit one file's 2 GB\), to list in the bundle folder's manifest/,
     );
     await expect(
       zipBundleWithMember(dirSource(dir), naming, undefined, { entryBytes: 2 ** 31, totalBytes: 2 * dataBytes }),
-    ).rejects.toThrow(/^the bundle with the member is 0\.0 GB, more than the 0\.0 GB a bundle \.zip may hold: keep the member/);
+    ).rejects.toThrow(
+      /^the bundle with the member is 0\.0 GB, more than the 0\.0 GB a bundle \.zip may hold: 'Download its ONNX' writes the member alone/,
+    );
   });
 
   it('refuses a member naming a data file the zero-shot model does not list: the zip would lack it', async () => {

@@ -174,7 +174,8 @@ export function manifestWithMember(m: Manifest, member: MemberSpec): ManifestInp
  * refuse to load again (unzipBundle's limits): one file or all of them past the limit.
  */
 function checkLoadsBack(files: readonly FileSpec[], limits: ZipLimits): void {
-  const instead = "keep the member with 'Download its ONNX' and list it in the bundle folder's manifest (docs/bundle-format.md)";
+  const instead =
+    "'Download its ONNX' writes the member alone (when its weights fit one file's 2 GB), to list in the bundle folder's manifest (docs/bundle-format.md)";
   const big = files.find((f) => (f.bytes ?? 0) > limits.entryBytes);
   if (big)
     throw new BundleError(

@@ -10,7 +10,10 @@
 //   wiseft members --pair <dir|zip|url>
 //   wiseft moved <dir|zip|url> [--member id]
 import { parseArgs } from 'node:util';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ModelProto } from '../src/core/onnx/proto';
+import { GB, ONE_FILE_WEIGHTS, oneFileOnnx, splitOnnx, weightBytes } from '../src/core/onnx/oneFile';
 import { Explorer } from '../src/core/explorer';
 import { loadBundle, type LoadProgress } from '../src/core/bundle/source';
 import { parseManifest, UnknownMemberError } from '../src/core/bundle/manifest';
@@ -52,6 +55,9 @@ or sensitivity (each group reset to zero-shot, and each group alone fine-tuned);
 to every line, α, soup or per-layer, over the same images as "<set>:n".
 A pair is a bundle folder, the URL of its manifest.json, or a .zip of the folder (as the page's
 "Download the bundle with it" writes one: a member trained in the page, ready to evaluate here).
+export writes θ(α) as one self-contained ONNX file (every weight inline, also when the pair keeps
+its weights in external data files); past a single file's 2 GB, as onnx.save_model writes large
+models: the graph at --out and its weights in <out>.data beside it.
 --member picks the fine-tuned member of a bundle with several (wiseft-pair/2; default: the
 first); members lists them.
 moved prints what fine-tuning moved, per tensor (tab-separated): each member's ‖θₖ − θ₀‖ / ‖θ₀‖
@@ -316,10 +322,36 @@ async function exportCommand(args: Args): Promise<number> {
   noPositionals('export', args);
   const alpha = alphaValue(values.alpha, '--alpha');
   const explorer = await openPair(values.pair, values.member);
-  await writeFile(values.out, await explorer.exportOnnx(alpha));
+  const written = await writeOnnx(values.out, await explorer.exportModel(alpha));
   await explorer.dispose();
-  console.error(`wrote θ(${alpha}) to ${values.out}`);
+  console.error(`wrote θ(${alpha}) to ${written.join(' and ')}`);
   return 0;
+}
+
+/**
+ * `model` as one self-contained ONNX file at `out`; past a single file's 2 GB (`limit`), as
+ * onnx.save_model(..., save_as_external_data=True) writes it: the graph at `out`, its weights in
+ * `out`.data beside it, which the graph names. Returns the paths written.
+ */
+export async function writeOnnx(out: string, model: ModelProto, limit = ONE_FILE_WEIGHTS): Promise<string[]> {
+  if (weightBytes(model) <= limit) {
+    await writeFile(
+      out,
+      oneFileOnnx(model, (n) => `the model serializes to ${GB(n)}, more than a single ONNX file holds (protobuf's 2 GB)`, limit),
+    );
+    return [out];
+  }
+  const location = `${basename(out)}.data`;
+  const split = splitOnnx(model, location);
+  const dataPath = join(dirname(out), location);
+  const data = await open(dataPath, 'w');
+  try {
+    for (const part of split.data) await data.writeFile(part);
+  } finally {
+    await data.close();
+  }
+  await writeFile(out, split.model);
+  return [out, dataPath];
 }
 
 /** One line per member of the bundle, the default first. */

@@ -9,6 +9,9 @@ import type { MovedReport } from './moved/moved';
 import type { Manifest, MemberSpec } from './bundle/manifest';
 import type { ResultLine } from './eval/results';
 import { PairMismatchError } from './onnx/pair';
+import { OnnxError } from './onnx/model';
+import type { ModelProto } from './onnx/proto';
+import { GB, ONE_FILE_WEIGHTS, oneFileOnnx } from './onnx/oneFile';
 import { BlendEngine, type Backend, type OrtModule, type EngineInfo } from './runtime/engine';
 import type { ResourceLedger } from './runtime/ledger';
 import { spriteSet, pendingSpriteSet, attachSheet, normalizeHWC, normalizeBatch, type EvalSetData } from './eval/sprites';
@@ -619,8 +622,24 @@ export class Explorer {
     return p.moved;
   }
 
-  async exportOnnx(alpha: number): Promise<Uint8Array> {
-    return this.requirePair().engine.exportOnnx(blendPoint(alpha));
+  /**
+   * θ(α) as one self-contained ONNX file: every weight inline, also on a pair whose checkpoints
+   * keep theirs in external data files. Past a single file's 2 GB it is refused (before anything is
+   * blended) with a message naming the command line, which writes the weights to a file beside it.
+   * `limit`: the weights one file is written for (a test lowers it).
+   */
+  async exportOnnx(alpha: number, limit = ONE_FILE_WEIGHTS): Promise<Uint8Array> {
+    const { engine } = this.requirePair();
+    const refuse = (bytes: number) =>
+      `θ(${alpha}) holds ${GB(bytes)} of weights, too many for a single ONNX file (protobuf's 2 GB): the command line writes it as a graph with its weights in a data file beside it (npx wiseft export --pair <bundle> --alpha ${alpha} --out model.onnx)`;
+    const weights = [...engine.info.differing, ...engine.info.shared].reduce((sum, t) => sum + t.byteLength, 0);
+    if (weights > limit) throw new OnnxError(refuse(weights));
+    return oneFileOnnx(await engine.exportModel(blendPoint(alpha)), refuse, limit);
+  }
+
+  /** θ(α) with every weight inline, for a caller that writes it (the CLI splits it past 2 GB: onnx/oneFile.ts). */
+  exportModel(alpha: number): Promise<ModelProto> {
+    return this.requirePair().engine.exportModel(blendPoint(alpha));
   }
 
   async dispose(): Promise<void> {

@@ -22,9 +22,9 @@ import { runEvaluationJob, runLayerJob, runSoupJob } from './evaluationJob';
 import { sendEvalLabels, sendEvalImages } from './evalSamples';
 import { runFineTuneJob, runTrainingJob, type TrainingDeps, type TrainedOutcome } from './trainingJob';
 import { openLaneWorkers, requestFrontierEngines } from './evalLanes';
-import { withTrainedMember, type TrainedMember } from '../core/train/member';
+import { trainableZeroShot, withTrainedMember, type TrainedMember } from '../core/train/member';
 import { PauseGate } from '../core/train/pause';
-import { isOneZip, unzipBundle, zipBundleWithMember, zipHoldsBundle } from '../core/bundle/zip';
+import { isOneZip, trainedMemberOnnx, unzipBundle, zipBundleWithMember, zipHoldsBundle } from '../core/bundle/zip';
 import {
   EngineError,
   DEBUG_WORKER_NAME,
@@ -400,8 +400,10 @@ const api: EngineApi = {
   },
 
   async exportTrainedOnnx(memberId) {
-    const bytes = trainedOfPair(memberId).bytes.slice();
-    return Comlink.transfer(bytes, [bytes.buffer]);
+    // Self-contained: what the member still reads from the zero-shot's data files is written inline.
+    const t = trainedOfPair(memberId);
+    const bytes = await trainedMemberOnnx(sourceFor(lastRequest!), t);
+    return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
 
   async exportBundle(memberId, onProgress) {
@@ -440,7 +442,8 @@ async function trainInWorker(
   trainingJobs.set(job.id, { ctl, pause });
   try {
     // The zero-shot checkpoint, from the cache or the dropped files: the engine keeps no copy of it.
-    const { zeroShot } = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
+    const loaded = await loadBundle(sourceFor(req, ctl.signal), undefined, { member: null });
+    const zeroShot = await trainableZeroShot(loaded.zeroShot, loaded.zeroShotExternal);
     await imagesArrived();
     const deps = { explorer: ex, zeroShot, pair, memberId: nextProbeId(pair.members.map((m) => m.id)), pause };
     const r = await run(deps, ctl.signal);

@@ -358,6 +358,10 @@ export interface EngineApi {
   setCustomLabels(labels: string[] | null): Promise<void>;
   /** The words of `labels` the pair's tokenizer maps to its unknown token, as typed (none for a byte-level BPE). */
   unknownWords(labels: string[]): Promise<string[]>;
+  /**
+   * θ(α) as one self-contained ONNX file (every weight inline, also on a pair with external data).
+   * @throws an Error naming the command line instead when the weights pass a single file's 2 GB.
+   */
   exportOnnx(alpha: number): Promise<Uint8Array>;
   /**
    * Trains a linear probe and adds it as an in-memory member of the loaded bundle (select it with
@@ -380,8 +384,11 @@ export interface EngineApi {
   setTrainingPaused(jobId: number, paused: boolean): Promise<void>;
   /**
    * The ONNX file of member `memberId`, trained in this page: the zero-shot graph with the trained
-   * weights in its initializers, the very bytes the engine blends as that member.
-   * @throws EngineError 'unknown-member' for an id no member trained on this pair has.
+   * weights in its initializers, the very bytes the engine blends as that member, except that
+   * weights it reads from the zero-shot model's external data files are written inline (the file
+   * loads alone).
+   * @throws EngineError 'unknown-member' for an id no member trained on this pair has; an Error
+   * naming the bundle .zip instead when the weights pass a single ONNX file's 2 GB.
    */
   exportTrainedOnnx(memberId: string): Promise<Uint8Array>;
   /**

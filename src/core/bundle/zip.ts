@@ -6,6 +6,8 @@ import { zipSync, type Zippable } from 'fflate';
 import { unzipEntries, EvalFolderError, u16, u32, type ZipLimits } from '../eval/folder';
 import { parseManifest, folderOf, type Manifest, type ManifestInput, type MemberSpec } from './manifest';
 import { BundleError, readListedFile, type BundleSource, type FileSpec } from './source';
+import { copyBytes, parseModel } from '../onnx/model';
+import { ONE_FILE_WEIGHTS, inlineOnnx } from '../onnx/oneFile';
 
 /**
  * One checkpoint may be a CLIP tower of hundreds of MB; beyond 2 GB a file is split into external
@@ -105,23 +107,85 @@ export interface MemberToAdd {
   sha256: string;
 }
 
+/** The data file paths (from its folder) that a model's external tensors name. */
+function namedDataFiles(bytes: Uint8Array, label: string): Set<string> {
+  const named = new Set<string>();
+  for (const t of parseModel(bytes, label).graph.initializer) {
+    const location = t.external_data.find((e) => e.key === 'location')?.value;
+    if (location) named.add(location.replace(/^\.\//, ''));
+  }
+  return named;
+}
+
 /**
- * The trained member's entry as the bundle will list it: its file beside the zero-shot model (a
- * checkpoint written from the zero-shot one names its external data from that folder), under a
- * name no listed file has.
+ * The trained member's entry as the bundle will list it: its file beside the zero-shot model, under
+ * a name no listed file has, listing the zero-shot model's external data when it reads any of it (a
+ * checkpoint written from the zero-shot one names those files from that folder). A member naming a
+ * data file the zero-shot model does not list is refused: the zip would lack it.
  */
 function placedMember(m: Manifest, t: MemberToAdd, taken: ReadonlySet<string>): MemberSpec {
   const dir = folderOf(m.models.zeroShot.path);
   let path = `${dir}trained-${t.spec.id}.onnx`;
   for (let k = 2; taken.has(path); k++) path = `${dir}trained-${t.spec.id}-${k}.onnx`;
-  const externalData = m.models.zeroShot.externalData;
-  return { ...t.spec, model: { path, bytes: t.bytes.length, sha256: t.sha256, ...(externalData ? { externalData } : {}) } };
+  const model = { path, bytes: t.bytes.length, sha256: t.sha256 };
+  const named = namedDataFiles(t.bytes, `member '${t.spec.id}'`);
+  if (named.size === 0) return { ...t.spec, model };
+  const externalData = m.models.zeroShot.externalData ?? [];
+  const listed = new Set(externalData.map((f) => f.path.slice(dir.length)));
+  const missing = [...named].find((f) => !listed.has(f));
+  if (missing !== undefined)
+    throw new BundleError(
+      `member '${t.spec.id}' reads weights from '${missing}', which the zero-shot model does not list under externalData`,
+    );
+  return { ...t.spec, model: { ...model, externalData } };
+}
+
+/** The zero-shot model's external data files by their path from its folder (as a member names them), each checked. */
+async function zeroShotData(source: BundleSource, m: Manifest): Promise<Map<string, Uint8Array>> {
+  const dir = folderOf(m.models.zeroShot.path);
+  const files = new Map<string, Uint8Array>();
+  for (const f of m.models.zeroShot.externalData ?? []) files.set(f.path.slice(dir.length), await readListedFile(source, f));
+  return files;
+}
+
+/**
+ * Member `t`'s checkpoint as one self-contained ONNX file, which onnxruntime loads alone: any
+ * weight it still reads from the zero-shot model's data files (one training left as it was)
+ * written inline. Past a single file's 2 GB it is refused, naming the bundle .zip instead, which
+ * keeps the checkpoint beside those files. Always a new array (the caller may transfer it).
+ */
+export async function trainedMemberOnnx(source: BundleSource, t: MemberToAdd, limit = ONE_FILE_WEIGHTS): Promise<Uint8Array> {
+  const label = `member '${t.spec.id}'`;
+  const refuse = (bytes: number) =>
+    `${label} holds ${GB(bytes)} of weights, too many for a single ONNX file (protobuf's 2 GB): download the bundle with it (.zip), which keeps its ONNX beside the zero-shot model's data files`;
+  const files = async () => zeroShotData(source, parseManifest(await source.read('manifest.json')));
+  const bytes = await inlineOnnx(t.bytes, files, label, refuse, limit);
+  return bytes === t.bytes ? copyBytes(t.bytes) : bytes;
 }
 
 /** `m` as written in manifest.json (format 2) with `member` last among its members, replacing one of the same id. */
 export function manifestWithMember(m: Manifest, member: MemberSpec): ManifestInput {
   const members = [...m.models.members.filter((x) => x.id !== member.id), member];
   return { ...m, format: 'wiseft-pair/2', models: { zeroShot: m.models.zeroShot, members } };
+}
+
+/**
+ * Refuses, from the sizes the manifest declares and before a byte is read, a zip the page would
+ * refuse to load again (unzipBundle's limits): one file or all of them past the limit.
+ */
+function checkLoadsBack(files: readonly FileSpec[], limits: ZipLimits): void {
+  const instead =
+    "'Download its ONNX' writes the member alone (when its weights fit one file's 2 GB), to list in the bundle folder's manifest (docs/bundle-format.md)";
+  const big = files.find((f) => (f.bytes ?? 0) > limits.entryBytes);
+  if (big)
+    throw new BundleError(
+      `${big.path} is ${GB(big.bytes!)}, more than the ${GB(limits.entryBytes)} a file in a bundle .zip may take: ${instead}`,
+    );
+  const total = files.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+  if (total > limits.totalBytes)
+    throw new BundleError(
+      `the bundle with the member is ${GB(total)}, more than the ${GB(limits.totalBytes)} a bundle .zip may hold: ${instead}`,
+    );
 }
 
 /**
@@ -134,10 +198,12 @@ export async function zipBundleWithMember(
   source: BundleSource,
   t: MemberToAdd,
   onProgress: (done: number, total: number) => void = () => {},
+  limits: ZipLimits = BUNDLE_ZIP_LIMITS,
 ): Promise<Uint8Array> {
   const m = parseManifest(await source.read('manifest.json'));
   const files = listedFiles(m);
   const member = placedMember(m, t, new Set(files.map((f) => f.path)));
+  checkLoadsBack([...files, member.model], limits);
   const text = JSON.stringify(manifestWithMember(m, member), null, 2);
   parseManifest(text);
   const entries: Zippable = { 'manifest.json': new TextEncoder().encode(text) };

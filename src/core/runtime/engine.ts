@@ -224,12 +224,20 @@ export class BlendEngine {
   }
 
   /** θ(α) (or θ of the coefficients) as a standalone ONNX model with blended initializers. */
-  exportOnnx(alpha: BlendPoint): Promise<Uint8Array> {
+  async exportOnnx(alpha: BlendPoint): Promise<Uint8Array> {
+    return serializeModel(await this.exportModel(alpha));
+  }
+
+  /**
+   * θ(α) as a model with every weight inline (the blended ones copied out of the blend), for a
+   * caller that decides how to write it: one file, or a graph and its data file past 2 GB.
+   */
+  exportModel(alpha: BlendPoint): Promise<ModelProto> {
     return this.serial.run(async () => {
       if (this.disposed) throw new Error('this pair was released');
       this.blendTo(alpha);
       const tensors = (await this.blender.readBlended()).map(initializerOf);
-      return serializeModel(bakeInitializers(this.skeleton, tensors));
+      return bakeInitializers(this.skeleton, tensors);
     });
   }
 

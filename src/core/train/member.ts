@@ -6,6 +6,8 @@ import type { LoadedBundle } from '../bundle/source';
 import type { MemberSpec } from '../bundle/manifest';
 import { combineHashes, sha256Hex } from '../util/hash';
 import type { FineTuneInit } from './lpft';
+import type { ExternalFiles } from '../onnx/external';
+import { GB, inlineOnnx } from '../onnx/oneFile';
 
 export interface TrainedMember {
   spec: MemberSpec;
@@ -87,6 +89,18 @@ export function endToEndText(f: TrainedMemberFacts, epochs: number): TrainedMemb
     name: `Fine-tuned end to end here on ${f.trainCount} images, ${epochs} epoch${epochs === 1 ? '' : 's'}, seed ${f.seed}`,
     description: `Every weight trained, in the browser, ${start(f)}, on the images of a dropped folder (AdamW, the pipeline's recipe).${recipe(f)}${heldOut(f)}`,
   };
+}
+
+/**
+ * The zero-shot checkpoint a job trains from, every weight inline: the head and the tower read
+ * their values, which a pair saved with external data keeps in `files`. A member written from it is
+ * self-contained. A checkpoint past a single ONNX file's 2 GB is refused: too large to train here.
+ */
+export async function trainableZeroShot(bytes: Uint8Array, files: ExternalFiles): Promise<Uint8Array> {
+  // No data files: the checkpoint loaded, so every weight is already inline (and not parsed again here).
+  if (files.size === 0) return bytes;
+  const refuse = (n: number) => `the zero-shot model holds ${GB(n)} of weights, more than this page trains (a single ONNX file's 2 GB)`;
+  return inlineOnnx(bytes, async () => files, 'zero-shot model', refuse);
 }
 
 export async function trainedMember(bytes: Uint8Array, f: TrainedMemberFacts, text: TrainedMemberText): Promise<TrainedMember> {

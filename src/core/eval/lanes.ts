@@ -143,8 +143,10 @@ export const LANE_BUDGET_BYTES = 256 * 2 ** 20;
  */
 export function laneCount(opts: { backend: Backend; cores: number; pairBytes: number; requested?: number | null }): number {
   if (opts.backend !== 'wasm') return 0;
-  // Off unless asked for (the bench, the tests' debug hook): on this 2-core machine under load two lanes
-  // gained −2 to +8% (bench --only-frontier-workers); the default waits for a measurement on free cores.
+  // Off unless asked for (the bench, the tests' debug hook). Even started after the first estimate
+  // (PairLanes), two lanes made the frontier faster in every round but the first estimate slower in
+  // 4 of 6 (bench --only-frontier-workers, at load 3–9 on 2 cores: bench/analysis.md). The default
+  // waits for rounds at a steady, low load.
   const wanted = opts.requested ?? 0;
   if (wanted < 2) return 0;
   return wanted * opts.pairBytes <= LANE_BUDGET_BYTES ? wanted : 0;

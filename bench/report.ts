@@ -6,6 +6,7 @@ import type { WireReport } from './wire';
 import type { LabSpeedReport } from './labSpeed';
 import type { AppMemoryReport } from './appMemory';
 import { newAlphaSection, type NewAlphaReport } from './newAlphaReport';
+import { frontierWorkersSection, type FrontierWorkersReport } from './frontierWorkersReport';
 
 export interface Report {
   mode: 'quick' | 'full';
@@ -26,6 +27,8 @@ export interface Report {
   appMemory?: AppMemoryReport;
   /** `npm run bench -- --only-new-alpha` (bench/newAlpha.ts): a new α → its first estimate, made apart. */
   newAlpha?: NewAlphaReport;
+  /** `npm run bench -- --only-frontier-workers` (bench/frontierEngines.ts): the live frontier on 1 and 2 engines, made apart. */
+  frontierWorkers?: FrontierWorkersReport;
 }
 
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
@@ -51,6 +54,7 @@ export function renderMarkdown(r: Report, analysis = '', gpuNode: GpuNodeReport 
     ...wireSection(r),
     ...labSpeedSection(r),
     ...newAlphaSection(r.newAlpha),
+    ...frontierWorkersSection(r.frontierWorkers),
   ];
   if (analysis) L.push(analysis);
   return L.join('\n');

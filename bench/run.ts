@@ -21,6 +21,8 @@ import { cpuBlendRow, inferenceRows, weightPairsOf, type Stat, type InferenceRes
 import { mixChunked } from './mix-variants';
 import { mixInto } from '../src/core/blend/cpu';
 import { renderMarkdown, type Report } from './report';
+import type { FrontierWorkersRound } from './frontierWorkersReport';
+import { laneCount } from '../src/core/eval/lanes';
 import { KERNEL_VARIANTS, type GpuNodeReport } from './gpu-rows';
 import type { Bench } from './page';
 import { TRAIN_CANDIDATES } from './trainCandidates';
@@ -587,13 +589,14 @@ function trainRuntimeSizes(): string {
 /**
  * `--only-frontier-workers [--frontier-rounds=N]`: the bundled pair's live frontier in the page on 1
  * engine (the engine Worker alone) and on 2 (helper Workers, core/eval/lanes.ts), alternated in one
- * run, each printed with the load average before and after (not written to docs/benchmarks.json:
- * one run on a shared machine).
+ * run, each printed with the load average before and after, and written into the `frontierWorkers`
+ * field of the existing docs/benchmarks.json, like --only-lab-speed.
  */
 async function onlyFrontierWorkers(): Promise<void> {
   if (!existsSync(BUNDLED)) throw new Error('--only-frontier-workers needs the bundled pair (public/pairs/shapes)');
+  const report = JSON.parse(readFileSync(join(ROOT, 'docs/benchmarks.json'), 'utf8')) as Report;
   const rounds = Number(/^--frontier-rounds=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--frontier-rounds=')) ?? '')?.[1] ?? 1);
-  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const out: FrontierWorkersRound[] = [];
   const v = await startVite();
   try {
     const p = await openBench(v.base);
@@ -602,12 +605,8 @@ async function onlyFrontierWorkers(): Promise<void> {
         for (const engines of r % 2 === 0 ? [1, 2] : [2, 1]) {
           const before = loadavg();
           const x = await call(p.page, 'liveFrontier', { manifest: '/pairs/shapes/manifest.json', engines });
-          log(
-            `live frontier, bundled pair, page wasm, ${x.engines} engine${x.engines > 1 ? 's' : ''}: ${(x.liveFrontierMs / 1000).toFixed(1)} s ` +
-              `for ${x.images} images (${Math.round(x.images / (x.liveFrontierMs / 1000))} images/s); first estimate of the current α ` +
-              `${x.firstEstimateMs.toFixed(0)} ms; a new α afterwards ${x.newAlphaFirstEstimateMs.toFixed(0)} ms; ` +
-              `pair load ${x.loadPairMs.toFixed(0)} ms; load average ${load(before)} before, ${load(loadavg())} after`,
-          );
+          out.push({ ...x, round: r + 1, load: { before, after: loadavg() } });
+          log(frontierWorkersLine(out.at(-1)!));
         }
     } finally {
       await p.close();
@@ -615,6 +614,27 @@ async function onlyFrontierWorkers(): Promise<void> {
   } finally {
     await v.close();
   }
+  report.frontierWorkers = { date: new Date().toISOString(), defaultEngines: bundledDefaultEngines(), rounds: out };
+  writeDocs(report, report.mode === 'full');
+}
+
+function frontierWorkersLine(x: FrontierWorkersRound): string {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  return (
+    `round ${x.round}, live frontier, bundled pair, page wasm, ${x.engines} engine${x.engines > 1 ? 's' : ''}: ${(x.liveFrontierMs / 1000).toFixed(1)} s ` +
+    `for ${x.images} images (${Math.round(x.images / (x.liveFrontierMs / 1000))} images/s); first estimate of the current α ` +
+    `${x.firstEstimateMs.toFixed(0)} ms; 11 coarse points ${(x.coarseMs / 1000).toFixed(2)} s; a new α afterwards ${x.newAlphaFirstEstimateMs.toFixed(0)} ms; ` +
+    `pair load ${x.loadPairMs.toFixed(0)} ms; load average ${load(x.load.before)} before, ${load(x.load.after)} after`
+  );
+}
+
+/** The frontier engines the app uses on the bundled pair here by default (laneCount, its first member). */
+function bundledDefaultEngines(): number {
+  const m = JSON.parse(readFileSync(BUNDLED, 'utf8')) as {
+    models: { zeroShot: { bytes: number }; members: { model: { bytes: number } }[] };
+  };
+  const pairBytes = m.models.zeroShot.bytes + (m.models.members[0]?.model.bytes ?? 0);
+  return Math.max(1, laneCount({ backend: 'wasm', cores: cpus().length, pairBytes }));
 }
 
 /**

@@ -3,7 +3,7 @@
 // serves it to the UI through comlink, and the CLI and Node tests call it directly. A facade: the
 // evaluation loop, the endpoint logits and the user's eval sets are their own modules in eval/.
 import { readMemberModel, type BundleSource } from './bundle/source';
-import { buildFromStreams, isStreamed, type PairFiles } from './bundle/streamed';
+import { buildFromStreams, isStreamed, type PairFiles, type StreamedBundle } from './bundle/streamed';
 import { collectMoved } from './moved/collect';
 import type { MovedReport } from './moved/moved';
 import type { Manifest, MemberSpec } from './bundle/manifest';
@@ -17,10 +17,10 @@ import type { ResourceLedger } from './runtime/ledger';
 import { spriteSet, pendingSpriteSet, attachSheet, normalizeHWC, normalizeBatch, type EvalSetData } from './eval/sprites';
 import { checkDeclaredShapes, checkPairRuns } from './loadCheck';
 import { CHUNK, type SetAccuracy } from './eval/frontier';
-import { FrontierEvaluator, type RunLogits } from './eval/evaluator';
+import { FrontierEvaluator } from './eval/evaluator';
 import { LOGIT_BUDGET_BYTES } from './eval/calibrationStore';
 import type { CalibrationReport, CalibrationRequest, CalibrationStats } from './eval/calibrationReport';
-import { blendPoint, engineLogits, type LanePair, type Lanes } from './eval/lanes';
+import { blendPoint, engineLogits, PairLanes, type LanePair, type StartLanes } from './eval/lanes';
 import { packUserEvalSets, resultsKeyFor, type UserEvalSet } from './eval/userSets';
 import { packRgb } from './image/pack';
 import { labelsOf, thumbnailsOf, type Thumbnail } from './eval/samples';
@@ -134,10 +134,8 @@ interface LoadedPair {
   soupEngine: Promise<BlendEngine> | null;
   /** The soups' results, for the eval sets in use (replaced when the results key changes). */
   soups: SoupSettings | null;
-  /** Helper engines the frontier's chunks are dealt to (eval/lanes.ts); null: this engine alone. */
-  lanes: Promise<Lanes | null> | null;
-  /** The lanes once started (null: they failed to start); undefined while they start. */
-  readyLanes?: Lanes | null;
+  /** Helper engines the frontier's chunks are dealt to, started after the pair's first estimate (eval/lanes.ts); null: this engine alone. */
+  lanes: PairLanes | null;
 }
 
 export interface ExplorerEnv {
@@ -147,10 +145,11 @@ export interface ExplorerEnv {
   /** Counts the sessions and GPU buffers this explorer's engines hold (the leak tests read it). */
   ledger?: ResourceLedger;
   /**
-   * Starts helper engines for the frontier on a newly loaded wasm pair (the Worker's: helper
-   * Workers), or says null when this pair stays on one engine (eval/lanes.ts laneCount).
+   * Whether a newly loaded wasm pair gets helper engines for the frontier (eval/lanes.ts laneCount)
+   * and how to start them (the Worker's: helper Workers); null: this engine alone. Starts nothing:
+   * the pair's PairLanes starts them after its first estimate.
    */
-  openLanes?: (pair: LanePair) => Promise<Lanes> | null;
+  openLanes?: (pair: LanePair) => StartLanes | null;
 }
 
 export class Explorer {
@@ -210,10 +209,9 @@ export class Explorer {
       moved: null,
       soupEngine: null,
       soups: null,
-      lanes: this.openLanes(engine, bundle),
+      lanes: this.pairLanes(engine, bundle),
     };
     const p = this.pair;
-    void p.lanes?.then((l) => (p.readyLanes = l));
     if (old) await release(old);
     return summarize(p);
   }
@@ -275,57 +273,25 @@ export class Explorer {
     }
   }
 
-  /** The pair's helper engines, started now (a job runs on this engine until they are ready); a failed start leaves one engine. */
-  private openLanes(engine: BlendEngine, bundle: PairFiles): Promise<Lanes | null> | null {
+  /** The pair's helper engines, not started yet (PairLanes starts them after the first estimate); null: this engine alone. */
+  private pairLanes(engine: BlendEngine, bundle: PairFiles): PairLanes | null {
     if (!this.env.openLanes || engine.info.backend !== 'wasm') return null;
     // A pair with external data is one too large for a second and third copy in helper Workers.
     if (bundle.zeroShotExternal.size > 0 || bundle.fineTunedExternal.size > 0) return null;
     const m = bundle.manifest;
-    const opened = this.env.openLanes({
-      // A streamed pair's files are read again only if lanes open (they are off by default).
-      ...(isStreamed(bundle)
-        ? { pairBytes: bundle.checkpointBytes ?? Infinity, files: () => bundle.readCheckpoints() }
-        : { pairBytes: bundle.zeroShot.byteLength + bundle.fineTuned.byteLength, files: async () => bundle }),
+    const start = this.env.openLanes({
+      // A streamed pair's files are read again when the lanes start; a whole one's are kept until then.
+      ...(isStreamed(bundle) ? streamedLaneFiles(bundle) : wholeLaneFiles(bundle.zeroShot, bundle.fineTuned)),
       inputName: engine.info.inputName,
       logits: m.io.logits,
       labels: [m.models.zeroShot.path, bundle.member.model.path],
     });
-    return opened ? opened.catch(() => null) : null;
+    return start ? new PairLanes(start, engineLogits(engine, m.io.logits)) : null;
   }
 
-  /**
-   * The engines a frontier job runs on: `now` its lanes (undefined: this engine); `later` lanes
-   * still starting, which take over when ready, so the first job after a load does not wait for them.
-   */
-  private evaluationRuns(p: LoadedPair): { now?: RunLogits[]; later?: Promise<RunLogits[]> } {
-    if (!p.lanes) return {};
-    if (p.readyLanes === undefined) return { later: p.lanes.then((l) => (l ? this.withFallback(p, l) : [])) };
-    return p.readyLanes ? { now: this.withFallback(p, p.readyLanes) } : {};
-  }
-
-  /** The lanes' runs, each falling back to this engine if its helper fails (and then dropping the lanes). */
-  private withFallback(p: LoadedPair, lanes: Lanes): RunLogits[] {
-    const local = engineLogits(p.engine, p.manifest.io.logits);
-    const drop = () => {
-      if (p.lanes === null) return;
-      p.lanes = null;
-      void lanes.dispose().catch(() => undefined);
-    };
-    return lanes.runs.map((lane) => async (alpha, input) => {
-      try {
-        return await lane(alpha, input);
-      } catch {
-        // A helper Worker that failed (out of memory, crashed) leaves its chunk, and the job, to this engine.
-        drop();
-        return local(alpha, input);
-      }
-    });
-  }
-
-  /** How many engines the frontier of the loaded pair runs on: its lanes, or 1 (this engine). */
+  /** How many engines the frontier of the loaded pair runs on: its lanes (started now if they were not), or 1 (this engine). */
   async frontierEngines(): Promise<number> {
-    const lanes = await this.pair?.lanes;
-    return lanes && this.pair?.lanes ? lanes.runs.length : 1;
+    return (await this.pair?.lanes?.engines()) ?? 1;
   }
 
   /**
@@ -404,12 +370,13 @@ export class Explorer {
     const plan = evaluator.plan(grid, current);
     let done = 0;
     const isStale = () => generation !== this.evalGeneration || this.pair !== p;
-    const { now, later } = this.evaluationRuns(p);
     const report = (alpha: number, point: Record<string, SetAccuracy>) =>
       onUpdate({ resultsKey, alpha, point, progress: { done, total: plan.length, chunkSize: CHUNK } });
     // The current α's first estimate on a few images of every set, before its first chunks.
-    if (current !== null) await evaluator.preview(current, plan, isStale, (point) => report(current, point), now);
+    if (current !== null) await evaluator.preview(current, plan, isStale, (point) => report(current, point), p.lanes?.forEstimate());
     if (isStale()) return 'superseded';
+    // Only now, the estimate in, may the helper engines start (eval/lanes.ts PairLanes).
+    const { now, later } = p.lanes?.forChunks() ?? {};
     const outcome = await evaluator.run(
       plan,
       isStale,
@@ -686,10 +653,8 @@ function newLayerSettings(resultsKey: string, engine: BlendEngine, sets: readonl
 }
 
 async function release(p: LoadedPair): Promise<void> {
-  const lanes = p.lanes;
-  p.lanes = null;
   // Not awaited: lanes still starting are closed once started, without holding up the next pair.
-  void lanes?.then((l) => l?.dispose()).catch(() => undefined);
+  p.lanes?.close();
   await p.engine.dispose();
   // A soup engine that failed to open holds nothing.
   await (await p.soupEngine?.catch(() => null))?.dispose();
@@ -743,4 +708,14 @@ function summarize(p: LoadedPair): PairSummary {
     inputSize: m.preprocess.size,
     layers: p.engine.info.layerGroups.map((g) => ({ id: g.id, tensors: g.tensors.length })),
   };
+}
+
+/** A streamed pair's checkpoints for the lanes: read again from their source, and how large they are (unknown: never lanes). */
+function streamedLaneFiles(bundle: StreamedBundle): Pick<LanePair, 'pairBytes' | 'files'> {
+  return { pairBytes: bundle.checkpointBytes ?? Infinity, files: () => bundle.readCheckpoints() };
+}
+
+/** A whole pair's checkpoints for the lanes: only the two files are kept for them, not the bundle. */
+function wholeLaneFiles(zeroShot: Uint8Array, fineTuned: Uint8Array): Pick<LanePair, 'pairBytes' | 'files'> {
+  return { pairBytes: zeroShot.byteLength + fineTuned.byteLength, files: async () => ({ zeroShot, fineTuned }) };
 }

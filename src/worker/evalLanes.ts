@@ -1,7 +1,7 @@
 // The engine Worker's helper engines for the frontier (core/eval/lanes.ts): one nested Worker per
-// lane, each with its own single-threaded copy of the pair, started when a pair loads.
+// lane, each with its own single-threaded copy of the pair, started after the pair's first estimate.
 import * as Comlink from 'comlink';
-import { laneCount, type LanePair, type Lanes } from '../core/eval/lanes';
+import { laneCount, type LanePair, type Lanes, type StartLanes } from '../core/eval/lanes';
 import type { LaneApi } from './evalLane.worker';
 
 /** Lanes asked for by a test or the bench (EngineDebugApi.setFrontierEngines); null: laneCount's default. */
@@ -11,11 +11,18 @@ export function requestFrontierEngines(n: number | null): void {
   requested = n;
 }
 
-/** ExplorerEnv.openLanes for the wasm EP: null when laneCount says one engine. */
-export function openLaneWorkers(pair: LanePair): Promise<Lanes> | null {
+/**
+ * ExplorerEnv.openLanes for the wasm EP: how to start this pair's lanes, or null when laneCount says
+ * one engine. Nothing starts here: the pair's PairLanes calls the start after its first estimate.
+ */
+export function openLaneWorkers(pair: LanePair): StartLanes | null {
   const cores = navigator.hardwareConcurrency ?? 1;
   const count = laneCount({ backend: 'wasm', cores, pairBytes: pair.pairBytes, requested });
-  if (count === 0) return null;
+  return count === 0 ? null : () => startLaneWorkers(pair, count);
+}
+
+/** `count` helper Workers, each with its own copy of the pair; closed again if any fails to start. */
+function startLaneWorkers(pair: LanePair, count: number): Promise<Lanes> {
   const workers = Array.from(
     { length: count },
     (_, i) => new Worker(new URL('./evalLane.worker.ts', import.meta.url), { type: 'module', name: `wiseft-lane-${i}` }),

@@ -47,8 +47,8 @@ async function firstImages(count: number, grid: number[], images: number): Promi
         if (a.n >= images && a.images && !outcomes[`${e.alpha}|${id}`]) outcomes[`${e.alpha}|${id}`] = outcomesOf(a.images, images);
       if (Object.keys(outcomes).length === grid.length * pair.sets.length) void w.engine.cancel(1);
     };
-    // Waits for the helper engines to start, so that they, not the engine Worker standing in for
-    // them meanwhile, run this job's chunks.
+    // Starts the helper engines and waits until they are ready (the app starts them after a job's
+    // first estimate), so that they, not the engine Worker standing in for them meanwhile, run this job's chunks.
     const engines = await w.debug!.frontierEngines();
     const r = await w.engine.evaluate({ id: 1, grid, currentAlpha: null }, onEvent);
     resolved = true;

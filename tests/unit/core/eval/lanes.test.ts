@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { FrontierEvaluator, type RunLogits } from '../../../../src/core/eval/evaluator';
-import { laneCount, LANE_BUDGET_BYTES } from '../../../../src/core/eval/lanes';
+import { laneCount, LANE_BUDGET_BYTES, PairLanes, type Lanes } from '../../../../src/core/eval/lanes';
 import type { WorkItem, SetAccuracy } from '../../../../src/core/eval/frontier';
 import { rng } from '../../../support/testPair';
 import { evalSet, CLASSES, PREPROCESS, SIZE } from './fixtures';
@@ -174,5 +174,101 @@ describe('laneCount: how many engines the frontier runs on', () => {
     expect(laneCount({ backend: 'wasm', cores: 2, pairBytes: small, requested: 1 })).toBe(0);
     expect(laneCount({ backend: 'wasm', cores: 1, pairBytes: small, requested: 3 })).toBe(3);
     expect(laneCount({ backend: 'webgpu', cores: 2, pairBytes: small, requested: 2 })).toBe(0);
+  });
+});
+
+describe("PairLanes: when a pair's helper engines start, and what runs where", () => {
+  /** A start whose lanes arrive when the test says; counts its calls and the lanes' disposals. */
+  function starter() {
+    const log = { starts: 0, disposed: 0, runs: [] as string[] };
+    let arrive: (l: Lanes) => void = () => undefined;
+    let fail: (e: Error) => void = () => undefined;
+    const lanes: Lanes = {
+      runs: ['a', 'b'].map((name) => async (alpha, input) => (log.runs.push(name), varied(alpha, input))),
+      dispose: async () => void log.disposed++,
+    };
+    const start = () => {
+      log.starts++;
+      return new Promise<Lanes>((resolve, reject) => ((arrive = resolve), (fail = reject)));
+    };
+    return { log, start, arrive: () => arrive(lanes), fail: (why: string) => fail(new Error(why)) };
+  }
+  const local: RunLogits = async (alpha, input) => varied(alpha, input);
+  const input = { data: new Float32Array(3 * SIZE * SIZE), dims: [1, 3, SIZE, SIZE] };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('a first estimate never starts them; the first chunks do, on this engine until they are ready; then both use them', async () => {
+    const s = starter();
+    const lanes = new PairLanes(s.start, local);
+    expect(lanes.forEstimate()).toBeUndefined();
+    expect(s.log.starts).toBe(0);
+    const first = lanes.forChunks();
+    expect(s.log.starts).toBe(1);
+    expect(first.now).toBeUndefined();
+    // A later job while they start: still this engine now, the same start, not a second.
+    expect(lanes.forEstimate()).toBeUndefined();
+    const second = lanes.forChunks();
+    expect(second.now).toBeUndefined();
+    expect(s.log.starts).toBe(1);
+    s.arrive();
+    expect((await first.later!).length).toBe(2);
+    expect(lanes.forEstimate()!.length).toBe(2);
+    expect(lanes.forChunks().now!.length).toBe(2);
+    expect(await lanes.engines()).toBe(2);
+    await lanes.forEstimate()![1]!(0.5, input);
+    expect(s.log.runs).toEqual(['b']);
+  });
+
+  it('a failed start leaves this engine alone: no lanes later, 1 engine, nothing to close', async () => {
+    const s = starter();
+    const lanes = new PairLanes(s.start, local);
+    const { later } = lanes.forChunks();
+    s.fail('out of memory');
+    expect(await later!).toEqual([]);
+    expect(await lanes.engines()).toBe(1);
+    expect(lanes.forEstimate()).toBeUndefined();
+    expect(lanes.forChunks()).toEqual({});
+    expect(s.log.starts).toBe(1);
+  });
+
+  it('a lane that fails hands its run to this engine, and the lanes are closed once and not used again', async () => {
+    let calls = 0;
+    const lanes = new PairLanes(
+      async () => ({
+        runs: [
+          async () => {
+            throw new Error('a helper engine stopped');
+          },
+          async (a, i) => varied(a, i),
+        ],
+        dispose: async () => void calls++,
+      }),
+      async (a, i) => ((calls += 100), varied(a, i)),
+    );
+    expect(await lanes.engines()).toBe(2);
+    const [bad] = lanes.forChunks().now!;
+    expect(await bad!(0.5, input)).toEqual(await varied(0.5, input));
+    await settle();
+    expect(calls).toBe(101);
+    expect(await lanes.engines()).toBe(1);
+    expect(lanes.forChunks()).toEqual({});
+  });
+
+  it('closed while its helpers start: they are closed when they arrive and never used; closed before any job: never started', async () => {
+    const s = starter();
+    const lanes = new PairLanes(s.start, local);
+    const { later } = lanes.forChunks();
+    lanes.close();
+    s.arrive();
+    expect(await later!).toEqual([]);
+    await settle();
+    expect(s.log.disposed).toBe(1);
+    expect(lanes.forEstimate()).toBeUndefined();
+    const unused = starter();
+    const never = new PairLanes(unused.start, local);
+    never.close();
+    expect(never.forChunks()).toEqual({});
+    expect(await never.engines()).toBe(1);
+    expect(unused.log.starts).toBe(0);
   });
 });

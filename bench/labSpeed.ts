@@ -37,13 +37,18 @@ export interface LabSpeedReport {
     firstCell: string;
     currentFirst: boolean;
   };
-  /** One group's α moved → its new point's first estimate on screen, each change; the app idle before each. */
-  groupChange: { group: string; ms: number[]; stat: Stat };
+  /**
+   * One group's α moved → its new point's first estimate on screen (with its fewest images per set),
+   * and → FIRST_IMAGES of every set, each change; the app idle before each. A report from before the
+   * per-layer first estimate has the first time alone.
+   */
+  groupChange: { group: string; ms: number[]; stat: Stat; firstImages?: number[]; fullMs?: number[]; fullStat?: Stat };
   /** Plain α moved → first estimate on screen (with its fewest images per set), and → FIRST_IMAGES of every set. */
   plainChange: { ms: number[]; stat: Stat; firstImages?: number[]; fullMs?: number[]; fullStat?: Stat };
 }
 
-interface PlainSample {
+/** One change's times: to its first point on screen (on `firstImages` per set, the fewest), and to FIRST_IMAGES of every set. */
+interface ChangeSample {
   ms: number;
   firstImages: number;
   fullMs: number;
@@ -90,7 +95,7 @@ async function idle(page: Page, timeout: number): Promise<void> {
  * estimate), with the fewest images per set behind it then; and → every set on FIRST_IMAGES images
  * (or all it has) in the store the chart draws from.
  */
-async function plainChange(page: Page, alpha: number): Promise<PlainSample> {
+async function plainChange(page: Page, alpha: number): Promise<ChangeSample> {
   return page.evaluate(
     async ([a, first]) => {
       const until = (globalThis as unknown as { __labUntil: Until }).__labUntil;
@@ -111,24 +116,32 @@ async function plainChange(page: Page, alpha: number): Promise<PlainSample> {
 
 /**
  * One group's α moved → the panel's "This setting" line shows the new setting's reference and
- * shift numbers (the star on the chart is drawn from the same point in the same render).
+ * shift numbers (the star on the chart is drawn from the same point in the same render), with the
+ * fewest images per set behind them then; and → every set on FIRST_IMAGES images (or all it has).
  */
-async function groupChange(page: Page, group: number, alpha: number): Promise<number> {
+async function groupChange(page: Page, group: number, alpha: number): Promise<ChangeSample> {
   return page.evaluate(
-    async ([g, a]) => {
+    async ([g, a, first]) => {
       const until = (globalThis as unknown as { __labUntil: Until }).__labUntil;
       const w = globalThis.wiseft!;
+      const point = () => {
+        const s = w.store.getState();
+        return s.layerPoints[`${s.pair!.resultsKey}|layers=${s.layerAlphas!.join(',')}`];
+      };
+      const n = (id: string) => point()?.[id]?.n ?? 0;
+      const sets = () => w.store.getState().pair!.sets;
       const t0 = performance.now();
       w.actions.setLayerAlpha(g, a);
       const shown = () => {
-        const s = w.store.getState();
-        const key = `${s.pair!.resultsKey}|layers=${s.layerAlphas!.join(',')}`;
         const text = document.querySelector('[data-testid="layer-now"]')?.textContent ?? '…';
-        return s.layerAlphas![g] === a && s.layerPoints[key] !== undefined && !text.includes('…');
+        return w.store.getState().layerAlphas![g] === a && point() !== undefined && !text.includes('…');
       };
-      return until(shown, 120_000, t0);
+      const ms = await until(shown, 120_000, t0);
+      const firstImages = Math.min(...sets().map((x) => n(x.id)));
+      const fullMs = await until(() => sets().every((x) => n(x.id) >= Math.min(first, x.count)), 120_000, t0);
+      return { ms, firstImages, fullMs };
     },
-    [group, alpha] as const,
+    [group, alpha, FIRST_IMAGES] as const,
   );
 }
 
@@ -186,13 +199,20 @@ async function triangle(page: Page, alpha: number): Promise<LabSpeedReport['tria
   );
 }
 
-async function times(page: Page, values: readonly number[], change: (v: number) => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
+async function times<T>(page: Page, values: readonly number[], change: (v: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
   for (const v of values) {
     await idle(page, 600_000);
     out.push(await change(v));
   }
   return out;
+}
+
+/** A row's samples: each change's two times, with their medians, and the images per set behind each first point. */
+function samples(c: readonly ChangeSample[]): Required<LabSpeedReport['plainChange']> {
+  const ms = c.map((x) => x.ms);
+  const fullMs = c.map((x) => x.fullMs);
+  return { ms, stat: stat(ms), firstImages: c.map((x) => x.firstImages), fullMs, fullStat: stat(fullMs) };
 }
 
 /** The steps in one page, each from an idle app: plain α changes, the strip, per-layer changes, the triangle. */
@@ -201,7 +221,7 @@ async function steps(page: Page, t0: number): Promise<Omit<LabSpeedReport, 'date
   const pairLoadedMs = performance.now() - t0;
   await page.waitForFunction(() => globalThis.wiseft!.store.getState().fullFrontierMs !== null, null, { timeout: 900_000, polling: 100 });
   const liveFrontierMs = performance.now() - t0;
-  const plain: PlainSample[] = [];
+  const plain: ChangeSample[] = [];
   for (const a of PLAIN_ALPHAS) {
     await idle(page, 600_000);
     plain.push(await plainChange(page, a));
@@ -224,14 +244,8 @@ async function steps(page: Page, t0: number): Promise<Omit<LabSpeedReport, 'date
     stripMs,
     strip: { groups: groups.length, imagesPerSet: FIRST_IMAGES },
     triangle: tri,
-    groupChange: { group: groups[g]!, ms: group, stat: stat(group) },
-    plainChange: {
-      ms: plain.map((p) => p.ms),
-      stat: stat(plain.map((p) => p.ms)),
-      firstImages: plain.map((p) => p.firstImages),
-      fullMs: plain.map((p) => p.fullMs),
-      fullStat: stat(plain.map((p) => p.fullMs)),
-    },
+    groupChange: { group: groups[g]!, ...samples(group) },
+    plainChange: samples(plain),
   };
 }
 

@@ -684,15 +684,15 @@ async function onlyLabSpeed(): Promise<void> {
   for (const [name, c] of [
     [`group ${r.groupChange.group} α`, r.groupChange],
     ['plain α', r.plainChange],
-  ] as const)
+  ] as const) {
     log(
       `${name} change → new point on screen: median ${s(c.stat.median)} (${c.ms.map(s).join(', ')}) (target ≤ 300 ms: ${met(c.stat.median <= 300)})`,
     );
-  const pc = r.plainChange;
-  if (pc.fullStat && pc.firstImages)
-    log(
-      `plain α change → 100 images of every set: median ${s(pc.fullStat.median)}; first estimate on ${pc.firstImages.join(', ')} images per set`,
-    );
+    if (c.fullStat && c.firstImages)
+      log(
+        `${name} change → 100 images of every set: median ${s(c.fullStat.median)}; first estimate on ${c.firstImages.join(', ')} images per set`,
+      );
+  }
   log(`load average ${load(r.load.before)} before, ${load(r.load.after)} after`);
   writeDocs(report, report.mode === 'full');
 }

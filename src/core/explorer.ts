@@ -394,12 +394,15 @@ export class Explorer {
   /**
    * Evaluates per-layer settings (one α per layer group, in `layers` order) on the first
    * `imagesPerSet` images of every set; a later call supersedes this one, the frontier's
-   * evaluation goes on. Results stay per setting, so a larger `imagesPerSet` resumes.
+   * evaluation goes on. Results stay per setting, so a larger `imagesPerSet` resumes. With
+   * `firstEstimate`, a new setting's point comes first from a few images of every set
+   * (LayerSettings.run), as a new α's does.
    */
   async evaluateLayers(
     settings: readonly (readonly number[])[],
     imagesPerSet: number,
     onUpdate: (u: LayerUpdate) => void,
+    firstEstimate = false,
   ): Promise<'done' | 'superseded'> {
     const generation = ++this.layerGeneration;
     const p = this.requirePair();
@@ -408,7 +411,7 @@ export class Explorer {
     if (wrong) throw new RangeError(`a per-layer setting needs one α for each of the ${layers} layer groups, got ${wrong.length}`);
     const layerSettings = p.layerSettings;
     const isStale = () => generation !== this.layerGeneration || this.pair !== p || p.layerSettings !== layerSettings;
-    return layerSettings.run(settings, imagesPerSet, isStale, onUpdate);
+    return layerSettings.run(settings, imagesPerSet, isStale, onUpdate, firstEstimate);
   }
 
   /**

@@ -55,8 +55,8 @@ export const FIRST_PASS_IMAGES = 100;
 
 /**
  * A first estimate: a point with fewer images on some set than the first pass will give it (the
- * Worker's preview of a new current α, PREVIEW_IMAGES per set). Its bars are about 3.5× the first
- * pass's, and within a second its first pass replaces it.
+ * Worker's preview of a new current α or per-layer setting, PREVIEW_IMAGES per set). Its bars are
+ * about 3.5× the first pass's, and within a second its first pass replaces it.
  */
 export function isPreview(p: FrontierPoint): boolean {
   return Object.values(p.perSet).some((e) => e !== null && e.n < Math.min(FIRST_PASS_IMAGES, e.total));

@@ -410,7 +410,7 @@ function useHeldAxes(input: ChartInputs | null, data: ChartData | null): HeldAxe
 
 const preview = (d: Datum) => d.point !== undefined && isPreview(d.point);
 
-/** The live curve and current point with each first estimate held inside the axes, and where they were cut. */
+/** The live curve, current point and per-layer setting with each first estimate held inside the axes, and where they were cut. */
 function withCuts(data: ChartData, axes: HeldAxes): ChartData & { cuts: Cut[] } {
   const cuts: Cut[] = [];
   const hold = (d: Datum, mark: boolean): Datum => {
@@ -421,12 +421,12 @@ function withCuts(data: ChartData, axes: HeldAxes): ChartData & { cuts: Cut[] } 
   };
   // The current α is also a grid α's point on the curve: one set of cut marks is enough.
   const curve = data.curve.map((d) => hold(d, !data.current || !sameAlpha(d.alpha, data.current.alpha)));
-  return { ...data, curve, current: data.current && hold(data.current, true), cuts };
+  return { ...data, curve, current: data.current && hold(data.current, true), perLayer: data.perLayer && hold(data.perLayer, true), cuts };
 }
 
 const CUT_SERIES = 'beyond the axes';
 const CUT_NOTE =
-  'A first estimate on a few images: its point or interval goes on beyond the axes (its numbers are on its point and in the table).';
+  'A first estimate on a few images: its point or interval goes on beyond the axes (its numbers are on its point, and in the table or the per-layer panel).';
 
 /** Each side's outward direction in pixels (y grows downward). */
 const OUTWARD: Record<Cut['side'], [number, number]> = { left: [-1, 0], right: [1, 0], below: [0, 1], above: [0, -1] };

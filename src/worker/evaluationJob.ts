@@ -60,16 +60,22 @@ export interface EvaluatesLayers {
     settings: readonly (readonly number[])[],
     imagesPerSet: number,
     onUpdate: (u: LayerUpdate) => void,
+    firstEstimate?: boolean,
   ): Promise<'done' | 'superseded'>;
 }
 
 /** Runs a per-layer job as runEvaluationJob runs a frontier job: its events in order, then its result. */
 export async function runLayerJob(engine: EvaluatesLayers, job: LayerJob, onEvent: (e: LayerEvent) => unknown): Promise<LayerResult> {
   let delivered: Promise<unknown> = Promise.resolve();
-  const status = await engine.evaluateLayers(job.settings, job.imagesPerSet, (u) => {
-    const e: LayerEvent = { kind: 'layer-chunk', jobId: job.id, ...u, resultsKey: u.resultsKey as ResultsKey };
-    delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
-  });
+  const status = await engine.evaluateLayers(
+    job.settings,
+    job.imagesPerSet,
+    (u) => {
+      const e: LayerEvent = { kind: 'layer-chunk', jobId: job.id, ...u, resultsKey: u.resultsKey as ResultsKey };
+      delivered = Promise.resolve(onEvent(e)).catch(() => undefined);
+    },
+    job.firstEstimate ?? false,
+  );
   await delivered;
   return { status, jobId: job.id };
 }

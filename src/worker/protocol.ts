@@ -207,6 +207,12 @@ export interface LayerJob {
   id: number;
   settings: readonly (readonly number[])[];
   imagesPerSet: number;
+  /**
+   * Before the chunks, each setting whose first chunks are still to run gets a first estimate: one
+   * event on a few images of every set (the evaluator's PREVIEW_IMAGES), as a new α's first point.
+   * Its images are the start of those chunks: none runs twice. Absent: chunks only.
+   */
+  firstEstimate?: boolean;
 }
 
 /** A setting's result so far: `settingKey` extends the pair's results key, so it never mixes with uniform α. */

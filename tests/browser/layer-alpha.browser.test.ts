@@ -1,11 +1,14 @@
 // Per-layer α and extrapolation in the app on the bundled pair: the panel's group sliders, the
-// LiNeS preset and its sliders, the sensitivity strip at 100 images per set, α = 1.5 drawn as an
-// extrapolated point, and the URL hash that reopens all of it. Screenshot: docs/screenshots/layer-alpha.png.
+// LiNeS preset and its sliders, a new setting's first estimate then its first chunks, the
+// sensitivity strip at 100 images per set, α = 1.5 drawn as an extrapolated point, and the URL hash
+// that reopens all of it. Screenshot: docs/screenshots/layer-alpha.png.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPage, type Session } from './setup/chromium';
 import { appState, withActions } from './setup/page';
+import { PREVIEW_IMAGES } from '../../src/core/eval/evaluator';
+import { settingKey } from '../../src/core/eval/ids';
 import { APP_START_MS, PAIR_LOAD_MS, SLOW_TEST_MS, BUNDLED_FRONTIER_MS, UI_UPDATE_MS, REDRAW_MS } from '../support/timeouts';
 
 const SHOTS = 'docs/screenshots';
@@ -36,6 +39,17 @@ describe('per-layer α in the app', () => {
       await s.page.locator('#layer-7').fill('0.9');
       expect(await s.page.textContent('[data-testid="layer-alpha-7"]')).toBe('0.90');
 
+      // Each setting's points as the page gets them, in order: the fewest images per set behind each.
+      await s.page.evaluate(() => {
+        const w = globalThis as unknown as { layerNs: Record<string, number[]> };
+        w.layerNs = {};
+        let prev = globalThis.wiseft!.store.getState().layerPoints;
+        globalThis.wiseft!.store.subscribe((st) => {
+          for (const [k, p] of Object.entries(st.layerPoints))
+            if (p !== prev[k]) (w.layerNs[k] ??= []).push(Math.min(...st.pair!.sets.map((x) => p[x.id]?.n ?? 0)));
+          prev = st.layerPoints;
+        });
+      });
       await s.page.click('[data-testid="preset-lines"]');
       await s.page.locator('[data-testid="lines-slope"]').fill('0.6');
       expect(await appState(s.page, (st) => st.layerAlphas)).toEqual(ramp(8, 0.2, 0.6));
@@ -50,6 +64,20 @@ describe('per-layer α in the app', () => {
       );
       expect(await appState(s.page, (st) => Object.keys(st.points).every((k) => !k.includes('layers')))).toBe(true);
       await s.page.locator('.recharts-legend-item-text', { hasText: 'per-layer α setting' }).waitFor({ timeout: UI_UPDATE_MS });
+      // The ramp's point: first its estimate on a few images of every set (as a new α's), then its first chunks.
+      const key = settingKey(await appState(s.page, (st) => st.pair!.resultsKey), ramp(8, 0.2, 0.6));
+      await s.page.waitForFunction(
+        (k) => {
+          const p = globalThis.wiseft!.store.getState().layerPoints[k];
+          return p !== undefined && Object.values(p).every((a) => a.n >= 100);
+        },
+        key,
+        { timeout: BUNDLED_FRONTIER_MS, polling: 250 },
+      );
+      const ns = await s.page.evaluate((k) => (globalThis as unknown as { layerNs: Record<string, number[]> }).layerNs[k]!, key);
+      expect(ns[0]).toBe(PREVIEW_IMAGES);
+      expect(ns).toContain(100);
+      expect(ns.every((n, i) => i === 0 || n >= ns[i - 1]!)).toBe(true);
 
       await s.page.click('[data-testid="strip-run"]');
       expect(await s.page.locator('[data-testid="strip-row"]').count()).toBe(8);

@@ -64,20 +64,52 @@ export class LayerSettings {
     return this.evaluators.get(settingKey(this.resultsKey, alphas))?.calibrationPoint(SETTING_SLOT) ?? {};
   }
 
+  /**
+   * Brings every setting to `imagesPerSet` images per set. With `firstEstimate`, each setting whose
+   * first chunks are still to run gets a first estimate before any chunk: PREVIEW_IMAGES images of
+   * every set (FrontierEvaluator.preview), one update, whose logits become the start of those
+   * chunks, so no image runs twice. The chunks' updates follow, as without it.
+   */
   async run(
     settings: readonly (readonly number[])[],
     imagesPerSet: number,
     isStale: () => boolean,
     onUpdate: (u: LayerUpdate) => void,
+    firstEstimate = false,
   ): Promise<'done' | 'superseded'> {
     const plan = this.plan(settings, imagesPerSet);
     let done = 0;
+    const update = (key: string, alphas: readonly number[], point: Record<string, SetAccuracy>) =>
+      onUpdate({
+        resultsKey: this.resultsKey,
+        settingKey: key,
+        alphas: [...alphas],
+        point,
+        progress: { done, total: plan.length, chunkSize: CHUNK },
+      });
+    if (firstEstimate && (await this.previews(plan, isStale, update)) === 'superseded') return 'superseded';
     for (const { alphas, key, evaluator, item } of plan) {
       const outcome = await evaluator.run([item], isStale, (_, point) => {
-        const progress = { done: ++done, total: plan.length, chunkSize: CHUNK };
-        onUpdate({ resultsKey: this.resultsKey, settingKey: key, alphas: [...alphas], point, progress });
+        done++;
+        update(key, alphas, point);
       });
       if (outcome === 'superseded') return outcome;
+    }
+    return 'done';
+  }
+
+  /** Each planned setting's first estimate, in the plan's order of settings (the current one first). */
+  private async previews(
+    plan: readonly Planned[],
+    isStale: () => boolean,
+    update: (key: string, alphas: readonly number[], point: Record<string, SetAccuracy>) => void,
+  ): Promise<'done' | 'superseded'> {
+    const first = new Map<string, Planned>();
+    for (const p of plan) if (!first.has(p.key)) first.set(p.key, p);
+    for (const { key, alphas, evaluator } of first.values()) {
+      const items = plan.filter((p) => p.key === key).map((p) => p.item);
+      await evaluator.preview(SETTING_SLOT, items, isStale, (point) => update(key, alphas, point));
+      if (isStale()) return 'superseded';
     }
     return 'done';
   }

@@ -18,14 +18,14 @@ export interface LayersController {
   dispose(): void;
 }
 
-/** The first chunk of every set: a setting's first point, in seconds. */
+/** The first chunk of every set: a setting's point in seconds, after its first estimate (the engine's, a few images per set). */
 const CHUNK_IMAGES = 100;
 const PHASES = 3;
 
 /** Presets that follow the slider's α (the LiNeS ramps have their own two parameters). */
 const FOLLOWS_ALPHA: readonly LayerPreset[] = ['uniform', 'head-only', 'backbone-only'];
 
-type Work = { settings: number[][]; imagesPerSet: number };
+type Work = { settings: number[][]; imagesPerSet: number; firstEstimate?: boolean };
 
 class Layers implements LayersController {
   private readonly unsubscribe: () => void;
@@ -125,15 +125,18 @@ class Layers implements LayersController {
   };
 
   /**
-   * Phase p's work, or null when it has none: the current setting's first chunk, then the strip's
-   * settings, then the current setting on every image, so the strip is not kept waiting for it.
+   * Phase p's work, or null when it has none: the current setting's first estimate and first chunk,
+   * then the strip's settings, then the current setting on every image, so the strip is not kept
+   * waiting for it. Only the current setting gets a first estimate: the strip is read as a whole,
+   * each cell on the same images, and an estimate per cell would add a run and an event per cell
+   * and set before it is whole.
    */
   private work(s: State, phase: number): Work | null {
     if (!s.pair) return null;
     const strip = s.sensitivity === null ? null : sensitivitySettings(s.pair.layers.length).flatMap(({ reset, only }) => [reset, only]);
     const all = Math.max(...s.pair.sets.map((x) => x.count));
     const phases = [
-      s.layerAlphas && { settings: [s.layerAlphas], imagesPerSet: CHUNK_IMAGES },
+      s.layerAlphas && { settings: [s.layerAlphas], imagesPerSet: CHUNK_IMAGES, firstEstimate: true },
       strip && { settings: strip, imagesPerSet: s.sensitivity! },
       s.layerAlphas && { settings: [s.layerAlphas], imagesPerSet: all },
     ];

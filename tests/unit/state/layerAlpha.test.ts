@@ -10,7 +10,10 @@ import { presetAlphas, linesRamp, sensitivitySettings, sensitivityRows, currentS
 import { parseHash, formatHash, DEFAULT_HASH, type HashState } from '../../../src/state/hash';
 import { settingKey } from '../../../src/core/eval/ids';
 import { EXTRAPOLATED_GRID, type ResultsKey } from '../../../src/worker/protocol';
-import { FakeEngine, fakePair, accOf } from '../../support/fakeEngine';
+import { FakeEngine, fakePair, accOf, type FakeLayerJob } from '../../support/fakeEngine';
+import { FrontierEvaluator, PREVIEW_IMAGES } from '../../../src/core/eval/evaluator';
+import { LayerSettings, type LayerUpdate } from '../../../src/core/eval/layerSettings';
+import { evalSet, fakeLogits, CLASSES, PREPROCESS } from '../core/eval/fixtures';
 
 const settle = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
@@ -113,7 +116,7 @@ describe('the per-layer controller', () => {
     return { engine, store, layers };
   }
 
-  it('evaluates the current setting on its first chunk, the strip on its n images per set, then the setting on every image, under setting keys', async () => {
+  it('evaluates the current setting on its first estimate and first chunk, the strip on its n images per set, then the setting on every image, under setting keys', async () => {
     const { engine, store, layers } = setup();
     layers.setLayersOn(true);
     layers.showSensitivity(100);
@@ -121,6 +124,7 @@ describe('the per-layer controller', () => {
     const first = engine.layerJobs.at(-1)!;
     expect(first.job.settings).toEqual([[0.4, 0.4, 0.4]]);
     expect(first.job.imagesPerSet).toBe(100);
+    expect(first.job.firstEstimate).toBe(true);
     const key = settingKey('bundle-1', [0.4, 0.4, 0.4]);
     const progress = { done: 1, total: 1, chunkSize: 100 };
     const point = { reference: accOf([1, 0, 1], 200) };
@@ -151,10 +155,47 @@ describe('the per-layer controller', () => {
     expect(strip.job.imagesPerSet).toBe(100);
     expect(strip.job.settings).toHaveLength(6);
     expect(strip.job.settings[0]).toEqual([0, 1, 1]);
+    // The strip is read as a whole on its n images: no first estimate per cell.
+    expect(strip.job.firstEstimate).toBeUndefined();
     strip.finish({ status: 'done', jobId: strip.job.id });
     await settle();
     expect(engine.layerJobs.at(-1)!.job).toMatchObject({ settings: [[0.4, 0.4, 0.4]], imagesPerSet: 200 });
+    expect(engine.layerJobs.at(-1)!.job.firstEstimate).toBeUndefined();
     expect(engine.layerJobs).toHaveLength(3);
+    layers.dispose();
+  });
+
+  it("shows a moved group's setting first on the engine's first estimate (PREVIEW_IMAGES per set), then on its first chunks, then on every image", async () => {
+    const { engine, store, layers } = setup();
+    const sets = [evalSet('reference', 200), evalSet('shift', 100, 'shift')];
+    // The engine's per-layer evaluation behind the fake job: each setting's model is the fixture's at its head's α.
+    const ls = new LayerSettings(
+      'bundle-1',
+      (alphas) =>
+        new FrontierEvaluator((_slot, input) => fakeLogits(alphas[2]!, input), sets, { classes: CLASSES, preprocess: PREPROCESS }),
+    );
+    const drive = async ({ job, emit, finish }: FakeLayerJob) => {
+      const onUpdate = (u: LayerUpdate) => emit({ kind: 'layer-chunk', jobId: job.id, ...u, resultsKey: u.resultsKey as ResultsKey });
+      const status = await ls.run(job.settings, job.imagesPerSet, () => false, onUpdate, job.firstEstimate);
+      finish({ status, jobId: job.id });
+      await settle();
+    };
+    layers.setLayersOn(true);
+    layers.setLayerAlpha(2, 0.9);
+    const key = settingKey('bundle-1', [0.4, 0.4, 0.9]);
+    const shown: string[] = [];
+    store.subscribe((st, prev) => {
+      const p = st.layerPoints[key];
+      if (p && p !== prev.layerPoints[key]) shown.push(`${p.reference?.n}/${p.shift?.n}`);
+    });
+    vi.advanceTimersByTime(EVAL_DEBOUNCE_MS);
+    expect(engine.layerJobs).toHaveLength(1);
+    expect(engine.layerJobs[0]!.job).toMatchObject({ settings: [[0.4, 0.4, 0.9]], imagesPerSet: 100, firstEstimate: true });
+    await drive(engine.layerJobs[0]!);
+    expect(engine.layerJobs[1]!.job).toMatchObject({ settings: [[0.4, 0.4, 0.9]], imagesPerSet: 200 });
+    await drive(engine.layerJobs[1]!);
+    expect(shown).toEqual([`${PREVIEW_IMAGES}/${PREVIEW_IMAGES}`, `100/${PREVIEW_IMAGES}`, '100/100', '200/100']);
+    expect(engine.layerJobs).toHaveLength(2);
     layers.dispose();
   });
 

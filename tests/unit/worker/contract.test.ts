@@ -199,6 +199,23 @@ describe('a per-layer job across comlink', () => {
     expect(seen).toEqual(['3 k|layers=0,1 1', '3 k|layers=1,0 2', '3 k|layers=0.5,0.5 3']);
     expect(result).toEqual({ status: 'done', jobId: 3 });
   });
+
+  it("passes the job's firstEstimate to the engine, and none when the job has none", async () => {
+    const asked: (boolean | undefined)[] = [];
+    const engine: EvaluatesLayers = {
+      async evaluateLayers(_settings, _n, _onUpdate, firstEstimate) {
+        asked.push(firstEstimate);
+        return 'done';
+      },
+    };
+    const remote = channel<{ evaluateLayers(job: LayerJob, onEvent: (e: LayerEvent) => void): Promise<LayerResult> }>({
+      evaluateLayers: (job: LayerJob, onEvent: (e: LayerEvent) => void) => runLayerJob(engine, job, onEvent),
+    });
+    const noop = Comlink.proxy(() => undefined);
+    await remote.evaluateLayers({ id: 1, settings: [[0.5]], imagesPerSet: 100, firstEstimate: true }, noop);
+    await remote.evaluateLayers({ id: 2, settings: [[0.5]], imagesPerSet: 1000 }, noop);
+    expect(asked).toEqual([true, false]);
+  });
 });
 
 describe('a soup job across comlink', () => {
